@@ -1,0 +1,1 @@
+"""The OMS services; each one is an independent process and bounded context."""

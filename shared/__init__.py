@@ -1,0 +1,1 @@
+"""Code shared by every OMS service: the event contracts and the runtime."""

@@ -1,0 +1,77 @@
+"""Base types of the integration events: frozen, closed pydantic models."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("timestamp must carry a UTC offset (RFC 3339)")
+    return value.astimezone(UTC)
+
+
+UtcTime = Annotated[
+    datetime,
+    AfterValidator(_utc),
+    PlainSerializer(lambda v: v.isoformat().replace("+00:00", "Z"), return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+DecimalString = Annotated[
+    Decimal,
+    Field(allow_inf_nan=False),
+    PlainSerializer(lambda v: str(v), return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}),
+]
+"""Money and other exact numbers travel as decimal strings, never as floats."""
+
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
+CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
+Sku = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._\-/]+$")]
+PositiveInt = Annotated[int, Field(gt=0)]
+NonNegativeInt = Annotated[int, Field(ge=0)]
+
+
+def now_utc() -> datetime:
+    """The current time in UTC."""
+    return datetime.now(UTC)
+
+
+class Contract(BaseModel):
+    """A frozen value object of the public contract; unknown fields are refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class IntegrationEvent(Contract):
+    """A public event on a Kafka topic; subclasses name their topic and partition key."""
+
+    version: ClassVar[int] = 1
+    topic: ClassVar[str] = ""
+    key_field: ClassVar[str] = "order_id"
+
+    @classmethod
+    def event_type(cls) -> str:
+        """The CloudEvents type, e.g. oms.OrderPlaced.v1."""
+        return f"oms.{cls.__name__}.v{cls.version}"
+
+    @property
+    def partition_key(self) -> str:
+        """The Kafka key: the order id, or the SKU for stock-level events."""
+        return str(getattr(self, self.key_field))
+
+    def to_data(self) -> dict[str, Any]:
+        """The JSON-ready payload."""
+        return self.model_dump(mode="json")

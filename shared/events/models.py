@@ -1,0 +1,328 @@
+"""The integration events of every OMS context (v1 contracts)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from pydantic import EmailStr, Field
+
+from shared.events import topics
+from shared.events.base import (
+    Contract,
+    CountryCode,
+    CurrencyCode,
+    DecimalString,
+    IntegrationEvent,
+    NonNegativeInt,
+    PositiveInt,
+    Sku,
+    UtcTime,
+)
+
+Text = Field(min_length=1, max_length=200)
+
+
+# -- value objects -------------------------------------------------------------------------
+
+
+class Customer(Contract):
+    """Who ordered; no payment data, ever."""
+
+    name: str = Text
+    email: EmailStr
+
+
+class Address(Contract):
+    """A postal address to ship to or from."""
+
+    name: str = Text
+    line1: str = Text
+    line2: str | None = Field(None, max_length=200)
+    city: str = Text
+    postal_code: str = Field(min_length=1, max_length=20)
+    country: CountryCode
+
+
+class OrderLine(Contract):
+    """One ordered SKU with its quantity and unit price."""
+
+    sku: Sku
+    quantity: PositiveInt
+    unit_price: DecimalString = Field(ge=0)
+
+
+class ItemQuantity(Contract):
+    """A quantity of one SKU."""
+
+    sku: Sku
+    quantity: PositiveInt
+
+
+class Allocation(Contract):
+    """Units of a SKU reserved for an order at one location."""
+
+    sku: Sku
+    location_id: str = Text
+    quantity: PositiveInt
+
+
+class Shortage(Contract):
+    """Why a SKU could not be reserved: requested more than was available."""
+
+    sku: Sku
+    requested: PositiveInt
+    available: NonNegativeInt
+
+
+class ShipmentRef(Contract):
+    """A shipment that left for an order, with its carrier and tracking number."""
+
+    shipment_id: UUID
+    location_id: str = Text
+    carrier: str = Text
+    tracking_number: str = Text
+    lines: list[ItemQuantity] = Field(min_length=1)
+
+
+class ReturnLine(Contract):
+    """Units the customer asks to return, with a reason."""
+
+    sku: Sku
+    quantity: PositiveInt
+    reason: str = Text
+
+
+class ReceivedLine(Contract):
+    """Units that came back, their condition and the location they came back to."""
+
+    sku: Sku
+    quantity: PositiveInt
+    condition: str = Field(pattern=r"^(sellable|damaged)$")
+    location_id: str = Text
+
+
+class RefundLine(Contract):
+    """Money back for units of one SKU."""
+
+    sku: Sku
+    quantity: PositiveInt
+    amount: DecimalString = Field(ge=0)
+
+
+# -- channel gateway ---------------------------------------------------------------------
+
+
+class ChannelOrderReceived(IntegrationEvent):
+    """A channel's order, translated into the canonical order, ready to be placed."""
+
+    topic = topics.CHANNEL
+    order_id: UUID
+    channel: str = Text
+    external_id: str = Text
+    customer: Customer
+    shipping_address: Address
+    lines: list[OrderLine] = Field(min_length=1)
+    currency: CurrencyCode
+    received_at: UtcTime
+
+
+# -- orders -------------------------------------------------------------------------------
+
+
+class OrderPlaced(IntegrationEvent):
+    """An order entered the OMS and asks for stock."""
+
+    topic = topics.ORDERS
+    order_id: UUID
+    channel: str = Text
+    external_id: str = Text
+    customer: Customer
+    shipping_address: Address
+    lines: list[OrderLine] = Field(min_length=1)
+    currency: CurrencyCode
+    placed_at: UtcTime
+
+
+class OrderConfirmed(IntegrationEvent):
+    """All of an order's stock is reserved; it can be fulfilled from the allocations."""
+
+    topic = topics.ORDERS
+    order_id: UUID
+    customer: Customer
+    shipping_address: Address
+    lines: list[OrderLine] = Field(min_length=1)
+    allocations: list[Allocation] = Field(min_length=1)
+    confirmed_at: UtcTime
+
+
+class OrderBackordered(IntegrationEvent):
+    """An order was accepted without stock to fill it; it waits for stock."""
+
+    topic = topics.ORDERS
+    order_id: UUID
+    shortages: list[Shortage] = Field(min_length=1)
+    backordered_at: UtcTime
+
+
+class OrderCancelled(IntegrationEvent):
+    """An order was cancelled before it shipped; its stock and shipments are released."""
+
+    topic = topics.ORDERS
+    order_id: UUID
+    channel: str = Text
+    external_id: str = Text
+    reason: str = Text
+    cancelled_at: UtcTime
+
+
+class OrderShipped(IntegrationEvent):
+    """Every unit of an order has shipped; lines carry what can be returned and at what price."""
+
+    topic = topics.ORDERS
+    order_id: UUID
+    currency: CurrencyCode
+    lines: list[OrderLine] = Field(min_length=1)
+    shipments: list[ShipmentRef] = Field(min_length=1)
+    shipped_at: UtcTime
+
+
+# -- inventory ----------------------------------------------------------------------------
+
+
+class StockReserved(IntegrationEvent):
+    """All lines of an order are reserved, at the locations given."""
+
+    topic = topics.INVENTORY
+    order_id: UUID
+    allocations: list[Allocation] = Field(min_length=1)
+    reserved_at: UtcTime
+
+
+class StockReservationFailed(IntegrationEvent):
+    """An order could not be reserved in full; nothing was reserved for it."""
+
+    topic = topics.INVENTORY
+    order_id: UUID
+    shortages: list[Shortage] = Field(min_length=1)
+    failed_at: UtcTime
+
+
+class StockReleased(IntegrationEvent):
+    """An order's reservation was given back to available stock."""
+
+    topic = topics.INVENTORY
+    order_id: UUID
+    allocations: list[Allocation] = Field(min_length=1)
+    reason: str = Text
+    released_at: UtcTime
+
+
+class StockLevelChanged(IntegrationEvent):
+    """The stock of one SKU at one location changed."""
+
+    topic = topics.INVENTORY
+    key_field = "sku"
+    sku: Sku
+    location_id: str = Text
+    on_hand: int
+    reserved: NonNegativeInt
+    available: int
+    reason: str = Text
+    changed_at: UtcTime
+
+
+# -- fulfillment --------------------------------------------------------------------------
+
+
+class ShipmentCreated(IntegrationEvent):
+    """A shipment of an order's lines from one location is ready to be picked."""
+
+    topic = topics.FULFILLMENT
+    shipment_id: UUID
+    order_id: UUID
+    location_id: str = Text
+    lines: list[ItemQuantity] = Field(min_length=1)
+    ship_to: Address
+    created_at: UtcTime
+
+
+class Shipped(IntegrationEvent):
+    """A shipment left its location with a carrier and tracking number."""
+
+    topic = topics.FULFILLMENT
+    shipment_id: UUID
+    order_id: UUID
+    location_id: str = Text
+    carrier: str = Text
+    tracking_number: str = Text
+    lines: list[ItemQuantity] = Field(min_length=1)
+    shipped_at: UtcTime
+
+
+class ShipmentCancelled(IntegrationEvent):
+    """A shipment will not leave (its order was cancelled)."""
+
+    topic = topics.FULFILLMENT
+    shipment_id: UUID
+    order_id: UUID
+    location_id: str = Text
+    reason: str = Text
+    cancelled_at: UtcTime
+
+
+# -- returns ------------------------------------------------------------------------------
+
+
+class ReturnRequested(IntegrationEvent):
+    """A return (RMA) was authorised for shipped units."""
+
+    topic = topics.RETURNS
+    return_id: UUID
+    order_id: UUID
+    lines: list[ReturnLine] = Field(min_length=1)
+    requested_at: UtcTime
+
+
+class ReturnReceived(IntegrationEvent):
+    """Returned units arrived and were inspected; sellable ones go back to stock."""
+
+    topic = topics.RETURNS
+    return_id: UUID
+    order_id: UUID
+    lines: list[ReceivedLine] = Field(min_length=1)
+    received_at: UtcTime
+
+
+class Refunded(IntegrationEvent):
+    """Money went back to the customer for returned units."""
+
+    topic = topics.RETURNS
+    refund_id: UUID
+    return_id: UUID
+    order_id: UUID
+    amount: DecimalString = Field(ge=0)
+    currency: CurrencyCode
+    lines: list[RefundLine] = Field(min_length=1)
+    refunded_at: UtcTime
+
+
+EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
+    ChannelOrderReceived,
+    OrderPlaced,
+    OrderConfirmed,
+    OrderBackordered,
+    OrderCancelled,
+    OrderShipped,
+    StockReserved,
+    StockReservationFailed,
+    StockReleased,
+    StockLevelChanged,
+    ShipmentCreated,
+    Shipped,
+    ShipmentCancelled,
+    ReturnRequested,
+    ReturnReceived,
+    Refunded,
+)
+
+EVENTS_BY_TYPE: dict[str, type[IntegrationEvent]] = {c.event_type(): c for c in EVENT_CLASSES}

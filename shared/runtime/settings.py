@@ -1,0 +1,30 @@
+"""Settings common to every service; each service subclasses with its own env prefix."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Configuration of one service process, read from environment variables only."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        "postgresql://postgres@127.0.0.1:5432/oms",
+        description="PostgreSQL URL of this service's own database (created if missing).",
+    )
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_idempotence: bool = Field(
+        False, description="Producer idempotence; on for Apache Kafka, off for Tansu."
+    )
+    topic_partitions: int = Field(4, ge=1, description="Partition count of the v1 topics.")
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    consumer_batch_size: int = Field(200, ge=1)
+    relay_batch_size: int = Field(500, ge=1)
+    aggregate_cache_size: int = Field(10_000, ge=0)
+    log_level: str = "INFO"
+    run_api: bool = True
+    run_workers: bool = Field(True, description="Run consumers, relay and projections.")
