@@ -32,7 +32,7 @@ UtcTime = Annotated[
 DecimalString = Annotated[
     Decimal,
     Field(allow_inf_nan=False),
-    PlainSerializer(lambda v: str(v), return_type=str),
+    PlainSerializer(lambda v: format(v, "f"), return_type=str),  # never 1E+3
     WithJsonSchema({"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}),
 ]
 """Money and other exact numbers travel as decimal strings, never as floats."""

@@ -33,6 +33,7 @@ class Envelope:
     position: int
     correlation_id: str | None
     causation_id: str | None
+    time: datetime | None = None
 
     @property
     def source_service(self) -> str:
@@ -110,4 +111,5 @@ def decode(headers: list[tuple[str, bytes]] | None, key: bytes | None, value: by
         position=position,
         correlation_id=attributes.get("correlationid"),
         causation_id=attributes.get("causationid"),
+        time=attributes.get("time"),
     )

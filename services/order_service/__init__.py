@@ -1,0 +1,1 @@
+"""Order service: the Order aggregate, its lifecycle and the order read model."""

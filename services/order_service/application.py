@@ -1,0 +1,106 @@
+"""The Orders application: one method per use case, each get -> call -> save."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from services.order_service.domain import Order, OrderNotFoundError
+from shared.runtime.application import ServiceApplication, UnitOfWork
+
+
+class Orders(ServiceApplication):
+    """Orders from every channel, from placement to refund."""
+
+    def place_order(
+        self,
+        order_id: UUID,
+        channel: str,
+        external_id: str,
+        customer: dict[str, Any],
+        shipping_address: dict[str, Any],
+        lines: list[dict[str, Any]],
+        currency: str,
+        uow: UnitOfWork | None = None,
+    ) -> bool:
+        """Accept an order; an order already placed under this id is left as it is."""
+        with self.unit_of_work(uow) as work:
+            if work.find(order_id, Order) is not None:
+                return False
+            work.add(
+                Order(
+                    order_id=order_id,
+                    channel=channel,
+                    external_id=external_id,
+                    customer=customer,
+                    shipping_address=shipping_address,
+                    lines=lines,
+                    currency=currency,
+                )
+            )
+            return True
+
+    def confirm_order(
+        self, order_id: UUID, allocations: list[dict[str, Any]], uow: UnitOfWork | None = None
+    ) -> None:
+        """All stock is reserved."""
+        with self.unit_of_work(uow) as work:
+            self._get(work, order_id).confirm(allocations)
+
+    def backorder_order(
+        self, order_id: UUID, shortages: list[dict[str, Any]], uow: UnitOfWork | None = None
+    ) -> None:
+        """Stock is short; the order waits."""
+        with self.unit_of_work(uow) as work:
+            self._get(work, order_id).backorder(shortages)
+
+    def cancel_order(self, order_id: UUID, reason: str, uow: UnitOfWork | None = None) -> Order:
+        """Cancel an order that has not shipped; returns the order as it now is."""
+        with self.unit_of_work(uow) as work:
+            order = self._get(work, order_id)
+            order.cancel(reason)
+            return order
+
+    def record_shipment(
+        self, order_id: UUID, shipment: dict[str, Any], uow: UnitOfWork | None = None
+    ) -> None:
+        """A shipment of this order left its location."""
+        with self.unit_of_work(uow) as work:
+            self._get(work, order_id).record_shipment(shipment)
+
+    def record_return(
+        self,
+        order_id: UUID,
+        return_id: str,
+        lines: list[dict[str, Any]],
+        uow: UnitOfWork | None = None,
+    ) -> None:
+        """Returned units arrived."""
+        with self.unit_of_work(uow) as work:
+            self._get(work, order_id).record_return(return_id, lines)
+
+    def record_refund(
+        self, order_id: UUID, refund_id: str, amount: Decimal, uow: UnitOfWork | None = None
+    ) -> None:
+        """Money went back to the customer."""
+        with self.unit_of_work(uow) as work:
+            self._get(work, order_id).record_refund(refund_id, amount)
+
+    def get_order(self, order_id: UUID) -> Order:
+        """The order as its events say it is now."""
+        try:
+            order = self.repository.get(order_id)
+        except AggregateNotFoundError:
+            raise OrderNotFoundError(f"no order {order_id}") from None
+        assert isinstance(order, Order)
+        return order
+
+    @staticmethod
+    def _get(work: UnitOfWork, order_id: UUID) -> Order:
+        order = work.find(order_id, Order)
+        if order is None:
+            raise OrderNotFoundError(f"no order {order_id}")
+        return order

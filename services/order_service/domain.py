@@ -1,0 +1,186 @@
+"""The Order aggregate: lines, ship-to, status and what happened to it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+PLACED = "placed"
+CONFIRMED = "confirmed"
+BACKORDERED = "backordered"
+PARTIALLY_SHIPPED = "partially_shipped"
+SHIPPED = "shipped"
+PARTIALLY_RETURNED = "partially_returned"
+RETURNED = "returned"
+CANCELLED = "cancelled"
+
+CANCELLABLE = frozenset({PLACED, CONFIRMED, BACKORDERED})
+AWAITING_STOCK = frozenset({PLACED, BACKORDERED})
+ORDER_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/orders")
+
+
+class OrderError(Exception):
+    """Base of order domain errors."""
+
+
+class OrderNotFoundError(OrderError):
+    """No order has this id."""
+
+
+class OrderNotCancellableError(OrderError):
+    """The order has shipped (in part or in full) and can no longer be cancelled."""
+
+
+def order_id_for(channel: str, external_id: str) -> UUID:
+    """The order id derived from the channel's own id, so intake is idempotent."""
+    return uuid5(ORDER_NAMESPACE, f"{channel}:{external_id}")
+
+
+class Order(Aggregate):
+    """A customer's order from one channel, followed from placement to refund."""
+
+    @event("Placed")
+    def __init__(
+        self,
+        order_id: UUID,
+        channel: str,
+        external_id: str,
+        customer: dict[str, Any],
+        shipping_address: dict[str, Any],
+        lines: list[dict[str, Any]],
+        currency: str,
+    ) -> None:
+        self.channel = channel
+        self.external_id = external_id
+        self.customer = customer
+        self.shipping_address = shipping_address
+        self.lines = lines
+        self.currency = currency
+        self.status = PLACED
+        self.allocations: list[dict[str, Any]] = []
+        self.shipments: list[dict[str, Any]] = []
+        self.returned: dict[str, int] = {}
+        self.return_ids: list[str] = []
+        self.refunds: dict[str, str] = {}
+
+    @staticmethod
+    def create_id(order_id: UUID, **_: Any) -> UUID:
+        """The id is chosen outside (derived from channel + external id)."""
+        return order_id
+
+    @property
+    def ordered(self) -> Counter[str]:
+        """Units ordered per SKU."""
+        return Counter({line["sku"]: int(line["quantity"]) for line in self.lines})
+
+    @property
+    def shipped_units(self) -> Counter[str]:
+        """Units shipped so far per SKU."""
+        total: Counter[str] = Counter()
+        for shipment in self.shipments:
+            for line in shipment["lines"]:
+                total[line["sku"]] += int(line["quantity"])
+        return total
+
+    @property
+    def refunded_total(self) -> Decimal:
+        """Money refunded so far."""
+        return sum((Decimal(a) for a in self.refunds.values()), Decimal(0))
+
+    def confirm(self, allocations: list[dict[str, Any]]) -> None:
+        """Stock is reserved: the order can be fulfilled (ignored unless awaiting stock)."""
+        if self.status in AWAITING_STOCK:
+            # The event carries what fulfillment needs, so the public event maps from it alone.
+            self._confirmed(
+                allocations=allocations,
+                customer=self.customer,
+                shipping_address=self.shipping_address,
+                lines=self.lines,
+            )
+
+    @event("Confirmed")
+    def _confirmed(
+        self,
+        allocations: list[dict[str, Any]],
+        customer: dict[str, Any],
+        shipping_address: dict[str, Any],
+        lines: list[dict[str, Any]],
+    ) -> None:
+        self.allocations = allocations
+        self.status = CONFIRMED
+
+    def backorder(self, shortages: list[dict[str, Any]]) -> None:
+        """Not enough stock: the order waits for stock (ignored unless just placed)."""
+        if self.status == PLACED:
+            self._backordered(shortages=shortages)
+
+    @event("Backordered")
+    def _backordered(self, shortages: list[dict[str, Any]]) -> None:
+        self.status = BACKORDERED
+
+    def cancel(self, reason: str) -> bool:
+        """Cancel before anything shipped; cancelling twice changes nothing."""
+        if self.status == CANCELLED:
+            return False
+        if self.status not in CANCELLABLE:
+            raise OrderNotCancellableError(
+                f"order {self.id} is {self.status} and cannot be cancelled"
+            )
+        self._cancelled(reason=reason, channel=self.channel, external_id=self.external_id)
+        return True
+
+    @event("Cancelled")
+    def _cancelled(self, reason: str, channel: str, external_id: str) -> None:
+        self.status = CANCELLED
+
+    def record_shipment(self, shipment: dict[str, Any]) -> None:
+        """A shipment left; when every ordered unit has left, the order is shipped."""
+        if any(s["shipment_id"] == shipment["shipment_id"] for s in self.shipments):
+            return
+        status = self.status if self.status == CANCELLED else PARTIALLY_SHIPPED
+        self._shipment_recorded(shipment=shipment, status=status)
+        if self.shipped_units >= self.ordered:
+            self._shipped(lines=self.lines, shipments=self.shipments, currency=self.currency)
+
+    @event("ShipmentRecorded")
+    def _shipment_recorded(self, shipment: dict[str, Any], status: str) -> None:
+        self.shipments = [*self.shipments, shipment]
+        self.status = status
+
+    @event("Shipped")
+    def _shipped(
+        self, lines: list[dict[str, Any]], shipments: list[dict[str, Any]], currency: str
+    ) -> None:
+        self.status = SHIPPED
+
+    def record_return(self, return_id: str, lines: list[dict[str, Any]]) -> None:
+        """Units came back from the customer; each return counts once."""
+        if return_id in self.return_ids:
+            return
+        returned = Counter(self.returned)
+        for line in lines:
+            returned[line["sku"]] += int(line["quantity"])
+        status = RETURNED if returned >= self.shipped_units else PARTIALLY_RETURNED
+        self._return_received(return_id=return_id, lines=lines, status=status)
+
+    @event("ReturnReceived")
+    def _return_received(self, return_id: str, lines: list[dict[str, Any]], status: str) -> None:
+        returned = Counter(self.returned)
+        for line in lines:
+            returned[line["sku"]] += int(line["quantity"])
+        self.returned = dict(returned)
+        self.return_ids = [*self.return_ids, return_id]
+        self.status = status
+
+    def record_refund(self, refund_id: str, amount: Decimal) -> None:
+        """Money went back to the customer; each refund counts once."""
+        if refund_id not in self.refunds:
+            self._refunded(refund_id=refund_id, amount=str(amount))
+
+    @event("Refunded")
+    def _refunded(self, refund_id: str, amount: str) -> None:
+        self.refunds = {**self.refunds, refund_id: amount}

@@ -1,0 +1,72 @@
+"""HTTP request and response models of the order API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TimelineEntry(BaseModel):
+    """One thing that happened to an order."""
+
+    at: datetime
+    event: str
+    detail: dict[str, Any]
+
+
+class OrderLinePublic(BaseModel):
+    """An ordered line."""
+
+    sku: str
+    quantity: int
+    unit_price: Decimal
+
+
+class OrderPublic(BaseModel):
+    """An order as ops see it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    order_id: UUID
+    channel: str
+    external_id: str
+    status: str
+    currency: str
+    customer: dict[str, Any]
+    shipping_address: dict[str, Any]
+    lines: list[OrderLinePublic]
+    allocations: list[dict[str, Any]]
+    shipments: list[dict[str, Any]]
+    returned: dict[str, int]
+    refunded_total: Decimal
+    placed_at: datetime
+    updated_at: datetime
+    timeline: list[TimelineEntry] = []
+
+
+class OrdersPublic(BaseModel):
+    """A page of orders."""
+
+    data: list[OrderPublic]
+    count: int
+    limit: int
+    offset: int
+
+
+class OrderCancel(BaseModel):
+    """Why an order is cancelled."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field("cancelled by operator", min_length=1, max_length=200)
+
+
+class OrderCancelled(BaseModel):
+    """The order's status after a cancel request."""
+
+    order_id: UUID
+    status: str

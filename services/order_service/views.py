@@ -1,0 +1,139 @@
+"""Order read model: one row per order plus its timeline (SQL only, no domain imports)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from psycopg import Cursor
+from psycopg.rows import dict_row
+
+from shared.runtime.projection import ViewStore, jsonb
+
+ORDER_TABLES = ("order_view", "order_timeline")
+
+
+class OrderViews(ViewStore):
+    """Orders as ops query them: by id, or filtered by status and channel."""
+
+    tables = (
+        """CREATE TABLE IF NOT EXISTS order_view (
+            order_id uuid PRIMARY KEY,
+            channel text NOT NULL,
+            external_id text NOT NULL,
+            status text NOT NULL,
+            currency text NOT NULL,
+            customer jsonb NOT NULL,
+            shipping_address jsonb NOT NULL,
+            lines jsonb NOT NULL,
+            allocations jsonb NOT NULL DEFAULT '[]',
+            shipments jsonb NOT NULL DEFAULT '[]',
+            returned jsonb NOT NULL DEFAULT '{}',
+            refunded_total numeric NOT NULL DEFAULT 0,
+            placed_at timestamptz NOT NULL,
+            updated_at timestamptz NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS order_view_status ON order_view (status, placed_at)",
+        "CREATE INDEX IF NOT EXISTS order_view_channel ON order_view (channel, placed_at)",
+        """CREATE TABLE IF NOT EXISTS order_timeline (
+            order_id uuid NOT NULL,
+            version int NOT NULL,
+            at timestamptz NOT NULL,
+            event text NOT NULL,
+            detail jsonb NOT NULL,
+            PRIMARY KEY (order_id, version)
+        )""",
+    )
+
+    # -- writes, inside the projection's transaction ---------------------------------------
+
+    @staticmethod
+    def insert_order(curs: Cursor[Any], row: dict[str, Any]) -> None:
+        """A new order row."""
+        curs.execute(
+            "INSERT INTO order_view (order_id, channel, external_id, status, currency, customer,"
+            " shipping_address, lines, placed_at, updated_at) VALUES (%(order_id)s, %(channel)s,"
+            " %(external_id)s, %(status)s, %(currency)s, %(customer)s, %(shipping_address)s,"
+            " %(lines)s, %(at)s, %(at)s) ON CONFLICT (order_id) DO NOTHING",
+            {**row, **{k: jsonb(row[k]) for k in ("customer", "shipping_address", "lines")}},
+        )
+
+    @staticmethod
+    def update_order(curs: Cursor[Any], order_id: UUID, at: Any, **fields: Any) -> None:
+        """Set some fields of an order row (field names are the projection's constants)."""
+        values = {k: jsonb(v) if isinstance(v, list | dict) else v for k, v in fields.items()}
+        assignments = ", ".join(f"{name} = %({name})s" for name in values)
+        curs.execute(
+            f"UPDATE order_view SET {assignments}, updated_at = %(at)s WHERE order_id = %(id)s",
+            {**values, "at": at, "id": order_id},
+        )
+
+    @staticmethod
+    def append_shipment(curs: Cursor[Any], order_id: UUID, shipment: dict[str, Any]) -> None:
+        """Add a shipment that left to the order's list."""
+        curs.execute(
+            "UPDATE order_view SET shipments = shipments || %s WHERE order_id = %s",
+            (jsonb([shipment]), order_id),
+        )
+
+    @staticmethod
+    def add_refund(curs: Cursor[Any], order_id: UUID, at: Any, amount: Decimal) -> None:
+        """Add a refund to the order's refunded total."""
+        curs.execute(
+            "UPDATE order_view SET refunded_total = refunded_total + %s, updated_at = %s"
+            " WHERE order_id = %s",
+            (amount, at, order_id),
+        )
+
+    @staticmethod
+    def add_timeline(
+        curs: Cursor[Any], order_id: UUID, version: int, at: Any, event: str, detail: dict[str, Any]
+    ) -> None:
+        """Record one thing that happened to an order."""
+        curs.execute(
+            "INSERT INTO order_timeline VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            (order_id, version, at, event, jsonb(detail)),
+        )
+
+    # -- queries -----------------------------------------------------------------------------
+
+    def get_order(self, order_id: UUID) -> dict[str, Any] | None:
+        """One order with its timeline, or None."""
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=dict_row) as curs:
+            curs.execute("SELECT * FROM order_view WHERE order_id = %s", (order_id,))
+            order = curs.fetchone()
+            if order is None:
+                return None
+            curs.execute(
+                "SELECT at, event, detail FROM order_timeline WHERE order_id = %s ORDER BY version",
+                (order_id,),
+            )
+            order["timeline"] = curs.fetchall()
+            return dict(order)
+
+    def list_orders(
+        self, *, status: str | None, channel: str | None, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A page of orders, newest first, and how many match in total."""
+        where, params = _filters(status=status, channel=channel)
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=dict_row) as curs:
+            curs.execute(f"SELECT count(*) AS n FROM order_view {where}", params)
+            total = curs.fetchone()["n"]  # type: ignore[index]
+            curs.execute(
+                f"SELECT * FROM order_view {where} ORDER BY placed_at DESC, order_id"
+                " LIMIT %(limit)s OFFSET %(offset)s",
+                {**params, "limit": limit, "offset": offset},
+            )
+            return [dict(row) for row in curs.fetchall()], total
+
+    def reset_all(self, projection_name: str) -> None:
+        """Empty the order views so they are rebuilt from the event log."""
+        self.reset(projection_name, ORDER_TABLES)
+
+
+def _filters(**equals: str | None) -> tuple[str, dict[str, Any]]:
+    params = {k: v for k, v in equals.items() if v is not None}
+    if not params:
+        return "", {}
+    return "WHERE " + " AND ".join(f"{k} = %({k})s" for k in params), params

@@ -1,0 +1,130 @@
+"""The `oms` command line: `oms up` runs the whole system; other modules add their commands."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from shared.cli.system import EmbeddedSystem
+
+# Each module adds its own commands through register(app); this file only wires them in.
+COMMAND_MODULES = ("shared.cli.demo", "shared.cli.bench")
+
+
+def create_app() -> typer.Typer:
+    """Build the `oms` app with every command registered."""
+    import importlib
+
+    app = typer.Typer(name="oms", help="Order Management System.", no_args_is_help=True)
+    app.command("up")(up)
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(app)
+    return app
+
+
+def main() -> None:
+    """Entry point of the `oms` script."""
+    create_app()()
+
+
+def up(
+    var_dir: Annotated[
+        Path, typer.Option("--var-dir", help="Where PostgreSQL data and logs are kept.")
+    ] = Path("var"),
+    base_port: Annotated[
+        int, typer.Option("--base-port", help="HTTP port of the gateway; the others follow.")
+    ] = 8000,
+    kafka_port: Annotated[int, typer.Option("--kafka-port", help="Embedded broker port.")] = 9092,
+    postgres_url: Annotated[
+        str | None,
+        typer.Option(
+            "--postgres-url",
+            envvar="OMS_POSTGRES_URL",
+            help="Use this PostgreSQL server instead of the embedded one.",
+        ),
+    ] = None,
+    partitions: Annotated[
+        int | None, typer.Option("--partitions", help="Partition count of the topics.")
+    ] = None,
+) -> None:
+    """Start PostgreSQL, the broker and all services; run until Ctrl-C or SIGTERM."""
+    from shared.cli.system import DEFAULT_PARTITIONS, EmbeddedSystem, SystemStartError
+
+    console = Console()
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(console=console, show_path=False)],
+    )
+    system = EmbeddedSystem(
+        var_dir,
+        postgres_url=postgres_url,
+        kafka_port=kafka_port,
+        base_http_port=base_port,
+        partitions=partitions or DEFAULT_PARTITIONS,
+    )
+    # Until everything is up, SIGTERM interrupts like Ctrl-C: start() then stops what it began.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with console.status("starting the OMS..."):
+            system.start()
+    except SystemStartError as exc:
+        console.print(f"[bold red]oms up failed:[/] {exc}")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        console.print("[yellow]Interrupted while starting; stopped.[/]")
+        raise typer.Exit(130) from None
+    stop_requested = _stop_on_signals()
+    try:
+        console.print(_summary(system))
+        console.print("[green]All services ready.[/] Press Ctrl-C to stop.")
+        stop_requested.wait()
+    finally:
+        with console.status("stopping the OMS..."):
+            system.stop()
+    console.print("[green]Stopped cleanly.[/]")
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """Turn a signal into KeyboardInterrupt."""
+    raise KeyboardInterrupt
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event set by SIGINT or SIGTERM, so both end `oms up` the same clean way."""
+    stop = threading.Event()
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)
+    return stop
+
+
+def _summary(system: EmbeddedSystem) -> Table:
+    """A table of every service's URL plus the infrastructure addresses."""
+    table = Table(title="OMS is up", show_lines=False)
+    table.add_column("component")
+    table.add_column("address")
+    table.add_column("docs / logs")
+    for name, url in system.urls().items():
+        table.add_row(name, url, f"{url}/docs")
+    table.add_row("kafka broker", system.bootstrap, str(system.log_dir / "broker.log"))
+    table.add_row("postgresql", system.postgres_server_url, str(system.var_dir / "postgres"))
+    table.add_row("logs", str(system.log_dir), "")
+    return table
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,288 @@
+"""The whole system, started the way `oms up` starts it: PostgreSQL, broker, topics, services."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.cli.supervisor import ChildSpec, Supervisor
+from shared.events.topics import ALL_TOPICS
+from shared.runtime.embedded import (
+    EmbeddedBroker,
+    EmbeddedPostgres,
+    ensure_database,
+    log_tail,
+    port_is_free,
+)
+from shared.runtime.kafka_admin import ensure_topics, run_sync
+from shared.runtime.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"
+EXTERNAL_BROKER_ENV = "OMS_KAFKA_BOOTSTRAP_SERVERS"
+# The services' own default, so `oms up` and a bare service agree on the partition count.
+DEFAULT_PARTITIONS: int = ServiceSettings.model_fields["topic_partitions"].default
+
+
+@dataclass(frozen=True)
+class ServiceDef:
+    """One service as `oms up` runs it: its port offset, env prefix and database suffix."""
+
+    name: str
+    port_offset: int
+    env_prefix: str
+    db_suffix: str
+
+    def database(self, prefix: str) -> str:
+        """Name of this service's database for a database prefix."""
+        return f"{prefix}_{self.db_suffix}"
+
+
+SERVICES: tuple[ServiceDef, ...] = (
+    ServiceDef("channel_gateway", 0, "OMS_GATEWAY_", "gateway"),
+    ServiceDef("order_service", 1, "OMS_ORDERS_", "orders"),
+    ServiceDef("inventory_service", 2, "OMS_INVENTORY_", "inventory"),
+    ServiceDef("fulfillment_service", 3, "OMS_FULFILLMENT_", "fulfillment"),
+    ServiceDef("returns_service", 4, "OMS_RETURNS_", "returns"),
+)
+
+ServiceCommand = Callable[[str], Sequence[str]]
+
+
+def default_service_command(name: str) -> list[str]:
+    """How a service process is started: its package run as a module."""
+    return [sys.executable, "-m", f"services.{name}"]
+
+
+class SystemStartError(RuntimeError):
+    """The system did not come up; the message names the part and shows its log."""
+
+
+class EmbeddedSystem:
+    """PostgreSQL, the broker and the five services, started, checked and stopped as one."""
+
+    def __init__(
+        self,
+        var_dir: Path,
+        *,
+        postgres_url: str | None = None,
+        kafka_port: int = 9092,
+        base_http_port: int = 8000,
+        db_prefix: str = "oms",
+        partitions: int = DEFAULT_PARTITIONS,
+        service_command: ServiceCommand = default_service_command,
+        extra_env: Mapping[str, str] | None = None,
+        ready_timeout: float = 60.0,
+    ):
+        self.var_dir = Path(var_dir).resolve()
+        self.external_postgres_url = postgres_url
+        self.kafka_port = kafka_port
+        self.base_http_port = base_http_port
+        self.db_prefix = db_prefix
+        self.partitions = partitions
+        self.service_command = service_command
+        self.extra_env = dict(extra_env or {})
+        self.ready_timeout = ready_timeout
+        self.postgres: EmbeddedPostgres | None = None
+        self.broker: EmbeddedBroker | None = None
+        self.supervisor: Supervisor | None = None
+        self._server_url: str | None = None
+        self._bootstrap: str | None = None
+        self._database_urls: dict[str, str] = {}
+
+    @property
+    def log_dir(self) -> Path:
+        """Where the broker and the services write their output."""
+        return self.var_dir / "logs"
+
+    @property
+    def postgres_server_url(self) -> str:
+        """URL of the server's maintenance database (valid after start)."""
+        if self._server_url is None:
+            raise RuntimeError("system not started")
+        return self._server_url
+
+    @property
+    def bootstrap(self) -> str:
+        """Kafka bootstrap servers (valid after start)."""
+        if self._bootstrap is None:
+            raise RuntimeError("system not started")
+        return self._bootstrap
+
+    def port(self, name: str) -> int:
+        """HTTP port of a service."""
+        return self.base_http_port + _service(name).port_offset
+
+    def urls(self) -> dict[str, str]:
+        """Base URL of every service's HTTP API."""
+        return {s.name: f"http://{HOST}:{self.port(s.name)}" for s in SERVICES}
+
+    def database_urls(self) -> dict[str, str]:
+        """URL of every service's own database (valid after start)."""
+        if not self._database_urls:
+            raise RuntimeError("system not started")
+        return dict(self._database_urls)
+
+    def start(self) -> None:
+        """Start everything in dependency order and wait until every service is ready."""
+        try:
+            self._check_ports()
+            self._start_postgres()
+            self._start_broker()
+            log.info("ensuring topics (%d partitions)", self.partitions)
+            run_sync(ensure_topics(self.bootstrap, ALL_TOPICS, self.partitions))
+            self._database_urls = {
+                s.name: ensure_database(self.postgres_server_url, s.database(self.db_prefix))
+                for s in SERVICES
+            }
+            self._start_services(self._database_urls)
+            self._wait_ready()
+        except BaseException:
+            # Half a system is worse than none: nothing may keep running when start fails.
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Stop the services, then the broker, then PostgreSQL; safe to call more than once."""
+        supervisor, self.supervisor = self.supervisor, None
+        broker, self.broker = self.broker, None
+        postgres, self.postgres = self.postgres, None
+        try:
+            if supervisor is not None:
+                supervisor.stop()
+        finally:
+            try:
+                if broker is not None:
+                    broker.stop()
+            finally:
+                if postgres is not None:
+                    postgres.stop()
+                self._server_url = None
+                self._bootstrap = None
+                self._database_urls = {}
+
+    def restart(self) -> None:
+        """Stop everything and start it again on the same var_dir (the broker's log is lost)."""
+        self.stop()
+        self.start()
+
+    def __enter__(self) -> EmbeddedSystem:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def _check_ports(self) -> None:
+        """Fail early and clearly when a port is taken, instead of probing someone else's server."""
+        for s in SERVICES:
+            if not port_is_free(HOST, self.port(s.name)):
+                raise SystemStartError(
+                    f"port {self.port(s.name)} for {s.name} is in use; is another `oms up` "
+                    "running? Stop it or choose another --base-port."
+                )
+
+    def _start_postgres(self) -> None:
+        """Use the external server if given, else the embedded one with data in var_dir."""
+        if self.external_postgres_url is not None:
+            self._server_url = self.external_postgres_url
+            return
+        log.info("starting embedded postgres in %s", self.var_dir / "postgres")
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        self.postgres = EmbeddedPostgres(self.var_dir / "postgres")
+        self.postgres.start()
+        self._server_url = self.postgres.url("postgres")
+
+    def _start_broker(self) -> None:
+        """Use the broker named in the environment if set, else start the embedded one."""
+        external = os.environ.get(EXTERNAL_BROKER_ENV)
+        if external:
+            self._bootstrap = external
+            return
+        log.info("starting embedded broker on port %d", self.kafka_port)
+        self.broker = EmbeddedBroker(
+            self.kafka_port, host=HOST, log_path=self.log_dir / "broker.log"
+        )
+        self.broker.start()
+        self._bootstrap = self.broker.bootstrap
+
+    def _start_services(self, database_urls: Mapping[str, str]) -> None:
+        """Start the five service processes under the supervisor."""
+        log.info("starting services")
+        specs = [
+            ChildSpec(s.name, self.service_command(s.name), self._env(s, database_urls[s.name]))
+            for s in SERVICES
+        ]
+        self.supervisor = Supervisor(specs, self.log_dir)
+        self.supervisor.start()
+
+    def _env(self, service: ServiceDef, database_url: str) -> dict[str, str]:
+        """The environment of one service process: its settings, under its prefix."""
+        settings = {
+            "DATABASE_URL": database_url,
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+            "HTTP_HOST": HOST,
+            "HTTP_PORT": str(self.port(service.name)),
+            "TOPIC_PARTITIONS": str(self.partitions),
+        }
+        env = {service.env_prefix + key: value for key, value in settings.items()}
+        # `python -m services.<name>` must find the project whatever the working directory is.
+        project_root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (project_root, os.environ.get("PYTHONPATH", "")) if p
+        )
+        return {**env, **self.extra_env}
+
+    def _wait_ready(self) -> None:
+        """Poll every service's /readyz until all answer 200, or fail naming the laggard."""
+        assert self.supervisor is not None
+        pending = {name: f"{url}/readyz" for name, url in self.urls().items()}
+        last_error: dict[str, str] = {}
+        deadline = time.monotonic() + self.ready_timeout
+        while pending:
+            for name, url in list(pending.items()):
+                ready, last_error[name] = _probe(url)
+                if ready:
+                    log.info("%s ready", name)
+                    del pending[name]
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                name = next(iter(pending))
+                path = self.supervisor.log_path(name)
+                raise SystemStartError(
+                    f"{name} not ready at {pending[name]} within {self.ready_timeout:.0f} s "
+                    f"(last answer: {last_error[name]}; restarts: "
+                    f"{self.supervisor.restarts()[name]}); also not ready: "
+                    f"{', '.join(n for n in pending if n != name) or 'none'}.\n"
+                    f"Tail of {path}:\n{log_tail(path)}"
+                )
+            time.sleep(0.2)
+
+
+def _probe(url: str) -> tuple[bool, str]:
+    """GET a readiness URL: (answered 200, what happened)."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200, f"HTTP {response.status}"
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        return False, f"HTTP {exc.code}"
+    except (OSError, ValueError) as exc:
+        return False, str(exc)
+
+
+def _service(name: str) -> ServiceDef:
+    """The definition of a service by name."""
+    for service in SERVICES:
+        if service.name == name:
+            return service
+    raise KeyError(f"unknown service {name!r}; known: {[s.name for s in SERVICES]}")

@@ -1,0 +1,143 @@
+"""FastAPI app factory: health, metrics, request ids and RFC 9457 problem+json errors."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.runtime.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from shared.runtime.tracing import traced
+
+PROBLEM_JSON = "application/problem+json"
+REQUEST_ID = "X-Request-ID"
+ReadinessCheck = Callable[[], Awaitable[bool]]
+log = structlog.get_logger()
+
+
+class Problem(Exception):
+    """An error to answer with a problem+json body."""
+
+    def __init__(self, status: int, title: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.extra = extra
+
+
+def problem_response(
+    status: int, title: str, detail: str, request: Request, **extra: Any
+) -> JSONResponse:
+    """An RFC 9457 problem document."""
+    body = {
+        "type": f"https://oms.example/problems/{title.lower().replace(' ', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": str(request.url.path),
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def create_api(
+    *,
+    service: str,
+    title: str,
+    routers: Sequence[APIRouter],
+    readiness: Mapping[str, ReadinessCheck],
+    error_statuses: Mapping[type[Exception], tuple[int, str]] | None = None,
+) -> FastAPI:
+    """Build a service's API with the endpoints and conventions every OMS service shares."""
+    api = FastAPI(title=title, version="1.0.0", description=f"OMS {service} API")
+    for router in routers:
+        api.include_router(router, prefix="/v1")
+    _add_health(api, readiness)
+    _add_request_ids(api)
+    _add_problem_handlers(api, dict(error_statuses or {}))
+    return api
+
+
+def _add_health(api: FastAPI, readiness: Mapping[str, ReadinessCheck]) -> None:
+    @api.get("/livez", tags=["health"])
+    async def livez() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @api.get("/readyz", tags=["health"])
+    async def readyz() -> JSONResponse:
+        """The database and the broker answer."""
+        checks = {name: await _safe(check) for name, check in readiness.items()}
+        ready = all(checks.values())
+        return JSONResponse(
+            {"status": "ok" if ready else "unavailable", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    @api.get("/metrics", tags=["health"], include_in_schema=False)
+    async def metrics() -> Response:
+        """Prometheus metrics."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _safe(check: ReadinessCheck) -> bool:
+    try:
+        return await check()
+    except Exception:
+        return False
+
+
+def _add_request_ids(api: FastAPI) -> None:
+    @api.middleware("http")
+    async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]):
+        # The request id becomes the correlation id of every event this request causes.
+        rid = request.headers.get(REQUEST_ID) or str(uuid.uuid4())
+        started = time.perf_counter()
+        with traced(rid, rid):
+            response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        HTTP_REQUESTS.labels(request.method, path, response.status_code).inc()
+        HTTP_LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
+        response.headers[REQUEST_ID] = rid
+        return response
+
+
+def _add_problem_handlers(
+    api: FastAPI, error_statuses: dict[type[Exception], tuple[int, str]]
+) -> None:
+    @api.exception_handler(Problem)
+    async def on_problem(request: Request, error: Problem) -> JSONResponse:
+        return problem_response(error.status, error.title, error.detail, request, **error.extra)
+
+    @api.exception_handler(RequestValidationError)
+    async def on_invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in error.errors()
+        ]
+        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
+        return problem_response(422, "Invalid request", detail, request, errors=errors)
+
+    @api.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        return problem_response(error.status_code, "HTTP error", str(error.detail), request)
+
+    for error_class, (status, title) in error_statuses.items():
+        api.add_exception_handler(error_class, _domain_handler(status, title))
+
+
+def _domain_handler(status: int, title: str) -> Callable[[Request, Exception], Awaitable[Any]]:
+    async def handle(request: Request, error: Exception) -> JSONResponse:
+        return problem_response(status, title, str(error), request)
+
+    return handle

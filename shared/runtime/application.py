@@ -1,0 +1,110 @@
+"""Base of every service's eventsourcing application: units of work with tracking."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, ProcessRecorder, Tracking
+
+from shared.runtime.tracing import current_trace, stamp
+
+T = TypeVar("T")
+A = TypeVar("A", bound=Aggregate)
+MAX_CONFLICT_RETRIES = 20
+
+
+class UnitOfWork:
+    """Aggregates changed together and saved in one transaction, with an optional tracking row."""
+
+    def __init__(self, app: ServiceApplication, tracking: Tracking | None = None) -> None:
+        self.app = app
+        self.tracking = tracking
+        self._aggregates: dict[UUID, Aggregate] = {}
+
+    def get(self, aggregate_id: UUID, kind: type[A] = Aggregate) -> A:  # type: ignore[assignment]
+        """The aggregate, as changed so far in this unit; AggregateNotFoundError if unknown."""
+        aggregate = self._aggregates.get(aggregate_id)
+        if aggregate is None:
+            aggregate = self.app.repository.get(aggregate_id)
+            self._aggregates[aggregate_id] = aggregate
+        if not isinstance(aggregate, kind):
+            raise AggregateNotFoundError(aggregate_id)
+        return aggregate
+
+    def find(self, aggregate_id: UUID, kind: type[A] = Aggregate) -> A | None:  # type: ignore[assignment]
+        """The aggregate, or None when it does not exist yet."""
+        try:
+            return self.get(aggregate_id, kind)
+        except AggregateNotFoundError:
+            return None
+
+    def add(self, aggregate: Aggregate) -> None:
+        """Take a new aggregate into this unit."""
+        self._aggregates[aggregate.id] = aggregate
+
+    def stamp_pending(self) -> None:
+        """Mark the not-yet-stamped pending events with the trace of the current work."""
+        trace = current_trace()
+        for aggregate in self._aggregates.values():
+            unstamped = [e for e in aggregate.pending_events if not hasattr(e, "correlation_id")]
+            stamp(unstamped, trace)
+
+    def commit(self) -> None:
+        """Record all new events and the tracking row atomically."""
+        self.stamp_pending()
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent(self.tracking)
+        processing_event.collect_events(*self._aggregates.values())
+        try:
+            recordings = self.app._record(processing_event)
+        except IntegrityError:
+            self.evict()
+            raise
+        self.app._take_snapshots(processing_event)
+        self.app._notify(recordings)
+
+    def evict(self) -> None:
+        """Drop this unit's aggregates from the cache: another writer got there first."""
+        cache = self.app.repository.cache
+        if cache is not None:
+            for aggregate_id in self._aggregates:
+                with suppress(KeyError):
+                    cache.get(aggregate_id, evict=True)
+
+
+class ServiceApplication(Application[UUID]):
+    """An application whose recorder also stores consumer tracking rows."""
+
+    def construct_recorder(self) -> ProcessRecorder:
+        """A process recorder, so events and tracking commit in one transaction."""
+        return self.factory.process_recorder()
+
+    @property
+    def process_recorder(self) -> ProcessRecorder:
+        """The recorder, typed as a process recorder."""
+        assert isinstance(self.recorder, ProcessRecorder)
+        return self.recorder
+
+    @contextmanager
+    def unit_of_work(self, uow: UnitOfWork | None = None) -> Iterator[UnitOfWork]:
+        """Join the caller's unit of work, or open one and commit it at the end."""
+        if uow is not None:
+            yield uow
+            return
+        own = UnitOfWork(self)
+        yield own
+        own.commit()
+
+
+def retry_on_conflict(command: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a command again when a concurrent writer changed the same aggregate first."""
+    for _ in range(MAX_CONFLICT_RETRIES - 1):
+        try:
+            return command(*args, **kwargs)
+        except IntegrityError:
+            continue
+    return command(*args, **kwargs)

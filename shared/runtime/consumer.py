@@ -1,0 +1,211 @@
+"""Inbound Kafka consumer: batches applied exactly once, tracked by the publisher's position."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+from eventsourcing.persistence import IntegrityError, Tracking
+
+from shared.events import topics
+from shared.events.base import IntegrationEvent
+from shared.events.codec import DecodeError, Envelope, decode
+from shared.runtime.application import MAX_CONFLICT_RETRIES, ServiceApplication, UnitOfWork
+from shared.runtime.backoff import TRANSIENT_ERRORS, retry_transient
+from shared.runtime.metrics import CONSUMED, DEAD_LETTERS, HOP_LATENCY
+from shared.runtime.tracing import traced
+
+Handler = Callable[[Any, Any, UnitOfWork], None]
+log = structlog.get_logger()
+
+
+class EventConsumer:
+    """Applies integration events to the application; effects and tracking commit together."""
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        app: ServiceApplication,
+        handlers: Mapping[type[IntegrationEvent], Handler],
+        topics: Sequence[str],
+        bootstrap: str,
+        producer: AIOKafkaProducer,
+        batch_size: int = 200,
+    ) -> None:
+        self.service = service
+        self.app = app
+        self.handlers = handlers
+        self.topics = list(topics)
+        self.bootstrap = bootstrap
+        self.producer = producer
+        self.batch_size = batch_size
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until stopped; Kafka offsets are committed after each batch as a hint only."""
+        self._loop = asyncio.get_running_loop()
+        consumer = AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=self.bootstrap,
+            group_id=self.service,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=self.batch_size,
+        )
+        await retry_transient("consumer", consumer.start)
+        try:
+            while not stop.is_set():
+                batches = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
+                for partition, records in batches.items():
+                    await retry_transient(
+                        "consumer", partial(self.handle_batch, partition, records)
+                    )
+                    await self._commit_offset(consumer, partition, records[-1].offset + 1)
+        finally:
+            await consumer.stop()
+
+    async def handle_batch(self, partition: TopicPartition, records: list[ConsumerRecord]) -> None:
+        """Decode a partition's batch, dead-letter the undecodable, apply the rest."""
+        envelopes: list[tuple[ConsumerRecord, Envelope]] = []
+        for record in records:
+            try:
+                envelope = decode(record.headers, record.key, record.value)
+                self._check_source(partition.topic, envelope)
+            except DecodeError as error:
+                await self.dead_letter(record, str(error))
+                continue
+            envelopes.append((record, envelope))
+        if envelopes:
+            await asyncio.to_thread(self._apply_partition, partition, envelopes)
+
+    def _check_source(self, topic: str, envelope: Envelope) -> None:
+        expected = topics.PUBLISHER.get(topic)
+        if expected is not None and envelope.source_service != expected:
+            raise DecodeError(f"{topic} is published by {expected}, not {envelope.source}")
+
+    def _apply_partition(
+        self, partition: TopicPartition, batch: list[tuple[ConsumerRecord, Envelope]]
+    ) -> None:
+        """Skip what was applied before, then apply the rest in one transaction."""
+        name = tracking_name(batch[0][1].source_service, partition.partition)
+        for _ in range(MAX_CONFLICT_RETRIES):
+            fresh = self._unapplied(name, batch)
+            if not fresh:
+                return
+            try:
+                self._apply_together(name, fresh)
+                return
+            except IntegrityError:
+                continue  # a concurrent writer won; re-read positions and aggregates
+            except TRANSIENT_ERRORS:
+                raise
+            except Exception:
+                # One poisoned message must not block the others: isolate it.
+                self._apply_one_by_one(name, fresh)
+                return
+        raise IntegrityError(f"gave up after {MAX_CONFLICT_RETRIES} conflicts on {name}")
+
+    def _unapplied(
+        self, name: str, batch: list[tuple[ConsumerRecord, Envelope]]
+    ) -> list[tuple[ConsumerRecord, Envelope]]:
+        """The records above the stored position, each position once, in order."""
+        applied = self.app.process_recorder.max_tracking_id(name) or 0
+        fresh = []
+        for record, envelope in batch:
+            if envelope.position > applied:
+                fresh.append((record, envelope))
+                applied = envelope.position
+        return fresh
+
+    def _apply_together(self, name: str, batch: list[tuple[ConsumerRecord, Envelope]]) -> None:
+        uow = UnitOfWork(self.app, Tracking(name, batch[-1][1].position))
+        for _, envelope in batch:
+            self._apply_one(envelope, uow)
+        uow.commit()
+        self._count(batch, "applied")
+
+    def _apply_one_by_one(self, name: str, batch: list[tuple[ConsumerRecord, Envelope]]) -> None:
+        for record, envelope in batch:
+            for _ in range(MAX_CONFLICT_RETRIES):
+                if not self._unapplied(name, [(record, envelope)]):
+                    break
+                try:
+                    self._apply_alone(name, record, envelope)
+                    break
+                except IntegrityError:
+                    continue
+
+    def _apply_alone(self, name: str, record: ConsumerRecord, envelope: Envelope) -> None:
+        uow = UnitOfWork(self.app, Tracking(name, envelope.position))
+        try:
+            self._apply_one(envelope, uow)
+        except (IntegrityError, *TRANSIENT_ERRORS):
+            raise
+        except Exception as error:
+            log.exception("message failed, dead-lettered", event_id=envelope.id)
+            self._dead_letter_from_thread(record, f"{type(error).__name__}: {error}")
+            uow = UnitOfWork(self.app, Tracking(name, envelope.position))  # track only
+        uow.commit()
+        self._count([(record, envelope)], "applied")
+
+    def _apply_one(self, envelope: Envelope, uow: UnitOfWork) -> None:
+        handler = self.handlers.get(type(envelope.event))
+        if handler is None:
+            return
+        with traced(envelope.correlation_id, envelope.id):
+            handler(self.app, envelope.event, uow)
+            uow.stamp_pending()
+
+    def _count(self, batch: list[tuple[ConsumerRecord, Envelope]], outcome: str) -> None:
+        now = datetime.now(UTC)
+        for record, envelope in batch:
+            event_type = envelope.event.event_type()
+            CONSUMED.labels(record.topic, event_type, outcome).inc()
+            if envelope.time is not None:
+                HOP_LATENCY.labels(event_type).observe((now - envelope.time).total_seconds())
+
+    def _dead_letter_from_thread(self, record: ConsumerRecord, reason: str) -> None:
+        assert self._loop is not None
+        asyncio.run_coroutine_threadsafe(self.dead_letter(record, reason), self._loop).result()
+
+    async def dead_letter(self, record: ConsumerRecord, reason: str) -> None:
+        """Park a message on <topic>.dlq with the reason; the partition keeps flowing."""
+        headers = [
+            *(record.headers or []),
+            ("dlq_reason", reason[:4000].encode()),
+            ("dlq_topic", record.topic.encode()),
+            ("dlq_partition", str(record.partition).encode()),
+            ("dlq_offset", str(record.offset).encode()),
+            ("dlq_consumer", self.service.encode()),
+        ]
+        await self.producer.send_and_wait(
+            topics.dlq(record.topic), record.value, key=record.key, headers=headers
+        )
+        DEAD_LETTERS.labels(record.topic).inc()
+        log.error(
+            "dead-lettered",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            reason=reason,
+        )
+
+    async def _commit_offset(
+        self, consumer: AIOKafkaConsumer, partition: TopicPartition, offset: int
+    ) -> None:
+        try:
+            await consumer.commit({partition: offset})
+        except KafkaError as error:  # only a hint: positions in PostgreSQL decide
+            log.warning("offset commit failed", partition=str(partition), error=str(error))
+
+
+def tracking_name(source_service: str, partition: int) -> str:
+    """The tracking row of one publisher's partition."""
+    return f"{source_service}#{partition}"

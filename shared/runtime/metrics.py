@@ -1,0 +1,33 @@
+"""Prometheus metrics shared by every service (one registry per process)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+HTTP_REQUESTS = Counter(
+    "oms_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "oms_http_request_seconds", "HTTP request latency", ["method", "route"], buckets=LATENCY_BUCKETS
+)
+PUBLISHED = Counter("oms_relay_published_total", "Integration events published", ["topic"])
+RELAY_LAG = Gauge("oms_relay_lag_events", "Stored events not yet published by the relay")
+RELAY_REPUBLISHES = Counter(
+    "oms_relay_republish_total", "Times the relay found the broker had lost its log", ["topic"]
+)
+CONSUMED = Counter(
+    "oms_consumed_total", "Messages applied by consumers", ["topic", "event_type", "outcome"]
+)
+DEAD_LETTERS = Counter("oms_dead_letters_total", "Messages sent to a DLQ", ["topic"])
+HOP_LATENCY = Histogram(
+    "oms_hop_seconds",
+    "Time from an event's creation at its publisher to its effect committed here",
+    ["event_type"],
+    buckets=LATENCY_BUCKETS,
+)
+PROJECTION_LAG = Gauge(
+    "oms_projection_lag_events", "Stored events not yet in a read model", ["projection"]
+)
+RETRIES = Counter("oms_transient_retries_total", "Retries after transient failures", ["worker"])

@@ -1,0 +1,97 @@
+"""Read-model projections: stored events -> view rows, tracked in the same transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresTrackingRecorder
+from psycopg import Cursor
+from psycopg.sql import SQL
+from psycopg.types.json import Jsonb
+
+from shared.runtime.aio import sleep_or_stop
+from shared.runtime.application import ServiceApplication
+from shared.runtime.backoff import retry_transient
+from shared.runtime.metrics import PROJECTION_LAG
+
+Project = Callable[[Cursor[Any], Any], None]
+
+
+def jsonb(value: Any) -> Jsonb:
+    """A JSONB parameter; UUIDs, decimals and times become strings."""
+    return Jsonb(value, dumps=lambda v: json.dumps(v, default=str))
+
+
+class ViewStore(PostgresTrackingRecorder):
+    """Base of every service's views: view tables plus a tracking row per projection."""
+
+    tables: tuple[str, ...] = ()  # CREATE TABLE statements of the view
+
+    def __init__(self, datastore: Any, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        self.sql_create_statements.extend(SQL(statement) for statement in self.tables)
+
+    def reset(self, projection_name: str, truncate: tuple[str, ...]) -> None:
+        """Empty the view and its tracking so it is rebuilt from the event log."""
+        with self.datastore.transaction(commit=True) as curs:
+            for table in truncate:
+                curs.execute(f"TRUNCATE {table}")  # names are the view's own constants
+            curs.execute(
+                f"DELETE FROM {self.tracking_table_name} WHERE application_name = %s",
+                (projection_name,),
+            )
+
+
+class ProjectionWorker:
+    """Keeps one view up to date with an application's notification log, in batches."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        app: ServiceApplication,
+        view: ViewStore,
+        project: Project,
+        batch_size: int = 500,
+    ) -> None:
+        self.name = name
+        self.app = app
+        self.view = view
+        self.project = project
+        self.batch_size = batch_size
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Project until stopped; idle polls back off to 50 ms."""
+        while not stop.is_set():
+            done = await retry_transient(f"projection:{self.name}", self._step)
+            if not done:
+                await sleep_or_stop(stop, 0.05)
+
+    async def _step(self) -> int:
+        return await asyncio.to_thread(self.process_batch)
+
+    def process_batch(self) -> int:
+        """Apply the next batch of events to the view; returns how many were applied."""
+        position = self.view.max_tracking_id(self.name) or 0
+        notifications = self.app.recorder.select_notifications(position + 1, self.batch_size)
+        if notifications:
+            with self.view.datastore.transaction(commit=True) as curs:
+                for notification in notifications:
+                    self.project(curs, self.app.mapper.to_domain_event(notification))
+                self.view._insert_tracking(curs, Tracking(self.name, notifications[-1].id))
+        PROJECTION_LAG.labels(self.name).set(self.lag())
+        return len(notifications)
+
+    def lag(self) -> int:
+        """How many stored events are not yet in the view."""
+        last = self.app.recorder.max_notification_id() or 0
+        return max(0, last - (self.view.max_tracking_id(self.name) or 0))
+
+    def catch_up(self) -> None:
+        """Project everything stored so far (used by rebuilds and tests)."""
+        while self.process_batch():
+            pass

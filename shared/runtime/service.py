@@ -1,0 +1,182 @@
+"""Runs one service process: API, consumers, relay and projections on one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+import structlog
+import uvicorn
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
+
+from shared.events.base import IntegrationEvent
+from shared.events.topics import ALL_TOPICS
+from shared.runtime.application import ServiceApplication
+from shared.runtime.backoff import retry_transient
+from shared.runtime.consumer import EventConsumer, Handler
+from shared.runtime.kafka_admin import ensure_topics
+from shared.runtime.leader import run_as_leader
+from shared.runtime.logging import configure_logging
+from shared.runtime.projection import ProjectionWorker
+from shared.runtime.relay import Mapping as ToIntegration
+from shared.runtime.relay import Relay
+from shared.runtime.settings import ServiceSettings
+
+log = structlog.get_logger()
+
+
+@dataclass
+class ServiceParts:
+    """Everything bootstrap built for one service; the runner wires it to Kafka and HTTP."""
+
+    name: str
+    settings: ServiceSettings
+    app: ServiceApplication
+    api_factory: Callable[[ReadinessChecks], FastAPI]
+    publishes: str | None = None
+    to_integration: ToIntegration | None = None
+    handlers: Mapping[type[IntegrationEvent], Handler] = field(default_factory=dict)
+    projections: Sequence[ProjectionWorker] = ()
+    extra_workers: Sequence[Callable[[asyncio.Event], Any]] = ()
+
+    @property
+    def consumes(self) -> list[str]:
+        """The topics carrying the events this service handles."""
+        return sorted({event.topic for event in self.handlers})
+
+
+ReadinessChecks = dict[str, Callable[[], Any]]
+
+
+def new_producer(settings: ServiceSettings) -> AIOKafkaProducer:
+    """A producer that waits for all replicas; idempotent where the broker supports it."""
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        acks="all",
+        enable_idempotence=settings.kafka_idempotence,
+        linger_ms=2,
+        max_batch_size=256 * 1024,
+        request_timeout_ms=30_000,
+    )
+
+
+def run_service(
+    build: Callable[[ServiceSettings], ServiceParts], settings: ServiceSettings
+) -> None:
+    """Entry point of `python -m services.<name>`."""
+    configure_logging(settings.model_config.get("env_prefix", "oms"), settings.log_level)
+    asyncio.run(_serve(build, settings))
+
+
+async def _serve(
+    build: Callable[[ServiceSettings], ServiceParts], settings: ServiceSettings
+) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    parts = await asyncio.to_thread(build, settings)
+    structlog.contextvars.bind_contextvars(service=parts.name)
+    await retry_transient(
+        "topics",
+        lambda: ensure_topics(
+            settings.kafka_bootstrap_servers, ALL_TOPICS, settings.topic_partitions
+        ),
+    )
+    producer = new_producer(settings)
+    await retry_transient("producer", producer.start)
+    try:
+        tasks = [
+            asyncio.create_task(_until_stopped(coro, stop))
+            for coro in _workers(parts, producer, stop)
+        ]
+        log.info("service started", port=settings.http_port)
+        await stop.wait()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        await producer.stop()
+        await asyncio.to_thread(parts.app.close)
+
+
+def _workers(parts: ServiceParts, producer: AIOKafkaProducer, stop: asyncio.Event) -> list[Any]:
+    settings = parts.settings
+    coros: list[Any] = []
+    if settings.run_api:
+        coros.append(_serve_api(parts, producer, stop))
+    if not settings.run_workers:
+        return coros
+    if parts.handlers:
+        consumer = EventConsumer(
+            service=parts.name,
+            app=parts.app,
+            handlers=parts.handlers,
+            topics=parts.consumes,
+            bootstrap=settings.kafka_bootstrap_servers,
+            producer=producer,
+            batch_size=settings.consumer_batch_size,
+        )
+        coros.append(consumer.run(stop))
+    leader_works = [p.run for p in parts.projections] + list(parts.extra_workers)
+    if parts.publishes and parts.to_integration:
+        relay = Relay(
+            service=parts.name,
+            app=parts.app,
+            to_integration=parts.to_integration,
+            topic=parts.publishes,
+            producer=producer,
+            bootstrap=settings.kafka_bootstrap_servers,
+            database_url=settings.database_url,
+            batch_size=settings.relay_batch_size,
+        )
+        leader_works.append(relay.run)
+    if leader_works:
+        coros.append(run_as_leader(settings.database_url, parts.name, leader_works, stop))
+    return coros
+
+
+async def _until_stopped(work: Awaitable[Any], stop: asyncio.Event) -> None:
+    """Run a worker; if it crashes, stop the process so the supervisor restarts it clean."""
+    try:
+        await work
+    except Exception:
+        log.exception("worker crashed, stopping the service")
+        stop.set()
+
+
+async def _serve_api(parts: ServiceParts, producer: AIOKafkaProducer, stop: asyncio.Event) -> None:
+    api = parts.api_factory(_readiness(parts.settings, producer))
+    config = uvicorn.Config(
+        api,
+        host=parts.settings.http_host,
+        port=parts.settings.http_port,
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve())
+    await asyncio.wait([task, asyncio.create_task(stop.wait())], return_when="FIRST_COMPLETED")
+    server.should_exit = True
+    await task
+    if not stop.is_set():
+        raise RuntimeError(f"HTTP server on port {parts.settings.http_port} stopped")
+
+
+def _readiness(settings: ServiceSettings, producer: AIOKafkaProducer) -> ReadinessChecks:
+    async def database() -> bool:
+        async with await psycopg.AsyncConnection.connect(
+            settings.database_url, connect_timeout=2
+        ) as conn:
+            await conn.execute("SELECT 1")
+        return True
+
+    async def broker() -> bool:
+        return bool(await asyncio.wait_for(producer.client.fetch_all_metadata(), 2))
+
+    return {"database": database, "broker": broker}

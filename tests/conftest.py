@@ -1,0 +1,63 @@
+"""Session fixtures of the integration and e2e tiers: PostgreSQL, fresh databases, a broker."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from shared.runtime.embedded import (
+    EmbeddedBroker,
+    EmbeddedPostgres,
+    drop_database,
+    ensure_database,
+    free_port,
+)
+
+NewDatabase = Callable[..., str]
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a PostgreSQL server: OMS_TEST_POSTGRES_URL if set, else an embedded one."""
+    external = os.environ.get("OMS_TEST_POSTGRES_URL")
+    if external:
+        yield external
+        return
+    # A short base path: the server's unix socket lives in its data directory.
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data")
+    server.start()
+    try:
+        yield server.url("postgres")
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def new_database(postgres_server_url: str) -> Iterator[NewDatabase]:
+    """Factory: create a uniquely named database and return its URL; all dropped at the end."""
+    created: list[str] = []
+
+    def create(prefix: str = "test") -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        created.append(name)
+        return ensure_database(postgres_server_url, name)
+
+    yield create
+    for name in created:
+        drop_database(postgres_server_url, name)
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Bootstrap string of an embedded broker on a free port, shared by the session."""
+    log_path: Path = tmp_path_factory.mktemp("broker") / "broker.log"
+    server = EmbeddedBroker(free_port(), log_path=log_path)
+    server.start()
+    try:
+        yield server.bootstrap
+    finally:
+        server.stop()
