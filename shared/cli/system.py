@@ -189,6 +189,11 @@ class EmbeddedSystem:
                     f"port {self.port(s.name)} for {s.name} is in use; is another `oms up` "
                     "running? Stop it or choose another --base-port."
                 )
+        if not os.environ.get(EXTERNAL_BROKER_ENV) and not port_is_free(HOST, self.kafka_port):
+            raise SystemStartError(
+                f"Kafka port {self.kafka_port} is in use; is another `oms up` running? "
+                "Stop it or choose another --kafka-port."
+            )
 
     def _start_postgres(self) -> None:
         """Use the external server if given, else the embedded one with data in var_dir."""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -29,8 +32,21 @@ UtcTime = Annotated[
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
 
+_PLAIN_DECIMAL = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+
+
+def _plain_decimal(value: object) -> object:
+    """Accept a Decimal or a plain decimal string; JSON numbers would lose exactness."""
+    if isinstance(value, Decimal) or (isinstance(value, str) and _PLAIN_DECIMAL.match(value)):
+        return value
+    if isinstance(value, str) and value in ("NaN", "Infinity", "-Infinity"):
+        return value  # refused below as not finite, with pydantic's own message
+    raise ValueError("must be a plain decimal string such as '24.90'")
+
+
 DecimalString = Annotated[
     Decimal,
+    BeforeValidator(_plain_decimal),
     Field(allow_inf_nan=False),
     PlainSerializer(lambda v: format(v, "f"), return_type=str),  # never 1E+3
     WithJsonSchema({"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}),

@@ -104,6 +104,10 @@ def decode(headers: list[tuple[str, bytes]] | None, key: bytes | None, value: by
         raise DecodeError(f"{attributes['type']} violates its contract: {error}") from None
     except (KeyError, ValueError, TypeError):
         raise DecodeError("missing or malformed sequence attribute") from None
+    if position < 1:
+        raise DecodeError(f"ce_sequence must be a positive notification id, not {position}")
+    if key is not None and key != event.partition_key.encode():
+        raise DecodeError("Kafka key differs from the event's partition key")
     return Envelope(
         event=event,
         id=attributes["id"],

@@ -1,0 +1,52 @@
+# OMS: `make run` installs and starts the whole system on the embedded default;
+# `make test` installs and runs every test tier.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# Tests use the machine's PostgreSQL when it answers, otherwise an embedded one.
+PG_LOCAL := $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo postgresql://postgres@127.0.0.1:5432/postgres)
+export OMS_TEST_POSTGRES_URL ?= $(PG_LOCAL)
+PYTEST := $(PY) -m pytest -p no:cacheprovider
+
+.PHONY: install run test test-unit test-contract test-integration test-e2e bench lint schemas clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(VENV)/bin/oms up
+
+test: install test-unit test-contract test-integration test-e2e
+
+test-unit: install
+	$(PYTEST) tests/unit -q
+
+test-contract: install
+	$(PYTEST) tests/contract -q
+
+test-integration: install
+	$(PYTEST) tests/integration -q
+
+test-e2e: install
+	$(PYTEST) tests/e2e -q
+
+bench: install
+	$(VENV)/bin/oms bench
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy services shared
+
+schemas: install
+	$(PY) -m shared.events
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache
