@@ -1,0 +1,257 @@
+"""Delivery guarantees of the shared runtime, on real PostgreSQL and a real broker.
+
+The order service is the subject: it consumes oms.channel.v1 and publishes oms.orders.v1.
+Each test gets its own broker, because positions and committed offsets are per broker log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from uuid import UUID
+
+import psycopg
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from services.order_service.bootstrap import build
+from services.order_service.domain import order_id_for
+from services.order_service.settings import Settings
+from shared.events import ChannelOrderReceived, now_utc, topics
+from shared.events.codec import decode, encode
+from shared.runtime.consumer import EventConsumer
+from shared.runtime.embedded import EmbeddedBroker, free_port
+from shared.runtime.kafka_admin import ensure_topics, topic_end_offsets
+from shared.runtime.relay import Relay
+
+pytestmark = pytest.mark.integration
+GATEWAY = "channel_gateway"
+
+
+@pytest.fixture
+def own_broker(tmp_path) -> Iterator[EmbeddedBroker]:
+    """A broker of this test's own (memory-only, starts in milliseconds)."""
+    server = EmbeddedBroker(free_port(), log_path=tmp_path / "broker.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def producer(own_broker: EmbeddedBroker) -> AsyncIterator[AIOKafkaProducer]:
+    await ensure_topics(own_broker.bootstrap, topics.ALL_TOPICS, 4)
+    client = AIOKafkaProducer(bootstrap_servers=own_broker.bootstrap)
+    await client.start()
+    yield client
+    await client.stop()
+
+
+def channel_order(external_id: str) -> ChannelOrderReceived:
+    return ChannelOrderReceived(
+        order_id=order_id_for("web", external_id),
+        channel="web",
+        external_id=external_id,
+        customer={"name": "Ann Example", "email": "ann@example.com"},
+        shipping_address={
+            "name": "Ann Example",
+            "line1": "Main St 1",
+            "city": "Berlin",
+            "postal_code": "10115",
+            "country": "DE",
+        },
+        lines=[{"sku": "TEE-M", "quantity": 2, "unit_price": "24.90"}],
+        currency="EUR",
+        received_at=now_utc(),
+    )
+
+
+async def publish(producer: AIOKafkaProducer, event: ChannelOrderReceived, position: int) -> None:
+    message = encode(event, event_id=f"gw-{position}", service=GATEWAY, position=position)
+    await producer.send_and_wait(
+        topics.CHANNEL, message.value, key=message.key, headers=message.headers
+    )
+
+
+def placed_order_ids(database_url: str) -> list[UUID]:
+    """Ids of every Order.Placed event in the order service's event store."""
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT originator_id FROM orders_events WHERE topic LIKE %s", ("%Order.Placed",)
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+async def wait_until(condition, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        await asyncio.sleep(0.1)
+
+
+async def consume_in_background(parts, bootstrap: str, producer: AIOKafkaProducer):
+    consumer = EventConsumer(
+        service=parts.name,
+        app=parts.app,
+        handlers=parts.handlers,
+        topics=parts.consumes,
+        bootstrap=bootstrap,
+        producer=producer,
+        batch_size=50,
+    )
+    stop = asyncio.Event()
+    return stop, asyncio.create_task(consumer.run(stop))
+
+
+async def test_a_message_delivered_twice_changes_nothing_and_poison_goes_to_the_dlq(
+    own_broker, producer, new_database
+):
+    url = new_database("orders")
+    parts = await asyncio.to_thread(
+        build, Settings(database_url=url, kafka_bootstrap_servers=own_broker.bootstrap)
+    )
+    first, second = channel_order("A-1"), channel_order("A-2")
+    await publish(producer, first, 1)
+    await publish(producer, first, 1)  # redelivered
+    await producer.send_and_wait(topics.CHANNEL, b"{not json", key=first.partition_key.encode())
+    await publish(producer, first, 2)  # the gateway published the same order again
+    await publish(producer, second, 3)
+
+    stop, task = await consume_in_background(parts, own_broker.bootstrap, producer)
+    await wait_until(lambda: len(placed_order_ids(url)) >= 2)
+    await asyncio.sleep(0.5)  # let any double application show itself
+    stop.set()
+    await task
+
+    assert sorted(placed_order_ids(url)) == sorted([first.order_id, second.order_id])
+    dead = await read_topic(own_broker.bootstrap, topics.dlq(topics.CHANNEL))
+    assert len(dead) == 1
+    assert b"not a binary-mode CloudEvent" in dict(dead[0].headers)["dlq_reason"]
+    parts.app.close()
+
+
+async def read_topic(bootstrap: str, topic: str, timeout_ms: int = 1500) -> list:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        batches = await consumer.getmany(timeout_ms=timeout_ms)
+        return [record for records in batches.values() for record in records]
+    finally:
+        await consumer.stop()
+
+
+def start_order_service(url: str, bootstrap: str, port: int, log_path) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "OMS_ORDERS_DATABASE_URL": url,
+        "OMS_ORDERS_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "OMS_ORDERS_HTTP_PORT": str(port),
+        "OMS_ORDERS_CONSUMER_BATCH_SIZE": "50",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "services.order_service"],
+        env=env,
+        stdout=open(log_path, "ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+async def test_a_consumer_killed_mid_stream_resumes_without_loss_or_double_effect(
+    own_broker, producer, new_database, tmp_path
+):
+    url = new_database("orders")
+    orders = [channel_order(f"K-{n}") for n in range(1500)]
+    for position, order in enumerate(orders, start=1):
+        message = encode(order, event_id=f"gw-{position}", service=GATEWAY, position=position)
+        await producer.send(topics.CHANNEL, message.value, key=message.key, headers=message.headers)
+    await producer.flush()
+
+    port, log_path = free_port(), tmp_path / "orders.log"
+    service = start_order_service(url, own_broker.bootstrap, port, log_path)
+    await wait_until(lambda: _count_or_zero(url) > 0, timeout=60)
+    service.send_signal(signal.SIGKILL)  # no clean shutdown: mid-batch
+    service.wait()
+    applied_before_kill = _count_or_zero(url)
+
+    service = start_order_service(url, own_broker.bootstrap, port, log_path)
+    try:
+        await wait_until(lambda: _count_or_zero(url) >= len(orders), timeout=90)
+        await asyncio.sleep(1.0)
+        placed = placed_order_ids(url)
+    finally:
+        service.terminate()
+        service.wait(timeout=20)
+
+    assert 0 < applied_before_kill < len(orders), "the kill should land mid-stream"
+    assert len(placed) == len(orders)
+    assert set(placed) == {order.order_id for order in orders}
+
+
+def _count_or_zero(url: str) -> int:
+    try:
+        return len(placed_order_ids(url))
+    except psycopg.errors.UndefinedTable:
+        return 0
+
+
+async def test_the_relay_republishes_everything_when_the_broker_lost_its_log(
+    own_broker, producer, new_database
+):
+    url = new_database("orders")
+    parts = await asyncio.to_thread(
+        build, Settings(database_url=url, kafka_bootstrap_servers=own_broker.bootstrap)
+    )
+    for n in range(20):
+        event = channel_order(f"R-{n}")
+        await asyncio.to_thread(
+            parts.app.place_order,
+            event.order_id,
+            "web",
+            event.external_id,
+            event.customer.model_dump(),
+            event.shipping_address.model_dump(),
+            [line.model_dump(mode="json") for line in event.lines],
+            "EUR",
+        )
+    relay = Relay(
+        service=parts.name,
+        app=parts.app,
+        to_integration=parts.to_integration,
+        topic=topics.ORDERS,
+        producer=producer,
+        bootstrap=own_broker.bootstrap,
+        database_url=url,
+        log_check_interval=0.3,
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    await wait_until_topic_holds(own_broker.bootstrap, 20)
+
+    own_broker.stop()  # memory-only: the log is gone
+    own_broker.start()
+    await ensure_topics(own_broker.bootstrap, topics.ALL_TOPICS, 4)
+    await wait_until_topic_holds(own_broker.bootstrap, 20, timeout=60)
+    stop.set()
+    await task
+
+    records = await read_topic(own_broker.bootstrap, topics.ORDERS)
+    order_ids = {decode(r.headers, r.key, r.value).event.order_id for r in records}
+    assert len(order_ids) == 20
+    parts.app.close()
+
+
+async def wait_until_topic_holds(bootstrap: str, count: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            offsets = await topic_end_offsets(bootstrap, topics.ORDERS)
+            if sum(offsets.values()) >= count:
+                return
+        except Exception:
+            pass
+        assert time.monotonic() < deadline, "topic never filled"
+        await asyncio.sleep(0.2)
