@@ -1,16 +1,210 @@
-"""`oms bench`: measure orders per second end to end against raw infrastructure (to be written)."""
+"""`oms bench`: orders per second from intake to shipment created, next to raw infrastructure."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from shared.cli.bench_probes import (
+    EventClock,
+    ResourceSampler,
+    broker_produce_rate,
+    postgres_commit_rate,
+)
+from shared.cli.client import OmsClient
+from shared.cli.samples import LOCATIONS, SampleOrders, units_needed
+
+console = Console()
+HOPS = (
+    ("intake (HTTP -> gateway stored)", "posted", "oms.ChannelOrderReceived.v1"),
+    ("gateway -> orders", "oms.ChannelOrderReceived.v1", "oms.OrderPlaced.v1"),
+    ("orders -> inventory reserved", "oms.OrderPlaced.v1", "oms.StockReserved.v1"),
+    ("inventory -> orders confirmed", "oms.StockReserved.v1", "oms.OrderConfirmed.v1"),
+    ("orders -> shipment created", "oms.OrderConfirmed.v1", "oms.ShipmentCreated.v1"),
+    ("end to end", "posted", "oms.ShipmentCreated.v1"),
+)
 
 
 def register(app: typer.Typer) -> None:
-    """Add the bench command(s) to the `oms` app."""
-    app.command("bench", help="Run the benchmarks (not yet implemented).")(bench)
+    """Add the bench command to the `oms` app."""
+    app.command("bench")(bench)
 
 
-def bench() -> None:
-    """Placeholder until the benchmark is written."""
-    typer.echo("oms bench: not yet implemented", err=True)
-    raise typer.Exit(2)
+def bench(
+    orders: Annotated[int, typer.Option(help="Orders to push through the system.")] = 2000,
+    concurrency: Annotated[int, typer.Option(help="Concurrent HTTP clients.")] = 32,
+    base_port: Annotated[int, typer.Option(help="Gateway port of the bench system.")] = 18000,
+    kafka_port: Annotated[int, typer.Option(help="Broker port of the bench system.")] = 19092,
+    postgres_url: Annotated[
+        str | None, typer.Option(envvar="OMS_POSTGRES_URL", help="Use this PostgreSQL server.")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Where to write the figures as JSON.")] = Path(
+        "var/bench/last.json"
+    ),
+) -> None:
+    """Start a fresh system, push orders through it, print throughput, latencies and memory."""
+    from shared.cli.system import EmbeddedSystem
+
+    var_dir = Path(tempfile.mkdtemp(prefix="oms-bench-"))
+    system = EmbeddedSystem(
+        var_dir,
+        postgres_url=postgres_url,
+        kafka_port=kafka_port,
+        base_http_port=base_port,
+        db_prefix=f"bench{int(time.time())}",
+    )
+    with console.status("starting a fresh OMS for the benchmark..."):
+        system.start()
+    try:
+        figures = asyncio.run(_run(system, orders, concurrency))
+    finally:
+        with console.status("stopping..."):
+            system.stop()
+    _print(figures)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(figures, indent=2) + "\n")
+    console.print(f"Figures written to {out}")
+
+
+async def _run(system: Any, count: int, concurrency: int) -> dict[str, Any]:
+    raw = {
+        "postgres_commits_per_s_1_client": await asyncio.to_thread(
+            postgres_commit_rate, system.postgres_server_url
+        ),
+        "broker_produce_msgs_per_s": await broker_produce_rate(system.bootstrap),
+    }
+    client = OmsClient(system.urls())
+    sample = SampleOrders(seed=11, prefix=f"bench{int(time.time())}").orders(count)
+    clock = EventClock(system.bootstrap)
+    sampler = ResourceSampler(system.supervisor.pids(), system.urls())
+    try:
+        await _stock_up(client, sample)
+        await clock.start()
+        sampler.start()
+        posted = await _post_orders(client, sample, concurrency)
+        done = await _wait_for_shipments(clock, set(posted))
+        figures = _figures(posted, clock, done)
+    finally:
+        await sampler.stop()
+        await clock.stop()
+        await client.close()
+    return {
+        "orders": count,
+        **figures,
+        "raw": raw,
+        "ratio_orders_per_pg_commit": round(
+            figures["orders_per_s"] / raw["postgres_commits_per_s_1_client"], 4
+        ),
+        "peak_rss_mb": sampler.peak_rss_mb,
+        "max_projection_lag": sampler.max_projection_lag,
+    }
+
+
+async def _stock_up(client: OmsClient, sample: list[dict[str, Any]]) -> None:
+    for location in LOCATIONS:
+        await client.create_location(location)
+    for sku, units in units_needed(sample).items():
+        await client.receive_stock(LOCATIONS[0]["location_id"], sku, units * 2, f"bench-{sku}")
+
+
+async def _post_orders(
+    client: OmsClient, sample: list[dict[str, Any]], concurrency: int
+) -> dict[str, float]:
+    posted: dict[str, float] = {}
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    for order in sample:
+        queue.put_nowait(order)
+
+    async def worker(progress: Progress, task: Any) -> None:
+        while not queue.empty():
+            order = queue.get_nowait()
+            started = time.time()
+            answer = await client.place_order(order)
+            posted[answer["order_id"]] = started
+            progress.advance(task)
+
+    with Progress(console=console) as progress:
+        task = progress.add_task("Posting orders to the gateway", total=len(sample))
+        await asyncio.gather(*(worker(progress, task) for _ in range(concurrency)))
+    return posted
+
+
+async def _wait_for_shipments(clock: EventClock, order_ids: set[str]) -> dict[str, float]:
+    with Progress(console=console) as progress:
+        task = progress.add_task("Waiting for shipments to be created", total=len(order_ids))
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            done = clock.fully_shipped(order_ids)
+            progress.update(task, completed=len(done))
+            if len(done) == len(order_ids):
+                return done
+            await asyncio.sleep(0.25)
+    return clock.fully_shipped(order_ids)
+
+
+def _figures(posted: dict[str, float], clock: EventClock, done: dict[str, float]) -> dict[str, Any]:
+    first = min(posted.values())
+    last = max(done.values()) if done else time.time()
+    hops: dict[str, dict[str, float]] = {}
+    for name, start, end in HOPS:
+        samples = [
+            t_end - t_start
+            for order_id in done
+            if (t_start := posted[order_id] if start == "posted" else clock.first(order_id, start))
+            and (t_end := clock.last(order_id, end))
+        ]
+        hops[name] = _percentiles(samples)
+    return {
+        "completed": len(done),
+        "seconds": round(last - first, 2),
+        "orders_per_s": round(len(done) / (last - first), 1),
+        "intake_orders_per_s": round(len(posted) / (max(posted.values()) - first + 1e-9), 1),
+        "latency_ms": hops,
+    }
+
+
+def _percentiles(samples: list[float]) -> dict[str, float]:
+    if len(samples) < 2:
+        return {"p50": float("nan"), "p95": float("nan"), "p99": float("nan")}
+    cuts = statistics.quantiles(samples, n=100)
+    return {
+        "p50": round(cuts[49] * 1000, 1),
+        "p95": round(cuts[94] * 1000, 1),
+        "p99": round(cuts[98] * 1000, 1),
+    }
+
+
+def _print(figures: dict[str, Any]) -> None:
+    summary = Table(title=f"OMS benchmark: {figures['orders']} orders")
+    summary.add_column("figure")
+    summary.add_column("value", justify="right")
+    summary.add_row("orders completed (shipment created)", str(figures["completed"]))
+    summary.add_row("end-to-end orders/s", str(figures["orders_per_s"]))
+    summary.add_row("intake orders/s (HTTP accepted)", str(figures["intake_orders_per_s"]))
+    summary.add_row(
+        "raw PostgreSQL commits/s (1 client)",
+        str(figures["raw"]["postgres_commits_per_s_1_client"]),
+    )
+    summary.add_row("raw broker produce msgs/s", str(figures["raw"]["broker_produce_msgs_per_s"]))
+    summary.add_row("orders per raw commit", str(figures["ratio_orders_per_pg_commit"]))
+    for name, lag in figures["max_projection_lag"].items():
+        summary.add_row(f"max projection lag {name} (events)", str(lag))
+    for name, mb in figures["peak_rss_mb"].items():
+        summary.add_row(f"peak memory {name} (MB RSS)", str(mb))
+    console.print(summary)
+    hops = Table(title="Latency per hop (ms)")
+    for column in ("hop", "p50", "p95", "p99"):
+        hops.add_column(column, justify="right" if column != "hop" else "left")
+    for name, cut in figures["latency_ms"].items():
+        hops.add_row(name, str(cut["p50"]), str(cut["p95"]), str(cut["p99"]))
+    console.print(hops)

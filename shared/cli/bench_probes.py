@@ -1,0 +1,158 @@
+"""Measuring instruments of the benchmark: raw infrastructure rates, event clock, resources."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections import defaultdict
+
+import httpx
+import psutil
+import psycopg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from shared.events import topics
+from shared.events.codec import DecodeError, decode
+
+_LAG = re.compile(r'^oms_projection_lag_events\{projection="([^"]+)"\} ([0-9.e+]+)$', re.M)
+
+
+def postgres_commit_rate(server_url: str, seconds: float = 3.0) -> float:
+    """Single-row INSERT transactions per second from one client (the raw commit rate)."""
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute("CREATE TEMP TABLE bench_commits (n bigint)")
+        count, deadline = 0, time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            conn.execute("INSERT INTO bench_commits VALUES (%s)", (count,))
+            count += 1
+    return round(count / seconds, 1)
+
+
+async def broker_produce_rate(bootstrap: str, messages: int = 30_000, size: int = 300) -> float:
+    """Messages per second aiokafka produces to the broker (300-byte values, acks=all)."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        value = b"x" * size
+        started = time.perf_counter()
+        futures = [await producer.send("oms.bench.raw", value) for _ in range(messages)]
+        await asyncio.gather(*futures)
+        return round(messages / (time.perf_counter() - started), 1)
+    finally:
+        await producer.stop()
+
+
+class EventClock:
+    """Reads the OMS topics and notes when each order's events were created (ce_time)."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
+        self.times: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        self.locations: dict[str, int] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+
+    async def start(self) -> None:
+        """Start reading from the beginning of every topic."""
+        self._consumer = AIOKafkaConsumer(
+            topics.CHANNEL,
+            topics.ORDERS,
+            topics.INVENTORY,
+            topics.FULFILLMENT,
+            bootstrap_servers=self.bootstrap,
+            auto_offset_reset="earliest",
+        )
+        await self._consumer.start()
+        self._task = asyncio.create_task(self._read())
+
+    async def stop(self) -> None:
+        """Stop reading."""
+        if self._task:
+            self._task.cancel()
+        if self._consumer:
+            await self._consumer.stop()
+
+    async def _read(self) -> None:
+        assert self._consumer is not None
+        async for record in self._consumer:
+            try:
+                envelope = decode(record.headers, record.key, record.value)
+            except DecodeError:
+                continue
+            order_id = str(getattr(envelope.event, "order_id", ""))
+            if not order_id or envelope.time is None:
+                continue
+            event_type = envelope.event.event_type()
+            self.times[order_id][event_type].append(envelope.time.timestamp())
+            if event_type == "oms.OrderConfirmed.v1":
+                allocations = envelope.event.allocations  # type: ignore[attr-defined]
+                self.locations[order_id] = len({a.location_id for a in allocations})
+
+    def first(self, order_id: str, event_type: str) -> float | None:
+        """When the order's first event of this type was created."""
+        seen = self.times.get(order_id, {}).get(event_type)
+        return min(seen) if seen else None
+
+    def last(self, order_id: str, event_type: str) -> float | None:
+        """When the order's last event of this type was created."""
+        seen = self.times.get(order_id, {}).get(event_type)
+        return max(seen) if seen else None
+
+    def fully_shipped(self, order_ids: set[str]) -> dict[str, float]:
+        """Orders whose every location has its shipment created, with the time of the last."""
+        done = {}
+        for order_id in order_ids:
+            created = self.times.get(order_id, {}).get("oms.ShipmentCreated.v1", [])
+            wanted = self.locations.get(order_id)
+            if wanted and len(created) >= wanted:
+                done[order_id] = max(created)
+        return done
+
+
+class ResourceSampler:
+    """Samples each service's resident memory and each projection's lag while the bench runs."""
+
+    def __init__(self, pids: dict[str, int | None], urls: dict[str, str]) -> None:
+        self.pids = {name: pid for name, pid in pids.items() if pid}
+        self.urls = urls
+        self.peak_rss_mb: dict[str, float] = {}
+        self.max_projection_lag: dict[str, float] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Sample every half second until stopped."""
+        self._task = asyncio.create_task(self._loop())
+
+    async def stop(self) -> None:
+        """Stop sampling."""
+        if self._task:
+            self._task.cancel()
+
+    async def _loop(self) -> None:
+        async with httpx.AsyncClient(timeout=2) as http:
+            while True:
+                self._sample_memory()
+                await self._sample_lag(http)
+                await asyncio.sleep(0.5)
+
+    def _sample_memory(self) -> None:
+        for name, pid in self.pids.items():
+            try:
+                rss = psutil.Process(pid).memory_info().rss / 2**20
+            except psutil.Error:
+                continue
+            self.peak_rss_mb[name] = round(max(rss, self.peak_rss_mb.get(name, 0.0)), 1)
+
+    async def _sample_lag(self, http: httpx.AsyncClient) -> None:
+        for url in self.urls.values():
+            try:
+                text = (await http.get(f"{url}/metrics")).text
+            except httpx.HTTPError:
+                continue
+            for projection, lag in _LAG.findall(text):
+                value = float(lag)
+                self.max_projection_lag[projection] = max(
+                    value, self.max_projection_lag.get(projection, 0.0)
+                )
+

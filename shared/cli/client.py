@@ -1,0 +1,90 @@
+"""A small HTTP client of the OMS APIs, used by `oms demo` and `oms bench`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+DEFAULT_URLS = {
+    "channel_gateway": "http://127.0.0.1:8000",
+    "order_service": "http://127.0.0.1:8001",
+    "inventory_service": "http://127.0.0.1:8002",
+    "fulfillment_service": "http://127.0.0.1:8003",
+    "returns_service": "http://127.0.0.1:8004",
+}
+
+
+def urls_from_base(base_port: int, host: str = "127.0.0.1") -> dict[str, str]:
+    """Service URLs when the gateway listens on base_port and the others follow."""
+    return {name: f"http://{host}:{base_port + i}" for i, name in enumerate(DEFAULT_URLS)}
+
+
+class OmsClient:
+    """Calls the services' /v1 APIs; raises httpx.HTTPStatusError on a 4xx/5xx."""
+
+    def __init__(self, urls: dict[str, str], timeout: float = 30.0) -> None:
+        self.urls = urls
+        self.http = httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(max_connections=64))
+
+    async def close(self) -> None:
+        """Close the connection pool."""
+        await self.http.aclose()
+
+    async def _call(self, service: str, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self.http.request(method, f"{self.urls[service]}/v1{path}", **kwargs)
+        response.raise_for_status()
+        return response.json()
+
+    async def create_location(self, location: dict[str, Any]) -> Any:
+        """Register a stock location."""
+        return await self._call("inventory_service", "POST", "/locations", json=location)
+
+    async def receive_stock(self, location_id: str, sku: str, quantity: int, key: str) -> Any:
+        """Book a receipt; the idempotency key makes a retry harmless."""
+        body = {"location_id": location_id, "sku": sku, "quantity": quantity}
+        return await self._call(
+            "inventory_service",
+            "POST",
+            "/stock/receipts",
+            json=body,
+            headers={"Idempotency-Key": key},
+        )
+
+    async def stock(self, sku: str) -> Any:
+        """Stock of a SKU per location and in total."""
+        return await self._call("inventory_service", "GET", f"/stock/{sku}")
+
+    async def place_order(self, order: dict[str, Any]) -> Any:
+        """Hand a canonical order to the gateway."""
+        return await self._call("channel_gateway", "POST", "/orders", json=order)
+
+    async def order(self, order_id: str) -> Any:
+        """One order with its timeline."""
+        return await self._call("order_service", "GET", f"/orders/{order_id}")
+
+    async def orders(self, **params: Any) -> Any:
+        """A page of orders."""
+        return await self._call("order_service", "GET", "/orders", params=params)
+
+    async def shipments(self, **params: Any) -> Any:
+        """A page of shipments."""
+        return await self._call("fulfillment_service", "GET", "/shipments", params=params)
+
+    async def ship(self, shipment_id: str, carrier: str, tracking_number: str) -> Any:
+        """Mark a shipment as gone with its carrier and tracking number."""
+        body = {"carrier": carrier, "tracking_number": tracking_number}
+        return await self._call(
+            "fulfillment_service", "POST", f"/shipments/{shipment_id}/ship", json=body
+        )
+
+    async def request_return(self, order_id: str, lines: list[dict[str, Any]]) -> Any:
+        """Open an RMA."""
+        body = {"order_id": order_id, "lines": lines}
+        return await self._call("returns_service", "POST", "/returns", json=body)
+
+    async def receive_return(self, return_id: str, lines: list[dict[str, Any]]) -> Any:
+        """Book returned units as received."""
+        return await self._call(
+            "returns_service", "POST", f"/returns/{return_id}/receive", json={"lines": lines}
+        )
