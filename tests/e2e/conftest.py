@@ -1,0 +1,113 @@
+"""The whole system, started the way `oms up` starts it, shared by the e2e tests."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from shared.cli.system import EmbeddedSystem
+from shared.events import topics
+from shared.runtime.embedded import free_port, port_is_free
+
+SERVICES = (
+    "channel_gateway",
+    "order_service",
+    "inventory_service",
+    "fulfillment_service",
+    "returns_service",
+)
+
+
+def _free_port_block(size: int = 5) -> int:
+    """A base port with `size` free ports after it."""
+    for _ in range(50):
+        base = free_port()
+        if base + size < 65000 and all(port_is_free("127.0.0.1", base + i) for i in range(size)):
+            return base
+    raise RuntimeError("no block of free ports")
+
+
+@pytest.fixture(scope="session")
+def system(tmp_path_factory, postgres_server_url) -> Iterator[EmbeddedSystem]:
+    """PostgreSQL, the broker and all five services as separate supervised processes."""
+    oms = EmbeddedSystem(
+        tmp_path_factory.mktemp("oms-var"),
+        postgres_url=postgres_server_url,
+        kafka_port=free_port(),
+        base_http_port=_free_port_block(),
+        db_prefix=f"e2e{uuid.uuid4().hex[:8]}",
+    )
+    oms.start()
+    yield oms
+    oms.stop()
+
+
+class Api:
+    """Synchronous HTTP access to every service of the system under test."""
+
+    def __init__(self, urls: dict[str, str]) -> None:
+        self.urls = urls
+        self.http = httpx.Client(timeout=15)
+
+    def call(self, service: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return self.http.request(method, f"{self.urls[service]}/v1{path}", **kwargs)
+
+    def eventually(self, service: str, path: str, check, timeout: float = 30.0) -> dict:
+        """GET until check(body) holds; returns the body."""
+        deadline = time.monotonic() + timeout
+        body: Any = None
+        while time.monotonic() < deadline:
+            response = self.call(service, "GET", path)
+            if response.status_code == 200:
+                body = response.json()
+                if check(body):
+                    return body
+            time.sleep(0.2)
+        raise AssertionError(f"GET {service}{path} never satisfied the check; last: {body}")
+
+    def post_until(
+        self, service: str, path: str, body: dict, expected: int, timeout: float = 30.0
+    ) -> httpx.Response:
+        """POST until the answer has the expected status (the service may not know yet)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            response = self.call(service, "POST", path, json=body)
+            if response.status_code == expected or time.monotonic() > deadline:
+                return response
+            time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def api(system: EmbeddedSystem) -> Iterator[Api]:
+    client = Api(system.urls())
+    yield client
+    client.http.close()
+
+
+def read_topics(bootstrap: str, names: tuple[str, ...] = topics.ALL_TOPICS) -> list[Any]:
+    """Every record currently on the topics."""
+
+    async def read() -> list[Any]:
+        consumer = AIOKafkaConsumer(
+            *names, bootstrap_servers=bootstrap, auto_offset_reset="earliest"
+        )
+        await consumer.start()
+        try:
+            records: list[Any] = []
+            while True:
+                batch = await consumer.getmany(timeout_ms=1000)
+                if not batch:
+                    return records
+                for part in batch.values():
+                    records.extend(part)
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(read())
