@@ -1,0 +1,1 @@
+"""Channel gateway: the anti-corruption layer where every sales channel's orders enter the OMS."""

@@ -1,0 +1,16 @@
+"""Channel gateway settings (environment variables prefixed OMS_GATEWAY_)."""
+
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from shared.runtime.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    """Configuration of the channel gateway."""
+
+    model_config = SettingsConfigDict(env_prefix="OMS_GATEWAY_", extra="ignore", frozen=True)
+
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/oms_gateway"
+    http_port: int = 8000

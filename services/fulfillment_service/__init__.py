@@ -1,0 +1,1 @@
+"""Fulfillment service: shipments per order and location, from confirmation to the carrier."""

@@ -1,0 +1,48 @@
+"""The one place that builds the fulfillment service from its settings."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.fulfillment_service import api, integration
+from services.fulfillment_service.application import Shipments
+from services.fulfillment_service.projections import PROJECTION, project_shipment
+from services.fulfillment_service.settings import Settings
+from services.fulfillment_service.views import ShipmentViews
+from shared.events import topics
+from shared.runtime.api import create_api
+from shared.runtime.projection import ProjectionWorker
+from shared.runtime.service import ReadinessChecks, ServiceParts
+from shared.runtime.wiring import open_application, open_views
+
+NAME = "fulfillment_service"
+
+
+def build(settings: Settings) -> ServiceParts:
+    """Application, views, projection, API and Kafka wiring of the fulfillment service."""
+    app = open_application(Shipments, settings)
+    views = open_views(ShipmentViews, settings)
+    projection = ProjectionWorker(name=PROJECTION, app=app, view=views, project=project_shipment)
+
+    def make_api(readiness: ReadinessChecks) -> FastAPI:
+        http = create_api(
+            service=NAME,
+            title="OMS Fulfillment",
+            routers=[api.router],
+            readiness=readiness,
+            error_statuses=api.ERROR_STATUSES,
+        )
+        http.state.shipments = app
+        http.state.views = views
+        return http
+
+    return ServiceParts(
+        name=NAME,
+        settings=settings,
+        app=app,
+        api_factory=make_api,
+        publishes=topics.FULFILLMENT,
+        to_integration=integration.to_integration,
+        handlers=integration.HANDLERS,
+        projections=[projection],
+    )

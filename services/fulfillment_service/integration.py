@@ -1,0 +1,82 @@
+"""Pure mappings: Shipment domain events -> integration events; order events -> use cases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.fulfillment_service.application import Shipments
+from services.fulfillment_service.domain import Shipment
+from shared import events as ev
+from shared.runtime.application import UnitOfWork
+
+
+def to_integration(domain_event: Any) -> ev.IntegrationEvent | None:
+    """The public event for a stored Shipment event, or None for internal-only facts."""
+    mapper = _MAPPERS.get(type(domain_event))
+    return mapper(domain_event) if mapper else None
+
+
+def _created(e: Any) -> ev.ShipmentCreated:
+    return ev.ShipmentCreated(
+        shipment_id=e.originator_id,
+        order_id=e.order_id,
+        location_id=e.location_id,
+        lines=e.lines,
+        ship_to=e.ship_to,
+        created_at=e.timestamp,
+    )
+
+
+def _shipped(e: Any) -> ev.Shipped:
+    return ev.Shipped(
+        shipment_id=e.originator_id,
+        order_id=e.order_id,
+        location_id=e.location_id,
+        carrier=e.carrier,
+        tracking_number=e.tracking_number,
+        lines=e.lines,
+        shipped_at=e.timestamp,
+    )
+
+
+def _cancelled(e: Any) -> ev.ShipmentCancelled:
+    return ev.ShipmentCancelled(
+        shipment_id=e.originator_id,
+        order_id=e.order_id,
+        location_id=e.location_id,
+        reason=e.reason,
+        cancelled_at=e.timestamp,
+    )
+
+
+# OrderShipments events are internal bookkeeping and have no public counterpart.
+_MAPPERS: dict[type, Any] = {
+    Shipment.Created: _created,  # type: ignore[attr-defined]
+    Shipment.Shipped: _shipped,  # type: ignore[attr-defined]
+    Shipment.Cancelled: _cancelled,  # type: ignore[attr-defined]
+}
+
+
+# -- inbound: integration events -> use cases ------------------------------------------
+
+
+def on_order_confirmed(app: Shipments, e: ev.OrderConfirmed, uow: UnitOfWork) -> None:
+    """A confirmed order gets one shipment per location its stock was allocated at."""
+    app.create_shipments(
+        order_id=e.order_id,
+        allocations=[a.model_dump(mode="json") for a in e.allocations],
+        ship_to=e.shipping_address.model_dump(mode="json"),
+        customer_name=e.customer.name,
+        uow=uow,
+    )
+
+
+def on_order_cancelled(app: Shipments, e: ev.OrderCancelled, uow: UnitOfWork) -> None:
+    """A cancelled order's shipments that have not left are cancelled."""
+    app.cancel_shipments(e.order_id, e.reason, uow)
+
+
+HANDLERS: dict[type[ev.IntegrationEvent], Any] = {
+    ev.OrderConfirmed: on_order_confirmed,
+    ev.OrderCancelled: on_order_cancelled,
+}

@@ -1,0 +1,103 @@
+"""Locations that hold stock, and routing: which locations fill an order."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from services.inventory_service.domain.base import location_id_for
+
+
+class Location(Aggregate):
+    """A place that holds stock; lower priority numbers are preferred when routing."""
+
+    @event("Registered")
+    def __init__(self, location_id: str, name: str, country: str, priority: int) -> None:
+        self.location_id = location_id
+        self.name = name
+        self.country = country
+        self.priority = priority
+        self.active = True
+
+    @staticmethod
+    def create_id(location_id: str, **_: Any) -> UUID:
+        """Registering the same location id twice addresses the same aggregate."""
+        return location_id_for(location_id)
+
+    def same_as(self, name: str, country: str, priority: int) -> bool:
+        """Whether a repeated registration carries the same data."""
+        return (self.name, self.country, self.priority) == (name, country, priority)
+
+    def set_active(self, active: bool) -> None:
+        """Open or close the location for routing; repeating changes nothing."""
+        if active and not self.active:
+            self._activated()
+        elif not active and self.active:
+            self._deactivated()
+
+    @event("Activated")
+    def _activated(self) -> None:
+        self.active = True
+
+    @event("Deactivated")
+    def _deactivated(self) -> None:
+        self.active = False
+
+
+def rank_locations(locations: list[Location], country: str | None) -> list[str]:
+    """Active location ids, preferred first: same country as the ship-to, then priority."""
+    active = [loc for loc in locations if loc.active]
+    active.sort(key=lambda loc: (loc.country != country, loc.priority, loc.location_id))
+    return [loc.location_id for loc in active]
+
+
+def route(
+    requested: dict[str, int], available: dict[str, dict[str, int]], ranked: list[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(allocations, shortages) for an order: all lines or none.
+
+    One location that fills the whole order wins; otherwise each SKU goes to the best
+    location that fills its line, or is split across locations by preference.
+    """
+    shortages = []
+    for sku, quantity in requested.items():
+        total = sum(max(0, available[sku].get(loc, 0)) for loc in ranked)
+        if total < quantity:
+            shortages.append({"sku": sku, "requested": quantity, "available": total})
+    if shortages:
+        return [], shortages
+    for loc in ranked:
+        if all(available[sku].get(loc, 0) >= q for sku, q in requested.items()):
+            return [_allocation(sku, loc, q) for sku, q in requested.items()], []
+    allocations: list[dict[str, Any]] = []
+    for sku, quantity in requested.items():
+        allocations.extend(_route_line(sku, quantity, available[sku], ranked))
+    return allocations, []
+
+
+def _route_line(sku: str, quantity: int, available: dict[str, int], ranked: list[str]) -> list:
+    for loc in ranked:
+        if available.get(loc, 0) >= quantity:
+            return [_allocation(sku, loc, quantity)]
+    allocations, rest = [], quantity
+    for loc in ranked:
+        take = min(rest, max(0, available.get(loc, 0)))
+        if take:
+            allocations.append(_allocation(sku, loc, take))
+            rest -= take
+    return allocations
+
+
+def _allocation(sku: str, location_id: str, quantity: int) -> dict[str, Any]:
+    return {"sku": sku, "location_id": location_id, "quantity": quantity}
+
+
+def merge_lines(lines: list[dict[str, Any]]) -> dict[str, int]:
+    """Units per SKU, duplicate lines of a SKU added up."""
+    total: Counter[str] = Counter()
+    for line in lines:
+        total[line["sku"]] += int(line["quantity"])
+    return dict(total)

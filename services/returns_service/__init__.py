@@ -1,0 +1,1 @@
+"""Returns service: RMAs for shipped units, their receipts and the refunds paid for them."""

@@ -1,0 +1,8 @@
+"""python -m services.returns_service: API, consumers, relay and projections in one process."""
+
+from services.returns_service.bootstrap import build
+from services.returns_service.settings import Settings
+from shared.runtime.service import run_service
+
+if __name__ == "__main__":
+    run_service(build, Settings())

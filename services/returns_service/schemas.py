@@ -1,0 +1,144 @@
+"""HTTP request and response models of the returns API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from shared.events.base import Sku
+
+Quantity = Field(gt=0, le=100_000)
+
+
+class ReturnLineCreate(BaseModel):
+    """Units of one SKU the customer wants to send back, and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sku: Sku
+    quantity: int = Quantity
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class ReturnCreate(BaseModel):
+    """A request for a return (RMA) of shipped units of one order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    order_id: UUID
+    lines: list[ReturnLineCreate] = Field(min_length=1, max_length=200)
+
+    @field_validator("lines")
+    @classmethod
+    def _one_line_per_sku(cls, lines: list[ReturnLineCreate]) -> list[ReturnLineCreate]:
+        skus = [line.sku for line in lines]
+        duplicates = sorted({sku for sku in skus if skus.count(sku) > 1})
+        if duplicates:
+            raise ValueError(f"one line per SKU; repeated: {', '.join(duplicates)}")
+        return lines
+
+
+class ReceiptLineCreate(BaseModel):
+    """Units of one SKU that came back, in one condition."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sku: Sku
+    quantity: int = Quantity
+    condition: Literal["sellable", "damaged"]
+
+
+class ReturnReceive(BaseModel):
+    """What arrived in a returned parcel, as inspected."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lines: list[ReceiptLineCreate] = Field(min_length=1, max_length=200)
+
+
+class ReturnLinePublic(BaseModel):
+    """A requested line with what came back of it so far."""
+
+    sku: str
+    reason: str
+    requested: int
+    received: int
+    sellable: int
+    damaged: int
+
+
+class ReceivedLinePublic(BaseModel):
+    """Units that came back in one condition, and the location they go back to."""
+
+    sku: str
+    quantity: int
+    condition: str
+    location_id: str
+
+
+class ReceiptPublic(BaseModel):
+    """One parcel received against a return."""
+
+    sequence: int
+    lines: list[ReceivedLinePublic]
+    received_at: datetime
+
+
+class RefundLinePublic(BaseModel):
+    """Money back for units of one SKU."""
+
+    sku: str
+    quantity: int
+    amount: Decimal
+
+
+class RefundPublic(BaseModel):
+    """Money back for one receipt; capped says it was cut to what was left of what was paid."""
+
+    refund_id: UUID
+    return_id: UUID
+    order_id: UUID
+    sequence: int
+    amount: Decimal
+    full_amount: Decimal
+    capped: bool
+    currency: str
+    lines: list[RefundLinePublic]
+    refunded_at: datetime
+
+
+class RefundsPublic(BaseModel):
+    """A page of refunds."""
+
+    data: list[RefundPublic]
+    count: int
+    limit: int
+    offset: int
+
+
+class ReturnPublic(BaseModel):
+    """A return (RMA) as ops see it."""
+
+    return_id: UUID
+    order_id: UUID
+    status: str
+    currency: str
+    lines: list[ReturnLinePublic]
+    receipts: list[ReceiptPublic]
+    refunds: list[RefundPublic]
+    refunded_total: Decimal
+    requested_at: datetime
+    updated_at: datetime
+
+
+class ReturnsPublic(BaseModel):
+    """A page of returns."""
+
+    data: list[ReturnPublic]
+    count: int
+    limit: int
+    offset: int

@@ -1,0 +1,341 @@
+"""The channel gateway on PostgreSQL: intake over HTTP, the OMS's news consumed and queried."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from aiokafka import ConsumerRecord, TopicPartition
+from fastapi.testclient import TestClient
+
+from services.channel_gateway.bootstrap import build
+from services.channel_gateway.domain import order_id_for
+from services.channel_gateway.settings import Settings
+from shared import events as ev
+from shared.events import topics
+from shared.events.codec import encode
+from shared.runtime.consumer import EventConsumer
+from shared.runtime.service import ServiceParts
+
+pytestmark = pytest.mark.integration
+AT = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+
+
+class Gateway:
+    """The service built in-process, its HTTP client and its projection."""
+
+    def __init__(self, parts: ServiceParts) -> None:
+        self.parts = parts
+        self.app: Any = parts.app
+        self.http = TestClient(parts.api_factory({}))
+        self.projection = parts.projections[0]
+
+    def stored(self) -> int:
+        return self.app.recorder.max_notification_id() or 0
+
+    def consumer(self) -> EventConsumer:
+        return EventConsumer(
+            service=self.parts.name,
+            app=self.app,
+            handlers=self.parts.handlers,
+            topics=self.parts.consumes,
+            bootstrap="unused:9092",
+            producer=None,  # type: ignore[arg-type]  # only dead letters need one
+        )
+
+
+@pytest.fixture(scope="module")
+def gateway(new_database: Any) -> Iterator[Gateway]:
+    parts = build(Settings(database_url=new_database("gateway")))
+    yield Gateway(parts)
+    parts.app.close()
+
+
+def canonical(external_id: str | None = None, **overrides: Any) -> dict[str, Any]:
+    order: dict[str, Any] = {
+        "channel": "shopify",
+        "external_id": external_id or uuid.uuid4().hex,
+        "customer": {"name": "Lena Hoffmann", "email": "lena.hoffmann@example.de"},
+        "shipping_address": {
+            "name": "Lena Hoffmann",
+            "line1": "Bergmannstraße 42",
+            "line2": "Hinterhaus, 3. OG",
+            "city": "Berlin",
+            "postal_code": "10961",
+            "country": "de",
+        },
+        "lines": [
+            {"sku": "TEE-ORG-BLK-M", "quantity": 2, "unit_price": "24.90"},
+            {"sku": "MUG-ENM-350-WHT", "quantity": 1, "unit_price": 14.5},
+        ],
+        "currency": "EUR",
+    }
+    return {**order, **overrides}
+
+
+def record(event: ev.IntegrationEvent, position: int) -> ConsumerRecord:
+    """The Kafka record the publisher's relay would have produced."""
+    wire = encode(
+        event,
+        event_id=str(uuid.uuid4()),
+        service=topics.PUBLISHER[event.topic],
+        position=position,
+        time=AT,
+    )
+    return ConsumerRecord(
+        event.topic, 0, position, 0, 0, wire.key, wire.value, None, 0, 0, wire.headers
+    )
+
+
+def test_a_new_order_is_accepted_and_the_same_order_again_answers_200_with_the_same_body(
+    gateway: Gateway,
+) -> None:
+    order = canonical()
+    before = gateway.stored()
+
+    first = gateway.http.post("/v1/orders", json=order)
+    again = gateway.http.post("/v1/orders", json=order)
+
+    order_id = order_id_for("shopify", order["external_id"])
+    assert first.status_code == 202
+    assert first.json() == {"order_id": str(order_id), "status": "accepted"}
+    assert first.headers["location"] == f"/v1/channel-orders/{order_id}"
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    assert again.headers["location"] == first.headers["location"]
+    assert gateway.stored() == before + 1
+
+
+def test_an_accepted_order_is_published_as_channel_order_received_in_canonical_form(
+    gateway: Gateway,
+) -> None:
+    order = canonical()
+    order_id = gateway.http.post("/v1/orders", json=order).json()["order_id"]
+
+    (received,) = list(gateway.app.events.get(uuid.UUID(order_id)))
+    public = gateway.parts.to_integration(received)  # type: ignore[misc]
+
+    assert isinstance(public, ev.ChannelOrderReceived)
+    assert public.shipping_address.country == "DE"
+    assert [(line.sku, str(line.unit_price)) for line in public.lines] == [
+        ("TEE-ORG-BLK-M", "24.90"),
+        ("MUG-ENM-350-WHT", "14.50"),
+    ]
+
+
+def _without(path: str) -> dict[str, Any]:
+    order = canonical()
+    *parents, last = path.split(".")
+    target = order
+    for key in parents:
+        target = target[int(key)] if isinstance(target, list) else target[key]
+    del target[last]
+    return order
+
+
+def _with(path: str, value: Any) -> dict[str, Any]:
+    order = copy.deepcopy(canonical())
+    *parents, last = path.split(".")
+    target: Any = order
+    for key in parents:
+        target = target[int(key)] if isinstance(target, list) else target[key]
+    if isinstance(target, list):
+        target[int(last)] = value
+    else:
+        target[last] = value
+    return order
+
+
+BAD_ORDERS = {
+    "missing channel": (_without("channel"), "channel"),
+    "missing external id": (_without("external_id"), "external_id"),
+    "missing customer email": (_without("customer.email"), "customer.email"),
+    "missing city": (_without("shipping_address.city"), "shipping_address.city"),
+    "missing lines": (_without("lines"), "lines"),
+    "missing currency": (_without("currency"), "currency"),
+    "empty external id": (_with("external_id", "  "), "external_id"),
+    "channel with capitals": (_with("channel", "Shopify"), "channel"),
+    "quantity 0": (_with("lines.0.quantity", 0), "lines.0.quantity"),
+    "quantity -1": (_with("lines.0.quantity", -1), "lines.0.quantity"),
+    "quantity 1.5": (_with("lines.0.quantity", 1.5), "lines.0.quantity"),
+    "quantity as text": (_with("lines.0.quantity", "2"), "lines.0.quantity"),
+    "negative price": (_with("lines.0.unit_price", "-1.00"), "lines.0.unit_price"),
+    "price abc": (_with("lines.0.unit_price", "abc"), "lines.0.unit_price"),
+    "price finer than cents": (_with("lines.0.unit_price", "24.999"), "lines.0.unit_price"),
+    "yen with cents": ({**canonical(), "currency": "JPY"}, "more decimal places than JPY"),
+    "bad email": (_with("customer.email", "lena-at-example"), "customer.email"),
+    "bad country": (_with("shipping_address.country", "XX"), "shipping_address.country"),
+    "country name": (_with("shipping_address.country", "Germany"), "shipping_address.country"),
+    "bad currency": (_with("currency", "EURO"), "currency"),
+    "lower-case currency": (_with("currency", "eur"), "currency"),
+    "unknown currency": (_with("currency", "ABC"), "currency"),
+    "empty lines": (_with("lines", []), "lines"),
+    "bad sku": (_with("lines.0.sku", "TEE BLK"), "lines.0.sku"),
+    "same sku twice": (
+        _with("lines.1", {"sku": "TEE-ORG-BLK-M", "quantity": 1, "unit_price": "24.90"}),
+        "SKU TEE-ORG-BLK-M",
+    ),
+    "unknown field": ({**canonical(), "coupon": "XMAS"}, "coupon"),
+    "unknown line field": (_with("lines.0.discount", "1.00"), "lines.0.discount"),
+}
+
+
+@pytest.mark.parametrize(("body", "named"), BAD_ORDERS.values(), ids=BAD_ORDERS.keys())
+def test_bad_input_is_refused_with_a_problem_naming_it_and_nothing_is_recorded(
+    gateway: Gateway, body: dict[str, Any], named: str
+) -> None:
+    before = gateway.stored()
+
+    response = gateway.http.post("/v1/orders", json=body)
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == 422
+    assert named in problem["detail"]
+    assert gateway.stored() == before
+
+
+def test_a_body_that_is_not_json_is_refused_and_nothing_is_recorded(gateway: Gateway) -> None:
+    before = gateway.stored()
+
+    response = gateway.http.post(
+        "/v1/orders", content=b"{not json", headers={"content-type": "application/json"}
+    )
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert gateway.stored() == before
+
+
+def test_a_received_order_is_listed_and_found_after_projection(gateway: Gateway) -> None:
+    order = canonical(channel="phone")
+    order_id = gateway.http.post("/v1/orders", json=order).json()["order_id"]
+    gateway.projection.catch_up()
+
+    found = gateway.http.get(f"/v1/channel-orders/{order_id}").json()
+    listed = gateway.http.get(
+        "/v1/channel-orders", params={"channel": "phone", "status": "accepted"}
+    ).json()
+    by_external_id = gateway.http.get(
+        "/v1/channel-orders", params={"channel": "phone", "external_id": order["external_id"]}
+    ).json()
+
+    assert found["external_id"] == order["external_id"]
+    assert found["status"] == "accepted"
+    assert found["shipping_address"]["country"] == "DE"
+    assert found["lines"][1] == {"sku": "MUG-ENM-350-WHT", "quantity": 1, "unit_price": "14.50"}
+    assert found["shipments"] == [] and found["refunds"] == []
+    assert found["cancelled"] is False
+    assert order_id in [o["order_id"] for o in listed["data"]]
+    assert {o["channel"] for o in listed["data"]} == {"phone"}
+    assert [o["order_id"] for o in by_external_id["data"]] == [order_id]
+    assert by_external_id["count"] == 1
+
+
+def test_channel_orders_are_paged_newest_first(gateway: Gateway) -> None:
+    ids = [
+        gateway.http.post("/v1/orders", json=canonical(channel="mail")).json()["order_id"]
+        for _ in range(3)
+    ]
+    gateway.projection.catch_up()
+
+    page = gateway.http.get(
+        "/v1/channel-orders", params={"channel": "mail", "limit": 2, "offset": 1}
+    ).json()
+
+    assert page["count"] == 3
+    assert (page["limit"], page["offset"]) == (2, 1)
+    assert [o["order_id"] for o in page["data"]] == [ids[1], ids[0]]
+
+
+async def test_shipments_cancellation_and_refunds_show_up_and_redelivery_changes_nothing(
+    gateway: Gateway,
+) -> None:
+    order_id = uuid.UUID(gateway.http.post("/v1/orders", json=canonical()).json()["order_id"])
+    shipment_id, refund_id = uuid.uuid4(), uuid.uuid4()
+    fulfillment = [
+        record(
+            ev.Shipped(
+                shipment_id=shipment_id,
+                order_id=order_id,
+                location_id="berlin",
+                carrier="DHL",
+                tracking_number="JJD000390007",
+                lines=[ev.ItemQuantity(sku="TEE-ORG-BLK-M", quantity=2)],
+                shipped_at=AT,
+            ),
+            position=1,
+        )
+    ]
+    orders = [
+        record(
+            ev.OrderCancelled(
+                order_id=order_id,
+                channel="shopify",
+                external_id="x",
+                reason="customer asked",
+                cancelled_at=AT,
+            ),
+            position=1,
+        )
+    ]
+    returns = [
+        record(
+            ev.Refunded(
+                refund_id=refund_id,
+                return_id=uuid.uuid4(),
+                order_id=order_id,
+                amount=Decimal("24.90"),
+                currency="EUR",
+                lines=[ev.RefundLine(sku="TEE-ORG-BLK-M", quantity=1, amount=Decimal("24.90"))],
+                refunded_at=AT,
+            ),
+            position=1,
+        )
+    ]
+    consumer = gateway.consumer()
+    for _ in range(2):  # the second round is a redelivery
+        for records in (fulfillment, orders, returns):
+            await consumer.handle_batch(TopicPartition(records[0].topic, 0), records)
+    stored = gateway.stored()
+    # A republish under a new position (e.g. the broker lost its log) is a domain-level duplicate.
+    await consumer.handle_batch(
+        TopicPartition(topics.RETURNS, 0), [record(ev.Refunded.model_validate(
+            {**ev.Refunded.model_validate_json(returns[0].value).model_dump(), "amount": "24.90"}
+        ), position=2)]
+    )
+    gateway.projection.catch_up()
+
+    found = gateway.http.get(f"/v1/channel-orders/{order_id}").json()
+    assert gateway.stored() == stored
+    assert found["status"] == "cancelled"
+    assert found["cancelled"] is True
+    assert found["cancel_reason"] == "customer asked"
+    assert [(s["carrier"], s["tracking_number"]) for s in found["shipments"]] == [
+        ("DHL", "JJD000390007")
+    ]
+    assert found["shipments"][0]["shipment_id"] == str(shipment_id)
+    assert [r["refund_id"] for r in found["refunds"]] == [str(refund_id)]
+    assert Decimal(found["refunded_total"]) == Decimal("24.90")
+    cancelled = gateway.http.get("/v1/channel-orders", params={"status": "cancelled"}).json()
+    assert str(order_id) in [o["order_id"] for o in cancelled["data"]]
+
+
+def test_an_unknown_channel_order_is_a_404_problem(gateway: Gateway) -> None:
+    response = gateway.http.get(f"/v1/channel-orders/{uuid.uuid4()}")
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_an_unknown_status_filter_is_a_422_problem(gateway: Gateway) -> None:
+    response = gateway.http.get("/v1/channel-orders", params={"status": "lost"})
+
+    assert response.status_code == 422
+    assert "status" in response.json()["detail"]

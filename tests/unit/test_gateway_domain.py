@@ -1,0 +1,133 @@
+"""The ChannelOrder aggregate: intake rules and the facts the OMS reports back."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from services.channel_gateway.domain import (
+    ACCEPTED,
+    CANCELLED,
+    ChannelOrder,
+    InvalidChannelOrderError,
+    order_id_for,
+)
+from services.order_service.domain import order_id_for as order_service_order_id_for
+
+
+def receive(**overrides: Any) -> ChannelOrder:
+    order: dict[str, Any] = {
+        "channel": "shopify",
+        "external_id": "5829104713893",
+        "customer": {"name": "Lena Hoffmann", "email": "lena@example.de"},
+        "shipping_address": {
+            "name": "Lena Hoffmann",
+            "line1": "Bergmannstraße 42",
+            "line2": None,
+            "city": "Berlin",
+            "postal_code": "10961",
+            "country": "DE",
+        },
+        "lines": [{"sku": "TEE-BLK-M", "quantity": 2, "unit_price": "24.90"}],
+        "currency": "EUR",
+    }
+    return ChannelOrder.receive(**{**order, **overrides})
+
+
+def ship(order: ChannelOrder, shipment_id: str = "s-1", tracking: str = "1Z999") -> bool:
+    return order.record_shipment(
+        shipment_id=shipment_id,
+        carrier="UPS",
+        tracking_number=tracking,
+        location_id="berlin",
+        lines=[{"sku": "TEE-BLK-M", "quantity": 2}],
+        shipped_at="2026-11-29T10:00:00Z",
+    )
+
+
+def test_the_order_id_is_derived_exactly_as_the_order_service_derives_it() -> None:
+    for channel, external_id in [("shopify", "5829104713893"), ("web", "A:1"), ("amazon", "ü")]:
+        assert order_id_for(channel, external_id) == order_service_order_id_for(
+            channel, external_id
+        )
+
+
+def test_a_received_order_keeps_the_canonical_order_and_is_accepted() -> None:
+    order = receive()
+
+    assert order.id == order_id_for("shopify", "5829104713893")
+    assert order.status == ACCEPTED
+    assert order.lines == [{"sku": "TEE-BLK-M", "quantity": 2, "unit_price": "24.90"}]
+    received = order.pending_events[0]
+    assert received.channel == "shopify"
+    assert received.shipping_address["country"] == "DE"
+    assert received.currency == "EUR"
+
+
+def test_the_same_channel_order_always_gets_the_same_id_and_another_channel_another() -> None:
+    assert receive().id == receive().id
+    assert receive(channel="woocommerce").id != receive().id
+    assert isinstance(receive().id, UUID)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"lines": []}, "at least one line"),
+        (
+            {
+                "lines": [
+                    {"sku": "MUG", "quantity": 1, "unit_price": "5.00"},
+                    {"sku": "MUG", "quantity": 2, "unit_price": "5.00"},
+                ]
+            },
+            "SKU MUG",
+        ),
+        ({"lines": [{"sku": "MUG", "quantity": 0, "unit_price": "5.00"}]}, "quantity"),
+        ({"external_id": ""}, "external_id"),
+    ],
+)
+def test_an_order_that_breaks_the_intake_rules_is_refused(
+    overrides: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(InvalidChannelOrderError, match=message):
+        receive(**overrides)
+
+
+def test_a_shipment_is_recorded_with_its_carrier_and_tracking_number_once() -> None:
+    order = receive()
+
+    assert ship(order) is True
+    assert ship(order) is False
+    assert ship(order, shipment_id="s-2", tracking="JD0002") is True
+
+    assert [(s["carrier"], s["tracking_number"]) for s in order.shipments] == [
+        ("UPS", "1Z999"),
+        ("UPS", "JD0002"),
+    ]
+    assert len(order.pending_events) == 3  # received + two shipments
+
+
+def test_a_cancellation_cancels_the_order_and_a_second_notice_changes_nothing() -> None:
+    order = receive()
+
+    assert order.record_cancellation("out of stock", "2026-11-29T10:00:00Z") is True
+    assert order.record_cancellation("again", "2026-11-29T11:00:00Z") is False
+
+    assert order.status == CANCELLED
+    assert order.cancellation == {"reason": "out of stock", "cancelled_at": "2026-11-29T10:00:00Z"}
+    assert len(order.pending_events) == 2
+
+
+def test_each_refund_counts_once_in_the_refunded_total() -> None:
+    order = receive()
+
+    order.record_refund("r-1", Decimal("10.50"), "EUR", "2026-11-30T09:00:00Z")
+    order.record_refund("r-1", Decimal("10.50"), "EUR", "2026-11-30T09:00:00Z")
+    order.record_refund("r-2", Decimal("4.40"), "EUR", "2026-11-30T10:00:00Z")
+
+    assert order.refunded_total == Decimal("14.90")
+    assert [r["amount"] for r in order.refunds] == ["10.50", "4.40"]
