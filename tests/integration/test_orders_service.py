@@ -1,0 +1,101 @@
+"""The order service's API and read model on real PostgreSQL."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import pytest
+from fastapi.testclient import TestClient
+
+from services.order_service.bootstrap import build
+from services.order_service.domain import order_id_for
+from services.order_service.integration import on_stock_reserved
+from services.order_service.settings import Settings
+from shared.events import StockReserved, now_utc
+from shared.runtime.application import UnitOfWork
+
+pytestmark = pytest.mark.integration
+ADDRESS = {
+    "name": "Ann",
+    "line1": "Main St 1",
+    "city": "Berlin",
+    "postal_code": "10115",
+    "country": "DE",
+}
+
+
+@pytest.fixture
+def service(new_database):
+    parts = build(Settings(database_url=new_database("orders")))
+    yield parts
+    parts.app.close()
+
+
+def place(parts, external_id: str, channel: str = "web"):
+    order_id = order_id_for(channel, external_id)
+    parts.app.place_order(
+        order_id,
+        channel,
+        external_id,
+        {"name": "Ann", "email": "a@b.de"},
+        ADDRESS,
+        [{"sku": "TEE", "quantity": 2, "unit_price": "24.90"}],
+        "EUR",
+    )
+    return order_id
+
+
+def test_orders_are_listed_by_status_and_channel_with_their_timeline(service):
+    web, shop = place(service, "1"), place(service, "2", channel="shopify")
+    uow = UnitOfWork(service.app)
+    on_stock_reserved(
+        service.app,
+        StockReserved(
+            order_id=web,
+            allocations=[{"sku": "TEE", "location_id": "WH", "quantity": 2}],
+            reserved_at=now_utc(),
+        ),
+        uow,
+    )
+    uow.commit()
+    service.projections[0].catch_up()
+    http = TestClient(service.api_factory({}))
+
+    confirmed = http.get("/v1/orders", params={"status": "confirmed"}).json()
+    assert [o["order_id"] for o in confirmed["data"]] == [str(web)]
+    assert http.get("/v1/orders", params={"channel": "shopify"}).json()["count"] == 1
+    order = http.get(f"/v1/orders/{web}").json()
+    assert [t["event"] for t in order["timeline"]] == ["Placed", "Confirmed"]
+    assert order["lines"][0]["unit_price"] == "24.90"
+    page = http.get("/v1/orders", params={"limit": 1, "offset": 1}).json()
+    assert page["count"] == 2 and len(page["data"]) == 1
+    assert http.get(f"/v1/orders/{shop}").json()["status"] == "placed"
+
+
+def test_cancel_answers_the_new_status_and_refuses_unknown_orders(service):
+    order_id = place(service, "3")
+    http = TestClient(service.api_factory({}))
+    answer = http.post(f"/v1/orders/{order_id}/cancel", json={"reason": "changed mind"})
+    assert answer.status_code == 202
+    assert answer.json()["status"] == "cancelled"
+    before = service.app.recorder.max_notification_id()
+    unknown = http.post(f"/v1/orders/{uuid4()}/cancel")
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"] == "application/problem+json"
+    bad = http.post(f"/v1/orders/{order_id}/cancel", json={"reason": "", "extra": 1})
+    assert bad.status_code == 422
+    assert service.app.recorder.max_notification_id() == before
+
+
+def test_the_read_model_can_be_dropped_and_rebuilt_from_the_event_log(service):
+    for n in range(5):
+        place(service, f"r{n}")
+    projection = service.projections[0]
+    projection.catch_up()
+    views = projection.view
+    before = views.list_orders(status=None, channel=None, limit=50, offset=0)
+    views.reset_all(projection.name)
+    assert views.list_orders(status=None, channel=None, limit=50, offset=0)[1] == 0
+    projection.catch_up()
+    assert views.list_orders(status=None, channel=None, limit=50, offset=0) == before
+    assert projection.lag() == 0
