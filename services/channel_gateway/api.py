@@ -20,7 +20,7 @@ from shared.runtime.api import Problem
 from shared.runtime.application import retry_on_conflict
 
 Status = Literal["accepted", "cancelled"]
-ERROR_STATUSES = {
+ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     domain.ChannelOrderNotFoundError: (404, "Channel order not found"),
     domain.InvalidChannelOrderError: (422, "Invalid order"),
 }

@@ -89,7 +89,7 @@ class ChannelOrders(ServiceApplication):
     def get_order(self, order_id: UUID) -> ChannelOrder:
         """The channel order as its events say it is now."""
         try:
-            order = self.repository.get(order_id)
+            order: Any = self.repository.get(order_id)
         except AggregateNotFoundError:
             raise ChannelOrderNotFoundError(f"no channel order {order_id}") from None
         assert isinstance(order, ChannelOrder)

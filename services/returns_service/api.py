@@ -23,7 +23,7 @@ from shared.runtime.api import Problem
 from shared.runtime.application import retry_on_conflict
 
 Status = Literal["requested", "partially_received", "received"]
-ERROR_STATUSES = {
+ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     domain.OrderNotReturnableError: (404, "Order not returnable"),
     domain.ReturnNotFoundError: (404, "Return not found"),
     domain.IdempotencyKeyReusedError: (422, "Idempotency key reused"),
@@ -135,15 +135,17 @@ def _command(command: Callable[..., domain.Return], *args: Any) -> domain.Return
 
 def _public(rma: domain.Return) -> ReturnPublic:
     """The return as the command left it (the read model may not have caught up yet)."""
-    return ReturnPublic(
-        return_id=rma.id,
-        order_id=rma.order_id,
-        status=rma.status,
-        currency=rma.currency,
-        lines=rma.line_summary(),
-        receipts=rma.receipts,
-        refunds=rma.refunds,
-        refunded_total=rma.refunded_total,
-        requested_at=rma.created_on,
-        updated_at=rma.modified_on,
+    return ReturnPublic.model_validate(
+        {
+            "return_id": rma.id,
+            "order_id": rma.order_id,
+            "status": rma.status,
+            "currency": rma.currency,
+            "lines": rma.line_summary(),
+            "receipts": rma.receipts,
+            "refunds": rma.refunds,
+            "refunded_total": rma.refunded_total,
+            "requested_at": rma.created_on,
+            "updated_at": rma.modified_on,
+        }
     )

@@ -91,7 +91,7 @@ class Returns(ServiceApplication):
     def get_return(self, return_id: UUID) -> Return:
         """The return as its events say it is now."""
         try:
-            rma = self.repository.get(return_id)
+            rma: object = self.repository.get(return_id)
         except AggregateNotFoundError:
             raise ReturnNotFoundError(f"no return {return_id}") from None
         if not isinstance(rma, Return):
@@ -101,7 +101,7 @@ class Returns(ServiceApplication):
     def get_shipped_order(self, order_id: UUID) -> ShippedOrder:
         """What the order shipped and what is already on returns."""
         try:
-            order = self.repository.get(shipped_order_id_for(order_id))
+            order: object = self.repository.get(shipped_order_id_for(order_id))
         except AggregateNotFoundError:
             raise _not_returnable(order_id) from None
         assert isinstance(order, ShippedOrder)

@@ -21,7 +21,7 @@ def _requested(e: Any) -> ev.ReturnRequested:
         return_id=e.originator_id,
         order_id=e.order_id,
         lines=[
-            {"sku": line["sku"], "quantity": line["quantity"], "reason": line["reason"]}
+            ev.ReturnLine(sku=line["sku"], quantity=line["quantity"], reason=line["reason"])
             for line in e.lines
         ],
         requested_at=e.timestamp,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shared.events.base import Sku
+from shared.events.base import Sku, UtcTime
 
 Quantity = Field(gt=0, le=100_000)
 
@@ -85,7 +84,7 @@ class ReceiptPublic(BaseModel):
 
     sequence: int
     lines: list[ReceivedLinePublic]
-    received_at: datetime
+    received_at: UtcTime
 
 
 class RefundLinePublic(BaseModel):
@@ -108,7 +107,7 @@ class RefundPublic(BaseModel):
     capped: bool
     currency: str
     lines: list[RefundLinePublic]
-    refunded_at: datetime
+    refunded_at: UtcTime
 
 
 class RefundsPublic(BaseModel):
@@ -131,8 +130,8 @@ class ReturnPublic(BaseModel):
     receipts: list[ReceiptPublic]
     refunds: list[RefundPublic]
     refunded_total: Decimal
-    requested_at: datetime
-    updated_at: datetime
+    requested_at: UtcTime
+    updated_at: UtcTime
 
 
 class ReturnsPublic(BaseModel):

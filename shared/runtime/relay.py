@@ -85,6 +85,7 @@ class Relay:
         database_url: str,
         batch_size: int = 500,
         log_check_interval: float = 5.0,
+        confirm_delay: float = 1.0,
     ) -> None:
         self.service = service
         self.app = app
@@ -95,6 +96,7 @@ class Relay:
         self.positions = RelayPositions(database_url, topic)
         self.batch_size = batch_size
         self.log_check_interval = log_check_interval
+        self.confirm_delay = confirm_delay
         self.position: int | None = None  # read from PostgreSQL on first use
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -154,7 +156,11 @@ class Relay:
         _, published = await asyncio.to_thread(self.positions.read)
         if published == 0:
             return
-        on_topic = sum((await topic_end_offsets(self.bootstrap, self.topic)).values())
+        on_topic = await self._messages_on_topic()
+        if on_topic < published:
+            # Tansu can briefly report a stale end offset right after a produce: confirm first.
+            await asyncio.sleep(self.confirm_delay)
+            on_topic = await self._messages_on_topic()
         if on_topic < published:
             log.warning(
                 "broker lost its log, republishing from the start",
@@ -165,6 +171,9 @@ class Relay:
             RELAY_REPUBLISHES.labels(self.topic).inc()
             await asyncio.to_thread(self.positions.reset)
             self.position = None
+
+    async def _messages_on_topic(self) -> int:
+        return sum((await topic_end_offsets(self.bootstrap, self.topic)).values())
 
     async def _report_lag(self, position: int) -> None:
         last = await asyncio.to_thread(self.app.recorder.max_notification_id)

@@ -282,7 +282,9 @@ def test_bad_list_queries_are_refused(service: Service, query: dict[str, Any]) -
 
 def test_the_view_rebuilt_from_the_event_log_has_the_same_rows(service: Service) -> None:
     shipped_order, cancelled_order = service.confirm(), service.confirm()
-    service.ship(shipment_id_for(shipped_order, "WH-2"), {"carrier": "DHL", "tracking_number": "J1"})
+    service.ship(
+        shipment_id_for(shipped_order, "WH-2"), {"carrier": "DHL", "tracking_number": "J1"}
+    )
     service.cancel(cancelled_order)
     service.projection.catch_up()
     before = service.shipments()

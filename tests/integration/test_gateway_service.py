@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import copy
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -111,6 +111,18 @@ def test_a_new_order_is_accepted_and_the_same_order_again_answers_200_with_the_s
     assert gateway.stored() == before + 1
 
 
+def test_the_same_order_posted_concurrently_is_recorded_once(gateway: Gateway) -> None:
+    order = canonical()
+    before = gateway.stored()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(lambda _: gateway.http.post("/v1/orders", json=order), range(8)))
+
+    assert sorted(r.status_code for r in codes) == [200] * 7 + [202]
+    assert len({r.json()["order_id"] for r in codes}) == 1
+    assert gateway.stored() == before + 1
+
+
 def test_an_accepted_order_is_published_as_channel_order_received_in_canonical_form(
     gateway: Gateway,
 ) -> None:
@@ -139,7 +151,7 @@ def _without(path: str) -> dict[str, Any]:
 
 
 def _with(path: str, value: Any) -> dict[str, Any]:
-    order = copy.deepcopy(canonical())
+    order = canonical()
     *parents, last = path.split(".")
     target: Any = order
     for key in parents:
@@ -254,62 +266,54 @@ def test_channel_orders_are_paged_newest_first(gateway: Gateway) -> None:
     assert [o["order_id"] for o in page["data"]] == [ids[1], ids[0]]
 
 
+def news_of(order_id: uuid.UUID) -> tuple[ev.Shipped, ev.OrderCancelled, ev.Refunded]:
+    """What fulfillment, orders and returns report about one order."""
+    shipped = ev.Shipped(
+        shipment_id=uuid.uuid4(),
+        order_id=order_id,
+        location_id="berlin",
+        carrier="DHL",
+        tracking_number="JJD000390007",
+        lines=[ev.ItemQuantity(sku="TEE-ORG-BLK-M", quantity=2)],
+        shipped_at=AT,
+    )
+    cancelled = ev.OrderCancelled(
+        order_id=order_id,
+        channel="shopify",
+        external_id="x",
+        reason="customer asked",
+        cancelled_at=AT,
+    )
+    refunded = ev.Refunded(
+        refund_id=uuid.uuid4(),
+        return_id=uuid.uuid4(),
+        order_id=order_id,
+        amount=Decimal("24.90"),
+        currency="EUR",
+        lines=[ev.RefundLine(sku="TEE-ORG-BLK-M", quantity=1, amount=Decimal("24.90"))],
+        refunded_at=AT,
+    )
+    return shipped, cancelled, refunded
+
+
+async def deliver(consumer: EventConsumer, event: ev.IntegrationEvent, position: int) -> None:
+    """One record through the consumer, as its publisher's relay would have sent it."""
+    await consumer.handle_batch(TopicPartition(event.topic, 0), [record(event, position)])
+
+
 async def test_shipments_cancellation_and_refunds_show_up_and_redelivery_changes_nothing(
     gateway: Gateway,
 ) -> None:
     order_id = uuid.UUID(gateway.http.post("/v1/orders", json=canonical()).json()["order_id"])
-    shipment_id, refund_id = uuid.uuid4(), uuid.uuid4()
-    fulfillment = [
-        record(
-            ev.Shipped(
-                shipment_id=shipment_id,
-                order_id=order_id,
-                location_id="berlin",
-                carrier="DHL",
-                tracking_number="JJD000390007",
-                lines=[ev.ItemQuantity(sku="TEE-ORG-BLK-M", quantity=2)],
-                shipped_at=AT,
-            ),
-            position=1,
-        )
-    ]
-    orders = [
-        record(
-            ev.OrderCancelled(
-                order_id=order_id,
-                channel="shopify",
-                external_id="x",
-                reason="customer asked",
-                cancelled_at=AT,
-            ),
-            position=1,
-        )
-    ]
-    returns = [
-        record(
-            ev.Refunded(
-                refund_id=refund_id,
-                return_id=uuid.uuid4(),
-                order_id=order_id,
-                amount=Decimal("24.90"),
-                currency="EUR",
-                lines=[ev.RefundLine(sku="TEE-ORG-BLK-M", quantity=1, amount=Decimal("24.90"))],
-                refunded_at=AT,
-            ),
-            position=1,
-        )
-    ]
+    shipped, cancelled, refunded = news_of(order_id)
     consumer = gateway.consumer()
-    for _ in range(2):  # the second round is a redelivery
-        for records in (fulfillment, orders, returns):
-            await consumer.handle_batch(TopicPartition(records[0].topic, 0), records)
+    for event in (shipped, cancelled, refunded):
+        await deliver(consumer, event, position=1)
     stored = gateway.stored()
-    # A republish under a new position (e.g. the broker lost its log) is a domain-level duplicate.
-    await consumer.handle_batch(
-        TopicPartition(topics.RETURNS, 0), [record(ev.Refunded.model_validate(
-            {**ev.Refunded.model_validate_json(returns[0].value).model_dump(), "amount": "24.90"}
-        ), position=2)]
-    )
+
+    for event in (shipped, cancelled, refunded):
+        await deliver(consumer, event, position=1)  # redelivered: the tracking row skips it
+        await deliver(consumer, event, position=2)  # republished: the aggregate ignores it
     gateway.projection.catch_up()
 
     found = gateway.http.get(f"/v1/channel-orders/{order_id}").json()
@@ -320,11 +324,11 @@ async def test_shipments_cancellation_and_refunds_show_up_and_redelivery_changes
     assert [(s["carrier"], s["tracking_number"]) for s in found["shipments"]] == [
         ("DHL", "JJD000390007")
     ]
-    assert found["shipments"][0]["shipment_id"] == str(shipment_id)
-    assert [r["refund_id"] for r in found["refunds"]] == [str(refund_id)]
+    assert found["shipments"][0]["shipment_id"] == str(shipped.shipment_id)
+    assert [r["refund_id"] for r in found["refunds"]] == [str(refunded.refund_id)]
     assert Decimal(found["refunded_total"]) == Decimal("24.90")
-    cancelled = gateway.http.get("/v1/channel-orders", params={"status": "cancelled"}).json()
-    assert str(order_id) in [o["order_id"] for o in cancelled["data"]]
+    cancelled_page = gateway.http.get("/v1/channel-orders", params={"status": "cancelled"})
+    assert str(order_id) in [o["order_id"] for o in cancelled_page.json()["data"]]
 
 
 def test_an_unknown_channel_order_is_a_404_problem(gateway: Gateway) -> None:

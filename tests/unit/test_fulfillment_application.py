@@ -56,7 +56,9 @@ def confirmed(order_id: uuid.UUID, allocations: list[dict] = TWO_LOCATIONS) -> e
     )
 
 
-def cancelled(order_id: uuid.UUID, reason: str = "customer changed their mind") -> ev.OrderCancelled:
+def cancelled(
+    order_id: uuid.UUID, reason: str = "customer changed their mind"
+) -> ev.OrderCancelled:
     """An OrderCancelled as the order service publishes it."""
     return ev.OrderCancelled(
         order_id=order_id, channel="web", external_id="W-1", reason=reason, cancelled_at=now_utc()

@@ -34,16 +34,16 @@ class Location(Aggregate):
     def set_active(self, active: bool) -> None:
         """Open or close the location for routing; repeating changes nothing."""
         if active and not self.active:
-            self._activated()
+            self._activated(location_id=self.location_id)
         elif not active and self.active:
-            self._deactivated()
+            self._deactivated(location_id=self.location_id)
 
     @event("Activated")
-    def _activated(self) -> None:
+    def _activated(self, location_id: str) -> None:
         self.active = True
 
     @event("Deactivated")
-    def _deactivated(self) -> None:
+    def _deactivated(self, location_id: str) -> None:
         self.active = False
 
 

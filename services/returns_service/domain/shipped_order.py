@@ -95,18 +95,26 @@ class ShippedOrder(Aggregate):
         """Where received units go back to, and their refund, never above what was paid."""
         refund_lines, full_amount = self._refund_lines(units_per_sku(lines))
         amount = sum((Decimal(line["amount"]) for line in refund_lines), ZERO)
-        settlement = {
-            "return_id": str(return_id),
+        located = self._locate(lines)
+        self._receipt_settled(
+            return_id=str(return_id),
+            sequence=sequence,
+            lines=located,
+            refund_lines=refund_lines,
+            amount=str(amount),
+            full_amount=str(full_amount),
+            capped=amount < full_amount,
+            currency=self.currency,
+        )
+        return {
             "sequence": sequence,
-            "lines": self._locate(lines),
+            "lines": located,
             "refund_lines": refund_lines,
             "amount": str(amount),
             "full_amount": str(full_amount),
             "capped": amount < full_amount,
             "currency": self.currency,
         }
-        self._receipt_settled(**settlement)
-        return settlement
 
     @event("ReceiptSettled")
     def _receipt_settled(

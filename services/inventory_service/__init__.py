@@ -1,0 +1,1 @@
+"""Inventory service: locations, stock per SKU per location, reservations; never oversells."""

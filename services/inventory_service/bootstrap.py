@@ -1,0 +1,48 @@
+"""The one place that builds the inventory service from its settings."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.inventory_service import api, integration
+from services.inventory_service.application import Inventory
+from services.inventory_service.projections import PROJECTION, project_inventory
+from services.inventory_service.settings import Settings
+from services.inventory_service.views import InventoryViews
+from shared.events import topics
+from shared.runtime.api import create_api
+from shared.runtime.projection import ProjectionWorker
+from shared.runtime.service import ReadinessChecks, ServiceParts
+from shared.runtime.wiring import open_application, open_views
+
+NAME = "inventory_service"
+
+
+def build(settings: Settings) -> ServiceParts:
+    """Application, views, projection, API and Kafka wiring of the inventory service."""
+    app = open_application(Inventory, settings)
+    views = open_views(InventoryViews, settings)
+    projection = ProjectionWorker(name=PROJECTION, app=app, view=views, project=project_inventory)
+
+    def make_api(readiness: ReadinessChecks) -> FastAPI:
+        http = create_api(
+            service=NAME,
+            title="OMS Inventory",
+            routers=api.ROUTERS,
+            readiness=readiness,
+            error_statuses=api.ERROR_STATUSES,
+        )
+        http.state.inventory = app
+        http.state.views = views
+        return http
+
+    return ServiceParts(
+        name=NAME,
+        settings=settings,
+        app=app,
+        api_factory=make_api,
+        publishes=topics.INVENTORY,
+        to_integration=integration.to_integration,
+        handlers=integration.HANDLERS,
+        projections=[projection],
+    )

@@ -1,0 +1,190 @@
+"""HTTP request and response models of the inventory API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
+
+from shared.events.base import CountryCode, Sku
+
+LocationId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._\-]+$")]
+Quantity = Annotated[StrictInt, Field(gt=0, le=1_000_000)]
+Reason = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _not_zero(value: int) -> int:
+    if value == 0:
+        raise ValueError("must not be 0: an adjustment changes on hand")
+    return value
+
+
+class LocationCreate(BaseModel):
+    """A place that holds stock; lower priority numbers are preferred when routing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    location_id: LocationId
+    name: str = Field(min_length=1, max_length=200)
+    country: CountryCode
+    priority: StrictInt = Field(100, ge=0, le=1_000_000)
+
+
+class LocationPublic(BaseModel):
+    """A location as ops see it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    location_id: str
+    name: str
+    country: str
+    priority: int
+    active: bool
+
+
+class LocationsPublic(BaseModel):
+    """Every location, preferred first."""
+
+    data: list[LocationPublic]
+    count: int
+
+
+class ReceiptCreate(BaseModel):
+    """Units that arrived at a location."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    location_id: LocationId
+    sku: Sku
+    quantity: Quantity
+    reference: str | None = Field(None, min_length=1, max_length=200)
+
+
+class AdjustmentCreate(BaseModel):
+    """A correction of on hand after a count, damage or loss; always with a reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    location_id: LocationId
+    sku: Sku
+    quantity_delta: Annotated[
+        StrictInt, Field(ge=-1_000_000, le=1_000_000), AfterValidator(_not_zero)
+    ]
+    reason: Reason
+
+
+class StockLevel(BaseModel):
+    """Units of one SKU at one location."""
+
+    location_id: str
+    on_hand: int
+    reserved: int
+    available: int
+
+
+class StockTotals(BaseModel):
+    """Units of one SKU over all locations."""
+
+    on_hand: int
+    reserved: int
+    available: int
+
+
+class StockPublic(BaseModel):
+    """A SKU's stock per location and in total."""
+
+    sku: str
+    locations: list[StockLevel]
+    total: StockTotals
+
+
+class ReceiptPublic(BaseModel):
+    """A recorded receipt and the SKU's stock after it."""
+
+    receipt_id: UUID
+    location_id: str
+    sku: str
+    quantity: int
+    reference: str | None
+    stock: StockPublic
+
+
+class AdjustmentPublic(BaseModel):
+    """A recorded adjustment and the SKU's stock after it."""
+
+    adjustment_id: UUID
+    location_id: str
+    sku: str
+    quantity_delta: int
+    reason: str
+    stock: StockPublic
+
+
+class StockLevelRow(StockLevel):
+    """One (sku, location) row of the stock-level view."""
+
+    sku: str
+    updated_at: datetime
+
+
+class StockLevelsPublic(BaseModel):
+    """A page of stock levels."""
+
+    data: list[StockLevelRow]
+    count: int
+    limit: int
+    offset: int
+
+
+class ItemQuantity(BaseModel):
+    """Units of one SKU."""
+
+    sku: str
+    quantity: int
+
+
+class AllocationPublic(ItemQuantity):
+    """Units of one SKU held at one location."""
+
+    location_id: str
+
+
+class ShortagePublic(BaseModel):
+    """A SKU that could not be filled."""
+
+    sku: str
+    requested: int
+    available: int
+
+
+class ReservationPublic(BaseModel):
+    """An order's reservation: what it asked for, what it holds, what it waits for."""
+
+    order_id: UUID
+    status: str
+    lines: list[ItemQuantity]
+    allocations: list[AllocationPublic]
+    shortages: list[ShortagePublic]
+    created_at: datetime
+    updated_at: datetime
+
+
+def stock_public(sku: str, levels: dict[str, dict[str, Any]]) -> StockPublic:
+    """The response body of a SKU's stock, from its levels per location."""
+    locations = [
+        StockLevel(
+            location_id=loc,
+            on_hand=level["on_hand"],
+            reserved=level["reserved"],
+            available=level["on_hand"] - level["reserved"],
+        )
+        for loc, level in sorted(levels.items())
+    ]
+    total = StockTotals(
+        on_hand=sum(level.on_hand for level in locations),
+        reserved=sum(level.reserved for level in locations),
+        available=sum(level.available for level in locations),
+    )
+    return StockPublic(sku=sku, locations=locations, total=total)

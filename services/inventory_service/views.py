@@ -1,0 +1,136 @@
+"""Inventory read models: locations, stock levels per (sku, location), reservations (SQL only)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from psycopg import Cursor
+from psycopg.rows import dict_row
+
+from shared.runtime.projection import ViewStore, jsonb
+
+INVENTORY_TABLES = ("location_view", "stock_level_view", "reservation_view")
+
+
+class InventoryViews(ViewStore):
+    """What ops query: the locations, stock levels by location, an order's reservation."""
+
+    tables = (
+        """CREATE TABLE IF NOT EXISTS location_view (
+            location_id text PRIMARY KEY,
+            name text NOT NULL,
+            country text NOT NULL,
+            priority int NOT NULL,
+            active boolean NOT NULL,
+            updated_at timestamptz NOT NULL
+        )""",
+        """CREATE TABLE IF NOT EXISTS stock_level_view (
+            sku text NOT NULL,
+            location_id text NOT NULL,
+            on_hand int NOT NULL,
+            reserved int NOT NULL,
+            available int NOT NULL,
+            updated_at timestamptz NOT NULL,
+            PRIMARY KEY (sku, location_id)
+        )""",
+        "CREATE INDEX IF NOT EXISTS stock_level_view_location"
+        " ON stock_level_view (location_id, sku)",
+        """CREATE TABLE IF NOT EXISTS reservation_view (
+            order_id uuid PRIMARY KEY,
+            status text NOT NULL,
+            lines jsonb NOT NULL,
+            allocations jsonb NOT NULL DEFAULT '[]',
+            shortages jsonb NOT NULL DEFAULT '[]',
+            created_at timestamptz NOT NULL,
+            updated_at timestamptz NOT NULL
+        )""",
+    )
+
+    # -- writes, inside the projection's transaction ---------------------------------------
+
+    @staticmethod
+    def upsert_location(curs: Cursor[Any], row: dict[str, Any]) -> None:
+        """A registered location."""
+        curs.execute(
+            "INSERT INTO location_view VALUES (%(location_id)s, %(name)s, %(country)s,"
+            " %(priority)s, %(active)s, %(at)s) ON CONFLICT (location_id) DO UPDATE SET"
+            " name = EXCLUDED.name, country = EXCLUDED.country, priority = EXCLUDED.priority,"
+            " active = EXCLUDED.active, updated_at = EXCLUDED.updated_at",
+            row,
+        )
+
+    @staticmethod
+    def set_location_active(curs: Cursor[Any], location_id: str, active: bool, at: Any) -> None:
+        """A location opened or closed for routing."""
+        curs.execute(
+            "UPDATE location_view SET active = %s, updated_at = %s WHERE location_id = %s",
+            (active, at, location_id),
+        )
+
+    @staticmethod
+    def upsert_level(curs: Cursor[Any], row: dict[str, Any]) -> None:
+        """The stock level of a SKU at a location after a change."""
+        curs.execute(
+            "INSERT INTO stock_level_view VALUES (%(sku)s, %(location_id)s, %(on_hand)s,"
+            " %(reserved)s, %(available)s, %(at)s) ON CONFLICT (sku, location_id) DO UPDATE SET"
+            " on_hand = EXCLUDED.on_hand, reserved = EXCLUDED.reserved,"
+            " available = EXCLUDED.available, updated_at = EXCLUDED.updated_at",
+            row,
+        )
+
+    @staticmethod
+    def insert_reservation(curs: Cursor[Any], row: dict[str, Any]) -> None:
+        """An order's reservation was requested."""
+        curs.execute(
+            "INSERT INTO reservation_view (order_id, status, lines, created_at, updated_at)"
+            " VALUES (%(order_id)s, %(status)s, %(lines)s, %(at)s, %(at)s)"
+            " ON CONFLICT (order_id) DO NOTHING",
+            {**row, "lines": jsonb(row["lines"])},
+        )
+
+    @staticmethod
+    def update_reservation(curs: Cursor[Any], order_id: UUID, at: Any, **fields: Any) -> None:
+        """Set some fields of a reservation row (names are the projection's constants)."""
+        values = {k: jsonb(v) if isinstance(v, list | dict) else v for k, v in fields.items()}
+        assignments = ", ".join(f"{name} = %({name})s" for name in values)
+        curs.execute(
+            f"UPDATE reservation_view SET {assignments}, updated_at = %(at)s"
+            " WHERE order_id = %(id)s",
+            {**values, "at": at, "id": order_id},
+        )
+
+    # -- queries -----------------------------------------------------------------------------
+
+    def list_locations(self) -> list[dict[str, Any]]:
+        """Every location, preferred (lowest priority number) first."""
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=dict_row) as curs:
+            curs.execute("SELECT * FROM location_view ORDER BY priority, location_id")
+            return [dict(row) for row in curs.fetchall()]
+
+    def list_levels(
+        self, *, location_id: str | None, sku: str | None, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A page of stock levels by SKU and location, and how many match in total."""
+        params = {k: v for k, v in {"location_id": location_id, "sku": sku}.items() if v}
+        where = ("WHERE " + " AND ".join(f"{k} = %({k})s" for k in params)) if params else ""
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=dict_row) as curs:
+            curs.execute(f"SELECT count(*) AS n FROM stock_level_view {where}", params)
+            total = curs.fetchone()["n"]  # type: ignore[index]
+            curs.execute(
+                f"SELECT * FROM stock_level_view {where} ORDER BY sku, location_id"
+                " LIMIT %(limit)s OFFSET %(offset)s",
+                {**params, "limit": limit, "offset": offset},
+            )
+            return [dict(row) for row in curs.fetchall()], total
+
+    def get_reservation(self, order_id: UUID) -> dict[str, Any] | None:
+        """An order's reservation, or None."""
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=dict_row) as curs:
+            curs.execute("SELECT * FROM reservation_view WHERE order_id = %s", (order_id,))
+            row = curs.fetchone()
+            return dict(row) if row else None
+
+    def reset_all(self, projection_name: str) -> None:
+        """Empty the inventory views so they are rebuilt from the event log."""
+        self.reset(projection_name, INVENTORY_TABLES)

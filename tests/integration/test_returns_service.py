@@ -1,0 +1,235 @@
+"""Returns service on PostgreSQL: HTTP API, tracked OrderShipped intake and the read model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from uuid import UUID, uuid4
+
+import pytest
+from eventsourcing.persistence import IntegrityError, Tracking
+from fastapi.testclient import TestClient
+
+from services.returns_service import bootstrap, integration
+from services.returns_service.application import Returns
+from services.returns_service.projections import PROJECTION
+from services.returns_service.settings import Settings
+from shared import events as ev
+from shared.runtime.application import UnitOfWork
+from shared.runtime.projection import ProjectionWorker
+
+pytestmark = pytest.mark.integration
+
+TEE, MUG = "TEE-ORG-BLK-M", "MUG-ENM-350-WHT"
+PROBLEM = "application/problem+json"
+
+
+@dataclass
+class Service:
+    app: Returns
+    http: TestClient
+    projection: ProjectionWorker
+    position: int = 0
+
+    def deliver(self, event: ev.IntegrationEvent, position: int | None = None) -> None:
+        """Apply an event as the consumer does: effects and tracking row in one transaction."""
+        if position is None:
+            self.position += 1
+            position = self.position
+        uow = UnitOfWork(self.app, Tracking("order_service#0", position))
+        integration.HANDLERS[type(event)](self.app, event, uow)
+        uow.commit()
+
+    def recorded(self) -> int:
+        return self.app.recorder.max_notification_id() or 0
+
+
+@pytest.fixture
+def service(new_database) -> Iterator[Service]:
+    parts = bootstrap.build(Settings(database_url=new_database("returns")))
+    [projection] = parts.projections
+    with TestClient(parts.api_factory({})) as http:
+        yield Service(parts.app, http, projection)  # type: ignore[arg-type]
+    parts.app.close()
+
+
+def order_shipped() -> ev.OrderShipped:
+    return ev.OrderShipped(
+        order_id=uuid4(),
+        currency="EUR",
+        lines=[
+            {"sku": TEE, "quantity": 2, "unit_price": "24.90"},
+            {"sku": MUG, "quantity": 1, "unit_price": "14.50"},
+        ],
+        shipments=[
+            {
+                "shipment_id": uuid4(),
+                "location_id": "WH-BER",
+                "carrier": "DHL",
+                "tracking_number": "00340434292135100186",
+                "lines": [{"sku": TEE, "quantity": 2}],
+            },
+            {
+                "shipment_id": uuid4(),
+                "location_id": "WH-HAM",
+                "carrier": "DPD",
+                "tracking_number": "01405034987123",
+                "lines": [{"sku": MUG, "quantity": 1}],
+            },
+        ],
+        shipped_at="2026-11-29T10:05:48Z",
+    )
+
+
+@pytest.fixture
+def order_id(service: Service) -> UUID:
+    event = order_shipped()
+    service.deliver(event)
+    return event.order_id
+
+
+def rma_body(order_id: UUID, *lines: tuple[str, int]) -> dict:
+    return {
+        "order_id": str(order_id),
+        "lines": [{"sku": sku, "quantity": q, "reason": "does not fit"} for sku, q in lines],
+    }
+
+
+def receipt(*lines: tuple[str, int, str]) -> dict:
+    return {"lines": [{"sku": s, "quantity": q, "condition": c} for s, q, c in lines]}
+
+
+def assert_problem(response, status: int, service: Service, before: int) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert service.recorded() == before
+    return response.json()
+
+
+def test_a_return_is_requested_received_refunded_and_listed(service: Service, order_id: UUID):
+    created = service.http.post("/v1/returns", json=rma_body(order_id, (TEE, 2), (MUG, 1)))
+    assert created.status_code == 201, created.text
+    rma = created.json()
+    assert created.headers["location"] == f"/v1/returns/{rma['return_id']}"
+    assert (rma["status"], rma["currency"], rma["refunded_total"]) == ("requested", "EUR", "0.00")
+
+    received = service.http.post(
+        f"/v1/returns/{rma['return_id']}/receive",
+        json=receipt((TEE, 2, "sellable"), (MUG, 1, "damaged")),
+    )
+    assert received.status_code == 200, received.text
+    [refund] = received.json()["refunds"]
+    assert (refund["amount"], refund["currency"], refund["capped"]) == ("64.30", "EUR", False)
+    assert refund["lines"] == [
+        {"sku": TEE, "quantity": 2, "amount": "49.80"},
+        {"sku": MUG, "quantity": 1, "amount": "14.50"},
+    ]
+
+    service.projection.catch_up()
+    view = service.http.get(f"/v1/returns/{rma['return_id']}").json()
+    assert view["status"] == "received"
+    assert view["refunded_total"] == "64.30"
+    assert view["refunds"] == received.json()["refunds"]
+    assert [(line["sku"], line["received"], line["damaged"]) for line in view["lines"]] == [
+        (TEE, 2, 0),
+        (MUG, 1, 1),
+    ]
+    assert {(line["sku"], line["location_id"]) for line in view["receipts"][0]["lines"]} == {
+        (TEE, "WH-BER"),
+        (MUG, "WH-HAM"),
+    }
+    page = service.http.get("/v1/returns", params={"order_id": str(order_id), "status": "received"})
+    assert [r["return_id"] for r in page.json()["data"]] == [rma["return_id"]]
+    assert page.json()["count"] == 1
+    refunds = service.http.get("/v1/refunds", params={"order_id": str(order_id)}).json()
+    assert [r["amount"] for r in refunds["data"]] == ["64.30"]
+
+
+def test_the_same_idempotency_key_returns_the_same_return_and_records_nothing(
+    service: Service, order_id: UUID
+):
+    headers = {"Idempotency-Key": "rma-7f3a"}
+    first = service.http.post("/v1/returns", json=rma_body(order_id, (TEE, 1)), headers=headers)
+    before = service.recorded()
+    again = service.http.post("/v1/returns", json=rma_body(order_id, (TEE, 1)), headers=headers)
+    assert again.status_code == 201
+    assert again.json()["return_id"] == first.json()["return_id"]
+    assert service.recorded() == before
+    reused = service.http.post("/v1/returns", json=rma_body(order_id, (TEE, 2)), headers=headers)
+    assert_problem(reused, 422, service, before)
+
+
+def test_returnable_quantities_hold_across_returns(service: Service, order_id: UUID):
+    assert service.http.post("/v1/returns", json=rma_body(order_id, (TEE, 1))).status_code == 201
+    before = service.recorded()
+    too_many = service.http.post("/v1/returns", json=rma_body(order_id, (TEE, 2)))
+    body = assert_problem(too_many, 409, service, before)
+    assert (body["sku"], body["returnable"]) == (TEE, 1)
+    assert TEE in body["detail"]
+    not_shipped = service.http.post("/v1/returns", json=rma_body(order_id, ("SOCK-1", 1)))
+    body = assert_problem(not_shipped, 422, service, before)
+    assert (body["sku"], body["returnable"]) == ("SOCK-1", 0)
+
+
+def test_an_order_that_has_not_shipped_is_not_returnable(service: Service):
+    response = service.http.post("/v1/returns", json=rma_body(uuid4(), (TEE, 1)))
+    assert assert_problem(response, 404, service, 0)["title"] == "Order not returnable"
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        [{"sku": TEE, "quantity": 0, "reason": "x"}],
+        [{"sku": TEE, "quantity": 1}],
+        [{"sku": TEE, "quantity": 1, "reason": "x", "price": "1.00"}],
+        [{"sku": TEE, "quantity": 1, "reason": "x"}, {"sku": TEE, "quantity": 1, "reason": "y"}],
+        [],
+    ],
+)
+def test_bad_return_requests_are_refused_before_anything_is_recorded(
+    service: Service, order_id: UUID, lines: list
+):
+    before = service.recorded()
+    response = service.http.post("/v1/returns", json={"order_id": str(order_id), "lines": lines})
+    assert assert_problem(response, 422, service, before)["title"] == "Invalid request"
+
+
+def test_receiving_beyond_the_return_is_refused_and_nothing_recorded(
+    service: Service, order_id: UUID
+):
+    rma = service.http.post("/v1/returns", json=rma_body(order_id, (TEE, 1))).json()
+    url = f"/v1/returns/{rma['return_id']}/receive"
+    assert service.http.post(url, json=receipt((TEE, 1, "sellable"))).status_code == 200
+    before = service.recorded()
+    body = assert_problem(
+        service.http.post(url, json=receipt((TEE, 1, "sellable"))), 409, service, before
+    )
+    assert (body["sku"], body["receivable"]) == (TEE, 0)
+    bad = service.http.post(url, json=receipt((TEE, 1, "lost")))
+    assert_problem(bad, 422, service, before)
+    unknown = service.http.post(
+        f"/v1/returns/{uuid4()}/receive", json=receipt((TEE, 1, "sellable"))
+    )
+    assert assert_problem(unknown, 404, service, before)["title"] == "Return not found"
+
+
+def test_a_redelivered_order_shipped_is_harmless(service: Service):
+    event = order_shipped()
+    service.deliver(event, position=1)
+    before = service.recorded()
+    with pytest.raises(IntegrityError):  # the same publisher position: the tracking row dedupes
+        service.deliver(event, position=1)
+    service.deliver(event, position=2)  # republished under a new position: the domain ignores it
+    assert service.recorded() == before
+
+
+def test_the_read_model_is_rebuilt_from_the_log(service: Service, order_id: UUID):
+    rma = service.http.post("/v1/returns", json=rma_body(order_id, (TEE, 2))).json()
+    service.http.post(f"/v1/returns/{rma['return_id']}/receive", json=receipt((TEE, 1, "damaged")))
+    service.projection.catch_up()
+    before = service.http.get(f"/v1/returns/{rma['return_id']}").json()
+    service.projection.view.reset_all(PROJECTION)  # type: ignore[attr-defined]
+    assert service.http.get(f"/v1/returns/{rma['return_id']}").status_code == 404
+    service.projection.catch_up()
+    assert service.http.get(f"/v1/returns/{rma['return_id']}").json() == before
+    assert before["status"] == "partially_received"

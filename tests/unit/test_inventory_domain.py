@@ -1,0 +1,201 @@
+"""Inventory domain: routing, stock invariants and the reservation lifecycle (no I/O)."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import pytest
+
+from services.inventory_service import domain
+from services.inventory_service.domain import (
+    IdempotencyKeyReusedError,
+    InsufficientStockError,
+    Location,
+    Reservation,
+    Stock,
+    rank_locations,
+    route,
+)
+
+
+def _locations() -> list[Location]:
+    return [
+        Location(location_id="de-berlin", name="Berlin", country="DE", priority=20),
+        Location(location_id="de-hamburg", name="Hamburg", country="DE", priority=10),
+        Location(location_id="nl-venlo", name="Venlo", country="NL", priority=1),
+    ]
+
+
+# -- routing -----------------------------------------------------------------------------------
+
+
+def test_locations_in_the_ship_to_country_come_first_then_by_priority() -> None:
+    assert rank_locations(_locations(), "DE") == ["de-hamburg", "de-berlin", "nl-venlo"]
+    assert rank_locations(_locations(), "FR") == ["nl-venlo", "de-hamburg", "de-berlin"]
+
+
+def test_inactive_locations_are_not_routed_to() -> None:
+    locations = _locations()
+    locations[1].set_active(False)
+    assert rank_locations(locations, "DE") == ["de-berlin", "nl-venlo"]
+
+
+def test_one_location_that_fills_the_whole_order_wins_over_a_preferred_partial_one() -> None:
+    ranked = ["de-hamburg", "de-berlin"]
+    available = {"A": {"de-hamburg": 5, "de-berlin": 5}, "B": {"de-hamburg": 0, "de-berlin": 2}}
+    allocations, shortages = route({"A": 2, "B": 2}, available, ranked)
+    assert shortages == []
+    assert allocations == [
+        {"sku": "A", "location_id": "de-berlin", "quantity": 2},
+        {"sku": "B", "location_id": "de-berlin", "quantity": 2},
+    ]
+
+
+def test_without_a_single_location_each_sku_goes_to_its_best_location() -> None:
+    ranked = ["de-hamburg", "de-berlin"]
+    available = {"A": {"de-hamburg": 5, "de-berlin": 0}, "B": {"de-hamburg": 0, "de-berlin": 2}}
+    allocations, _ = route({"A": 2, "B": 2}, available, ranked)
+    assert allocations == [
+        {"sku": "A", "location_id": "de-hamburg", "quantity": 2},
+        {"sku": "B", "location_id": "de-berlin", "quantity": 2},
+    ]
+
+
+def test_a_line_no_location_can_fill_alone_is_split_by_preference() -> None:
+    ranked = ["de-hamburg", "de-berlin", "nl-venlo"]
+    available = {"A": {"de-hamburg": 2, "de-berlin": 0, "nl-venlo": 4}}
+    allocations, _ = route({"A": 5}, available, ranked)
+    assert allocations == [
+        {"sku": "A", "location_id": "de-hamburg", "quantity": 2},
+        {"sku": "A", "location_id": "nl-venlo", "quantity": 3},
+    ]
+
+
+def test_one_short_line_means_nothing_is_allocated_and_the_shortage_is_reported() -> None:
+    available = {"A": {"de-hamburg": 9}, "B": {"de-hamburg": 1}}
+    allocations, shortages = route({"A": 1, "B": 3}, available, ["de-hamburg"])
+    assert allocations == []
+    assert shortages == [{"sku": "B", "requested": 3, "available": 1}]
+
+
+# -- stock -------------------------------------------------------------------------------------
+
+
+def test_every_level_event_carries_the_resulting_levels_of_its_location() -> None:
+    stock = Stock(sku="A")
+    stock.receive("r1", "de-berlin", 5, None)
+    stock.reserve("order-1", "de-berlin", 2)
+    last = stock.pending_events[-1]
+    assert (last.sku, last.location_id) == ("A", "de-berlin")
+    assert (last.on_hand, last.reserved, last.available) == (5, 2, 3)
+
+
+def test_stock_cannot_be_reserved_beyond_what_is_available() -> None:
+    stock = Stock(sku="A")
+    stock.receive("r1", "de-berlin", 1, None)
+    stock.reserve("order-1", "de-berlin", 1)
+    with pytest.raises(InsufficientStockError):
+        stock.reserve("order-2", "de-berlin", 1)
+
+
+def test_an_adjustment_cannot_take_on_hand_below_reserved_or_below_zero() -> None:
+    stock = Stock(sku="A")
+    stock.receive("r1", "de-berlin", 3, None)
+    stock.reserve("order-1", "de-berlin", 2)
+    with pytest.raises(InsufficientStockError):
+        stock.adjust("a1", "de-berlin", -2, "count")
+    with pytest.raises(InsufficientStockError):
+        stock.adjust("a2", "nl-venlo", -1, "count")
+    assert stock.adjust("a3", "de-berlin", -1, "damaged in storage")
+    assert (stock.on_hand("de-berlin"), stock.reserved("de-berlin")) == (2, 2)
+
+
+def test_a_movement_id_seen_before_changes_nothing_but_reuse_for_other_data_is_refused() -> None:
+    stock = Stock(sku="A")
+    assert stock.receive("r1", "de-berlin", 5, "PO-1")
+    assert not stock.receive("r1", "de-berlin", 5, "PO-1")
+    assert stock.on_hand("de-berlin") == 5
+    with pytest.raises(IdempotencyKeyReusedError):
+        stock.receive("r1", "de-berlin", 6, "PO-1")
+
+
+def test_shipping_takes_units_from_on_hand_and_from_the_orders_hold() -> None:
+    stock = Stock(sku="A")
+    stock.receive("r1", "de-berlin", 5, None)
+    stock.reserve("order-1", "de-berlin", 3)
+    assert stock.ship("s1", "order-1", "de-berlin", 2)
+    assert not stock.ship("s1", "order-1", "de-berlin", 2)
+    assert (stock.on_hand("de-berlin"), stock.reserved("de-berlin")) == (3, 1)
+    assert stock.held_by("order-1") == {"de-berlin": 1}
+
+
+def test_releasing_gives_back_everything_an_order_holds_at_every_location() -> None:
+    stock = Stock(sku="A")
+    stock.receive("r1", "de-berlin", 2, None)
+    stock.receive("r2", "nl-venlo", 2, None)
+    stock.reserve("order-1", "de-berlin", 2)
+    stock.reserve("order-1", "nl-venlo", 1)
+    released = stock.release("order-1")
+    assert released == [
+        {"sku": "A", "location_id": "de-berlin", "quantity": 2},
+        {"sku": "A", "location_id": "nl-venlo", "quantity": 1},
+    ]
+    assert stock.available_anywhere() == 4
+    assert stock.release("order-1") == []
+
+
+def test_a_reserved_order_leaves_the_backorder_queue() -> None:
+    stock = Stock(sku="A")
+    stock.wait(["order-1", "order-2"])
+    stock.wait(["order-1"])
+    assert stock.queue == ["order-1", "order-2"]
+    stock.receive("r1", "de-berlin", 1, None)
+    stock.reserve("order-2", "de-berlin", 1)
+    assert stock.queue == ["order-1"]
+
+
+# -- reservations ------------------------------------------------------------------------------
+
+
+def _reservation() -> Reservation:
+    lines = [{"sku": "A", "quantity": 2}, {"sku": "B", "quantity": 1}, {"sku": "A", "quantity": 1}]
+    return Reservation(order_id=uuid4(), lines=lines, country="DE")
+
+
+def test_duplicate_lines_of_a_sku_are_requested_together() -> None:
+    assert _reservation().requested == {"A": 3, "B": 1}
+
+
+def test_cancelling_a_reserved_order_releases_what_it_holds_once() -> None:
+    reservation = _reservation()
+    allocations = [{"sku": "A", "location_id": "x", "quantity": 3}]
+    reservation.reserve(allocations)
+    reservation.cancel("customer changed their mind")
+    reservation.cancel("again")
+    released = [e for e in reservation.pending_events if type(e).__name__ == "Released"]
+    assert len(released) == 1 and released[0].allocations == allocations
+    assert reservation.status == domain.RELEASED and reservation.held == []
+
+
+def test_cancelling_a_backordered_order_releases_nothing() -> None:
+    reservation = _reservation()
+    reservation.backorder([{"sku": "A", "requested": 3, "available": 0}])
+    reservation.cancel("out of stock too long")
+    assert reservation.status == domain.CANCELLED
+    assert not [e for e in reservation.pending_events if type(e).__name__ == "Released"]
+
+
+def test_shipments_consume_the_reservation_part_by_part() -> None:
+    reservation = _reservation()
+    reservation.reserve(
+        [
+            {"sku": "A", "location_id": "x", "quantity": 3},
+            {"sku": "B", "location_id": "y", "quantity": 1},
+        ]
+    )
+    reservation.consume("s1", "x", {"A": 3})
+    assert reservation.status == domain.PARTIALLY_CONSUMED
+    assert reservation.held == [{"sku": "B", "location_id": "y", "quantity": 1}]
+    reservation.consume("s1", "x", {"A": 3})
+    reservation.consume("s2", "y", {"B": 1})
+    assert reservation.status == domain.CONSUMED and reservation.held == []

@@ -1,0 +1,207 @@
+"""Returns domain: what a shipped order allows to be returned, received and refunded."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from uuid import uuid4
+
+import pytest
+
+from services.returns_service.domain import (
+    PARTIALLY_RECEIVED,
+    RECEIVED,
+    REQUESTED,
+    ReceiveQuantityError,
+    Return,
+    ReturnQuantityError,
+    ShippedOrder,
+    SkuNotShippedError,
+    add_receipt,
+    line_summary,
+    refund_id_for,
+    return_id_for,
+    shipped_order_id_for,
+)
+
+TEE, MUG = "TEE-ORG-BLK-M", "MUG-ENM-350-WHT"
+
+
+def shipped_order(lines=None, shipments=None) -> ShippedOrder:
+    return ShippedOrder(
+        order_id=uuid4(),
+        currency="EUR",
+        lines=lines
+        or [
+            {"sku": TEE, "quantity": 2, "unit_price": "24.90"},
+            {"sku": MUG, "quantity": 1, "unit_price": "14.50"},
+        ],
+        shipments=shipments
+        or [
+            {"location_id": "WH-BER", "lines": [{"sku": TEE, "quantity": 2}]},
+            {"location_id": "WH-HAM", "lines": [{"sku": MUG, "quantity": 1}]},
+        ],
+    )
+
+
+def received(sku: str, quantity: int, condition: str = "sellable") -> dict:
+    return {"sku": sku, "quantity": quantity, "condition": condition}
+
+
+def test_the_shipped_order_id_is_derived_from_the_order_id():
+    order = shipped_order()
+    assert order.id == shipped_order_id_for(order.order_id)
+
+
+def test_the_same_idempotency_key_names_the_same_return_and_no_key_a_new_one():
+    assert return_id_for("key-1") == return_id_for("key-1")
+    assert return_id_for("key-1") != return_id_for("key-2")
+    assert return_id_for(None) != return_id_for(None)
+
+
+def test_a_return_may_ask_for_shipped_units_not_on_another_return():
+    order = shipped_order()
+    order.authorise_return(uuid4(), [{"sku": TEE, "quantity": 1}])
+    assert order.returnable(TEE) == 1
+    with pytest.raises(ReturnQuantityError) as refused:
+        order.authorise_return(uuid4(), [{"sku": TEE, "quantity": 2}])
+    assert refused.value.details() == {"sku": TEE, "returnable": 1}
+    assert order.returnable(TEE) == 1
+
+
+def test_a_sku_that_never_shipped_cannot_be_returned():
+    with pytest.raises(SkuNotShippedError) as refused:
+        shipped_order().authorise_return(uuid4(), [{"sku": "SOCK-1", "quantity": 1}])
+    assert refused.value.details() == {"sku": "SOCK-1", "returnable": 0}
+
+
+def test_refund_is_the_price_paid_for_the_received_units():
+    order = shipped_order()
+    settlement = order.settle_receipt(uuid4(), 1, [received(TEE, 2)])
+    assert settlement["amount"] == "49.80"
+    assert settlement["refund_lines"] == [{"sku": TEE, "quantity": 2, "amount": "49.80"}]
+    assert settlement["capped"] is False
+    assert settlement["currency"] == "EUR"
+
+
+def test_received_units_go_back_to_the_location_that_shipped_them():
+    order = shipped_order()
+    settlement = order.settle_receipt(uuid4(), 1, [received(TEE, 1), received(MUG, 1, "damaged")])
+    assert settlement["lines"] == [
+        {"sku": TEE, "quantity": 1, "condition": "sellable", "location_id": "WH-BER"},
+        {"sku": MUG, "quantity": 1, "condition": "damaged", "location_id": "WH-HAM"},
+    ]
+
+
+def test_a_sku_split_over_two_locations_comes_back_to_each_no_more_than_it_shipped():
+    order = shipped_order(
+        lines=[{"sku": TEE, "quantity": 3, "unit_price": "10.00"}],
+        shipments=[
+            {"location_id": "WH-BER", "lines": [{"sku": TEE, "quantity": 2}]},
+            {"location_id": "WH-HAM", "lines": [{"sku": TEE, "quantity": 1}]},
+        ],
+    )
+    first = order.settle_receipt(uuid4(), 1, [received(TEE, 1)])
+    second = order.settle_receipt(uuid4(), 1, [received(TEE, 2)])
+    assert [(line["location_id"], line["quantity"]) for line in first["lines"]] == [("WH-BER", 1)]
+    assert [(line["location_id"], line["quantity"]) for line in second["lines"]] == [
+        ("WH-BER", 1),
+        ("WH-HAM", 1),
+    ]
+
+
+def test_refunds_never_exceed_what_was_paid_and_say_when_they_were_cut():
+    # 3 x 0.335 = 1.005 paid; a unit rounds to 0.34, so three of them would be 1.02.
+    order = shipped_order(
+        lines=[{"sku": TEE, "quantity": 3, "unit_price": "0.335"}],
+        shipments=[{"location_id": "WH-BER", "lines": [{"sku": TEE, "quantity": 3}]}],
+    )
+    first = order.settle_receipt(uuid4(), 1, [received(TEE, 2)])
+    last = order.settle_receipt(uuid4(), 2, [received(TEE, 1)])
+    assert (first["amount"], first["capped"]) == ("0.68", False)
+    assert (last["amount"], last["full_amount"], last["capped"]) == ("0.32", "0.34", True)
+    assert Decimal(first["amount"]) + Decimal(last["amount"]) <= Decimal("1.005")
+
+
+def test_a_sku_on_lines_with_different_prices_is_refunded_at_most_its_total():
+    order = shipped_order(
+        lines=[
+            {"sku": TEE, "quantity": 1, "unit_price": "10.00"},
+            {"sku": TEE, "quantity": 2, "unit_price": "10.01"},
+        ],
+        shipments=[{"location_id": "WH-BER", "lines": [{"sku": TEE, "quantity": 3}]}],
+    )
+    amounts = [order.settle_receipt(uuid4(), n, [received(TEE, 1)])["amount"] for n in (1, 2, 3)]
+    assert sum(Decimal(a) for a in amounts) == Decimal("30.02")
+
+
+def new_return(lines=None) -> Return:
+    return Return(
+        return_id=uuid4(),
+        order_id=uuid4(),
+        currency="EUR",
+        lines=lines or [{"sku": TEE, "quantity": 2, "reason": "too small"}],
+        idempotency_key=None,
+    )
+
+
+def settlement_for(*lines: dict, sequence: int = 1) -> dict:
+    located = [{**line, "location_id": "WH-BER"} for line in lines]
+    refund = [
+        {"sku": line["sku"], "quantity": line["quantity"], "amount": "1.00"} for line in lines
+    ]
+    return {
+        "sequence": sequence,
+        "lines": located,
+        "refund_lines": refund,
+        "amount": "1.00",
+        "full_amount": "1.00",
+        "capped": False,
+        "currency": "EUR",
+    }
+
+
+def test_a_return_is_received_in_parts_then_in_full():
+    rma = new_return()
+    assert rma.status == REQUESTED
+    rma.receive(settlement_for(received(TEE, 1)), None)
+    assert rma.status == PARTIALLY_RECEIVED
+    rma.receive(settlement_for(received(TEE, 1, "damaged"), sequence=2), None)
+    assert rma.status == RECEIVED
+    assert [r["refund_id"] for r in rma.refunds] == [
+        refund_id_for(rma.id, 1),
+        refund_id_for(rma.id, 2),
+    ]
+    assert rma.line_summary() == [
+        {
+            "sku": TEE,
+            "reason": "too small",
+            "requested": 2,
+            "received": 2,
+            "sellable": 1,
+            "damaged": 1,
+        }
+    ]
+
+
+def test_a_return_refuses_units_it_did_not_request_or_already_received():
+    rma = new_return()
+    rma.receive(settlement_for(received(TEE, 2)), None)
+    with pytest.raises(ReceiveQuantityError) as refused:
+        rma.check_receivable([received(TEE, 1)])
+    assert refused.value.details() == {"sku": TEE, "receivable": 0}
+    with pytest.raises(ReceiveQuantityError):
+        rma.check_receivable([received(MUG, 1)])
+    assert len(rma.receipts) == 1
+
+
+def test_the_line_summary_counts_received_units_per_condition():
+    summary = line_summary([{"sku": TEE, "quantity": 3, "reason": "broken"}])
+    summary = add_receipt(summary, [received(TEE, 1), received(TEE, 2, "damaged")])
+    assert summary[0] == {
+        "sku": TEE,
+        "reason": "broken",
+        "requested": 3,
+        "received": 3,
+        "sellable": 1,
+        "damaged": 2,
+    }
