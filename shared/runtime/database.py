@@ -33,8 +33,9 @@ def eventsourcing_env(url: str, *, cache_size: int = 0) -> dict[str, str]:
         "POSTGRES_PORT": str(params.get("port", "5432")),
         "POSTGRES_USER": str(params.get("user", "postgres")),
         "POSTGRES_PASSWORD": str(params.get("password", "")),
-        "POSTGRES_POOL_SIZE": "8",
-        "POSTGRES_MAX_OVERFLOW": "8",
+        # Five services share one server (100 connections by default): keep pools small.
+        "POSTGRES_POOL_SIZE": "5",
+        "POSTGRES_MAX_OVERFLOW": "3",
         "POSTGRES_CONN_MAX_AGE": "600",
         # Never on: with db functions the tracking row is not written and duplicates pass.
         "POSTGRES_ENABLE_DB_FUNCTIONS": "n",

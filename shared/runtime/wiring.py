@@ -25,7 +25,9 @@ def open_application(app_class: type[App], settings: ServiceSettings) -> App:
 
 def open_views(view_class: type[View], settings: ServiceSettings) -> View:
     """The service's read-model store, with its tables and tracking table created."""
-    env = Environment(view_class.__name__, eventsourcing_env(settings.database_url))
+    # Queries and one projection writer: a small pool is plenty.
+    overrides = {"POSTGRES_POOL_SIZE": "3", "POSTGRES_MAX_OVERFLOW": "2"}
+    env = Environment(view_class.__name__, eventsourcing_env(settings.database_url) | overrides)
     factory = InfrastructureFactory.construct(env)
     view = factory.tracking_recorder(view_class)
     assert isinstance(view, view_class)

@@ -193,7 +193,11 @@ def test_an_order_is_reserved_shipped_and_its_sellable_return_restocked(
     order = placed(("A", 2))
     apply(parts.app, order)
     apply(parts.app, order)  # redelivered: changes nothing
-    assert client.get("/v1/stock/A").json()["total"] == {"on_hand": 5, "reserved": 2, "available": 3}
+    assert client.get("/v1/stock/A").json()["total"] == {
+        "on_hand": 5,
+        "reserved": 2,
+        "available": 3,
+    }
     apply(
         parts.app,
         ev.Shipped(
@@ -206,7 +210,11 @@ def test_an_order_is_reserved_shipped_and_its_sellable_return_restocked(
             shipped_at=now_utc(),
         ),
     )
-    assert client.get("/v1/stock/A").json()["total"] == {"on_hand": 3, "reserved": 0, "available": 3}
+    assert client.get("/v1/stock/A").json()["total"] == {
+        "on_hand": 3,
+        "reserved": 0,
+        "available": 3,
+    }
     line = {"sku": "A", "quantity": 1, "location_id": "berlin"}
     apply(
         parts.app,
@@ -217,7 +225,11 @@ def test_an_order_is_reserved_shipped_and_its_sellable_return_restocked(
             received_at=now_utc(),
         ),
     )
-    assert client.get("/v1/stock/A").json()["total"] == {"on_hand": 4, "reserved": 0, "available": 4}
+    assert client.get("/v1/stock/A").json()["total"] == {
+        "on_hand": 4,
+        "reserved": 0,
+        "available": 4,
+    }
     catch_up(parts)
     assert reservation(client, order.order_id)["status"] == "consumed"
     levels = client.get("/v1/stock", params={"sku": "A"}).json()["data"]
@@ -258,7 +270,11 @@ def test_cancelling_releases_the_stock(service: tuple[ServiceParts, TestClient])
         cancelled_at=now_utc(),
     )
     apply(parts.app, cancel)
-    assert client.get("/v1/stock/A").json()["total"] == {"on_hand": 2, "reserved": 0, "available": 2}
+    assert client.get("/v1/stock/A").json()["total"] == {
+        "on_hand": 2,
+        "reserved": 0,
+        "available": 2,
+    }
     catch_up(parts)
     assert reservation(client, order.order_id)["status"] == "released"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from uuid import UUID, uuid4
 
@@ -169,6 +170,18 @@ def test_returnable_quantities_hold_across_returns(service: Service, order_id: U
     not_shipped = service.http.post("/v1/returns", json=rma_body(order_id, ("SOCK-1", 1)))
     body = assert_problem(not_shipped, 422, service, before)
     assert (body["sku"], body["returnable"]) == ("SOCK-1", 0)
+
+
+def test_concurrent_returns_of_the_last_units_never_authorise_more_than_shipped(
+    service: Service, order_id: UUID
+):
+    def request(_: int) -> int:
+        return service.http.post("/v1/returns", json=rma_body(order_id, (TEE, 1))).status_code
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = sorted(pool.map(request, range(4)))
+    assert statuses == [201, 201, 409, 409]
+    assert service.app.get_shipped_order(order_id).returnable(TEE) == 0
 
 
 def test_an_order_that_has_not_shipped_is_not_returnable(service: Service):
