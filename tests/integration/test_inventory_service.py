@@ -105,6 +105,19 @@ def test_a_location_is_registered_once_and_a_conflicting_registration_is_refused
     assert [loc["location_id"] for loc in listed["data"]] == ["venlo", "berlin"]
 
 
+def test_a_location_can_be_closed_and_reopened_for_routing(
+    service: tuple[ServiceParts, TestClient],
+) -> None:
+    parts, client = service
+    register(client)
+    closed = client.post("/v1/locations/berlin/deactivate")
+    assert closed.status_code == 200 and closed.json()["active"] is False
+    assert client.post("/v1/locations/paris/deactivate").status_code == 404
+    catch_up(parts)
+    assert client.get("/v1/locations").json()["data"][0]["active"] is False
+    assert client.post("/v1/locations/berlin/activate").json()["active"] is True
+
+
 def test_a_retried_receipt_is_recorded_once_and_shows_in_stock_and_the_level_view(
     service: tuple[ServiceParts, TestClient],
 ) -> None:

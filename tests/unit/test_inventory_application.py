@@ -183,6 +183,15 @@ def test_an_order_is_reserved_at_the_preferred_location_of_its_country(app: Inve
     assert levels(app, "A", "hamburg") == (5, 2)
 
 
+def test_a_deactivated_location_is_not_routed_to(app: Inventory) -> None:
+    app.receive_stock("hamburg", "A", 5)
+    app.receive_stock("berlin", "A", 5)
+    app.set_location_active("hamburg", False)
+    order = placed(("A", 1))
+    apply(app, order)
+    assert levels(app, "A", "hamburg") == (5, 0) and levels(app, "A", "berlin") == (5, 1)
+
+
 def test_an_order_with_one_short_line_reserves_nothing(app: Inventory) -> None:
     app.receive_stock("berlin", "A", 5)
     app.receive_stock("berlin", "B", 1)
