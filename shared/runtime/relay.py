@@ -9,10 +9,12 @@ from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
+from aiokafka.structs import RecordMetadata
 from eventsourcing.persistence import Notification
+from psycopg.types.json import Jsonb
 
 from shared.events.base import IntegrationEvent
-from shared.events.codec import encode
+from shared.events.codec import WireMessage, encode
 from shared.runtime.aio import sleep_or_stop
 from shared.runtime.application import ServiceApplication
 from shared.runtime.backoff import retry_transient
@@ -27,12 +29,12 @@ _CREATE = """
 CREATE TABLE IF NOT EXISTS relay_positions (
     topic text PRIMARY KEY,
     position bigint NOT NULL,
-    published bigint NOT NULL
+    acked jsonb NOT NULL
 )"""
 
 
 class RelayPositions:
-    """How far the relay got, and how many messages it has put on the topic since the log began."""
+    """How far the relay got, and the highest offset the broker acknowledged per partition."""
 
     def __init__(self, database_url: str, topic: str) -> None:
         self.topic = topic
@@ -40,38 +42,43 @@ class RelayPositions:
         with self.pool.connection() as conn:
             conn.execute(_CREATE)
             conn.execute(
-                "INSERT INTO relay_positions VALUES (%s, 0, 0) ON CONFLICT DO NOTHING", (topic,)
+                "INSERT INTO relay_positions VALUES (%s, 0, '{}') ON CONFLICT DO NOTHING", (topic,)
             )
 
-    def read(self) -> tuple[int, int]:
-        """(last published notification id, messages published since the log began)."""
+    def read(self) -> tuple[int, dict[int, int]]:
+        """(last published notification id, acknowledged offset per partition)."""
         with self.pool.connection() as conn:
             row = conn.execute(
-                "SELECT position, published FROM relay_positions WHERE topic = %s", (self.topic,)
+                "SELECT position, acked FROM relay_positions WHERE topic = %s", (self.topic,)
             ).fetchone()
         assert row is not None
-        return int(row[0]), int(row[1])
+        return int(row[0]), {int(p): int(o) for p, o in row[1].items()}
 
-    def advance(self, position: int, count: int) -> None:
+    def advance(self, position: int, acked: dict[int, int]) -> None:
         """Record a published batch."""
         with self.pool.connection() as conn:
             conn.execute(
-                "UPDATE relay_positions SET position = %s, published = published + %s "
-                "WHERE topic = %s",
-                (position, count, self.topic),
+                "UPDATE relay_positions SET position = %s, acked = %s WHERE topic = %s",
+                (position, Jsonb({str(p): o for p, o in acked.items()}), self.topic),
             )
 
     def reset(self) -> None:
         """Start again from the first notification (the broker lost its log)."""
-        with self.pool.connection() as conn:
-            conn.execute(
-                "UPDATE relay_positions SET position = 0, published = 0 WHERE topic = %s",
-                (self.topic,),
-            )
+        self.advance(0, {})
+
+
+class BrokerLogLost(Exception):
+    """The broker acknowledged an offset it had already given out: its log started again."""
 
 
 class Relay:
-    """Publishes each stored domain event's integration event, in notification order."""
+    """Publishes each stored domain event's integration event, in notification order.
+
+    Loss of the broker's log is noticed two ways: an acknowledged offset at or below one
+    already acknowledged for that partition (offsets only grow in a healthy log), or, while
+    idle, a partition we wrote to that is empty again. Either way the relay republishes from
+    the first notification and consumers skip what they already applied.
+    """
 
     def __init__(
         self,
@@ -85,7 +92,6 @@ class Relay:
         database_url: str,
         batch_size: int = 500,
         log_check_interval: float = 5.0,
-        confirm_delay: float = 1.0,
     ) -> None:
         self.service = service
         self.app = app
@@ -96,8 +102,8 @@ class Relay:
         self.positions = RelayPositions(database_url, topic)
         self.batch_size = batch_size
         self.log_check_interval = log_check_interval
-        self.confirm_delay = confirm_delay
         self.position: int | None = None  # read from PostgreSQL on first use
+        self.acked: dict[int, int] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until stopped; idle polls back off to 50 ms."""
@@ -106,37 +112,55 @@ class Relay:
             if time.monotonic() >= next_check:
                 await retry_transient("relay", self.check_broker_log)
                 next_check = time.monotonic() + self.log_check_interval
-            published = await retry_transient("relay", self.publish_batch)
+            try:
+                published = await retry_transient("relay", self.publish_batch)
+            except BrokerLogLost as lost:
+                await self._start_over(str(lost))
+                continue
             if not published:
                 await sleep_or_stop(stop, 0.05)
 
     async def publish_batch(self) -> int:
         """Publish the next batch of notifications; returns how many were read."""
         if self.position is None:
-            self.position, _ = await asyncio.to_thread(self.positions.read)
+            self.position, self.acked = await asyncio.to_thread(self.positions.read)
         notifications = await asyncio.to_thread(
             self.app.recorder.select_notifications, self.position + 1, self.batch_size
         )
         if not notifications:
             RELAY_LAG.set(0)
             return 0
-        futures = []
-        for notification in notifications:
-            message = self._message(notification)
-            if message is not None:
-                futures.append(
-                    await self.producer.send(
-                        self.topic, message.value, key=message.key, headers=message.headers
-                    )
-                )
-        await asyncio.gather(*futures)
-        await asyncio.to_thread(self.positions.advance, notifications[-1].id, len(futures))
-        self.position = notifications[-1].id
-        PUBLISHED.labels(self.topic).inc(len(futures))
-        await self._report_lag(notifications[-1].id)
+        messages = [m for m in map(self._message, notifications) if m is not None]
+        acked = self._check_offsets(await self._send(messages))
+        await asyncio.to_thread(self.positions.advance, notifications[-1].id, acked)
+        self.position, self.acked = notifications[-1].id, acked
+        PUBLISHED.labels(self.topic).inc(len(messages))
+        await self._report_lag(self.position)
         return len(notifications)
 
-    def _message(self, notification: Notification) -> Any:
+    async def _send(self, messages: list[WireMessage]) -> list[RecordMetadata]:
+        futures = [
+            await self.producer.send(self.topic, m.value, key=m.key, headers=m.headers)
+            for m in messages
+        ]
+        return list(await asyncio.gather(*futures))
+
+    def _check_offsets(self, receipts: list[RecordMetadata]) -> dict[int, int]:
+        """The new acknowledged offsets; raises BrokerLogLost when an offset went backwards."""
+        acked = dict(self.acked)
+        first_in_batch: dict[int, int] = {}
+        for receipt in receipts:
+            first_in_batch.setdefault(receipt.partition, receipt.offset)
+            acked[receipt.partition] = max(receipt.offset, acked.get(receipt.partition, -1))
+        for partition, offset in first_in_batch.items():
+            if offset <= self.acked.get(partition, -1):
+                raise BrokerLogLost(
+                    f"partition {partition} gave offset {offset}, "
+                    f"already past {self.acked[partition]}"
+                )
+        return acked
+
+    def _message(self, notification: Notification) -> WireMessage | None:
         domain_event = self.app.mapper.to_domain_event(notification)
         integration_event = self.to_integration(domain_event)
         if integration_event is None:
@@ -152,28 +176,23 @@ class Relay:
         )
 
     async def check_broker_log(self) -> None:
-        """Republish from the start if the topic holds fewer messages than were published."""
-        _, published = await asyncio.to_thread(self.positions.read)
-        if published == 0:
+        """Republish from the start if a partition we wrote to is empty again."""
+        if self.position is None:
+            self.position, self.acked = await asyncio.to_thread(self.positions.read)
+        if not self.acked:
             return
-        on_topic = await self._messages_on_topic()
-        if on_topic < published:
-            # Tansu can briefly report a stale end offset right after a produce: confirm first.
-            await asyncio.sleep(self.confirm_delay)
-            on_topic = await self._messages_on_topic()
-        if on_topic < published:
-            log.warning(
-                "broker lost its log, republishing from the start",
-                topic=self.topic,
-                on_topic=on_topic,
-                published=published,
-            )
-            RELAY_REPUBLISHES.labels(self.topic).inc()
-            await asyncio.to_thread(self.positions.reset)
-            self.position = None
+        ends = await topic_end_offsets(self.bootstrap, self.topic)
+        emptied = [p for p in self.acked if ends.get(p, 0) == 0]
+        if emptied:
+            await self._start_over(f"partitions {emptied} are empty again")
 
-    async def _messages_on_topic(self) -> int:
-        return sum((await topic_end_offsets(self.bootstrap, self.topic)).values())
+    async def _start_over(self, reason: str) -> None:
+        log.warning(
+            "broker lost its log, republishing from the start", topic=self.topic, reason=reason
+        )
+        RELAY_REPUBLISHES.labels(self.topic).inc()
+        await asyncio.to_thread(self.positions.reset)
+        self.position, self.acked = 0, {}
 
     async def _report_lag(self, position: int) -> None:
         last = await asyncio.to_thread(self.app.recorder.max_notification_id)
