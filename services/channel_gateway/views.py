@@ -107,25 +107,16 @@ class ChannelOrderViews(ViewStore):
         offset: int,
     ) -> tuple[list[dict[str, Any]], int]:
         """A page of channel orders, newest first, and how many match in total."""
-        where, params = _filters(channel=channel, external_id=external_id, status=status)
-        with self.datastore.get_connection() as conn, conn.cursor(row_factory=dict_row) as curs:
-            curs.execute(f"SELECT count(*) AS n FROM channel_order_view {where}", params)
-            total = curs.fetchone()["n"]  # type: ignore[index]
-            curs.execute(
-                f"SELECT * FROM channel_order_view {where} ORDER BY received_at DESC, order_id"
-                " LIMIT %(limit)s OFFSET %(offset)s",
-                {**params, "limit": limit, "offset": offset},
-            )
-            return [dict(row) for row in curs.fetchall()], total
+        return self.page(
+            "channel_order_view",
+            order_by="received_at DESC, order_id",
+            limit=limit,
+            offset=offset,
+            channel=channel,
+            external_id=external_id,
+            status=status,
+        )
 
     def reset_all(self, projection_name: str) -> None:
         """Empty the channel order view so it is rebuilt from the event log."""
         self.reset(projection_name, CHANNEL_ORDER_TABLES)
-
-
-def _filters(**equals: str | None) -> tuple[str, dict[str, Any]]:
-    # Keys are this module's own column names; only the values come from the caller.
-    params = {k: v for k, v in equals.items() if v is not None}
-    if not params:
-        return "", {}
-    return "WHERE " + " AND ".join(f"{k} = %({k})s" for k in params), params

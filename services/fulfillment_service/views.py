@@ -79,24 +79,16 @@ class ShipmentViews(ViewStore):
         offset: int,
     ) -> tuple[list[dict[str, Any]], int]:
         """A page of shipments, oldest first (the order a warehouse works them), and the total."""
-        where, params = _filters(order_id=order_id, status=status, location_id=location_id)
-        with self.datastore.get_connection() as conn, conn.cursor(row_factory=dict_row) as curs:
-            curs.execute(f"SELECT count(*) AS n FROM shipment_view {where}", params)
-            total = curs.fetchone()["n"]  # type: ignore[index]
-            curs.execute(
-                f"SELECT * FROM shipment_view {where} ORDER BY created_at, shipment_id"
-                " LIMIT %(limit)s OFFSET %(offset)s",
-                {**params, "limit": limit, "offset": offset},
-            )
-            return [dict(row) for row in curs.fetchall()], total
+        return self.page(
+            "shipment_view",
+            order_by="created_at, shipment_id",
+            limit=limit,
+            offset=offset,
+            order_id=order_id,
+            status=status,
+            location_id=location_id,
+        )
 
     def reset_all(self, projection_name: str) -> None:
         """Empty the shipment view so it is rebuilt from the event log."""
         self.reset(projection_name, SHIPMENT_TABLES)
-
-
-def _filters(**equals: Any) -> tuple[str, dict[str, Any]]:
-    params = {k: v for k, v in equals.items() if v is not None}
-    if not params:
-        return "", {}
-    return "WHERE " + " AND ".join(f"{k} = %({k})s" for k in params), params

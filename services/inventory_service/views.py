@@ -112,17 +112,14 @@ class InventoryViews(ViewStore):
         self, *, location_id: str | None, sku: str | None, limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int]:
         """A page of stock levels by SKU and location, and how many match in total."""
-        params = {k: v for k, v in {"location_id": location_id, "sku": sku}.items() if v}
-        where = ("WHERE " + " AND ".join(f"{k} = %({k})s" for k in params)) if params else ""
-        with self.datastore.get_connection() as conn, conn.cursor(row_factory=dict_row) as curs:
-            curs.execute(f"SELECT count(*) AS n FROM stock_level_view {where}", params)
-            total = curs.fetchone()["n"]  # type: ignore[index]
-            curs.execute(
-                f"SELECT * FROM stock_level_view {where} ORDER BY sku, location_id"
-                " LIMIT %(limit)s OFFSET %(offset)s",
-                {**params, "limit": limit, "offset": offset},
-            )
-            return [dict(row) for row in curs.fetchall()], total
+        return self.page(
+            "stock_level_view",
+            order_by="sku, location_id",
+            limit=limit,
+            offset=offset,
+            location_id=location_id,
+            sku=sku,
+        )
 
     def get_reservation(self, order_id: UUID) -> dict[str, Any] | None:
         """An order's reservation, or None."""

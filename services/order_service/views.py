@@ -116,24 +116,15 @@ class OrderViews(ViewStore):
         self, *, status: str | None, channel: str | None, limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int]:
         """A page of orders, newest first, and how many match in total."""
-        where, params = _filters(status=status, channel=channel)
-        with self.datastore.get_connection() as conn, conn.cursor(row_factory=dict_row) as curs:
-            curs.execute(f"SELECT count(*) AS n FROM order_view {where}", params)
-            total = curs.fetchone()["n"]  # type: ignore[index]
-            curs.execute(
-                f"SELECT * FROM order_view {where} ORDER BY placed_at DESC, order_id"
-                " LIMIT %(limit)s OFFSET %(offset)s",
-                {**params, "limit": limit, "offset": offset},
-            )
-            return [dict(row) for row in curs.fetchall()], total
+        return self.page(
+            "order_view",
+            order_by="placed_at DESC, order_id",
+            limit=limit,
+            offset=offset,
+            status=status,
+            channel=channel,
+        )
 
     def reset_all(self, projection_name: str) -> None:
         """Empty the order views so they are rebuilt from the event log."""
         self.reset(projection_name, ORDER_TABLES)
-
-
-def _filters(**equals: str | None) -> tuple[str, dict[str, Any]]:
-    params = {k: v for k, v in equals.items() if v is not None}
-    if not params:
-        return "", {}
-    return "WHERE " + " AND ".join(f"{k} = %({k})s" for k in params), params

@@ -112,31 +112,29 @@ class ReturnViews(ViewStore):
         self, *, order_id: UUID | None, status: str | None, limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int]:
         """A page of returns with their refunds, newest first, and how many match in total."""
-        where, params = _filters(order_id=order_id, status=status)
+        rows, total = self.page(
+            "return_view",
+            order_by="requested_at DESC, return_id",
+            limit=limit,
+            offset=offset,
+            order_id=order_id,
+            status=status,
+        )
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=dict_row) as curs:
-            curs.execute(f"SELECT count(*) AS n FROM return_view {where}", params)
-            total = curs.fetchone()["n"]  # type: ignore[index]
-            curs.execute(
-                f"SELECT * FROM return_view {where} ORDER BY requested_at DESC, return_id"
-                " LIMIT %(limit)s OFFSET %(offset)s",
-                {**params, "limit": limit, "offset": offset},
-            )
-            return _with_refunds(curs, [dict(r) for r in curs.fetchall()]), total
+            return _with_refunds(curs, rows), total
 
     def list_refunds(
         self, *, order_id: UUID | None, return_id: UUID | None, limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int]:
         """A page of refunds, newest first, and how many match in total."""
-        where, params = _filters(order_id=order_id, return_id=return_id)
-        with self.datastore.get_connection() as conn, conn.cursor(row_factory=dict_row) as curs:
-            curs.execute(f"SELECT count(*) AS n FROM refund_view {where}", params)
-            total = curs.fetchone()["n"]  # type: ignore[index]
-            curs.execute(
-                f"SELECT * FROM refund_view {where} ORDER BY refunded_at DESC, refund_id"
-                " LIMIT %(limit)s OFFSET %(offset)s",
-                {**params, "limit": limit, "offset": offset},
-            )
-            return [dict(r) for r in curs.fetchall()], total
+        return self.page(
+            "refund_view",
+            order_by="refunded_at DESC, refund_id",
+            limit=limit,
+            offset=offset,
+            order_id=order_id,
+            return_id=return_id,
+        )
 
     def reset_all(self, projection_name: str) -> None:
         """Empty the returns views so they are rebuilt from the event log."""
@@ -154,10 +152,3 @@ def _with_refunds(curs: Cursor[Any], returns: list[dict[str, Any]]) -> list[dict
         for refund in curs.fetchall():
             by_return[refund["return_id"]].append(dict(refund))  # type: ignore[call-overload]
     return [{**r, "refunds": by_return[r["return_id"]]} for r in returns]
-
-
-def _filters(**equals: Any) -> tuple[str, dict[str, Any]]:
-    params = {k: v for k, v in equals.items() if v is not None}
-    if not params:
-        return "", {}
-    return "WHERE " + " AND ".join(f"{k} = %({k})s" for k in params), params

@@ -155,4 +155,3 @@ class ResourceSampler:
                 self.max_projection_lag[projection] = max(
                     value, self.max_projection_lag.get(projection, 0.0)
                 )
-

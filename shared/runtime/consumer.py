@@ -58,7 +58,7 @@ class EventConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self.batch_size,
-            # Measured on Tansu: joining a group takes ~5 s with the default heartbeat, ~3 s at 500 ms.
+            # Measured on Tansu: a group join takes ~5 s at the default heartbeat, ~3 s at 500 ms.
             heartbeat_interval_ms=500,
         )
         await retry_transient("consumer", consumer.start)

@@ -10,6 +10,7 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg import Cursor
+from psycopg.rows import dict_row
 from psycopg.sql import SQL
 from psycopg.types.json import Jsonb
 
@@ -34,6 +35,25 @@ class ViewStore(PostgresTrackingRecorder):
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.sql_create_statements.extend(SQL(statement) for statement in self.tables)
+
+    def page(
+        self, table: str, *, order_by: str, limit: int, offset: int, **equals: Any
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A page of rows matching the given column values, and how many match in total.
+
+        Table, order and column names are the view's own constants; only values come from callers.
+        """
+        params = {column: value for column, value in equals.items() if value is not None}
+        where = " AND ".join(f"{column} = %({column})s" for column in params) or "TRUE"
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=dict_row) as curs:
+            curs.execute(f"SELECT count(*) AS n FROM {table} WHERE {where}", params)
+            total = curs.fetchone()["n"]  # type: ignore[index]
+            curs.execute(
+                f"SELECT * FROM {table} WHERE {where} ORDER BY {order_by}"
+                " LIMIT %(limit)s OFFSET %(offset)s",
+                {**params, "limit": limit, "offset": offset},
+            )
+            return [dict(row) for row in curs.fetchall()], total
 
     def reset(self, projection_name: str, truncate: tuple[str, ...]) -> None:
         """Empty the view and its tracking so it is rebuilt from the event log."""

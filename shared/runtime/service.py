@@ -44,6 +44,12 @@ class ServiceParts:
     projections: Sequence[ProjectionWorker] = ()
     extra_workers: Sequence[Callable[[asyncio.Event], Any]] = ()
 
+    def close(self) -> None:
+        """Close the application's and the views' connection pools."""
+        self.app.close()
+        for projection in self.projections:
+            projection.view.datastore.close()
+
     @property
     def consumes(self) -> list[str]:
         """The topics carrying the events this service handles."""
@@ -100,7 +106,7 @@ async def _serve(
         await asyncio.gather(*tasks, return_exceptions=True)
     finally:
         await producer.stop()
-        await asyncio.to_thread(parts.app.close)
+        await asyncio.to_thread(parts.close)
 
 
 def _workers(parts: ServiceParts, producer: AIOKafkaProducer, stop: asyncio.Event) -> list[Any]:

@@ -132,7 +132,7 @@ async def test_a_message_delivered_twice_changes_nothing_and_poison_goes_to_the_
     dead = await read_topic(own_broker.bootstrap, topics.dlq(topics.CHANNEL))
     assert len(dead) == 1
     assert b"not a binary-mode CloudEvent" in dict(dead[0].headers)["dlq_reason"]
-    parts.app.close()
+    parts.close()
 
 
 async def read_topic(bootstrap: str, topic: str, timeout_ms: int = 1500) -> list:
@@ -246,7 +246,7 @@ async def test_the_relay_republishes_everything_when_the_broker_lost_its_log(
     records = await read_topic(own_broker.bootstrap, topics.ORDERS)
     order_ids = {decode(r.headers, r.key, r.value).event.order_id for r in records}
     assert len(order_ids) == 20
-    parts.app.close()
+    parts.close()
 
 
 async def wait_until_topic_holds(bootstrap: str, count: int, timeout: float = 30.0) -> None:

@@ -107,8 +107,7 @@ def service(new_database: Any) -> Iterator[Service]:
     assert isinstance(app, Shipments) and isinstance(projection.view, ShipmentViews)
     with TestClient(parts.api_factory({})) as http:
         yield Service(app, projection.view, projection, http)
-    app.close()
-    projection.view.datastore.close()
+    parts.close()
 
 
 def assert_problem(response: Any, status: int, title: str | None = None) -> None:

@@ -53,7 +53,7 @@ class Gateway:
 def gateway(new_database: Any) -> Iterator[Gateway]:
     parts = build(Settings(database_url=new_database("gateway")))
     yield Gateway(parts)
-    parts.app.close()
+    parts.close()
 
 
 def canonical(external_id: str | None = None, **overrides: Any) -> dict[str, Any]:

@@ -32,7 +32,7 @@ def service(new_database: Callable[..., str]) -> Iterator[tuple[ServiceParts, Te
     parts = build(Settings(database_url=new_database("inv"), aggregate_cache_size=1000))
     with TestClient(parts.api_factory({})) as client:
         yield parts, client
-    parts.app.close()
+    parts.close()
 
 
 def catch_up(parts: ServiceParts) -> None:
@@ -323,7 +323,7 @@ def test_two_instances_racing_for_the_last_units_never_oversell(
         fresh.close()
     finally:
         two.close()
-        parts.app.close()
+        parts.close()
 
 
 def _race(work: dict[Inventory, list[ev.OrderPlaced]]) -> int:

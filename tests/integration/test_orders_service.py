@@ -28,7 +28,7 @@ ADDRESS = {
 def service(new_database):
     parts = build(Settings(database_url=new_database("orders")))
     yield parts
-    parts.app.close()
+    parts.close()
 
 
 def place(parts, external_id: str, channel: str = "web"):

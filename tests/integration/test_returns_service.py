@@ -51,7 +51,7 @@ def service(new_database) -> Iterator[Service]:
     [projection] = parts.projections
     with TestClient(parts.api_factory({})) as http:
         yield Service(parts.app, http, projection)  # type: ignore[arg-type]
-    parts.app.close()
+    parts.close()
 
 
 def order_shipped() -> ev.OrderShipped:
