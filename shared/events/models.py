@@ -103,6 +103,24 @@ class ReceivedLine(Contract):
     location_id: str = Text
 
 
+class PackageRef(Contract):
+    """A package of a shipment: its SSCC and the carrier's tracking number."""
+
+    package_id: UUID
+    sscc: str = Field(pattern=r"^[0-9]{18}$", description="SSCC-18 with its mod-10 check digit")
+    tracking_number: str = Text
+    weight_grams: PositiveInt | None = None
+
+
+class PickedLine(Contract):
+    """What a picker found for one SKU of a shipment: expected versus picked units."""
+
+    sku: Sku
+    bin: str | None = Field(None, max_length=32)
+    expected: PositiveInt
+    picked: NonNegativeInt
+
+
 class RefundLine(Contract):
     """Money back for units of one SKU."""
 
@@ -231,6 +249,19 @@ class StockLevelChanged(IntegrationEvent):
     available: int
     reason: str = Text
     changed_at: UtcTime
+    bin: str | None = Field(None, max_length=32, description="Where the SKU lives at the location")
+
+
+class BinAssigned(IntegrationEvent):
+    """A SKU got its bin (slot) at a location, on receipt or by a put-away/move."""
+
+    topic = topics.INVENTORY
+    key_field = "sku"
+    sku: Sku
+    location_id: str = Text
+    bin: str = Field(pattern=r"^[A-Z0-9]+(-[A-Z0-9]+)*$", max_length=32)
+    previous_bin: str | None = Field(None, max_length=32)
+    assigned_at: UtcTime
 
 
 # -- fulfillment --------------------------------------------------------------------------
@@ -259,6 +290,20 @@ class Shipped(IntegrationEvent):
     tracking_number: str = Text
     lines: list[ItemQuantity] = Field(min_length=1)
     shipped_at: UtcTime
+    service: str | None = Field(None, max_length=100, description="Carrier service level")
+    packages: list[PackageRef] | None = None
+
+
+class ShortPicked(IntegrationEvent):
+    """Fewer units were found in a bin than a shipment needs: an exception to resolve."""
+
+    topic = topics.FULFILLMENT
+    shipment_id: UUID
+    order_id: UUID
+    location_id: str = Text
+    pick_list_id: UUID
+    lines: list[PickedLine] = Field(min_length=1)
+    short_at: UtcTime
 
 
 class ShipmentCancelled(IntegrationEvent):
@@ -319,8 +364,10 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     StockReservationFailed,
     StockReleased,
     StockLevelChanged,
+    BinAssigned,
     ShipmentCreated,
     Shipped,
+    ShortPicked,
     ShipmentCancelled,
     ReturnRequested,
     ReturnReceived,
