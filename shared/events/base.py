@@ -88,5 +88,5 @@ class IntegrationEvent(Contract):
         return str(getattr(self, self.key_field))
 
     def to_data(self) -> dict[str, Any]:
-        """The JSON-ready payload; absent optional fields are left out, so additions stay additive."""
+        """The JSON-ready payload; absent optional fields are left out (additions stay additive)."""
         return self.model_dump(mode="json", exclude_none=True)

@@ -69,7 +69,9 @@ class EventConsumer:
                     await retry_transient(
                         "consumer", partial(self.handle_batch, partition, records)
                     )
-                    await self._commit_offset(consumer, partition, records[-1].offset + 1)
+                if batches:
+                    offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
+                    await self._commit_offsets(consumer, offsets)
         finally:
             await consumer.stop()
 
@@ -199,13 +201,13 @@ class EventConsumer:
             reason=reason,
         )
 
-    async def _commit_offset(
-        self, consumer: AIOKafkaConsumer, partition: TopicPartition, offset: int
+    async def _commit_offsets(
+        self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]
     ) -> None:
         try:
-            await consumer.commit({partition: offset})
+            await consumer.commit(offsets)
         except KafkaError as error:  # only a hint: positions in PostgreSQL decide
-            log.warning("offset commit failed", partition=str(partition), error=str(error))
+            log.warning("offset commit failed", error=str(error))
 
 
 def tracking_name(source_service: str, partition: int) -> str:

@@ -14,10 +14,10 @@ from psycopg.rows import dict_row
 from psycopg.sql import SQL
 from psycopg.types.json import Jsonb
 
-from shared.runtime.aio import sleep_or_stop
 from shared.runtime.application import ServiceApplication
 from shared.runtime.backoff import retry_transient
 from shared.runtime.metrics import PROJECTION_LAG
+from shared.runtime.wakeup import wait_for_work
 
 Project = Callable[[Cursor[Any], Any], None]
 
@@ -84,12 +84,14 @@ class ProjectionWorker:
         self.project = project
         self.batch_size = batch_size
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Project until stopped; idle polls back off to 50 ms."""
+    async def run(self, stop: asyncio.Event, wakeup: asyncio.Event | None = None) -> None:
+        """Project until stopped; sleeps until woken by new events (or polls every 50 ms)."""
         while not stop.is_set():
+            if wakeup is not None:
+                wakeup.clear()  # before reading, so a notify during the read is not lost
             done = await retry_transient(f"projection:{self.name}", self._step)
             if not done:
-                await sleep_or_stop(stop, 0.05)
+                await wait_for_work(wakeup, stop, idle=1.0 if wakeup else 0.05)
 
     async def _step(self) -> int:
         return await asyncio.to_thread(self.process_batch)
@@ -99,11 +101,16 @@ class ProjectionWorker:
         position = self.view.max_tracking_id(self.name) or 0
         notifications = self.app.recorder.select_notifications(position + 1, self.batch_size)
         if notifications:
-            with self.view.datastore.transaction(commit=True) as curs:
+            # Pipeline mode: the batch's statements go out without a round trip each.
+            with (
+                self.view.datastore.transaction(commit=True) as curs,
+                curs.connection.pipeline(),
+            ):
                 for notification in notifications:
                     self.project(curs, self.app.mapper.to_domain_event(notification))
                 self.view._insert_tracking(curs, Tracking(self.name, notifications[-1].id))
-        PROJECTION_LAG.labels(self.name).set(self.lag())
+        caught_up = len(notifications) < self.batch_size
+        PROJECTION_LAG.labels(self.name).set(0 if caught_up else self.lag())
         return len(notifications)
 
     def lag(self) -> int:

@@ -15,12 +15,12 @@ from psycopg.types.json import Jsonb
 
 from shared.events.base import IntegrationEvent
 from shared.events.codec import WireMessage, encode
-from shared.runtime.aio import sleep_or_stop
 from shared.runtime.application import ServiceApplication
 from shared.runtime.backoff import retry_transient
 from shared.runtime.database import connection_pool
 from shared.runtime.kafka_admin import topic_end_offsets
 from shared.runtime.metrics import PUBLISHED, RELAY_LAG, RELAY_REPUBLISHES
+from shared.runtime.wakeup import wait_for_work
 
 Mapping = Callable[[Any], IntegrationEvent | None]
 log = structlog.get_logger()
@@ -92,6 +92,7 @@ class Relay:
         database_url: str,
         batch_size: int = 500,
         log_check_interval: float = 5.0,
+        wakeup: asyncio.Event | None = None,
     ) -> None:
         self.service = service
         self.app = app
@@ -104,6 +105,7 @@ class Relay:
         self.log_check_interval = log_check_interval
         self.position: int | None = None  # read from PostgreSQL on first use
         self.acked: dict[int, int] = {}
+        self.wakeup = wakeup  # set when new events are stored; without it, poll every 50 ms
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until stopped; idle polls back off to 50 ms."""
@@ -112,13 +114,15 @@ class Relay:
             if time.monotonic() >= next_check:
                 await retry_transient("relay", self.check_broker_log)
                 next_check = time.monotonic() + self.log_check_interval
+            if self.wakeup is not None:
+                self.wakeup.clear()  # before reading, so a notify during the read is not lost
             try:
                 published = await retry_transient("relay", self.publish_batch)
             except BrokerLogLost as lost:
                 await self._start_over(str(lost))
                 continue
             if not published:
-                await sleep_or_stop(stop, 0.05)
+                await wait_for_work(self.wakeup, stop, idle=1.0 if self.wakeup else 0.05)
 
     async def publish_batch(self) -> int:
         """Publish the next batch of notifications; returns how many were read."""
@@ -135,7 +139,10 @@ class Relay:
         await asyncio.to_thread(self.positions.advance, notifications[-1].id, acked)
         self.position, self.acked = notifications[-1].id, acked
         PUBLISHED.labels(self.topic).inc(len(messages))
-        await self._report_lag(self.position)
+        if len(notifications) < self.batch_size:
+            RELAY_LAG.set(0)  # caught up: no need to ask the database
+        else:
+            await self._report_lag(self.position)
         return len(notifications)
 
     async def _send(self, messages: list[WireMessage]) -> list[RecordMetadata]:

@@ -6,6 +6,7 @@ import asyncio
 import signal
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -26,6 +27,7 @@ from shared.runtime.projection import ProjectionWorker
 from shared.runtime.relay import Mapping as ToIntegration
 from shared.runtime.relay import Relay
 from shared.runtime.settings import ServiceSettings
+from shared.runtime.wakeup import NewEventsSignal
 
 log = structlog.get_logger()
 
@@ -127,7 +129,10 @@ def _workers(parts: ServiceParts, producer: AIOKafkaProducer, stop: asyncio.Even
             batch_size=settings.consumer_batch_size,
         )
         coros.append(consumer.run(stop))
-    leader_works = [p.run for p in parts.projections] + list(parts.extra_workers)
+    new_events = NewEventsSignal(settings.database_url, parts.app.recorder.channel_name)
+    leader_works: list[Callable[[asyncio.Event], Any]] = [new_events.run]
+    leader_works += [partial(p.run, wakeup=new_events.subscribe()) for p in parts.projections]
+    leader_works += list(parts.extra_workers)
     if parts.publishes and parts.to_integration:
         relay = Relay(
             service=parts.name,
@@ -138,6 +143,7 @@ def _workers(parts: ServiceParts, producer: AIOKafkaProducer, stop: asyncio.Even
             bootstrap=settings.kafka_bootstrap_servers,
             database_url=settings.database_url,
             batch_size=settings.relay_batch_size,
+            wakeup=new_events.subscribe(),
         )
         leader_works.append(relay.run)
     if leader_works:
