@@ -86,7 +86,7 @@ async def _run(system: Any, count: int, concurrency: int) -> dict[str, Any]:
     client = OmsClient(system.urls())
     sample = SampleOrders(seed=11, prefix=f"bench{int(time.time())}").orders(count)
     clock = EventClock(system.bootstrap)
-    sampler = ResourceSampler(system.supervisor.pids(), system.urls())
+    sampler = ResourceSampler(_component_pids(system), system.urls())
     try:
         await _stock_up(client, sample)
         await clock.start()
@@ -107,7 +107,21 @@ async def _run(system: Any, count: int, concurrency: int) -> dict[str, Any]:
         ),
         "peak_rss_mb": sampler.peak_rss_mb,
         "max_projection_lag": sampler.max_projection_lag,
+        "cpu_ms_per_order": {
+            name: round(seconds * 1000 / max(1, figures["completed"]), 2)
+            for name, seconds in sampler.cpu_seconds.items()
+        },
     }
+
+
+def _component_pids(system: Any) -> dict[str, int | None]:
+    """Services, broker and PostgreSQL: whose CPU and memory the benchmark reports."""
+    pids = dict(system.supervisor.pids())
+    if system.broker is not None:
+        pids["broker"] = system.broker.pid
+    if system.postgres is not None:
+        pids["postgresql"] = system.postgres.pid
+    return pids
 
 
 async def _stock_up(client: OmsClient, sample: list[dict[str, Any]]) -> None:
@@ -199,6 +213,8 @@ def _print(figures: dict[str, Any]) -> None:
     summary.add_row("orders per raw commit", str(figures["ratio_orders_per_pg_commit"]))
     for name, lag in figures["max_projection_lag"].items():
         summary.add_row(f"max projection lag {name} (events)", str(lag))
+    for name, ms in figures["cpu_ms_per_order"].items():
+        summary.add_row(f"CPU per order {name} (ms)", str(ms))
     for name, mb in figures["peak_rss_mb"].items():
         summary.add_row(f"peak memory {name} (MB RSS)", str(mb))
     console.print(summary)

@@ -19,13 +19,19 @@ _LAG = re.compile(r'^oms_projection_lag_events\{projection="([^"]+)"\} ([0-9.e+]
 
 
 def postgres_commit_rate(server_url: str, seconds: float = 3.0) -> float:
-    """Single-row INSERT transactions per second from one client (the raw commit rate)."""
+    """Single-row INSERT transactions per second from one client (the raw commit rate).
+
+    A regular (WAL-logged) table: a temporary one would skip the WAL flush that every real
+    commit pays.
+    """
     with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute("CREATE TEMP TABLE bench_commits (n bigint)")
+        conn.execute("DROP TABLE IF EXISTS oms_bench_commits")
+        conn.execute("CREATE TABLE oms_bench_commits (n bigint)")
         count, deadline = 0, time.monotonic() + seconds
         while time.monotonic() < deadline:
-            conn.execute("INSERT INTO bench_commits VALUES (%s)", (count,))
+            conn.execute("INSERT INTO oms_bench_commits VALUES (%s)", (count,))
             count += 1
+        conn.execute("DROP TABLE oms_bench_commits")
     return round(count / seconds, 1)
 
 
@@ -118,16 +124,32 @@ class ResourceSampler:
         self.urls = urls
         self.peak_rss_mb: dict[str, float] = {}
         self.max_projection_lag: dict[str, float] = {}
+        self.cpu_seconds: dict[str, float] = {}
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         """Sample every half second until stopped."""
+        self.cpu_seconds = {name: -seconds for name, seconds in self._cpu().items()}
         self._task = asyncio.create_task(self._loop())
 
     async def stop(self) -> None:
-        """Stop sampling."""
+        """Stop sampling and total the CPU time each component used meanwhile."""
         if self._task:
             self._task.cancel()
+        for name, seconds in self._cpu().items():
+            self.cpu_seconds[name] = round(self.cpu_seconds.get(name, 0.0) + seconds, 2)
+
+    def _cpu(self) -> dict[str, float]:
+        """CPU seconds (user + system) of each process and its children so far."""
+        used = {}
+        for name, pid in self.pids.items():
+            try:
+                process = psutil.Process(pid)
+                family = [process, *process.children(recursive=True)]
+                used[name] = sum(sum(p.cpu_times()[:2]) for p in family)
+            except psutil.Error:
+                continue
+        return used
 
     async def _loop(self) -> None:
         async with httpx.AsyncClient(timeout=2) as http:

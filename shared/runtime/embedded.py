@@ -143,6 +143,12 @@ class EmbeddedPostgres:
             return f"postgresql://postgres@/{dbname}?host={host}&port={info.port}"
         return f"postgresql://postgres@{info.hostname}:{info.port}/{dbname}"
 
+    @property
+    def pid(self) -> int | None:
+        """Process id of the postmaster, if running."""
+        pid_file = self.datadir / "postmaster.pid"
+        return int(pid_file.read_text().split()[0]) if pid_file.exists() else None
+
     def _postmaster_info(self) -> PostmasterInfo:
         """The running server's postmaster.pid contents."""
         if self._server is None:
