@@ -97,19 +97,47 @@ async def _safe(check: ReadinessCheck) -> bool:
 
 
 def _add_request_ids(api: FastAPI) -> None:
-    @api.middleware("http")
-    async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]):
-        # The request id becomes the correlation id of every event this request causes.
-        rid = request.headers.get(REQUEST_ID) or str(uuid.uuid4())
+    api.add_middleware(RequestIdMiddleware)
+
+
+class RequestIdMiddleware:
+    """Takes or makes X-Request-ID, traces the request with it, returns it, counts the request.
+
+    Plain ASGI rather than BaseHTTPMiddleware: the intake path is hot, and this costs a
+    fraction of a wrapped call_next.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = _header(scope, b"x-request-id") or str(uuid.uuid4())
         started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+            await send(message)
+
+        # The request id becomes the correlation id of every event this request causes.
         with traced(rid, rid):
-            response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        HTTP_REQUESTS.labels(request.method, path, response.status_code).inc()
-        HTTP_LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
-        response.headers[REQUEST_ID] = rid
-        return response
+            await self.app(scope, receive, send_with_id)
+        route = getattr(scope.get("route"), "path", "unmatched")
+        HTTP_REQUESTS.labels(scope["method"], route, status).inc()
+        HTTP_LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
+
+
+def _header(scope: dict[str, Any], name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return None
 
 
 def _add_problem_handlers(
