@@ -117,3 +117,38 @@ def decode(headers: list[tuple[str, bytes]] | None, key: bytes | None, value: by
         causation_id=attributes.get("causationid"),
         time=attributes.get("time"),
     )
+
+
+@dataclass(frozen=True)
+class Peek:
+    """What a consumer needs to track a record without decoding its payload."""
+
+    event_type: str
+    source: str
+    position: int
+
+    @property
+    def source_service(self) -> str:
+        """The publishing service, e.g. order_service."""
+        return self.source.removeprefix(SOURCE_PREFIX)
+
+
+def peek(headers: list[tuple[str, bytes]] | None) -> Peek:
+    """Read type, source and position from the ce_ headers; DecodeError when they are missing.
+
+    Consumers skip the events they do not handle on this cheap path, so a busy topic costs
+    them a header scan per record instead of a full validation.
+    """
+    values = dict(headers or [])
+    try:
+        event_type = values["ce_type"].decode()
+        source = values["ce_source"].decode()
+        position = int(values["ce_sequence"])
+    except (KeyError, ValueError, UnicodeDecodeError):
+        raise DecodeError(
+            "not a binary-mode OMS CloudEvent: ce_type, ce_source or ce_sequence "
+            "missing or malformed"
+        ) from None
+    if position < 1:
+        raise DecodeError(f"ce_sequence must be a positive notification id, not {position}")
+    return Peek(event_type, source, position)

@@ -96,7 +96,11 @@ class ServiceApplication(Application[UUID]):
             yield uow
             return
         own = UnitOfWork(self)
-        yield own
+        try:
+            yield own
+        except BaseException:
+            own.evict()  # a failed command leaves nothing behind in the cache
+            raise
         own.commit()
 
 

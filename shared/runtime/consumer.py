@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -15,7 +16,8 @@ from eventsourcing.persistence import IntegrityError, Tracking
 
 from shared.events import topics
 from shared.events.base import IntegrationEvent
-from shared.events.codec import DecodeError, Envelope, decode
+from shared.events.codec import DecodeError, Envelope, decode, peek
+from shared.events.models import EVENTS_BY_TYPE
 from shared.runtime.application import MAX_CONFLICT_RETRIES, ServiceApplication, UnitOfWork
 from shared.runtime.backoff import TRANSIENT_ERRORS, retry_transient
 from shared.runtime.metrics import CONSUMED, DEAD_LETTERS, HOP_LATENCY
@@ -76,29 +78,30 @@ class EventConsumer:
             await consumer.stop()
 
     async def handle_batch(self, partition: TopicPartition, records: list[ConsumerRecord]) -> None:
-        """Decode a partition's batch, dead-letter the undecodable, apply the rest."""
-        envelopes: list[tuple[ConsumerRecord, Envelope]] = []
+        """Read a partition's batch, dead-letter the undecodable, apply the rest."""
+        batch: list[Inbound] = []
         for record in records:
             try:
-                envelope = decode(record.headers, record.key, record.value)
-                self._check_source(partition.topic, envelope)
+                batch.append(self._read(partition.topic, record))
             except DecodeError as error:
                 await self.dead_letter(record, str(error))
-                continue
-            envelopes.append((record, envelope))
-        if envelopes:
-            await asyncio.to_thread(self._apply_partition, partition, envelopes)
+        if batch:
+            await asyncio.to_thread(self._apply_partition, partition, batch)
 
-    def _check_source(self, topic: str, envelope: Envelope) -> None:
+    def _read(self, topic: str, record: ConsumerRecord) -> Inbound:
+        """Decode fully only the events this consumer handles; the rest are only tracked."""
+        header = peek(record.headers)
         expected = topics.PUBLISHER.get(topic)
-        if expected is not None and envelope.source_service != expected:
-            raise DecodeError(f"{topic} is published by {expected}, not {envelope.source}")
+        if expected is not None and header.source_service != expected:
+            raise DecodeError(f"{topic} is published by {expected}, not {header.source}")
+        envelope = None
+        if EVENTS_BY_TYPE.get(header.event_type) in self.handlers:
+            envelope = decode(record.headers, record.key, record.value)
+        return Inbound(record, header.position, header.source_service, envelope)
 
-    def _apply_partition(
-        self, partition: TopicPartition, batch: list[tuple[ConsumerRecord, Envelope]]
-    ) -> None:
+    def _apply_partition(self, partition: TopicPartition, batch: list[Inbound]) -> None:
         """Skip what was applied before, then apply the rest in one transaction."""
-        name = tracking_name(batch[0][1].source_service, partition.partition)
+        name = tracking_name(batch[0].source_service, partition.partition)
         for _ in range(MAX_CONFLICT_RETRIES):
             fresh = self._unapplied(name, batch)
             if not fresh:
@@ -116,62 +119,69 @@ class EventConsumer:
                 return
         raise IntegrityError(f"gave up after {MAX_CONFLICT_RETRIES} conflicts on {name}")
 
-    def _unapplied(
-        self, name: str, batch: list[tuple[ConsumerRecord, Envelope]]
-    ) -> list[tuple[ConsumerRecord, Envelope]]:
+    def _unapplied(self, name: str, batch: list[Inbound]) -> list[Inbound]:
         """The records above the stored position, each position once, in order."""
         applied = self.app.process_recorder.max_tracking_id(name) or 0
         fresh = []
-        for record, envelope in batch:
-            if envelope.position > applied:
-                fresh.append((record, envelope))
-                applied = envelope.position
+        for inbound in batch:
+            if inbound.position > applied:
+                fresh.append(inbound)
+                applied = inbound.position
         return fresh
 
-    def _apply_together(self, name: str, batch: list[tuple[ConsumerRecord, Envelope]]) -> None:
-        uow = UnitOfWork(self.app, Tracking(name, batch[-1][1].position))
-        for _, envelope in batch:
-            self._apply_one(envelope, uow)
+    def _apply_together(self, name: str, batch: list[Inbound]) -> None:
+        uow = UnitOfWork(self.app, Tracking(name, batch[-1].position))
+        try:
+            for inbound in batch:
+                self._apply_one(inbound.envelope, uow)
+        except BaseException:
+            uow.evict()  # cached aggregates may hold uncommitted changes
+            raise
         uow.commit()
         self._count(batch, "applied")
 
-    def _apply_one_by_one(self, name: str, batch: list[tuple[ConsumerRecord, Envelope]]) -> None:
-        for record, envelope in batch:
+    def _apply_one_by_one(self, name: str, batch: list[Inbound]) -> None:
+        for inbound in batch:
             for _ in range(MAX_CONFLICT_RETRIES):
-                if not self._unapplied(name, [(record, envelope)]):
+                if not self._unapplied(name, [inbound]):
                     break
                 try:
-                    self._apply_alone(name, record, envelope)
+                    self._apply_alone(name, inbound)
                     break
                 except IntegrityError:
                     continue
 
-    def _apply_alone(self, name: str, record: ConsumerRecord, envelope: Envelope) -> None:
-        uow = UnitOfWork(self.app, Tracking(name, envelope.position))
+    def _apply_alone(self, name: str, inbound: Inbound) -> None:
+        uow = UnitOfWork(self.app, Tracking(name, inbound.position))
         try:
-            self._apply_one(envelope, uow)
+            self._apply_one(inbound.envelope, uow)
         except (IntegrityError, *TRANSIENT_ERRORS):
+            uow.evict()
             raise
         except Exception as error:
-            log.exception("message failed, dead-lettered", event_id=envelope.id)
-            self._dead_letter_from_thread(record, f"{type(error).__name__}: {error}")
-            uow = UnitOfWork(self.app, Tracking(name, envelope.position))  # track only
+            uow.evict()
+            log.exception("message failed, dead-lettered", position=inbound.position)
+            self._dead_letter_from_thread(inbound.record, f"{type(error).__name__}: {error}")
+            uow = UnitOfWork(self.app, Tracking(name, inbound.position))  # track only
         uow.commit()
-        self._count([(record, envelope)], "applied")
+        self._count([inbound], "applied")
 
-    def _apply_one(self, envelope: Envelope, uow: UnitOfWork) -> None:
-        handler = self.handlers.get(type(envelope.event))
-        if handler is None:
+    def _apply_one(self, envelope: Envelope | None, uow: UnitOfWork) -> None:
+        handler = self.handlers.get(type(envelope.event)) if envelope else None
+        if envelope is None or handler is None:
             return
         with traced(envelope.correlation_id, envelope.id):
             handler(self.app, envelope.event, uow)
             uow.stamp_pending()
 
-    def _count(self, batch: list[tuple[ConsumerRecord, Envelope]], outcome: str) -> None:
+    def _count(self, batch: list[Inbound], outcome: str) -> None:
         now = datetime.now(UTC)
-        for record, envelope in batch:
+        for inbound in batch:
+            envelope = inbound.envelope
+            if envelope is None:
+                continue  # not an event this service handles
             event_type = envelope.event.event_type()
-            CONSUMED.labels(record.topic, event_type, outcome).inc()
+            CONSUMED.labels(inbound.record.topic, event_type, outcome).inc()
             if envelope.time is not None:
                 HOP_LATENCY.labels(event_type).observe((now - envelope.time).total_seconds())
 
@@ -208,6 +218,16 @@ class EventConsumer:
             await consumer.commit(offsets)
         except KafkaError as error:  # only a hint: positions in PostgreSQL decide
             log.warning("offset commit failed", error=str(error))
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A record read from a partition: its position, and its envelope if this service handles it."""
+
+    record: ConsumerRecord
+    position: int
+    source_service: str
+    envelope: Envelope | None
 
 
 def tracking_name(source_service: str, partition: int) -> str:

@@ -131,7 +131,7 @@ async def test_a_message_delivered_twice_changes_nothing_and_poison_goes_to_the_
     assert sorted(placed_order_ids(url)) == sorted([first.order_id, second.order_id])
     dead = await read_topic(own_broker.bootstrap, topics.dlq(topics.CHANNEL))
     assert len(dead) == 1
-    assert b"not a binary-mode CloudEvent" in dict(dead[0].headers)["dlq_reason"]
+    assert b"not a binary-mode" in dict(dead[0].headers)["dlq_reason"]
     parts.close()
 
 
