@@ -155,7 +155,7 @@ class EventConsumer:
         uow = UnitOfWork(self.app, Tracking(name, inbound.position))
         try:
             self._apply_one(inbound.envelope, uow)
-        except (IntegrityError, *TRANSIENT_ERRORS):
+        except (IntegrityError, *TRANSIENT_ERRORS):  # type: ignore[misc]
             uow.evict()
             raise
         except Exception as error:

@@ -13,7 +13,7 @@ from psycopg_pool import ConnectionPool
 def ensure_database(url: str) -> None:
     """Create the database named in the URL if it does not exist yet."""
     params = conninfo_to_dict(url)
-    dbname = params.get("dbname", "postgres")
+    dbname = str(params.get("dbname", "postgres"))
     admin_url = make_conninfo(url, dbname="postgres")
     with psycopg.connect(admin_url, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone()

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import psycopg
 import structlog
 
 from shared.runtime.aio import sleep_or_stop
 
-Work = Callable[[asyncio.Event], Awaitable[None]]
+Work = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 log = structlog.get_logger()
 
 
@@ -46,8 +47,9 @@ async def _lead(
     try:
         while not stop.is_set():
             for task in tasks:
-                if task.done() and task.exception() is not None:
-                    raise task.exception()  # type: ignore[misc]
+                error = task.exception() if task.done() else None
+                if error is not None:
+                    raise error
             await conn.execute("SELECT 1")  # raises when the lock's connection is gone
             await sleep_or_stop(stop, poll)
     finally:

@@ -34,7 +34,7 @@ class ViewStore(PostgresTrackingRecorder):
 
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
-        self.sql_create_statements.extend(SQL(statement) for statement in self.tables)
+        self.sql_create_statements.extend(SQL(statement) for statement in self.tables)  # type: ignore[misc]
 
     def page(
         self, table: str, *, order_by: str, limit: int, offset: int, **equals: Any

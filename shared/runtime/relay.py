@@ -128,8 +128,9 @@ class Relay:
         """Publish the next batch of notifications; returns how many were read."""
         if self.position is None:
             self.position, self.acked = await asyncio.to_thread(self.positions.read)
+        start = (self.position or 0) + 1
         notifications = await asyncio.to_thread(
-            self.app.recorder.select_notifications, self.position + 1, self.batch_size
+            self.app.recorder.select_notifications, start, self.batch_size
         )
         if not notifications:
             RELAY_LAG.set(0)

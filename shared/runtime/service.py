@@ -131,7 +131,8 @@ def _workers(parts: ServiceParts, producer: AIOKafkaProducer, stop: asyncio.Even
             batch_size=settings.consumer_batch_size,
         )
         coros.append(consumer.run(stop))
-    new_events = NewEventsSignal(settings.database_url, parts.app.recorder.channel_name)
+    channel = parts.app.recorder.channel_name  # type: ignore[attr-defined]
+    new_events = NewEventsSignal(settings.database_url, channel)
     leader_works: list[Callable[[asyncio.Event], Any]] = [new_events.run]
     leader_works += [partial(p.run, wakeup=new_events.subscribe()) for p in parts.projections]
     leader_works += list(parts.extra_workers)
@@ -176,7 +177,7 @@ async def _serve_api(parts: ServiceParts, producer: AIOKafkaProducer, stop: asyn
     # only adds GIL contention (measured: CPU per intake request grew with 40 threads).
     anyio.to_thread.current_default_thread_limiter().total_tokens = API_THREADS
     server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    server.install_signal_handlers = lambda: None  # type: ignore[attr-defined]
     task = asyncio.create_task(server.serve())
     await asyncio.wait([task, asyncio.create_task(stop.wait())], return_when="FIRST_COMPLETED")
     server.should_exit = True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -39,7 +39,7 @@ def traced(correlation_id: str | None, causation_id: str | None = None) -> Itera
             _current.reset(token)
 
 
-def stamp(events: list[object], trace: Trace) -> None:
+def stamp(events: Sequence[object], trace: Trace) -> None:
     """Attach the trace to domain events before they are stored.
 
     eventsourcing stores an event's __dict__ and restores it without calling __init__, so
