@@ -1,17 +1,25 @@
-"""Inventory HTTP API: locations, stock receipts and adjustments, levels and reservations."""
+"""Inventory HTTP API: locations, stock movements and bins, levels, reservations, discrepancies."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
 
 from services.inventory_service import domain
 from services.inventory_service.application import Inventory
 from services.inventory_service.schemas import (
     AdjustmentCreate,
     AdjustmentPublic,
+    BinAssign,
+    BinAssignmentPublic,
+    BinRow,
+    BinsPublic,
+    DiscrepanciesPublic,
+    DiscrepancyPublic,
+    DiscrepancyResolve,
+    DiscrepancyStatus,
     LocationCreate,
     LocationPublic,
     LocationsPublic,
@@ -21,6 +29,7 @@ from services.inventory_service.schemas import (
     StockLevelRow,
     StockLevelsPublic,
     StockPublic,
+    discrepancy_public,
     stock_public,
 )
 from services.inventory_service.views import InventoryViews
@@ -33,6 +42,9 @@ ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     domain.StockNotFoundError: (404, "Stock not found"),
     domain.InsufficientStockError: (409, "Insufficient stock"),
     domain.IdempotencyKeyReusedError: (422, "Idempotency key reused"),
+    domain.InvalidBinError: (422, "Invalid bin"),
+    domain.DiscrepancyNotFoundError: (404, "Discrepancy not found"),
+    domain.DiscrepancyClosedError: (409, "Discrepancy already resolved"),
 }
 
 
@@ -59,6 +71,8 @@ IdempotencyKey = Annotated[
 ]
 LocationIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._\-]+$")]
 SkuPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._\-/]+$")]
+
+Resolution = Annotated[DiscrepancyResolve | None, Body()]
 
 locations = APIRouter(prefix="/locations", tags=["locations"])
 stock = APIRouter(prefix="/stock", tags=["stock"])
@@ -99,11 +113,27 @@ def activate_location(location_id: LocationIdPath, app: AppDep) -> LocationPubli
     )
 
 
+@locations.get("/{location_id}/bins", response_model=BinsPublic)
+def list_bins(
+    location_id: LocationIdPath,
+    views: ViewsDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> BinsPublic:
+    """The location's SKUs with their bins, along the pick path (aisle, bay, level; natural)."""
+    if not views.location_exists(location_id):
+        raise Problem(404, "Location not found", f"no location {location_id}")
+    rows, total = views.list_bins(location_id, limit=limit, offset=offset)
+    data = [BinRow(sku=r["sku"], bin=r["bin"]) for r in rows]
+    return BinsPublic(location_id=location_id, data=data, count=total, limit=limit, offset=offset)
+
+
 @stock.post("/receipts", response_model=ReceiptPublic, status_code=201)
 def receive_stock(
     body: ReceiptCreate, app: AppDep, idempotency_key: IdempotencyKey = None
 ) -> ReceiptPublic:
-    """Record units arriving at a location; waiting orders are served first come, first served."""
+    """Record units arriving at a location (put away into `bin`, if given); waiting orders are
+    served first come, first served."""
     receipt_id, sku_stock = retry_on_conflict(
         app.receive_stock,
         body.location_id,
@@ -111,11 +141,25 @@ def receive_stock(
         body.quantity,
         body.reference,
         idempotency_key,
+        body.bin,
     )
     return ReceiptPublic(
         receipt_id=UUID(receipt_id),
         **body.model_dump(),
-        stock=stock_public(sku_stock.sku, sku_stock.levels),
+        stock=stock_public(sku_stock.sku, sku_stock.levels, sku_stock.bins),
+    )
+
+
+@stock.post("/bins", response_model=BinAssignmentPublic)
+def assign_bin(body: BinAssign, app: AppDep) -> BinAssignmentPublic:
+    """Put a SKU away into a bin at a location, or move it there; publishes BinAssigned."""
+    previous = retry_on_conflict(app.assign_bin, body.location_id, body.sku, body.bin)
+    return BinAssignmentPublic(
+        location_id=body.location_id,
+        sku=body.sku,
+        bin=body.bin,
+        previous_bin=previous,
+        moved=previous != body.bin,
     )
 
 
@@ -135,7 +179,7 @@ def adjust_stock(
     return AdjustmentPublic(
         adjustment_id=UUID(adjustment_id),
         **body.model_dump(),
-        stock=stock_public(sku_stock.sku, sku_stock.levels),
+        stock=stock_public(sku_stock.sku, sku_stock.levels, sku_stock.bins),
     )
 
 
@@ -157,11 +201,53 @@ def list_stock_levels(
     )
 
 
+# Discrepancy routes come before /{sku:path}, which would otherwise take their paths.
+@stock.get("/discrepancies", response_model=DiscrepanciesPublic)
+def list_discrepancies(
+    views: ViewsDep,
+    status: DiscrepancyStatus | None = None,
+    location_id: Annotated[str | None, Query(max_length=64)] = None,
+    sku: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> DiscrepanciesPublic:
+    """Stock adjustments proposed by short picks, oldest first; ops work through `proposed`."""
+    rows, total = views.list_discrepancies(
+        status=status, location_id=location_id, sku=sku, limit=limit, offset=offset
+    )
+    return DiscrepanciesPublic(
+        data=[DiscrepancyPublic.model_validate(r) for r in rows],
+        count=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@stock.get("/discrepancies/{discrepancy_id}", response_model=DiscrepancyPublic)
+def get_discrepancy(discrepancy_id: UUID, app: AppDep) -> DiscrepancyPublic:
+    """One discrepancy, as recorded."""
+    return discrepancy_public(app.get_discrepancy(discrepancy_id))
+
+
+@stock.post("/discrepancies/{discrepancy_id}/confirm", response_model=DiscrepancyPublic)
+def confirm_discrepancy(discrepancy_id: UUID, app: AppDep, body: Resolution = None) -> Any:
+    """The units are gone: on hand drops by them (reason "short pick"); repeating is a no-op."""
+    note = body.note if body else None
+    return discrepancy_public(retry_on_conflict(app.confirm_discrepancy, discrepancy_id, note))
+
+
+@stock.post("/discrepancies/{discrepancy_id}/reject", response_model=DiscrepancyPublic)
+def reject_discrepancy(discrepancy_id: UUID, app: AppDep, body: Resolution = None) -> Any:
+    """The units were found: on hand stays and they can be promised again; repeating is a no-op."""
+    note = body.note if body else None
+    return discrepancy_public(retry_on_conflict(app.reject_discrepancy, discrepancy_id, note))
+
+
 @stock.get("/{sku:path}", response_model=StockPublic)
 def get_stock(sku: SkuPath, app: AppDep) -> StockPublic:
-    """A SKU's stock per location and in total, as of the last recorded event."""
+    """A SKU's stock and bin per location and in total, as of the last recorded event."""
     sku_stock = app.get_stock(sku)
-    return stock_public(sku_stock.sku, sku_stock.levels)
+    return stock_public(sku_stock.sku, sku_stock.levels, sku_stock.bins)
 
 
 @reservations.get("/{order_id}", response_model=ReservationPublic)

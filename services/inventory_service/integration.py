@@ -17,6 +17,7 @@ LEVEL_REASONS: dict[type, str] = {
     Stock.Released: "released",  # type: ignore[attr-defined]
     Stock.Shipped: "shipped",  # type: ignore[attr-defined]
     Stock.Returned: "returned",  # type: ignore[attr-defined]
+    Stock.ShortPicked: "short_pick",  # type: ignore[attr-defined]
 }
 
 
@@ -38,6 +39,17 @@ def _level_changed(e: Any, reason: str) -> ev.StockLevelChanged:
         available=e.available,
         reason=reason,
         changed_at=e.timestamp,
+        bin=getattr(e, "bin", None),  # stored before bins existed: none
+    )
+
+
+def _bin_assigned(e: Any) -> ev.BinAssigned:
+    return ev.BinAssigned(
+        sku=e.sku,
+        location_id=e.location_id,
+        bin=e.bin,
+        previous_bin=e.previous_bin,
+        assigned_at=e.timestamp,
     )
 
 
@@ -61,6 +73,7 @@ _MAPPERS: dict[type, Any] = {
     Reservation.Reserved: _reserved,  # type: ignore[attr-defined]
     Reservation.Backordered: _backordered,  # type: ignore[attr-defined]
     Reservation.Released: _released,  # type: ignore[attr-defined]
+    Stock.BinAssigned: _bin_assigned,  # type: ignore[attr-defined]
 }
 
 
@@ -84,6 +97,12 @@ def on_shipped(app: Inventory, e: ev.Shipped, uow: UnitOfWork) -> None:
     app.record_shipment(e.shipment_id, e.order_id, e.location_id, lines, uow)
 
 
+def on_short_picked(app: Inventory, e: ev.ShortPicked, uow: UnitOfWork) -> None:
+    """A picker came back short: release the missing units, propose a discrepancy to ops."""
+    lines = [line.model_dump(mode="json") for line in e.lines]
+    app.record_short_pick(e.shipment_id, e.order_id, e.location_id, e.pick_list_id, lines, uow)
+
+
 def on_return_received(app: Inventory, e: ev.ReturnReceived, uow: UnitOfWork) -> None:
     """Returned units arrived: sellable ones are restocked."""
     lines = [line.model_dump(mode="json") for line in e.lines]
@@ -94,5 +113,6 @@ HANDLERS: dict[type[ev.IntegrationEvent], Any] = {
     ev.OrderPlaced: on_order_placed,
     ev.OrderCancelled: on_order_cancelled,
     ev.Shipped: on_shipped,
+    ev.ShortPicked: on_short_picked,
     ev.ReturnReceived: on_return_received,
 }

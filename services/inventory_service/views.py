@@ -1,4 +1,5 @@
-"""Inventory read models: locations, stock levels per (sku, location), reservations (SQL only)."""
+"""Inventory read models: locations, levels and bins per (sku, location), reservations,
+discrepancies (SQL only)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,18 @@ from psycopg.rows import dict_row
 
 from shared.runtime.projection import ViewStore, jsonb
 
-INVENTORY_TABLES = ("location_view", "stock_level_view", "reservation_view")
+INVENTORY_TABLES = (
+    "location_view",
+    "stock_level_view",
+    "reservation_view",
+    "bin_view",
+    "discrepancy_view",
+)
 
 
 class InventoryViews(ViewStore):
-    """What ops query: the locations, stock levels by location, an order's reservation."""
+    """What ops query: locations, stock levels, bins in pick-path order, reservations,
+    discrepancies."""
 
     tables = (
         """CREATE TABLE IF NOT EXISTS location_view (
@@ -36,6 +44,9 @@ class InventoryViews(ViewStore):
         )""",
         "CREATE INDEX IF NOT EXISTS stock_level_view_location"
         " ON stock_level_view (location_id, sku)",
+        # Added with bins and short picks; views of older databases gain the columns.
+        "ALTER TABLE stock_level_view ADD COLUMN IF NOT EXISTS missing int NOT NULL DEFAULT 0",
+        "ALTER TABLE stock_level_view ADD COLUMN IF NOT EXISTS bin text",
         """CREATE TABLE IF NOT EXISTS reservation_view (
             order_id uuid PRIMARY KEY,
             status text NOT NULL,
@@ -45,6 +56,35 @@ class InventoryViews(ViewStore):
             created_at timestamptz NOT NULL,
             updated_at timestamptz NOT NULL
         )""",
+        # path_key sorts bytewise along the pick path, hence the "C" collation.
+        """CREATE TABLE IF NOT EXISTS bin_view (
+            location_id text NOT NULL,
+            sku text NOT NULL,
+            bin text NOT NULL,
+            path_key text COLLATE "C" NOT NULL,
+            updated_at timestamptz NOT NULL,
+            PRIMARY KEY (location_id, sku)
+        )""",
+        "CREATE INDEX IF NOT EXISTS bin_view_path ON bin_view (location_id, path_key, bin, sku)",
+        """CREATE TABLE IF NOT EXISTS discrepancy_view (
+            discrepancy_id uuid PRIMARY KEY,
+            status text NOT NULL,
+            sku text NOT NULL,
+            location_id text NOT NULL,
+            bin text,
+            quantity int NOT NULL,
+            expected int NOT NULL,
+            picked int NOT NULL,
+            order_id uuid NOT NULL,
+            shipment_id uuid NOT NULL,
+            pick_list_id uuid NOT NULL,
+            note text,
+            proposed_at timestamptz NOT NULL,
+            resolved_at timestamptz,
+            updated_at timestamptz NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS discrepancy_view_status"
+        " ON discrepancy_view (status, location_id, proposed_at)",
     )
 
     # -- writes, inside the projection's transaction ---------------------------------------
@@ -72,11 +112,51 @@ class InventoryViews(ViewStore):
     def upsert_level(curs: Cursor[Any], row: dict[str, Any]) -> None:
         """The stock level of a SKU at a location after a change."""
         curs.execute(
-            "INSERT INTO stock_level_view VALUES (%(sku)s, %(location_id)s, %(on_hand)s,"
-            " %(reserved)s, %(available)s, %(at)s) ON CONFLICT (sku, location_id) DO UPDATE SET"
-            " on_hand = EXCLUDED.on_hand, reserved = EXCLUDED.reserved,"
-            " available = EXCLUDED.available, updated_at = EXCLUDED.updated_at",
+            "INSERT INTO stock_level_view (sku, location_id, on_hand, reserved, available,"
+            " missing, bin, updated_at) VALUES (%(sku)s, %(location_id)s, %(on_hand)s,"
+            " %(reserved)s, %(available)s, %(missing)s, %(bin)s, %(at)s)"
+            " ON CONFLICT (sku, location_id) DO UPDATE SET on_hand = EXCLUDED.on_hand,"
+            " reserved = EXCLUDED.reserved, available = EXCLUDED.available,"
+            " missing = EXCLUDED.missing, bin = EXCLUDED.bin, updated_at = EXCLUDED.updated_at",
             row,
+        )
+
+    @staticmethod
+    def upsert_bin(curs: Cursor[Any], row: dict[str, Any]) -> None:
+        """A SKU was put away into a bin (or moved to another) at a location."""
+        curs.execute(
+            "INSERT INTO bin_view VALUES (%(location_id)s, %(sku)s, %(bin)s, %(path_key)s,"
+            " %(at)s) ON CONFLICT (location_id, sku) DO UPDATE SET bin = EXCLUDED.bin,"
+            " path_key = EXCLUDED.path_key, updated_at = EXCLUDED.updated_at",
+            row,
+        )
+        curs.execute(
+            "UPDATE stock_level_view SET bin = %(bin)s WHERE sku = %(sku)s"
+            " AND location_id = %(location_id)s",
+            row,
+        )
+
+    @staticmethod
+    def insert_discrepancy(curs: Cursor[Any], row: dict[str, Any]) -> None:
+        """A short pick proposed a stock adjustment."""
+        curs.execute(
+            "INSERT INTO discrepancy_view (discrepancy_id, status, sku, location_id, bin,"
+            " quantity, expected, picked, order_id, shipment_id, pick_list_id, proposed_at,"
+            " updated_at) VALUES (%(discrepancy_id)s, %(status)s, %(sku)s, %(location_id)s,"
+            " %(bin)s, %(quantity)s, %(expected)s, %(picked)s, %(order_id)s, %(shipment_id)s,"
+            " %(pick_list_id)s, %(at)s, %(at)s) ON CONFLICT (discrepancy_id) DO NOTHING",
+            row,
+        )
+
+    @staticmethod
+    def resolve_discrepancy(
+        curs: Cursor[Any], discrepancy_id: UUID, status: str, note: str | None, at: Any
+    ) -> None:
+        """Ops confirmed or rejected a discrepancy."""
+        curs.execute(
+            "UPDATE discrepancy_view SET status = %s, note = %s, resolved_at = %s,"
+            " updated_at = %s WHERE discrepancy_id = %s",
+            (status, note, at, at, discrepancy_id),
         )
 
     @staticmethod
@@ -117,6 +197,44 @@ class InventoryViews(ViewStore):
             order_by="sku, location_id",
             limit=limit,
             offset=offset,
+            location_id=location_id,
+            sku=sku,
+        )
+
+    def location_exists(self, location_id: str) -> bool:
+        """Whether a location is registered."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute("SELECT 1 FROM location_view WHERE location_id = %s", (location_id,))
+            return curs.fetchone() is not None
+
+    def list_bins(
+        self, location_id: str, *, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A page of a location's SKUs with their bins, along the pick path."""
+        return self.page(
+            "bin_view",
+            order_by="path_key, bin, sku",
+            limit=limit,
+            offset=offset,
+            location_id=location_id,
+        )
+
+    def list_discrepancies(
+        self,
+        *,
+        status: str | None,
+        location_id: str | None,
+        sku: str | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A page of discrepancies, oldest first (the queue ops work through)."""
+        return self.page(
+            "discrepancy_view",
+            order_by="proposed_at, discrepancy_id",
+            limit=limit,
+            offset=offset,
+            status=status,
             location_id=location_id,
             sku=sku,
         )

@@ -71,6 +71,21 @@ class Orders(ServiceApplication):
         with self.unit_of_work(uow) as work:
             self._get(work, order_id).record_shipment(shipment)
 
+    def record_short_pick(
+        self,
+        order_id: UUID,
+        shipment_id: str,
+        pick_list_id: str,
+        location_id: str,
+        lines: list[dict[str, Any]],
+        uow: UnitOfWork | None = None,
+    ) -> None:
+        """A picker found fewer units than a shipment of this order needs."""
+        with self.unit_of_work(uow) as work:
+            self._get(work, order_id).record_short_pick(
+                shipment_id, pick_list_id, location_id, lines
+            )
+
     def record_return(
         self,
         order_id: UUID,

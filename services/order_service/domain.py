@@ -19,6 +19,7 @@ RETURNED = "returned"
 CANCELLED = "cancelled"
 
 CANCELLABLE = frozenset({PLACED, CONFIRMED, BACKORDERED})
+DONE_SHIPPING = frozenset({SHIPPED, PARTIALLY_RETURNED, RETURNED})
 AWAITING_STOCK = frozenset({PLACED, BACKORDERED})
 ORDER_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/orders")
 
@@ -66,6 +67,8 @@ class Order(Aggregate):
         self.returned: dict[str, int] = {}
         self.return_ids: list[str] = []
         self.refunds: dict[str, str] = {}
+        self.short: dict[str, int] = {}  # sku -> units a picker did not find
+        self.short_picks: list[str] = []  # pick list:shipment keys already recorded
 
     @staticmethod
     def create_id(order_id: UUID, **_: Any) -> UUID:
@@ -75,7 +78,10 @@ class Order(Aggregate):
     @property
     def ordered(self) -> Counter[str]:
         """Units ordered per SKU."""
-        return Counter({line["sku"]: int(line["quantity"]) for line in self.lines})
+        total: Counter[str] = Counter()
+        for line in self.lines:
+            total[line["sku"]] += int(line["quantity"])
+        return total
 
     @property
     def shipped_units(self) -> Counter[str]:
@@ -138,13 +144,80 @@ class Order(Aggregate):
         self.status = CANCELLED
 
     def record_shipment(self, shipment: dict[str, Any]) -> None:
-        """A shipment left; when every ordered unit has left, the order is shipped."""
+        """A shipment left; when every ordered unit has left or was short, the order is shipped."""
         if any(s["shipment_id"] == shipment["shipment_id"] for s in self.shipments):
             return
-        status = self.status if self.status == CANCELLED else PARTIALLY_SHIPPED
+        keep = self.status == CANCELLED or self.status in DONE_SHIPPING
+        status = self.status if keep else PARTIALLY_SHIPPED
         self._shipment_recorded(shipment=shipment, status=status)
-        if self.shipped_units >= self.ordered:
-            self._shipped(lines=self.lines, shipments=self.shipments, currency=self.currency)
+        self._ship_if_complete()
+
+    def record_short_pick(
+        self, shipment_id: str, pick_list_id: str, location_id: str, lines: list[dict[str, Any]]
+    ) -> None:
+        """A picker found fewer units than a shipment needs: an exception ops see on the order.
+
+        The short units will not ship with this order (inventory releases them), so they count
+        towards completion: the order never waits for units nobody is going to pick.
+        """
+        key = f"{pick_list_id}:{shipment_id}"
+        short_lines = [
+            {**line, "quantity": line["expected"] - line["picked"]}
+            for line in lines
+            if line["picked"] < line["expected"]
+        ]
+        if key in self.short_picks or not short_lines:
+            return
+        short = Counter(self.short)
+        for line in short_lines:
+            short[line["sku"]] += line["quantity"]
+        self._short_picked(
+            shipment_id=shipment_id,
+            pick_list_id=pick_list_id,
+            location_id=location_id,
+            lines=short_lines,
+            short=dict(short),
+        )
+        self._ship_if_complete()
+
+    @event("ShortPicked")
+    def _short_picked(
+        self,
+        shipment_id: str,
+        pick_list_id: str,
+        location_id: str,
+        lines: list[dict[str, Any]],
+        short: dict[str, int],
+    ) -> None:
+        self.short = dict(short)
+        self.short_picks = [*self.short_picks, f"{pick_list_id}:{shipment_id}"]
+
+    def _ship_if_complete(self) -> None:
+        """Shipped once every ordered unit shipped or was short, and at least one shipped."""
+        if self.status in DONE_SHIPPING or not self.shipments:
+            return
+        accounted = self.shipped_units + Counter(self.short)
+        if any(accounted[sku] < quantity for sku, quantity in self.ordered.items()):
+            return
+        lines = self._shipped_lines()
+        if lines:  # shipments of only unordered SKUs make nothing returnable
+            self._shipped(
+                lines=lines,
+                shipments=self.shipments,
+                currency=self.currency,
+                short=dict(self.short),
+            )
+
+    def _shipped_lines(self) -> list[dict[str, Any]]:
+        """The ordered lines cut to what actually shipped (all that can be returned)."""
+        left = self.shipped_units
+        lines = []
+        for line in self.lines:
+            quantity = min(int(line["quantity"]), left[line["sku"]])
+            if quantity > 0:
+                lines.append({**line, "quantity": quantity})
+                left[line["sku"]] -= quantity
+        return lines
 
     @event("ShipmentRecorded")
     def _shipment_recorded(self, shipment: dict[str, Any], status: str) -> None:
@@ -153,7 +226,11 @@ class Order(Aggregate):
 
     @event("Shipped")
     def _shipped(
-        self, lines: list[dict[str, Any]], shipments: list[dict[str, Any]], currency: str
+        self,
+        lines: list[dict[str, Any]],
+        shipments: list[dict[str, Any]],
+        currency: str,
+        short: dict[str, int] | None = None,
     ) -> None:
         self.status = SHIPPED
 

@@ -61,9 +61,14 @@ def _shipped(e: Any) -> ev.OrderShipped:
         order_id=e.originator_id,
         currency=e.currency,
         lines=e.lines,
-        shipments=e.shipments,
+        shipments=[_shipment_ref(s) for s in e.shipments],
         shipped_at=e.timestamp,
     )
+
+
+def _shipment_ref(shipment: dict[str, Any]) -> dict[str, Any]:
+    """The contract's view of a shipment (the order also keeps its service and packages)."""
+    return {k: v for k, v in shipment.items() if k in ev.ShipmentRef.model_fields}
 
 
 _MAPPERS: dict[type, Any] = {
@@ -103,15 +108,27 @@ def on_reservation_failed(app: Orders, e: ev.StockReservationFailed, uow: UnitOf
 
 
 def on_shipped(app: Orders, e: ev.Shipped, uow: UnitOfWork) -> None:
-    """A shipment left."""
-    shipment = {
+    """A shipment left (with its packages' tracking numbers, when fulfillment sends them)."""
+    shipment: dict[str, Any] = {
         "shipment_id": str(e.shipment_id),
         "location_id": e.location_id,
         "carrier": e.carrier,
         "tracking_number": e.tracking_number,
         "lines": [line.model_dump(mode="json") for line in e.lines],
     }
+    if e.service is not None:
+        shipment["service"] = e.service
+    if e.packages:
+        shipment["packages"] = [p.model_dump(mode="json", exclude_none=True) for p in e.packages]
     app.record_shipment(e.order_id, shipment, uow)
+
+
+def on_short_picked(app: Orders, e: ev.ShortPicked, uow: UnitOfWork) -> None:
+    """A picker came back short: the order shows the short units and does not wait for them."""
+    lines = [line.model_dump(mode="json") for line in e.lines]
+    app.record_short_pick(
+        e.order_id, str(e.shipment_id), str(e.pick_list_id), e.location_id, lines, uow
+    )
 
 
 def on_return_received(app: Orders, e: ev.ReturnReceived, uow: UnitOfWork) -> None:
@@ -130,6 +147,7 @@ HANDLERS: dict[type[ev.IntegrationEvent], Any] = {
     ev.StockReserved: on_stock_reserved,
     ev.StockReservationFailed: on_reservation_failed,
     ev.Shipped: on_shipped,
+    ev.ShortPicked: on_short_picked,
     ev.ReturnReceived: on_return_received,
     ev.Refunded: on_refunded,
 }

@@ -13,6 +13,8 @@ from services.order_service.views import OrderViews
 
 PROJECTION = "order_summary"
 _NOT_DETAIL = {"originator_id", "originator_version", "timestamp", "correlation_id", "causation_id"}
+# Timeline entries that need ops' attention say which exception they are.
+_EXCEPTIONS = {"ShortPicked": "short_pick"}
 _STATUS_OF = {
     "Confirmed": domain.CONFIRMED,
     "Backordered": domain.BACKORDERED,
@@ -37,6 +39,8 @@ def project_order(curs: Cursor[Any], event: Any) -> None:
     elif name == "ShipmentRecorded":
         OrderViews.append_shipment(curs, order_id, event.shipment)
         OrderViews.update_order(curs, order_id, at, status=event.status)
+    elif name == "ShortPicked":
+        OrderViews.update_order(curs, order_id, at, short=event.short)
     elif name == "ReturnReceived":
         OrderViews.update_order(curs, order_id, at, status=event.status)
     elif name == "Refunded":
@@ -60,4 +64,6 @@ def _placed_row(event: Any) -> dict[str, Any]:
 
 def _detail(event: Any) -> dict[str, Any]:
     detail = {k: v for k, v in vars(event).items() if k not in _NOT_DETAIL}
-    return {k: v for k, v in detail.items() if k not in ("customer", "shipping_address")}
+    detail = {k: v for k, v in detail.items() if k not in ("customer", "shipping_address")}
+    exception = _EXCEPTIONS.get(type(event).__name__)
+    return {**detail, "exception": exception} if exception else detail

@@ -42,6 +42,10 @@ class OrderPublic(BaseModel):
     allocations: list[dict[str, Any]]
     shipments: list[dict[str, Any]]
     returned: dict[str, int]
+    short: dict[str, int] = Field(
+        default_factory=dict,
+        description="Units per SKU a picker did not find; they did not ship (partial fulfillment)",
+    )
     refunded_total: Decimal
     placed_at: datetime
     updated_at: datetime

@@ -34,6 +34,8 @@ class OrderViews(ViewStore):
             placed_at timestamptz NOT NULL,
             updated_at timestamptz NOT NULL
         )""",
+        # Added with short picks; views of older databases gain the column.
+        "ALTER TABLE order_view ADD COLUMN IF NOT EXISTS short jsonb NOT NULL DEFAULT '{}'",
         "CREATE INDEX IF NOT EXISTS order_view_status ON order_view (status, placed_at)",
         "CREATE INDEX IF NOT EXISTS order_view_channel ON order_view (channel, placed_at)",
         """CREATE TABLE IF NOT EXISTS order_timeline (

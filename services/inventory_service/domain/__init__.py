@@ -1,19 +1,35 @@
-"""Inventory domain: locations, stock per SKU per location, reservations per order, routing.
+"""Inventory domain: locations, stock per SKU per location, bins, reservations, discrepancies.
 
 stdlib + eventsourcing.domain only; split into modules by aggregate, imported from here.
 """
 
 from services.inventory_service.domain.base import (
+    DiscrepancyClosedError,
+    DiscrepancyNotFoundError,
     IdempotencyKeyReusedError,
     InsufficientStockError,
+    InvalidBinError,
     InventoryError,
     LocationConflictError,
     LocationNotFoundError,
     StockNotFoundError,
+    discrepancy_id_for,
     location_id_for,
     movement_id_for,
     reservation_id_for,
     stock_id_for,
+)
+from services.inventory_service.domain.bins import (
+    in_pick_path_order,
+    normalize_bin,
+    pick_path_key,
+)
+from services.inventory_service.domain.discrepancy import (
+    CONFIRMED_REASON,
+    DISCREPANCY_STATUSES,
+    PROPOSED,
+    REJECTED_REASON,
+    Discrepancy,
 )
 from services.inventory_service.domain.location import (
     Location,
@@ -36,13 +52,21 @@ from services.inventory_service.domain.stock import Stock
 __all__ = [
     "BACKORDERED",
     "CANCELLED",
+    "CONFIRMED_REASON",
     "CONSUMED",
+    "DISCREPANCY_STATUSES",
     "PARTIALLY_CONSUMED",
+    "PROPOSED",
+    "REJECTED_REASON",
     "RELEASED",
     "REQUESTED",
     "RESERVED",
+    "Discrepancy",
+    "DiscrepancyClosedError",
+    "DiscrepancyNotFoundError",
     "IdempotencyKeyReusedError",
     "InsufficientStockError",
+    "InvalidBinError",
     "InventoryError",
     "Location",
     "LocationConflictError",
@@ -50,9 +74,13 @@ __all__ = [
     "Reservation",
     "Stock",
     "StockNotFoundError",
+    "discrepancy_id_for",
+    "in_pick_path_order",
     "location_id_for",
     "merge_lines",
     "movement_id_for",
+    "normalize_bin",
+    "pick_path_key",
     "rank_locations",
     "reservation_id_for",
     "route",

@@ -117,6 +117,36 @@ class Reservation(Aggregate):
         self.shipment_ids = [*self.shipment_ids, shipment_id]
         self.status = status
 
+    def release_short(self, location_id: str, lines: dict[str, int]) -> None:
+        """A picker did not find these units at a location: the order stops holding them."""
+        held = _take(self.held, location_id, lines)
+        if held == self.held:
+            return
+        status = self.status
+        if status in HOLDING and not held:
+            status = CONSUMED if self.shipment_ids else RELEASED
+        self._short_released(
+            order_id=self.order_id,
+            location_id=location_id,
+            allocations=[
+                {"sku": sku, "location_id": location_id, "quantity": q} for sku, q in lines.items()
+            ],
+            held=held,
+            status=status,
+        )
+
+    @event("ShortReleased")
+    def _short_released(
+        self,
+        order_id: UUID,
+        location_id: str,
+        allocations: list[dict[str, Any]],
+        held: list[dict[str, Any]],
+        status: str,
+    ) -> None:
+        self.held = [dict(a) for a in held]
+        self.status = status
+
 
 def _take(held: list[dict[str, Any]], location_id: str, lines: dict[str, int]) -> list:
     """What stays held after a shipment took these units from one location."""

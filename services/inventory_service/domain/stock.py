@@ -7,63 +7,48 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from services.inventory_service.domain.base import (
-    IdempotencyKeyReusedError,
-    InsufficientStockError,
-    stock_id_for,
-)
+from services.inventory_service.domain.base import InsufficientStockError, stock_id_for
+from services.inventory_service.domain.bins import normalize_bin
+from services.inventory_service.domain.levels import StockLevels
 
 
-class Stock(Aggregate):
-    """A SKU's stock: on hand and reserved per location, holds per order, a backorder queue.
+class Stock(StockLevels, Aggregate):
+    """A SKU's stock: levels and bin per location, holds per order, a backorder queue.
 
-    Every level-changing event carries the sku, the location and the resulting on_hand,
-    reserved and available, so the public StockLevelChanged maps from the event alone.
+    Every level-changing event carries the sku, the location, the resulting on_hand,
+    reserved, missing and available, and the bin, so the public StockLevelChanged maps
+    from the event alone. (Events stored before missing and bin existed lack them: 0, None.)
     """
 
     @event("Created")
     def __init__(self, sku: str) -> None:
         self.sku = sku
-        self.levels: dict[str, dict[str, int]] = {}  # location -> on_hand, reserved
+        self.levels: dict[str, dict[str, int]] = {}  # location -> on_hand, reserved, missing
         self.holds: dict[str, dict[str, int]] = {}  # order id -> location -> units held
         self.movements: dict[str, dict[str, Any]] = {}  # processed movement id -> what it did
         self.queue: list[str] = []  # order ids waiting for this SKU, first come first served
+        self.bins: dict[str, str] = {}  # location -> bin
 
     @staticmethod
     def create_id(sku: str, **_: Any) -> UUID:
         """One Stock per SKU."""
         return stock_id_for(sku)
 
-    # -- queries --------------------------------------------------------------------------------
-
-    def on_hand(self, location_id: str) -> int:
-        """Units physically at a location."""
-        return self.levels.get(location_id, {}).get("on_hand", 0)
-
-    def reserved(self, location_id: str) -> int:
-        """Units at a location promised to orders."""
-        return self.levels.get(location_id, {}).get("reserved", 0)
-
-    def available(self, location_id: str) -> int:
-        """Units at a location that can still be promised."""
-        return self.on_hand(location_id) - self.reserved(location_id)
-
-    def available_anywhere(self) -> int:
-        """Units that can still be promised, over all locations."""
-        return sum(max(0, self.available(loc)) for loc in self.levels)
-
-    def held_by(self, order_id: str) -> dict[str, int]:
-        """Units an order holds, per location."""
-        return dict(self.holds.get(order_id, {}))
-
     # -- receipts and adjustments ------------------------------------------------------------
 
     def receive(
-        self, receipt_id: str, location_id: str, quantity: int, reference: str | None
+        self,
+        receipt_id: str,
+        location_id: str,
+        quantity: int,
+        reference: str | None,
+        bin_code: str | None = None,
     ) -> bool:
-        """Units arrived; a receipt id seen before changes nothing (returns False)."""
+        """Units arrived (put away into bin_code if given); a receipt seen before: no change."""
         if self._seen(receipt_id, {"location_id": location_id, "quantity": quantity}):
             return False
+        if bin_code is not None:
+            self.assign_bin(location_id, bin_code)
         self._received(
             receipt_id=receipt_id,
             reference=reference,
@@ -83,30 +68,42 @@ class Stock(Aggregate):
         on_hand: int,
         reserved: int,
         available: int,
+        missing: int = 0,
+        bin: str | None = None,
     ) -> None:
-        self._set_level(location_id, on_hand, reserved)
+        self._set_level(location_id, on_hand, reserved, missing)
         self.movements[receipt_id] = {"location_id": location_id, "quantity": quantity}
 
     def adjust(
-        self, adjustment_id: str, location_id: str, quantity_delta: int, reason: str
+        self,
+        adjustment_id: str,
+        location_id: str,
+        quantity_delta: int,
+        reason: str,
+        missing_resolved: int = 0,
     ) -> bool:
-        """Correct on hand after a count, damage or loss; never below zero or below reserved."""
+        """Correct on hand after a count, damage or loss; never below zero, reserved or missing.
+
+        missing_resolved: units reported missing that this adjustment writes off.
+        """
         if self._seen(
             adjustment_id, {"location_id": location_id, "quantity_delta": quantity_delta}
         ):
             return False
+        resolved = min(missing_resolved, self.missing(location_id))
         on_hand = self.on_hand(location_id) + quantity_delta
-        if on_hand < 0 or on_hand < self.reserved(location_id):
+        kept = self.reserved(location_id) + self.missing(location_id) - resolved
+        if on_hand < 0 or on_hand < kept:
             raise InsufficientStockError(
                 f"{self.sku} at {location_id}: on hand {self.on_hand(location_id)}, reserved"
-                f" {self.reserved(location_id)}; an adjustment of {quantity_delta} would leave"
-                f" {on_hand} on hand"
+                f" {self.reserved(location_id)}, missing {self.missing(location_id)}; an"
+                f" adjustment of {quantity_delta} would leave {on_hand} on hand"
             )
         self._adjusted(
             adjustment_id=adjustment_id,
             reason=reason,
             quantity_delta=quantity_delta,
-            **self._result(location_id, quantity_delta, 0),
+            **self._result(location_id, quantity_delta, 0, -resolved),
         )
         return True
 
@@ -121,12 +118,72 @@ class Stock(Aggregate):
         on_hand: int,
         reserved: int,
         available: int,
+        missing: int = 0,
+        bin: str | None = None,
     ) -> None:
-        self._set_level(location_id, on_hand, reserved)
+        self._set_level(location_id, on_hand, reserved, missing)
         self.movements[adjustment_id] = {
             "location_id": location_id,
             "quantity_delta": quantity_delta,
         }
+
+    # -- bins ---------------------------------------------------------------------------------
+
+    def assign_bin(self, location_id: str, bin_code: str) -> bool:
+        """Put the SKU away into a bin at a location (a move if it had another); same bin: no-op."""
+        bin_code = normalize_bin(bin_code)
+        previous = self.bin_at(location_id)
+        if previous == bin_code:
+            return False
+        self._bin_assigned(
+            sku=self.sku, location_id=location_id, bin=bin_code, previous_bin=previous
+        )
+        return True
+
+    @event("BinAssigned")
+    def _bin_assigned(self, sku: str, location_id: str, bin: str, previous_bin: str | None) -> None:
+        self.bins = {**self.bins, location_id: bin}
+
+    # -- short picks ------------------------------------------------------------------------
+
+    def report_short(
+        self, discrepancy_id: str, order_id: str, location_id: str, quantity: int
+    ) -> int:
+        """A picker did not find units: the order's hold on them ends, they count as missing.
+
+        Missing units stay on hand until ops decide, but are not available: promised again,
+        they would only make the next pick short. Returns the units the order's hold gave up.
+        """
+        if f"short:{discrepancy_id}" in self.movements:
+            return 0
+        released = min(quantity, self.held_by(order_id).get(location_id, 0))
+        self._short_picked(
+            discrepancy_id=discrepancy_id,
+            order_id=order_id,
+            quantity=quantity,
+            released=released,
+            **self._result(location_id, 0, -released, quantity),
+        )
+        return released
+
+    @event("ShortPicked")
+    def _short_picked(
+        self,
+        discrepancy_id: str,
+        order_id: str,
+        quantity: int,
+        released: int,
+        sku: str,
+        location_id: str,
+        on_hand: int,
+        reserved: int,
+        available: int,
+        missing: int,
+        bin: str | None,
+    ) -> None:
+        self._set_level(location_id, on_hand, reserved, missing)
+        self._hold(order_id, location_id, -released)
+        self.movements[f"short:{discrepancy_id}"] = {"location_id": location_id}
 
     # -- reservations ---------------------------------------------------------------------------
 
@@ -151,8 +208,10 @@ class Stock(Aggregate):
         on_hand: int,
         reserved: int,
         available: int,
+        missing: int = 0,
+        bin: str | None = None,
     ) -> None:
-        self._set_level(location_id, on_hand, reserved)
+        self._set_level(location_id, on_hand, reserved, missing)
         self._hold(order_id, location_id, quantity)
         if order_id in self.queue:
             self.queue.remove(order_id)
@@ -177,8 +236,10 @@ class Stock(Aggregate):
         on_hand: int,
         reserved: int,
         available: int,
+        missing: int = 0,
+        bin: str | None = None,
     ) -> None:
-        self._set_level(location_id, on_hand, reserved)
+        self._set_level(location_id, on_hand, reserved, missing)
         self._hold(order_id, location_id, -quantity)
 
     # -- shipments and returns -----------------------------------------------------------------
@@ -210,8 +271,10 @@ class Stock(Aggregate):
         on_hand: int,
         reserved: int,
         available: int,
+        missing: int = 0,
+        bin: str | None = None,
     ) -> None:
-        self._set_level(location_id, on_hand, reserved)
+        self._set_level(location_id, on_hand, reserved, missing)
         self._hold(order_id, location_id, -consumed)
         self.movements[f"shipment:{shipment_id}"] = {"location_id": location_id}
 
@@ -239,8 +302,10 @@ class Stock(Aggregate):
         on_hand: int,
         reserved: int,
         available: int,
+        missing: int = 0,
+        bin: str | None = None,
     ) -> None:
-        self._set_level(location_id, on_hand, reserved)
+        self._set_level(location_id, on_hand, reserved, missing)
         self.movements[f"return:{return_id}:{location_id}"] = {"quantity": quantity}
 
     # -- backorders -----------------------------------------------------------------------------
@@ -268,37 +333,3 @@ class Stock(Aggregate):
     @event("Dequeued")
     def _dequeued(self, order_id: str) -> None:
         self.queue.remove(order_id)
-
-    # -- helpers -------------------------------------------------------------------------------
-
-    def _seen(self, movement_id: str, what: dict[str, Any]) -> bool:
-        done = self.movements.get(movement_id)
-        if done is None:
-            return False
-        if done != what:
-            raise IdempotencyKeyReusedError(
-                f"Idempotency-Key already used for {self.sku} with {done}, not {what}"
-            )
-        return True
-
-    def _result(self, location_id: str, on_hand_delta: int, reserved_delta: int) -> dict[str, Any]:
-        on_hand = self.on_hand(location_id) + on_hand_delta
-        reserved = self.reserved(location_id) + reserved_delta
-        return {
-            "sku": self.sku,
-            "location_id": location_id,
-            "on_hand": on_hand,
-            "reserved": reserved,
-            "available": on_hand - reserved,
-        }
-
-    def _set_level(self, location_id: str, on_hand: int, reserved: int) -> None:
-        self.levels[location_id] = {"on_hand": on_hand, "reserved": reserved}
-
-    def _hold(self, order_id: str, location_id: str, delta: int) -> None:
-        holds = self.holds.setdefault(order_id, {})
-        holds[location_id] = holds.get(location_id, 0) + delta
-        if holds[location_id] <= 0:
-            del holds[location_id]
-        if not holds:
-            del self.holds[order_id]

@@ -8,11 +8,49 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
+from services.inventory_service.schemas.fields import BinCode, LocationId, Quantity, Reason
+from services.inventory_service.schemas.warehouse import (
+    BinAssign,
+    BinAssignmentPublic,
+    BinRow,
+    BinsPublic,
+    DiscrepanciesPublic,
+    DiscrepancyPublic,
+    DiscrepancyResolve,
+    DiscrepancyStatus,
+    discrepancy_public,
+)
 from shared.events.base import CountryCode, Sku
 
-LocationId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._\-]+$")]
-Quantity = Annotated[StrictInt, Field(gt=0, le=1_000_000)]
-Reason = Annotated[str, Field(min_length=1, max_length=200)]
+__all__ = [
+    "AdjustmentCreate",
+    "AdjustmentPublic",
+    "AllocationPublic",
+    "BinAssign",
+    "BinAssignmentPublic",
+    "BinCode",
+    "BinRow",
+    "BinsPublic",
+    "DiscrepanciesPublic",
+    "DiscrepancyPublic",
+    "DiscrepancyResolve",
+    "DiscrepancyStatus",
+    "ItemQuantity",
+    "LocationCreate",
+    "LocationPublic",
+    "LocationsPublic",
+    "ReceiptCreate",
+    "ReceiptPublic",
+    "ReservationPublic",
+    "ShortagePublic",
+    "StockLevel",
+    "StockLevelRow",
+    "StockLevelsPublic",
+    "StockPublic",
+    "StockTotals",
+    "discrepancy_public",
+    "stock_public",
+]
 
 
 def _not_zero(value: int) -> int:
@@ -60,6 +98,7 @@ class ReceiptCreate(BaseModel):
     sku: Sku
     quantity: Quantity
     reference: str | None = Field(None, min_length=1, max_length=200)
+    bin: BinCode | None = Field(None, description="Put the units away into this bin")
 
 
 class AdjustmentCreate(BaseModel):
@@ -76,12 +115,14 @@ class AdjustmentCreate(BaseModel):
 
 
 class StockLevel(BaseModel):
-    """Units of one SKU at one location."""
+    """Units of one SKU at one location, and its bin there."""
 
     location_id: str
     on_hand: int
     reserved: int
     available: int
+    missing: int = Field(0, description="Reported missing by a short pick, not yet resolved")
+    bin: str | None = None
 
 
 class StockTotals(BaseModel):
@@ -108,6 +149,7 @@ class ReceiptPublic(BaseModel):
     sku: str
     quantity: int
     reference: str | None
+    bin: str | None
     stock: StockPublic
 
 
@@ -171,16 +213,21 @@ class ReservationPublic(BaseModel):
     updated_at: datetime
 
 
-def stock_public(sku: str, levels: dict[str, dict[str, Any]]) -> StockPublic:
-    """The response body of a SKU's stock, from its levels per location."""
+def stock_public(
+    sku: str, levels: dict[str, dict[str, Any]], bins: dict[str, str] | None = None
+) -> StockPublic:
+    """The response body of a SKU's stock, from its levels and bins per location."""
+    bins = bins or {}
     locations = [
         StockLevel(
             location_id=loc,
             on_hand=level["on_hand"],
             reserved=level["reserved"],
-            available=level["on_hand"] - level["reserved"],
+            missing=level.get("missing", 0),
+            available=level["on_hand"] - level["reserved"] - level.get("missing", 0),
+            bin=bins.get(loc),
         )
-        for loc, level in sorted(levels.items())
+        for loc, level in sorted(_with_bins(levels, bins).items())
     ]
     total = StockTotals(
         on_hand=sum(level.on_hand for level in locations),
@@ -188,3 +235,11 @@ def stock_public(sku: str, levels: dict[str, dict[str, Any]]) -> StockPublic:
         available=sum(level.available for level in locations),
     )
     return StockPublic(sku=sku, locations=locations, total=total)
+
+
+def _with_bins(
+    levels: dict[str, dict[str, Any]], bins: dict[str, str]
+) -> dict[str, dict[str, Any]]:
+    """Levels per location, plus empty ones where the SKU has a bin but no stock yet."""
+    empty = {"on_hand": 0, "reserved": 0, "missing": 0}
+    return {**{loc: empty for loc in bins}, **levels}

@@ -3,26 +3,34 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, project_aggregate
 
+from services.inventory_service.application.allocation import (
+    attempt,
+    fill_backorders,
+    location_of,
+    new_id,
+    stock_of,
+)
+from services.inventory_service.application.shortpicks import (
+    propose_discrepancies,
+    resolve_discrepancy,
+)
 from services.inventory_service.domain import (
-    BACKORDERED,
+    Discrepancy,
+    DiscrepancyNotFoundError,
     Location,
     LocationConflictError,
-    LocationNotFoundError,
     Reservation,
     Stock,
     StockNotFoundError,
     location_id_for,
     merge_lines,
     movement_id_for,
-    rank_locations,
     reservation_id_for,
-    route,
     stock_id_for,
 )
 from shared.runtime.application import ServiceApplication, UnitOfWork
@@ -67,11 +75,11 @@ class Inventory(ServiceApplication):
     ) -> Location:
         """Open or close a location for routing new reservations."""
         with self.unit_of_work(uow) as work:
-            location = _location(work, location_id)
+            location = location_of(work, location_id)
             location.set_active(active)
             return location
 
-    # -- stock movements -------------------------------------------------------------------
+    # -- stock movements and bins ------------------------------------------------------------
 
     def receive_stock(
         self,
@@ -80,15 +88,16 @@ class Inventory(ServiceApplication):
         quantity: int,
         reference: str | None = None,
         idempotency_key: str | None = None,
+        bin_code: str | None = None,
         uow: UnitOfWork | None = None,
     ) -> tuple[str, Stock]:
-        """Units arrived at a location; waiting orders are served first come, first served."""
-        receipt_id = movement_id_for("receipt", idempotency_key) if idempotency_key else _new_id()
+        """Units arrived at a location (into a bin); waiting orders are served first come first."""
+        receipt_id = movement_id_for("receipt", idempotency_key) if idempotency_key else new_id()
         with self.unit_of_work(uow) as work:
-            _location(work, location_id)
-            stock = _stock(work, sku)
-            if stock.receive(receipt_id, location_id, quantity, reference):
-                _fill_backorders(work, [sku])
+            location_of(work, location_id)
+            stock = stock_of(work, sku)
+            if stock.receive(receipt_id, location_id, quantity, reference, bin_code):
+                fill_backorders(work, [sku])
             return receipt_id, stock
 
     def adjust_stock(
@@ -102,14 +111,25 @@ class Inventory(ServiceApplication):
     ) -> tuple[str, Stock]:
         """Correct on hand (count, damage, loss); found units serve waiting orders."""
         key = idempotency_key
-        adjustment_id = movement_id_for("adjustment", key) if key else _new_id()
+        adjustment_id = movement_id_for("adjustment", key) if key else new_id()
         with self.unit_of_work(uow) as work:
-            _location(work, location_id)
-            stock = _stock(work, sku)
+            location_of(work, location_id)
+            stock = stock_of(work, sku)
             applied = stock.adjust(adjustment_id, location_id, quantity_delta, reason)
             if applied and quantity_delta > 0:
-                _fill_backorders(work, [sku])
+                fill_backorders(work, [sku])
             return adjustment_id, stock
+
+    def assign_bin(
+        self, location_id: str, sku: str, bin_code: str, uow: UnitOfWork | None = None
+    ) -> str | None:
+        """Put a SKU away into a bin, or move it to another; returns the bin it had before."""
+        with self.unit_of_work(uow) as work:
+            location_of(work, location_id)
+            stock = stock_of(work, sku)
+            previous = stock.bin_at(location_id)
+            stock.assign_bin(location_id, bin_code)
+            return previous
 
     def get_stock(self, sku: str) -> Stock:
         """A SKU's stock as its events say it is now."""
@@ -140,11 +160,11 @@ class Inventory(ServiceApplication):
                 return reservation
             reservation = Reservation(order_id=order_id, lines=lines, country=country)
             work.add(reservation)
-            shortages = _attempt(work, reservation)
+            shortages = attempt(work, reservation)
             if shortages:
                 reservation.backorder(shortages)
                 for shortage in shortages:
-                    _stock(work, shortage["sku"]).wait([str(order_id)])
+                    stock_of(work, shortage["sku"]).wait([str(order_id)])
             return reservation
 
     def cancel_order(self, order_id: UUID, reason: str, uow: UnitOfWork | None = None) -> None:
@@ -157,12 +177,12 @@ class Inventory(ServiceApplication):
                 work.add(reservation)
             order_key, freed = str(order_id), []
             for sku in sorted(reservation.requested):
-                stock = _stock(work, sku)
+                stock = stock_of(work, sku)
                 stock.leave_queue(order_key)
                 if stock.release(order_key):
                     freed.append(sku)
             reservation.cancel(reason)
-            _fill_backorders(work, freed)
+            fill_backorders(work, freed)
 
     def record_shipment(
         self,
@@ -176,7 +196,7 @@ class Inventory(ServiceApplication):
         units = merge_lines(lines)
         with self.unit_of_work(uow) as work:
             for sku, quantity in sorted(units.items()):
-                _stock(work, sku).ship(str(shipment_id), str(order_id), location_id, quantity)
+                stock_of(work, sku).ship(str(shipment_id), str(order_id), location_id, quantity)
             reservation = work.find(reservation_id_for(order_id), Reservation)
             if reservation is not None:
                 reservation.consume(str(shipment_id), location_id, units)
@@ -196,81 +216,48 @@ class Inventory(ServiceApplication):
         with self.unit_of_work(uow) as work:
             restocked = []
             for (sku, location_id), quantity in sorted(sellable.items()):
-                stock = _stock(work, sku)
+                stock = stock_of(work, sku)
                 if stock.restock(str(return_id), str(order_id), location_id, quantity):
                     restocked.append(sku)
-            _fill_backorders(work, restocked)
+            fill_backorders(work, restocked)
 
+    # -- short picks and discrepancies ---------------------------------------------------------
 
-# -- allocation inside one unit of work ---------------------------------------------------------
+    def record_short_pick(
+        self,
+        shipment_id: UUID,
+        order_id: UUID,
+        location_id: str,
+        pick_list_id: UUID,
+        lines: list[dict[str, Any]],
+        uow: UnitOfWork | None = None,
+    ) -> list[Discrepancy]:
+        """A picker found fewer units than expected: release them, propose a discrepancy each."""
+        with self.unit_of_work(uow) as work:
+            return propose_discrepancies(
+                work, shipment_id, order_id, location_id, pick_list_id, lines
+            )
 
+    def confirm_discrepancy(
+        self, discrepancy_id: UUID, note: str | None = None, uow: UnitOfWork | None = None
+    ) -> Discrepancy:
+        """Ops agree the units are gone: on hand drops by them (once)."""
+        with self.unit_of_work(uow) as work:
+            return resolve_discrepancy(work, discrepancy_id, confirm=True, note=note)
 
-def _attempt(work: UnitOfWork, reservation: Reservation) -> list[dict[str, Any]]:
-    """Reserve all lines of the order, or nothing; returns the shortages if any."""
-    requested = reservation.requested
-    stocks = {sku: _stock(work, sku) for sku in requested}
-    location_ids = sorted({loc for stock in stocks.values() for loc in stock.levels})
-    locations = [work.find(location_id_for(loc), Location) for loc in location_ids]
-    ranked = rank_locations([loc for loc in locations if loc is not None], reservation.country)
-    available = {
-        sku: {loc: stock.available(loc) for loc in ranked} for sku, stock in stocks.items()
-    }
-    allocations, shortages = route(requested, available, ranked)
-    if shortages:
-        return shortages
-    order_key = str(reservation.order_id)
-    for allocation in allocations:
-        stock = stocks[allocation["sku"]]
-        stock.reserve(order_key, allocation["location_id"], allocation["quantity"])
-    reservation.reserve(allocations)
-    return []
+    def reject_discrepancy(
+        self, discrepancy_id: UUID, note: str | None = None, uow: UnitOfWork | None = None
+    ) -> Discrepancy:
+        """Ops found the units: on hand stays, they can be promised again."""
+        with self.unit_of_work(uow) as work:
+            return resolve_discrepancy(work, discrepancy_id, confirm=False, note=note)
 
-
-def _fill_backorders(work: UnitOfWork, skus: Iterable[str]) -> None:
-    """Stock of these SKUs became available: serve their waiting orders."""
-    for sku in sorted(set(skus)):
-        _fill_backorders_of(work, sku)
-
-
-def _fill_backorders_of(work: UnitOfWork, sku: str) -> None:
-    """Try the waiting orders of one SKU first come, first served, each all or nothing."""
-    stock = _stock(work, sku)
-    still_short: dict[str, list[str]] = {}
-    for order_key in list(stock.queue):
-        if stock.available_anywhere() <= 0:
-            break
-        reservation = work.find(reservation_id_for(UUID(order_key)), Reservation)
-        if reservation is None or reservation.status != BACKORDERED:
-            stock.leave_queue(order_key)
-            continue
-        if reservation.requested.get(sku, 0) > stock.available_anywhere():
-            continue  # keeps its place; later, smaller orders may still fit
-        for shortage in _attempt(work, reservation):
-            still_short.setdefault(shortage["sku"], []).append(order_key)
-    for short_sku, order_keys in sorted(still_short.items()):
-        short = _stock(work, short_sku)
-        # Write to every stock found short, unless this unit writes it anyway: otherwise a
-        # concurrent receipt of that SKU and this attempt would both miss the order.
-        if not short.pending_events or any(key not in short.queue for key in order_keys):
-            short.wait(order_keys)
-
-
-def _stock(work: UnitOfWork, sku: str) -> Stock:
-    """The SKU's stock, started empty the first time the SKU is seen."""
-    stock = work.find(stock_id_for(sku), Stock)
-    if stock is None:
-        stock = Stock(sku=sku)
-        work.add(stock)
-    return stock
-
-
-def _location(work: UnitOfWork, location_id: str) -> Location:
-    location = work.find(location_id_for(location_id), Location)
-    if location is None:
-        raise LocationNotFoundError(f"no location {location_id}")
-    return location
-
-
-def _new_id() -> str:
-    """A fresh movement id: without an Idempotency-Key every request is a new movement."""
-    return str(uuid4())
+    def get_discrepancy(self, discrepancy_id: UUID) -> Discrepancy:
+        """A discrepancy as its events say it is now."""
+        try:
+            discrepancy: Any = self.repository.get(discrepancy_id)
+        except AggregateNotFoundError:
+            raise DiscrepancyNotFoundError(f"no discrepancy {discrepancy_id}") from None
+        if not isinstance(discrepancy, Discrepancy):
+            raise DiscrepancyNotFoundError(f"no discrepancy {discrepancy_id}")
+        return discrepancy

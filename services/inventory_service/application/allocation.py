@@ -1,0 +1,92 @@
+"""Helpers of the Inventory use cases that work inside one unit of work (allocation, lookups)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from uuid import UUID, uuid4
+
+from services.inventory_service.domain import (
+    BACKORDERED,
+    Location,
+    LocationNotFoundError,
+    Reservation,
+    Stock,
+    location_id_for,
+    rank_locations,
+    reservation_id_for,
+    route,
+    stock_id_for,
+)
+from shared.runtime.application import UnitOfWork
+
+
+def attempt(work: UnitOfWork, reservation: Reservation) -> list[dict[str, Any]]:
+    """Reserve all lines of the order, or nothing; returns the shortages if any."""
+    requested = reservation.requested
+    stocks = {sku: stock_of(work, sku) for sku in requested}
+    location_ids = sorted({loc for stock in stocks.values() for loc in stock.levels})
+    locations = [work.find(location_id_for(loc), Location) for loc in location_ids]
+    ranked = rank_locations([loc for loc in locations if loc is not None], reservation.country)
+    available = {
+        sku: {loc: stock.available(loc) for loc in ranked} for sku, stock in stocks.items()
+    }
+    allocations, shortages = route(requested, available, ranked)
+    if shortages:
+        return shortages
+    order_key = str(reservation.order_id)
+    for allocation in allocations:
+        stock = stocks[allocation["sku"]]
+        stock.reserve(order_key, allocation["location_id"], allocation["quantity"])
+    reservation.reserve(allocations)
+    return []
+
+
+def fill_backorders(work: UnitOfWork, skus: Iterable[str]) -> None:
+    """Stock of these SKUs became available: serve their waiting orders."""
+    for sku in sorted(set(skus)):
+        _fill_backorders_of(work, sku)
+
+
+def _fill_backorders_of(work: UnitOfWork, sku: str) -> None:
+    """Try the waiting orders of one SKU first come, first served, each all or nothing."""
+    stock = stock_of(work, sku)
+    still_short: dict[str, list[str]] = {}
+    for order_key in list(stock.queue):
+        if stock.available_anywhere() <= 0:
+            break
+        reservation = work.find(reservation_id_for(UUID(order_key)), Reservation)
+        if reservation is None or reservation.status != BACKORDERED:
+            stock.leave_queue(order_key)
+            continue
+        if reservation.requested.get(sku, 0) > stock.available_anywhere():
+            continue  # keeps its place; later, smaller orders may still fit
+        for shortage in attempt(work, reservation):
+            still_short.setdefault(shortage["sku"], []).append(order_key)
+    for short_sku, order_keys in sorted(still_short.items()):
+        short = stock_of(work, short_sku)
+        # Write to every stock found short, unless this unit writes it anyway: otherwise a
+        # concurrent receipt of that SKU and this attempt would both miss the order.
+        if not short.pending_events or any(key not in short.queue for key in order_keys):
+            short.wait(order_keys)
+
+
+def stock_of(work: UnitOfWork, sku: str) -> Stock:
+    """The SKU's stock, started empty the first time the SKU is seen."""
+    stock = work.find(stock_id_for(sku), Stock)
+    if stock is None:
+        stock = Stock(sku=sku)
+        work.add(stock)
+    return stock
+
+
+def location_of(work: UnitOfWork, location_id: str) -> Location:
+    location = work.find(location_id_for(location_id), Location)
+    if location is None:
+        raise LocationNotFoundError(f"no location {location_id}")
+    return location
+
+
+def new_id() -> str:
+    """A fresh movement id: without an Idempotency-Key every request is a new movement."""
+    return str(uuid4())
