@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
@@ -105,10 +107,14 @@ class ServiceApplication(Application[UUID]):
 
 
 def retry_on_conflict(command: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a command again when a concurrent writer changed the same aggregate first."""
-    for _ in range(MAX_CONFLICT_RETRIES - 1):
+    """Run a command again when a concurrent writer changed the same aggregate first.
+
+    A short random pause between attempts spreads out writers that collided, so a hot
+    aggregate (a counter many requests touch) does not make them collide again in lockstep.
+    """
+    for attempt in range(MAX_CONFLICT_RETRIES - 1):
         try:
             return command(*args, **kwargs)
         except IntegrityError:
-            continue
+            time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
     return command(*args, **kwargs)
