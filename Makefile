@@ -9,7 +9,7 @@ PG_LOCAL := $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo postg
 export OMS_TEST_POSTGRES_URL ?= $(PG_LOCAL)
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 
-.PHONY: install run test test-unit test-contract test-integration test-e2e bench lint schemas clean
+.PHONY: install run test test-unit test-contract test-integration test-e2e bench bench-channels bench-warehouse lint schemas clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,15 @@ test-e2e: install
 
 bench: install
 	$(VENV)/bin/oms bench
+	$(MAKE) bench-warehouse
+
+# Labels per second (PDF and ZPL) and a 500-line pick list, on the fulfillment service alone.
+bench-warehouse: install
+	$(PY) -m shared.cli.bench_warehouse
+
+# Webhooks accepted per second and intake latency at the channel gateway (signatures on).
+bench-channels: install
+	$(PY) -m shared.cli.bench_channels
 
 lint: install
 	$(VENV)/bin/ruff check .

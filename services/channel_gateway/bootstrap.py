@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from fastapi import FastAPI
 
 from services.channel_gateway import api, integration
 from services.channel_gateway.application import ChannelOrders
+from services.channel_gateway.intake import IntakeBatcher
+from services.channel_gateway.outbound import Outbound
 from services.channel_gateway.projections import PROJECTION, project_channel_order
+from services.channel_gateway.registry import ChannelRegistry
+from services.channel_gateway.secrets import SecretStore
 from services.channel_gateway.settings import Settings
 from services.channel_gateway.views import ChannelOrderViews
+from services.channel_gateway.workers.amazon import AmazonPoller
+from services.channel_gateway.workers.deliveries import DeliveryWorker
 from shared.events import topics
 from shared.runtime.api import create_api
 from shared.runtime.projection import ProjectionWorker
@@ -18,27 +27,56 @@ from shared.runtime.wiring import open_application, open_views
 NAME = "channel_gateway"
 
 
-def build(settings: Settings) -> ServiceParts:
-    """Application, views, projection, API and Kafka wiring of the channel gateway."""
+@dataclass
+class GatewayParts(ServiceParts):
+    """The service parts, plus the gateway's own pieces (tests drive them directly)."""
+
+    registry: Any = None
+    batcher: Any = None
+    deliveries: Any = None
+    amazon: Any = None
+
+    def close(self) -> None:
+        """Stop the intake thread, then close the pools."""
+        if self.batcher is not None:
+            self.batcher.close()
+        super().close()
+
+
+def build(settings: Settings) -> GatewayParts:
+    """Application, views, projection, intake, workers, API and Kafka wiring of the gateway."""
     app = open_application(ChannelOrders, settings)
     views = open_views(ChannelOrderViews, settings)
+    secrets = SecretStore(views.datastore)
+    secrets.create_table()
+    registry = ChannelRegistry(app, secrets, settings.connection_cache_seconds)
+    batcher = IntakeBatcher(app, settings.intake_batch_size)
+    outbound = Outbound(settings)
     projection = ProjectionWorker(
         name=PROJECTION, app=app, view=views, project=project_channel_order
     )
+    deliveries = DeliveryWorker(app, views, registry, outbound, settings)
+    amazon = AmazonPoller(app, views, registry, outbound, settings)
 
     def make_api(readiness: ReadinessChecks) -> FastAPI:
         http = create_api(
             service=NAME,
             title="OMS Channel Gateway",
-            routers=[api.intake, api.router],
+            routers=list(api.ROUTERS),
             readiness=readiness,
             error_statuses=api.ERROR_STATUSES,
         )
         http.state.channel_orders = app
         http.state.views = views
+        http.state.secrets = secrets
+        http.state.registry = registry
+        http.state.batcher = batcher
+        http.state.outbound = outbound
+        http.state.settings = settings
+        http.state.recent_events = api.RecentEvents()
         return http
 
-    return ServiceParts(
+    return GatewayParts(
         name=NAME,
         settings=settings,
         app=app,
@@ -47,4 +85,10 @@ def build(settings: Settings) -> ServiceParts:
         to_integration=integration.to_integration,
         handlers=integration.HANDLERS,
         projections=[projection],
+        # Leader-only, like the relay: one instance pushes deliveries and polls Amazon.
+        extra_workers=[deliveries.run, amazon.run],
+        registry=registry,
+        batcher=batcher,
+        deliveries=deliveries,
+        amazon=amazon,
     )

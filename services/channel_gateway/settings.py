@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.runtime.settings import ServiceSettings
@@ -14,3 +15,35 @@ class Settings(ServiceSettings):
 
     database_url: str = "postgresql://postgres@127.0.0.1:5432/oms_gateway"
     http_port: int = 8000
+
+    # Intake
+    intake_batch_size: int = Field(200, ge=1, description="Webhooks stored per transaction.")
+    connection_cache_seconds: float = Field(
+        2.0, ge=0, description="How long a connection and its secrets are cached per process."
+    )
+    secret_rotation_grace_seconds: int = Field(
+        172_800, ge=0, description="How long a replaced webhook secret is still accepted."
+    )
+
+    # Deliveries to channels
+    delivery_max_attempts: int = Field(10, ge=1, description="Attempts before a delivery fails.")
+    delivery_backoff_initial: float = Field(5.0, gt=0, description="First retry delay, s.")
+    delivery_backoff_max: float = Field(1800.0, gt=0, description="Longest retry delay, s.")
+    delivery_poll_interval: float = Field(0.5, gt=0, description="Idle poll for due deliveries.")
+    delivery_concurrency: int = Field(8, ge=1)
+    channel_timeout: float = Field(15.0, gt=0, description="Timeout of one call to a channel.")
+
+    # Amazon poller
+    amazon_poll_interval: float = Field(120.0, gt=0, description="Seconds between polls.")
+    amazon_overlap_seconds: int = Field(
+        300, ge=0, description="Re-read window before the cursor; known orders are skipped."
+    )
+
+    # Shipping e-mails of the merchant's own channels
+    smtp_host: str = Field("", description="SMTP server; empty: e-mail deliveries are skipped.")
+    smtp_port: int = 25
+    smtp_sender: str = "shop@localhost"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    shop_name: str = "Your shop"

@@ -6,8 +6,10 @@ from fastapi import FastAPI
 
 from services.fulfillment_service import api, integration
 from services.fulfillment_service.application import Shipments
+from services.fulfillment_service.gs1 import SsccFormat
 from services.fulfillment_service.projections import PROJECTION, project_shipment
 from services.fulfillment_service.settings import Settings
+from services.fulfillment_service.shipping import Carriers, ShipFrom
 from services.fulfillment_service.views import ShipmentViews
 from shared.events import topics
 from shared.runtime.api import create_api
@@ -21,6 +23,14 @@ NAME = "fulfillment_service"
 def build(settings: Settings) -> ServiceParts:
     """Application, views, projection, API and Kafka wiring of the fulfillment service."""
     app = open_application(Shipments, settings)
+    app.configure(
+        SsccFormat(settings.gs1_company_prefix, settings.sscc_extension_digit),
+        Carriers.from_config(settings.rate_table_carriers),
+        ShipFrom(
+            settings.ship_from.model_dump(),
+            {k: v.model_dump() for k, v in settings.location_addresses.items()},
+        ),
+    )
     views = open_views(ShipmentViews, settings)
     projection = ProjectionWorker(name=PROJECTION, app=app, view=views, project=project_shipment)
 

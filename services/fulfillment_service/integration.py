@@ -9,6 +9,8 @@ from services.fulfillment_service.domain import Shipment
 from shared import events as ev
 from shared.runtime.application import UnitOfWork
 
+PACKAGE_FIELDS = ("package_id", "sscc", "tracking_number", "weight_grams")
+
 
 def to_integration(domain_event: Any) -> ev.IntegrationEvent | None:
     """The public event for a stored Shipment event, or None for internal-only facts."""
@@ -27,7 +29,23 @@ def _created(e: Any) -> ev.ShipmentCreated:
     )
 
 
+def _picked(e: Any) -> ev.ShortPicked | None:
+    """A pick that found fewer units than expected is published; a complete one stays inside."""
+    short = [line for line in e.lines if line["picked"] < line["expected"]]
+    if not short:
+        return None
+    return ev.ShortPicked(
+        shipment_id=e.originator_id,
+        order_id=e.order_id,
+        location_id=e.location_id,
+        pick_list_id=e.pick_list_id,
+        lines=short,
+        short_at=e.timestamp,
+    )
+
+
 def _shipped(e: Any) -> ev.Shipped:
+    packages = getattr(e, "packages", None)
     return ev.Shipped(
         shipment_id=e.originator_id,
         order_id=e.order_id,
@@ -36,6 +54,8 @@ def _shipped(e: Any) -> ev.Shipped:
         tracking_number=e.tracking_number,
         lines=e.lines,
         shipped_at=e.timestamp,
+        service=getattr(e, "service", None),
+        packages=[{k: p[k] for k in PACKAGE_FIELDS} for p in packages] if packages else None,
     )
 
 
@@ -49,15 +69,26 @@ def _cancelled(e: Any) -> ev.ShipmentCancelled:
     )
 
 
-# OrderShipments events are internal bookkeeping and have no public counterpart.
+# Other events (pick lists, packages, bins, counters, the order index) stay inside.
 _MAPPERS: dict[type, Any] = {
     Shipment.Created: _created,  # type: ignore[attr-defined]
+    Shipment.Picked: _picked,  # type: ignore[attr-defined]
     Shipment.Shipped: _shipped,  # type: ignore[attr-defined]
     Shipment.Cancelled: _cancelled,  # type: ignore[attr-defined]
 }
 
 
 # -- inbound: integration events -> use cases ------------------------------------------
+
+
+def on_order_placed(app: Shipments, e: ev.OrderPlaced, uow: UnitOfWork) -> None:
+    """The order's number and date, for the packing slip."""
+    order_ref = {
+        "channel": e.channel,
+        "external_id": e.external_id,
+        "placed_at": e.placed_at.isoformat(),
+    }
+    app.describe_order(e.order_id, order_ref, uow)
 
 
 def on_order_confirmed(app: Shipments, e: ev.OrderConfirmed, uow: UnitOfWork) -> None:
@@ -67,6 +98,8 @@ def on_order_confirmed(app: Shipments, e: ev.OrderConfirmed, uow: UnitOfWork) ->
         allocations=[a.model_dump(mode="json") for a in e.allocations],
         ship_to=e.shipping_address.model_dump(mode="json"),
         customer_name=e.customer.name,
+        # Quantities only: prices never reach the warehouse's papers.
+        ordered=[{"sku": line.sku, "quantity": line.quantity} for line in e.lines],
         uow=uow,
     )
 
@@ -76,7 +109,14 @@ def on_order_cancelled(app: Shipments, e: ev.OrderCancelled, uow: UnitOfWork) ->
     app.cancel_shipments(e.order_id, e.reason, uow)
 
 
+def on_bin_assigned(app: Shipments, e: ev.BinAssigned, uow: UnitOfWork) -> None:
+    """Inventory put a SKU in a bin: the pick path follows."""
+    app.assign_bin(e.location_id, e.sku, e.bin, uow)
+
+
 HANDLERS: dict[type[ev.IntegrationEvent], Any] = {
+    ev.OrderPlaced: on_order_placed,
     ev.OrderConfirmed: on_order_confirmed,
     ev.OrderCancelled: on_order_cancelled,
+    ev.BinAssigned: on_bin_assigned,
 }

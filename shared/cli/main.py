@@ -19,7 +19,12 @@ if TYPE_CHECKING:
     from shared.cli.system import EmbeddedSystem
 
 # Each module adds its own commands through register(app); this file only wires them in.
-COMMAND_MODULES = ("shared.cli.demo", "shared.cli.bench")
+COMMAND_MODULES = (
+    "shared.cli.demo",
+    "shared.cli.bench",
+    "shared.cli.print_docs",
+    "shared.cli.import_orders",
+)
 
 
 def create_app() -> typer.Typer:

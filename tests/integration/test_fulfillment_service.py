@@ -206,28 +206,46 @@ def test_an_unknown_shipment_is_not_found(service: Service) -> None:
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "title"),
     [
-        {"carrier": "", "tracking_number": "1Z999"},
-        {"carrier": "   ", "tracking_number": "1Z999"},
-        {"carrier": "U" * 101, "tracking_number": "1Z999"},
-        {"carrier": "UPS", "tracking_number": ""},
-        {"carrier": "UPS", "tracking_number": "1Z 999"},
-        {"carrier": "UPS", "tracking_number": "1Z999/2"},
-        {"carrier": "UPS", "tracking_number": "9" * 101},
-        {"carrier": "UPS"},
-        {"carrier": "UPS", "tracking_number": "1Z999", "service": "express"},
+        ({"carrier": "", "tracking_number": "1Z999"}, "Invalid request"),
+        ({"carrier": "   ", "tracking_number": "1Z999"}, "Invalid request"),
+        ({"carrier": "U" * 101, "tracking_number": "1Z999"}, "Invalid request"),
+        ({"carrier": "UPS", "tracking_number": ""}, "Invalid request"),
+        ({"carrier": "UPS", "tracking_number": "1Z 999"}, "Invalid request"),
+        ({"carrier": "UPS", "tracking_number": "1Z999/2"}, "Invalid request"),
+        ({"carrier": "UPS", "tracking_number": "9" * 101}, "Invalid request"),
+        (
+            {"carrier": "UPS", "tracking_number": "1Z9", "tracking_numbers": ["1Z9"]},
+            "Invalid request",
+        ),
+        ({"carrier": "UPS", "tracking_number": "1Z999", "label": "x"}, "Invalid request"),
+        ({"carrier": "UPS"}, "Carrier refused"),
+        ({"tracking_number": "1Z999"}, "Carrier refused"),
     ],
 )
 def test_bad_ship_requests_are_refused_and_record_nothing(
-    service: Service, body: dict[str, Any]
+    service: Service, body: dict[str, Any], title: str
 ) -> None:
     shipment_id = shipment_id_for(service.confirm(), "WH-1")
     position = service.position()
 
-    assert_problem(service.ship(shipment_id, body), 422, "Invalid request")
+    assert_problem(service.ship(shipment_id, body), 422, title)
     assert service.position() == position
     assert service.http.get(f"/v1/shipments/{shipment_id}").json()["status"] == "open"
+
+
+def test_an_open_shipment_ships_with_a_service_level(service: Service) -> None:
+    shipment_id = shipment_id_for(service.confirm(), "WH-1")
+    body = {"carrier": "UPS", "service": "express", "tracking_number": "1Z999"}
+
+    shipped = service.ship(shipment_id, body).json()
+
+    assert (shipped["status"], shipped["service"], shipped["packages"]) == (
+        "shipped",
+        "express",
+        [],
+    )
 
 
 def test_cancelling_the_order_cancels_only_the_shipments_not_yet_shipped(

@@ -6,16 +6,25 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from stdnum import luhn
 
 from services.fulfillment_service import integration
 from services.fulfillment_service.application import Shipments
 from services.fulfillment_service.domain import (
     CANCELLED,
+    COMPLETED,
     OPEN,
+    PACKED,
+    PICKED,
     SHIPPED,
+    SHORT,
+    CarrierError,
+    NothingToPickError,
     ShipmentNotFoundError,
+    ShipmentNotShippableError,
     shipment_id_for,
 )
+from services.fulfillment_service.gs1 import SsccFormat, is_valid_sscc
 from shared import events as ev
 from shared.events import now_utc
 from shared.runtime.application import UnitOfWork
@@ -198,3 +207,240 @@ def test_the_order_index_is_not_published(app: Shipments) -> None:
     stored = app.recorder.select_notifications(1, 100)
     assert len(stored) > len(published(app))  # the index's own events stay inside
     assert {type(e) for e in published(app)} == {ev.ShipmentCreated, ev.ShipmentCancelled}
+
+
+# -- the warehouse: bins, pick lists, packages, carriers --------------------------------------
+
+DIMENSIONS = {"length": 300, "width": 200, "height": 100}
+
+
+def placed(order_id: uuid.UUID, number: str) -> ev.OrderPlaced:
+    """An OrderPlaced as the order service publishes it."""
+    return ev.OrderPlaced(
+        order_id=order_id,
+        channel="web",
+        external_id=number,
+        customer=CUSTOMER,
+        shipping_address=ADDRESS,
+        lines=[{"sku": "SKU-1", "quantity": 1, "unit_price": "9.90"}],
+        currency="EUR",
+        placed_at=now_utc(),
+    )
+
+
+def bin_assigned(sku: str, bin: str, location_id: str = "WH-1") -> ev.BinAssigned:
+    """A BinAssigned as inventory publishes it."""
+    return ev.BinAssigned(sku=sku, location_id=location_id, bin=bin, assigned_at=now_utc())
+
+
+def open_order(app: Shipments, allocations: list[dict], number: str = "W-1") -> uuid.UUID:
+    """An order placed and confirmed with these allocations; returns its id."""
+    order_id = uuid.uuid4()
+    handle(app, placed(order_id, number))
+    handle(app, confirmed(order_id, allocations))
+    return order_id
+
+
+def at_wh1(*lines: tuple[str, int]) -> list[dict]:
+    """Allocations at WH-1."""
+    return [{"sku": sku, "location_id": "WH-1", "quantity": q} for sku, q in lines]
+
+
+def make_pick_list(app: Shipments, order_ids: list[uuid.UUID], bins: dict | None = None, **kw):
+    """A pick list at WH-1 over these orders' shipments (oldest first)."""
+    candidates = [shipment_id_for(o, "WH-1") for o in order_ids]
+    pick_list, _ = app.create_pick_list(
+        "WH-1",
+        candidates,
+        lambda skus: {s: b for s, b in (bins or {}).items() if s in skus},
+        20,
+        **kw,
+    )
+    return pick_list
+
+
+def test_shipments_carry_the_order_number_and_ordered_quantities_but_no_prices(
+    app: Shipments,
+) -> None:
+    order_id = open_order(app, at_wh1(("SKU-1", 2)), "W-1001")
+
+    shipment = app.get_shipment(shipment_id_for(order_id, "WH-1"))
+
+    assert shipment.order_number == "W-1001"
+    assert shipment.order["placed_at"]
+    assert shipment.order["lines"] == [{"sku": "SKU-1", "quantity": 1}]
+    assert "9.90" not in repr(shipment.order)
+
+
+def test_a_redelivered_bin_assignment_records_nothing(app: Shipments) -> None:
+    handle(app, bin_assigned("SKU-1", "A-1-1"))
+    position = last_position(app)
+    handle(app, bin_assigned("SKU-1", "A-1-1"))
+    assert last_position(app) == position
+    handle(app, bin_assigned("SKU-1", "B-2-2"))
+    assert last_position(app) == position + 1
+
+
+def test_a_pick_list_takes_open_shipments_oldest_first_up_to_the_limit(app: Shipments) -> None:
+    orders = [open_order(app, at_wh1(("SKU-1", 1))) for _ in range(3)]
+
+    candidates = [shipment_id_for(o, "WH-1") for o in orders]
+    first, created = app.create_pick_list("WH-1", candidates, lambda skus: {}, 2)
+    second, _ = app.create_pick_list("WH-1", candidates, lambda skus: {}, 2)
+
+    assert created
+    assert first.shipment_ids == [str(c) for c in candidates[:2]]
+    assert second.shipment_ids == [str(candidates[2])]
+    with pytest.raises(NothingToPickError):
+        app.create_pick_list("WH-1", candidates, lambda skus: {}, 2)
+
+
+def test_the_same_request_key_gives_the_same_pick_list(app: Shipments) -> None:
+    orders = [open_order(app, at_wh1(("SKU-1", 1))) for _ in range(2)]
+    candidates = [shipment_id_for(o, "WH-1") for o in orders]
+    no_bins = lambda skus: {}  # noqa: E731
+    first, created = app.create_pick_list("WH-1", candidates[:1], no_bins, 5, request_key="k1")
+    position = last_position(app)
+
+    again, created_again = app.create_pick_list("WH-1", candidates, no_bins, 5, request_key="k1")
+
+    assert (created, created_again, again.id) == (True, False, first.id)
+    assert last_position(app) == position
+
+
+def test_a_complete_pick_publishes_nothing_a_short_one_publishes_short_picked_per_shipment(
+    app: Shipments,
+) -> None:
+    handle(app, bin_assigned("SKU-1", "A-2-1"))
+    full = open_order(app, at_wh1(("SKU-1", 2), ("SKU-3", 1)))
+    short = open_order(app, at_wh1(("SKU-1", 2)))
+    pick_list = make_pick_list(app, [full, short], {"SKU-1": "A-2-1"})
+    position = last_position(app)
+
+    app.confirm_picks(pick_list.id, [{"sku": "SKU-1", "picked": 3}, {"sku": "SKU-3", "picked": 1}])
+
+    [short_picked] = published(app, position)
+    assert isinstance(short_picked, ev.ShortPicked)
+    assert (short_picked.shipment_id, short_picked.order_id, short_picked.pick_list_id) == (
+        shipment_id_for(short, "WH-1"),
+        short,
+        pick_list.id,
+    )
+    assert [line.model_dump() for line in short_picked.lines] == [
+        {"sku": "SKU-1", "bin": "A-2-1", "expected": 2, "picked": 1}
+    ]
+    assert app.get_shipment(shipment_id_for(full, "WH-1")).status == PICKED
+    assert app.get_shipment(shipment_id_for(short, "WH-1")).picked_units() == {"SKU-1": 1}
+    assert app.get_pick_list(pick_list.id).status == COMPLETED
+
+
+def test_a_shipment_with_nothing_found_is_short_and_does_not_ship(app: Shipments) -> None:
+    order_id = open_order(app, at_wh1(("SKU-1", 2)))
+    pick_list = make_pick_list(app, [order_id])
+
+    app.confirm_picks(pick_list.id, [{"sku": "SKU-1", "picked": 0}])
+
+    shipment_id = shipment_id_for(order_id, "WH-1")
+    assert app.get_shipment(shipment_id).status == SHORT
+    with pytest.raises(ShipmentNotShippableError):
+        app.ship(shipment_id, "UPS", "1Z999")
+
+
+def test_an_order_cancelled_while_picking_leaves_the_list_and_the_rest_completes(
+    app: Shipments,
+) -> None:
+    stays = open_order(app, at_wh1(("SKU-1", 1)))
+    goes = open_order(app, at_wh1(("SKU-1", 1), ("SKU-2", 1)))
+    pick_list = make_pick_list(app, [stays, goes])
+    app.confirm_picks(pick_list.id, [{"sku": "SKU-1", "picked": 1}])
+
+    handle(app, cancelled(goes))
+
+    assert app.get_shipment(shipment_id_for(goes, "WH-1")).status == CANCELLED
+    assert app.get_shipment(shipment_id_for(stays, "WH-1")).status == PICKED
+    assert app.get_pick_list(pick_list.id).status == COMPLETED
+
+
+def test_cancelling_a_pick_list_opens_its_shipments_for_the_next_one(app: Shipments) -> None:
+    order_id = open_order(app, at_wh1(("SKU-1", 1)))
+    pick_list = make_pick_list(app, [order_id])
+
+    app.cancel_pick_list(pick_list.id, "cart broke down")
+
+    assert app.get_shipment(shipment_id_for(order_id, "WH-1")).status == OPEN
+    assert make_pick_list(app, [order_id]).shipment_ids == [str(shipment_id_for(order_id, "WH-1"))]
+
+
+def picked_order(app: Shipments, *lines: tuple[str, int]) -> uuid.UUID:
+    """A shipment at WH-1 picked in full; returns its id."""
+    order_id = open_order(app, at_wh1(*lines))
+    pick_list = make_pick_list(app, [order_id])
+    app.confirm_picks(pick_list.id, [{"sku": s, "picked": q} for s, q in lines])
+    return shipment_id_for(order_id, "WH-1")
+
+
+def test_packages_get_distinct_sscc_from_the_merchants_prefix_with_valid_check_digits(
+    app: Shipments,
+) -> None:
+    app.configure(SsccFormat("4012345", 3), app.carriers, app.ship_from)
+    shipment_id = picked_order(app, ("SKU-1", 3))
+
+    ssccs = [
+        app.add_package(shipment_id, [{"sku": "SKU-1", "quantity": 1}], 500, DIMENSIONS)[1]["sscc"]
+        for _ in range(3)
+    ]
+
+    assert len(set(ssccs)) == 3
+    assert all(s.startswith("34012345") and is_valid_sscc(s) for s in ssccs)
+    assert app.get_shipment(shipment_id).status == PACKED
+
+
+def test_a_rate_table_carrier_issues_checked_tracking_numbers_and_shipped_lists_packages(
+    app: Shipments,
+) -> None:
+    shipment_id = picked_order(app, ("SKU-1", 2))
+    app.add_package(shipment_id, [{"sku": "SKU-1", "quantity": 1}], 500, DIMENSIONS)
+    app.add_package(shipment_id, [{"sku": "SKU-1", "quantity": 1}], 2500, DIMENSIONS)
+    position = last_position(app)
+
+    shipment = app.ship(shipment_id, "oms-parcel", service="express")
+
+    [shipped] = published(app, position)
+    assert isinstance(shipped, ev.Shipped)
+    assert (shipped.carrier, shipped.service) == ("oms-parcel", "express")
+    numbers = [p.tracking_number for p in shipped.packages]
+    assert len(set(numbers)) == 2
+    assert all(n.startswith("OP") and luhn.is_valid(n[2:]) for n in numbers)
+    assert shipped.tracking_number == numbers[0]
+    assert [p.sscc for p in shipped.packages] == [p["sscc"] for p in shipment.packages]
+    assert [p.weight_grams for p in shipped.packages] == [500, 2500]
+    assert app.ship(shipment_id, "oms-parcel", service="express").tracking_number == numbers[0]
+    assert last_position(app) == position + 3  # counter started and issued, shipment shipped
+
+
+def test_a_manual_carrier_needs_one_tracking_number_per_package(app: Shipments) -> None:
+    shipment_id = picked_order(app, ("SKU-1", 2))
+    for _ in range(2):
+        app.add_package(shipment_id, [{"sku": "SKU-1", "quantity": 1}], 500, DIMENSIONS)
+    position = last_position(app)
+
+    with pytest.raises(CarrierError, match="one tracking number per package"):
+        app.ship(shipment_id, "DHL", tracking_numbers=["JD1"])
+    assert last_position(app) == position
+
+    shipment = app.ship(shipment_id, "DHL", tracking_numbers=["JD1", "JD2"])
+    assert [p["tracking_number"] for p in shipment.packages] == ["JD1", "JD2"]
+
+
+def test_an_unknown_service_or_a_too_heavy_package_is_refused_by_the_rate_table(
+    app: Shipments,
+) -> None:
+    shipment_id = picked_order(app, ("SKU-1", 1))
+    app.add_package(shipment_id, [{"sku": "SKU-1", "quantity": 1}], 40_000, DIMENSIONS)
+    position = last_position(app)
+
+    with pytest.raises(CarrierError, match="no service"):
+        app.ship(shipment_id, "oms-parcel", service="overnight")
+    with pytest.raises(CarrierError, match="limit"):
+        app.ship(shipment_id, "oms-parcel")
+    assert last_position(app) == position

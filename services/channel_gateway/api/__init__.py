@@ -1,0 +1,32 @@
+"""Gateway HTTP API: intake (canonical, webhooks, CSV), channels, holds and deliveries."""
+
+from __future__ import annotations
+
+from eventsourcing.persistence import OperationalError
+
+from services.channel_gateway import domain
+from services.channel_gateway.api import channels, deliveries, imports, orders, webhooks
+from services.channel_gateway.api.webhooks import RecentEvents
+
+ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
+    domain.ChannelOrderNotFoundError: (404, "Channel order not found"),
+    domain.InvalidChannelOrderError: (422, "Invalid order"),
+    domain.OrderNotHeldError: (409, "Order not held"),
+    domain.ChannelNotFoundError: (404, "Channel not found"),
+    domain.ChannelKindError: (409, "Channel kind conflict"),
+    domain.DeliveryNotFoundError: (404, "Delivery not found"),
+    domain.DeliveryNotRetryableError: (409, "Delivery not retryable"),
+    # The database is down: channels retry webhooks that got a 5xx.
+    OperationalError: (503, "Service unavailable"),
+}
+
+ROUTERS = (
+    orders.intake,
+    orders.router,
+    channels.router,
+    webhooks.router,
+    imports.router,
+    deliveries.router,
+)
+
+__all__ = ["ERROR_STATUSES", "ROUTERS", "RecentEvents"]

@@ -1,0 +1,191 @@
+"""Amazon SP-API Orders v2026-01-01 (searchOrders / getOrder) -> canonical order; pure."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from services.channel_gateway.channels.base import (
+    ChannelLine,
+    Connection,
+    MalformedPayloadError,
+    Translation,
+    decimal,
+    describe,
+    finish,
+    text,
+)
+
+ZERO = Decimal(0)
+
+
+class _Shape(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Money(_Shape):
+    """An amount as a decimal string with its currency."""
+
+    amount: str
+    currencyCode: str = Field(min_length=3, max_length=3)
+
+
+class ItemPrice(_Shape):
+    """Price of an order item."""
+
+    unitPrice: Money
+
+
+class ItemProduct(_Shape):
+    """What was bought."""
+
+    asin: str | None = None
+    title: str | None = None
+    sellerSku: str | None = None
+    price: ItemPrice | None = None
+
+
+class OrderItem(_Shape):
+    """An order item (getOrder always includes items)."""
+
+    orderItemId: str
+    quantityOrdered: int = Field(gt=0)
+    product: ItemProduct
+
+
+class CustomerAddress(_Shape):
+    """The recipient's delivery address (includedData=RECIPIENT)."""
+
+    name: str | None = None
+    companyName: str | None = None
+    addressLine1: str | None = None
+    addressLine2: str | None = None
+    addressLine3: str | None = None
+    city: str | None = None
+    stateOrRegion: str | None = None
+    postalCode: str | None = None
+    countryCode: str | None = None
+
+
+class Recipient(_Shape):
+    """Who receives the order."""
+
+    deliveryAddress: CustomerAddress | None = None
+
+
+class Buyer(_Shape):
+    """Who bought (includedData=BUYER); the e-mail is Amazon's anonymised relay address."""
+
+    buyerName: str | None = None
+    buyerEmail: str | None = None
+
+
+class SalesChannel(_Shape):
+    """Where the order was placed."""
+
+    channelName: str
+    marketplaceId: str | None = None
+
+
+class AmazonOrder(_Shape):
+    """An order of the Orders API v2026-01-01."""
+
+    orderId: str
+    createdTime: str
+    lastUpdatedTime: str
+    salesChannel: SalesChannel
+    buyer: Buyer | None = None
+    recipient: Recipient | None = None
+    orderItems: list[OrderItem] = Field(min_length=1)
+
+
+class SummaryOrder(_Shape):
+    """What the poller needs of a searchOrders result: the id and when it last changed."""
+
+    orderId: str
+    lastUpdatedTime: str
+
+
+class Pagination(_Shape):
+    """Where the next page starts."""
+
+    nextToken: str | None = None
+
+
+class SearchOrdersResponse(_Shape):
+    """A page of searchOrders."""
+
+    orders: list[SummaryOrder]
+    pagination: Pagination | None = None
+
+
+def parse_search(payload: Any) -> SearchOrdersResponse:
+    """A searchOrders page, or MalformedPayloadError."""
+    try:
+        return SearchOrdersResponse.model_validate(payload)
+    except ValidationError as error:
+        raise MalformedPayloadError(describe(error)) from None
+
+
+def parse(payload: Any) -> AmazonOrder:
+    """The order of a getOrder response ({"order": ...}), or MalformedPayloadError."""
+    try:
+        return AmazonOrder.model_validate((payload or {}).get("order"))
+    except (ValidationError, AttributeError) as error:
+        detail = describe(error) if isinstance(error, ValidationError) else "not an object"
+        raise MalformedPayloadError(f"getOrder response: {detail}") from None
+
+
+def translate(connection: Connection, payload: dict[str, Any]) -> Translation:
+    """The canonical order of an Amazon order, or a hold saying what is missing."""
+    order = parse(payload)
+    address = order.recipient.deliveryAddress if order.recipient else None
+    buyer = order.buyer or Buyer()
+    lines: list[ChannelLine] = []
+    currencies: set[str] = set()
+    unpriced = []
+    for index, item in enumerate(order.orderItems):
+        price = item.product.price.unitPrice if item.product.price else None
+        if price is None:
+            unpriced.append(item.orderItemId)
+        else:
+            currencies.add(price.currencyCode.upper())
+        lines.append(
+            ChannelLine(
+                channel_sku=item.product.sellerSku,
+                quantity=item.quantityOrdered,
+                unit_price=decimal(price.amount, f"orderItems.{index}.price") if price else ZERO,
+                title=item.product.title,
+                refs={"order_item_id": item.orderItemId, "asin": item.product.asin},
+            )
+        )
+    translation = finish(
+        connection,
+        order.orderId,
+        payload,
+        customer={
+            "name": buyer.buyerName or (address.name if address else None),
+            "email": buyer.buyerEmail,
+        },
+        shipping_address=_address(address) if address is not None else None,
+        lines=lines,
+        currency=currencies.pop() if len(currencies) == 1 else None,
+        refs={"marketplace_id": order.salesChannel.marketplaceId},
+    )
+    if unpriced:
+        translation.reasons.append(f"order items without a price: {', '.join(unpriced)}")
+        translation.order = None
+    return translation
+
+
+def _address(address: CustomerAddress) -> dict[str, Any]:
+    return {
+        "name": address.name,
+        "line1": address.addressLine1,
+        "line2": text(address.addressLine2, address.addressLine3),
+        "city": address.city,
+        "postal_code": address.postalCode,
+        "country": address.countryCode,
+    }

@@ -1,0 +1,192 @@
+"""What every translator shares: the connection it translates for, its result, SKU mapping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import ValidationError
+
+from services.channel_gateway.schemas import ChannelOrderCreate, minor_units
+
+
+class MalformedPayloadError(ValueError):
+    """The channel sent something that is not in its documented shape (answered 400/422)."""
+
+
+@dataclass(frozen=True)
+class Connection:
+    """What a translator needs to know about a connected channel (never its secrets)."""
+
+    channel_id: str
+    kind: str
+    config: dict[str, Any] = field(default_factory=dict)
+    sku_mapping: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def require_mapping(self) -> bool:
+        """Marketplaces name SKUs their own way unless the merchant says they are ours."""
+        return bool(
+            self.config.get("require_sku_mapping", self.kind not in ("web", "phone", "mail"))
+        )
+
+    def our_sku(self, channel_sku: str | None) -> str | None:
+        """Our SKU for a channel SKU, or None when it is not mapped."""
+        if not channel_sku:
+            return None
+        mapped = self.sku_mapping.get(channel_sku)
+        if mapped is not None:
+            return mapped
+        return None if self.require_mapping else channel_sku
+
+
+@dataclass
+class ChannelLine:
+    """One line as the channel sent it."""
+
+    channel_sku: str | None
+    quantity: int
+    unit_price: Decimal
+    title: str | None = None
+    refs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Translation:
+    """A channel order translated: a canonical order ready to place, or a hold with reasons."""
+
+    channel: str
+    external_id: str
+    payload: dict[str, Any]
+    order: dict[str, Any] | None = None
+    reasons: list[str] = field(default_factory=list)
+    draft: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def held(self) -> bool:
+        """The order cannot be placed yet."""
+        return self.order is None
+
+
+def decimal(value: Any, what: str) -> Decimal:
+    """A money amount from a channel's string or number (numbers via str, never binary floats)."""
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise MalformedPayloadError(f"{what} {value!r} is not a number") from None
+    if not amount.is_finite():
+        raise MalformedPayloadError(f"{what} {value!r} is not a number")
+    return amount
+
+
+def finish(
+    connection: Connection,
+    external_id: str,
+    payload: dict[str, Any],
+    *,
+    customer: dict[str, Any],
+    shipping_address: dict[str, Any] | None,
+    lines: list[ChannelLine],
+    currency: str | None,
+    refs: dict[str, Any] | None = None,
+) -> Translation:
+    """Map SKUs and check the canonical order; anything that keeps it from being placed holds it."""
+    reasons: list[str] = []
+    mapped = _map_lines(connection, lines, currency, reasons)
+    if shipping_address is None:
+        reasons.append("missing shipping address")
+    line_refs = [{"sku": line["sku"], **line.pop("_refs")} for line in mapped]
+    draft = {
+        "customer": customer,
+        "shipping_address": shipping_address or {},
+        "lines": mapped,
+        "currency": currency,
+        "refs": {**(refs or {}), "lines": line_refs},
+    }
+    result = Translation(connection.channel_id, external_id, payload, draft=draft)
+    if not reasons:
+        result.order = _canonical(connection.channel_id, external_id, draft, reasons)
+    result.reasons = reasons
+    return result
+
+
+def _map_lines(
+    connection: Connection, lines: list[ChannelLine], currency: str | None, reasons: list[str]
+) -> list[dict[str, Any]]:
+    step = Decimal(1).scaleb(-minor_units(currency or "EUR"))
+    merged: dict[str, dict[str, Any]] = {}
+    out: list[dict[str, Any]] = []
+    for line in lines:
+        sku = connection.our_sku(line.channel_sku)
+        price = line.unit_price.quantize(step, rounding=ROUND_HALF_UP)
+        if line.channel_sku is None:
+            reasons.append(f"line {line.title or '?'} has no SKU")
+        elif sku is None:
+            reasons.append(
+                f"unknown SKU {line.channel_sku}: no mapping on channel {connection.channel_id}"
+            )
+        row = {
+            "sku": sku,
+            "channel_sku": line.channel_sku,
+            "quantity": line.quantity,
+            "unit_price": format(price, "f"),
+            "_refs": {"channel_sku": line.channel_sku, **line.refs},
+        }
+        same = merged.get(sku) if sku else None
+        if same is not None and same["unit_price"] == row["unit_price"]:
+            same["quantity"] += line.quantity  # two channel lines of one SKU: one of ours
+            continue
+        if same is not None:
+            reasons.append(f"SKU {sku} appears twice at different prices")
+        if sku:
+            merged[sku] = row
+        out.append(row)
+    return out
+
+
+def _canonical(
+    channel: str, external_id: str, draft: dict[str, Any], reasons: list[str]
+) -> dict[str, Any] | None:
+    body = {
+        "channel": channel,
+        "external_id": external_id,
+        "customer": _present(draft["customer"]),
+        "shipping_address": _present(draft["shipping_address"]),
+        "currency": draft["currency"],
+        "lines": [
+            {"sku": line["sku"], "quantity": line["quantity"], "unit_price": line["unit_price"]}
+            for line in draft["lines"]
+        ],
+    }
+    try:
+        order = ChannelOrderCreate.model_validate(body).as_order()
+    except ValidationError as error:
+        reasons.extend(_reason(e) for e in error.errors())
+        return None
+    return {**order, "refs": draft["refs"]}
+
+
+def _present(values: dict[str, Any]) -> dict[str, Any]:
+    # An absent field then reads "missing ...", not "None is not a valid string".
+    return {k: v for k, v in values.items() if v is not None and v != ""}
+
+
+def describe(error: ValidationError) -> str:
+    """A validation error as one line naming each bad field."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in error.errors()
+    )
+
+
+def _reason(error: Any) -> str:
+    where = ".".join(str(part) for part in error.get("loc", ()))
+    if error.get("type") == "missing":
+        return f"missing {where.replace('_', ' ').replace('.', ' ')}"
+    return f"{where}: {error.get('msg', 'invalid')}"
+
+
+def text(*parts: Any) -> str | None:
+    """Non-empty parts joined by spaces, or None."""
+    joined = " ".join(str(p).strip() for p in parts if p is not None and str(p).strip())
+    return joined or None

@@ -1,0 +1,1 @@
+"""Shopee Open Platform v2: order pushes in (details pulled), ship, cancel and returns out."""

@@ -1,0 +1,169 @@
+"""Shopee v2 push messages and get_order_detail -> canonical order; request signing; pure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from services.channel_gateway.channels.base import (
+    ChannelLine,
+    Connection,
+    MalformedPayloadError,
+    Translation,
+    decimal,
+    describe,
+    finish,
+)
+from services.channel_gateway.channels.signing import any_matches, hex_signature
+
+ORDER_STATUS_PUSH = 3  # push code of order status updates
+PLACEABLE = "READY_TO_SHIP"  # paid, address known: the order can be fulfilled
+DETAIL_FIELDS = "buyer_user_id,buyer_username,recipient_address,item_list,total_amount"
+
+
+class _Shape(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class PushData(_Shape):
+    """The data of an order status push."""
+
+    ordersn: str = Field(min_length=1)
+    status: str
+    update_time: int | None = None
+
+
+class PushMessage(_Shape):
+    """A push notification: which shop, which kind (code), and its data."""
+
+    shop_id: int
+    code: int
+    timestamp: int | None = None
+    data: dict[str, Any]
+
+
+class RecipientAddress(_Shape):
+    """Where the order goes; region is the ISO country code."""
+
+    name: str | None = None
+    phone: str | None = None
+    town: str | None = None
+    district: str | None = None
+    city: str | None = None
+    state: str | None = None
+    region: str | None = None
+    zipcode: str | None = None
+    full_address: str | None = None
+
+
+class Item(_Shape):
+    """An item (model) of the order; prices are numbers in the order's currency."""
+
+    item_id: int
+    item_name: str | None = None
+    item_sku: str | None = None
+    model_id: int | None = None
+    model_sku: str | None = None
+    model_quantity_purchased: int = Field(gt=0)
+    model_discounted_price: float | int | str
+    order_item_id: int | None = None
+
+
+class ShopeeOrder(_Shape):
+    """One order of get_order_detail's order_list."""
+
+    order_sn: str
+    currency: str = Field(min_length=3, max_length=3)
+    order_status: str
+    buyer_user_id: int | None = None
+    buyer_username: str | None = None
+    recipient_address: RecipientAddress | None = None
+    item_list: list[Item] = Field(min_length=1)
+
+
+def push_signature_valid(url: str, body: bytes, header: str | None, partner_key: str) -> bool:
+    """The Authorization header is hex HMAC-SHA256 of `<callback url>|<raw body>`."""
+    return any_matches(header, [hex_signature(partner_key, url.encode() + b"|" + body)])
+
+
+def sign(
+    partner_key: str, partner_id: int, path: str, timestamp: int, token: str, shop: int
+) -> str:
+    """The `sign` of a shop-level API call: HMAC over partner id, path, time, token, shop id."""
+    return hex_signature(partner_key, f"{partner_id}{path}{timestamp}{token}{shop}".encode())
+
+
+def parse_push(payload: Any) -> tuple[PushMessage, PushData | None]:
+    """The push and, for order status pushes, its order data; MalformedPayloadError if neither."""
+    try:
+        message = PushMessage.model_validate(payload)
+        data = PushData.model_validate(message.data) if message.code == ORDER_STATUS_PUSH else None
+    except ValidationError as error:
+        raise MalformedPayloadError(describe(error)) from None
+    return message, data
+
+
+def parse_detail(payload: Any) -> ShopeeOrder:
+    """The one order of a get_order_detail response, or MalformedPayloadError."""
+    if not isinstance(payload, dict):
+        raise MalformedPayloadError("get_order_detail: not an object")
+    if payload.get("error"):
+        raise MalformedPayloadError(
+            f"get_order_detail: {payload['error']} {payload.get('message')}"
+        )
+    orders = (payload.get("response") or {}).get("order_list") or []
+    if len(orders) != 1:
+        raise MalformedPayloadError(f"get_order_detail: expected one order, got {len(orders)}")
+    try:
+        return ShopeeOrder.model_validate(orders[0])
+    except ValidationError as error:
+        raise MalformedPayloadError(f"get_order_detail: {describe(error)}") from None
+
+
+def translate(connection: Connection, payload: dict[str, Any]) -> Translation:
+    """The canonical order of a Shopee order, or a hold saying what is missing."""
+    order = parse_detail(payload)
+    address = order.recipient_address
+    lines = [
+        ChannelLine(
+            channel_sku=item.model_sku or item.item_sku or None,
+            quantity=item.model_quantity_purchased,
+            unit_price=decimal(
+                item.model_discounted_price, f"item_list.{i}.model_discounted_price"
+            ),
+            title=item.item_name,
+            refs={"item_id": item.item_id, "model_id": item.model_id},
+        )
+        for i, item in enumerate(order.item_list)
+    ]
+    translation = finish(
+        connection,
+        order.order_sn,
+        payload,
+        # Shopee never shares the buyer's e-mail: a recognisable placeholder stands in.
+        customer={
+            "name": (address.name if address else None) or order.buyer_username,
+            "email": f"{order.buyer_user_id or order.order_sn}@buyer.shopee",
+        },
+        shipping_address=_address(address) if address is not None else None,
+        lines=lines,
+        currency=order.currency.upper(),
+        refs={"buyer_username": order.buyer_username},
+    )
+    if order.order_status != PLACEABLE:
+        translation.reasons.append(f"Shopee order status is {order.order_status}")
+        translation.order = None
+    return translation
+
+
+def _address(address: RecipientAddress) -> dict[str, Any]:
+    street = address.full_address
+    return {
+        "name": address.name,
+        "line1": street,
+        "line2": ", ".join(p for p in (address.district, address.town) if p) or None,
+        "city": address.city or address.state,
+        "postal_code": address.zipcode,
+        "country": address.region,
+    }

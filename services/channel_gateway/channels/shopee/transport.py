@@ -1,0 +1,115 @@
+"""Shopee Open Platform v2 over HTTP, every call signed with the partner key.
+
+Idempotent at Shopee: an order is shipped only while Shopee still shows it READY_TO_SHIP,
+cancelled only while it is not cancelled, and a return is confirmed only while it is requested.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from services.channel_gateway.channels.http import (
+    Job,
+    PermanentChannelError,
+    TransientChannelError,
+    call,
+    json_of,
+)
+from services.channel_gateway.channels.shopee.translate import DETAIL_FIELDS, PLACEABLE, sign
+
+DETAIL = "/api/v2/order/get_order_detail"
+SHIP = "/api/v2/logistics/ship_order"
+CANCEL = "/api/v2/order/cancel_order"
+RETURNS = "/api/v2/returns/get_return_list"
+CONFIRM_RETURN = "/api/v2/returns/confirm"
+TRANSIENT_ERRORS = ("error_server", "error_busy", "error_inner", "error_network")
+
+
+class ShopeeClient:
+    """One Shopee shop, reached through the partner's app."""
+
+    def __init__(self, config: dict[str, Any], secrets: dict[str, str], http: httpx.AsyncClient):
+        self.base = str(config.get("base_url") or "https://partner.shopeemobile.com").rstrip("/")
+        self.partner_id = int(config["partner_id"])
+        self.shop_id = int(config["shop_id"])
+        self.partner_key = secrets.get("partner_key", "")
+        self.access_token = secrets.get("access_token", "")
+        self.http = http
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        timestamp = int(time.time())
+        params = {
+            **kwargs.pop("params", {}),
+            "partner_id": self.partner_id,
+            "timestamp": timestamp,
+            "access_token": self.access_token,
+            "shop_id": self.shop_id,
+            "sign": sign(
+                self.partner_key, self.partner_id, path, timestamp, self.access_token, self.shop_id
+            ),
+        }
+        payload = json_of(await call(self.http, method, self.base + path, params=params, **kwargs))
+        error = payload.get("error")
+        if error:
+            kind = TransientChannelError if error in TRANSIENT_ERRORS else PermanentChannelError
+            raise kind(f"Shopee {path}: {error} {payload.get('message', '')}".strip())
+        return dict(payload)
+
+    async def order_detail(self, order_sn: str) -> dict[str, Any]:
+        """get_order_detail of one order, as Shopee answers it."""
+        params = {"order_sn_list": order_sn, "response_optional_fields": DETAIL_FIELDS}
+        return await self._call("GET", DETAIL, params=params)
+
+    async def _status(self, order_sn: str) -> str:
+        detail = await self.order_detail(order_sn)
+        orders = (detail.get("response") or {}).get("order_list") or []
+        if not orders:
+            raise PermanentChannelError(f"Shopee has no order {order_sn}")
+        return str(orders[0].get("order_status"))
+
+    async def deliver(self, job: Job) -> str:
+        """Perform one delivery; returns what happened at Shopee."""
+        if job.action == "shipment":
+            return await self._ship(job)
+        if job.action == "cancellation":
+            return await self._cancel(job)
+        return await self._confirm_return(job)
+
+    async def _ship(self, job: Job) -> str:
+        status = await self._status(job.external_id)
+        if status != PLACEABLE:
+            return f"not shipped again: Shopee shows {status}"
+        number = job.tracking_numbers()[0]
+        body = {"order_sn": job.external_id, "non_integrated": {"tracking_number": number}}
+        await self._call("POST", SHIP, json=body)
+        return f"shipped with tracking {number}"
+
+    async def _cancel(self, job: Job) -> str:
+        status = await self._status(job.external_id)
+        if status in ("CANCELLED", "IN_CANCEL"):
+            return f"already {status.lower()}"
+        items = [
+            {"item_id": ref["item_id"], "model_id": ref.get("model_id") or 0}
+            for ref in job.refs.get("lines") or []
+            if ref.get("item_id")
+        ]
+        body = {"order_sn": job.external_id, "cancel_reason": "OUT_OF_STOCK", "item_list": items}
+        await self._call("POST", CANCEL, json=body)
+        return "cancelled (OUT_OF_STOCK)"
+
+    async def _confirm_return(self, job: Job) -> str:
+        # Shopee refunds through the buyer's return request: the seller accepts it.
+        params = {"page_no": 0, "page_size": 100}
+        listed = (await self._call("GET", RETURNS, params=params)).get("response") or {}
+        returns = [r for r in listed.get("return") or [] if r.get("order_sn") == job.external_id]
+        if not returns:
+            raise PermanentChannelError(f"no return request on Shopee for order {job.external_id}")
+        done = [r for r in returns if r.get("status") in ("ACCEPTED", "REFUND_PAID", "CLOSED")]
+        if done:
+            return f"return {done[0]['return_sn']} already {done[0]['status'].lower()}"
+        return_sn = returns[0]["return_sn"]
+        await self._call("POST", CONFIRM_RETURN, json={"return_sn": return_sn})
+        return f"return {return_sn} confirmed"

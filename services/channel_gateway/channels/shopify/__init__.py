@@ -1,0 +1,1 @@
+"""Shopify: orders/create webhooks in, Admin GraphQL fulfillments, cancels and refunds out."""

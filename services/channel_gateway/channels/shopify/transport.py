@@ -1,0 +1,208 @@
+"""Shopify Admin GraphQL: fulfillmentCreate with trackingInfo, orderCancel, refundCreate.
+
+Idempotent at Shopify: a fulfillment is created only when no fulfillment of the order carries
+the tracking number yet (checked right before creating), a cancel only when the order is not
+cancelled, and refundCreate carries @idempotent(key: <refund id>).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from services.channel_gateway.channels.http import (
+    Job,
+    PermanentChannelError,
+    TransientChannelError,
+    call,
+    json_of,
+)
+
+API_VERSION = "2026-04"
+
+ORDER_STATE = """query OmsOrderState($id: ID!) {
+  order(id: $id) {
+    id
+    cancelledAt
+    fulfillments(first: 50) { trackingInfo { number } }
+    fulfillmentOrders(first: 20) {
+      nodes { id status lineItems(first: 100) { nodes { id remainingQuantity sku } } }
+    }
+    transactions(first: 20) { id kind status gateway }
+  }
+}"""
+
+FULFILLMENT_CREATE = """mutation OmsFulfillmentCreate($fulfillment: FulfillmentInput!) {
+  fulfillmentCreate(fulfillment: $fulfillment) {
+    fulfillment { id status }
+    userErrors { field message }
+  }
+}"""
+
+ORDER_CANCEL = """mutation OmsOrderCancel($orderId: ID!, $reason: OrderCancelReason!,
+    $staffNote: String) {
+  orderCancel(orderId: $orderId, reason: $reason, refund: false, restock: true,
+      notifyCustomer: true, staffNote: $staffNote) {
+    job { id }
+    orderCancelUserErrors { field message code }
+  }
+}"""
+
+REFUND_CREATE = """mutation OmsRefundCreate($input: RefundInput!, $key: String!) {
+  refundCreate(input: $input) @idempotent(key: $key) {
+    refund { id }
+    userErrors { field message }
+  }
+}"""
+
+OPEN = ("OPEN", "IN_PROGRESS")
+
+
+class ShopifyClient:
+    """Tells one Shopify store about shipments, cancellations and refunds."""
+
+    def __init__(self, config: dict[str, Any], secrets: dict[str, str], http: httpx.AsyncClient):
+        base = config.get("base_url") or f"https://{config['shop_domain']}"
+        version = config.get("api_version") or API_VERSION
+        self.url = f"{base.rstrip('/')}/admin/api/{version}/graphql.json"
+        self.headers = {"X-Shopify-Access-Token": secrets.get("access_token", "")}
+        self.http = http
+
+    async def deliver(self, job: Job) -> str:
+        """Perform one delivery; returns what happened at Shopify."""
+        order_gid = job.refs.get("order_gid") or f"gid://shopify/Order/{job.external_id}"
+        state = await self._order(order_gid)
+        if job.action == "shipment":
+            return await self._fulfill(job, order_gid, state)
+        if job.action == "cancellation":
+            return await self._cancel(job, order_gid, state)
+        return await self._refund(job, order_gid, state)
+
+    async def _graphql(self, operation: str, query: str, variables: dict[str, Any]) -> Any:
+        body = {"operationName": operation, "query": query, "variables": variables}
+        response = await call(self.http, "POST", self.url, json=body, headers=self.headers)
+        payload = json_of(response)
+        errors = payload.get("errors")
+        if errors:
+            throttled = any((e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors)
+            message = "; ".join(str(e.get("message")) for e in errors)
+            raise (TransientChannelError if throttled else PermanentChannelError)(
+                f"Shopify {operation}: {message}"
+            )
+        return payload.get("data") or {}
+
+    async def _order(self, order_gid: str) -> dict[str, Any]:
+        data = await self._graphql("OmsOrderState", ORDER_STATE, {"id": order_gid})
+        if not data.get("order"):
+            raise PermanentChannelError(f"Shopify has no order {order_gid}")
+        return dict(data["order"])
+
+    async def _fulfill(self, job: Job, order_gid: str, state: dict[str, Any]) -> str:
+        numbers = job.tracking_numbers()
+        known = {
+            tracking.get("number")
+            for fulfillment in state.get("fulfillments") or []
+            for tracking in fulfillment.get("trackingInfo") or []
+        }
+        if known & set(numbers):
+            return f"already fulfilled with tracking {numbers[0]}"
+        line_items = _fulfillment_lines(job, state)
+        tracking = {"company": job.details["carrier"], "numbers": numbers, "number": numbers[0]}
+        fulfillment = {
+            "lineItemsByFulfillmentOrder": line_items,
+            "trackingInfo": tracking,
+            "notifyCustomer": True,
+        }
+        data = await self._graphql(
+            "OmsFulfillmentCreate", FULFILLMENT_CREATE, {"fulfillment": fulfillment}
+        )
+        result = data.get("fulfillmentCreate") or {}
+        _raise_user_errors("fulfillmentCreate", result.get("userErrors"))
+        return f"fulfillment {(result.get('fulfillment') or {}).get('id')}"
+
+    async def _cancel(self, job: Job, order_gid: str, state: dict[str, Any]) -> str:
+        if state.get("cancelledAt"):
+            return f"already cancelled at {state['cancelledAt']}"
+        variables = {"orderId": order_gid, "reason": "OTHER", "staffNote": job.details["reason"]}
+        data = await self._graphql("OmsOrderCancel", ORDER_CANCEL, variables)
+        result = data.get("orderCancel") or {}
+        _raise_user_errors("orderCancel", result.get("orderCancelUserErrors"))
+        return f"cancel job {(result.get('job') or {}).get('id')}"
+
+    async def _refund(self, job: Job, order_gid: str, state: dict[str, Any]) -> str:
+        parent = next(
+            (
+                t
+                for t in state.get("transactions") or []
+                if t.get("kind") in ("SALE", "CAPTURE") and t.get("status") == "SUCCESS"
+            ),
+            None,
+        )
+        if parent is None:
+            raise PermanentChannelError(f"Shopify order {order_gid} has no paid transaction")
+        refund = {
+            "orderId": order_gid,
+            "note": f"OMS refund {job.details['refund_id']}",
+            "notify": True,
+            "refundLineItems": [
+                {
+                    "lineItemId": _line_gid(job.line_ref(line["sku"]).get("line_id")),
+                    "quantity": line["quantity"],
+                    "restockType": "NO_RESTOCK",
+                }
+                for line in job.details.get("lines") or []
+                if job.line_ref(line["sku"]).get("line_id")
+            ],
+            "transactions": [
+                {
+                    "orderId": order_gid,
+                    "parentId": parent["id"],
+                    "gateway": parent.get("gateway"),
+                    "kind": "REFUND",
+                    "amount": job.details["amount"],
+                }
+            ],
+        }
+        variables = {"input": refund, "key": job.details["refund_id"]}
+        data = await self._graphql("OmsRefundCreate", REFUND_CREATE, variables)
+        result = data.get("refundCreate") or {}
+        _raise_user_errors("refundCreate", result.get("userErrors"))
+        return f"refund {(result.get('refund') or {}).get('id')}"
+
+
+def _fulfillment_lines(job: Job, state: dict[str, Any]) -> list[dict[str, Any]]:
+    """The open fulfillment order lines that carry the shipped SKUs, up to what is still open."""
+    wanted: dict[str, int] = {}
+    for line in job.details["lines"]:
+        channel_sku = job.line_ref(line["sku"]).get("channel_sku") or line["sku"]
+        wanted[channel_sku] = wanted.get(channel_sku, 0) + int(line["quantity"])
+    result = []
+    for fulfillment_order in (state.get("fulfillmentOrders") or {}).get("nodes") or []:
+        if fulfillment_order.get("status") not in OPEN:
+            continue
+        items = []
+        for item in (fulfillment_order.get("lineItems") or {}).get("nodes") or []:
+            take = min(wanted.get(item.get("sku"), 0), int(item.get("remainingQuantity") or 0))
+            if take > 0:
+                items.append({"id": item["id"], "quantity": take})
+                wanted[item["sku"]] -= take
+        if items:
+            result.append(
+                {"fulfillmentOrderId": fulfillment_order["id"], "fulfillmentOrderLineItems": items}
+            )
+    if not result:
+        raise PermanentChannelError("no open fulfillment order at Shopify holds the shipped lines")
+    return result
+
+
+def _line_gid(line_id: Any) -> str:
+    return (
+        str(line_id) if str(line_id).startswith("gid://") else f"gid://shopify/LineItem/{line_id}"
+    )
+
+
+def _raise_user_errors(operation: str, errors: Any) -> None:
+    if errors:
+        message = "; ".join(str(e.get("message")) for e in errors)
+        raise PermanentChannelError(f"Shopify {operation}: {message}")

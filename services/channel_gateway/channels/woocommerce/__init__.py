@@ -1,0 +1,1 @@
+"""WooCommerce: order.created webhooks in, Shipment Tracking, status and refunds out."""

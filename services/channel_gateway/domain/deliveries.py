@@ -1,0 +1,128 @@
+"""The Delivery aggregate: one piece of news pushed to a channel (or a customer), with retries."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+PENDING = "pending"
+DELIVERED = "delivered"
+FAILED = "failed"
+SKIPPED = "skipped"
+
+SHIPMENT = "shipment"
+CANCELLATION = "cancellation"
+REFUND = "refund"
+ACTIONS = (SHIPMENT, CANCELLATION, REFUND)
+
+DELIVERY_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/channel-deliveries")
+
+
+class DeliveryError(Exception):
+    """Base of delivery errors."""
+
+
+class DeliveryNotFoundError(DeliveryError):
+    """No delivery has this id."""
+
+
+class DeliveryNotRetryableError(DeliveryError):
+    """Only failed or skipped deliveries can be retried by hand."""
+
+
+def delivery_id_for(order_id: UUID, action: str, ref: str) -> UUID:
+    """The delivery id derived from what is delivered, so scheduling twice finds the first."""
+    return uuid5(DELIVERY_NAMESPACE, f"{order_id}:{action}:{ref}")
+
+
+class Delivery(Aggregate):
+    """News for a channel: tracking, a cancellation or a refund, delivered at most once there."""
+
+    @event("Scheduled")
+    def __init__(
+        self,
+        delivery_id: UUID,
+        order_id: UUID,
+        channel: str,
+        external_id: str,
+        action: str,
+        details: dict[str, Any],
+        order: dict[str, Any],
+        due_at: str,
+    ) -> None:
+        # The event carries all the worker needs: the news, the channel's refs and the customer.
+        self.order_id = order_id
+        self.channel = channel
+        self.external_id = external_id
+        self.action = action
+        self.details = details
+        self.order = order
+        self.status = PENDING
+        self.due_at: str | None = due_at
+        self.attempts = 0
+        self.round_attempts = 0
+        self.last_error: str | None = None
+        self.outcome: str | None = None
+
+    @staticmethod
+    def create_id(delivery_id: UUID, **_: Any) -> UUID:
+        """The id is derived outside from order, action and reference."""
+        return delivery_id
+
+    def is_due(self, now: str) -> bool:
+        """Pending and its next attempt time has come."""
+        return self.status == PENDING and (self.due_at is None or self.due_at <= now)
+
+    def succeed(self, outcome: str, at: str) -> None:
+        """The channel has the news (or already had it)."""
+        if self.status != PENDING:
+            return
+        self._delivered(outcome=outcome[:500], delivered_at=at)
+
+    @event("Delivered")
+    def _delivered(self, outcome: str, delivered_at: str) -> None:
+        self.attempts += 1
+        self.round_attempts += 1
+        self.status = DELIVERED
+        self.outcome = outcome
+        self.due_at = None
+
+    def fail(self, error: str, at: str, retry_at: str | None) -> None:
+        """An attempt failed; without a retry time the delivery has failed for good."""
+        if self.status != PENDING:
+            return
+        self._attempt_failed(error=error[:1000], failed_at=at, retry_at=retry_at)
+
+    @event("AttemptFailed")
+    def _attempt_failed(self, error: str, failed_at: str, retry_at: str | None) -> None:
+        self.attempts += 1
+        self.round_attempts += 1
+        self.last_error = error
+        self.due_at = retry_at
+        self.status = PENDING if retry_at is not None else FAILED
+
+    def skip(self, reason: str, at: str) -> None:
+        """Nothing can be delivered (no connection, no SMTP server); visible, retryable."""
+        if self.status != PENDING:
+            return
+        self._skipped(reason=reason[:500], skipped_at=at)
+
+    @event("Skipped")
+    def _skipped(self, reason: str, skipped_at: str) -> None:
+        self.status = SKIPPED
+        self.last_error = reason
+        self.due_at = None
+
+    def retry(self, at: str) -> None:
+        """Ops ask for another round of attempts after a failure or a skip."""
+        if self.status not in (FAILED, SKIPPED):
+            raise DeliveryNotRetryableError(f"delivery {self.id} is {self.status}")
+        self._retried(requested_at=at)
+
+    @event("Retried")
+    def _retried(self, requested_at: str) -> None:
+        self.status = PENDING
+        self.due_at = requested_at
+        self.round_attempts = 0

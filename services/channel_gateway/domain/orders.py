@@ -1,0 +1,298 @@
+"""The ChannelOrder aggregate: a channel order as received or held, and what the OMS reported."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+ACCEPTED = "accepted"
+HELD = "held"
+CANCELLED = "cancelled"
+
+# The same namespace and name as the order service's, so both derive the same order id.
+ORDER_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/orders")
+
+
+class ChannelOrderError(Exception):
+    """Base of channel gateway domain errors."""
+
+
+class ChannelOrderNotFoundError(ChannelOrderError):
+    """No channel order has this id."""
+
+
+class InvalidChannelOrderError(ChannelOrderError):
+    """The canonical order breaks a rule every order must keep (e.g. a SKU twice)."""
+
+
+class OrderNotHeldError(ChannelOrderError):
+    """Only a held order can be released."""
+
+
+def order_id_for(channel: str, external_id: str) -> UUID:
+    """The order id derived from the channel's own id, so intake is idempotent."""
+    return uuid5(ORDER_NAMESPACE, f"{channel}:{external_id}")
+
+
+class ChannelOrder(Aggregate):
+    """One channel order: as received or held, plus shipments, cancellation and refunds."""
+
+    @classmethod
+    def receive(
+        cls,
+        channel: str,
+        external_id: str,
+        customer: dict[str, Any],
+        shipping_address: dict[str, Any],
+        lines: list[dict[str, Any]],
+        currency: str,
+        refs: dict[str, Any] | None = None,
+    ) -> ChannelOrder:
+        """Take in a canonical order; its id derives from channel + external id."""
+        _check_order(channel, external_id, lines)
+        return cls(
+            order_id=order_id_for(channel, external_id),
+            channel=channel,
+            external_id=external_id,
+            customer=customer,
+            shipping_address=shipping_address,
+            lines=lines,
+            currency=currency,
+            refs=refs or {},
+        )
+
+    @classmethod
+    def hold(
+        cls,
+        channel: str,
+        external_id: str,
+        reasons: list[str],
+        payload: dict[str, Any],
+        draft: dict[str, Any],
+    ) -> ChannelOrder:
+        """Keep an order that cannot be placed yet, with why and everything the channel sent."""
+        if not channel or not external_id:
+            raise InvalidChannelOrderError("channel and external_id must not be empty")
+        if not reasons:
+            raise InvalidChannelOrderError("a hold needs a reason")
+        return cls._create(
+            cls.Held,
+            id=order_id_for(channel, external_id),
+            channel=channel,
+            external_id=external_id,
+            reasons=reasons,
+            payload=payload,
+            draft=draft,
+        )
+
+    class Held(Aggregate.Created):
+        """An order the gateway cannot place yet; internal to the gateway, never published."""
+
+        channel: str
+        external_id: str
+        reasons: list[str]
+        payload: dict[str, Any]
+        draft: dict[str, Any]
+
+        def apply(self, aggregate: Any) -> None:  # type: ignore[override]
+            # Runs after __init__ (called with channel and external id only) on the new aggregate.
+            aggregate._start(
+                channel=self.channel,
+                external_id=self.external_id,
+                status=HELD,
+                customer=self.draft.get("customer") or {},
+                shipping_address=self.draft.get("shipping_address") or {},
+                lines=self.draft.get("lines") or [],
+                currency=self.draft.get("currency"),
+                refs=self.draft.get("refs") or {},
+            )
+            aggregate.hold_reasons = list(self.reasons)
+            aggregate.payload = self.payload
+
+    @event("Received")
+    def __init__(
+        self,
+        order_id: UUID | None = None,
+        channel: str = "",
+        external_id: str = "",
+        customer: dict[str, Any] | None = None,
+        shipping_address: dict[str, Any] | None = None,
+        lines: list[dict[str, Any]] | None = None,
+        currency: str | None = None,
+        refs: dict[str, Any] | None = None,
+    ) -> None:
+        # The event carries the whole canonical order, so the public event maps from it alone.
+        # Defaults only serve the Held event, whose apply() then sets the held state.
+        self._start(
+            channel=channel,
+            external_id=external_id,
+            status=ACCEPTED,
+            customer=customer or {},
+            shipping_address=shipping_address or {},
+            lines=lines or [],
+            currency=currency,
+            refs=refs or {},
+        )
+
+    def _start(self, *, channel: str, external_id: str, status: str, **order: Any) -> None:
+        self.channel = channel
+        self.external_id = external_id
+        self.status = status
+        self.customer: dict[str, Any] = order["customer"]
+        self.shipping_address: dict[str, Any] = order["shipping_address"]
+        self.lines: list[dict[str, Any]] = order["lines"]
+        self.currency: str | None = order["currency"]
+        self.refs: dict[str, Any] = order["refs"]
+        self.hold_reasons: list[str] = []
+        self.payload: dict[str, Any] | None = None
+        self.shipments: list[dict[str, Any]] = []
+        self.cancellation: dict[str, Any] | None = None
+        self.refunds: list[dict[str, Any]] = []
+
+    @staticmethod
+    def create_id(order_id: UUID, **_: Any) -> UUID:
+        """The id is chosen outside (derived from channel + external id)."""
+        return order_id
+
+    @property
+    def refunded_total(self) -> Decimal:
+        """Money refunded so far."""
+        return sum((Decimal(r["amount"]) for r in self.refunds), Decimal(0))
+
+    @property
+    def fully_shipped(self) -> bool:
+        """Every ordered unit has left in some shipment."""
+        shipped: dict[str, int] = {}
+        for shipment in self.shipments:
+            for line in shipment["lines"]:
+                shipped[line["sku"]] = shipped.get(line["sku"], 0) + int(line["quantity"])
+        return all(shipped.get(line["sku"], 0) >= int(line["quantity"]) for line in self.lines)
+
+    def release(
+        self,
+        customer: dict[str, Any],
+        shipping_address: dict[str, Any],
+        lines: list[dict[str, Any]],
+        currency: str,
+        refs: dict[str, Any] | None = None,
+    ) -> None:
+        """Let a held order proceed, now that it translates into a complete canonical order."""
+        if self.status != HELD:
+            raise OrderNotHeldError(f"order {self.id} is {self.status}, not held")
+        _check_order(self.channel, self.external_id, lines)
+        self._released(
+            channel=self.channel,
+            external_id=self.external_id,
+            customer=customer,
+            shipping_address=shipping_address,
+            lines=lines,
+            currency=currency,
+            refs=refs or {},
+        )
+
+    @event("Released")
+    def _released(
+        self,
+        channel: str,
+        external_id: str,
+        customer: dict[str, Any],
+        shipping_address: dict[str, Any],
+        lines: list[dict[str, Any]],
+        currency: str,
+        refs: dict[str, Any],
+    ) -> None:
+        # Channel and external id ride along so the public event maps from this event alone.
+        self.customer = customer
+        self.shipping_address = shipping_address
+        self.lines = lines
+        self.currency = currency
+        self.refs = refs
+        self.hold_reasons = []
+        self.status = ACCEPTED
+
+    def record_shipment(
+        self,
+        shipment_id: str,
+        carrier: str,
+        tracking_number: str,
+        location_id: str,
+        lines: list[dict[str, Any]],
+        shipped_at: str,
+        service: str | None = None,
+        packages: list[dict[str, Any]] | None = None,
+    ) -> bool:
+        """A shipment left with a carrier and tracking number; each shipment counts once."""
+        if any(s["shipment_id"] == shipment_id for s in self.shipments):
+            return False
+        self._shipment_recorded(
+            shipment={
+                "shipment_id": shipment_id,
+                "carrier": carrier,
+                "tracking_number": tracking_number,
+                "location_id": location_id,
+                "lines": lines,
+                "shipped_at": shipped_at,
+                "service": service,
+                "packages": packages or [],
+            }
+        )
+        return True
+
+    @event("ShipmentRecorded")
+    def _shipment_recorded(self, shipment: dict[str, Any]) -> None:
+        self.shipments = [*self.shipments, shipment]
+
+    def record_cancellation(self, reason: str, cancelled_at: str) -> bool:
+        """The OMS cancelled the order; a second notice changes nothing."""
+        if self.status == CANCELLED:
+            return False
+        self._cancelled(reason=reason, cancelled_at=cancelled_at)
+        return True
+
+    @event("Cancelled")
+    def _cancelled(self, reason: str, cancelled_at: str) -> None:
+        self.cancellation = {"reason": reason, "cancelled_at": cancelled_at}
+        self.status = CANCELLED
+
+    def record_refund(
+        self,
+        refund_id: str,
+        amount: Decimal,
+        currency: str,
+        refunded_at: str,
+        lines: list[dict[str, Any]] | None = None,
+    ) -> bool:
+        """Money went back to the customer; each refund counts once."""
+        if any(r["refund_id"] == refund_id for r in self.refunds):
+            return False
+        self._refund_recorded(
+            refund={
+                "refund_id": refund_id,
+                "amount": format(amount, "f"),  # exact, and never 1E+3
+                "currency": currency,
+                "refunded_at": refunded_at,
+                "lines": lines or [],
+            }
+        )
+        return True
+
+    @event("RefundRecorded")
+    def _refund_recorded(self, refund: dict[str, Any]) -> None:
+        self.refunds = [*self.refunds, refund]
+
+
+def _check_order(channel: str, external_id: str, lines: list[dict[str, Any]]) -> None:
+    if not channel or not external_id:
+        raise InvalidChannelOrderError("channel and external_id must not be empty")
+    if not lines:
+        raise InvalidChannelOrderError("an order needs at least one line")
+    seen: set[str] = set()
+    for line in lines:
+        if line["sku"] in seen:
+            raise InvalidChannelOrderError(f"SKU {line['sku']} appears on more than one line")
+        seen.add(line["sku"])
+        if int(line["quantity"]) <= 0:
+            raise InvalidChannelOrderError(f"quantity of SKU {line['sku']} must be positive")

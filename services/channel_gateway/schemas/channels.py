@@ -1,0 +1,139 @@
+"""Channel connection requests (per kind, secrets as SecretStr) and their public view."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AnyHttpUrl, BaseModel, Field, SecretStr
+
+from services.channel_gateway.schemas.orders import Channel, Edge, Sku
+
+ChannelSku = Annotated[str, Field(min_length=1, max_length=128)]
+SkuMapping = dict[ChannelSku, Sku]
+
+
+class ChannelBase(Edge):
+    """What every connection has: its id (used in webhook URLs and orders) and SKU mapping."""
+
+    channel_id: Channel
+    sku_mapping: SkuMapping = {}
+    require_sku_mapping: bool | None = Field(
+        None,
+        description="Hold orders whose channel SKU is not mapped (default: on for marketplaces;"
+        " off for web/phone/mail, where channel SKUs are ours).",
+    )
+
+    def config(self) -> dict[str, Any]:
+        """The settings that are not secrets, as JSON."""
+        skip = {"channel_id", "kind", "sku_mapping", *self.secret_fields()}
+        return {
+            k: v for k, v in self.model_dump(mode="json", exclude=skip).items() if v is not None
+        }
+
+    def secret_fields(self) -> list[str]:
+        """Names of this kind's secret fields."""
+        return [
+            name
+            for name, info in type(self).model_fields.items()
+            if info.annotation in (SecretStr, SecretStr | None)
+        ]
+
+    def secrets(self) -> dict[str, str]:
+        """The secrets given, by name (only ever written to the secret store)."""
+        values = {name: getattr(self, name) for name in self.secret_fields()}
+        return {k: v.get_secret_value() for k, v in values.items() if v is not None}
+
+
+class ShopifyChannelCreate(ChannelBase):
+    """A Shopify store: Admin API token for outbound calls, app secret for webhook HMACs."""
+
+    kind: Literal["shopify"]
+    shop_domain: Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]+$", max_length=255)]
+    base_url: AnyHttpUrl | None = Field(None, description="Default https://<shop_domain>")
+    api_version: str = "2026-04"
+    access_token: SecretStr
+    webhook_secret: SecretStr
+
+
+class WooCommerceChannelCreate(ChannelBase):
+    """A WooCommerce store: REST API keys, and the secret set on its order.created webhook."""
+
+    kind: Literal["woocommerce"]
+    base_url: AnyHttpUrl
+    consumer_key: SecretStr
+    consumer_secret: SecretStr
+    webhook_secret: SecretStr
+
+
+class AmazonChannelCreate(ChannelBase):
+    """An Amazon seller: SP-API via Login with Amazon (client id/secret and refresh token)."""
+
+    kind: Literal["amazon"]
+    marketplace_id: Annotated[str, Field(min_length=1, max_length=32)]
+    seller_id: Annotated[str, Field(min_length=1, max_length=32)]
+    lwa_client_id: Annotated[str, Field(min_length=1, max_length=200)]
+    base_url: AnyHttpUrl | None = Field(None, description="Default the SP-API EU endpoint")
+    token_url: AnyHttpUrl | None = Field(None, description="Default the LWA token endpoint")
+    start_after: datetime | None = Field(None, description="First poll reads orders from here")
+    lwa_client_secret: SecretStr
+    refresh_token: SecretStr
+
+
+class ShopeeChannelCreate(ChannelBase):
+    """A Shopee shop: the partner app's id and key, the shop's id and access token."""
+
+    kind: Literal["shopee"]
+    partner_id: int = Field(gt=0)
+    shop_id: int = Field(gt=0)
+    base_url: AnyHttpUrl | None = Field(None, description="Default the Shopee production host")
+    push_url: AnyHttpUrl | None = Field(
+        None, description="The callback URL exactly as registered at Shopee (it is signed)"
+    )
+    partner_key: SecretStr
+    access_token: SecretStr
+
+
+class OwnChannelCreate(ChannelBase):
+    """One of the merchant's own channels: customers get shipping e-mails."""
+
+    kind: Literal["web", "phone", "mail"]
+
+
+ChannelCreate = Annotated[
+    ShopifyChannelCreate
+    | WooCommerceChannelCreate
+    | AmazonChannelCreate
+    | ShopeeChannelCreate
+    | OwnChannelCreate,
+    Field(discriminator="kind"),
+]
+
+
+class SkuMappingUpdate(Edge):
+    """The whole SKU mapping of a channel: channel SKU -> our SKU."""
+
+    sku_mapping: SkuMapping
+
+
+class ChannelPublic(BaseModel):
+    """A connected channel; secrets appear by name only, never by value."""
+
+    channel_id: str
+    kind: str
+    config: dict[str, Any]
+    sku_mapping: dict[str, str]
+    secrets_set: list[str]
+    webhook_path: str | None
+    cursor: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class ChannelsPublic(BaseModel):
+    """A page of connected channels."""
+
+    data: list[ChannelPublic]
+    count: int
+    limit: int
+    offset: int

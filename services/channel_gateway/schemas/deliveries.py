@@ -1,0 +1,87 @@
+"""Deliveries (news pushed to channels) and CSV imports, as the API shows them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from services.channel_gateway.schemas.orders import Channel, Edge
+
+DeliveryStatus = Literal["pending", "delivered", "failed", "skipped"]
+
+
+class DeliveryPublic(BaseModel):
+    """One piece of news for a channel and how its delivery went."""
+
+    delivery_id: UUID
+    order_id: UUID
+    channel: str
+    external_id: str
+    action: str
+    status: str
+    attempts: int
+    due_at: datetime | None
+    last_error: str | None
+    outcome: str | None
+    details: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    delivered_at: datetime | None
+
+
+class DeliveriesPublic(BaseModel):
+    """A page of deliveries."""
+
+    data: list[DeliveryPublic]
+    count: int
+    limit: int
+    offset: int
+
+
+class ImportRow(Edge):
+    """A CSV row with its line number in the file (the header is line 1)."""
+
+    line: int = Field(ge=1)
+    fields: dict[str, Annotated[str, Field(max_length=500)]]
+
+
+class ImportRequest(Edge):
+    """Rows of a phone or mail order file, whole orders per request."""
+
+    channel: Channel
+    rows: list[ImportRow] = Field(min_length=1, max_length=5000)
+
+
+class ImportedOrder(BaseModel):
+    """What became of one order_ref of the file."""
+
+    order_ref: str
+    lines: list[int]
+    status: Literal["accepted", "duplicate", "held", "rejected"]
+    order_id: UUID | None = None
+    reasons: list[str] = []
+
+
+class RowProblem(BaseModel):
+    """A row that was not imported, and why."""
+
+    line: int
+    reason: str
+
+
+class ImportResult(BaseModel):
+    """The outcome of an import request, per order and per bad row."""
+
+    orders: list[ImportedOrder]
+    errors: list[RowProblem]
+
+
+class WebhookAccepted(BaseModel):
+    """What the gateway did with a webhook (channels only look at the 2xx)."""
+
+    status: str
+    order_id: UUID | None = None
+    duplicate: bool = False

@@ -1,0 +1,25 @@
+"""Gateway read models: channel orders, connections and deliveries (SQL only, no domain)."""
+
+from services.channel_gateway.views.connections import CONNECTION_TABLES, ConnectionViews
+from services.channel_gateway.views.deliveries import DELIVERY_TABLES, DeliveryViews
+from services.channel_gateway.views.orders import CHANNEL_ORDER_TABLES, OrderViews
+from shared.runtime.projection import ViewStore
+
+ALL_TABLES = CHANNEL_ORDER_TABLES + CONNECTION_TABLES + DELIVERY_TABLES
+
+
+class ChannelOrderViews(OrderViews, ConnectionViews, DeliveryViews, ViewStore):
+    """Everything ops query at the gateway, kept by one projection of the event log."""
+
+    tables = (
+        OrderViews.order_tables
+        + ConnectionViews.connection_tables
+        + (DeliveryViews.delivery_tables)
+    )
+
+    def reset_all(self, projection_name: str) -> None:
+        """Empty every view so it is rebuilt from the event log."""
+        self.reset(projection_name, ALL_TABLES)
+
+
+__all__ = ["ALL_TABLES", "ChannelOrderViews"]

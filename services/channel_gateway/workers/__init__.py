@@ -1,0 +1,1 @@
+"""Leader-only background work of the gateway: deliveries to channels, the Amazon poller."""

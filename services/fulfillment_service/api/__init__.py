@@ -1,0 +1,31 @@
+"""Fulfillment HTTP API: shipments, pick lists, packages, labels and bins."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from services.fulfillment_service import domain
+from services.fulfillment_service.api import packages, pick_lists, shipments
+
+ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
+    domain.ShipmentNotFoundError: (404, "Shipment not found"),
+    domain.PickListNotFoundError: (404, "Pick list not found"),
+    domain.PackageNotFoundError: (404, "Package not found"),
+    domain.ShipmentNotShippableError: (409, "Shipment not shippable"),
+    domain.ShipmentAlreadyShippedError: (409, "Shipment already shipped"),
+    domain.NothingToPickError: (409, "Nothing to pick"),
+    domain.PickListClosedError: (409, "Pick list closed"),
+    domain.PickLineAlreadyConfirmedError: (409, "Pick line already confirmed"),
+    domain.PickConfirmationError: (422, "Pick refused"),
+    domain.ShipmentNotPackableError: (409, "Shipment not packable"),
+    domain.PackingMismatchError: (422, "Packing does not match picking"),
+    domain.PackageConflictError: (409, "Package conflict"),
+    domain.LabelNotReadyError: (409, "Label not ready"),
+    domain.CarrierError: (422, "Carrier refused"),
+}
+
+router = APIRouter()
+for module in (shipments, pick_lists, packages):
+    router.include_router(module.router)
+
+__all__ = ["ERROR_STATUSES", "router"]

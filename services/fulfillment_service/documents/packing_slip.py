@@ -1,0 +1,101 @@
+"""The packing slip as PDF: order number and date, ship-to, what is in the box and what follows."""
+
+from __future__ import annotations
+
+import io
+
+from reportlab.pdfgen.canvas import Canvas
+
+from services.fulfillment_service.documents.models import PackingSlipDocument, address_lines
+from services.fulfillment_service.documents.pages import (
+    BOLD,
+    MARGIN,
+    PAGE_HEIGHT,
+    PAGE_WIDTH,
+    REGULAR,
+    Column,
+    draw_table,
+    footer,
+    paginate,
+)
+from services.fulfillment_service.documents.text import fit, grams, wrap
+
+COLUMNS = (
+    Column("SKU", 120),
+    Column("Description", 193),
+    Column("Ordered", 60, right=True),
+    Column("In this shipment", 90, right=True),
+    Column("To follow", 60, right=True),
+)
+FIRST_TOP = PAGE_HEIGHT - 215
+TOP = PAGE_HEIGHT - 100
+
+
+def render_packing_slip(doc: PackingSlipDocument) -> bytes:
+    """The slip, paged; it never shows a price."""
+    rows = [
+        [
+            [line.sku],
+            wrap(line.description, REGULAR, 9, COLUMNS[1].width - 6)[:2],
+            [str(line.ordered)],
+            [str(line.in_shipment)],
+            [str(line.to_follow) if line.to_follow else "-"],
+        ]
+        for line in doc.lines
+    ]
+    pages = paginate(rows, FIRST_TOP, TOP - 60)
+    buffer = io.BytesIO()
+    c = Canvas(buffer, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), pageCompression=1)
+    c.setTitle(f"Packing slip {doc.order_number}")
+    for number, page in enumerate(pages, start=1):
+        _header(c, doc)
+        if number == 1:
+            _addresses(c, doc)
+        bottom = draw_table(c, COLUMNS, page, FIRST_TOP if number == 1 else TOP)
+        if number == len(pages):
+            _closing(c, doc, bottom - 16)
+        footer(c, number, len(pages), f"Shipment {doc.shipment_id}")
+        c.showPage()
+    c.save()
+    return buffer.getvalue()
+
+
+def _header(c: Canvas, doc: PackingSlipDocument) -> None:
+    top = PAGE_HEIGHT - MARGIN
+    c.setFont(BOLD, 20)
+    c.drawString(MARGIN, top - 20, "PACKING SLIP")
+    c.setFont(BOLD, 11)
+    c.drawRightString(
+        PAGE_WIDTH - MARGIN, top - 14, fit(f"Order {doc.order_number}", BOLD, 11, 260)
+    )
+    c.setFont(REGULAR, 9)
+    c.drawRightString(PAGE_WIDTH - MARGIN, top - 28, f"Order date {doc.order_date}")
+    c.setFont(REGULAR, 8)
+    c.drawRightString(PAGE_WIDTH - MARGIN, top - 40, f"Shipment {doc.shipment_id}")
+
+
+def _addresses(c: Canvas, doc: PackingSlipDocument) -> None:
+    top = PAGE_HEIGHT - MARGIN - 70
+    for x, caption, address in (
+        (MARGIN, "From", doc.ship_from),
+        (PAGE_WIDTH / 2, "Ship to", doc.ship_to),
+    ):
+        c.setFont(BOLD, 9)
+        c.drawString(x, top, caption)
+        c.setFont(REGULAR, 10)
+        for n, line in enumerate(address_lines(address)):
+            c.drawString(x, top - 15 - 13 * n, fit(line, REGULAR, 10, PAGE_WIDTH / 2 - MARGIN - 10))
+
+
+def _closing(c: Canvas, doc: PackingSlipDocument, y: float) -> None:
+    c.setFont(REGULAR, 9)
+    if any(line.to_follow for line in doc.lines):
+        c.drawString(MARGIN, y, "Items marked 'to follow' will be sent in a later shipment.")
+        y -= 14
+    if doc.carrier:
+        c.drawString(MARGIN, y, fit(f"Carrier {doc.carrier}", REGULAR, 9, 500))
+        y -= 12
+    for n, (sscc, weight, tracking) in enumerate(doc.packages, start=1):
+        text = f"Package {n} of {len(doc.packages)}: SSCC {sscc}, {grams(weight)}"
+        c.drawString(MARGIN, y, text + (f", tracking {tracking}" if tracking else ""))
+        y -= 12

@@ -1,0 +1,113 @@
+"""Documents filled from the aggregates (read by attribute, so nothing here imports the domain)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from services.fulfillment_service.documents.models import (
+    LabelDocument,
+    PackingSlipDocument,
+    PickLine,
+    PickListDocument,
+    SlipLine,
+)
+
+
+def description_of(line: dict[str, Any]) -> str:
+    """A line's description; order lines carry none yet, so the SKU stands in."""
+    return str(line.get("description") or line["sku"])
+
+
+def pick_list_document(pick_list: Any, location_name: str) -> PickListDocument:
+    """The pick list as printed: only units still to pick (cancelled shipments are gone)."""
+    lines = []
+    for line in pick_list.lines:
+        slots = pick_list.active_slots(line)
+        if slots:
+            lines.append(
+                PickLine(
+                    sku=line["sku"],
+                    bin=line["bin"],
+                    description=description_of(line),
+                    quantity=sum(s["quantity"] for s in slots),
+                    slots=tuple((s["slot"], s["quantity"]) for s in slots),
+                )
+            )
+    active = set(pick_list.shipment_ids)
+    return PickListDocument(
+        pick_list_id=str(pick_list.id),
+        location_id=pick_list.location_id,
+        location_name=location_name,
+        created_at=pick_list.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+        carrier=pick_list.carrier,
+        status=pick_list.status,
+        lines=tuple(lines),
+        slots=tuple(
+            (s["slot"], s.get("order_number") or s["order_id"], s["shipment_id"])
+            for s in pick_list.slots
+            if s["shipment_id"] in active
+        ),
+    )
+
+
+def order_number_of(shipment: Any) -> str:
+    """The number the customer knows, else the order id."""
+    return str(shipment.order.get("external_id") or shipment.order_id)
+
+
+def packing_slip_document(
+    shipment: Any, shipped_elsewhere: Counter[str], ship_from: dict[str, Any]
+) -> PackingSlipDocument:
+    """Ordered, in this shipment and still to follow, per SKU of the order."""
+    ordered_lines = shipment.order.get("lines") or shipment.lines
+    ordered = Counter({line["sku"]: 0 for line in ordered_lines})
+    for line in ordered_lines:
+        ordered[line["sku"]] += line["quantity"]
+    here = shipment.leaving_units()
+    placed_at = shipment.order.get("placed_at")
+    return PackingSlipDocument(
+        shipment_id=str(shipment.id),
+        order_number=order_number_of(shipment),
+        order_date=placed_at[:10] if placed_at else shipment.created_at.strftime("%Y-%m-%d"),
+        ship_from=ship_from,
+        ship_to=shipment.ship_to,
+        lines=tuple(
+            SlipLine(
+                sku=sku,
+                description=description_of({"sku": sku}),
+                ordered=quantity,
+                in_shipment=here[sku],
+                to_follow=max(0, quantity - here[sku] - shipped_elsewhere[sku]),
+            )
+            for sku, quantity in ordered.items()
+        ),
+        packages=tuple(
+            (p["sscc"], p["weight_grams"], p.get("tracking_number")) for p in shipment.packages
+        ),
+        carrier=shipment.carrier,
+    )
+
+
+def label_documents(
+    shipment: Any, ship_from: dict[str, Any], only: str | None = None
+) -> list[LabelDocument]:
+    """The labels of a shipped shipment's packages (or of one of them)."""
+    count = len(shipment.packages)
+    return [
+        LabelDocument(
+            ship_from=ship_from,
+            ship_to=shipment.ship_to,
+            carrier=shipment.carrier,
+            service=shipment.service,
+            tracking_number=package["tracking_number"],
+            sscc=package["sscc"],
+            package_number=number,
+            package_count=count,
+            weight_grams=package["weight_grams"],
+            order_number=order_number_of(shipment),
+            shipment_id=str(shipment.id),
+        )
+        for number, package in enumerate(shipment.packages, start=1)
+        if only is None or package["package_id"] == only
+    ]

@@ -1,0 +1,67 @@
+"""The index of one order's shipments, and what the warehouse prints about the order."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from services.fulfillment_service.domain.base import order_shipments_id_for
+
+
+class OrderShipments(Aggregate):
+    """The shipments of one order, and whether the order was cancelled (even before confirming)."""
+
+    @event("Registered")
+    def __init__(self, order_id: UUID, order_ref: dict[str, Any] | None = None) -> None:
+        self.order_id = order_id
+        # Channel, external id (the order number the customer knows) and when it was placed.
+        self.order_ref: dict[str, Any] = order_ref or {}
+        self.shipment_ids: list[str] = []
+        self.confirmed = False
+        self.cancelled = False
+
+    @staticmethod
+    def create_id(order_id: UUID, **_: Any) -> UUID:
+        """The id is derived from the order."""
+        return order_shipments_id_for(order_id)
+
+    @property
+    def awaits_confirmation(self) -> bool:
+        """Whether a confirmation of the order should still create shipments."""
+        return not (self.confirmed or self.cancelled)
+
+    def describe(self, order_ref: dict[str, Any]) -> bool:
+        """Remember the order's number and date, once (a redelivery changes nothing)."""
+        if self.order_ref:
+            return False
+        self._described(order_ref=order_ref)
+        return True
+
+    @event("Described")
+    def _described(self, order_ref: dict[str, Any]) -> None:
+        self.order_ref = order_ref
+
+    def confirm(self, shipment_ids: list[UUID]) -> bool:
+        """The order's shipments were created; a second confirmation changes nothing."""
+        if not self.awaits_confirmation:
+            return False
+        self._confirmed(shipment_ids=[str(i) for i in shipment_ids])
+        return True
+
+    @event("Confirmed")
+    def _confirmed(self, shipment_ids: list[str]) -> None:
+        self.shipment_ids = shipment_ids
+        self.confirmed = True
+
+    def cancel(self, reason: str) -> bool:
+        """The order was cancelled; remembered so that a late confirmation creates nothing."""
+        if self.cancelled:
+            return False
+        self._cancelled(reason=reason)
+        return True
+
+    @event("Cancelled")
+    def _cancelled(self, reason: str) -> None:
+        self.cancelled = True

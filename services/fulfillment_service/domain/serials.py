@@ -1,0 +1,34 @@
+"""Serial numbers issued from a counter: SSCC serial references, carrier tracking numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from services.fulfillment_service.domain.base import serial_counter_id_for
+
+
+class SerialCounter(Aggregate):
+    """A sequence that never issues a number twice (gaps are fine, repeats never)."""
+
+    @event("Started")
+    def __init__(self, purpose: str) -> None:
+        self.purpose = purpose
+        self.last = 0
+
+    @staticmethod
+    def create_id(purpose: str, **_: Any) -> UUID:
+        """One counter per purpose."""
+        return serial_counter_id_for(purpose)
+
+    def issue(self, count: int = 1) -> list[int]:
+        """The next count serials."""
+        first = self.last + 1
+        self._issued(last=self.last + count)
+        return list(range(first, self.last + 1))
+
+    @event("Issued")
+    def _issued(self, last: int) -> None:
+        self.last = last

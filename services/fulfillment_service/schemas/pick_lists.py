@@ -1,0 +1,144 @@
+"""HTTP models of pick lists and bins."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from services.fulfillment_service.schemas.shipments import Carrier, Sku
+
+LocationId = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._\-]+$")
+]
+
+
+class PickListCreate(BaseModel):
+    """Batch the oldest open shipments at a location into one walk."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    location_id: LocationId
+    max_shipments: int = Field(20, ge=1, le=500, description="Slots (totes) on the cart.")
+    carrier: Carrier | None = Field(None, description="The carrier these parcels will go with.")
+
+
+class PickSlotPublic(BaseModel):
+    """Units of a line that go into one slot."""
+
+    slot: int
+    shipment_id: UUID
+    quantity: int
+    picked: int | None = None
+
+
+class PickLinePublic(BaseModel):
+    """One stop on the walk."""
+
+    sku: str
+    bin: str | None
+    description: str
+    quantity: int
+    picked: int | None
+    slots: list[PickSlotPublic]
+
+
+class SlotPublic(BaseModel):
+    """A slot (tote) on the cart and the shipment it collects for."""
+
+    slot: int
+    shipment_id: UUID
+    order_id: UUID
+    order_number: str | None
+    dropped: bool
+
+
+class PickListPublic(BaseModel):
+    """A pick list with its lines in pick-path order."""
+
+    pick_list_id: UUID
+    location_id: str
+    status: str
+    carrier: str | None
+    slots: list[SlotPublic]
+    lines: list[PickLinePublic]
+    created_at: datetime
+    completed_at: datetime | None
+    cancelled_at: datetime | None
+
+
+class PickListSummary(BaseModel):
+    """A pick list in a list."""
+
+    pick_list_id: UUID
+    location_id: str
+    status: str
+    carrier: str | None
+    shipment_count: int
+    line_count: int
+    unit_count: int
+    created_at: datetime
+    completed_at: datetime | None
+    cancelled_at: datetime | None
+
+
+class PickListsPublic(BaseModel):
+    """A page of pick lists."""
+
+    data: list[PickListSummary]
+    count: int
+    limit: int
+    offset: int
+
+
+class PickConfirmation(BaseModel):
+    """Units found for one line."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sku: Sku
+    picked: int = Field(ge=0, le=1_000_000)
+
+
+class PickListConfirm(BaseModel):
+    """Picked units for some or all lines of a pick list."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lines: list[PickConfirmation] = Field(min_length=1, max_length=5000)
+
+    @field_validator("lines")
+    @classmethod
+    def _each_sku_once(cls, lines: list[PickConfirmation]) -> list[PickConfirmation]:
+        skus = [line.sku for line in lines]
+        if len(set(skus)) != len(skus):
+            raise ValueError("each SKU is confirmed once per request")
+        return lines
+
+
+class PickListCancel(BaseModel):
+    """Why the walk will not happen."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field("cancelled by operator", min_length=1, max_length=200)
+
+
+class BinPublic(BaseModel):
+    """Where a SKU lives at a location."""
+
+    location_id: str
+    sku: str
+    bin: str
+    updated_at: datetime
+
+
+class BinsPublic(BaseModel):
+    """A page of bins."""
+
+    data: list[BinPublic]
+    count: int
+    limit: int
+    offset: int

@@ -1,0 +1,166 @@
+"""HTTP models of shipments and their packages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+Carrier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+TrackingNumber = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9-]+$"
+    ),
+]
+Sku = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._\-/]+$")]
+
+
+class ShipmentLinePublic(BaseModel):
+    """Units of one SKU in a shipment."""
+
+    sku: str
+    quantity: int
+
+
+class PickedLinePublic(BaseModel):
+    """What the picker found for one line of the shipment."""
+
+    sku: str
+    bin: str | None
+    expected: int
+    picked: int
+
+
+class AddressPublic(BaseModel):
+    """Where a shipment goes."""
+
+    name: str
+    line1: str
+    line2: str | None = None
+    city: str
+    postal_code: str
+    country: str
+
+
+class Dimensions(BaseModel):
+    """Outer size of a package in millimetres."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    length: int = Field(gt=0, le=5000)
+    width: int = Field(gt=0, le=5000)
+    height: int = Field(gt=0, le=5000)
+
+
+class PackageItem(BaseModel):
+    """Units of one SKU in a package."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sku: Sku
+    quantity: int = Field(gt=0, le=100_000)
+
+
+class PackagePublic(BaseModel):
+    """A package of a shipment, with its SSCC and (once shipped) its tracking number."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    package_id: UUID
+    sscc: str
+    items: list[PackageItem]
+    weight_grams: int
+    dimensions_mm: Dimensions
+    tracking_number: str | None = None
+
+
+class PackageDetail(PackagePublic):
+    """A package with the shipment it belongs to."""
+
+    shipment_id: UUID
+    carrier: str | None = None
+    service: str | None = None
+
+
+class PackageCreate(BaseModel):
+    """What went into one box, its weight and its size."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[PackageItem] = Field(min_length=1, max_length=500)
+    weight_grams: int = Field(gt=0, le=1_000_000)
+    dimensions_mm: Dimensions
+
+
+class ShipmentPublic(BaseModel):
+    """A shipment as ops see it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    shipment_id: UUID
+    order_id: UUID
+    order_number: str | None = None
+    location_id: str
+    status: str
+    lines: list[ShipmentLinePublic]
+    ship_to: AddressPublic
+    pick_list_id: UUID | None = None
+    slot: int | None = None
+    planned_carrier: str | None = None
+    picked: list[PickedLinePublic] | None = None
+    packages: list[PackagePublic] = []
+    carrier: str | None
+    service: str | None = None
+    tracking_number: str | None
+    created_at: datetime
+    picked_at: datetime | None = None
+    shipped_at: datetime | None
+    cancelled_at: datetime | None
+
+
+class ShipmentsPublic(BaseModel):
+    """A page of shipments."""
+
+    data: list[ShipmentPublic]
+    count: int
+    limit: int
+    offset: int
+
+
+class ShipmentShip(BaseModel):
+    """The carrier taking the shipment: one tracking number, or one per package, or none
+    when the carrier issues them itself."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    carrier: Carrier | None = None
+    service: Carrier | None = None
+    tracking_number: TrackingNumber | None = None
+    tracking_numbers: list[TrackingNumber] | None = Field(None, min_length=1, max_length=500)
+
+    @model_validator(mode="after")
+    def _one_way_of_tracking(self) -> ShipmentShip:
+        if self.tracking_number is not None and self.tracking_numbers is not None:
+            raise ValueError("give tracking_number or tracking_numbers, not both")
+        return self
+
+
+class RateQuote(BaseModel):
+    """What a rate-table carrier charges for the shipment's packages with one service."""
+
+    carrier: str
+    service: str
+    zone: str
+    charge: str
+    currency: str
+
+
+class PackageCreated(PackagePublic):
+    """The new package, and what of the shipment is still to pack."""
+
+    shipment_id: UUID
+    shipment_status: str
+    unpacked: list[ShipmentLinePublic]

@@ -1,0 +1,112 @@
+"""A fake SP-API: LWA tokens, Orders v2026-01-01 search/get, v0 confirmShipment, feeds."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, Response
+
+from tests.fakes.server import FakeChannel
+
+REFRESH_TOKEN, CLIENT_SECRET = "Atzr|refresh-token", "lwa-client-secret"
+ACCESS_TOKEN = "Atza|access-token"
+PAGE_SIZE = 2  # small pages, so pagination is exercised
+
+
+@dataclass
+class FakeAmazon(FakeChannel):
+    """Orders by id, with the packages and feeds the gateway sent."""
+
+    orders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    feeds: list[dict[str, Any]] = field(default_factory=list)
+    documents: dict[str, bytes] = field(default_factory=dict)
+    ids: Any = field(default_factory=lambda: itertools.count(50001))
+
+    def add_order(self, order: dict[str, Any]) -> None:
+        """An order the seller received."""
+        self.orders[order["orderId"]] = order
+
+    def routes(self) -> None:
+        """Token, orders, shipment confirmation and feeds endpoints."""
+        app = self.app
+
+        @app.post("/auth/o2/token")
+        async def token(request: Request) -> JSONResponse:
+            form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
+            if form.get("refresh_token") != REFRESH_TOKEN or (
+                form.get("client_secret") != CLIENT_SECRET
+            ):
+                return JSONResponse({"error": "invalid_grant"}, status_code=400)
+            return JSONResponse({"access_token": ACCESS_TOKEN, "expires_in": 3600})
+
+        @app.get("/orders/2026-01-01/orders")
+        async def search(request: Request) -> JSONResponse:
+            if request.headers.get("x-amz-access-token") != ACCESS_TOKEN:
+                return JSONResponse({"errors": [{"code": "Unauthorized"}]}, status_code=403)
+            after = request.query_params["lastUpdatedAfter"]
+            start = int(request.query_params.get("paginationToken") or 0)
+            matching = sorted(
+                (o for o in self.orders.values() if o["lastUpdatedTime"] >= after),
+                key=lambda o: (o["lastUpdatedTime"], o["orderId"]),
+            )
+            page = matching[start : start + PAGE_SIZE]
+            body: dict[str, Any] = {
+                "orders": [
+                    {k: o[k] for k in ("orderId", "createdTime", "lastUpdatedTime", "salesChannel")}
+                    | {"orderItems": o["orderItems"]}
+                    for o in page
+                ]
+            }
+            if start + PAGE_SIZE < len(matching):
+                body["pagination"] = {"nextToken": str(start + PAGE_SIZE)}
+            return JSONResponse(body)
+
+        @app.get("/orders/2026-01-01/orders/{order_id}")
+        async def get_order(order_id: str, request: Request) -> JSONResponse:
+            if request.headers.get("x-amz-access-token") != ACCESS_TOKEN:
+                return JSONResponse({"errors": [{"code": "Unauthorized"}]}, status_code=403)
+            order = self.orders.get(order_id)
+            if order is None:
+                return JSONResponse({"errors": [{"code": "NotFound"}]}, status_code=404)
+            return JSONResponse({"order": order})
+
+        @app.post("/orders/v0/orders/{order_id}/shipmentConfirmation")
+        async def confirm(order_id: str, request: Request) -> Response:
+            body = await request.json()
+            detail = body["packageDetail"]
+            order = self.orders[order_id]
+            order.setdefault("packages", []).append(
+                {
+                    "packageReferenceId": detail["packageReferenceId"],
+                    "carrier": detail["carrierName"],
+                    "trackingNumber": detail["trackingNumber"],
+                    "shippingService": detail["shippingMethod"],
+                    "packageItems": detail["orderItems"],
+                }
+            )
+            return Response(status_code=204)
+
+        @app.post("/feeds/2021-06-30/documents")
+        async def create_document(request: Request) -> JSONResponse:
+            document_id = f"amzn1.tortuga.4.eu.{next(self.ids)}"
+            return JSONResponse(
+                {"feedDocumentId": document_id, "url": f"{self.url}/upload/{document_id}"},
+                status_code=201,
+            )
+
+        @app.put("/upload/{document_id}")
+        async def upload(document_id: str, request: Request) -> Response:
+            self.documents[document_id] = await request.body()
+            return Response(status_code=200)
+
+        @app.post("/feeds/2021-06-30/feeds")
+        async def create_feed(request: Request) -> JSONResponse:
+            body = await request.json()
+            feed = {**body, "feedId": str(next(self.ids))}
+            feed["content"] = self.documents.get(body["inputFeedDocumentId"], b"").decode()
+            self.feeds.append(feed)
+            return JSONResponse({"feedId": feed["feedId"]}, status_code=202)

@@ -1,0 +1,298 @@
+"""Channel payloads in each channel's documented shape, and how each channel signs them."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from typing import Any
+
+
+def shopify_order(order_id: int = 5829104779429, **overrides: Any) -> dict[str, Any]:
+    """An orders/create webhook body (REST order resource, trimmed to realistic essentials)."""
+    order = {
+        "id": order_id,
+        "admin_graphql_api_id": f"gid://shopify/Order/{order_id}",
+        "name": f"#{1000 + order_id % 1000}",
+        "order_number": 1000 + order_id % 1000,
+        "email": "lena.hoffmann@example.de",
+        "contact_email": "lena.hoffmann@example.de",
+        "created_at": "2026-11-28T16:05:11+01:00",
+        "currency": "EUR",
+        "presentment_currency": "EUR",
+        "financial_status": "paid",
+        "fulfillment_status": None,
+        "total_price": "64.30",
+        "subtotal_price": "64.30",
+        "total_tax": "10.27",
+        "taxes_included": True,
+        "customer": {
+            "id": 7390210342,
+            "email": "lena.hoffmann@example.de",
+            "first_name": "Lena",
+            "last_name": "Hoffmann",
+        },
+        "shipping_address": {
+            "first_name": "Lena",
+            "last_name": "Hoffmann",
+            "name": "Lena Hoffmann",
+            "address1": "Bergmannstraße 42",
+            "address2": "Hinterhaus, 3. OG",
+            "city": "Berlin",
+            "zip": "10961",
+            "province": None,
+            "country": "Germany",
+            "country_code": "DE",
+            "phone": "+49 30 1234567",
+            "company": None,
+        },
+        "line_items": [
+            {
+                "id": 13630371692709,
+                "variant_id": 40123456789,
+                "product_id": 7012345678,
+                "title": "Organic Tee",
+                "variant_title": "Black / M",
+                "sku": "SHOP-TEE-BLK-M",
+                "quantity": 2,
+                "price": "24.90",
+                "fulfillable_quantity": 2,
+                "requires_shipping": True,
+            },
+            {
+                "id": 13630371725477,
+                "variant_id": 40123456790,
+                "product_id": 7012345679,
+                "title": "Enamel Mug 350 ml",
+                "variant_title": "White",
+                "sku": "SHOP-MUG-WHT",
+                "quantity": 1,
+                "price": "14.50",
+                "fulfillable_quantity": 1,
+                "requires_shipping": True,
+            },
+        ],
+    }
+    return {**order, **overrides}
+
+
+SHOPIFY_SKUS = {"SHOP-TEE-BLK-M": "TEE-ORG-BLK-M", "SHOP-MUG-WHT": "MUG-ENM-350-WHT"}
+
+
+def shopify_headers(body: bytes, secret: str, event_id: str, topic: str = "orders/create") -> dict:
+    """The headers Shopify sends with a webhook."""
+    return {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": topic,
+        "X-Shopify-Hmac-Sha256": base64.b64encode(
+            hmac.new(secret.encode(), body, hashlib.sha256).digest()
+        ).decode(),
+        "X-Shopify-Shop-Domain": "acme-eu.myshopify.com",
+        "X-Shopify-API-Version": "2026-04",
+        "X-Shopify-Webhook-Id": f"wh-{event_id}",
+        "X-Shopify-Event-Id": event_id,
+        "X-Shopify-Triggered-At": "2026-11-28T15:05:12.123Z",
+    }
+
+
+def woo_order(order_id: int = 4711, **overrides: Any) -> dict[str, Any]:
+    """An order.created webhook body (REST API v3 order resource, trimmed)."""
+    order = {
+        "id": order_id,
+        "parent_id": 0,
+        "number": str(order_id),
+        "order_key": "wc_order_kVzZ8q",
+        "created_via": "checkout",
+        "status": "processing",
+        "currency": "EUR",
+        "date_created_gmt": "2026-11-28T15:10:00",
+        "total": "39.40",
+        "customer_id": 12,
+        "billing": {
+            "first_name": "Jonas",
+            "last_name": "Becker",
+            "company": "",
+            "address_1": "Lindenstraße 5",
+            "address_2": "",
+            "city": "Köln",
+            "state": "",
+            "postcode": "50674",
+            "country": "DE",
+            "email": "jonas.becker@example.de",
+            "phone": "0221 555 123",
+        },
+        "shipping": {
+            "first_name": "Jonas",
+            "last_name": "Becker",
+            "company": "",
+            "address_1": "Lindenstraße 5",
+            "address_2": "",
+            "city": "Köln",
+            "state": "",
+            "postcode": "50674",
+            "country": "DE",
+        },
+        "payment_method": "stripe",
+        "line_items": [
+            {
+                "id": 315,
+                "name": "Organic Tee - Black, M",
+                "product_id": 93,
+                "variation_id": 101,
+                "quantity": 1,
+                "tax_class": "",
+                "subtotal": "24.90",
+                "total": "24.90",
+                "sku": "WOO-TEE-BLK-M",
+                "price": 24.9,
+            },
+            {
+                "id": 316,
+                "name": "Enamel Mug",
+                "product_id": 94,
+                "variation_id": 0,
+                "quantity": 1,
+                "subtotal": "14.50",
+                "total": "14.50",
+                "sku": "WOO-MUG-WHT",
+                "price": 14.5,
+            },
+        ],
+    }
+    return {**order, **overrides}
+
+
+WOO_SKUS = {"WOO-TEE-BLK-M": "TEE-ORG-BLK-M", "WOO-MUG-WHT": "MUG-ENM-350-WHT"}
+
+
+def woo_headers(body: bytes, secret: str, delivery_id: str) -> dict[str, str]:
+    """The headers WooCommerce sends with a webhook delivery."""
+    return {
+        "Content-Type": "application/json",
+        "X-WC-Webhook-Source": "https://shop.example.de/",
+        "X-WC-Webhook-Topic": "order.created",
+        "X-WC-Webhook-Resource": "order",
+        "X-WC-Webhook-Event": "created",
+        "X-WC-Webhook-Signature": base64.b64encode(
+            hmac.new(secret.encode(), body, hashlib.sha256).digest()
+        ).decode(),
+        "X-WC-Webhook-ID": "7",
+        "X-WC-Webhook-Delivery-ID": delivery_id,
+    }
+
+
+def amazon_order(order_id: str, updated: str, **overrides: Any) -> dict[str, Any]:
+    """An order of the Orders API v2026-01-01 with BUYER and RECIPIENT data."""
+    order = {
+        "orderId": order_id,
+        "orderAliases": [],
+        "createdTime": updated,
+        "lastUpdatedTime": updated,
+        "programs": [],
+        "salesChannel": {
+            "channelName": "AMAZON",
+            "marketplaceId": "A1PA6795UKMFR9",
+            "marketplaceName": "Amazon.de",
+        },
+        "buyer": {
+            "buyerName": "Max Mustermann",
+            "buyerEmail": "abc123xyz@marketplace.amazon.de",
+        },
+        "recipient": {
+            "deliveryAddress": {
+                "name": "Max Mustermann",
+                "addressLine1": "Hauptstraße 1",
+                "city": "München",
+                "stateOrRegion": "Bayern",
+                "postalCode": "80331",
+                "countryCode": "DE",
+                "addressType": "RESIDENTIAL",
+            }
+        },
+        "fulfillment": {"fulfillmentStatus": "UNSHIPPED", "fulfilledBy": "MERCHANT"},
+        "orderItems": [
+            {
+                "orderItemId": f"{order_id[-6:]}01",
+                "quantityOrdered": 2,
+                "product": {
+                    "asin": "B0TEE00001",
+                    "title": "Organic Tee Black M",
+                    "sellerSku": "AMZ-TEE-BLK-M",
+                    "condition": {"conditionType": "NEW"},
+                    "price": {"unitPrice": {"amount": "24.90", "currencyCode": "EUR"}},
+                },
+            }
+        ],
+        "packages": [],
+    }
+    return {**order, **overrides}
+
+
+AMAZON_SKUS = {"AMZ-TEE-BLK-M": "TEE-ORG-BLK-M"}
+
+
+def shopee_order(order_sn: str, status: str = "READY_TO_SHIP", **overrides: Any) -> dict:
+    """One order of get_order_detail's order_list, with the optional fields we ask for."""
+    order = {
+        "order_sn": order_sn,
+        "region": "SG",
+        "currency": "SGD",
+        "cod": False,
+        "order_status": status,
+        "create_time": 1764300000,
+        "update_time": 1764300300,
+        "buyer_user_id": 25187311,
+        "buyer_username": "tan.weiling",
+        "recipient_address": {
+            "name": "Tan Wei Ling",
+            "phone": "6591234567",
+            "town": "",
+            "district": "",
+            "city": "Singapore",
+            "state": "",
+            "region": "SG",
+            "zipcode": "238801",
+            "full_address": "391 Orchard Road, #12-01",
+        },
+        "item_list": [
+            {
+                "item_id": 2700081234,
+                "item_name": "Organic Tee",
+                "item_sku": "SPE-TEE",
+                "model_id": 170001,
+                "model_name": "Black,M",
+                "model_sku": "SPE-TEE-BLK-M",
+                "model_quantity_purchased": 1,
+                "model_original_price": 39.9,
+                "model_discounted_price": 35.9,
+                "order_item_id": 2700081234,
+            }
+        ],
+        "total_amount": 35.9,
+    }
+    return {**order, **overrides}
+
+
+SHOPEE_SKUS = {"SPE-TEE-BLK-M": "TEE-ORG-BLK-M"}
+
+
+def shopee_push(shop_id: int, order_sn: str, status: str = "READY_TO_SHIP") -> dict[str, Any]:
+    """An order status push (code 3)."""
+    return {
+        "shop_id": shop_id,
+        "code": 3,
+        "timestamp": 1764300301,
+        "data": {"ordersn": order_sn, "status": status, "update_time": 1764300300},
+    }
+
+
+def shopee_push_headers(url: str, body: bytes, partner_key: str) -> dict[str, str]:
+    """Shopee's push Authorization: hex HMAC-SHA256 of `<url>|<body>`."""
+    digest = hmac.new(partner_key.encode(), url.encode() + b"|" + body, hashlib.sha256)
+    return {"Content-Type": "application/json", "Authorization": digest.hexdigest()}
+
+
+def dumps(payload: Any) -> bytes:
+    """JSON as channels send it (compact)."""
+    return json.dumps(payload, separators=(",", ":")).encode()

@@ -1,0 +1,427 @@
+"""News back to channels over real HTTP: tracking, cancels, refunds and shipping e-mails,
+retried with backoff, exactly once at the channel, failed visibly when retries run out."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from services.channel_gateway.domain import order_id_for
+from shared import events as ev
+from tests.fakes import payloads as p
+from tests.fakes.amazon import CLIENT_SECRET, REFRESH_TOKEN, FakeAmazon
+from tests.fakes.harness import Gateway, cancelled, refunded, shipped
+from tests.fakes.shopee import ACCESS_TOKEN, PARTNER_ID, PARTNER_KEY, SHOP_ID, FakeShopee
+from tests.fakes.shopify import TOKEN, FakeShopify
+from tests.fakes.smtp import SmtpSink
+from tests.fakes.woocommerce import KEY, SECRET, FakeWooCommerce
+
+pytestmark = pytest.mark.integration
+SECRET_WH = "shopify-app-secret"
+
+
+@pytest.fixture(scope="module")
+def fakes() -> Iterator[dict[str, Any]]:
+    started = {
+        "shopify": FakeShopify().start(),
+        "woocommerce": FakeWooCommerce().start(),
+        "amazon": FakeAmazon().start(),
+        "shopee": FakeShopee().start(),
+        "smtp": SmtpSink().start(),
+    }
+    yield started
+    for fake in started.values():
+        fake.stop()
+
+
+@pytest.fixture(scope="module")
+def gateway(new_database: Any, fakes: dict[str, Any]) -> Iterator[Gateway]:
+    gw = Gateway(
+        new_database("gw_outbound"),
+        smtp_host="127.0.0.1",
+        smtp_port=fakes["smtp"].port,
+        smtp_sender="orders@shop.example.de",
+        shop_name="Acme Shop",
+    )
+    gw.register(
+        {
+            "channel_id": "shopify-eu",
+            "kind": "shopify",
+            "shop_domain": "acme-eu.myshopify.com",
+            "base_url": fakes["shopify"].url,
+            "access_token": TOKEN,
+            "webhook_secret": SECRET_WH,
+            "sku_mapping": p.SHOPIFY_SKUS,
+        }
+    )
+    gw.register(
+        {
+            "channel_id": "woo-de",
+            "kind": "woocommerce",
+            "base_url": fakes["woocommerce"].url,
+            "consumer_key": KEY,
+            "consumer_secret": SECRET,
+            "webhook_secret": "w",
+            "sku_mapping": p.WOO_SKUS,
+        }
+    )
+    gw.register(
+        {
+            "channel_id": "amazon-de",
+            "kind": "amazon",
+            "marketplace_id": "A1PA6795UKMFR9",
+            "seller_id": "A2SELLER",
+            "lwa_client_id": "amzn1.application-oa2-client.x",
+            "base_url": fakes["amazon"].url,
+            "token_url": f"{fakes['amazon'].url}/auth/o2/token",
+            "lwa_client_secret": CLIENT_SECRET,
+            "refresh_token": REFRESH_TOKEN,
+            "sku_mapping": p.AMAZON_SKUS,
+        }
+    )
+    gw.register(
+        {
+            "channel_id": "shopee-sg",
+            "kind": "shopee",
+            "partner_id": PARTNER_ID,
+            "shop_id": SHOP_ID,
+            "base_url": fakes["shopee"].url,
+            "partner_key": PARTNER_KEY,
+            "access_token": ACCESS_TOKEN,
+            "sku_mapping": p.SHOPEE_SKUS,
+        }
+    )
+    gw.register({"channel_id": "web", "kind": "web"})
+    yield gw
+    gw.close()
+
+
+def shopify_order(gw: Gateway, shopify: FakeShopify, number: int) -> tuple[uuid.UUID, str]:
+    payload = p.shopify_order(number)
+    gid = shopify.add_order(payload)
+    body = p.dumps(payload)
+    response = gw.http.post(
+        "/v1/webhooks/shopify/shopify-eu",
+        content=body,
+        headers=p.shopify_headers(body, SECRET_WH, f"evt-{number}"),
+    )
+    assert response.json()["status"] == "accepted", response.text
+    return uuid.UUID(response.json()["order_id"]), gid
+
+
+def delivery_of(gw: Gateway, order_id: uuid.UUID, action: str = "shipment") -> dict[str, Any]:
+    (row,) = gw.deliveries(order_id=str(order_id), action=action)
+    return row
+
+
+def settled(gw: Gateway, order_id: uuid.UUID, action: str = "shipment") -> bool:
+    # The projection runs beside the worker in run_workers: only read the view here.
+    rows = gw.deliveries(order_id=str(order_id), action=action)
+    return bool(rows) and rows[0]["status"] != "pending"
+
+
+def test_shopify_gets_one_fulfillment_with_the_tracking_and_the_shipped_lines(
+    gateway: Gateway, fakes: dict[str, Any]
+):
+    shopify: FakeShopify = fakes["shopify"]
+    order_id, gid = shopify_order(gateway, shopify, 7000000001)
+
+    gateway.publish(shipped(order_id, [("TEE-ORG-BLK-M", 2), ("MUG-ENM-350-WHT", 1)]))
+    gateway.run_workers(lambda: settled(gateway, order_id))
+
+    (fulfillment,) = shopify.fulfillments(gid)
+    assert fulfillment["trackingInfo"] == [{"number": "00340434292135100186", "company": "DHL"}]
+    assert fulfillment["notifyCustomer"] is True
+    (create,) = [
+        r for r in shopify.sent("POST") if r.json()["operationName"] == "OmsFulfillmentCreate"
+    ]
+    items = create.json()["variables"]["fulfillment"]["lineItemsByFulfillmentOrder"][0]
+    assert sorted(i["quantity"] for i in items["fulfillmentOrderLineItems"]) == [1, 2]
+    row = delivery_of(gateway, order_id)
+    assert row["status"] == "delivered" and row["attempts"] == 1
+
+
+def test_a_channel_down_for_a_while_gets_its_tracking_exactly_once_when_it_is_back(
+    gateway: Gateway, fakes: dict[str, Any]
+):
+    shopify: FakeShopify = fakes["shopify"]
+    order_id, gid = shopify_order(gateway, shopify, 7000000002)
+    gateway.publish(shipped(order_id, [("TEE-ORG-BLK-M", 2), ("MUG-ENM-350-WHT", 1)]))
+
+    shopify.down_for(0.6)
+    gateway.run_workers(lambda: settled(gateway, order_id))
+
+    assert len(shopify.fulfillments(gid)) == 1
+    row = delivery_of(gateway, order_id)
+    assert row["status"] == "delivered"
+    assert row["attempts"] >= 3  # it was refused while down, then got through
+    assert "503" in (row["last_error"] or "")
+
+
+def test_a_retry_after_a_lost_answer_does_not_create_a_second_fulfillment(
+    gateway: Gateway, fakes: dict[str, Any]
+):
+    shopify: FakeShopify = fakes["shopify"]
+    order_id, gid = shopify_order(gateway, shopify, 7000000003)
+    gateway.publish(shipped(order_id, [("TEE-ORG-BLK-M", 2), ("MUG-ENM-350-WHT", 1)]))
+
+    shopify.lose_answers(1, matching=b"OmsFulfillmentCreate")
+    gateway.run_workers(lambda: settled(gateway, order_id))
+
+    assert len(shopify.fulfillments(gid)) == 1
+    row = delivery_of(gateway, order_id)
+    assert row["status"] == "delivered"
+    assert row["attempts"] >= 2
+
+
+def test_a_delivery_that_runs_out_of_retries_is_failed_visibly_and_ops_can_retry_it(
+    gateway: Gateway, fakes: dict[str, Any]
+):
+    shopify: FakeShopify = fakes["shopify"]
+    order_id, gid = shopify_order(gateway, shopify, 7000000004)
+    gateway.publish(shipped(order_id, [("TEE-ORG-BLK-M", 2), ("MUG-ENM-350-WHT", 1)]))
+
+    shopify.fail(1000)
+    gateway.run_workers(lambda: settled(gateway, order_id))
+    failed = gateway.deliveries(status="failed", channel="shopify-eu")
+    shopify.fail(0)
+    retry = gateway.http.post(f"/v1/deliveries/{failed[0]['delivery_id']}/retry")
+    again = gateway.http.post(f"/v1/deliveries/{failed[0]['delivery_id']}/retry")
+    gateway.run_workers(lambda: settled(gateway, order_id))
+
+    assert [row["order_id"] for row in failed] == [str(order_id)]
+    assert failed[0]["attempts"] == gateway.settings.delivery_max_attempts
+    assert "HTTP 503" in failed[0]["last_error"]
+    assert retry.status_code == 202 and retry.json()["status"] == "pending"
+    assert again.status_code == 409
+    assert delivery_of(gateway, order_id)["status"] == "delivered"
+    assert len(shopify.fulfillments(gid)) == 1
+
+
+def test_shopify_is_told_of_cancellations_and_refunds_once(gateway: Gateway, fakes: dict[str, Any]):
+    shopify: FakeShopify = fakes["shopify"]
+    order_id, gid = shopify_order(gateway, shopify, 7000000005)
+    refund = refunded(order_id, "MUG-ENM-350-WHT", "14.50")
+
+    gateway.publish(cancelled(order_id, "shopify-eu", "7000000005"))
+    gateway.publish(refund)
+    gateway.publish(refund)  # republished: the same refund id is one delivery
+    shopify.lose_answers(1, matching=b"OmsRefundCreate")
+    gateway.run_workers(
+        lambda: settled(gateway, order_id, "cancellation") and settled(gateway, order_id, "refund")
+    )
+
+    order = shopify.orders[gid]
+    assert order["cancelledAt"] is not None
+    assert list(order["refunds"]) == [str(refund.refund_id)]
+    refund_input = order["refunds"][str(refund.refund_id)]["input"]
+    assert refund_input["transactions"][0]["amount"] == "14.50"
+    assert refund_input["refundLineItems"] == [
+        {
+            "lineItemId": "gid://shopify/LineItem/13630371725477",
+            "quantity": 1,
+            "restockType": "NO_RESTOCK",
+        }
+    ]
+    assert {r["status"] for r in gateway.deliveries(order_id=str(order_id))} == {"delivered"}
+
+
+def test_woocommerce_gets_tracking_items_completion_cancels_and_refunds(
+    gateway: Gateway, fakes: dict[str, Any]
+):
+    woo: FakeWooCommerce = fakes["woocommerce"]
+    woo.add_order(p.woo_order(4801))
+    woo.add_order(p.woo_order(4802))
+    body = p.dumps(p.woo_order(4801))
+    gateway.http.post(
+        "/v1/webhooks/woocommerce/woo-de", content=body, headers=p.woo_headers(body, "w", "d")
+    )
+    body2 = p.dumps(p.woo_order(4802))
+    gateway.http.post(
+        "/v1/webhooks/woocommerce/woo-de", content=body2, headers=p.woo_headers(body2, "w", "e")
+    )
+    first, second = order_id_for("woo-de", "4801"), order_id_for("woo-de", "4802")
+    packages = [
+        ev.PackageRef(package_id=uuid.uuid4(), sscc="003404342921351001", tracking_number=n)
+        for n in ("JJD0001", "JJD0002")
+    ]
+
+    gateway.publish(
+        shipped(first, [("TEE-ORG-BLK-M", 1), ("MUG-ENM-350-WHT", 1)], packages=packages)
+    )
+    gateway.publish(cancelled(second, "woo-de", "4802"))
+    gateway.publish(refunded(first, "MUG-ENM-350-WHT", "14.50"))
+    woo.lose_answers(1, matching=b"shipment-trackings")
+    gateway.run_workers(
+        lambda: all(
+            settled(gateway, o, a)
+            for o, a in [(first, "shipment"), (second, "cancellation"), (first, "refund")]
+        )
+    )
+
+    assert [t["tracking_number"] for t in woo.trackings[4801]] == ["JJD0001", "JJD0002"]
+    assert woo.trackings[4801][0]["tracking_provider"] == "DHL"
+    assert woo.orders[4801]["status"] == "completed"
+    assert woo.orders[4802]["status"] == "cancelled"
+    (refund,) = woo.refunds[4801]
+    assert refund["amount"] == "14.50" and refund["api_refund"] is True
+    assert refund["line_items"] == [{"id": 316, "quantity": 1, "refund_total": "14.50"}]
+
+
+def test_amazon_gets_one_shipment_confirmation_per_package_and_feeds_for_cancel_and_refund(
+    gateway: Gateway, fakes: dict[str, Any]
+):
+    amazon: FakeAmazon = fakes["amazon"]
+    order = p.amazon_order("028-1234567-0000001", "2026-11-28T10:00:00Z")
+    order["orderItems"][0]["quantityOrdered"] = 2
+    amazon.add_order(order)
+    intake = gateway.app.receive_order(
+        "amazon-de",
+        order["orderId"],
+        {"name": "Max Mustermann", "email": "abc@marketplace.amazon.de"},
+        {
+            "name": "Max",
+            "line1": "Hauptstraße 1",
+            "city": "München",
+            "postal_code": "80331",
+            "country": "DE",
+        },
+        [{"sku": "TEE-ORG-BLK-M", "quantity": 2, "unit_price": "24.90"}],
+        "EUR",
+        refs={
+            "marketplace_id": "A1PA6795UKMFR9",
+            "lines": [{"sku": "TEE-ORG-BLK-M", "order_item_id": "00000101"}],
+        },
+    )
+    packages = [
+        ev.PackageRef(package_id=uuid.uuid4(), sscc="003404342921351001", tracking_number=n)
+        for n in ("1Z999AA10000001", "1Z999AA10000002")
+    ]
+    news = shipped(
+        intake.order_id, [("TEE-ORG-BLK-M", 2)], packages=packages, service="UPS Standard"
+    )
+
+    gateway.publish(news)
+    amazon.lose_answers(1, matching=b"shipmentConfirmation")
+    gateway.run_workers(lambda: settled(gateway, intake.order_id))
+    gateway.publish(cancelled(intake.order_id, "amazon-de", order["orderId"]))
+    gateway.publish(refunded(intake.order_id, "TEE-ORG-BLK-M", "24.90"))
+    gateway.run_workers(
+        lambda: (
+            settled(gateway, intake.order_id, "cancellation")
+            and settled(gateway, intake.order_id, "refund")
+        )
+    )
+
+    confirmed = amazon.orders[order["orderId"]]["packages"]
+    assert sorted(c["trackingNumber"] for c in confirmed) == ["1Z999AA10000001", "1Z999AA10000002"]
+    assert [c["packageItems"] for c in confirmed] == [
+        [{"orderItemId": "00000101", "quantity": 1}],
+        [{"orderItemId": "00000101", "quantity": 1}],
+    ]
+    assert all(c["shippingService"] == "UPS Standard" for c in confirmed)
+    feed_types = sorted(f["feedType"] for f in amazon.feeds)
+    assert feed_types == ["POST_ORDER_ACKNOWLEDGEMENT_DATA", "POST_PAYMENT_ADJUSTMENT_DATA"]
+    adjustment = next(f for f in amazon.feeds if f["feedType"] == "POST_PAYMENT_ADJUSTMENT_DATA")
+    assert "<AmazonOrderItemCode>00000101</AmazonOrderItemCode>" in adjustment["content"]
+    assert 'currency="EUR">24.90<' in adjustment["content"]
+
+
+def test_shopee_ships_the_order_once_and_cancels_and_confirms_the_return(
+    gateway: Gateway, fakes: dict[str, Any]
+):
+    shopee: FakeShopee = fakes["shopee"]
+    for sn in ("251129SHIP0001", "251129CANC0001"):
+        shopee.add_order(p.shopee_order(sn))
+        gateway.app.receive_order(
+            "shopee-sg",
+            sn,
+            {"name": "Tan Wei Ling", "email": "25187311@buyer.shopee"},
+            {
+                "name": "Tan",
+                "line1": "391 Orchard Road",
+                "city": "Singapore",
+                "postal_code": "238801",
+                "country": "SG",
+            },
+            [{"sku": "TEE-ORG-BLK-M", "quantity": 1, "unit_price": "35.90"}],
+            "SGD",
+            refs={"lines": [{"sku": "TEE-ORG-BLK-M", "item_id": 2700081234, "model_id": 170001}]},
+        )
+    shopee.returns.append(
+        {"return_sn": "2511300RET01", "order_sn": "251129SHIP0001", "status": "REQUESTED"}
+    )
+    ship_id = order_id_for("shopee-sg", "251129SHIP0001")
+    cancel_id = order_id_for("shopee-sg", "251129CANC0001")
+
+    gateway.publish(shipped(ship_id, [("TEE-ORG-BLK-M", 1)], tracking_number="SPXSG0001"))
+    gateway.publish(cancelled(cancel_id, "shopee-sg", "251129CANC0001"))
+    gateway.publish(refunded(ship_id, "TEE-ORG-BLK-M", "35.90", "SGD"))
+    shopee.lose_answers(1, matching=b"ship_order")
+    gateway.run_workers(
+        lambda: (
+            settled(gateway, ship_id)
+            and settled(gateway, cancel_id, "cancellation")
+            and settled(gateway, ship_id, "refund")
+        )
+    )
+
+    assert shopee.shipped == [
+        {"order_sn": "251129SHIP0001", "non_integrated": {"tracking_number": "SPXSG0001"}}
+    ]
+    assert shopee.orders["251129CANC0001"]["cancel_request"]["item_list"] == [
+        {"item_id": 2700081234, "model_id": 170001}
+    ]
+    assert shopee.returns[0]["status"] == "ACCEPTED"
+    assert {r["status"] for r in gateway.deliveries(channel="shopee-sg")} == {"delivered"}
+
+
+def test_customers_of_own_channels_get_a_shipping_email_and_nothing_else_is_pushed(
+    gateway: Gateway, fakes: dict[str, Any]
+):
+    smtp: SmtpSink = fakes["smtp"]
+    intake = gateway.app.receive_order(
+        "web",
+        "WEB-100234",
+        {"name": "Clara Weiß", "email": "clara@example.de"},
+        {
+            "name": "Clara Weiß",
+            "line1": "Am Markt 3",
+            "city": "Bremen",
+            "postal_code": "28195",
+            "country": "DE",
+        },
+        [{"sku": "MUG-ENM-350-WHT", "quantity": 1, "unit_price": "14.50"}],
+        "EUR",
+    )
+
+    gateway.publish(shipped(intake.order_id, [("MUG-ENM-350-WHT", 1)], tracking_number="JJD777"))
+    gateway.publish(cancelled(intake.order_id, "web", "WEB-100234"))
+    gateway.run_workers(lambda: settled(gateway, intake.order_id))
+
+    (message,) = [m for m in smtp.messages if m["To"] == "clara@example.de"]
+    assert message["Subject"] == "Your order WEB-100234 has shipped"
+    assert message["From"] == "orders@shop.example.de"
+    assert "JJD777" in message.get_payload() and "DHL" in message.get_payload()
+    assert [r["action"] for r in gateway.deliveries(order_id=str(intake.order_id))] == ["shipment"]
+
+
+def test_news_for_a_channel_that_is_not_connected_is_skipped_visibly(gateway: Gateway):
+    intake = gateway.app.receive_order(
+        "otto-de",
+        "OTTO-1",
+        {"name": "A B", "email": "a@example.de"},
+        {"name": "A B", "line1": "X 1", "city": "Y", "postal_code": "1", "country": "DE"},
+        [{"sku": "MUG-ENM-350-WHT", "quantity": 1, "unit_price": "14.50"}],
+        "EUR",
+    )
+
+    gateway.publish(shipped(intake.order_id, [("MUG-ENM-350-WHT", 1)]))
+    gateway.run_workers(lambda: settled(gateway, intake.order_id))
+
+    row = delivery_of(gateway, intake.order_id)
+    assert row["status"] == "skipped"
+    assert "no channel otto-de is connected" in row["last_error"]

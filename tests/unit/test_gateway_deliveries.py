@@ -1,0 +1,153 @@
+"""Deliveries: scheduled once per piece of news, attempts recorded, failed visibly, retryable."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from services.channel_gateway import integration
+from services.channel_gateway.application import ChannelOrders
+from services.channel_gateway.domain import (
+    DELIVERED,
+    FAILED,
+    PENDING,
+    SKIPPED,
+    Delivery,
+    DeliveryNotRetryableError,
+    delivery_id_for,
+)
+from shared import events as ev
+from shared.runtime.application import UnitOfWork
+
+AT = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+ADDRESS = {"name": "A", "line1": "X 1", "city": "Y", "postal_code": "1", "country": "DE"}
+
+
+def order_in(app: ChannelOrders, channel: str) -> uuid.UUID:
+    intake = app.receive_order(
+        channel,
+        uuid.uuid4().hex,
+        {"name": "A", "email": "a@example.de"},
+        ADDRESS,
+        [{"sku": "TEE", "quantity": 2, "unit_price": "10.00"}],
+        "EUR",
+    )
+    return intake.order_id
+
+
+def apply(app: ChannelOrders, handler, event) -> None:
+    uow = UnitOfWork(app)
+    handler(app, event, uow)
+    uow.commit()
+
+
+def shipped(order_id: uuid.UUID, quantity: int = 2) -> ev.Shipped:
+    return ev.Shipped(
+        shipment_id=uuid.uuid4(),
+        order_id=order_id,
+        location_id="WH",
+        carrier="DHL",
+        tracking_number="JJD1",
+        lines=[ev.ItemQuantity(sku="TEE", quantity=quantity)],
+        shipped_at=AT,
+    )
+
+
+def test_a_shipment_schedules_one_delivery_and_redelivery_of_the_news_changes_nothing():
+    app = ChannelOrders()
+    order_id = order_in(app, "shopify-eu")
+    news = shipped(order_id)
+
+    apply(app, integration.on_shipped, news)
+    apply(app, integration.on_shipped, news)
+
+    delivery = app.get_delivery(delivery_id_for(order_id, "shipment", str(news.shipment_id)))
+    assert delivery.status == PENDING
+    assert delivery.details["tracking_number"] == "JJD1"
+    assert delivery.order["fully_shipped"] is True
+    assert app.get_order(order_id).shipments[0]["tracking_number"] == "JJD1"
+
+
+def test_cancellations_and_refunds_of_own_channels_are_not_pushed_anywhere():
+    app = ChannelOrders()
+    web, shop = order_in(app, "web"), order_in(app, "shopify-eu")
+    refund = ev.Refunded(
+        refund_id=uuid.uuid4(),
+        return_id=uuid.uuid4(),
+        order_id=shop,
+        amount=Decimal("10.00"),
+        currency="EUR",
+        lines=[ev.RefundLine(sku="TEE", quantity=1, amount=Decimal("10.00"))],
+        refunded_at=AT,
+    )
+
+    for order_id, channel in ((web, "web"), (shop, "shopify-eu")):
+        cancel = ev.OrderCancelled(
+            order_id=order_id, channel=channel, external_id="x", reason="r", cancelled_at=AT
+        )
+        apply(app, integration.on_order_cancelled, cancel)
+    apply(app, integration.on_refunded, refund)
+
+    assert app.get_order(web).status == "cancelled"
+    with pytest.raises(Exception, match="no delivery"):
+        app.get_delivery(delivery_id_for(web, "cancellation", "cancel"))
+    assert app.get_delivery(delivery_id_for(shop, "cancellation", "cancel")).status == PENDING
+    refund_delivery = app.get_delivery(delivery_id_for(shop, "refund", str(refund.refund_id)))
+    assert refund_delivery.details["amount"] == "10.00"
+
+
+def test_a_delivery_retries_until_it_gives_up_and_ops_can_start_another_round():
+    delivery = Delivery(
+        delivery_id=uuid.uuid4(),
+        order_id=uuid.uuid4(),
+        channel="shopify-eu",
+        external_id="1",
+        action="shipment",
+        details={},
+        order={},
+        due_at="2026-11-29T10:00:00.000000Z",
+    )
+
+    delivery.fail("HTTP 503", "2026-11-29T10:00:01.000000Z", "2026-11-29T10:00:06.000000Z")
+    due_early = delivery.is_due("2026-11-29T10:00:05.000000Z")
+    due_later = delivery.is_due("2026-11-29T10:00:06.000000Z")
+    delivery.fail("HTTP 503", "2026-11-29T10:00:07.000000Z", None)
+    with pytest.raises(DeliveryNotRetryableError):
+        Delivery.retry(delivery_pending_copy(), "t")
+    failed_status = delivery.status
+    delivery.retry("2026-11-29T11:00:00.000000Z")
+    delivery.succeed("fulfillment 1", "2026-11-29T11:00:01.000000Z")
+    delivery.fail("late", "2026-11-29T11:00:02.000000Z", None)  # after success: ignored
+
+    assert (due_early, due_later) == (False, True)
+    assert failed_status == FAILED
+    assert delivery.status == DELIVERED
+    assert delivery.attempts == 3 and delivery.round_attempts == 1
+    assert delivery.outcome == "fulfillment 1"
+
+
+def test_a_skipped_delivery_can_be_retried_once_the_channel_is_connected():
+    delivery = delivery_pending_copy()
+
+    delivery.skip("no channel otto-de is connected", "2026-11-29T10:00:00.000000Z")
+    skipped = delivery.status
+    delivery.retry("2026-11-29T10:05:00.000000Z")
+
+    assert skipped == SKIPPED
+    assert delivery.status == PENDING and delivery.is_due("2026-11-29T10:05:00.000000Z")
+
+
+def delivery_pending_copy() -> Delivery:
+    return Delivery(
+        delivery_id=uuid.uuid4(),
+        order_id=uuid.uuid4(),
+        channel="otto-de",
+        external_id="1",
+        action="shipment",
+        details={},
+        order={},
+        due_at="2026-11-29T10:00:00.000000Z",
+    )
