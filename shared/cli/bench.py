@@ -22,9 +22,11 @@ from shared.cli.bench_probes import (
     postgres_commit_rate,
 )
 from shared.cli.client import OmsClient
+from shared.cli.loadgen import post_all
 from shared.cli.samples import LOCATIONS, SampleOrders, units_needed
 
 console = Console()
+JSON = {"Content-Type": "application/json"}
 HOPS = (
     ("intake (HTTP -> gateway stored)", "posted", "oms.ChannelOrderReceived.v1"),
     ("gateway -> orders", "oms.ChannelOrderReceived.v1", "oms.OrderPlaced.v1"),
@@ -91,7 +93,7 @@ async def _run(system: Any, count: int, concurrency: int) -> dict[str, Any]:
         await _stock_up(client, sample)
         await clock.start()
         sampler.start()
-        posted = await _post_orders(client, sample, concurrency)
+        posted = await _post_orders(system.urls()["channel_gateway"], sample, concurrency)
         done = await _wait_for_shipments(clock, set(posted))
         figures = _figures(posted, clock, done)
     finally:
@@ -132,25 +134,20 @@ async def _stock_up(client: OmsClient, sample: list[dict[str, Any]]) -> None:
 
 
 async def _post_orders(
-    client: OmsClient, sample: list[dict[str, Any]], concurrency: int
+    gateway_url: str, sample: list[dict[str, Any]], concurrency: int
 ) -> dict[str, float]:
-    posted: dict[str, float] = {}
-    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    for order in sample:
-        queue.put_nowait(order)
-
-    async def worker(progress: Progress, task: Any) -> None:
-        while not queue.empty():
-            order = queue.get_nowait()
-            started = time.time()
-            answer = await client.place_order(order)
-            posted[answer["order_id"]] = started
-            progress.advance(task)
-
+    """Post every order to the gateway; returns order id -> when its request was sent."""
+    port = int(gateway_url.rsplit(":", 1)[1])
+    requests = [(json.dumps(order).encode(), JSON) for order in sample]
     with Progress(console=console) as progress:
         task = progress.add_task("Posting orders to the gateway", total=len(sample))
-        await asyncio.gather(*(worker(progress, task) for _ in range(concurrency)))
-    return posted
+        replies = await post_all(
+            [port], "/v1/orders", requests, concurrency, lambda _: progress.advance(task)
+        )
+    refused = [r for r in replies if r.status not in (200, 202)]
+    if refused:
+        raise RuntimeError(f"{len(refused)} orders refused, first: {refused[0].body[:300]!r}")
+    return {json.loads(r.body)["order_id"]: r.sent_at for r in replies}
 
 
 async def _wait_for_shipments(clock: EventClock, order_ids: set[str]) -> dict[str, float]:

@@ -31,6 +31,7 @@ from rich.console import Console
 from rich.table import Table
 
 from shared.cli.bench_probes import postgres_commit_rate
+from shared.cli.loadgen import post_all
 from shared.runtime.embedded import (
     EmbeddedBroker,
     EmbeddedPostgres,
@@ -250,48 +251,11 @@ async def _run(urls: list[str], count: int, concurrency: int) -> dict[str, Any]:
 async def _post_all(
     ports: list[int], numbers: range, concurrency: int
 ) -> tuple[list[float], list[int]]:
-    """Post the webhooks over keep-alive connections, one per client.
-
-    A minimal HTTP/1.1 client: httpx's pool spends more CPU per request than the gateway does,
-    and the load generator shares the machine's two cores with it.
-    """
-    latencies: list[float] = []
-    statuses: list[int] = []
-    queue = iter(numbers)
-
-    async def client(port: int) -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            for number in queue:
-                body, headers = shopify_webhook(number)
-                head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-                request = (
-                    f"POST /v1/webhooks/shopify/bench-shopify HTTP/1.1\r\nHost: bench\r\n"
-                    f"{head}Content-Length: {len(body)}\r\n\r\n"
-                ).encode() + body
-                started = time.perf_counter()
-                writer.write(request)
-                await writer.drain()
-                statuses.append(await _read_response(reader))
-                latencies.append(time.perf_counter() - started)
-        finally:
-            writer.close()
-
-    # Clients spread over the instances, as a load balancer would spread connections.
-    await asyncio.gather(*(client(ports[i % len(ports)]) for i in range(concurrency)))
-    return latencies, statuses
-
-
-async def _read_response(reader: asyncio.StreamReader) -> int:
-    head = await reader.readuntil(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    length = 0
-    for line in lines[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    await reader.readexactly(length)
-    return int(lines[0].split()[1])
+    """Post the webhooks over keep-alive connections, one per client."""
+    replies = await post_all(
+        ports, "/v1/webhooks/shopify/bench-shopify", map(shopify_webhook, numbers), concurrency
+    )
+    return [r.seconds for r in replies], [r.status for r in replies]
 
 
 def _percentiles(seconds: list[float]) -> dict[str, float]:

@@ -7,7 +7,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
-from services.channel_gateway.api.deps import AppDep, RegistryDep, ViewsDep
+from services.channel_gateway.api.deps import AppDep, BatcherDep, RegistryDep, ViewsDep
+from services.channel_gateway.application import IntakeCommand
 from services.channel_gateway.channels.translators import default_connection, retranslate
 from services.channel_gateway.domain import HELD
 from services.channel_gateway.intake import command_of
@@ -31,12 +32,16 @@ router = APIRouter(prefix="/channel-orders", tags=["channel orders"])
     status_code=202,
     responses={200: {"model": ChannelOrderAccepted, "description": "Already received"}},
 )
-def receive_order(
-    order: ChannelOrderCreate, app: AppDep, response: Response
+async def receive_order(
+    order: ChannelOrderCreate, batcher: BatcherDep, response: Response
 ) -> ChannelOrderAccepted:
     """Take in a canonical order: 202 when new, 200 when this channel + external id was seen."""
-    # The hot path of intake: one get and one save, never the view.
-    result = retry_on_conflict(app.receive_order, **order.as_order())
+    # The hot path of intake: the order joins the next group commit, never reads the view.
+    fields = order.as_order()
+    command = IntakeCommand(
+        channel=fields.pop("channel"), external_id=fields.pop("external_id"), order=fields
+    )
+    result = await batcher.take_in(command)
     response.headers["Location"] = f"/v1/channel-orders/{result.order_id}"
     if not result.created:
         response.status_code = 200
