@@ -101,13 +101,13 @@ class ProjectionWorker:
         position = self.view.max_tracking_id(self.name) or 0
         notifications = self.app.recorder.select_notifications(position + 1, self.batch_size)
         if notifications:
-            # Pipeline mode: the batch's statements go out without a round trip each.
-            with (
-                self.view.datastore.transaction(commit=True) as curs,
-                curs.connection.pipeline(),
-            ):
-                for notification in notifications:
-                    self.project(curs, self.app.mapper.to_domain_event(notification))
+            with self.view.datastore.transaction(commit=True) as curs:
+                # Pipeline mode: the batch's statements go out without a round trip each.
+                # The tracking row is written after the pipeline synced, because its upsert
+                # reads its own result back.
+                with curs.connection.pipeline():
+                    for notification in notifications:
+                        self.project(curs, self.app.mapper.to_domain_event(notification))
                 self.view._insert_tracking(curs, Tracking(self.name, notifications[-1].id))
         caught_up = len(notifications) < self.batch_size
         PROJECTION_LAG.labels(self.name).set(0 if caught_up else self.lag())

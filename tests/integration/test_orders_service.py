@@ -99,3 +99,14 @@ def test_the_read_model_can_be_dropped_and_rebuilt_from_the_event_log(service):
     projection.catch_up()
     assert views.list_orders(status=None, channel=None, limit=50, offset=0) == before
     assert projection.lag() == 0
+
+
+def test_a_large_mixed_batch_is_projected_in_one_go_with_its_tracking(service):
+    for n in range(120):
+        order_id = place(service, f"big{n}")
+        service.app.confirm_order(order_id, [{"sku": "TEE", "location_id": "WH", "quantity": 2}])
+    projection = service.projections[0]
+    projection.catch_up()
+    assert projection.lag() == 0
+    confirmed = projection.view.list_orders(status="confirmed", channel=None, limit=1, offset=0)
+    assert confirmed[1] == 120
