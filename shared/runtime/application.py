@@ -27,6 +27,7 @@ class UnitOfWork:
         self.app = app
         self.tracking = tracking
         self._aggregates: dict[UUID, Aggregate] = {}
+        self._touched: set[UUID] = set()  # since the last stamp: only these can have new events
 
     def get(self, aggregate_id: UUID, kind: type[A] = Aggregate) -> A:  # type: ignore[assignment]
         """The aggregate, as changed so far in this unit; AggregateNotFoundError if unknown."""
@@ -34,6 +35,7 @@ class UnitOfWork:
         if aggregate is None:
             aggregate = self.app.repository.get(aggregate_id)
             self._aggregates[aggregate_id] = aggregate
+        self._touched.add(aggregate_id)
         if not isinstance(aggregate, kind):
             raise AggregateNotFoundError(aggregate_id)
         return aggregate
@@ -48,13 +50,15 @@ class UnitOfWork:
     def add(self, aggregate: Aggregate) -> None:
         """Take a new aggregate into this unit."""
         self._aggregates[aggregate.id] = aggregate
+        self._touched.add(aggregate.id)
 
     def stamp_pending(self) -> None:
         """Mark the not-yet-stamped pending events with the trace of the current work."""
         trace = current_trace()
-        for aggregate in self._aggregates.values():
-            unstamped = [e for e in aggregate.pending_events if not hasattr(e, "correlation_id")]
-            stamp(unstamped, trace)
+        for aggregate_id in self._touched:
+            pending = self._aggregates[aggregate_id].pending_events
+            stamp([e for e in pending if not hasattr(e, "correlation_id")], trace)
+        self._touched.clear()
 
     def commit(self) -> None:
         """Record all new events and the tracking row atomically."""
