@@ -81,18 +81,16 @@ _MAPPERS: dict[type, Any] = {
 # -- inbound: integration events -> use cases ------------------------------------------
 
 
-def on_order_placed(app: Shipments, e: ev.OrderPlaced, uow: UnitOfWork) -> None:
-    """The order's number and date, for the packing slip."""
-    order_ref = {
-        "channel": e.channel,
-        "external_id": e.external_id,
-        "placed_at": e.placed_at.isoformat(),
-    }
-    app.describe_order(e.order_id, order_ref, uow)
-
-
 def on_order_confirmed(app: Shipments, e: ev.OrderConfirmed, uow: UnitOfWork) -> None:
     """A confirmed order gets one shipment per location its stock was allocated at."""
+    if e.channel and e.external_id and e.placed_at:
+        # The order's number and date, for the packing slip.
+        order_ref = {
+            "channel": e.channel,
+            "external_id": e.external_id,
+            "placed_at": e.placed_at.isoformat(),
+        }
+        app.describe_order(e.order_id, order_ref, uow)
     app.create_shipments(
         order_id=e.order_id,
         allocations=[a.model_dump(mode="json") for a in e.allocations],
@@ -115,7 +113,6 @@ def on_bin_assigned(app: Shipments, e: ev.BinAssigned, uow: UnitOfWork) -> None:
 
 
 HANDLERS: dict[type[ev.IntegrationEvent], Any] = {
-    ev.OrderPlaced: on_order_placed,
     ev.OrderConfirmed: on_order_confirmed,
     ev.OrderCancelled: on_order_cancelled,
     ev.BinAssigned: on_bin_assigned,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -106,6 +107,9 @@ class Order(Aggregate):
                 customer=self.customer,
                 shipping_address=self.shipping_address,
                 lines=self.lines,
+                channel=self.channel,
+                external_id=self.external_id,
+                placed_at=self.created_on,
             )
 
     @event("Confirmed")
@@ -115,6 +119,9 @@ class Order(Aggregate):
         customer: dict[str, Any],
         shipping_address: dict[str, Any],
         lines: list[dict[str, Any]],
+        channel: str | None = None,
+        external_id: str | None = None,
+        placed_at: datetime | None = None,
     ) -> None:
         self.allocations = allocations
         self.status = CONFIRMED

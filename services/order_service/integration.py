@@ -37,6 +37,9 @@ def _confirmed(e: Any) -> ev.OrderConfirmed:
         lines=e.lines,
         allocations=e.allocations,
         confirmed_at=e.timestamp,
+        channel=getattr(e, "channel", None),
+        external_id=getattr(e, "external_id", None),
+        placed_at=getattr(e, "placed_at", None),
     )
 
 

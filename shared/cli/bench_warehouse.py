@@ -212,16 +212,6 @@ async def _feed(bootstrap: str, shipments: int, lines: int) -> list[str]:
 def _order_events(order_id: uuid.UUID, n: int, lines: list[dict[str, Any]]) -> list[Any]:
     customer = {"name": ADDRESS["name"], "email": "grace@example.com"}
     return [
-        ev.OrderPlaced(
-            order_id=order_id,
-            channel="bench",
-            external_id=f"B-{n:05d}",
-            customer=customer,
-            shipping_address=ADDRESS,
-            lines=lines,
-            currency="EUR",
-            placed_at=now_utc(),
-        ),
         ev.OrderConfirmed(
             order_id=order_id,
             customer=customer,
@@ -231,6 +221,9 @@ def _order_events(order_id: uuid.UUID, n: int, lines: list[dict[str, Any]]) -> l
                 {"sku": line["sku"], "location_id": LOCATION, "quantity": 1} for line in lines
             ],
             confirmed_at=now_utc(),
+            channel="bench",
+            external_id=f"B-{n:05d}",
+            placed_at=now_utc(),
         ),
     ]
 

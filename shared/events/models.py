@@ -173,6 +173,10 @@ class OrderConfirmed(IntegrationEvent):
     lines: list[OrderLine] = Field(min_length=1)
     allocations: list[Allocation] = Field(min_length=1)
     confirmed_at: UtcTime
+    # The order's own number and date, so the warehouse's papers need no second event.
+    channel: str | None = Field(None, min_length=1, max_length=200)
+    external_id: str | None = Field(None, min_length=1, max_length=200)
+    placed_at: UtcTime | None = None
 
 
 class OrderBackordered(IntegrationEvent):

@@ -77,18 +77,6 @@ class Warehouse:
             for sku, q in (ordered or lines).items()
         ]
         self.handle(
-            ev.OrderPlaced(
-                order_id=order_id,
-                channel="web",
-                external_id=number,
-                customer=CUSTOMER,
-                shipping_address=ADDRESS,
-                lines=order_lines,
-                currency="EUR",
-                placed_at=now_utc(),
-            )
-        )
-        self.handle(
             ev.OrderConfirmed(
                 order_id=order_id,
                 customer=CUSTOMER,
@@ -99,6 +87,9 @@ class Warehouse:
                     for sku, q in lines.items()
                 ],
                 confirmed_at=now_utc(),
+                channel="web",
+                external_id=number,
+                placed_at=now_utc(),
             )
         )
         return order_id

@@ -214,17 +214,10 @@ def test_the_order_index_is_not_published(app: Shipments) -> None:
 DIMENSIONS = {"length": 300, "width": 200, "height": 100}
 
 
-def placed(order_id: uuid.UUID, number: str) -> ev.OrderPlaced:
-    """An OrderPlaced as the order service publishes it."""
-    return ev.OrderPlaced(
-        order_id=order_id,
-        channel="web",
-        external_id=number,
-        customer=CUSTOMER,
-        shipping_address=ADDRESS,
-        lines=[{"sku": "SKU-1", "quantity": 1, "unit_price": "9.90"}],
-        currency="EUR",
-        placed_at=now_utc(),
+def numbered(event: ev.OrderConfirmed, number: str) -> ev.OrderConfirmed:
+    """The OrderConfirmed with the order's channel number and date, as orders publishes it."""
+    return event.model_copy(
+        update={"channel": "web", "external_id": number, "placed_at": now_utc()}
     )
 
 
@@ -236,8 +229,7 @@ def bin_assigned(sku: str, bin: str, location_id: str = "WH-1") -> ev.BinAssigne
 def open_order(app: Shipments, allocations: list[dict], number: str = "W-1") -> uuid.UUID:
     """An order placed and confirmed with these allocations; returns its id."""
     order_id = uuid.uuid4()
-    handle(app, placed(order_id, number))
-    handle(app, confirmed(order_id, allocations))
+    handle(app, numbered(confirmed(order_id, allocations), number))
     return order_id
 
 
