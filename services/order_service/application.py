@@ -107,7 +107,7 @@ class Orders(ServiceApplication):
     def get_order(self, order_id: UUID) -> Order:
         """The order as its events say it is now."""
         try:
-            order = self.repository.get(order_id)
+            order: Order = self.repository.get(order_id)
         except AggregateNotFoundError:
             raise OrderNotFoundError(f"no order {order_id}") from None
         assert isinstance(order, Order)

@@ -27,25 +27,26 @@ def project_order(curs: Cursor[Any], event: Any) -> None:
     """Apply one stored Order event to the read model."""
     if not isinstance(event, Order.Event):
         return
-    name = type(event).__name__
-    order_id, at = event.originator_id, event.timestamp
+    e: Any = event  # each kind of Order event carries its own attributes
+    name = type(e).__name__
+    order_id, at = e.originator_id, e.timestamp
     if isinstance(event, Order.Placed):  # type: ignore[attr-defined]
-        OrderViews.insert_order(curs, _placed_row(event))
+        OrderViews.insert_order(curs, _placed_row(e))
     elif name in _STATUS_OF:
         fields: dict[str, Any] = {"status": _STATUS_OF[name]}
         if name == "Confirmed":
-            fields["allocations"] = event.allocations
+            fields["allocations"] = e.allocations
         OrderViews.update_order(curs, order_id, at, **fields)
     elif name == "ShipmentRecorded":
-        OrderViews.append_shipment(curs, order_id, event.shipment)
-        OrderViews.update_order(curs, order_id, at, status=event.status)
+        OrderViews.append_shipment(curs, order_id, e.shipment)
+        OrderViews.update_order(curs, order_id, at, status=e.status)
     elif name == "ShortPicked":
-        OrderViews.update_order(curs, order_id, at, short=event.short)
+        OrderViews.update_order(curs, order_id, at, short=e.short)
     elif name == "ReturnReceived":
-        OrderViews.update_order(curs, order_id, at, status=event.status)
+        OrderViews.update_order(curs, order_id, at, status=e.status)
     elif name == "Refunded":
-        OrderViews.add_refund(curs, order_id, at, Decimal(event.amount))
-    OrderViews.add_timeline(curs, order_id, event.originator_version, at, name, _detail(event))
+        OrderViews.add_refund(curs, order_id, at, Decimal(e.amount))
+    OrderViews.add_timeline(curs, order_id, e.originator_version, at, name, _detail(e))
 
 
 def _placed_row(event: Any) -> dict[str, Any]:

@@ -55,7 +55,7 @@ def create_api(
     title: str,
     routers: Sequence[APIRouter],
     readiness: Mapping[str, ReadinessCheck],
-    error_statuses: Mapping[type[Exception], tuple[int, str]] | None = None,
+    error_statuses: Mapping[Any, tuple[int, str]] | None = None,
 ) -> FastAPI:
     """Build a service's API with the endpoints and conventions every OMS service shares."""
     api = FastAPI(title=title, version="1.0.0", description=f"OMS {service} API")

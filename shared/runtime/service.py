@@ -7,7 +7,7 @@ import signal
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio.to_thread
 import psycopg
@@ -31,6 +31,7 @@ from shared.runtime.settings import ServiceSettings
 from shared.runtime.wakeup import NewEventsSignal
 
 log = structlog.get_logger()
+S = TypeVar("S", bound=ServiceSettings)
 API_THREADS = 8
 
 
@@ -75,17 +76,13 @@ def new_producer(settings: ServiceSettings) -> AIOKafkaProducer:
     )
 
 
-def run_service(
-    build: Callable[[ServiceSettings], ServiceParts], settings: ServiceSettings
-) -> None:
+def run_service(build: Callable[[S], ServiceParts], settings: S) -> None:
     """Entry point of `python -m services.<name>`."""
     configure_logging(settings.model_config.get("env_prefix", "oms"), settings.log_level)
     asyncio.run(_serve(build, settings))
 
 
-async def _serve(
-    build: Callable[[ServiceSettings], ServiceParts], settings: ServiceSettings
-) -> None:
+async def _serve(build: Callable[[S], ServiceParts], settings: S) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
