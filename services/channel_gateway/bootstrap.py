@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import FastAPI
-
 from services.channel_gateway import api, integration
 from services.channel_gateway.application import ChannelOrders
 from services.channel_gateway.intake import IntakeBatcher
@@ -19,9 +17,9 @@ from services.channel_gateway.views import ChannelOrderViews
 from services.channel_gateway.workers.amazon import AmazonPoller
 from services.channel_gateway.workers.deliveries import DeliveryWorker
 from shared.events import topics
-from shared.runtime.api import create_api
+from shared.runtime.api import api_factory
 from shared.runtime.projection import ProjectionWorker
-from shared.runtime.service import ReadinessChecks, ServiceParts
+from shared.runtime.service import ServiceParts
 from shared.runtime.wiring import open_application, open_views
 
 NAME = "channel_gateway"
@@ -58,29 +56,24 @@ def build(settings: Settings) -> GatewayParts:
     deliveries = DeliveryWorker(app, views, registry, outbound, settings)
     amazon = AmazonPoller(app, views, registry, outbound, settings)
 
-    def make_api(readiness: ReadinessChecks) -> FastAPI:
-        http = create_api(
-            service=NAME,
-            title="OMS Channel Gateway",
-            routers=list(api.ROUTERS),
-            readiness=readiness,
-            error_statuses=api.ERROR_STATUSES,
-        )
-        http.state.channel_orders = app
-        http.state.views = views
-        http.state.secrets = secrets
-        http.state.registry = registry
-        http.state.batcher = batcher
-        http.state.outbound = outbound
-        http.state.settings = settings
-        http.state.recent_events = api.RecentEvents()
-        return http
-
     return GatewayParts(
         name=NAME,
         settings=settings,
         app=app,
-        api_factory=make_api,
+        api_factory=api_factory(
+            service=NAME,
+            title="OMS Channel Gateway",
+            routers=list(api.ROUTERS),
+            error_statuses=api.ERROR_STATUSES,
+            channel_orders=app,
+            views=views,
+            secrets=secrets,
+            registry=registry,
+            batcher=batcher,
+            outbound=outbound,
+            settings=settings,
+            recent_events=api.RecentEvents(),
+        ),
         publishes=topics.CHANNEL,
         to_integration=integration.to_integration,
         handlers=integration.HANDLERS,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-
 from services.fulfillment_service import api, integration
 from services.fulfillment_service.application import Shipments
 from services.fulfillment_service.gs1 import SsccFormat
@@ -12,9 +10,9 @@ from services.fulfillment_service.settings import Settings
 from services.fulfillment_service.shipping import Carriers, ShipFrom
 from services.fulfillment_service.views import ShipmentViews
 from shared.events import topics
-from shared.runtime.api import create_api
+from shared.runtime.api import api_factory
 from shared.runtime.projection import ProjectionWorker
-from shared.runtime.service import ReadinessChecks, ServiceParts
+from shared.runtime.service import ServiceParts
 from shared.runtime.wiring import open_application, open_views
 
 NAME = "fulfillment_service"
@@ -34,23 +32,18 @@ def build(settings: Settings) -> ServiceParts:
     views = open_views(ShipmentViews, settings)
     projection = ProjectionWorker(name=PROJECTION, app=app, view=views, project=project_shipment)
 
-    def make_api(readiness: ReadinessChecks) -> FastAPI:
-        http = create_api(
-            service=NAME,
-            title="OMS Fulfillment",
-            routers=[api.router],
-            readiness=readiness,
-            error_statuses=api.ERROR_STATUSES,
-        )
-        http.state.shipments = app
-        http.state.views = views
-        return http
-
     return ServiceParts(
         name=NAME,
         settings=settings,
         app=app,
-        api_factory=make_api,
+        api_factory=api_factory(
+            service=NAME,
+            title="OMS Fulfillment",
+            routers=[api.router],
+            error_statuses=api.ERROR_STATUSES,
+            shipments=app,
+            views=views,
+        ),
         publishes=topics.FULFILLMENT,
         to_integration=integration.to_integration,
         handlers=integration.HANDLERS,

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-
 from services.returns_service import api, integration
 from services.returns_service.application import Returns
 from services.returns_service.projections import PROJECTION, project_return
 from services.returns_service.settings import Settings
 from services.returns_service.views import ReturnViews
 from shared.events import topics
-from shared.runtime.api import create_api
+from shared.runtime.api import api_factory
 from shared.runtime.projection import ProjectionWorker
-from shared.runtime.service import ReadinessChecks, ServiceParts
+from shared.runtime.service import ServiceParts
 from shared.runtime.wiring import open_application, open_views
 
 NAME = "returns_service"
@@ -24,23 +22,18 @@ def build(settings: Settings) -> ServiceParts:
     views = open_views(ReturnViews, settings)
     projection = ProjectionWorker(name=PROJECTION, app=app, view=views, project=project_return)
 
-    def make_api(readiness: ReadinessChecks) -> FastAPI:
-        http = create_api(
-            service=NAME,
-            title="OMS Returns",
-            routers=[api.router, api.refunds_router],
-            readiness=readiness,
-            error_statuses=api.ERROR_STATUSES,
-        )
-        http.state.returns = app
-        http.state.views = views
-        return http
-
     return ServiceParts(
         name=NAME,
         settings=settings,
         app=app,
-        api_factory=make_api,
+        api_factory=api_factory(
+            service=NAME,
+            title="OMS Returns",
+            routers=[api.router, api.refunds_router],
+            error_statuses=api.ERROR_STATUSES,
+            returns=app,
+            views=views,
+        ),
         publishes=topics.RETURNS,
         to_integration=integration.to_integration,
         handlers=integration.HANDLERS,

@@ -67,6 +67,31 @@ def create_api(
     return api
 
 
+def api_factory(
+    *,
+    service: str,
+    title: str,
+    routers: Sequence[APIRouter],
+    error_statuses: Mapping[Any, tuple[int, str]] | None = None,
+    **state: Any,
+) -> Callable[[Mapping[str, ReadinessCheck]], FastAPI]:
+    """A builder of the service's API, given its readiness checks; `state` goes on app.state."""
+
+    def build(readiness: Mapping[str, ReadinessCheck]) -> FastAPI:
+        http = create_api(
+            service=service,
+            title=title,
+            routers=routers,
+            readiness=readiness,
+            error_statuses=error_statuses,
+        )
+        for name, value in state.items():
+            setattr(http.state, name, value)
+        return http
+
+    return build
+
+
 def _add_health(api: FastAPI, readiness: Mapping[str, ReadinessCheck]) -> None:
     @api.get("/livez", tags=["health"])
     async def livez() -> dict[str, str]:
