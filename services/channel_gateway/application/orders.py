@@ -18,6 +18,7 @@ from services.channel_gateway.domain import (
     order_id_for,
 )
 from shared.runtime.application import UnitOfWork, retry_on_conflict
+from shared.runtime.tracing import Trace, current_trace, traced
 
 
 class Intake(NamedTuple):
@@ -38,6 +39,9 @@ class IntakeCommand:
     reasons: list[str] = field(default_factory=list)
     payload: dict[str, Any] = field(default_factory=dict)
     draft: dict[str, Any] = field(default_factory=dict)
+    # The request that brought the order: its id becomes the correlation id of the events,
+    # also when the order is committed later by the intake thread (group commit).
+    trace: Trace = field(default_factory=current_trace)
 
 
 class OrderCases:
@@ -91,6 +95,8 @@ class OrderCases:
                 command.draft,
             )
         uow.add(order)
+        with traced(command.trace.correlation_id, command.trace.causation_id):
+            uow.stamp_pending()
         return Intake(order.id, order.status, created=True)
 
     def take_in(
