@@ -359,6 +359,19 @@ def test_shipping_takes_units_off_on_hand_and_reserved(app: Inventory) -> None:
     assert status(app, order.order_id) == domain.CONSUMED
 
 
+def test_a_shipment_of_an_order_never_reserved_here_takes_its_units_off_on_hand_once(
+    app: Inventory,
+) -> None:
+    app.receive_stock("berlin", "A", 5)
+    order = placed(("A", 2))
+    shipment = shipped(order.order_id, "berlin", ("A", 2))
+    apply(app, shipment)
+    apply(app, shipment)
+    assert levels(app, "A", "berlin") == (3, 0)
+    apply(app, order)  # arriving after its shipment: nothing left to reserve for
+    assert levels(app, "A", "berlin") == (3, 0)
+
+
 def test_sellable_returns_are_restocked_and_damaged_ones_are_not(app: Inventory) -> None:
     app.receive_stock("berlin", "A", 2)
     order = placed(("A", 2))

@@ -119,29 +119,53 @@ def test_a_movement_id_seen_before_changes_nothing_but_reuse_for_other_data_is_r
         stock.receive("r1", "de-berlin", 6, "PO-1")
 
 
+def _held(*allocations: tuple[str, int]) -> tuple[str, Reservation]:
+    """A new order (its key) and its reservation of SKU A, holding units at these locations."""
+    quantity = sum(q for _, q in allocations)
+    order_id = uuid4()
+    reservation = Reservation(
+        order_id=order_id, lines=[{"sku": "A", "quantity": quantity}], country="DE"
+    )
+    reservation.reserve([{"sku": "A", "location_id": loc, "quantity": q} for loc, q in allocations])
+    return str(order_id), reservation
+
+
 def test_shipping_takes_units_from_on_hand_and_from_the_orders_hold() -> None:
-    stock = Stock(sku="A")
+    stock, (order, reservation) = Stock(sku="A"), _held(("de-berlin", 3))
     stock.receive("r1", "de-berlin", 5, None)
-    stock.reserve("order-1", "de-berlin", 3)
-    assert stock.ship("s1", "order-1", "de-berlin", 2)
-    assert not stock.ship("s1", "order-1", "de-berlin", 2)
+    stock.reserve(order, "de-berlin", 3)
+    stock.ship("s1", order, "de-berlin", 2, held=reservation.held_at("A", "de-berlin"))
+    reservation.consume("s1", "de-berlin", {"A": 2})
+    assert reservation.has_shipped("s1")  # the use case counts shipment s1 once
     assert (stock.on_hand("de-berlin"), stock.reserved("de-berlin")) == (3, 1)
-    assert stock.held_by("order-1") == {"de-berlin": 1}
+    assert reservation.held_of("A") == {"de-berlin": 1}
 
 
 def test_releasing_gives_back_everything_an_order_holds_at_every_location() -> None:
-    stock = Stock(sku="A")
+    stock, (order, reservation) = Stock(sku="A"), _held(("de-berlin", 2), ("nl-venlo", 1))
     stock.receive("r1", "de-berlin", 2, None)
     stock.receive("r2", "nl-venlo", 2, None)
-    stock.reserve("order-1", "de-berlin", 2)
-    stock.reserve("order-1", "nl-venlo", 1)
-    released = stock.release("order-1")
+    stock.reserve(order, "de-berlin", 2)
+    stock.reserve(order, "nl-venlo", 1)
+    released = stock.release(order, reservation.held_of("A"))
+    reservation.cancel("customer asked")
     assert released == [
         {"sku": "A", "location_id": "de-berlin", "quantity": 2},
         {"sku": "A", "location_id": "nl-venlo", "quantity": 1},
     ]
     assert stock.available_anywhere() == 4
-    assert stock.release("order-1") == []
+    assert stock.release(order, reservation.held_of("A")) == []
+
+
+def test_stock_refuses_to_give_back_more_units_than_it_has_reserved() -> None:
+    stock = Stock(sku="A")
+    stock.receive("r1", "de-berlin", 5, None)
+    stock.reserve("order-1", "de-berlin", 1)
+    with pytest.raises(InsufficientStockError):
+        stock.release("order-1", {"de-berlin": 2})
+    with pytest.raises(InsufficientStockError):
+        stock.ship("s1", "order-1", "de-berlin", 2, held=2)
+    assert (stock.on_hand("de-berlin"), stock.reserved("de-berlin")) == (5, 1)
 
 
 def test_a_reserved_order_leaves_the_backorder_queue() -> None:

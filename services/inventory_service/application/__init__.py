@@ -13,6 +13,7 @@ from services.inventory_service.application.allocation import (
     fill_backorders,
     location_of,
     new_id,
+    reservation_of,
     stock_of,
 )
 from services.inventory_service.application.shortpicks import (
@@ -170,16 +171,13 @@ class Inventory(ServiceApplication):
     def cancel_order(self, order_id: UUID, reason: str, uow: UnitOfWork | None = None) -> None:
         """Give back what the order holds, or take it out of the backorder queues."""
         with self.unit_of_work(uow) as work:
-            reservation = work.find(reservation_id_for(order_id), Reservation)
-            if reservation is None:
-                # Cancelled before it was placed here: remember, so a late OrderPlaced is ignored.
-                reservation = Reservation(order_id=order_id, lines=[], country=None)
-                work.add(reservation)
+            # Cancelled before it was placed here: remembered, so a late OrderPlaced is ignored.
+            reservation = reservation_of(work, order_id)
             order_key, freed = str(order_id), []
             for sku in sorted(reservation.requested):
                 stock = stock_of(work, sku)
                 stock.leave_queue(order_key)
-                if stock.release(order_key):
+                if stock.release(order_key, reservation.held_of(sku)):
                     freed.append(sku)
             reservation.cancel(reason)
             fill_backorders(work, freed)
@@ -192,14 +190,17 @@ class Inventory(ServiceApplication):
         lines: list[dict[str, Any]],
         uow: UnitOfWork | None = None,
     ) -> None:
-        """A shipment left a location: its units leave on hand and the order's hold."""
+        """A shipment left a location: its units leave on hand and the order's hold (once)."""
         units = merge_lines(lines)
         with self.unit_of_work(uow) as work:
+            reservation = reservation_of(work, order_id)
+            if reservation.has_shipped(str(shipment_id)):
+                return
             for sku, quantity in sorted(units.items()):
-                stock_of(work, sku).ship(str(shipment_id), str(order_id), location_id, quantity)
-            reservation = work.find(reservation_id_for(order_id), Reservation)
-            if reservation is not None:
-                reservation.consume(str(shipment_id), location_id, units)
+                held = reservation.held_at(sku, location_id)
+                stock = stock_of(work, sku)
+                stock.ship(str(shipment_id), str(order_id), location_id, quantity, held)
+            reservation.consume(str(shipment_id), location_id, units)
 
     def record_return(
         self,
@@ -208,18 +209,20 @@ class Inventory(ServiceApplication):
         lines: list[dict[str, Any]],
         uow: UnitOfWork | None = None,
     ) -> None:
-        """Returned units arrived: sellable ones go back on hand, damaged ones do not."""
+        """Returned units arrived: sellable ones go back on hand (once), damaged ones do not."""
         sellable: Counter[tuple[str, str]] = Counter()
         for line in lines:
             if line["condition"] == "sellable":
                 sellable[(line["sku"], line["location_id"])] += int(line["quantity"])
+        if not sellable:
+            return
         with self.unit_of_work(uow) as work:
-            restocked = []
-            for (sku, location_id), quantity in sorted(sellable.items()):
-                stock = stock_of(work, sku)
-                if stock.restock(str(return_id), str(order_id), location_id, quantity):
-                    restocked.append(sku)
-            fill_backorders(work, restocked)
+            reservation = reservation_of(work, order_id)
+            restocked = reservation.take_back(str(return_id), dict(sellable))
+            for line in restocked:
+                stock = stock_of(work, line["sku"])
+                stock.restock(str(return_id), str(order_id), line["location_id"], line["quantity"])
+            fill_backorders(work, [line["sku"] for line in restocked])
 
     # -- short picks and discrepancies ---------------------------------------------------------
 

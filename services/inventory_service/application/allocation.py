@@ -67,7 +67,7 @@ def _fill_backorders_of(work: UnitOfWork, sku: str) -> None:
         short = stock_of(work, short_sku)
         # Write to every stock found short, unless this unit writes it anyway: otherwise a
         # concurrent receipt of that SKU and this attempt would both miss the order.
-        if not short.pending_events or any(key not in short.queue for key in order_keys):
+        if not short.pending_events or not all(map(short.is_waiting, order_keys)):
             short.wait(order_keys)
 
 
@@ -78,6 +78,19 @@ def stock_of(work: UnitOfWork, sku: str) -> Stock:
         stock = Stock(sku=sku)
         work.add(stock)
     return stock
+
+
+def reservation_of(work: UnitOfWork, order_id: UUID) -> Reservation:
+    """The order's reservation; an order never placed here gets an empty one.
+
+    The empty one remembers what happened to the order (cancelled, shipped, returned), so a
+    redelivery changes nothing and an OrderPlaced arriving after it is ignored.
+    """
+    reservation = work.find(reservation_id_for(order_id), Reservation)
+    if reservation is None:
+        reservation = Reservation(order_id=order_id, lines=[], country=None)
+        work.add(reservation)
+    return reservation
 
 
 def location_of(work: UnitOfWork, location_id: str) -> Location:

@@ -39,6 +39,7 @@ def propose_discrepancies(
 ) -> list[Discrepancy]:
     """One discrepancy per short SKU; a SKU proposed before (a redelivery) changes nothing."""
     proposed, released = [], {}
+    reservation = work.find(reservation_id_for(order_id), Reservation)
     for sku, line in sorted(short_lines(lines).items()):
         if work.find(discrepancy_id_for(pick_list_id, shipment_id, sku), Discrepancy):
             continue
@@ -57,10 +58,10 @@ def propose_discrepancies(
         )
         work.add(discrepancy)
         proposed.append(discrepancy)
-        units = stock.report_short(str(discrepancy.id), str(order_id), location_id, quantity)
+        held = reservation.held_at(sku, location_id) if reservation is not None else 0
+        units = stock.report_short(str(discrepancy.id), str(order_id), location_id, quantity, held)
         if units:
             released[sku] = units
-    reservation = work.find(reservation_id_for(order_id), Reservation)
     if released and reservation is not None:
         reservation.release_short(location_id, released)
     return proposed

@@ -1,10 +1,19 @@
-"""What a SKU's stock knows per location: levels, holds, bins (queries and helpers of Stock)."""
+"""What a SKU's stock knows per location: levels, bins, the queue (queries and helpers of Stock)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from services.inventory_service.domain.base import IdempotencyKeyReusedError
+from services.inventory_service.domain.base import IdempotencyKeyReusedError, InsufficientStockError
+
+
+class WaitingOrders(dict[str, None]):
+    """Order ids in arrival order (a set that keeps order): O(1) to join, look up and leave."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> WaitingOrders:
+        # Keys are immutable strings: a shallow copy is a deep one, at C speed. Every read
+        # of a Stock deep-copies it out of the cache, and a sold-out SKU may queue thousands.
+        return WaitingOrders(self)
 
 
 class StockLevels:
@@ -13,13 +22,14 @@ class StockLevels:
     Per location: on hand (physically there, as far as the books know), reserved (promised
     to orders) and missing (reported missing by a picker, waiting for ops to confirm or
     reject). Missing units are neither promised nor promisable: available excludes them.
+    Which order holds which units is the order's Reservation's business, not the SKU's.
     """
 
     sku: str
     levels: dict[str, dict[str, int]]  # location -> on_hand, reserved, missing
-    holds: dict[str, dict[str, int]]  # order id -> location -> units held
-    movements: dict[str, dict[str, Any]]  # processed movement id -> what it did
+    movements: dict[str, dict[str, Any]]  # processed receipt/adjustment id -> what it did
     bins: dict[str, str]  # location -> bin
+    waiting: WaitingOrders  # order ids waiting for this SKU, first come first served
 
     def on_hand(self, location_id: str) -> int:
         """Units physically at a location."""
@@ -41,13 +51,18 @@ class StockLevels:
         """Units that can still be promised, over all locations."""
         return sum(max(0, self.available(loc)) for loc in self.levels)
 
-    def held_by(self, order_id: str) -> dict[str, int]:
-        """Units an order holds, per location."""
-        return dict(self.holds.get(order_id, {}))
-
     def bin_at(self, location_id: str) -> str | None:
         """The SKU's bin at a location, if it has one."""
         return self.bins.get(location_id)
+
+    @property
+    def queue(self) -> list[str]:
+        """Order ids waiting for this SKU, first come first served."""
+        return list(self.waiting)
+
+    def is_waiting(self, order_id: str) -> bool:
+        """Whether an order waits in this SKU's backorder queue."""
+        return order_id in self.waiting
 
     # -- helpers of the events ------------------------------------------------------------------
 
@@ -60,6 +75,14 @@ class StockLevels:
                 f"Idempotency-Key already used for {self.sku} with {done}, not {what}"
             )
         return True
+
+    def _check_unreserve(self, order_id: str, location_id: str, quantity: int) -> None:
+        """An order gives up units it holds: never more than the location has reserved."""
+        if quantity < 0 or quantity > self.reserved(location_id):
+            raise InsufficientStockError(
+                f"{self.sku} at {location_id}: {self.reserved(location_id)} reserved; order"
+                f" {order_id} cannot give up {quantity}"
+            )
 
     def _result(
         self, location_id: str, on_hand_delta: int, reserved_delta: int, missing_delta: int = 0
@@ -80,11 +103,3 @@ class StockLevels:
 
     def _set_level(self, location_id: str, on_hand: int, reserved: int, missing: int) -> None:
         self.levels[location_id] = {"on_hand": on_hand, "reserved": reserved, "missing": missing}
-
-    def _hold(self, order_id: str, location_id: str, delta: int) -> None:
-        holds = self.holds.setdefault(order_id, {})
-        holds[location_id] = holds.get(location_id, 0) + delta
-        if holds[location_id] <= 0:
-            del holds[location_id]
-        if not holds:
-            del self.holds[order_id]

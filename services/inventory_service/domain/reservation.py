@@ -23,7 +23,12 @@ ENDED = frozenset({RELEASED, CANCELLED})
 
 
 class Reservation(Aggregate):
-    """What one order asked for, and the stock it holds at which locations."""
+    """What one order asked for, the stock it still holds where, and what it shipped and returned.
+
+    The per-order half of the stock books: a SKU's Stock keeps only totals per location, so
+    releasing, shipping or short-picking asks the Reservation what the order holds, and the
+    Reservation remembers the shipments and returns it counted (redeliveries change nothing).
+    """
 
     @event("Requested")
     def __init__(self, order_id: UUID, lines: list[dict[str, Any]], country: str | None) -> None:
@@ -35,6 +40,7 @@ class Reservation(Aggregate):
         self.held: list[dict[str, Any]] = []
         self.shortages: list[dict[str, Any]] = []
         self.shipment_ids: list[str] = []
+        self.restocked: dict[str, int] = {}  # return id:sku:location -> units taken back
 
     @staticmethod
     def create_id(order_id: UUID, **_: Any) -> UUID:
@@ -45,6 +51,23 @@ class Reservation(Aggregate):
     def requested(self) -> dict[str, int]:
         """Units requested per SKU."""
         return merge_lines(self.lines)
+
+    def held_of(self, sku: str) -> dict[str, int]:
+        """Units of a SKU the order still holds, per location."""
+        held: dict[str, int] = {}
+        for allocation in self.held:
+            if allocation["sku"] == sku:
+                location_id = allocation["location_id"]
+                held[location_id] = held.get(location_id, 0) + allocation["quantity"]
+        return held
+
+    def held_at(self, sku: str, location_id: str) -> int:
+        """Units of a SKU the order still holds at a location."""
+        return self.held_of(sku).get(location_id, 0)
+
+    def has_shipped(self, shipment_id: str) -> bool:
+        """Whether this shipment was counted already."""
+        return shipment_id in self.shipment_ids
 
     def reserve(self, allocations: list[dict[str, Any]]) -> None:
         """All lines are held at these locations."""
@@ -88,7 +111,7 @@ class Reservation(Aggregate):
 
     def consume(self, shipment_id: str, location_id: str, lines: dict[str, int]) -> None:
         """A shipment took held units away from a location; each shipment counts once."""
-        if shipment_id in self.shipment_ids:
+        if self.has_shipped(shipment_id):
             return
         held = _take(self.held, location_id, lines)
         status = self.status
@@ -114,7 +137,7 @@ class Reservation(Aggregate):
         status: str,
     ) -> None:
         self.held = [dict(a) for a in held]
-        self.shipment_ids = [*self.shipment_ids, shipment_id]
+        self.shipment_ids.append(shipment_id)
         self.status = status
 
     def release_short(self, location_id: str, lines: dict[str, int]) -> None:
@@ -146,6 +169,29 @@ class Reservation(Aggregate):
     ) -> None:
         self.held = [dict(a) for a in held]
         self.status = status
+
+    def take_back(
+        self, return_id: str, sellable: dict[tuple[str, str], int]
+    ) -> list[dict[str, Any]]:
+        """Sellable returned units per (sku, location) not counted before; they count now."""
+        new = [
+            {"sku": sku, "location_id": location_id, "quantity": quantity}
+            for (sku, location_id), quantity in sorted(sellable.items())
+            if _return_key(return_id, sku, location_id) not in self.restocked
+        ]
+        if new:
+            self._restocked(order_id=self.order_id, return_id=return_id, lines=new)
+        return new
+
+    @event("Restocked")
+    def _restocked(self, order_id: UUID, return_id: str, lines: list[dict[str, Any]]) -> None:
+        for line in lines:
+            key = _return_key(return_id, line["sku"], line["location_id"])
+            self.restocked[key] = line["quantity"]
+
+
+def _return_key(return_id: str, sku: str, location_id: str) -> str:
+    return f"{return_id}:{sku}:{location_id}"
 
 
 def _take(held: list[dict[str, Any]], location_id: str, lines: dict[str, int]) -> list:

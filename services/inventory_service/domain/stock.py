@@ -1,7 +1,8 @@
-"""The Stock aggregate: one SKU's units per location, who holds them, and who waits for them."""
+"""The Stock aggregate: one SKU's units per location, and which orders wait for them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
@@ -9,11 +10,16 @@ from eventsourcing.domain import Aggregate, event
 
 from services.inventory_service.domain.base import InsufficientStockError, stock_id_for
 from services.inventory_service.domain.bins import normalize_bin
-from services.inventory_service.domain.levels import StockLevels
+from services.inventory_service.domain.levels import StockLevels, WaitingOrders
 
 
 class Stock(StockLevels, Aggregate):
-    """A SKU's stock: levels and bin per location, holds per order, a backorder queue.
+    """A SKU's stock: levels and bin per location, and a backorder queue.
+
+    Its size does not grow with the orders that hold the SKU: what each order holds lives
+    on that order's Reservation, and the use cases tell Stock how many units an order gives
+    up where (every read deep-copies the aggregate out of the cache, so size is CPU).
+    Apply methods change state in place, so applying an event costs the same at any size.
 
     Every level-changing event carries the sku, the location, the resulting on_hand,
     reserved, missing and available, and the bin, so the public StockLevelChanged maps
@@ -24,9 +30,8 @@ class Stock(StockLevels, Aggregate):
     def __init__(self, sku: str) -> None:
         self.sku = sku
         self.levels: dict[str, dict[str, int]] = {}  # location -> on_hand, reserved, missing
-        self.holds: dict[str, dict[str, int]] = {}  # order id -> location -> units held
-        self.movements: dict[str, dict[str, Any]] = {}  # processed movement id -> what it did
-        self.queue: list[str] = []  # order ids waiting for this SKU, first come first served
+        self.movements: dict[str, dict[str, Any]] = {}  # receipt/adjustment id -> what it did
+        self.waiting = WaitingOrders()  # backordered order ids, first come first served
         self.bins: dict[str, str] = {}  # location -> bin
 
     @staticmethod
@@ -142,21 +147,22 @@ class Stock(StockLevels, Aggregate):
 
     @event("BinAssigned")
     def _bin_assigned(self, sku: str, location_id: str, bin: str, previous_bin: str | None) -> None:
-        self.bins = {**self.bins, location_id: bin}
+        self.bins[location_id] = bin
 
     # -- short picks ------------------------------------------------------------------------
 
     def report_short(
-        self, discrepancy_id: str, order_id: str, location_id: str, quantity: int
+        self, discrepancy_id: str, order_id: str, location_id: str, quantity: int, held: int
     ) -> int:
         """A picker did not find units: the order's hold on them ends, they count as missing.
 
-        Missing units stay on hand until ops decide, but are not available: promised again,
-        they would only make the next pick short. Returns the units the order's hold gave up.
+        held: what the order holds here (its Reservation knows). Missing units stay on hand
+        until ops decide, but are not available: promised again, they would only make the
+        next pick short. Returns the units the order's hold gave up. The discrepancy, one
+        per short-picked SKU, is what makes a redelivered short pick change nothing.
         """
-        if f"short:{discrepancy_id}" in self.movements:
-            return 0
-        released = min(quantity, self.held_by(order_id).get(location_id, 0))
+        released = min(quantity, held)
+        self._check_unreserve(order_id, location_id, released)
         self._short_picked(
             discrepancy_id=discrepancy_id,
             order_id=order_id,
@@ -182,8 +188,6 @@ class Stock(StockLevels, Aggregate):
         bin: str | None,
     ) -> None:
         self._set_level(location_id, on_hand, reserved, missing)
-        self._hold(order_id, location_id, -released)
-        self.movements[f"short:{discrepancy_id}"] = {"location_id": location_id}
 
     # -- reservations ---------------------------------------------------------------------------
 
@@ -212,14 +216,15 @@ class Stock(StockLevels, Aggregate):
         bin: str | None = None,
     ) -> None:
         self._set_level(location_id, on_hand, reserved, missing)
-        self._hold(order_id, location_id, quantity)
-        if order_id in self.queue:
-            self.queue.remove(order_id)
+        self.waiting.pop(order_id, None)
 
-    def release(self, order_id: str) -> list[dict[str, Any]]:
-        """Give back everything an order holds; returns what was released."""
+    def release(self, order_id: str, held: Mapping[str, int]) -> list[dict[str, Any]]:
+        """Give back what an order holds (units per location, from its Reservation)."""
         released = []
-        for location_id, quantity in sorted(self.held_by(order_id).items()):
+        for location_id, quantity in sorted(held.items()):
+            if quantity <= 0:
+                continue
+            self._check_unreserve(order_id, location_id, quantity)
             self._released(
                 order_id=order_id, quantity=quantity, **self._result(location_id, 0, -quantity)
             )
@@ -240,16 +245,18 @@ class Stock(StockLevels, Aggregate):
         bin: str | None = None,
     ) -> None:
         self._set_level(location_id, on_hand, reserved, missing)
-        self._hold(order_id, location_id, -quantity)
 
     # -- shipments and returns -----------------------------------------------------------------
 
-    def ship(self, shipment_id: str, order_id: str, location_id: str, quantity: int) -> bool:
-        """Units left with a shipment: on hand drops, and so does what the order held there."""
-        movement_id = f"shipment:{shipment_id}"
-        if movement_id in self.movements:
-            return False
-        consumed = min(quantity, self.held_by(order_id).get(location_id, 0))
+    def ship(
+        self, shipment_id: str, order_id: str, location_id: str, quantity: int, held: int
+    ) -> None:
+        """Units left with a shipment: on hand drops, and so does what the order held there.
+
+        held: what the order holds here (its Reservation knows, and counts each shipment once).
+        """
+        consumed = min(quantity, held)
+        self._check_unreserve(order_id, location_id, consumed)
         self._shipped(
             shipment_id=shipment_id,
             order_id=order_id,
@@ -257,7 +264,6 @@ class Stock(StockLevels, Aggregate):
             consumed=consumed,
             **self._result(location_id, -quantity, -consumed),
         )
-        return True
 
     @event("Shipped")
     def _shipped(
@@ -275,21 +281,15 @@ class Stock(StockLevels, Aggregate):
         bin: str | None = None,
     ) -> None:
         self._set_level(location_id, on_hand, reserved, missing)
-        self._hold(order_id, location_id, -consumed)
-        self.movements[f"shipment:{shipment_id}"] = {"location_id": location_id}
 
-    def restock(self, return_id: str, order_id: str, location_id: str, quantity: int) -> bool:
-        """Sellable units came back from a customer to a location; each return counts once."""
-        movement_id = f"return:{return_id}:{location_id}"
-        if movement_id in self.movements:
-            return False
+    def restock(self, return_id: str, order_id: str, location_id: str, quantity: int) -> None:
+        """Sellable units came back from a customer (the order's Reservation counts each once)."""
         self._returned(
             return_id=return_id,
             order_id=order_id,
             quantity=quantity,
             **self._result(location_id, quantity, 0),
         )
-        return True
 
     @event("Returned")
     def _returned(
@@ -306,7 +306,6 @@ class Stock(StockLevels, Aggregate):
         bin: str | None = None,
     ) -> None:
         self._set_level(location_id, on_hand, reserved, missing)
-        self.movements[f"return:{return_id}:{location_id}"] = {"quantity": quantity}
 
     # -- backorders -----------------------------------------------------------------------------
 
@@ -322,14 +321,13 @@ class Stock(StockLevels, Aggregate):
     @event("Backordered")
     def _backordered(self, order_ids: list[str]) -> None:
         for order_id in order_ids:
-            if order_id not in self.queue:
-                self.queue.append(order_id)
+            self.waiting.setdefault(order_id, None)
 
     def leave_queue(self, order_id: str) -> None:
         """An order no longer waits (cancelled, or no longer backordered)."""
-        if order_id in self.queue:
+        if order_id in self.waiting:
             self._dequeued(order_id=order_id)
 
     @event("Dequeued")
     def _dequeued(self, order_id: str) -> None:
-        self.queue.remove(order_id)
+        self.waiting.pop(order_id, None)
