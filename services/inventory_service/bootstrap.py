@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-
 from services.inventory_service import api, integration
 from services.inventory_service.application import Inventory
 from services.inventory_service.projections import PROJECTION, project_inventory
 from services.inventory_service.settings import Settings
 from services.inventory_service.views import InventoryViews
 from shared.events import topics
-from shared.runtime.api import create_api
+from shared.runtime.api import api_factory
 from shared.runtime.projection import ProjectionWorker
-from shared.runtime.service import ReadinessChecks, ServiceParts
+from shared.runtime.service import ServiceParts
 from shared.runtime.wiring import open_application, open_views
 
 NAME = "inventory_service"
@@ -24,23 +22,18 @@ def build(settings: Settings) -> ServiceParts:
     views = open_views(InventoryViews, settings)
     projection = ProjectionWorker(name=PROJECTION, app=app, view=views, project=project_inventory)
 
-    def make_api(readiness: ReadinessChecks) -> FastAPI:
-        http = create_api(
-            service=NAME,
-            title="OMS Inventory",
-            routers=api.ROUTERS,
-            readiness=readiness,
-            error_statuses=api.ERROR_STATUSES,
-        )
-        http.state.inventory = app
-        http.state.views = views
-        return http
-
     return ServiceParts(
         name=NAME,
         settings=settings,
         app=app,
-        api_factory=make_api,
+        api_factory=api_factory(
+            service=NAME,
+            title="OMS Inventory",
+            routers=api.ROUTERS,
+            error_statuses=api.ERROR_STATUSES,
+            inventory=app,
+            views=views,
+        ),
         publishes=topics.INVENTORY,
         to_integration=integration.to_integration,
         handlers=integration.HANDLERS,
