@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import os
+import random
 import socket
 import subprocess
 import tempfile
@@ -223,11 +224,23 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
+# Listening ports are drawn below the OS's ephemeral range (32768+ on Linux): a port from that
+# range can be taken as the source port of an outgoing connection before the server binds it.
+LISTEN_PORTS = range(20000, 32000)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port the OS considers free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+    """A TCP port free right now, outside the range the OS hands to outgoing connections."""
+    return free_port_block(1, host)
+
+
+def free_port_block(size: int, host: str = "127.0.0.1") -> int:
+    """The first of `size` consecutive ports free right now (outside the ephemeral range)."""
+    for _ in range(200):
+        base = random.randrange(LISTEN_PORTS.start, LISTEN_PORTS.stop - size)
+        if all(port_is_free(host, base + offset) for offset in range(size)):
+            return base
+    raise RuntimeError(f"no {size} consecutive free ports in {LISTEN_PORTS}")
 
 
 def _accepts_tcp(host: str, port: int) -> bool:

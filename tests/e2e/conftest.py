@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer
 
 from shared.cli.system import EmbeddedSystem
 from shared.events import topics
-from shared.runtime.embedded import free_port, port_is_free
+from shared.runtime.embedded import free_port, free_port_block
 
 SERVICES = (
     "channel_gateway",
@@ -25,15 +25,6 @@ SERVICES = (
 )
 
 
-def _free_port_block(size: int = 5) -> int:
-    """A base port with `size` free ports after it."""
-    for _ in range(50):
-        base = free_port()
-        if base + size < 65000 and all(port_is_free("127.0.0.1", base + i) for i in range(size)):
-            return base
-    raise RuntimeError("no block of free ports")
-
-
 @pytest.fixture(scope="session")
 def system(tmp_path_factory, postgres_server_url) -> Iterator[EmbeddedSystem]:
     """PostgreSQL, the broker and all five services as separate supervised processes."""
@@ -41,7 +32,7 @@ def system(tmp_path_factory, postgres_server_url) -> Iterator[EmbeddedSystem]:
         tmp_path_factory.mktemp("oms-var"),
         postgres_url=postgres_server_url,
         kafka_port=free_port(),
-        base_http_port=_free_port_block(),
+        base_http_port=free_port_block(5),
         db_prefix=f"e2e{uuid.uuid4().hex[:8]}",
     )
     oms.start()
