@@ -38,25 +38,12 @@ def _received(e: Any) -> ev.ChannelOrderReceived:
     )
 
 
-def _released(e: Any) -> ev.ChannelOrderReceived:
-    # A held order enters the OMS only now, with the order as it translated at release.
-    return ev.ChannelOrderReceived(
-        order_id=e.originator_id,
-        channel=e.channel,
-        external_id=e.external_id,
-        customer=e.customer,
-        shipping_address=e.shipping_address,
-        lines=e.lines,
-        currency=e.currency,
-        received_at=e.timestamp,
-    )
-
-
 # Holds, connections, shipments, cancellations, refunds and deliveries are the gateway's own
 # business: only an order the OMS can place becomes public.
 _MAPPERS: dict[type, Any] = {
     ChannelOrder.Received: _received,  # type: ignore[attr-defined]
-    ChannelOrder.Released: _released,  # type: ignore[attr-defined]
+    # A held order enters the OMS only when released, as it translated at release.
+    ChannelOrder.Released: _received,  # type: ignore[attr-defined]
 }
 
 
