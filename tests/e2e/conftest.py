@@ -11,10 +11,11 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
+from psycopg.conninfo import conninfo_to_dict
 
 from shared.cli.system import EmbeddedSystem
 from shared.events import topics
-from shared.runtime.embedded import free_port, free_port_block
+from shared.runtime.embedded import drop_database, free_port, free_port_block
 
 SERVICES = (
     "channel_gateway",
@@ -36,8 +37,11 @@ def system(tmp_path_factory, postgres_server_url) -> Iterator[EmbeddedSystem]:
         db_prefix=f"e2e{uuid.uuid4().hex[:8]}",
     )
     oms.start()
+    databases = oms.database_urls()
     yield oms
     oms.stop()
+    for url in databases.values():  # the shared server keeps nothing of this run
+        drop_database(postgres_server_url, conninfo_to_dict(url)["dbname"])
 
 
 class Api:
