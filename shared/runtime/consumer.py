@@ -170,7 +170,13 @@ class EventConsumer:
         handler = self.handlers.get(type(envelope.event)) if envelope else None
         if envelope is None or handler is None:
             return
-        with traced(envelope.correlation_id, envelope.id):
+        # Logs of this message's work carry its correlation id and its order (or SKU).
+        with (
+            traced(envelope.correlation_id, envelope.id),
+            structlog.contextvars.bound_contextvars(
+                **{envelope.event.key_field: envelope.event.partition_key}
+            ),
+        ):
             handler(self.app, envelope.event, uow)
             uow.stamp_pending()
 
