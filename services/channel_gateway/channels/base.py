@@ -6,9 +6,16 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from services.channel_gateway.schemas import ChannelOrderCreate, minor_units
+
+
+class ChannelPayload(BaseModel):
+    """Base of a channel's payload shapes: channels send many more fields than we read; the ones
+    we read are checked."""
+
+    model_config = ConfigDict(extra="ignore")
 
 
 class MalformedPayloadError(ValueError):

@@ -5,10 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from services.channel_gateway.channels.base import (
     ChannelLine,
+    ChannelPayload,
     Connection,
     MalformedPayloadError,
     Translation,
@@ -21,24 +22,20 @@ from services.channel_gateway.channels.base import (
 ZERO = Decimal(0)
 
 
-class _Shape(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class Money(_Shape):
+class Money(ChannelPayload):
     """An amount as a decimal string with its currency."""
 
     amount: str
     currencyCode: str = Field(min_length=3, max_length=3)
 
 
-class ItemPrice(_Shape):
+class ItemPrice(ChannelPayload):
     """Price of an order item."""
 
     unitPrice: Money
 
 
-class ItemProduct(_Shape):
+class ItemProduct(ChannelPayload):
     """What was bought."""
 
     asin: str | None = None
@@ -47,7 +44,7 @@ class ItemProduct(_Shape):
     price: ItemPrice | None = None
 
 
-class OrderItem(_Shape):
+class OrderItem(ChannelPayload):
     """An order item (getOrder always includes items)."""
 
     orderItemId: str
@@ -55,7 +52,7 @@ class OrderItem(_Shape):
     product: ItemProduct
 
 
-class CustomerAddress(_Shape):
+class CustomerAddress(ChannelPayload):
     """The recipient's delivery address (includedData=RECIPIENT)."""
 
     name: str | None = None
@@ -69,27 +66,27 @@ class CustomerAddress(_Shape):
     countryCode: str | None = None
 
 
-class Recipient(_Shape):
+class Recipient(ChannelPayload):
     """Who receives the order."""
 
     deliveryAddress: CustomerAddress | None = None
 
 
-class Buyer(_Shape):
+class Buyer(ChannelPayload):
     """Who bought (includedData=BUYER); the e-mail is Amazon's anonymised relay address."""
 
     buyerName: str | None = None
     buyerEmail: str | None = None
 
 
-class SalesChannel(_Shape):
+class SalesChannel(ChannelPayload):
     """Where the order was placed."""
 
     channelName: str
     marketplaceId: str | None = None
 
 
-class AmazonOrder(_Shape):
+class AmazonOrder(ChannelPayload):
     """An order of the Orders API v2026-01-01."""
 
     orderId: str
@@ -101,20 +98,20 @@ class AmazonOrder(_Shape):
     orderItems: list[OrderItem] = Field(min_length=1)
 
 
-class SummaryOrder(_Shape):
+class SummaryOrder(ChannelPayload):
     """What the poller needs of a searchOrders result: the id and when it last changed."""
 
     orderId: str
     lastUpdatedTime: str
 
 
-class Pagination(_Shape):
+class Pagination(ChannelPayload):
     """Where the next page starts."""
 
     nextToken: str | None = None
 
 
-class SearchOrdersResponse(_Shape):
+class SearchOrdersResponse(ChannelPayload):
     """A page of searchOrders."""
 
     orders: list[SummaryOrder]

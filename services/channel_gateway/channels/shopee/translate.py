@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from services.channel_gateway.channels.base import (
     ChannelLine,
+    ChannelPayload,
     Connection,
     MalformedPayloadError,
     Translation,
@@ -22,11 +23,7 @@ PLACEABLE = "READY_TO_SHIP"  # paid, address known: the order can be fulfilled
 DETAIL_FIELDS = "buyer_user_id,buyer_username,recipient_address,item_list,total_amount"
 
 
-class _Shape(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class PushData(_Shape):
+class PushData(ChannelPayload):
     """The data of an order status push."""
 
     ordersn: str = Field(min_length=1)
@@ -34,7 +31,7 @@ class PushData(_Shape):
     update_time: int | None = None
 
 
-class PushMessage(_Shape):
+class PushMessage(ChannelPayload):
     """A push notification: which shop, which kind (code), and its data."""
 
     shop_id: int
@@ -43,7 +40,7 @@ class PushMessage(_Shape):
     data: dict[str, Any]
 
 
-class RecipientAddress(_Shape):
+class RecipientAddress(ChannelPayload):
     """Where the order goes; region is the ISO country code."""
 
     name: str | None = None
@@ -57,7 +54,7 @@ class RecipientAddress(_Shape):
     full_address: str | None = None
 
 
-class Item(_Shape):
+class Item(ChannelPayload):
     """An item (model) of the order; prices are numbers in the order's currency."""
 
     item_id: int
@@ -70,7 +67,7 @@ class Item(_Shape):
     order_item_id: int | None = None
 
 
-class ShopeeOrder(_Shape):
+class ShopeeOrder(ChannelPayload):
     """One order of get_order_detail's order_list."""
 
     order_sn: str

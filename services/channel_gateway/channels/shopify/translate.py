@@ -5,10 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from services.channel_gateway.channels.base import (
     ChannelLine,
+    ChannelPayload,
     Connection,
     MalformedPayloadError,
     Translation,
@@ -21,12 +22,7 @@ from services.channel_gateway.channels.signing import any_matches, base64_signat
 ORDER_CREATED = "orders/create"
 
 
-class _Shape(BaseModel):
-    # Shopify sends many more fields than we read; the ones we read are checked.
-    model_config = ConfigDict(extra="ignore")
-
-
-class ShopifyAddress(_Shape):
+class ShopifyAddress(ChannelPayload):
     """A Shopify mailing address."""
 
     first_name: str | None = None
@@ -41,7 +37,7 @@ class ShopifyAddress(_Shape):
     country_code: str | None = None
 
 
-class ShopifyCustomer(_Shape):
+class ShopifyCustomer(ChannelPayload):
     """The customer block of an order."""
 
     first_name: str | None = None
@@ -49,7 +45,7 @@ class ShopifyCustomer(_Shape):
     email: str | None = None
 
 
-class ShopifyLineItem(_Shape):
+class ShopifyLineItem(ChannelPayload):
     """A line item: quantity as an integer, price as a decimal string."""
 
     id: int
@@ -60,7 +56,7 @@ class ShopifyLineItem(_Shape):
     price: Decimal = Field(ge=0, allow_inf_nan=False)
 
 
-class ShopifyOrder(_Shape):
+class ShopifyOrder(ChannelPayload):
     """The order resource as the orders/create webhook delivers it."""
 
     id: int

@@ -5,10 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from services.channel_gateway.channels.base import (
     ChannelLine,
+    ChannelPayload,
     Connection,
     MalformedPayloadError,
     Translation,
@@ -22,11 +23,7 @@ from services.channel_gateway.channels.signing import any_matches, base64_signat
 ORDER_CREATED = "order.created"
 
 
-class _Shape(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class WooAddress(_Shape):
+class WooAddress(ChannelPayload):
     """A billing or shipping block."""
 
     first_name: str | None = None
@@ -41,7 +38,7 @@ class WooAddress(_Shape):
     email: str | None = None
 
 
-class WooLineItem(_Shape):
+class WooLineItem(ChannelPayload):
     """A line item; `total` is what was paid for the line after discounts, as a string."""
 
     id: int
@@ -54,7 +51,7 @@ class WooLineItem(_Shape):
     price: Decimal | float | None = None
 
 
-class WooOrder(_Shape):
+class WooOrder(ChannelPayload):
     """An order as the REST API v3 and the order.created webhook deliver it."""
 
     id: int
