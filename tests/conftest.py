@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,9 @@ from shared.runtime.embedded import (
     ensure_database,
     free_port,
 )
+from shared.runtime.service import ServiceParts
+from shared.runtime.settings import ServiceSettings
+from tests.kit import RunningService
 
 NewDatabase = Callable[..., str]
 
@@ -61,3 +65,39 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield server.bootstrap
     finally:
         server.stop()
+
+
+RunService = Callable[..., RunningService]
+
+
+@pytest.fixture
+def run_service(new_database: NewDatabase, broker: str) -> Iterator[RunService]:
+    """Factory: run a service whole (API, consumers, relay, projections) on a fresh database.
+
+    `run_service(build, Settings, **overrides)` starts it and returns a RunningService with
+    `publish()` and `http`; everything started is stopped after the test.
+    """
+    started: list[RunningService] = []
+
+    def start(
+        build: Callable[[Any], ServiceParts],
+        settings_class: type[ServiceSettings],
+        **overrides: Any,
+    ) -> RunningService:
+        settings = settings_class(
+            **{
+                "database_url": new_database(settings_class.__module__.split(".")[1][:12]),
+                "kafka_bootstrap_servers": broker,
+                "http_port": free_port(),
+                # Its own group: a member of an earlier test's group would delay the join.
+                "consumer_group": f"test-{uuid.uuid4().hex[:8]}",
+                **overrides,
+            }
+        )
+        service = RunningService(build(settings)).start()
+        started.append(service)
+        return service
+
+    yield start
+    for service in reversed(started):
+        service.stop()

@@ -5,13 +5,15 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, TypeVar
 
 import structlog
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.runtime.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -19,8 +21,78 @@ from shared.runtime.tracing import traced
 
 PROBLEM_JSON = "application/problem+json"
 REQUEST_ID = "X-Request-ID"
+MAX_OFFSET = 1_000_000  # deeper pages are searched, not scrolled; keeps OFFSET a small bigint
 ReadinessCheck = Callable[[], Awaitable[bool]]
+T = TypeVar("T")
 log = structlog.get_logger()
+
+
+# -- the API kit every router uses ------------------------------------------------------
+
+
+def provide(kind: type[T]) -> Any:
+    """A dependency on the process's component of this type (given to api_factory).
+
+    `Annotated[Orders, provide(Orders)]` types the endpoint's parameter and looks the
+    component up by type, so a router never reaches into `app.state` by name.
+    """
+
+    def component(request: Request) -> T:
+        components: dict[type, object] = request.app.state.components
+        found = components.get(kind)
+        if found is None:
+            found = next((c for c in components.values() if isinstance(c, kind)), None)
+        if not isinstance(found, kind):
+            raise LookupError(f"no {kind.__name__} was given to this API")
+        return found
+
+    component.__name__ = f"provide_{kind.__name__}"
+    return Depends(component)
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="Retrying with the same key records the command once.",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class PageQuery:
+    """Which page of a list was asked for: bounded, so no value can reach the database raw."""
+
+    limit: int
+    offset: int
+
+
+def page_query(default: int = 50, maximum: int = 500) -> Any:
+    """A dependency reading `limit` (1..maximum) and `offset` (0..MAX_OFFSET) from the query."""
+
+    def read(
+        limit: Annotated[int, Query(ge=1, le=maximum)] = default,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    ) -> PageQuery:
+        return PageQuery(limit=limit, offset=offset)
+
+    return Depends(read)
+
+
+class Page(BaseModel, Generic[T]):
+    """A page of a list: its rows, how many match in all, and which page this is."""
+
+    data: list[T]
+    count: int
+    limit: int
+    offset: int
+
+    @classmethod
+    def of(cls, data: list[T], count: int, query: PageQuery) -> Page[T]:
+        """The page answering `query`."""
+        return cls(data=data, count=count, limit=query.limit, offset=query.offset)
 
 
 class Problem(Exception):
@@ -73,9 +145,14 @@ def api_factory(
     title: str,
     routers: Sequence[APIRouter],
     error_statuses: Mapping[Any, tuple[int, str]] | None = None,
+    provides: Sequence[object] = (),
     **state: Any,
 ) -> Callable[[Mapping[str, ReadinessCheck]], FastAPI]:
-    """A builder of the service's API, given its readiness checks; `state` goes on app.state."""
+    """A builder of the service's API, given its readiness checks.
+
+    `provides` are the components endpoints depend on through `provide(Type)`; `state`
+    (deprecated, kept while services move over) goes on app.state by name.
+    """
 
     def build(readiness: Mapping[str, ReadinessCheck]) -> FastAPI:
         http = create_api(
@@ -85,6 +162,7 @@ def api_factory(
             readiness=readiness,
             error_statuses=error_statuses,
         )
+        http.state.components = {type(component): component for component in provides}
         for name, value in state.items():
             setattr(http.state, name, value)
         return http

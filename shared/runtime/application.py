@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
@@ -16,8 +17,12 @@ from eventsourcing.persistence import IntegrityError, ProcessRecorder, Tracking
 from shared.runtime.tracing import current_trace, stamp
 
 T = TypeVar("T")
+P = ParamSpec("P")
 A = TypeVar("A", bound=Aggregate)
-MAX_CONFLICT_RETRIES = 20
+App = TypeVar("App", bound="ServiceApplication")
+MAX_CONFLICT_RETRIES = 30
+CONFLICT_PAUSE_BASE = 0.002  # seconds; doubles per attempt
+CONFLICT_PAUSE_MAX = 0.2
 
 
 class UnitOfWork:
@@ -29,7 +34,7 @@ class UnitOfWork:
         self._aggregates: dict[UUID, Aggregate] = {}
         self._touched: set[UUID] = set()  # since the last stamp: only these can have new events
 
-    def get(self, aggregate_id: UUID, kind: type[A] = Aggregate) -> A:  # type: ignore[assignment]
+    def get(self, aggregate_id: UUID, kind: type[A]) -> A:
         """The aggregate, as changed so far in this unit; AggregateNotFoundError if unknown."""
         aggregate = self._aggregates.get(aggregate_id)
         if aggregate is None:
@@ -40,7 +45,7 @@ class UnitOfWork:
             raise AggregateNotFoundError(aggregate_id)
         return aggregate
 
-    def find(self, aggregate_id: UUID, kind: type[A] = Aggregate) -> A | None:  # type: ignore[assignment]
+    def find(self, aggregate_id: UUID, kind: type[A]) -> A | None:
         """The aggregate, or None when it does not exist yet."""
         try:
             return self.get(aggregate_id, kind)
@@ -110,15 +115,43 @@ class ServiceApplication(Application[UUID]):
         own.commit()
 
 
-def retry_on_conflict(command: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a command again when a concurrent writer changed the same aggregate first.
+def conflict_pause(attempt: int) -> float:
+    """How long to wait before retry `attempt` (0-based) after losing a write conflict.
 
-    A short random pause between attempts spreads out writers that collided, so a hot
-    aggregate (a counter many requests touch) does not make them collide again in lockstep.
+    Random and growing: writers that collided on a hot aggregate (a counter, a busy SKU)
+    spread out instead of colliding again in lockstep.
     """
+    return random.uniform(0, min(CONFLICT_PAUSE_MAX, CONFLICT_PAUSE_BASE * 2**attempt))
+
+
+def retry_on_conflict(command: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run a command again, after a conflict pause, when a concurrent writer got there first."""
     for attempt in range(MAX_CONFLICT_RETRIES - 1):
         try:
             return command(*args, **kwargs)
         except IntegrityError:
-            time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+            time.sleep(conflict_pause(attempt))
     return command(*args, **kwargs)
+
+
+def use_case(method: Callable[Concatenate[App, P], T]) -> Callable[Concatenate[App, P], T]:
+    """Mark an application method as a use case: retried on conflict when it owns its unit.
+
+    A call that joins the caller's UnitOfWork (a consumer's batch, an intake group commit) is
+    run once: the owner of that unit decides what a conflict means. A call of its own (an HTTP
+    command) is retried whole, re-reading its aggregates, so routers never handle conflicts.
+    """
+
+    @functools.wraps(method)
+    def run(app: App, *args: P.args, **kwargs: P.kwargs) -> T:
+        if _joins_a_unit(args, kwargs):
+            return method(app, *args, **kwargs)
+        return retry_on_conflict(method, app, *args, **kwargs)
+
+    return cast("Callable[Concatenate[App, P], T]", run)
+
+
+def _joins_a_unit(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    if isinstance(kwargs.get("uow"), UnitOfWork):
+        return True
+    return bool(args) and isinstance(args[-1], UnitOfWork)

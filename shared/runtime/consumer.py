@@ -40,8 +40,10 @@ class EventConsumer:
         bootstrap: str,
         producer: AIOKafkaProducer,
         batch_size: int = 200,
+        group_id: str | None = None,
     ) -> None:
         self.service = service
+        self.group_id = group_id or service
         self.app = app
         self.handlers = handlers
         self.topics = list(topics)
@@ -56,7 +58,7 @@ class EventConsumer:
         consumer = AIOKafkaConsumer(
             *self.topics,
             bootstrap_servers=self.bootstrap,
-            group_id=self.service,
+            group_id=self.group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self.batch_size,

@@ -26,6 +26,7 @@ from shared.runtime.kafka_admin import ensure_topics
 from shared.runtime.leader import run_as_leader
 from shared.runtime.logging import configure_logging
 from shared.runtime.projection import ProjectionWorker
+from shared.runtime.registry import ServiceEvents
 from shared.runtime.relay import Mapping as ToIntegration
 from shared.runtime.relay import Relay
 from shared.runtime.settings import ServiceSettings
@@ -44,11 +45,21 @@ class ServiceParts:
     settings: ServiceSettings
     app: ServiceApplication
     api_factory: Callable[[ReadinessChecks], FastAPI]
-    publishes: str | None = None
+    events: ServiceEvents | None = None
+    publishes: str | None = None  # superseded by `events`; kept while services move over
     to_integration: ToIntegration | None = None
     handlers: Mapping[type[IntegrationEvent], Handler] = field(default_factory=dict)
     projections: Sequence[ProjectionWorker] = ()
     extra_workers: Sequence[Callable[[asyncio.Event], Any]] = ()
+
+    def __post_init__(self) -> None:
+        """Fail at start-up, naming the gap, when the service's event tables are incomplete."""
+        if self.events is None:
+            return
+        self.events.check()
+        self.publishes = self.events.topic
+        self.to_integration = self.events.to_integration
+        self.handlers = self.events.consumes
 
     def close(self) -> None:
         """Close the application's and the views' connection pools."""
@@ -91,6 +102,15 @@ async def _serve(build: Callable[[S], ServiceParts], settings: S) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     parts = await asyncio.to_thread(build, settings)
+    try:
+        await run_parts(parts, stop)
+    finally:
+        await asyncio.to_thread(parts.close)
+
+
+async def run_parts(parts: ServiceParts, stop: asyncio.Event) -> None:
+    """Run a built service (API, consumers, relay, projections, workers) until `stop` is set."""
+    settings = parts.settings
     structlog.contextvars.bind_contextvars(service=parts.name)
     await retry_transient(
         "topics",
@@ -110,7 +130,6 @@ async def _serve(build: Callable[[S], ServiceParts], settings: S) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
     finally:
         await producer.stop()
-        await asyncio.to_thread(parts.close)
 
 
 def _workers(parts: ServiceParts, producer: AIOKafkaProducer, stop: asyncio.Event) -> list[Any]:
@@ -129,6 +148,7 @@ def _workers(parts: ServiceParts, producer: AIOKafkaProducer, stop: asyncio.Even
             bootstrap=settings.kafka_bootstrap_servers,
             producer=producer,
             batch_size=settings.consumer_batch_size,
+            group_id=settings.consumer_group or None,
         )
         coros.append(consumer.run(stop))
     channel = parts.app.recorder.channel_name  # type: ignore[attr-defined]

@@ -23,6 +23,9 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     consumer_batch_size: int = Field(200, ge=1)
+    consumer_group: str = Field(
+        "", description="Kafka consumer group; empty means the service's name (the default)."
+    )
     relay_batch_size: int = Field(500, ge=1)
     aggregate_cache_size: int = Field(10_000, ge=0)
     log_level: str = "INFO"

@@ -1,0 +1,159 @@
+"""Driving a service in tests: apply events as its consumer does, or run it whole on a broker."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import httpx
+from aiokafka import AIOKafkaProducer
+
+from shared.events import topics
+from shared.events.base import IntegrationEvent
+from shared.events.codec import encode
+from shared.runtime.application import ServiceApplication, UnitOfWork
+from shared.runtime.service import ServiceParts, run_parts
+
+T = TypeVar("T")
+
+
+def apply(
+    app: ServiceApplication,
+    handlers: dict[type[IntegrationEvent], Any],
+    *events: IntegrationEvent,
+) -> None:
+    """Apply inbound events in one unit of work, exactly as the service's consumer would."""
+    uow = UnitOfWork(app)
+    for event in events:
+        handlers[type(event)](app, event, uow)
+    uow.commit()
+
+
+def eventually(check: Callable[[], T], timeout: float = 15.0, interval: float = 0.05) -> T:
+    """Call `check` until it returns something truthy without failing an assert; return that.
+
+    For what happens asynchronously (a consumer applying, a projection catching up); the last
+    assertion error is raised when time runs out, so the failure says what never came true.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = check()
+            if result:
+                return result
+            failure: AssertionError = AssertionError(f"{check} stayed {result!r}")
+        except AssertionError as error:
+            failure = error
+        if time.monotonic() > deadline:
+            raise failure
+        time.sleep(interval)
+
+
+class RunningService:
+    """A built service running in a background thread as `oms up` runs it: API, consumers,
+    relay, projections and workers, on the real broker and PostgreSQL."""
+
+    def __init__(self, parts: ServiceParts) -> None:
+        self.parts = parts
+        self.app: Any = parts.app
+        self.http = httpx.Client(
+            base_url=f"http://{parts.settings.http_host}:{parts.settings.http_port}", timeout=30
+        )
+        self._positions: dict[str, int] = defaultdict(int)
+        self._loop = asyncio.new_event_loop()
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, name=parts.name, daemon=True)
+        self._producer: AIOKafkaProducer | None = None
+        self._failure: BaseException | None = None
+
+    def start(self) -> RunningService:
+        """Start and wait until the API answers (and so the workers are under way)."""
+        self._thread.start()
+        eventually(self._ready, timeout=30)
+        return self
+
+    def stop(self) -> None:
+        """Stop the workers and the API, close the producer and the pools."""
+        if self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout=30)
+        self.http.close()
+        self.parts.close()
+
+    def publish(
+        self,
+        *events: IntegrationEvent,
+        source: str | None = None,
+        correlation_id: str | None = None,
+    ) -> None:
+        """Put events on their topics as their publisher's relay would, each at its next position.
+
+        `source` defaults to the service that publishes the event's topic.
+        """
+        asyncio.run_coroutine_threadsafe(
+            self._publish(events, source, correlation_id), self._loop
+        ).result(timeout=30)
+
+    def get_json(self, path: str, **params: Any) -> Any:
+        """The JSON body of a 200 answer, or None (for `eventually`: not there yet)."""
+        answer = self.http.get(path, params=params)
+        return answer.json() if answer.status_code == 200 else None
+
+    def stored(self) -> int:
+        """How many events the service has recorded."""
+        return int(self.app.recorder.max_notification_id() or 0)
+
+    def _ready(self) -> bool:
+        if self._failure is not None:
+            raise AssertionError(f"{self.parts.name} failed to start: {self._failure!r}")
+        try:
+            return self.http.get("/livez").status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self._main())
+        except BaseException as error:  # reported by start() or the next publish
+            self._failure = error
+        finally:
+            for task in asyncio.all_tasks(self._loop):
+                task.cancel()
+            self._loop.run_until_complete(asyncio.sleep(0))
+            self._loop.close()
+
+    async def _main(self) -> None:
+        self._stop = asyncio.Event()
+        settings = self.parts.settings
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap_servers, linger_ms=0
+        )
+        await self._producer.start()
+        try:
+            await run_parts(self.parts, self._stop)
+        finally:
+            await self._producer.stop()
+
+    async def _publish(
+        self, events: Iterable[IntegrationEvent], source: str | None, correlation_id: str | None
+    ) -> None:
+        assert self._producer is not None, "start() the service first"
+        for event in events:
+            publisher = source or topics.PUBLISHER[event.topic]
+            self._positions[publisher] += 1
+            position = self._positions[publisher]
+            message = encode(
+                event,
+                event_id=f"{publisher}-{position}",
+                service=publisher,
+                position=position,
+                correlation_id=correlation_id,
+            )
+            await self._producer.send_and_wait(
+                event.topic, message.value, key=message.key, headers=message.headers
+            )
