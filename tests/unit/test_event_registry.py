@@ -98,7 +98,7 @@ def test_a_recorded_domain_event_without_a_publishing_decision_stops_the_service
 
 def test_a_projection_that_leaves_an_event_unhandled_stops_the_service():
     projection = Projection(name="parcels", aggregates=[Parcel], handlers={})
-    with pytest.raises(RegistryError, match=r"projection parcels has no handler for Parcel\.Weighed"):
+    with pytest.raises(RegistryError, match=r"parcels has no handler for Parcel\.Weighed"):
         _parcel_events(projections=[projection]).check()
 
 
