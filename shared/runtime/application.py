@@ -7,7 +7,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import Any, Concatenate, ParamSpec, TypeVar, cast
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
@@ -20,6 +20,7 @@ T = TypeVar("T")
 P = ParamSpec("P")
 A = TypeVar("A", bound=Aggregate)
 App = TypeVar("App", bound="ServiceApplication")
+Owner = TypeVar("Owner")
 MAX_CONFLICT_RETRIES = 30
 CONFLICT_PAUSE_BASE = 0.002  # seconds; doubles per attempt
 CONFLICT_PAUSE_MAX = 0.2
@@ -134,24 +135,36 @@ def retry_on_conflict(command: Callable[P, T], *args: P.args, **kwargs: P.kwargs
     return command(*args, **kwargs)
 
 
-def use_case(method: Callable[Concatenate[App, P], T]) -> Callable[Concatenate[App, P], T]:
+def use_case(method: Callable[Concatenate[Owner, P], T]) -> Callable[Concatenate[Owner, P], T]:
     """Mark an application method as a use case: retried on conflict when it owns its unit.
 
     A call that joins the caller's UnitOfWork (a consumer's batch, an intake group commit) is
     run once: the owner of that unit decides what a conflict means. A call of its own (an HTTP
     command) is retried whole, re-reading its aggregates, so routers never handle conflicts.
+    A joined unit is passed as the method's last argument, named `uow`.
     """
 
     @functools.wraps(method)
-    def run(app: App, *args: P.args, **kwargs: P.kwargs) -> T:
+    def run(owner: Owner, *args: P.args, **kwargs: P.kwargs) -> T:
         if _joins_a_unit(args, kwargs):
-            return method(app, *args, **kwargs)
-        return retry_on_conflict(method, app, *args, **kwargs)
+            return method(owner, *args, **kwargs)
+        return retry_on_conflict(method, owner, *args, **kwargs)
 
-    return cast("Callable[Concatenate[App, P], T]", run)
+    return cast("Callable[Concatenate[Owner, P], T]", run)
 
 
 def _joins_a_unit(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     if isinstance(kwargs.get("uow"), UnitOfWork):
         return True
     return bool(args) and isinstance(args[-1], UnitOfWork)
+
+
+class UseCases(Generic[App]):
+    """A group of use cases of one application (one module of a grown `application/` room).
+
+    The Application composes its groups as attributes (`self.picking = Picking(self)`), so use
+    cases are grouped by module without mixins or inheritance chains.
+    """
+
+    def __init__(self, app: App) -> None:
+        self.app = app
