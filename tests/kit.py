@@ -33,7 +33,7 @@ def apply(
     uow.commit()
 
 
-def eventually(check: Callable[[], T], timeout: float = 15.0, interval: float = 0.05) -> T:
+def eventually(check: Callable[[], T], timeout: float = 30.0, interval: float = 0.05) -> T:
     """Call `check` until it returns something truthy without failing an assert; return that.
 
     For what happens asynchronously (a consumer applying, a projection catching up); the last

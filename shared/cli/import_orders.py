@@ -123,7 +123,8 @@ def _post(http: httpx.Client, body: dict[str, Any]) -> dict[str, Any]:
         detail = response.json().get("detail") if response.content else response.reason_phrase
         console.print(f"[bold red]the gateway refused the import: {detail}[/]")
         raise typer.Exit(3)
-    return response.json()  # type: ignore[no-any-return]
+    report: dict[str, Any] = response.json()
+    return report
 
 
 def _print(orders: list[dict[str, Any]], errors: list[dict[str, Any]], row_count: int) -> None:

@@ -24,6 +24,8 @@ from shared.runtime.metrics import CONSUMED, DEAD_LETTERS, HOP_LATENCY
 from shared.runtime.tracing import traced
 
 Handler = Callable[[Any, Any, UnitOfWork], None]
+# Errors that are retried (a conflict re-reads, a transient failure backs off), never parked.
+CONFLICT_OR_TRANSIENT: tuple[type[BaseException], ...] = (IntegrityError, *TRANSIENT_ERRORS)
 log = structlog.get_logger()
 
 
@@ -157,7 +159,7 @@ class EventConsumer:
         uow = UnitOfWork(self.app, Tracking(name, inbound.position))
         try:
             self._apply_one(inbound.envelope, uow)
-        except (IntegrityError, *TRANSIENT_ERRORS):  # type: ignore[misc]
+        except CONFLICT_OR_TRANSIENT:
             uow.evict()
             raise
         except Exception as error:

@@ -11,7 +11,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg import Cursor
 from psycopg.rows import dict_row
-from psycopg.sql import SQL
+from psycopg.sql import SQL, Composed
 from psycopg.types.json import Jsonb
 
 from shared.runtime.application import ServiceApplication
@@ -34,7 +34,7 @@ class ViewStore(PostgresTrackingRecorder):
 
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
-        self.sql_create_statements.extend(SQL(statement) for statement in self.tables)  # type: ignore[misc]
+        self.sql_create_statements.extend(Composed([SQL(s)]) for s in self.tables)
 
     def page(
         self, table: str, *, order_by: str, limit: int, offset: int, **equals: Any
@@ -47,7 +47,8 @@ class ViewStore(PostgresTrackingRecorder):
         where = " AND ".join(f"{column} = %({column})s" for column in params) or "TRUE"
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=dict_row) as curs:
             curs.execute(f"SELECT count(*) AS n FROM {table} WHERE {where}", params)
-            total = curs.fetchone()["n"]  # type: ignore[index]
+            counted = curs.fetchone()
+            total = counted["n"] if counted else 0
             curs.execute(
                 f"SELECT * FROM {table} WHERE {where} ORDER BY {order_by}"
                 " LIMIT %(limit)s OFFSET %(offset)s",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
@@ -15,6 +16,7 @@ import structlog
 import uvicorn
 import uvloop
 from aiokafka import AIOKafkaProducer
+from eventsourcing.postgres import PostgresApplicationRecorder
 from fastapi import FastAPI
 
 from shared.events.base import IntegrationEvent
@@ -151,8 +153,7 @@ def _workers(parts: ServiceParts, producer: AIOKafkaProducer, stop: asyncio.Even
             group_id=settings.consumer_group or None,
         )
         coros.append(consumer.run(stop))
-    channel = parts.app.recorder.channel_name  # type: ignore[attr-defined]
-    new_events = NewEventsSignal(settings.database_url, channel)
+    new_events = NewEventsSignal(settings.database_url, _notify_channel(parts.app))
     leader_works: list[Callable[[asyncio.Event], Any]] = [new_events.run]
     leader_works += [partial(p.run, wakeup=new_events.subscribe()) for p in parts.projections]
     leader_works += list(parts.extra_workers)
@@ -172,6 +173,23 @@ def _workers(parts: ServiceParts, producer: AIOKafkaProducer, stop: asyncio.Even
     if leader_works:
         coros.append(run_as_leader(settings.database_url, parts.name, leader_works, stop))
     return coros
+
+
+def _notify_channel(app: ServiceApplication) -> str:
+    """The LISTEN/NOTIFY channel on which the application's recorder announces new events."""
+    recorder = app.recorder
+    if not isinstance(recorder, PostgresApplicationRecorder):
+        raise TypeError(f"{type(recorder).__name__} cannot notify: the service needs PostgreSQL")
+    return recorder.channel_name
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, leaving signals to the service runner: one SIGTERM stops every worker at once."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Capture nothing (uvicorn's own handlers would replace the runner's)."""
+        yield
 
 
 async def _until_stopped(work: Awaitable[Any], stop: asyncio.Event) -> None:
@@ -196,8 +214,7 @@ async def _serve_api(parts: ServiceParts, producer: AIOKafkaProducer, stop: asyn
     # Sync endpoints run in anyio's thread pool; more threads than database connections
     # only adds GIL contention (measured: CPU per intake request grew with 40 threads).
     anyio.to_thread.current_default_thread_limiter().total_tokens = API_THREADS
-    server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[attr-defined]
+    server = _Server(config)
     task = asyncio.create_task(server.serve())
     await asyncio.wait([task, asyncio.create_task(stop.wait())], return_when="FIRST_COMPLETED")
     server.should_exit = True
