@@ -1,5 +1,5 @@
 # OMS: `make run` installs and starts the whole system on the embedded default;
-# `make test` installs and runs every test tier.
+# `make test` installs, runs lint (ruff, format, mypy, import-linter) and every test tier.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -22,7 +22,7 @@ install: $(STAMP)
 run: install
 	$(VENV)/bin/oms up
 
-test: install test-unit test-contract test-integration test-e2e
+test: install lint test-unit test-contract test-integration test-e2e
 
 test-unit: install
 	$(PYTEST) tests/unit -q

@@ -1,4 +1,4 @@
-"""The house rules of DESIGN section 7, checked on the code as it is."""
+"""The house rules (docs/architecture.md, The rooms of a service), checked on the code as it is."""
 
 from __future__ import annotations
 
