@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,7 +19,12 @@ from shared.events import topics
 from shared.events.base import IntegrationEvent
 from shared.events.codec import DecodeError, Envelope, decode, peek
 from shared.events.models import EVENTS_BY_TYPE
-from shared.runtime.application import MAX_CONFLICT_RETRIES, ServiceApplication, UnitOfWork
+from shared.runtime.application import (
+    MAX_CONFLICT_RETRIES,
+    ServiceApplication,
+    UnitOfWork,
+    conflict_pause,
+)
 from shared.runtime.backoff import TRANSIENT_ERRORS, retry_transient
 from shared.runtime.metrics import CONSUMED, DEAD_LETTERS, HOP_LATENCY
 from shared.runtime.tracing import traced
@@ -106,7 +112,7 @@ class EventConsumer:
     def _apply_partition(self, partition: TopicPartition, batch: list[Inbound]) -> None:
         """Skip what was applied before, then apply the rest in one transaction."""
         name = tracking_name(batch[0].source_service, partition.partition)
-        for _ in range(MAX_CONFLICT_RETRIES):
+        for attempt in range(MAX_CONFLICT_RETRIES):
             fresh = self._unapplied(name, batch)
             if not fresh:
                 return
@@ -114,7 +120,10 @@ class EventConsumer:
                 self._apply_together(name, fresh)
                 return
             except IntegrityError:
-                continue  # a concurrent writer won; re-read positions and aggregates
+                # A concurrent writer won: pause (the one conflict policy), then re-read
+                # positions and aggregates.
+                time.sleep(conflict_pause(attempt))
+                continue
             except TRANSIENT_ERRORS:
                 raise
             except Exception:
@@ -146,13 +155,14 @@ class EventConsumer:
 
     def _apply_one_by_one(self, name: str, batch: list[Inbound]) -> None:
         for inbound in batch:
-            for _ in range(MAX_CONFLICT_RETRIES):
+            for attempt in range(MAX_CONFLICT_RETRIES):
                 if not self._unapplied(name, [inbound]):
                     break
                 try:
                     self._apply_alone(name, inbound)
                     break
                 except IntegrityError:
+                    time.sleep(conflict_pause(attempt))
                     continue
 
     def _apply_alone(self, name: str, inbound: Inbound) -> None:
