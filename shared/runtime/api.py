@@ -6,7 +6,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Protocol, Self, TypeVar, runtime_checkable
 
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
@@ -72,9 +72,11 @@ class PageQuery:
 def page_query(default: int = 50, maximum: int = 500) -> Any:
     """A dependency reading `limit` (1..maximum) and `offset` (0..MAX_OFFSET) from the query."""
 
+    # Query() as defaults, not in Annotated: with postponed annotations FastAPI would resolve
+    # the annotation strings in this module's globals, where `maximum` does not exist.
     def read(
-        limit: Annotated[int, Query(ge=1, le=maximum)] = default,
-        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+        limit: int = Query(default, ge=1, le=maximum),
+        offset: int = Query(0, ge=0, le=MAX_OFFSET),
     ) -> PageQuery:
         return PageQuery(limit=limit, offset=offset)
 
@@ -90,7 +92,7 @@ class Page(BaseModel, Generic[T]):
     offset: int
 
     @classmethod
-    def of(cls, data: list[T], count: int, query: PageQuery) -> Page[T]:
+    def of(cls, data: list[T], count: int, query: PageQuery) -> Self:
         """The page answering `query`."""
         return cls(data=data, count=count, limit=query.limit, offset=query.offset)
 
@@ -267,8 +269,18 @@ def _add_problem_handlers(
         api.add_exception_handler(error_class, _domain_handler(status, title))
 
 
+@runtime_checkable
+class ProblemDetails(Protocol):
+    """A domain error that names extra problem fields (e.g. the SKU and the units it allows)."""
+
+    def details(self) -> Mapping[str, object]:
+        """The extra fields of the problem document."""
+        ...
+
+
 def _domain_handler(status: int, title: str) -> Callable[[Request, Exception], Awaitable[Any]]:
     async def handle(request: Request, error: Exception) -> JSONResponse:
-        return problem_response(status, title, str(error), request)
+        extra = dict(error.details()) if isinstance(error, ProblemDetails) else {}
+        return problem_response(status, title, str(error), request, **extra)
 
     return handle

@@ -1,0 +1,82 @@
+"""The API kit: bounded pages, typed components, domain errors with extra problem fields."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from fastapi import APIRouter
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
+
+from shared.runtime.api import Page, PageQuery, api_factory, page_query, provide
+
+
+class Shelf:
+    """A component the API is given."""
+
+    def __init__(self, items: list[str]) -> None:
+        self.items = items
+
+
+class ShelfEmptyError(Exception):
+    """A domain error that names the shelf it is about."""
+
+    def details(self) -> Mapping[str, object]:
+        return {"shelf": "A-03"}
+
+
+class Item(BaseModel):
+    name: str
+
+
+class ItemsPublic(Page[Item]):
+    """A page of items."""
+
+
+def _client() -> TestClient:
+    router = APIRouter()
+
+    @router.get("/items", response_model=ItemsPublic)
+    def items(
+        shelf: Shelf = provide(Shelf), page: PageQuery = page_query(default=2, maximum=3)
+    ) -> ItemsPublic:
+        chosen = shelf.items[page.offset : page.offset + page.limit]
+        return ItemsPublic.of([Item(name=n) for n in chosen], len(shelf.items), page)
+
+    @router.get("/empty")
+    def empty() -> None:
+        raise ShelfEmptyError("nothing on shelf A-03")
+
+    build = api_factory(
+        service="test",
+        title="Test",
+        routers=[router],
+        error_statuses={ShelfEmptyError: (409, "Shelf empty")},
+        provides=[Shelf(["a", "b", "c", "d"])],
+    )
+    return TestClient(build({}))
+
+
+def test_a_page_uses_the_default_limit_and_reports_the_total():
+    page = _client().get("/v1/items").json()
+    assert page == {"data": [{"name": "a"}, {"name": "b"}], "count": 4, "limit": 2, "offset": 0}
+
+
+def test_an_out_of_range_limit_or_offset_is_a_422_problem_never_a_500():
+    http = _client()
+    for params in ({"limit": 4}, {"limit": 0}, {"offset": -1}, {"offset": 10**30}):
+        answer = http.get("/v1/items", params=params)
+        assert answer.status_code == 422, params
+        assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_the_openapi_document_shows_the_bounds():
+    spec = _client().get("/openapi.json").json()
+    params = {p["name"]: p["schema"] for p in spec["paths"]["/v1/items"]["get"]["parameters"]}
+    assert params["limit"]["maximum"] == 3 and params["offset"]["minimum"] == 0
+
+
+def test_a_domain_error_with_details_puts_them_in_the_problem_document():
+    answer = _client().get("/v1/empty")
+    assert answer.status_code == 409
+    assert answer.json()["shelf"] == "A-03"
