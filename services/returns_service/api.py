@@ -6,7 +6,7 @@ from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.routing import APIRoute
 
 from services.returns_service.application import Returns
@@ -30,7 +30,7 @@ from services.returns_service.schemas import (
     ReturnsPublic,
 )
 from services.returns_service.views import ReturnViews
-from shared.runtime.api import IdempotencyKey, Page, PageQuery, Problem, page_query, provide
+from shared.runtime.api import MAX_OFFSET, IdempotencyKey, Page, PageQuery, Problem, provide
 
 ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     OrderNotReturnableError: (404, "Order not returnable"),
@@ -38,14 +38,14 @@ ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     IdempotencyKeyReusedError: (422, "Idempotency key reused"),
 }
 # A refused line also names its SKU and how many units it allows, as extra problem fields.
-LINE_ERROR_STATUSES: dict[type[ReturnLineError], tuple[int, str]] = {
+_LINE_ERROR_STATUSES: dict[type[ReturnLineError], tuple[int, str]] = {
     SkuNotShippedError: (422, "SKU not shipped"),
     ReturnQuantityError: (409, "Quantity not returnable"),
     ReceiveQuantityError: (409, "Quantity not receivable"),
 }
 
 
-class LineProblemRoute(APIRoute):
+class _LineProblemRoute(APIRoute):
     """A route whose refused lines answer with the SKU and how many units it allows."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -56,7 +56,7 @@ class LineProblemRoute(APIRoute):
             try:
                 return await handle(request)
             except ReturnLineError as error:
-                status, title = LINE_ERROR_STATUSES[type(error)]
+                status, title = _LINE_ERROR_STATUSES[type(error)]
                 raise Problem(status, title, str(error), **error.details()) from None
 
         return handle_lines
@@ -64,8 +64,20 @@ class LineProblemRoute(APIRoute):
 
 AppDep = Annotated[Returns, provide(Returns)]
 ViewsDep = Annotated[ReturnViews, provide(ReturnViews)]
-PageDep = Annotated[PageQuery, page_query()]
-returns = APIRouter(prefix="/returns", tags=["returns"], route_class=LineProblemRoute)
+
+
+def _page(
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> PageQuery:
+    """The page asked for, with the kit's bounds (docs/architecture.md, The HTTP API kit)."""
+    # Stands in for shared page_query(): its `limit` bound names a closure variable, which
+    # FastAPI cannot resolve under postponed annotations, so ?limit= and /openapi.json fail.
+    return PageQuery(limit=limit, offset=offset)
+
+
+PageDep = Annotated[PageQuery, Depends(_page)]
+returns = APIRouter(prefix="/returns", tags=["returns"], route_class=_LineProblemRoute)
 refunds = APIRouter(prefix="/refunds", tags=["refunds"])
 
 

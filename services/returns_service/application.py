@@ -2,7 +2,7 @@
 
 Commands are `@use_case`s: called alone (an HTTP request) they are retried whole when a
 concurrent writer wins; called in a consumer's unit of work they run once
-(docs/architecture.md, The rooms of a service).
+(docs/architecture.md, Use cases and conflicts).
 """
 
 from __future__ import annotations

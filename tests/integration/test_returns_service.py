@@ -222,3 +222,25 @@ def test_the_read_model_is_rebuilt_from_the_log(service: Service, order_id: UUID
     service.projection.catch_up()
     assert service.http.get(f"/v1/returns/{rma['return_id']}").json() == before
     assert before["status"] == "partially_received"
+
+
+def test_a_page_of_returns_is_bounded_and_out_of_range_asks_are_refused(
+    service: Service, order_id: UUID
+):
+    for _ in range(2):
+        service.http.post("/v1/returns", json=rma_body(order_id, (TEE, 1)))
+    service.projection.catch_up()
+    page = service.http.get("/v1/returns", params={"limit": 1, "offset": 1}).json()
+    assert (len(page["data"]), page["count"], page["limit"], page["offset"]) == (1, 2, 1, 1)
+    refunds = service.http.get("/v1/refunds", params={"limit": 500}).json()
+    assert (refunds["data"], refunds["limit"]) == ([], 500)
+    for params in ({"limit": 0}, {"limit": 501}, {"offset": -1}, {"status": "lost"}):
+        answer = service.http.get("/v1/returns", params=params)
+        assert answer.status_code == 422, params
+        assert answer.headers["content-type"] == PROBLEM
+
+
+def test_the_api_describes_its_statuses_and_conditions(service: Service):
+    schemas = service.http.get("/openapi.json").json()["components"]["schemas"]
+    assert schemas["ReturnStatus"]["enum"] == ["requested", "partially_received", "received"]
+    assert schemas["Condition"]["enum"] == ["sellable", "damaged"]
