@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.routing import APIRoute
 
-from services.returns_service import domain
 from services.returns_service.application import Returns
+from services.returns_service.domain import (
+    IdempotencyKeyReusedError,
+    OrderNotReturnableError,
+    ReceiveQuantityError,
+    Return,
+    ReturnLineError,
+    ReturnNotFoundError,
+    ReturnQuantityError,
+    ReturnStatus,
+    SkuNotShippedError,
+)
 from services.returns_service.schemas import (
     RefundPublic,
     RefundsPublic,
@@ -19,86 +30,90 @@ from services.returns_service.schemas import (
     ReturnsPublic,
 )
 from services.returns_service.views import ReturnViews
-from shared.runtime.api import Problem
-from shared.runtime.application import retry_on_conflict
+from shared.runtime.api import MAX_OFFSET, IdempotencyKey, Page, PageQuery, Problem, provide
 
-Status = Literal["requested", "partially_received", "received"]
 ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
-    domain.OrderNotReturnableError: (404, "Order not returnable"),
-    domain.ReturnNotFoundError: (404, "Return not found"),
-    domain.IdempotencyKeyReusedError: (422, "Idempotency key reused"),
+    OrderNotReturnableError: (404, "Order not returnable"),
+    ReturnNotFoundError: (404, "Return not found"),
+    IdempotencyKeyReusedError: (422, "Idempotency key reused"),
 }
-# Line errors carry the SKU and how many units it allows, so they become Problems with extras.
-LINE_ERROR_STATUSES = {
-    domain.SkuNotShippedError: (422, "SKU not shipped"),
-    domain.ReturnQuantityError: (409, "Quantity not returnable"),
-    domain.ReceiveQuantityError: (409, "Quantity not receivable"),
+# A refused line also names its SKU and how many units it allows, as extra problem fields.
+_LINE_ERROR_STATUSES: dict[type[ReturnLineError], tuple[int, str]] = {
+    SkuNotShippedError: (422, "SKU not shipped"),
+    ReturnQuantityError: (409, "Quantity not returnable"),
+    ReceiveQuantityError: (409, "Quantity not receivable"),
 }
 
 
-def get_app(request: Request) -> Returns:
-    """The Returns application of this process."""
-    return request.app.state.returns
+class _LineProblemRoute(APIRoute):
+    """A route whose refused lines answer with the SKU and how many units it allows."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """The route's handler, turning a ReturnLineError into a problem with its details."""
+        handle = super().get_route_handler()
+
+        async def handle_lines(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except ReturnLineError as error:
+                status, title = _LINE_ERROR_STATUSES[type(error)]
+                raise Problem(status, title, str(error), **error.details()) from None
+
+        return handle_lines
 
 
-def get_views(request: Request) -> ReturnViews:
-    """The returns read model of this process."""
-    return request.app.state.views
+AppDep = Annotated[Returns, provide(Returns)]
+ViewsDep = Annotated[ReturnViews, provide(ReturnViews)]
 
 
-AppDep = Annotated[Returns, Depends(get_app)]
-ViewsDep = Annotated[ReturnViews, Depends(get_views)]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=255,
-        description="Retrying with the same key returns the first result and records nothing.",
-    ),
-]
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
-router = APIRouter(prefix="/returns", tags=["returns"])
-refunds_router = APIRouter(prefix="/refunds", tags=["refunds"])
+def _page(
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> PageQuery:
+    """The page asked for, with the kit's bounds (docs/architecture.md, The HTTP API kit)."""
+    # Stands in for shared page_query(): its `limit` bound names a closure variable, which
+    # FastAPI cannot resolve under postponed annotations, so ?limit= and /openapi.json fail.
+    return PageQuery(limit=limit, offset=offset)
 
 
-@router.post("", response_model=ReturnPublic, status_code=201)
+PageDep = Annotated[PageQuery, Depends(_page)]
+returns = APIRouter(prefix="/returns", tags=["returns"], route_class=_LineProblemRoute)
+refunds = APIRouter(prefix="/refunds", tags=["refunds"])
+
+
+@returns.post("", response_model=ReturnPublic, status_code=201)
 def request_return(
     body: ReturnCreate, app: AppDep, response: Response, idempotency_key: IdempotencyKey = None
 ) -> ReturnPublic:
     """Authorise a return (RMA) of shipped units that are not on another return yet."""
-    lines = [line.model_dump() for line in body.lines]
-    rma = _command(app.request_return, body.order_id, lines, idempotency_key)
+    rma = app.request_return(body.order_id, body.return_lines(), idempotency_key)
     response.headers["Location"] = f"/v1/returns/{rma.id}"
     return _public(rma)
 
 
-@router.post("/{return_id}/receive", response_model=ReturnPublic)
+@returns.post("/{return_id}/receive", response_model=ReturnPublic)
 def receive_return(
     return_id: UUID, body: ReturnReceive, app: AppDep, idempotency_key: IdempotencyKey = None
 ) -> ReturnPublic:
     """Record returned units as inspected, and refund them at the price paid."""
-    lines = [line.model_dump() for line in body.lines]
-    return _public(_command(app.receive_return, return_id, lines, idempotency_key))
+    return _public(app.receive_return(return_id, body.receipt_lines(), idempotency_key))
 
 
-@router.get("", response_model=ReturnsPublic)
+@returns.get("", response_model=ReturnsPublic)
 def list_returns(
     views: ViewsDep,
+    page: PageDep,
     order_id: UUID | None = None,
-    status: Status | None = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> ReturnsPublic:
+    status: ReturnStatus | None = None,
+) -> Page[ReturnPublic]:
     """Returns, newest first, filtered by order and status."""
-    rows, total = views.list_returns(order_id=order_id, status=status, limit=limit, offset=offset)
-    return ReturnsPublic(
-        data=[ReturnPublic.model_validate(r) for r in rows], count=total, limit=limit, offset=offset
+    rows, total = views.list_returns(
+        order_id=order_id, status=status, limit=page.limit, offset=page.offset
     )
+    return ReturnsPublic.of([ReturnPublic.model_validate(r) for r in rows], total, page)
 
 
-@router.get("/{return_id}", response_model=ReturnPublic)
+@returns.get("/{return_id}", response_model=ReturnPublic)
 def get_return(return_id: UUID, views: ViewsDep) -> ReturnPublic:
     """One return with its receipts and refunds."""
     row = views.get_return(return_id)
@@ -107,33 +122,24 @@ def get_return(return_id: UUID, views: ViewsDep) -> ReturnPublic:
     return ReturnPublic.model_validate(row)
 
 
-@refunds_router.get("", response_model=RefundsPublic)
+@refunds.get("", response_model=RefundsPublic)
 def list_refunds(
     views: ViewsDep,
+    page: PageDep,
     order_id: UUID | None = None,
     return_id: UUID | None = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> RefundsPublic:
+) -> Page[RefundPublic]:
     """Refunds, newest first, filtered by order and return."""
     rows, total = views.list_refunds(
-        order_id=order_id, return_id=return_id, limit=limit, offset=offset
+        order_id=order_id, return_id=return_id, limit=page.limit, offset=page.offset
     )
-    return RefundsPublic(
-        data=[RefundPublic.model_validate(r) for r in rows], count=total, limit=limit, offset=offset
-    )
+    return RefundsPublic.of([RefundPublic.model_validate(r) for r in rows], total, page)
 
 
-def _command(command: Callable[..., domain.Return], *args: Any) -> domain.Return:
-    """Run a command, retried on conflicts; a refused line names its SKU and what it allows."""
-    try:
-        return retry_on_conflict(command, *args)
-    except domain.ReturnLineError as error:
-        status, title = LINE_ERROR_STATUSES[type(error)]
-        raise Problem(status, title, str(error), **error.details()) from None
+ROUTERS: list[APIRouter] = [returns, refunds]
 
 
-def _public(rma: domain.Return) -> ReturnPublic:
+def _public(rma: Return) -> ReturnPublic:
     """The return as the command left it (the read model may not have caught up yet)."""
     return ReturnPublic.model_validate(
         {

@@ -1,33 +1,42 @@
-"""The Returns application: one method per use case, each get -> call -> save."""
+"""The Returns application: one method per use case, each get -> call -> save.
+
+Commands are `@use_case`s: called alone (an HTTP request) they are retried whole when a
+concurrent writer wins; called in a consumer's unit of work they run once
+(docs/architecture.md, Use cases and conflicts).
+"""
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
 from services.returns_service.domain import (
     IdempotencyKeyReusedError,
+    OrderLine,
     OrderNotReturnableError,
+    ReceiptLine,
     Return,
+    ReturnLine,
     ReturnNotFoundError,
+    Shipment,
     ShippedOrder,
     return_id_for,
     shipped_order_id_for,
 )
-from shared.runtime.application import ServiceApplication, UnitOfWork
+from shared.runtime.application import ServiceApplication, UnitOfWork, use_case
 
 
 class Returns(ServiceApplication):
     """Returns of shipped units and the refunds paid for them."""
 
+    @use_case
     def record_shipped_order(
         self,
         order_id: UUID,
         currency: str,
-        lines: list[dict[str, Any]],
-        shipments: list[dict[str, Any]],
+        lines: list[OrderLine],
+        shipments: list[Shipment],
         uow: UnitOfWork | None = None,
     ) -> bool:
         """Remember what an order shipped; an order already recorded is left as it is."""
@@ -39,10 +48,11 @@ class Returns(ServiceApplication):
             )
             return True
 
+    @use_case
     def request_return(
         self,
         order_id: UUID,
-        lines: list[dict[str, Any]],
+        lines: list[ReturnLine],
         idempotency_key: str | None = None,
         uow: UnitOfWork | None = None,
     ) -> Return:
@@ -70,10 +80,11 @@ class Returns(ServiceApplication):
             work.add(rma)
             return rma
 
+    @use_case
     def receive_return(
         self,
         return_id: UUID,
-        lines: list[dict[str, Any]],
+        lines: list[ReceiptLine],
         idempotency_key: str | None = None,
         uow: UnitOfWork | None = None,
     ) -> Return:

@@ -4,24 +4,33 @@ from __future__ import annotations
 
 from services.returns_service import api, integration
 from services.returns_service.application import Returns
-from services.returns_service.projections import PROJECTION, project_return
+from services.returns_service.domain import AGGREGATES
+from services.returns_service.projections import PROJECTION
 from services.returns_service.settings import Settings
 from services.returns_service.views import ReturnViews
 from shared.events import topics
 from shared.runtime.api import api_factory
 from shared.runtime.projection import ProjectionWorker
+from shared.runtime.registry import ServiceEvents
 from shared.runtime.service import ServiceParts
 from shared.runtime.wiring import open_application, open_views
 
 NAME = "returns_service"
+EVENTS = ServiceEvents(
+    service=NAME,
+    aggregates=AGGREGATES,
+    consumes=integration.CONSUMES,
+    publishes=integration.PUBLISHES,
+    topic=topics.RETURNS,
+    projections=[PROJECTION],
+)
+"""What the returns service consumes, publishes and projects; checked when it starts."""
 
 
 def build(settings: Settings) -> ServiceParts:
-    """Application, views, projection, API and Kafka wiring of the returns service."""
+    """Application, views, projection, API and event tables of the returns service."""
     app = open_application(Returns, settings)
     views = open_views(ReturnViews, settings)
-    projection = ProjectionWorker(name=PROJECTION, app=app, view=views, project=project_return)
-
     return ServiceParts(
         name=NAME,
         settings=settings,
@@ -29,13 +38,12 @@ def build(settings: Settings) -> ServiceParts:
         api_factory=api_factory(
             service=NAME,
             title="OMS Returns",
-            routers=[api.router, api.refunds_router],
+            routers=api.ROUTERS,
             error_statuses=api.ERROR_STATUSES,
-            returns=app,
-            views=views,
+            provides=[app, views],
         ),
-        publishes=topics.RETURNS,
-        to_integration=integration.to_integration,
-        handlers=integration.HANDLERS,
-        projections=[projection],
+        events=EVENTS,
+        projections=[
+            ProjectionWorker(name=PROJECTION.name, app=app, view=views, project=PROJECTION)
+        ],
     )

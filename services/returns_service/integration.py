@@ -1,22 +1,61 @@
-"""Pure mappings: Return domain events -> integration events; OrderShipped -> use case."""
+"""The returns service's events in and out, as two tables (docs/architecture.md, Events in and out).
+
+CONSUMES: integration event -> use case. PUBLISHES: every stored domain event -> its public
+integration event, or INTERNAL. Bootstrap hands both to ServiceEvents, checked at start-up.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
 from services.returns_service.application import Returns
-from services.returns_service.domain import Return
+from services.returns_service.domain import (
+    ItemQuantity,
+    OrderLine,
+    Return,
+    Shipment,
+    ShippedOrder,
+)
 from shared import events as ev
 from shared.runtime.application import UnitOfWork
+from shared.runtime.registry import INTERNAL, DomainEvent, Handler, Internal, Mapper
+
+# -- inbound: integration events -> use cases ------------------------------------------
 
 
-def to_integration(domain_event: Any) -> ev.IntegrationEvent | None:
-    """The public event for a stored Return event, or None for internal-only facts."""
-    mapper = _MAPPERS.get(type(domain_event))
-    return mapper(domain_event) if mapper else None
+def on_order_shipped(app: Returns, e: ev.OrderShipped, uow: UnitOfWork) -> None:
+    """An order shipped in full: its units become returnable (once, however often it arrives)."""
+    app.record_shipped_order(
+        order_id=e.order_id,
+        currency=e.currency,
+        lines=[_order_line(line) for line in e.lines],
+        shipments=[_shipment(shipment) for shipment in e.shipments],
+        uow=uow,
+    )
 
 
-def _requested(e: Any) -> ev.ReturnRequested:
+def _order_line(line: ev.OrderLine) -> OrderLine:
+    # Stored as the event's JSON form: the price a plain decimal string, never 1E+3.
+    return OrderLine(sku=line.sku, quantity=line.quantity, unit_price=format(line.unit_price, "f"))
+
+
+def _shipment(shipment: ev.ShipmentRef) -> Shipment:
+    return Shipment(
+        shipment_id=str(shipment.shipment_id),
+        location_id=shipment.location_id,
+        carrier=shipment.carrier,
+        tracking_number=shipment.tracking_number,
+        lines=[ItemQuantity(sku=line.sku, quantity=line.quantity) for line in shipment.lines],
+    )
+
+
+CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
+    ev.OrderShipped: on_order_shipped,
+}
+
+
+# -- outbound: stored domain events -> integration events ------------------------------
+
+
+def _requested(e: Return.Requested) -> ev.ReturnRequested:
     return ev.ReturnRequested(
         return_id=e.originator_id,
         order_id=e.order_id,
@@ -28,48 +67,44 @@ def _requested(e: Any) -> ev.ReturnRequested:
     )
 
 
-def _received(e: Any) -> ev.ReturnReceived:
+def _received(e: Return.Received) -> ev.ReturnReceived:
     return ev.ReturnReceived(
         return_id=e.originator_id,
         order_id=e.order_id,
-        lines=e.lines,
+        lines=[
+            ev.ReceivedLine(
+                sku=line["sku"],
+                quantity=line["quantity"],
+                condition=line["condition"],
+                location_id=line["location_id"],
+            )
+            for line in e.lines
+        ],
         received_at=e.timestamp,
     )
 
 
-def _refunded(e: Any) -> ev.Refunded:
+def _refunded(e: Return.Refunded) -> ev.Refunded:
     return ev.Refunded(
         refund_id=e.refund_id,
         return_id=e.originator_id,
         order_id=e.order_id,
         amount=e.amount,
         currency=e.currency,
-        lines=e.lines,
+        lines=[
+            ev.RefundLine(sku=line["sku"], quantity=line["quantity"], amount=line["amount"])
+            for line in e.lines
+        ],
         refunded_at=e.timestamp,
     )
 
 
-_MAPPERS: dict[type, Any] = {
-    Return.Requested: _requested,  # type: ignore[attr-defined]
-    Return.Received: _received,  # type: ignore[attr-defined]
-    Return.Refunded: _refunded,  # type: ignore[attr-defined]
-}
-
-
-# -- inbound: integration events -> use cases ------------------------------------------
-
-
-def on_order_shipped(app: Returns, e: ev.OrderShipped, uow: UnitOfWork) -> None:
-    """An order shipped in full: its units become returnable (once, however often it arrives)."""
-    app.record_shipped_order(
-        order_id=e.order_id,
-        currency=e.currency,
-        lines=[line.model_dump(mode="json") for line in e.lines],
-        shipments=[shipment.model_dump(mode="json") for shipment in e.shipments],
-        uow=uow,
-    )
-
-
-HANDLERS: dict[type[ev.IntegrationEvent], Any] = {
-    ev.OrderShipped: on_order_shipped,
+PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
+    Return.Requested: _requested,
+    Return.Received: _received,
+    Return.Refunded: _refunded,
+    # What an order shipped and what its returns used up stays in this service.
+    ShippedOrder.Recorded: INTERNAL,
+    ShippedOrder.ReturnAuthorised: INTERNAL,
+    ShippedOrder.ReceiptSettled: INTERNAL,
 }

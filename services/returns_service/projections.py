@@ -1,4 +1,7 @@
-"""Returns projection: Return events -> return_view and refund_view rows."""
+"""Returns projection: Return events -> return_view and refund_view rows, one handler each.
+
+ShippedOrder events are not this view's business: the projection covers Return only.
+"""
 
 from __future__ import annotations
 
@@ -6,35 +9,26 @@ from typing import Any
 
 from psycopg import Cursor
 
-from services.returns_service import domain
-from services.returns_service.domain import Return
+from services.returns_service.domain import Return, ReturnStatus, add_receipt, line_summary
 from services.returns_service.views import ReturnViews
-
-PROJECTION = "return_summary"
-
-
-def project_return(curs: Cursor[Any], event: Any) -> None:
-    """Apply one stored Return event to the read model (ShippedOrder events are internal)."""
-    if isinstance(event, Return.Requested):  # type: ignore[attr-defined]
-        ReturnViews.insert_return(curs, _requested_row(event))
-    elif isinstance(event, Return.Received):  # type: ignore[attr-defined]
-        _project_receipt(curs, event)
-    elif isinstance(event, Return.Refunded):  # type: ignore[attr-defined]
-        ReturnViews.insert_refund(curs, _refund_row(event))
+from shared.runtime.registry import Projection
 
 
-def _requested_row(event: Any) -> dict[str, Any]:
-    return {
-        "return_id": event.originator_id,
-        "order_id": event.order_id,
-        "status": domain.REQUESTED,
-        "currency": event.currency,
-        "lines": domain.line_summary(event.lines),
-        "at": event.timestamp,
-    }
+def _requested(curs: Cursor[Any], event: Return.Requested) -> None:
+    ReturnViews.insert_return(
+        curs,
+        {
+            "return_id": event.originator_id,
+            "order_id": event.order_id,
+            "status": ReturnStatus.REQUESTED,
+            "currency": event.currency,
+            "lines": line_summary(event.lines),
+            "at": event.timestamp,
+        },
+    )
 
 
-def _project_receipt(curs: Cursor[Any], event: Any) -> None:
+def _received(curs: Cursor[Any], event: Return.Received) -> None:
     summary = ReturnViews.lines_of(curs, event.originator_id)
     if summary is None:
         return
@@ -44,21 +38,36 @@ def _project_receipt(curs: Cursor[Any], event: Any) -> None:
         event.originator_id,
         event.timestamp,
         receipt,
-        domain.add_receipt(summary, event.lines),
+        add_receipt(summary, event.lines),
         event.status,
     )
 
 
-def _refund_row(event: Any) -> dict[str, Any]:
-    return {
-        "refund_id": event.refund_id,
-        "return_id": event.originator_id,
-        "order_id": event.order_id,
-        "sequence": event.sequence,
-        "amount": event.amount,
-        "full_amount": event.full_amount,
-        "capped": event.capped,
-        "currency": event.currency,
-        "lines": event.lines,
-        "refunded_at": event.timestamp,
-    }
+def _refunded(curs: Cursor[Any], event: Return.Refunded) -> None:
+    ReturnViews.insert_refund(
+        curs,
+        {
+            "refund_id": event.refund_id,
+            "return_id": event.originator_id,
+            "order_id": event.order_id,
+            "sequence": event.sequence,
+            "amount": event.amount,
+            "full_amount": event.full_amount,
+            "capped": event.capped,
+            "currency": event.currency,
+            "lines": event.lines,
+            "refunded_at": event.timestamp,
+        },
+    )
+
+
+PROJECTION = Projection(
+    name="return_summary",
+    aggregates=(Return,),
+    handlers={
+        Return.Requested: _requested,
+        Return.Received: _received,
+        Return.Refunded: _refunded,
+    },
+)
+"""The return_summary view: returns with their receipts, and refunds."""

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from services.returns_service.domain import Condition, ReceiptLine, ReturnLine, ReturnStatus
 from shared.events.base import Sku, UtcTime
+from shared.runtime.api import Page
 
 Quantity = Field(gt=0, le=100_000)
 
@@ -21,6 +22,10 @@ class ReturnLineCreate(BaseModel):
     sku: Sku
     quantity: int = Quantity
     reason: str = Field(min_length=1, max_length=200)
+
+    def value(self) -> ReturnLine:
+        """The line as the domain takes it."""
+        return ReturnLine(sku=self.sku, quantity=self.quantity, reason=self.reason)
 
 
 class ReturnCreate(BaseModel):
@@ -40,6 +45,10 @@ class ReturnCreate(BaseModel):
             raise ValueError(f"one line per SKU; repeated: {', '.join(duplicates)}")
         return lines
 
+    def return_lines(self) -> list[ReturnLine]:
+        """The lines as the domain takes them."""
+        return [line.value() for line in self.lines]
+
 
 class ReceiptLineCreate(BaseModel):
     """Units of one SKU that came back, in one condition."""
@@ -48,7 +57,11 @@ class ReceiptLineCreate(BaseModel):
 
     sku: Sku
     quantity: int = Quantity
-    condition: Literal["sellable", "damaged"]
+    condition: Condition
+
+    def value(self) -> ReceiptLine:
+        """The line as the domain takes it."""
+        return ReceiptLine(sku=self.sku, quantity=self.quantity, condition=self.condition)
 
 
 class ReturnReceive(BaseModel):
@@ -57,6 +70,10 @@ class ReturnReceive(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     lines: list[ReceiptLineCreate] = Field(min_length=1, max_length=200)
+
+    def receipt_lines(self) -> list[ReceiptLine]:
+        """The lines as the domain takes them."""
+        return [line.value() for line in self.lines]
 
 
 class ReturnLinePublic(BaseModel):
@@ -75,7 +92,7 @@ class ReceivedLinePublic(BaseModel):
 
     sku: str
     quantity: int
-    condition: str
+    condition: Condition
     location_id: str
 
 
@@ -110,13 +127,8 @@ class RefundPublic(BaseModel):
     refunded_at: UtcTime
 
 
-class RefundsPublic(BaseModel):
+class RefundsPublic(Page[RefundPublic]):
     """A page of refunds."""
-
-    data: list[RefundPublic]
-    count: int
-    limit: int
-    offset: int
 
 
 class ReturnPublic(BaseModel):
@@ -124,7 +136,7 @@ class ReturnPublic(BaseModel):
 
     return_id: UUID
     order_id: UUID
-    status: str
+    status: ReturnStatus
     currency: str
     lines: list[ReturnLinePublic]
     receipts: list[ReceiptPublic]
@@ -134,10 +146,5 @@ class ReturnPublic(BaseModel):
     updated_at: UtcTime
 
 
-class ReturnsPublic(BaseModel):
+class ReturnsPublic(Page[ReturnPublic]):
     """A page of returns."""
-
-    data: list[ReturnPublic]
-    count: int
-    limit: int
-    offset: int

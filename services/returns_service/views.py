@@ -1,4 +1,4 @@
-"""Returns read model: one row per return and one per refund (SQL only, no domain imports)."""
+"""Returns read model: one row per return and one per refund (SQL; only domain value types)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from uuid import UUID
 from psycopg import Cursor
 from psycopg.rows import dict_row
 
+from services.returns_service.domain import ReturnLineSummary, ReturnStatus
 from shared.runtime.projection import ViewStore, jsonb
 
 RETURN_TABLES = ("return_view", "refund_view")
@@ -59,7 +60,7 @@ class ReturnViews(ViewStore):
         )
 
     @staticmethod
-    def lines_of(curs: Cursor[Any], return_id: UUID) -> list[dict[str, Any]] | None:
+    def lines_of(curs: Cursor[Any], return_id: UUID) -> list[ReturnLineSummary] | None:
         """The line summary of a return, locked until the projection's transaction ends."""
         curs.execute("SELECT lines FROM return_view WHERE return_id = %s FOR UPDATE", (return_id,))
         row: Any = curs.fetchone()  # the datastore's cursors return dict rows
@@ -71,8 +72,8 @@ class ReturnViews(ViewStore):
         return_id: UUID,
         at: Any,
         receipt: dict[str, Any],
-        lines: list[dict[str, Any]],
-        status: str,
+        lines: list[ReturnLineSummary],
+        status: ReturnStatus,
     ) -> None:
         """Append a receipt and set the return's new line summary and status."""
         curs.execute(
@@ -109,7 +110,7 @@ class ReturnViews(ViewStore):
             return _with_refunds(curs, [dict(row)])[0]
 
     def list_returns(
-        self, *, order_id: UUID | None, status: str | None, limit: int, offset: int
+        self, *, order_id: UUID | None, status: ReturnStatus | None, limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int]:
         """A page of returns with their refunds, newest first, and how many match in total."""
         rows, total = self.page(
@@ -141,7 +142,9 @@ class ReturnViews(ViewStore):
         self.reset(projection_name, RETURN_TABLES)
 
 
-def _with_refunds(curs: Cursor[Any], returns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _with_refunds(
+    curs: Cursor[dict[str, Any]], returns: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Attach each return's refunds, in receipt order, with one query."""
     ids = [r["return_id"] for r in returns]
     by_return: dict[UUID, list[dict[str, Any]]] = {i: [] for i in ids}
@@ -150,5 +153,5 @@ def _with_refunds(curs: Cursor[Any], returns: list[dict[str, Any]]) -> list[dict
             "SELECT * FROM refund_view WHERE return_id = ANY(%s) ORDER BY sequence", (ids,)
         )
         for refund in curs.fetchall():
-            by_return[refund["return_id"]].append(dict(refund))  # type: ignore[call-overload]
+            by_return[refund["return_id"]].append(dict(refund))
     return [{**r, "refunds": by_return[r["return_id"]]} for r in returns]

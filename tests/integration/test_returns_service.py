@@ -15,13 +15,14 @@ from services.returns_service import bootstrap, integration
 from services.returns_service.application import Returns
 from services.returns_service.projections import PROJECTION
 from services.returns_service.settings import Settings
+from services.returns_service.views import ReturnViews
 from shared import events as ev
 from shared.runtime.application import UnitOfWork
 from shared.runtime.projection import ProjectionWorker
+from tests.factories_returns_service import MUG, TEE, order_shipped_from_two_locations
 
 pytestmark = pytest.mark.integration
 
-TEE, MUG = "TEE-ORG-BLK-M", "MUG-ENM-350-WHT"
 PROBLEM = "application/problem+json"
 
 
@@ -38,7 +39,7 @@ class Service:
             self.position += 1
             position = self.position
         uow = UnitOfWork(self.app, Tracking("order_service#0", position))
-        integration.HANDLERS[type(event)](self.app, event, uow)
+        integration.CONSUMES[type(event)](self.app, event, uow)
         uow.commit()
 
     def recorded(self) -> int:
@@ -49,42 +50,15 @@ class Service:
 def service(new_database) -> Iterator[Service]:
     parts = bootstrap.build(Settings(database_url=new_database("returns")))
     [projection] = parts.projections
+    assert isinstance(parts.app, Returns)
     with TestClient(parts.api_factory({})) as http:
-        yield Service(parts.app, http, projection)  # type: ignore[arg-type]
+        yield Service(parts.app, http, projection)
     parts.close()
-
-
-def order_shipped() -> ev.OrderShipped:
-    return ev.OrderShipped(
-        order_id=uuid4(),
-        currency="EUR",
-        lines=[
-            {"sku": TEE, "quantity": 2, "unit_price": "24.90"},
-            {"sku": MUG, "quantity": 1, "unit_price": "14.50"},
-        ],
-        shipments=[
-            {
-                "shipment_id": uuid4(),
-                "location_id": "WH-BER",
-                "carrier": "DHL",
-                "tracking_number": "00340434292135100186",
-                "lines": [{"sku": TEE, "quantity": 2}],
-            },
-            {
-                "shipment_id": uuid4(),
-                "location_id": "WH-HAM",
-                "carrier": "DPD",
-                "tracking_number": "01405034987123",
-                "lines": [{"sku": MUG, "quantity": 1}],
-            },
-        ],
-        shipped_at="2026-11-29T10:05:48Z",
-    )
 
 
 @pytest.fixture
 def order_id(service: Service) -> UUID:
-    event = order_shipped()
+    event = order_shipped_from_two_locations()
     service.deliver(event)
     return event.order_id
 
@@ -227,7 +201,7 @@ def test_receiving_beyond_the_return_is_refused_and_nothing_recorded(
 
 
 def test_a_redelivered_order_shipped_is_harmless(service: Service):
-    event = order_shipped()
+    event = order_shipped_from_two_locations()
     service.deliver(event, position=1)
     before = service.recorded()
     with pytest.raises(IntegrityError):  # the same publisher position: the tracking row dedupes
@@ -241,8 +215,32 @@ def test_the_read_model_is_rebuilt_from_the_log(service: Service, order_id: UUID
     service.http.post(f"/v1/returns/{rma['return_id']}/receive", json=receipt((TEE, 1, "damaged")))
     service.projection.catch_up()
     before = service.http.get(f"/v1/returns/{rma['return_id']}").json()
-    service.projection.view.reset_all(PROJECTION)  # type: ignore[attr-defined]
+    views = service.projection.view
+    assert isinstance(views, ReturnViews)
+    views.reset_all(PROJECTION.name)
     assert service.http.get(f"/v1/returns/{rma['return_id']}").status_code == 404
     service.projection.catch_up()
     assert service.http.get(f"/v1/returns/{rma['return_id']}").json() == before
     assert before["status"] == "partially_received"
+
+
+def test_a_page_of_returns_is_bounded_and_out_of_range_asks_are_refused(
+    service: Service, order_id: UUID
+):
+    for _ in range(2):
+        service.http.post("/v1/returns", json=rma_body(order_id, (TEE, 1)))
+    service.projection.catch_up()
+    page = service.http.get("/v1/returns", params={"limit": 1, "offset": 1}).json()
+    assert (len(page["data"]), page["count"], page["limit"], page["offset"]) == (1, 2, 1, 1)
+    refunds = service.http.get("/v1/refunds", params={"limit": 500}).json()
+    assert (refunds["data"], refunds["limit"]) == ([], 500)
+    for params in ({"limit": 0}, {"limit": 501}, {"offset": -1}, {"status": "lost"}):
+        answer = service.http.get("/v1/returns", params=params)
+        assert answer.status_code == 422, params
+        assert answer.headers["content-type"] == PROBLEM
+
+
+def test_the_api_describes_its_statuses_and_conditions(service: Service):
+    schemas = service.http.get("/openapi.json").json()["components"]["schemas"]
+    assert schemas["ReturnStatus"]["enum"] == ["requested", "partially_received", "received"]
+    assert schemas["Condition"]["enum"] == ["sellable", "damaged"]

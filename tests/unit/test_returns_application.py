@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from services.returns_service import integration
+from services.returns_service import bootstrap, integration
 from services.returns_service.application import Returns
 from services.returns_service.domain import (
     IdempotencyKeyReusedError,
@@ -19,43 +19,8 @@ from services.returns_service.domain import (
     refund_id_for,
 )
 from shared import events as ev
-from shared.runtime.application import UnitOfWork
-
-TEE, MUG = "TEE-ORG-BLK-M", "MUG-ENM-350-WHT"
-
-
-def order_shipped(order_id: UUID | None = None) -> ev.OrderShipped:
-    return ev.OrderShipped(
-        order_id=order_id or uuid4(),
-        currency="EUR",
-        lines=[
-            {"sku": TEE, "quantity": 2, "unit_price": "24.90"},
-            {"sku": MUG, "quantity": 1, "unit_price": "14.50"},
-        ],
-        shipments=[
-            {
-                "shipment_id": uuid4(),
-                "location_id": "WH-BER",
-                "carrier": "DHL",
-                "tracking_number": "00340434292135100186",
-                "lines": [{"sku": TEE, "quantity": 2}],
-            },
-            {
-                "shipment_id": uuid4(),
-                "location_id": "WH-HAM",
-                "carrier": "DPD",
-                "tracking_number": "01405034987123",
-                "lines": [{"sku": MUG, "quantity": 1}],
-            },
-        ],
-        shipped_at="2026-11-29T10:05:48Z",
-    )
-
-
-def deliver(app: Returns, event: ev.IntegrationEvent) -> None:
-    uow = UnitOfWork(app)
-    integration.HANDLERS[type(event)](app, event, uow)
-    uow.commit()
+from tests.factories_returns_service import MUG, TEE, order_shipped_from_two_locations
+from tests.kit import apply
 
 
 def ask(sku: str, quantity: int, reason: str = "does not fit") -> dict:
@@ -69,7 +34,8 @@ def got(sku: str, quantity: int, condition: str = "sellable") -> dict:
 def published(app: Returns, after: int = 0) -> list[ev.IntegrationEvent]:
     """The integration events the relay would publish for what is stored after a position."""
     notifications = app.recorder.select_notifications(after + 1, 1000)
-    mapped = [integration.to_integration(app.mapper.to_domain_event(n)) for n in notifications]
+    to_integration = bootstrap.EVENTS.to_integration
+    mapped = [to_integration(app.mapper.to_domain_event(n)) for n in notifications]
     return [e for e in mapped if e is not None]
 
 
@@ -84,17 +50,17 @@ def app() -> Returns:
 
 @pytest.fixture
 def order_id(app: Returns) -> UUID:
-    event = order_shipped()
-    deliver(app, event)
+    event = order_shipped_from_two_locations()
+    apply(app, integration.CONSUMES, event)
     return event.order_id
 
 
 def test_a_redelivered_order_shipped_changes_nothing(app: Returns):
-    event = order_shipped()
-    deliver(app, event)
+    event = order_shipped_from_two_locations()
+    apply(app, integration.CONSUMES, event)
     app.request_return(event.order_id, [ask(TEE, 2)])
     before = last_position(app)
-    deliver(app, event)
+    apply(app, integration.CONSUMES, event)
     assert last_position(app) == before
     assert app.get_shipped_order(event.order_id).returnable(TEE) == 0
 
@@ -221,10 +187,10 @@ def test_an_unknown_return_cannot_be_received(app: Returns):
 
 
 def test_refunds_of_an_order_never_exceed_what_was_paid(app: Returns):
-    event = order_shipped().model_copy(
+    event = order_shipped_from_two_locations().model_copy(
         update={"lines": [ev.OrderLine(sku=TEE, quantity=2, unit_price=Decimal("0.335"))]}
     )
-    deliver(app, event)
+    apply(app, integration.CONSUMES, event)
     first = app.request_return(event.order_id, [ask(TEE, 1)])
     second = app.request_return(event.order_id, [ask(TEE, 1)])
     app.receive_return(first.id, [got(TEE, 1)])

@@ -8,12 +8,10 @@ from uuid import uuid4
 import pytest
 
 from services.returns_service.domain import (
-    PARTIALLY_RECEIVED,
-    RECEIVED,
-    REQUESTED,
     ReceiveQuantityError,
     Return,
     ReturnQuantityError,
+    ReturnStatus,
     ShippedOrder,
     SkuNotShippedError,
     add_receipt,
@@ -22,8 +20,7 @@ from services.returns_service.domain import (
     return_id_for,
     shipped_order_id_for,
 )
-
-TEE, MUG = "TEE-ORG-BLK-M", "MUG-ENM-350-WHT"
+from tests.factories_returns_service import MUG, TEE
 
 
 def shipped_order(lines=None, shipments=None) -> ShippedOrder:
@@ -162,11 +159,11 @@ def settlement_for(*lines: dict, sequence: int = 1) -> dict:
 
 def test_a_return_is_received_in_parts_then_in_full():
     rma = new_return()
-    assert rma.status == REQUESTED
+    assert rma.status == ReturnStatus.REQUESTED
     rma.receive(settlement_for(received(TEE, 1)), None)
-    assert rma.status == PARTIALLY_RECEIVED
+    assert rma.status == ReturnStatus.PARTIALLY_RECEIVED
     rma.receive(settlement_for(received(TEE, 1, "damaged"), sequence=2), None)
-    assert rma.status == RECEIVED
+    assert rma.status == ReturnStatus.RECEIVED
     assert [r["refund_id"] for r in rma.refunds] == [
         refund_id_for(rma.id, 1),
         refund_id_for(rma.id, 2),

@@ -1,14 +1,10 @@
 """The returns domain: RMAs (Return) and the shipped orders that bound them (ShippedOrder).
 
-Only stdlib and eventsourcing.domain; no I/O.
+Only stdlib and eventsourcing.domain; no I/O. Aggregates live one per module, their value
+objects in `values`, their errors in `errors`.
 """
 
-from services.returns_service.domain.base import (
-    DAMAGED,
-    PARTIALLY_RECEIVED,
-    RECEIVED,
-    REQUESTED,
-    SELLABLE,
+from services.returns_service.domain.errors import (
     IdempotencyKeyReusedError,
     OrderNotReturnableError,
     ReceiveQuantityError,
@@ -17,31 +13,61 @@ from services.returns_service.domain.base import (
     ReturnNotFoundError,
     ReturnQuantityError,
     SkuNotShippedError,
+)
+from services.returns_service.domain.returns import (
+    Return,
+    ReturnStatus,
     add_receipt,
     line_summary,
-    money,
     refund_id_for,
     return_id_for,
-    shipped_order_id_for,
+)
+from services.returns_service.domain.shipped_order import ShippedOrder, shipped_order_id_for
+from services.returns_service.domain.values import (
+    Amount,
+    Condition,
+    ItemQuantity,
+    OrderLine,
+    Receipt,
+    ReceiptLine,
+    ReceivedLine,
+    Refund,
+    RefundLine,
+    ReturnLine,
+    ReturnLineSummary,
+    Settlement,
+    Shipment,
+    money,
     units_per_sku,
 )
-from services.returns_service.domain.returns import Return
-from services.returns_service.domain.shipped_order import ShippedOrder
+
+AGGREGATES = (Return, ShippedOrder)
+"""Every aggregate whose events this service stores."""
 
 __all__ = [
-    "DAMAGED",
-    "PARTIALLY_RECEIVED",
-    "RECEIVED",
-    "REQUESTED",
-    "SELLABLE",
+    "AGGREGATES",
+    "Amount",
+    "Condition",
     "IdempotencyKeyReusedError",
+    "ItemQuantity",
+    "OrderLine",
     "OrderNotReturnableError",
+    "Receipt",
+    "ReceiptLine",
     "ReceiveQuantityError",
+    "ReceivedLine",
+    "Refund",
+    "RefundLine",
     "Return",
     "ReturnError",
+    "ReturnLine",
     "ReturnLineError",
+    "ReturnLineSummary",
     "ReturnNotFoundError",
     "ReturnQuantityError",
+    "ReturnStatus",
+    "Settlement",
+    "Shipment",
     "ShippedOrder",
     "SkuNotShippedError",
     "add_receipt",

@@ -3,48 +3,108 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
-from uuid import UUID
+from enum import StrEnum
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from services.returns_service.domain.base import (
-    PARTIALLY_RECEIVED,
-    RECEIVED,
-    REQUESTED,
-    ZERO,
+from services.returns_service.domain.errors import (
     IdempotencyKeyReusedError,
-    Lines,
     ReceiveQuantityError,
-    add_receipt,
-    line_summary,
-    refund_id_for,
+)
+from services.returns_service.domain.values import (
+    ZERO,
+    Amount,
+    Condition,
+    Receipt,
+    ReceiptLine,
+    ReceivedLine,
+    Refund,
+    RefundLine,
+    ReturnLine,
+    ReturnLineSummary,
+    Settlement,
     units_per_sku,
 )
+
+RETURN_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/returns")
+REFUND_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/refunds")
+
+
+class ReturnStatus(StrEnum):
+    """Where a return stands: nothing, some or all of its units came back."""
+
+    REQUESTED = "requested"
+    PARTIALLY_RECEIVED = "partially_received"
+    RECEIVED = "received"
+
+
+def return_id_for(idempotency_key: str | None) -> UUID:
+    """The return id derived from the client's idempotency key, or a fresh one without a key."""
+    if idempotency_key is None:
+        return uuid4()
+    return uuid5(RETURN_NAMESPACE, f"idempotency-key:{idempotency_key}")
+
+
+def refund_id_for(return_id: UUID, sequence: int) -> UUID:
+    """The refund of a return's nth receipt."""
+    return uuid5(REFUND_NAMESPACE, f"{return_id}:{sequence}")
 
 
 class Return(Aggregate):
     """A return (RMA): shipped units the customer may send back, their receipts and refunds."""
 
-    @event("Requested")
+    class Requested(Aggregate.Created):
+        """A return was authorised for shipped units."""
+
+        return_id: UUID
+        order_id: UUID
+        currency: str
+        lines: list[ReturnLine]
+        idempotency_key: str | None
+
+    class Received(Aggregate.Event):
+        """Units came back, each to a location that shipped it."""
+
+        sequence: int
+        order_id: UUID
+        lines: list[ReceivedLine]
+        idempotency_key: str | None
+        status: ReturnStatus
+
+    class Refunded(Aggregate.Event):
+        """Money went back for a receipt; it carries every field of the public Refunded event."""
+
+        refund_id: UUID
+        sequence: int
+        order_id: UUID
+        amount: Amount
+        full_amount: Amount
+        capped: bool
+        currency: str
+        lines: list[RefundLine]
+
+    @event(Requested)
     def __init__(
         self,
         return_id: UUID,
         order_id: UUID,
         currency: str,
-        lines: Lines,
+        lines: list[ReturnLine],
         idempotency_key: str | None,
     ) -> None:
         self.order_id = order_id
         self.currency = currency
         self.lines = lines
         self.idempotency_key = idempotency_key
-        self.receipts: Lines = []
-        self.refunds: Lines = []
+        self.receipts: list[Receipt] = []
+        self.refunds: list[Refund] = []
 
     @staticmethod
-    def create_id(return_id: UUID, **_: Any) -> UUID:
+    def create_id(return_id: UUID, **_: object) -> UUID:
         """The id is chosen outside (derived from the idempotency key)."""
         return return_id
 
@@ -59,7 +119,7 @@ class Return(Aggregate):
         return units_per_sku([line for r in self.receipts for line in r["lines"]])
 
     @property
-    def status(self) -> str:
+    def status(self) -> ReturnStatus:
         """requested, partially_received or received."""
         return _status(self.requested, self.received)
 
@@ -68,18 +128,23 @@ class Return(Aggregate):
         """Money refunded for this return so far."""
         return sum((Decimal(r["amount"]) for r in self.refunds), ZERO)
 
-    def line_summary(self) -> Lines:
+    @property
+    def next_sequence(self) -> int:
+        """The number of the next receipt (1 for the first)."""
+        return len(self.receipts) + 1
+
+    def line_summary(self) -> list[ReturnLineSummary]:
         """Per requested line: units requested, received, and received per condition."""
         summary = line_summary(self.lines)
         for receipt in self.receipts:
             summary = add_receipt(summary, receipt["lines"])
         return summary
 
-    def is_same_request(self, order_id: UUID, lines: Lines) -> bool:
+    def is_same_request(self, order_id: UUID, lines: list[ReturnLine]) -> bool:
         """Whether a retried request asks for what this return was created with."""
         return order_id == self.order_id and _request_key(lines) == _request_key(self.lines)
 
-    def receipt_with_key(self, idempotency_key: str, lines: Lines) -> dict[str, Any] | None:
+    def receipt_with_key(self, idempotency_key: str, lines: list[ReceiptLine]) -> Receipt | None:
         """The receipt already recorded under this key, if the same lines came back."""
         for receipt in self.receipts:
             if receipt["idempotency_key"] == idempotency_key:
@@ -90,7 +155,7 @@ class Return(Aggregate):
                 return receipt
         return None
 
-    def check_receivable(self, lines: Lines) -> None:
+    def check_receivable(self, lines: Sequence[ReceiptLine]) -> None:
         """Refuse units the return did not request or already received."""
         for sku, quantity in units_per_sku(lines).items():
             receivable = max(0, self.requested[sku] - self.received[sku])
@@ -102,11 +167,11 @@ class Return(Aggregate):
                     f" {self.id}",
                 )
 
-    def receive(self, settlement: dict[str, Any], idempotency_key: str | None) -> None:
+    def receive(self, settlement: Settlement, idempotency_key: str | None) -> None:
         """Record units that came back and the refund settled for them by the shipped order."""
         self.check_receivable(settlement["lines"])
         received = self.received + units_per_sku(settlement["lines"])
-        sequence = int(settlement["sequence"])
+        sequence = settlement["sequence"]
         self._received(
             sequence=sequence,
             order_id=self.order_id,
@@ -126,70 +191,99 @@ class Return(Aggregate):
             lines=settlement["refund_lines"],
         )
 
-    @property
-    def next_sequence(self) -> int:
-        """The number of the next receipt (1 for the first)."""
-        return len(self.receipts) + 1
-
-    # eventsourcing passes an event's own timestamp to a parameter of that name.
-    @event("Received")
+    # eventsourcing passes an event's own timestamp to a parameter of that name; None only
+    # while the event is being made, never when it is applied.
+    @event(Received)
     def _received(
         self,
         sequence: int,
         order_id: UUID,
-        lines: Lines,
+        lines: list[ReceivedLine],
         idempotency_key: str | None,
-        status: str,
-        timestamp: Any = None,
+        status: ReturnStatus,
+        timestamp: datetime | None = None,
     ) -> None:
-        receipt = {
-            "sequence": sequence,
-            "lines": lines,
-            "idempotency_key": idempotency_key,
-            "received_at": timestamp,
-        }
+        assert timestamp is not None
+        receipt = Receipt(
+            sequence=sequence, lines=lines, idempotency_key=idempotency_key, received_at=timestamp
+        )
         self.receipts = [*self.receipts, receipt]
 
-    @event("Refunded")
+    @event(Refunded)
     def _refunded(
         self,
         refund_id: UUID,
         sequence: int,
         order_id: UUID,
-        amount: str,
-        full_amount: str,
+        amount: Amount,
+        full_amount: Amount,
         capped: bool,
         currency: str,
-        lines: Lines,
-        timestamp: Any = None,
+        lines: list[RefundLine],
+        timestamp: datetime | None = None,
     ) -> None:
-        refund = {
-            "refund_id": refund_id,
-            "return_id": self.id,
-            "order_id": order_id,
-            "sequence": sequence,
-            "amount": amount,
-            "full_amount": full_amount,
-            "capped": capped,
-            "currency": currency,
-            "lines": lines,
-            "refunded_at": timestamp,
-        }
+        assert timestamp is not None
+        refund = Refund(
+            refund_id=refund_id,
+            return_id=self.id,
+            order_id=order_id,
+            sequence=sequence,
+            amount=amount,
+            full_amount=full_amount,
+            capped=capped,
+            currency=currency,
+            lines=lines,
+            refunded_at=timestamp,
+        )
         self.refunds = [*self.refunds, refund]
 
 
-def _status(requested: Counter[str], received: Counter[str]) -> str:
+def line_summary(lines: list[ReturnLine]) -> list[ReturnLineSummary]:
+    """One row per requested line, nothing received yet."""
+    return [
+        ReturnLineSummary(
+            sku=line["sku"],
+            reason=line["reason"],
+            requested=line["quantity"],
+            received=0,
+            sellable=0,
+            damaged=0,
+        )
+        for line in lines
+    ]
+
+
+def add_receipt(
+    summary: list[ReturnLineSummary], received: Sequence[ReceiptLine]
+) -> list[ReturnLineSummary]:
+    """The line summary after some received units (counted per condition)."""
+    rows = [row.copy() for row in summary]
+    for line in received:
+        matching = [row for row in rows if row["sku"] == line["sku"]]
+        if not matching:
+            continue
+        open_rows = [row for row in matching if row["received"] < row["requested"]]
+        row = (open_rows or matching)[0]
+        row["received"] += line["quantity"]
+        if line["condition"] == Condition.SELLABLE:
+            row["sellable"] += line["quantity"]
+        else:
+            row["damaged"] += line["quantity"]
+    return rows
+
+
+def _status(requested: Counter[str], received: Counter[str]) -> ReturnStatus:
     if not received:
-        return REQUESTED
-    return RECEIVED if received >= requested else PARTIALLY_RECEIVED
+        return ReturnStatus.REQUESTED
+    return ReturnStatus.RECEIVED if received >= requested else ReturnStatus.PARTIALLY_RECEIVED
 
 
-def _request_key(lines: Lines) -> list[tuple[str, int, str]]:
-    return sorted((line["sku"], int(line["quantity"]), line["reason"]) for line in lines)
+def _request_key(lines: list[ReturnLine]) -> list[tuple[str, int, str]]:
+    return sorted((line["sku"], line["quantity"], line["reason"]) for line in lines)
 
 
-def _receipt_key(lines: Lines) -> Counter[tuple[str, str]]:
+def _receipt_key(lines: Sequence[ReceiptLine]) -> Counter[tuple[str, str]]:
     key: Counter[tuple[str, str]] = Counter()
     for line in lines:
-        key[(line["sku"], line["condition"])] += int(line["quantity"])
+        key[(line["sku"], line["condition"])] += line["quantity"]
     return key

@@ -4,28 +4,68 @@ from __future__ import annotations
 
 from collections import Counter
 from decimal import ROUND_DOWN, Decimal
-from typing import Any
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from services.returns_service.domain.base import (
+from services.returns_service.domain.errors import ReturnQuantityError, SkuNotShippedError
+from services.returns_service.domain.values import (
     CENT,
     ZERO,
-    Lines,
-    ReturnQuantityError,
-    SkuNotShippedError,
+    Amount,
+    Condition,
+    OrderLine,
+    ReceiptLine,
+    ReceivedLine,
+    RefundLine,
+    ReturnLine,
+    Settlement,
+    Shipment,
     money,
-    shipped_order_id_for,
     units_per_sku,
 )
+
+SHIPPED_ORDER_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/returns/shipped-orders")
+
+
+def shipped_order_id_for(order_id: UUID) -> UUID:
+    """The ShippedOrder id of an order, so a redelivered OrderShipped finds the same one."""
+    return uuid5(SHIPPED_ORDER_NAMESPACE, str(order_id))
 
 
 class ShippedOrder(Aggregate):
     """What an order shipped, at what price and from where: the limits of its returns."""
 
-    @event("Recorded")
-    def __init__(self, order_id: UUID, currency: str, lines: Lines, shipments: Lines) -> None:
+    class Recorded(Aggregate.Created):
+        """An order shipped in full: its units may now be returned."""
+
+        order_id: UUID
+        currency: str
+        lines: list[OrderLine]
+        shipments: list[Shipment]
+
+    class ReturnAuthorised(Aggregate.Event):
+        """Shipped units were reserved for a return (ids as strings, as they were stored)."""
+
+        return_id: str
+        units: dict[str, int]
+
+    class ReceiptSettled(Aggregate.Event):
+        """Received units were given a location to go back to and a refund."""
+
+        return_id: str
+        sequence: int
+        lines: list[ReceivedLine]
+        refund_lines: list[RefundLine]
+        amount: Amount
+        full_amount: Amount
+        capped: bool
+        currency: str
+
+    @event(Recorded)
+    def __init__(
+        self, order_id: UUID, currency: str, lines: list[OrderLine], shipments: list[Shipment]
+    ) -> None:
         self.order_id = order_id
         self.currency = currency
         self.lines = lines
@@ -35,7 +75,7 @@ class ShippedOrder(Aggregate):
         self.refunded: dict[str, Decimal] = {}
 
     @staticmethod
-    def create_id(order_id: UUID, **_: Any) -> UUID:
+    def create_id(order_id: UUID, **_: object) -> UUID:
         """Derived from the order id: one per order, however often OrderShipped arrives."""
         return shipped_order_id_for(order_id)
 
@@ -60,7 +100,7 @@ class ShippedOrder(Aggregate):
         """What the customer paid for all units of a SKU."""
         return sum(
             (
-                Decimal(line["unit_price"]) * int(line["quantity"])
+                Decimal(line["unit_price"]) * line["quantity"]
                 for line in self.lines
                 if line["sku"] == sku
             ),
@@ -72,7 +112,7 @@ class ShippedOrder(Aggregate):
         ordered = units_per_sku(self.lines)[sku]
         return money(self.paid(sku) / ordered) if ordered else ZERO
 
-    def authorise_return(self, return_id: UUID, lines: Lines) -> None:
+    def authorise_return(self, return_id: UUID, lines: list[ReturnLine]) -> None:
         """Reserve shipped units for a return; a SKU or quantity not available is refused."""
         if str(return_id) in self.authorised:
             return
@@ -87,11 +127,13 @@ class ShippedOrder(Aggregate):
                 )
         self._return_authorised(return_id=str(return_id), units=dict(wanted))
 
-    @event("ReturnAuthorised")
+    @event(ReturnAuthorised)
     def _return_authorised(self, return_id: str, units: dict[str, int]) -> None:
         self.authorised = {**self.authorised, return_id: units}
 
-    def settle_receipt(self, return_id: UUID, sequence: int, lines: Lines) -> dict[str, Any]:
+    def settle_receipt(
+        self, return_id: UUID, sequence: int, lines: list[ReceiptLine]
+    ) -> Settlement:
         """Where received units go back to, and their refund, never above what was paid."""
         refund_lines, full_amount = self._refund_lines(units_per_sku(lines))
         amount = sum((Decimal(line["amount"]) for line in refund_lines), ZERO)
@@ -106,34 +148,35 @@ class ShippedOrder(Aggregate):
             capped=amount < full_amount,
             currency=self.currency,
         )
-        return {
-            "sequence": sequence,
-            "lines": located,
-            "refund_lines": refund_lines,
-            "amount": str(amount),
-            "full_amount": str(full_amount),
-            "capped": amount < full_amount,
-            "currency": self.currency,
-        }
+        return Settlement(
+            sequence=sequence,
+            lines=located,
+            refund_lines=refund_lines,
+            amount=str(amount),
+            full_amount=str(full_amount),
+            capped=amount < full_amount,
+            currency=self.currency,
+        )
 
-    @event("ReceiptSettled")
+    @event(ReceiptSettled)
     def _receipt_settled(
         self,
         return_id: str,
         sequence: int,
-        lines: Lines,
-        refund_lines: Lines,
-        amount: str,
-        full_amount: str,
+        lines: list[ReceivedLine],
+        refund_lines: list[RefundLine],
+        amount: Amount,
+        full_amount: Amount,
         capped: bool,
         currency: str,
     ) -> None:
         returned_to = Counter(self.returned_to)
         for line in lines:
-            returned_to[(line["sku"], line["location_id"])] += int(line["quantity"])
+            returned_to[(line["sku"], line["location_id"])] += line["quantity"]
         refunded = dict(self.refunded)
-        for line in refund_lines:
-            refunded[line["sku"]] = refunded.get(line["sku"], ZERO) + Decimal(line["amount"])
+        for refund_line in refund_lines:
+            sku = refund_line["sku"]
+            refunded[sku] = refunded.get(sku, ZERO) + Decimal(refund_line["amount"])
         self.returned_to = returned_to
         self.refunded = refunded
 
@@ -144,15 +187,15 @@ class ShippedOrder(Aggregate):
             for line in shipment["lines"]:
                 if line["sku"] == sku:
                     location = shipment["location_id"]
-                    sources[location] = sources.get(location, 0) + int(line["quantity"])
+                    sources[location] = sources.get(location, 0) + line["quantity"]
         return list(sources.items())
 
-    def _locate(self, lines: Lines) -> Lines:
+    def _locate(self, lines: list[ReceiptLine]) -> list[ReceivedLine]:
         """Each received unit goes back to a location that shipped it and has not had it back."""
         back = Counter(self.returned_to)
-        located: dict[tuple[str, str, str], int] = {}
+        located: dict[tuple[str, Condition, str], int] = {}
         for line in lines:
-            sku, remaining = line["sku"], int(line["quantity"])
+            sku, remaining = line["sku"], line["quantity"]
             sources = self._sources(sku)
             for location, shipped in sources:
                 take = min(remaining, shipped - back[(sku, location)])
@@ -166,18 +209,18 @@ class ShippedOrder(Aggregate):
                 key = (sku, line["condition"], sources[-1][0])
                 located[key] = located.get(key, 0) + remaining
         return [
-            {"sku": sku, "quantity": quantity, "condition": condition, "location_id": location}
+            ReceivedLine(sku=sku, quantity=quantity, condition=condition, location_id=location)
             for (sku, condition, location), quantity in located.items()
         ]
 
-    def _refund_lines(self, units: Counter[str]) -> tuple[Lines, Decimal]:
+    def _refund_lines(self, units: Counter[str]) -> tuple[list[RefundLine], Decimal]:
         """Refund per SKU at the price paid, capped at what is left of what was paid for it."""
-        lines: Lines = []
+        lines: list[RefundLine] = []
         full_total = ZERO
         for sku, quantity in units.items():
             full = money(self.unit_price(sku) * quantity)
             left = (self.paid(sku) - self.refunded.get(sku, ZERO)).quantize(CENT, ROUND_DOWN)
             amount = max(ZERO, min(full, left))
-            lines.append({"sku": sku, "quantity": quantity, "amount": str(amount)})
+            lines.append(RefundLine(sku=sku, quantity=quantity, amount=str(amount)))
             full_total += full
         return lines, full_total

@@ -1,0 +1,149 @@
+"""Value objects of the returns domain: lines, shipments, receipts, refunds and money.
+
+They are TypedDicts, so they stay plain dicts at run time and the stored JSON is what it was.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from enum import StrEnum
+from typing import TypedDict
+from uuid import UUID
+
+Amount = str
+"""Money as stored events carry it: a plain decimal string ('49.80'), never a float."""
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+
+def money(value: Decimal) -> Decimal:
+    """An amount in cents."""
+    return value.quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+class Condition(StrEnum):
+    """How a returned unit arrived: it goes back on sale, or it does not."""
+
+    SELLABLE = "sellable"
+    DAMAGED = "damaged"
+
+
+class OrderLine(TypedDict):
+    """Units of one SKU an order shipped, at the price paid for each."""
+
+    sku: str
+    quantity: int
+    unit_price: Amount
+
+
+class ItemQuantity(TypedDict):
+    """Units of one SKU (a line of a shipment)."""
+
+    sku: str
+    quantity: int
+
+
+class Shipment(TypedDict):
+    """A shipment that left for the order: where from, with whom, carrying what."""
+
+    shipment_id: str
+    location_id: str
+    carrier: str
+    tracking_number: str
+    lines: list[ItemQuantity]
+
+
+class ReturnLine(TypedDict):
+    """Units of one SKU the customer asks to send back, and why."""
+
+    sku: str
+    quantity: int
+    reason: str
+
+
+class ReceiptLine(TypedDict):
+    """Units of one SKU that came back, as inspected."""
+
+    sku: str
+    quantity: int
+    condition: Condition
+
+
+class ReceivedLine(TypedDict):
+    """Units of one SKU that came back, and the location they go back to."""
+
+    sku: str
+    quantity: int
+    condition: Condition
+    location_id: str
+
+
+class RefundLine(TypedDict):
+    """Money back for units of one SKU."""
+
+    sku: str
+    quantity: int
+    amount: Amount
+
+
+class ReturnLineSummary(TypedDict):
+    """A requested line with what came back of it so far, per condition."""
+
+    sku: str
+    reason: str
+    requested: int
+    received: int
+    sellable: int
+    damaged: int
+
+
+class Settlement(TypedDict):
+    """What a shipped order settles for one receipt: where units go back, and the refund."""
+
+    sequence: int
+    lines: list[ReceivedLine]
+    refund_lines: list[RefundLine]
+    amount: Amount
+    full_amount: Amount
+    capped: bool
+    currency: str
+
+
+class Receipt(TypedDict):
+    """One parcel received against a return."""
+
+    sequence: int
+    lines: list[ReceivedLine]
+    idempotency_key: str | None
+    received_at: datetime
+
+
+class Refund(TypedDict):
+    """Money back for one receipt; capped says it was cut to what was left of what was paid."""
+
+    refund_id: UUID
+    return_id: UUID
+    order_id: UUID
+    sequence: int
+    amount: Amount
+    full_amount: Amount
+    capped: bool
+    currency: str
+    lines: list[RefundLine]
+    refunded_at: datetime
+
+
+SkuLine = ItemQuantity | OrderLine | ReturnLine | ReceiptLine | ReceivedLine | RefundLine
+"""Any line that counts units of a SKU."""
+
+
+def units_per_sku(lines: Iterable[SkuLine]) -> Counter[str]:
+    """Units per SKU over some lines."""
+    units: Counter[str] = Counter()
+    for line in lines:
+        units[line["sku"]] += line["quantity"]
+    return units
