@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, Response
 
 from services.returns_service.application import Returns
 from services.returns_service.domain import (
@@ -15,7 +13,6 @@ from services.returns_service.domain import (
     OrderNotReturnableError,
     ReceiveQuantityError,
     Return,
-    ReturnLineError,
     ReturnNotFoundError,
     ReturnQuantityError,
     ReturnStatus,
@@ -30,54 +27,25 @@ from services.returns_service.schemas import (
     ReturnsPublic,
 )
 from services.returns_service.views import ReturnViews
-from shared.runtime.api import MAX_OFFSET, IdempotencyKey, Page, PageQuery, Problem, provide
+from shared.runtime.api import IdempotencyKey, PageQuery, Problem, page_query, provide
 
 ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     OrderNotReturnableError: (404, "Order not returnable"),
     ReturnNotFoundError: (404, "Return not found"),
     IdempotencyKeyReusedError: (422, "Idempotency key reused"),
-}
-# A refused line also names its SKU and how many units it allows, as extra problem fields.
-_LINE_ERROR_STATUSES: dict[type[ReturnLineError], tuple[int, str]] = {
+    # A refused line also names its SKU and how many units it allows (the error's details).
     SkuNotShippedError: (422, "SKU not shipped"),
     ReturnQuantityError: (409, "Quantity not returnable"),
     ReceiveQuantityError: (409, "Quantity not receivable"),
 }
 
 
-class _LineProblemRoute(APIRoute):
-    """A route whose refused lines answer with the SKU and how many units it allows."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        """The route's handler, turning a ReturnLineError into a problem with its details."""
-        handle = super().get_route_handler()
-
-        async def handle_lines(request: Request) -> Response:
-            try:
-                return await handle(request)
-            except ReturnLineError as error:
-                status, title = _LINE_ERROR_STATUSES[type(error)]
-                raise Problem(status, title, str(error), **error.details()) from None
-
-        return handle_lines
-
-
 AppDep = Annotated[Returns, provide(Returns)]
 ViewsDep = Annotated[ReturnViews, provide(ReturnViews)]
 
 
-def _page(
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-) -> PageQuery:
-    """The page asked for, with the kit's bounds (docs/architecture.md, The HTTP API kit)."""
-    # Stands in for shared page_query(): its `limit` bound names a closure variable, which
-    # FastAPI cannot resolve under postponed annotations, so ?limit= and /openapi.json fail.
-    return PageQuery(limit=limit, offset=offset)
-
-
-PageDep = Annotated[PageQuery, Depends(_page)]
-returns = APIRouter(prefix="/returns", tags=["returns"], route_class=_LineProblemRoute)
+PageDep = Annotated[PageQuery, page_query()]
+returns = APIRouter(prefix="/returns", tags=["returns"])
 refunds = APIRouter(prefix="/refunds", tags=["refunds"])
 
 
@@ -105,7 +73,7 @@ def list_returns(
     page: PageDep,
     order_id: UUID | None = None,
     status: ReturnStatus | None = None,
-) -> Page[ReturnPublic]:
+) -> ReturnsPublic:
     """Returns, newest first, filtered by order and status."""
     rows, total = views.list_returns(
         order_id=order_id, status=status, limit=page.limit, offset=page.offset
@@ -128,7 +96,7 @@ def list_refunds(
     page: PageDep,
     order_id: UUID | None = None,
     return_id: UUID | None = None,
-) -> Page[RefundPublic]:
+) -> RefundsPublic:
     """Refunds, newest first, filtered by order and return."""
     rows, total = views.list_refunds(
         order_id=order_id, return_id=return_id, limit=page.limit, offset=page.offset
