@@ -19,6 +19,9 @@ from shared.runtime.application import ServiceApplication, UnitOfWork
 from shared.runtime.service import ServiceParts, run_parts
 
 T = TypeVar("T")
+# The last position published per (broker, publisher): services of one test share a broker,
+# and two of them publishing as the same source must not reuse a position.
+_POSITIONS: dict[tuple[str, str], int] = defaultdict(int)
 
 
 def apply(
@@ -63,7 +66,6 @@ class RunningService:
         self.http = httpx.Client(
             base_url=f"http://{parts.settings.http_host}:{parts.settings.http_port}", timeout=30
         )
-        self._positions: dict[str, int] = defaultdict(int)
         self._loop = asyncio.new_event_loop()
         self._stop: asyncio.Event | None = None
         self._thread = threading.Thread(target=self._run, name=parts.name, daemon=True)
@@ -145,8 +147,9 @@ class RunningService:
         assert self._producer is not None, "start() the service first"
         for event in events:
             publisher = source or topics.PUBLISHER[event.topic]
-            self._positions[publisher] += 1
-            position = self._positions[publisher]
+            stream = (self.parts.settings.kafka_bootstrap_servers, publisher)
+            _POSITIONS[stream] += 1
+            position = _POSITIONS[stream]
             message = encode(
                 event,
                 event_id=f"{publisher}-{position}",
