@@ -24,8 +24,9 @@ from shared.runtime.application import UnitOfWork
 DomainEvent = type[Aggregate.Event]
 Handler = Callable[[Any, Any, UnitOfWork], None]
 """An inbound use case: (application, integration event, unit of work) -> None."""
-Mapper = Callable[[Any], IntegrationEvent]
-"""An outbound mapping: stored domain event -> its public integration event."""
+Mapper = Callable[[Any], IntegrationEvent | None]
+"""An outbound mapping: stored domain event -> its public integration event, or None when this
+occurrence stays inside (a complete pick publishes nothing, a short one ShortPicked)."""
 ProjectFn = Callable[[Cursor[Any], Any], None]
 """A view update: (cursor of the view's transaction, stored domain event) -> None."""
 
