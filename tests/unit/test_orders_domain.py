@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -23,7 +23,7 @@ from tests.factories_order_service import place_order, published, stored_events,
 from tests.kit import apply
 
 
-def place(app: Orders, external_id: str = "1001") -> object:
+def place(app: Orders, external_id: str = "1001") -> UUID:
     return place_order(app, external_id, lines=tee_and_mug())
 
 

@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, NotRequired, TypedDict
+from typing import NotRequired, TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -246,7 +246,7 @@ class Order(Aggregate):
         self.short_picks: list[str] = []  # pick list:shipment keys already recorded
 
     @staticmethod
-    def create_id(order_id: UUID, **_: Any) -> UUID:
+    def create_id(order_id: UUID, **_: object) -> UUID:
         """The id is chosen outside (derived from channel + external id)."""
         return order_id
 
