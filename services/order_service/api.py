@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body
 
 from services.order_service.application import Orders
 from services.order_service.domain import (
@@ -15,24 +15,11 @@ from services.order_service.domain import (
 )
 from services.order_service.schemas import OrderCancel, OrderCancelled, OrderPublic, OrdersPublic
 from services.order_service.views import OrderViews
-from shared.runtime.api import MAX_OFFSET, Page, PageQuery, Problem, provide
-
-
-def _page(
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-) -> PageQuery:
-    """The page asked for, as shared `page_query(default=50, maximum=500)` reads it.
-
-    Stands in for `page_query` until its closure annotations resolve: under postponed
-    annotations FastAPI cannot see `maximum`, and the list endpoint fails on every request.
-    """
-    return PageQuery(limit=limit, offset=offset)
-
+from shared.runtime.api import Page, PageQuery, Problem, page_query, provide
 
 AppDep = Annotated[Orders, provide(Orders)]
 ViewsDep = Annotated[OrderViews, provide(OrderViews)]
-PageDep = Annotated[PageQuery, Depends(_page)]
+PageDep = Annotated[PageQuery, page_query(default=50, maximum=500)]
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 

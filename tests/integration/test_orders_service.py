@@ -90,7 +90,7 @@ def test_a_large_mixed_batch_is_projected_in_one_go_with_its_tracking(service):
     assert confirmed[1] == 120
 
 
-def test_the_api_names_every_order_status_for_the_filter_and_the_answer(service):
+def test_the_api_names_every_order_status_and_bounds_the_page(service):
     http = TestClient(service.api_factory({}))
     spec = http.get("/openapi.json").json()
     parameters = spec["paths"]["/v1/orders"]["get"]["parameters"]
@@ -101,3 +101,5 @@ def test_the_api_names_every_order_status_for_the_filter_and_the_answer(service)
     assert order == {"$ref": "#/components/schemas/OrderStatus"}
     assert http.get("/v1/orders", params={"status": "lost"}).status_code == 422
     assert http.get("/v1/orders", params={"status": "placed"}).json()["count"] == 0
+    assert http.get("/v1/orders", params={"limit": 501}).status_code == 422
+    assert http.get("/v1/orders", params={"offset": -1}).status_code == 422
