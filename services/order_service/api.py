@@ -2,62 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body
 
-from services.order_service import domain
 from services.order_service.application import Orders
+from services.order_service.domain import (
+    OrderNotCancellableError,
+    OrderNotFoundError,
+    OrderStatus,
+)
 from services.order_service.schemas import OrderCancel, OrderCancelled, OrderPublic, OrdersPublic
 from services.order_service.views import OrderViews
-from shared.runtime.api import Problem
-from shared.runtime.application import retry_on_conflict
+from shared.runtime.api import Page, PageQuery, Problem, page_query, provide
 
-Status = Literal[
-    "placed",
-    "confirmed",
-    "backordered",
-    "partially_shipped",
-    "shipped",
-    "partially_returned",
-    "returned",
-    "cancelled",
-]
-ERROR_STATUSES = {
-    domain.OrderNotFoundError: (404, "Order not found"),
-    domain.OrderNotCancellableError: (409, "Order not cancellable"),
-}
+AppDep = Annotated[Orders, provide(Orders)]
+ViewsDep = Annotated[OrderViews, provide(OrderViews)]
+PageDep = Annotated[PageQuery, page_query(default=50, maximum=500)]
 
-
-def get_app(request: Request) -> Orders:
-    """The Orders application of this process."""
-    return request.app.state.orders
-
-
-def get_views(request: Request) -> OrderViews:
-    """The order read model of this process."""
-    return request.app.state.views
-
-
-AppDep = Annotated[Orders, Depends(get_app)]
-ViewsDep = Annotated[OrderViews, Depends(get_views)]
 router = APIRouter(prefix="/orders", tags=["orders"])
 
 
 @router.get("", response_model=OrdersPublic)
 def list_orders(
     views: ViewsDep,
-    status: Status | None = None,
+    *,
+    status: OrderStatus | None = None,
     channel: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> OrdersPublic:
+    page: PageDep,
+) -> Page[OrderPublic]:
     """Orders, newest first, filtered by status and channel."""
-    rows, total = views.list_orders(status=status, channel=channel, limit=limit, offset=offset)
-    return OrdersPublic(
-        data=[OrderPublic.model_validate(r) for r in rows], count=total, limit=limit, offset=offset
+    rows, total = views.list_orders(
+        status=status, channel=channel, limit=page.limit, offset=page.offset
     )
+    return OrdersPublic.of([OrderPublic.model_validate(r) for r in rows], total, page)
 
 
 @router.get("/{order_id}", response_model=OrderPublic)
@@ -74,6 +53,12 @@ def cancel_order(
     order_id: UUID, app: AppDep, body: Annotated[OrderCancel | None, Body()] = None
 ) -> OrderCancelled:
     """Cancel an order that has not shipped; its reservation and shipments are released."""
-    reason = (body or OrderCancel()).reason
-    order = retry_on_conflict(app.cancel_order, order_id, reason)
+    order = app.cancel_order(order_id, (body or OrderCancel()).reason)
     return OrderCancelled(order_id=order.id, status=order.status)
+
+
+ROUTERS: list[APIRouter] = [router]
+ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
+    OrderNotFoundError: (404, "Order not found"),
+    OrderNotCancellableError: (409, "Order not cancellable"),
+}

@@ -3,26 +3,37 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from services.order_service.domain import Order, OrderNotFoundError
-from shared.runtime.application import ServiceApplication, UnitOfWork
+from services.order_service.domain import (
+    Address,
+    Allocation,
+    Customer,
+    ItemQuantity,
+    Order,
+    OrderLine,
+    OrderNotFoundError,
+    PickedLine,
+    Shipment,
+    Shortage,
+)
+from shared.runtime.application import ServiceApplication, UnitOfWork, use_case
 
 
 class Orders(ServiceApplication):
     """Orders from every channel, from placement to refund."""
 
+    @use_case
     def place_order(
         self,
         order_id: UUID,
         channel: str,
         external_id: str,
-        customer: dict[str, Any],
-        shipping_address: dict[str, Any],
-        lines: list[dict[str, Any]],
+        customer: Customer,
+        shipping_address: Address,
+        lines: list[OrderLine],
         currency: str,
         uow: UnitOfWork | None = None,
     ) -> bool:
@@ -43,20 +54,23 @@ class Orders(ServiceApplication):
             )
             return True
 
+    @use_case
     def confirm_order(
-        self, order_id: UUID, allocations: list[dict[str, Any]], uow: UnitOfWork | None = None
+        self, order_id: UUID, allocations: list[Allocation], uow: UnitOfWork | None = None
     ) -> None:
         """All stock is reserved."""
         with self.unit_of_work(uow) as work:
             self._get(work, order_id).confirm(allocations)
 
+    @use_case
     def backorder_order(
-        self, order_id: UUID, shortages: list[dict[str, Any]], uow: UnitOfWork | None = None
+        self, order_id: UUID, shortages: list[Shortage], uow: UnitOfWork | None = None
     ) -> None:
         """Stock is short; the order waits."""
         with self.unit_of_work(uow) as work:
             self._get(work, order_id).backorder(shortages)
 
+    @use_case
     def cancel_order(self, order_id: UUID, reason: str, uow: UnitOfWork | None = None) -> Order:
         """Cancel an order that has not shipped; returns the order as it now is."""
         with self.unit_of_work(uow) as work:
@@ -64,20 +78,22 @@ class Orders(ServiceApplication):
             order.cancel(reason)
             return order
 
+    @use_case
     def record_shipment(
-        self, order_id: UUID, shipment: dict[str, Any], uow: UnitOfWork | None = None
+        self, order_id: UUID, shipment: Shipment, uow: UnitOfWork | None = None
     ) -> None:
         """A shipment of this order left its location."""
         with self.unit_of_work(uow) as work:
             self._get(work, order_id).record_shipment(shipment)
 
+    @use_case
     def record_short_pick(
         self,
         order_id: UUID,
         shipment_id: str,
         pick_list_id: str,
         location_id: str,
-        lines: list[dict[str, Any]],
+        lines: list[PickedLine],
         uow: UnitOfWork | None = None,
     ) -> None:
         """A picker found fewer units than a shipment of this order needs."""
@@ -86,17 +102,19 @@ class Orders(ServiceApplication):
                 shipment_id, pick_list_id, location_id, lines
             )
 
+    @use_case
     def record_return(
         self,
         order_id: UUID,
         return_id: str,
-        lines: list[dict[str, Any]],
+        lines: list[ItemQuantity],
         uow: UnitOfWork | None = None,
     ) -> None:
         """Returned units arrived."""
         with self.unit_of_work(uow) as work:
             self._get(work, order_id).record_return(return_id, lines)
 
+    @use_case
     def record_refund(
         self, order_id: UUID, refund_id: str, amount: Decimal, uow: UnitOfWork | None = None
     ) -> None:

@@ -1,22 +1,36 @@
-"""Pure mappings: Order domain events -> integration events; integration events -> use cases."""
+"""The order service's two event tables: what it consumes (-> use case) and what it publishes.
+
+Both are checked when the service starts (docs/architecture.md, "Events in and out").
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeVar, cast
 
 from services.order_service.application import Orders
-from services.order_service.domain import Order
+from services.order_service.domain import (
+    Address,
+    Allocation,
+    Customer,
+    ItemQuantity,
+    Order,
+    OrderLine,
+    PackageRef,
+    PickedLine,
+    Shipment,
+    Shortage,
+)
 from shared import events as ev
+from shared.events.base import Contract
 from shared.runtime.application import UnitOfWork
+from shared.runtime.registry import INTERNAL, DomainEvent, Handler, Internal, Mapper
+
+V = TypeVar("V")
+
+# -- outbound: stored Order events -> integration events ------------------------------------
 
 
-def to_integration(domain_event: Any) -> ev.IntegrationEvent | None:
-    """The public event for a stored Order event, or None for internal-only facts."""
-    mapper = _MAPPERS.get(type(domain_event))
-    return mapper(domain_event) if mapper else None
-
-
-def _placed(e: Any) -> ev.OrderPlaced:
+def _placed(e: Order.Placed) -> ev.OrderPlaced:
     return ev.OrderPlaced(
         order_id=e.originator_id,
         channel=e.channel,
@@ -29,7 +43,7 @@ def _placed(e: Any) -> ev.OrderPlaced:
     )
 
 
-def _confirmed(e: Any) -> ev.OrderConfirmed:
+def _confirmed(e: Order.Confirmed) -> ev.OrderConfirmed:
     return ev.OrderConfirmed(
         order_id=e.originator_id,
         customer=e.customer,
@@ -37,19 +51,19 @@ def _confirmed(e: Any) -> ev.OrderConfirmed:
         lines=e.lines,
         allocations=e.allocations,
         confirmed_at=e.timestamp,
-        channel=getattr(e, "channel", None),
-        external_id=getattr(e, "external_id", None),
-        placed_at=getattr(e, "placed_at", None),
+        channel=e.channel,
+        external_id=e.external_id,
+        placed_at=e.placed_at,
     )
 
 
-def _backordered(e: Any) -> ev.OrderBackordered:
+def _backordered(e: Order.Backordered) -> ev.OrderBackordered:
     return ev.OrderBackordered(
         order_id=e.originator_id, shortages=e.shortages, backordered_at=e.timestamp
     )
 
 
-def _cancelled(e: Any) -> ev.OrderCancelled:
+def _cancelled(e: Order.Cancelled) -> ev.OrderCancelled:
     return ev.OrderCancelled(
         order_id=e.originator_id,
         channel=e.channel,
@@ -59,7 +73,7 @@ def _cancelled(e: Any) -> ev.OrderCancelled:
     )
 
 
-def _shipped(e: Any) -> ev.OrderShipped:
+def _shipped(e: Order.Shipped) -> ev.OrderShipped:
     return ev.OrderShipped(
         order_id=e.originator_id,
         currency=e.currency,
@@ -69,21 +83,38 @@ def _shipped(e: Any) -> ev.OrderShipped:
     )
 
 
-def _shipment_ref(shipment: dict[str, Any]) -> dict[str, Any]:
+def _shipment_ref(shipment: Shipment) -> ev.ShipmentRef:
     """The contract's view of a shipment (the order also keeps its service and packages)."""
-    return {k: v for k, v in shipment.items() if k in ev.ShipmentRef.model_fields}
+    return ev.ShipmentRef(
+        shipment_id=shipment["shipment_id"],
+        location_id=shipment["location_id"],
+        carrier=shipment["carrier"],
+        tracking_number=shipment["tracking_number"],
+        lines=shipment["lines"],
+    )
 
 
-_MAPPERS: dict[type, Any] = {
-    Order.Placed: _placed,  # type: ignore[attr-defined]
-    Order.Confirmed: _confirmed,  # type: ignore[attr-defined]
-    Order.Backordered: _backordered,  # type: ignore[attr-defined]
-    Order.Cancelled: _cancelled,  # type: ignore[attr-defined]
-    Order.Shipped: _shipped,  # type: ignore[attr-defined]
+PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
+    Order.Placed: _placed,
+    Order.Confirmed: _confirmed,
+    Order.Backordered: _backordered,
+    Order.Cancelled: _cancelled,
+    Order.Shipped: _shipped,
+    # What happens between confirmation and the order shipping is the order's own history:
+    # fulfillment, inventory and returns publish those facts themselves.
+    Order.ShipmentRecorded: INTERNAL,
+    Order.ShortPicked: INTERNAL,
+    Order.ReturnReceived: INTERNAL,
+    Order.Refunded: INTERNAL,
 }
 
 
-# -- inbound: integration events -> use cases ------------------------------------------
+# -- inbound: integration events -> use cases ------------------------------------------------
+
+
+def _plain(value: Contract, shape: type[V]) -> V:
+    """A contract value object as the domain's plain dict: its JSON form, as it is stored."""
+    return cast(V, value.model_dump(mode="json"))
 
 
 def on_channel_order(app: Orders, e: ev.ChannelOrderReceived, uow: UnitOfWork) -> None:
@@ -92,9 +123,9 @@ def on_channel_order(app: Orders, e: ev.ChannelOrderReceived, uow: UnitOfWork) -
         order_id=e.order_id,
         channel=e.channel,
         external_id=e.external_id,
-        customer=e.customer.model_dump(mode="json"),
-        shipping_address=e.shipping_address.model_dump(mode="json"),
-        lines=[line.model_dump(mode="json") for line in e.lines],
+        customer=_plain(e.customer, Customer),
+        shipping_address=_plain(e.shipping_address, Address),
+        lines=[_plain(line, OrderLine) for line in e.lines],
         currency=e.currency,
         uow=uow,
     )
@@ -102,33 +133,35 @@ def on_channel_order(app: Orders, e: ev.ChannelOrderReceived, uow: UnitOfWork) -
 
 def on_stock_reserved(app: Orders, e: ev.StockReserved, uow: UnitOfWork) -> None:
     """All stock is reserved: confirm."""
-    app.confirm_order(e.order_id, [a.model_dump(mode="json") for a in e.allocations], uow)
+    app.confirm_order(e.order_id, [_plain(a, Allocation) for a in e.allocations], uow)
 
 
 def on_reservation_failed(app: Orders, e: ev.StockReservationFailed, uow: UnitOfWork) -> None:
     """Stock is short: backorder."""
-    app.backorder_order(e.order_id, [s.model_dump(mode="json") for s in e.shortages], uow)
+    app.backorder_order(e.order_id, [_plain(s, Shortage) for s in e.shortages], uow)
 
 
 def on_shipped(app: Orders, e: ev.Shipped, uow: UnitOfWork) -> None:
     """A shipment left (with its packages' tracking numbers, when fulfillment sends them)."""
-    shipment: dict[str, Any] = {
+    shipment: Shipment = {
         "shipment_id": str(e.shipment_id),
         "location_id": e.location_id,
         "carrier": e.carrier,
         "tracking_number": e.tracking_number,
-        "lines": [line.model_dump(mode="json") for line in e.lines],
+        "lines": [_plain(line, ItemQuantity) for line in e.lines],
     }
     if e.service is not None:
         shipment["service"] = e.service
     if e.packages:
-        shipment["packages"] = [p.model_dump(mode="json", exclude_none=True) for p in e.packages]
+        shipment["packages"] = [
+            cast(PackageRef, p.model_dump(mode="json", exclude_none=True)) for p in e.packages
+        ]
     app.record_shipment(e.order_id, shipment, uow)
 
 
 def on_short_picked(app: Orders, e: ev.ShortPicked, uow: UnitOfWork) -> None:
     """A picker came back short: the order shows the short units and does not wait for them."""
-    lines = [line.model_dump(mode="json") for line in e.lines]
+    lines = [_plain(line, PickedLine) for line in e.lines]
     app.record_short_pick(
         e.order_id, str(e.shipment_id), str(e.pick_list_id), e.location_id, lines, uow
     )
@@ -136,7 +169,7 @@ def on_short_picked(app: Orders, e: ev.ShortPicked, uow: UnitOfWork) -> None:
 
 def on_return_received(app: Orders, e: ev.ReturnReceived, uow: UnitOfWork) -> None:
     """Units came back."""
-    lines = [{"sku": line.sku, "quantity": line.quantity} for line in e.lines]
+    lines = [ItemQuantity(sku=line.sku, quantity=line.quantity) for line in e.lines]
     app.record_return(e.order_id, str(e.return_id), lines, uow)
 
 
@@ -145,7 +178,7 @@ def on_refunded(app: Orders, e: ev.Refunded, uow: UnitOfWork) -> None:
     app.record_refund(e.order_id, str(e.refund_id), e.amount, uow)
 
 
-HANDLERS: dict[type[ev.IntegrationEvent], Any] = {
+CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     ev.ChannelOrderReceived: on_channel_order,
     ev.StockReserved: on_stock_reserved,
     ev.StockReservationFailed: on_reservation_failed,

@@ -7,64 +7,96 @@ from typing import Any
 
 from psycopg import Cursor
 
-from services.order_service import domain
-from services.order_service.domain import Order
+from services.order_service.domain import AGGREGATES, Order, OrderStatus
 from services.order_service.views import OrderViews
+from shared.runtime.registry import DomainEvent, ProjectFn, Projection
 
-PROJECTION = "order_summary"
 _NOT_DETAIL = {"originator_id", "originator_version", "timestamp", "correlation_id", "causation_id"}
+_NOT_SHOWN = {"customer", "shipping_address"}  # personal data stays on the order row
 # Timeline entries that need ops' attention say which exception they are.
-_EXCEPTIONS = {"ShortPicked": "short_pick"}
-_STATUS_OF = {
-    "Confirmed": domain.CONFIRMED,
-    "Backordered": domain.BACKORDERED,
-    "Cancelled": domain.CANCELLED,
-    "Shipped": domain.SHIPPED,
+_EXCEPTIONS: dict[DomainEvent, str] = {Order.ShortPicked: "short_pick"}
+
+
+def _placed(curs: Cursor[Any], e: Order.Placed) -> None:
+    OrderViews.insert_order(
+        curs,
+        {
+            "order_id": e.originator_id,
+            "channel": e.channel,
+            "external_id": e.external_id,
+            "status": OrderStatus.PLACED,
+            "currency": e.currency,
+            "customer": e.customer,
+            "shipping_address": e.shipping_address,
+            "lines": e.lines,
+            "at": e.timestamp,
+        },
+    )
+
+
+def _confirmed(curs: Cursor[Any], e: Order.Confirmed) -> None:
+    OrderViews.update_order(
+        curs,
+        e.originator_id,
+        e.timestamp,
+        status=OrderStatus.CONFIRMED,
+        allocations=e.allocations,
+    )
+
+
+def _backordered(curs: Cursor[Any], e: Order.Backordered) -> None:
+    OrderViews.update_order(curs, e.originator_id, e.timestamp, status=OrderStatus.BACKORDERED)
+
+
+def _cancelled(curs: Cursor[Any], e: Order.Cancelled) -> None:
+    OrderViews.update_order(curs, e.originator_id, e.timestamp, status=OrderStatus.CANCELLED)
+
+
+def _shipment_recorded(curs: Cursor[Any], e: Order.ShipmentRecorded) -> None:
+    OrderViews.append_shipment(curs, e.originator_id, e.shipment)
+    OrderViews.update_order(curs, e.originator_id, e.timestamp, status=e.status)
+
+
+def _short_picked(curs: Cursor[Any], e: Order.ShortPicked) -> None:
+    OrderViews.update_order(curs, e.originator_id, e.timestamp, short=e.short)
+
+
+def _shipped(curs: Cursor[Any], e: Order.Shipped) -> None:
+    OrderViews.update_order(curs, e.originator_id, e.timestamp, status=OrderStatus.SHIPPED)
+
+
+def _return_received(curs: Cursor[Any], e: Order.ReturnReceived) -> None:
+    OrderViews.update_order(curs, e.originator_id, e.timestamp, status=e.status)
+
+
+def _refunded(curs: Cursor[Any], e: Order.Refunded) -> None:
+    OrderViews.add_refund(curs, e.originator_id, e.timestamp, Decimal(e.amount))
+
+
+def _timeline(curs: Cursor[Any], e: Order.Event) -> None:
+    """Every Order event is a timeline row: its name and its fields, minus personal data."""
+    detail = {k: v for k, v in vars(e).items() if k not in _NOT_DETAIL and k not in _NOT_SHOWN}
+    exception = _EXCEPTIONS.get(type(e))
+    if exception:
+        detail["exception"] = exception
+    OrderViews.add_timeline(
+        curs, e.originator_id, e.originator_version, e.timestamp, type(e).__name__, detail
+    )
+
+
+_HANDLERS: dict[DomainEvent, ProjectFn] = {
+    Order.Placed: _placed,
+    Order.Confirmed: _confirmed,
+    Order.Backordered: _backordered,
+    Order.Cancelled: _cancelled,
+    Order.ShipmentRecorded: _shipment_recorded,
+    Order.ShortPicked: _short_picked,
+    Order.Shipped: _shipped,
+    Order.ReturnReceived: _return_received,
+    Order.Refunded: _refunded,
 }
 
-
-def project_order(curs: Cursor[Any], event: Any) -> None:
-    """Apply one stored Order event to the read model."""
-    if not isinstance(event, Order.Event):
-        return
-    e: Any = event  # each kind of Order event carries its own attributes
-    name = type(e).__name__
-    order_id, at = e.originator_id, e.timestamp
-    if isinstance(event, Order.Placed):  # type: ignore[attr-defined]
-        OrderViews.insert_order(curs, _placed_row(e))
-    elif name in _STATUS_OF:
-        fields: dict[str, Any] = {"status": _STATUS_OF[name]}
-        if name == "Confirmed":
-            fields["allocations"] = e.allocations
-        OrderViews.update_order(curs, order_id, at, **fields)
-    elif name == "ShipmentRecorded":
-        OrderViews.append_shipment(curs, order_id, e.shipment)
-        OrderViews.update_order(curs, order_id, at, status=e.status)
-    elif name == "ShortPicked":
-        OrderViews.update_order(curs, order_id, at, short=e.short)
-    elif name == "ReturnReceived":
-        OrderViews.update_order(curs, order_id, at, status=e.status)
-    elif name == "Refunded":
-        OrderViews.add_refund(curs, order_id, at, Decimal(e.amount))
-    OrderViews.add_timeline(curs, order_id, e.originator_version, at, name, _detail(e))
-
-
-def _placed_row(event: Any) -> dict[str, Any]:
-    return {
-        "order_id": event.originator_id,
-        "channel": event.channel,
-        "external_id": event.external_id,
-        "status": domain.PLACED,
-        "currency": event.currency,
-        "customer": event.customer,
-        "shipping_address": event.shipping_address,
-        "lines": event.lines,
-        "at": event.timestamp,
-    }
-
-
-def _detail(event: Any) -> dict[str, Any]:
-    detail = {k: v for k, v in vars(event).items() if k not in _NOT_DETAIL}
-    detail = {k: v for k, v in detail.items() if k not in ("customer", "shipping_address")}
-    exception = _EXCEPTIONS.get(type(event).__name__)
-    return {**detail, "exception": exception} if exception else detail
+PROJECTION = Projection(
+    name="order_summary", aggregates=AGGREGATES, handlers=_HANDLERS, every=_timeline
+)
+"""The order_view and order_timeline read model."""

@@ -9,6 +9,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.order_service.domain import OrderStatus
+from shared.runtime.api import Page
+
 
 class TimelineEntry(BaseModel):
     """One thing that happened to an order."""
@@ -34,7 +37,7 @@ class OrderPublic(BaseModel):
     order_id: UUID
     channel: str
     external_id: str
-    status: str
+    status: OrderStatus
     currency: str
     customer: dict[str, Any]
     shipping_address: dict[str, Any]
@@ -52,13 +55,8 @@ class OrderPublic(BaseModel):
     timeline: list[TimelineEntry] = []
 
 
-class OrdersPublic(BaseModel):
+class OrdersPublic(Page[OrderPublic]):
     """A page of orders."""
-
-    data: list[OrderPublic]
-    count: int
-    limit: int
-    offset: int
 
 
 class OrderCancel(BaseModel):
@@ -73,4 +71,4 @@ class OrderCancelled(BaseModel):
     """The order's status after a cancel request."""
 
     order_id: UUID
-    status: str
+    status: OrderStatus

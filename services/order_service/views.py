@@ -1,7 +1,8 @@
-"""Order read model: one row per order plus its timeline (SQL only, no domain imports)."""
+"""Order read model: one row per order plus its timeline (SQL; only the status type is domain)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -9,6 +10,7 @@ from uuid import UUID
 from psycopg import Cursor
 from psycopg.rows import dict_row
 
+from services.order_service.domain import OrderStatus
 from shared.runtime.projection import ViewStore, jsonb
 
 ORDER_TABLES = ("order_view", "order_timeline")
@@ -72,7 +74,7 @@ class OrderViews(ViewStore):
         )
 
     @staticmethod
-    def append_shipment(curs: Cursor[Any], order_id: UUID, shipment: dict[str, Any]) -> None:
+    def append_shipment(curs: Cursor[Any], order_id: UUID, shipment: Mapping[str, object]) -> None:
         """Add a shipment that left to the order's list."""
         curs.execute(
             "UPDATE order_view SET shipments = shipments || %s WHERE order_id = %s",
@@ -115,7 +117,7 @@ class OrderViews(ViewStore):
             return dict(order)
 
     def list_orders(
-        self, *, status: str | None, channel: str | None, limit: int, offset: int
+        self, *, status: OrderStatus | None, channel: str | None, limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int]:
         """A page of orders, newest first, and how many match in total."""
         return self.page(

@@ -19,16 +19,18 @@ import psycopg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from services.order_service.bootstrap import build
+from services.order_service.bootstrap import build, service_events
 from services.order_service.domain import order_id_for
+from services.order_service.integration import CONSUMES
 from services.order_service.settings import Settings
-from shared.events import ChannelOrderReceived, now_utc, topics
+from shared.events import ChannelOrderReceived, topics
 from shared.events.codec import decode, encode
-from shared.runtime.consumer import EventConsumer
 from shared.runtime.embedded import EmbeddedBroker, free_port
 from shared.runtime.kafka_admin import ensure_topics
 from shared.runtime.metrics import RELAY_REPUBLISHES
 from shared.runtime.relay import Relay
+from tests import factories
+from tests.kit import apply, eventually
 
 pytestmark = pytest.mark.integration
 GATEWAY = "channel_gateway"
@@ -53,21 +55,10 @@ async def producer(own_broker: EmbeddedBroker) -> AsyncIterator[AIOKafkaProducer
 
 
 def channel_order(external_id: str) -> ChannelOrderReceived:
-    return ChannelOrderReceived(
+    return factories.channel_order_received(
         order_id=order_id_for("web", external_id),
-        channel="web",
         external_id=external_id,
-        customer={"name": "Ann Example", "email": "ann@example.com"},
-        shipping_address={
-            "name": "Ann Example",
-            "line1": "Main St 1",
-            "city": "Berlin",
-            "postal_code": "10115",
-            "country": "DE",
-        },
-        lines=[{"sku": "TEE-M", "quantity": 2, "unit_price": "24.90"}],
-        currency="EUR",
-        received_at=now_utc(),
+        lines=factories.lines({"TEE-M": 2}),
     )
 
 
@@ -94,45 +85,37 @@ async def wait_until(condition, timeout: float = 30.0) -> None:
         await asyncio.sleep(0.1)
 
 
-async def consume_in_background(parts, bootstrap: str, producer: AIOKafkaProducer):
-    consumer = EventConsumer(
-        service=parts.name,
-        app=parts.app,
-        handlers=parts.handlers,
-        topics=parts.consumes,
-        bootstrap=bootstrap,
-        producer=producer,
-        batch_size=50,
-    )
-    stop = asyncio.Event()
-    return stop, asyncio.create_task(consumer.run(stop))
-
-
-async def test_a_message_delivered_twice_changes_nothing_and_poison_goes_to_the_dlq(
-    own_broker, producer, new_database
+def test_a_message_delivered_twice_changes_nothing_and_poison_goes_to_the_dlq(
+    own_broker, run_service
 ):
-    url = new_database("orders")
-    parts = await asyncio.to_thread(
-        build, Settings(database_url=url, kafka_bootstrap_servers=own_broker.bootstrap)
+    orders = run_service(
+        build, Settings, kafka_bootstrap_servers=own_broker.bootstrap, consumer_batch_size=50
     )
+    url = orders.parts.settings.database_url
     first, second = channel_order("A-1"), channel_order("A-2")
-    await publish(producer, first, 1)
-    await publish(producer, first, 1)  # redelivered
-    await producer.send_and_wait(topics.CHANNEL, b"{not json", key=first.partition_key.encode())
-    await publish(producer, first, 2)  # the gateway published the same order again
-    await publish(producer, second, 3)
 
-    stop, task = await consume_in_background(parts, own_broker.bootstrap, producer)
-    await wait_until(lambda: len(placed_order_ids(url)) >= 2)
-    await asyncio.sleep(0.5)  # let any double application show itself
-    stop.set()
-    await task
+    async def send() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=own_broker.bootstrap)
+        await producer.start()
+        try:
+            await publish(producer, first, 1)
+            await publish(producer, first, 1)  # redelivered
+            poison = b"{not json"
+            await producer.send_and_wait(topics.CHANNEL, poison, key=first.partition_key.encode())
+            await publish(producer, first, 2)  # the gateway published the same order again
+            await publish(producer, second, 3)
+        finally:
+            await producer.stop()
+
+    asyncio.run(send())
+    eventually(lambda: len(placed_order_ids(url)) >= 2, timeout=30)
+    time.sleep(0.5)  # let any double application show itself
 
     assert sorted(placed_order_ids(url)) == sorted([first.order_id, second.order_id])
-    dead = await read_topic(own_broker.bootstrap, topics.dlq(topics.CHANNEL))
+    dead_letters = topics.dlq(topics.CHANNEL)
+    dead = eventually(lambda: asyncio.run(read_topic(own_broker.bootstrap, dead_letters)))
     assert len(dead) == 1
     assert b"not a binary-mode" in dict(dead[0].headers)["dlq_reason"]
-    parts.close()
 
 
 async def read_topic(bootstrap: str, topic: str, timeout_ms: int = 1500) -> list:
@@ -208,20 +191,11 @@ async def test_the_relay_republishes_everything_when_the_broker_lost_its_log(
     )
     for n in range(20):
         event = channel_order(f"R-{n}")
-        await asyncio.to_thread(
-            parts.app.place_order,
-            event.order_id,
-            "web",
-            event.external_id,
-            event.customer.model_dump(),
-            event.shipping_address.model_dump(),
-            [line.model_dump(mode="json") for line in event.lines],
-            "EUR",
-        )
+        await asyncio.to_thread(apply, parts.app, CONSUMES, event)
     relay = Relay(
         service=parts.name,
         app=parts.app,
-        to_integration=parts.to_integration,
+        to_integration=service_events().to_integration,
         topic=topics.ORDERS,
         producer=producer,
         bootstrap=own_broker.bootstrap,

@@ -8,20 +8,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.order_service.bootstrap import build
-from services.order_service.domain import order_id_for
-from services.order_service.integration import on_stock_reserved
+from services.order_service.domain import OrderStatus
+from services.order_service.integration import CONSUMES
 from services.order_service.settings import Settings
 from shared.events import StockReserved, now_utc
-from shared.runtime.application import UnitOfWork
+from tests import factories
+from tests.factories_order_service import place_order
+from tests.kit import apply
 
 pytestmark = pytest.mark.integration
-ADDRESS = {
-    "name": "Ann",
-    "line1": "Main St 1",
-    "city": "Berlin",
-    "postal_code": "10115",
-    "country": "DE",
-}
 
 
 @pytest.fixture
@@ -32,32 +27,15 @@ def service(new_database):
 
 
 def place(parts, external_id: str, channel: str = "web"):
-    order_id = order_id_for(channel, external_id)
-    parts.app.place_order(
-        order_id,
-        channel,
-        external_id,
-        {"name": "Ann", "email": "a@b.de"},
-        ADDRESS,
-        [{"sku": "TEE", "quantity": 2, "unit_price": "24.90"}],
-        "EUR",
-    )
-    return order_id
+    return place_order(parts.app, external_id, channel=channel, lines=factories.lines({"TEE": 2}))
 
 
 def test_orders_are_listed_by_status_and_channel_with_their_timeline(service):
     web, shop = place(service, "1"), place(service, "2", channel="shopify")
-    uow = UnitOfWork(service.app)
-    on_stock_reserved(
-        service.app,
-        StockReserved(
-            order_id=web,
-            allocations=[{"sku": "TEE", "location_id": "WH", "quantity": 2}],
-            reserved_at=now_utc(),
-        ),
-        uow,
+    reserved = StockReserved(
+        order_id=web, allocations=factories.allocations({"TEE": 2}, "WH"), reserved_at=now_utc()
     )
-    uow.commit()
+    apply(service.app, CONSUMES, reserved)
     service.projections[0].catch_up()
     http = TestClient(service.api_factory({}))
 
@@ -104,9 +82,24 @@ def test_the_read_model_can_be_dropped_and_rebuilt_from_the_event_log(service):
 def test_a_large_mixed_batch_is_projected_in_one_go_with_its_tracking(service):
     for n in range(120):
         order_id = place(service, f"big{n}")
-        service.app.confirm_order(order_id, [{"sku": "TEE", "location_id": "WH", "quantity": 2}])
+        service.app.confirm_order(order_id, factories.allocations({"TEE": 2}, "WH"))
     projection = service.projections[0]
     projection.catch_up()
     assert projection.lag() == 0
     confirmed = projection.view.list_orders(status="confirmed", channel=None, limit=1, offset=0)
     assert confirmed[1] == 120
+
+
+def test_the_api_names_every_order_status_and_bounds_the_page(service):
+    http = TestClient(service.api_factory({}))
+    spec = http.get("/openapi.json").json()
+    parameters = spec["paths"]["/v1/orders"]["get"]["parameters"]
+    (status,) = [p for p in parameters if p["name"] == "status"]
+    assert {"$ref": "#/components/schemas/OrderStatus"} in status["schema"]["anyOf"]
+    assert spec["components"]["schemas"]["OrderStatus"]["enum"] == [s.value for s in OrderStatus]
+    order = spec["components"]["schemas"]["OrderPublic"]["properties"]["status"]
+    assert order == {"$ref": "#/components/schemas/OrderStatus"}
+    assert http.get("/v1/orders", params={"status": "lost"}).status_code == 422
+    assert http.get("/v1/orders", params={"status": "placed"}).json()["count"] == 0
+    assert http.get("/v1/orders", params={"limit": 501}).status_code == 422
+    assert http.get("/v1/orders", params={"offset": -1}).status_code == 422

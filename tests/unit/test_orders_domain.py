@@ -3,49 +3,28 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
-from services.order_service import domain
 from services.order_service.application import Orders
-from services.order_service.domain import OrderNotCancellableError, OrderNotFoundError, order_id_for
-from services.order_service.integration import HANDLERS, to_integration
+from services.order_service.bootstrap import service_events
+from services.order_service.domain import (
+    Order,
+    OrderNotCancellableError,
+    OrderNotFoundError,
+    OrderStatus,
+    order_id_for,
+)
+from services.order_service.integration import CONSUMES
 from shared import events as ev
-from shared.runtime.application import UnitOfWork
-
-ADDRESS = {
-    "name": "Ann",
-    "line1": "Main St 1",
-    "city": "Berlin",
-    "postal_code": "10115",
-    "country": "DE",
-}
-CUSTOMER = {"name": "Ann", "email": "ann@example.com"}
-LINES = [
-    {"sku": "TEE", "quantity": 2, "unit_price": "24.90"},
-    {"sku": "MUG", "quantity": 1, "unit_price": "14.50"},
-]
+from tests import factories
+from tests.factories_order_service import place_order, published, stored_events, tee_and_mug
+from tests.kit import apply
 
 
-def place(app: Orders, external_id: str = "1001") -> object:
-    order_id = order_id_for("web", external_id)
-    app.place_order(order_id, "web", external_id, CUSTOMER, ADDRESS, LINES, "EUR")
-    return order_id
-
-
-def allocations(*pairs: tuple[str, str, int]) -> list[dict]:
-    return [{"sku": s, "location_id": loc, "quantity": q} for s, loc, q in pairs]
-
-
-def shipment(location: str, lines: list[dict]) -> dict:
-    return {
-        "shipment_id": str(uuid4()),
-        "location_id": location,
-        "carrier": "DHL",
-        "tracking_number": "JD1",
-        "lines": lines,
-    }
+def place(app: Orders, external_id: str = "1001") -> UUID:
+    return place_order(app, external_id, lines=tee_and_mug())
 
 
 def test_the_same_channel_order_id_always_gives_the_same_order_id():
@@ -58,16 +37,16 @@ def test_placing_the_same_order_twice_records_it_once():
     order_id = place(app)
     place(app)
     assert len(app.notification_log.select(start=1, limit=10)) == 1
-    assert app.get_order(order_id).status == domain.PLACED
+    assert app.get_order(order_id).status == OrderStatus.PLACED
 
 
 def test_reserved_stock_confirms_an_order_and_a_second_reservation_changes_nothing():
     app = Orders()
     order_id = place(app)
-    app.confirm_order(order_id, allocations(("TEE", "WH-BER", 2), ("MUG", "WH-BER", 1)))
-    app.confirm_order(order_id, allocations(("TEE", "WH-AMS", 2)))
+    app.confirm_order(order_id, factories.allocations({"TEE": 2, "MUG": 1}, "WH-BER"))
+    app.confirm_order(order_id, factories.allocations({"TEE": 2}, "WH-AMS"))
     order = app.get_order(order_id)
-    assert order.status == domain.CONFIRMED
+    assert order.status == OrderStatus.CONFIRMED
     assert order.allocations[0]["location_id"] == "WH-BER"
 
 
@@ -75,23 +54,29 @@ def test_a_backordered_order_is_confirmed_when_stock_is_reserved_later():
     app = Orders()
     order_id = place(app)
     app.backorder_order(order_id, [{"sku": "TEE", "requested": 2, "available": 0}])
-    assert app.get_order(order_id).status == domain.BACKORDERED
-    app.confirm_order(order_id, allocations(("TEE", "WH-BER", 2), ("MUG", "WH-BER", 1)))
-    assert app.get_order(order_id).status == domain.CONFIRMED
+    assert app.get_order(order_id).status == OrderStatus.BACKORDERED
+    app.confirm_order(order_id, factories.allocations({"TEE": 2, "MUG": 1}, "WH-BER"))
+    assert app.get_order(order_id).status == OrderStatus.CONFIRMED
 
 
 def test_an_order_ships_when_every_unit_has_left_and_not_before():
     app = Orders()
     order_id = place(app)
-    app.confirm_order(order_id, allocations(("TEE", "WH-BER", 2), ("MUG", "WH-AMS", 1)))
-    first = shipment("WH-BER", [{"sku": "TEE", "quantity": 2}])
-    app.record_shipment(order_id, first)
-    app.record_shipment(order_id, first)  # redelivered
-    assert app.get_order(order_id).status == domain.PARTIALLY_SHIPPED
-    app.record_shipment(order_id, shipment("WH-AMS", [{"sku": "MUG", "quantity": 1}]))
-    assert app.get_order(order_id).status == domain.SHIPPED
-    stored = [app.mapper.to_domain_event(n) for n in app.recorder.select_notifications(1, 50)]
-    shipped = [to_integration(e) for e in stored if type(e).__name__ == "Shipped"]
+    app.confirm_order(
+        order_id,
+        [
+            *factories.allocations({"TEE": 2}, "WH-BER"),
+            *factories.allocations({"MUG": 1}, "WH-AMS"),
+        ],
+    )
+    first = factories.shipped(order_id, {"TEE": 2}, location_id="WH-BER")
+    apply(app, CONSUMES, first)
+    apply(app, CONSUMES, first)  # redelivered
+    assert app.get_order(order_id).status == OrderStatus.PARTIALLY_SHIPPED
+    apply(app, CONSUMES, factories.shipped(order_id, {"MUG": 1}, location_id="WH-AMS"))
+    assert app.get_order(order_id).status == OrderStatus.SHIPPED
+    to_integration = service_events().to_integration
+    shipped = [to_integration(e) for e in stored_events(app) if isinstance(e, Order.Shipped)]
     assert isinstance(shipped[0], ev.OrderShipped)
     assert len(shipped[0].shipments) == 2
 
@@ -101,12 +86,12 @@ def test_a_shipped_order_cannot_be_cancelled_but_cancelling_twice_is_harmless():
     order_id = place(app)
     app.cancel_order(order_id, "customer asked")
     app.cancel_order(order_id, "customer asked again")
-    assert app.get_order(order_id).status == domain.CANCELLED
+    assert app.get_order(order_id).status == OrderStatus.CANCELLED
     assert len(app.notification_log.select(start=1, limit=10)) == 2
 
     shipped_id = place(app, "1002")
-    app.confirm_order(shipped_id, allocations(("TEE", "WH-BER", 2), ("MUG", "WH-BER", 1)))
-    app.record_shipment(shipped_id, shipment("WH-BER", [{"sku": "TEE", "quantity": 1}]))
+    app.confirm_order(shipped_id, factories.allocations({"TEE": 2, "MUG": 1}, "WH-BER"))
+    apply(app, CONSUMES, factories.shipped(shipped_id, {"TEE": 1}, location_id="WH-BER"))
     with pytest.raises(OrderNotCancellableError):
         app.cancel_order(shipped_id, "too late")
 
@@ -114,16 +99,14 @@ def test_a_shipped_order_cannot_be_cancelled_but_cancelling_twice_is_harmless():
 def test_returns_and_refunds_count_once_each():
     app = Orders()
     order_id = place(app)
-    app.confirm_order(order_id, allocations(("TEE", "WH-BER", 2), ("MUG", "WH-BER", 1)))
-    app.record_shipment(
-        order_id, shipment("WH-BER", [{"sku": "TEE", "quantity": 2}, {"sku": "MUG", "quantity": 1}])
-    )
+    app.confirm_order(order_id, factories.allocations({"TEE": 2, "MUG": 1}, "WH-BER"))
+    apply(app, CONSUMES, factories.shipped(order_id, {"TEE": 2, "MUG": 1}, location_id="WH-BER"))
     app.record_return(order_id, "r1", [{"sku": "TEE", "quantity": 1}])
     app.record_return(order_id, "r1", [{"sku": "TEE", "quantity": 1}])
     app.record_refund(order_id, "f1", Decimal("24.90"))
     app.record_refund(order_id, "f1", Decimal("24.90"))
     order = app.get_order(order_id)
-    assert order.status == domain.PARTIALLY_RETURNED
+    assert order.status == OrderStatus.PARTIALLY_RETURNED
     assert order.refunded_total == Decimal("24.90")
 
 
@@ -134,26 +117,15 @@ def test_an_unknown_order_is_reported_not_invented():
 
 def test_integration_handlers_place_and_confirm_in_one_unit_of_work():
     app = Orders()
-    received = ev.ChannelOrderReceived(
-        order_id=order_id_for("web", "2001"),
-        channel="web",
-        external_id="2001",
-        customer=CUSTOMER,
-        shipping_address=ADDRESS,
-        lines=LINES,
-        currency="EUR",
-        received_at=ev.now_utc(),
+    received = factories.channel_order_received(
+        order_id=order_id_for("web", "2001"), external_id="2001", lines=tee_and_mug()
     )
     reserved = ev.StockReserved(
         order_id=received.order_id,
-        allocations=allocations(("TEE", "WH-BER", 2), ("MUG", "WH-BER", 1)),
+        allocations=factories.allocations({"TEE": 2, "MUG": 1}, "WH-BER"),
         reserved_at=ev.now_utc(),
     )
-    uow = UnitOfWork(app)
-    HANDLERS[ev.ChannelOrderReceived](app, received, uow)
-    HANDLERS[ev.StockReserved](app, reserved, uow)
-    uow.commit()
-    stored = [app.mapper.to_domain_event(n) for n in app.recorder.select_notifications(1, 50)]
-    public = [to_integration(e) for e in stored]
+    apply(app, CONSUMES, received, reserved)
+    public = published(app)
     assert [type(p).__name__ for p in public] == ["OrderPlaced", "OrderConfirmed"]
     assert public[1].shipping_address.city == "Berlin"

@@ -6,28 +6,12 @@ from services.order_service.application import Orders
 from services.order_service.domain import order_id_for
 from shared.runtime.application import UnitOfWork
 from shared.runtime.tracing import traced
-
-ADDRESS = {
-    "name": "Ann",
-    "line1": "Main St 1",
-    "city": "Berlin",
-    "postal_code": "10115",
-    "country": "DE",
-}
-LINES = [{"sku": "TEE", "quantity": 1, "unit_price": "9.90"}]
+from tests import factories
+from tests.factories_order_service import place_order
 
 
 def place(app: Orders, uow: UnitOfWork, external_id: str) -> None:
-    app.place_order(
-        order_id_for("web", external_id),
-        "web",
-        external_id,
-        {"name": "Ann", "email": "a@example.com"},
-        ADDRESS,
-        LINES,
-        "EUR",
-        uow,
-    )
+    place_order(app, external_id, lines=factories.lines({"TEE": 1}, "9.90"), uow=uow)
 
 
 def test_each_event_of_a_batch_carries_the_trace_of_the_message_that_caused_it():

@@ -1,0 +1,450 @@
+"""The Order aggregate: lines, ship-to, status and what happened to it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import NotRequired, TypedDict
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+ORDER_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/orders")
+
+
+class OrderStatus(StrEnum):
+    """Where an order is in its life; stored, filtered and shown as the lower-case value."""
+
+    PLACED = "placed"
+    CONFIRMED = "confirmed"
+    BACKORDERED = "backordered"
+    PARTIALLY_SHIPPED = "partially_shipped"
+    SHIPPED = "shipped"
+    PARTIALLY_RETURNED = "partially_returned"
+    RETURNED = "returned"
+    CANCELLED = "cancelled"
+
+
+CANCELLABLE = frozenset({OrderStatus.PLACED, OrderStatus.CONFIRMED, OrderStatus.BACKORDERED})
+DONE_SHIPPING = frozenset(
+    {OrderStatus.SHIPPED, OrderStatus.PARTIALLY_RETURNED, OrderStatus.RETURNED}
+)
+AWAITING_STOCK = frozenset({OrderStatus.PLACED, OrderStatus.BACKORDERED})
+
+
+# -- value objects: plain dicts at run time, so the stored JSON is what it always was ---------
+
+
+class Customer(TypedDict):
+    """Who ordered; never any payment data."""
+
+    name: str
+    email: str
+
+
+class Address(TypedDict):
+    """A postal address to ship to."""
+
+    name: str
+    line1: str
+    line2: NotRequired[str | None]
+    city: str
+    postal_code: str
+    country: str  # ISO 3166-1 alpha-2
+
+
+class OrderLine(TypedDict):
+    """One ordered SKU with its quantity and unit price."""
+
+    sku: str
+    quantity: int
+    unit_price: str  # a decimal string in stored events; Decimal only in arithmetic
+
+
+class ItemQuantity(TypedDict):
+    """A quantity of one SKU (shipment and return lines)."""
+
+    sku: str
+    quantity: int
+
+
+class Allocation(TypedDict):
+    """Units of a SKU reserved at one location."""
+
+    sku: str
+    location_id: str
+    quantity: int
+
+
+class Shortage(TypedDict):
+    """A SKU with less stock available than the order asked for."""
+
+    sku: str
+    requested: int
+    available: int
+
+
+class PackageRef(TypedDict):
+    """A package of a shipment, with its SSCC and tracking number."""
+
+    package_id: str
+    sscc: str
+    tracking_number: str
+    weight_grams: NotRequired[int]
+
+
+class Shipment(TypedDict):
+    """A shipment of this order that left a location."""
+
+    shipment_id: str
+    location_id: str
+    carrier: str
+    tracking_number: str
+    lines: list[ItemQuantity]
+    service: NotRequired[str]  # kept only when fulfillment names one
+    packages: NotRequired[list[PackageRef]]  # kept only when fulfillment sends them
+
+
+class PickedLine(TypedDict):
+    """What a picker found of one SKU, against what the shipment needed."""
+
+    sku: str
+    bin: NotRequired[str | None]
+    expected: int
+    picked: int
+
+
+class ShortLine(PickedLine):
+    """A picked line that came back short, with the units missing."""
+
+    quantity: int
+
+
+# -- errors -----------------------------------------------------------------------------------
+
+
+class OrderError(Exception):
+    """Base of order domain errors."""
+
+
+class OrderNotFoundError(OrderError):
+    """No order has this id."""
+
+
+class OrderNotCancellableError(OrderError):
+    """The order has shipped (in part or in full) and can no longer be cancelled."""
+
+
+def order_id_for(channel: str, external_id: str) -> UUID:
+    """The order id derived from the channel's own id, so intake is idempotent."""
+    return uuid5(ORDER_NAMESPACE, f"{channel}:{external_id}")
+
+
+class Order(Aggregate):
+    """A customer's order from one channel, followed from placement to refund."""
+
+    # Event class names and field names are stored (the topic is module:Qualname): keep them
+    # (docs/architecture.md, "Events in and out"). A field added later carries a default,
+    # because events stored before it lack it.
+
+    class Placed(Aggregate.Created):
+        """A channel's order was accepted."""
+
+        order_id: UUID
+        channel: str
+        external_id: str
+        customer: Customer
+        shipping_address: Address
+        lines: list[OrderLine]
+        currency: str
+
+    class Confirmed(Aggregate.Event):
+        """All stock is reserved; carries what fulfillment needs to ship it."""
+
+        allocations: list[Allocation]
+        customer: Customer
+        shipping_address: Address
+        lines: list[OrderLine]
+        channel: str | None = None
+        external_id: str | None = None
+        placed_at: datetime | None = None
+
+    class Backordered(Aggregate.Event):
+        """Stock is short; the order waits."""
+
+        shortages: list[Shortage]
+
+    class Cancelled(Aggregate.Event):
+        """The order was cancelled before anything shipped."""
+
+        reason: str
+        channel: str
+        external_id: str
+
+    class ShipmentRecorded(Aggregate.Event):
+        """A shipment left; `status` is the order's status after it (a str once reloaded)."""
+
+        shipment: Shipment
+        status: OrderStatus
+
+    class ShortPicked(Aggregate.Event):
+        """A picker found fewer units than a shipment needed."""
+
+        shipment_id: str
+        pick_list_id: str
+        location_id: str
+        lines: list[ShortLine]
+        short: dict[str, int]
+
+    class Shipped(Aggregate.Event):
+        """Every ordered unit shipped or was short: the lines are what can be returned."""
+
+        lines: list[OrderLine]
+        shipments: list[Shipment]
+        currency: str
+        short: dict[str, int] | None = None
+
+    class ReturnReceived(Aggregate.Event):
+        """Units came back from the customer; `status` is the order's status after it."""
+
+        return_id: str
+        lines: list[ItemQuantity]
+        status: OrderStatus
+
+    class Refunded(Aggregate.Event):
+        """Money went back to the customer (`amount` is a decimal string)."""
+
+        refund_id: str
+        amount: str
+
+    @event(Placed)
+    def __init__(
+        self,
+        order_id: UUID,
+        channel: str,
+        external_id: str,
+        customer: Customer,
+        shipping_address: Address,
+        lines: list[OrderLine],
+        currency: str,
+    ) -> None:
+        self.channel = channel
+        self.external_id = external_id
+        self.customer = customer
+        self.shipping_address = shipping_address
+        self.lines = lines
+        self.currency = currency
+        self.status = OrderStatus.PLACED
+        self.allocations: list[Allocation] = []
+        self.shipments: list[Shipment] = []
+        self.returned: dict[str, int] = {}
+        self.return_ids: list[str] = []
+        self.refunds: dict[str, str] = {}
+        self.short: dict[str, int] = {}  # sku -> units a picker did not find
+        self.short_picks: list[str] = []  # pick list:shipment keys already recorded
+
+    @staticmethod
+    def create_id(order_id: UUID, **_: object) -> UUID:
+        """The id is chosen outside (derived from channel + external id)."""
+        return order_id
+
+    @property
+    def ordered(self) -> Counter[str]:
+        """Units ordered per SKU."""
+        total: Counter[str] = Counter()
+        for line in self.lines:
+            total[line["sku"]] += line["quantity"]
+        return total
+
+    @property
+    def shipped_units(self) -> Counter[str]:
+        """Units shipped so far per SKU."""
+        total: Counter[str] = Counter()
+        for shipment in self.shipments:
+            for line in shipment["lines"]:
+                total[line["sku"]] += line["quantity"]
+        return total
+
+    @property
+    def refunded_total(self) -> Decimal:
+        """Money refunded so far."""
+        return sum((Decimal(a) for a in self.refunds.values()), Decimal(0))
+
+    def confirm(self, allocations: list[Allocation]) -> None:
+        """Stock is reserved: the order can be fulfilled (ignored unless awaiting stock)."""
+        if self.status in AWAITING_STOCK:
+            # The event carries what fulfillment needs, so the public event maps from it alone.
+            self._confirmed(
+                allocations=allocations,
+                customer=self.customer,
+                shipping_address=self.shipping_address,
+                lines=self.lines,
+                channel=self.channel,
+                external_id=self.external_id,
+                placed_at=self.created_on,
+            )
+
+    @event(Confirmed)
+    def _confirmed(
+        self,
+        allocations: list[Allocation],
+        customer: Customer,
+        shipping_address: Address,
+        lines: list[OrderLine],
+        channel: str | None = None,
+        external_id: str | None = None,
+        placed_at: datetime | None = None,
+    ) -> None:
+        self.allocations = allocations
+        self.status = OrderStatus.CONFIRMED
+
+    def backorder(self, shortages: list[Shortage]) -> None:
+        """Not enough stock: the order waits for stock (ignored unless just placed)."""
+        if self.status == OrderStatus.PLACED:
+            self._backordered(shortages=shortages)
+
+    @event(Backordered)
+    def _backordered(self, shortages: list[Shortage]) -> None:
+        self.status = OrderStatus.BACKORDERED
+
+    def cancel(self, reason: str) -> bool:
+        """Cancel before anything shipped; cancelling twice changes nothing."""
+        if self.status == OrderStatus.CANCELLED:
+            return False
+        if self.status not in CANCELLABLE:
+            raise OrderNotCancellableError(
+                f"order {self.id} is {self.status} and cannot be cancelled"
+            )
+        self._cancelled(reason=reason, channel=self.channel, external_id=self.external_id)
+        return True
+
+    @event(Cancelled)
+    def _cancelled(self, reason: str, channel: str, external_id: str) -> None:
+        self.status = OrderStatus.CANCELLED
+
+    def record_shipment(self, shipment: Shipment) -> None:
+        """A shipment left; when every ordered unit has left or was short, the order is shipped."""
+        if any(s["shipment_id"] == shipment["shipment_id"] for s in self.shipments):
+            return
+        keep = self.status == OrderStatus.CANCELLED or self.status in DONE_SHIPPING
+        status = self.status if keep else OrderStatus.PARTIALLY_SHIPPED
+        self._shipment_recorded(shipment=shipment, status=status)
+        self._ship_if_complete()
+
+    def record_short_pick(
+        self, shipment_id: str, pick_list_id: str, location_id: str, lines: list[PickedLine]
+    ) -> None:
+        """A picker found fewer units than a shipment needs: an exception ops see on the order.
+
+        The short units will not ship with this order (inventory releases them), so they count
+        towards completion: the order never waits for units nobody is going to pick.
+        """
+        key = f"{pick_list_id}:{shipment_id}"
+        short_lines: list[ShortLine] = [
+            {**line, "quantity": line["expected"] - line["picked"]}
+            for line in lines
+            if line["picked"] < line["expected"]
+        ]
+        if key in self.short_picks or not short_lines:
+            return
+        short = Counter(self.short)
+        for line in short_lines:
+            short[line["sku"]] += line["quantity"]
+        self._short_picked(
+            shipment_id=shipment_id,
+            pick_list_id=pick_list_id,
+            location_id=location_id,
+            lines=short_lines,
+            short=dict(short),
+        )
+        self._ship_if_complete()
+
+    @event(ShortPicked)
+    def _short_picked(
+        self,
+        shipment_id: str,
+        pick_list_id: str,
+        location_id: str,
+        lines: list[ShortLine],
+        short: dict[str, int],
+    ) -> None:
+        self.short = dict(short)
+        self.short_picks = [*self.short_picks, f"{pick_list_id}:{shipment_id}"]
+
+    def _ship_if_complete(self) -> None:
+        """Shipped once every ordered unit shipped or was short, and at least one shipped."""
+        if self.status in DONE_SHIPPING or not self.shipments:
+            return
+        accounted = self.shipped_units + Counter(self.short)
+        if any(accounted[sku] < quantity for sku, quantity in self.ordered.items()):
+            return
+        lines = self._shipped_lines()
+        if lines:  # shipments of only unordered SKUs make nothing returnable
+            self._shipped(
+                lines=lines,
+                shipments=self.shipments,
+                currency=self.currency,
+                short=dict(self.short),
+            )
+
+    def _shipped_lines(self) -> list[OrderLine]:
+        """The ordered lines cut to what actually shipped (all that can be returned)."""
+        left = self.shipped_units
+        lines: list[OrderLine] = []
+        for line in self.lines:
+            quantity = min(line["quantity"], left[line["sku"]])
+            if quantity > 0:
+                lines.append({**line, "quantity": quantity})
+                left[line["sku"]] -= quantity
+        return lines
+
+    @event(ShipmentRecorded)
+    def _shipment_recorded(self, shipment: Shipment, status: OrderStatus) -> None:
+        self.shipments = [*self.shipments, shipment]
+        self.status = OrderStatus(status)
+
+    @event(Shipped)
+    def _shipped(
+        self,
+        lines: list[OrderLine],
+        shipments: list[Shipment],
+        currency: str,
+        short: dict[str, int] | None = None,
+    ) -> None:
+        self.status = OrderStatus.SHIPPED
+
+    def record_return(self, return_id: str, lines: list[ItemQuantity]) -> None:
+        """Units came back from the customer; each return counts once."""
+        if return_id in self.return_ids:
+            return
+        returned = Counter(self.returned)
+        for line in lines:
+            returned[line["sku"]] += line["quantity"]
+        status = (
+            OrderStatus.RETURNED
+            if returned >= self.shipped_units
+            else OrderStatus.PARTIALLY_RETURNED
+        )
+        self._return_received(return_id=return_id, lines=lines, status=status)
+
+    @event(ReturnReceived)
+    def _return_received(
+        self, return_id: str, lines: list[ItemQuantity], status: OrderStatus
+    ) -> None:
+        returned = Counter(self.returned)
+        for line in lines:
+            returned[line["sku"]] += line["quantity"]
+        self.returned = dict(returned)
+        self.return_ids = [*self.return_ids, return_id]
+        self.status = OrderStatus(status)
+
+    def record_refund(self, refund_id: str, amount: Decimal) -> None:
+        """Money went back to the customer; each refund counts once."""
+        if refund_id not in self.refunds:
+            self._refunded(refund_id=refund_id, amount=str(amount))
+
+    @event(Refunded)
+    def _refunded(self, refund_id: str, amount: str) -> None:
+        self.refunds = {**self.refunds, refund_id: amount}
