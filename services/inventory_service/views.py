@@ -9,6 +9,7 @@ from uuid import UUID
 from psycopg import Cursor
 from psycopg.rows import dict_row
 
+from services.inventory_service.domain import DiscrepancyStatus, LocationNotFoundError
 from shared.runtime.projection import ViewStore, jsonb
 
 INVENTORY_TABLES = (
@@ -150,7 +151,11 @@ class InventoryViews(ViewStore):
 
     @staticmethod
     def resolve_discrepancy(
-        curs: Cursor[Any], discrepancy_id: UUID, status: str, note: str | None, at: Any
+        curs: Cursor[Any],
+        discrepancy_id: UUID,
+        status: DiscrepancyStatus,
+        note: str | None,
+        at: Any,
     ) -> None:
         """Ops confirmed or rejected a discrepancy."""
         curs.execute(
@@ -210,7 +215,13 @@ class InventoryViews(ViewStore):
     def list_bins(
         self, location_id: str, *, limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int]:
-        """A page of a location's SKUs with their bins, along the pick path."""
+        """A page of a location's SKUs with their bins, along the pick path.
+
+        LocationNotFoundError when no such location is registered (an empty page would
+        not tell a location without bins from a mistyped one).
+        """
+        if not self.location_exists(location_id):
+            raise LocationNotFoundError(f"no location {location_id}")
         return self.page(
             "bin_view",
             order_by="path_key, bin, sku",
@@ -222,7 +233,7 @@ class InventoryViews(ViewStore):
     def list_discrepancies(
         self,
         *,
-        status: str | None,
+        status: DiscrepancyStatus | None,
         location_id: str | None,
         sku: str | None,
         limit: int,
