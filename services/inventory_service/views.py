@@ -9,7 +9,7 @@ from uuid import UUID
 from psycopg import Cursor
 from psycopg.rows import dict_row
 
-from services.inventory_service.domain import DiscrepancyStatus, LocationNotFoundError
+from services.inventory_service.domain import DiscrepancyStatus
 from shared.runtime.projection import ViewStore, jsonb
 
 INVENTORY_TABLES = (
@@ -214,14 +214,12 @@ class InventoryViews(ViewStore):
 
     def list_bins(
         self, location_id: str, *, limit: int, offset: int
-    ) -> tuple[list[dict[str, Any]], int]:
-        """A page of a location's SKUs with their bins, along the pick path.
-
-        LocationNotFoundError when no such location is registered (an empty page would
-        not tell a location without bins from a mistyped one).
+    ) -> tuple[list[dict[str, Any]], int] | None:
+        """A page of a location's SKUs with their bins, along the pick path; None when no such
+        location is registered (an empty page would not tell it from a location without bins).
         """
         if not self.location_exists(location_id):
-            raise LocationNotFoundError(f"no location {location_id}")
+            return None
         return self.page(
             "bin_view",
             order_by="path_key, bin, sku",

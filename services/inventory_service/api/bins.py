@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter
 
-from services.inventory_service.api.deps import AppDep, BinsPageDep, LocationIdPath, ViewsDep
+from services.inventory_service.api.deps import AppDep, LocationIdPath, ViewsDep
 from services.inventory_service.schemas import BinAssign, BinAssignmentPublic, BinRow, BinsPublic
+from shared.runtime.api import PageQuery, Problem, page_query
 
 router = APIRouter()
 
@@ -27,10 +30,13 @@ def assign_bin(body: BinAssign, app: AppDep) -> BinAssignmentPublic:
 def list_bins(
     location_id: LocationIdPath,
     views: ViewsDep,
-    page: BinsPageDep,
+    page: Annotated[PageQuery, page_query(default=500, maximum=1000)],
 ) -> BinsPublic:
     """The location's SKUs with their bins, along the pick path (aisle, bay, level; natural)."""
-    rows, total = views.list_bins(location_id, limit=page.limit, offset=page.offset)
+    found = views.list_bins(location_id, limit=page.limit, offset=page.offset)
+    if found is None:
+        raise Problem(404, "Location not found", f"no location {location_id}")
+    rows, total = found
     return BinsPublic(
         location_id=location_id,
         data=[BinRow(sku=r["sku"], bin=r["bin"]) for r in rows],

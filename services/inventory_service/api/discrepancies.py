@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Query
 
-from services.inventory_service.api.deps import AppDep, PageDep, ViewsDep
+from services.inventory_service.api.deps import AppDep, ViewsDep
 from services.inventory_service.domain import DiscrepancyStatus
 from services.inventory_service.schemas import (
     DiscrepanciesPublic,
@@ -15,7 +15,7 @@ from services.inventory_service.schemas import (
     DiscrepancyResolve,
     discrepancy_public,
 )
-from shared.runtime.api import Page
+from shared.runtime.api import PageQuery, page_query
 
 router = APIRouter(prefix="/stock/discrepancies", tags=["stock"])
 
@@ -25,11 +25,11 @@ Resolution = Annotated[DiscrepancyResolve | None, Body()]
 @router.get("", response_model=DiscrepanciesPublic)
 def list_discrepancies(
     views: ViewsDep,
-    page: PageDep,
+    page: Annotated[PageQuery, page_query(default=100, maximum=500)],
     status: DiscrepancyStatus | None = None,
     location_id: Annotated[str | None, Query(max_length=64)] = None,
     sku: Annotated[str | None, Query(max_length=64)] = None,
-) -> Page[DiscrepancyPublic]:
+) -> DiscrepanciesPublic:
     """Stock adjustments proposed by short picks, oldest first; ops work through `proposed`."""
     rows, total = views.list_discrepancies(
         status=status, location_id=location_id, sku=sku, limit=page.limit, offset=page.offset

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from services.inventory_service.api.deps import AppDep, PageDep, SkuPath, ViewsDep
+from services.inventory_service.api.deps import AppDep, SkuPath, ViewsDep
 from services.inventory_service.schemas import (
     AdjustmentCreate,
     AdjustmentPublic,
@@ -18,7 +18,7 @@ from services.inventory_service.schemas import (
     StockPublic,
     stock_public,
 )
-from shared.runtime.api import IdempotencyKey, Page
+from shared.runtime.api import IdempotencyKey, PageQuery, page_query
 
 router = APIRouter(prefix="/stock", tags=["stock"])
 
@@ -62,10 +62,10 @@ def adjust_stock(
 @router.get("", response_model=StockLevelsPublic)
 def list_stock_levels(
     views: ViewsDep,
-    page: PageDep,
+    page: Annotated[PageQuery, page_query(default=100, maximum=500)],
     location_id: Annotated[str | None, Query(max_length=64)] = None,
     sku: Annotated[str | None, Query(max_length=64)] = None,
-) -> Page[StockLevelRow]:
+) -> StockLevelsPublic:
     """Stock levels by SKU and location, optionally of one location or one SKU."""
     rows, total = views.list_levels(
         location_id=location_id, sku=sku, limit=page.limit, offset=page.offset

@@ -17,7 +17,7 @@ class Inventory(ServiceApplication):
     """Stock per SKU per location, reservations per order; never promises a unit twice.
 
     Each use case runs in one unit of work; commands are retried whole on a version
-    conflict when they own their unit (docs/architecture.md, "Delivery guarantees").
+    conflict when they own their unit (docs/architecture.md, "Use cases and conflicts").
     """
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:

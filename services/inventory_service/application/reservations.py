@@ -31,7 +31,7 @@ class Reservations(UseCases["Inventory"]):
 
     Every decision reads and writes the Stock aggregates it depends on in one unit of work,
     so a concurrent writer makes the commit fail with a version conflict and the decision
-    is taken again on fresh state (docs/architecture.md, "Delivery guarantees").
+    is taken again on fresh state (docs/architecture.md, "Use cases and conflicts").
     """
 
     @use_case
