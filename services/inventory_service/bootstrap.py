@@ -2,26 +2,42 @@
 
 from __future__ import annotations
 
-from services.inventory_service import api, integration
+from services.inventory_service.api import ERROR_STATUSES, ROUTERS
 from services.inventory_service.application import Inventory
-from services.inventory_service.projections import PROJECTION, project_inventory
+from services.inventory_service.domain import AGGREGATES
+from services.inventory_service.integration import CONSUMES, PUBLISHES
+from services.inventory_service.projections import INVENTORY_VIEWS
 from services.inventory_service.settings import Settings
 from services.inventory_service.views import InventoryViews
 from shared.events import topics
 from shared.runtime.api import api_factory
 from shared.runtime.projection import ProjectionWorker
+from shared.runtime.registry import ServiceEvents
 from shared.runtime.service import ServiceParts
 from shared.runtime.wiring import open_application, open_views
 
 NAME = "inventory_service"
 
 
+def service_events() -> ServiceEvents:
+    """What the inventory service consumes, publishes and projects (checked at start-up)."""
+    return ServiceEvents(
+        service=NAME,
+        aggregates=AGGREGATES,
+        consumes=CONSUMES,
+        publishes=PUBLISHES,
+        topic=topics.INVENTORY,
+        projections=[INVENTORY_VIEWS],
+    )
+
+
 def build(settings: Settings) -> ServiceParts:
     """Application, views, projection, API and Kafka wiring of the inventory service."""
     app = open_application(Inventory, settings)
     views = open_views(InventoryViews, settings)
-    projection = ProjectionWorker(name=PROJECTION, app=app, view=views, project=project_inventory)
-
+    projection = ProjectionWorker(
+        name=INVENTORY_VIEWS.name, app=app, view=views, project=INVENTORY_VIEWS
+    )
     return ServiceParts(
         name=NAME,
         settings=settings,
@@ -29,13 +45,10 @@ def build(settings: Settings) -> ServiceParts:
         api_factory=api_factory(
             service=NAME,
             title="OMS Inventory",
-            routers=api.ROUTERS,
-            error_statuses=api.ERROR_STATUSES,
-            inventory=app,
-            views=views,
+            routers=ROUTERS,
+            error_statuses=ERROR_STATUSES,
+            provides=[app, views],
         ),
-        publishes=topics.INVENTORY,
-        to_integration=integration.to_integration,
-        handlers=integration.HANDLERS,
+        events=service_events(),
         projections=[projection],
     )

@@ -1,4 +1,4 @@
-"""Inventory projection: Location, Stock, Reservation and Discrepancy events -> view rows."""
+"""The inventory read models: one handler per stored event class, declared in one Projection."""
 
 from __future__ import annotations
 
@@ -6,121 +6,173 @@ from typing import Any
 
 from psycopg import Cursor
 
-from services.inventory_service import domain
 from services.inventory_service.domain import (
+    AGGREGATES,
     Discrepancy,
+    DiscrepancyStatus,
+    LevelEvent,
     Location,
     Reservation,
+    ReservationStatus,
     Stock,
     pick_path_key,
 )
 from services.inventory_service.views import InventoryViews
+from shared.runtime.registry import Projection
 
 PROJECTION = "inventory_views"
 
-
-def project_inventory(curs: Cursor[Any], event: Any) -> None:
-    """Apply one stored inventory event to the read models."""
-    if isinstance(event, Location.Event):
-        _project_location(curs, event)
-    elif isinstance(event, Stock.Event):
-        _project_stock(curs, event)
-    elif isinstance(event, Reservation.Event):
-        _project_reservation(curs, event)
-    elif isinstance(event, Discrepancy.Event):
-        _project_discrepancy(curs, event)
+# -- locations ---------------------------------------------------------------------------------
 
 
-def _project_stock(curs: Cursor[Any], event: Any) -> None:
-    if hasattr(event, "on_hand"):  # level changes; queue changes are not shown
-        InventoryViews.upsert_level(curs, _level_row(event))
-    elif isinstance(event, Stock.BinAssigned):  # type: ignore[attr-defined]
-        row = {
-            "location_id": event.location_id,
-            "sku": event.sku,
-            "bin": event.bin,
-            "path_key": pick_path_key(event.bin),
-            "at": event.timestamp,
-        }
-        InventoryViews.upsert_bin(curs, row)
-
-
-def _project_location(curs: Cursor[Any], event: Any) -> None:
-    name = type(event).__name__
-    if name == "Registered":
-        row = {
-            "location_id": event.location_id,
-            "name": event.name,
-            "country": event.country,
-            "priority": event.priority,
-            "active": True,
-            "at": event.timestamp,
-        }
-        InventoryViews.upsert_location(curs, row)
-    elif name in ("Activated", "Deactivated"):
-        active = name == "Activated"
-        InventoryViews.set_location_active(curs, event.location_id, active, event.timestamp)
-
-
-def _level_row(event: Any) -> dict[str, Any]:
-    return {
-        "sku": event.sku,
-        "location_id": event.location_id,
-        "on_hand": event.on_hand,
-        "reserved": event.reserved,
-        "available": event.available,
-        # Events stored before short picks and bins did not carry these.
-        "missing": getattr(event, "missing", 0),
-        "bin": getattr(event, "bin", None),
-        "at": event.timestamp,
+def _registered(curs: Cursor[Any], e: Location.Registered) -> None:
+    row = {
+        "location_id": e.location_id,
+        "name": e.name,
+        "country": e.country,
+        "priority": e.priority,
+        "active": True,
+        "at": e.timestamp,
     }
+    InventoryViews.upsert_location(curs, row)
 
 
-def _project_reservation(curs: Cursor[Any], event: Any) -> None:
-    name, at = type(event).__name__, event.timestamp
-    if name == "Requested":
-        row = {
-            "order_id": event.order_id,
-            "status": domain.REQUESTED,
-            "lines": event.lines,
-            "at": at,
-        }
-        InventoryViews.insert_reservation(curs, row)
-        return
-    fields: dict[str, Any]
-    if name == "Reserved":
-        fields = {"status": domain.RESERVED, "allocations": event.allocations, "shortages": []}
-    elif name == "Backordered":
-        fields = {"status": domain.BACKORDERED, "shortages": event.shortages}
-    elif name == "Released":
-        fields = {"status": domain.RELEASED, "allocations": []}
-    elif name == "Cancelled":
-        fields = {"status": domain.CANCELLED}
-    elif name in ("Consumed", "ShortReleased"):
-        fields = {"status": event.status, "allocations": event.held}
-    else:
-        return
-    InventoryViews.update_reservation(curs, event.order_id, at, **fields)
+def _activated(curs: Cursor[Any], e: Location.Activated) -> None:
+    InventoryViews.set_location_active(curs, e.location_id, True, e.timestamp)
 
 
-def _project_discrepancy(curs: Cursor[Any], event: Any) -> None:
-    if isinstance(event, Discrepancy.Proposed):  # type: ignore[attr-defined]
-        row = {
-            "discrepancy_id": event.originator_id,
-            "status": domain.PROPOSED,
-            "sku": event.sku,
-            "location_id": event.location_id,
-            "bin": event.bin,
-            "quantity": event.quantity,
-            "expected": event.expected,
-            "picked": event.picked,
-            "order_id": event.order_id,
-            "shipment_id": event.shipment_id,
-            "pick_list_id": event.pick_list_id,
-            "at": event.timestamp,
-        }
-        InventoryViews.insert_discrepancy(curs, row)
-    elif isinstance(event, Discrepancy.Resolved):  # type: ignore[attr-defined]
-        InventoryViews.resolve_discrepancy(
-            curs, event.originator_id, event.status, event.note, event.timestamp
-        )
+def _deactivated(curs: Cursor[Any], e: Location.Deactivated) -> None:
+    InventoryViews.set_location_active(curs, e.location_id, False, e.timestamp)
+
+
+# -- stock levels and bins -----------------------------------------------------------------------
+
+
+def _level(curs: Cursor[Any], e: LevelEvent) -> None:
+    row = {
+        "sku": e.sku,
+        "location_id": e.location_id,
+        "on_hand": e.on_hand,
+        "reserved": e.reserved,
+        "available": e.available,
+        "missing": e.missing,
+        "bin": e.bin,
+        "at": e.timestamp,
+    }
+    InventoryViews.upsert_level(curs, row)
+
+
+def _bin_assigned(curs: Cursor[Any], e: Stock.BinAssigned) -> None:
+    row = {
+        "location_id": e.location_id,
+        "sku": e.sku,
+        "bin": e.bin,
+        "path_key": pick_path_key(e.bin),
+        "at": e.timestamp,
+    }
+    InventoryViews.upsert_bin(curs, row)
+
+
+# -- reservations --------------------------------------------------------------------------------
+
+
+def _requested(curs: Cursor[Any], e: Reservation.Requested) -> None:
+    row = {
+        "order_id": e.order_id,
+        "status": ReservationStatus.REQUESTED,
+        "lines": e.lines,
+        "at": e.timestamp,
+    }
+    InventoryViews.insert_reservation(curs, row)
+
+
+def _reserved(curs: Cursor[Any], e: Reservation.Reserved) -> None:
+    InventoryViews.update_reservation(
+        curs,
+        e.order_id,
+        e.timestamp,
+        status=ReservationStatus.RESERVED,
+        allocations=e.allocations,
+        shortages=[],
+    )
+
+
+def _backordered(curs: Cursor[Any], e: Reservation.Backordered) -> None:
+    InventoryViews.update_reservation(
+        curs, e.order_id, e.timestamp, status=ReservationStatus.BACKORDERED, shortages=e.shortages
+    )
+
+
+def _released(curs: Cursor[Any], e: Reservation.Released) -> None:
+    InventoryViews.update_reservation(
+        curs, e.order_id, e.timestamp, status=ReservationStatus.RELEASED, allocations=[]
+    )
+
+
+def _cancelled(curs: Cursor[Any], e: Reservation.Cancelled) -> None:
+    InventoryViews.update_reservation(
+        curs, e.order_id, e.timestamp, status=ReservationStatus.CANCELLED
+    )
+
+
+def _held(curs: Cursor[Any], e: Reservation.Consumed | Reservation.ShortReleased) -> None:
+    """A shipment or a short pick left the order holding less (the event says its new status)."""
+    InventoryViews.update_reservation(
+        curs, e.order_id, e.timestamp, status=e.status, allocations=e.held
+    )
+
+
+# -- discrepancies -------------------------------------------------------------------------------
+
+
+def _proposed(curs: Cursor[Any], e: Discrepancy.Proposed) -> None:
+    row = {
+        "discrepancy_id": e.originator_id,
+        "status": DiscrepancyStatus.PROPOSED,
+        "sku": e.sku,
+        "location_id": e.location_id,
+        "bin": e.bin,
+        "quantity": e.quantity,
+        "expected": e.expected,
+        "picked": e.picked,
+        "order_id": e.order_id,
+        "shipment_id": e.shipment_id,
+        "pick_list_id": e.pick_list_id,
+        "at": e.timestamp,
+    }
+    InventoryViews.insert_discrepancy(curs, row)
+
+
+def _resolved(curs: Cursor[Any], e: Discrepancy.Resolved) -> None:
+    InventoryViews.resolve_discrepancy(curs, e.originator_id, e.status, e.note, e.timestamp)
+
+
+INVENTORY_VIEWS = Projection(
+    name=PROJECTION,
+    aggregates=AGGREGATES,
+    handlers={
+        Location.Registered: _registered,
+        Location.Activated: _activated,
+        Location.Deactivated: _deactivated,
+        Stock.Received: _level,
+        Stock.Adjusted: _level,
+        Stock.Reserved: _level,
+        Stock.Released: _level,
+        Stock.Shipped: _level,
+        Stock.Returned: _level,
+        Stock.ShortPicked: _level,
+        Stock.BinAssigned: _bin_assigned,
+        Reservation.Requested: _requested,
+        Reservation.Reserved: _reserved,
+        Reservation.Backordered: _backordered,
+        Reservation.Released: _released,
+        Reservation.Cancelled: _cancelled,
+        Reservation.Consumed: _held,
+        Reservation.ShortReleased: _held,
+        Discrepancy.Proposed: _proposed,
+        Discrepancy.Resolved: _resolved,
+    },
+    # Queue changes and the per-order return bookkeeping are not shown in any view.
+    ignores=frozenset({Stock.Created, Stock.Backordered, Stock.Dequeued, Reservation.Restocked}),
+)
+"""Locations, stock levels, bins in pick-path order, reservations and discrepancies."""

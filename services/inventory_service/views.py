@@ -9,6 +9,7 @@ from uuid import UUID
 from psycopg import Cursor
 from psycopg.rows import dict_row
 
+from services.inventory_service.domain import DiscrepancyStatus
 from shared.runtime.projection import ViewStore, jsonb
 
 INVENTORY_TABLES = (
@@ -150,7 +151,11 @@ class InventoryViews(ViewStore):
 
     @staticmethod
     def resolve_discrepancy(
-        curs: Cursor[Any], discrepancy_id: UUID, status: str, note: str | None, at: Any
+        curs: Cursor[Any],
+        discrepancy_id: UUID,
+        status: DiscrepancyStatus,
+        note: str | None,
+        at: Any,
     ) -> None:
         """Ops confirmed or rejected a discrepancy."""
         curs.execute(
@@ -209,8 +214,12 @@ class InventoryViews(ViewStore):
 
     def list_bins(
         self, location_id: str, *, limit: int, offset: int
-    ) -> tuple[list[dict[str, Any]], int]:
-        """A page of a location's SKUs with their bins, along the pick path."""
+    ) -> tuple[list[dict[str, Any]], int] | None:
+        """A page of a location's SKUs with their bins, along the pick path; None when no such
+        location is registered (an empty page would not tell it from a location without bins).
+        """
+        if not self.location_exists(location_id):
+            return None
         return self.page(
             "bin_view",
             order_by="path_key, bin, sku",
@@ -222,7 +231,7 @@ class InventoryViews(ViewStore):
     def list_discrepancies(
         self,
         *,
-        status: str | None,
+        status: DiscrepancyStatus | None,
         location_id: str | None,
         sku: str | None,
         limit: int,

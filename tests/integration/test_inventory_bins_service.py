@@ -1,24 +1,16 @@
-"""Bins on real PostgreSQL and a real broker: put-away, moves, pick-path listing, BinAssigned."""
+"""Bins on real PostgreSQL: put-away, moves, pick-path listing (BinAssigned on the topic:
+test_inventory_on_the_broker.py)."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi.testclient import TestClient
 
 from services.inventory_service.bootstrap import build
 from services.inventory_service.settings import Settings
-from shared import events as ev
-from shared.events import topics
-from shared.events.codec import decode
-from shared.runtime.embedded import EmbeddedBroker, free_port
-from shared.runtime.kafka_admin import ensure_topics
-from shared.runtime.relay import Relay
 from shared.runtime.service import ServiceParts
 
 pytestmark = pytest.mark.integration
@@ -152,73 +144,3 @@ def test_a_locations_bins_are_listed_along_the_pick_path(
     projection.view.reset_all(projection.name)
     projection.catch_up()
     assert client.get("/v1/locations/berlin/bins").json()["data"][0] == first
-
-
-# -- on the topic ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def own_broker(tmp_path: Any) -> AsyncIterator[EmbeddedBroker]:
-    """A broker of this test's own (memory-only, starts in milliseconds)."""
-    server = EmbeddedBroker(free_port(), log_path=tmp_path / "broker.log")
-    server.start()
-    await ensure_topics(server.bootstrap, topics.ALL_TOPICS, 4)
-    yield server
-    server.stop()
-
-
-async def read_topic(bootstrap: str, topic: str, want: int, timeout: float = 20.0) -> list[Any]:
-    """Decoded events of a topic, once it holds at least `want` of them."""
-    deadline = time.monotonic() + timeout
-    while True:
-        consumer = AIOKafkaConsumer(
-            topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest"
-        )
-        await consumer.start()
-        try:
-            batches = await consumer.getmany(timeout_ms=500)
-        finally:
-            await consumer.stop()
-        records = [r for records in batches.values() for r in records]
-        if len(records) >= want or time.monotonic() > deadline:
-            return [decode(r.headers, r.key, r.value).event for r in records]
-        await asyncio.sleep(0.2)
-
-
-async def test_put_away_and_move_are_published_as_bin_assigned_keyed_by_sku(
-    own_broker: EmbeddedBroker, new_database: Callable[..., str]
-) -> None:
-    url = new_database("bins")
-    settings = Settings(database_url=url, kafka_bootstrap_servers=own_broker.bootstrap)
-    parts = await asyncio.to_thread(build, settings)
-    app = parts.app
-    await asyncio.to_thread(app.register_location, "berlin", "Berlin", "DE", 10)
-    await asyncio.to_thread(app.receive_stock, "berlin", "TEE", 5, None, None, "A-03-2")
-    await asyncio.to_thread(app.assign_bin, "berlin", "TEE", "B-07-1")
-
-    producer = AIOKafkaProducer(bootstrap_servers=own_broker.bootstrap)
-    await producer.start()
-    relay = Relay(
-        service=parts.name,
-        app=app,
-        to_integration=parts.to_integration,
-        topic=topics.INVENTORY,
-        producer=producer,
-        bootstrap=own_broker.bootstrap,
-        database_url=url,
-    )
-    stop = asyncio.Event()
-    task = asyncio.create_task(relay.run(stop))
-    try:
-        events = await read_topic(own_broker.bootstrap, topics.INVENTORY, want=3)
-    finally:
-        stop.set()
-        await task
-        await producer.stop()
-        await asyncio.to_thread(parts.close)
-
-    assigned = [e for e in events if isinstance(e, ev.BinAssigned)]
-    assert [(e.bin, e.previous_bin) for e in assigned] == [("A-03-2", None), ("B-07-1", "A-03-2")]
-    assert {e.partition_key for e in assigned} == {"TEE"}
-    (level,) = [e for e in events if isinstance(e, ev.StockLevelChanged)]
-    assert (level.reason, level.on_hand, level.bin) == ("receipt", 5, "A-03-2")

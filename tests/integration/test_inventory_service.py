@@ -14,13 +14,15 @@ from fastapi.testclient import TestClient
 from services.inventory_service.application import Inventory
 from services.inventory_service.bootstrap import build
 from services.inventory_service.domain import Reservation, reservation_id_for
-from services.inventory_service.integration import HANDLERS, on_order_placed
+from services.inventory_service.integration import CONSUMES, on_order_placed
 from services.inventory_service.settings import Settings
 from shared import events as ev
 from shared.events.base import now_utc
 from shared.runtime.application import UnitOfWork, retry_on_conflict
 from shared.runtime.service import ServiceParts
 from shared.runtime.wiring import open_application
+from tests import factories
+from tests.kit import apply
 
 pytestmark = pytest.mark.integration
 
@@ -41,34 +43,8 @@ def catch_up(parts: ServiceParts) -> None:
         projection.catch_up()
 
 
-def apply(app: Inventory, event: ev.IntegrationEvent) -> None:
-    """Apply an integration event as the consumer does, retrying on conflicts."""
-
-    def attempt() -> None:
-        uow = UnitOfWork(app)
-        HANDLERS[type(event)](app, event, uow)
-        uow.commit()
-
-    retry_on_conflict(attempt)
-
-
 def placed(*lines: tuple[str, int]) -> ev.OrderPlaced:
-    return ev.OrderPlaced(
-        order_id=uuid4(),
-        channel="web",
-        external_id=uuid4().hex,
-        customer={"name": "Ada", "email": "ada@example.com"},
-        shipping_address={
-            "name": "Ada",
-            "line1": "Main St 1",
-            "city": "Town",
-            "postal_code": "12345",
-            "country": "DE",
-        },
-        lines=[{"sku": sku, "quantity": q, "unit_price": "9.90"} for sku, q in lines],
-        currency="EUR",
-        placed_at=now_utc(),
-    )
+    return factories.order_placed(lines=factories.lines(dict(lines)))
 
 
 def register(client: TestClient, location_id: str = "berlin", **extra: Any) -> Any:
@@ -177,7 +153,7 @@ def test_an_adjustment_cannot_take_stock_below_what_is_reserved(
     parts, client = service
     register(client)
     receive(client, "A", 3)
-    apply(parts.app, placed(("A", 2)))
+    apply(parts.app, CONSUMES, placed(("A", 2)))
     body = {"location_id": "berlin", "sku": "A", "quantity_delta": -2, "reason": "count"}
     assert client.post("/v1/stock/adjustments", json=body).status_code == 409
     body["quantity_delta"] = -1
@@ -205,25 +181,14 @@ def test_an_order_is_reserved_shipped_and_its_sellable_return_restocked(
     register(client)
     receive(client, "A", 5)
     order = placed(("A", 2))
-    apply(parts.app, order)
-    apply(parts.app, order)  # redelivered: changes nothing
+    apply(parts.app, CONSUMES, order)
+    apply(parts.app, CONSUMES, order)  # redelivered: changes nothing
     assert client.get("/v1/stock/A").json()["total"] == {
         "on_hand": 5,
         "reserved": 2,
         "available": 3,
     }
-    apply(
-        parts.app,
-        ev.Shipped(
-            shipment_id=uuid4(),
-            order_id=order.order_id,
-            location_id="berlin",
-            carrier="DHL",
-            tracking_number="T1",
-            lines=[{"sku": "A", "quantity": 2}],
-            shipped_at=now_utc(),
-        ),
-    )
+    apply(parts.app, CONSUMES, factories.shipped(order.order_id, {"A": 2}, location_id="berlin"))
     assert client.get("/v1/stock/A").json()["total"] == {
         "on_hand": 3,
         "reserved": 0,
@@ -232,6 +197,7 @@ def test_an_order_is_reserved_shipped_and_its_sellable_return_restocked(
     line = {"sku": "A", "quantity": 1, "location_id": "berlin"}
     apply(
         parts.app,
+        CONSUMES,
         ev.ReturnReceived(
             return_id=uuid4(),
             order_id=order.order_id,
@@ -257,7 +223,7 @@ def test_a_short_order_reserves_nothing_and_is_filled_when_stock_arrives(
     register(client)
     receive(client, "A", 5)
     order = placed(("A", 1), ("B", 2))
-    apply(parts.app, order)
+    apply(parts.app, CONSUMES, order)
     catch_up(parts)
     waiting = reservation(client, order.order_id)
     assert waiting["status"] == "backordered" and waiting["allocations"] == []
@@ -275,15 +241,11 @@ def test_cancelling_releases_the_stock(service: tuple[ServiceParts, TestClient])
     register(client)
     receive(client, "A", 2)
     order = placed(("A", 2))
-    apply(parts.app, order)
-    cancel = ev.OrderCancelled(
-        order_id=order.order_id,
-        channel="web",
-        external_id=order.external_id,
-        reason="customer asked",
-        cancelled_at=now_utc(),
+    apply(parts.app, CONSUMES, order)
+    cancel = factories.order_cancelled(
+        order.order_id, external_id=order.external_id, reason="customer asked"
     )
-    apply(parts.app, cancel)
+    apply(parts.app, CONSUMES, cancel)
     assert client.get("/v1/stock/A").json()["total"] == {
         "on_hand": 2,
         "reserved": 0,
@@ -304,18 +266,18 @@ def test_two_instances_racing_for_the_last_units_never_oversell(
     parts = build(settings)
     one, two = parts.app, open_application(Inventory, settings)
     try:
-        one.register_location("berlin", "Berlin", "DE", 10)
-        one.receive_stock("berlin", "A", 5)
-        two.get_stock("A")  # instance two now caches A with 5 available
+        one.locations.register("berlin", "Berlin", "DE", 10)
+        one.stocks.receive("berlin", "A", 5)
+        two.stocks.get("A")  # instance two now caches A with 5 available
         for order in (placed(("A", 1)), placed(("A", 1))):
-            apply(one, order)
-        assert two.repository.get(one.get_stock("A").id).reserved("berlin") == 0  # stale
+            apply(one, CONSUMES, order)
+        assert two.repository.get(one.stocks.get("A").id).reserved("berlin") == 0  # stale
 
         orders = [placed(("A", 1)) for _ in range(12)]
         conflicts = _race({one: orders[0::2], two: orders[1::2]})
 
         fresh = open_application(Inventory, Settings(database_url=settings.database_url))
-        stock = fresh.get_stock("A")
+        stock = fresh.stocks.get("A")
         assert stock.on_hand("berlin") == 5 and stock.reserved("berlin") == 5
         holders = [o for o in orders if _held_by(fresh, o.order_id)]
         assert len(holders) == 3

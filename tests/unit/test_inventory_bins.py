@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.inventory_service.application import Inventory
+from services.inventory_service.bootstrap import service_events
 from services.inventory_service.domain import (
     InvalidBinError,
     LocationNotFoundError,
@@ -17,22 +18,23 @@ from services.inventory_service.domain import (
     normalize_bin,
     pick_path_key,
 )
-from services.inventory_service.integration import to_integration
 from shared import events as ev
+
+EVENTS = service_events()
 
 
 @pytest.fixture
 def app() -> Inventory:
     """An Inventory on the in-memory store with one location."""
     inventory = Inventory()
-    inventory.register_location("berlin", "Berlin", "DE", 10)
+    inventory.locations.register("berlin", "Berlin", "DE", 10)
     return inventory
 
 
 def published(app: Inventory, after: int = 0) -> list[Any]:
     """The integration events the relay would publish for what was stored after a position."""
     notifications = app.recorder.select_notifications(after + 1, 10_000)
-    mapped = [to_integration(app.mapper.to_domain_event(n)) for n in notifications]
+    mapped = [EVENTS.to_integration(app.mapper.to_domain_event(n)) for n in notifications]
     return [e for e in mapped if e is not None]
 
 
@@ -111,8 +113,8 @@ def test_a_receipt_into_a_bin_puts_the_sku_away_and_every_level_change_names_the
     app: Inventory,
 ) -> None:
     before = position(app)
-    app.receive_stock("berlin", "TEE", 5, bin_code="a-03-2")
-    assert app.get_stock("TEE").bin_at("berlin") == "A-03-2"
+    app.stocks.receive("berlin", "TEE", 5, bin_code="a-03-2")
+    assert app.stocks.get("TEE").bin_at("berlin") == "A-03-2"
     assigned, level = published(app, before)
     assert isinstance(assigned, ev.BinAssigned)
     assert (assigned.sku, assigned.location_id, assigned.bin) == ("TEE", "berlin", "A-03-2")
@@ -122,48 +124,48 @@ def test_a_receipt_into_a_bin_puts_the_sku_away_and_every_level_change_names_the
 
 
 def test_moving_a_sku_publishes_bin_assigned_with_the_bin_it_came_from(app: Inventory) -> None:
-    app.receive_stock("berlin", "TEE", 5, bin_code="A-03-2")
+    app.stocks.receive("berlin", "TEE", 5, bin_code="A-03-2")
     before = position(app)
-    previous = app.assign_bin("berlin", "TEE", "C-10-1")
+    previous = app.stocks.assign_bin("berlin", "TEE", "C-10-1")
     assert previous == "A-03-2"
     (moved,) = published(app, before)
     assert isinstance(moved, ev.BinAssigned)
     assert (moved.bin, moved.previous_bin) == ("C-10-1", "A-03-2")
-    assert app.get_stock("TEE").on_hand("berlin") == 5  # a move changes no quantity
+    assert app.stocks.get("TEE").on_hand("berlin") == 5  # a move changes no quantity
 
 
 def test_putting_a_sku_away_into_the_bin_it_is_in_records_nothing(app: Inventory) -> None:
-    app.assign_bin("berlin", "TEE", "A-03-2")
+    app.stocks.assign_bin("berlin", "TEE", "A-03-2")
     before = position(app)
-    app.assign_bin("berlin", "TEE", "a-03-2")
-    app.receive_stock("berlin", "TEE", 1, bin_code="A-03-2")
+    app.stocks.assign_bin("berlin", "TEE", "a-03-2")
+    app.stocks.receive("berlin", "TEE", 1, bin_code="A-03-2")
     assert [type(e) for e in published(app, before)] == [ev.StockLevelChanged]
 
 
 def test_a_bin_can_be_given_before_any_stock_arrives_and_later_levels_carry_it(
     app: Inventory,
 ) -> None:
-    app.assign_bin("berlin", "MUG", "B-01-1")
+    app.stocks.assign_bin("berlin", "MUG", "B-01-1")
     before = position(app)
-    app.receive_stock("berlin", "MUG", 2)
+    app.stocks.receive("berlin", "MUG", 2)
     (level,) = published(app, before)
     assert level.bin == "B-01-1"
 
 
 def test_a_bin_is_per_location(app: Inventory) -> None:
-    app.register_location("venlo", "Venlo", "NL", 1)
-    app.assign_bin("berlin", "TEE", "A-03-2")
-    app.assign_bin("venlo", "TEE", "Z-1-1")
-    stock = app.get_stock("TEE")
+    app.locations.register("venlo", "Venlo", "NL", 1)
+    app.stocks.assign_bin("berlin", "TEE", "A-03-2")
+    app.stocks.assign_bin("venlo", "TEE", "Z-1-1")
+    stock = app.stocks.get("TEE")
     assert stock.bins == {"berlin": "A-03-2", "venlo": "Z-1-1"}
 
 
 def test_a_bad_bin_or_an_unknown_location_records_nothing(app: Inventory) -> None:
     before = position(app)
     with pytest.raises(InvalidBinError):
-        app.assign_bin("berlin", "TEE", "nowhere")
+        app.stocks.assign_bin("berlin", "TEE", "nowhere")
     with pytest.raises(InvalidBinError):
-        app.receive_stock("berlin", "TEE", 3, bin_code="A-3")
+        app.stocks.receive("berlin", "TEE", 3, bin_code="A-3")
     with pytest.raises(LocationNotFoundError):
-        app.assign_bin("paris", "TEE", "A-03-2")
+        app.stocks.assign_bin("paris", "TEE", "A-03-2")
     assert position(app) == before

@@ -6,12 +6,12 @@ from uuid import uuid4
 
 import pytest
 
-from services.inventory_service import domain
 from services.inventory_service.domain import (
     IdempotencyKeyReusedError,
     InsufficientStockError,
     Location,
     Reservation,
+    ReservationStatus,
     Stock,
     rank_locations,
     route,
@@ -196,17 +196,17 @@ def test_cancelling_a_reserved_order_releases_what_it_holds_once() -> None:
     reservation.reserve(allocations)
     reservation.cancel("customer changed their mind")
     reservation.cancel("again")
-    released = [e for e in reservation.pending_events if type(e).__name__ == "Released"]
+    released = [e for e in reservation.pending_events if isinstance(e, Reservation.Released)]
     assert len(released) == 1 and released[0].allocations == allocations
-    assert reservation.status == domain.RELEASED and reservation.held == []
+    assert reservation.status == ReservationStatus.RELEASED and reservation.held == []
 
 
 def test_cancelling_a_backordered_order_releases_nothing() -> None:
     reservation = _reservation()
     reservation.backorder([{"sku": "A", "requested": 3, "available": 0}])
     reservation.cancel("out of stock too long")
-    assert reservation.status == domain.CANCELLED
-    assert not [e for e in reservation.pending_events if type(e).__name__ == "Released"]
+    assert reservation.status == ReservationStatus.CANCELLED
+    assert not [e for e in reservation.pending_events if isinstance(e, Reservation.Released)]
 
 
 def test_shipments_consume_the_reservation_part_by_part() -> None:
@@ -218,8 +218,8 @@ def test_shipments_consume_the_reservation_part_by_part() -> None:
         ]
     )
     reservation.consume("s1", "x", {"A": 3})
-    assert reservation.status == domain.PARTIALLY_CONSUMED
+    assert reservation.status == ReservationStatus.PARTIALLY_CONSUMED
     assert reservation.held == [{"sku": "B", "location_id": "y", "quantity": 1}]
     reservation.consume("s1", "x", {"A": 3})
     reservation.consume("s2", "y", {"B": 1})
-    assert reservation.status == domain.CONSUMED and reservation.held == []
+    assert reservation.status == ReservationStatus.CONSUMED and reservation.held == []

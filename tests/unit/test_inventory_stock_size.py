@@ -10,10 +10,11 @@ import pytest
 
 from services.inventory_service.application import Inventory
 from services.inventory_service.domain import Stock
-from services.inventory_service.integration import HANDLERS
+from services.inventory_service.integration import CONSUMES
 from shared import events as ev
 from shared.events.base import now_utc
-from shared.runtime.application import UnitOfWork
+from tests import factories
+from tests.kit import apply
 
 
 @pytest.fixture
@@ -22,7 +23,7 @@ def app() -> Inventory:
     inventory = Inventory(
         env={"AGGREGATE_CACHE_MAXSIZE": "100", "AGGREGATE_CACHE_FASTFORWARD": "n"}
     )
-    inventory.register_location("berlin", "Berlin", "DE", 10)
+    inventory.locations.register("berlin", "Berlin", "DE", 10)
     return inventory
 
 
@@ -43,25 +44,18 @@ def size(stock: Stock) -> tuple[int, int]:
 def reserve(app: Inventory, orders: int) -> list[UUID]:
     order_ids = [uuid4() for _ in range(orders)]
     for order_id in order_ids:
-        app.reserve_order(order_id, [{"sku": "HOT", "quantity": 1}], "DE")
+        app.reservations.reserve(order_id, [{"sku": "HOT", "quantity": 1}], "DE")
     return order_ids
-
-
-def apply(app: Inventory, event: ev.IntegrationEvent) -> None:
-    """Apply one integration event the way the consumer does: handler + unit of work."""
-    uow = UnitOfWork(app)
-    HANDLERS[type(event)](app, event, uow)
-    uow.commit()
 
 
 def test_a_hot_skus_stock_stays_the_same_size_however_many_orders_hold_it(
     app: Inventory,
 ) -> None:
-    app.receive_stock("berlin", "HOT", 2_000)
+    app.stocks.receive("berlin", "HOT", 2_000)
     reserve(app, 100)
-    entries_100, bytes_100 = size(app.get_stock("HOT"))
+    entries_100, bytes_100 = size(app.stocks.get("HOT"))
     reserve(app, 1_900)
-    stock = app.get_stock("HOT")
+    stock = app.stocks.get("HOT")
     assert (stock.reserved("berlin"), stock.available("berlin")) == (2_000, 0)
     entries_2000, bytes_2000 = size(stock)
     assert entries_2000 == entries_100
@@ -71,15 +65,15 @@ def test_a_hot_skus_stock_stays_the_same_size_however_many_orders_hold_it(
 def test_shipping_returning_cancelling_and_short_picking_orders_does_not_grow_it_either(
     app: Inventory,
 ) -> None:
-    app.receive_stock("berlin", "HOT", 1_000)
+    app.stocks.receive("berlin", "HOT", 1_000)
     sizes, short_picked = [], 0
     for orders in (30, 300):
         for number, order_id in enumerate(reserve(app, orders)):
             for event in _what_happens_next(number, order_id):
-                apply(app, event)
-                apply(app, event)  # redelivered: changes nothing
+                apply(app, CONSUMES, event)
+                apply(app, CONSUMES, event)  # redelivered: changes nothing
         short_picked += orders // 3
-        stock = app.get_stock("HOT")
+        stock = app.stocks.get("HOT")
         assert (stock.on_hand("berlin"), stock.reserved("berlin")) == (1_000, 0)
         assert stock.missing("berlin") == short_picked  # each short pick counted once
         sizes.append(size(stock))
@@ -98,14 +92,7 @@ def _what_happens_next(number: int, order_id: UUID) -> list[ev.IntegrationEvent]
         )
         return [_shipped(order_id, shipment_id), back]
     if number % 3 == 1:
-        cancelled = ev.OrderCancelled(
-            order_id=order_id,
-            channel="web",
-            external_id="x",
-            reason="customer asked",
-            cancelled_at=now_utc(),
-        )
-        return [cancelled]
+        return [factories.order_cancelled(order_id, reason="customer asked")]
     short = ev.ShortPicked(
         shipment_id=shipment_id,
         order_id=order_id,
@@ -118,12 +105,4 @@ def _what_happens_next(number: int, order_id: UUID) -> list[ev.IntegrationEvent]
 
 
 def _shipped(order_id: UUID, shipment_id: UUID) -> ev.Shipped:
-    return ev.Shipped(
-        shipment_id=shipment_id,
-        order_id=order_id,
-        location_id="berlin",
-        carrier="DHL",
-        tracking_number="T1",
-        lines=[{"sku": "HOT", "quantity": 1}],
-        shipped_at=now_utc(),
-    )
+    return factories.shipped(order_id, {"HOT": 1}, shipment_id=shipment_id, location_id="berlin")

@@ -1,16 +1,19 @@
-"""Helpers of the Inventory use cases that work inside one unit of work (allocation, lookups)."""
+"""Helpers of the Inventory use cases that work inside one unit of work (allocation, lookups).
+
+Shared by the use-case groups; each takes the unit of work it reads and writes through.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 from uuid import UUID, uuid4
 
 from services.inventory_service.domain import (
-    BACKORDERED,
     Location,
     LocationNotFoundError,
     Reservation,
+    ReservationStatus,
+    Shortage,
     Stock,
     location_id_for,
     rank_locations,
@@ -21,7 +24,7 @@ from services.inventory_service.domain import (
 from shared.runtime.application import UnitOfWork
 
 
-def attempt(work: UnitOfWork, reservation: Reservation) -> list[dict[str, Any]]:
+def attempt(work: UnitOfWork, reservation: Reservation) -> list[Shortage]:
     """Reserve all lines of the order, or nothing; returns the shortages if any."""
     requested = reservation.requested
     stocks = {sku: stock_of(work, sku) for sku in requested}
@@ -56,7 +59,7 @@ def _fill_backorders_of(work: UnitOfWork, sku: str) -> None:
         if stock.available_anywhere() <= 0:
             break
         reservation = work.find(reservation_id_for(UUID(order_key)), Reservation)
-        if reservation is None or reservation.status != BACKORDERED:
+        if reservation is None or reservation.status != ReservationStatus.BACKORDERED:
             stock.leave_queue(order_key)
             continue
         if reservation.requested.get(sku, 0) > stock.available_anywhere():
@@ -94,6 +97,7 @@ def reservation_of(work: UnitOfWork, order_id: UUID) -> Reservation:
 
 
 def location_of(work: UnitOfWork, location_id: str) -> Location:
+    """A registered location; LocationNotFoundError if there is none with this id."""
     location = work.find(location_id_for(location_id), Location)
     if location is None:
         raise LocationNotFoundError(f"no location {location_id}")

@@ -4,14 +4,21 @@ stdlib + eventsourcing.domain only; split into modules by aggregate, imported fr
 """
 
 from services.inventory_service.domain.base import (
+    Allocation,
     DiscrepancyClosedError,
     DiscrepancyNotFoundError,
     IdempotencyKeyReusedError,
     InsufficientStockError,
     InvalidBinError,
     InventoryError,
+    Level,
+    Line,
     LocationConflictError,
     LocationNotFoundError,
+    Movement,
+    PickedLine,
+    ReturnedLine,
+    Shortage,
     StockNotFoundError,
     discrepancy_id_for,
     location_id_for,
@@ -26,52 +33,48 @@ from services.inventory_service.domain.bins import (
 )
 from services.inventory_service.domain.discrepancy import (
     CONFIRMED_REASON,
-    DISCREPANCY_STATUSES,
-    PROPOSED,
     REJECTED_REASON,
     Discrepancy,
+    DiscrepancyStatus,
 )
+from services.inventory_service.domain.levels import LevelEvent
 from services.inventory_service.domain.location import (
     Location,
     merge_lines,
     rank_locations,
     route,
 )
-from services.inventory_service.domain.reservation import (
-    BACKORDERED,
-    CANCELLED,
-    CONSUMED,
-    PARTIALLY_CONSUMED,
-    RELEASED,
-    REQUESTED,
-    RESERVED,
-    Reservation,
-)
+from services.inventory_service.domain.reservation import Reservation, ReservationStatus
 from services.inventory_service.domain.stock import Stock
 
+AGGREGATES = (Location, Stock, Reservation, Discrepancy)
+"""Every aggregate whose events the inventory service stores."""
+
 __all__ = [
-    "BACKORDERED",
-    "CANCELLED",
+    "AGGREGATES",
     "CONFIRMED_REASON",
-    "CONSUMED",
-    "DISCREPANCY_STATUSES",
-    "PARTIALLY_CONSUMED",
-    "PROPOSED",
     "REJECTED_REASON",
-    "RELEASED",
-    "REQUESTED",
-    "RESERVED",
+    "Allocation",
     "Discrepancy",
     "DiscrepancyClosedError",
     "DiscrepancyNotFoundError",
+    "DiscrepancyStatus",
     "IdempotencyKeyReusedError",
     "InsufficientStockError",
     "InvalidBinError",
     "InventoryError",
+    "Level",
+    "LevelEvent",
+    "Line",
     "Location",
     "LocationConflictError",
     "LocationNotFoundError",
+    "Movement",
+    "PickedLine",
     "Reservation",
+    "ReservationStatus",
+    "ReturnedLine",
+    "Shortage",
     "Stock",
     "StockNotFoundError",
     "discrepancy_id_for",

@@ -1,7 +1,12 @@
-"""Ids and errors shared by the inventory aggregates."""
+"""Ids, value objects and errors shared by the inventory aggregates.
+
+Value objects are TypedDicts: plain dicts at run time, so stored events keep their JSON and
+the reservation path pays nothing for the types.
+"""
 
 from __future__ import annotations
 
+from typing import Required, TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 LOCATION_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/locations")
@@ -9,6 +14,63 @@ STOCK_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/stock")
 RESERVATION_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/reservations")
 MOVEMENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/stock-movements")
 DISCREPANCY_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/stock-discrepancies")
+
+
+class Line(TypedDict):
+    """Units of one SKU: what an order asks for, or what a shipment took."""
+
+    sku: str
+    quantity: int
+
+
+class Allocation(TypedDict):
+    """Units of one SKU at one location: held for an order, given back, or restocked."""
+
+    sku: str
+    location_id: str
+    quantity: int
+
+
+class Shortage(TypedDict):
+    """A SKU an order could not get in full: units requested and units available."""
+
+    sku: str
+    requested: int
+    available: int
+
+
+class PickedLine(TypedDict):
+    """What a picker found of one SKU: units expected and picked, and the bin if named."""
+
+    sku: str
+    bin: str | None
+    expected: int
+    picked: int
+
+
+class ReturnedLine(TypedDict):
+    """Units that came back to a location; condition is "sellable" or "damaged"."""
+
+    sku: str
+    quantity: int
+    condition: str
+    location_id: str
+
+
+class Level(TypedDict):
+    """A SKU's units at one location: on hand, promised to orders, reported missing."""
+
+    on_hand: int
+    reserved: int
+    missing: int
+
+
+class Movement(TypedDict, total=False):
+    """What a receipt (quantity) or an adjustment (quantity_delta) did, by its id."""
+
+    location_id: Required[str]
+    quantity: int
+    quantity_delta: int
 
 
 class InventoryError(Exception):

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from enum import StrEnum
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from services.inventory_service.domain.base import DiscrepancyClosedError, discrepancy_id_for
 
-PROPOSED = "proposed"
-CONFIRMED = "confirmed"
-REJECTED = "rejected"
-DISCREPANCY_STATUSES = (PROPOSED, CONFIRMED, REJECTED)
+
+class DiscrepancyStatus(StrEnum):
+    """Proposed until ops decide: confirmed (the units are gone) or rejected (found)."""
+
+    PROPOSED = "proposed"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+
+
 CONFIRMED_REASON = "short pick"
 REJECTED_REASON = "short pick rejected: units found"
 
@@ -24,7 +29,25 @@ class Discrepancy(Aggregate):
     stays. Either way the decision is taken once; asking again answers the same decision.
     """
 
-    @event("Proposed")
+    class Proposed(Aggregate.Created):
+        sku: str
+        location_id: str
+        bin: str | None
+        quantity: int
+        order_id: UUID
+        shipment_id: UUID
+        pick_list_id: UUID
+        expected: int
+        picked: int
+
+    class Resolved(Aggregate.Event):
+        status: DiscrepancyStatus  # stored as its value; read back as a plain string
+        note: str | None
+        sku: str
+        location_id: str
+        quantity: int
+
+    @event(Proposed)
     def __init__(
         self,
         sku: str,
@@ -46,31 +69,31 @@ class Discrepancy(Aggregate):
         self.pick_list_id = pick_list_id
         self.expected = expected
         self.picked = picked
-        self.status = PROPOSED
+        self.status = DiscrepancyStatus.PROPOSED
         self.note: str | None = None
 
     @staticmethod
-    def create_id(pick_list_id: UUID, shipment_id: UUID, sku: str, **_: Any) -> UUID:
+    def create_id(pick_list_id: UUID, shipment_id: UUID, sku: str, **_: object) -> UUID:
         """One discrepancy per SKU of a short pick, however often the short pick arrives."""
         return discrepancy_id_for(pick_list_id, shipment_id, sku)
 
     @property
     def adjustment_reason(self) -> str:
         """The reason of the stock adjustment that resolves this discrepancy."""
-        return CONFIRMED_REASON if self.status == CONFIRMED else REJECTED_REASON
+        return CONFIRMED_REASON if self.status == DiscrepancyStatus.CONFIRMED else REJECTED_REASON
 
     def confirm(self, note: str | None) -> bool:
         """The units are gone; True the first time, False when already confirmed."""
-        return self._resolve(CONFIRMED, note)
+        return self._resolve(DiscrepancyStatus.CONFIRMED, note)
 
     def reject(self, note: str | None) -> bool:
         """The units were found; True the first time, False when already rejected."""
-        return self._resolve(REJECTED, note)
+        return self._resolve(DiscrepancyStatus.REJECTED, note)
 
-    def _resolve(self, status: str, note: str | None) -> bool:
+    def _resolve(self, status: DiscrepancyStatus, note: str | None) -> bool:
         if self.status == status:
             return False
-        if self.status != PROPOSED:
+        if self.status != DiscrepancyStatus.PROPOSED:
             raise DiscrepancyClosedError(
                 f"discrepancy {self.id} is already {self.status}; it cannot become {status}"
             )
@@ -83,9 +106,9 @@ class Discrepancy(Aggregate):
         )
         return True
 
-    @event("Resolved")
+    @event(Resolved)
     def _resolved(
-        self, status: str, note: str | None, sku: str, location_id: str, quantity: int
+        self, status: DiscrepancyStatus, note: str | None, sku: str, location_id: str, quantity: int
     ) -> None:
-        self.status = status
+        self.status = DiscrepancyStatus(status)
         self.note = note

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol, TypedDict
 
-from services.inventory_service.domain.base import IdempotencyKeyReusedError, InsufficientStockError
+from services.inventory_service.domain.base import (
+    IdempotencyKeyReusedError,
+    InsufficientStockError,
+    Level,
+    Movement,
+)
 
 
 class WaitingOrders(dict[str, None]):
@@ -14,6 +20,43 @@ class WaitingOrders(dict[str, None]):
         # Keys are immutable strings: a shallow copy is a deep one, at C speed. Every read
         # of a Stock deep-copies it out of the cache, and a sold-out SKU may queue thousands.
         return WaitingOrders(self)
+
+
+class LevelAfter(TypedDict):
+    """The level a change leads to at one location, and the bin: every level event carries it."""
+
+    sku: str
+    location_id: str
+    on_hand: int
+    reserved: int
+    available: int
+    missing: int
+    bin: str | None
+
+
+class LevelEvent(Protocol):
+    """A stored Stock event that changed a level (receipt, reservation, shipment, ...).
+
+    Events stored before short picks and bins lack missing and bin; their classes default
+    them to 0 and None.
+    """
+
+    @property
+    def sku(self) -> str: ...
+    @property
+    def location_id(self) -> str: ...
+    @property
+    def on_hand(self) -> int: ...
+    @property
+    def reserved(self) -> int: ...
+    @property
+    def available(self) -> int: ...
+    @property
+    def missing(self) -> int: ...
+    @property
+    def bin(self) -> str | None: ...
+    @property
+    def timestamp(self) -> datetime: ...
 
 
 class StockLevels:
@@ -26,22 +69,25 @@ class StockLevels:
     """
 
     sku: str
-    levels: dict[str, dict[str, int]]  # location -> on_hand, reserved, missing
-    movements: dict[str, dict[str, Any]]  # processed receipt/adjustment id -> what it did
+    levels: dict[str, Level]  # location -> on_hand, reserved, missing
+    movements: dict[str, Movement]  # processed receipt/adjustment id -> what it did
     bins: dict[str, str]  # location -> bin
     waiting: WaitingOrders  # order ids waiting for this SKU, first come first served
 
     def on_hand(self, location_id: str) -> int:
         """Units physically at a location."""
-        return self.levels.get(location_id, {}).get("on_hand", 0)
+        level = self.levels.get(location_id)
+        return level["on_hand"] if level else 0
 
     def reserved(self, location_id: str) -> int:
         """Units at a location promised to orders."""
-        return self.levels.get(location_id, {}).get("reserved", 0)
+        level = self.levels.get(location_id)
+        return level["reserved"] if level else 0
 
     def missing(self, location_id: str) -> int:
         """Units a picker did not find at a location, until ops confirm or reject the count."""
-        return self.levels.get(location_id, {}).get("missing", 0)
+        level = self.levels.get(location_id)
+        return level["missing"] if level else 0
 
     def available(self, location_id: str) -> int:
         """Units at a location that can still be promised."""
@@ -66,7 +112,7 @@ class StockLevels:
 
     # -- helpers of the events ------------------------------------------------------------------
 
-    def _seen(self, movement_id: str, what: dict[str, Any]) -> bool:
+    def _seen(self, movement_id: str, what: Movement) -> bool:
         done = self.movements.get(movement_id)
         if done is None:
             return False
@@ -86,7 +132,7 @@ class StockLevels:
 
     def _result(
         self, location_id: str, on_hand_delta: int, reserved_delta: int, missing_delta: int = 0
-    ) -> dict[str, Any]:
+    ) -> LevelAfter:
         """The level a change leads to; every level event carries it (and the bin)."""
         on_hand = self.on_hand(location_id) + on_hand_delta
         reserved = self.reserved(location_id) + reserved_delta

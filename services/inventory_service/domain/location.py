@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from collections.abc import Iterable
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from services.inventory_service.domain.base import location_id_for
+from services.inventory_service.domain.base import Allocation, Line, Shortage, location_id_for
 
 
 class Location(Aggregate):
     """A place that holds stock; lower priority numbers are preferred when routing."""
 
-    @event("Registered")
+    class Registered(Aggregate.Created):
+        location_id: str
+        name: str
+        country: str
+        priority: int
+
+    class Activated(Aggregate.Event):
+        location_id: str
+
+    class Deactivated(Aggregate.Event):
+        location_id: str
+
+    @event(Registered)
     def __init__(self, location_id: str, name: str, country: str, priority: int) -> None:
         self.location_id = location_id
         self.name = name
@@ -23,7 +35,7 @@ class Location(Aggregate):
         self.active = True
 
     @staticmethod
-    def create_id(location_id: str, **_: Any) -> UUID:
+    def create_id(location_id: str, **_: object) -> UUID:
         """Registering the same location id twice addresses the same aggregate."""
         return location_id_for(location_id)
 
@@ -38,11 +50,11 @@ class Location(Aggregate):
         elif not active and self.active:
             self._deactivated(location_id=self.location_id)
 
-    @event("Activated")
+    @event(Activated)
     def _activated(self, location_id: str) -> None:
         self.active = True
 
-    @event("Deactivated")
+    @event(Deactivated)
     def _deactivated(self, location_id: str) -> None:
         self.active = False
 
@@ -56,13 +68,13 @@ def rank_locations(locations: list[Location], country: str | None) -> list[str]:
 
 def route(
     requested: dict[str, int], available: dict[str, dict[str, int]], ranked: list[str]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[list[Allocation], list[Shortage]]:
     """(allocations, shortages) for an order: all lines or none.
 
     One location that fills the whole order wins; otherwise each SKU goes to the best
     location that fills its line, or is split across locations by preference.
     """
-    shortages = []
+    shortages: list[Shortage] = []
     for sku, quantity in requested.items():
         total = sum(max(0, available[sku].get(loc, 0)) for loc in ranked)
         if total < quantity:
@@ -72,17 +84,20 @@ def route(
     for loc in ranked:
         if all(available[sku].get(loc, 0) >= q for sku, q in requested.items()):
             return [_allocation(sku, loc, q) for sku, q in requested.items()], []
-    allocations: list[dict[str, Any]] = []
+    allocations: list[Allocation] = []
     for sku, quantity in requested.items():
         allocations.extend(_route_line(sku, quantity, available[sku], ranked))
     return allocations, []
 
 
-def _route_line(sku: str, quantity: int, available: dict[str, int], ranked: list[str]) -> list:
+def _route_line(
+    sku: str, quantity: int, available: dict[str, int], ranked: list[str]
+) -> list[Allocation]:
     for loc in ranked:
         if available.get(loc, 0) >= quantity:
             return [_allocation(sku, loc, quantity)]
-    allocations, rest = [], quantity
+    allocations: list[Allocation] = []
+    rest = quantity
     for loc in ranked:
         take = min(rest, max(0, available.get(loc, 0)))
         if take:
@@ -91,13 +106,13 @@ def _route_line(sku: str, quantity: int, available: dict[str, int], ranked: list
     return allocations
 
 
-def _allocation(sku: str, location_id: str, quantity: int) -> dict[str, Any]:
+def _allocation(sku: str, location_id: str, quantity: int) -> Allocation:
     return {"sku": sku, "location_id": location_id, "quantity": quantity}
 
 
-def merge_lines(lines: list[dict[str, Any]]) -> dict[str, int]:
+def merge_lines(lines: Iterable[Line]) -> dict[str, int]:
     """Units per SKU, duplicate lines of a SKU added up."""
     total: Counter[str] = Counter()
     for line in lines:
-        total[line["sku"]] += int(line["quantity"])
+        total[line["sku"]] += line["quantity"]
     return dict(total)

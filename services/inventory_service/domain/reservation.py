@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any
+from enum import StrEnum
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from services.inventory_service.domain.base import reservation_id_for
+from services.inventory_service.domain.base import (
+    Allocation,
+    Line,
+    Shortage,
+    reservation_id_for,
+)
 from services.inventory_service.domain.location import merge_lines
 
-REQUESTED = "requested"
-RESERVED = "reserved"
-BACKORDERED = "backordered"
-RELEASED = "released"
-PARTIALLY_CONSUMED = "partially_consumed"
-CONSUMED = "consumed"
-CANCELLED = "cancelled"
 
-HOLDING = frozenset({RESERVED, PARTIALLY_CONSUMED})
-ENDED = frozenset({RELEASED, CANCELLED})
+class ReservationStatus(StrEnum):
+    """Where an order's reservation stands."""
+
+    REQUESTED = "requested"
+    RESERVED = "reserved"
+    BACKORDERED = "backordered"
+    RELEASED = "released"
+    PARTIALLY_CONSUMED = "partially_consumed"
+    CONSUMED = "consumed"
+    CANCELLED = "cancelled"
+
+
+HOLDING = frozenset({ReservationStatus.RESERVED, ReservationStatus.PARTIALLY_CONSUMED})
+ENDED = frozenset({ReservationStatus.RELEASED, ReservationStatus.CANCELLED})
 
 
 class Reservation(Aggregate):
@@ -30,20 +40,62 @@ class Reservation(Aggregate):
     Reservation remembers the shipments and returns it counted (redeliveries change nothing).
     """
 
-    @event("Requested")
-    def __init__(self, order_id: UUID, lines: list[dict[str, Any]], country: str | None) -> None:
+    class Requested(Aggregate.Created):
+        order_id: UUID
+        lines: list[Line]
+        country: str | None
+
+    class Reserved(Aggregate.Event):
+        order_id: UUID
+        allocations: list[Allocation]
+
+    class Backordered(Aggregate.Event):
+        order_id: UUID
+        shortages: list[Shortage]
+
+    class Released(Aggregate.Event):
+        order_id: UUID
+        allocations: list[Allocation]
+        reason: str
+
+    class Cancelled(Aggregate.Event):
+        order_id: UUID
+        reason: str
+
+    class Consumed(Aggregate.Event):
+        order_id: UUID
+        shipment_id: str
+        location_id: str
+        lines: list[Line]
+        held: list[Allocation]
+        status: ReservationStatus  # stored as its value; read back as a plain string
+
+    class ShortReleased(Aggregate.Event):
+        order_id: UUID
+        location_id: str
+        allocations: list[Allocation]
+        held: list[Allocation]
+        status: ReservationStatus  # stored as its value; read back as a plain string
+
+    class Restocked(Aggregate.Event):
+        order_id: UUID
+        return_id: str
+        lines: list[Allocation]
+
+    @event(Requested)
+    def __init__(self, order_id: UUID, lines: list[Line], country: str | None) -> None:
         self.order_id = order_id
-        self.lines = [dict(line) for line in lines]
+        self.lines = [line.copy() for line in lines]
         self.country = country
-        self.status = REQUESTED
-        self.allocations: list[dict[str, Any]] = []
-        self.held: list[dict[str, Any]] = []
-        self.shortages: list[dict[str, Any]] = []
+        self.status = ReservationStatus.REQUESTED
+        self.allocations: list[Allocation] = []
+        self.held: list[Allocation] = []
+        self.shortages: list[Shortage] = []
         self.shipment_ids: list[str] = []
         self.restocked: dict[str, int] = {}  # return id:sku:location -> units taken back
 
     @staticmethod
-    def create_id(order_id: UUID, **_: Any) -> UUID:
+    def create_id(order_id: UUID, **_: object) -> UUID:
         """One reservation per order, however often the order arrives."""
         return reservation_id_for(order_id)
 
@@ -69,27 +121,27 @@ class Reservation(Aggregate):
         """Whether this shipment was counted already."""
         return shipment_id in self.shipment_ids
 
-    def reserve(self, allocations: list[dict[str, Any]]) -> None:
+    def reserve(self, allocations: list[Allocation]) -> None:
         """All lines are held at these locations."""
-        if self.status in (REQUESTED, BACKORDERED):
+        if self.status in (ReservationStatus.REQUESTED, ReservationStatus.BACKORDERED):
             self._reserved(order_id=self.order_id, allocations=allocations)
 
-    @event("Reserved")
-    def _reserved(self, order_id: UUID, allocations: list[dict[str, Any]]) -> None:
-        self.allocations = [dict(a) for a in allocations]
-        self.held = [dict(a) for a in allocations]
+    @event(Reserved)
+    def _reserved(self, order_id: UUID, allocations: list[Allocation]) -> None:
+        self.allocations = [a.copy() for a in allocations]
+        self.held = [a.copy() for a in allocations]
         self.shortages = []
-        self.status = RESERVED
+        self.status = ReservationStatus.RESERVED
 
-    def backorder(self, shortages: list[dict[str, Any]]) -> None:
+    def backorder(self, shortages: list[Shortage]) -> None:
         """Some line cannot be filled: nothing is held, the order waits for stock."""
-        if self.status == REQUESTED:
+        if self.status == ReservationStatus.REQUESTED:
             self._backordered(order_id=self.order_id, shortages=shortages)
 
-    @event("Backordered")
-    def _backordered(self, order_id: UUID, shortages: list[dict[str, Any]]) -> None:
-        self.shortages = [dict(s) for s in shortages]
-        self.status = BACKORDERED
+    @event(Backordered)
+    def _backordered(self, order_id: UUID, shortages: list[Shortage]) -> None:
+        self.shortages = [s.copy() for s in shortages]
+        self.status = ReservationStatus.BACKORDERED
 
     def cancel(self, reason: str) -> None:
         """The order was cancelled: give back what is still held (cancelling twice does nothing)."""
@@ -100,14 +152,14 @@ class Reservation(Aggregate):
         else:
             self._cancelled(order_id=self.order_id, reason=reason)
 
-    @event("Released")
-    def _released(self, order_id: UUID, allocations: list[dict[str, Any]], reason: str) -> None:
+    @event(Released)
+    def _released(self, order_id: UUID, allocations: list[Allocation], reason: str) -> None:
         self.held = []
-        self.status = RELEASED
+        self.status = ReservationStatus.RELEASED
 
-    @event("Cancelled")
+    @event(Cancelled)
     def _cancelled(self, order_id: UUID, reason: str) -> None:
-        self.status = CANCELLED
+        self.status = ReservationStatus.CANCELLED
 
     def consume(self, shipment_id: str, location_id: str, lines: dict[str, int]) -> None:
         """A shipment took held units away from a location; each shipment counts once."""
@@ -116,7 +168,7 @@ class Reservation(Aggregate):
         held = _take(self.held, location_id, lines)
         status = self.status
         if status in HOLDING:
-            status = PARTIALLY_CONSUMED if held else CONSUMED
+            status = ReservationStatus.PARTIALLY_CONSUMED if held else ReservationStatus.CONSUMED
         self._consumed(
             order_id=self.order_id,
             shipment_id=shipment_id,
@@ -126,19 +178,19 @@ class Reservation(Aggregate):
             status=status,
         )
 
-    @event("Consumed")
+    @event(Consumed)
     def _consumed(
         self,
         order_id: UUID,
         shipment_id: str,
         location_id: str,
-        lines: list[dict[str, Any]],
-        held: list[dict[str, Any]],
-        status: str,
+        lines: list[Line],
+        held: list[Allocation],
+        status: ReservationStatus,
     ) -> None:
-        self.held = [dict(a) for a in held]
+        self.held = [a.copy() for a in held]
         self.shipment_ids.append(shipment_id)
-        self.status = status
+        self.status = ReservationStatus(status)
 
     def release_short(self, location_id: str, lines: dict[str, int]) -> None:
         """A picker did not find these units at a location: the order stops holding them."""
@@ -147,7 +199,7 @@ class Reservation(Aggregate):
             return
         status = self.status
         if status in HOLDING and not held:
-            status = CONSUMED if self.shipment_ids else RELEASED
+            status = ReservationStatus.CONSUMED if self.shipment_ids else ReservationStatus.RELEASED
         self._short_released(
             order_id=self.order_id,
             location_id=location_id,
@@ -158,23 +210,21 @@ class Reservation(Aggregate):
             status=status,
         )
 
-    @event("ShortReleased")
+    @event(ShortReleased)
     def _short_released(
         self,
         order_id: UUID,
         location_id: str,
-        allocations: list[dict[str, Any]],
-        held: list[dict[str, Any]],
-        status: str,
+        allocations: list[Allocation],
+        held: list[Allocation],
+        status: ReservationStatus,
     ) -> None:
-        self.held = [dict(a) for a in held]
-        self.status = status
+        self.held = [a.copy() for a in held]
+        self.status = ReservationStatus(status)
 
-    def take_back(
-        self, return_id: str, sellable: dict[tuple[str, str], int]
-    ) -> list[dict[str, Any]]:
+    def take_back(self, return_id: str, sellable: dict[tuple[str, str], int]) -> list[Allocation]:
         """Sellable returned units per (sku, location) not counted before; they count now."""
-        new = [
+        new: list[Allocation] = [
             {"sku": sku, "location_id": location_id, "quantity": quantity}
             for (sku, location_id), quantity in sorted(sellable.items())
             if _return_key(return_id, sku, location_id) not in self.restocked
@@ -183,8 +233,8 @@ class Reservation(Aggregate):
             self._restocked(order_id=self.order_id, return_id=return_id, lines=new)
         return new
 
-    @event("Restocked")
-    def _restocked(self, order_id: UUID, return_id: str, lines: list[dict[str, Any]]) -> None:
+    @event(Restocked)
+    def _restocked(self, order_id: UUID, return_id: str, lines: list[Allocation]) -> None:
         for line in lines:
             key = _return_key(return_id, line["sku"], line["location_id"])
             self.restocked[key] = line["quantity"]
@@ -194,10 +244,10 @@ def _return_key(return_id: str, sku: str, location_id: str) -> str:
     return f"{return_id}:{sku}:{location_id}"
 
 
-def _take(held: list[dict[str, Any]], location_id: str, lines: dict[str, int]) -> list:
+def _take(held: list[Allocation], location_id: str, lines: dict[str, int]) -> list[Allocation]:
     """What stays held after a shipment took these units from one location."""
     rest = dict(lines)
-    remaining = []
+    remaining: list[Allocation] = []
     for allocation in held:
         quantity = allocation["quantity"]
         if allocation["location_id"] == location_id:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from services.inventory_service.domain.base import InsufficientStockError, stock_id_for
+from services.inventory_service.domain.base import (
+    Allocation,
+    InsufficientStockError,
+    stock_id_for,
+)
 from services.inventory_service.domain.bins import normalize_bin
 from services.inventory_service.domain.levels import StockLevels, WaitingOrders
 
@@ -23,19 +26,119 @@ class Stock(StockLevels, Aggregate):
 
     Every level-changing event carries the sku, the location, the resulting on_hand,
     reserved, missing and available, and the bin, so the public StockLevelChanged maps
-    from the event alone. (Events stored before missing and bin existed lack them: 0, None.)
+    from the event alone (a LevelEvent). Events stored before missing and bin existed lack
+    them: their classes default them to 0 and None.
     """
 
-    @event("Created")
+    class Created(Aggregate.Created):
+        sku: str
+
+    class Received(Aggregate.Event):
+        receipt_id: str
+        reference: str | None
+        quantity: int
+        sku: str
+        location_id: str
+        on_hand: int
+        reserved: int
+        available: int
+        missing: int = 0
+        bin: str | None = None
+
+    class Adjusted(Aggregate.Event):
+        adjustment_id: str
+        reason: str
+        quantity_delta: int
+        sku: str
+        location_id: str
+        on_hand: int
+        reserved: int
+        available: int
+        missing: int = 0
+        bin: str | None = None
+
+    class BinAssigned(Aggregate.Event):
+        sku: str
+        location_id: str
+        bin: str
+        previous_bin: str | None
+
+    class ShortPicked(Aggregate.Event):
+        discrepancy_id: str
+        order_id: str
+        quantity: int
+        released: int
+        sku: str
+        location_id: str
+        on_hand: int
+        reserved: int
+        available: int
+        missing: int
+        bin: str | None
+
+    class Reserved(Aggregate.Event):
+        order_id: str
+        quantity: int
+        sku: str
+        location_id: str
+        on_hand: int
+        reserved: int
+        available: int
+        missing: int = 0
+        bin: str | None = None
+
+    class Released(Aggregate.Event):
+        order_id: str
+        quantity: int
+        sku: str
+        location_id: str
+        on_hand: int
+        reserved: int
+        available: int
+        missing: int = 0
+        bin: str | None = None
+
+    class Shipped(Aggregate.Event):
+        shipment_id: str
+        order_id: str
+        quantity: int
+        consumed: int
+        sku: str
+        location_id: str
+        on_hand: int
+        reserved: int
+        available: int
+        missing: int = 0
+        bin: str | None = None
+
+    class Returned(Aggregate.Event):
+        return_id: str
+        order_id: str
+        quantity: int
+        sku: str
+        location_id: str
+        on_hand: int
+        reserved: int
+        available: int
+        missing: int = 0
+        bin: str | None = None
+
+    class Backordered(Aggregate.Event):
+        order_ids: list[str]
+
+    class Dequeued(Aggregate.Event):
+        order_id: str
+
+    @event(Created)
     def __init__(self, sku: str) -> None:
         self.sku = sku
-        self.levels: dict[str, dict[str, int]] = {}  # location -> on_hand, reserved, missing
-        self.movements: dict[str, dict[str, Any]] = {}  # receipt/adjustment id -> what it did
+        self.levels = {}  # location -> on_hand, reserved, missing
+        self.movements = {}  # receipt/adjustment id -> what it did
         self.waiting = WaitingOrders()  # backordered order ids, first come first served
-        self.bins: dict[str, str] = {}  # location -> bin
+        self.bins = {}  # location -> bin
 
     @staticmethod
-    def create_id(sku: str, **_: Any) -> UUID:
+    def create_id(sku: str, **_: object) -> UUID:
         """One Stock per SKU."""
         return stock_id_for(sku)
 
@@ -62,7 +165,7 @@ class Stock(StockLevels, Aggregate):
         )
         return True
 
-    @event("Received")
+    @event(Received)
     def _received(
         self,
         receipt_id: str,
@@ -112,7 +215,7 @@ class Stock(StockLevels, Aggregate):
         )
         return True
 
-    @event("Adjusted")
+    @event(Adjusted)
     def _adjusted(
         self,
         adjustment_id: str,
@@ -145,7 +248,7 @@ class Stock(StockLevels, Aggregate):
         )
         return True
 
-    @event("BinAssigned")
+    @event(BinAssigned)
     def _bin_assigned(self, sku: str, location_id: str, bin: str, previous_bin: str | None) -> None:
         self.bins[location_id] = bin
 
@@ -172,7 +275,7 @@ class Stock(StockLevels, Aggregate):
         )
         return released
 
-    @event("ShortPicked")
+    @event(ShortPicked)
     def _short_picked(
         self,
         discrepancy_id: str,
@@ -202,7 +305,7 @@ class Stock(StockLevels, Aggregate):
             order_id=order_id, quantity=quantity, **self._result(location_id, 0, quantity)
         )
 
-    @event("Reserved")
+    @event(Reserved)
     def _reserved(
         self,
         order_id: str,
@@ -218,9 +321,9 @@ class Stock(StockLevels, Aggregate):
         self._set_level(location_id, on_hand, reserved, missing)
         self.waiting.pop(order_id, None)
 
-    def release(self, order_id: str, held: Mapping[str, int]) -> list[dict[str, Any]]:
+    def release(self, order_id: str, held: Mapping[str, int]) -> list[Allocation]:
         """Give back what an order holds (units per location, from its Reservation)."""
-        released = []
+        released: list[Allocation] = []
         for location_id, quantity in sorted(held.items()):
             if quantity <= 0:
                 continue
@@ -231,7 +334,7 @@ class Stock(StockLevels, Aggregate):
             released.append({"sku": self.sku, "location_id": location_id, "quantity": quantity})
         return released
 
-    @event("Released")
+    @event(Released)
     def _released(
         self,
         order_id: str,
@@ -265,7 +368,7 @@ class Stock(StockLevels, Aggregate):
             **self._result(location_id, -quantity, -consumed),
         )
 
-    @event("Shipped")
+    @event(Shipped)
     def _shipped(
         self,
         shipment_id: str,
@@ -291,7 +394,7 @@ class Stock(StockLevels, Aggregate):
             **self._result(location_id, quantity, 0),
         )
 
-    @event("Returned")
+    @event(Returned)
     def _returned(
         self,
         return_id: str,
@@ -318,7 +421,7 @@ class Stock(StockLevels, Aggregate):
         """
         self._backordered(order_ids=list(order_ids))
 
-    @event("Backordered")
+    @event(Backordered)
     def _backordered(self, order_ids: list[str]) -> None:
         for order_id in order_ids:
             self.waiting.setdefault(order_id, None)
@@ -328,6 +431,6 @@ class Stock(StockLevels, Aggregate):
         if order_id in self.waiting:
             self._dequeued(order_id=order_id)
 
-    @event("Dequeued")
+    @event(Dequeued)
     def _dequeued(self, order_id: str) -> None:
         self.waiting.pop(order_id, None)

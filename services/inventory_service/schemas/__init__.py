@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
+from services.inventory_service.domain import Level, ReservationStatus, Stock
 from services.inventory_service.schemas.fields import BinCode, LocationId, Quantity, Reason
 from services.inventory_service.schemas.warehouse import (
     BinAssign,
@@ -21,6 +22,7 @@ from services.inventory_service.schemas.warehouse import (
     discrepancy_public,
 )
 from shared.events.base import CountryCode, Sku
+from shared.runtime.api import Page
 
 __all__ = [
     "AdjustmentCreate",
@@ -171,13 +173,8 @@ class StockLevelRow(StockLevel):
     updated_at: datetime
 
 
-class StockLevelsPublic(BaseModel):
+class StockLevelsPublic(Page[StockLevelRow]):
     """A page of stock levels."""
-
-    data: list[StockLevelRow]
-    count: int
-    limit: int
-    offset: int
 
 
 class ItemQuantity(BaseModel):
@@ -205,7 +202,7 @@ class ReservationPublic(BaseModel):
     """An order's reservation: what it asked for, what it holds, what it waits for."""
 
     order_id: UUID
-    status: str
+    status: ReservationStatus
     lines: list[ItemQuantity]
     allocations: list[AllocationPublic]
     shortages: list[ShortagePublic]
@@ -213,33 +210,28 @@ class ReservationPublic(BaseModel):
     updated_at: datetime
 
 
-def stock_public(
-    sku: str, levels: dict[str, dict[str, Any]], bins: dict[str, str] | None = None
-) -> StockPublic:
+def stock_public(stock: Stock) -> StockPublic:
     """The response body of a SKU's stock, from its levels and bins per location."""
-    bins = bins or {}
     locations = [
         StockLevel(
             location_id=loc,
             on_hand=level["on_hand"],
             reserved=level["reserved"],
-            missing=level.get("missing", 0),
-            available=level["on_hand"] - level["reserved"] - level.get("missing", 0),
-            bin=bins.get(loc),
+            missing=level["missing"],
+            available=level["on_hand"] - level["reserved"] - level["missing"],
+            bin=stock.bins.get(loc),
         )
-        for loc, level in sorted(_with_bins(levels, bins).items())
+        for loc, level in sorted(_with_bins(stock.levels, stock.bins).items())
     ]
     total = StockTotals(
         on_hand=sum(level.on_hand for level in locations),
         reserved=sum(level.reserved for level in locations),
         available=sum(level.available for level in locations),
     )
-    return StockPublic(sku=sku, locations=locations, total=total)
+    return StockPublic(sku=stock.sku, locations=locations, total=total)
 
 
-def _with_bins(
-    levels: dict[str, dict[str, Any]], bins: dict[str, str]
-) -> dict[str, dict[str, Any]]:
+def _with_bins(levels: dict[str, Level], bins: dict[str, str]) -> dict[str, Level]:
     """Levels per location, plus empty ones where the SKU has a bin but no stock yet."""
-    empty = {"on_hand": 0, "reserved": 0, "missing": 0}
+    empty: Level = {"on_hand": 0, "reserved": 0, "missing": 0}
     return {**{loc: empty for loc in bins}, **levels}

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.inventory_service.domain import DISCREPANCY_STATUSES, PROPOSED, Discrepancy
+from services.inventory_service.domain import Discrepancy, DiscrepancyStatus
 from services.inventory_service.schemas.fields import BinCode, LocationId
 from shared.events.base import Sku
+from shared.runtime.api import Page
 
-DiscrepancyStatus = Literal[DISCREPANCY_STATUSES]  # type: ignore[valid-type]
 Note = Annotated[str, Field(min_length=1, max_length=500)]
 
 
@@ -43,14 +43,10 @@ class BinRow(BaseModel):
     bin: str
 
 
-class BinsPublic(BaseModel):
+class BinsPublic(Page[BinRow]):
     """A page of a location's SKUs with their bins, in pick-path order."""
 
     location_id: str
-    data: list[BinRow]
-    count: int
-    limit: int
-    offset: int
 
 
 class DiscrepancyResolve(BaseModel):
@@ -80,18 +76,13 @@ class DiscrepancyPublic(BaseModel):
     resolved_at: datetime | None
 
 
-class DiscrepanciesPublic(BaseModel):
+class DiscrepanciesPublic(Page[DiscrepancyPublic]):
     """A page of discrepancies, oldest first."""
-
-    data: list[DiscrepancyPublic]
-    count: int
-    limit: int
-    offset: int
 
 
 def discrepancy_public(discrepancy: Discrepancy) -> DiscrepancyPublic:
     """The response body of a discrepancy, from the aggregate."""
-    resolved = discrepancy.status != PROPOSED
+    resolved = discrepancy.status != DiscrepancyStatus.PROPOSED
     return DiscrepancyPublic(
         discrepancy_id=discrepancy.id,
         status=discrepancy.status,

@@ -1,44 +1,105 @@
-"""Short picks in one unit of work: release the missing units, propose and resolve discrepancies."""
+"""Short picks and discrepancies: release the missing units, propose them to ops, resolve."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
 
 from services.inventory_service.application.allocation import fill_backorders, stock_of
 from services.inventory_service.domain import (
     Discrepancy,
     DiscrepancyNotFoundError,
+    PickedLine,
     Reservation,
     discrepancy_id_for,
     movement_id_for,
     reservation_id_for,
 )
-from shared.runtime.application import UnitOfWork
+from shared.runtime.application import UnitOfWork, UseCases, use_case
+
+if TYPE_CHECKING:
+    # Named as a string by the base class below (the package imports this module).
+    from services.inventory_service.application import Inventory  # noqa: F401
 
 
-def short_lines(lines: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+class Short(TypedDict):
+    """One SKU a picker came back short on: units expected and picked, and the bin named."""
+
+    expected: int
+    picked: int
+    bin: str | None
+
+
+class Discrepancies(UseCases["Inventory"]):
+    """Units a picker did not find: released from the order, proposed to ops, then decided."""
+
+    @use_case
+    def record_short_pick(
+        self,
+        shipment_id: UUID,
+        order_id: UUID,
+        location_id: str,
+        pick_list_id: UUID,
+        lines: list[PickedLine],
+        uow: UnitOfWork | None = None,
+    ) -> list[Discrepancy]:
+        """A picker found fewer units than expected: release them, propose a discrepancy each."""
+        with self.app.unit_of_work(uow) as work:
+            return _propose(work, shipment_id, order_id, location_id, pick_list_id, lines)
+
+    @use_case
+    def confirm(
+        self, discrepancy_id: UUID, note: str | None = None, uow: UnitOfWork | None = None
+    ) -> Discrepancy:
+        """Ops agree the units are gone: on hand drops by them (once)."""
+        with self.app.unit_of_work(uow) as work:
+            return _resolve(work, discrepancy_id, confirm=True, note=note)
+
+    @use_case
+    def reject(
+        self, discrepancy_id: UUID, note: str | None = None, uow: UnitOfWork | None = None
+    ) -> Discrepancy:
+        """Ops found the units: on hand stays, they can be promised again."""
+        with self.app.unit_of_work(uow) as work:
+            return _resolve(work, discrepancy_id, confirm=False, note=note)
+
+    def get(self, discrepancy_id: UUID) -> Discrepancy:
+        """A discrepancy as its events say it is now."""
+        try:
+            discrepancy: Aggregate = self.app.repository.get(discrepancy_id)
+        except AggregateNotFoundError:
+            raise DiscrepancyNotFoundError(f"no discrepancy {discrepancy_id}") from None
+        if not isinstance(discrepancy, Discrepancy):
+            raise DiscrepancyNotFoundError(f"no discrepancy {discrepancy_id}")
+        return discrepancy
+
+
+def short_lines(lines: list[PickedLine]) -> dict[str, Short]:
     """Per SKU, the lines a picker came back short on: expected, picked and the bin."""
-    short: dict[str, dict[str, Any]] = {}
+    short: dict[str, Short] = {}
     for line in lines:
         if line["picked"] >= line["expected"]:
             continue
-        found = short.setdefault(line["sku"], {"expected": 0, "picked": 0, "bin": line.get("bin")})
+        found = short.setdefault(line["sku"], {"expected": 0, "picked": 0, "bin": line["bin"]})
         found["expected"] += line["expected"]
         found["picked"] += line["picked"]
     return short
 
 
-def propose_discrepancies(
+def _propose(
     work: UnitOfWork,
     shipment_id: UUID,
     order_id: UUID,
     location_id: str,
     pick_list_id: UUID,
-    lines: list[dict[str, Any]],
+    lines: list[PickedLine],
 ) -> list[Discrepancy]:
     """One discrepancy per short SKU; a SKU proposed before (a redelivery) changes nothing."""
-    proposed, released = [], {}
+    proposed: list[Discrepancy] = []
+    released: dict[str, int] = {}
     reservation = work.find(reservation_id_for(order_id), Reservation)
     for sku, line in sorted(short_lines(lines).items()):
         if work.find(discrepancy_id_for(pick_list_id, shipment_id, sku), Discrepancy):
@@ -67,7 +128,7 @@ def propose_discrepancies(
     return proposed
 
 
-def resolve_discrepancy(
+def _resolve(
     work: UnitOfWork, discrepancy_id: UUID, *, confirm: bool, note: str | None
 ) -> Discrepancy:
     """Confirm (on hand drops) or reject (units found) a discrepancy, as one stock adjustment."""

@@ -1,0 +1,34 @@
+"""Inventory HTTP API: one router per resource, and how domain errors answer.
+
+Routers parse, call one use case or one view query, and shape the answer; a domain error
+becomes the problem+json status ERROR_STATUSES gives it.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from services.inventory_service import domain
+from services.inventory_service.api import bins, discrepancies, locations, reservations, stock
+
+# Discrepancies come before stock: its GET /stock/{sku:path} would take their paths.
+ROUTERS: list[APIRouter] = [
+    locations.router,
+    bins.router,
+    discrepancies.router,
+    stock.router,
+    reservations.router,
+]
+
+ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
+    domain.LocationNotFoundError: (404, "Location not found"),
+    domain.LocationConflictError: (409, "Location conflict"),
+    domain.StockNotFoundError: (404, "Stock not found"),
+    domain.InsufficientStockError: (409, "Insufficient stock"),
+    domain.IdempotencyKeyReusedError: (422, "Idempotency key reused"),
+    domain.InvalidBinError: (422, "Invalid bin"),
+    domain.DiscrepancyNotFoundError: (404, "Discrepancy not found"),
+    domain.DiscrepancyClosedError: (409, "Discrepancy already resolved"),
+}
+
+__all__ = ["ERROR_STATUSES", "ROUTERS"]

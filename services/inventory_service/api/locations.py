@@ -1,0 +1,39 @@
+"""Locations: register, list, open and close for routing."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from services.inventory_service.api.deps import AppDep, LocationIdPath, ViewsDep
+from services.inventory_service.schemas import LocationCreate, LocationPublic, LocationsPublic
+
+router = APIRouter(prefix="/locations", tags=["locations"])
+
+
+@router.post("", response_model=LocationPublic, status_code=201)
+def register_location(body: LocationCreate, app: AppDep, response: Response) -> LocationPublic:
+    """Register a location (201); the same data again answers 200, different data 409."""
+    location, created = app.locations.register(
+        body.location_id, body.name, body.country, body.priority
+    )
+    response.status_code = 201 if created else 200
+    return LocationPublic.model_validate(location)
+
+
+@router.get("", response_model=LocationsPublic)
+def list_locations(views: ViewsDep) -> LocationsPublic:
+    """Every location, preferred (lowest priority number) first."""
+    rows = views.list_locations()
+    return LocationsPublic(data=[LocationPublic.model_validate(r) for r in rows], count=len(rows))
+
+
+@router.post("/{location_id}/deactivate", response_model=LocationPublic)
+def deactivate_location(location_id: LocationIdPath, app: AppDep) -> LocationPublic:
+    """Stop routing new reservations to a location (stock already held stays held)."""
+    return LocationPublic.model_validate(app.locations.set_active(location_id, False))
+
+
+@router.post("/{location_id}/activate", response_model=LocationPublic)
+def activate_location(location_id: LocationIdPath, app: AppDep) -> LocationPublic:
+    """Route new reservations to a location again."""
+    return LocationPublic.model_validate(app.locations.set_active(location_id, True))

@@ -1,0 +1,79 @@
+"""Stock: receipts, adjustments, levels per SKU and location, one SKU's stock."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from services.inventory_service.api.deps import AppDep, SkuPath, ViewsDep
+from services.inventory_service.schemas import (
+    AdjustmentCreate,
+    AdjustmentPublic,
+    ReceiptCreate,
+    ReceiptPublic,
+    StockLevelRow,
+    StockLevelsPublic,
+    StockPublic,
+    stock_public,
+)
+from shared.runtime.api import IdempotencyKey, PageQuery, page_query
+
+router = APIRouter(prefix="/stock", tags=["stock"])
+
+
+@router.post("/receipts", response_model=ReceiptPublic, status_code=201)
+def receive_stock(
+    body: ReceiptCreate, app: AppDep, idempotency_key: IdempotencyKey = None
+) -> ReceiptPublic:
+    """Record units arriving at a location (put away into `bin`, if given); waiting orders are
+    served first come, first served."""
+    receipt_id, stock = app.stocks.receive(
+        body.location_id,
+        body.sku,
+        body.quantity,
+        reference=body.reference,
+        idempotency_key=idempotency_key,
+        bin_code=body.bin,
+    )
+    return ReceiptPublic(
+        receipt_id=UUID(receipt_id), **body.model_dump(), stock=stock_public(stock)
+    )
+
+
+@router.post("/adjustments", response_model=AdjustmentPublic, status_code=201)
+def adjust_stock(
+    body: AdjustmentCreate, app: AppDep, idempotency_key: IdempotencyKey = None
+) -> AdjustmentPublic:
+    """Correct on hand at a location; never below zero or below what is reserved (409)."""
+    adjustment_id, stock = app.stocks.adjust(
+        body.location_id,
+        body.sku,
+        body.quantity_delta,
+        body.reason,
+        idempotency_key=idempotency_key,
+    )
+    return AdjustmentPublic(
+        adjustment_id=UUID(adjustment_id), **body.model_dump(), stock=stock_public(stock)
+    )
+
+
+@router.get("", response_model=StockLevelsPublic)
+def list_stock_levels(
+    views: ViewsDep,
+    page: Annotated[PageQuery, page_query(default=100, maximum=500)],
+    location_id: Annotated[str | None, Query(max_length=64)] = None,
+    sku: Annotated[str | None, Query(max_length=64)] = None,
+) -> StockLevelsPublic:
+    """Stock levels by SKU and location, optionally of one location or one SKU."""
+    rows, total = views.list_levels(
+        location_id=location_id, sku=sku, limit=page.limit, offset=page.offset
+    )
+    return StockLevelsPublic.of([StockLevelRow.model_validate(r) for r in rows], total, page)
+
+
+@router.get("/{sku:path}", response_model=StockPublic)
+def get_stock(sku: SkuPath, app: AppDep) -> StockPublic:
+    """A SKU's stock and bin per location and in total, as of the last recorded event."""
+    return stock_public(app.stocks.get(sku))

@@ -1,0 +1,50 @@
+"""Locations: registering the places that hold stock, and opening or closing them for routing."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from services.inventory_service.application.allocation import location_of
+from services.inventory_service.domain import Location, LocationConflictError, location_id_for
+from shared.runtime.application import UnitOfWork, UseCases, use_case
+
+if TYPE_CHECKING:
+    # Named as a string by the base class below (the package imports this module).
+    from services.inventory_service.application import Inventory  # noqa: F401
+
+
+class Locations(UseCases["Inventory"]):
+    """Register a location once; open or close it for routing new reservations."""
+
+    @use_case
+    def register(
+        self,
+        location_id: str,
+        name: str,
+        country: str,
+        priority: int,
+        uow: UnitOfWork | None = None,
+    ) -> tuple[Location, bool]:
+        """Register a location; (location, created). The same data again changes nothing."""
+        with self.app.unit_of_work(uow) as work:
+            location = work.find(location_id_for(location_id), Location)
+            if location is not None:
+                if not location.same_as(name, country, priority):
+                    raise LocationConflictError(
+                        f"location {location_id} exists as {location.name!r}, {location.country},"
+                        f" priority {location.priority}"
+                    )
+                return location, False
+            location = Location(
+                location_id=location_id, name=name, country=country, priority=priority
+            )
+            work.add(location)
+            return location, True
+
+    @use_case
+    def set_active(self, location_id: str, active: bool, uow: UnitOfWork | None = None) -> Location:
+        """Open or close a location for routing new reservations."""
+        with self.app.unit_of_work(uow) as work:
+            location = location_of(work, location_id)
+            location.set_active(active)
+            return location

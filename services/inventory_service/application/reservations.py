@@ -1,0 +1,116 @@
+"""The order flow: reserve an order's stock (or queue it), release, ship and take back."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from services.inventory_service.application.allocation import (
+    attempt,
+    fill_backorders,
+    reservation_of,
+    stock_of,
+)
+from services.inventory_service.domain import (
+    Line,
+    Reservation,
+    ReturnedLine,
+    merge_lines,
+    reservation_id_for,
+)
+from shared.runtime.application import UnitOfWork, UseCases, use_case
+
+if TYPE_CHECKING:
+    # Named as a string by the base class below (the package imports this module).
+    from services.inventory_service.application import Inventory  # noqa: F401
+
+
+class Reservations(UseCases["Inventory"]):
+    """What each order holds where: reserved all or nothing, released, shipped, returned.
+
+    Every decision reads and writes the Stock aggregates it depends on in one unit of work,
+    so a concurrent writer makes the commit fail with a version conflict and the decision
+    is taken again on fresh state (docs/architecture.md, "Use cases and conflicts").
+    """
+
+    @use_case
+    def reserve(
+        self,
+        order_id: UUID,
+        lines: list[Line],
+        country: str | None,
+        uow: UnitOfWork | None = None,
+    ) -> Reservation:
+        """Reserve every line of an order, or nothing and queue it; an order is reserved once."""
+        with self.app.unit_of_work(uow) as work:
+            reservation = work.find(reservation_id_for(order_id), Reservation)
+            if reservation is not None:
+                return reservation
+            reservation = Reservation(order_id=order_id, lines=lines, country=country)
+            work.add(reservation)
+            shortages = attempt(work, reservation)
+            if shortages:
+                reservation.backorder(shortages)
+                for shortage in shortages:
+                    stock_of(work, shortage["sku"]).wait([str(order_id)])
+            return reservation
+
+    @use_case
+    def cancel(self, order_id: UUID, reason: str, uow: UnitOfWork | None = None) -> None:
+        """Give back what the order holds, or take it out of the backorder queues."""
+        with self.app.unit_of_work(uow) as work:
+            # Cancelled before it was placed here: remembered, so a late OrderPlaced is ignored.
+            reservation = reservation_of(work, order_id)
+            order_key, freed = str(order_id), []
+            for sku in sorted(reservation.requested):
+                stock = stock_of(work, sku)
+                stock.leave_queue(order_key)
+                if stock.release(order_key, reservation.held_of(sku)):
+                    freed.append(sku)
+            reservation.cancel(reason)
+            fill_backorders(work, freed)
+
+    @use_case
+    def record_shipment(
+        self,
+        shipment_id: UUID,
+        order_id: UUID,
+        location_id: str,
+        lines: list[Line],
+        uow: UnitOfWork | None = None,
+    ) -> None:
+        """A shipment left a location: its units leave on hand and the order's hold (once)."""
+        units = merge_lines(lines)
+        with self.app.unit_of_work(uow) as work:
+            reservation = reservation_of(work, order_id)
+            if reservation.has_shipped(str(shipment_id)):
+                return
+            for sku, quantity in sorted(units.items()):
+                held = reservation.held_at(sku, location_id)
+                stock = stock_of(work, sku)
+                stock.ship(str(shipment_id), str(order_id), location_id, quantity, held)
+            reservation.consume(str(shipment_id), location_id, units)
+
+    @use_case
+    def record_return(
+        self,
+        return_id: UUID,
+        order_id: UUID,
+        lines: list[ReturnedLine],
+        uow: UnitOfWork | None = None,
+    ) -> None:
+        """Returned units arrived: sellable ones go back on hand (once), damaged ones do not."""
+        sellable: Counter[tuple[str, str]] = Counter()
+        for line in lines:
+            if line["condition"] == "sellable":
+                sellable[(line["sku"], line["location_id"])] += line["quantity"]
+        if not sellable:
+            return
+        with self.app.unit_of_work(uow) as work:
+            reservation = reservation_of(work, order_id)
+            restocked = reservation.take_back(str(return_id), dict(sellable))
+            for back in restocked:
+                stock = stock_of(work, back["sku"])
+                stock.restock(str(return_id), str(order_id), back["location_id"], back["quantity"])
+            fill_backorders(work, [back["sku"] for back in restocked])
