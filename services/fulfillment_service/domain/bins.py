@@ -8,7 +8,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from services.fulfillment_service.domain.base import bin_id_for
+from services.fulfillment_service.domain.ids import bin_id_for
 
 _DIGITS = re.compile(r"(\d+)")
 
@@ -16,7 +16,22 @@ _DIGITS = re.compile(r"(\d+)")
 class BinAssignment(Aggregate):
     """The bin of one SKU at one location (fulfillment's own copy of inventory's fact)."""
 
-    @event("Assigned")
+    class Assigned(Aggregate.Created):
+        """Inventory put the SKU in a bin at the location (fulfillment heard of it first)."""
+
+        location_id: str
+        sku: str
+        bin: str
+
+    class Moved(Aggregate.Event):
+        """The SKU moved to another bin; names the location and SKU for the bin view."""
+
+        bin: str
+        previous_bin: str
+        location_id: str
+        sku: str
+
+    @event(Assigned)
     def __init__(self, location_id: str, sku: str, bin: str) -> None:
         self.location_id = location_id
         self.sku = sku
@@ -35,7 +50,7 @@ class BinAssignment(Aggregate):
         self._moved(bin=bin, previous_bin=self.bin, location_id=self.location_id, sku=self.sku)
         return True
 
-    @event("Moved")
+    @event(Moved)
     def _moved(self, bin: str, previous_bin: str, location_id: str, sku: str) -> None:
         self.bin = bin
 
