@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from services.fulfillment_service.api.deps import ViewsDep
 from services.fulfillment_service.schemas import BinPublic, BinsPublic
 from services.fulfillment_service.schemas.pick_lists import LocationId
-from shared.runtime.api import Page, PageQuery, page_query
+from shared.runtime.api import PageQuery, page_query
 
 router = APIRouter(tags=["bins"])
 
@@ -20,7 +20,7 @@ def list_bins(
     views: ViewsDep,
     page: Annotated[PageQuery, page_query(default=100)],
     sku: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
-) -> Page[BinPublic]:
+) -> BinsPublic:
     """Where each SKU lives at the location, as inventory last said."""
     rows, total = views.list_bins(
         location_id=location_id, sku=sku, limit=page.limit, offset=page.offset

@@ -34,7 +34,7 @@ from services.fulfillment_service.schemas import (
     PickListSummary,
 )
 from services.fulfillment_service.schemas.pick_lists import LocationId
-from shared.runtime.api import IdempotencyKey, Page, PageQuery, page_query
+from shared.runtime.api import IdempotencyKey, PageQuery, page_query
 
 router = APIRouter(prefix="/pick-lists", tags=["pick lists"])
 
@@ -68,7 +68,7 @@ def list_pick_lists(
     page: Annotated[PageQuery, page_query()],
     location_id: LocationId | None = None,
     status: PickListStatus | None = None,
-) -> Page[PickListSummary]:
+) -> PickListsPublic:
     """Pick lists, newest first, filtered by location and status."""
     rows, total = views.list_pick_lists(
         location_id=location_id, status=status, limit=page.limit, offset=page.offset

@@ -31,7 +31,7 @@ from services.fulfillment_service.schemas import (
     ShipmentsPublic,
 )
 from services.fulfillment_service.schemas.shipments import PackageCreated
-from shared.runtime.api import IdempotencyKey, Page, PageQuery, Problem, page_query
+from shared.runtime.api import IdempotencyKey, PageQuery, Problem, page_query
 
 router = APIRouter(prefix="/shipments", tags=["shipments"])
 
@@ -43,7 +43,7 @@ def list_shipments(
     order_id: UUID | None = None,
     status: ShipmentStatus | None = None,
     location_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
-) -> Page[ShipmentPublic]:
+) -> ShipmentsPublic:
     """Shipments, oldest first, filtered by order, status and location."""
     rows, total = views.list_shipments(
         order_id=order_id,

@@ -55,7 +55,11 @@ class BinAssignment(Aggregate):
         self.bin = bin
 
 
-def bin_key(bin: str) -> tuple[Any, ...]:
+# Per segment of a bin code, its runs of digits and letters: (0, number, "") or (1, 0, text).
+BinKey = tuple[tuple[tuple[int, int, str], ...], ...]
+
+
+def bin_key(bin: str) -> BinKey:
     """Natural order of a bin code, segment by segment: A-9-1 before A-10-1, 03 equals 3."""
     return tuple(
         tuple((0, int(t), "") if t.isdigit() else (1, 0, t) for t in _DIGITS.split(seg) if t)
@@ -63,8 +67,8 @@ def bin_key(bin: str) -> tuple[Any, ...]:
     )
 
 
-def pick_path_key(bin: str | None, sku: str) -> tuple[Any, ...]:
+def pick_path_key(bin: str | None, sku: str) -> tuple[int, BinKey, str, str]:
     """Walking order of a pick line: by bin along the path; SKUs without a bin last, by SKU."""
     if bin is None:
-        return (1, (), sku)
+        return (1, (), "", sku)
     return (0, bin_key(bin), bin, sku)
