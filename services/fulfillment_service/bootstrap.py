@@ -2,36 +2,52 @@
 
 from __future__ import annotations
 
-from services.fulfillment_service import api, integration
+from services.fulfillment_service import api, domain, integration
 from services.fulfillment_service.application import Shipments
-from services.fulfillment_service.gs1 import SsccFormat
-from services.fulfillment_service.projections import PROJECTION, project_shipment
-from services.fulfillment_service.settings import Settings
-from services.fulfillment_service.shipping import Carriers, ShipFrom
+from services.fulfillment_service.carriers import CarrierRegistry
+from services.fulfillment_service.domain import Address, ShipFrom, SsccFormat
+from services.fulfillment_service.projections import PROJECTION
+from services.fulfillment_service.settings import AddressSetting, Settings
 from services.fulfillment_service.views import ShipmentViews
 from shared.events import topics
 from shared.runtime.api import api_factory
 from shared.runtime.projection import ProjectionWorker
+from shared.runtime.registry import ServiceEvents
 from shared.runtime.service import ServiceParts
 from shared.runtime.wiring import open_application, open_views
 
 NAME = "fulfillment_service"
 
 
-def build(settings: Settings) -> ServiceParts:
-    """Application, views, projection, API and Kafka wiring of the fulfillment service."""
-    app = open_application(Shipments, settings)
+def events() -> ServiceEvents:
+    """What the service consumes, publishes and projects; checked when it starts."""
+    return ServiceEvents(
+        service=NAME,
+        aggregates=domain.AGGREGATES,
+        consumes=integration.CONSUMES,
+        publishes=integration.PUBLISHES,
+        topic=topics.FULFILLMENT,
+        projections=[PROJECTION],
+    )
+
+
+def configure(app: Shipments, settings: Settings) -> Shipments:
+    """Give the application the merchant's GS1 prefix, carriers and ship-from addresses."""
     app.configure(
         SsccFormat(settings.gs1_company_prefix, settings.sscc_extension_digit),
-        Carriers.from_config(settings.rate_table_carriers),
+        CarrierRegistry.from_config(settings.rate_table_carriers),
         ShipFrom(
-            settings.ship_from.model_dump(),
-            {k: v.model_dump() for k, v in settings.location_addresses.items()},
+            _address(settings.ship_from),
+            {location: _address(a) for location, a in settings.location_addresses.items()},
         ),
     )
-    views = open_views(ShipmentViews, settings)
-    projection = ProjectionWorker(name=PROJECTION, app=app, view=views, project=project_shipment)
+    return app
 
+
+def build(settings: Settings) -> ServiceParts:
+    """Application, views, projection, API and event tables of the fulfillment service."""
+    app = configure(open_application(Shipments, settings), settings)
+    views = open_views(ShipmentViews, settings)
     return ServiceParts(
         name=NAME,
         settings=settings,
@@ -39,13 +55,23 @@ def build(settings: Settings) -> ServiceParts:
         api_factory=api_factory(
             service=NAME,
             title="OMS Fulfillment",
-            routers=[api.router],
+            routers=api.ROUTERS,
             error_statuses=api.ERROR_STATUSES,
-            shipments=app,
-            views=views,
+            provides=[app, views],
         ),
-        publishes=topics.FULFILLMENT,
-        to_integration=integration.to_integration,
-        handlers=integration.HANDLERS,
-        projections=[projection],
+        events=events(),
+        projections=[
+            ProjectionWorker(name=PROJECTION.name, app=app, view=views, project=PROJECTION)
+        ],
+    )
+
+
+def _address(setting: AddressSetting) -> Address:
+    return Address(
+        name=setting.name,
+        line1=setting.line1,
+        line2=setting.line2,
+        city=setting.city,
+        postal_code=setting.postal_code,
+        country=setting.country,
     )

@@ -1,24 +1,85 @@
-"""Pure mappings: Shipment domain events -> integration events; order events -> use cases."""
+"""The fulfillment service's events in and out, one table per direction.
+
+CONSUMES: integration event -> use case. PUBLISHES: every stored domain event -> its public
+integration event, or INTERNAL. Bootstrap hands both to ServiceEvents, which checks them when
+the service starts (docs/architecture.md, Events in and out).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from uuid import UUID
 
 from services.fulfillment_service.application import Shipments
-from services.fulfillment_service.domain import Shipment
+from services.fulfillment_service.domain import (
+    Address,
+    Allocation,
+    BinAssignment,
+    ItemLine,
+    OrderRef,
+    OrderShipments,
+    PickList,
+    SerialCounter,
+    Shipment,
+    ShippedPackage,
+)
 from shared import events as ev
 from shared.runtime.application import UnitOfWork
+from shared.runtime.registry import INTERNAL, DomainEvent, Handler, Internal, Mapper
 
-PACKAGE_FIELDS = ("package_id", "sscc", "tracking_number", "weight_grams")
-
-
-def to_integration(domain_event: Any) -> ev.IntegrationEvent | None:
-    """The public event for a stored Shipment event, or None for internal-only facts."""
-    mapper = _MAPPERS.get(type(domain_event))
-    return mapper(domain_event) if mapper else None
+# -- inbound: integration events -> use cases ------------------------------------------
 
 
-def _created(e: Any) -> ev.ShipmentCreated:
+def on_order_confirmed(app: Shipments, e: ev.OrderConfirmed, uow: UnitOfWork) -> None:
+    """A confirmed order gets one shipment per location its stock was allocated at."""
+    if e.channel and e.external_id and e.placed_at:
+        # The order's number and date, for the packing slip.
+        order_ref = OrderRef(
+            channel=e.channel, external_id=e.external_id, placed_at=e.placed_at.isoformat()
+        )
+        app.orders.describe_order(e.order_id, order_ref, uow)
+    to = e.shipping_address
+    app.orders.create_shipments(
+        order_id=e.order_id,
+        allocations=[
+            Allocation(sku=a.sku, location_id=a.location_id, quantity=a.quantity)
+            for a in e.allocations
+        ],
+        ship_to=Address(
+            name=to.name,
+            line1=to.line1,
+            line2=to.line2,
+            city=to.city,
+            postal_code=to.postal_code,
+            country=to.country,
+        ),
+        customer_name=e.customer.name,
+        # Quantities only: prices never reach the warehouse's papers.
+        ordered=[ItemLine(sku=line.sku, quantity=line.quantity) for line in e.lines],
+        uow=uow,
+    )
+
+
+def on_order_cancelled(app: Shipments, e: ev.OrderCancelled, uow: UnitOfWork) -> None:
+    """A cancelled order's shipments that have not left are cancelled."""
+    app.orders.cancel_shipments(e.order_id, e.reason, uow)
+
+
+def on_bin_assigned(app: Shipments, e: ev.BinAssigned, uow: UnitOfWork) -> None:
+    """Inventory put a SKU in a bin: the pick path follows."""
+    app.picking.assign_bin(e.location_id, e.sku, e.bin, uow)
+
+
+CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
+    ev.OrderConfirmed: on_order_confirmed,
+    ev.OrderCancelled: on_order_cancelled,
+    ev.BinAssigned: on_bin_assigned,
+}
+
+
+# -- outbound: stored domain events -> integration events --------------------------------
+
+
+def _created(e: Shipment.Created) -> ev.ShipmentCreated:
     return ev.ShipmentCreated(
         shipment_id=e.originator_id,
         order_id=e.order_id,
@@ -29,7 +90,7 @@ def _created(e: Any) -> ev.ShipmentCreated:
     )
 
 
-def _picked(e: Any) -> ev.ShortPicked | None:
+def _picked(e: Shipment.Picked) -> ev.ShortPicked | None:
     """A pick that found fewer units than expected is published; a complete one stays inside."""
     short = [line for line in e.lines if line["picked"] < line["expected"]]
     if not short:
@@ -44,8 +105,7 @@ def _picked(e: Any) -> ev.ShortPicked | None:
     )
 
 
-def _shipped(e: Any) -> ev.Shipped:
-    packages = getattr(e, "packages", None)
+def _shipped(e: Shipment.Shipped) -> ev.Shipped:
     return ev.Shipped(
         shipment_id=e.originator_id,
         order_id=e.order_id,
@@ -54,12 +114,22 @@ def _shipped(e: Any) -> ev.Shipped:
         tracking_number=e.tracking_number,
         lines=e.lines,
         shipped_at=e.timestamp,
-        service=getattr(e, "service", None),
-        packages=[{k: p[k] for k in PACKAGE_FIELDS} for p in packages] if packages else None,
+        service=e.service,
+        packages=[_package_ref(p) for p in e.packages] if e.packages else None,
     )
 
 
-def _cancelled(e: Any) -> ev.ShipmentCancelled:
+def _package_ref(package: ShippedPackage) -> ev.PackageRef:
+    """A shipped package as published: the charge stays inside."""
+    return ev.PackageRef(
+        package_id=UUID(package["package_id"]),
+        sscc=package["sscc"],
+        tracking_number=package["tracking_number"],
+        weight_grams=package["weight_grams"],
+    )
+
+
+def _cancelled(e: Shipment.Cancelled) -> ev.ShipmentCancelled:
     return ev.ShipmentCancelled(
         shipment_id=e.originator_id,
         order_id=e.order_id,
@@ -69,51 +139,28 @@ def _cancelled(e: Any) -> ev.ShipmentCancelled:
     )
 
 
-# Other events (pick lists, packages, bins, counters, the order index) stay inside.
-_MAPPERS: dict[type, Any] = {
-    Shipment.Created: _created,  # type: ignore[attr-defined]
-    Shipment.Picked: _picked,  # type: ignore[attr-defined]
-    Shipment.Shipped: _shipped,  # type: ignore[attr-defined]
-    Shipment.Cancelled: _cancelled,  # type: ignore[attr-defined]
-}
-
-
-# -- inbound: integration events -> use cases ------------------------------------------
-
-
-def on_order_confirmed(app: Shipments, e: ev.OrderConfirmed, uow: UnitOfWork) -> None:
-    """A confirmed order gets one shipment per location its stock was allocated at."""
-    if e.channel and e.external_id and e.placed_at:
-        # The order's number and date, for the packing slip.
-        order_ref = {
-            "channel": e.channel,
-            "external_id": e.external_id,
-            "placed_at": e.placed_at.isoformat(),
-        }
-        app.describe_order(e.order_id, order_ref, uow)
-    app.create_shipments(
-        order_id=e.order_id,
-        allocations=[a.model_dump(mode="json") for a in e.allocations],
-        ship_to=e.shipping_address.model_dump(mode="json"),
-        customer_name=e.customer.name,
-        # Quantities only: prices never reach the warehouse's papers.
-        ordered=[{"sku": line.sku, "quantity": line.quantity} for line in e.lines],
-        uow=uow,
-    )
-
-
-def on_order_cancelled(app: Shipments, e: ev.OrderCancelled, uow: UnitOfWork) -> None:
-    """A cancelled order's shipments that have not left are cancelled."""
-    app.cancel_shipments(e.order_id, e.reason, uow)
-
-
-def on_bin_assigned(app: Shipments, e: ev.BinAssigned, uow: UnitOfWork) -> None:
-    """Inventory put a SKU in a bin: the pick path follows."""
-    app.assign_bin(e.location_id, e.sku, e.bin, uow)
-
-
-HANDLERS: dict[type[ev.IntegrationEvent], Any] = {
-    ev.OrderConfirmed: on_order_confirmed,
-    ev.OrderCancelled: on_order_cancelled,
-    ev.BinAssigned: on_bin_assigned,
+PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
+    Shipment.Created: _created,
+    Shipment.PickingStarted: INTERNAL,
+    Shipment.PickingReleased: INTERNAL,
+    # A complete pick maps to None (nothing published); shared's Mapper type has no `| None`.
+    Shipment.Picked: _picked,  # type: ignore[dict-item]  # Mapper returns None here
+    Shipment.PackageAdded: INTERNAL,
+    Shipment.PackageRemoved: INTERNAL,
+    Shipment.Shipped: _shipped,
+    Shipment.Cancelled: _cancelled,
+    # Pick lists, bins, the order index and serial counters are the warehouse's own business.
+    PickList.Created: INTERNAL,
+    PickList.LinesConfirmed: INTERNAL,
+    PickList.Completed: INTERNAL,
+    PickList.ShipmentDropped: INTERNAL,
+    PickList.Cancelled: INTERNAL,
+    BinAssignment.Assigned: INTERNAL,
+    BinAssignment.Moved: INTERNAL,
+    OrderShipments.Registered: INTERNAL,
+    OrderShipments.Described: INTERNAL,
+    OrderShipments.Confirmed: INTERNAL,
+    OrderShipments.Cancelled: INTERNAL,
+    SerialCounter.Started: INTERNAL,
+    SerialCounter.Issued: INTERNAL,
 }

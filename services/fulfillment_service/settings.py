@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import SettingsConfigDict
 
-from services.fulfillment_service.shipping import DEFAULT_RATE_TABLE, DEFAULT_SHIP_FROM
+from services.fulfillment_service.carriers import DEFAULT_RATE_TABLE
 from shared.runtime.settings import ServiceSettings
 
 
@@ -25,6 +25,16 @@ class AddressSetting(BaseModel):
     country: str = Field(pattern=r"^[A-Z]{2}$")
 
 
+# The demo merchant's warehouse; configure the real one (OMS_FULFILLMENT_SHIP_FROM).
+DEFAULT_SHIP_FROM = AddressSetting(
+    name="OMS Demo Merchant",
+    line1="1 Warehouse Road",
+    city="Berlin",
+    postal_code="10115",
+    country="DE",
+)
+
+
 class Settings(ServiceSettings):
     """Configuration of the fulfillment service."""
 
@@ -39,7 +49,7 @@ class Settings(ServiceSettings):
     )
     sscc_extension_digit: int = Field(0, ge=0, le=9, description="First digit of every SSCC.")
     ship_from: AddressSetting = Field(
-        default_factory=lambda: AddressSetting(**DEFAULT_SHIP_FROM),
+        DEFAULT_SHIP_FROM,
         description="The merchant's ship-from address (JSON), printed on labels.",
     )
     location_addresses: dict[str, AddressSetting] = Field(

@@ -1,4 +1,4 @@
-"""Fulfillment read models: shipments, pick lists, packages, bins (SQL only, no domain imports)."""
+"""Fulfillment read models: shipments, pick lists, packages, bins (SQL; domain values only)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,16 @@ from uuid import UUID
 from psycopg import Cursor
 from psycopg.rows import dict_row
 
+from services.fulfillment_service.domain import (
+    Package,
+    PickListStatus,
+    ShipmentStatus,
+    ShippedPackage,
+)
 from shared.runtime.projection import ViewStore, jsonb
 
+# Candidates read for a pick list beyond its slots: the view may still show some as open.
+CANDIDATE_MARGIN = 50
 VIEW_TABLES = ("shipment_view", "pick_list_view", "package_view", "bin_view")
 SHIPMENT_COLUMNS = (
     "order_number text",
@@ -108,7 +116,7 @@ class ShipmentViews(ViewStore):
         )
 
     @staticmethod
-    def add_package(curs: Cursor[Any], shipment_id: UUID, package: dict[str, Any], at: Any) -> None:
+    def add_package(curs: Cursor[Any], shipment_id: UUID, package: Package, at: Any) -> None:
         """A package row, and the package on its shipment's row."""
         curs.execute(
             "INSERT INTO package_view (package_id, shipment_id, sscc, items, weight_grams,"
@@ -141,7 +149,11 @@ class ShipmentViews(ViewStore):
 
     @staticmethod
     def ship_packages(
-        curs: Cursor[Any], shipment_id: UUID, carrier: str, service: Any, packages: list[Any]
+        curs: Cursor[Any],
+        shipment_id: UUID,
+        carrier: str,
+        service: str | None,
+        packages: list[ShippedPackage],
     ) -> None:
         """Packages got their carrier, service and tracking numbers."""
         tracking = {p["package_id"]: p["tracking_number"] for p in packages}
@@ -212,7 +224,7 @@ class ShipmentViews(ViewStore):
         self,
         *,
         order_id: UUID | None,
-        status: str | None,
+        status: ShipmentStatus | None,
         location_id: str | None,
         limit: int,
         offset: int,
@@ -228,18 +240,23 @@ class ShipmentViews(ViewStore):
             location_id=location_id,
         )
 
-    def open_shipment_ids(self, location_id: str, limit: int) -> list[UUID]:
-        """Open shipments at a location, oldest first: the candidates of a new pick list."""
+    def pick_candidates(self, location_id: str, slots: int) -> list[UUID]:
+        """Open shipments at a location, oldest first, a margin beyond the slots to fill."""
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=dict_row) as curs:
             curs.execute(
                 "SELECT shipment_id FROM shipment_view WHERE location_id = %s"
-                " AND status = 'open' ORDER BY created_at, shipment_id LIMIT %s",
-                (location_id, limit),
+                " AND status = %s ORDER BY created_at, shipment_id LIMIT %s",
+                (location_id, ShipmentStatus.OPEN, slots + CANDIDATE_MARGIN),
             )
             return [row["shipment_id"] for row in curs.fetchall()]
 
     def list_pick_lists(
-        self, *, location_id: str | None, status: str | None, limit: int, offset: int
+        self,
+        *,
+        location_id: str | None,
+        status: PickListStatus | None,
+        limit: int,
+        offset: int,
     ) -> tuple[list[dict[str, Any]], int]:
         """A page of pick lists, newest first."""
         return self.page(

@@ -4,124 +4,61 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from services.fulfillment_service import bootstrap, integration
-from services.fulfillment_service.application import Shipments
 from services.fulfillment_service.domain import shipment_id_for
-from services.fulfillment_service.settings import Settings
-from services.fulfillment_service.views import ShipmentViews
-from shared import events as ev
-from shared.events import now_utc
-from shared.runtime.application import UnitOfWork
-from shared.runtime.projection import ProjectionWorker
+from tests import factories
+from tests.fakes.warehouse import ADDRESS, Warehouse, assert_problem, open_warehouse
 
 pytestmark = pytest.mark.integration
 
-CUSTOMER = {"name": "Ada Lovelace", "email": "ada@example.com"}
-ADDRESS = {
-    "name": "Ada Lovelace",
-    "line1": "1 Analytical Way",
-    "line2": "Flat 2",
-    "city": "London",
-    "postal_code": "N1 9GU",
-    "country": "GB",
-}
 TWO_LOCATIONS = [
     {"sku": "SKU-1", "location_id": "WH-1", "quantity": 2},
     {"sku": "SKU-2", "location_id": "WH-2", "quantity": 1},
 ]
 
 
-@dataclass
-class Service:
-    """The fulfillment service built in-process, with an HTTP client."""
-
-    app: Shipments
-    views: ShipmentViews
-    projection: ProjectionWorker
-    http: TestClient
-
-    def handle(self, event: ev.IntegrationEvent) -> None:
-        """Apply an inbound event as the consumer does, then bring the view up to date."""
-        uow = UnitOfWork(self.app)
-        integration.HANDLERS[type(event)](self.app, event, uow)
-        uow.commit()
-        self.projection.catch_up()
-
-    def confirm(self, allocations: list[dict[str, Any]] = TWO_LOCATIONS) -> uuid.UUID:
-        """A new order confirmed with these allocations; returns its id."""
-        order_id = uuid.uuid4()
-        self.handle(
-            ev.OrderConfirmed(
-                order_id=order_id,
-                customer=CUSTOMER,
-                shipping_address=ADDRESS,
-                lines=[
-                    {"sku": a["sku"], "quantity": a["quantity"], "unit_price": "5.00"}
-                    for a in allocations
-                ],
-                allocations=allocations,
-                confirmed_at=now_utc(),
-            )
-        )
-        return order_id
-
-    def cancel(self, order_id: uuid.UUID) -> None:
-        """The order was cancelled."""
-        self.handle(
-            ev.OrderCancelled(
-                order_id=order_id,
-                channel="web",
-                external_id=str(order_id),
-                reason="customer changed their mind",
-                cancelled_at=now_utc(),
-            )
-        )
-
-    def ship(self, shipment_id: uuid.UUID, body: dict[str, Any]) -> Any:
-        """POST the ship command."""
-        return self.http.post(f"/v1/shipments/{shipment_id}/ship", json=body)
-
-    def position(self) -> int:
-        """The id of the last stored event."""
-        return self.app.recorder.max_notification_id() or 0
-
-    def shipments(self, **query: Any) -> dict[str, Any]:
-        """GET /v1/shipments with a query."""
-        response = self.http.get("/v1/shipments", params=query)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-
 @pytest.fixture
-def service(new_database: Any) -> Iterator[Service]:
+def service(new_database: Any) -> Iterator[Warehouse]:
     """A fulfillment service on a fresh database."""
-    parts = bootstrap.build(Settings(database_url=new_database("fulfillment")))
-    [projection] = parts.projections
-    app = parts.app
-    assert isinstance(app, Shipments) and isinstance(projection.view, ShipmentViews)
-    with TestClient(parts.api_factory({})) as http:
-        yield Service(app, projection.view, projection, http)
-    parts.close()
+    with open_warehouse(new_database("fulfillment")) as warehouse:
+        yield warehouse
 
 
-def assert_problem(response: Any, status: int, title: str | None = None) -> None:
-    """The response is an RFC 9457 problem with this status (and title)."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    if title is not None:
-        assert response.json()["title"] == title
+def confirm(service: Warehouse, allocations: list[dict[str, Any]] = TWO_LOCATIONS) -> uuid.UUID:
+    """A new order confirmed with these allocations (no channel number); returns its id."""
+    confirmed = factories.order_confirmed(
+        shipping_address=ADDRESS,
+        lines=[
+            {"sku": a["sku"], "quantity": a["quantity"], "unit_price": "5.00"} for a in allocations
+        ],
+        allocations=allocations,
+        channel=None,
+        external_id=None,
+        placed_at=None,
+    )
+    service.handle(confirmed)
+    return confirmed.order_id
 
 
-def test_a_confirmed_order_is_listed_as_one_open_shipment_per_location(service: Service) -> None:
-    order_id = service.confirm()
+def cancel(service: Warehouse, order_id: uuid.UUID) -> None:
+    """The order was cancelled."""
+    service.handle(factories.order_cancelled(order_id, external_id=str(order_id)))
 
-    page = service.shipments(order_id=order_id)
+
+def shipments(service: Warehouse, **query: Any) -> dict[str, Any]:
+    """GET /v1/shipments with a query."""
+    response = service.http.get("/v1/shipments", params=query)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_confirmed_order_is_listed_as_one_open_shipment_per_location(service: Warehouse) -> None:
+    order_id = confirm(service)
+
+    page = shipments(service, order_id=order_id)
 
     assert page["count"] == 2
     by_location = {s["location_id"]: s for s in page["data"]}
@@ -135,8 +72,8 @@ def test_a_confirmed_order_is_listed_as_one_open_shipment_per_location(service: 
     assert service.http.get(f"/v1/shipments/{wh1['shipment_id']}").json() == wh1
 
 
-def test_shipping_returns_the_shipped_shipment_and_the_view_follows(service: Service) -> None:
-    order_id = service.confirm()
+def test_shipping_returns_the_shipped_shipment_and_the_view_follows(service: Warehouse) -> None:
+    order_id = confirm(service)
     shipment_id = shipment_id_for(order_id, "WH-2")
 
     response = service.ship(shipment_id, {"carrier": "  DHL ", "tracking_number": " JD-0001 "})
@@ -155,9 +92,9 @@ def test_shipping_returns_the_shipped_shipment_and_the_view_follows(service: Ser
 
 
 def test_shipping_again_with_the_same_tracking_is_ok_and_records_nothing(
-    service: Service,
+    service: Warehouse,
 ) -> None:
-    shipment_id = shipment_id_for(service.confirm(), "WH-1")
+    shipment_id = shipment_id_for(confirm(service), "WH-1")
     first = service.ship(shipment_id, {"carrier": "UPS", "tracking_number": "1Z999"})
     position = service.position()
 
@@ -168,8 +105,8 @@ def test_shipping_again_with_the_same_tracking_is_ok_and_records_nothing(
     assert service.position() == position
 
 
-def test_shipping_again_with_another_tracking_number_is_a_conflict(service: Service) -> None:
-    shipment_id = shipment_id_for(service.confirm(), "WH-1")
+def test_shipping_again_with_another_tracking_number_is_a_conflict(service: Warehouse) -> None:
+    shipment_id = shipment_id_for(confirm(service), "WH-1")
     service.ship(shipment_id, {"carrier": "UPS", "tracking_number": "1Z999"})
     position = service.position()
 
@@ -179,9 +116,9 @@ def test_shipping_again_with_another_tracking_number_is_a_conflict(service: Serv
     assert service.position() == position
 
 
-def test_a_cancelled_shipment_is_not_shippable(service: Service) -> None:
-    order_id = service.confirm()
-    service.cancel(order_id)
+def test_a_cancelled_shipment_is_not_shippable(service: Warehouse) -> None:
+    order_id = confirm(service)
+    cancel(service, order_id)
     position = service.position()
 
     response = service.ship(
@@ -192,7 +129,7 @@ def test_a_cancelled_shipment_is_not_shippable(service: Service) -> None:
     assert service.position() == position
 
 
-def test_an_unknown_shipment_is_not_found(service: Service) -> None:
+def test_an_unknown_shipment_is_not_found(service: Warehouse) -> None:
     unknown = uuid.uuid4()
     position = service.position()
 
@@ -225,9 +162,9 @@ def test_an_unknown_shipment_is_not_found(service: Service) -> None:
     ],
 )
 def test_bad_ship_requests_are_refused_and_record_nothing(
-    service: Service, body: dict[str, Any], title: str
+    service: Warehouse, body: dict[str, Any], title: str
 ) -> None:
-    shipment_id = shipment_id_for(service.confirm(), "WH-1")
+    shipment_id = shipment_id_for(confirm(service), "WH-1")
     position = service.position()
 
     assert_problem(service.ship(shipment_id, body), 422, title)
@@ -235,8 +172,8 @@ def test_bad_ship_requests_are_refused_and_record_nothing(
     assert service.http.get(f"/v1/shipments/{shipment_id}").json()["status"] == "open"
 
 
-def test_an_open_shipment_ships_with_a_service_level(service: Service) -> None:
-    shipment_id = shipment_id_for(service.confirm(), "WH-1")
+def test_an_open_shipment_ships_with_a_service_level(service: Warehouse) -> None:
+    shipment_id = shipment_id_for(confirm(service), "WH-1")
     body = {"carrier": "UPS", "service": "express", "tracking_number": "1Z999"}
 
     shipped = service.ship(shipment_id, body).json()
@@ -249,41 +186,41 @@ def test_an_open_shipment_ships_with_a_service_level(service: Service) -> None:
 
 
 def test_cancelling_the_order_cancels_only_the_shipments_not_yet_shipped(
-    service: Service,
+    service: Warehouse,
 ) -> None:
-    order_id = service.confirm()
+    order_id = confirm(service)
     service.ship(shipment_id_for(order_id, "WH-1"), {"carrier": "UPS", "tracking_number": "1Z9"})
 
-    service.cancel(order_id)
+    cancel(service, order_id)
 
-    statuses = {s["location_id"]: s for s in service.shipments(order_id=order_id)["data"]}
+    statuses = {s["location_id"]: s for s in shipments(service, order_id=order_id)["data"]}
     assert statuses["WH-1"]["status"] == "shipped"
     assert statuses["WH-1"]["cancelled_at"] is None
     assert statuses["WH-2"]["status"] == "cancelled"
     assert statuses["WH-2"]["cancelled_at"] is not None
 
 
-def test_shipments_are_filtered_by_order_status_and_location(service: Service) -> None:
-    first = service.confirm()
-    second = service.confirm([{"sku": "SKU-7", "location_id": "WH-1", "quantity": 3}])
+def test_shipments_are_filtered_by_order_status_and_location(service: Warehouse) -> None:
+    first = confirm(service)
+    second = confirm(service, [{"sku": "SKU-7", "location_id": "WH-1", "quantity": 3}])
     service.ship(shipment_id_for(first, "WH-1"), {"carrier": "UPS", "tracking_number": "1Z1"})
     service.projection.catch_up()
 
     def ids(**query: Any) -> set[str]:
-        return {s["shipment_id"] for s in service.shipments(**query)["data"]}
+        return {s["shipment_id"] for s in shipments(service, **query)["data"]}
 
     assert ids(order_id=second) == {str(shipment_id_for(second, "WH-1"))}
     assert ids(status="shipped") == {str(shipment_id_for(first, "WH-1"))}
     assert ids(location_id="WH-1", status="open") == {str(shipment_id_for(second, "WH-1"))}
     assert ids(location_id="WH-2") == {str(shipment_id_for(first, "WH-2"))}
     assert ids(location_id="WH-3") == set()
-    assert service.shipments()["count"] == 3
+    assert shipments(service)["count"] == 3
 
 
-def test_shipments_are_paginated_oldest_first(service: Service) -> None:
-    orders = [service.confirm([{"sku": "A", "location_id": "WH-1", "quantity": 1}]) for _ in "abc"]
+def test_shipments_are_paginated_oldest_first(service: Warehouse) -> None:
+    orders = [confirm(service, [{"sku": "A", "location_id": "WH-1", "quantity": 1}]) for _ in "abc"]
 
-    page = service.shipments(limit=2, offset=1)
+    page = shipments(service, limit=2, offset=1)
 
     assert (page["count"], page["limit"], page["offset"]) == (3, 2, 1)
     assert [s["order_id"] for s in page["data"]] == [str(o) for o in orders[1:]]
@@ -293,22 +230,22 @@ def test_shipments_are_paginated_oldest_first(service: Service) -> None:
     "query",
     [{"status": "lost"}, {"order_id": "not-a-uuid"}, {"limit": 0}, {"offset": -1}],
 )
-def test_bad_list_queries_are_refused(service: Service, query: dict[str, Any]) -> None:
+def test_bad_list_queries_are_refused(service: Warehouse, query: dict[str, Any]) -> None:
     assert_problem(service.http.get("/v1/shipments", params=query), 422, "Invalid request")
 
 
-def test_the_view_rebuilt_from_the_event_log_has_the_same_rows(service: Service) -> None:
-    shipped_order, cancelled_order = service.confirm(), service.confirm()
+def test_the_view_rebuilt_from_the_event_log_has_the_same_rows(service: Warehouse) -> None:
+    shipped_order, cancelled_order = confirm(service), confirm(service)
     service.ship(
         shipment_id_for(shipped_order, "WH-2"), {"carrier": "DHL", "tracking_number": "J1"}
     )
-    service.cancel(cancelled_order)
+    cancel(service, cancelled_order)
     service.projection.catch_up()
-    before = service.shipments()
+    before = shipments(service)
 
     service.views.reset_all(service.projection.name)
-    assert service.shipments()["count"] == 0
+    assert shipments(service)["count"] == 0
     service.projection.catch_up()
 
-    assert service.shipments() == before
+    assert shipments(service) == before
     assert before["count"] == 4

@@ -2,33 +2,26 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from services.fulfillment_service import bootstrap
-from services.fulfillment_service.domain import shipment_id_for
-from services.fulfillment_service.gs1 import is_valid_sscc
+from services.fulfillment_service.domain import is_valid_sscc, shipment_id_for
 from services.fulfillment_service.settings import Settings
 from shared import events as ev
 from shared.events import now_utc, topics
-from shared.events.codec import encode
-from shared.runtime.consumer import EventConsumer
-from shared.runtime.embedded import EmbeddedBroker, free_port
-from shared.runtime.kafka_admin import ensure_topics
-from tests.integration.test_fulfillment_harness import (
-    ADDRESS,
-    CUSTOMER,
+from tests import factories
+from tests.fakes.warehouse import (
     DIMENSIONS,
     Warehouse,
     assert_problem,
     open_warehouse,
 )
+from tests.kit import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -40,90 +33,39 @@ def warehouse(new_database: Any) -> Iterator[Warehouse]:
         yield service
 
 
-async def test_bins_and_orders_from_the_broker_become_a_pick_list_along_the_pick_path(
-    new_database: Any, tmp_path: Any
+def test_bins_and_orders_from_the_broker_become_a_pick_list_along_the_pick_path(
+    run_service: Any,
 ) -> None:
-    broker = EmbeddedBroker(free_port(), log_path=tmp_path / "broker.log")
-    broker.start()
-    url = new_database("fulfillment")
-    parts = await asyncio.to_thread(
-        bootstrap.build, Settings(database_url=url, kafka_bootstrap_servers=broker.bootstrap)
+    service = run_service(bootstrap.build, Settings)
+    confirmed = factories.order_confirmed({"TEE": 1, "MUG": 1, "CAP": 1})
+    [projection] = service.parts.projections
+
+    service.publish(
+        bin_assigned("TEE", "WH-1", "A-10-1"),
+        bin_assigned("MUG", "WH-1", "A-9-3"),
+        bin_assigned("MUG", "WH-2", "Z-1-1"),
+        confirmed,
     )
-    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap)
-    try:
-        await ensure_topics(broker.bootstrap, topics.ALL_TOPICS, 2)
-        await producer.start()
-        order_id = uuid.uuid4()
-        skus = ("TEE", "MUG", "CAP")
-        confirmed = ev.OrderConfirmed(
-            order_id=order_id,
-            customer=CUSTOMER,
-            shipping_address=ADDRESS,
-            lines=[{"sku": s, "quantity": 1, "unit_price": "1.00"} for s in skus],
-            allocations=[{"sku": s, "location_id": "WH-1", "quantity": 1} for s in skus],
-            confirmed_at=now_utc(),
-        )
-        inbound = [
-            *(
-                ("inventory_service", bin_assigned(sku, location, bin))
-                for sku, location, bin in (
-                    ("TEE", "WH-1", "A-10-1"),
-                    ("MUG", "WH-1", "A-9-3"),
-                    ("MUG", "WH-2", "Z-1-1"),
-                )
-            ),
-            ("order_service", confirmed),
-        ]
-        for position, (service, event) in enumerate(inbound, start=1):
-            message = encode(event, event_id=f"e{position}", service=service, position=position)
-            await producer.send_and_wait(
-                event.topic, message.value, key=message.key, headers=message.headers
-            )
-        consumer = EventConsumer(
-            service=parts.name,
-            app=parts.app,
-            handlers=parts.handlers,
-            topics=parts.consumes,
-            bootstrap=broker.bootstrap,
-            producer=producer,
-        )
-        stop = asyncio.Event()
-        task = asyncio.create_task(consumer.run(stop))
-        shipment_id = shipment_id_for(order_id, "WH-1")
-        deadline = time.monotonic() + 30
-        while parts.app.get_order_shipments(order_id) is None or not _bins_known(parts):
-            assert time.monotonic() < deadline, "the consumer did not apply the events"
-            await asyncio.sleep(0.1)
-        stop.set()
-        await task
-        [projection] = parts.projections
-        await asyncio.to_thread(projection.catch_up)
-        assert set(parts.consumes) == {topics.ORDERS, topics.INVENTORY}
 
-        pick_list, _ = parts.app.create_pick_list(
-            "WH-1", [shipment_id], lambda skus: projection.view.bins("WH-1", skus), 10
-        )
-
-        assert [(line["bin"], line["sku"]) for line in pick_list.lines] == [
-            ("A-9-3", "MUG"),
-            ("A-10-1", "TEE"),
-            (None, "CAP"),
-        ]
-    finally:
-        await producer.stop()
-        await asyncio.to_thread(parts.close)
-        broker.stop()
+    eventually(lambda: service.app.get_order_shipments(confirmed.order_id) is not None)
+    eventually(lambda: len(projection.view.bins("WH-1", ["TEE", "MUG"])) == 2)
+    assert set(service.parts.consumes) == {topics.ORDERS, topics.INVENTORY}
+    pick_list, _ = service.app.picking.create_pick_list(
+        "WH-1",
+        [shipment_id_for(confirmed.order_id, "WH-1")],
+        partial(projection.view.bins, "WH-1"),
+        10,
+    )
+    assert [(line["bin"], line["sku"]) for line in pick_list.lines] == [
+        ("A-9-3", "MUG"),
+        ("A-10-1", "TEE"),
+        (None, "CAP"),
+    ]
 
 
 def bin_assigned(sku: str, location_id: str, bin: str) -> ev.BinAssigned:
     """A BinAssigned as inventory publishes it."""
     return ev.BinAssigned(sku=sku, location_id=location_id, bin=bin, assigned_at=now_utc())
-
-
-def _bins_known(parts: Any) -> bool:
-    [projection] = parts.projections
-    projection.catch_up()
-    return len(projection.view.bins("WH-1", ["TEE", "MUG"])) == 2
 
 
 def test_the_bins_of_a_location_are_listed_by_sku(warehouse: Warehouse) -> None:

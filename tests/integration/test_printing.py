@@ -18,10 +18,10 @@ from pypdf import PdfReader
 from stdnum import gs1_128
 from typer.testing import CliRunner
 
-from services.fulfillment_service.gs1 import is_valid_sscc
+from services.fulfillment_service.domain import is_valid_sscc
 from shared.cli.main import create_app
 from shared.runtime.embedded import free_port
-from tests.integration.test_fulfillment_harness import (
+from tests.fakes.warehouse import (
     ADDRESS,
     SHIP_FROM,
     UNIT_PRICE,

@@ -8,60 +8,55 @@ from collections.abc import Iterator
 import pytest
 from stdnum import luhn
 
-from services.fulfillment_service import integration
+from services.fulfillment_service import bootstrap, integration
 from services.fulfillment_service.application import Shipments
 from services.fulfillment_service.domain import (
-    CANCELLED,
-    COMPLETED,
-    OPEN,
-    PACKED,
-    PICKED,
-    SHIPPED,
-    SHORT,
     CarrierError,
     NothingToPickError,
+    PickListStatus,
     ShipmentNotFoundError,
     ShipmentNotShippableError,
+    ShipmentStatus,
+    SsccFormat,
+    is_valid_sscc,
     shipment_id_for,
 )
-from services.fulfillment_service.gs1 import SsccFormat, is_valid_sscc
+from services.fulfillment_service.settings import Settings
 from shared import events as ev
 from shared.events import now_utc
-from shared.runtime.application import UnitOfWork
+from tests import factories
+from tests.kit import apply
 
-CUSTOMER = {"name": "Ada Lovelace", "email": "ada@example.com"}
-ADDRESS = {
-    "name": "Ada Lovelace",
-    "line1": "1 Analytical Way",
-    "city": "London",
-    "postal_code": "N1 9GU",
-    "country": "GB",
-}
+CUSTOMER = factories.customer(name="Ada Lovelace")
+ADDRESS = factories.address()
 TWO_LOCATIONS = [
     {"sku": "SKU-1", "location_id": "WH-1", "quantity": 2},
     {"sku": "SKU-2", "location_id": "WH-2", "quantity": 1},
     {"sku": "SKU-3", "location_id": "WH-1", "quantity": 4},
 ]
+EVENTS = bootstrap.events()
 
 
 @pytest.fixture
 def app() -> Iterator[Shipments]:
-    """The application on the in-memory store."""
-    application = Shipments()
+    """The application on the in-memory store, with the default settings' carriers."""
+    application = bootstrap.configure(Shipments(), Settings())
     yield application
     application.close()
 
 
 def confirmed(order_id: uuid.UUID, allocations: list[dict] = TWO_LOCATIONS) -> ev.OrderConfirmed:
-    """An OrderConfirmed as the order service publishes it."""
+    """An OrderConfirmed as the order service publishes it (without the channel's number)."""
     skus = {a["sku"] for a in allocations}
-    return ev.OrderConfirmed(
+    return factories.order_confirmed(
         order_id=order_id,
         customer=CUSTOMER,
         shipping_address=ADDRESS,
         lines=[{"sku": s, "quantity": 1, "unit_price": "9.90"} for s in sorted(skus)],
         allocations=allocations,
-        confirmed_at=now_utc(),
+        channel=None,
+        external_id=None,
+        placed_at=None,
     )
 
 
@@ -69,22 +64,18 @@ def cancelled(
     order_id: uuid.UUID, reason: str = "customer changed their mind"
 ) -> ev.OrderCancelled:
     """An OrderCancelled as the order service publishes it."""
-    return ev.OrderCancelled(
-        order_id=order_id, channel="web", external_id="W-1", reason=reason, cancelled_at=now_utc()
-    )
+    return factories.order_cancelled(order_id, reason=reason)
 
 
 def handle(app: Shipments, event: ev.IntegrationEvent) -> None:
     """Apply one inbound event the way the consumer does: its handler in a committed unit."""
-    uow = UnitOfWork(app)
-    integration.HANDLERS[type(event)](app, event, uow)
-    uow.commit()
+    apply(app, integration.CONSUMES, event)
 
 
 def published(app: Shipments, after: int = 0) -> list[ev.IntegrationEvent]:
     """The integration events the relay would publish for everything stored after a position."""
     notifications = app.recorder.select_notifications(after + 1, 10_000)
-    mapped = (integration.to_integration(app.mapper.to_domain_event(n)) for n in notifications)
+    mapped = (EVENTS.to_integration(app.mapper.to_domain_event(n)) for n in notifications)
     return [e for e in mapped if e is not None]
 
 
@@ -107,7 +98,7 @@ def test_a_confirmed_order_gets_one_shipment_per_allocated_location(app: Shipmen
     assert [(line.sku, line.quantity) for line in wh1.lines] == [("SKU-1", 2), ("SKU-3", 4)]
     assert wh1.ship_to.model_dump(exclude_none=True) == ADDRESS
     shipment = app.get_shipment(wh1.shipment_id)
-    assert (shipment.status, shipment.customer_name) == (OPEN, "Ada Lovelace")
+    assert (shipment.status, shipment.customer_name) == (ShipmentStatus.OPEN, "Ada Lovelace")
 
 
 def test_a_redelivered_confirmation_creates_nothing_new(app: Shipments) -> None:
@@ -124,7 +115,7 @@ def test_a_redelivered_confirmation_creates_nothing_new(app: Shipments) -> None:
 def test_cancelling_an_order_cancels_only_its_unshipped_shipments(app: Shipments) -> None:
     order_id = uuid.uuid4()
     handle(app, confirmed(order_id))
-    app.ship(shipment_id_for(order_id, "WH-1"), "UPS", "1Z999")
+    app.packing.ship(shipment_id_for(order_id, "WH-1"), "UPS", "1Z999")
     position = last_position(app)
 
     handle(app, cancelled(order_id, "fraud review failed"))
@@ -135,8 +126,8 @@ def test_cancelling_an_order_cancels_only_its_unshipped_shipments(app: Shipments
         shipment_id_for(order_id, "WH-2"),
         "fraud review failed",
     )
-    assert app.get_shipment(shipment_id_for(order_id, "WH-1")).status == SHIPPED
-    assert app.get_shipment(shipment_id_for(order_id, "WH-2")).status == CANCELLED
+    assert app.get_shipment(shipment_id_for(order_id, "WH-1")).status == ShipmentStatus.SHIPPED
+    assert app.get_shipment(shipment_id_for(order_id, "WH-2")).status == ShipmentStatus.CANCELLED
 
 
 def test_a_redelivered_cancellation_records_nothing(app: Shipments) -> None:
@@ -168,7 +159,7 @@ def test_shipping_publishes_shipped_with_lines_location_and_tracking(app: Shipme
     shipment_id = shipment_id_for(order_id, "WH-2")
     position = last_position(app)
 
-    shipment = app.ship(shipment_id, "DHL", "JD0001")
+    shipment = app.packing.ship(shipment_id, "DHL", "JD0001")
 
     [shipped] = published(app, position)
     assert isinstance(shipped, ev.Shipped)
@@ -184,7 +175,7 @@ def test_shipping_publishes_shipped_with_lines_location_and_tracking(app: Shipme
 
 def test_shipping_an_unknown_shipment_is_refused(app: Shipments) -> None:
     with pytest.raises(ShipmentNotFoundError):
-        app.ship(uuid.uuid4(), "UPS", "1Z999")
+        app.packing.ship(uuid.uuid4(), "UPS", "1Z999")
 
 
 def test_an_order_index_id_is_not_a_shipment(app: Shipments) -> None:
@@ -195,7 +186,7 @@ def test_an_order_index_id_is_not_a_shipment(app: Shipments) -> None:
     position = last_position(app)
 
     with pytest.raises(ShipmentNotFoundError):
-        app.ship(index.id, "UPS", "1Z999")
+        app.packing.ship(index.id, "UPS", "1Z999")
     assert last_position(app) == position
 
 
@@ -241,7 +232,7 @@ def at_wh1(*lines: tuple[str, int]) -> list[dict]:
 def make_pick_list(app: Shipments, order_ids: list[uuid.UUID], bins: dict | None = None, **kw):
     """A pick list at WH-1 over these orders' shipments (oldest first)."""
     candidates = [shipment_id_for(o, "WH-1") for o in order_ids]
-    pick_list, _ = app.create_pick_list(
+    pick_list, _ = app.picking.create_pick_list(
         "WH-1",
         candidates,
         lambda skus: {s: b for s, b in (bins or {}).items() if s in skus},
@@ -277,24 +268,28 @@ def test_a_pick_list_takes_open_shipments_oldest_first_up_to_the_limit(app: Ship
     orders = [open_order(app, at_wh1(("SKU-1", 1))) for _ in range(3)]
 
     candidates = [shipment_id_for(o, "WH-1") for o in orders]
-    first, created = app.create_pick_list("WH-1", candidates, lambda skus: {}, 2)
-    second, _ = app.create_pick_list("WH-1", candidates, lambda skus: {}, 2)
+    first, created = app.picking.create_pick_list("WH-1", candidates, lambda skus: {}, 2)
+    second, _ = app.picking.create_pick_list("WH-1", candidates, lambda skus: {}, 2)
 
     assert created
     assert first.shipment_ids == [str(c) for c in candidates[:2]]
     assert second.shipment_ids == [str(candidates[2])]
     with pytest.raises(NothingToPickError):
-        app.create_pick_list("WH-1", candidates, lambda skus: {}, 2)
+        app.picking.create_pick_list("WH-1", candidates, lambda skus: {}, 2)
 
 
 def test_the_same_request_key_gives_the_same_pick_list(app: Shipments) -> None:
     orders = [open_order(app, at_wh1(("SKU-1", 1))) for _ in range(2)]
     candidates = [shipment_id_for(o, "WH-1") for o in orders]
     no_bins = lambda skus: {}  # noqa: E731
-    first, created = app.create_pick_list("WH-1", candidates[:1], no_bins, 5, request_key="k1")
+    first, created = app.picking.create_pick_list(
+        "WH-1", candidates[:1], no_bins, 5, request_key="k1"
+    )
     position = last_position(app)
 
-    again, created_again = app.create_pick_list("WH-1", candidates, no_bins, 5, request_key="k1")
+    again, created_again = app.picking.create_pick_list(
+        "WH-1", candidates, no_bins, 5, request_key="k1"
+    )
 
     assert (created, created_again, again.id) == (True, False, first.id)
     assert last_position(app) == position
@@ -309,7 +304,9 @@ def test_a_complete_pick_publishes_nothing_a_short_one_publishes_short_picked_pe
     pick_list = make_pick_list(app, [full, short], {"SKU-1": "A-2-1"})
     position = last_position(app)
 
-    app.confirm_picks(pick_list.id, [{"sku": "SKU-1", "picked": 3}, {"sku": "SKU-3", "picked": 1}])
+    app.picking.confirm_picks(
+        pick_list.id, [{"sku": "SKU-1", "picked": 3}, {"sku": "SKU-3", "picked": 1}]
+    )
 
     [short_picked] = published(app, position)
     assert isinstance(short_picked, ev.ShortPicked)
@@ -321,21 +318,21 @@ def test_a_complete_pick_publishes_nothing_a_short_one_publishes_short_picked_pe
     assert [line.model_dump() for line in short_picked.lines] == [
         {"sku": "SKU-1", "bin": "A-2-1", "expected": 2, "picked": 1}
     ]
-    assert app.get_shipment(shipment_id_for(full, "WH-1")).status == PICKED
+    assert app.get_shipment(shipment_id_for(full, "WH-1")).status == ShipmentStatus.PICKED
     assert app.get_shipment(shipment_id_for(short, "WH-1")).picked_units() == {"SKU-1": 1}
-    assert app.get_pick_list(pick_list.id).status == COMPLETED
+    assert app.get_pick_list(pick_list.id).status == PickListStatus.COMPLETED
 
 
 def test_a_shipment_with_nothing_found_is_short_and_does_not_ship(app: Shipments) -> None:
     order_id = open_order(app, at_wh1(("SKU-1", 2)))
     pick_list = make_pick_list(app, [order_id])
 
-    app.confirm_picks(pick_list.id, [{"sku": "SKU-1", "picked": 0}])
+    app.picking.confirm_picks(pick_list.id, [{"sku": "SKU-1", "picked": 0}])
 
     shipment_id = shipment_id_for(order_id, "WH-1")
-    assert app.get_shipment(shipment_id).status == SHORT
+    assert app.get_shipment(shipment_id).status == ShipmentStatus.SHORT
     with pytest.raises(ShipmentNotShippableError):
-        app.ship(shipment_id, "UPS", "1Z999")
+        app.packing.ship(shipment_id, "UPS", "1Z999")
 
 
 def test_an_order_cancelled_while_picking_leaves_the_list_and_the_rest_completes(
@@ -344,22 +341,22 @@ def test_an_order_cancelled_while_picking_leaves_the_list_and_the_rest_completes
     stays = open_order(app, at_wh1(("SKU-1", 1)))
     goes = open_order(app, at_wh1(("SKU-1", 1), ("SKU-2", 1)))
     pick_list = make_pick_list(app, [stays, goes])
-    app.confirm_picks(pick_list.id, [{"sku": "SKU-1", "picked": 1}])
+    app.picking.confirm_picks(pick_list.id, [{"sku": "SKU-1", "picked": 1}])
 
     handle(app, cancelled(goes))
 
-    assert app.get_shipment(shipment_id_for(goes, "WH-1")).status == CANCELLED
-    assert app.get_shipment(shipment_id_for(stays, "WH-1")).status == PICKED
-    assert app.get_pick_list(pick_list.id).status == COMPLETED
+    assert app.get_shipment(shipment_id_for(goes, "WH-1")).status == ShipmentStatus.CANCELLED
+    assert app.get_shipment(shipment_id_for(stays, "WH-1")).status == ShipmentStatus.PICKED
+    assert app.get_pick_list(pick_list.id).status == PickListStatus.COMPLETED
 
 
 def test_cancelling_a_pick_list_opens_its_shipments_for_the_next_one(app: Shipments) -> None:
     order_id = open_order(app, at_wh1(("SKU-1", 1)))
     pick_list = make_pick_list(app, [order_id])
 
-    app.cancel_pick_list(pick_list.id, "cart broke down")
+    app.picking.cancel_pick_list(pick_list.id, "cart broke down")
 
-    assert app.get_shipment(shipment_id_for(order_id, "WH-1")).status == OPEN
+    assert app.get_shipment(shipment_id_for(order_id, "WH-1")).status == ShipmentStatus.OPEN
     assert make_pick_list(app, [order_id]).shipment_ids == [str(shipment_id_for(order_id, "WH-1"))]
 
 
@@ -367,7 +364,7 @@ def picked_order(app: Shipments, *lines: tuple[str, int]) -> uuid.UUID:
     """A shipment at WH-1 picked in full; returns its id."""
     order_id = open_order(app, at_wh1(*lines))
     pick_list = make_pick_list(app, [order_id])
-    app.confirm_picks(pick_list.id, [{"sku": s, "picked": q} for s, q in lines])
+    app.picking.confirm_picks(pick_list.id, [{"sku": s, "picked": q} for s, q in lines])
     return shipment_id_for(order_id, "WH-1")
 
 
@@ -378,24 +375,26 @@ def test_packages_get_distinct_sscc_from_the_merchants_prefix_with_valid_check_d
     shipment_id = picked_order(app, ("SKU-1", 3))
 
     ssccs = [
-        app.add_package(shipment_id, [{"sku": "SKU-1", "quantity": 1}], 500, DIMENSIONS)[1]["sscc"]
+        app.packing.add_package(shipment_id, [{"sku": "SKU-1", "quantity": 1}], 500, DIMENSIONS)[1][
+            "sscc"
+        ]
         for _ in range(3)
     ]
 
     assert len(set(ssccs)) == 3
     assert all(s.startswith("34012345") and is_valid_sscc(s) for s in ssccs)
-    assert app.get_shipment(shipment_id).status == PACKED
+    assert app.get_shipment(shipment_id).status == ShipmentStatus.PACKED
 
 
 def test_a_rate_table_carrier_issues_checked_tracking_numbers_and_shipped_lists_packages(
     app: Shipments,
 ) -> None:
     shipment_id = picked_order(app, ("SKU-1", 2))
-    app.add_package(shipment_id, [{"sku": "SKU-1", "quantity": 1}], 500, DIMENSIONS)
-    app.add_package(shipment_id, [{"sku": "SKU-1", "quantity": 1}], 2500, DIMENSIONS)
+    app.packing.add_package(shipment_id, [{"sku": "SKU-1", "quantity": 1}], 500, DIMENSIONS)
+    app.packing.add_package(shipment_id, [{"sku": "SKU-1", "quantity": 1}], 2500, DIMENSIONS)
     position = last_position(app)
 
-    shipment = app.ship(shipment_id, "oms-parcel", service="express")
+    shipment = app.packing.ship(shipment_id, "oms-parcel", service="express")
 
     [shipped] = published(app, position)
     assert isinstance(shipped, ev.Shipped)
@@ -406,21 +405,23 @@ def test_a_rate_table_carrier_issues_checked_tracking_numbers_and_shipped_lists_
     assert shipped.tracking_number == numbers[0]
     assert [p.sscc for p in shipped.packages] == [p["sscc"] for p in shipment.packages]
     assert [p.weight_grams for p in shipped.packages] == [500, 2500]
-    assert app.ship(shipment_id, "oms-parcel", service="express").tracking_number == numbers[0]
+    assert (
+        app.packing.ship(shipment_id, "oms-parcel", service="express").tracking_number == numbers[0]
+    )
     assert last_position(app) == position + 3  # counter started and issued, shipment shipped
 
 
 def test_a_manual_carrier_needs_one_tracking_number_per_package(app: Shipments) -> None:
     shipment_id = picked_order(app, ("SKU-1", 2))
     for _ in range(2):
-        app.add_package(shipment_id, [{"sku": "SKU-1", "quantity": 1}], 500, DIMENSIONS)
+        app.packing.add_package(shipment_id, [{"sku": "SKU-1", "quantity": 1}], 500, DIMENSIONS)
     position = last_position(app)
 
     with pytest.raises(CarrierError, match="one tracking number per package"):
-        app.ship(shipment_id, "DHL", tracking_numbers=["JD1"])
+        app.packing.ship(shipment_id, "DHL", tracking_numbers=["JD1"])
     assert last_position(app) == position
 
-    shipment = app.ship(shipment_id, "DHL", tracking_numbers=["JD1", "JD2"])
+    shipment = app.packing.ship(shipment_id, "DHL", tracking_numbers=["JD1", "JD2"])
     assert [p["tracking_number"] for p in shipment.packages] == ["JD1", "JD2"]
 
 
@@ -428,11 +429,16 @@ def test_an_unknown_service_or_a_too_heavy_package_is_refused_by_the_rate_table(
     app: Shipments,
 ) -> None:
     shipment_id = picked_order(app, ("SKU-1", 1))
-    app.add_package(shipment_id, [{"sku": "SKU-1", "quantity": 1}], 40_000, DIMENSIONS)
+    app.packing.add_package(shipment_id, [{"sku": "SKU-1", "quantity": 1}], 40_000, DIMENSIONS)
     position = last_position(app)
 
     with pytest.raises(CarrierError, match="no service"):
-        app.ship(shipment_id, "oms-parcel", service="overnight")
+        app.packing.ship(shipment_id, "oms-parcel", service="overnight")
     with pytest.raises(CarrierError, match="limit"):
-        app.ship(shipment_id, "oms-parcel")
+        app.packing.ship(shipment_id, "oms-parcel")
     assert last_position(app) == position
+
+
+def test_the_event_tables_decide_every_stored_event_and_name_only_known_ones() -> None:
+    EVENTS.check()  # raises RegistryError naming each gap
+    assert set(EVENTS.consumes) == {ev.OrderConfirmed, ev.OrderCancelled, ev.BinAssigned}

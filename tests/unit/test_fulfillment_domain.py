@@ -6,15 +6,13 @@ import uuid
 from collections.abc import Callable
 
 import pytest
+from eventsourcing.utils import get_topic, resolve_topic
+from hypothesis import given
+from hypothesis import strategies as st
+from stdnum import ean
 
 from services.fulfillment_service.domain import (
-    CANCELLED,
-    OPEN,
-    PACKED,
-    PICKED,
-    PICKING,
-    SHIPPED,
-    SHORT,
+    AGGREGATES,
     OrderShipments,
     PackageConflictError,
     PackingMismatchError,
@@ -22,19 +20,17 @@ from services.fulfillment_service.domain import (
     ShipmentAlreadyShippedError,
     ShipmentNotPackableError,
     ShipmentNotShippableError,
+    ShipmentStatus,
+    check_digit,
+    is_valid_sscc,
     order_shipments_id_for,
     plan_shipments,
     shipment_id_for,
 )
+from shared.runtime.registry import event_classes
+from tests import factories
 
-SHIP_TO = {
-    "name": "Ada Lovelace",
-    "line1": "1 Analytical Way",
-    "line2": None,
-    "city": "London",
-    "postal_code": "N1 9GU",
-    "country": "GB",
-}
+SHIP_TO = factories.address(line2=None)
 
 
 def new_shipment(order_id: uuid.UUID | None = None, location_id: str = "WH-1") -> Shipment:
@@ -73,7 +69,7 @@ def test_shipment_id_is_derived_from_order_and_location() -> None:
 
 def test_a_new_shipment_is_open_with_its_lines_and_ship_to() -> None:
     shipment = new_shipment()
-    assert shipment.status == OPEN
+    assert shipment.status == ShipmentStatus.OPEN
     assert shipment.ship_to == SHIP_TO
     assert shipment.customer_name == "Ada Lovelace"
     assert (shipment.carrier, shipment.tracking_number, shipment.shipped_at) == (None, None, None)
@@ -83,7 +79,7 @@ def test_shipping_records_carrier_tracking_and_when_it_left() -> None:
     shipment = new_shipment()
     assert shipment.ship("UPS", "1Z999") is True
     assert (shipment.status, shipment.carrier, shipment.tracking_number) == (
-        SHIPPED,
+        ShipmentStatus.SHIPPED,
         "UPS",
         "1Z999",
     )
@@ -121,7 +117,7 @@ def test_a_cancelled_shipment_cannot_ship() -> None:
     shipment.cancel("customer changed their mind")
     with pytest.raises(ShipmentNotShippableError):
         shipment.ship("UPS", "1Z999")
-    assert shipment.status == CANCELLED
+    assert shipment.status == ShipmentStatus.CANCELLED
 
 
 def test_cancelling_records_the_reason_once() -> None:
@@ -138,7 +134,7 @@ def test_a_shipped_shipment_stays_shipped_when_cancelled() -> None:
     shipment.ship("UPS", "1Z999")
     before = len(shipment.pending_events)
     assert shipment.cancel("too late") is False
-    assert shipment.status == SHIPPED
+    assert shipment.status == ShipmentStatus.SHIPPED
     assert len(shipment.pending_events) == before
 
 
@@ -189,7 +185,11 @@ def sscc_counter() -> Callable[[], str]:
 def test_a_shipment_on_a_pick_list_is_picking_and_cannot_go_on_another() -> None:
     shipment = new_shipment()
     assert shipment.start_picking(PICK_LIST, 3, "DHL") is True
-    assert (shipment.status, shipment.slot, shipment.planned_carrier) == (PICKING, 3, "DHL")
+    assert (shipment.status, shipment.slot, shipment.planned_carrier) == (
+        ShipmentStatus.PICKING,
+        3,
+        "DHL",
+    )
     assert shipment.start_picking(uuid.uuid4(), 1, None) is False
     with pytest.raises(ShipmentNotShippableError):
         shipment.ship("UPS", "1Z999")
@@ -200,12 +200,12 @@ def test_a_released_shipment_is_open_again() -> None:
     shipment.start_picking(PICK_LIST, 1, None)
     assert shipment.release_picking(uuid.uuid4()) is False
     assert shipment.release_picking(PICK_LIST) is True
-    assert (shipment.status, shipment.pick_list_id) == (OPEN, None)
+    assert (shipment.status, shipment.pick_list_id) == (ShipmentStatus.OPEN, None)
 
 
 def test_a_short_pick_continues_with_what_was_found() -> None:
     shipment = picked_shipment({"SKU-1": 1, "SKU-2": 1})
-    assert shipment.status == PICKED
+    assert shipment.status == ShipmentStatus.PICKED
     assert shipment.picked_units() == {"SKU-1": 1, "SKU-2": 1}
     picked = shipment.pending_events[-1]
     assert (picked.order_id, picked.location_id, picked.pick_list_id) == (
@@ -217,7 +217,7 @@ def test_a_short_pick_continues_with_what_was_found() -> None:
 
 def test_a_shipment_with_nothing_picked_is_short_and_can_neither_be_packed_nor_shipped() -> None:
     shipment = picked_shipment({})
-    assert shipment.status == SHORT
+    assert shipment.status == ShipmentStatus.SHORT
     with pytest.raises(ShipmentNotPackableError):
         shipment.add_package(uuid.uuid4(), [{"sku": "SKU-1", "quantity": 1}], 100, DIMENSIONS, str)
     with pytest.raises(ShipmentNotShippableError):
@@ -254,12 +254,12 @@ def test_the_shipment_is_packed_when_every_picked_unit_is_in_a_package() -> None
     first = shipment.add_package(
         uuid.uuid4(), [{"sku": "SKU-1", "quantity": 2}], 900, DIMENSIONS, issue
     )
-    assert (shipment.status, first["sscc"]) == (PICKED, "000000000000000001")
+    assert (shipment.status, first["sscc"]) == (ShipmentStatus.PICKED, "000000000000000001")
     assert shipment.unpacked_units() == {"SKU-2": 1}
 
     shipment.add_package(uuid.uuid4(), [{"sku": "SKU-2", "quantity": 1}], 300, DIMENSIONS, issue)
 
-    assert shipment.status == PACKED
+    assert shipment.status == ShipmentStatus.PACKED
     assert shipment.packed_units() == {"SKU-1": 2, "SKU-2": 1}
     with pytest.raises(ShipmentNotPackableError, match="fully packed"):
         shipment.add_package(uuid.uuid4(), [{"sku": "SKU-2", "quantity": 1}], 1, DIMENSIONS, issue)
@@ -282,11 +282,11 @@ def test_unpacking_a_package_puts_its_units_back_to_pack() -> None:
     package = shipment.add_package(
         uuid.uuid4(), [{"sku": "SKU-1", "quantity": 2}], 900, DIMENSIONS, sscc_counter()
     )
-    assert shipment.status == PACKED
+    assert shipment.status == ShipmentStatus.PACKED
 
     assert shipment.remove_package(uuid.UUID(package["package_id"])) is True
 
-    assert (shipment.status, shipment.packages) == (PICKED, [])
+    assert (shipment.status, shipment.packages) == (ShipmentStatus.PICKED, [])
     assert shipment.unpacked_units() == {"SKU-1": 2}
 
 
@@ -340,4 +340,47 @@ def test_a_shipment_is_cancelled_from_any_stage_before_it_leaves(stage: str) -> 
         shipment.add_package(uuid.uuid4(), [{"sku": "SKU-1", "quantity": 2}], 9, DIMENSIONS, str)
     assert shipment.status == stage
     assert shipment.cancel("customer changed their mind") is True
-    assert shipment.status == CANCELLED
+    assert shipment.status == ShipmentStatus.CANCELLED
+
+
+# -- the typed core: stored topics and GS1 arithmetic ---------------------------------------
+
+STORED_TOPICS = {
+    "shipment:Shipment": [
+        "Created",
+        "PickingStarted",
+        "PickingReleased",
+        "Picked",
+        "PackageAdded",
+        "PackageRemoved",
+        "Shipped",
+        "Cancelled",
+    ],
+    "pick_list:PickList": [
+        "Created",
+        "LinesConfirmed",
+        "Completed",
+        "ShipmentDropped",
+        "Cancelled",
+    ],
+    "bins:BinAssignment": ["Assigned", "Moved"],
+    "order_shipments:OrderShipments": ["Registered", "Described", "Confirmed", "Cancelled"],
+    "serials:SerialCounter": ["Started", "Issued"],
+}
+
+
+def test_every_event_class_keeps_the_topic_its_stored_events_name() -> None:
+    expected = {
+        f"services.fulfillment_service.domain.{aggregate}.{name}"
+        for aggregate, names in STORED_TOPICS.items()
+        for name in names
+    }
+    recorded = {get_topic(e) for aggregate in AGGREGATES for e in event_classes(aggregate)}
+    assert recorded == expected
+    assert all(get_topic(resolve_topic(topic)) == topic for topic in expected)
+
+
+@given(st.text(alphabet="0123456789", min_size=17, max_size=17))
+def test_the_sscc_check_digit_is_gs1_mod_10_as_python_stdnum_computes_it(body: str) -> None:
+    assert check_digit(body) == ean.calc_check_digit(body)
+    assert is_valid_sscc(body + ean.calc_check_digit(body))

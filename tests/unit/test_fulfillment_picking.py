@@ -7,14 +7,12 @@ import uuid
 import pytest
 
 from services.fulfillment_service.domain import (
-    CANCELLED,
-    COMPLETED,
-    OPEN,
     BinAssignment,
     PickConfirmationError,
     PickLineAlreadyConfirmedError,
     PickList,
     PickListClosedError,
+    PickListStatus,
     bin_id_for,
     distribute,
     pick_path_key,
@@ -133,7 +131,7 @@ def test_the_list_completes_only_when_every_line_is_confirmed() -> None:
     pick_list.confirm([{"sku": "MUG", "picked": 0}])
 
     assert pick_list.complete() is True
-    assert pick_list.status == COMPLETED
+    assert pick_list.status == PickListStatus.COMPLETED
     with pytest.raises(PickListClosedError):
         pick_list.confirm([{"sku": "MUG", "picked": 0}])
 
@@ -174,7 +172,7 @@ def test_a_cancelled_list_takes_no_confirmation() -> None:
     pick_list = new_pick_list([shipment([("TEE", 2)])])
     pick_list.cancel("cart broke down")
 
-    assert pick_list.status == CANCELLED
+    assert pick_list.status == PickListStatus.CANCELLED
     with pytest.raises(PickListClosedError):
         pick_list.confirm([{"sku": "TEE", "picked": 1}])
     with pytest.raises(PickListClosedError):
@@ -187,5 +185,5 @@ def test_a_new_pick_list_is_open_and_its_id_follows_the_request_key() -> None:
     again = PickList(location_id="WH-1", carrier="DHL", slots=slots, lines=lines, request_key="k")
     other = PickList(location_id="WH-1", carrier="DHL", slots=slots, lines=lines)
 
-    assert keyed.status == OPEN
+    assert keyed.status == PickListStatus.OPEN
     assert keyed.id == again.id != other.id

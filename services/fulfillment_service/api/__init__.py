@@ -1,11 +1,11 @@
-"""Fulfillment HTTP API: shipments, pick lists, packages, labels and bins."""
+"""Fulfillment HTTP API: shipments, pick lists, packages, labels and bins, one router each."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
 from services.fulfillment_service import domain
-from services.fulfillment_service.api import packages, pick_lists, shipments
+from services.fulfillment_service.api import bins, packages, pick_lists, shipments
 
 ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     domain.ShipmentNotFoundError: (404, "Shipment not found"),
@@ -13,6 +13,7 @@ ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     domain.PackageNotFoundError: (404, "Package not found"),
     domain.ShipmentNotShippableError: (409, "Shipment not shippable"),
     domain.ShipmentAlreadyShippedError: (409, "Shipment already shipped"),
+    domain.ShipmentCancelledError: (409, "Shipment cancelled"),
     domain.NothingToPickError: (409, "Nothing to pick"),
     domain.PickListClosedError: (409, "Pick list closed"),
     domain.PickLineAlreadyConfirmedError: (409, "Pick line already confirmed"),
@@ -24,8 +25,6 @@ ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     domain.CarrierError: (422, "Carrier refused"),
 }
 
-router = APIRouter()
-for module in (shipments, pick_lists, packages):
-    router.include_router(module.router)
+ROUTERS: list[APIRouter] = [shipments.router, pick_lists.router, packages.router, bins.router]
 
-__all__ = ["ERROR_STATUSES", "router"]
+__all__ = ["ERROR_STATUSES", "ROUTERS"]

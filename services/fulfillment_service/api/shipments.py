@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
-from services.fulfillment_service import domain
 from services.fulfillment_service.api.deps import (
     DOCUMENT_RESPONSES,
     PDF,
     ZPL,
     AppDep,
-    IdempotencyKey,
     ViewsDep,
     document,
-    retry_contended,
 )
 from services.fulfillment_service.documents import (
     label_documents,
@@ -25,41 +22,37 @@ from services.fulfillment_service.documents import (
     render_packing_slip,
     render_zpl,
 )
+from services.fulfillment_service.domain import ShipmentStatus
 from services.fulfillment_service.schemas import (
     PackageCreate,
-    PackagePublic,
     RateQuote,
     ShipmentPublic,
     ShipmentShip,
     ShipmentsPublic,
 )
 from services.fulfillment_service.schemas.shipments import PackageCreated
-from shared.runtime.api import Problem
-from shared.runtime.application import retry_on_conflict
+from shared.runtime.api import IdempotencyKey, PageQuery, Problem, page_query
 
-Status = Literal["open", "picking", "picked", "short", "packed", "shipped", "cancelled"]
 router = APIRouter(prefix="/shipments", tags=["shipments"])
 
 
 @router.get("", response_model=ShipmentsPublic)
 def list_shipments(
     views: ViewsDep,
+    page: Annotated[PageQuery, page_query()],
     order_id: UUID | None = None,
-    status: Status | None = None,
+    status: ShipmentStatus | None = None,
     location_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> ShipmentsPublic:
     """Shipments, oldest first, filtered by order, status and location."""
     rows, total = views.list_shipments(
-        order_id=order_id, status=status, location_id=location_id, limit=limit, offset=offset
+        order_id=order_id,
+        status=status,
+        location_id=location_id,
+        limit=page.limit,
+        offset=page.offset,
     )
-    return ShipmentsPublic(
-        data=[ShipmentPublic.model_validate(r) for r in rows],
-        count=total,
-        limit=limit,
-        offset=offset,
-    )
+    return ShipmentsPublic.of([ShipmentPublic.model_validate(r) for r in rows], total, page)
 
 
 @router.get("/{shipment_id}", response_model=ShipmentPublic)
@@ -79,8 +72,7 @@ def ship_shipment(shipment_id: UUID, body: ShipmentShip, app: AppDep) -> Shipmen
     rate-table carrier issues a tracking number per package, any other carrier needs
     `tracking_numbers`, one per package in packing order.
     """
-    shipment = retry_contended(
-        app.ship,
+    shipment = app.packing.ship(
         shipment_id,
         body.carrier,
         body.tracking_number,
@@ -95,62 +87,40 @@ def add_package(
     shipment_id: UUID, body: PackageCreate, app: AppDep, idempotency_key: IdempotencyKey = None
 ) -> PackageCreated:
     """Picked units go into a box; it gets its SSCC. Anything not picked is refused."""
-    shipment, package = retry_contended(
-        app.add_package,
-        shipment_id,
-        [item.model_dump() for item in body.items],
-        body.weight_grams,
-        body.dimensions_mm.model_dump(),
-        idempotency_key,
+    shipment, package = app.packing.add_package(
+        shipment_id, body.item_lines(), body.weight_grams, body.dimensions(), idempotency_key
     )
-    unpacked = shipment.unpacked_units()
-    return PackageCreated(
-        **PackagePublic.model_validate(package).model_dump(),
-        shipment_id=shipment.id,
-        shipment_status=shipment.status,
-        unpacked=[{"sku": sku, "quantity": n} for sku, n in unpacked.items() if n > 0],
-    )
+    return PackageCreated.of(shipment, package)
 
 
 @router.delete("/{shipment_id}/packages/{package_id}", response_model=ShipmentPublic)
 def remove_package(shipment_id: UUID, package_id: UUID, app: AppDep) -> ShipmentPublic:
     """Unpack a box that has not shipped (its SSCC is not used again)."""
-    shipment = app.get_shipment(shipment_id)
-    if shipment.package(package_id) is None:
-        raise Problem(404, "Package not found", f"shipment {shipment_id} has no {package_id}")
-    shipment = retry_on_conflict(app.remove_package, shipment_id, package_id)
-    return ShipmentPublic.model_validate(shipment)
+    return ShipmentPublic.model_validate(app.packing.remove_package(shipment_id, package_id))
 
 
 @router.get("/{shipment_id}/rates", response_model=list[RateQuote])
 def rates(shipment_id: UUID, app: AppDep) -> list[RateQuote]:
     """What each rate-table carrier charges for the packed shipment, per service."""
-    return [RateQuote(**quote) for quote in app.quote(shipment_id)]
+    return [RateQuote.model_validate(quote) for quote in app.packing.quote(shipment_id)]
 
 
 @router.get("/{shipment_id}/packing-slip.pdf", responses=DOCUMENT_RESPONSES)
 def packing_slip(shipment_id: UUID, app: AppDep) -> Response:
     """The packing slip: what is in this shipment and what follows; no prices."""
-    shipment = app.get_shipment(shipment_id)
-    if shipment.status == domain.CANCELLED:
-        raise Problem(409, "Shipment cancelled", f"shipment {shipment_id} was cancelled")
-    doc = packing_slip_document(
-        shipment, app.shipped_elsewhere(shipment), app.ship_from.address(shipment.location_id)
-    )
+    doc = packing_slip_document(app.printing.packing_slip(shipment_id))
     return document(render_packing_slip(doc), PDF, f"packing-slip-{shipment_id}.pdf")
 
 
 @router.get("/{shipment_id}/labels.pdf", responses=DOCUMENT_RESPONSES)
 def labels_pdf(shipment_id: UUID, app: AppDep) -> Response:
     """Every package label of the shipped shipment, one 4x6 in. page each."""
-    shipment = app.labelled_shipment(shipment_id)
-    labels = label_documents(shipment, app.ship_from.address(shipment.location_id))
+    labels = label_documents(app.printing.labels(shipment_id))
     return document(render_labels(labels), PDF, f"labels-{shipment_id}.pdf")
 
 
 @router.get("/{shipment_id}/labels.zpl", responses=DOCUMENT_RESPONSES)
 def labels_zpl(shipment_id: UUID, app: AppDep) -> Response:
     """Every package label of the shipped shipment as ZPL II (203 dpi)."""
-    shipment = app.labelled_shipment(shipment_id)
-    labels = label_documents(shipment, app.ship_from.address(shipment.location_id))
+    labels = label_documents(app.printing.labels(shipment_id))
     return document(render_zpl(labels), ZPL, f"labels-{shipment_id}.zpl")

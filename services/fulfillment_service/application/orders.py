@@ -1,46 +1,55 @@
-"""Use cases driven by the order and inventory topics: shipments, cancellations, bins."""
+"""Use cases driven by the order topic: shipments follow their orders."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-from services.fulfillment_service.application.base import WarehouseApplication
+from services.fulfillment_service.application.picking import drop_from_pick_list
+from services.fulfillment_service.application.work import order_index_in
 from services.fulfillment_service.domain import (
-    BinAssignment,
-    PickList,
+    Address,
+    Allocation,
+    ItemLine,
+    OrderRef,
+    OrderSummary,
     Shipment,
-    bin_id_for,
+    ShipmentStatus,
     plan_shipments,
 )
-from shared.runtime.application import UnitOfWork
+from shared.runtime.application import UnitOfWork, UseCases, use_case
+
+if TYPE_CHECKING:  # the application composes this group: imported for the type only
+    from services.fulfillment_service.application import Shipments  # noqa: F401
 
 
-class OrderUseCases(WarehouseApplication):
-    """Shipments follow their orders; bins follow inventory."""
+class Orders(UseCases["Shipments"]):
+    """Shipments are created when their order is confirmed and cancelled with it."""
 
+    @use_case
     def describe_order(
-        self, order_id: UUID, order_ref: dict[str, Any], uow: UnitOfWork | None = None
+        self, order_id: UUID, order_ref: OrderRef, uow: UnitOfWork | None = None
     ) -> None:
         """Remember the order's number and date for the papers that go in the box."""
-        with self.unit_of_work(uow) as work:
-            self._index(work, order_id).describe(order_ref)
+        with self.app.unit_of_work(uow) as work:
+            order_index_in(work, order_id).describe(order_ref)
 
+    @use_case
     def create_shipments(
         self,
         order_id: UUID,
-        allocations: list[dict[str, Any]],
-        ship_to: dict[str, Any],
+        allocations: list[Allocation],
+        ship_to: Address,
         customer_name: str,
-        ordered: list[dict[str, Any]] | None = None,
+        ordered: list[ItemLine] | None = None,
         uow: UnitOfWork | None = None,
     ) -> list[Shipment]:
         """One shipment per allocated location; nothing if done before or the order is cancelled."""
-        with self.unit_of_work(uow) as work:
-            index = self._index(work, order_id)
+        with self.app.unit_of_work(uow) as work:
+            index = order_index_in(work, order_id)
             if not index.awaits_confirmation:
                 return []
-            order = {**index.order_ref, "lines": ordered or []}
+            order = OrderSummary(**index.order_ref, lines=ordered or [])
             shipments = [
                 Shipment(
                     order_id=order_id,
@@ -57,49 +66,22 @@ class OrderUseCases(WarehouseApplication):
             index.confirm([s.id for s in shipments])
             return shipments
 
+    @use_case
     def cancel_shipments(
         self, order_id: UUID, reason: str, uow: UnitOfWork | None = None
     ) -> list[Shipment]:
         """The order was cancelled: cancel its shipments that have not left; returns those."""
-        with self.unit_of_work(uow) as work:
-            index = self._index(work, order_id)
+        with self.app.unit_of_work(uow) as work:
+            index = order_index_in(work, order_id)
             if not index.cancel(reason):
                 return []
             cancelled = []
             for shipment_id in index.shipment_ids:
                 shipment = work.get(UUID(shipment_id), Shipment)
-                pick_list_id = shipment.pick_list_id if shipment.status == "picking" else None
+                picking = shipment.status == ShipmentStatus.PICKING
+                pick_list_id = shipment.pick_list_id if picking else None
                 if shipment.cancel(reason):
                     cancelled.append(shipment)
                 if pick_list_id is not None:
-                    self._drop_from_pick_list(work, UUID(pick_list_id), shipment.id)
+                    drop_from_pick_list(work, UUID(pick_list_id), shipment.id)
             return cancelled
-
-    def _drop_from_pick_list(self, work: UnitOfWork, pick_list_id: UUID, shipment_id: UUID) -> None:
-        """A cancelled shipment leaves its open pick list; an emptied list is cancelled."""
-        pick_list = work.get(pick_list_id, PickList)
-        if not pick_list.drop_shipment(shipment_id):
-            return
-        if not pick_list.shipment_ids:
-            pick_list.cancel("every shipment on it was cancelled")
-        else:
-            self._finish_picking(work, pick_list)
-
-    def _finish_picking(self, work: UnitOfWork, pick_list: PickList) -> None:
-        """When every line is confirmed, hand each shipment what was picked for it."""
-        if not pick_list.all_confirmed:
-            return
-        for shipment_id, lines in pick_list.picks_by_shipment().items():
-            work.get(UUID(shipment_id), Shipment).record_pick(pick_list.id, lines)
-        pick_list.complete()
-
-    def assign_bin(
-        self, location_id: str, sku: str, bin: str, uow: UnitOfWork | None = None
-    ) -> bool:
-        """Inventory put the SKU in this bin at this location; returns whether that is news."""
-        with self.unit_of_work(uow) as work:
-            assignment = work.find(bin_id_for(location_id, sku), BinAssignment)
-            if assignment is None:
-                work.add(BinAssignment(location_id=location_id, sku=sku, bin=bin))
-                return True
-            return assignment.move(bin)

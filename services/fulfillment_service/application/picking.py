@@ -1,28 +1,49 @@
-"""Use cases of the pick walk: batch open shipments into a pick list, confirm what was found."""
+"""Use cases of the pick walk: bins, batching open shipments into a pick list, confirming."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-from services.fulfillment_service.application.orders import OrderUseCases
+from services.fulfillment_service.application.work import pick_list_in
 from services.fulfillment_service.domain import (
-    OPEN,
+    BinAssignment,
     NothingToPickError,
+    PickConfirmation,
     PickList,
     Shipment,
+    ShipmentStatus,
+    SlotRequest,
+    bin_id_for,
     pick_list_id_for,
     plan_pick_list,
 )
-from shared.runtime.application import UnitOfWork
+from shared.runtime.application import UnitOfWork, UseCases, use_case
+
+if TYPE_CHECKING:  # the application composes this group: imported for the type only
+    from services.fulfillment_service.application import Shipments  # noqa: F401
 
 BinsFor = Callable[[list[str]], dict[str, str]]
+"""The bin of each of these SKUs at the pick list's location (from the bin view)."""
 
 
-class PickingUseCases(OrderUseCases):
-    """Pick lists: made from open shipments, confirmed per line, or cancelled."""
+class Picking(UseCases["Shipments"]):
+    """Bins follow inventory; pick lists are made from open shipments, confirmed or cancelled."""
 
+    @use_case
+    def assign_bin(
+        self, location_id: str, sku: str, bin: str, uow: UnitOfWork | None = None
+    ) -> bool:
+        """Inventory put the SKU in this bin at this location; returns whether that is news."""
+        with self.app.unit_of_work(uow) as work:
+            assignment = work.find(bin_id_for(location_id, sku), BinAssignment)
+            if assignment is None:
+                work.add(BinAssignment(location_id=location_id, sku=sku, bin=bin))
+                return True
+            return assignment.move(bin)
+
+    @use_case
     def create_pick_list(
         self,
         location_id: str,
@@ -33,12 +54,12 @@ class PickingUseCases(OrderUseCases):
         request_key: str | None = None,
     ) -> tuple[PickList, bool]:
         """A pick list of the first open candidates (oldest first); (list, whether it is new)."""
-        with self.unit_of_work() as work:
+        with self.app.unit_of_work() as work:
             if request_key is not None:
                 earlier = work.find(pick_list_id_for(location_id, request_key), PickList)
                 if earlier is not None:
                     return earlier, False
-            chosen = self._free_shipments(work, location_id, candidates, max_shipments)
+            chosen = _free_shipments(work, location_id, candidates, max_shipments)
             if not chosen:
                 raise NothingToPickError(f"no open shipment at {location_id} to pick")
             skus = sorted({line["sku"] for s in chosen for line in s.lines})
@@ -55,42 +76,68 @@ class PickingUseCases(OrderUseCases):
                 shipment.start_picking(pick_list.id, slot["slot"], carrier)
             return pick_list, True
 
-    @staticmethod
-    def _free_shipments(
-        work: UnitOfWork, location_id: str, candidates: Iterable[UUID], limit: int
-    ) -> list[Shipment]:
-        """Candidates that are still open at the location (the read model may lag)."""
-        chosen: list[Shipment] = []
-        for shipment_id in candidates:
-            shipment = work.find(shipment_id, Shipment)
-            if shipment and shipment.status == OPEN and shipment.location_id == location_id:
-                chosen.append(shipment)
-            if len(chosen) == limit:
-                break
-        return chosen
-
-    def confirm_picks(self, pick_list_id: UUID, picks: list[dict[str, Any]]) -> PickList:
+    @use_case
+    def confirm_picks(self, pick_list_id: UUID, picks: list[PickConfirmation]) -> PickList:
         """Picked units per line; when all lines are in, the shipments get what was found."""
-        with self.unit_of_work() as work:
-            pick_list = self._pick_list(work, pick_list_id)
+        with self.app.unit_of_work() as work:
+            pick_list = pick_list_in(work, pick_list_id)
             pick_list.confirm(picks)
-            self._finish_picking(work, pick_list)
+            finish_picking(work, pick_list)
             return pick_list
 
+    @use_case
     def cancel_pick_list(self, pick_list_id: UUID, reason: str) -> PickList:
         """The walk will not happen: the list is cancelled and its shipments are open again."""
-        with self.unit_of_work() as work:
-            pick_list = self._pick_list(work, pick_list_id)
+        with self.app.unit_of_work() as work:
+            pick_list = pick_list_in(work, pick_list_id)
             pick_list.cancel(reason)
             for shipment_id in pick_list.shipment_ids:
                 work.get(UUID(shipment_id), Shipment).release_picking(pick_list.id)
             return pick_list
 
 
-def _slot_request(shipment: Shipment) -> dict[str, Any]:
-    return {
-        "shipment_id": shipment.id,
-        "order_id": shipment.order_id,
-        "order_number": shipment.order.get("external_id"),
-        "lines": shipment.lines,
-    }
+def finish_picking(work: UnitOfWork, pick_list: PickList) -> None:
+    """When every line is confirmed, hand each shipment what was picked for it."""
+    if not pick_list.all_confirmed:
+        return
+    for shipment_id, lines in pick_list.picks_by_shipment().items():
+        work.get(UUID(shipment_id), Shipment).record_pick(pick_list.id, lines)
+    pick_list.complete()
+
+
+def drop_from_pick_list(work: UnitOfWork, pick_list_id: UUID, shipment_id: UUID) -> None:
+    """A cancelled shipment leaves its open pick list; an emptied list is cancelled."""
+    pick_list = work.get(pick_list_id, PickList)
+    if not pick_list.drop_shipment(shipment_id):
+        return
+    if not pick_list.shipment_ids:
+        pick_list.cancel("every shipment on it was cancelled")
+    else:
+        finish_picking(work, pick_list)
+
+
+def _free_shipments(
+    work: UnitOfWork, location_id: str, candidates: Iterable[UUID], limit: int
+) -> list[Shipment]:
+    """Candidates that are still open at the location (the read model may lag)."""
+    chosen: list[Shipment] = []
+    for shipment_id in candidates:
+        shipment = work.find(shipment_id, Shipment)
+        if (
+            shipment
+            and shipment.status == ShipmentStatus.OPEN
+            and shipment.location_id == location_id
+        ):
+            chosen.append(shipment)
+        if len(chosen) == limit:
+            break
+    return chosen
+
+
+def _slot_request(shipment: Shipment) -> SlotRequest:
+    return SlotRequest(
+        shipment_id=shipment.id,
+        order_id=shipment.order_id,
+        order_number=shipment.order_number,
+        lines=shipment.lines,
+    )

@@ -1,9 +1,12 @@
-"""Code 128 and GS1-128 barcodes drawn on a reportlab canvas."""
+"""Code 128 and GS1-128 barcodes drawn on a reportlab canvas; an SSCC as barcode data."""
 
 from __future__ import annotations
 
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.pdfgen.canvas import Canvas
+from stdnum import gs1_128 as gs1_128_data
+
+from services.fulfillment_service.domain.gs1 import SSCC_AI
 
 FNC1 = "\xf1"  # reportlab's Code 128 writes this as the FNC1 function character
 
@@ -25,3 +28,13 @@ def draw_centered(canvas: Canvas, symbol: Code128, center_x: float, y: float) ->
     canvas.setFillColorRGB(0, 0, 0)
     symbol.drawOn(canvas, center_x - symbol.width / 2, y)
     return float(symbol.width)
+
+
+def sscc_element_string(sscc: str) -> str:
+    """The GS1-128 data of an SSCC: AI (00) followed by the 18 digits (FNC1 goes before it)."""
+    return gs1_128_data.encode({SSCC_AI: sscc})
+
+
+def sscc_text(sscc: str) -> str:
+    """The human-readable line under the barcode: (00) and the digits."""
+    return f"({SSCC_AI}) {sscc}"

@@ -8,10 +8,15 @@ from collections.abc import Iterable
 from reportlab.lib.units import inch, mm
 from reportlab.pdfgen.canvas import Canvas
 
-from services.fulfillment_service.documents.barcodes import code128, draw_centered, gs1_128
+from services.fulfillment_service.documents.barcodes import (
+    code128,
+    draw_centered,
+    gs1_128,
+    sscc_element_string,
+    sscc_text,
+)
 from services.fulfillment_service.documents.models import LabelDocument, address_lines
 from services.fulfillment_service.documents.text import fit, grams
-from services.fulfillment_service.gs1 import sscc_element_string, sscc_text
 
 WIDTH, HEIGHT = 4 * inch, 6 * inch
 MARGIN = 12

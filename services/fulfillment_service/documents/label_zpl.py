@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from services.fulfillment_service.documents.barcodes import sscc_element_string, sscc_text
 from services.fulfillment_service.documents.models import LabelDocument, address_lines
 from services.fulfillment_service.documents.text import grams
-from services.fulfillment_service.gs1 import sscc_element_string, sscc_text
 
 WIDTH_DOTS, LENGTH_DOTS = 812, 1218
 MARGIN = 30

@@ -1,9 +1,11 @@
-"""What each printed document shows: plain data, filled from the aggregates by the API."""
+"""What each printed document shows: plain data, filled from the aggregates (sources)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+from services.fulfillment_service.domain import Address
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,8 @@ class PackingSlipDocument:
     shipment_id: str
     order_number: str
     order_date: str
-    ship_from: dict[str, Any]
-    ship_to: dict[str, Any]
+    ship_from: Address
+    ship_to: Address
     lines: tuple[SlipLine, ...]
     packages: tuple[tuple[str, int, str | None], ...] = ()  # (SSCC, grams, tracking number)
     carrier: str | None = None
@@ -60,8 +62,8 @@ class PackingSlipDocument:
 class LabelDocument:
     """A 4x6 in. shipping label of one package."""
 
-    ship_from: dict[str, Any]
-    ship_to: dict[str, Any]
+    ship_from: Address
+    ship_to: Address
     carrier: str
     service: str | None
     tracking_number: str
@@ -74,11 +76,12 @@ class LabelDocument:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def address_lines(address: dict[str, Any]) -> list[str]:
+def address_lines(address: Address) -> list[str]:
     """An address as printed: name, street lines, postal code and city, country."""
     lines = [address["name"], address["line1"]]
-    if address.get("line2"):
-        lines.append(address["line2"])
+    line2 = address.get("line2")
+    if line2:
+        lines.append(line2)
     lines.append(f"{address['postal_code']} {address['city']}")
     lines.append(address["country"])
     return lines

@@ -1,10 +1,10 @@
-"""Documents filled from the aggregates (read by attribute, so nothing here imports the domain)."""
+"""Documents filled from the papers the application hands out (application.printing)."""
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
+from services.fulfillment_service.application import PickListPapers, ShipmentPapers
 from services.fulfillment_service.documents.models import (
     LabelDocument,
     PackingSlipDocument,
@@ -12,15 +12,12 @@ from services.fulfillment_service.documents.models import (
     PickListDocument,
     SlipLine,
 )
+from services.fulfillment_service.domain import Shipment, description_of
 
 
-def description_of(line: dict[str, Any]) -> str:
-    """A line's description; order lines carry none yet, so the SKU stands in."""
-    return str(line.get("description") or line["sku"])
-
-
-def pick_list_document(pick_list: Any, location_name: str) -> PickListDocument:
+def pick_list_document(papers: PickListPapers) -> PickListDocument:
     """The pick list as printed: only units still to pick (cancelled shipments are gone)."""
+    pick_list = papers.pick_list
     lines = []
     for line in pick_list.lines:
         slots = pick_list.active_slots(line)
@@ -29,7 +26,7 @@ def pick_list_document(pick_list: Any, location_name: str) -> PickListDocument:
                 PickLine(
                     sku=line["sku"],
                     bin=line["bin"],
-                    description=description_of(line),
+                    description=description_of(line["sku"]),
                     quantity=sum(s["quantity"] for s in slots),
                     slots=tuple((s["slot"], s["quantity"]) for s in slots),
                 )
@@ -38,7 +35,7 @@ def pick_list_document(pick_list: Any, location_name: str) -> PickListDocument:
     return PickListDocument(
         pick_list_id=str(pick_list.id),
         location_id=pick_list.location_id,
-        location_name=location_name,
+        location_name=papers.location_name,
         created_at=pick_list.created_at.strftime("%Y-%m-%d %H:%M UTC"),
         carrier=pick_list.carrier,
         status=pick_list.status,
@@ -51,15 +48,14 @@ def pick_list_document(pick_list: Any, location_name: str) -> PickListDocument:
     )
 
 
-def order_number_of(shipment: Any) -> str:
+def order_number_of(shipment: Shipment) -> str:
     """The number the customer knows, else the order id."""
-    return str(shipment.order.get("external_id") or shipment.order_id)
+    return str(shipment.order_number or shipment.order_id)
 
 
-def packing_slip_document(
-    shipment: Any, shipped_elsewhere: Counter[str], ship_from: dict[str, Any]
-) -> PackingSlipDocument:
+def packing_slip_document(papers: ShipmentPapers) -> PackingSlipDocument:
     """Ordered, in this shipment and still to follow, per SKU of the order."""
+    shipment = papers.shipment
     ordered_lines = shipment.order.get("lines") or shipment.lines
     ordered = Counter({line["sku"]: 0 for line in ordered_lines})
     for line in ordered_lines:
@@ -70,15 +66,15 @@ def packing_slip_document(
         shipment_id=str(shipment.id),
         order_number=order_number_of(shipment),
         order_date=placed_at[:10] if placed_at else shipment.created_at.strftime("%Y-%m-%d"),
-        ship_from=ship_from,
+        ship_from=papers.ship_from,
         ship_to=shipment.ship_to,
         lines=tuple(
             SlipLine(
                 sku=sku,
-                description=description_of({"sku": sku}),
+                description=description_of(sku),
                 ordered=quantity,
                 in_shipment=here[sku],
-                to_follow=max(0, quantity - here[sku] - shipped_elsewhere[sku]),
+                to_follow=max(0, quantity - here[sku] - papers.shipped_elsewhere[sku]),
             )
             for sku, quantity in ordered.items()
         ),
@@ -89,18 +85,19 @@ def packing_slip_document(
     )
 
 
-def label_documents(
-    shipment: Any, ship_from: dict[str, Any], only: str | None = None
-) -> list[LabelDocument]:
+def label_documents(papers: ShipmentPapers, only: str | None = None) -> list[LabelDocument]:
     """The labels of a shipped shipment's packages (or of one of them)."""
+    shipment = papers.shipment
     count = len(shipment.packages)
+    # Papers for labels come from shipped shipments (Shipment.check_labels): every package
+    # has its tracking number and the shipment its carrier.
     return [
         LabelDocument(
-            ship_from=ship_from,
+            ship_from=papers.ship_from,
             ship_to=shipment.ship_to,
-            carrier=shipment.carrier,
+            carrier=shipment.carrier or "",
             service=shipment.service,
-            tracking_number=package["tracking_number"],
+            tracking_number=package.get("tracking_number") or "",
             sscc=package["sscc"],
             package_number=number,
             package_count=count,

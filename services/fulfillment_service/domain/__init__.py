@@ -1,20 +1,10 @@
-"""Fulfillment domain: shipments, pick lists, bins, serial numbers.
+"""Fulfillment domain: shipments, pick lists, bins, serial numbers, GS1 numbers.
 
-stdlib + eventsourcing.domain only; split into modules by aggregate, imported from here.
+stdlib + eventsourcing.domain only; one module per aggregate, imported from here.
 """
 
-from services.fulfillment_service.domain.base import (
-    CANCELLED,
-    COMPLETED,
-    OPEN,
-    PACKED,
-    PICK_LIST_STATUSES,
-    PICKED,
-    PICKING,
-    SHIPPED,
-    SHORT,
-    STATUSES,
-    TRANSITIONS,
+from services.fulfillment_service.domain.bins import BinAssignment, bin_key, pick_path_key
+from services.fulfillment_service.domain.errors import (
     CarrierError,
     LabelNotReadyError,
     NothingToPickError,
@@ -26,10 +16,14 @@ from services.fulfillment_service.domain.base import (
     PickListClosedError,
     PickListNotFoundError,
     ShipmentAlreadyShippedError,
+    ShipmentCancelledError,
     ShipmentError,
     ShipmentNotFoundError,
     ShipmentNotPackableError,
     ShipmentNotShippableError,
+)
+from services.fulfillment_service.domain.gs1 import SsccFormat, check_digit, is_valid_sscc
+from services.fulfillment_service.domain.ids import (
     bin_id_for,
     order_shipments_id_for,
     package_id_for,
@@ -37,48 +31,90 @@ from services.fulfillment_service.domain.base import (
     serial_counter_id_for,
     shipment_id_for,
 )
-from services.fulfillment_service.domain.bins import BinAssignment, bin_key, pick_path_key
 from services.fulfillment_service.domain.order_shipments import OrderShipments
 from services.fulfillment_service.domain.pick_list import PickList, distribute, plan_pick_list
 from services.fulfillment_service.domain.serials import SerialCounter
 from services.fulfillment_service.domain.shipment import Shipment
-from services.fulfillment_service.domain.units import plan_shipments, sum_items
+from services.fulfillment_service.domain.statuses import (
+    TRANSITIONS,
+    PickListStatus,
+    ShipmentStatus,
+)
+from services.fulfillment_service.domain.units import description_of, plan_shipments, sum_items
+from services.fulfillment_service.domain.values import (
+    Address,
+    Allocation,
+    Dimensions,
+    ItemLine,
+    OrderRef,
+    OrderSummary,
+    Package,
+    PickConfirmation,
+    PickedLine,
+    PickLine,
+    RateQuote,
+    ShipFrom,
+    ShippedPackage,
+    Slot,
+    SlotRequest,
+    SlotShare,
+    TrackingAssignment,
+)
+
+# Every aggregate whose events are stored: each of their event classes needs a publishing
+# decision (integration.PUBLISHES), checked when the service starts.
+AGGREGATES = (Shipment, PickList, BinAssignment, OrderShipments, SerialCounter)
 
 __all__ = [
-    "CANCELLED",
-    "COMPLETED",
-    "OPEN",
-    "PACKED",
-    "PICKED",
-    "PICKING",
-    "PICK_LIST_STATUSES",
-    "SHIPPED",
-    "SHORT",
-    "STATUSES",
+    "AGGREGATES",
     "TRANSITIONS",
+    "Address",
+    "Allocation",
     "BinAssignment",
     "CarrierError",
+    "Dimensions",
+    "ItemLine",
     "LabelNotReadyError",
     "NothingToPickError",
+    "OrderRef",
     "OrderShipments",
+    "OrderSummary",
+    "Package",
     "PackageConflictError",
     "PackageNotFoundError",
     "PackingMismatchError",
+    "PickConfirmation",
     "PickConfirmationError",
+    "PickLine",
     "PickLineAlreadyConfirmedError",
     "PickList",
     "PickListClosedError",
     "PickListNotFoundError",
+    "PickListStatus",
+    "PickedLine",
+    "RateQuote",
     "SerialCounter",
+    "ShipFrom",
     "Shipment",
     "ShipmentAlreadyShippedError",
+    "ShipmentCancelledError",
     "ShipmentError",
     "ShipmentNotFoundError",
     "ShipmentNotPackableError",
     "ShipmentNotShippableError",
+    "ShipmentStatus",
+    "ShippedPackage",
+    "Slot",
+    "SlotRequest",
+    "SlotShare",
+    "SsccFormat",
+    "TrackingAssignment",
     "bin_id_for",
     "bin_key",
+    "check_digit",
+    "description_of",
     "distribute",
+    "is_valid_sscc",
     "order_shipments_id_for",
     "package_id_for",
     "pick_list_id_for",

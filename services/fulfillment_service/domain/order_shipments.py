@@ -7,17 +7,39 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from services.fulfillment_service.domain.base import order_shipments_id_for
+from services.fulfillment_service.domain.ids import order_shipments_id_for
+from services.fulfillment_service.domain.values import OrderRef
 
 
 class OrderShipments(Aggregate):
     """The shipments of one order, and whether the order was cancelled (even before confirming)."""
 
-    @event("Registered")
-    def __init__(self, order_id: UUID, order_ref: dict[str, Any] | None = None) -> None:
+    class Registered(Aggregate.Created):
+        """Fulfillment heard of the order for the first time."""
+
+        order_id: UUID
+        order_ref: OrderRef | None = None
+
+    class Described(Aggregate.Event):
+        """The order's number and date became known."""
+
+        order_ref: OrderRef
+
+    class Confirmed(Aggregate.Event):
+        """The order's shipments were created."""
+
+        shipment_ids: list[str]
+
+    class Cancelled(Aggregate.Event):
+        """The order was cancelled."""
+
+        reason: str
+
+    @event(Registered)
+    def __init__(self, order_id: UUID, order_ref: OrderRef | None = None) -> None:
         self.order_id = order_id
         # Channel, external id (the order number the customer knows) and when it was placed.
-        self.order_ref: dict[str, Any] = order_ref or {}
+        self.order_ref: OrderRef = order_ref or {}
         self.shipment_ids: list[str] = []
         self.confirmed = False
         self.cancelled = False
@@ -32,15 +54,15 @@ class OrderShipments(Aggregate):
         """Whether a confirmation of the order should still create shipments."""
         return not (self.confirmed or self.cancelled)
 
-    def describe(self, order_ref: dict[str, Any]) -> bool:
+    def describe(self, order_ref: OrderRef) -> bool:
         """Remember the order's number and date, once (a redelivery changes nothing)."""
         if self.order_ref:
             return False
         self._described(order_ref=order_ref)
         return True
 
-    @event("Described")
-    def _described(self, order_ref: dict[str, Any]) -> None:
+    @event(Described)
+    def _described(self, order_ref: OrderRef) -> None:
         self.order_ref = order_ref
 
     def confirm(self, shipment_ids: list[UUID]) -> bool:
@@ -50,7 +72,7 @@ class OrderShipments(Aggregate):
         self._confirmed(shipment_ids=[str(i) for i in shipment_ids])
         return True
 
-    @event("Confirmed")
+    @event(Confirmed)
     def _confirmed(self, shipment_ids: list[str]) -> None:
         self.shipment_ids = shipment_ids
         self.confirmed = True
@@ -62,6 +84,6 @@ class OrderShipments(Aggregate):
         self._cancelled(reason=reason)
         return True
 
-    @event("Cancelled")
+    @event(Cancelled)
     def _cancelled(self, reason: str) -> None:
         self.cancelled = True

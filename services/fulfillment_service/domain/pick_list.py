@@ -8,55 +8,58 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
 
-from services.fulfillment_service.domain.base import (
-    CANCELLED,
-    COMPLETED,
-    OPEN,
+from services.fulfillment_service.domain.bins import pick_path_key
+from services.fulfillment_service.domain.errors import (
     PickConfirmationError,
     PickLineAlreadyConfirmedError,
     PickListClosedError,
-    pick_list_id_for,
 )
-from services.fulfillment_service.domain.bins import pick_path_key
+from services.fulfillment_service.domain.ids import pick_list_id_for
+from services.fulfillment_service.domain.statuses import PickListStatus as Status
+from services.fulfillment_service.domain.values import (
+    PickConfirmation,
+    PickedLine,
+    PickLine,
+    Slot,
+    SlotRequest,
+    SlotShare,
+)
 
 
 def plan_pick_list(
-    shipments: list[dict[str, Any]], bins: dict[str, str]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    shipments: list[SlotRequest], bins: dict[str, str]
+) -> tuple[list[Slot], list[PickLine]]:
     """Slots (one per shipment, in the given order) and lines per SKU and bin along the path.
 
-    Each shipment is {shipment_id, order_id, order_number, lines}; each line says how many units
-    go to which slot.
+    Each line says how many units go to which slot.
     """
-    slots: list[dict[str, Any]] = []
-    lines: dict[str, dict[str, Any]] = {}
+    slots: list[Slot] = []
+    lines: dict[str, PickLine] = {}
     for number, shipment in enumerate(shipments, start=1):
         slots.append(
-            {
-                "slot": number,
-                "shipment_id": str(shipment["shipment_id"]),
-                "order_id": str(shipment["order_id"]),
-                "order_number": shipment.get("order_number"),
-            }
+            Slot(
+                slot=number,
+                shipment_id=str(shipment["shipment_id"]),
+                order_id=str(shipment["order_id"]),
+                order_number=shipment.get("order_number"),
+            )
         )
         for item in shipment["lines"]:
             sku = item["sku"]
-            line = lines.setdefault(
-                sku, {"sku": sku, "bin": bins.get(sku), "quantity": 0, "slots": []}
-            )
+            line = lines.setdefault(sku, PickLine(sku=sku, bin=bins.get(sku), quantity=0, slots=[]))
             line["quantity"] += item["quantity"]
             line["slots"].append(
-                {
-                    "slot": number,
-                    "shipment_id": str(shipment["shipment_id"]),
-                    "quantity": item["quantity"],
-                }
+                SlotShare(
+                    slot=number,
+                    shipment_id=str(shipment["shipment_id"]),
+                    quantity=item["quantity"],
+                )
             )
     ordered = sorted(lines.values(), key=lambda line: pick_path_key(line["bin"], line["sku"]))
     return slots, ordered
 
 
-def distribute(picked: int, slots: list[dict[str, Any]]) -> list[int]:
+def distribute(picked: int, slots: list[SlotShare]) -> list[int]:
     """Picked units handed to the slots first come, first served by slot number."""
     given, remaining = [], picked
     for slot in slots:
@@ -69,20 +72,47 @@ def distribute(picked: int, slots: list[dict[str, Any]]) -> list[int]:
 class PickList(Aggregate):
     """Lines in pick-path order for a batch of shipments at one location, confirmed per line."""
 
-    @event("Created")
+    class Created(Aggregate.Created):
+        """Open shipments were batched into one walk along the pick path."""
+
+        location_id: str
+        carrier: str | None
+        slots: list[Slot]
+        lines: list[PickLine]
+        request_key: str | None = None
+
+    class LinesConfirmed(Aggregate.Event):
+        """The picker confirmed units found for some lines."""
+
+        lines: list[PickConfirmation]
+
+    class Completed(Aggregate.Event):
+        """Every line was confirmed: the walk is done."""
+
+    class ShipmentDropped(Aggregate.Event):
+        """A shipment on the list was cancelled; its units are not picked."""
+
+        shipment_id: str
+
+    class Cancelled(Aggregate.Event):
+        """The walk will not happen."""
+
+        reason: str
+
+    @event(Created)
     def __init__(
         self,
         location_id: str,
         carrier: str | None,
-        slots: list[dict[str, Any]],
-        lines: list[dict[str, Any]],
+        slots: list[Slot],
+        lines: list[PickLine],
         request_key: str | None = None,
     ) -> None:
         self.location_id = location_id
         self.carrier = carrier
         self.slots = slots
         self.lines = lines
-        self.status = OPEN
+        self.status = Status.OPEN
         self.confirmed: dict[str, int] = {}
         self.dropped: list[str] = []
         self.completed_at: datetime | None = None
@@ -99,16 +129,16 @@ class PickList(Aggregate):
         """When the pick list was made."""
         return self.created_on
 
-    def line(self, sku: str) -> dict[str, Any] | None:
+    def line(self, sku: str) -> PickLine | None:
         """The line of a SKU, or None."""
         return next((line for line in self.lines if line["sku"] == sku), None)
 
-    def active_slots(self, line: dict[str, Any]) -> list[dict[str, Any]]:
+    def active_slots(self, line: PickLine) -> list[SlotShare]:
         """The line's slots whose shipment is still on the list, by slot number."""
         kept = [s for s in line["slots"] if s["shipment_id"] not in self.dropped]
         return sorted(kept, key=lambda s: s["slot"])
 
-    def requested(self, line: dict[str, Any]) -> int:
+    def requested(self, line: PickLine) -> int:
         """Units still to pick for a line (dropped shipments no longer count)."""
         return sum(s["quantity"] for s in self.active_slots(line))
 
@@ -124,18 +154,19 @@ class PickList(Aggregate):
 
     # -- confirming -----------------------------------------------------------------------
 
-    def confirm(self, picks: list[dict[str, Any]]) -> bool:
+    def confirm(self, picks: list[PickConfirmation]) -> bool:
         """Record picked units per SKU; refuses the whole request if one pick is wrong."""
-        if self.status != OPEN:
+        if self.status != Status.OPEN:
             raise PickListClosedError(f"pick list {self.id} is {self.status}")
-        new, seen = [], set()
+        new: list[PickConfirmation] = []
+        seen = set()
         for pick in picks:
-            sku, picked = pick["sku"], int(pick["picked"])
+            sku, picked = pick["sku"], pick["picked"]
             if sku in seen:
                 raise PickConfirmationError(f"{sku} is confirmed twice in one request")
             seen.add(sku)
             if self._check_pick(sku, picked):
-                new.append({"sku": sku, "picked": picked})
+                new.append(PickConfirmation(sku=sku, picked=picked))
         if not new:
             return False
         self._lines_confirmed(lines=new)
@@ -157,62 +188,59 @@ class PickList(Aggregate):
             return False
         return True
 
-    @event("LinesConfirmed")
-    def _lines_confirmed(self, lines: list[dict[str, Any]]) -> None:
+    @event(LinesConfirmed)
+    def _lines_confirmed(self, lines: list[PickConfirmation]) -> None:
         for line in lines:
             self.confirmed[line["sku"]] = line["picked"]
 
-    def picks_by_shipment(self) -> dict[str, list[dict[str, Any]]]:
+    def picks_by_shipment(self) -> dict[str, list[PickedLine]]:
         """Per shipment, {sku, bin, expected, picked} per line it asked for."""
-        result: dict[str, list[dict[str, Any]]] = {sid: [] for sid in self.shipment_ids}
+        result: dict[str, list[PickedLine]] = {sid: [] for sid in self.shipment_ids}
         for line in self.lines:
             slots = self.active_slots(line)
             shares = distribute(self.confirmed.get(line["sku"], 0), slots)
             for slot, share in zip(slots, shares, strict=True):
                 result[slot["shipment_id"]].append(
-                    {
-                        "sku": line["sku"],
-                        "bin": line["bin"],
-                        "expected": slot["quantity"],
-                        "picked": share,
-                    }
+                    PickedLine(
+                        sku=line["sku"], bin=line["bin"], expected=slot["quantity"], picked=share
+                    )
                 )
         return result
 
     def complete(self) -> bool:
         """Every line is confirmed: the walk is done."""
-        if self.status != OPEN or not self.all_confirmed:
+        if self.status != Status.OPEN or not self.all_confirmed:
             return False
         self._completed()
         return True
 
-    @event("Completed")
+    @event(Completed)
     def _completed(self, timestamp: datetime | None = None) -> None:
-        self.status = COMPLETED
+        self.status = Status.COMPLETED
         self.completed_at = timestamp
 
     # -- shipments leaving the list -----------------------------------------------------------
 
     def drop_shipment(self, shipment_id: UUID) -> bool:
         """A shipment on the open list was cancelled: its units are no longer to be picked."""
-        if self.status != OPEN or str(shipment_id) not in self.shipment_ids:
+        if self.status != Status.OPEN or str(shipment_id) not in self.shipment_ids:
             return False
         self._shipment_dropped(shipment_id=str(shipment_id))
         return True
 
-    @event("ShipmentDropped")
+    @event(ShipmentDropped)
     def _shipment_dropped(self, shipment_id: str) -> None:
         self.dropped.append(shipment_id)
 
     def cancel(self, reason: str) -> bool:
         """The walk will not happen; its shipments go back to open."""
-        if self.status != OPEN:
+        if self.status != Status.OPEN:
             raise PickListClosedError(f"pick list {self.id} is {self.status}")
         self._cancelled(reason=reason)
         return True
 
-    @event("Cancelled")
+    @event(Cancelled)
     def _cancelled(self, reason: str, timestamp: datetime | None = None) -> None:
-        self.status = CANCELLED
+        self.status = Status.CANCELLED
         self.cancel_reason = reason
         self.cancelled_at = timestamp

@@ -7,13 +7,23 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from services.fulfillment_service.domain.base import serial_counter_id_for
+from services.fulfillment_service.domain.ids import serial_counter_id_for
 
 
 class SerialCounter(Aggregate):
     """A sequence that never issues a number twice (gaps are fine, repeats never)."""
 
-    @event("Started")
+    class Started(Aggregate.Created):
+        """The counter of one purpose was started at zero."""
+
+        purpose: str
+
+    class Issued(Aggregate.Event):
+        """Serials up to `last` were handed out."""
+
+        last: int
+
+    @event(Started)
     def __init__(self, purpose: str) -> None:
         self.purpose = purpose
         self.last = 0
@@ -29,6 +39,6 @@ class SerialCounter(Aggregate):
         self._issued(last=self.last + count)
         return list(range(first, self.last + 1))
 
-    @event("Issued")
+    @event(Issued)
     def _issued(self, last: int) -> None:
         self.last = last

@@ -10,43 +10,112 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from services.fulfillment_service.domain.base import (
-    CANCELLED,
-    OPEN,
-    PACKED,
-    PICKED,
-    PICKING,
-    SHIPPED,
-    SHORT,
-    TRANSITIONS,
+from services.fulfillment_service.domain.errors import (
+    LabelNotReadyError,
     PackageConflictError,
     PackingMismatchError,
     ShipmentAlreadyShippedError,
     ShipmentNotPackableError,
     ShipmentNotShippableError,
-    shipment_id_for,
 )
+from services.fulfillment_service.domain.ids import shipment_id_for
+from services.fulfillment_service.domain.statuses import NOT_PACKABLE, TRANSITIONS
+from services.fulfillment_service.domain.statuses import ShipmentStatus as Status
 from services.fulfillment_service.domain.units import (
-    NOT_PACKABLE,
     as_lines,
     labelled_packages,
     packing_problems,
     sum_items,
+)
+from services.fulfillment_service.domain.values import (
+    Address,
+    Dimensions,
+    ItemLine,
+    OrderSummary,
+    Package,
+    PickedLine,
+    ShippedPackage,
+    TrackingAssignment,
 )
 
 
 class Shipment(Aggregate):
     """What leaves one location for one customer: lines, picks, packages, carrier, tracking."""
 
-    @event("Created")
+    # Event classes keep their names and fields: stored events load by `module:Qualname`.
+    # Fields added after the first release keep a default (older stored events lack them).
+
+    class Created(Aggregate.Created):
+        """The order's units at one location are to leave for the customer."""
+
+        order_id: UUID
+        location_id: str
+        lines: list[ItemLine]
+        ship_to: Address
+        customer_name: str
+        order: OrderSummary | None = None
+
+    class PickingStarted(Aggregate.Event):
+        """The shipment went on a pick list, in one slot of the cart."""
+
+        pick_list_id: str
+        slot: int
+        carrier: str | None
+
+    class PickingReleased(Aggregate.Event):
+        """Its pick list was cancelled: the shipment is open again."""
+
+        pick_list_id: str
+
+    class Picked(Aggregate.Event):
+        """The picker found these units for it (none at all: short)."""
+
+        # Carries what the public ShortPicked event needs, so the mapping stays pure.
+        pick_list_id: str
+        lines: list[PickedLine]
+        order_id: UUID
+        location_id: str
+        status: str
+
+    class PackageAdded(Aggregate.Event):
+        """Picked units went into a box with its own SSCC."""
+
+        package: Package
+        status: str
+
+    class PackageRemoved(Aggregate.Event):
+        """A box was unpacked before it left."""
+
+        package_id: str
+
+    class Shipped(Aggregate.Event):
+        """The shipment left with a carrier."""
+
+        # Carries what the public Shipped event needs, so the mapping stays pure.
+        carrier: str
+        tracking_number: str
+        order_id: UUID
+        location_id: str
+        lines: list[ItemLine]
+        service: str | None = None
+        packages: list[ShippedPackage] | None = None
+
+    class Cancelled(Aggregate.Event):
+        """The shipment will not leave (its order was cancelled)."""
+
+        reason: str
+        order_id: UUID
+        location_id: str
+
+    @event(Created)
     def __init__(
         self,
         order_id: UUID,
         location_id: str,
-        lines: list[dict[str, Any]],
-        ship_to: dict[str, Any],
+        lines: list[ItemLine],
+        ship_to: Address,
         customer_name: str,
-        order: dict[str, Any] | None = None,
+        order: OrderSummary | None = None,
     ) -> None:
         self.order_id = order_id
         self.location_id = location_id
@@ -54,8 +123,8 @@ class Shipment(Aggregate):
         self.ship_to = ship_to
         self.customer_name = customer_name
         # What the packing slip needs about the whole order: number, date, ordered lines.
-        self.order = order or {}
-        self.status = OPEN
+        self.order: OrderSummary = order or {}
+        self.status = Status.OPEN
         self.carrier: str | None = None
         self.service: str | None = None
         self.tracking_number: str | None = None
@@ -65,9 +134,9 @@ class Shipment(Aggregate):
         self.pick_list_id: str | None = None
         self.slot: int | None = None
         self.planned_carrier: str | None = None
-        self.picked: list[dict[str, Any]] | None = None
+        self.picked: list[PickedLine] | None = None
         self.picked_at: datetime | None = None
-        self.packages: list[dict[str, Any]] = []
+        self.packages: list[Package] = []
 
     @staticmethod
     def create_id(order_id: UUID, location_id: str, **_: Any) -> UUID:
@@ -89,7 +158,7 @@ class Shipment(Aggregate):
         """The order's number as the channel and the customer know it."""
         return self.order.get("external_id")
 
-    def can_become(self, status: str) -> bool:
+    def can_become(self, status: Status) -> bool:
         """Whether the lifecycle allows moving from the current status to this one."""
         return status in TRANSITIONS[self.status]
 
@@ -115,11 +184,11 @@ class Shipment(Aggregate):
             return self.picked_units()
         return sum_items(self.lines)
 
-    def leaving_lines(self) -> list[dict[str, Any]]:
+    def leaving_lines(self) -> list[ItemLine]:
         """leaving_units as {sku, quantity} lines in the shipment's own line order."""
         return as_lines(self.leaving_units(), [line["sku"] for line in self.lines])
 
-    def package(self, package_id: UUID) -> dict[str, Any] | None:
+    def package(self, package_id: UUID) -> Package | None:
         """One of the shipment's packages, or None."""
         return next((p for p in self.packages if p["package_id"] == str(package_id)), None)
 
@@ -127,38 +196,37 @@ class Shipment(Aggregate):
 
     def start_picking(self, pick_list_id: UUID, slot: int, carrier: str | None) -> bool:
         """The shipment goes on a pick list in this slot; False when it is not open."""
-        if self.status != OPEN:
+        if self.status != Status.OPEN:
             return False
         self._picking_started(pick_list_id=str(pick_list_id), slot=slot, carrier=carrier)
         return True
 
-    @event("PickingStarted")
+    @event(PickingStarted)
     def _picking_started(self, pick_list_id: str, slot: int, carrier: str | None) -> None:
-        self.status = PICKING
+        self.status = Status.PICKING
         self.pick_list_id = pick_list_id
         self.slot = slot
         self.planned_carrier = carrier
 
     def release_picking(self, pick_list_id: UUID) -> bool:
         """The pick list was cancelled: the shipment is open again for the next list."""
-        if self.status != PICKING or self.pick_list_id != str(pick_list_id):
+        if self.status != Status.PICKING or self.pick_list_id != str(pick_list_id):
             return False
         self._picking_released(pick_list_id=str(pick_list_id))
         return True
 
-    @event("PickingReleased")
+    @event(PickingReleased)
     def _picking_released(self, pick_list_id: str) -> None:
-        self.status = OPEN
+        self.status = Status.OPEN
         self.pick_list_id = None
         self.slot = None
 
-    def record_pick(self, pick_list_id: UUID, lines: list[dict[str, Any]]) -> bool:
+    def record_pick(self, pick_list_id: UUID, lines: list[PickedLine]) -> bool:
         """What the picker found for this shipment ({sku, bin, expected, picked} per line)."""
-        if self.status != PICKING or self.pick_list_id != str(pick_list_id):
+        if self.status != Status.PICKING or self.pick_list_id != str(pick_list_id):
             return False
-        # The event carries what the public ShortPicked event needs, so the mapping stays pure.
         # Nothing found at all: the shipment waits as SHORT until its order is resolved.
-        status = PICKED if any(line["picked"] > 0 for line in lines) else SHORT
+        status = Status.PICKED if any(line["picked"] > 0 for line in lines) else Status.SHORT
         self._picked(
             pick_list_id=str(pick_list_id),
             lines=lines,
@@ -168,11 +236,11 @@ class Shipment(Aggregate):
         )
         return True
 
-    @event("Picked")
+    @event(Picked)
     def _picked(
         self,
         pick_list_id: str,
-        lines: list[dict[str, Any]],
+        lines: list[PickedLine],
         order_id: UUID,
         location_id: str,
         status: str,
@@ -180,63 +248,69 @@ class Shipment(Aggregate):
     ) -> None:
         self.picked = lines
         self.picked_at = timestamp
-        self.status = status
+        self.status = Status(status)
 
     # -- packing --------------------------------------------------------------------------
 
     def add_package(
         self,
         package_id: UUID,
-        items: list[dict[str, Any]],
+        items: list[ItemLine],
         weight_grams: int,
-        dimensions_mm: dict[str, int],
+        dimensions_mm: Dimensions,
         issue_sscc: Callable[[], str],
-    ) -> dict[str, Any]:
+    ) -> Package:
         """Put picked units into a new package with an SSCC; the same package again is a no-op."""
-        contents = {"items": items, "weight_grams": weight_grams, "dimensions_mm": dimensions_mm}
         existing = self.package(package_id)
         if existing is not None:
-            if any(existing[k] != v for k, v in contents.items()):
+            contents = (existing["items"], existing["weight_grams"], existing["dimensions_mm"])
+            if contents != (items, weight_grams, dimensions_mm):
                 raise PackageConflictError(f"package {package_id} was packed with other contents")
             return existing
         self._check_packable(items)
-        package = {"package_id": str(package_id), "sscc": issue_sscc(), **contents}
+        package = Package(
+            package_id=str(package_id),
+            sscc=issue_sscc(),
+            items=items,
+            weight_grams=weight_grams,
+            dimensions_mm=dimensions_mm,
+        )
         full = not (self.unpacked_units() - sum_items(items))
-        self._package_added(package=package, status=PACKED if full else PICKED)
+        self._package_added(package=package, status=Status.PACKED if full else Status.PICKED)
         return package
 
-    def _check_packable(self, items: list[dict[str, Any]]) -> None:
-        if self.status != PICKED:
+    def _check_packable(self, items: list[ItemLine]) -> None:
+        if self.status != Status.PICKED:
             reason = NOT_PACKABLE.get(self.status, f"is {self.status}")
             raise ShipmentNotPackableError(f"shipment {self.id} {reason}")
         problems = packing_problems(self.unpacked_units(), items)
         if problems:
             raise PackingMismatchError("; ".join(problems))
 
-    @event("PackageAdded")
-    def _package_added(self, package: dict[str, Any], status: str) -> None:
+    @event(PackageAdded)
+    def _package_added(self, package: Package, status: str) -> None:
         self.packages.append(package)
-        self.status = status
+        self.status = Status(status)
 
     def remove_package(self, package_id: UUID) -> bool:
         """Unpack a package that has not shipped; its units are to be packed again."""
         if self.package(package_id) is None:
             return False
-        if self.status not in (PICKED, PACKED):
+        if self.status not in (Status.PICKED, Status.PACKED):
             raise ShipmentNotPackableError(f"shipment {self.id} is {self.status}")
         self._package_removed(package_id=str(package_id))
         return True
 
-    @event("PackageRemoved")
+    @event(PackageRemoved)
     def _package_removed(self, package_id: str) -> None:
         self.packages = [p for p in self.packages if p["package_id"] != package_id]
-        self.status = PICKED
+        self.status = Status.PICKED
 
     # -- shipping -------------------------------------------------------------------------
 
     def ship(self, carrier: str, tracking_number: str, service: str | None = None) -> bool:
         """The shipment left without packages (open or picked); the same again changes nothing."""
-        if self.status == SHIPPED:
+        if self.status == Status.SHIPPED:
             if (carrier, tracking_number) == (self.carrier, self.tracking_number):
                 return False
             raise ShipmentAlreadyShippedError(
@@ -252,16 +326,16 @@ class Shipment(Aggregate):
         return True
 
     def ship_packages(
-        self, carrier: str, service: str | None, assignments: list[dict[str, Any]]
+        self, carrier: str, service: str | None, assignments: list[TrackingAssignment]
     ) -> bool:
         """The packed shipment left; each assignment gives a package its tracking number."""
-        if self.status == SHIPPED:
+        if self.status == Status.SHIPPED:
             if self.shipped_as(carrier, service, [a["tracking_number"] for a in assignments]):
                 return False
             raise ShipmentAlreadyShippedError(
                 f"shipment {self.id} already shipped with {self.carrier} {self.tracking_number}"
             )
-        if self.status != PACKED:
+        if self.status != Status.PACKED:
             raise ShipmentNotShippableError(
                 f"shipment {self.id} is {self.status}: with packages it ships once packed"
             )
@@ -271,14 +345,14 @@ class Shipment(Aggregate):
 
     def shipped_as(self, carrier: str, service: str | None, tracking: list[str] | None) -> bool:
         """Whether the shipment already left this way (a repeated request changes nothing)."""
-        if self.status != SHIPPED or carrier != self.carrier:
+        if self.status != Status.SHIPPED or carrier != self.carrier:
             return False
         if service is not None and service != self.service:
             return False
         return tracking is None or tracking == [p.get("tracking_number") for p in self.packages]
 
     def _check_shippable(self) -> None:
-        if not self.can_become(SHIPPED):
+        if not self.can_become(Status.SHIPPED):
             raise ShipmentNotShippableError(f"shipment {self.id} is {self.status}")
 
     def _ship(
@@ -286,9 +360,8 @@ class Shipment(Aggregate):
         carrier: str,
         service: str | None,
         tracking_number: str,
-        packages: list[dict[str, Any]] | None,
+        packages: list[ShippedPackage] | None,
     ) -> None:
-        # The event carries what the public Shipped event needs, so the mapping stays pure.
         self._shipped(
             carrier=carrier,
             tracking_number=tracking_number,
@@ -299,43 +372,63 @@ class Shipment(Aggregate):
             packages=packages,
         )
 
-    @event("Shipped")
+    @event(Shipped)
     def _shipped(
         self,
         carrier: str,
         tracking_number: str,
         order_id: UUID,
         location_id: str,
-        lines: list[dict[str, Any]],
+        lines: list[ItemLine],
         service: str | None = None,
-        packages: list[dict[str, Any]] | None = None,
+        packages: list[ShippedPackage] | None = None,
         timestamp: datetime | None = None,
     ) -> None:
         # eventsourcing passes the event's own timestamp to a parameter of that name.
-        self.status = SHIPPED
+        self.status = Status.SHIPPED
         self.carrier = carrier
         self.service = service
         self.tracking_number = tracking_number
         self.shipped_at = timestamp
         by_id = {p["package_id"]: p for p in packages or []}
         for package in self.packages:
-            shipped = by_id.get(package["package_id"], {})
-            package["tracking_number"] = shipped.get("tracking_number")
-            package["charge"] = shipped.get("charge")
+            # .get: packages shipped before charges were recorded carry none.
+            shipped = by_id.get(package["package_id"])
+            package["tracking_number"] = shipped.get("tracking_number") if shipped else None
+            package["charge"] = shipped.get("charge") if shipped else None
+
+    # -- labels ---------------------------------------------------------------------------
+
+    @property
+    def has_labels(self) -> bool:
+        """Whether its packages have labels: it was packed and shipped with a carrier."""
+        return self.status == Status.SHIPPED and bool(self.packages)
+
+    def check_labels(self) -> None:
+        """Raise LabelNotReadyError saying why, unless the packages have labels."""
+        if self.has_labels:
+            return
+        if self.status == Status.SHIPPED:
+            reason = "shipped without packages, so it has no package labels"
+        elif self.status == Status.PACKED:
+            reason = "packed but not shipped: the label needs the carrier's tracking number"
+        else:
+            reason = f"{self.status}: labels come once it is packed and shipped"
+        raise LabelNotReadyError(f"shipment {self.id} is {reason}")
 
     # -- cancelling -----------------------------------------------------------------------
 
     def cancel(self, reason: str) -> bool:
         """The shipment will not leave; one that already left or was cancelled stays as it is."""
-        if not self.can_become(CANCELLED):
+        if not self.can_become(Status.CANCELLED):
             return False
         self._cancelled(reason=reason, order_id=self.order_id, location_id=self.location_id)
         return True
 
-    @event("Cancelled")
+    @event(Cancelled)
     def _cancelled(
         self, reason: str, order_id: UUID, location_id: str, timestamp: datetime | None = None
     ) -> None:
-        self.status = CANCELLED
+        self.status = Status.CANCELLED
         self.cancel_reason = reason
         self.cancelled_at = timestamp

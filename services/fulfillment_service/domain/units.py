@@ -3,35 +3,42 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+
+from services.fulfillment_service.domain.values import (
+    Allocation,
+    ItemLine,
+    Package,
+    ShippedPackage,
+    TrackingAssignment,
+)
 
 
-def plan_shipments(allocations: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+def plan_shipments(allocations: list[Allocation]) -> dict[str, list[ItemLine]]:
     """Allocations grouped by location: each location's lines, units summed per SKU."""
     units: dict[str, Counter[str]] = {}
     for allocation in allocations:
         at_location = units.setdefault(allocation["location_id"], Counter())
-        at_location[allocation["sku"]] += int(allocation["quantity"])
+        at_location[allocation["sku"]] += allocation["quantity"]
     return {
-        location_id: [{"sku": sku, "quantity": quantity} for sku, quantity in skus.items()]
+        location_id: [ItemLine(sku=sku, quantity=quantity) for sku, quantity in skus.items()]
         for location_id, skus in units.items()
     }
 
 
-def sum_items(items: list[dict[str, Any]]) -> Counter[str]:
+def sum_items(items: list[ItemLine]) -> Counter[str]:
     """Units per SKU of a list of {sku, quantity} items (repeated SKUs add up)."""
     units: Counter[str] = Counter()
     for item in items:
-        units[item["sku"]] += int(item["quantity"])
+        units[item["sku"]] += item["quantity"]
     return units
 
 
-def as_lines(units: Counter[str], order: list[str]) -> list[dict[str, Any]]:
+def as_lines(units: Counter[str], order: list[str]) -> list[ItemLine]:
     """Units as {sku, quantity} lines in the given SKU order, leaving out zeros."""
-    return [{"sku": sku, "quantity": units[sku]} for sku in order if units[sku] > 0]
+    return [ItemLine(sku=sku, quantity=units[sku]) for sku in order if units[sku] > 0]
 
 
-def packing_problems(remaining: Counter[str], items: list[dict[str, Any]]) -> list[str]:
+def packing_problems(remaining: Counter[str], items: list[ItemLine]) -> list[str]:
     """What in a package was not picked, or beyond what is left to pack."""
     return [
         f"{sku}: {quantity} to pack, {remaining[sku]} picked and not yet packed"
@@ -41,26 +48,22 @@ def packing_problems(remaining: Counter[str], items: list[dict[str, Any]]) -> li
 
 
 def labelled_packages(
-    packages: list[dict[str, Any]], assignments: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+    packages: list[Package], assignments: list[TrackingAssignment]
+) -> list[ShippedPackage]:
     """Each package with the tracking number (and charge) its carrier assigned."""
     by_id = {a["package_id"]: a for a in assignments}
     return [
-        {
-            "package_id": p["package_id"],
-            "sscc": p["sscc"],
-            "tracking_number": by_id[p["package_id"]]["tracking_number"],
-            "weight_grams": p["weight_grams"],
-            "charge": by_id[p["package_id"]].get("charge"),
-        }
+        ShippedPackage(
+            package_id=p["package_id"],
+            sscc=p["sscc"],
+            tracking_number=by_id[p["package_id"]]["tracking_number"],
+            weight_grams=p["weight_grams"],
+            charge=by_id[p["package_id"]].get("charge"),
+        )
         for p in packages
     ]
 
 
-# Why a shipment in a status other than picked takes no package.
-NOT_PACKABLE = {
-    "open": "is not picked yet: put it on a pick list first",
-    "picking": "is still being picked",
-    "short": "had nothing picked",
-    "packed": "is fully packed: every picked unit is in a package",
-}
+def description_of(sku: str) -> str:
+    """What a SKU is called on the papers; order lines carry no description yet, so the SKU."""
+    return sku

@@ -8,7 +8,10 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from services.fulfillment_service.domain import PickConfirmation as Confirmed
+from services.fulfillment_service.domain import PickList, PickListStatus, description_of
 from services.fulfillment_service.schemas.shipments import Carrier, Sku
+from shared.runtime.api import Page
 
 LocationId = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._\-]+$")
@@ -60,7 +63,7 @@ class PickListPublic(BaseModel):
 
     pick_list_id: UUID
     location_id: str
-    status: str
+    status: PickListStatus
     carrier: str | None
     slots: list[SlotPublic]
     lines: list[PickLinePublic]
@@ -68,13 +71,65 @@ class PickListPublic(BaseModel):
     completed_at: datetime | None
     cancelled_at: datetime | None
 
+    @classmethod
+    def of(cls, pick_list: PickList) -> PickListPublic:
+        """The pick list as the API shows it, from the aggregate."""
+        shares = {
+            (shipment_id, pick["sku"]): pick["picked"]
+            for shipment_id, picks in pick_list.picks_by_shipment().items()
+            for pick in picks
+        }
+        lines = []
+        for line in pick_list.lines:
+            sku, confirmed = line["sku"], pick_list.confirmed.get(line["sku"])
+            slots = [
+                PickSlotPublic(
+                    slot=slot["slot"],
+                    shipment_id=UUID(slot["shipment_id"]),
+                    quantity=slot["quantity"],
+                    picked=None if confirmed is None else shares[(slot["shipment_id"], sku)],
+                )
+                for slot in pick_list.active_slots(line)
+            ]
+            lines.append(
+                PickLinePublic(
+                    sku=sku,
+                    bin=line["bin"],
+                    description=description_of(sku),
+                    quantity=pick_list.requested(line),
+                    picked=confirmed,
+                    slots=slots,
+                )
+            )
+        dropped = set(pick_list.dropped)
+        return cls(
+            pick_list_id=pick_list.id,
+            location_id=pick_list.location_id,
+            status=pick_list.status,
+            carrier=pick_list.carrier,
+            slots=[
+                SlotPublic(
+                    slot=s["slot"],
+                    shipment_id=UUID(s["shipment_id"]),
+                    order_id=UUID(s["order_id"]),
+                    order_number=s["order_number"],
+                    dropped=s["shipment_id"] in dropped,
+                )
+                for s in pick_list.slots
+            ],
+            lines=lines,
+            created_at=pick_list.created_at,
+            completed_at=pick_list.completed_at,
+            cancelled_at=pick_list.cancelled_at,
+        )
+
 
 class PickListSummary(BaseModel):
     """A pick list in a list."""
 
     pick_list_id: UUID
     location_id: str
-    status: str
+    status: PickListStatus
     carrier: str | None
     shipment_count: int
     line_count: int
@@ -84,13 +139,8 @@ class PickListSummary(BaseModel):
     cancelled_at: datetime | None
 
 
-class PickListsPublic(BaseModel):
+class PickListsPublic(Page[PickListSummary]):
     """A page of pick lists."""
-
-    data: list[PickListSummary]
-    count: int
-    limit: int
-    offset: int
 
 
 class PickConfirmation(BaseModel):
@@ -108,6 +158,10 @@ class PickListConfirm(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     lines: list[PickConfirmation] = Field(min_length=1, max_length=5000)
+
+    def confirmations(self) -> list[Confirmed]:
+        """The picks as the domain takes them."""
+        return [Confirmed(sku=line.sku, picked=line.picked) for line in self.lines]
 
     @field_validator("lines")
     @classmethod
@@ -135,10 +189,5 @@ class BinPublic(BaseModel):
     updated_at: datetime
 
 
-class BinsPublic(BaseModel):
+class BinsPublic(Page[BinPublic]):
     """A page of bins."""
-
-    data: list[BinPublic]
-    count: int
-    limit: int
-    offset: int

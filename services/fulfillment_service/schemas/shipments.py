@@ -8,6 +8,10 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from services.fulfillment_service.domain import Dimensions as DomainDimensions
+from services.fulfillment_service.domain import ItemLine, Package, Shipment, ShipmentStatus
+from shared.runtime.api import Page
+
 Carrier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 TrackingNumber = Annotated[
     str,
@@ -94,6 +98,15 @@ class PackageCreate(BaseModel):
     weight_grams: int = Field(gt=0, le=1_000_000)
     dimensions_mm: Dimensions
 
+    def item_lines(self) -> list[ItemLine]:
+        """The items as the domain takes them."""
+        return [ItemLine(sku=item.sku, quantity=item.quantity) for item in self.items]
+
+    def dimensions(self) -> DomainDimensions:
+        """The outer size as the domain takes it."""
+        size = self.dimensions_mm
+        return DomainDimensions(length=size.length, width=size.width, height=size.height)
+
 
 class ShipmentPublic(BaseModel):
     """A shipment as ops see it."""
@@ -104,7 +117,7 @@ class ShipmentPublic(BaseModel):
     order_id: UUID
     order_number: str | None = None
     location_id: str
-    status: str
+    status: ShipmentStatus
     lines: list[ShipmentLinePublic]
     ship_to: AddressPublic
     pick_list_id: UUID | None = None
@@ -121,13 +134,8 @@ class ShipmentPublic(BaseModel):
     cancelled_at: datetime | None
 
 
-class ShipmentsPublic(BaseModel):
+class ShipmentsPublic(Page[ShipmentPublic]):
     """A page of shipments."""
-
-    data: list[ShipmentPublic]
-    count: int
-    limit: int
-    offset: int
 
 
 class ShipmentShip(BaseModel):
@@ -162,5 +170,19 @@ class PackageCreated(PackagePublic):
     """The new package, and what of the shipment is still to pack."""
 
     shipment_id: UUID
-    shipment_status: str
+    shipment_status: ShipmentStatus
     unpacked: list[ShipmentLinePublic]
+
+    @classmethod
+    def of(cls, shipment: Shipment, package: Package) -> PackageCreated:
+        """The package just packed into the shipment."""
+        return cls(
+            **PackagePublic.model_validate(package).model_dump(),
+            shipment_id=shipment.id,
+            shipment_status=shipment.status,
+            unpacked=[
+                ShipmentLinePublic(sku=sku, quantity=n)
+                for sku, n in shipment.unpacked_units().items()
+                if n > 0
+            ],
+        )

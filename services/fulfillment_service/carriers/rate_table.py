@@ -1,75 +1,25 @@
-"""Carriers (who takes the parcels, with which tracking numbers) and ship-from addresses."""
+"""Carriers priced by weight band and zone that issue their own (Luhn-checked) tracking numbers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from stdnum import luhn
 
-from services.fulfillment_service.domain import CarrierError
+from services.fulfillment_service.application.ports import IssueSerials
+from services.fulfillment_service.domain import (
+    Address,
+    CarrierError,
+    Package,
+    RateQuote,
+    TrackingAssignment,
+)
 
-IssueSerials = Callable[[int], list[int]]
 DOMESTIC = "domestic"
 WORLD = "world"
-
-
-class Carrier(Protocol):
-    """Assigns a service and a tracking number to each package of a shipment."""
-
-    @property
-    def name(self) -> str:
-        """The carrier's name as printed and published."""
-        ...
-
-    @property
-    def issues_tracking_numbers(self) -> bool:
-        """Whether the carrier issues tracking numbers itself (else the operator types them)."""
-        ...
-
-    def assign(
-        self,
-        packages: list[dict[str, Any]],
-        *,
-        ship_from: Mapping[str, Any],
-        ship_to: Mapping[str, Any],
-        service: str | None,
-        tracking_numbers: list[str] | None,
-        issue_serials: IssueSerials,
-    ) -> tuple[str | None, list[dict[str, Any]]]:
-        """(service, one {package_id, tracking_number, charge} per package, in order)."""
-        ...
-
-
-@dataclass(frozen=True)
-class ManualCarrier:
-    """Any carrier the operator deals with by hand: they type one tracking number per package."""
-
-    name: str
-    issues_tracking_numbers: bool = False
-
-    def assign(
-        self,
-        packages: list[dict[str, Any]],
-        *,
-        ship_from: Mapping[str, Any],
-        ship_to: Mapping[str, Any],
-        service: str | None,
-        tracking_numbers: list[str] | None,
-        issue_serials: IssueSerials,
-    ) -> tuple[str | None, list[dict[str, Any]]]:
-        """The operator's tracking numbers, one per package in packing order."""
-        if not tracking_numbers or len(tracking_numbers) != len(packages):
-            raise CarrierError(
-                f"carrier {self.name} needs one tracking number per package: "
-                f"{len(packages)} packages, {len(tracking_numbers or [])} tracking numbers"
-            )
-        return service, [
-            {"package_id": p["package_id"], "tracking_number": t, "charge": None}
-            for p, t in zip(packages, tracking_numbers, strict=True)
-        ]
 
 
 @dataclass(frozen=True)
@@ -115,31 +65,34 @@ class RateTableCarrier:
         return f"{self.tracking_prefix}{digits}{luhn.calc_check_digit(digits)}"
 
     def quote(
-        self,
-        packages: list[dict[str, Any]],
-        ship_from: Mapping[str, Any],
-        ship_to: Mapping[str, Any],
-    ) -> list[dict[str, Any]]:
+        self, packages: list[Package], ship_from: Address, ship_to: Address
+    ) -> list[RateQuote]:
         """The total charge of every service for these packages."""
         zone = self.zone(ship_from["country"], ship_to["country"])
         quotes = []
         for service in self.services:
             total = sum((self.price(service, zone, p["weight_grams"]) for p in packages), Decimal())
             quotes.append(
-                {"service": service, "zone": zone, "charge": str(total), "currency": self.currency}
+                RateQuote(
+                    carrier=self.name,
+                    service=service,
+                    zone=zone,
+                    charge=str(total),
+                    currency=self.currency,
+                )
             )
         return quotes
 
     def assign(
         self,
-        packages: list[dict[str, Any]],
+        packages: list[Package],
         *,
-        ship_from: Mapping[str, Any],
-        ship_to: Mapping[str, Any],
+        ship_from: Address,
+        ship_to: Address,
         service: str | None,
         tracking_numbers: list[str] | None,
         issue_serials: IssueSerials,
-    ) -> tuple[str | None, list[dict[str, Any]]]:
+    ) -> tuple[str | None, list[TrackingAssignment]]:
         """Price every package, then issue its tracking number (nothing issued if one fails)."""
         if tracking_numbers:
             raise CarrierError(f"carrier {self.name} issues its own tracking numbers")
@@ -148,11 +101,11 @@ class RateTableCarrier:
         charges = [self.price(service, zone, p["weight_grams"]) for p in packages]
         serials = issue_serials(len(packages))
         return service, [
-            {
-                "package_id": p["package_id"],
-                "tracking_number": self.tracking_number(serial),
-                "charge": f"{charge} {self.currency}",
-            }
+            TrackingAssignment(
+                package_id=p["package_id"],
+                tracking_number=self.tracking_number(serial),
+                charge=f"{charge} {self.currency}",
+            )
             for p, charge, serial in zip(packages, charges, serials, strict=True)
         ]
 
@@ -211,41 +164,3 @@ def rate_table_carrier(config: Mapping[str, Any]) -> RateTableCarrier:
 def _codes(countries: str | list[str]) -> list[str]:
     """Country codes given as a list or as one space-separated string."""
     return countries.split() if isinstance(countries, str) else list(countries)
-
-
-@dataclass(frozen=True)
-class Carriers:
-    """The configured rate-table carriers by name; any other name is a manual carrier."""
-
-    rate_tables: Mapping[str, RateTableCarrier] = field(default_factory=dict)
-
-    @classmethod
-    def from_config(cls, configs: Sequence[Mapping[str, Any]]) -> Carriers:
-        """The registry of rate-table carriers configured in the settings."""
-        carriers = [rate_table_carrier(c) for c in configs]
-        return cls({c.name: c for c in carriers})
-
-    def get(self, name: str) -> Carrier:
-        """The carrier of this name."""
-        return self.rate_tables.get(name) or ManualCarrier(name)
-
-
-@dataclass(frozen=True)
-class ShipFrom:
-    """Ship-from addresses: one per location where configured, else the merchant's."""
-
-    default: Mapping[str, Any]
-    per_location: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-
-    def address(self, location_id: str) -> dict[str, Any]:
-        """The address a location's parcels leave from."""
-        return dict(self.per_location.get(location_id, self.default))
-
-
-DEFAULT_SHIP_FROM: dict[str, Any] = {
-    "name": "OMS Demo Merchant",
-    "line1": "1 Warehouse Road",
-    "city": "Berlin",
-    "postal_code": "10115",
-    "country": "DE",
-}

@@ -1,4 +1,5 @@
-"""The fulfillment service built in-process for the warehouse tests (no tests of its own)."""
+"""The fulfillment service built in-process for its tests: fed events as its consumer applies
+them, driven over its HTTP API, its views brought up to date after each step."""
 
 from __future__ import annotations
 
@@ -17,18 +18,14 @@ from services.fulfillment_service.settings import Settings
 from services.fulfillment_service.views import ShipmentViews
 from shared import events as ev
 from shared.events import now_utc
-from shared.runtime.application import UnitOfWork
 from shared.runtime.projection import ProjectionWorker
+from tests import factories
+from tests.kit import apply
 
-CUSTOMER = {"name": "Ada Lovelace", "email": "ada@example.com"}
-ADDRESS = {
-    "name": "Ada Lovelace",
-    "line1": "12 Analytical Way",
-    "line2": "Flat 2",
-    "city": "London",
-    "postal_code": "N1 9GU",
-    "country": "GB",
-}
+# A ship-to abroad (GB from DE), so the rate table prices a zone rather than domestic.
+ADDRESS = factories.address(
+    line1="12 Analytical Way", line2="Flat 2", city="London", postal_code="N1 9GU", country="GB"
+)
 SHIP_FROM = {
     "name": "Babbage Supplies Ltd",
     "line1": "7 Difference Street",
@@ -49,11 +46,9 @@ class Warehouse:
     projection: ProjectionWorker
     http: TestClient
 
-    def handle(self, event: ev.IntegrationEvent) -> None:
-        """Apply an inbound event as the consumer does, then bring the views up to date."""
-        uow = UnitOfWork(self.app)
-        integration.HANDLERS[type(event)](self.app, event, uow)
-        uow.commit()
+    def handle(self, *events: ev.IntegrationEvent) -> None:
+        """Apply inbound events as the consumer does, then bring the views up to date."""
+        apply(self.app, integration.CONSUMES, *events)
         self.projection.catch_up()
 
     def bins(self, location_id: str = "WH-1", **bins: str) -> None:
@@ -71,28 +66,14 @@ class Warehouse:
         ordered: dict[str, int] | None = None,
     ) -> uuid.UUID:
         """An order placed and confirmed with all its lines at one location; returns its id."""
-        order_id = uuid.uuid4()
-        order_lines = [
-            {"sku": sku, "quantity": q, "unit_price": UNIT_PRICE}
-            for sku, q in (ordered or lines).items()
-        ]
-        self.handle(
-            ev.OrderConfirmed(
-                order_id=order_id,
-                customer=CUSTOMER,
-                shipping_address=ADDRESS,
-                lines=order_lines,
-                allocations=[
-                    {"sku": sku, "location_id": location_id, "quantity": q}
-                    for sku, q in lines.items()
-                ],
-                confirmed_at=now_utc(),
-                channel="web",
-                external_id=number,
-                placed_at=now_utc(),
-            )
+        confirmed = factories.order_confirmed(
+            shipping_address=ADDRESS,
+            lines=factories.lines(ordered or lines, UNIT_PRICE),
+            allocations=factories.allocations(lines, location_id),
+            external_id=number,
         )
-        return order_id
+        self.handle(confirmed)
+        return confirmed.order_id
 
     def pick_list(self, location_id: str = "WH-1", **body: Any) -> Any:
         """POST /v1/pick-lists."""

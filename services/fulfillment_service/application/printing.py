@@ -1,0 +1,98 @@
+"""What the printed papers are filled from: pick lists, packing slips, shipping labels.
+
+Queries only; the documents room lays the papers out (docs/architecture.md, The rooms of a
+service).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from services.fulfillment_service.domain import (
+    Address,
+    LabelNotReadyError,
+    PackageNotFoundError,
+    PickList,
+    Shipment,
+    ShipmentCancelledError,
+    ShipmentStatus,
+)
+from shared.runtime.application import UseCases
+
+if TYPE_CHECKING:  # the application composes this group: imported for the type only
+    from services.fulfillment_service.application import Shipments  # noqa: F401
+
+
+@dataclass(frozen=True)
+class ShipmentPapers:
+    """A shipment, where it leaves from, and what of its order already left in other boxes."""
+
+    shipment: Shipment
+    ship_from: Address
+    shipped_elsewhere: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass(frozen=True)
+class PickListPapers:
+    """A pick list and the name of the location it is walked at."""
+
+    pick_list: PickList
+    location_name: str
+
+
+class Printing(UseCases["Shipments"]):
+    """The aggregates behind each printed paper, checked to be ready for printing."""
+
+    def pick_list(self, pick_list_id: UUID) -> PickListPapers:
+        """The pick list to print."""
+        pick_list = self.app.get_pick_list(pick_list_id)
+        location = self.app.ship_from.address(pick_list.location_id)
+        return PickListPapers(pick_list, location["name"])
+
+    def packing_slip(self, shipment_id: UUID) -> ShipmentPapers:
+        """The shipment whose slip goes in the box; a cancelled one has none."""
+        shipment = self.app.get_shipment(shipment_id)
+        if shipment.status == ShipmentStatus.CANCELLED:
+            raise ShipmentCancelledError(f"shipment {shipment_id} was cancelled")
+        return ShipmentPapers(
+            shipment, self._ship_from(shipment), self._shipped_elsewhere(shipment)
+        )
+
+    def labels(self, shipment_id: UUID) -> ShipmentPapers:
+        """A shipment whose packages have labels: packed and shipped with a carrier."""
+        shipment = self.app.get_shipment(shipment_id)
+        shipment.check_labels()
+        return ShipmentPapers(shipment, self._ship_from(shipment))
+
+    def package_label(self, shipment_id: UUID, package_id: UUID) -> ShipmentPapers:
+        """The shipment of a package with a label; the package may be gone since the view looked."""
+        papers = self.labels(shipment_id)
+        if papers.shipment.package(package_id) is None:
+            raise PackageNotFoundError(f"no package {package_id}")
+        return papers
+
+    def pick_list_labels(self, pick_list_id: UUID) -> list[ShipmentPapers]:
+        """The shipments of a pick list that have labels, by slot."""
+        pick_list = self.app.get_pick_list(pick_list_id)
+        shipments = [self.app.get_shipment(UUID(s)) for s in pick_list.shipment_ids]
+        ready = [ShipmentPapers(s, self._ship_from(s)) for s in shipments if s.has_labels]
+        if not ready:
+            raise LabelNotReadyError(f"no shipment of pick list {pick_list_id} is shipped yet")
+        return ready
+
+    def _ship_from(self, shipment: Shipment) -> Address:
+        return self.app.ship_from.address(shipment.location_id)
+
+    def _shipped_elsewhere(self, shipment: Shipment) -> Counter[str]:
+        """Units of the order that already left in the order's other shipments."""
+        index = self.app.get_order_shipments(shipment.order_id)
+        units: Counter[str] = Counter()
+        for other_id in index.shipment_ids if index else []:
+            if other_id != str(shipment.id):
+                other = self.app.get_shipment(UUID(other_id))
+                if other.status == ShipmentStatus.SHIPPED:
+                    units += other.leaving_units()
+        return units
