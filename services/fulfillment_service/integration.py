@@ -144,7 +144,7 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     Shipment.PickingStarted: INTERNAL,
     Shipment.PickingReleased: INTERNAL,
     # A complete pick maps to None (nothing published); shared's Mapper type has no `| None`.
-    Shipment.Picked: _picked,  # type: ignore[dict-item]  # Mapper returns None here
+    Shipment.Picked: _picked,
     Shipment.PackageAdded: INTERNAL,
     Shipment.PackageRemoved: INTERNAL,
     Shipment.Shipped: _shipped,
