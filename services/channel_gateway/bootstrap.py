@@ -2,42 +2,54 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import timedelta
 
-from services.channel_gateway import api, integration
-from services.channel_gateway.application import ChannelOrders
-from services.channel_gateway.intake import IntakeBatcher
-from services.channel_gateway.outbound import Outbound
-from services.channel_gateway.projections import PROJECTION, project_channel_order
-from services.channel_gateway.registry import ChannelRegistry
-from services.channel_gateway.secrets import SecretStore
+from services.channel_gateway import api, integration, projections
+from services.channel_gateway.application import ChannelOrders, IntakeBatcher
+from services.channel_gateway.channels.email.transport import SmtpServer
+from services.channel_gateway.channels.outbound import Outbound
+from services.channel_gateway.channels.registry import ChannelRegistry
+from services.channel_gateway.channels.webhooks import WebhookIntake
+from services.channel_gateway.domain import AGGREGATES
 from services.channel_gateway.settings import Settings
-from services.channel_gateway.views import ChannelOrderViews
-from services.channel_gateway.workers.amazon import AmazonPoller
-from services.channel_gateway.workers.deliveries import DeliveryWorker
+from services.channel_gateway.views import ChannelOrderViews, SecretStore
+from services.channel_gateway.workers.amazon import AmazonPoller, PollPolicy
+from services.channel_gateway.workers.deliveries import DeliveryPolicy, DeliveryWorker
 from shared.events import topics
 from shared.runtime.api import api_factory
 from shared.runtime.projection import ProjectionWorker
+from shared.runtime.registry import ServiceEvents
 from shared.runtime.service import ServiceParts
 from shared.runtime.wiring import open_application, open_views
 
 NAME = "channel_gateway"
 
 
+def events() -> ServiceEvents:
+    """The gateway's event tables (checked when the service starts)."""
+    return ServiceEvents(
+        service=NAME,
+        aggregates=AGGREGATES,
+        consumes=integration.CONSUMES,
+        publishes=integration.PUBLISHES,
+        topic=topics.CHANNEL,
+        projections=projections.VIEWS,
+    )
+
+
 @dataclass
 class GatewayParts(ServiceParts):
     """The service parts, plus the gateway's own pieces (tests drive them directly)."""
 
-    registry: Any = None
-    batcher: Any = None
-    deliveries: Any = None
-    amazon: Any = None
+    registry: ChannelRegistry = field(kw_only=True)
+    batcher: IntakeBatcher = field(kw_only=True)
+    deliveries: DeliveryWorker = field(kw_only=True)
+    amazon: AmazonPoller = field(kw_only=True)
 
     def close(self) -> None:
         """Stop the intake thread, then close the pools."""
-        if self.batcher is not None:
-            self.batcher.close()
+        self.batcher.close()
         super().close()
 
 
@@ -45,16 +57,42 @@ def build(settings: Settings) -> GatewayParts:
     """Application, views, projection, intake, workers, API and Kafka wiring of the gateway."""
     app = open_application(ChannelOrders, settings)
     views = open_views(ChannelOrderViews, settings)
-    secrets = SecretStore(views.datastore)
+    secrets = SecretStore(
+        views.datastore, timedelta(seconds=settings.secret_rotation_grace_seconds)
+    )
     secrets.create_table()
     registry = ChannelRegistry(app, secrets, settings.connection_cache_seconds)
     batcher = IntakeBatcher(app, settings.intake_batch_size)
-    outbound = Outbound(settings)
+    outbound = Outbound(_smtp(settings), settings.shop_name)
+    webhooks = WebhookIntake(app, registry, batcher, settings.channel_timeout)
     projection = ProjectionWorker(
-        name=PROJECTION, app=app, view=views, project=project_channel_order
+        name=projections.PROJECTION, app=app, view=views, project=projections.project
     )
-    deliveries = DeliveryWorker(app, views, registry, outbound, settings)
-    amazon = AmazonPoller(app, views, registry, outbound, settings)
+    deliveries = DeliveryWorker(
+        app,
+        views,
+        registry,
+        outbound,
+        DeliveryPolicy(
+            max_attempts=settings.delivery_max_attempts,
+            backoff_initial=settings.delivery_backoff_initial,
+            backoff_max=settings.delivery_backoff_max,
+            poll_interval=settings.delivery_poll_interval,
+            concurrency=settings.delivery_concurrency,
+            channel_timeout=settings.channel_timeout,
+        ),
+    )
+    amazon = AmazonPoller(
+        app,
+        views,
+        registry,
+        outbound,
+        PollPolicy(
+            interval=settings.amazon_poll_interval,
+            overlap_seconds=settings.amazon_overlap_seconds,
+            channel_timeout=settings.channel_timeout,
+        ),
+    )
 
     return GatewayParts(
         name=NAME,
@@ -63,20 +101,11 @@ def build(settings: Settings) -> GatewayParts:
         api_factory=api_factory(
             service=NAME,
             title="OMS Channel Gateway",
-            routers=list(api.ROUTERS),
+            routers=api.ROUTERS,
             error_statuses=api.ERROR_STATUSES,
-            channel_orders=app,
-            views=views,
-            secrets=secrets,
-            registry=registry,
-            batcher=batcher,
-            outbound=outbound,
-            settings=settings,
-            recent_events=api.RecentEvents(),
+            provides=[app, views, registry, batcher, webhooks],
         ),
-        publishes=topics.CHANNEL,
-        to_integration=integration.to_integration,
-        handlers=integration.HANDLERS,
+        events=events(),
         projections=[projection],
         # Leader-only, like the relay: one instance pushes deliveries and polls Amazon.
         extra_workers=[deliveries.run, amazon.run],
@@ -84,4 +113,19 @@ def build(settings: Settings) -> GatewayParts:
         batcher=batcher,
         deliveries=deliveries,
         amazon=amazon,
+    )
+
+
+def _smtp(settings: Settings) -> SmtpServer | None:
+    """The configured SMTP server for shipping e-mails, if any."""
+    if not settings.smtp_host:
+        return None
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    return SmtpServer(
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_sender,
+        settings.smtp_username,
+        password,
+        settings.smtp_starttls,
     )

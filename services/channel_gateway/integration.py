@@ -1,31 +1,50 @@
-"""Pure mappings: ChannelOrder domain events -> integration events; OMS events -> use cases."""
+"""The gateway's two event tables: what it publishes, and what it does with the OMS's news.
+
+PUBLISHES decides for every stored domain event whether it leaves the gateway (a mapper) or
+stays inside it (INTERNAL); CONSUMES maps each integration event to its use case. Both are
+checked when the service starts (docs/architecture.md, "Events in and out").
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from services.channel_gateway.application import ChannelOrders, utc_stamp
 from services.channel_gateway.domain import (
-    CANCELLATION,
     OWN_KINDS,
-    REFUND,
-    SHIPMENT,
+    Cancellation,
     ChannelConnection,
     ChannelOrder,
+    Delivery,
+    DeliveryAction,
+    Package,
+    Refund,
+    RefundLine,
+    Shipment,
     connection_id_for,
 )
 from shared import events as ev
 from shared.runtime.application import UnitOfWork
+from shared.runtime.registry import INTERNAL, DomainEvent, Handler, Internal, Mapper
+
+# -- outbound: only an order the OMS can place becomes public ---------------------------------
 
 
-def to_integration(domain_event: Any) -> ev.IntegrationEvent | None:
-    """The public event for a stored gateway event, or None for internal-only facts."""
-    mapper = _MAPPERS.get(type(domain_event))
-    return mapper(domain_event) if mapper else None
+def _received(e: ChannelOrder.Received) -> ev.ChannelOrderReceived:
+    return ev.ChannelOrderReceived(
+        order_id=e.originator_id,
+        channel=e.channel,
+        external_id=e.external_id,
+        customer=e.customer,
+        shipping_address=e.shipping_address,
+        lines=e.lines,
+        currency=e.currency,
+        received_at=e.timestamp,
+    )
 
 
-def _received(e: Any) -> ev.ChannelOrderReceived:
+def _released(e: ChannelOrder.Released) -> ev.ChannelOrderReceived:
+    # A held order enters the OMS only when released, as it translated at release.
     return ev.ChannelOrderReceived(
         order_id=e.originator_id,
         channel=e.channel,
@@ -39,15 +58,27 @@ def _received(e: Any) -> ev.ChannelOrderReceived:
 
 
 # Holds, connections, shipments, cancellations, refunds and deliveries are the gateway's own
-# business: only an order the OMS can place becomes public.
-_MAPPERS: dict[type, Any] = {
-    ChannelOrder.Received: _received,  # type: ignore[attr-defined]
-    # A held order enters the OMS only when released, as it translated at release.
-    ChannelOrder.Released: _received,  # type: ignore[attr-defined]
+# business.
+PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
+    ChannelOrder.Received: _received,
+    ChannelOrder.Held: INTERNAL,
+    ChannelOrder.Released: _released,
+    ChannelOrder.ShipmentRecorded: INTERNAL,
+    ChannelOrder.Cancelled: INTERNAL,
+    ChannelOrder.RefundRecorded: INTERNAL,
+    ChannelConnection.Registered: INTERNAL,
+    ChannelConnection.Reconfigured: INTERNAL,
+    ChannelConnection.SkuMappingChanged: INTERNAL,
+    ChannelConnection.CursorAdvanced: INTERNAL,
+    Delivery.Scheduled: INTERNAL,
+    Delivery.Delivered: INTERNAL,
+    Delivery.AttemptFailed: INTERNAL,
+    Delivery.Skipped: INTERNAL,
+    Delivery.Retried: INTERNAL,
 }
 
 
-# -- inbound: what the OMS did with an order, to tell its channel ----------------------------
+# -- inbound: what the OMS did with an order, to tell its channel -------------------------------
 
 
 def on_shipped(app: ChannelOrders, e: ev.Shipped, uow: UnitOfWork) -> None:
@@ -55,45 +86,64 @@ def on_shipped(app: ChannelOrders, e: ev.Shipped, uow: UnitOfWork) -> None:
 
     Deliveries are due at once (now, not at the event's time: clocks of services differ).
     """
-    shipment = {
+    packages: list[Package] = [
+        {
+            "package_id": str(p.package_id),
+            "sscc": p.sscc,
+            "tracking_number": p.tracking_number,
+            "weight_grams": p.weight_grams,
+        }
+        for p in e.packages or []
+    ]
+    shipment: Shipment = {
         "shipment_id": str(e.shipment_id),
         "carrier": e.carrier,
         "tracking_number": e.tracking_number,
         "location_id": e.location_id,
-        "lines": [line.model_dump(mode="json") for line in e.lines],
+        "lines": [{"sku": line.sku, "quantity": line.quantity} for line in e.lines],
         "shipped_at": _iso(e.shipped_at),
         "service": e.service,
-        "packages": [p.model_dump(mode="json") for p in e.packages or []],
+        "packages": packages,
     }
-    order = app.record_shipment(e.order_id, shipment, uow)
+    order = app.orders.record_shipment(e.order_id, shipment, uow=uow)
     if order is not None:
-        app.schedule_delivery(order, SHIPMENT, str(e.shipment_id), shipment, utc_stamp(), uow)
+        app.deliveries.schedule(
+            order, DeliveryAction.SHIPMENT, str(e.shipment_id), shipment, utc_stamp(), uow=uow
+        )
 
 
 def on_order_cancelled(app: ChannelOrders, e: ev.OrderCancelled, uow: UnitOfWork) -> None:
     """The order was cancelled in the OMS: the channel must cancel it too."""
     cancelled_at = _iso(e.cancelled_at)
-    order = app.record_cancellation(e.order_id, e.reason, cancelled_at, uow)
+    order = app.orders.record_cancellation(e.order_id, e.reason, cancelled_at, uow=uow)
     if order is not None and not _own_channel(order.channel, uow):
-        details = {"reason": e.reason, "cancelled_at": cancelled_at}
-        app.schedule_delivery(order, CANCELLATION, "cancel", details, utc_stamp(), uow)
+        details: Cancellation = {"reason": e.reason, "cancelled_at": cancelled_at}
+        app.deliveries.schedule(
+            order, DeliveryAction.CANCELLATION, "cancel", details, utc_stamp(), uow=uow
+        )
 
 
 def on_refunded(app: ChannelOrders, e: ev.Refunded, uow: UnitOfWork) -> None:
     """Money went back: the channel that took the payment refunds it."""
-    lines = [line.model_dump(mode="json") for line in e.lines]
-    order = app.record_refund(
-        e.order_id, str(e.refund_id), e.amount, e.currency, _iso(e.refunded_at), uow, lines
+    lines: list[RefundLine] = [
+        {"sku": line.sku, "quantity": line.quantity, "amount": format(line.amount, "f")}
+        for line in e.lines
+    ]
+    refunded_at = _iso(e.refunded_at)
+    order = app.orders.record_refund(
+        e.order_id, str(e.refund_id), e.amount, e.currency, refunded_at, lines, uow=uow
     )
     if order is not None and not _own_channel(order.channel, uow):
-        details = {
+        details: Refund = {
             "refund_id": str(e.refund_id),
             "amount": format(e.amount, "f"),
             "currency": e.currency,
             "lines": lines,
-            "refunded_at": _iso(e.refunded_at),
+            "refunded_at": refunded_at,
         }
-        app.schedule_delivery(order, REFUND, str(e.refund_id), details, utc_stamp(), uow)
+        app.deliveries.schedule(
+            order, DeliveryAction.REFUND, str(e.refund_id), details, utc_stamp(), uow=uow
+        )
 
 
 def _own_channel(channel: str, uow: UnitOfWork) -> bool:
@@ -106,7 +156,7 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-HANDLERS: dict[type[ev.IntegrationEvent], Any] = {
+CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     ev.Shipped: on_shipped,
     ev.OrderCancelled: on_order_cancelled,
     ev.Refunded: on_refunded,

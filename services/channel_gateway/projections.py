@@ -1,4 +1,9 @@
-"""Projection of gateway events into the read models (orders, connections, deliveries)."""
+"""The gateway's read models: per view a Projection with one handler per event class.
+
+One projection worker (tracking name PROJECTION) keeps all three views in one transaction per
+batch; each view's table of handlers is checked at start-up to cover every event of its
+aggregate (docs/architecture.md, "Events in and out").
+"""
 
 from __future__ import annotations
 
@@ -7,157 +12,236 @@ from typing import Any
 
 from psycopg import Cursor
 
-from services.channel_gateway import domain
-from services.channel_gateway.domain import ChannelConnection, ChannelOrder, Delivery
+from services.channel_gateway.domain import (
+    ChannelConnection,
+    ChannelOrder,
+    ChannelOrderStatus,
+    Delivery,
+    DeliveryStatus,
+)
 from services.channel_gateway.views import ChannelOrderViews
+from shared.runtime.registry import Projection
 
 PROJECTION = "channel_order_summary"
 
-
-def project_channel_order(curs: Cursor[Any], event: Any) -> None:
-    """Apply one stored gateway event to the read models."""
-    for kind, project in _BY_AGGREGATE:
-        if isinstance(event, kind):
-            project(curs, event)
-            return
+# -- channel_order_view ----------------------------------------------------------------------
 
 
-def _project_order(curs: Cursor[Any], event: Any) -> None:
-    order_id, at = event.originator_id, event.timestamp
-    if isinstance(event, ChannelOrder.Received):  # type: ignore[attr-defined]
-        ChannelOrderViews.insert_order(curs, _received_row(event))
-    elif isinstance(event, ChannelOrder.Held):
-        ChannelOrderViews.insert_order(curs, _held_row(event))
-    elif isinstance(event, ChannelOrder.Released):  # type: ignore[attr-defined]
-        ChannelOrderViews.release_order(curs, order_id, at, _canonical(event, domain.ACCEPTED))
-    elif isinstance(event, ChannelOrder.ShipmentRecorded):  # type: ignore[attr-defined]
-        ChannelOrderViews.append_shipment(curs, order_id, at, event.shipment)
-    elif isinstance(event, ChannelOrder.Cancelled):  # type: ignore[attr-defined]
-        ChannelOrderViews.mark_cancelled(
-            curs, order_id, at, domain.CANCELLED, event.reason, event.cancelled_at
-        )
-    elif isinstance(event, ChannelOrder.RefundRecorded):  # type: ignore[attr-defined]
-        ChannelOrderViews.add_refund(curs, order_id, at, event.refund)
+def _received(curs: Cursor[Any], e: ChannelOrder.Received) -> None:
+    ChannelOrderViews.insert_order(
+        curs,
+        {
+            "order_id": e.originator_id,
+            "channel": e.channel,
+            "external_id": e.external_id,
+            "status": ChannelOrderStatus.ACCEPTED,
+            "currency": e.currency,
+            "customer": e.customer,
+            "shipping_address": e.shipping_address,
+            "lines": e.lines,
+            "at": e.timestamp,
+        },
+    )
 
 
-def _canonical(event: Any, status: str) -> dict[str, Any]:
-    return {
-        "status": status,
-        "currency": event.currency,
-        "customer": event.customer,
-        "shipping_address": event.shipping_address,
-        "lines": event.lines,
-    }
+def _held(curs: Cursor[Any], e: ChannelOrder.Held) -> None:
+    draft = e.draft
+    ChannelOrderViews.insert_order(
+        curs,
+        {
+            "order_id": e.originator_id,
+            "channel": e.channel,
+            "external_id": e.external_id,
+            "status": ChannelOrderStatus.HELD,
+            "currency": draft.get("currency"),
+            "customer": draft.get("customer") or {},
+            "shipping_address": draft.get("shipping_address") or {},
+            "lines": draft.get("lines") or [],
+            "hold_reasons": e.reasons,
+            "at": e.timestamp,
+        },
+    )
 
 
-def _received_row(event: Any) -> dict[str, Any]:
-    return {
-        "order_id": event.originator_id,
-        "channel": event.channel,
-        "external_id": event.external_id,
-        **_canonical(event, domain.ACCEPTED),
-        "at": event.timestamp,
-    }
+def _released(curs: Cursor[Any], e: ChannelOrder.Released) -> None:
+    ChannelOrderViews.release_order(
+        curs,
+        e.originator_id,
+        e.timestamp,
+        {
+            "status": ChannelOrderStatus.ACCEPTED,
+            "currency": e.currency,
+            "customer": e.customer,
+            "shipping_address": e.shipping_address,
+            "lines": e.lines,
+        },
+    )
 
 
-def _held_row(event: Any) -> dict[str, Any]:
-    draft = event.draft
-    return {
-        "order_id": event.originator_id,
-        "channel": event.channel,
-        "external_id": event.external_id,
-        "status": domain.HELD,
-        "currency": draft.get("currency"),
-        "customer": draft.get("customer") or {},
-        "shipping_address": draft.get("shipping_address") or {},
-        "lines": draft.get("lines") or [],
-        "hold_reasons": event.reasons,
-        "at": event.timestamp,
-    }
+def _shipment_recorded(curs: Cursor[Any], e: ChannelOrder.ShipmentRecorded) -> None:
+    ChannelOrderViews.append_shipment(curs, e.originator_id, e.timestamp, e.shipment)
 
 
-def _project_connection(curs: Cursor[Any], event: Any) -> None:
-    at = event.timestamp
-    if isinstance(event, ChannelConnection.Registered):  # type: ignore[attr-defined]
-        ChannelOrderViews.insert_connection(
-            curs,
-            {
-                "connection_id": event.originator_id,
-                "channel_id": event.channel_id,
-                "kind": event.kind,
-                "config": event.config,
-                "sku_mapping": event.sku_mapping,
-                "secret_names": event.secret_names,
-                "at": at,
-            },
-        )
-        return
-    connection_id = event.originator_id
-    if isinstance(event, ChannelConnection.Reconfigured):  # type: ignore[attr-defined]
-        ChannelOrderViews.update_connection(
-            curs, connection_id, at, config=event.config, secret_names=event.secret_names
-        )
-    elif isinstance(event, ChannelConnection.SkuMappingChanged):  # type: ignore[attr-defined]
-        ChannelOrderViews.update_connection(curs, connection_id, at, sku_mapping=event.sku_mapping)
-    elif isinstance(event, ChannelConnection.CursorAdvanced):  # type: ignore[attr-defined]
-        ChannelOrderViews.update_connection(curs, connection_id, at, cursor=event.cursor)
+def _cancelled(curs: Cursor[Any], e: ChannelOrder.Cancelled) -> None:
+    ChannelOrderViews.mark_cancelled(
+        curs,
+        e.originator_id,
+        e.timestamp,
+        ChannelOrderStatus.CANCELLED,
+        e.reason,
+        e.cancelled_at,
+    )
 
 
-def _project_delivery(curs: Cursor[Any], event: Any) -> None:
-    delivery_id, at = event.originator_id, event.timestamp
-    if isinstance(event, Delivery.Scheduled):  # type: ignore[attr-defined]
-        ChannelOrderViews.insert_delivery(
-            curs,
-            {
-                "delivery_id": delivery_id,
-                "order_id": event.order_id,
-                "channel": event.channel,
-                "external_id": event.external_id,
-                "action": event.action,
-                "status": domain.PENDING,
-                "due_at": _time(event.due_at),
-                "details": event.details,
-                "at": at,
-            },
-        )
-    elif isinstance(event, Delivery.Delivered):  # type: ignore[attr-defined]
-        ChannelOrderViews.update_delivery(
-            curs,
-            delivery_id,
-            at,
-            attempt=1,
-            status=domain.DELIVERED,
-            outcome=event.outcome,
-            due_at=None,
-            delivered_at=_time(event.delivered_at),
-        )
-    elif isinstance(event, Delivery.AttemptFailed):  # type: ignore[attr-defined]
-        status = domain.PENDING if event.retry_at is not None else domain.FAILED
-        ChannelOrderViews.update_delivery(
-            curs,
-            delivery_id,
-            at,
-            attempt=1,
-            status=status,
-            last_error=event.error,
-            due_at=_time(event.retry_at),
-        )
-    elif isinstance(event, Delivery.Skipped):  # type: ignore[attr-defined]
-        ChannelOrderViews.update_delivery(
-            curs, delivery_id, at, status=domain.SKIPPED, last_error=event.reason, due_at=None
-        )
-    elif isinstance(event, Delivery.Retried):  # type: ignore[attr-defined]
-        ChannelOrderViews.update_delivery(
-            curs, delivery_id, at, status=domain.PENDING, due_at=_time(event.requested_at)
-        )
+def _refund_recorded(curs: Cursor[Any], e: ChannelOrder.RefundRecorded) -> None:
+    ChannelOrderViews.add_refund(curs, e.originator_id, e.timestamp, e.refund)
+
+
+CHANNEL_ORDERS = Projection(
+    name="channel_order_view",
+    aggregates=[ChannelOrder],
+    handlers={
+        ChannelOrder.Received: _received,
+        ChannelOrder.Held: _held,
+        ChannelOrder.Released: _released,
+        ChannelOrder.ShipmentRecorded: _shipment_recorded,
+        ChannelOrder.Cancelled: _cancelled,
+        ChannelOrder.RefundRecorded: _refund_recorded,
+    },
+)
+
+# -- channel_connection_view -----------------------------------------------------------------
+
+
+def _registered(curs: Cursor[Any], e: ChannelConnection.Registered) -> None:
+    ChannelOrderViews.insert_connection(
+        curs,
+        {
+            "connection_id": e.originator_id,
+            "channel_id": e.channel_id,
+            "kind": e.kind,
+            "config": e.config,
+            "sku_mapping": e.sku_mapping,
+            "secret_names": e.secret_names,
+            "at": e.timestamp,
+        },
+    )
+
+
+def _reconfigured(curs: Cursor[Any], e: ChannelConnection.Reconfigured) -> None:
+    ChannelOrderViews.update_connection(
+        curs, e.originator_id, e.timestamp, config=e.config, secret_names=e.secret_names
+    )
+
+
+def _sku_mapping_changed(curs: Cursor[Any], e: ChannelConnection.SkuMappingChanged) -> None:
+    ChannelOrderViews.update_connection(
+        curs, e.originator_id, e.timestamp, sku_mapping=e.sku_mapping
+    )
+
+
+def _cursor_advanced(curs: Cursor[Any], e: ChannelConnection.CursorAdvanced) -> None:
+    ChannelOrderViews.update_connection(curs, e.originator_id, e.timestamp, cursor=e.cursor)
+
+
+CONNECTIONS = Projection(
+    name="channel_connection_view",
+    aggregates=[ChannelConnection],
+    handlers={
+        ChannelConnection.Registered: _registered,
+        ChannelConnection.Reconfigured: _reconfigured,
+        ChannelConnection.SkuMappingChanged: _sku_mapping_changed,
+        ChannelConnection.CursorAdvanced: _cursor_advanced,
+    },
+)
+
+# -- delivery_view -------------------------------------------------------------------------
+
+
+def _scheduled(curs: Cursor[Any], e: Delivery.Scheduled) -> None:
+    ChannelOrderViews.insert_delivery(
+        curs,
+        {
+            "delivery_id": e.originator_id,
+            "order_id": e.order_id,
+            "channel": e.channel,
+            "external_id": e.external_id,
+            "action": e.action,
+            "status": DeliveryStatus.PENDING,
+            "due_at": _time(e.due_at),
+            "details": e.details,
+            "at": e.timestamp,
+        },
+    )
+
+
+def _delivered(curs: Cursor[Any], e: Delivery.Delivered) -> None:
+    ChannelOrderViews.update_delivery(
+        curs,
+        e.originator_id,
+        e.timestamp,
+        attempt=1,
+        status=DeliveryStatus.DELIVERED,
+        outcome=e.outcome,
+        due_at=None,
+        delivered_at=_time(e.delivered_at),
+    )
+
+
+def _attempt_failed(curs: Cursor[Any], e: Delivery.AttemptFailed) -> None:
+    status = DeliveryStatus.PENDING if e.retry_at is not None else DeliveryStatus.FAILED
+    ChannelOrderViews.update_delivery(
+        curs,
+        e.originator_id,
+        e.timestamp,
+        attempt=1,
+        status=status,
+        last_error=e.error,
+        due_at=_time(e.retry_at),
+    )
+
+
+def _skipped(curs: Cursor[Any], e: Delivery.Skipped) -> None:
+    ChannelOrderViews.update_delivery(
+        curs,
+        e.originator_id,
+        e.timestamp,
+        status=DeliveryStatus.SKIPPED,
+        last_error=e.reason,
+        due_at=None,
+    )
+
+
+def _retried(curs: Cursor[Any], e: Delivery.Retried) -> None:
+    ChannelOrderViews.update_delivery(
+        curs,
+        e.originator_id,
+        e.timestamp,
+        status=DeliveryStatus.PENDING,
+        due_at=_time(e.requested_at),
+    )
 
 
 def _time(stamp: str | None) -> datetime | None:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
 
 
-_BY_AGGREGATE: tuple[tuple[type, Any], ...] = (
-    (ChannelOrder.Event, _project_order),
-    (ChannelConnection.Event, _project_connection),
-    (Delivery.Event, _project_delivery),
+DELIVERIES = Projection(
+    name="delivery_view",
+    aggregates=[Delivery],
+    handlers={
+        Delivery.Scheduled: _scheduled,
+        Delivery.Delivered: _delivered,
+        Delivery.AttemptFailed: _attempt_failed,
+        Delivery.Skipped: _skipped,
+        Delivery.Retried: _retried,
+    },
 )
+
+VIEWS = (CHANNEL_ORDERS, CONNECTIONS, DELIVERIES)
+
+
+def project(curs: Cursor[Any], event: Any) -> None:
+    """Apply one stored gateway event to the view of its aggregate."""
+    for view in VIEWS:
+        view(curs, event)

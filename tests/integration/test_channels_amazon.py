@@ -45,7 +45,7 @@ def connect(gw: Gateway, amazon: FakeAmazon) -> None:
 def poll(gw: Gateway) -> int:
     async def once() -> int:
         async with httpx.AsyncClient(timeout=5) as http:
-            return await gw.parts.amazon.poll("amazon-de", http)  # type: ignore[attr-defined]
+            return await gw.parts.amazon.poll("amazon-de", http)
 
     return asyncio.run(once())
 

@@ -11,16 +11,20 @@ import pytest
 
 from services.channel_gateway.domain import order_id_for
 from shared import events as ev
+from tests import factories
+from tests.factories_channel_gateway import refunded
 from tests.fakes import payloads as p
 from tests.fakes.amazon import CLIENT_SECRET, REFRESH_TOKEN, FakeAmazon
-from tests.fakes.harness import Gateway, cancelled, refunded, shipped
+from tests.fakes.harness import consumed, deliveries, register, run_gateway
 from tests.fakes.shopee import ACCESS_TOKEN, PARTNER_ID, PARTNER_KEY, SHOP_ID, FakeShopee
 from tests.fakes.shopify import TOKEN, FakeShopify
 from tests.fakes.smtp import SmtpSink
 from tests.fakes.woocommerce import KEY, SECRET, FakeWooCommerce
+from tests.kit import RunningService, eventually
 
 pytestmark = pytest.mark.integration
 SECRET_WH = "shopify-app-secret"
+TRACKING = "00340434292135100186"
 
 
 @pytest.fixture(scope="module")
@@ -37,16 +41,19 @@ def fakes() -> Iterator[dict[str, Any]]:
         fake.stop()
 
 
-@pytest.fixture(scope="module")
-def gateway(new_database: Any, fakes: dict[str, Any]) -> Iterator[Gateway]:
-    gw = Gateway(
-        new_database("gw_outbound"),
+@pytest.fixture
+def gateway(run_service: Any, broker: str, fakes: dict[str, Any]) -> RunningService:
+    """The whole gateway on the broker, every kind of channel connected to its fake."""
+    gw = run_gateway(
+        run_service,
+        broker,
         smtp_host="127.0.0.1",
         smtp_port=fakes["smtp"].port,
         smtp_sender="orders@shop.example.de",
         shop_name="Acme Shop",
     )
-    gw.register(
+    register(
+        gw.http,
         {
             "channel_id": "shopify-eu",
             "kind": "shopify",
@@ -55,9 +62,10 @@ def gateway(new_database: Any, fakes: dict[str, Any]) -> Iterator[Gateway]:
             "access_token": TOKEN,
             "webhook_secret": SECRET_WH,
             "sku_mapping": p.SHOPIFY_SKUS,
-        }
+        },
     )
-    gw.register(
+    register(
+        gw.http,
         {
             "channel_id": "woo-de",
             "kind": "woocommerce",
@@ -66,9 +74,10 @@ def gateway(new_database: Any, fakes: dict[str, Any]) -> Iterator[Gateway]:
             "consumer_secret": SECRET,
             "webhook_secret": "w",
             "sku_mapping": p.WOO_SKUS,
-        }
+        },
     )
-    gw.register(
+    register(
+        gw.http,
         {
             "channel_id": "amazon-de",
             "kind": "amazon",
@@ -80,9 +89,10 @@ def gateway(new_database: Any, fakes: dict[str, Any]) -> Iterator[Gateway]:
             "lwa_client_secret": CLIENT_SECRET,
             "refresh_token": REFRESH_TOKEN,
             "sku_mapping": p.AMAZON_SKUS,
-        }
+        },
     )
-    gw.register(
+    register(
+        gw.http,
         {
             "channel_id": "shopee-sg",
             "kind": "shopee",
@@ -92,14 +102,26 @@ def gateway(new_database: Any, fakes: dict[str, Any]) -> Iterator[Gateway]:
             "partner_key": PARTNER_KEY,
             "access_token": ACCESS_TOKEN,
             "sku_mapping": p.SHOPEE_SKUS,
-        }
+        },
     )
-    gw.register({"channel_id": "web", "kind": "web"})
-    yield gw
-    gw.close()
+    register(gw.http, {"channel_id": "web", "kind": "web"})
+    return gw
 
 
-def shopify_order(gw: Gateway, shopify: FakeShopify, number: int) -> tuple[uuid.UUID, str]:
+def shipped(order_id: uuid.UUID, lines: list[tuple[str, int]], **overrides: Any) -> ev.Shipped:
+    """A shipment with DHL, as fulfillment reports it."""
+    fields = {"location_id": "WH-BER", "carrier": "DHL", "tracking_number": TRACKING}
+    return factories.shipped(order_id, dict(lines), **(fields | overrides))
+
+
+def cancelled(order_id: uuid.UUID, channel: str, external_id: str) -> ev.OrderCancelled:
+    """The order service cancelled the order."""
+    return factories.order_cancelled(
+        order_id, channel=channel, external_id=external_id, reason="out of stock everywhere"
+    )
+
+
+def shopify_order(gw: RunningService, shopify: FakeShopify, number: int) -> tuple[uuid.UUID, str]:
     payload = p.shopify_order(number)
     gid = shopify.add_order(payload)
     body = p.dumps(payload)
@@ -112,25 +134,26 @@ def shopify_order(gw: Gateway, shopify: FakeShopify, number: int) -> tuple[uuid.
     return uuid.UUID(response.json()["order_id"]), gid
 
 
-def delivery_of(gw: Gateway, order_id: uuid.UUID, action: str = "shipment") -> dict[str, Any]:
-    (row,) = gw.deliveries(order_id=str(order_id), action=action)
+def delivery_of(
+    gw: RunningService, order_id: uuid.UUID, action: str = "shipment"
+) -> dict[str, Any]:
+    (row,) = deliveries(gw.http, order_id=str(order_id), action=action)
     return row
 
 
-def settled(gw: Gateway, order_id: uuid.UUID, action: str = "shipment") -> bool:
-    # The projection runs beside the worker in run_workers: only read the view here.
-    rows = gw.deliveries(order_id=str(order_id), action=action)
+def settled(gw: RunningService, order_id: uuid.UUID, action: str = "shipment") -> bool:
+    rows = deliveries(gw.http, order_id=str(order_id), action=action)
     return bool(rows) and rows[0]["status"] != "pending"
 
 
 def test_shopify_gets_one_fulfillment_with_the_tracking_and_the_shipped_lines(
-    gateway: Gateway, fakes: dict[str, Any]
+    gateway: RunningService, fakes: dict[str, Any]
 ):
     shopify: FakeShopify = fakes["shopify"]
     order_id, gid = shopify_order(gateway, shopify, 7000000001)
 
     gateway.publish(shipped(order_id, [("TEE-ORG-BLK-M", 2), ("MUG-ENM-350-WHT", 1)]))
-    gateway.run_workers(lambda: settled(gateway, order_id))
+    eventually(lambda: settled(gateway, order_id))
 
     (fulfillment,) = shopify.fulfillments(gid)
     assert fulfillment["trackingInfo"] == [{"number": "00340434292135100186", "company": "DHL"}]
@@ -145,14 +168,17 @@ def test_shopify_gets_one_fulfillment_with_the_tracking_and_the_shipped_lines(
 
 
 def test_a_channel_down_for_a_while_gets_its_tracking_exactly_once_when_it_is_back(
-    gateway: Gateway, fakes: dict[str, Any]
+    gateway: RunningService, fakes: dict[str, Any]
 ):
     shopify: FakeShopify = fakes["shopify"]
     order_id, gid = shopify_order(gateway, shopify, 7000000002)
-    gateway.publish(shipped(order_id, [("TEE-ORG-BLK-M", 2), ("MUG-ENM-350-WHT", 1)]))
+    seen_before = len(shopify.requests)
 
-    shopify.down_for(0.6)
-    gateway.run_workers(lambda: settled(gateway, order_id))
+    shopify.down_for(3600)  # down when the news arrives ...
+    gateway.publish(shipped(order_id, [("TEE-ORG-BLK-M", 2), ("MUG-ENM-350-WHT", 1)]))
+    eventually(lambda: sum(r.status == 503 for r in shopify.requests[seen_before:]) >= 3)
+    shopify.down_for(0)  # ... and back after refusing a few attempts
+    eventually(lambda: settled(gateway, order_id))
 
     assert len(shopify.fulfillments(gid)) == 1
     row = delivery_of(gateway, order_id)
@@ -162,14 +188,14 @@ def test_a_channel_down_for_a_while_gets_its_tracking_exactly_once_when_it_is_ba
 
 
 def test_a_retry_after_a_lost_answer_does_not_create_a_second_fulfillment(
-    gateway: Gateway, fakes: dict[str, Any]
+    gateway: RunningService, fakes: dict[str, Any]
 ):
     shopify: FakeShopify = fakes["shopify"]
     order_id, gid = shopify_order(gateway, shopify, 7000000003)
-    gateway.publish(shipped(order_id, [("TEE-ORG-BLK-M", 2), ("MUG-ENM-350-WHT", 1)]))
 
     shopify.lose_answers(1, matching=b"OmsFulfillmentCreate")
-    gateway.run_workers(lambda: settled(gateway, order_id))
+    gateway.publish(shipped(order_id, [("TEE-ORG-BLK-M", 2), ("MUG-ENM-350-WHT", 1)]))
+    eventually(lambda: settled(gateway, order_id))
 
     assert len(shopify.fulfillments(gid)) == 1
     row = delivery_of(gateway, order_id)
@@ -178,22 +204,22 @@ def test_a_retry_after_a_lost_answer_does_not_create_a_second_fulfillment(
 
 
 def test_a_delivery_that_runs_out_of_retries_is_failed_visibly_and_ops_can_retry_it(
-    gateway: Gateway, fakes: dict[str, Any]
+    gateway: RunningService, fakes: dict[str, Any]
 ):
     shopify: FakeShopify = fakes["shopify"]
     order_id, gid = shopify_order(gateway, shopify, 7000000004)
-    gateway.publish(shipped(order_id, [("TEE-ORG-BLK-M", 2), ("MUG-ENM-350-WHT", 1)]))
 
     shopify.fail(1000)
-    gateway.run_workers(lambda: settled(gateway, order_id))
-    failed = gateway.deliveries(status="failed", channel="shopify-eu")
+    gateway.publish(shipped(order_id, [("TEE-ORG-BLK-M", 2), ("MUG-ENM-350-WHT", 1)]))
+    eventually(lambda: settled(gateway, order_id))
+    failed = deliveries(gateway.http, status="failed", channel="shopify-eu")
     shopify.fail(0)
     retry = gateway.http.post(f"/v1/deliveries/{failed[0]['delivery_id']}/retry")
     again = gateway.http.post(f"/v1/deliveries/{failed[0]['delivery_id']}/retry")
-    gateway.run_workers(lambda: settled(gateway, order_id))
+    eventually(lambda: settled(gateway, order_id))
 
     assert [row["order_id"] for row in failed] == [str(order_id)]
-    assert failed[0]["attempts"] == gateway.settings.delivery_max_attempts
+    assert failed[0]["attempts"] == gateway.parts.settings.delivery_max_attempts
     assert "HTTP 503" in failed[0]["last_error"]
     assert retry.status_code == 202 and retry.json()["status"] == "pending"
     assert again.status_code == 409
@@ -201,18 +227,21 @@ def test_a_delivery_that_runs_out_of_retries_is_failed_visibly_and_ops_can_retry
     assert len(shopify.fulfillments(gid)) == 1
 
 
-def test_shopify_is_told_of_cancellations_and_refunds_once(gateway: Gateway, fakes: dict[str, Any]):
+def test_shopify_is_told_of_cancellations_and_refunds_once(
+    gateway: RunningService, fakes: dict[str, Any]
+):
     shopify: FakeShopify = fakes["shopify"]
     order_id, gid = shopify_order(gateway, shopify, 7000000005)
     refund = refunded(order_id, "MUG-ENM-350-WHT", "14.50")
 
+    shopify.lose_answers(1, matching=b"OmsRefundCreate")
     gateway.publish(cancelled(order_id, "shopify-eu", "7000000005"))
     gateway.publish(refund)
     gateway.publish(refund)  # republished: the same refund id is one delivery
-    shopify.lose_answers(1, matching=b"OmsRefundCreate")
-    gateway.run_workers(
+    eventually(
         lambda: settled(gateway, order_id, "cancellation") and settled(gateway, order_id, "refund")
     )
+    eventually(lambda: consumed(gateway, ev.Refunded) >= 2)  # the republished one too
 
     order = shopify.orders[gid]
     assert order["cancelledAt"] is not None
@@ -226,11 +255,11 @@ def test_shopify_is_told_of_cancellations_and_refunds_once(gateway: Gateway, fak
             "restockType": "NO_RESTOCK",
         }
     ]
-    assert {r["status"] for r in gateway.deliveries(order_id=str(order_id))} == {"delivered"}
+    assert {r["status"] for r in deliveries(gateway.http, order_id=str(order_id))} == {"delivered"}
 
 
 def test_woocommerce_gets_tracking_items_completion_cancels_and_refunds(
-    gateway: Gateway, fakes: dict[str, Any]
+    gateway: RunningService, fakes: dict[str, Any]
 ):
     woo: FakeWooCommerce = fakes["woocommerce"]
     woo.add_order(p.woo_order(4801))
@@ -249,13 +278,13 @@ def test_woocommerce_gets_tracking_items_completion_cancels_and_refunds(
         for n in ("JJD0001", "JJD0002")
     ]
 
+    woo.lose_answers(1, matching=b"shipment-trackings")
     gateway.publish(
         shipped(first, [("TEE-ORG-BLK-M", 1), ("MUG-ENM-350-WHT", 1)], packages=packages)
     )
     gateway.publish(cancelled(second, "woo-de", "4802"))
     gateway.publish(refunded(first, "MUG-ENM-350-WHT", "14.50"))
-    woo.lose_answers(1, matching=b"shipment-trackings")
-    gateway.run_workers(
+    eventually(
         lambda: all(
             settled(gateway, o, a)
             for o, a in [(first, "shipment"), (second, "cancellation"), (first, "refund")]
@@ -272,13 +301,13 @@ def test_woocommerce_gets_tracking_items_completion_cancels_and_refunds(
 
 
 def test_amazon_gets_one_shipment_confirmation_per_package_and_feeds_for_cancel_and_refund(
-    gateway: Gateway, fakes: dict[str, Any]
+    gateway: RunningService, fakes: dict[str, Any]
 ):
     amazon: FakeAmazon = fakes["amazon"]
     order = p.amazon_order("028-1234567-0000001", "2026-11-28T10:00:00Z")
     order["orderItems"][0]["quantityOrdered"] = 2
     amazon.add_order(order)
-    intake = gateway.app.receive_order(
+    intake = gateway.app.intake.receive_order(
         "amazon-de",
         order["orderId"],
         {"name": "Max Mustermann", "email": "abc@marketplace.amazon.de"},
@@ -304,12 +333,12 @@ def test_amazon_gets_one_shipment_confirmation_per_package_and_feeds_for_cancel_
         intake.order_id, [("TEE-ORG-BLK-M", 2)], packages=packages, service="UPS Standard"
     )
 
-    gateway.publish(news)
     amazon.lose_answers(1, matching=b"shipmentConfirmation")
-    gateway.run_workers(lambda: settled(gateway, intake.order_id))
+    gateway.publish(news)
+    eventually(lambda: settled(gateway, intake.order_id))
     gateway.publish(cancelled(intake.order_id, "amazon-de", order["orderId"]))
     gateway.publish(refunded(intake.order_id, "TEE-ORG-BLK-M", "24.90"))
-    gateway.run_workers(
+    eventually(
         lambda: (
             settled(gateway, intake.order_id, "cancellation")
             and settled(gateway, intake.order_id, "refund")
@@ -331,12 +360,12 @@ def test_amazon_gets_one_shipment_confirmation_per_package_and_feeds_for_cancel_
 
 
 def test_shopee_ships_the_order_once_and_cancels_and_confirms_the_return(
-    gateway: Gateway, fakes: dict[str, Any]
+    gateway: RunningService, fakes: dict[str, Any]
 ):
     shopee: FakeShopee = fakes["shopee"]
     for sn in ("251129SHIP0001", "251129CANC0001"):
         shopee.add_order(p.shopee_order(sn))
-        gateway.app.receive_order(
+        gateway.app.intake.receive_order(
             "shopee-sg",
             sn,
             {"name": "Tan Wei Ling", "email": "25187311@buyer.shopee"},
@@ -357,11 +386,11 @@ def test_shopee_ships_the_order_once_and_cancels_and_confirms_the_return(
     ship_id = order_id_for("shopee-sg", "251129SHIP0001")
     cancel_id = order_id_for("shopee-sg", "251129CANC0001")
 
+    shopee.lose_answers(1, matching=b"ship_order")
     gateway.publish(shipped(ship_id, [("TEE-ORG-BLK-M", 1)], tracking_number="SPXSG0001"))
     gateway.publish(cancelled(cancel_id, "shopee-sg", "251129CANC0001"))
     gateway.publish(refunded(ship_id, "TEE-ORG-BLK-M", "35.90", "SGD"))
-    shopee.lose_answers(1, matching=b"ship_order")
-    gateway.run_workers(
+    eventually(
         lambda: (
             settled(gateway, ship_id)
             and settled(gateway, cancel_id, "cancellation")
@@ -376,14 +405,14 @@ def test_shopee_ships_the_order_once_and_cancels_and_confirms_the_return(
         {"item_id": 2700081234, "model_id": 170001}
     ]
     assert shopee.returns[0]["status"] == "ACCEPTED"
-    assert {r["status"] for r in gateway.deliveries(channel="shopee-sg")} == {"delivered"}
+    assert {r["status"] for r in deliveries(gateway.http, channel="shopee-sg")} == {"delivered"}
 
 
 def test_customers_of_own_channels_get_a_shipping_email_and_nothing_else_is_pushed(
-    gateway: Gateway, fakes: dict[str, Any]
+    gateway: RunningService, fakes: dict[str, Any]
 ):
     smtp: SmtpSink = fakes["smtp"]
-    intake = gateway.app.receive_order(
+    intake = gateway.app.intake.receive_order(
         "web",
         "WEB-100234",
         {"name": "Clara Weiß", "email": "clara@example.de"},
@@ -400,17 +429,20 @@ def test_customers_of_own_channels_get_a_shipping_email_and_nothing_else_is_push
 
     gateway.publish(shipped(intake.order_id, [("MUG-ENM-350-WHT", 1)], tracking_number="JJD777"))
     gateway.publish(cancelled(intake.order_id, "web", "WEB-100234"))
-    gateway.run_workers(lambda: settled(gateway, intake.order_id))
+    eventually(lambda: settled(gateway, intake.order_id))
+    eventually(lambda: gateway.app.orders.get(intake.order_id).status == "cancelled")
 
     (message,) = [m for m in smtp.messages if m["To"] == "clara@example.de"]
     assert message["Subject"] == "Your order WEB-100234 has shipped"
     assert message["From"] == "orders@shop.example.de"
     assert "JJD777" in message.get_payload() and "DHL" in message.get_payload()
-    assert [r["action"] for r in gateway.deliveries(order_id=str(intake.order_id))] == ["shipment"]
+    assert [r["action"] for r in deliveries(gateway.http, order_id=str(intake.order_id))] == [
+        "shipment"
+    ]
 
 
-def test_news_for_a_channel_that_is_not_connected_is_skipped_visibly(gateway: Gateway):
-    intake = gateway.app.receive_order(
+def test_news_for_a_channel_that_is_not_connected_is_skipped_visibly(gateway: RunningService):
+    intake = gateway.app.intake.receive_order(
         "otto-de",
         "OTTO-1",
         {"name": "A B", "email": "a@example.de"},
@@ -420,7 +452,7 @@ def test_news_for_a_channel_that_is_not_connected_is_skipped_visibly(gateway: Ga
     )
 
     gateway.publish(shipped(intake.order_id, [("MUG-ENM-350-WHT", 1)]))
-    gateway.run_workers(lambda: settled(gateway, intake.order_id))
+    eventually(lambda: settled(gateway, intake.order_id))
 
     row = delivery_of(gateway, intake.order_id)
     assert row["status"] == "skipped"

@@ -74,13 +74,13 @@ def test_a_csv_import_reports_bad_rows_by_line_and_imports_each_order_once(
     ]:
         assert any(str(line) in row and reason in row for row in out.splitlines()), out
     assert "missing shipping address" in out
-    order = gateway.app.get_order(order_id_for("phone", "PH-1001"))
+    order = gateway.app.orders.get(order_id_for("phone", "PH-1001"))
     assert order.lines == [
         {"sku": "TEE-ORG-BLK-M", "quantity": 2, "unit_price": "24.90"},
         {"sku": "MUG-ENM-350-WHT", "quantity": 1, "unit_price": "14.50"},
     ]
-    assert gateway.app.get_order(order_id_for("phone", "PH-1003")).status == "held"
-    assert not gateway.app.knows_order("phone", "PH-1004")
+    assert gateway.app.orders.get(order_id_for("phone", "PH-1003")).status == "held"
+    assert not gateway.app.intake.knows_order("phone", "PH-1004")
     assert gateway.stored() == stored  # the second import stored nothing
     assert "already imported" in second.output
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from services.channel_gateway.bootstrap import events
 from services.channel_gateway.domain import connection_id_for, order_id_for
 from shared import events as ev
 from tests.fakes import payloads as p
@@ -20,6 +21,7 @@ from tests.fakes.shopee import ACCESS_TOKEN, PARTNER_ID, PARTNER_KEY, SHOP_ID, F
 pytestmark = pytest.mark.integration
 SHOPIFY_SECRET = "shopify-app-secret-1"
 WOO_SECRET = "woo-webhook-secret"
+EVENTS = events()
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +87,7 @@ def test_a_shopify_order_webhook_becomes_a_canonical_order_with_our_skus(gateway
     assert response.status_code == 200, response.text
     assert response.json() == {"status": "accepted", "order_id": str(order_id), "duplicate": False}
     received = next(iter(gateway.app.events.get(order_id)))
-    public = gateway.parts.to_integration(received)  # type: ignore[misc]
+    public = EVENTS.to_integration(received)
     assert isinstance(public, ev.ChannelOrderReceived)
     assert [(line.sku, line.quantity, str(line.unit_price)) for line in public.lines] == [
         ("TEE-ORG-BLK-M", 2, "24.90"),
@@ -318,10 +320,7 @@ def test_an_order_with_an_unknown_sku_is_held_and_released_once_the_mapping_is_f
     assert again.status_code == 409
     assert found["status"] == "accepted" and found["hold_reasons"] == []
     assert [line["sku"] for line in found["lines"]] == ["TEE-ORG-BLK-M", "POSTER-A2"]
-    public = [
-        gateway.parts.to_integration(e)  # type: ignore[misc]
-        for e in gateway.app.events.get(order_id)
-    ]
+    public = [EVENTS.to_integration(e) for e in gateway.app.events.get(order_id)]
     assert [type(x).__name__ for x in public] == ["NoneType", "ChannelOrderReceived"]
 
 
@@ -366,7 +365,7 @@ def test_woocommerce_ping_is_answered_and_a_signed_order_is_taken_in(gateway: Ga
     assert forged.status_code == 401
     assert again.json()["duplicate"] is True
     assert gateway.stored() == before + 1
-    order = gateway.app.get_order(order_id_for("woo-de", "4711"))
+    order = gateway.app.orders.get(order_id_for("woo-de", "4711"))
     assert [(line["sku"], line["unit_price"]) for line in order.lines] == [
         ("TEE-ORG-BLK-M", "24.90"),
         ("MUG-ENM-350-WHT", "14.50"),
@@ -405,7 +404,7 @@ def test_a_shopee_push_pulls_the_signed_order_detail_and_takes_the_order_in(
     (pulled,) = shopee.sent("GET", "get_order_detail")
     assert pulled.query["order_sn_list"] == "251128ABCDEF01"
     assert pulled.query["shop_id"] == str(SHOP_ID)
-    order = gateway.app.get_order(order_id_for("shopee-sg", "251128ABCDEF01"))
+    order = gateway.app.orders.get(order_id_for("shopee-sg", "251128ABCDEF01"))
     assert order.lines == [{"sku": "TEE-ORG-BLK-M", "quantity": 1, "unit_price": "35.90"}]
     assert order.currency == "SGD"
     assert order.shipping_address["country"] == "SG"

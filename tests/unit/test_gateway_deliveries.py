@@ -3,57 +3,40 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
-from decimal import Decimal
 
 import pytest
 
 from services.channel_gateway import integration
 from services.channel_gateway.application import ChannelOrders
 from services.channel_gateway.domain import (
-    DELIVERED,
-    FAILED,
-    PENDING,
-    SKIPPED,
     Delivery,
     DeliveryNotRetryableError,
+    DeliveryStatus,
     delivery_id_for,
 )
 from shared import events as ev
-from shared.runtime.application import UnitOfWork
+from tests import factories
+from tests.factories_channel_gateway import refunded
+from tests.kit import apply
 
-AT = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
-ADDRESS = {"name": "A", "line1": "X 1", "city": "Y", "postal_code": "1", "country": "DE"}
+PENDING, DELIVERED = DeliveryStatus.PENDING, DeliveryStatus.DELIVERED
+FAILED, SKIPPED = DeliveryStatus.FAILED, DeliveryStatus.SKIPPED
 
 
 def order_in(app: ChannelOrders, channel: str) -> uuid.UUID:
-    intake = app.receive_order(
+    intake = app.intake.receive_order(
         channel,
         uuid.uuid4().hex,
-        {"name": "A", "email": "a@example.de"},
-        ADDRESS,
-        [{"sku": "TEE", "quantity": 2, "unit_price": "10.00"}],
+        factories.customer(),
+        factories.address(),
+        factories.lines({"TEE": 2}, "10.00"),
         "EUR",
     )
     return intake.order_id
 
 
-def apply(app: ChannelOrders, handler, event) -> None:
-    uow = UnitOfWork(app)
-    handler(app, event, uow)
-    uow.commit()
-
-
 def shipped(order_id: uuid.UUID, quantity: int = 2) -> ev.Shipped:
-    return ev.Shipped(
-        shipment_id=uuid.uuid4(),
-        order_id=order_id,
-        location_id="WH",
-        carrier="DHL",
-        tracking_number="JJD1",
-        lines=[ev.ItemQuantity(sku="TEE", quantity=quantity)],
-        shipped_at=AT,
-    )
+    return factories.shipped(order_id, {"TEE": quantity}, carrier="DHL", tracking_number="JJD1")
 
 
 def test_a_shipment_schedules_one_delivery_and_redelivery_of_the_news_changes_nothing():
@@ -61,41 +44,31 @@ def test_a_shipment_schedules_one_delivery_and_redelivery_of_the_news_changes_no
     order_id = order_in(app, "shopify-eu")
     news = shipped(order_id)
 
-    apply(app, integration.on_shipped, news)
-    apply(app, integration.on_shipped, news)
+    apply(app, integration.CONSUMES, news)
+    apply(app, integration.CONSUMES, news)
 
-    delivery = app.get_delivery(delivery_id_for(order_id, "shipment", str(news.shipment_id)))
+    delivery = app.deliveries.get(delivery_id_for(order_id, "shipment", str(news.shipment_id)))
     assert delivery.status == PENDING
     assert delivery.details["tracking_number"] == "JJD1"
     assert delivery.order["fully_shipped"] is True
-    assert app.get_order(order_id).shipments[0]["tracking_number"] == "JJD1"
+    assert app.orders.get(order_id).shipments[0]["tracking_number"] == "JJD1"
 
 
 def test_cancellations_and_refunds_of_own_channels_are_not_pushed_anywhere():
     app = ChannelOrders()
     web, shop = order_in(app, "web"), order_in(app, "shopify-eu")
-    refund = ev.Refunded(
-        refund_id=uuid.uuid4(),
-        return_id=uuid.uuid4(),
-        order_id=shop,
-        amount=Decimal("10.00"),
-        currency="EUR",
-        lines=[ev.RefundLine(sku="TEE", quantity=1, amount=Decimal("10.00"))],
-        refunded_at=AT,
-    )
+    refund = refunded(shop, "TEE", "10.00")
 
     for order_id, channel in ((web, "web"), (shop, "shopify-eu")):
-        cancel = ev.OrderCancelled(
-            order_id=order_id, channel=channel, external_id="x", reason="r", cancelled_at=AT
-        )
-        apply(app, integration.on_order_cancelled, cancel)
-    apply(app, integration.on_refunded, refund)
+        cancel = factories.order_cancelled(order_id, channel=channel, external_id="x", reason="r")
+        apply(app, integration.CONSUMES, cancel)
+    apply(app, integration.CONSUMES, refund)
 
-    assert app.get_order(web).status == "cancelled"
+    assert app.orders.get(web).status == "cancelled"
     with pytest.raises(Exception, match="no delivery"):
-        app.get_delivery(delivery_id_for(web, "cancellation", "cancel"))
-    assert app.get_delivery(delivery_id_for(shop, "cancellation", "cancel")).status == PENDING
-    refund_delivery = app.get_delivery(delivery_id_for(shop, "refund", str(refund.refund_id)))
+        app.deliveries.get(delivery_id_for(web, "cancellation", "cancel"))
+    assert app.deliveries.get(delivery_id_for(shop, "cancellation", "cancel")).status == PENDING
+    refund_delivery = app.deliveries.get(delivery_id_for(shop, "refund", str(refund.refund_id)))
     assert refund_delivery.details["amount"] == "10.00"
 
 

@@ -9,28 +9,23 @@ from uuid import UUID
 import pytest
 
 from services.channel_gateway.domain import (
-    ACCEPTED,
-    CANCELLED,
     ChannelOrder,
+    ChannelOrderStatus,
     InvalidChannelOrderError,
     order_id_for,
 )
 from services.order_service.domain import order_id_for as order_service_order_id_for
+from tests import factories
+
+ACCEPTED, CANCELLED = ChannelOrderStatus.ACCEPTED, ChannelOrderStatus.CANCELLED
 
 
 def receive(**overrides: Any) -> ChannelOrder:
     order: dict[str, Any] = {
         "channel": "shopify",
         "external_id": "5829104713893",
-        "customer": {"name": "Lena Hoffmann", "email": "lena@example.de"},
-        "shipping_address": {
-            "name": "Lena Hoffmann",
-            "line1": "Bergmannstraße 42",
-            "line2": None,
-            "city": "Berlin",
-            "postal_code": "10961",
-            "country": "DE",
-        },
+        "customer": factories.customer(),
+        "shipping_address": factories.address(),
         "lines": [{"sku": "TEE-BLK-M", "quantity": 2, "unit_price": "24.90"}],
         "currency": "EUR",
     }

@@ -3,30 +3,38 @@
 from __future__ import annotations
 
 from eventsourcing.persistence import OperationalError
+from fastapi import APIRouter
 
 from services.channel_gateway import domain
 from services.channel_gateway.api import channels, deliveries, imports, orders, webhooks
-from services.channel_gateway.api.webhooks import RecentEvents
+from services.channel_gateway.channels.base import MalformedPayloadError
+from services.channel_gateway.channels.http import ChannelCallError, TransientChannelError
 
 ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     domain.ChannelOrderNotFoundError: (404, "Channel order not found"),
     domain.InvalidChannelOrderError: (422, "Invalid order"),
     domain.OrderNotHeldError: (409, "Order not held"),
+    domain.OrderStillHeldError: (409, "Still held"),
     domain.ChannelNotFoundError: (404, "Channel not found"),
     domain.ChannelKindError: (409, "Channel kind conflict"),
     domain.DeliveryNotFoundError: (404, "Delivery not found"),
     domain.DeliveryNotRetryableError: (409, "Delivery not retryable"),
+    # A channel's payload not in its documented shape (the channel should not retry it).
+    MalformedPayloadError: (422, "Malformed payload"),
+    # Only the Shopee push calls a channel while answering: a 5xx makes Shopee push again.
+    TransientChannelError: (503, "Shopee unavailable"),
+    ChannelCallError: (502, "Shopee refused"),
     # The database is down: channels retry webhooks that got a 5xx.
     OperationalError: (503, "Service unavailable"),
 }
 
-ROUTERS = (
+ROUTERS: list[APIRouter] = [
     orders.intake,
     orders.router,
     channels.router,
     webhooks.router,
     imports.router,
     deliveries.router,
-)
+]
 
-__all__ = ["ERROR_STATUSES", "ROUTERS", "RecentEvents"]
+__all__ = ["ERROR_STATUSES", "ROUTERS"]

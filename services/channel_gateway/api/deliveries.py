@@ -2,41 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from services.channel_gateway.api.deps import AppDep, ViewsDep
-from services.channel_gateway.application import utc_stamp
-from services.channel_gateway.schemas import DeliveriesPublic, DeliveryPublic, DeliveryStatus
-from shared.runtime.api import Problem
-from shared.runtime.application import retry_on_conflict
+from services.channel_gateway.domain import DeliveryAction, DeliveryStatus
+from services.channel_gateway.schemas import DeliveriesPublic, DeliveryPublic, DeliveryRetried
+from shared.runtime.api import Page, PageQuery, Problem, page_query
 
 router = APIRouter(prefix="/deliveries", tags=["deliveries"])
-Action = Literal["shipment", "cancellation", "refund"]
 
 
 @router.get("", response_model=DeliveriesPublic)
 def list_deliveries(
     views: ViewsDep,
+    page: Annotated[PageQuery, page_query()],
     status: DeliveryStatus | None = None,
     channel: str | None = None,
     order_id: UUID | None = None,
-    action: Action | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> DeliveriesPublic:
+    action: DeliveryAction | None = None,
+) -> Page[DeliveryPublic]:
     """Deliveries, newest first, by status (pending, delivered, failed, skipped) and more."""
     rows, total = views.list_deliveries(
-        status=status, channel=channel, order_id=order_id, action=action, limit=limit, offset=offset
+        status=status,
+        channel=channel,
+        order_id=order_id,
+        action=action,
+        limit=page.limit,
+        offset=page.offset,
     )
-    return DeliveriesPublic(
-        data=[DeliveryPublic.model_validate(r) for r in rows],
-        count=total,
-        limit=limit,
-        offset=offset,
-    )
+    return DeliveriesPublic.of([DeliveryPublic.model_validate(r) for r in rows], total, page)
 
 
 @router.get("/{delivery_id}", response_model=DeliveryPublic)
@@ -48,8 +45,8 @@ def get_delivery(delivery_id: UUID, views: ViewsDep) -> DeliveryPublic:
     return DeliveryPublic.model_validate(row)
 
 
-@router.post("/{delivery_id}/retry", status_code=202)
-def retry_delivery(delivery_id: UUID, app: AppDep) -> dict[str, str]:
+@router.post("/{delivery_id}/retry", response_model=DeliveryRetried, status_code=202)
+def retry_delivery(delivery_id: UUID, app: AppDep) -> DeliveryRetried:
     """Try a failed or skipped delivery again (a new round of attempts, due now)."""
-    delivery = retry_on_conflict(app.retry_delivery, delivery_id, utc_stamp())
-    return {"delivery_id": str(delivery.id), "status": delivery.status}
+    delivery = app.deliveries.retry(delivery_id)
+    return DeliveryRetried(delivery_id=delivery.id, status=delivery.status)

@@ -7,58 +7,36 @@ held, never dropped.
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
-from uuid import UUID
 
-import httpx
 from fastapi import APIRouter, Request
 
-from services.channel_gateway.application import Intake
-from services.channel_gateway.channels.base import MalformedPayloadError, Translation
-from services.channel_gateway.channels.http import ChannelCallError, TransientChannelError
+from services.channel_gateway.api.deps import WebhooksDep
+from services.channel_gateway.application import Translation
+from services.channel_gateway.channels.base import Connection, MalformedPayloadError
+from services.channel_gateway.channels.registry import Channel
 from services.channel_gateway.channels.shopee import translate as shopee
-from services.channel_gateway.channels.shopee.transport import ShopeeClient
 from services.channel_gateway.channels.shopify import translate as shopify
+from services.channel_gateway.channels.webhooks import WebhookIntake
 from services.channel_gateway.channels.woocommerce import translate as woocommerce
-from services.channel_gateway.intake import command_of
-from services.channel_gateway.registry import Channel
+from services.channel_gateway.domain import ChannelKind, RawPayload
 from services.channel_gateway.schemas import WebhookAccepted
 from shared.runtime.api import Problem
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
-
-
-class RecentEvents:
-    """Webhook event ids answered lately, so a redelivery costs no parsing (bounded memory).
-
-    Durable dedupe is on the order id (the same order is stored once, whatever the event id).
-    """
-
-    def __init__(self, size: int = 100_000) -> None:
-        self.size = size
-        self._seen: OrderedDict[tuple[str, str], UUID] = OrderedDict()
-
-    def get(self, channel_id: str, event_id: str | None) -> UUID | None:
-        """The order an event id led to, if seen lately."""
-        return self._seen.get((channel_id, event_id)) if event_id else None
-
-    def add(self, channel_id: str, event_id: str | None, order_id: UUID) -> None:
-        """Remember an answered event id."""
-        if event_id:
-            self._seen[(channel_id, event_id)] = order_id
-            if len(self._seen) > self.size:
-                self._seen.popitem(last=False)
+Translate = Callable[[Connection, RawPayload], Translation]
 
 
 @router.post("/shopify/{channel_id}", response_model=WebhookAccepted)
-async def shopify_webhook(channel_id: str, request: Request) -> WebhookAccepted:
+async def shopify_webhook(
+    channel_id: str, request: Request, webhooks: WebhooksDep
+) -> WebhookAccepted:
     """Shopify orders/create: X-Shopify-Hmac-Sha256 over the raw body (current or previous
     secret), deduped on X-Shopify-Event-Id and on the order id."""
     body = await request.body()
-    channel = await _channel(request, channel_id, "shopify")
+    channel = await _channel(webhooks, channel_id, ChannelKind.SHOPIFY)
     header = request.headers.get("X-Shopify-Hmac-Sha256")
     if not shopify.signature_valid(body, header, channel.secrets.candidates("webhook_secret")):
         raise _unsigned("X-Shopify-Hmac-Sha256")
@@ -68,15 +46,17 @@ async def shopify_webhook(channel_id: str, request: Request) -> WebhookAccepted:
     event_id = request.headers.get("X-Shopify-Event-Id") or request.headers.get(
         "X-Shopify-Webhook-Id"
     )
-    return await _intake(request, channel, event_id, body, shopify.translate)
+    return await _intake(webhooks, channel, event_id, body, shopify.translate)
 
 
 @router.post("/woocommerce/{channel_id}", response_model=WebhookAccepted)
-async def woocommerce_webhook(channel_id: str, request: Request) -> WebhookAccepted:
+async def woocommerce_webhook(
+    channel_id: str, request: Request, webhooks: WebhooksDep
+) -> WebhookAccepted:
     """WooCommerce order.created: X-WC-Webhook-Signature over the raw body; the unsigned ping
     sent when the webhook is saved is answered 200."""
     body = await request.body()
-    channel = await _channel(request, channel_id, "woocommerce")
+    channel = await _channel(webhooks, channel_id, ChannelKind.WOOCOMMERCE)
     if woocommerce.is_ping(body, request.headers.get("content-type")):
         return WebhookAccepted(status="pong")
     header = request.headers.get("X-WC-Webhook-Signature")
@@ -86,43 +66,40 @@ async def woocommerce_webhook(channel_id: str, request: Request) -> WebhookAccep
     if topic and topic != woocommerce.ORDER_CREATED:
         return WebhookAccepted(status="ignored")
     event_id = request.headers.get("X-WC-Webhook-Delivery-ID")
-    return await _intake(request, channel, event_id, body, woocommerce.translate)
+    return await _intake(webhooks, channel, event_id, body, woocommerce.translate)
 
 
 @router.post("/shopee/{channel_id}", response_model=WebhookAccepted)
-async def shopee_push(channel_id: str, request: Request) -> WebhookAccepted:
+async def shopee_push(channel_id: str, request: Request, webhooks: WebhooksDep) -> WebhookAccepted:
     """Shopee push: Authorization is HMAC of `<callback url>|<body>` with the partner key; for
     an order that is ready to ship, get_order_detail is pulled (signed) and translated."""
     body = await request.body()
-    channel = await _channel(request, channel_id, "shopee")
+    channel = await _channel(webhooks, channel_id, ChannelKind.SHOPEE)
     url = channel.connection.config.get("push_url") or str(request.url)
     key = channel.secrets.current.get("partner_key", "")
     if not shopee.push_signature_valid(url, body, request.headers.get("Authorization"), key):
         raise _unsigned("Authorization")
-    message, data = _parse(shopee.parse_push, _json(body))
+    message, data = shopee.parse_push(_json(body))
     if message.shop_id != int(channel.connection.config.get("shop_id", 0)):
         raise Problem(422, "Wrong shop", f"push for shop {message.shop_id}, not this channel's")
     if data is None or data.status != shopee.PLACEABLE:
         return WebhookAccepted(status="ignored")
-    app = request.app.state.channel_orders
-    if await asyncio.to_thread(app.knows_order, channel_id, data.ordersn):
+    if await webhooks.knows(channel_id, data.ordersn):
         return WebhookAccepted(status="duplicate", duplicate=True)
-    detail = await _shopee_detail(request, channel, data.ordersn)
+    # Shopee down answers 503 (Shopee pushes again later: the order is not lost).
+    detail = await webhooks.shopee_detail(channel, data.ordersn)
     try:
         translation = shopee.translate(channel.connection, detail)
     except MalformedPayloadError as error:  # Shopee's own answer is odd: hold, do not drop
         translation = Translation(channel_id, data.ordersn, detail, reasons=[str(error)])
-    return await _take_in(request, translation, None)
+    return await _take_in(webhooks, translation, None)
 
 
-async def _channel(request: Request, channel_id: str, kind: str) -> Channel:
-    registry = request.app.state.registry
-    hit, channel = registry.cached(channel_id)
-    if not hit:
-        channel = await asyncio.to_thread(registry.get, channel_id)
-    if channel is None or channel.connection.kind != kind:
+async def _channel(webhooks: WebhookIntake, channel_id: str, kind: ChannelKind) -> Channel:
+    channel = await webhooks.channel(channel_id, kind)
+    if channel is None:
         raise Problem(404, "Channel not found", f"no {kind} channel {channel_id} is connected")
-    return channel  # type: ignore[no-any-return]
+    return channel
 
 
 def _unsigned(header: str) -> Problem:
@@ -136,44 +113,25 @@ def _json(body: bytes) -> Any:
         raise Problem(400, "Malformed payload", f"body is not JSON: {error}") from None
 
 
-def _parse(parse: Any, payload: Any) -> Any:
-    try:
-        return parse(payload)
-    except MalformedPayloadError as error:
-        raise Problem(422, "Malformed payload", str(error)) from None
-
-
 async def _intake(
-    request: Request, channel: Channel, event_id: str | None, body: bytes, translate: Any
+    webhooks: WebhookIntake,
+    channel: Channel,
+    event_id: str | None,
+    body: bytes,
+    translate: Translate,
 ) -> WebhookAccepted:
-    recent: RecentEvents = request.app.state.recent_events
-    seen = recent.get(channel.connection.channel_id, event_id)
+    seen = webhooks.seen(channel.connection.channel_id, event_id)
     if seen is not None:
         return WebhookAccepted(status="duplicate", order_id=seen, duplicate=True)
     payload = _json(body)
     if not isinstance(payload, dict):
-        raise Problem(422, "Malformed payload", "body: expected a JSON object")
-    translation = _parse(lambda p: translate(channel.connection, p), payload)
-    return await _take_in(request, translation, event_id)
+        raise MalformedPayloadError("body: expected a JSON object")
+    return await _take_in(webhooks, translate(channel.connection, payload), event_id)
 
 
 async def _take_in(
-    request: Request, translation: Translation, event_id: str | None
+    webhooks: WebhookIntake, translation: Translation, event_id: str | None
 ) -> WebhookAccepted:
-    result: Intake = await request.app.state.batcher.take_in(command_of(translation))
-    request.app.state.recent_events.add(translation.channel, event_id, result.order_id)
+    result = await webhooks.take_in(translation, event_id)
     status = "duplicate" if not result.created else result.status
     return WebhookAccepted(status=status, order_id=result.order_id, duplicate=not result.created)
-
-
-async def _shopee_detail(request: Request, channel: Channel, order_sn: str) -> dict[str, Any]:
-    timeout = request.app.state.settings.channel_timeout
-    async with httpx.AsyncClient(timeout=timeout) as http:
-        client = ShopeeClient(channel.connection.config, channel.secrets.current, http)
-        try:
-            return await client.order_detail(order_sn)
-        except TransientChannelError as error:
-            # Answering 5xx makes Shopee push again later: the order is not lost.
-            raise Problem(503, "Shopee unavailable", str(error)) from None
-        except ChannelCallError as error:
-            raise Problem(502, "Shopee refused", str(error)) from None

@@ -1,13 +1,52 @@
-"""The gateway's application: channel orders, channel connections and deliveries, one store."""
+"""The gateway's application: channel orders, channel connections and deliveries, one store.
 
-from services.channel_gateway.application.connections import ConnectionCases
-from services.channel_gateway.application.deliveries import DeliveryCases, utc_stamp
-from services.channel_gateway.application.orders import Intake, IntakeCommand, OrderCases
+One module per group of use cases, composed by the one Application class as attributes
+(docs/architecture.md, "The rooms of a service").
+"""
+
+from __future__ import annotations
+
+from eventsourcing.utils import EnvType
+
+from services.channel_gateway.application.canonical import CanonicalOrderModel, minor_units
+from services.channel_gateway.application.connections import (
+    ChannelDirectory,
+    ChannelRegistration,
+    Connections,
+    Registration,
+)
+from services.channel_gateway.application.deliveries import Deliveries, utc_stamp
+from services.channel_gateway.application.group_commit import IntakeBatcher
+from services.channel_gateway.application.intake import Intake, IntakeResult, Translation
+from services.channel_gateway.application.orders import Orders, Retranslator
 from shared.runtime.application import ServiceApplication
 
 
-class ChannelOrders(OrderCases, ConnectionCases, DeliveryCases, ServiceApplication):
+class ChannelOrders(ServiceApplication):
     """Orders from every sales channel, the channels themselves, and the news sent back."""
 
+    def __init__(self, env: EnvType | None = None) -> None:
+        super().__init__(env)
+        self.intake = Intake(self)
+        self.orders = Orders(self)
+        self.connections = Connections(self)
+        self.deliveries = Deliveries(self)
 
-__all__ = ["ChannelOrders", "Intake", "IntakeCommand", "utc_stamp"]
+
+__all__ = [
+    "CanonicalOrderModel",
+    "ChannelDirectory",
+    "ChannelOrders",
+    "ChannelRegistration",
+    "Connections",
+    "Deliveries",
+    "Intake",
+    "IntakeBatcher",
+    "IntakeResult",
+    "Orders",
+    "Registration",
+    "Retranslator",
+    "Translation",
+    "minor_units",
+    "utc_stamp",
+]

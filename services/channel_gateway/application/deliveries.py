@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -11,10 +12,15 @@ from eventsourcing.application import AggregateNotFoundError
 from services.channel_gateway.domain import (
     ChannelOrder,
     Delivery,
+    DeliveryAction,
+    DeliveryDetails,
     DeliveryNotFoundError,
     delivery_id_for,
 )
-from shared.runtime.application import UnitOfWork
+from shared.runtime.application import UnitOfWork, UseCases, use_case
+
+if TYPE_CHECKING:
+    from services.channel_gateway.application import ChannelOrders
 
 
 def utc_stamp(moment: datetime | None = None) -> str:
@@ -23,15 +29,18 @@ def utc_stamp(moment: datetime | None = None) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class DeliveryCases:
-    """Delivery use cases (mixed into the gateway application)."""
+class Deliveries(UseCases["ChannelOrders"]):
+    """News for the channels: scheduled once, attempted by the worker, retried by ops."""
 
-    def schedule_delivery(
+    app: ChannelOrders  # the application composing this group (for the type checker)
+
+    @use_case
+    def schedule(
         self,
         order: ChannelOrder,
-        action: str,
+        action: DeliveryAction,
         ref: str,
-        details: dict[str, Any],
+        details: DeliveryDetails,
         due_at: str,
         uow: UnitOfWork,
     ) -> Delivery | None:
@@ -58,34 +67,39 @@ class DeliveryCases:
         uow.add(delivery)
         return delivery
 
-    def get_delivery(self, delivery_id: UUID) -> Delivery:
+    def get(self, delivery_id: UUID) -> Delivery:
         """The delivery as its events say it is now."""
         try:
-            delivery: Any = self.repository.get(delivery_id)  # type: ignore[attr-defined]
+            delivery: object = self.app.repository.get(delivery_id)
         except AggregateNotFoundError:
             raise DeliveryNotFoundError(f"no delivery {delivery_id}") from None
         if not isinstance(delivery, Delivery):
             raise DeliveryNotFoundError(f"no delivery {delivery_id}")
         return delivery
 
-    def delivery_succeeded(self, delivery_id: UUID, outcome: str, at: str) -> None:
+    @use_case
+    def succeeded(self, delivery_id: UUID, outcome: str, at: str) -> None:
         """The channel has the news."""
         self._change(delivery_id, lambda d: d.succeed(outcome, at))
 
-    def delivery_failed(self, delivery_id: UUID, error: str, at: str, retry_at: str | None) -> None:
+    @use_case
+    def failed(self, delivery_id: UUID, error: str, at: str, retry_at: str | None) -> None:
         """An attempt failed; retried at retry_at, or failed for good without one."""
         self._change(delivery_id, lambda d: d.fail(error, at, retry_at))
 
-    def delivery_skipped(self, delivery_id: UUID, reason: str, at: str) -> None:
+    @use_case
+    def skipped(self, delivery_id: UUID, reason: str, at: str) -> None:
         """Nothing could be delivered, for a reason ops can fix."""
         self._change(delivery_id, lambda d: d.skip(reason, at))
 
-    def retry_delivery(self, delivery_id: UUID, at: str) -> Delivery:
-        """Ops ask for a failed or skipped delivery to be tried again."""
+    @use_case
+    def retry(self, delivery_id: UUID) -> Delivery:
+        """Ops ask for a failed or skipped delivery to be tried again, from now."""
+        at = utc_stamp()
         return self._change(delivery_id, lambda d: d.retry(at))
 
-    def _change(self, delivery_id: UUID, change: Any) -> Delivery:
-        with self.unit_of_work() as uow:  # type: ignore[attr-defined]
+    def _change(self, delivery_id: UUID, change: Callable[[Delivery], None]) -> Delivery:
+        with self.app.unit_of_work() as uow:
             delivery = uow.find(delivery_id, Delivery)
             if delivery is None:
                 raise DeliveryNotFoundError(f"no delivery {delivery_id}")

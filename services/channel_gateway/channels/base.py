@@ -1,4 +1,8 @@
-"""What every translator shares: the connection it translates for, its result, SKU mapping."""
+"""What every translator shares: the connection it translates for, SKU mapping, the checks.
+
+A translator's result is the application's `Translation`; the canonical order is checked with
+the application's model, the same one the HTTP intake uses.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from services.channel_gateway.schemas import ChannelOrderCreate, minor_units
+from services.channel_gateway.application import CanonicalOrderModel, Translation, minor_units
+from services.channel_gateway.domain import OWN_KINDS, CanonicalOrder, DraftLine, DraftOrder
 
 
 class ChannelPayload(BaseModel):
@@ -34,9 +39,7 @@ class Connection:
     @property
     def require_mapping(self) -> bool:
         """Marketplaces name SKUs their own way unless the merchant says they are ours."""
-        return bool(
-            self.config.get("require_sku_mapping", self.kind not in ("web", "phone", "mail"))
-        )
+        return bool(self.config.get("require_sku_mapping", self.kind not in OWN_KINDS))
 
     def our_sku(self, channel_sku: str | None) -> str | None:
         """Our SKU for a channel SKU, or None when it is not mapped."""
@@ -57,23 +60,6 @@ class ChannelLine:
     unit_price: Decimal
     title: str | None = None
     refs: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class Translation:
-    """A channel order translated: a canonical order ready to place, or a hold with reasons."""
-
-    channel: str
-    external_id: str
-    payload: dict[str, Any]
-    order: dict[str, Any] | None = None
-    reasons: list[str] = field(default_factory=list)
-    draft: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def held(self) -> bool:
-        """The order cannot be placed yet."""
-        return self.order is None
 
 
 def decimal(value: Any, what: str) -> Decimal:
@@ -100,11 +86,10 @@ def finish(
 ) -> Translation:
     """Map SKUs and check the canonical order; anything that keeps it from being placed holds it."""
     reasons: list[str] = []
-    mapped = _map_lines(connection, lines, currency, reasons)
+    mapped, line_refs = _map_lines(connection, lines, currency, reasons)
     if shipping_address is None:
         reasons.append("missing shipping address")
-    line_refs = [{"sku": line["sku"], **line.pop("_refs")} for line in mapped]
-    draft = {
+    draft: DraftOrder = {
         "customer": customer,
         "shipping_address": shipping_address or {},
         "lines": mapped,
@@ -120,10 +105,12 @@ def finish(
 
 def _map_lines(
     connection: Connection, lines: list[ChannelLine], currency: str | None, reasons: list[str]
-) -> list[dict[str, Any]]:
+) -> tuple[list[DraftLine], list[dict[str, Any]]]:
+    """Our lines (one per SKU and price) and, per channel line, its channel refs."""
     step = Decimal(1).scaleb(-minor_units(currency or "EUR"))
-    merged: dict[str, dict[str, Any]] = {}
-    out: list[dict[str, Any]] = []
+    merged: dict[str, DraftLine] = {}
+    out: list[DraftLine] = []
+    line_refs: list[dict[str, Any]] = []
     for line in lines:
         sku = connection.our_sku(line.channel_sku)
         price = line.unit_price.quantize(step, rounding=ROUND_HALF_UP)
@@ -133,12 +120,11 @@ def _map_lines(
             reasons.append(
                 f"unknown SKU {line.channel_sku}: no mapping on channel {connection.channel_id}"
             )
-        row = {
+        row: DraftLine = {
             "sku": sku,
             "channel_sku": line.channel_sku,
             "quantity": line.quantity,
             "unit_price": format(price, "f"),
-            "_refs": {"channel_sku": line.channel_sku, **line.refs},
         }
         same = merged.get(sku) if sku else None
         if same is not None and same["unit_price"] == row["unit_price"]:
@@ -149,12 +135,13 @@ def _map_lines(
         if sku:
             merged[sku] = row
         out.append(row)
-    return out
+        line_refs.append({"sku": sku, "channel_sku": line.channel_sku, **line.refs})
+    return out, line_refs
 
 
 def _canonical(
-    channel: str, external_id: str, draft: dict[str, Any], reasons: list[str]
-) -> dict[str, Any] | None:
+    channel: str, external_id: str, draft: DraftOrder, reasons: list[str]
+) -> CanonicalOrder | None:
     body = {
         "channel": channel,
         "external_id": external_id,
@@ -167,14 +154,15 @@ def _canonical(
         ],
     }
     try:
-        order = ChannelOrderCreate.model_validate(body).as_order()
+        order = CanonicalOrderModel.model_validate(body).canonical()
     except ValidationError as error:
         reasons.extend(_reason(e) for e in error.errors())
         return None
-    return {**order, "refs": draft["refs"]}
+    order["refs"] = draft["refs"]
+    return order
 
 
-def _present(values: dict[str, Any]) -> dict[str, Any]:
+def _present(values: dict[str, str | None]) -> dict[str, str]:
     # An absent field then reads "missing ...", not "None is not a valid string".
     return {k: v for k, v in values.items() if v is not None and v != ""}
 

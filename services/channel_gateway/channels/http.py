@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -28,8 +29,9 @@ class Job:
     delivery_id: UUID
     action: str
     external_id: str
-    details: dict[str, Any]
-    order: dict[str, Any] = field(default_factory=dict)
+    # The delivery's news and order snapshot, read by each channel as its API needs them.
+    details: Mapping[str, Any]
+    order: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def refs(self) -> dict[str, Any]:

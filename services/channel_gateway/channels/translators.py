@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
+from services.channel_gateway.application import Translation
 from services.channel_gateway.channels.amazon import translate as amazon_translate
-from services.channel_gateway.channels.base import Connection, MalformedPayloadError, Translation
+from services.channel_gateway.channels.base import Connection, MalformedPayloadError
 from services.channel_gateway.channels.csv_import.translate import translate_rows
 from services.channel_gateway.channels.shopee import translate as shopee_translate
 from services.channel_gateway.channels.shopify import translate as shopify_translate
 from services.channel_gateway.channels.woocommerce import translate as woo_translate
+from services.channel_gateway.domain import OWN_KINDS, ChannelKind, RawPayload
 
-BY_KIND: dict[str, Any] = {
-    "shopify": shopify_translate.translate,
-    "woocommerce": woo_translate.translate,
-    "amazon": amazon_translate.translate,
-    "shopee": shopee_translate.translate,
+Translator = Callable[[Connection, RawPayload], Translation]
+
+BY_KIND: dict[str, Translator] = {
+    ChannelKind.SHOPIFY: shopify_translate.translate,
+    ChannelKind.WOOCOMMERCE: woo_translate.translate,
+    ChannelKind.AMAZON: amazon_translate.translate,
+    ChannelKind.SHOPEE: shopee_translate.translate,
 }
 
 
-def retranslate(connection: Connection, external_id: str, payload: dict[str, Any]) -> Translation:
+def retranslate(connection: Connection, external_id: str, payload: RawPayload) -> Translation:
     """The translation of a stored channel payload with the connection as it is now."""
     if "rows" in payload:
         rows = [
@@ -36,12 +40,12 @@ def retranslate(connection: Connection, external_id: str, payload: dict[str, Any
             connection.channel_id, external_id, payload, reasons=["no translator for the channel"]
         )
     try:
-        return translate(connection, payload)  # type: ignore[no-any-return]
+        return translate(connection, payload)
     except MalformedPayloadError as error:
         return Translation(connection.channel_id, external_id, payload, reasons=[str(error)])
 
 
 def default_connection(channel_id: str) -> Connection:
     """A channel used without a connection (e.g. CSV imports): SKUs are ours as written."""
-    kind = channel_id if channel_id in ("web", "phone", "mail") else "phone"
+    kind = channel_id if channel_id in OWN_KINDS else ChannelKind.PHONE
     return Connection(channel_id=channel_id, kind=kind)

@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from services.channel_gateway.domain.values import ChannelConfig
+
+
+class ChannelKind(StrEnum):
+    """The kinds of channel the gateway speaks to."""
+
+    SHOPIFY = "shopify"
+    WOOCOMMERCE = "woocommerce"
+    AMAZON = "amazon"
+    SHOPEE = "shopee"
+    WEB = "web"
+    PHONE = "phone"
+    MAIL = "mail"
+
+
 # Channels whose own API we talk to, and the merchant's own channels (told by e-mail).
-MARKETPLACE_KINDS = ("shopify", "woocommerce", "amazon", "shopee")
-OWN_KINDS = ("web", "phone", "mail")
+MARKETPLACE_KINDS = (
+    ChannelKind.SHOPIFY,
+    ChannelKind.WOOCOMMERCE,
+    ChannelKind.AMAZON,
+    ChannelKind.SHOPEE,
+)
+OWN_KINDS = (ChannelKind.WEB, ChannelKind.PHONE, ChannelKind.MAIL)
 KINDS = MARKETPLACE_KINDS + OWN_KINDS
 
 CONNECTION_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/channel-connections")
@@ -35,19 +56,44 @@ def connection_id_for(channel_id: str) -> UUID:
 class ChannelConnection(Aggregate):
     """A connected channel: its kind, settings (never secrets), SKU mapping and poll cursor."""
 
-    @event("Registered")
+    class Registered(Aggregate.Created):
+        """A channel was connected."""
+
+        channel_id: str
+        kind: str
+        config: ChannelConfig
+        sku_mapping: dict[str, str]
+        secret_names: list[str]
+
+    class Reconfigured(Aggregate.Event):
+        """The channel's settings or the names of its secrets changed."""
+
+        config: ChannelConfig
+        secret_names: list[str]
+
+    class SkuMappingChanged(Aggregate.Event):
+        """The channel SKU -> our SKU mapping was replaced."""
+
+        sku_mapping: dict[str, str]
+
+    class CursorAdvanced(Aggregate.Event):
+        """The poller read the channel further."""
+
+        cursor: str
+
+    @event(Registered)
     def __init__(
         self,
         channel_id: str,
         kind: str,
-        config: dict[str, Any],
+        config: ChannelConfig,
         sku_mapping: dict[str, str],
         secret_names: list[str],
     ) -> None:
         if kind not in KINDS:
             raise ChannelKindError(f"unknown channel kind {kind!r}; one of {', '.join(KINDS)}")
         self.channel_id = channel_id
-        self.kind = kind
+        self.kind = ChannelKind(kind)
         self.config = config
         self.sku_mapping = sku_mapping
         # Only which secrets are set: their values live outside the event log.
@@ -64,24 +110,30 @@ class ChannelConnection(Aggregate):
         """One of the merchant's own channels (web, phone, mail)."""
         return self.kind in OWN_KINDS
 
+    def ensure_kind(self, kind: str) -> None:
+        """Raise ChannelKindError when the channel is connected as another kind (never changes)."""
+        if kind != self.kind:
+            raise ChannelKindError(
+                f"channel {self.channel_id} is connected as {self.kind}, not {kind}"
+            )
+
     def reconfigure(
         self,
         kind: str,
-        config: dict[str, Any],
+        config: ChannelConfig,
         sku_mapping: dict[str, str],
         secret_names: list[str],
     ) -> bool:
         """Replace settings and mapping; the kind of a channel never changes."""
-        if kind != self.kind:
-            raise ChannelKindError(f"channel {self.channel_id} is connected as {self.kind}")
+        self.ensure_kind(kind)
         changed = False
         if config != self.config or secret_names != self.secret_names:
             self._reconfigured(config=config, secret_names=secret_names)
             changed = True
         return self.map_skus(sku_mapping) or changed
 
-    @event("Reconfigured")
-    def _reconfigured(self, config: dict[str, Any], secret_names: list[str]) -> None:
+    @event(Reconfigured)
+    def _reconfigured(self, config: ChannelConfig, secret_names: list[str]) -> None:
         self.config = config
         self.secret_names = secret_names
 
@@ -92,7 +144,7 @@ class ChannelConnection(Aggregate):
         self._sku_mapping_changed(sku_mapping=sku_mapping)
         return True
 
-    @event("SkuMappingChanged")
+    @event(SkuMappingChanged)
     def _sku_mapping_changed(self, sku_mapping: dict[str, str]) -> None:
         self.sku_mapping = sku_mapping
 
@@ -103,6 +155,6 @@ class ChannelConnection(Aggregate):
         self._cursor_advanced(cursor=cursor)
         return True
 
-    @event("CursorAdvanced")
+    @event(CursorAdvanced)
     def _cursor_advanced(self, cursor: str) -> None:
         self.cursor = cursor

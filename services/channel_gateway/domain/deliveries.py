@@ -2,22 +2,55 @@
 
 from __future__ import annotations
 
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-PENDING = "pending"
-DELIVERED = "delivered"
-FAILED = "failed"
-SKIPPED = "skipped"
-
-SHIPMENT = "shipment"
-CANCELLATION = "cancellation"
-REFUND = "refund"
-ACTIONS = (SHIPMENT, CANCELLATION, REFUND)
+from services.channel_gateway.domain.values import (
+    Cancellation,
+    ChannelRefs,
+    Customer,
+    DraftCustomer,
+    DraftLine,
+    OrderLine,
+    Refund,
+    Shipment,
+)
 
 DELIVERY_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/channel-deliveries")
+
+
+class DeliveryStatus(StrEnum):
+    """Where a delivery stands."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class DeliveryAction(StrEnum):
+    """What news a delivery carries."""
+
+    SHIPMENT = "shipment"
+    CANCELLATION = "cancellation"
+    REFUND = "refund"
+
+
+DeliveryDetails = Shipment | Cancellation | Refund
+"""The news itself: a shipment, a cancellation or a refund."""
+
+
+class OrderSnapshot(TypedDict):
+    """The order as the gateway knew it when the news was scheduled (all a channel call needs)."""
+
+    customer: Customer | DraftCustomer
+    lines: list[OrderLine] | list[DraftLine]
+    currency: str | None
+    refs: ChannelRefs
+    fully_shipped: bool
 
 
 class DeliveryError(Exception):
@@ -40,7 +73,43 @@ def delivery_id_for(order_id: UUID, action: str, ref: str) -> UUID:
 class Delivery(Aggregate):
     """News for a channel: tracking, a cancellation or a refund, delivered at most once there."""
 
-    @event("Scheduled")
+    class Scheduled(Aggregate.Created):
+        """News to deliver; it carries all the worker needs (the refs and the customer too)."""
+
+        delivery_id: UUID
+        order_id: UUID
+        channel: str
+        external_id: str
+        action: str
+        details: DeliveryDetails
+        order: OrderSnapshot
+        due_at: str
+
+    class Delivered(Aggregate.Event):
+        """The channel has the news."""
+
+        outcome: str
+        delivered_at: str
+
+    class AttemptFailed(Aggregate.Event):
+        """An attempt failed; without a retry time the delivery has failed for good."""
+
+        error: str
+        failed_at: str
+        retry_at: str | None
+
+    class Skipped(Aggregate.Event):
+        """Nothing could be delivered, for a reason ops can fix."""
+
+        reason: str
+        skipped_at: str
+
+    class Retried(Aggregate.Event):
+        """Ops asked for another round of attempts."""
+
+        requested_at: str
+
+    @event(Scheduled)
     def __init__(
         self,
         delivery_id: UUID,
@@ -48,18 +117,17 @@ class Delivery(Aggregate):
         channel: str,
         external_id: str,
         action: str,
-        details: dict[str, Any],
-        order: dict[str, Any],
+        details: DeliveryDetails,
+        order: OrderSnapshot,
         due_at: str,
     ) -> None:
-        # The event carries all the worker needs: the news, the channel's refs and the customer.
         self.order_id = order_id
         self.channel = channel
         self.external_id = external_id
-        self.action = action
+        self.action = DeliveryAction(action)
         self.details = details
         self.order = order
-        self.status = PENDING
+        self.status = DeliveryStatus.PENDING
         self.due_at: str | None = due_at
         self.attempts = 0
         self.round_attempts = 0
@@ -73,56 +141,56 @@ class Delivery(Aggregate):
 
     def is_due(self, now: str) -> bool:
         """Pending and its next attempt time has come."""
-        return self.status == PENDING and (self.due_at is None or self.due_at <= now)
+        return self.status == DeliveryStatus.PENDING and (self.due_at is None or self.due_at <= now)
 
     def succeed(self, outcome: str, at: str) -> None:
         """The channel has the news (or already had it)."""
-        if self.status != PENDING:
+        if self.status != DeliveryStatus.PENDING:
             return
         self._delivered(outcome=outcome[:500], delivered_at=at)
 
-    @event("Delivered")
+    @event(Delivered)
     def _delivered(self, outcome: str, delivered_at: str) -> None:
         self.attempts += 1
         self.round_attempts += 1
-        self.status = DELIVERED
+        self.status = DeliveryStatus.DELIVERED
         self.outcome = outcome
         self.due_at = None
 
     def fail(self, error: str, at: str, retry_at: str | None) -> None:
         """An attempt failed; without a retry time the delivery has failed for good."""
-        if self.status != PENDING:
+        if self.status != DeliveryStatus.PENDING:
             return
         self._attempt_failed(error=error[:1000], failed_at=at, retry_at=retry_at)
 
-    @event("AttemptFailed")
+    @event(AttemptFailed)
     def _attempt_failed(self, error: str, failed_at: str, retry_at: str | None) -> None:
         self.attempts += 1
         self.round_attempts += 1
         self.last_error = error
         self.due_at = retry_at
-        self.status = PENDING if retry_at is not None else FAILED
+        self.status = DeliveryStatus.PENDING if retry_at is not None else DeliveryStatus.FAILED
 
     def skip(self, reason: str, at: str) -> None:
         """Nothing can be delivered (no connection, no SMTP server); visible, retryable."""
-        if self.status != PENDING:
+        if self.status != DeliveryStatus.PENDING:
             return
         self._skipped(reason=reason[:500], skipped_at=at)
 
-    @event("Skipped")
+    @event(Skipped)
     def _skipped(self, reason: str, skipped_at: str) -> None:
-        self.status = SKIPPED
+        self.status = DeliveryStatus.SKIPPED
         self.last_error = reason
         self.due_at = None
 
     def retry(self, at: str) -> None:
         """Ops ask for another round of attempts after a failure or a skip."""
-        if self.status not in (FAILED, SKIPPED):
+        if self.status not in (DeliveryStatus.FAILED, DeliveryStatus.SKIPPED):
             raise DeliveryNotRetryableError(f"delivery {self.id} is {self.status}")
         self._retried(requested_at=at)
 
-    @event("Retried")
+    @event(Retried)
     def _retried(self, requested_at: str) -> None:
-        self.status = PENDING
+        self.status = DeliveryStatus.PENDING
         self.due_at = requested_at
         self.round_attempts = 0

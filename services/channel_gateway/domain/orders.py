@@ -3,17 +3,40 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-ACCEPTED = "accepted"
-HELD = "held"
-CANCELLED = "cancelled"
+from services.channel_gateway.domain.values import (
+    Address,
+    Cancellation,
+    ChannelRefs,
+    Customer,
+    DraftAddress,
+    DraftCustomer,
+    DraftLine,
+    DraftOrder,
+    OrderLine,
+    Package,
+    RawPayload,
+    Refund,
+    RefundLine,
+    Shipment,
+    ShippedLine,
+)
 
 # The same namespace and name as the order service's, so both derive the same order id.
 ORDER_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/orders")
+
+
+class ChannelOrderStatus(StrEnum):
+    """Where a channel order stands at the gateway."""
+
+    ACCEPTED = "accepted"
+    HELD = "held"
+    CANCELLED = "cancelled"
 
 
 class ChannelOrderError(Exception):
@@ -32,6 +55,14 @@ class OrderNotHeldError(ChannelOrderError):
     """Only a held order can be released."""
 
 
+class OrderStillHeldError(ChannelOrderError):
+    """A held order still does not translate into an order that can be placed."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("the order still cannot be placed: " + "; ".join(reasons))
+        self.reasons = reasons
+
+
 def order_id_for(channel: str, external_id: str) -> UUID:
     """The order id derived from the channel's own id, so intake is idempotent."""
     return uuid5(ORDER_NAMESPACE, f"{channel}:{external_id}")
@@ -40,16 +71,76 @@ def order_id_for(channel: str, external_id: str) -> UUID:
 class ChannelOrder(Aggregate):
     """One channel order: as received or held, plus shipments, cancellation and refunds."""
 
+    class Received(Aggregate.Created):
+        """The whole canonical order, so the public event maps from this event alone."""
+
+        order_id: UUID
+        channel: str
+        external_id: str
+        customer: Customer
+        shipping_address: Address
+        lines: list[OrderLine]
+        currency: str
+        refs: ChannelRefs
+
+    class Held(Aggregate.Created):
+        """An order the gateway cannot place yet; internal to the gateway, never published."""
+
+        channel: str
+        external_id: str
+        reasons: list[str]
+        payload: RawPayload
+        draft: DraftOrder
+
+        def apply(self, aggregate: ChannelOrder) -> None:
+            # Runs after __init__ (called with channel and external id only) on the new aggregate.
+            draft = self.draft
+            aggregate.status = ChannelOrderStatus.HELD
+            aggregate.customer = draft.get("customer") or {}
+            aggregate.shipping_address = draft.get("shipping_address") or {}
+            aggregate.lines = draft.get("lines") or []
+            aggregate.currency = draft.get("currency")
+            aggregate.refs = draft.get("refs") or {}
+            aggregate.hold_reasons = list(self.reasons)
+            aggregate.payload = self.payload
+
+    class Released(Aggregate.Event):
+        """A held order now complete; channel and external id ride along for the public event."""
+
+        channel: str
+        external_id: str
+        customer: Customer
+        shipping_address: Address
+        lines: list[OrderLine]
+        currency: str
+        refs: ChannelRefs
+
+    class ShipmentRecorded(Aggregate.Event):
+        """A shipment of the order left."""
+
+        shipment: Shipment
+
+    class Cancelled(Aggregate.Event):
+        """The OMS cancelled the order."""
+
+        reason: str
+        cancelled_at: str
+
+    class RefundRecorded(Aggregate.Event):
+        """Money went back to the customer."""
+
+        refund: Refund
+
     @classmethod
     def receive(
         cls,
         channel: str,
         external_id: str,
-        customer: dict[str, Any],
-        shipping_address: dict[str, Any],
-        lines: list[dict[str, Any]],
+        customer: Customer,
+        shipping_address: Address,
+        lines: list[OrderLine],
         currency: str,
-        refs: dict[str, Any] | None = None,
+        refs: ChannelRefs | None = None,
     ) -> ChannelOrder:
         """Take in a canonical order; its id derives from channel + external id."""
         _check_order(channel, external_id, lines)
@@ -70,8 +161,8 @@ class ChannelOrder(Aggregate):
         channel: str,
         external_id: str,
         reasons: list[str],
-        payload: dict[str, Any],
-        draft: dict[str, Any],
+        payload: RawPayload,
+        draft: DraftOrder,
     ) -> ChannelOrder:
         """Keep an order that cannot be placed yet, with why and everything the channel sent."""
         if not channel or not external_id:
@@ -88,69 +179,33 @@ class ChannelOrder(Aggregate):
             draft=draft,
         )
 
-    class Held(Aggregate.Created):
-        """An order the gateway cannot place yet; internal to the gateway, never published."""
-
-        channel: str
-        external_id: str
-        reasons: list[str]
-        payload: dict[str, Any]
-        draft: dict[str, Any]
-
-        def apply(self, aggregate: Any) -> None:  # type: ignore[override]
-            # Runs after __init__ (called with channel and external id only) on the new aggregate.
-            aggregate._start(
-                channel=self.channel,
-                external_id=self.external_id,
-                status=HELD,
-                customer=self.draft.get("customer") or {},
-                shipping_address=self.draft.get("shipping_address") or {},
-                lines=self.draft.get("lines") or [],
-                currency=self.draft.get("currency"),
-                refs=self.draft.get("refs") or {},
-            )
-            aggregate.hold_reasons = list(self.reasons)
-            aggregate.payload = self.payload
-
-    @event("Received")
+    @event(Received)
     def __init__(
         self,
         order_id: UUID | None = None,
         channel: str = "",
         external_id: str = "",
-        customer: dict[str, Any] | None = None,
-        shipping_address: dict[str, Any] | None = None,
-        lines: list[dict[str, Any]] | None = None,
+        customer: Customer | None = None,
+        shipping_address: Address | None = None,
+        lines: list[OrderLine] | None = None,
         currency: str | None = None,
-        refs: dict[str, Any] | None = None,
+        refs: ChannelRefs | None = None,
     ) -> None:
-        # The event carries the whole canonical order, so the public event maps from it alone.
         # Defaults only serve the Held event, whose apply() then sets the held state.
-        self._start(
-            channel=channel,
-            external_id=external_id,
-            status=ACCEPTED,
-            customer=customer or {},
-            shipping_address=shipping_address or {},
-            lines=lines or [],
-            currency=currency,
-            refs=refs or {},
-        )
-
-    def _start(self, *, channel: str, external_id: str, status: str, **order: Any) -> None:
         self.channel = channel
         self.external_id = external_id
-        self.status = status
-        self.customer: dict[str, Any] = order["customer"]
-        self.shipping_address: dict[str, Any] = order["shipping_address"]
-        self.lines: list[dict[str, Any]] = order["lines"]
-        self.currency: str | None = order["currency"]
-        self.refs: dict[str, Any] = order["refs"]
+        self.status = ChannelOrderStatus.ACCEPTED
+        # A held order keeps what could be translated, so these may be drafts.
+        self.customer: Customer | DraftCustomer = customer or {}
+        self.shipping_address: Address | DraftAddress = shipping_address or {}
+        self.lines: list[OrderLine] | list[DraftLine] = lines or []
+        self.currency: str | None = currency
+        self.refs: ChannelRefs = refs or {}
         self.hold_reasons: list[str] = []
-        self.payload: dict[str, Any] | None = None
-        self.shipments: list[dict[str, Any]] = []
-        self.cancellation: dict[str, Any] | None = None
-        self.refunds: list[dict[str, Any]] = []
+        self.payload: RawPayload | None = None
+        self.shipments: list[Shipment] = []
+        self.cancellation: Cancellation | None = None
+        self.refunds: list[Refund] = []
 
     @staticmethod
     def create_id(order_id: UUID, **_: Any) -> UUID:
@@ -168,20 +223,24 @@ class ChannelOrder(Aggregate):
         shipped: dict[str, int] = {}
         for shipment in self.shipments:
             for line in shipment["lines"]:
-                shipped[line["sku"]] = shipped.get(line["sku"], 0) + int(line["quantity"])
-        return all(shipped.get(line["sku"], 0) >= int(line["quantity"]) for line in self.lines)
+                shipped[line["sku"]] = shipped.get(line["sku"], 0) + line["quantity"]
+        return all(shipped.get(line["sku"] or "", 0) >= line["quantity"] for line in self.lines)
+
+    def ensure_held(self) -> None:
+        """Raise OrderNotHeldError unless the order is held (only then can it be released)."""
+        if self.status != ChannelOrderStatus.HELD:
+            raise OrderNotHeldError(f"order {self.id} is {self.status}, not held")
 
     def release(
         self,
-        customer: dict[str, Any],
-        shipping_address: dict[str, Any],
-        lines: list[dict[str, Any]],
+        customer: Customer,
+        shipping_address: Address,
+        lines: list[OrderLine],
         currency: str,
-        refs: dict[str, Any] | None = None,
+        refs: ChannelRefs | None = None,
     ) -> None:
         """Let a held order proceed, now that it translates into a complete canonical order."""
-        if self.status != HELD:
-            raise OrderNotHeldError(f"order {self.id} is {self.status}, not held")
+        self.ensure_held()
         _check_order(self.channel, self.external_id, lines)
         self._released(
             channel=self.channel,
@@ -193,25 +252,24 @@ class ChannelOrder(Aggregate):
             refs=refs or {},
         )
 
-    @event("Released")
+    @event(Released)
     def _released(
         self,
         channel: str,
         external_id: str,
-        customer: dict[str, Any],
-        shipping_address: dict[str, Any],
-        lines: list[dict[str, Any]],
+        customer: Customer,
+        shipping_address: Address,
+        lines: list[OrderLine],
         currency: str,
-        refs: dict[str, Any],
+        refs: ChannelRefs,
     ) -> None:
-        # Channel and external id ride along so the public event maps from this event alone.
         self.customer = customer
         self.shipping_address = shipping_address
         self.lines = lines
         self.currency = currency
         self.refs = refs
         self.hold_reasons = []
-        self.status = ACCEPTED
+        self.status = ChannelOrderStatus.ACCEPTED
 
     def record_shipment(
         self,
@@ -219,10 +277,10 @@ class ChannelOrder(Aggregate):
         carrier: str,
         tracking_number: str,
         location_id: str,
-        lines: list[dict[str, Any]],
+        lines: list[ShippedLine],
         shipped_at: str,
         service: str | None = None,
-        packages: list[dict[str, Any]] | None = None,
+        packages: list[Package] | None = None,
     ) -> bool:
         """A shipment left with a carrier and tracking number; each shipment counts once."""
         if any(s["shipment_id"] == shipment_id for s in self.shipments):
@@ -241,21 +299,21 @@ class ChannelOrder(Aggregate):
         )
         return True
 
-    @event("ShipmentRecorded")
-    def _shipment_recorded(self, shipment: dict[str, Any]) -> None:
+    @event(ShipmentRecorded)
+    def _shipment_recorded(self, shipment: Shipment) -> None:
         self.shipments = [*self.shipments, shipment]
 
     def record_cancellation(self, reason: str, cancelled_at: str) -> bool:
         """The OMS cancelled the order; a second notice changes nothing."""
-        if self.status == CANCELLED:
+        if self.status == ChannelOrderStatus.CANCELLED:
             return False
         self._cancelled(reason=reason, cancelled_at=cancelled_at)
         return True
 
-    @event("Cancelled")
+    @event(Cancelled)
     def _cancelled(self, reason: str, cancelled_at: str) -> None:
         self.cancellation = {"reason": reason, "cancelled_at": cancelled_at}
-        self.status = CANCELLED
+        self.status = ChannelOrderStatus.CANCELLED
 
     def record_refund(
         self,
@@ -263,7 +321,7 @@ class ChannelOrder(Aggregate):
         amount: Decimal,
         currency: str,
         refunded_at: str,
-        lines: list[dict[str, Any]] | None = None,
+        lines: list[RefundLine] | None = None,
     ) -> bool:
         """Money went back to the customer; each refund counts once."""
         if any(r["refund_id"] == refund_id for r in self.refunds):
@@ -279,12 +337,12 @@ class ChannelOrder(Aggregate):
         )
         return True
 
-    @event("RefundRecorded")
-    def _refund_recorded(self, refund: dict[str, Any]) -> None:
+    @event(RefundRecorded)
+    def _refund_recorded(self, refund: Refund) -> None:
         self.refunds = [*self.refunds, refund]
 
 
-def _check_order(channel: str, external_id: str, lines: list[dict[str, Any]]) -> None:
+def _check_order(channel: str, external_id: str, lines: list[OrderLine]) -> None:
     if not channel or not external_id:
         raise InvalidChannelOrderError("channel and external_id must not be empty")
     if not lines:
@@ -294,5 +352,5 @@ def _check_order(channel: str, external_id: str, lines: list[dict[str, Any]]) ->
         if line["sku"] in seen:
             raise InvalidChannelOrderError(f"SKU {line['sku']} appears on more than one line")
         seen.add(line["sku"])
-        if int(line["quantity"]) <= 0:
+        if line["quantity"] <= 0:
             raise InvalidChannelOrderError(f"quantity of SKU {line['sku']} must be positive")

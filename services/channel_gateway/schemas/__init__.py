@@ -5,11 +5,12 @@ from services.channel_gateway.schemas.channels import (
     ChannelPublic,
     ChannelsPublic,
     SkuMappingUpdate,
+    webhook_path,
 )
 from services.channel_gateway.schemas.deliveries import (
     DeliveriesPublic,
     DeliveryPublic,
-    DeliveryStatus,
+    DeliveryRetried,
     ImportedOrder,
     ImportRequest,
     ImportResult,
@@ -17,18 +18,13 @@ from services.channel_gateway.schemas.deliveries import (
     WebhookAccepted,
 )
 from services.channel_gateway.schemas.orders import (
-    COUNTRIES,
-    CURRENCIES,
     ChannelOrderAccepted,
     ChannelOrderCreate,
     ChannelOrderPublic,
     ChannelOrdersPublic,
-    minor_units,
 )
 
 __all__ = [
-    "COUNTRIES",
-    "CURRENCIES",
     "ChannelCreate",
     "ChannelOrderAccepted",
     "ChannelOrderCreate",
@@ -38,12 +34,12 @@ __all__ = [
     "ChannelsPublic",
     "DeliveriesPublic",
     "DeliveryPublic",
-    "DeliveryStatus",
+    "DeliveryRetried",
     "ImportRequest",
     "ImportResult",
     "ImportedOrder",
     "RowProblem",
     "SkuMappingUpdate",
     "WebhookAccepted",
-    "minor_units",
+    "webhook_path",
 ]

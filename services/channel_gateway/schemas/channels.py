@@ -7,8 +7,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, Field, SecretStr
 
-from services.channel_gateway.schemas.orders import Channel, Edge, Sku
+from services.channel_gateway.application import ChannelRegistration
+from services.channel_gateway.application.canonical import Channel, Edge, Sku
+from services.channel_gateway.domain import ChannelConnection, ChannelKind
+from shared.runtime.api import Page
 
+WEBHOOK_KINDS = (ChannelKind.SHOPIFY, ChannelKind.WOOCOMMERCE, ChannelKind.SHOPEE)
 ChannelSku = Annotated[str, Field(min_length=1, max_length=128)]
 SkuMapping = dict[ChannelSku, Sku]
 
@@ -17,6 +21,7 @@ class ChannelBase(Edge):
     """What every connection has: its id (used in webhook URLs and orders) and SKU mapping."""
 
     channel_id: Channel
+    kind: str
     sku_mapping: SkuMapping = {}
     require_sku_mapping: bool | None = Field(
         None,
@@ -24,8 +29,18 @@ class ChannelBase(Edge):
         " off for web/phone/mail, where channel SKUs are ours).",
     )
 
+    def registration(self) -> ChannelRegistration:
+        """What the register use case needs: settings, mapping and secrets apart."""
+        return ChannelRegistration(
+            channel_id=self.channel_id,
+            kind=ChannelKind(self.kind),
+            config=self.config(),
+            sku_mapping=dict(self.sku_mapping),
+            secrets=self.secrets(),
+        )
+
     def config(self) -> dict[str, Any]:
-        """The settings that are not secrets, as JSON."""
+        """The settings that are not secrets, as JSON (unset ones left out)."""
         skip = {"channel_id", "kind", "sku_mapping", *self.secret_fields()}
         return {
             k: v for k, v in self.model_dump(mode="json", exclude=skip).items() if v is not None
@@ -120,7 +135,7 @@ class ChannelPublic(BaseModel):
     """A connected channel; secrets appear by name only, never by value."""
 
     channel_id: str
-    kind: str
+    kind: ChannelKind
     config: dict[str, Any]
     sku_mapping: dict[str, str]
     secrets_set: list[str]
@@ -129,11 +144,41 @@ class ChannelPublic(BaseModel):
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
+    @classmethod
+    def of(cls, connection: ChannelConnection) -> ChannelPublic:
+        """The public view of a connection, straight from its events."""
+        return cls(
+            channel_id=connection.channel_id,
+            kind=connection.kind,
+            config=connection.config,
+            sku_mapping=connection.sku_mapping,
+            secrets_set=connection.secret_names,
+            webhook_path=webhook_path(connection.kind, connection.channel_id),
+            cursor=connection.cursor,
+            created_at=connection.created_on,
+            updated_at=connection.modified_on,
+        )
 
-class ChannelsPublic(BaseModel):
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> ChannelPublic:
+        """The public view of a connection as the read model lists it."""
+        return cls(
+            channel_id=row["channel_id"],
+            kind=row["kind"],
+            config=row["config"],
+            sku_mapping=row["sku_mapping"],
+            secrets_set=row["secret_names"],
+            webhook_path=webhook_path(row["kind"], row["channel_id"]),
+            cursor=row["cursor"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+        )
+
+
+def webhook_path(kind: str, channel_id: str) -> str | None:
+    """The path to register at the channel, for channels that push."""
+    return f"/v1/webhooks/{kind}/{channel_id}" if kind in WEBHOOK_KINDS else None
+
+
+class ChannelsPublic(Page[ChannelPublic]):
     """A page of connected channels."""
-
-    data: list[ChannelPublic]
-    count: int
-    limit: int
-    offset: int

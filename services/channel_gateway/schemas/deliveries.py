@@ -8,9 +8,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from services.channel_gateway.schemas.orders import Channel, Edge
-
-DeliveryStatus = Literal["pending", "delivered", "failed", "skipped"]
+from services.channel_gateway.application.canonical import Channel, Edge
+from services.channel_gateway.domain import ChannelOrderStatus, DeliveryAction, DeliveryStatus
+from shared.runtime.api import Page
 
 
 class DeliveryPublic(BaseModel):
@@ -20,8 +20,8 @@ class DeliveryPublic(BaseModel):
     order_id: UUID
     channel: str
     external_id: str
-    action: str
-    status: str
+    action: DeliveryAction
+    status: DeliveryStatus
     attempts: int
     due_at: datetime | None
     last_error: str | None
@@ -32,13 +32,15 @@ class DeliveryPublic(BaseModel):
     delivered_at: datetime | None
 
 
-class DeliveriesPublic(BaseModel):
+class DeliveriesPublic(Page[DeliveryPublic]):
     """A page of deliveries."""
 
-    data: list[DeliveryPublic]
-    count: int
-    limit: int
-    offset: int
+
+class DeliveryRetried(BaseModel):
+    """A delivery put back in line for another round of attempts."""
+
+    delivery_id: UUID
+    status: DeliveryStatus
 
 
 class ImportRow(Edge):
@@ -60,7 +62,8 @@ class ImportedOrder(BaseModel):
 
     order_ref: str
     lines: list[int]
-    status: Literal["accepted", "duplicate", "held", "rejected"]
+    # What intake made of it, or that it was there before, or that a row of it was bad.
+    status: ChannelOrderStatus | Literal["duplicate", "rejected"]
     order_id: UUID | None = None
     reasons: list[str] = []
 

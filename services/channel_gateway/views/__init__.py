@@ -1,8 +1,12 @@
-"""Gateway read models: channel orders, connections and deliveries (SQL only, no domain)."""
+"""Gateway read models: channel orders, connections and deliveries, plus the channel secrets.
+
+SQL only; from the domain just its statuses, so filters and rows name the same values.
+"""
 
 from services.channel_gateway.views.connections import CONNECTION_TABLES, ConnectionViews
 from services.channel_gateway.views.deliveries import DELIVERY_TABLES, DeliveryViews
 from services.channel_gateway.views.orders import CHANNEL_ORDER_TABLES, OrderViews
+from services.channel_gateway.views.secrets import Secrets, SecretStore
 from shared.runtime.projection import ViewStore
 
 ALL_TABLES = CHANNEL_ORDER_TABLES + CONNECTION_TABLES + DELIVERY_TABLES
@@ -12,9 +16,7 @@ class ChannelOrderViews(OrderViews, ConnectionViews, DeliveryViews, ViewStore):
     """Everything ops query at the gateway, kept by one projection of the event log."""
 
     tables = (
-        OrderViews.order_tables
-        + ConnectionViews.connection_tables
-        + (DeliveryViews.delivery_tables)
+        OrderViews.order_tables + ConnectionViews.connection_tables + DeliveryViews.delivery_tables
     )
 
     def reset_all(self, projection_name: str) -> None:
@@ -22,4 +24,4 @@ class ChannelOrderViews(OrderViews, ConnectionViews, DeliveryViews, ViewStore):
         self.reset(projection_name, ALL_TABLES)
 
 
-__all__ = ["ALL_TABLES", "ChannelOrderViews"]
+__all__ = ["ALL_TABLES", "ChannelOrderViews", "SecretStore", "Secrets"]

@@ -8,6 +8,7 @@ from uuid import UUID
 from psycopg import Cursor
 from psycopg.rows import dict_row
 
+from services.channel_gateway.views.page import Page
 from shared.runtime.projection import jsonb
 
 CONNECTION_TABLES = ("channel_connection_view",)
@@ -17,7 +18,7 @@ class ConnectionViews:
     """Connected channels as ops and the pollers list them."""
 
     datastore: Any
-    page: Any
+    page: Page  # ViewStore.page, for the one class these views are part of
 
     connection_tables = (
         """CREATE TABLE IF NOT EXISTS channel_connection_view (
@@ -68,6 +69,6 @@ class ConnectionViews:
         self, *, kind: str | None, limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int]:
         """A page of connected channels by channel id."""
-        return self.page(  # type: ignore[no-any-return]
+        return self.page(
             "channel_connection_view", order_by="channel_id", limit=limit, offset=offset, kind=kind
         )

@@ -8,6 +8,8 @@ from uuid import UUID
 from psycopg import Cursor
 from psycopg.rows import dict_row
 
+from services.channel_gateway.domain import DeliveryAction, DeliveryStatus
+from services.channel_gateway.views.page import Page
 from shared.runtime.projection import jsonb
 
 DELIVERY_TABLES = ("delivery_view",)
@@ -17,7 +19,7 @@ class DeliveryViews:
     """Deliveries as ops query them, and as the worker finds the due ones."""
 
     datastore: Any
-    page: Any
+    page: Page  # ViewStore.page, for the one class these views are part of
 
     delivery_tables = (
         """CREATE TABLE IF NOT EXISTS delivery_view (
@@ -82,15 +84,15 @@ class DeliveryViews:
     def list_deliveries(
         self,
         *,
-        status: str | None,
+        status: DeliveryStatus | None,
         channel: str | None,
         order_id: UUID | None,
-        action: str | None,
+        action: DeliveryAction | None,
         limit: int,
         offset: int,
     ) -> tuple[list[dict[str, Any]], int]:
         """A page of deliveries, newest first."""
-        return self.page(  # type: ignore[no-any-return]
+        return self.page(
             "delivery_view",
             order_by="created_at DESC, delivery_id",
             limit=limit,

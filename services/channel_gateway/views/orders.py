@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -9,6 +10,8 @@ from uuid import UUID
 from psycopg import Cursor
 from psycopg.rows import dict_row
 
+from services.channel_gateway.domain import ChannelOrderStatus
+from services.channel_gateway.views.page import Page
 from shared.runtime.projection import jsonb
 
 CHANNEL_ORDER_TABLES = ("channel_order_view",)
@@ -18,7 +21,7 @@ class OrderViews:
     """Channel orders as ops query them: by id, or by channel, external id and status."""
 
     datastore: Any
-    page: Any
+    page: Page  # ViewStore.page, for the one class these views are part of
 
     order_tables = (
         """CREATE TABLE IF NOT EXISTS channel_order_view (
@@ -93,7 +96,7 @@ class OrderViews:
 
     @staticmethod
     def append_shipment(
-        curs: Cursor[Any], order_id: UUID, at: Any, shipment: dict[str, Any]
+        curs: Cursor[Any], order_id: UUID, at: Any, shipment: Mapping[str, Any]
     ) -> None:
         """Add a shipment that left, with its tracking number, to the order's list."""
         curs.execute(
@@ -114,7 +117,7 @@ class OrderViews:
         )
 
     @staticmethod
-    def add_refund(curs: Cursor[Any], order_id: UUID, at: Any, refund: dict[str, Any]) -> None:
+    def add_refund(curs: Cursor[Any], order_id: UUID, at: Any, refund: Mapping[str, Any]) -> None:
         """Add a refund to the order's list and its refunded total."""
         curs.execute(
             "UPDATE channel_order_view SET refunds = refunds || %s,"
@@ -136,12 +139,12 @@ class OrderViews:
         *,
         channel: str | None,
         external_id: str | None,
-        status: str | None,
+        status: ChannelOrderStatus | None,
         limit: int,
         offset: int,
     ) -> tuple[list[dict[str, Any]], int]:
         """A page of channel orders, newest first, and how many match in total."""
-        return self.page(  # type: ignore[no-any-return]
+        return self.page(
             "channel_order_view",
             order_by="received_at DESC, order_id",
             limit=limit,

@@ -8,23 +8,32 @@ shows late), and orders already taken in are skipped without fetching them.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import structlog
 
-from services.channel_gateway.application import ChannelOrders, IntakeCommand, utc_stamp
+from services.channel_gateway.application import ChannelOrders, Translation, utc_stamp
 from services.channel_gateway.channels.amazon.translate import parse_search, translate
 from services.channel_gateway.channels.amazon.transport import AmazonClient
-from services.channel_gateway.channels.base import MalformedPayloadError, Translation
-from services.channel_gateway.intake import command_of
-from services.channel_gateway.outbound import Outbound
-from services.channel_gateway.registry import Channel, ChannelRegistry
-from services.channel_gateway.settings import Settings
+from services.channel_gateway.channels.base import MalformedPayloadError
+from services.channel_gateway.channels.outbound import Outbound
+from services.channel_gateway.channels.registry import Channel, ChannelRegistry
+from services.channel_gateway.domain import ChannelKind
 from services.channel_gateway.views import ChannelOrderViews
 from shared.runtime.aio import sleep_or_stop
 
 log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class PollPolicy:
+    """How often the poller reads and how far back it looks (built by bootstrap)."""
+
+    interval: float = 120.0
+    overlap_seconds: int = 300
+    channel_timeout: float = 15.0
 
 
 class AmazonPoller:
@@ -36,28 +45,28 @@ class AmazonPoller:
         views: ChannelOrderViews,
         registry: ChannelRegistry,
         outbound: Outbound,
-        settings: Settings,
+        policy: PollPolicy,
     ) -> None:
         self.app = app
         self.views = views
         self.registry = registry
         self.outbound = outbound
-        self.settings = settings
+        self.policy = policy
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until stopped."""
-        async with httpx.AsyncClient(timeout=self.settings.channel_timeout) as http:
+        async with httpx.AsyncClient(timeout=self.policy.channel_timeout) as http:
             while not stop.is_set():
                 try:
                     await self.poll_all(http)
                 except Exception:  # the database is down: poll again next time
                     log.exception("amazon polling failed")
-                await sleep_or_stop(stop, self.settings.amazon_poll_interval)
+                await sleep_or_stop(stop, self.policy.interval)
 
     async def poll_all(self, http: httpx.AsyncClient) -> int:
         """One poll of each Amazon channel; returns how many new orders were taken in."""
         rows, _ = await asyncio.to_thread(
-            self.views.list_connections, kind="amazon", limit=500, offset=0
+            self.views.list_connections, kind=ChannelKind.AMAZON, limit=500, offset=0
         )
         taken = 0
         for row in rows:
@@ -70,26 +79,26 @@ class AmazonPoller:
     async def poll(self, channel_id: str, http: httpx.AsyncClient) -> int:
         """Read new orders of one channel; returns how many were taken in."""
         channel = await asyncio.to_thread(self.registry.load, channel_id)
-        if channel is None or channel.connection.kind != "amazon":
+        if channel is None or channel.connection.kind != ChannelKind.AMAZON:
             return 0
-        client = self.outbound.api_client(channel, http)
+        client = self.outbound.amazon_client(channel, http)
         cursor = _cursor(channel)
-        after = cursor - timedelta(seconds=self.settings.amazon_overlap_seconds)
+        after = cursor - timedelta(seconds=self.policy.overlap_seconds)
         summaries = await self._search(client, after)
-        commands: list[IntakeCommand] = []
+        translations: list[Translation] = []
         newest = cursor
         try:
             for order_id, updated in summaries:
-                if not await asyncio.to_thread(self.app.knows_order, channel_id, order_id):
-                    commands.append(await self._fetch(client, channel, order_id))
+                if not await asyncio.to_thread(self.app.intake.knows_order, channel_id, order_id):
+                    translations.append(await self._fetch(client, channel, order_id))
                 newest = max(newest, updated)
         finally:
             # What was read so far is kept even when a later getOrder failed.
-            if commands or newest > cursor:
+            if translations or newest > cursor:
                 cursor_stamp = (channel_id, utc_stamp(newest))
-                await asyncio.to_thread(self.app.take_in, commands, cursor_stamp)
+                await asyncio.to_thread(self.app.intake.take_in, translations, cursor_stamp)
                 self.registry.invalidate(channel_id)
-        return len(commands)
+        return len(translations)
 
     async def _search(self, client: AmazonClient, after: datetime) -> list[tuple[str, datetime]]:
         found: dict[str, datetime] = {}
@@ -103,16 +112,15 @@ class AmazonPoller:
                 break
         return sorted(found.items(), key=lambda item: (item[1], item[0]))
 
-    async def _fetch(self, client: AmazonClient, channel: Channel, order_id: str) -> IntakeCommand:
+    async def _fetch(self, client: AmazonClient, channel: Channel, order_id: str) -> Translation:
         payload = await client.get_order(order_id)
         try:
-            translation = translate(channel.connection, payload)
+            return translate(channel.connection, payload)
         except MalformedPayloadError as error:
             # Amazon's answer does not parse: keep it held rather than lose the order.
-            translation = Translation(
+            return Translation(
                 channel.connection.channel_id, order_id, payload, reasons=[str(error)]
             )
-        return command_of(translation)
 
 
 def _cursor(channel: Channel) -> datetime:

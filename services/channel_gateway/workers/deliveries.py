@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -16,15 +17,25 @@ from services.channel_gateway.channels.http import (
     PermanentChannelError,
     TransientChannelError,
 )
+from services.channel_gateway.channels.outbound import Outbound
+from services.channel_gateway.channels.registry import ChannelRegistry
 from services.channel_gateway.domain import Delivery
-from services.channel_gateway.outbound import Outbound
-from services.channel_gateway.registry import ChannelRegistry
-from services.channel_gateway.settings import Settings
 from services.channel_gateway.views import ChannelOrderViews
 from shared.runtime.aio import sleep_or_stop
-from shared.runtime.application import retry_on_conflict
 
 log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How often and how long the worker tries (built by bootstrap from the settings)."""
+
+    max_attempts: int = 10
+    backoff_initial: float = 5.0
+    backoff_max: float = 1800.0
+    poll_interval: float = 0.5
+    concurrency: int = 8
+    channel_timeout: float = 15.0
 
 
 class DeliveryWorker:
@@ -36,13 +47,13 @@ class DeliveryWorker:
         views: ChannelOrderViews,
         registry: ChannelRegistry,
         outbound: Outbound,
-        settings: Settings,
+        policy: DeliveryPolicy,
     ) -> None:
         self.app = app
         self.views = views
         self.registry = registry
         self.outbound = outbound
-        self.settings = settings
+        self.policy = policy
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until stopped."""
@@ -54,16 +65,16 @@ class DeliveryWorker:
                     log.exception("delivery round failed")
                     done = 0
                 if not done:
-                    await sleep_or_stop(stop, self.settings.delivery_poll_interval)
+                    await sleep_or_stop(stop, self.policy.poll_interval)
 
     def http_client(self) -> httpx.AsyncClient:
         """The client for every channel call of this worker."""
-        return httpx.AsyncClient(timeout=self.settings.channel_timeout)
+        return httpx.AsyncClient(timeout=self.policy.channel_timeout)
 
     async def process_due(self, http: httpx.AsyncClient, limit: int = 100) -> int:
         """Attempt every due delivery once; returns how many were attempted."""
         due = await asyncio.to_thread(self.views.due_deliveries, limit)
-        gate = asyncio.Semaphore(self.settings.delivery_concurrency)
+        gate = asyncio.Semaphore(self.policy.concurrency)
 
         async def attempt(delivery_id: UUID) -> bool:
             async with gate:
@@ -73,18 +84,18 @@ class DeliveryWorker:
 
     async def attempt(self, delivery_id: UUID, http: httpx.AsyncClient) -> bool:
         """One attempt of one delivery, its outcome recorded as an event; False if not due."""
-        delivery = await asyncio.to_thread(self.app.get_delivery, delivery_id)
+        delivery = await asyncio.to_thread(self.app.deliveries.get, delivery_id)
         if not delivery.is_due(utc_stamp()):
             return False  # the view lags behind the event store: already handled
         channel = await asyncio.to_thread(self.registry.get, delivery.channel)
         client = self.outbound.client_for(delivery.channel, channel, http)
         if isinstance(client, str):
-            await self._record(self.app.delivery_skipped, delivery_id, client, utc_stamp())
+            await asyncio.to_thread(self.app.deliveries.skipped, delivery_id, client, utc_stamp())
             log.warning("delivery skipped", delivery_id=str(delivery_id), reason=client)
             return True
         try:
             outcome = await asyncio.wait_for(
-                client.deliver(_job(delivery)), self.settings.channel_timeout * 4
+                client.deliver(_job(delivery)), self.policy.channel_timeout * 4
             )
         except (TransientChannelError, TimeoutError) as error:
             await self._failed(delivery, f"{type(error).__name__}: {error}", retry=True)
@@ -94,14 +105,16 @@ class DeliveryWorker:
             log.exception("delivery crashed", delivery_id=str(delivery_id))
             await self._failed(delivery, f"{type(error).__name__}: {error}", retry=False)
         else:
-            await self._record(self.app.delivery_succeeded, delivery_id, outcome, utc_stamp())
+            await asyncio.to_thread(
+                self.app.deliveries.succeeded, delivery_id, outcome, utc_stamp()
+            )
             log.info("delivered", delivery_id=str(delivery_id), outcome=outcome)
         return True
 
     async def _failed(self, delivery: Delivery, error: str, retry: bool) -> None:
         attempt = delivery.round_attempts + 1
         retry_at = None
-        if retry and attempt < self.settings.delivery_max_attempts:
+        if retry and attempt < self.policy.max_attempts:
             retry_at = utc_stamp(datetime.now(UTC) + timedelta(seconds=self.backoff(attempt)))
         log.warning(
             "delivery attempt failed",
@@ -110,17 +123,15 @@ class DeliveryWorker:
             error=error,
             retry_at=retry_at,
         )
-        await self._record(self.app.delivery_failed, delivery.id, error, utc_stamp(), retry_at)
+        await asyncio.to_thread(
+            self.app.deliveries.failed, delivery.id, error, utc_stamp(), retry_at
+        )
 
     def backoff(self, attempt: int) -> float:
         """Seconds before the next attempt: doubling, capped, with jitter against stampedes."""
-        s = self.settings
-        delay = min(s.delivery_backoff_initial * 2 ** (attempt - 1), s.delivery_backoff_max)
+        p = self.policy
+        delay = min(p.backoff_initial * 2 ** (attempt - 1), p.backoff_max)
         return float(delay * random.uniform(0.8, 1.2))
-
-    @staticmethod
-    async def _record(command: object, *args: object) -> None:
-        await asyncio.to_thread(retry_on_conflict, command, *args)  # type: ignore[arg-type]
 
 
 def _job(delivery: Delivery) -> Job:

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from services.channel_gateway.channels.base import ChannelLine, Connection, Translation, finish
+from services.channel_gateway.application import Translation
+from services.channel_gateway.channels.base import ChannelLine, Connection, finish
 
 COLUMNS = (
     "order_ref",
@@ -126,6 +127,7 @@ def _translate(
         return (first.get(column) or "").strip() or None
 
     has_address = any(get(c) for c in ("ship_line1", "ship_city", "ship_postal_code"))
+    currency = get("currency")
     return finish(
         connection,
         ref,
@@ -142,6 +144,6 @@ def _translate(
         if has_address
         else None,
         lines=[line for _, _, line in rows],
-        currency=get("currency").upper() if get("currency") else None,  # type: ignore[union-attr]
+        currency=currency.upper() if currency else None,
         refs={"lines_in_file": [n for n, _, _ in rows]},
     )

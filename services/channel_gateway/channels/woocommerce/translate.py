@@ -7,12 +7,12 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
+from services.channel_gateway.application import Translation
 from services.channel_gateway.channels.base import (
     ChannelLine,
     ChannelPayload,
     Connection,
     MalformedPayloadError,
-    Translation,
     decimal,
     describe,
     finish,

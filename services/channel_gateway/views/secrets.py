@@ -40,17 +40,18 @@ class Secrets:
 
 
 class SecretStore:
-    """channel_secret rows in the gateway's database."""
+    """channel_secret rows in the gateway's database (next to the views, not in the event log)."""
 
-    def __init__(self, datastore: Any) -> None:
+    def __init__(self, datastore: Any, grace: timedelta) -> None:
         self.datastore = datastore
+        self.grace = grace  # how long a replaced webhook secret is still accepted
 
     def create_table(self) -> None:
         """Create the table if it is missing."""
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(TABLE)
 
-    def put(self, channel_id: str, given: dict[str, str], grace: timedelta) -> list[str]:
+    def put(self, channel_id: str, given: dict[str, str]) -> list[str]:
         """Set the given secrets (others stay); replaced values stay valid for the grace period.
 
         Returns the names of all secrets the channel now has.
@@ -73,7 +74,7 @@ class SecretStore:
                 " THEN channel_secret.previous ELSE EXCLUDED.previous END,"
                 " previous_until = CASE WHEN EXCLUDED.previous = '{}'::jsonb"
                 " THEN channel_secret.previous_until ELSE EXCLUDED.previous_until END",
-                (channel_id, Jsonb(merged), Jsonb(replaced), now + grace, now),
+                (channel_id, Jsonb(merged), Jsonb(replaced), now + self.grace, now),
             )
             return sorted(merged)
 

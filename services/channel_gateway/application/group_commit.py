@@ -11,29 +11,16 @@ import asyncio
 import queue
 import threading
 from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING
 
 import structlog
 
-from services.channel_gateway.application import ChannelOrders, Intake, IntakeCommand
-from services.channel_gateway.channels.base import Translation
+from services.channel_gateway.application.intake import IntakeResult, Translation
+
+if TYPE_CHECKING:
+    from services.channel_gateway.application import ChannelOrders
 
 log = structlog.get_logger()
-
-
-def command_of(translation: Translation) -> IntakeCommand:
-    """The intake command of a translation: place the order, or hold it with its reasons."""
-    order = translation.order
-    if order is not None:
-        order = {k: v for k, v in order.items() if k not in ("channel", "external_id")}
-    return IntakeCommand(
-        channel=translation.channel,
-        external_id=translation.external_id,
-        order=order,
-        reasons=list(translation.reasons),
-        payload=translation.payload,
-        draft=translation.draft,
-    )
 
 
 class IntakeBatcher:
@@ -42,21 +29,21 @@ class IntakeBatcher:
     def __init__(self, app: ChannelOrders, max_batch: int = 200) -> None:
         self.app = app
         self.max_batch = max_batch
-        self._queue: queue.SimpleQueue[tuple[IntakeCommand, Future[Any]] | None] = (
+        self._queue: queue.SimpleQueue[tuple[Translation, Future[IntakeResult]] | None] = (
             queue.SimpleQueue()
         )
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    async def take_in(self, command: IntakeCommand) -> Intake:
+    async def take_in(self, translation: Translation) -> IntakeResult:
         """Store the order (received or held) and return what became of it."""
-        return await asyncio.wrap_future(self.submit(command))
+        return await asyncio.wrap_future(self.submit(translation))
 
-    def submit(self, command: IntakeCommand) -> Future[Any]:
+    def submit(self, translation: Translation) -> Future[IntakeResult]:
         """Queue an order for the next commit."""
         self._start()
-        future: Future[Any] = Future()
-        self._queue.put((command, future))
+        future: Future[IntakeResult] = Future()
+        self._queue.put((translation, future))
         return future
 
     def close(self) -> None:
@@ -93,9 +80,9 @@ class IntakeBatcher:
                 batch.append(item)
             self._commit(batch)
 
-    def _commit(self, batch: list[tuple[IntakeCommand, Future[Any]]]) -> None:
+    def _commit(self, batch: list[tuple[Translation, Future[IntakeResult]]]) -> None:
         try:
-            results = self.app.take_in([command for command, _ in batch])
+            results = self.app.intake.take_in([translation for translation, _ in batch])
         except Exception as error:  # the database is down: every waiting request hears it
             log.warning("intake commit failed", error=str(error), orders=len(batch))
             for _, future in batch:

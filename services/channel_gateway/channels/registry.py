@@ -6,9 +6,11 @@ import threading
 import time
 from dataclasses import dataclass
 
-from services.channel_gateway.application import ChannelOrders
+from services.channel_gateway.application import ChannelOrders, Translation
 from services.channel_gateway.channels.base import Connection
-from services.channel_gateway.secrets import Secrets, SecretStore
+from services.channel_gateway.channels.translators import default_connection, retranslate
+from services.channel_gateway.domain import RawPayload
+from services.channel_gateway.views import Secrets, SecretStore
 
 
 @dataclass(frozen=True)
@@ -22,7 +24,11 @@ class Channel:
 
 
 class ChannelRegistry:
-    """Connections and secrets by channel id, cached for a few seconds per process."""
+    """Connections and secrets by channel id, cached for a few seconds per process.
+
+    It is also what the connection and release use cases are given to reach the channels:
+    where secrets are kept, which cache forgets a channel, how a payload translates now.
+    """
 
     def __init__(self, app: ChannelOrders, store: SecretStore, ttl: float) -> None:
         self.app = app
@@ -50,7 +56,7 @@ class ChannelRegistry:
 
     def load(self, channel_id: str) -> Channel | None:
         """The channel as stored now, or None when it is not connected."""
-        connection = self.app.find_connection(channel_id)
+        connection = self.app.connections.find(channel_id)
         if connection is None:
             return None
         return Channel(
@@ -65,7 +71,27 @@ class ChannelRegistry:
             cursor=connection.cursor,
         )
 
+    def connection(self, channel_id: str) -> Connection:
+        """What translators need of the channel; SKUs as written when it is not connected."""
+        channel = self.get(channel_id)
+        return channel.connection if channel is not None else default_connection(channel_id)
+
     def invalidate(self, channel_id: str) -> None:
         """Forget the cached entry after this process changed the channel."""
         with self._lock:
             self._cache.pop(channel_id, None)
+
+    # -- what the use cases are given (ChannelDirectory, Retranslator) ------------------------
+
+    def put_secrets(self, channel_id: str, secrets: dict[str, str]) -> list[str]:
+        """Store the given secrets; replaced ones stay valid for the store's grace period."""
+        return self.store.put(channel_id, secrets)
+
+    def forget(self, channel_id: str) -> None:
+        """Drop the cached channel (its settings or mapping just changed)."""
+        self.invalidate(channel_id)
+
+    def retranslate(self, channel: str, external_id: str, payload: RawPayload) -> Translation:
+        """Translate a stored payload with the channel as connected now (its mapping just fixed)."""
+        self.invalidate(channel)
+        return retranslate(self.connection(channel), external_id, payload)

@@ -1,0 +1,142 @@
+"""Value objects of the gateway: TypedDicts, so they stay plain dicts at run time.
+
+The stored events keep the JSON they always had and the intake path pays nothing for the types;
+money is a decimal string in the currency's minor units, `Decimal` only in arithmetic.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NotRequired, TypedDict
+
+# -- raw channel data: its shape is the channel's business, not ours ------------------------
+
+RawPayload = dict[str, Any]
+"""What a channel sent, kept exactly as it was sent."""
+ChannelRefs = dict[str, Any]
+"""The channel's own ids of an order and its lines, needed to tell the channel news later."""
+ChannelConfig = dict[str, Any]
+"""A connection's settings as given for the channel's API (never secrets); shaped per channel."""
+
+
+# -- the canonical order ---------------------------------------------------------------------
+
+
+class Customer(TypedDict):
+    """Who ordered; no payment data, ever."""
+
+    name: str
+    email: str
+
+
+class Address(TypedDict):
+    """Where the order goes."""
+
+    name: str
+    line1: str
+    line2: NotRequired[str | None]
+    city: str
+    postal_code: str
+    country: str
+
+
+class OrderLine(TypedDict):
+    """One SKU of the order, its quantity and its unit price (a decimal string)."""
+
+    sku: str
+    quantity: int
+    unit_price: str
+
+
+class CanonicalOrder(TypedDict):
+    """The one shape every channel's order is translated into (channel and id aside)."""
+
+    customer: Customer
+    shipping_address: Address
+    lines: list[OrderLine]
+    currency: str
+    refs: NotRequired[ChannelRefs]
+
+
+# -- a held order: translated as far as it goes -----------------------------------------------
+
+DraftCustomer = dict[str, str | None]
+"""A customer as far as the channel told us (a field may be missing or None)."""
+DraftAddress = dict[str, str | None]
+"""An address as far as the channel told us (a field may be missing or None)."""
+
+
+class DraftLine(TypedDict):
+    """A line of a held order: our SKU when it is mapped, and the channel's SKU."""
+
+    sku: str | None
+    channel_sku: str | None
+    quantity: int
+    unit_price: str
+
+
+class DraftOrder(TypedDict, total=False):
+    """What could be translated of an order that cannot be placed yet."""
+
+    customer: DraftCustomer
+    shipping_address: DraftAddress
+    lines: list[DraftLine]
+    currency: str | None
+    refs: ChannelRefs
+
+
+# -- what the OMS reports back -----------------------------------------------------------------
+
+
+class ShippedLine(TypedDict):
+    """Units of one SKU in a shipment."""
+
+    sku: str
+    quantity: int
+
+
+class Package(TypedDict):
+    """A package of a shipment with its own tracking number."""
+
+    package_id: str
+    sscc: str
+    tracking_number: str
+    weight_grams: NotRequired[int | None]
+
+
+class Shipment(TypedDict):
+    """A shipment that left, with what the channel needs to tell the customer."""
+
+    shipment_id: str
+    carrier: str
+    tracking_number: str
+    location_id: str
+    lines: list[ShippedLine]
+    shipped_at: str
+    # Shipments recorded before these fields existed lack them.
+    service: NotRequired[str | None]
+    packages: NotRequired[list[Package]]
+
+
+class Cancellation(TypedDict):
+    """Why and when the OMS cancelled an order."""
+
+    reason: str
+    cancelled_at: str
+
+
+class RefundLine(TypedDict):
+    """Money back for units of one SKU (amount a decimal string)."""
+
+    sku: str
+    quantity: int
+    amount: str
+
+
+class Refund(TypedDict):
+    """Money that went back to the customer (amount a decimal string)."""
+
+    refund_id: str
+    amount: str
+    currency: str
+    refunded_at: str
+    lines: NotRequired[list[RefundLine]]
