@@ -1,17 +1,14 @@
 """The gateway in tests: built in-process with its API on loopback (adapters driven by the test),
-or run whole on the broker with the `run_service` fixture."""
+or run whole on the test's broker with the `run_service` fixture."""
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from services.channel_gateway.bootstrap import build, events
+from services.channel_gateway.bootstrap import build
 from services.channel_gateway.settings import Settings
 from shared import events as ev
 from shared.events import topics
@@ -59,43 +56,9 @@ class Gateway:
         self.projection.catch_up()
 
 
-def run_gateway(
-    run_service: Callable[..., RunningService], broker: str, **settings: Any
-) -> RunningService:
-    """The whole gateway on the broker (API, consumer, relay, projection, workers)."""
-    return run_service(
-        build,
-        Settings,
-        consumer_group=fresh_consumer_group(broker),
-        **{**FAST_RETRIES, **settings},
-    )
-
-
-def fresh_consumer_group(broker: str) -> str:
-    """A consumer group that starts at the end of the topics the gateway consumes.
-
-    The broker lives for the whole session: without this, a gateway on a fresh database would
-    first apply what earlier tests published, and their positions would hide this test's.
-    """
-    group = f"test-gateway-{uuid.uuid4().hex[:8]}"
-
-    async def commit_ends() -> None:
-        consumer = AIOKafkaConsumer(bootstrap_servers=broker, group_id=group)
-        await consumer.start()
-        try:
-            partitions = [
-                TopicPartition(topic, partition)
-                for topic in events().consumed_topics
-                for partition in consumer.partitions_for_topic(topic) or ()
-            ]
-            if partitions:
-                consumer.assign(partitions)
-                await consumer.commit(await consumer.end_offsets(partitions))
-        finally:
-            await consumer.stop()
-
-    asyncio.run(commit_ends())
-    return group
+def run_gateway(run_service: Callable[..., RunningService], **settings: Any) -> RunningService:
+    """The whole gateway on the test's broker (API, consumer, relay, projection, workers)."""
+    return run_service(build, Settings, **{**FAST_RETRIES, **settings})
 
 
 def register(http: httpx.Client, body: dict[str, Any]) -> httpx.Response:

@@ -42,11 +42,10 @@ def fakes() -> Iterator[dict[str, Any]]:
 
 
 @pytest.fixture
-def gateway(run_service: Any, broker: str, fakes: dict[str, Any]) -> RunningService:
+def gateway(run_service: Any, fakes: dict[str, Any]) -> RunningService:
     """The whole gateway on the broker, every kind of channel connected to its fake."""
     gw = run_gateway(
         run_service,
-        broker,
         smtp_host="127.0.0.1",
         smtp_port=fakes["smtp"].port,
         smtp_sender="orders@shop.example.de",

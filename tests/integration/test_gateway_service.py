@@ -2,51 +2,43 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaProducer
 from fastapi.testclient import TestClient
 
-from services.channel_gateway.bootstrap import build
+from services.channel_gateway.bootstrap import GatewayParts, build, events
 from services.channel_gateway.domain import order_id_for
 from services.channel_gateway.settings import Settings
 from shared import events as ev
 from shared.events import topics
 from shared.events.codec import encode
-from shared.runtime.consumer import EventConsumer
-from shared.runtime.service import ServiceParts
+from tests import factories
+from tests.factories_channel_gateway import canonical_order, refunded
+from tests.fakes.harness import consumed, deliveries, run_gateway
+from tests.kit import RunningService, eventually
 
 pytestmark = pytest.mark.integration
-AT = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+EVENTS = events()
 
 
 class Gateway:
-    """The service built in-process, its HTTP client and its projection."""
+    """The service built in-process: its HTTP API (no broker) and its projection."""
 
-    def __init__(self, parts: ServiceParts) -> None:
+    def __init__(self, parts: GatewayParts) -> None:
         self.parts = parts
-        self.app: Any = parts.app
+        self.app = parts.app
         self.http = TestClient(parts.api_factory({}))
         self.projection = parts.projections[0]
 
     def stored(self) -> int:
         return self.app.recorder.max_notification_id() or 0
-
-    def consumer(self) -> EventConsumer:
-        return EventConsumer(
-            service=self.parts.name,
-            app=self.app,
-            handlers=self.parts.handlers,
-            topics=self.parts.consumes,
-            bootstrap="unused:9092",
-            producer=None,  # type: ignore[arg-type]  # only dead letters need one
-        )
 
 
 @pytest.fixture(scope="module")
@@ -57,39 +49,16 @@ def gateway(new_database: Any) -> Iterator[Gateway]:
 
 
 def canonical(external_id: str | None = None, **overrides: Any) -> dict[str, Any]:
-    order: dict[str, Any] = {
-        "channel": "shopify",
-        "external_id": external_id or uuid.uuid4().hex,
-        "customer": {"name": "Lena Hoffmann", "email": "lena.hoffmann@example.de"},
-        "shipping_address": {
-            "name": "Lena Hoffmann",
-            "line1": "Bergmannstraße 42",
-            "line2": "Hinterhaus, 3. OG",
-            "city": "Berlin",
-            "postal_code": "10961",
-            "country": "de",
-        },
-        "lines": [
+    """A canonical order as a client may write it: country in lower case, a price as a number."""
+    order = canonical_order(
+        external_id=external_id or uuid.uuid4().hex,
+        shipping_address=canonical_order()["shipping_address"] | {"country": "de"},
+        lines=[
             {"sku": "TEE-ORG-BLK-M", "quantity": 2, "unit_price": "24.90"},
             {"sku": "MUG-ENM-350-WHT", "quantity": 1, "unit_price": 14.5},
         ],
-        "currency": "EUR",
-    }
-    return {**order, **overrides}
-
-
-def record(event: ev.IntegrationEvent, position: int) -> ConsumerRecord:
-    """The Kafka record the publisher's relay would have produced."""
-    wire = encode(
-        event,
-        event_id=str(uuid.uuid4()),
-        service=topics.PUBLISHER[event.topic],
-        position=position,
-        time=AT,
     )
-    return ConsumerRecord(
-        event.topic, 0, position, 0, 0, wire.key, wire.value, None, 0, 0, wire.headers
-    )
+    return order | overrides
 
 
 def test_a_new_order_is_accepted_and_the_same_order_again_answers_200_with_the_same_body(
@@ -130,7 +99,7 @@ def test_an_accepted_order_is_published_as_channel_order_received_in_canonical_f
     order_id = gateway.http.post("/v1/orders", json=order).json()["order_id"]
 
     (received,) = list(gateway.app.events.get(uuid.UUID(order_id)))
-    public = gateway.parts.to_integration(received)  # type: ignore[misc]
+    public = EVENTS.to_integration(received)
 
     assert isinstance(public, ev.ChannelOrderReceived)
     assert public.shipping_address.country == "DE"
@@ -268,55 +237,64 @@ def test_channel_orders_are_paged_newest_first(gateway: Gateway) -> None:
 
 def news_of(order_id: uuid.UUID) -> tuple[ev.Shipped, ev.OrderCancelled, ev.Refunded]:
     """What fulfillment, orders and returns report about one order."""
-    shipped = ev.Shipped(
-        shipment_id=uuid.uuid4(),
-        order_id=order_id,
-        location_id="berlin",
-        carrier="DHL",
-        tracking_number="JJD000390007",
-        lines=[ev.ItemQuantity(sku="TEE-ORG-BLK-M", quantity=2)],
-        shipped_at=AT,
+    shipped = factories.shipped(
+        order_id, {"TEE-ORG-BLK-M": 2}, carrier="DHL", tracking_number="JJD000390007"
     )
-    cancelled = ev.OrderCancelled(
-        order_id=order_id,
-        channel="shopify",
-        external_id="x",
-        reason="customer asked",
-        cancelled_at=AT,
+    cancelled = factories.order_cancelled(
+        order_id, channel="shopify", external_id="x", reason="customer asked"
     )
-    refunded = ev.Refunded(
-        refund_id=uuid.uuid4(),
-        return_id=uuid.uuid4(),
-        order_id=order_id,
-        amount=Decimal("24.90"),
-        currency="EUR",
-        lines=[ev.RefundLine(sku="TEE-ORG-BLK-M", quantity=1, amount=Decimal("24.90"))],
-        refunded_at=AT,
-    )
-    return shipped, cancelled, refunded
+    return shipped, cancelled, refunded(order_id, "TEE-ORG-BLK-M", "24.90")
 
 
-async def deliver(consumer: EventConsumer, event: ev.IntegrationEvent, position: int) -> None:
-    """One record through the consumer, as its publisher's relay would have sent it."""
-    await consumer.handle_batch(TopicPartition(event.topic, 0), [record(event, position)])
+def redeliver(broker: str, gateway: RunningService, *news: ev.IntegrationEvent) -> None:
+    """Each event's message again, at the position the gateway last applied: as the broker
+    redelivers a message whose offset was not committed."""
+
+    async def send() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=broker)
+        await producer.start()
+        try:
+            for event in news:
+                publisher = topics.PUBLISHER[event.topic]
+                position = consumed(gateway, type(event))
+                message = encode(
+                    event,
+                    event_id=f"{publisher}-{position}",
+                    service=publisher,
+                    position=position,
+                )
+                await producer.send_and_wait(
+                    event.topic, message.value, key=message.key, headers=message.headers
+                )
+        finally:
+            await producer.stop()
+
+    asyncio.run(send())
 
 
-async def test_shipments_cancellation_and_refunds_show_up_and_redelivery_changes_nothing(
-    gateway: Gateway,
+def test_shipments_cancellation_and_refunds_show_up_and_redelivery_changes_nothing(
+    run_service: Any, test_broker: str
 ) -> None:
+    gateway = run_gateway(run_service)
     order_id = uuid.UUID(gateway.http.post("/v1/orders", json=canonical()).json()["order_id"])
-    shipped, cancelled, refunded = news_of(order_id)
-    consumer = gateway.consumer()
-    for event in (shipped, cancelled, refunded):
-        await deliver(consumer, event, position=1)
+    news = news_of(order_id)
+    shipped, _, refund = news
+    gateway.publish(*news)
+    eventually(lambda: all(consumed(gateway, type(event)) == 1 for event in news))
+    # The channel is not connected: its three deliveries are skipped, and then all is still.
+    eventually(lambda: _skipped(gateway, order_id) == 3)
     stored = gateway.stored()
 
-    for event in (shipped, cancelled, refunded):
-        await deliver(consumer, event, position=1)  # redelivered: the tracking row skips it
-        await deliver(consumer, event, position=2)  # republished: the aggregate ignores it
-    gateway.projection.catch_up()
+    redeliver(test_broker, gateway, *news)  # the same messages: the tracking row skips them
+    gateway.publish(*news)  # republished at the next position: the aggregate ignores them
+    eventually(lambda: all(consumed(gateway, type(event)) == 2 for event in news))
 
-    found = gateway.http.get(f"/v1/channel-orders/{order_id}").json()
+    def projected() -> dict[str, Any]:
+        found = gateway.get_json(f"/v1/channel-orders/{order_id}")
+        assert found is not None and found["refunds"], found
+        return found
+
+    found = eventually(projected)
     assert gateway.stored() == stored
     assert found["status"] == "cancelled"
     assert found["cancelled"] is True
@@ -325,10 +303,15 @@ async def test_shipments_cancellation_and_refunds_show_up_and_redelivery_changes
         ("DHL", "JJD000390007")
     ]
     assert found["shipments"][0]["shipment_id"] == str(shipped.shipment_id)
-    assert [r["refund_id"] for r in found["refunds"]] == [str(refunded.refund_id)]
+    assert [r["refund_id"] for r in found["refunds"]] == [str(refund.refund_id)]
     assert Decimal(found["refunded_total"]) == Decimal("24.90")
     cancelled_page = gateway.http.get("/v1/channel-orders", params={"status": "cancelled"})
     assert str(order_id) in [o["order_id"] for o in cancelled_page.json()["data"]]
+
+
+def _skipped(gateway: RunningService, order_id: uuid.UUID) -> int:
+    rows = deliveries(gateway.http, order_id=str(order_id), status="skipped")
+    return len(rows)
 
 
 def test_an_unknown_channel_order_is_a_404_problem(gateway: Gateway) -> None:

@@ -13,7 +13,7 @@ from services.channel_gateway.schemas import (
     ChannelsPublic,
     SkuMappingUpdate,
 )
-from shared.runtime.api import Page, PageQuery, page_query
+from shared.runtime.api import PageQuery, page_query
 
 router = APIRouter(prefix="/channels", tags=["channels"])
 
@@ -46,7 +46,7 @@ def list_channels(
     views: ViewsDep,
     page: Annotated[PageQuery, page_query()],
     kind: str | None = None,
-) -> Page[ChannelPublic]:
+) -> ChannelsPublic:
     """Connected channels by id."""
     rows, total = views.list_connections(kind=kind, limit=page.limit, offset=page.offset)
     return ChannelsPublic.of([ChannelPublic.from_row(row) for row in rows], total, page)

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from services.channel_gateway.api.deps import AppDep, ViewsDep
 from services.channel_gateway.domain import DeliveryAction, DeliveryStatus
 from services.channel_gateway.schemas import DeliveriesPublic, DeliveryPublic, DeliveryRetried
-from shared.runtime.api import Page, PageQuery, Problem, page_query
+from shared.runtime.api import PageQuery, Problem, page_query
 
 router = APIRouter(prefix="/deliveries", tags=["deliveries"])
 
@@ -23,7 +23,7 @@ def list_deliveries(
     channel: str | None = None,
     order_id: UUID | None = None,
     action: DeliveryAction | None = None,
-) -> Page[DeliveryPublic]:
+) -> DeliveriesPublic:
     """Deliveries, newest first, by status (pending, delivered, failed, skipped) and more."""
     rows, total = views.list_deliveries(
         status=status,

@@ -16,7 +16,7 @@ from services.channel_gateway.schemas import (
     ChannelOrderPublic,
     ChannelOrdersPublic,
 )
-from shared.runtime.api import Page, PageQuery, Problem, page_query
+from shared.runtime.api import PageQuery, Problem, page_query
 
 intake = APIRouter(prefix="/orders", tags=["intake"])
 router = APIRouter(prefix="/channel-orders", tags=["channel orders"])
@@ -48,7 +48,7 @@ def list_channel_orders(
     channel: str | None = None,
     external_id: str | None = None,
     status: ChannelOrderStatus | None = None,
-) -> Page[ChannelOrderPublic]:
+) -> ChannelOrdersPublic:
     """Channel orders, newest first, filtered by channel, external id and status (held too)."""
     rows, total = views.list_orders(
         channel=channel,

@@ -62,6 +62,10 @@ class OrderStillHeldError(ChannelOrderError):
         super().__init__("the order still cannot be placed: " + "; ".join(reasons))
         self.reasons = reasons
 
+    def details(self) -> dict[str, list[str]]:
+        """The reasons left, as a field of their own in the error answer."""
+        return {"reasons": self.reasons}
+
 
 def order_id_for(channel: str, external_id: str) -> UUID:
     """The order id derived from the channel's own id, so intake is idempotent."""
