@@ -315,6 +315,7 @@ def test_an_order_with_an_unknown_sku_is_held_and_released_once_the_mapping_is_f
     }
     assert too_early.status_code == 409
     assert "SHOP-NEW-POSTER" in too_early.json()["detail"]
+    assert too_early.json()["reasons"] == row["hold_reasons"]
     assert fixed.status_code == 200
     assert released.status_code == 200 and released.json()["status"] == "accepted"
     assert again.status_code == 409

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
-from services.channel_gateway.api.deps import AppDep, BatcherDep, ChannelsDep, ViewsDep
+from services.channel_gateway.api.deps import AppDep, ChannelsDep, ViewsDep, batcher_of
 from services.channel_gateway.application import Translation
 from services.channel_gateway.domain import ChannelOrderStatus
 from services.channel_gateway.schemas import (
@@ -29,12 +29,12 @@ router = APIRouter(prefix="/channel-orders", tags=["channel orders"])
     responses={200: {"model": ChannelOrderAccepted, "description": "Already received"}},
 )
 async def receive_order(
-    order: ChannelOrderCreate, batcher: BatcherDep, response: Response
+    order: ChannelOrderCreate, request: Request, response: Response
 ) -> ChannelOrderAccepted:
     """Take in a canonical order: 202 when new, 200 when this channel + external id was seen."""
     # The hot path of intake: the order joins the next group commit, never reads the view.
     translation = Translation(order.channel, order.external_id, order=order.canonical())
-    result = await batcher.take_in(translation)
+    result = await batcher_of(request).take_in(translation)
     response.headers["Location"] = f"/v1/channel-orders/{result.order_id}"
     if not result.created:
         response.status_code = 200
