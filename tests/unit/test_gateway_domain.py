@@ -7,14 +7,17 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from eventsourcing.utils import get_topic
 
 from services.channel_gateway.domain import (
+    AGGREGATES,
     ChannelOrder,
     ChannelOrderStatus,
     InvalidChannelOrderError,
     order_id_for,
 )
 from services.order_service.domain import order_id_for as order_service_order_id_for
+from shared.runtime.registry import event_classes
 from tests import factories
 
 ACCEPTED, CANCELLED = ChannelOrderStatus.ACCEPTED, ChannelOrderStatus.CANCELLED
@@ -126,3 +129,40 @@ def test_each_refund_counts_once_in_the_refunded_total() -> None:
 
     assert order.refunded_total == Decimal("14.90")
     assert [r["amount"] for r in order.refunds] == ["10.50", "4.40"]
+
+
+def test_every_event_keeps_the_topic_its_stored_events_carry() -> None:
+    """Stored events load by `module:Qualname`: the explicit classes kept both."""
+    topics = {
+        get_topic(event_class)
+        for aggregate in AGGREGATES
+        for event_class in event_classes(aggregate)
+    }
+
+    assert topics == {
+        f"services.channel_gateway.domain.{module}:{name}"
+        for module, names in {
+            "orders": [
+                "ChannelOrder.Received",
+                "ChannelOrder.Held",
+                "ChannelOrder.Released",
+                "ChannelOrder.ShipmentRecorded",
+                "ChannelOrder.Cancelled",
+                "ChannelOrder.RefundRecorded",
+            ],
+            "connections": [
+                "ChannelConnection.Registered",
+                "ChannelConnection.Reconfigured",
+                "ChannelConnection.SkuMappingChanged",
+                "ChannelConnection.CursorAdvanced",
+            ],
+            "deliveries": [
+                "Delivery.Scheduled",
+                "Delivery.Delivered",
+                "Delivery.AttemptFailed",
+                "Delivery.Skipped",
+                "Delivery.Retried",
+            ],
+        }.items()
+        for name in names
+    }
