@@ -100,6 +100,21 @@ class RunningService:
             self._publish(events, source, correlation_id), self._loop
         ).result(timeout=30)
 
+    def publish_at(
+        self,
+        event: IntegrationEvent,
+        *,
+        position: int,
+        predecessor: int | None,
+        partition: int = 0,
+        source: str | None = None,
+    ) -> None:
+        """Put one event on a given partition at a given position, as a relay that lost or
+        repeated messages would: for tests of duplicates and gaps."""
+        asyncio.run_coroutine_threadsafe(
+            self._publish_at(event, position, predecessor, partition, source), self._loop
+        ).result(timeout=30)
+
     def get_json(self, path: str, **params: Any) -> Any:
         """The JSON body of a 200 answer, or None (for `eventually`: not there yet)."""
         answer = self.http.get(path, params=params)
@@ -140,6 +155,31 @@ class RunningService:
             await run_parts(self.parts, self._stop)
         finally:
             await self._producer.stop()
+
+    async def _publish_at(
+        self,
+        event: IntegrationEvent,
+        position: int,
+        predecessor: int | None,
+        partition: int,
+        source: str | None,
+    ) -> None:
+        assert self._producer is not None, "start() the service first"
+        publisher = source or topics.PUBLISHER[event.topic]
+        message = encode(
+            event,
+            event_id=f"{publisher}-{position}",
+            service=publisher,
+            position=position,
+            predecessor=predecessor,
+        )
+        await self._producer.send_and_wait(
+            event.topic,
+            message.value,
+            key=message.key,
+            headers=message.headers,
+            partition=partition,
+        )
 
     async def _publish(
         self, events: Iterable[IntegrationEvent], source: str | None, correlation_id: str | None

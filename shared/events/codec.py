@@ -34,6 +34,7 @@ class Envelope:
     correlation_id: str | None
     causation_id: str | None
     time: datetime | None = None
+    predecessor: int | None = None
 
     @property
     def source_service(self) -> str:
@@ -59,8 +60,14 @@ def encode(
     correlation_id: str | None = None,
     causation_id: str | None = None,
     time: datetime | None = None,
+    predecessor: int | None = None,
 ) -> WireMessage:
-    """Binary-mode CloudEvent: attributes as ce_ headers, the JSON payload as the value."""
+    """Binary-mode CloudEvent: attributes as ce_ headers, the JSON payload as the value.
+
+    `predecessor` is the position this publisher last sent on the same partition (0 for its
+    first): a consumer applies a message only after its predecessor, so it can tell a
+    duplicate from a message that never arrived (docs/architecture.md, Delivery guarantees).
+    """
     attributes: dict[str, Any] = {
         "id": event_id,
         "source": SOURCE_PREFIX + service,
@@ -72,6 +79,8 @@ def encode(
         # extension orders lexicographically; consumers dedupe on it.
         "sequence": str(position).zfill(_POSITION_DIGITS),
     }
+    if predecessor is not None:
+        attributes["predecessor"] = str(predecessor).zfill(_POSITION_DIGITS)
     if time is not None:
         attributes["time"] = time
     if correlation_id:
@@ -116,6 +125,7 @@ def decode(headers: list[tuple[str, bytes]] | None, key: bytes | None, value: by
         correlation_id=attributes.get("correlationid"),
         causation_id=attributes.get("causationid"),
         time=attributes.get("time"),
+        predecessor=_predecessor(attributes.get("predecessor"), position),
     )
 
 
@@ -126,6 +136,7 @@ class Peek:
     event_type: str
     source: str
     position: int
+    predecessor: int | None = None  # None: a publisher that does not chain its messages
 
     @property
     def source_service(self) -> str:
@@ -151,4 +162,18 @@ def peek(headers: list[tuple[str, bytes]] | None) -> Peek:
         ) from None
     if position < 1:
         raise DecodeError(f"ce_sequence must be a positive notification id, not {position}")
-    return Peek(event_type, source, position)
+    raw = values.get("ce_predecessor")
+    return Peek(event_type, source, position, _predecessor(raw and raw.decode(), position))
+
+
+def _predecessor(raw: str | bytes | None, position: int) -> int | None:
+    """The predecessor attribute as a number below `position`; DecodeError when malformed."""
+    if raw is None:
+        return None
+    try:
+        predecessor = int(raw)
+    except ValueError:
+        raise DecodeError(f"ce_predecessor must be a notification id, not {raw!r}") from None
+    if not 0 <= predecessor < position:
+        raise DecodeError(f"ce_predecessor {predecessor} must be below ce_sequence {position}")
+    return predecessor

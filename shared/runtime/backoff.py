@@ -27,14 +27,18 @@ log = structlog.get_logger()
 
 
 async def retry_transient(
-    worker: str, attempt: Callable[[], Awaitable[T]], *, max_delay: float = 10.0
+    worker: str,
+    attempt: Callable[[], Awaitable[T]],
+    *,
+    max_delay: float = 10.0,
+    errors: tuple[type[BaseException], ...] = TRANSIENT_ERRORS,
 ) -> T:
-    """Await the attempt until it succeeds; transient errors are retried forever, never skipped."""
+    """Await the attempt until it succeeds; `errors` are retried forever, never skipped."""
     delay = 0.1
     while True:
         try:
             return await attempt()
-        except TRANSIENT_ERRORS as error:
+        except errors as error:
             RETRIES.labels(worker).inc()
             log.warning("transient failure, retrying", worker=worker, error=str(error), delay=delay)
             await asyncio.sleep(delay)

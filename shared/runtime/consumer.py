@@ -26,7 +26,7 @@ from shared.runtime.application import (
     conflict_pause,
 )
 from shared.runtime.backoff import TRANSIENT_ERRORS, retry_transient
-from shared.runtime.metrics import CONSUMED, DEAD_LETTERS, HOP_LATENCY
+from shared.runtime.metrics import CONSUMED, CONSUMER_GAPS, DEAD_LETTERS, HOP_LATENCY
 from shared.runtime.tracing import traced
 
 Handler = Callable[[Any, Any, UnitOfWork], None]
@@ -49,8 +49,13 @@ class EventConsumer:
         producer: AIOKafkaProducer,
         batch_size: int = 200,
         group_id: str | None = None,
+        gap_rewind_after: float = 5.0,
+        gap_alarm_after: float = 30.0,
     ) -> None:
         self.service = service
+        self.gap_rewind_after = gap_rewind_after
+        self.gap_alarm_after = gap_alarm_after
+        self.gaps: dict[TopicPartition, Gap] = {}
         self.group_id = group_id or service
         self.app = app
         self.handlers = handlers
@@ -77,26 +82,110 @@ class EventConsumer:
         try:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
+                offsets = {}
                 for partition, records in batches.items():
-                    await retry_transient(
-                        "consumer", partial(self.handle_batch, partition, records)
+                    waiting = await retry_transient(
+                        "consumer",
+                        partial(self.handle_batch, partition, records),
+                        errors=CONFLICT_OR_TRANSIENT,  # never skip: a conflict storm waits too
                     )
-                if batches:
-                    offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
+                    self._note_gap(partition, waiting)
+                    # Offsets are a hint for a restart: never past a message still waiting.
+                    offsets[partition] = min(
+                        [records[-1].offset + 1, *(w.record.offset for w in waiting)]
+                    )
+                await self._watch_gaps(consumer)
+                if offsets:
                     await self._commit_offsets(consumer, offsets)
         finally:
             await consumer.stop()
+            for partition in list(self.gaps):
+                self._close_gap(partition)
 
-    async def handle_batch(self, partition: TopicPartition, records: list[ConsumerRecord]) -> None:
-        """Read a partition's batch, dead-letter the undecodable, apply the rest."""
+    @property
+    def alarmed(self) -> list[str]:
+        """The partitions whose gap did not fill within the alarm time (for /readyz)."""
+        return [f"{tp.topic}#{tp.partition}" for tp, gap in self.gaps.items() if gap.alarmed]
+
+    def _note_gap(self, partition: TopicPartition, waiting: list[Inbound]) -> None:
+        """Open a gap when messages wait for a predecessor; close it once none wait."""
+        if not waiting:
+            if partition in self.gaps and not self._still_waiting(partition):
+                self._close_gap(partition)
+            return
+        gap = self.gaps.get(partition)
+        if gap is None:
+            first = waiting[0]
+            self.gaps[partition] = Gap(
+                source=first.source_service,
+                awaited=first.predecessor or 0,
+                since=time.monotonic(),
+            )
+            log.warning(
+                "message waits for its predecessor",
+                topic=partition.topic,
+                partition=partition.partition,
+                position=first.position,
+                predecessor=first.predecessor,
+            )
+
+    def _still_waiting(self, partition: TopicPartition) -> bool:
+        """Whether the gap's awaited position is still not applied."""
+        gap = self.gaps[partition]
+        applied = self.app.process_recorder.max_tracking_id(
+            tracking_name(gap.source, partition.partition)
+        )
+        return (applied or 0) < gap.awaited
+
+    async def _watch_gaps(self, consumer: AIOKafkaConsumer) -> None:
+        """Rewind a partition whose gap persists (the fill may lie behind the committed offset);
+        raise the alarm when it persists longer: a gap is never skipped."""
+        now = time.monotonic()
+        for partition, gap in list(self.gaps.items()):
+            if not await asyncio.to_thread(self._still_waiting, partition):
+                self._close_gap(partition)
+                continue
+            age = now - gap.since
+            if age > self.gap_rewind_after and not gap.rewound:
+                gap.rewound = True
+                log.warning(
+                    "gap persists, re-reading the partition from its start",
+                    topic=partition.topic,
+                    partition=partition.partition,
+                )
+                consumer.seek_to_beginning(partition)
+            if age > self.gap_alarm_after and not gap.alarmed:
+                gap.alarmed = True
+                CONSUMER_GAPS.labels(partition.topic, partition.partition, gap.source).set(1)
+                log.error(
+                    "gap did not fill: a message never arrived",
+                    topic=partition.topic,
+                    partition=partition.partition,
+                    source=gap.source,
+                    awaited_position=gap.awaited,
+                    seconds=round(age),
+                )
+
+    def _close_gap(self, partition: TopicPartition) -> None:
+        gap = self.gaps.pop(partition)
+        if gap.alarmed:
+            CONSUMER_GAPS.labels(partition.topic, partition.partition, gap.source).set(0)
+            log.info("gap filled", topic=partition.topic, partition=partition.partition)
+
+    async def handle_batch(
+        self, partition: TopicPartition, records: list[ConsumerRecord]
+    ) -> list[Inbound]:
+        """Read a partition's batch, dead-letter the undecodable, apply the rest in order;
+        returns the messages that wait for a predecessor that has not arrived."""
         batch: list[Inbound] = []
         for record in records:
             try:
                 batch.append(self._read(partition.topic, record))
             except DecodeError as error:
                 await self.dead_letter(record, str(error))
-        if batch:
-            await asyncio.to_thread(self._apply_partition, partition, batch)
+        if not batch:
+            return []
+        return await asyncio.to_thread(self._apply_partition, partition, batch)
 
     def _read(self, topic: str, record: ConsumerRecord) -> Inbound:
         """Decode fully only the events this consumer handles; the rest are only tracked."""
@@ -104,21 +193,28 @@ class EventConsumer:
         expected = topics.PUBLISHER.get(topic)
         if expected is not None and header.source_service != expected:
             raise DecodeError(f"{topic} is published by {expected}, not {header.source}")
-        envelope = None
+        envelope, poison = None, None
         if EVENTS_BY_TYPE.get(header.event_type) in self.handlers:
-            envelope = decode(record.headers, record.key, record.value)
-        return Inbound(record, header.position, header.source_service, envelope)
+            try:
+                envelope = decode(record.headers, record.key, record.value)
+            except DecodeError as error:
+                # Its position is known: it is parked in its place in the chain, not dropped.
+                poison = str(error)
+        return Inbound(
+            record, header.position, header.source_service, envelope, header.predecessor, poison
+        )
 
-    def _apply_partition(self, partition: TopicPartition, batch: list[Inbound]) -> None:
-        """Skip what was applied before, then apply the rest in one transaction."""
+    def _apply_partition(self, partition: TopicPartition, batch: list[Inbound]) -> list[Inbound]:
+        """Apply, in one transaction, what follows on from the stored position; returns the
+        messages that wait for a missing predecessor."""
         name = tracking_name(batch[0].source_service, partition.partition)
         for attempt in range(MAX_CONFLICT_RETRIES):
-            fresh = self._unapplied(name, batch)
+            fresh, waiting = self._next_in_chain(name, batch)
             if not fresh:
-                return
+                return waiting
             try:
                 self._apply_together(name, fresh)
-                return
+                return waiting
             except IntegrityError:
                 # A concurrent writer won: pause (the one conflict policy), then re-read
                 # positions and aggregates.
@@ -129,24 +225,22 @@ class EventConsumer:
             except Exception:
                 # One poisoned message must not block the others: isolate it.
                 self._apply_one_by_one(name, fresh)
-                return
-        raise IntegrityError(f"gave up after {MAX_CONFLICT_RETRIES} conflicts on {name}")
+                return waiting
+        raise IntegrityError(f"{MAX_CONFLICT_RETRIES} conflicts in a row on {name}")
 
-    def _unapplied(self, name: str, batch: list[Inbound]) -> list[Inbound]:
-        """The records above the stored position, each position once, in order."""
+    def _next_in_chain(
+        self, name: str, batch: list[Inbound]
+    ) -> tuple[list[Inbound], list[Inbound]]:
+        """(the records that follow on from the stored position, in chain order; those that
+        wait for a predecessor). Duplicates (at or below the position) are dropped."""
         applied = self.app.process_recorder.max_tracking_id(name) or 0
-        fresh = []
-        for inbound in batch:
-            if inbound.position > applied:
-                fresh.append(inbound)
-                applied = inbound.position
-        return fresh
+        return chain(applied, batch)
 
     def _apply_together(self, name: str, batch: list[Inbound]) -> None:
         uow = UnitOfWork(self.app, Tracking(name, batch[-1].position))
         try:
             for inbound in batch:
-                self._apply_one(inbound.envelope, uow)
+                self._apply_one(inbound, uow)
         except BaseException:
             uow.evict()  # cached aggregates may hold uncommitted changes
             raise
@@ -154,21 +248,24 @@ class EventConsumer:
         self._count(batch, "applied")
 
     def _apply_one_by_one(self, name: str, batch: list[Inbound]) -> None:
+        """Apply each message in its own transaction; a conflict is retried, never skipped."""
         for inbound in batch:
             for attempt in range(MAX_CONFLICT_RETRIES):
-                if not self._unapplied(name, [inbound]):
-                    break
+                applied = self.app.process_recorder.max_tracking_id(name) or 0
+                if inbound.position <= applied:
+                    break  # a concurrent consumer applied it
                 try:
                     self._apply_alone(name, inbound)
                     break
                 except IntegrityError:
                     time.sleep(conflict_pause(attempt))
-                    continue
+            else:
+                raise IntegrityError(f"{MAX_CONFLICT_RETRIES} conflicts in a row on {name}")
 
     def _apply_alone(self, name: str, inbound: Inbound) -> None:
         uow = UnitOfWork(self.app, Tracking(name, inbound.position))
         try:
-            self._apply_one(inbound.envelope, uow)
+            self._apply_one(inbound, uow)
         except CONFLICT_OR_TRANSIENT:
             uow.evict()
             raise
@@ -180,7 +277,10 @@ class EventConsumer:
         uow.commit()
         self._count([inbound], "applied")
 
-    def _apply_one(self, envelope: Envelope | None, uow: UnitOfWork) -> None:
+    def _apply_one(self, inbound: Inbound, uow: UnitOfWork) -> None:
+        if inbound.poison is not None:
+            raise DecodeError(inbound.poison)
+        envelope = inbound.envelope
         handler = self.handlers.get(type(envelope.event)) if envelope else None
         if envelope is None or handler is None:
             return
@@ -248,6 +348,45 @@ class Inbound:
     position: int
     source_service: str
     envelope: Envelope | None
+    predecessor: int | None = None  # None: the publisher does not chain (highest position wins)
+    poison: str | None = None  # why a handled event could not be decoded
+
+
+@dataclass
+class Gap:
+    """A partition's messages wait for a position that has not arrived yet."""
+
+    source: str
+    awaited: int
+    since: float
+    rewound: bool = False
+    alarmed: bool = False
+
+
+def chain(applied: int, batch: list[Inbound]) -> tuple[list[Inbound], list[Inbound]]:
+    """Split a batch into the records that follow on from `applied` (in chain order) and those
+    that wait for a missing predecessor; duplicates are dropped.
+
+    Passes repeat while they make progress, so a republished predecessor later in the batch
+    still lets an earlier-read successor through.
+    """
+    fresh: list[Inbound] = []
+    pending = [inbound for inbound in batch if inbound.position > applied]
+    progress = True
+    while pending and progress:
+        progress = False
+        waiting = []
+        for inbound in pending:
+            if inbound.position <= applied:
+                continue  # a copy of one this pass applied
+            if inbound.predecessor is None or inbound.predecessor == applied:
+                fresh.append(inbound)
+                applied = inbound.position
+                progress = True
+            else:
+                waiting.append(inbound)
+        pending = waiting
+    return fresh, pending
 
 
 def tracking_name(source_service: str, partition: int) -> str:

@@ -31,3 +31,8 @@ PROJECTION_LAG = Gauge(
     "oms_projection_lag_events", "Stored events not yet in a read model", ["projection"]
 )
 RETRIES = Counter("oms_transient_retries_total", "Retries after transient failures", ["worker"])
+CONSUMER_GAPS = Gauge(
+    "oms_consumer_gap",
+    "1 while a partition waits longer than the alarm time for a message that never arrived",
+    ["topic", "partition", "source"],
+)

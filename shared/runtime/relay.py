@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import RecordMetadata
 from eventsourcing.persistence import Notification
 from psycopg.types.json import Jsonb
@@ -31,40 +33,69 @@ CREATE TABLE IF NOT EXISTS relay_positions (
     position bigint NOT NULL,
     acked jsonb NOT NULL
 )"""
+# Added with the predecessor chain; NULL on a row written before it (that relay starts over).
+_ADD_LAST_SENT = "ALTER TABLE relay_positions ADD COLUMN IF NOT EXISTS last_sent jsonb"
+
+
+@dataclass(frozen=True)
+class RelayState:
+    """How far the relay got: last notification published, per partition the highest offset
+    the broker acknowledged and the last position sent (the next message's predecessor)."""
+
+    position: int = 0
+    acked: dict[int, int] = field(default_factory=dict)
+    last_sent: dict[int, int] = field(default_factory=dict)
 
 
 class RelayPositions:
-    """How far the relay got, and the highest offset the broker acknowledged per partition."""
+    """The relay's state in the service's own database."""
 
     def __init__(self, database_url: str, topic: str) -> None:
         self.topic = topic
         self.pool = connection_pool(database_url, max_size=2)
         with self.pool.connection() as conn:
             conn.execute(_CREATE)
+            conn.execute(_ADD_LAST_SENT)
             conn.execute(
-                "INSERT INTO relay_positions VALUES (%s, 0, '{}') ON CONFLICT DO NOTHING", (topic,)
+                "INSERT INTO relay_positions VALUES (%s, 0, '{}', '{}') ON CONFLICT DO NOTHING",
+                (topic,),
             )
 
-    def read(self) -> tuple[int, dict[int, int]]:
-        """(last published notification id, acknowledged offset per partition)."""
+    def read(self) -> RelayState:
+        """The stored state; a state from before the predecessor chain starts over."""
         with self.pool.connection() as conn:
             row = conn.execute(
-                "SELECT position, acked FROM relay_positions WHERE topic = %s", (self.topic,)
+                "SELECT position, acked, last_sent FROM relay_positions WHERE topic = %s",
+                (self.topic,),
             ).fetchone()
         assert row is not None
-        return int(row[0]), {int(p): int(o) for p, o in row[1].items()}
+        position, acked, last_sent = row
+        if last_sent is None:
+            # Published without predecessors: republish everything so every message on the
+            # topic chains (consumers skip what they already applied).
+            return RelayState()
+        return RelayState(int(position), _ints(acked), _ints(last_sent))
 
-    def advance(self, position: int, acked: dict[int, int]) -> None:
+    def advance(self, state: RelayState) -> None:
         """Record a published batch."""
         with self.pool.connection() as conn:
             conn.execute(
-                "UPDATE relay_positions SET position = %s, acked = %s WHERE topic = %s",
-                (position, Jsonb({str(p): o for p, o in acked.items()}), self.topic),
+                "UPDATE relay_positions SET position = %s, acked = %s, last_sent = %s"
+                " WHERE topic = %s",
+                (state.position, _jsonb(state.acked), _jsonb(state.last_sent), self.topic),
             )
 
     def reset(self) -> None:
         """Start again from the first notification (the broker lost its log)."""
-        self.advance(0, {})
+        self.advance(RelayState())
+
+
+def _ints(stored: dict[str, int]) -> dict[int, int]:
+    return {int(k): int(v) for k, v in stored.items()}
+
+
+def _jsonb(values: dict[int, int]) -> Jsonb:
+    return Jsonb({str(k): v for k, v in values.items()})
 
 
 class BrokerLogLost(Exception):
@@ -74,10 +105,13 @@ class BrokerLogLost(Exception):
 class Relay:
     """Publishes each stored domain event's integration event, in notification order.
 
-    Loss of the broker's log is noticed two ways: an acknowledged offset at or below one
-    already acknowledged for that partition (offsets only grow in a healthy log), or, while
-    idle, a partition we wrote to that is empty again. Either way the relay republishes from
-    the first notification and consumers skip what they already applied.
+    The relay chooses each message's partition itself (Kafka's default murmur2 partitioner,
+    so other tools agree) and stamps it with the position it last sent on that partition,
+    so a consumer can tell a duplicate from a gap. Loss of the broker's log is noticed two
+    ways: an acknowledged offset at or below one already acknowledged for that partition
+    (offsets only grow in a healthy log), or, while idle, a partition we wrote to that is
+    empty again. Either way the relay republishes from the first notification, with the same
+    predecessors, and consumers skip what they already applied.
     """
 
     def __init__(
@@ -103,9 +137,15 @@ class Relay:
         self.positions = RelayPositions(database_url, topic)
         self.batch_size = batch_size
         self.log_check_interval = log_check_interval
-        self.position: int | None = None  # read from PostgreSQL on first use
-        self.acked: dict[int, int] = {}
+        self.state: RelayState | None = None  # read from PostgreSQL on first use
         self.wakeup = wakeup  # set when new events are stored; without it, poll every 50 ms
+        self._partitions: list[int] = []
+        self._partitioner = DefaultPartitioner()
+
+    @property
+    def position(self) -> int | None:
+        """The last notification published, once read."""
+        return None if self.state is None else self.state.position
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until stopped; idle polls back off to 50 ms."""
@@ -125,55 +165,77 @@ class Relay:
                 await wait_for_work(self.wakeup, stop, idle=1.0 if self.wakeup else 0.05)
 
     async def publish_batch(self) -> int:
-        """Publish the next batch of notifications; returns how many were read."""
-        if self.position is None:
-            self.position, self.acked = await asyncio.to_thread(self.positions.read)
-        start = (self.position or 0) + 1
+        """Publish the next batch of notifications; returns how many were read.
+
+        A failed send raises before anything is recorded, so the retry publishes the whole
+        batch again with the same predecessors; consumers skip the copies that did arrive.
+        """
+        state = await self._state()
         notifications = await asyncio.to_thread(
-            self.app.recorder.select_notifications, start, self.batch_size
+            self.app.recorder.select_notifications, state.position + 1, self.batch_size
         )
         if not notifications:
             RELAY_LAG.set(0)
             return 0
-        messages = [m for m in map(self._message, notifications) if m is not None]
-        acked = self._check_offsets(await self._send(messages))
-        await asyncio.to_thread(self.positions.advance, notifications[-1].id, acked)
-        self.position, self.acked = notifications[-1].id, acked
+        if not self._partitions:
+            self._partitions = sorted(await self.producer.partitions_for(self.topic))
+        last_sent = dict(state.last_sent)
+        messages: list[tuple[int, WireMessage]] = []
+        for notification in notifications:
+            message = self._message(notification, last_sent)
+            if message is not None:
+                messages.append(message)
+        acked = self._check_offsets(state, await self._send(messages))
+        new_state = RelayState(notifications[-1].id, acked, last_sent)
+        await asyncio.to_thread(self.positions.advance, new_state)
+        self.state = new_state
         PUBLISHED.labels(self.topic).inc(len(messages))
         if len(notifications) < self.batch_size:
             RELAY_LAG.set(0)  # caught up: no need to ask the database
         else:
-            await self._report_lag(self.position)
+            await self._report_lag(new_state.position)
         return len(notifications)
 
-    async def _send(self, messages: list[WireMessage]) -> list[RecordMetadata]:
+    async def _state(self) -> RelayState:
+        if self.state is None:
+            self.state = await asyncio.to_thread(self.positions.read)
+        return self.state
+
+    async def _send(self, messages: list[tuple[int, WireMessage]]) -> list[RecordMetadata]:
         futures = [
-            await self.producer.send(self.topic, m.value, key=m.key, headers=m.headers)
-            for m in messages
+            await self.producer.send(
+                self.topic, m.value, key=m.key, headers=m.headers, partition=partition
+            )
+            for partition, m in messages
         ]
         return list(await asyncio.gather(*futures))
 
-    def _check_offsets(self, receipts: list[RecordMetadata]) -> dict[int, int]:
+    def _check_offsets(self, state: RelayState, receipts: list[RecordMetadata]) -> dict[int, int]:
         """The new acknowledged offsets; raises BrokerLogLost when an offset went backwards."""
-        acked = dict(self.acked)
+        acked = dict(state.acked)
         first_in_batch: dict[int, int] = {}
         for receipt in receipts:
             first_in_batch.setdefault(receipt.partition, receipt.offset)
             acked[receipt.partition] = max(receipt.offset, acked.get(receipt.partition, -1))
         for partition, offset in first_in_batch.items():
-            if offset <= self.acked.get(partition, -1):
+            if offset <= state.acked.get(partition, -1):
                 raise BrokerLogLost(
                     f"partition {partition} gave offset {offset}, "
-                    f"already past {self.acked[partition]}"
+                    f"already past {state.acked[partition]}"
                 )
         return acked
 
-    def _message(self, notification: Notification) -> WireMessage | None:
+    def _message(
+        self, notification: Notification, last_sent: dict[int, int]
+    ) -> tuple[int, WireMessage] | None:
+        """The partition and message of a notification; `last_sent` moves on with it."""
         domain_event = self.app.mapper.to_domain_event(notification)
         integration_event = self.to_integration(domain_event)
         if integration_event is None:
             return None
-        return encode(
+        key = integration_event.partition_key.encode()
+        partition = self._partitioner(key, self._partitions, self._partitions)
+        message = encode(
             integration_event,
             event_id=f"{self.service}-{notification.id}",
             service=self.service,
@@ -181,16 +243,18 @@ class Relay:
             correlation_id=getattr(domain_event, "correlation_id", None),
             causation_id=getattr(domain_event, "causation_id", None),
             time=getattr(domain_event, "timestamp", None),
+            predecessor=last_sent.get(partition, 0),
         )
+        last_sent[partition] = notification.id
+        return partition, message
 
     async def check_broker_log(self) -> None:
         """Republish from the start if a partition we wrote to is empty again."""
-        if self.position is None:
-            self.position, self.acked = await asyncio.to_thread(self.positions.read)
-        if not self.acked:
+        state = await self._state()
+        if not state.acked:
             return
         ends = await topic_end_offsets(self.bootstrap, self.topic)
-        emptied = [p for p in self.acked if ends.get(p, 0) == 0]
+        emptied = [p for p in state.acked if ends.get(p, 0) == 0]
         if emptied:
             await self._start_over(f"partitions {emptied} are empty again")
 
@@ -200,7 +264,7 @@ class Relay:
         )
         RELAY_REPUBLISHES.labels(self.topic).inc()
         await asyncio.to_thread(self.positions.reset)
-        self.position, self.acked = 0, {}
+        self.state = RelayState()
 
     async def _report_lag(self, position: int) -> None:
         last = await asyncio.to_thread(self.app.recorder.max_notification_id)

@@ -137,21 +137,12 @@ async def run_parts(parts: ServiceParts, stop: asyncio.Event) -> None:
 def _workers(parts: ServiceParts, producer: AIOKafkaProducer, stop: asyncio.Event) -> list[Any]:
     settings = parts.settings
     coros: list[Any] = []
+    consumer = _consumer(parts, producer) if settings.run_workers and parts.handlers else None
     if settings.run_api:
-        coros.append(_serve_api(parts, producer, stop))
+        coros.append(_serve_api(parts, _readiness(settings, producer, consumer), stop))
     if not settings.run_workers:
         return coros
-    if parts.handlers:
-        consumer = EventConsumer(
-            service=parts.name,
-            app=parts.app,
-            handlers=parts.handlers,
-            topics=parts.consumes,
-            bootstrap=settings.kafka_bootstrap_servers,
-            producer=producer,
-            batch_size=settings.consumer_batch_size,
-            group_id=settings.consumer_group or None,
-        )
+    if consumer is not None:
         coros.append(consumer.run(stop))
     new_events = NewEventsSignal(settings.database_url, _notify_channel(parts.app))
     leader_works: list[Callable[[asyncio.Event], Any]] = [new_events.run]
@@ -192,6 +183,22 @@ class _Server(uvicorn.Server):
         yield
 
 
+def _consumer(parts: ServiceParts, producer: AIOKafkaProducer) -> EventConsumer:
+    settings = parts.settings
+    return EventConsumer(
+        service=parts.name,
+        app=parts.app,
+        handlers=parts.handlers,
+        topics=parts.consumes,
+        bootstrap=settings.kafka_bootstrap_servers,
+        producer=producer,
+        batch_size=settings.consumer_batch_size,
+        group_id=settings.consumer_group or None,
+        gap_rewind_after=settings.gap_rewind_seconds,
+        gap_alarm_after=settings.gap_alarm_seconds,
+    )
+
+
 async def _until_stopped(work: Awaitable[Any], stop: asyncio.Event) -> None:
     """Run a worker; if it crashes, stop the process so the supervisor restarts it clean."""
     try:
@@ -201,8 +208,8 @@ async def _until_stopped(work: Awaitable[Any], stop: asyncio.Event) -> None:
         stop.set()
 
 
-async def _serve_api(parts: ServiceParts, producer: AIOKafkaProducer, stop: asyncio.Event) -> None:
-    api = parts.api_factory(_readiness(parts.settings, producer))
+async def _serve_api(parts: ServiceParts, readiness: ReadinessChecks, stop: asyncio.Event) -> None:
+    api = parts.api_factory(readiness)
     config = uvicorn.Config(
         api,
         host=parts.settings.http_host,
@@ -223,7 +230,9 @@ async def _serve_api(parts: ServiceParts, producer: AIOKafkaProducer, stop: asyn
         raise RuntimeError(f"HTTP server on port {parts.settings.http_port} stopped")
 
 
-def _readiness(settings: ServiceSettings, producer: AIOKafkaProducer) -> ReadinessChecks:
+def _readiness(
+    settings: ServiceSettings, producer: AIOKafkaProducer, consumer: EventConsumer | None
+) -> ReadinessChecks:
     async def database() -> bool:
         async with await psycopg.AsyncConnection.connect(
             settings.database_url, connect_timeout=2
@@ -234,4 +243,8 @@ def _readiness(settings: ServiceSettings, producer: AIOKafkaProducer) -> Readine
     async def broker() -> bool:
         return bool(await asyncio.wait_for(producer.client.fetch_all_metadata(), 2))
 
-    return {"database": database, "broker": broker}
+    async def no_gaps() -> bool:
+        """False while a partition waits past the alarm time for a message that never came."""
+        return consumer is None or not consumer.alarmed
+
+    return {"database": database, "broker": broker, "positions": no_gaps}

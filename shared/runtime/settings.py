@@ -27,6 +27,12 @@ class ServiceSettings(BaseSettings):
         "", description="Kafka consumer group; empty means the service's name (the default)."
     )
     relay_batch_size: int = Field(500, ge=1)
+    gap_rewind_seconds: float = Field(
+        5.0, gt=0, description="A partition waiting this long for a missing message is re-read."
+    )
+    gap_alarm_seconds: float = Field(
+        30.0, gt=0, description="A gap this old raises the alarm (metric, log, /readyz 503)."
+    )
     aggregate_cache_size: int = Field(10_000, ge=0)
     log_level: str = "INFO"
     run_api: bool = True
