@@ -40,6 +40,10 @@ CONFLICT_PAUSE_MAX = 0.2
 class StaleReadError(IntegrityError):
     """An aggregate a unit decided on, read from the cache, was changed by another writer."""
 
+    def __init__(self, behind: list[UUID]) -> None:
+        super().__init__(f"{len(behind)} cached aggregates changed since read: {behind}")
+        self.behind = behind
+
 
 class UnitOfWork:
     """Aggregates changed together and saved in one transaction, with an optional tracking row.
@@ -104,6 +108,9 @@ class UnitOfWork:
             self._check_reads({i: v for i, v in read.items() if i in self._cached})
             processing_event.collect_events(*changed)
             recordings = self.app._record(processing_event)
+        except StaleReadError as stale:
+            self.evict(stale.behind)
+            raise
         except IntegrityError:
             self.evict()
             raise
@@ -123,13 +130,13 @@ class UnitOfWork:
         stored = self.app.stored_versions(versions)
         behind = [i for i, version in versions.items() if stored.get(i) != version]
         if behind:
-            raise StaleReadError(f"{len(behind)} cached aggregates changed since read: {behind}")
+            raise StaleReadError(behind)
 
-    def evict(self) -> None:
-        """Drop this unit's aggregates from the cache: another writer got there first."""
+    def evict(self, aggregate_ids: Iterable[UUID] | None = None) -> None:
+        """Drop this unit's aggregates (or these) from the cache: another writer got there first."""
         cache = self.app.repository.cache
         if cache is not None:
-            for aggregate_id in self._aggregates:
+            for aggregate_id in self._aggregates if aggregate_ids is None else aggregate_ids:
                 with suppress(KeyError):
                     cache.get(aggregate_id, evict=True)
 
@@ -248,7 +255,8 @@ class ServiceApplication(Application[UUID]):
             "SELECT originator_id, max(originator_version) AS version FROM {}.{}"
             " WHERE originator_id = ANY(%s) GROUP BY originator_id"
         ).format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
-        with recorder.datastore.transaction(commit=False) as curs:
+        # One statement on an autocommit connection: one round trip, no BEGIN/ROLLBACK.
+        with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(query, (list(aggregate_ids),), prepare=True)
             return {row["originator_id"]: row["version"] for row in curs.fetchall()}
 

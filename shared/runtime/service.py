@@ -272,6 +272,9 @@ def _readiness(
     def nothing_parked(parking: ParkedEvents) -> Callable[[], Any]:
         async def check() -> bool:
             """False while a stored event this worker could not handle awaits a decision."""
+            # Re-read only while something is open: an ops decision clears the alarm here
+            # too, also on an instance that no longer leads (its worker no longer looks).
+            await asyncio.to_thread(parking.refresh_if_due)
             return not parking.open
 
         return check
