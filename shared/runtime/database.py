@@ -42,8 +42,10 @@ def eventsourcing_env(url: str, *, cache_size: int = 0) -> dict[str, str]:
         "CREATE_TABLE": "y",
     }
     if cache_size:
-        # Fast-forwarding off: a stale cached aggregate fails with a version conflict,
-        # which evicts it and retries (see UnitOfWork), so several instances stay correct.
+        # Fast-forwarding off (no query per read): a cached aggregate that another instance
+        # changed fails a unit's commit with a version conflict if the unit changed it, or
+        # with StaleReadError if it only read it; either evicts it and retries on fresh state
+        # (see UnitOfWork and ServiceRepository), so several instances stay correct.
         env["AGGREGATE_CACHE_MAXSIZE"] = str(cache_size)
         env["AGGREGATE_CACHE_FASTFORWARD"] = "n"
     return env

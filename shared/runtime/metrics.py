@@ -36,3 +36,13 @@ CONSUMER_GAPS = Gauge(
     "1 while a partition waits longer than the alarm time for a message that never arrived",
     ["topic", "partition", "source"],
 )
+PARKED = Counter(
+    "oms_stored_events_parked",
+    "Stored events a worker (relay, projection) could not handle and parked",
+    ["worker"],
+)
+PARKED_OPEN = Gauge(
+    "oms_stored_events_parked_open",
+    "Parked stored events still waiting for a fix or an ops decision",
+    ["worker"],
+)

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import Notification, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg import Cursor
 from psycopg.rows import dict_row
 from psycopg.sql import SQL, Composed
 from psycopg.types.json import Jsonb
 
+from shared.runtime import parking
 from shared.runtime.application import ServiceApplication
-from shared.runtime.backoff import retry_transient
+from shared.runtime.backoff import TRANSIENT_ERRORS, retry_transient
 from shared.runtime.metrics import PROJECTION_LAG
+from shared.runtime.parking import ParkedEvents, park_with, reason_of, resolve_with
 from shared.runtime.wakeup import wait_for_work
 
 Project = Callable[[Cursor[Any], Any], None]
@@ -35,6 +37,7 @@ class ViewStore(PostgresTrackingRecorder):
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.sql_create_statements.extend(Composed([SQL(s)]) for s in self.tables)
+        self.sql_create_statements.append(Composed([SQL(parking.CREATE)]))
 
     def page(
         self, table: str, *, order_by: str, limit: int, offset: int, **equals: Any
@@ -68,7 +71,15 @@ class ViewStore(PostgresTrackingRecorder):
 
 
 class ProjectionWorker:
-    """Keeps one view up to date with an application's notification log, in batches."""
+    """Keeps one view up to date with an application's notification log, in batches.
+
+    A stored event the view cannot take (its handler raises, it has no handler, it does not
+    load) is parked in the transaction that moves the view's tracking past it, and the view
+    goes on with the events after it: a view is derived, so one aggregate's row lacking an
+    event is better than every row going stale, and /readyz says so until ops decide. The
+    exact replay is a rebuild of the view after the fix (it projects the event in its place
+    and closes the parked row); ops may instead skip it (see shared/runtime/parking.py).
+    """
 
     def __init__(
         self,
@@ -78,12 +89,15 @@ class ProjectionWorker:
         view: ViewStore,
         project: Project,
         batch_size: int = 500,
+        parked_check: float = 5.0,
     ) -> None:
         self.name = name
         self.app = app
         self.view = view
         self.project = project
         self.batch_size = batch_size
+        worker = f"projection:{name}"
+        self.parking = ParkedEvents(view.datastore.get_connection, worker, parked_check)
 
     async def run(self, stop: asyncio.Event, wakeup: asyncio.Event | None = None) -> None:
         """Project until stopped; sleeps until woken by new events (or polls every 50 ms)."""
@@ -99,20 +113,63 @@ class ProjectionWorker:
 
     def process_batch(self) -> int:
         """Apply the next batch of events to the view; returns how many were applied."""
+        self.parking.load()
+        self.parking.refresh_if_due()
         position = self.view.max_tracking_id(self.name) or 0
         notifications = self.app.recorder.select_notifications(position + 1, self.batch_size)
         if notifications:
-            with self.view.datastore.transaction(commit=True) as curs:
-                # Pipeline mode: the batch's statements go out without a round trip each.
-                # The tracking row is written after the pipeline synced, because its upsert
-                # reads its own result back.
-                with curs.connection.pipeline():
-                    for notification in notifications:
-                        self.project(curs, self.app.mapper.to_domain_event(notification))
-                self.view._insert_tracking(curs, Tracking(self.name, notifications[-1].id))
+            try:
+                self._project_together(notifications)
+            except TRANSIENT_ERRORS:
+                raise
+            except Exception:
+                # One bad stored event must not stop the view: find it, park it, go on.
+                self._project_one_by_one(notifications)
         caught_up = len(notifications) < self.batch_size
         PROJECTION_LAG.labels(self.name).set(0 if caught_up else self.lag())
         return len(notifications)
+
+    def _project_together(self, notifications: Sequence[Notification]) -> None:
+        with self.view.datastore.transaction(commit=True) as curs:
+            # Pipeline mode: the batch's statements go out without a round trip each.
+            # The tracking row is written after the pipeline synced, because its upsert
+            # reads its own result back.
+            with curs.connection.pipeline():
+                for notification in notifications:
+                    self.project(curs, self.app.mapper.to_domain_event(notification))
+            again = self._track(curs, notifications, failed=set())
+        self.parking.closed(again)
+
+    def _project_one_by_one(self, notifications: Sequence[Notification]) -> None:
+        """Project each event in a savepoint; park those that fail, in the same transaction."""
+        failed: dict[int, str] = {}
+        newly: list[Notification] = []
+        with self.view.datastore.transaction(commit=True) as curs:
+            for notification in notifications:
+                try:
+                    with curs.connection.transaction():  # a failed event leaves no rows behind
+                        self.project(curs, self.app.mapper.to_domain_event(notification))
+                except TRANSIENT_ERRORS:
+                    raise
+                except Exception as error:
+                    failed[notification.id] = reason_of(error)
+                    if park_with(curs, self.parking.worker, notification, failed[notification.id]):
+                        newly.append(notification)
+            again = self._track(curs, notifications, failed=set(failed))
+        self.parking.closed(again)
+        for notification in newly:
+            self.parking.parked(notification, failed[notification.id])
+
+    def _track(
+        self, curs: Cursor[Any], notifications: Sequence[Notification], failed: set[int]
+    ) -> list[int]:
+        """Write the tracking row, and close parked rows of events projected now (a rebuild);
+        returns the ids of those."""
+        again = [n.id for n in notifications if n.id in self.parking.open and n.id not in failed]
+        if again:
+            resolve_with(curs, self.parking.worker, again, "projected")
+        self.view._insert_tracking(curs, Tracking(self.name, notifications[-1].id))
+        return again
 
     def lag(self) -> int:
         """How many stored events are not yet in the view."""

@@ -17,11 +17,13 @@ from psycopg.types.json import Jsonb
 
 from shared.events.base import IntegrationEvent
 from shared.events.codec import WireMessage, encode
+from shared.runtime.aio import sleep_or_stop
 from shared.runtime.application import ServiceApplication
 from shared.runtime.backoff import retry_transient
 from shared.runtime.database import connection_pool
 from shared.runtime.kafka_admin import topic_end_offsets
 from shared.runtime.metrics import PUBLISHED, RELAY_LAG, RELAY_REPUBLISHES
+from shared.runtime.parking import SKIPPED, ParkedEvents, create_table
 from shared.runtime.wakeup import wait_for_work
 
 Mapping = Callable[[Any], IntegrationEvent | None]
@@ -112,6 +114,13 @@ class Relay:
     (offsets only grow in a healthy log), or, while idle, a partition we wrote to that is
     empty again. Either way the relay republishes from the first notification, with the same
     predecessors, and consumers skip what they already applied.
+
+    A stored event it cannot map is parked (see shared/runtime/parking.py) and the relay
+    stops at it, publishing what came before; the API and the other workers run on. It does
+    not move past: a consumer dedupes on positions, so the event published later, after its
+    successors, would be dropped as old, and its aggregate's later events would arrive
+    without it. It tries again every `parked_check` seconds and at every start (a fixed
+    mapper publishes it and all that waited, in order), or moves past once ops skip it.
     """
 
     def __init__(
@@ -127,6 +136,7 @@ class Relay:
         batch_size: int = 500,
         log_check_interval: float = 5.0,
         wakeup: asyncio.Event | None = None,
+        parked_check: float = 5.0,
     ) -> None:
         self.service = service
         self.app = app
@@ -141,6 +151,9 @@ class Relay:
         self.wakeup = wakeup  # set when new events are stored; without it, poll every 50 ms
         self._partitions: list[int] = []
         self._partitioner = DefaultPartitioner()
+        create_table(self.positions.pool.connection)
+        self.parking = ParkedEvents(self.positions.pool.connection, "relay", parked_check)
+        self.stopped_at: int | None = None  # the parked notification the relay waits at
 
     @property
     def position(self) -> int | None:
@@ -161,16 +174,21 @@ class Relay:
             except BrokerLogLost as lost:
                 await self._start_over(str(lost))
                 continue
-            if not published:
+            if self.stopped_at is not None:
+                # New events do not help: only a fix (a restart) or an ops decision does.
+                await sleep_or_stop(stop, self.parking.check_every)
+            elif not published:
                 await wait_for_work(self.wakeup, stop, idle=1.0 if self.wakeup else 0.05)
 
     async def publish_batch(self) -> int:
-        """Publish the next batch of notifications; returns how many were read.
+        """Publish the next batch of notifications; returns how many were handled.
 
         A failed send raises before anything is recorded, so the retry publishes the whole
         batch again with the same predecessors; consumers skip the copies that did arrive.
+        A notification that cannot be mapped is parked, and the batch ends before it.
         """
         state = await self._state()
+        await asyncio.to_thread(self.parking.load)
         notifications = await asyncio.to_thread(
             self.app.recorder.select_notifications, state.position + 1, self.batch_size
         )
@@ -181,20 +199,41 @@ class Relay:
             self._partitions = sorted(await self.producer.partitions_for(self.topic))
         last_sent = dict(state.last_sent)
         messages: list[tuple[int, WireMessage]] = []
+        handled: list[Notification] = []
+        self.stopped_at = None
         for notification in notifications:
-            message = self._message(notification, last_sent)
+            try:
+                message = self._message(notification, last_sent)
+            except Exception as error:  # a bad stored event: parked, never a crashed service
+                if not await self._skipped(notification, error):
+                    break
+                message = None
             if message is not None:
                 messages.append(message)
+            handled.append(notification)
+        if not handled:
+            await self._report_lag(state.position)
+            return 0
         acked = self._check_offsets(state, await self._send(messages))
-        new_state = RelayState(notifications[-1].id, acked, last_sent)
+        new_state = RelayState(handled[-1].id, acked, last_sent)
         await asyncio.to_thread(self.positions.advance, new_state)
         self.state = new_state
         PUBLISHED.labels(self.topic).inc(len(messages))
-        if len(notifications) < self.batch_size:
+        if self.parking.open:  # parked before, mapped now (a fixed mapper)
+            await asyncio.to_thread(self.parking.resolve, [n.id for n in handled], "published")
+        if self.stopped_at is None and len(notifications) < self.batch_size:
             RELAY_LAG.set(0)  # caught up: no need to ask the database
         else:
             await self._report_lag(new_state.position)
-        return len(notifications)
+        return len(handled)
+
+    async def _skipped(self, notification: Notification, error: Exception) -> bool:
+        """Park a notification that cannot be mapped; True if ops decided to skip it."""
+        parked = await asyncio.to_thread(self.parking.park, notification, error)
+        if parked.resolution == SKIPPED:
+            return True
+        self.stopped_at = notification.id
+        return False
 
     async def _state(self) -> RelayState:
         if self.state is None:

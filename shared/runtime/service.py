@@ -27,6 +27,7 @@ from shared.runtime.consumer import EventConsumer, Handler
 from shared.runtime.kafka_admin import ensure_topics
 from shared.runtime.leader import run_as_leader
 from shared.runtime.logging import configure_logging
+from shared.runtime.parking import ParkedEvents
 from shared.runtime.projection import ProjectionWorker
 from shared.runtime.registry import ServiceEvents
 from shared.runtime.relay import Mapping as ToIntegration
@@ -138,8 +139,10 @@ def _workers(parts: ServiceParts, producer: AIOKafkaProducer, stop: asyncio.Even
     settings = parts.settings
     coros: list[Any] = []
     consumer = _consumer(parts, producer) if settings.run_workers and parts.handlers else None
+    relay = _relay(parts, producer) if settings.run_workers else None
+    parked = _parked_events(parts, relay) if settings.run_workers else []
     if settings.run_api:
-        coros.append(_serve_api(parts, _readiness(settings, producer, consumer), stop))
+        coros.append(_serve_api(parts, _readiness(settings, producer, consumer, parked), stop))
     if not settings.run_workers:
         return coros
     if consumer is not None:
@@ -148,22 +151,38 @@ def _workers(parts: ServiceParts, producer: AIOKafkaProducer, stop: asyncio.Even
     leader_works: list[Callable[[asyncio.Event], Any]] = [new_events.run]
     leader_works += [partial(p.run, wakeup=new_events.subscribe()) for p in parts.projections]
     leader_works += list(parts.extra_workers)
-    if parts.publishes and parts.to_integration:
-        relay = Relay(
-            service=parts.name,
-            app=parts.app,
-            to_integration=parts.to_integration,
-            topic=parts.publishes,
-            producer=producer,
-            bootstrap=settings.kafka_bootstrap_servers,
-            database_url=settings.database_url,
-            batch_size=settings.relay_batch_size,
-            wakeup=new_events.subscribe(),
-        )
+    if relay is not None:
+        relay.wakeup = new_events.subscribe()
         leader_works.append(relay.run)
     if leader_works:
         coros.append(run_as_leader(settings.database_url, parts.name, leader_works, stop))
     return coros
+
+
+def _relay(parts: ServiceParts, producer: AIOKafkaProducer) -> Relay | None:
+    """The service's relay, if it publishes (it runs only while this instance leads)."""
+    settings = parts.settings
+    if not (parts.publishes and parts.to_integration):
+        return None
+    return Relay(
+        service=parts.name,
+        app=parts.app,
+        to_integration=parts.to_integration,
+        topic=parts.publishes,
+        producer=producer,
+        bootstrap=settings.kafka_bootstrap_servers,
+        database_url=settings.database_url,
+        batch_size=settings.relay_batch_size,
+        parked_check=settings.parked_check_seconds,
+    )
+
+
+def _parked_events(parts: ServiceParts, relay: Relay | None) -> list[ParkedEvents]:
+    """The parked stored events of each worker that reads the event store, for /readyz."""
+    parked = [p.parking for p in parts.projections]
+    for each in parked:
+        each.check_every = parts.settings.parked_check_seconds
+    return parked + ([relay.parking] if relay is not None else [])
 
 
 def _notify_channel(app: ServiceApplication) -> str:
@@ -231,7 +250,10 @@ async def _serve_api(parts: ServiceParts, readiness: ReadinessChecks, stop: asyn
 
 
 def _readiness(
-    settings: ServiceSettings, producer: AIOKafkaProducer, consumer: EventConsumer | None
+    settings: ServiceSettings,
+    producer: AIOKafkaProducer,
+    consumer: EventConsumer | None,
+    parked: Sequence[ParkedEvents] = (),
 ) -> ReadinessChecks:
     async def database() -> bool:
         async with await psycopg.AsyncConnection.connect(
@@ -247,4 +269,17 @@ def _readiness(
         """False while a partition waits past the alarm time for a message that never came."""
         return consumer is None or not consumer.alarmed
 
-    return {"database": database, "broker": broker, "positions": no_gaps}
+    def nothing_parked(parking: ParkedEvents) -> Callable[[], Any]:
+        async def check() -> bool:
+            """False while a stored event this worker could not handle awaits a decision."""
+            # Re-read only while something is open: an ops decision clears the alarm here
+            # too, also on an instance that no longer leads (its worker no longer looks).
+            await asyncio.to_thread(parking.refresh_if_due)
+            return not parking.open
+
+        return check
+
+    checks: ReadinessChecks = {"database": database, "broker": broker, "positions": no_gaps}
+    for parking in parked:  # "parked:relay", "parked:projection:<name>"
+        checks[f"parked:{parking.worker}"] = nothing_parked(parking)
+    return checks

@@ -33,6 +33,12 @@ class ServiceSettings(BaseSettings):
     gap_alarm_seconds: float = Field(
         30.0, gt=0, description="A gap this old raises the alarm (metric, log, /readyz 503)."
     )
+    parked_check_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="How often a worker with a parked stored event looks for a fix or an ops"
+        " decision (the relay waits at such an event; see `parked_events`).",
+    )
     aggregate_cache_size: int = Field(10_000, ge=0)
     log_level: str = "INFO"
     run_api: bool = True

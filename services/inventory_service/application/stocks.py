@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from eventsourcing.application import AggregateNotFoundError, project_aggregate
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from services.inventory_service.application.allocation import (
@@ -84,15 +84,11 @@ class Stocks(UseCases["Inventory"]):
 
     def get(self, sku: str) -> Stock:
         """A SKU's stock as its events say it is now."""
-        repository = self.app.repository
         try:
-            cached: Aggregate = repository.get(stock_id_for(sku))
+            # The repository brings a cached copy up to date with what other instances stored.
+            stock: Aggregate = self.app.repository.get(stock_id_for(sku))
         except AggregateNotFoundError:
             raise StockNotFoundError(f"no stock was ever recorded for {sku}") from None
-        # The cache does not fast-forward (commands detect staleness by conflict instead),
-        # so a read brings its copy up to date with what other instances recorded.
-        newer = repository.event_store.get(cached.id, gt=cached.version)
-        stock = project_aggregate(cached, newer)
         if not isinstance(stock, Stock):
             raise StockNotFoundError(f"no stock was ever recorded for {sku}")
         return stock
