@@ -36,3 +36,10 @@ CONSUMER_GAPS = Gauge(
     "1 while a partition waits longer than the alarm time for a message that never arrived",
     ["topic", "partition", "source"],
 )
+LEADER = Gauge("oms_leader", "1 while this instance holds its service's leader lock")
+LEADERSHIP_LOST = Counter(
+    "oms_leadership_lost_total", "Times this instance lost its leader lock while leading"
+)
+WORK_RESTARTS = Counter(
+    "oms_worker_restarts_total", "Leader works restarted after they ended on their own", ["work"]
+)

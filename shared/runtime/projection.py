@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from eventsourcing.persistence import Tracking
@@ -16,6 +17,7 @@ from psycopg.types.json import Jsonb
 
 from shared.runtime.application import ServiceApplication
 from shared.runtime.backoff import retry_transient
+from shared.runtime.leader import Leadership
 from shared.runtime.metrics import PROJECTION_LAG
 from shared.runtime.wakeup import wait_for_work
 
@@ -85,24 +87,33 @@ class ProjectionWorker:
         self.project = project
         self.batch_size = batch_size
 
-    async def run(self, stop: asyncio.Event, wakeup: asyncio.Event | None = None) -> None:
+    async def run(
+        self,
+        stop: asyncio.Event,
+        wakeup: asyncio.Event | None = None,
+        fence: Leadership | None = None,
+    ) -> None:
         """Project until stopped; sleeps until woken by new events (or polls every 50 ms)."""
         while not stop.is_set():
             if wakeup is not None:
                 wakeup.clear()  # before reading, so a notify during the read is not lost
-            done = await retry_transient(f"projection:{self.name}", self._step)
+            done = await retry_transient(
+                f"projection:{self.name}", partial(asyncio.to_thread, self.process_batch, fence)
+            )
             if not done:
                 await wait_for_work(wakeup, stop, idle=1.0 if wakeup else 0.05)
 
-    async def _step(self) -> int:
-        return await asyncio.to_thread(self.process_batch)
+    def process_batch(self, fence: Leadership | None = None) -> int:
+        """Apply the next batch of events to the view; returns how many were applied.
 
-    def process_batch(self) -> int:
-        """Apply the next batch of events to the view; returns how many were applied."""
+        With a fence, a batch is committed only while we lead (else LeadershipLost).
+        """
         position = self.view.max_tracking_id(self.name) or 0
         notifications = self.app.recorder.select_notifications(position + 1, self.batch_size)
         if notifications:
             with self.view.datastore.transaction(commit=True) as curs:
+                if fence is not None:
+                    fence.verify(curs.connection)
                 # Pipeline mode: the batch's statements go out without a round trip each.
                 # The tracking row is written after the pipeline synced, because its upsert
                 # reads its own result back.

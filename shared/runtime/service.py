@@ -25,7 +25,7 @@ from shared.runtime.application import ServiceApplication
 from shared.runtime.backoff import retry_transient
 from shared.runtime.consumer import EventConsumer, Handler
 from shared.runtime.kafka_admin import ensure_topics
-from shared.runtime.leader import run_as_leader
+from shared.runtime.leader import Leadership, Work
 from shared.runtime.logging import configure_logging
 from shared.runtime.projection import ProjectionWorker
 from shared.runtime.registry import ServiceEvents
@@ -124,8 +124,8 @@ async def run_parts(parts: ServiceParts, stop: asyncio.Event) -> None:
     await retry_transient("producer", producer.start)
     try:
         tasks = [
-            asyncio.create_task(_until_stopped(coro, stop))
-            for coro in _workers(parts, producer, stop)
+            asyncio.create_task(_until_stopped(name, coro, stop), name=name)
+            for name, coro in _workers(parts, producer, stop).items()
         ]
         log.info("service started", port=settings.http_port)
         await stop.wait()
@@ -134,20 +134,33 @@ async def run_parts(parts: ServiceParts, stop: asyncio.Event) -> None:
         await producer.stop()
 
 
-def _workers(parts: ServiceParts, producer: AIOKafkaProducer, stop: asyncio.Event) -> list[Any]:
+def _workers(
+    parts: ServiceParts, producer: AIOKafkaProducer, stop: asyncio.Event
+) -> dict[str, Awaitable[Any]]:
+    """The parts of the service to run, by name: API, consumer and the leader's works."""
     settings = parts.settings
-    coros: list[Any] = []
+    parts_to_run: dict[str, Awaitable[Any]] = {}
     consumer = _consumer(parts, producer) if settings.run_workers and parts.handlers else None
+    leadership = (
+        Leadership(settings.database_url, parts.name, timeout=settings.leader_timeout_seconds)
+        if settings.run_workers
+        else None
+    )
     if settings.run_api:
-        coros.append(_serve_api(parts, _readiness(settings, producer, consumer), stop))
-    if not settings.run_workers:
-        return coros
+        readiness = _readiness(settings, producer, consumer, leadership)
+        parts_to_run["api"] = _serve_api(parts, readiness, stop)
+    if leadership is None:
+        return parts_to_run
     if consumer is not None:
-        coros.append(consumer.run(stop))
+        parts_to_run["consumer"] = consumer.run(stop)
     new_events = NewEventsSignal(settings.database_url, _notify_channel(parts.app))
-    leader_works: list[Callable[[asyncio.Event], Any]] = [new_events.run]
-    leader_works += [partial(p.run, wakeup=new_events.subscribe()) for p in parts.projections]
-    leader_works += list(parts.extra_workers)
+    works: dict[str, Work] = {"new-events": new_events.run}
+    for projection in parts.projections:
+        works[f"projection:{projection.name}"] = partial(
+            projection.run, wakeup=new_events.subscribe(), fence=leadership
+        )
+    for worker in parts.extra_workers:
+        works[getattr(worker, "__qualname__", type(worker).__qualname__)] = worker
     if parts.publishes and parts.to_integration:
         relay = Relay(
             service=parts.name,
@@ -159,11 +172,11 @@ def _workers(parts: ServiceParts, producer: AIOKafkaProducer, stop: asyncio.Even
             database_url=settings.database_url,
             batch_size=settings.relay_batch_size,
             wakeup=new_events.subscribe(),
+            fence=leadership,
         )
-        leader_works.append(relay.run)
-    if leader_works:
-        coros.append(run_as_leader(settings.database_url, parts.name, leader_works, stop))
-    return coros
+        works["relay"] = relay.run
+    parts_to_run["leader"] = leadership.run(works, stop)
+    return parts_to_run
 
 
 def _notify_channel(app: ServiceApplication) -> str:
@@ -199,13 +212,23 @@ def _consumer(parts: ServiceParts, producer: AIOKafkaProducer) -> EventConsumer:
     )
 
 
-async def _until_stopped(work: Awaitable[Any], stop: asyncio.Event) -> None:
-    """Run a worker; if it crashes, stop the process so the supervisor restarts it clean."""
+async def _until_stopped(name: str, work: Awaitable[Any], stop: asyncio.Event) -> None:
+    """Run a part of the service; if it ends before `stop` (crashed, cancelled or returned),
+    stop the process so the supervisor restarts it clean, rather than serve half a service."""
     try:
         await work
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise  # we are being stopped
+        log.error("service part ended cancelled, stopping the service", part=name)
     except Exception:
-        log.exception("worker crashed, stopping the service")
-        stop.set()
+        log.exception("service part crashed, stopping the service", part=name)
+    else:
+        if stop.is_set():
+            return
+        log.error("service part ended, stopping the service", part=name)
+    stop.set()
 
 
 async def _serve_api(parts: ServiceParts, readiness: ReadinessChecks, stop: asyncio.Event) -> None:
@@ -231,7 +254,10 @@ async def _serve_api(parts: ServiceParts, readiness: ReadinessChecks, stop: asyn
 
 
 def _readiness(
-    settings: ServiceSettings, producer: AIOKafkaProducer, consumer: EventConsumer | None
+    settings: ServiceSettings,
+    producer: AIOKafkaProducer,
+    consumer: EventConsumer | None,
+    leadership: Leadership | None,
 ) -> ReadinessChecks:
     async def database() -> bool:
         async with await psycopg.AsyncConnection.connect(
@@ -247,4 +273,8 @@ def _readiness(
         """False while a partition waits past the alarm time for a message that never came."""
         return consumer is None or not consumer.alarmed
 
-    return {"database": database, "broker": broker, "positions": no_gaps}
+    async def works() -> bool:
+        """False while a relay, projection or worker this instance leads is down."""
+        return leadership is None or leadership.works_up
+
+    return {"database": database, "broker": broker, "positions": no_gaps, "workers": works}

@@ -33,6 +33,12 @@ class ServiceSettings(BaseSettings):
     gap_alarm_seconds: float = Field(
         30.0, gt=0, description="A gap this old raises the alarm (metric, log, /readyz 503)."
     )
+    leader_timeout_seconds: float = Field(
+        5.0,
+        gt=1.0,
+        description="A leader whose lock does not answer this long stops its work; the server"
+        " frees the lock of a leader silent for twice this long.",
+    )
     aggregate_cache_size: int = Field(10_000, ge=0)
     log_level: str = "INFO"
     run_api: bool = True
