@@ -102,9 +102,9 @@ class Leadership:
         term = self.term
         if term is None:
             raise LeadershipLost(f"{self.name}: not leading")
-        lease = f"{math.ceil(self.timeout * 2000)}ms"
+        idle_limit = f"{math.ceil(self.timeout * 1000)}ms"
         with conn.cursor(row_factory=tuple_row) as cursor:
-            row = cursor.execute(_FENCE, (lease, self.name)).fetchone()
+            row = cursor.execute(_FENCE, (idle_limit, self.name)).fetchone()
         if row is None or row[0] != term:
             raise LeadershipLost(f"{self.name}: term {term} is over")
 

@@ -183,3 +183,21 @@ async def test_a_deposed_leaders_relay_commits_nothing_once_another_leads(databa
     finally:
         for positions in opened:
             positions.pool.close()
+
+
+async def test_a_new_leader_starts_its_works_only_after_the_last_commit_of_the_one_before(
+    database, leader
+):
+    url, _ = database
+    first = leader(url)
+    await _until(first.working.is_set, 10)
+    second = leader(url)
+
+    with psycopg.connect(url) as commit:  # a commit of the first leader, past the fence
+        first.leadership.verify(commit)
+        await _kill_lock_session(url)
+        await asyncio.sleep(1)
+        assert not second.working.is_set(), "a new term began before the old commit ended"
+    # The commit ends (committed) here; the new term can begin.
+
+    await _until(second.working.is_set, 5)
