@@ -46,3 +46,10 @@ PARKED_OPEN = Gauge(
     "Parked stored events still waiting for a fix or an ops decision",
     ["worker"],
 )
+LEADER = Gauge("oms_leader", "1 while this instance holds its service's leader lock")
+LEADERSHIP_LOST = Counter(
+    "oms_leadership_lost_total", "Times this instance lost its leader lock while leading"
+)
+WORK_RESTARTS = Counter(
+    "oms_worker_restarts_total", "Leader works restarted after they ended on their own", ["work"]
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from eventsourcing.persistence import Notification, Tracking
@@ -17,11 +18,14 @@ from psycopg.types.json import Jsonb
 from shared.runtime import parking
 from shared.runtime.application import ServiceApplication
 from shared.runtime.backoff import TRANSIENT_ERRORS, retry_transient
+from shared.runtime.leader import Leadership, LeadershipLost
 from shared.runtime.metrics import PROJECTION_LAG
 from shared.runtime.parking import ParkedEvents, park_with, reason_of, resolve_with
 from shared.runtime.wakeup import wait_for_work
 
 Project = Callable[[Cursor[Any], Any], None]
+# Failures that are no stored event's fault: retried or handed up, never parked.
+NOT_THE_EVENTS_FAULT: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, LeadershipLost)
 
 
 def jsonb(value: Any) -> Jsonb:
@@ -99,38 +103,49 @@ class ProjectionWorker:
         worker = f"projection:{name}"
         self.parking = ParkedEvents(view.datastore.get_connection, worker, parked_check)
 
-    async def run(self, stop: asyncio.Event, wakeup: asyncio.Event | None = None) -> None:
+    async def run(
+        self,
+        stop: asyncio.Event,
+        wakeup: asyncio.Event | None = None,
+        fence: Leadership | None = None,
+    ) -> None:
         """Project until stopped; sleeps until woken by new events (or polls every 50 ms)."""
         while not stop.is_set():
             if wakeup is not None:
                 wakeup.clear()  # before reading, so a notify during the read is not lost
-            done = await retry_transient(f"projection:{self.name}", self._step)
+            done = await retry_transient(
+                f"projection:{self.name}", partial(asyncio.to_thread, self.process_batch, fence)
+            )
             if not done:
                 await wait_for_work(wakeup, stop, idle=1.0 if wakeup else 0.05)
 
-    async def _step(self) -> int:
-        return await asyncio.to_thread(self.process_batch)
+    def process_batch(self, fence: Leadership | None = None) -> int:
+        """Apply the next batch of events to the view; returns how many were applied.
 
-    def process_batch(self) -> int:
-        """Apply the next batch of events to the view; returns how many were applied."""
+        With a fence, a batch is committed only while we lead (else LeadershipLost).
+        """
         self.parking.load()
         self.parking.refresh_if_due()
         position = self.view.max_tracking_id(self.name) or 0
         notifications = self.app.recorder.select_notifications(position + 1, self.batch_size)
         if notifications:
             try:
-                self._project_together(notifications)
-            except TRANSIENT_ERRORS:
+                self._project_together(notifications, fence)
+            except NOT_THE_EVENTS_FAULT:
                 raise
             except Exception:
                 # One bad stored event must not stop the view: find it, park it, go on.
-                self._project_one_by_one(notifications)
+                self._project_one_by_one(notifications, fence)
         caught_up = len(notifications) < self.batch_size
         PROJECTION_LAG.labels(self.name).set(0 if caught_up else self.lag())
         return len(notifications)
 
-    def _project_together(self, notifications: Sequence[Notification]) -> None:
+    def _project_together(
+        self, notifications: Sequence[Notification], fence: Leadership | None
+    ) -> None:
         with self.view.datastore.transaction(commit=True) as curs:
+            if fence is not None:
+                fence.verify(curs.connection)
             # Pipeline mode: the batch's statements go out without a round trip each.
             # The tracking row is written after the pipeline synced, because its upsert
             # reads its own result back.
@@ -140,16 +155,20 @@ class ProjectionWorker:
             again = self._track(curs, notifications, failed=set())
         self.parking.closed(again)
 
-    def _project_one_by_one(self, notifications: Sequence[Notification]) -> None:
+    def _project_one_by_one(
+        self, notifications: Sequence[Notification], fence: Leadership | None
+    ) -> None:
         """Project each event in a savepoint; park those that fail, in the same transaction."""
         failed: dict[int, str] = {}
         newly: list[Notification] = []
         with self.view.datastore.transaction(commit=True) as curs:
+            if fence is not None:
+                fence.verify(curs.connection)
             for notification in notifications:
                 try:
                     with curs.connection.transaction():  # a failed event leaves no rows behind
                         self.project(curs, self.app.mapper.to_domain_event(notification))
-                except TRANSIENT_ERRORS:
+                except NOT_THE_EVENTS_FAULT:
                     raise
                 except Exception as error:
                     failed[notification.id] = reason_of(error)

@@ -22,6 +22,7 @@ from shared.runtime.application import ServiceApplication
 from shared.runtime.backoff import retry_transient
 from shared.runtime.database import connection_pool
 from shared.runtime.kafka_admin import topic_end_offsets
+from shared.runtime.leader import Leadership
 from shared.runtime.metrics import PUBLISHED, RELAY_LAG, RELAY_REPUBLISHES
 from shared.runtime.parking import SKIPPED, ParkedEvents, create_table
 from shared.runtime.wakeup import wait_for_work
@@ -50,10 +51,11 @@ class RelayState:
 
 
 class RelayPositions:
-    """The relay's state in the service's own database."""
+    """The relay's state in the service's own database; with a fence, only the leader writes it."""
 
-    def __init__(self, database_url: str, topic: str) -> None:
+    def __init__(self, database_url: str, topic: str, fence: Leadership | None = None) -> None:
         self.topic = topic
+        self.fence = fence
         self.pool = connection_pool(database_url, max_size=2)
         with self.pool.connection() as conn:
             conn.execute(_CREATE)
@@ -79,8 +81,10 @@ class RelayPositions:
         return RelayState(int(position), _ints(acked), _ints(last_sent))
 
     def advance(self, state: RelayState) -> None:
-        """Record a published batch."""
+        """Record a published batch; LeadershipLost (nothing written) if we no longer lead."""
         with self.pool.connection() as conn:
+            if self.fence is not None:
+                self.fence.verify(conn)
             conn.execute(
                 "UPDATE relay_positions SET position = %s, acked = %s, last_sent = %s"
                 " WHERE topic = %s",
@@ -137,6 +141,7 @@ class Relay:
         log_check_interval: float = 5.0,
         wakeup: asyncio.Event | None = None,
         parked_check: float = 5.0,
+        fence: Leadership | None = None,
     ) -> None:
         self.service = service
         self.app = app
@@ -144,7 +149,7 @@ class Relay:
         self.topic = topic
         self.producer = producer
         self.bootstrap = bootstrap
-        self.positions = RelayPositions(database_url, topic)
+        self.positions = RelayPositions(database_url, topic, fence)
         self.batch_size = batch_size
         self.log_check_interval = log_check_interval
         self.state: RelayState | None = None  # read from PostgreSQL on first use
@@ -162,6 +167,7 @@ class Relay:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until stopped; idle polls back off to 50 ms."""
+        self.state = None  # where the last leader got to, which may not have been us
         next_check = 0.0
         while not stop.is_set():
             if time.monotonic() >= next_check:

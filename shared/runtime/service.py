@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
@@ -19,18 +19,16 @@ from aiokafka import AIOKafkaProducer
 from eventsourcing.postgres import PostgresApplicationRecorder
 from fastapi import FastAPI
 
-from shared.events.base import IntegrationEvent
 from shared.events.topics import ALL_TOPICS
 from shared.runtime.application import ServiceApplication
 from shared.runtime.backoff import retry_transient
-from shared.runtime.consumer import EventConsumer, Handler
+from shared.runtime.consumer import EventConsumer
 from shared.runtime.kafka_admin import ensure_topics
-from shared.runtime.leader import run_as_leader
+from shared.runtime.leader import Leadership, Work
 from shared.runtime.logging import configure_logging
 from shared.runtime.parking import ParkedEvents
 from shared.runtime.projection import ProjectionWorker
 from shared.runtime.registry import ServiceEvents
-from shared.runtime.relay import Mapping as ToIntegration
 from shared.runtime.relay import Relay
 from shared.runtime.settings import ServiceSettings
 from shared.runtime.wakeup import NewEventsSignal
@@ -48,32 +46,19 @@ class ServiceParts:
     settings: ServiceSettings
     app: ServiceApplication
     api_factory: Callable[[ReadinessChecks], FastAPI]
-    events: ServiceEvents | None = None
-    publishes: str | None = None  # superseded by `events`; kept while services move over
-    to_integration: ToIntegration | None = None
-    handlers: Mapping[type[IntegrationEvent], Handler] = field(default_factory=dict)
+    events: ServiceEvents
     projections: Sequence[ProjectionWorker] = ()
     extra_workers: Sequence[Callable[[asyncio.Event], Any]] = ()
 
     def __post_init__(self) -> None:
         """Fail at start-up, naming the gap, when the service's event tables are incomplete."""
-        if self.events is None:
-            return
         self.events.check()
-        self.publishes = self.events.topic
-        self.to_integration = self.events.to_integration
-        self.handlers = self.events.consumes
 
     def close(self) -> None:
         """Close the application's and the views' connection pools."""
         self.app.close()
         for projection in self.projections:
             projection.view.datastore.close()
-
-    @property
-    def consumes(self) -> list[str]:
-        """The topics carrying the events this service handles."""
-        return sorted({event.topic for event in self.handlers})
 
 
 ReadinessChecks = dict[str, Callable[[], Any]]
@@ -125,8 +110,8 @@ async def run_parts(parts: ServiceParts, stop: asyncio.Event) -> None:
     await retry_transient("producer", producer.start)
     try:
         tasks = [
-            asyncio.create_task(_until_stopped(coro, stop))
-            for coro in _workers(parts, producer, stop)
+            asyncio.create_task(_until_stopped(name, coro, stop), name=name)
+            for name, coro in _workers(parts, producer, stop).items()
         ]
         log.info("service started", port=settings.http_port)
         await stop.wait()
@@ -135,45 +120,60 @@ async def run_parts(parts: ServiceParts, stop: asyncio.Event) -> None:
         await producer.stop()
 
 
-def _workers(parts: ServiceParts, producer: AIOKafkaProducer, stop: asyncio.Event) -> list[Any]:
+def _workers(
+    parts: ServiceParts, producer: AIOKafkaProducer, stop: asyncio.Event
+) -> dict[str, Awaitable[Any]]:
+    """The parts of the service to run, by name: API, consumer and the leader's works."""
     settings = parts.settings
-    coros: list[Any] = []
-    consumer = _consumer(parts, producer) if settings.run_workers and parts.handlers else None
-    relay = _relay(parts, producer) if settings.run_workers else None
+    parts_to_run: dict[str, Awaitable[Any]] = {}
+    consumer = (
+        _consumer(parts, producer) if settings.run_workers and parts.events.consumes else None
+    )
+    leadership = (
+        Leadership(settings.database_url, parts.name, timeout=settings.leader_timeout_seconds)
+        if settings.run_workers
+        else None
+    )
+    relay = _relay(parts, producer, leadership) if leadership is not None else None
     parked = _parked_events(parts, relay) if settings.run_workers else []
     if settings.run_api:
-        coros.append(_serve_api(parts, _readiness(settings, producer, consumer, parked), stop))
-    if not settings.run_workers:
-        return coros
+        readiness = _readiness(settings, producer, consumer, leadership, parked)
+        parts_to_run["api"] = _serve_api(parts, readiness, stop)
+    if leadership is None:
+        return parts_to_run
     if consumer is not None:
-        coros.append(consumer.run(stop))
+        parts_to_run["consumer"] = consumer.run(stop)
     new_events = NewEventsSignal(settings.database_url, _notify_channel(parts.app))
-    leader_works: list[Callable[[asyncio.Event], Any]] = [new_events.run]
-    leader_works += [partial(p.run, wakeup=new_events.subscribe()) for p in parts.projections]
-    leader_works += list(parts.extra_workers)
+    works: dict[str, Work] = {"new-events": new_events.run}
+    for projection in parts.projections:
+        works[f"projection:{projection.name}"] = partial(
+            projection.run, wakeup=new_events.subscribe(), fence=leadership
+        )
+    for worker in parts.extra_workers:
+        works[getattr(worker, "__qualname__", type(worker).__qualname__)] = worker
     if relay is not None:
         relay.wakeup = new_events.subscribe()
-        leader_works.append(relay.run)
-    if leader_works:
-        coros.append(run_as_leader(settings.database_url, parts.name, leader_works, stop))
-    return coros
+        works["relay"] = relay.run
+    parts_to_run["leader"] = leadership.run(works, stop)
+    return parts_to_run
 
 
-def _relay(parts: ServiceParts, producer: AIOKafkaProducer) -> Relay | None:
-    """The service's relay, if it publishes (it runs only while this instance leads)."""
+def _relay(parts: ServiceParts, producer: AIOKafkaProducer, leadership: Leadership) -> Relay | None:
+    """The service's relay, if it publishes (it runs, fenced, only while this instance leads)."""
     settings = parts.settings
-    if not (parts.publishes and parts.to_integration):
+    if parts.events.topic is None:
         return None
     return Relay(
         service=parts.name,
         app=parts.app,
-        to_integration=parts.to_integration,
-        topic=parts.publishes,
+        to_integration=parts.events.to_integration,
+        topic=parts.events.topic,
         producer=producer,
         bootstrap=settings.kafka_bootstrap_servers,
         database_url=settings.database_url,
         batch_size=settings.relay_batch_size,
         parked_check=settings.parked_check_seconds,
+        fence=leadership,
     )
 
 
@@ -207,8 +207,8 @@ def _consumer(parts: ServiceParts, producer: AIOKafkaProducer) -> EventConsumer:
     return EventConsumer(
         service=parts.name,
         app=parts.app,
-        handlers=parts.handlers,
-        topics=parts.consumes,
+        handlers=parts.events.consumes,
+        topics=parts.events.consumed_topics,
         bootstrap=settings.kafka_bootstrap_servers,
         producer=producer,
         batch_size=settings.consumer_batch_size,
@@ -218,13 +218,23 @@ def _consumer(parts: ServiceParts, producer: AIOKafkaProducer) -> EventConsumer:
     )
 
 
-async def _until_stopped(work: Awaitable[Any], stop: asyncio.Event) -> None:
-    """Run a worker; if it crashes, stop the process so the supervisor restarts it clean."""
+async def _until_stopped(name: str, work: Awaitable[Any], stop: asyncio.Event) -> None:
+    """Run a part of the service; if it ends before `stop` (crashed, cancelled or returned),
+    stop the process so the supervisor restarts it clean, rather than serve half a service."""
     try:
         await work
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise  # we are being stopped
+        log.error("service part ended cancelled, stopping the service", part=name)
     except Exception:
-        log.exception("worker crashed, stopping the service")
-        stop.set()
+        log.exception("service part crashed, stopping the service", part=name)
+    else:
+        if stop.is_set():
+            return
+        log.error("service part ended, stopping the service", part=name)
+    stop.set()
 
 
 async def _serve_api(parts: ServiceParts, readiness: ReadinessChecks, stop: asyncio.Event) -> None:
@@ -253,6 +263,7 @@ def _readiness(
     settings: ServiceSettings,
     producer: AIOKafkaProducer,
     consumer: EventConsumer | None,
+    leadership: Leadership | None,
     parked: Sequence[ParkedEvents] = (),
 ) -> ReadinessChecks:
     async def database() -> bool:
@@ -279,7 +290,16 @@ def _readiness(
 
         return check
 
-    checks: ReadinessChecks = {"database": database, "broker": broker, "positions": no_gaps}
+    async def works() -> bool:
+        """False while a relay, projection or worker this instance leads is down."""
+        return leadership is None or leadership.works_up
+
+    checks: ReadinessChecks = {
+        "database": database,
+        "broker": broker,
+        "positions": no_gaps,
+        "workers": works,
+    }
     for parking in parked:  # "parked:relay", "parked:projection:<name>"
         checks[f"parked:{parking.worker}"] = nothing_parked(parking)
     return checks

@@ -39,6 +39,12 @@ class ServiceSettings(BaseSettings):
         description="How often a worker with a parked stored event looks for a fix or an ops"
         " decision (the relay waits at such an event; see `parked_events`).",
     )
+    leader_timeout_seconds: float = Field(
+        5.0,
+        gt=1.0,
+        description="A leader whose lock does not answer this long stops its work; the server"
+        " frees the lock of a leader silent for twice this long.",
+    )
     aggregate_cache_size: int = Field(10_000, ge=0)
     log_level: str = "INFO"
     run_api: bool = True
