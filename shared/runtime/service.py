@@ -21,6 +21,8 @@ from fastapi import FastAPI
 
 from shared.events.base import IntegrationEvent
 from shared.events.topics import ALL_TOPICS
+from shared.runtime import dlq
+from shared.runtime.api import ApiBuilder, Ops
 from shared.runtime.application import ServiceApplication
 from shared.runtime.backoff import retry_transient
 from shared.runtime.consumer import EventConsumer, Handler
@@ -46,22 +48,34 @@ class ServiceParts:
     name: str
     settings: ServiceSettings
     app: ServiceApplication
-    api_factory: Callable[[ReadinessChecks], FastAPI]
+    api_factory: ApiBuilder
     events: ServiceEvents | None = None
     publishes: str | None = None  # superseded by `events`; kept while services move over
     to_integration: ToIntegration | None = None
     handlers: Mapping[type[IntegrationEvent], Handler] = field(default_factory=dict)
     projections: Sequence[ProjectionWorker] = ()
     extra_workers: Sequence[Callable[[asyncio.Event], Any]] = ()
+    dead_letters: dlq.DeadLetterOffice = field(init=False)
 
     def __post_init__(self) -> None:
         """Fail at start-up, naming the gap, when the service's event tables are incomplete."""
-        if self.events is None:
-            return
-        self.events.check()
-        self.publishes = self.events.topic
-        self.to_integration = self.events.to_integration
-        self.handlers = self.events.consumes
+        if self.events is not None:
+            self.events.check()
+            self.publishes = self.events.topic
+            self.to_integration = self.events.to_integration
+            self.handlers = self.events.consumes
+        self.dead_letters = dlq.DeadLetterOffice(
+            service=self.name, app=self.app, handlers=self.handlers
+        )
+
+    def http_api(self, readiness: ReadinessChecks) -> FastAPI:
+        """The service's API with the endpoints every service serves: the dead-letter office."""
+        ops = Ops(
+            routers=[dlq.router],
+            error_statuses=dlq.ERROR_STATUSES,
+            provides=[self.dead_letters],
+        )
+        return self.api_factory(readiness, ops)
 
     def close(self) -> None:
         """Close the application's and the views' connection pools."""
@@ -119,6 +133,10 @@ async def run_parts(parts: ServiceParts, stop: asyncio.Event) -> None:
         lambda: ensure_topics(
             settings.kafka_bootstrap_servers, ALL_TOPICS, settings.topic_partitions
         ),
+    )
+    # Before any failover can make the database read-only: parking must not need DDL then.
+    await retry_transient(
+        "dead letters", lambda: asyncio.to_thread(parts.dead_letters.store.ensure)
     )
     producer = new_producer(settings)
     await retry_transient("producer", producer.start)
@@ -188,6 +206,7 @@ def _consumer(parts: ServiceParts, producer: AIOKafkaProducer) -> EventConsumer:
     return EventConsumer(
         service=parts.name,
         app=parts.app,
+        parked=parts.dead_letters.store,
         handlers=parts.handlers,
         topics=parts.consumes,
         bootstrap=settings.kafka_bootstrap_servers,
@@ -209,7 +228,7 @@ async def _until_stopped(work: Awaitable[Any], stop: asyncio.Event) -> None:
 
 
 async def _serve_api(parts: ServiceParts, readiness: ReadinessChecks, stop: asyncio.Event) -> None:
-    api = parts.api_factory(readiness)
+    api = parts.http_api(readiness)
     config = uvicorn.Config(
         api,
         host=parts.settings.http_host,
