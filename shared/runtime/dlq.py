@@ -149,6 +149,7 @@ class DeadLetterOffice:
                 uow.commit()
                 return
             except IntegrityError:
+                uow.evict()
                 time.sleep(conflict_pause(attempt))  # a concurrent writer, or replay, won
             except Exception as error:
                 uow.evict()
