@@ -1,4 +1,4 @@
-"""A small HTTP client of the OMS APIs, used by `oms demo` and `oms bench`."""
+"""A small HTTP client of the OMS APIs, used by `oms demo`, `oms bench` and `oms dlq`."""
 
 from __future__ import annotations
 
@@ -88,3 +88,20 @@ class OmsClient:
         return await self._call(
             "returns_service", "POST", f"/returns/{return_id}/receive", json={"lines": lines}
         )
+
+    async def parked(self, service: str, **params: Any) -> Any:
+        """A page of a service's parked (dead-lettered) messages."""
+        return await self._call(service, "GET", "/dlq", params=params)
+
+    async def parked_message(self, service: str, message_id: int) -> Any:
+        """One parked message with its headers and payload."""
+        return await self._call(service, "GET", f"/dlq/{message_id}")
+
+    async def replay(self, service: str, message_id: int, by: str) -> Any:
+        """Apply a parked message with the service's current handlers, exactly once."""
+        return await self._call(service, "POST", f"/dlq/{message_id}/replay", json={"by": by})
+
+    async def discard(self, service: str, message_id: int, by: str, reason: str) -> Any:
+        """Record that a parked message will not be applied, by whom and why."""
+        body = {"by": by, "reason": reason}
+        return await self._call(service, "POST", f"/dlq/{message_id}/discard", json=body)

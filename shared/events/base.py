@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Annotated, Any, ClassVar
 
 from pydantic import (
@@ -14,7 +17,9 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    ValidationInfo,
     WithJsonSchema,
+    model_validator,
 )
 
 
@@ -65,9 +70,33 @@ def now_utc() -> datetime:
 
 
 class Contract(BaseModel):
-    """A frozen value object of the public contract; unknown fields are refused."""
+    """A frozen value object of the public contract; unknown fields are refused.
+
+    Validated with the `TOLERANT` context (what consumers decode with), unknown fields are
+    dropped instead, in nested values too: a tolerant reader of a strict writer's contract.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_unknown_when_tolerant(cls, data: Any, info: ValidationInfo) -> Any:
+        if not (info.context and info.context.get(_TOLERANT_KEY)) or not isinstance(data, dict):
+            return data
+        known = _known_keys(cls)
+        return {name: value for name, value in data.items() if name in known}
+
+
+_TOLERANT_KEY = "tolerant"
+TOLERANT: Mapping[str, Any] = MappingProxyType({_TOLERANT_KEY: True})
+"""Validation context of a tolerant reader: unknown fields are ignored, not refused."""
+
+
+@functools.cache
+def _known_keys(model: type[BaseModel]) -> frozenset[str]:
+    """The input keys a model accepts: its field names and their aliases."""
+    fields = model.model_fields
+    return frozenset(fields) | {f.alias for f in fields.values() if f.alias}
 
 
 class IntegrationEvent(Contract):

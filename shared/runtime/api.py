@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Generic, Protocol, Self, TypeVar, runtime_checkable
 
 import structlog
@@ -141,6 +141,23 @@ def create_api(
     return api
 
 
+@dataclass(frozen=True)
+class Ops:
+    """Endpoints the runtime adds to every service's API (e.g. the dead-letter office)."""
+
+    routers: Sequence[APIRouter] = ()
+    error_statuses: Mapping[Any, tuple[int, str]] = field(default_factory=dict)
+    provides: Sequence[object] = ()
+
+
+class ApiBuilder(Protocol):
+    """Builds a service's API from its readiness checks, with the runtime's ops endpoints."""
+
+    def __call__(self, readiness: Mapping[str, ReadinessCheck], /, ops: Ops = ...) -> FastAPI:
+        """The API."""
+        ...
+
+
 def api_factory(
     *,
     service: str,
@@ -149,22 +166,23 @@ def api_factory(
     error_statuses: Mapping[Any, tuple[int, str]] | None = None,
     provides: Sequence[object] = (),
     **state: Any,
-) -> Callable[[Mapping[str, ReadinessCheck]], FastAPI]:
-    """A builder of the service's API, given its readiness checks.
+) -> ApiBuilder:
+    """A builder of the service's API, given its readiness checks and the runtime's `Ops`.
 
     `provides` are the components endpoints depend on through `provide(Type)`; `state`
     (deprecated, kept while services move over) goes on app.state by name.
     """
 
-    def build(readiness: Mapping[str, ReadinessCheck]) -> FastAPI:
+    def build(readiness: Mapping[str, ReadinessCheck], /, ops: Ops = Ops()) -> FastAPI:
         http = create_api(
             service=service,
             title=title,
-            routers=routers,
+            routers=[*routers, *ops.routers],
             readiness=readiness,
-            error_statuses=error_statuses,
+            error_statuses={**(error_statuses or {}), **ops.error_statuses},
         )
-        http.state.components = {type(component): component for component in provides}
+        components = [*provides, *ops.provides]
+        http.state.components = {type(component): component for component in components}
         for name, value in state.items():
             setattr(http.state, name, value)
         return http

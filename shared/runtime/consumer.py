@@ -25,8 +25,9 @@ from shared.runtime.application import (
     UnitOfWork,
     conflict_pause,
 )
-from shared.runtime.backoff import TRANSIENT_ERRORS, retry_transient
+from shared.runtime.backoff import TRANSIENT_ERRORS, is_transient, retry_transient
 from shared.runtime.metrics import CONSUMED, CONSUMER_GAPS, DEAD_LETTERS, HOP_LATENCY
+from shared.runtime.parked_messages import ParkedStore, Parking
 from shared.runtime.tracing import traced
 
 Handler = Callable[[Any, Any, UnitOfWork], None]
@@ -51,8 +52,10 @@ class EventConsumer:
         group_id: str | None = None,
         gap_rewind_after: float = 5.0,
         gap_alarm_after: float = 30.0,
+        parked: ParkedStore | None = None,
     ) -> None:
         self.service = service
+        self.parked = parked or ParkedStore.of(app)
         self.gap_rewind_after = gap_rewind_after
         self.gap_alarm_after = gap_alarm_after
         self.gaps: dict[TopicPartition, Gap] = {}
@@ -153,7 +156,7 @@ class EventConsumer:
                     topic=partition.topic,
                     partition=partition.partition,
                 )
-                consumer.seek_to_beginning(partition)
+                await consumer.seek_to_beginning(partition)
             if age > self.gap_alarm_after and not gap.alarmed:
                 gap.alarmed = True
                 CONSUMER_GAPS.labels(partition.topic, partition.partition, gap.source).set(1)
@@ -175,14 +178,15 @@ class EventConsumer:
     async def handle_batch(
         self, partition: TopicPartition, records: list[ConsumerRecord]
     ) -> list[Inbound]:
-        """Read a partition's batch, dead-letter the undecodable, apply the rest in order;
+        """Read a partition's batch, park the unreadable, apply the rest in order;
         returns the messages that wait for a predecessor that has not arrived."""
+        self._loop = asyncio.get_running_loop()
         batch: list[Inbound] = []
         for record in records:
             try:
                 batch.append(self._read(partition.topic, record))
             except DecodeError as error:
-                await self.dead_letter(record, str(error))
+                await self._park_unreadable(record, str(error))
         if not batch:
             return []
         return await asyncio.to_thread(self._apply_partition, partition, batch)
@@ -196,7 +200,8 @@ class EventConsumer:
         envelope, poison = None, None
         if EVENTS_BY_TYPE.get(header.event_type) in self.handlers:
             try:
-                envelope = decode(record.headers, record.key, record.value)
+                # Tolerant: a field added by an upgraded publisher is ignored, not a poison.
+                envelope = decode(record.headers, record.key, record.value, tolerant=True)
             except DecodeError as error:
                 # Its position is known: it is parked in its place in the chain, not dropped.
                 poison = str(error)
@@ -220,9 +225,9 @@ class EventConsumer:
                 # positions and aggregates.
                 time.sleep(conflict_pause(attempt))
                 continue
-            except TRANSIENT_ERRORS:
-                raise
-            except Exception:
+            except Exception as error:
+                if is_transient(error):
+                    raise  # a failover or lost connection: retried with backoff, never parked
                 # One poisoned message must not block the others: isolate it.
                 self._apply_one_by_one(name, fresh)
                 return waiting
@@ -266,16 +271,34 @@ class EventConsumer:
         uow = UnitOfWork(self.app, Tracking(name, inbound.position))
         try:
             self._apply_one(inbound, uow)
-        except CONFLICT_OR_TRANSIENT:
-            uow.evict()
-            raise
+            uow.commit()
         except Exception as error:
             uow.evict()
-            log.exception("message failed, dead-lettered", position=inbound.position)
-            self._dead_letter_from_thread(inbound.record, f"{type(error).__name__}: {error}")
-            uow = UnitOfWork(self.app, Tracking(name, inbound.position))  # track only
-        uow.commit()
+            if isinstance(error, IntegrityError) or is_transient(error):
+                raise
+            log.exception("message failed", position=inbound.position)
+            self._park(name, inbound, f"{type(error).__name__}: {error}")
+            return
         self._count([inbound], "applied")
+
+    def _park(self, name: str, inbound: Inbound, reason: str) -> None:
+        """Park a message that failed in its place in the chain: its row and the partition's
+        position commit together, so it is neither lost nor blocking; replay applies it."""
+        record = inbound.record
+        parking = Parking.of(record, reason, in_chain=True)
+        self._copy_to_dlq_from_thread(record, reason)  # first: a failed copy retries all
+        parked_id = self.parked.park(parking, Tracking(name, inbound.position))
+        self._count([inbound], "parked")
+        self._log_parked(record, reason, parked_id)
+
+    async def _park_unreadable(self, record: ConsumerRecord, reason: str) -> None:
+        """Park a record whose headers cannot be trusted; it has no place in the chain."""
+        parking = Parking.of(record, reason, in_chain=False)
+        if await asyncio.to_thread(self.parked.is_parked, parking.fingerprint):
+            return  # read again (a rewind): parked, copied and counted the first time
+        await self.dead_letter(record, reason)
+        parked_id = await asyncio.to_thread(self.parked.park, parking)
+        self._log_parked(record, reason, parked_id)
 
     def _apply_one(self, inbound: Inbound, uow: UnitOfWork) -> None:
         if inbound.poison is not None:
@@ -284,15 +307,7 @@ class EventConsumer:
         handler = self.handlers.get(type(envelope.event)) if envelope else None
         if envelope is None or handler is None:
             return
-        # Logs of this message's work carry its correlation id and its order (or SKU).
-        with (
-            traced(envelope.correlation_id, envelope.id),
-            structlog.contextvars.bound_contextvars(
-                **{envelope.event.key_field: envelope.event.partition_key}
-            ),
-        ):
-            handler(self.app, envelope.event, uow)
-            uow.stamp_pending()
+        apply_envelope(self.app, handler, envelope, uow)
 
     def _count(self, batch: list[Inbound], outcome: str) -> None:
         now = datetime.now(UTC)
@@ -302,15 +317,16 @@ class EventConsumer:
                 continue  # not an event this service handles
             event_type = envelope.event.event_type()
             CONSUMED.labels(inbound.record.topic, event_type, outcome).inc()
-            if envelope.time is not None:
+            if envelope.time is not None and outcome == "applied":
                 HOP_LATENCY.labels(event_type).observe((now - envelope.time).total_seconds())
 
-    def _dead_letter_from_thread(self, record: ConsumerRecord, reason: str) -> None:
+    def _copy_to_dlq_from_thread(self, record: ConsumerRecord, reason: str) -> None:
         assert self._loop is not None
         asyncio.run_coroutine_threadsafe(self.dead_letter(record, reason), self._loop).result()
 
     async def dead_letter(self, record: ConsumerRecord, reason: str) -> None:
-        """Park a message on <topic>.dlq with the reason; the partition keeps flowing."""
+        """Copy a parked message to <topic>.dlq with the reason, for tools that read topics
+        (the parked row in PostgreSQL is the one that is replayed) and count it."""
         headers = [
             *(record.headers or []),
             ("dlq_reason", reason[:4000].encode()),
@@ -323,8 +339,12 @@ class EventConsumer:
             topics.dlq(record.topic), record.value, key=record.key, headers=headers
         )
         DEAD_LETTERS.labels(record.topic).inc()
+
+    def _log_parked(self, record: ConsumerRecord, reason: str, parked_id: int | None) -> None:
         log.error(
-            "dead-lettered",
+            "message parked: `oms dlq` lists, replays or discards it",
+            service=self.service,
+            parked_id=parked_id,
             topic=record.topic,
             partition=record.partition,
             offset=record.offset,
@@ -387,6 +407,21 @@ def chain(applied: int, batch: list[Inbound]) -> tuple[list[Inbound], list[Inbou
                 waiting.append(inbound)
         pending = waiting
     return fresh, pending
+
+
+def apply_envelope(
+    app: ServiceApplication, handler: Handler, envelope: Envelope, uow: UnitOfWork
+) -> None:
+    """Run an event's handler in the unit of work (a consumer's batch or a replay)."""
+    # Logs of this message's work carry its correlation id and its order (or SKU).
+    with (
+        traced(envelope.correlation_id, envelope.id),
+        structlog.contextvars.bound_contextvars(
+            **{envelope.event.key_field: envelope.event.partition_key}
+        ),
+    ):
+        handler(app, envelope.event, uow)
+        uow.stamp_pending()
 
 
 def tracking_name(source_service: str, partition: int) -> str:

@@ -15,12 +15,12 @@ from psycopg.rows import dict_row
 from psycopg.sql import SQL, Composed
 from psycopg.types.json import Jsonb
 
-from shared.runtime import parking
+from shared.runtime import parked_events as parking
 from shared.runtime.application import ServiceApplication
 from shared.runtime.backoff import TRANSIENT_ERRORS, retry_transient
 from shared.runtime.leader import Leadership, LeadershipLost
 from shared.runtime.metrics import PROJECTION_LAG
-from shared.runtime.parking import ParkedEvents, park_with, reason_of, resolve_with
+from shared.runtime.parked_events import ParkedEvents, park_with, reason_of, resolve_with
 from shared.runtime.wakeup import wait_for_work
 
 Project = Callable[[Cursor[Any], Any], None]

@@ -24,7 +24,7 @@ from shared.runtime.database import connection_pool
 from shared.runtime.kafka_admin import topic_end_offsets
 from shared.runtime.leader import Leadership
 from shared.runtime.metrics import PUBLISHED, RELAY_LAG, RELAY_REPUBLISHES
-from shared.runtime.parking import SKIPPED, ParkedEvents, create_table
+from shared.runtime.parked_events import SKIPPED, ParkedEvents, create_table
 from shared.runtime.wakeup import wait_for_work
 
 Mapping = Callable[[Any], IntegrationEvent | None]

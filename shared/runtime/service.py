@@ -6,7 +6,7 @@ import asyncio
 import signal
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
@@ -20,13 +20,15 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from fastapi import FastAPI
 
 from shared.events.topics import ALL_TOPICS
+from shared.runtime import dlq
+from shared.runtime.api import ApiBuilder, Ops
 from shared.runtime.application import ServiceApplication
 from shared.runtime.backoff import retry_transient
 from shared.runtime.consumer import EventConsumer
 from shared.runtime.kafka_admin import ensure_topics
 from shared.runtime.leader import Leadership, Work
 from shared.runtime.logging import configure_logging
-from shared.runtime.parking import ParkedEvents
+from shared.runtime.parked_events import ParkedEvents
 from shared.runtime.projection import ProjectionWorker
 from shared.runtime.registry import ServiceEvents
 from shared.runtime.relay import Relay
@@ -45,14 +47,27 @@ class ServiceParts:
     name: str
     settings: ServiceSettings
     app: ServiceApplication
-    api_factory: Callable[[ReadinessChecks], FastAPI]
+    api_factory: ApiBuilder
     events: ServiceEvents
     projections: Sequence[ProjectionWorker] = ()
     extra_workers: Sequence[Callable[[asyncio.Event], Any]] = ()
+    dead_letters: dlq.DeadLetterOffice = field(init=False)
 
     def __post_init__(self) -> None:
         """Fail at start-up, naming the gap, when the service's event tables are incomplete."""
         self.events.check()
+        self.dead_letters = dlq.DeadLetterOffice(
+            service=self.name, app=self.app, handlers=self.events.consumes
+        )
+
+    def http_api(self, readiness: ReadinessChecks) -> FastAPI:
+        """The service's API with the endpoints every service serves: the dead-letter office."""
+        ops = Ops(
+            routers=[dlq.router],
+            error_statuses=dlq.ERROR_STATUSES,
+            provides=[self.dead_letters],
+        )
+        return self.api_factory(readiness, ops)
 
     def close(self) -> None:
         """Close the application's and the views' connection pools."""
@@ -105,6 +120,10 @@ async def run_parts(parts: ServiceParts, stop: asyncio.Event) -> None:
         lambda: ensure_topics(
             settings.kafka_bootstrap_servers, ALL_TOPICS, settings.topic_partitions
         ),
+    )
+    # Before any failover can make the database read-only: parking must not need DDL then.
+    await retry_transient(
+        "dead letters", lambda: asyncio.to_thread(parts.dead_letters.store.ensure)
     )
     producer = new_producer(settings)
     await retry_transient("producer", producer.start)
@@ -207,6 +226,7 @@ def _consumer(parts: ServiceParts, producer: AIOKafkaProducer) -> EventConsumer:
     return EventConsumer(
         service=parts.name,
         app=parts.app,
+        parked=parts.dead_letters.store,
         handlers=parts.events.consumes,
         topics=parts.events.consumed_topics,
         bootstrap=settings.kafka_bootstrap_servers,
@@ -238,7 +258,7 @@ async def _until_stopped(name: str, work: Awaitable[Any], stop: asyncio.Event) -
 
 
 async def _serve_api(parts: ServiceParts, readiness: ReadinessChecks, stop: asyncio.Event) -> None:
-    api = parts.api_factory(readiness)
+    api = parts.http_api(readiness)
     config = uvicorn.Config(
         api,
         host=parts.settings.http_host,

@@ -432,6 +432,21 @@ def test_decoding_refuses_an_unknown_field(path, value):
     assert "Extra inputs are not permitted" in str(error.value)
 
 
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [("coupon_code", "BLACKFRIDAY"), ("customer.phone", "+49 30 1234567")],
+    ids=["top level", "nested"],
+)
+def test_a_consumer_reading_tolerantly_ignores_a_field_added_by_a_newer_publisher(path, value):
+    envelope = decode(*tampered(payload_edit=_set(path, value)), tolerant=True)
+    assert envelope.event == decode(*tampered()).event
+
+
+def test_a_tolerant_reader_still_refuses_a_known_field_that_breaks_the_contract():
+    with pytest.raises(DecodeError, match="unit_price"):
+        decode(*tampered(payload_edit=_set("lines.0.unit_price", "NaN")), tolerant=True)
+
+
 @pytest.mark.parametrize("amount", [float("nan"), "NaN", "Infinity", "-24.90"], ids=repr)
 def test_decoding_refuses_money_that_is_not_a_finite_non_negative_decimal(amount):
     with pytest.raises(DecodeError, match=r"lines\.0\.unit_price") as error:

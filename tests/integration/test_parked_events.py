@@ -25,7 +25,7 @@ from services.order_service.settings import Settings
 from shared.events import topics
 from shared.events.codec import peek
 from shared.runtime.kafka_admin import ensure_topics
-from shared.runtime.parking import ParkedEvents
+from shared.runtime.parked_events import ParkedEvents
 from shared.runtime.relay import Relay
 from shared.runtime.service import ServiceParts
 from tests import factories
