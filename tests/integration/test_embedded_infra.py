@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import sys
 import time
 import urllib.request
@@ -10,12 +13,13 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import psutil
 import psycopg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
-from shared.cli.supervisor import ChildSpec, Supervisor
+from shared.cli.supervisor import ChildSpec, Supervisor, SupervisorRunning, reclaim_leftovers
 from shared.cli.system import SERVICES, EmbeddedSystem, SystemStartError
 from shared.events.topics import ALL_TOPICS, dlq
 from shared.runtime.embedded import EmbeddedPostgres, drop_database, free_port, port_is_free
@@ -150,6 +154,157 @@ def test_supervisor_kills_a_child_that_ignores_sigterm(tmp_path: Path) -> None:
     wait_until(lambda: "\nokok\n" in (tmp_path / "stubborn.log").read_text())
     supervisor.stop()
     assert "stopped (exit code -9)" in (tmp_path / "stubborn.log").read_text()
+
+
+def test_supervisor_checks_readiness_after_every_start_and_logs_the_comeback(
+    tmp_path: Path,
+) -> None:
+    readied: list[int] = []
+    server = ChildSpec(
+        "server",
+        [sys.executable, "-c", "import time; time.sleep(600)"],
+        prepare=lambda: readied.append(0),
+        ready=lambda process: readied.append(process.pid),
+    )
+    supervisor = Supervisor([server], tmp_path, initial_backoff=0.05)
+    supervisor.start()
+    try:
+        first = supervisor.pids()["server"]
+        assert first is not None and readied == [0, first]
+        os.kill(first, signal.SIGKILL)
+        wait_until(lambda: supervisor.pids()["server"] not in (None, first))
+        assert supervisor.restarts() == {"server": 1}
+        assert readied == [0, first, 0, supervisor.pids()["server"]]
+    finally:
+        supervisor.stop()
+    log = (tmp_path / "server.log").read_text()
+    assert "exited with code -9; restart #1" in log and "back after restart #1" in log
+
+
+def test_supervisor_retries_a_child_whose_restart_is_not_ready(tmp_path: Path) -> None:
+    attempts: list[int] = []
+
+    def ready(process: object) -> None:
+        attempts.append(1)
+        if len(attempts) in (2, 3):  # the first two restarts fail their check
+            raise RuntimeError("not answering")
+
+    server = ChildSpec(
+        "server", [sys.executable, "-c", "import time; time.sleep(600)"], ready=ready
+    )
+    supervisor = Supervisor([server], tmp_path, initial_backoff=0.05)
+    supervisor.start()
+    try:
+        first = supervisor.pids()["server"]
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        wait_until(lambda: len(attempts) == 4 and supervisor.pids()["server"] is not None)
+        assert supervisor.restarts() == {"server": 3}
+    finally:
+        supervisor.stop()
+    log = (tmp_path / "server.log").read_text()
+    assert log.count("restart failed (not answering)") == 2
+    assert "back after restart #3" in log
+    # A child that failed its check is not left running beside its replacement.
+    assert log.count("stopped (exit code") == 1
+
+
+# A supervisor of its own, in a process the test can kill: a sleeper and a child that crashes once.
+SUPERVISOR = """
+import pathlib, sys, time
+from shared.cli.supervisor import ChildSpec, Supervisor, SupervisorRunning, reclaim_leftovers
+here = pathlib.Path(sys.argv[1])
+crash_once = (
+    "import pathlib, sys, time; mark = pathlib.Path(sys.argv[1]); "
+    "sys.exit(1) if not mark.exists() and not mark.touch() else time.sleep(600)"
+)
+Supervisor(
+    [
+        ChildSpec("sleeper", [sys.executable, "-c", "import time; time.sleep(600)"]),
+        ChildSpec("crasher", [sys.executable, "-c", crash_once, str(here / "crashed")]),
+    ],
+    here,
+    pid_file=here / "pids.json",
+    initial_backoff=0.05,
+).start()
+time.sleep(600)
+"""
+
+
+def test_children_of_a_supervisor_killed_with_sigkill_die_with_it(tmp_path: Path) -> None:
+    process = subprocess.Popen([sys.executable, "-c", SUPERVISOR, str(tmp_path)])
+    try:
+        # Restarted children too: they are started by the same supervisor thread.
+        wait_until(lambda: "restart #1" in _read(tmp_path / "crasher.log"))
+        wait_until(lambda: len(_recorded(tmp_path / "pids.json")) == 2)
+        children = psutil.Process(process.pid).children()
+        assert {c.pid for c in children} == set(_recorded(tmp_path / "pids.json").values())
+    finally:
+        process.kill()
+        process.wait()
+    _, left = psutil.wait_procs(children, timeout=5)
+    assert left == []
+
+
+def test_leftovers_recorded_by_a_dead_supervisor_are_killed_and_nothing_else(
+    tmp_path: Path,
+) -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.2)"])
+    gone_created = psutil.Process(gone.pid).create_time()
+    gone.wait()
+    leftover = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True
+    )
+    pid_file = tmp_path / "pids.json"
+    record = {
+        "supervisor": {"pid": gone.pid, "created": gone_created},
+        "children": {
+            "leftover": {
+                "pid": leftover.pid,
+                "created": psutil.Process(leftover.pid).create_time(),
+            },
+            # A pid used again by another process since: not ours to kill.
+            "reused": {"pid": os.getpid(), "created": 1.0},
+        },
+    }
+    pid_file.write_text(json.dumps(record))
+    try:
+        process = psutil.Process(leftover.pid)
+        assert reclaim_leftovers(pid_file) == ["leftover"]
+        assert not process.is_running()  # reclaiming waited for it (and reaped it here)
+        assert not pid_file.exists()
+        assert reclaim_leftovers(pid_file) == []
+    finally:
+        leftover.kill()
+        leftover.wait()
+
+
+def test_reclaiming_refuses_while_the_recorded_supervisor_still_runs(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pids.json"
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    try:
+        owner = {"pid": live.pid, "created": psutil.Process(live.pid).create_time()}
+        pid_file.write_text(json.dumps({"supervisor": owner, "children": {}}))
+        with pytest.raises(SupervisorRunning, match=str(live.pid)):
+            reclaim_leftovers(pid_file)
+        assert live.poll() is None and pid_file.exists()
+    finally:
+        live.kill()
+        live.wait()
+
+
+def _read(path: Path) -> str:
+    """A file's text, or nothing while it does not exist."""
+    return path.read_text() if path.exists() else ""
+
+
+def _recorded(pid_file: Path) -> dict[str, int]:
+    """Child name -> pid, as the supervisor's pid file has them."""
+    try:
+        children = json.loads(pid_file.read_text())["children"]
+    except (OSError, ValueError):
+        return {}
+    return {name: entry["pid"] for name, entry in children.items()}
 
 
 # A stand-in service: answers /readyz and reports the settings it was started with.
