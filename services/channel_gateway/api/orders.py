@@ -7,8 +7,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 
-from services.channel_gateway.api.deps import AppDep, ChannelsDep, ViewsDep, batcher_of
-from services.channel_gateway.application import Translation
+from services.channel_gateway.api.deps import AppDep, ChannelsDep, ViewsDep
+from services.channel_gateway.application import IntakeBatcher, Translation
 from services.channel_gateway.domain import ChannelOrderStatus
 from services.channel_gateway.schemas import (
     ChannelOrderAccepted,
@@ -16,7 +16,7 @@ from services.channel_gateway.schemas import (
     ChannelOrderPublic,
     ChannelOrdersPublic,
 )
-from shared.runtime.api import PageQuery, Problem, page_query
+from shared.runtime.api import PageQuery, Problem, component, page_query
 
 intake = APIRouter(prefix="/orders", tags=["intake"])
 router = APIRouter(prefix="/channel-orders", tags=["channel orders"])
@@ -34,7 +34,7 @@ async def receive_order(
     """Take in a canonical order: 202 when new, 200 when this channel + external id was seen."""
     # The hot path of intake: the order joins the next group commit, never reads the view.
     translation = Translation(order.channel, order.external_id, order=order.canonical())
-    result = await batcher_of(request).take_in(translation)
+    result = await component(request, IntakeBatcher).take_in(translation)
     response.headers["Location"] = f"/v1/channel-orders/{result.order_id}"
     if not result.created:
         response.status_code = 200

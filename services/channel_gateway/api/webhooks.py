@@ -13,7 +13,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from services.channel_gateway.api.deps import webhooks_of
 from services.channel_gateway.application import Translation
 from services.channel_gateway.channels.base import Connection, MalformedPayloadError
 from services.channel_gateway.channels.registry import Channel
@@ -23,7 +22,7 @@ from services.channel_gateway.channels.webhooks import WebhookIntake
 from services.channel_gateway.channels.woocommerce import translate as woocommerce
 from services.channel_gateway.domain import ChannelKind, RawPayload
 from services.channel_gateway.schemas import WebhookAccepted
-from shared.runtime.api import Problem
+from shared.runtime.api import Problem, component
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 Translate = Callable[[Connection, RawPayload], Translation]
@@ -34,7 +33,7 @@ async def shopify_webhook(channel_id: str, request: Request) -> WebhookAccepted:
     """Shopify orders/create: X-Shopify-Hmac-Sha256 over the raw body (current or previous
     secret), deduped on X-Shopify-Event-Id and on the order id."""
     body = await request.body()
-    webhooks = webhooks_of(request)
+    webhooks = component(request, WebhookIntake)
     channel = await _channel(webhooks, channel_id, ChannelKind.SHOPIFY)
     header = request.headers.get("X-Shopify-Hmac-Sha256")
     if not shopify.signature_valid(body, header, channel.secrets.candidates("webhook_secret")):
@@ -53,7 +52,7 @@ async def woocommerce_webhook(channel_id: str, request: Request) -> WebhookAccep
     """WooCommerce order.created: X-WC-Webhook-Signature over the raw body; the unsigned ping
     sent when the webhook is saved is answered 200."""
     body = await request.body()
-    webhooks = webhooks_of(request)
+    webhooks = component(request, WebhookIntake)
     channel = await _channel(webhooks, channel_id, ChannelKind.WOOCOMMERCE)
     if woocommerce.is_ping(body, request.headers.get("content-type")):
         return WebhookAccepted(status="pong")
@@ -72,7 +71,7 @@ async def shopee_push(channel_id: str, request: Request) -> WebhookAccepted:
     """Shopee push: Authorization is HMAC of `<callback url>|<body>` with the partner key; for
     an order that is ready to ship, get_order_detail is pulled (signed) and translated."""
     body = await request.body()
-    webhooks = webhooks_of(request)
+    webhooks = component(request, WebhookIntake)
     channel = await _channel(webhooks, channel_id, ChannelKind.SHOPEE)
     url = channel.connection.config.get("push_url") or str(request.url)
     key = channel.secrets.current.get("partner_key", "")
