@@ -9,7 +9,6 @@ from services.channel_gateway.channels.registry import ChannelRegistry
 from services.channel_gateway.views import ChannelOrderViews
 from shared.runtime.api import provide
 
-
 AppDep = Annotated[ChannelOrders, provide(ChannelOrders)]
 ViewsDep = Annotated[ChannelOrderViews, provide(ChannelOrderViews)]
 ChannelsDep = Annotated[ChannelRegistry, provide(ChannelRegistry)]
