@@ -10,6 +10,7 @@ the fix, which closes the parked row).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID, uuid4
@@ -26,6 +27,7 @@ from shared.events import topics
 from shared.events.codec import peek
 from shared.runtime.kafka_admin import ensure_topics
 from shared.runtime.parked_events import ParkedEvents
+from shared.runtime.registry import Internal
 from shared.runtime.relay import Relay
 from shared.runtime.service import ServiceParts
 from tests import factories
@@ -40,15 +42,20 @@ def mapper_failing_for(order_id: UUID) -> Callable[[Settings], ServiceParts]:
 
     def build_it(settings: Settings) -> ServiceParts:
         parts = build(settings)
-        mapper = parts.to_integration
-        assert mapper is not None
 
-        def to_integration(domain_event: Any) -> Any:
-            if domain_event.originator_id == order_id:
-                raise ValueError("ship-to country 'XX' is not ISO 3166")
-            return mapper(domain_event)
+        def failing(mapper: Any) -> Any:
+            if isinstance(mapper, Internal):
+                return mapper
 
-        parts.to_integration = to_integration
+            def to_integration(domain_event: Any) -> Any:
+                if domain_event.originator_id == order_id:
+                    raise ValueError("ship-to country 'XX' is not ISO 3166")
+                return mapper(domain_event)
+
+            return to_integration
+
+        publishes = {kind: failing(m) for kind, m in parts.events.publishes.items()}
+        parts.events = dataclasses.replace(parts.events, publishes=publishes)
         return parts
 
     return build_it
@@ -226,11 +233,10 @@ async def test_a_fixed_mapper_publishes_the_parked_event_and_those_that_waited_i
     await producer.start()
 
     def relay(parts: ServiceParts) -> Relay:
-        assert parts.to_integration is not None
         return Relay(
             service=parts.name,
             app=parts.app,
-            to_integration=parts.to_integration,
+            to_integration=parts.events.to_integration,
             topic=topics.ORDERS,
             producer=producer,
             bootstrap=test_broker,
