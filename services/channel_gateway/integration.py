@@ -71,6 +71,7 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     ChannelConnection.SkuMappingChanged: INTERNAL,
     ChannelConnection.CursorAdvanced: INTERNAL,
     Delivery.Scheduled: INTERNAL,
+    Delivery.AttemptStarted: INTERNAL,
     Delivery.Delivered: INTERNAL,
     Delivery.AttemptFailed: INTERNAL,
     Delivery.Skipped: INTERNAL,

@@ -175,12 +175,19 @@ def _scheduled(curs: Cursor[Any], e: Delivery.Scheduled) -> None:
     )
 
 
+def _attempt_started(curs: Cursor[Any], e: Delivery.AttemptStarted) -> None:
+    # The worker looks again only when the lease runs out (or the attempt ends before).
+    ChannelOrderViews.update_delivery(
+        curs, e.originator_id, e.timestamp, attempt=1, due_at=_time(e.lease_until)
+    )
+
+
 def _delivered(curs: Cursor[Any], e: Delivery.Delivered) -> None:
     ChannelOrderViews.update_delivery(
         curs,
         e.originator_id,
         e.timestamp,
-        attempt=1,
+        attempt=_uncounted(e.attempt_id),
         status=DeliveryStatus.DELIVERED,
         outcome=e.outcome,
         due_at=None,
@@ -194,7 +201,7 @@ def _attempt_failed(curs: Cursor[Any], e: Delivery.AttemptFailed) -> None:
         curs,
         e.originator_id,
         e.timestamp,
-        attempt=1,
+        attempt=_uncounted(e.attempt_id),
         status=status,
         last_error=e.error,
         due_at=_time(e.retry_at),
@@ -222,6 +229,11 @@ def _retried(curs: Cursor[Any], e: Delivery.Retried) -> None:
     )
 
 
+def _uncounted(attempt_id: str | None) -> int:
+    """1 for an outcome whose attempt was not counted when it started (stored before claims)."""
+    return 1 if attempt_id is None else 0
+
+
 def _time(stamp: str | None) -> datetime | None:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
 
@@ -231,6 +243,7 @@ DELIVERIES = Projection(
     aggregates=[Delivery],
     handlers={
         Delivery.Scheduled: _scheduled,
+        Delivery.AttemptStarted: _attempt_started,
         Delivery.Delivered: _delivered,
         Delivery.AttemptFailed: _attempt_failed,
         Delivery.Skipped: _skipped,

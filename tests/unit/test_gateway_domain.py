@@ -158,6 +158,7 @@ def test_every_event_keeps_the_topic_its_stored_events_carry() -> None:
             ],
             "deliveries": [
                 "Delivery.Scheduled",
+                "Delivery.AttemptStarted",
                 "Delivery.Delivered",
                 "Delivery.AttemptFailed",
                 "Delivery.Skipped",

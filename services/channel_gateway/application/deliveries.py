@@ -1,4 +1,4 @@
-"""Use cases of deliveries: schedule news for a channel, record each attempt, retry by hand."""
+"""Use cases of deliveries: schedule news, claim and record each attempt, retry by hand."""
 
 from __future__ import annotations
 
@@ -78,19 +78,47 @@ class Deliveries(UseCases["ChannelOrders"]):
         return delivery
 
     @use_case
-    def succeeded(self, delivery_id: UUID, outcome: str, at: str) -> None:
+    def claim(
+        self, delivery_id: UUID, attempt_id: str, at: str, lease_until: str
+    ) -> Delivery | None:
+        """Start an attempt, held until it ends or `lease_until`; None when the delivery is not
+        due or another attempt holds it. Recorded before the channel is called: when two
+        workers claim at once, the version conflict lets one win; the other re-reads and
+        finds it held."""
+        with self.app.unit_of_work() as uow:
+            delivery = uow.find(delivery_id, Delivery)
+            if delivery is None:
+                raise DeliveryNotFoundError(f"no delivery {delivery_id}")
+            if not delivery.is_due(at):
+                return None
+            delivery.start_attempt(attempt_id, at, lease_until)
+            return delivery
+
+    @use_case
+    def succeeded(
+        self, delivery_id: UUID, outcome: str, at: str, attempt_id: str | None = None
+    ) -> None:
         """The channel has the news."""
-        self._change(delivery_id, lambda d: d.succeed(outcome, at))
+        self._change(delivery_id, lambda d: d.succeed(outcome, at, attempt_id))
 
     @use_case
-    def failed(self, delivery_id: UUID, error: str, at: str, retry_at: str | None) -> None:
+    def failed(
+        self,
+        delivery_id: UUID,
+        error: str,
+        at: str,
+        retry_at: str | None,
+        attempt_id: str | None = None,
+    ) -> None:
         """An attempt failed; retried at retry_at, or failed for good without one."""
-        self._change(delivery_id, lambda d: d.fail(error, at, retry_at))
+        self._change(delivery_id, lambda d: d.fail(error, at, retry_at, attempt_id))
 
     @use_case
-    def skipped(self, delivery_id: UUID, reason: str, at: str) -> None:
+    def skipped(
+        self, delivery_id: UUID, reason: str, at: str, attempt_id: str | None = None
+    ) -> None:
         """Nothing could be delivered, for a reason ops can fix."""
-        self._change(delivery_id, lambda d: d.skip(reason, at))
+        self._change(delivery_id, lambda d: d.skip(reason, at, attempt_id))
 
     @use_case
     def retry(self, delivery_id: UUID) -> Delivery:

@@ -65,6 +65,11 @@ class DeliveryNotRetryableError(DeliveryError):
     """Only failed or skipped deliveries can be retried by hand."""
 
 
+class DeliveryNotDueError(DeliveryError):
+    """An attempt can only start on a pending delivery whose time has come and that no
+    attempt holds."""
+
+
 def delivery_id_for(order_id: UUID, action: str, ref: str) -> UUID:
     """The delivery id derived from what is delivered, so scheduling twice finds the first."""
     return uuid5(DELIVERY_NAMESPACE, f"{order_id}:{action}:{ref}")
@@ -85,11 +90,20 @@ class Delivery(Aggregate):
         order: OrderSnapshot
         due_at: str
 
+    class AttemptStarted(Aggregate.Event):
+        """An attempt holds the delivery until it ends or its lease runs out (recorded before
+        the channel is called: of two workers, the one whose event is stored first attempts)."""
+
+        attempt_id: str
+        started_at: str
+        lease_until: str
+
     class Delivered(Aggregate.Event):
         """The channel has the news."""
 
         outcome: str
         delivered_at: str
+        attempt_id: str | None = None  # None in events stored before attempts were claimed
 
     class AttemptFailed(Aggregate.Event):
         """An attempt failed; without a retry time the delivery has failed for good."""
@@ -97,6 +111,7 @@ class Delivery(Aggregate):
         error: str
         failed_at: str
         retry_at: str | None
+        attempt_id: str | None = None  # None in events stored before attempts were claimed
 
     class Skipped(Aggregate.Event):
         """Nothing could be delivered, for a reason ops can fix."""
@@ -133,6 +148,8 @@ class Delivery(Aggregate):
         self.round_attempts = 0
         self.last_error: str | None = None
         self.outcome: str | None = None
+        self.attempt_id: str | None = None  # the attempt under way, if any
+        self.lease_until: str | None = None  # no other attempt starts before this
 
     @staticmethod
     def create_id(delivery_id: UUID, **_: Any) -> UUID:
@@ -140,40 +157,83 @@ class Delivery(Aggregate):
         return delivery_id
 
     def is_due(self, now: str) -> bool:
-        """Pending and its next attempt time has come."""
-        return self.status == DeliveryStatus.PENDING and (self.due_at is None or self.due_at <= now)
+        """Pending, its next attempt time has come, and no attempt holds it."""
+        return (
+            self.status == DeliveryStatus.PENDING
+            and (self.due_at is None or self.due_at <= now)
+            and not self.in_flight(now)
+        )
 
-    def succeed(self, outcome: str, at: str) -> None:
-        """The channel has the news (or already had it)."""
-        if self.status != DeliveryStatus.PENDING:
-            return
-        self._delivered(outcome=outcome[:500], delivered_at=at)
+    def in_flight(self, now: str) -> bool:
+        """An attempt holds the delivery and its lease has not run out."""
+        return self.lease_until is not None and self.lease_until > now
 
-    @event(Delivered)
-    def _delivered(self, outcome: str, delivered_at: str) -> None:
+    def start_attempt(self, attempt_id: str, at: str, lease_until: str) -> None:
+        """Claim the delivery for one attempt until `lease_until` (before calling the channel)."""
+        if not self.is_due(at):
+            raise DeliveryNotDueError(f"delivery {self.id} is {self.status}, not due at {at}")
+        self._attempt_started(attempt_id=attempt_id, started_at=at, lease_until=lease_until)
+
+    @event(AttemptStarted)
+    def _attempt_started(self, attempt_id: str, started_at: str, lease_until: str) -> None:
         self.attempts += 1
         self.round_attempts += 1
+        self.attempt_id = attempt_id
+        self.lease_until = lease_until
+
+    def _ends(self, attempt_id: str | None) -> bool:
+        """Whether an outcome of this attempt (None: not claimed) may change the delivery.
+
+        An attempt whose lease ran out and that another attempt took over says nothing more:
+        the later attempt records its own outcome.
+        """
+        return self.status == DeliveryStatus.PENDING and (
+            attempt_id is None or attempt_id == self.attempt_id
+        )
+
+    def _count_attempt(self, attempt_id: str | None) -> None:
+        """Count an attempt that was not counted when it started (events of before claims)."""
+        if attempt_id is None:
+            self.attempts += 1
+            self.round_attempts += 1
+        self.attempt_id = None
+        self.lease_until = None
+
+    def succeed(self, outcome: str, at: str, attempt_id: str | None = None) -> None:
+        """The channel has the news (or already had it), whichever attempt got it there."""
+        if self.status != DeliveryStatus.PENDING:
+            return  # a lapsed attempt that got through after all still counts (it started)
+        self._delivered(outcome=outcome[:500], delivered_at=at, attempt_id=attempt_id)
+
+    @event(Delivered)
+    def _delivered(self, outcome: str, delivered_at: str, attempt_id: str | None = None) -> None:
+        self._count_attempt(attempt_id)
         self.status = DeliveryStatus.DELIVERED
         self.outcome = outcome
         self.due_at = None
 
-    def fail(self, error: str, at: str, retry_at: str | None) -> None:
+    def fail(
+        self, error: str, at: str, retry_at: str | None, attempt_id: str | None = None
+    ) -> None:
         """An attempt failed; without a retry time the delivery has failed for good."""
-        if self.status != DeliveryStatus.PENDING:
+        if not self._ends(attempt_id):
             return
-        self._attempt_failed(error=error[:1000], failed_at=at, retry_at=retry_at)
+        self._attempt_failed(
+            error=error[:1000], failed_at=at, retry_at=retry_at, attempt_id=attempt_id
+        )
 
     @event(AttemptFailed)
-    def _attempt_failed(self, error: str, failed_at: str, retry_at: str | None) -> None:
-        self.attempts += 1
-        self.round_attempts += 1
+    def _attempt_failed(
+        self, error: str, failed_at: str, retry_at: str | None, attempt_id: str | None = None
+    ) -> None:
+        self._count_attempt(attempt_id)
         self.last_error = error
         self.due_at = retry_at
         self.status = DeliveryStatus.PENDING if retry_at is not None else DeliveryStatus.FAILED
 
-    def skip(self, reason: str, at: str) -> None:
+    def skip(self, reason: str, at: str, attempt_id: str | None = None) -> None:
         """Nothing can be delivered (no connection, no SMTP server); visible, retryable."""
-        if self.status != DeliveryStatus.PENDING:
+        if not self._ends(attempt_id):
             return
         self._skipped(reason=reason[:500], skipped_at=at)
 
@@ -182,6 +242,8 @@ class Delivery(Aggregate):
         self.status = DeliveryStatus.SKIPPED
         self.last_error = reason
         self.due_at = None
+        self.attempt_id = None
+        self.lease_until = None
 
     def retry(self, at: str) -> None:
         """Ops ask for another round of attempts after a failure or a skip."""
