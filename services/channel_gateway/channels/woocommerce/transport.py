@@ -1,7 +1,9 @@
 """WooCommerce REST: Shipment Tracking items, order status, refunds (basic auth with API keys).
 
 Idempotent at the store: tracking numbers already on the order are not added again, a cancelled
-order is not cancelled again, and a refund whose reason names our refund id is not repeated.
+order is not cancelled again, and a refund that carries our refund id (in its meta data and its
+reason) is not repeated. WooCommerce has no idempotency key: that check, right before creating,
+is the store's side; that no two attempts of one delivery run at once is ours (claimed attempts).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from typing import Any
 import httpx
 
 from services.channel_gateway.channels.http import Job, call, json_of
+
+REFUND_META_KEY = "_oms_refund_id"  # leading underscore: hidden from the store's admin screens
 
 
 class WooCommerceClient:
@@ -29,8 +33,10 @@ class WooCommerceClient:
             return await self._cancel(job)
         return await self._refund(job)
 
-    async def _get(self, path: str) -> Any:
-        return json_of(await call(self.http, "GET", self.base + path, auth=self.auth))
+    async def _get(self, path: str, **params: Any) -> Any:
+        return json_of(
+            await call(self.http, "GET", self.base + path, params=params, auth=self.auth)
+        )
 
     async def _send(self, method: str, path: str, body: dict[str, Any]) -> Any:
         return json_of(await call(self.http, method, self.base + path, json=body, auth=self.auth))
@@ -65,14 +71,16 @@ class WooCommerceClient:
         return "order cancelled"
 
     async def _refund(self, job: Job) -> str:
-        marker = f"OMS refund {job.details['refund_id']}"
+        refund_id = str(job.details["refund_id"])
+        marker = f"OMS refund {refund_id}"
         path = f"/wc/v3/orders/{job.external_id}/refunds"
-        for refund in await self._get(path) or []:
-            if marker in (refund.get("reason") or ""):
+        for refund in await self._get(path, per_page=100) or []:
+            if _carries(refund, refund_id, marker):
                 return f"already refunded as refund {refund.get('id')}"
         body = {
             "amount": job.details["amount"],
             "reason": marker,
+            "meta_data": [{"key": REFUND_META_KEY, "value": refund_id}],
             # The store's payment gateway sends the money back.
             "api_refund": True,
             "line_items": [
@@ -87,3 +95,11 @@ class WooCommerceClient:
         }
         created = await self._send("POST", path, body)
         return f"refund {created.get('id')}"
+
+
+def _carries(refund: dict[str, Any], refund_id: str, marker: str) -> bool:
+    """Whether a refund at the store is ours: by its meta data, or its reason (older ones)."""
+    meta = refund.get("meta_data") or []
+    if any(m.get("key") == REFUND_META_KEY and str(m.get("value")) == refund_id for m in meta):
+        return True
+    return marker in (refund.get("reason") or "")
