@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from fastapi import FastAPI
+
 from services.channel_gateway import api, integration, projections
 from services.channel_gateway.application import ChannelOrders, IntakeBatcher
 from services.channel_gateway.channels.email.transport import SmtpServer
@@ -20,7 +22,7 @@ from shared.events import topics
 from shared.runtime.api import api_factory
 from shared.runtime.projection import ProjectionWorker
 from shared.runtime.registry import ServiceEvents
-from shared.runtime.service import ServiceParts
+from shared.runtime.service import ReadinessChecks, ServiceParts
 from shared.runtime.wiring import open_application, open_views
 
 NAME = "channel_gateway"
@@ -46,6 +48,15 @@ class GatewayParts(ServiceParts):
     batcher: IntakeBatcher = field(kw_only=True)
     deliveries: DeliveryWorker = field(kw_only=True)
     amazon: AmazonPoller = field(kw_only=True)
+
+    def http_api(self, readiness: ReadinessChecks) -> FastAPI:
+        """The API, whose /readyz also says whether the intake committer runs."""
+
+        async def intake() -> bool:
+            """False while the thread that commits incoming orders is dead."""
+            return self.batcher.alive
+
+        return super().http_api({**readiness, "intake": intake})
 
     def close(self) -> None:
         """Stop the intake thread, then close the pools."""
