@@ -72,6 +72,8 @@ class Faults:
     lose_answer_next: int = 0
     lose_matching: bytes = b""
     down_until: float = 0.0
+    slow_seconds: float = 0.0
+    slow_matching: str = ""
 
 
 @dataclass
@@ -121,6 +123,11 @@ class FakeChannel:
         500, as if the response got lost on the way back."""
         self.faults.lose_answer_next, self.faults.lose_matching = times, matching
 
+    def slow_answers(self, seconds: float, matching: str) -> None:
+        """Answer requests whose path contains `matching` this much later, having applied them
+        at once (a slow network: what a GET answers is as of its arrival)."""
+        self.faults.slow_seconds, self.faults.slow_matching = seconds, matching
+
     def sent(self, method: str | None = None, path_part: str = "") -> list[Recorded]:
         """Requests received (and answered 2xx), filtered."""
         return [
@@ -151,6 +158,8 @@ class FakeChannel:
             return JSONResponse({"error": "injected"}, status_code=faults.fail_status)
         response = await call_next(request)
         recorded.status = response.status_code
+        if faults.slow_matching and faults.slow_matching in request.url.path:
+            await asyncio.sleep(faults.slow_seconds)
         matches = faults.lose_matching in body or faults.lose_matching in request.url.path.encode()
         if faults.lose_answer_next > 0 and request.method != "GET" and matches:
             faults.lose_answer_next -= 1

@@ -7,9 +7,10 @@ import uuid
 import pytest
 
 from services.channel_gateway import integration
-from services.channel_gateway.application import ChannelOrders
+from services.channel_gateway.application import ChannelOrders, utc_stamp
 from services.channel_gateway.domain import (
     Delivery,
+    DeliveryNotDueError,
     DeliveryNotRetryableError,
     DeliveryStatus,
     delivery_id_for,
@@ -111,6 +112,53 @@ def test_a_skipped_delivery_can_be_retried_once_the_channel_is_connected():
 
     assert skipped == SKIPPED
     assert delivery.status == PENDING and delivery.is_due("2026-11-29T10:05:00.000000Z")
+
+
+def test_an_attempt_holds_its_delivery_until_it_ends_or_its_lease_runs_out():
+    delivery = delivery_pending_copy()
+
+    delivery.start_attempt("a1", "2026-11-29T10:00:00.000000Z", "2026-11-29T10:01:30.000000Z")
+    held = delivery.is_due("2026-11-29T10:01:00.000000Z")
+    with pytest.raises(DeliveryNotDueError):
+        delivery.start_attempt("a2", "2026-11-29T10:01:00.000000Z", "2026-11-29T10:02:30.000000Z")
+    lapsed = delivery.is_due("2026-11-29T10:01:30.000000Z")
+    delivery.fail("HTTP 503", "2026-11-29T10:00:05.000000Z", "2026-11-29T10:00:10.000000Z", "a1")
+
+    assert (held, lapsed) == (False, True)
+    assert delivery.is_due("2026-11-29T10:00:10.000000Z")  # ended: due at its retry time
+    assert delivery.attempts == 1  # counted when it started, not again when it failed
+
+
+def test_an_attempt_whose_lease_ran_out_and_was_taken_over_says_nothing_more():
+    delivery = delivery_pending_copy()
+    delivery.start_attempt("a1", "2026-11-29T10:00:00.000000Z", "2026-11-29T10:01:30.000000Z")
+    delivery.start_attempt("a2", "2026-11-29T10:01:31.000000Z", "2026-11-29T10:03:00.000000Z")
+
+    delivery.fail("timed out", "2026-11-29T10:01:40.000000Z", "2026-11-29T10:02:00.000000Z", "a1")
+    still_held = delivery.in_flight("2026-11-29T10:02:00.000000Z")
+    delivery.succeed("refund 900", "2026-11-29T10:01:45.000000Z", "a2")
+
+    assert still_held is True
+    assert delivery.status == DELIVERED and delivery.outcome == "refund 900"
+    assert delivery.attempts == 2 and delivery.last_error is None
+
+
+def test_of_two_claims_of_one_due_delivery_only_the_first_gets_it():
+    app = ChannelOrders()
+    order_id = order_in(app, "shopify-eu")
+    news = shipped(order_id)
+    apply(app, integration.CONSUMES, news)
+    delivery_id = delivery_id_for(order_id, "shipment", str(news.shipment_id))
+    lease = "2099-01-01T00:00:00.000000Z"
+
+    too_early = app.deliveries.claim(delivery_id, "a0", "2000-01-01T00:00:00.000000Z", lease)
+    first = app.deliveries.claim(delivery_id, "a1", utc_stamp(), lease)
+    second = app.deliveries.claim(delivery_id, "a2", utc_stamp(), lease)
+
+    assert too_early is None  # not due yet
+    assert first is not None and first.attempt_id == "a1"
+    assert second is None
+    assert app.deliveries.get(delivery_id).attempt_id == "a1"
 
 
 def delivery_pending_copy() -> Delivery:
