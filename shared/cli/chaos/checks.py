@@ -112,6 +112,7 @@ def run_checks(traffic: Traffic, store: StoreLedger, seen: Snapshot) -> list[Che
     return [
         _accepted(traffic.orders),
         _final_states(traffic.orders, seen),
+        _agreement(traffic.orders, seen),
         _timelines(seen),
         _stock(traffic, seen),
         _reserved(seen),
@@ -186,6 +187,55 @@ def _final_states(orders: list[Order], seen: Snapshot) -> Check:
                 f"#{order.n}: order says {current['refunded_total']} refunded, "
                 f"returns paid {refunds.get(order.order_id, 0)}",
             )
+    return check
+
+
+# What the other services hold for an order, by the order's status.
+SHIPMENTS_OF = {
+    "cancelled": {"cancelled"},
+    "shipped": {"shipped"},
+    "partially_returned": {"shipped"},
+    "returned": {"shipped"},
+    "confirmed": {"open", "picking", "picked", "packed"},
+}
+RESERVATION_OF = {
+    "cancelled": {"released", "cancelled"},
+    "shipped": {"consumed"},
+    "partially_returned": {"consumed"},
+    "returned": {"consumed"},
+    "confirmed": {"reserved"},
+    "backordered": {"backordered"},
+}
+
+
+def _agreement(orders: list[Order], seen: Snapshot) -> Check:
+    check = Check("fulfillment and inventory agree with each order's status")
+    shipments: dict[str, list[dict[str, Any]]] = {}
+    for shipment in seen.shipments:
+        shipments.setdefault(str(shipment["order_id"]), []).append(shipment)
+    for order in orders:
+        if order.order_id is None:
+            continue
+        status = seen.orders[order.order_id]["status"]
+        mine = shipments.get(order.order_id, [])
+        wanted = SHIPMENTS_OF.get(status)
+        if wanted is not None:
+            odd = sorted({s["status"] for s in mine} - wanted)
+            check.expect(not odd, f"#{order.n} is {status}, its shipments are {odd}")
+        if status in ("confirmed", "shipped", "partially_returned", "returned"):
+            allocated = {a["location_id"] for a in seen.orders[order.order_id]["allocations"]}
+            check.expect(
+                allocated <= {s["location_id"] for s in mine},
+                f"#{order.n} is {status} with stock at {sorted(allocated)}, "
+                f"shipments at {sorted(s['location_id'] for s in mine)}",
+            )
+        elif status == "backordered":
+            check.expect(not mine, f"#{order.n} is backordered but has {len(mine)} shipments")
+        reservation = seen.reservations.get(order.order_id)
+        held = (reservation or {}).get("status")
+        wanted = RESERVATION_OF.get(status)
+        if wanted is not None:
+            check.expect(held in wanted, f"#{order.n} is {status}, its reservation is {held}")
     return check
 
 

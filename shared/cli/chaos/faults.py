@@ -87,7 +87,8 @@ class Injector:
                 self.links.heal()
 
     async def _inject(self, fault: Fault, spacing: float) -> None:
-        hold = min(self.rng.uniform(2.0, 10.0), max(spacing * 0.6, 2.0))
+        # Up to the spacing of faults, some longer than a leader's 5 s lock timeout.
+        hold = self.rng.uniform(2.0, min(max(spacing, 3.0), 12.0))
         service = self.rng.choice(SERVICE_NAMES)
         if fault.kind == "kill-service":
             fault.target = service
