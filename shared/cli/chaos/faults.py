@@ -103,13 +103,16 @@ class Injector:
             # The service's consumer is cut off while the others go on: it falls behind; then
             # the broker dies and comes back empty, and only then does the service see it again.
             fault.target = service
+            others = [name for name in SERVICE_NAMES if name != service]
+            before = await self._published(others)
             self.links.impair(service, "broker", Impairment(cut=True))
             await asyncio.sleep(hold)
+            missed = await self._published(others) - before
             await self._kill("broker")
             await asyncio.sleep(2.0)
             self.links.heal(service, "broker")
             fault.held = round(hold + 2.0, 1)
-            fault.note = "consumer cut off, broker killed while it was behind"
+            fault.note = f"cut off while {missed} events were published, then the broker killed"
         elif fault.kind in ("delay", "cut"):
             link = self.rng.choice(("broker", "postgres"))
             fault.target = f"{service} -> {link}"
@@ -126,6 +129,21 @@ class Injector:
             fault.held = round(hold, 1)
         else:
             raise ValueError(f"unknown fault kind {fault.kind!r}; known: {', '.join(KINDS)}")
+
+    async def _published(self, services: list[str]) -> int:
+        """Events the services' relays have published so far (from their /metrics)."""
+        urls = self.system.urls()
+        total = 0.0
+        async with httpx.AsyncClient(timeout=3) as http:
+            for name in services:
+                try:
+                    text = (await http.get(f"{urls[name]}/metrics")).text
+                except httpx.HTTPError:
+                    continue
+                for line in text.splitlines():
+                    if line.startswith("oms_relay_published_total{"):
+                        total += float(line.rsplit(" ", 1)[1])
+        return int(total)
 
     async def _kill(self, name: str, *, group: bool = True) -> None:
         """SIGKILL a supervised child (its whole process group, or the process alone) and wait

@@ -216,6 +216,7 @@ class Traffic:
         self.restocks = 0
         self.adjustments = 0
         self.errors: Counter[str] = Counter()
+        self.last_wave_error: str | None = None
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -249,7 +250,7 @@ class Traffic:
 
     async def receive(self, sku: str, location_id: str, quantity: int, deadline: float) -> None:
         """Book a receipt; counted once its answer came."""
-        key = f"chaos-receipt-{len(self.ledger.received)}-{sku}-{location_id}-{self.restocks}"
+        key = f"chaos-receipt-{self.tag}-{self.restocks}"
         self.restocks += 1
         body = {"location_id": location_id, "sku": sku, "quantity": quantity}
         await self.api.call(
@@ -264,7 +265,7 @@ class Traffic:
 
     async def adjust(self, sku: str, location_id: str, delta: int, deadline: float) -> None:
         """Correct on hand; counted only when applied (a refusal changes nothing)."""
-        key = f"chaos-adjust-{self.adjustments}"
+        key = f"chaos-adjust-{self.tag}-{self.adjustments}"
         self.adjustments += 1
         body = {
             "location_id": location_id,
@@ -459,7 +460,7 @@ class Traffic:
                     await self._wave(location["location_id"])
                 except Unanswered as exc:
                     self.errors["wave unanswered"] += 1
-                    self.errors[f"last wave error: {exc}"[:120]] = 1
+                    self.last_wave_error = str(exc)
             await sleep_or_stop(self.stopping, 1.5)
 
     async def _wave(self, location_id: str) -> None:
