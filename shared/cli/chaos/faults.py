@@ -16,6 +16,7 @@ import httpx
 
 from shared.cli.chaos.links import ProxiedLinks
 from shared.cli.chaos.proxy import Impairment
+from shared.cli.chaos.store import FakeStore
 from shared.cli.system import SERVICES, EmbeddedSystem
 
 KINDS: tuple[str, ...] = (
@@ -25,6 +26,7 @@ KINDS: tuple[str, ...] = (
     "broker-restart-behind",
     "delay",
     "cut",
+    "channel-flaky",
 )
 SERVICE_NAMES = tuple(s.name for s in SERVICES)
 RECOVERY_TIMEOUT = 120.0
@@ -49,6 +51,7 @@ class Injector:
         self,
         system: EmbeddedSystem,
         links: ProxiedLinks,
+        store: FakeStore,
         *,
         seed: int,
         kinds: tuple[str, ...],
@@ -57,6 +60,7 @@ class Injector:
     ) -> None:
         self.system = system
         self.links = links
+        self.store = store
         self.rng = random.Random(seed + 2)
         self.plan = [kind for kind in kinds for _ in range(per_kind)]
         self.rng.shuffle(self.plan)
@@ -113,6 +117,17 @@ class Injector:
             self.links.heal(service, "broker")
             fault.held = round(hold + 2.0, 1)
             fault.note = f"cut off while {missed} events were published, then the broker killed"
+        elif fault.kind == "channel-flaky":
+            fault.target = "the WooCommerce store"
+            ledger = self.store.ledger
+            refused, lost = ledger.refused, ledger.lost
+            self.store.flaky_for(hold, self.rng.randrange(1 << 30))
+            await asyncio.sleep(hold)
+            fault.held = round(hold, 1)
+            fault.note = (
+                f"slow; {ledger.refused - refused} refused, "
+                f"{ledger.lost - lost} applied with the answer lost"
+            )
         elif fault.kind in ("delay", "cut"):
             link = self.rng.choice(("broker", "postgres"))
             fault.target = f"{service} -> {link}"

@@ -132,6 +132,7 @@ async def _drive(
     injector = Injector(
         system,
         links,
+        store,
         seed=options.seed,
         kinds=options.kinds,
         per_kind=options.faults_per_kind,

@@ -3,12 +3,15 @@
 It answers the calls the gateway's WooCommerce client makes and records every write, so the
 harness can count what reached the channel: one tracking item per shipped package, one refund
 per refund, a cancel per cancelled order. It never deduplicates by itself: a second write is
-recorded as such.
+recorded as such. For a while it can turn flaky: slow, refusing, losing answers.
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import itertools
+import random
 import threading
 import time
 from collections import Counter
@@ -32,6 +35,8 @@ class StoreLedger:
     refunds: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     cancels: Counter[int] = field(default_factory=Counter)
     completes: Counter[int] = field(default_factory=Counter)
+    refused: int = 0  # answered 503 while flaky, nothing applied
+    lost: int = 0  # applied while flaky, but answered 500 as if the answer got lost
 
     def tracking_posts(self) -> Counter[tuple[int, str]]:
         """How often each (order, tracking number) was added."""
@@ -58,6 +63,8 @@ class FakeStore:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._status: dict[int, str] = {}
+        self._flaky_until = 0.0
+        self._rng = random.Random(0)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
@@ -85,6 +92,11 @@ class FakeStore:
         """Stop serving."""
         self._server.should_exit = True
         self._thread.join(timeout=10)
+
+    def flaky_for(self, seconds: float, seed: int) -> None:
+        """For a while, answer slowly, refuse some requests and lose the answers of some writes."""
+        self._rng = random.Random(seed)
+        self._flaky_until = time.monotonic() + seconds
 
     def channel(self, channel_id: str) -> dict[str, Any]:
         """The body of `POST /v1/channels` that connects the gateway to this store."""
@@ -150,13 +162,23 @@ class FakeStore:
                 ledger.refunds.setdefault(order_id, []).append(created)
             return JSONResponse(created, status_code=201)
 
-        @app.middleware("http")
-        async def basic_auth(request: Request, call_next: Any) -> Any:
-            import base64
+        expected = "Basic " + base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()
 
-            expected = "Basic " + base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()
+        @app.middleware("http")
+        async def auth_and_faults(request: Request, call_next: Any) -> Any:
             if request.headers.get("authorization") != expected:
                 return JSONResponse({"code": "woocommerce_rest_cannot_view"}, status_code=401)
-            return await call_next(request)
+            if time.monotonic() >= self._flaky_until:
+                return await call_next(request)
+            await asyncio.sleep(self._rng.uniform(0.0, 1.0))
+            draw = self._rng.random()
+            if draw < 0.3:
+                ledger.refused += 1
+                return JSONResponse({"code": "unavailable"}, status_code=503)
+            response = await call_next(request)
+            if request.method != "GET" and draw < 0.6:
+                ledger.lost += 1
+                return JSONResponse({"code": "internal_server_error"}, status_code=500)
+            return response
 
         return app
