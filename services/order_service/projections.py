@@ -66,7 +66,7 @@ def _shipped(curs: Cursor[Any], e: Order.Shipped) -> None:
 
 
 def _return_received(curs: Cursor[Any], e: Order.ReturnReceived) -> None:
-    OrderViews.update_order(curs, e.originator_id, e.timestamp, status=e.status)
+    OrderViews.add_returned(curs, e.originator_id, e.timestamp, e.lines, e.status)
 
 
 def _refunded(curs: Cursor[Any], e: Order.Refunded) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -79,6 +79,25 @@ class OrderViews(ViewStore):
         curs.execute(
             "UPDATE order_view SET shipments = shipments || %s WHERE order_id = %s",
             (jsonb([shipment]), order_id),
+        )
+
+    @staticmethod
+    def add_returned(
+        curs: Cursor[Any], order_id: UUID, at: Any, lines: Sequence[Mapping[str, Any]], status: str
+    ) -> None:
+        """Add units that came back to the order's returned count per SKU; set its status."""
+        added: dict[str, int] = {}
+        for line in lines:
+            added[line["sku"]] = added.get(line["sku"], 0) + int(line["quantity"])
+        curs.execute(
+            "UPDATE order_view SET status = %(status)s, updated_at = %(at)s, returned = ("
+            " SELECT coalesce(jsonb_object_agg(sku, units), '{}'::jsonb) FROM ("
+            "  SELECT key AS sku, sum(value::int) AS units FROM ("
+            "   SELECT key, value FROM jsonb_each_text(order_view.returned)"
+            "   UNION ALL SELECT key, value FROM jsonb_each_text(%(added)s)"
+            "  ) parts GROUP BY key) sums)"
+            " WHERE order_id = %(id)s",
+            {"status": status, "at": at, "added": jsonb(added), "id": order_id},
         )
 
     @staticmethod

@@ -13,6 +13,7 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from shared.cli.supervisor import ChildSpec, Supervisor, SupervisorRunning, reclaim_leftovers
 from shared.events.topics import ALL_TOPICS
@@ -61,6 +62,20 @@ SERVICES: tuple[ServiceDef, ...] = (
 ServiceCommand = Callable[[str], Sequence[str]]
 
 
+class ServiceLinks(Protocol):
+    """How each service reaches PostgreSQL and the broker (a fault proxy may sit between)."""
+
+    kafka_advertised_port: int | None
+
+    def database_url(self, service: str, url: str) -> str:
+        """The URL the service uses for its database `url`."""
+        ...
+
+    def bootstrap(self, service: str, bootstrap: str) -> str:
+        """The bootstrap servers the service uses for the broker at `bootstrap`."""
+        ...
+
+
 def default_service_command(name: str) -> list[str]:
     """How a service process is started: its package run as a module."""
     return [sys.executable, "-m", f"services.{name}"]
@@ -85,6 +100,7 @@ class EmbeddedSystem:
         service_command: ServiceCommand = default_service_command,
         extra_env: Mapping[str, str] | None = None,
         ready_timeout: float = 60.0,
+        links: ServiceLinks | None = None,
     ):
         self.var_dir = Path(var_dir).resolve()
         self.external_postgres_url = postgres_url
@@ -95,6 +111,7 @@ class EmbeddedSystem:
         self.service_command = service_command
         self.extra_env = dict(extra_env or {})
         self.ready_timeout = ready_timeout
+        self.links = links
         self.postgres: EmbeddedPostgres | None = None
         self.broker: EmbeddedBroker | None = None
         self.supervisor: Supervisor | None = None
@@ -263,7 +280,10 @@ class EmbeddedSystem:
             return []
         log.info("starting embedded broker on port %d", self.kafka_port)
         self.broker = broker = EmbeddedBroker(
-            self.kafka_port, host=HOST, log_path=self.log_dir / "broker.log"
+            self.kafka_port,
+            host=HOST,
+            log_path=self.log_dir / "broker.log",
+            advertised_port=None if self.links is None else self.links.kafka_advertised_port,
         )
         self._bootstrap = broker.bootstrap
 
@@ -296,9 +316,13 @@ class EmbeddedSystem:
 
     def _env(self, service: ServiceDef, database_url: str) -> dict[str, str]:
         """The environment of one service process: its settings, under its prefix."""
+        bootstrap = self.bootstrap
+        if self.links is not None:
+            database_url = self.links.database_url(service.name, database_url)
+            bootstrap = self.links.bootstrap(service.name, bootstrap)
         settings = {
             "DATABASE_URL": database_url,
-            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "HTTP_HOST": HOST,
             "HTTP_PORT": str(self.port(service.name)),
             "TOPIC_PARTITIONS": str(self.partitions),

