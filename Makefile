@@ -50,7 +50,9 @@ bench-channels: install
 
 # Faults under traffic, then every invariant checked (CHAOS_ARGS="--orders 10000 --faults-per-kind 20").
 CHAOS_ARGS ?= --orders 1000 --faults-per-kind 5
+# Long fault runs: oms up killing and healing its own PostgreSQL and broker, then the harness.
 chaos: install
+	$(PYTEST) tests/faults -q
 	$(PY) -m shared.cli.chaos $(CHAOS_ARGS)
 
 lint: install
