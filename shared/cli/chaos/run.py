@@ -179,6 +179,7 @@ async def _drive(
             "HTTP calls": api.calls,
             "HTTP retries": api.retries,
             "pick-list waves": traffic.waves,
+            "pick lists left open by a cut-short wave, finished later": traffic.resumed_lists,
             "receipts and adjustments booked": traffic.restocks + traffic.adjustments,
         }
         # Which process each broker connection came from: a cut of one service hits only it.

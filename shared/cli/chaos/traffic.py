@@ -213,6 +213,7 @@ class Traffic:
         self.deadline = float("inf")  # set by the runner: when every script must give up
         self.stopping = asyncio.Event()  # background loops stop
         self.waves = 0
+        self.resumed_lists = 0
         self.restocks = 0
         self.adjustments = 0
         self.errors: Counter[str] = Counter()
@@ -419,14 +420,17 @@ class Traffic:
             {"sku": sku, "quantity": quantity, "reason": "chaos: did not fit"}
             for sku, quantity in taken.items()
         ]
-        rma = await self.api.call(
-            "returns_service",
-            "POST",
-            "/returns",
-            json={"order_id": order.order_id, "lines": lines},
-            headers={"Idempotency-Key": f"chaos-rma-{order.order_id}"},
-            deadline=self.deadline,
-        )
+        try:
+            rma = await self.api.call(
+                "returns_service",
+                "POST",
+                "/returns",
+                json={"order_id": order.order_id, "lines": lines},
+                headers={"Idempotency-Key": f"chaos-rma-{order.order_id}"},
+                deadline=self.deadline,
+            )
+        except Unanswered as exc:
+            raise Unanswered(f"{exc}; {await self._return_evidence(order, shipped)}") from exc
         order.return_id = str(rma.json()["return_id"])
         order.actions.append(f"return requested {order.return_id[:8]}")
         received = [
@@ -449,6 +453,18 @@ class Traffic:
         order.return_received = True
         order.actions.append("return received")
 
+    async def _return_evidence(self, order: Order, shipped: Counter[str]) -> str:
+        """What each side knew when a return was refused: the returns already on the order and
+        the shipments the order showed (a refusal that never turns is a finding to explain)."""
+        try:
+            returns = await self.api.once(
+                "returns_service", "GET", "/returns", params={"order_id": order.order_id}
+            )
+            known = returns.text[:600]
+        except httpx.HTTPError as exc:
+            known = f"returns unreadable: {exc}"
+        return f"order shipped {dict(shipped)}; returns service has {known}"
+
     # -- the warehouse and the stock room, in the background -----------------------------
 
     async def warehouse(self) -> None:
@@ -465,6 +481,7 @@ class Traffic:
 
     async def _wave(self, location_id: str) -> None:
         deadline = min(self.deadline, time.monotonic() + 60)
+        await self._finish_open_lists(location_id, deadline)
         self.waves += 1
         created = await self.api.call(
             "fulfillment_service",
@@ -477,7 +494,26 @@ class Traffic:
         )
         if created.status_code not in (200, 201):
             return
-        pick_list = created.json()
+        await self._work_pick_list(created.json(), deadline)
+
+    async def _finish_open_lists(self, location_id: str, deadline: float) -> None:
+        """Lists a wave cut short by a fault left open: a picker takes them up first, as a real
+        warehouse does; their shipments would otherwise wait on a list nobody confirms."""
+        page = await self.api.get(
+            "fulfillment_service",
+            "/pick-lists",
+            params={"location_id": location_id, "status": "open", "limit": 50},
+            deadline=deadline,
+        )
+        for summary in page["data"]:
+            pick_list = await self.api.get(
+                "fulfillment_service", f"/pick-lists/{summary['pick_list_id']}", deadline=deadline
+            )
+            self.resumed_lists += 1
+            await self._work_pick_list(pick_list, deadline)
+
+    async def _work_pick_list(self, pick_list: dict[str, Any], deadline: float) -> None:
+        """Pick all of a list, then pack and ship the slots of orders shipped from the warehouse."""
         picks = [{"sku": line["sku"], "picked": line["quantity"]} for line in pick_list["lines"]]
         if pick_list["status"] == "open" and picks:
             await self.api.call(
