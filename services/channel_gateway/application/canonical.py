@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from services.channel_gateway import domain
+from shared import money
 
 
 def _codes(text: str) -> frozenset[str]:
@@ -40,27 +41,13 @@ COUNTRIES = _codes(
     TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM
     ZW"""
 )
-# ISO 4217 currencies that buyers pay in (no funds, metals or test codes).
-CURRENCIES = _codes(
-    """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP
-    BYN BZD CAD CDF CHF CLP CNY COP CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP
-    GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HRK HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES
-    KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR
-    MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB
-    RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY
-    TTD TWD TZS UAH UGX USD UYU UZS VED VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG
-    ZWL"""
-)
-# ISO 4217 minor units where they are not 2 (prices may not be finer than the currency).
-MINOR_UNITS = {
-    **dict.fromkeys(_codes("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX VND VUV XAF XOF XPF"), 0),
-    **dict.fromkeys(_codes("BHD IQD JOD KWD LYD OMR TND"), 3),
-}
+CURRENCIES = money.CURRENCIES
 
 
 def minor_units(currency: str) -> int:
-    """Decimal places of the currency's smallest unit."""
-    return MINOR_UNITS.get(currency, 2)
+    """Decimal places of the currency's smallest unit (2 for a code ISO 4217 does not know,
+    which the model refuses on its own)."""
+    return money.MINOR_UNITS.get(currency, 2)
 
 
 def _known(codes: frozenset[str], standard: str) -> Any:
