@@ -21,12 +21,31 @@ class TimelineEntry(BaseModel):
     detail: dict[str, Any]
 
 
+class TaxLinePublic(BaseModel):
+    """A tax on a line: its name, rate (0.06 is 6 %) and amount."""
+
+    title: str
+    rate: Decimal
+    amount: Decimal
+
+
 class OrderLinePublic(BaseModel):
-    """An ordered line."""
+    """An ordered line as the channel sent it (orders placed before amounts were kept lack them).
+
+    Amounts are in the currency's minor units (README, "The money of an order").
+    """
 
     sku: str
     quantity: int
     unit_price: Decimal
+    line_id: str | None = Field(None, description="the channel's id of the line")
+    title: str | None = Field(None, description="the product's title at the channel")
+    variant_title: str | None = None
+    discount: Decimal | None = Field(
+        None, description="discounts allocated to the line: its own and its share of the order's"
+    )
+    taxes: list[TaxLinePublic] | None = None
+    paid: Decimal | None = Field(None, description="what the buyer paid for the line")
 
 
 class OrderPublic(BaseModel):
@@ -39,8 +58,13 @@ class OrderPublic(BaseModel):
     external_id: str
     status: OrderStatus
     currency: str
-    customer: dict[str, Any]
-    shipping_address: dict[str, Any]
+    customer: dict[str, Any] = Field(
+        description="name, email and, where the channel gave it, phone"
+    )
+    shipping_address: dict[str, Any] = Field(
+        description="name, line1, line2, city, postal_code, country (ISO 3166-1) and, where the "
+        "channel gave them, company, phone, state and state_code (ISO 3166-2, e.g. US-KY)"
+    )
     lines: list[OrderLinePublic]
     allocations: list[dict[str, Any]]
     shipments: list[dict[str, Any]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from uuid import UUID
 
 from pydantic import Field
@@ -32,6 +33,7 @@ class Customer(Contract):
     # The gateway validates addresses fully at the edge; on the wire a light check is enough
     # (a full RFC check on every decode cost ~10% of a consumer's CPU).
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
+    phone: str | None = Field(None, max_length=50)
 
 
 class Address(Contract):
@@ -43,14 +45,61 @@ class Address(Contract):
     city: str = Text
     postal_code: str = Field(min_length=1, max_length=20)
     country: CountryCode
+    company: str | None = Field(None, max_length=200)
+    phone: str | None = Field(None, max_length=50)
+    state: str | None = Field(None, max_length=100, description="as the channel named it")
+    state_code: str | None = Field(
+        None, pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$", description="ISO 3166-2, where known"
+    )
+
+
+class TaxLine(Contract):
+    """One tax on a line or a shipping line: its name, rate (0.06 is 6 %) and amount."""
+
+    title: str = Text
+    rate: DecimalString = Field(ge=0)
+    amount: DecimalString = Field(ge=0)
 
 
 class OrderLine(Contract):
-    """One ordered SKU with its quantity and unit price."""
+    """One line of the order as the channel sent it: a SKU, its quantity and unit price.
+
+    Lines are never merged: two channel lines of one SKU stay two lines. Amounts are decimal
+    strings in the currency's minor units (README, "The money of an order"); `discount` is what
+    was allocated to the line (its own and its share of the order's), `paid` what the buyer paid
+    for the line (quantity x unit price - discount, + taxes when prices exclude tax). Refunds are
+    computed from `paid`. Older events lack the optional fields.
+    """
 
     sku: Sku
     quantity: PositiveInt
     unit_price: DecimalString = Field(ge=0)
+    line_id: str | None = Field(None, max_length=100, description="the channel's line id")
+    title: str | None = Field(None, max_length=500)
+    variant_title: str | None = Field(None, max_length=500)
+    discount: DecimalString | None = Field(None, ge=0)
+    taxes: list[TaxLine] | None = None
+    paid: DecimalString | None = Field(None, ge=0)
+
+
+class ShippingLine(Contract):
+    """A shipping charge of the order: its price, discount and taxes."""
+
+    title: str = Text
+    price: DecimalString = Field(ge=0)
+    discount: DecimalString = Field(Decimal(0), ge=0)
+    taxes: list[TaxLine] = Field(default_factory=list)
+
+
+class OrderTotals(Contract):
+    """What the order came to, in minor units: items (before discounts), discounts, tax,
+    shipping (after its discount) and the total paid."""
+
+    items: DecimalString = Field(ge=0)
+    discounts: DecimalString = Field(ge=0)
+    tax: DecimalString = Field(ge=0)
+    shipping: DecimalString = Field(ge=0)
+    paid: DecimalString = Field(ge=0)
 
 
 class ItemQuantity(Contract):
@@ -161,6 +210,14 @@ class OrderPlaced(IntegrationEvent):
     lines: list[OrderLine] = Field(min_length=1)
     currency: CurrencyCode
     placed_at: UtcTime
+    channel_order_number: str | None = Field(
+        None, max_length=100, description="the channel's own number (Shopify #1001)"
+    )
+    billing_address: Address | None = None
+    note: str | None = Field(None, max_length=5000, description="the customer's note")
+    shipping_lines: list[ShippingLine] | None = None
+    totals: OrderTotals | None = None
+    taxes_included: bool | None = None
 
 
 class OrderConfirmed(IntegrationEvent):

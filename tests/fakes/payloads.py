@@ -80,6 +80,127 @@ def shopify_order(order_id: int = 5829104779429, **overrides: Any) -> dict[str, 
 SHOPIFY_SKUS = {"SHOP-TEE-BLK-M": "TEE-ORG-BLK-M", "SHOP-MUG-WHT": "MUG-ENM-350-WHT"}
 
 
+def _usd(amount: str) -> dict[str, Any]:
+    money = {"amount": amount, "currency_code": "USD"}
+    return {"shop_money": money, "presentment_money": dict(money)}
+
+
+def _shopify_address(first: str, last: str, street: str, phone: str, company: str) -> dict:
+    return {
+        "first_name": first,
+        "last_name": last,
+        "name": f"{first} {last}",
+        "address1": street,
+        "address2": None,
+        "phone": phone,
+        "city": "Shippington" if "Ship" in street else "Billtown",
+        "zip": "40003" if "Ship" in street else "K2P0B0",
+        "province": "Kentucky",
+        "country": "United States",
+        "company": company,
+        "latitude": None,
+        "longitude": None,
+        "country_code": "US",
+        "province_code": "KY",
+    }
+
+
+def shopify_sample_order() -> dict[str, Any]:
+    """In the shape of Shopify's own sample `orders/create` webhook ("Send test notification"):
+    voided, two line items of one SKU at $199.00, $20.00 of discounts not allocated to the
+    lines, $10.00 shipping, a Kentucky ship-to with a company; the order took $388.00."""
+    line = {
+        "variant_id": 808950810,
+        "product_id": 632910392,
+        "title": "IPod Nano - 8GB",
+        "name": "IPod Nano - 8GB",
+        "variant_title": None,
+        "vendor": None,
+        "sku": "IPOD2008PINK",
+        "quantity": 1,
+        "price": "199.00",
+        "price_set": _usd("199.00"),
+        "total_discount": "0.00",
+        "total_discount_set": _usd("0.00"),
+        "discount_allocations": [],
+        "tax_lines": [],
+        "taxable": True,
+        "requires_shipping": True,
+        "fulfillable_quantity": 1,
+        "fulfillment_status": None,
+        "gift_card": False,
+        "properties": [],
+    }
+    return {
+        "id": 820982911946154508,
+        "admin_graphql_api_id": "gid://shopify/Order/820982911946154508",
+        "email": "jon@example.com",
+        "contact_email": "jon@example.com",
+        "name": "#9999",
+        "number": 234,
+        "order_number": 1234,
+        "note": None,
+        "phone": None,
+        "created_at": "2021-12-31T19:00:00-05:00",
+        "currency": "USD",
+        "presentment_currency": "USD",
+        "financial_status": "voided",
+        "fulfillment_status": None,
+        "taxes_included": False,
+        "total_line_items_price": "398.00",
+        "total_discounts": "20.00",
+        "total_discounts_set": _usd("20.00"),
+        "subtotal_price": "378.00",
+        "total_tax": "0.00",
+        "total_shipping_price_set": _usd("10.00"),
+        "total_price": "388.00",
+        "current_total_price": "388.00",
+        "discount_codes": [],
+        "tax_lines": [],
+        "line_items": [
+            {
+                **line,
+                "id": 866550311766439020,
+                "admin_graphql_api_id": "gid://shopify/LineItem/866550311766439020",
+            },
+            {
+                **line,
+                "id": 141249953214522974,
+                "admin_graphql_api_id": "gid://shopify/LineItem/141249953214522974",
+            },
+        ],
+        "shipping_lines": [
+            {
+                "id": 271878346596884015,
+                "title": "Generic Shipping",
+                "code": None,
+                "source": "shopify",
+                "price": "10.00",
+                "price_set": _usd("10.00"),
+                "discounted_price": "10.00",
+                "discount_allocations": [],
+                "tax_lines": [],
+            }
+        ],
+        "billing_address": _shopify_address(
+            "Bob", "Biller", "123 Billing Street", "555-555-BILL", "My Company"
+        ),
+        "shipping_address": _shopify_address(
+            "Steve", "Shipper", "123 Shipping Street", "555-555-SHIP", "Shipping Company"
+        ),
+        "customer": {
+            "id": 115310627314723954,
+            "email": "john@example.com",
+            "first_name": "John",
+            "last_name": "Smith",
+            "phone": None,
+            "note": None,
+        },
+        "refunds": [],
+        "fulfillments": [],
+    }
+
+
 def shopify_headers(body: bytes, secret: str, event_id: str, topic: str = "orders/create") -> dict:
     """The headers Shopify sends with a webhook."""
     return {

@@ -162,7 +162,7 @@ BAD_ORDERS = {
         "SKU TEE-ORG-BLK-M",
     ),
     "unknown field": ({**canonical(), "coupon": "XMAS"}, "coupon"),
-    "unknown line field": (_with("lines.0.discount", "1.00"), "lines.0.discount"),
+    "unknown line field": (_with("lines.0.gift_wrap", "yes"), "lines.0.gift_wrap"),
 }
 
 

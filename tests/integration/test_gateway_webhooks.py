@@ -41,7 +41,7 @@ def gateway(new_database: Any, shopee: FakeShopee) -> Iterator[Gateway]:
             "shop_domain": "acme-eu.myshopify.com",
             "access_token": "shpat_secret_token_value",
             "webhook_secret": SHOPIFY_SECRET,
-            "sku_mapping": p.SHOPIFY_SKUS,
+            "sku_mapping": {**p.SHOPIFY_SKUS, "IPOD2008PINK": "TEE-ORG-BLK-M"},
         }
     )
     gw.register(
@@ -96,6 +96,22 @@ def test_a_shopify_order_webhook_becomes_a_canonical_order_with_our_skus(gateway
     assert public.shipping_address.country == "DE"
     assert public.shipping_address.postal_code == "10961"
     assert public.customer.email == "lena.hoffmann@example.de"
+
+
+def test_shopify_s_sample_webhook_keeps_its_discount_state_company_and_titles(gateway: Gateway):
+    payload = p.shopify_sample_order()
+
+    response = post_shopify(gateway, payload, "evt-sample")
+
+    assert response.status_code == 200, response.text
+    order_id = order_id_for("shopify-eu", str(payload["id"]))
+    public = EVENTS.to_integration(next(iter(gateway.app.events.get(order_id))))
+    assert isinstance(public, ev.ChannelOrderReceived)
+    assert {line.title for line in public.lines} == {"IPod Nano - 8GB"}
+    assert sum(line.discount or 0 for line in public.lines) == 20
+    assert sum(line.paid or 0 for line in public.lines) == 378  # + $10 shipping: $388 taken
+    ship = public.shipping_address
+    assert (ship.state_code, ship.company, ship.line2) == ("US-KY", "Shipping Company", None)
 
 
 @pytest.mark.parametrize(
@@ -406,7 +422,9 @@ def test_a_shopee_push_pulls_the_signed_order_detail_and_takes_the_order_in(
     assert pulled.query["order_sn_list"] == "251128ABCDEF01"
     assert pulled.query["shop_id"] == str(SHOP_ID)
     order = gateway.app.orders.get(order_id_for("shopee-sg", "251128ABCDEF01"))
-    assert order.lines == [{"sku": "TEE-ORG-BLK-M", "quantity": 1, "unit_price": "35.90"}]
+    assert order.lines == [
+        {"sku": "TEE-ORG-BLK-M", "quantity": 1, "unit_price": "35.90", "title": "Organic Tee"}
+    ]
     assert order.currency == "SGD"
     assert order.shipping_address["country"] == "SG"
 

@@ -22,6 +22,8 @@ from pydantic import (
 )
 
 from services.channel_gateway import domain
+from shared import money
+from shared.money import ROUNDING
 
 
 def _codes(text: str) -> frozenset[str]:
@@ -40,27 +42,13 @@ COUNTRIES = _codes(
     TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM
     ZW"""
 )
-# ISO 4217 currencies that buyers pay in (no funds, metals or test codes).
-CURRENCIES = _codes(
-    """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP
-    BYN BZD CAD CDF CHF CLP CNY COP CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP
-    GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HRK HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES
-    KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR
-    MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB
-    RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY
-    TTD TWD TZS UAH UGX USD UYU UZS VED VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG
-    ZWL"""
-)
-# ISO 4217 minor units where they are not 2 (prices may not be finer than the currency).
-MINOR_UNITS = {
-    **dict.fromkeys(_codes("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX VND VUV XAF XOF XPF"), 0),
-    **dict.fromkeys(_codes("BHD IQD JOD KWD LYD OMR TND"), 3),
-}
+CURRENCIES = money.CURRENCIES
 
 
 def minor_units(currency: str) -> int:
-    """Decimal places of the currency's smallest unit."""
-    return MINOR_UNITS.get(currency, 2)
+    """Decimal places of the currency's smallest unit (2 for a code ISO 4217 does not know,
+    which the model refuses on its own)."""
+    return money.MINOR_UNITS.get(currency, 2)
 
 
 def _known(codes: frozenset[str], standard: str) -> Any:
@@ -110,6 +98,7 @@ class Customer(Edge):
 
     name: Text
     email: EmailStr
+    phone: Annotated[str | None, BeforeValidator(_blank_to_none), _text(50)] = None
 
 
 class Address(Edge):
@@ -121,6 +110,20 @@ class Address(Edge):
     city: Text
     postal_code: Annotated[str, _text(20)]
     country: Country
+    company: Annotated[Text | None, BeforeValidator(_blank_to_none)] = None
+    phone: Annotated[str | None, BeforeValidator(_blank_to_none), _text(50)] = None
+    state: Annotated[str | None, BeforeValidator(_blank_to_none), _text(100)] = None
+    state_code: Annotated[
+        str | None, BeforeValidator(_blank_to_none), _text(6, r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
+    ] = None
+
+
+class TaxLine(Edge):
+    """One tax on a line: its name, rate (0.06 is 6 %) and amount."""
+
+    title: Text
+    rate: Annotated[Decimal, Field(ge=0, le=10, allow_inf_nan=False)]
+    amount: Price
 
 
 class OrderLine(Edge):
@@ -129,6 +132,12 @@ class OrderLine(Edge):
     sku: Sku
     quantity: Quantity
     unit_price: Price
+    line_id: Annotated[str | None, _text(100)] = None
+    title: Annotated[str | None, _text(500)] = None
+    variant_title: Annotated[str | None, BeforeValidator(_blank_to_none), _text(500)] = None
+    discount: Price | None = None
+    taxes: list[TaxLine] | None = None
+    paid: Price | None = None
 
 
 class CanonicalOrderModel(Edge):
@@ -172,23 +181,58 @@ class CanonicalOrderModel(Edge):
         # cost on the intake path.
         step = Decimal(1).scaleb(-minor_units(self.currency))
         customer, address = self.customer, self.shipping_address
+        buyer: dict[str, Any] = {"name": customer.name, "email": customer.email}
+        if customer.phone is not None:
+            buyer["phone"] = customer.phone
         return {
-            "customer": {"name": customer.name, "email": customer.email},
-            "shipping_address": {
-                "name": address.name,
-                "line1": address.line1,
-                "line2": address.line2,
-                "city": address.city,
-                "postal_code": address.postal_code,
-                "country": address.country,
-            },
-            "lines": [
-                {
-                    "sku": line.sku,
-                    "quantity": line.quantity,
-                    "unit_price": format(line.unit_price.quantize(step), "f"),
-                }
-                for line in self.lines
-            ],
+            "customer": buyer,  # type: ignore[typeddict-item]
+            "shipping_address": _address(address),
+            "lines": [_line(line, step) for line in self.lines],
             "currency": self.currency,
         }
+
+
+_ADDRESS_EXTRAS = ("company", "phone", "state", "state_code")
+_LINE_EXTRAS = ("line_id", "title", "variant_title")
+
+
+def _address(address: Address) -> Any:
+    out: dict[str, Any] = {
+        "name": address.name,
+        "line1": address.line1,
+        "line2": address.line2,
+        "city": address.city,
+        "postal_code": address.postal_code,
+        "country": address.country,
+    }
+    for name in _ADDRESS_EXTRAS:  # only what the channel told us: older orders stay as they were
+        value = getattr(address, name)
+        if value is not None:
+            out[name] = value
+    return out
+
+
+def _line(line: OrderLine, step: Decimal) -> Any:
+    out: dict[str, Any] = {
+        "sku": line.sku,
+        "quantity": line.quantity,
+        "unit_price": format(line.unit_price.quantize(step), "f"),
+    }
+    for name in _LINE_EXTRAS:
+        value = getattr(line, name)
+        if value is not None:
+            out[name] = value
+    if line.discount is not None:
+        out["discount"] = format(line.discount.quantize(step, ROUNDING), "f")
+    if line.taxes is not None:
+        out["taxes"] = [
+            {
+                "title": t.title,
+                "rate": format(t.rate, "f"),
+                "amount": format(t.amount.quantize(step, ROUNDING), "f"),
+            }
+            for t in line.taxes
+        ]
+    if line.paid is not None:
+        out["paid"] = format(line.paid.quantize(step, ROUNDING), "f")
+    return out

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from services.channel_gateway.application import CanonicalOrderModel, Translation, minor_units
 from services.channel_gateway.domain import OWN_KINDS, CanonicalOrder, DraftLine, DraftOrder
+from shared import money
 
 
 class ChannelPayload(BaseModel):
@@ -60,6 +61,24 @@ class ChannelLine:
     unit_price: Decimal
     title: str | None = None
     refs: dict[str, Any] = field(default_factory=dict)
+    line_id: str | None = None
+    variant_title: str | None = None
+    discount: Decimal = Decimal(0)
+    """Discounts the channel allocated to this line itself (not the order's, see `finish`)."""
+    taxes: list[tuple[str, Decimal, Decimal]] = field(default_factory=list)
+    """(title, rate, amount) of each tax on the line."""
+
+
+@dataclass(frozen=True)
+class Amounts:
+    """What a channel told of the order's money besides its lines' prices.
+
+    `discount` is an order-level discount the channel did not allocate to lines: it is allocated
+    here over the lines' subtotals by largest remainder (README, "The money of an order").
+    """
+
+    taxes_included: bool
+    discount: Decimal = Decimal(0)
 
 
 def decimal(value: Any, what: str) -> Decimal:
@@ -83,10 +102,14 @@ def finish(
     lines: list[ChannelLine],
     currency: str | None,
     refs: dict[str, Any] | None = None,
+    amounts: Amounts | None = None,
 ) -> Translation:
     """Map SKUs and check the canonical order; anything that keeps it from being placed holds it."""
     reasons: list[str] = []
-    mapped, line_refs = _map_lines(connection, lines, currency, reasons)
+    paid = None
+    if amounts is not None and currency in money.MINOR_UNITS:
+        paid = _line_amounts(lines, amounts, currency, reasons)
+    mapped, line_refs = _map_lines(connection, lines, currency, reasons, paid)
     if shipping_address is None:
         reasons.append("missing shipping address")
     draft: DraftOrder = {
@@ -104,14 +127,18 @@ def finish(
 
 
 def _map_lines(
-    connection: Connection, lines: list[ChannelLine], currency: str | None, reasons: list[str]
+    connection: Connection,
+    lines: list[ChannelLine],
+    currency: str | None,
+    reasons: list[str],
+    amounts: list[dict[str, Any]] | None = None,
 ) -> tuple[list[DraftLine], list[dict[str, Any]]]:
     """Our lines (one per SKU and price) and, per channel line, its channel refs."""
     step = Decimal(1).scaleb(-minor_units(currency or "EUR"))
     merged: dict[str, DraftLine] = {}
     out: list[DraftLine] = []
     line_refs: list[dict[str, Any]] = []
-    for line in lines:
+    for index, line in enumerate(lines):
         sku = connection.our_sku(line.channel_sku)
         price = line.unit_price.quantize(step, rounding=ROUND_HALF_UP)
         if line.channel_sku is None:
@@ -126,9 +153,19 @@ def _map_lines(
             "quantity": line.quantity,
             "unit_price": format(price, "f"),
         }
+        if line.line_id is not None:
+            row["line_id"] = line.line_id
+        if line.title:
+            row["title"] = line.title
+        if line.variant_title:
+            row["variant_title"] = line.variant_title
+        if amounts is not None:
+            row.update(amounts[index])  # type: ignore[typeddict-item]
         same = merged.get(sku) if sku else None
         if same is not None and same["unit_price"] == row["unit_price"]:
             same["quantity"] += line.quantity  # two channel lines of one SKU: one of ours
+            same.pop("line_id", None)  # no longer one channel line's
+            _add_amounts(same, row)
             continue
         if same is not None:
             reasons.append(f"SKU {sku} appears twice at different prices")
@@ -137,6 +174,49 @@ def _map_lines(
         out.append(row)
         line_refs.append({"sku": sku, "channel_sku": line.channel_sku, **line.refs})
     return out, line_refs
+
+
+def _line_amounts(
+    lines: list[ChannelLine], amounts: Amounts, currency: str, reasons: list[str]
+) -> list[dict[str, Any]] | None:
+    """Per channel line: discount (its own and its share of the order's), taxes, amount paid."""
+    subtotals = [money.money(line.unit_price * line.quantity, currency) for line in lines]
+    own = [money.money(line.discount, currency) for line in lines]
+    after = [max(sub - disc, Decimal(0)) for sub, disc in zip(subtotals, own, strict=True)]
+    order_discount = money.money(amounts.discount, currency)
+    if order_discount > sum(after, Decimal(0)):
+        reasons.append(f"order discount {order_discount} {currency} exceeds the lines' amounts")
+        return None
+    shares = money.allocate(order_discount, after, currency)
+    out: list[dict[str, Any]] = []
+    for line, subtotal, mine, share in zip(lines, subtotals, own, shares, strict=True):
+        discount = mine + share
+        taxes = [(t, r, money.money(a, currency)) for t, r, a in line.taxes]
+        tax = sum((a for _, _, a in taxes), Decimal(0))
+        paid = subtotal - discount + (Decimal(0) if amounts.taxes_included else tax)
+        if paid < 0:
+            reasons.append(f"line {line.title or line.channel_sku} is discounted below zero")
+        out.append(
+            {
+                "discount": money.text(discount, currency),
+                "taxes": [
+                    {"title": t, "rate": format(r, "f"), "amount": money.text(a, currency)}
+                    for t, r, a in taxes
+                ],
+                "paid": money.text(max(paid, Decimal(0)), currency),
+            }
+        )
+    return out
+
+
+def _add_amounts(into: DraftLine, row: DraftLine) -> None:
+    """Two channel lines made one of ours: their amounts add up (taxes kept side by side)."""
+    for name in ("discount", "paid"):
+        if name in into and name in row:
+            total = Decimal(into[name]) + Decimal(row[name])  # type: ignore[literal-required]
+            into[name] = format(total, "f")  # type: ignore[literal-required]
+    if "taxes" in into and "taxes" in row:
+        into["taxes"] = [*into["taxes"], *row["taxes"]]
 
 
 def _canonical(
@@ -148,10 +228,7 @@ def _canonical(
         "customer": _present(draft["customer"]),
         "shipping_address": _present(draft["shipping_address"]),
         "currency": draft["currency"],
-        "lines": [
-            {"sku": line["sku"], "quantity": line["quantity"], "unit_price": line["unit_price"]}
-            for line in draft["lines"]
-        ],
+        "lines": [{k: v for k, v in line.items() if k != "channel_sku"} for line in draft["lines"]],
     }
     try:
         order = CanonicalOrderModel.model_validate(body).canonical()
@@ -185,3 +262,16 @@ def text(*parts: Any) -> str | None:
     """Non-empty parts joined by spaces, or None."""
     joined = " ".join(str(p).strip() for p in parts if p is not None and str(p).strip())
     return joined or None
+
+
+def subdivision(country: str | None, code: str | None) -> str | None:
+    """The ISO 3166-2 code of a state or province a channel named by its own code ("KY" in
+    the US is "US-KY"), or None when it does not look like one."""
+    if not country or not code:
+        return None
+    code = code.strip().upper()
+    if code.startswith(f"{country}-"):
+        code = code[len(country) + 1 :]
+    if 1 <= len(code) <= 3 and code.isascii() and code.isalnum():
+        return f"{country}-{code}"
+    return None

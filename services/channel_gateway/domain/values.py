@@ -72,6 +72,13 @@ class DraftLine(TypedDict):
     channel_sku: str | None
     quantity: int
     unit_price: str
+    # What the channel told of the line (absent on older drafts and channels that do not say).
+    line_id: NotRequired[str]
+    title: NotRequired[str]
+    variant_title: NotRequired[str]
+    discount: NotRequired[str]
+    taxes: NotRequired[list[dict[str, str]]]
+    paid: NotRequired[str]
 
 
 class DraftOrder(TypedDict, total=False):

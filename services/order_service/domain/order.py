@@ -42,6 +42,7 @@ class Customer(TypedDict):
 
     name: str
     email: str
+    phone: NotRequired[str | None]
 
 
 class Address(TypedDict):
@@ -53,6 +54,10 @@ class Address(TypedDict):
     city: str
     postal_code: str
     country: str  # ISO 3166-1 alpha-2
+    company: NotRequired[str | None]
+    phone: NotRequired[str | None]
+    state: NotRequired[str | None]  # as the channel named it
+    state_code: NotRequired[str | None]  # ISO 3166-2 where known, e.g. US-KY
 
 
 class OrderLine(TypedDict):
@@ -61,6 +66,13 @@ class OrderLine(TypedDict):
     sku: str
     quantity: int
     unit_price: str  # a decimal string in stored events; Decimal only in arithmetic
+    # What the channel told of the line (absent on orders placed before these were kept).
+    line_id: NotRequired[str | None]
+    title: NotRequired[str | None]
+    variant_title: NotRequired[str | None]
+    discount: NotRequired[str | None]  # allocated to the line, in minor units
+    taxes: NotRequired[list[dict[str, str]] | None]
+    paid: NotRequired[str | None]  # what was paid for the line; refunds are computed from it
 
 
 class ItemQuantity(TypedDict):

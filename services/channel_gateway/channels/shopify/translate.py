@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, ValidationError
 
 from services.channel_gateway.application import Translation
 from services.channel_gateway.channels.base import (
+    Amounts,
     ChannelLine,
     ChannelPayload,
     Connection,
     MalformedPayloadError,
     describe,
     finish,
+    subdivision,
     text,
 )
 from services.channel_gateway.channels.signing import any_matches, base64_signature
@@ -33,8 +35,10 @@ class ShopifyAddress(ChannelPayload):
     address2: str | None = None
     city: str | None = None
     zip: str | None = None
+    province: str | None = None
     province_code: str | None = None
     country_code: str | None = None
+    phone: str | None = None
 
 
 class ShopifyCustomer(ChannelPayload):
@@ -43,6 +47,24 @@ class ShopifyCustomer(ChannelPayload):
     first_name: str | None = None
     last_name: str | None = None
     email: str | None = None
+    phone: str | None = None
+
+
+Amount = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+
+
+class ShopifyAllocation(ChannelPayload):
+    """A discount's share on a line item or shipping line (shop currency)."""
+
+    amount: Amount
+
+
+class ShopifyTaxLine(ChannelPayload):
+    """A tax on a line item or shipping line: `price` is its amount, `rate` 0.06 for 6 %."""
+
+    title: str = "Tax"
+    price: Amount
+    rate: Amount = Decimal(0)
 
 
 class ShopifyLineItem(ChannelPayload):
@@ -51,9 +73,21 @@ class ShopifyLineItem(ChannelPayload):
     id: int
     sku: str | None = None
     title: str | None = None
+    variant_title: str | None = None
     variant_id: int | None = None
     quantity: int = Field(gt=0)
-    price: Decimal = Field(ge=0, allow_inf_nan=False)
+    price: Amount
+    discount_allocations: list[ShopifyAllocation] = Field(default_factory=list)
+    tax_lines: list[ShopifyTaxLine] = Field(default_factory=list)
+
+
+class ShopifyShippingLine(ChannelPayload):
+    """A shipping line: its price, the discounts on it and its taxes."""
+
+    title: str | None = None
+    price: Amount
+    discount_allocations: list[ShopifyAllocation] = Field(default_factory=list)
+    tax_lines: list[ShopifyTaxLine] = Field(default_factory=list)
 
 
 class ShopifyOrder(ChannelPayload):
@@ -69,6 +103,11 @@ class ShopifyOrder(ChannelPayload):
     shipping_address: ShopifyAddress | None = None
     billing_address: ShopifyAddress | None = None
     line_items: list[ShopifyLineItem] = Field(min_length=1)
+    phone: str | None = None
+    note: str | None = None
+    taxes_included: bool = False
+    total_discounts: Amount = Decimal(0)
+    shipping_lines: list[ShopifyShippingLine] = Field(default_factory=list)
 
 
 def signature_valid(body: bytes, header: str | None, secrets: list[str]) -> bool:
@@ -98,17 +137,33 @@ def translate(connection: Connection, payload: dict[str, Any]) -> Translation:
             unit_price=item.price,
             title=item.title,
             refs={"line_id": item.id, "variant_id": item.variant_id},
+            line_id=str(item.id),
+            variant_title=item.variant_title,
+            discount=sum((a.amount for a in item.discount_allocations), Decimal(0)),
+            taxes=[(t.title, t.rate, t.price) for t in item.tax_lines],
         )
         for item in order.line_items
     ]
+    # Shopify allocates its discounts to lines and shipping lines; what total_discounts holds
+    # beyond those allocations (older orders, hand-made payloads) is spread over the lines.
+    allocated = sum((line.discount for line in lines), Decimal(0)) + sum(
+        (a.amount for s in order.shipping_lines for a in s.discount_allocations), Decimal(0)
+    )
+    buyer: dict[str, Any] = {"name": name, "email": email}
+    if phone := order.phone or customer.phone or (ship and ship.phone):
+        buyer["phone"] = phone
     return finish(
         connection,
         str(order.id),
         payload,
-        customer={"name": name, "email": email},
+        customer=buyer,
         shipping_address=_address(ship) if ship is not None else None,
         lines=lines,
         currency=order.currency.upper(),
+        amounts=Amounts(
+            taxes_included=order.taxes_included,
+            discount=max(order.total_discounts - allocated, Decimal(0)),
+        ),
         refs={
             "order_gid": order.admin_graphql_api_id or f"gid://shopify/Order/{order.id}",
             "order_name": order.name,
@@ -121,11 +176,17 @@ def _name(address: ShopifyAddress) -> str | None:
 
 
 def _address(address: ShopifyAddress) -> dict[str, Any]:
+    country = (address.country_code or "").strip().upper() or None
+    province = (address.province_code or "").strip().upper() or None
     return {
         "name": _name(address),
         "line1": address.address1,
-        "line2": text(address.company, address.address2) if address.company else address.address2,
+        "line2": address.address2,
         "city": address.city,
         "postal_code": address.zip,
-        "country": address.country_code,
+        "country": country,
+        "company": address.company,
+        "phone": address.phone,
+        "state": address.province or province,
+        "state_code": subdivision(country, province),
     }
