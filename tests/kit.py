@@ -79,9 +79,7 @@ class RunningService:
         return self
 
     def stop(self) -> None:
-        """Stop the workers and the API, close the producer and the pools (once)."""
-        if self._loop.is_closed():
-            return  # stopped already (a test that restarts a service stops it itself)
+        """Stop the workers and the API, close the producer and the pools."""
         if self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(timeout=30)

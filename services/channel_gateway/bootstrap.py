@@ -12,7 +12,6 @@ from services.channel_gateway.application import ChannelOrders, IntakeBatcher
 from services.channel_gateway.channels.email.transport import SmtpServer
 from services.channel_gateway.channels.outbound import Outbound
 from services.channel_gateway.channels.registry import ChannelRegistry
-from services.channel_gateway.channels.shopee.tokens import ShopeeTokens
 from services.channel_gateway.channels.webhooks import WebhookIntake
 from services.channel_gateway.domain import AGGREGATES
 from services.channel_gateway.settings import Settings
@@ -49,7 +48,6 @@ class GatewayParts(ServiceParts):
     batcher: IntakeBatcher = field(kw_only=True)
     deliveries: DeliveryWorker = field(kw_only=True)
     amazon: AmazonPoller = field(kw_only=True)
-    shopee_tokens: ShopeeTokens = field(kw_only=True)
 
     def http_api(self, readiness: ReadinessChecks) -> FastAPI:
         """The API, whose /readyz also says whether the intake committer runs."""
@@ -58,11 +56,7 @@ class GatewayParts(ServiceParts):
             """False while the thread that commits incoming orders is dead."""
             return self.batcher.alive
 
-        async def shopee_tokens() -> bool:
-            """False while a Shopee shop's refresh token is refused (authorise it again)."""
-            return not self.shopee_tokens.problems()
-
-        return super().http_api({**readiness, "intake": intake, "shopee_tokens": shopee_tokens})
+        return super().http_api({**readiness, "intake": intake})
 
     def close(self) -> None:
         """Stop the intake thread, then close the pools."""
@@ -80,11 +74,8 @@ def build(settings: Settings) -> GatewayParts:
     secrets.create_table()
     registry = ChannelRegistry(app, secrets, settings.connection_cache_seconds)
     batcher = IntakeBatcher(app, settings.intake_batch_size)
-    shopee_tokens = ShopeeTokens(secrets, settings.shopee_token_refresh_margin_seconds)
-    outbound = Outbound(_smtp(settings), settings.shop_name, shopee_tokens)
-    webhooks = WebhookIntake(
-        app, registry, batcher, settings.channel_timeout, shopee_tokens=shopee_tokens
-    )
+    outbound = Outbound(_smtp(settings), settings.shop_name)
+    webhooks = WebhookIntake(app, registry, batcher, settings.channel_timeout)
     projection = ProjectionWorker(
         name=projections.PROJECTION, app=app, view=views, project=projections.project
     )
@@ -117,7 +108,6 @@ def build(settings: Settings) -> GatewayParts:
     return GatewayParts(
         name=NAME,
         settings=settings,
-        shopee_tokens=shopee_tokens,
         app=app,
         api_factory=api_factory(
             service=NAME,

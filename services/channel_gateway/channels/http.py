@@ -52,23 +52,12 @@ class Job:
         return numbers or [self.details["tracking_number"]]
 
 
-async def call(
-    http: httpx.AsyncClient,
-    method: str,
-    url: str,
-    accept: tuple[int, ...] = (),
-    **kwargs: Any,
-) -> httpx.Response:
-    """One request; 5xx, 429 and network trouble are transient, other 4xx permanent.
-
-    Statuses in `accept` are answered as they are (a channel that says why in its body).
-    """
+async def call(http: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """One request; 5xx, 429 and network trouble are transient, other 4xx permanent."""
     try:
         response = await http.request(method, url, **kwargs)
     except (httpx.TransportError, httpx.TimeoutException) as error:
         raise TransientChannelError(f"{method} {url}: {type(error).__name__}: {error}") from None
-    if response.status_code in accept:
-        return response
     if response.status_code >= 500 or response.status_code in (408, 425, 429):
         raise TransientChannelError(f"{method} {url}: HTTP {response.status_code}")
     if response.status_code >= 400:

@@ -11,7 +11,6 @@ from services.channel_gateway.channels.amazon.transport import AmazonClient
 from services.channel_gateway.channels.email.transport import EmailClient, SmtpServer
 from services.channel_gateway.channels.http import Job
 from services.channel_gateway.channels.registry import Channel
-from services.channel_gateway.channels.shopee.tokens import ShopeeTokens
 from services.channel_gateway.channels.shopee.transport import ShopeeClient
 from services.channel_gateway.channels.shopify.transport import ShopifyClient
 from services.channel_gateway.channels.woocommerce.transport import WooCommerceClient
@@ -45,12 +44,9 @@ CLIENTS: dict[str, ClientClass] = {
 class Outbound:
     """Builds the client for a channel, reusing it while the channel's settings are unchanged."""
 
-    def __init__(
-        self, smtp: SmtpServer | None, shop_name: str, shopee_tokens: ShopeeTokens | None = None
-    ) -> None:
+    def __init__(self, smtp: SmtpServer | None, shop_name: str) -> None:
         self.smtp = smtp
         self.shop_name = shop_name
-        self.shopee_tokens = shopee_tokens
         self._clients: dict[str, tuple[Channel, ApiClient]] = {}
 
     def client_for(
@@ -73,9 +69,6 @@ class Outbound:
             return kept[1]
         client_class = CLIENTS[channel.connection.kind]
         client = client_class(channel.connection.config, channel.secrets.current, http)
-        if isinstance(client, ShopeeClient):  # its tokens are refreshed, once per shop
-            client.tokens = self.shopee_tokens
-            client.channel_id = channel.connection.channel_id
         self._clients[channel.connection.channel_id] = (channel, client)
         return client
 

@@ -19,7 +19,6 @@ from services.channel_gateway.application import (
     Translation,
 )
 from services.channel_gateway.channels.registry import Channel, ChannelRegistry
-from services.channel_gateway.channels.shopee.tokens import ShopeeTokens
 from services.channel_gateway.channels.shopee.transport import ShopeeClient
 from services.channel_gateway.domain import RawPayload
 
@@ -56,9 +55,7 @@ class WebhookIntake:
         batcher: IntakeBatcher,
         channel_timeout: float,
         recent: RecentEvents | None = None,
-        shopee_tokens: ShopeeTokens | None = None,
     ) -> None:
-        self.shopee_tokens = shopee_tokens
         self.app = app
         self.channels = channels
         self.batcher = batcher
@@ -91,11 +88,5 @@ class WebhookIntake:
     async def shopee_detail(self, channel: Channel, order_sn: str) -> RawPayload:
         """Pull a pushed Shopee order (signed); ChannelCallError when Shopee fails."""
         async with httpx.AsyncClient(timeout=self.channel_timeout) as http:
-            client = ShopeeClient(
-                channel.connection.config,
-                channel.secrets.current,
-                http,
-                self.shopee_tokens,
-                channel.connection.channel_id,
-            )
+            client = ShopeeClient(channel.connection.config, channel.secrets.current, http)
             return await client.order_detail(order_sn)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -108,24 +107,6 @@ class ShopeeChannelCreate(ChannelBase):
     )
     partner_key: SecretStr
     access_token: SecretStr
-    refresh_token: SecretStr | None = Field(
-        None, description="From the shop's authorisation; kept to refresh the access token"
-    )
-    access_token_expire_in: int | None = Field(
-        None, gt=0, le=86_400, description="Seconds the access token is valid (Shopee: 14400)"
-    )
-
-    def config(self) -> dict[str, Any]:
-        """The settings; the token's lifetime is kept with the tokens, not here."""
-        return {k: v for k, v in super().config().items() if k != "access_token_expire_in"}
-
-    def secrets(self) -> dict[str, str]:
-        """The tokens, and when the access token expires (unix seconds) when that is given."""
-        values = super().secrets()
-        expires = time.time() + self.access_token_expire_in if self.access_token_expire_in else None
-        # A new access token without a lifetime: unknown (refreshed on Shopee's auth error).
-        values["access_token_expires_at"] = str(int(expires)) if expires else ""
-        return values
 
 
 class OwnChannelCreate(ChannelBase):

@@ -18,14 +18,7 @@ from services.channel_gateway.channels.http import (
     call,
     json_of,
 )
-from services.channel_gateway.channels.shopee.tokens import (
-    AUTH_ERRORS,
-    REFRESH_PATH,
-    ReauthorisationNeededError,
-    ShopeeTokens,
-)
 from services.channel_gateway.channels.shopee.translate import DETAIL_FIELDS, PLACEABLE, sign
-from services.channel_gateway.channels.signing import hex_signature
 
 DETAIL = "/api/v2/order/get_order_detail"
 SHIP = "/api/v2/logistics/ship_order"
@@ -38,93 +31,31 @@ TRANSIENT_ERRORS = ("error_server", "error_busy", "error_inner", "error_network"
 class ShopeeClient:
     """One Shopee shop, reached through the partner's app."""
 
-    def __init__(
-        self,
-        config: dict[str, Any],
-        secrets: dict[str, str],
-        http: httpx.AsyncClient,
-        tokens: ShopeeTokens | None = None,
-        channel_id: str = "",
-    ):
+    def __init__(self, config: dict[str, Any], secrets: dict[str, str], http: httpx.AsyncClient):
         self.base = str(config.get("base_url") or "https://partner.shopeemobile.com").rstrip("/")
         self.partner_id = int(config["partner_id"])
         self.shop_id = int(config["shop_id"])
         self.partner_key = secrets.get("partner_key", "")
-        self.secrets = secrets
+        self.access_token = secrets.get("access_token", "")
         self.http = http
-        self.tokens = tokens  # None: the access token as given, never refreshed
-        self.channel_id = channel_id
-
-    async def _token(self) -> str:
-        if self.tokens is None:
-            return self.secrets.get("access_token", "")
-        return await self.tokens.access(self.channel_id, self.secrets, self._refresh)
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        token = await self._token()
-        payload = await self._send(method, path, token, **kwargs)
-        if payload.get("error") in AUTH_ERRORS and self.tokens is not None:
-            # Expired or revoked before we thought: refresh once, then call again.
-            fresh = await self.tokens.refresh(self.channel_id, token, self._refresh)
-            payload = await self._send(method, path, fresh.access_token, **kwargs)
+        timestamp = int(time.time())
+        params = {
+            **kwargs.pop("params", {}),
+            "partner_id": self.partner_id,
+            "timestamp": timestamp,
+            "access_token": self.access_token,
+            "shop_id": self.shop_id,
+            "sign": sign(
+                self.partner_key, self.partner_id, path, timestamp, self.access_token, self.shop_id
+            ),
+        }
+        payload = json_of(await call(self.http, method, self.base + path, params=params, **kwargs))
         error = payload.get("error")
         if error:
             kind = TransientChannelError if error in TRANSIENT_ERRORS else PermanentChannelError
             raise kind(f"Shopee {path}: {error} {payload.get('message', '')}".strip())
-        return dict(payload)
-
-    async def _send(self, method: str, path: str, token: str, **kwargs: Any) -> dict[str, Any]:
-        timestamp = int(time.time())
-        params = {
-            **kwargs.get("params", {}),
-            "partner_id": self.partner_id,
-            "timestamp": timestamp,
-            "access_token": token,
-            "shop_id": self.shop_id,
-            "sign": sign(self.partner_key, self.partner_id, path, timestamp, token, self.shop_id),
-        }
-        rest = {k: v for k, v in kwargs.items() if k != "params"}
-        # Shopee answers a bad token with 403 and says which in the body.
-        response = await call(
-            self.http, method, self.base + path, accept=(401, 403), params=params, **rest
-        )
-        payload = json_of(response)
-        if response.status_code in (401, 403) and not (
-            isinstance(payload, dict) and payload.get("error")
-        ):
-            raise PermanentChannelError(f"Shopee {path}: HTTP {response.status_code}")
-        return dict(payload)
-
-    async def _refresh(self, refresh_token: str) -> dict[str, Any]:
-        """access_token/get: a public call, signed over partner id, path and time only."""
-        timestamp = int(time.time())
-        base = f"{self.partner_id}{REFRESH_PATH}{timestamp}".encode()
-        params = {
-            "partner_id": self.partner_id,
-            "timestamp": timestamp,
-            "sign": hex_signature(self.partner_key, base),
-        }
-        body = {
-            "refresh_token": refresh_token,
-            "partner_id": self.partner_id,
-            "shop_id": self.shop_id,
-        }
-        response = await call(
-            self.http,
-            "POST",
-            self.base + REFRESH_PATH,
-            accept=(400, 401, 403),
-            params=params,
-            json=body,
-        )
-        payload = json_of(response)
-        error = payload.get("error") if isinstance(payload, dict) else "not an object"
-        if error in TRANSIENT_ERRORS:
-            raise TransientChannelError(f"Shopee {REFRESH_PATH}: {error}")
-        if error or not payload.get("access_token"):
-            raise ReauthorisationNeededError(
-                f"Shopee refused the refresh token: {error} {payload.get('message', '')}".strip()
-            )
         return dict(payload)
 
     async def order_detail(self, order_sn: str) -> dict[str, Any]:
