@@ -12,6 +12,7 @@ from services.channel_gateway.application import ChannelOrders, IntakeBatcher
 from services.channel_gateway.channels.email.transport import SmtpServer
 from services.channel_gateway.channels.outbound import Outbound
 from services.channel_gateway.channels.registry import ChannelRegistry
+from services.channel_gateway.channels.shopee.tokens import ShopeeTokens
 from services.channel_gateway.channels.webhooks import WebhookIntake
 from services.channel_gateway.domain import AGGREGATES
 from services.channel_gateway.settings import Settings
@@ -74,8 +75,15 @@ def build(settings: Settings) -> GatewayParts:
     secrets.create_table()
     registry = ChannelRegistry(app, secrets, settings.connection_cache_seconds)
     batcher = IntakeBatcher(app, settings.intake_batch_size)
-    outbound = Outbound(_smtp(settings), settings.shop_name)
-    webhooks = WebhookIntake(app, registry, batcher, settings.channel_timeout)
+    shopee_tokens = ShopeeTokens(
+        secrets,
+        settings.channel_timeout,
+        timedelta(seconds=settings.shopee_token_refresh_margin_seconds),
+    )
+    outbound = Outbound(_smtp(settings), settings.shop_name, shopee_tokens)
+    webhooks = WebhookIntake(
+        app, registry, batcher, settings.channel_timeout, shopee_tokens=shopee_tokens
+    )
     projection = ProjectionWorker(
         name=projections.PROJECTION, app=app, view=views, project=projections.project
     )

@@ -32,6 +32,9 @@ class Settings(ServiceSettings):
     delivery_poll_interval: float = Field(0.5, gt=0, description="Idle poll for due deliveries.")
     delivery_concurrency: int = Field(8, ge=1)
     channel_timeout: float = Field(15.0, gt=0, description="Timeout of one call to a channel.")
+    shopee_token_refresh_margin_seconds: float = Field(
+        900.0, ge=0, description="Refresh a Shopee access token when less than this is left."
+    )
 
     # Amazon poller
     amazon_poll_interval: float = Field(120.0, gt=0, description="Seconds between polls.")

@@ -53,3 +53,13 @@ LEADERSHIP_LOST = Counter(
 WORK_RESTARTS = Counter(
     "oms_worker_restarts_total", "Leader works restarted after they ended on their own", ["work"]
 )
+CHANNEL_TOKEN_REFRESHES = Counter(
+    "oms_channel_token_refresh_total",
+    "Access token refreshes at a channel: refreshed, refused (re-authorise), failed (retried)",
+    ["channel", "outcome"],
+)
+CHANNEL_REAUTHORISE = Gauge(
+    "oms_channel_reauthorisation_needed",
+    "1 while the channel refused our refresh token and the shop must be authorised again",
+    ["channel"],
+)

@@ -1,9 +1,12 @@
-"""A fake Shopee Open Platform v2: signed calls only; order detail, ship, cancel, returns."""
+"""A fake Shopee Open Platform v2: signed calls only; order detail, ship, cancel, returns; shop
+tokens that expire after `token_lifetime` seconds and refresh tokens that work once."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,15 +18,45 @@ from tests.fakes.server import FakeChannel
 PARTNER_ID, SHOP_ID = 2001234, 880011
 PARTNER_KEY = "shpk5a76537146704b44656a4a6f4f685271464b596b71557353544a71436465"
 ACCESS_TOKEN = "4f6b5a2d6e4c3b2a"
+REFRESH_TOKEN = "7a6d4c4f5a6b4e4d"
+REFRESH = "/api/v2/auth/access_token/get"
 
 
 @dataclass
 class FakeShopee(FakeChannel):
-    """Orders by order_sn with their status, shipments, cancels and return requests."""
+    """Orders by order_sn with their status, shipments, cancels and return requests.
+
+    Access tokens live `token_lifetime` seconds (Shopee: 14400); a refresh answers a new access
+    token and a new refresh token and retires the refresh token it was given.
+    """
 
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     shipped: list[dict[str, Any]] = field(default_factory=list)
     returns: list[dict[str, Any]] = field(default_factory=list)
+    token_lifetime: float = 14400.0
+    access_tokens: dict[str, float] = field(default_factory=dict)  # token -> expires (epoch s)
+    refresh_tokens: set[str] = field(default_factory=set)
+    refreshed_with: list[str] = field(default_factory=list)  # refresh tokens spent, in order
+    expired_answers: int = 0
+    _serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.authorise(ACCESS_TOKEN, REFRESH_TOKEN)
+
+    def authorise(self, access_token: str, refresh_token: str) -> None:
+        """The seller authorised the app (again): these tokens are valid from now."""
+        self.access_tokens[access_token] = time.time() + self.token_lifetime
+        self.refresh_tokens.add(refresh_token)
+
+    def expire_access_tokens(self) -> None:
+        """Every access token issued so far has expired."""
+        for token in self.access_tokens:
+            self.access_tokens[token] = 0.0
+
+    def revoke_refresh_tokens(self) -> None:
+        """The seller cancelled the authorisation: no refresh token works any more."""
+        self.refresh_tokens.clear()
 
     def add_order(self, order: dict[str, Any]) -> None:
         """An order of the shop."""
@@ -32,6 +65,39 @@ class FakeShopee(FakeChannel):
     def routes(self) -> None:
         """The v2 endpoints the gateway calls; every call must be signed."""
         app = self.app
+
+        @app.post(REFRESH)
+        async def refresh(request: Request) -> JSONResponse:
+            q = request.query_params
+            base = f"{q.get('partner_id')}{request.url.path}{q.get('timestamp')}"
+            expected = hmac.new(PARTNER_KEY.encode(), base.encode(), hashlib.sha256).hexdigest()
+            if q.get("sign") != expected:
+                return _error("error_sign", "Wrong sign.", status=403)
+            body = await request.json()
+            if body.get("shop_id") != SHOP_ID or body.get("partner_id") != PARTNER_ID:
+                return _error("error_param", "Wrong shop_id or partner_id.", status=400)
+            with self.lock:
+                used = body.get("refresh_token")
+                if used not in self.refresh_tokens:
+                    return _error("error_auth", "Invalid refresh_token.", status=403)
+                self.refresh_tokens.discard(used)  # rotated: the old one is refused from now
+                self.refreshed_with.append(used)
+                n = next(self._serial)
+                access, new_refresh = f"access-{n:04d}", f"refresh-{n:04d}"
+                self.access_tokens[access] = time.time() + self.token_lifetime
+                self.refresh_tokens.add(new_refresh)
+            return JSONResponse(
+                {
+                    "access_token": access,
+                    "refresh_token": new_refresh,
+                    "expire_in": int(self.token_lifetime),
+                    "partner_id": PARTNER_ID,
+                    "shop_id": SHOP_ID,
+                    "error": "",
+                    "message": "",
+                    "request_id": f"r{n}",
+                }
+            )
 
         @app.get("/api/v2/order/get_order_detail")
         async def detail(request: Request) -> JSONResponse:
@@ -81,14 +147,18 @@ class FakeShopee(FakeChannel):
                     item["status"] = "ACCEPTED"
             return _ok({"return_sn": body["return_sn"]})
 
-    @staticmethod
-    def _signed(request: Request) -> JSONResponse | None:
+    def _signed(self, request: Request) -> JSONResponse | None:
         q = request.query_params
         base = f"{q.get('partner_id')}{request.url.path}{q.get('timestamp')}"
         base += f"{q.get('access_token')}{q.get('shop_id')}"
         expected = hmac.new(PARTNER_KEY.encode(), base.encode(), hashlib.sha256).hexdigest()
-        if q.get("sign") != expected or q.get("access_token") != ACCESS_TOKEN:
+        if q.get("sign") != expected:
             return _error("error_sign", "Wrong sign.", status=403)
+        expires = self.access_tokens.get(q.get("access_token") or "")
+        if expires is None or expires <= time.time():
+            self.expired_answers += 1
+            # Shopee's own spelling of the error code.
+            return _error("invalid_acceess_token", "Invalid access_token.", status=403)
         return None
 
 

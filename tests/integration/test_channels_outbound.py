@@ -16,7 +16,14 @@ from tests.factories_channel_gateway import refunded
 from tests.fakes import payloads as p
 from tests.fakes.amazon import CLIENT_SECRET, REFRESH_TOKEN, FakeAmazon
 from tests.fakes.harness import consumed, deliveries, register, run_gateway
-from tests.fakes.shopee import ACCESS_TOKEN, PARTNER_ID, PARTNER_KEY, SHOP_ID, FakeShopee
+from tests.fakes.shopee import (
+    ACCESS_TOKEN,
+    PARTNER_ID,
+    PARTNER_KEY,
+    SHOP_ID,
+    FakeShopee,
+)
+from tests.fakes.shopee import REFRESH_TOKEN as SHOPEE_REFRESH_TOKEN
 from tests.fakes.shopify import TOKEN, FakeShopify
 from tests.fakes.smtp import SmtpSink
 from tests.fakes.woocommerce import KEY, SECRET, FakeWooCommerce
@@ -406,6 +413,56 @@ def test_shopee_ships_the_order_once_and_cancels_and_confirms_the_return(
     ]
     assert shopee.returns[0]["status"] == "ACCEPTED"
     assert {r["status"] for r in deliveries(gateway.http, channel="shopee-sg")} == {"delivered"}
+
+
+def test_a_shopee_shipment_after_the_access_token_expired_is_sent_with_a_refreshed_token(
+    gateway: RunningService, fakes: dict[str, Any]
+):
+    shopee: FakeShopee = fakes["shopee"]
+    gateway.http.post(
+        "/v1/channels",
+        json={
+            "channel_id": "shopee-sg",
+            "kind": "shopee",
+            "partner_id": PARTNER_ID,
+            "shop_id": SHOP_ID,
+            "base_url": shopee.url,
+            "partner_key": PARTNER_KEY,
+            "access_token": ACCESS_TOKEN,
+            "refresh_token": SHOPEE_REFRESH_TOKEN,
+            "sku_mapping": p.SHOPEE_SKUS,
+        },
+    ).raise_for_status()
+    sn = "251206EXPD0001"
+    shopee.add_order(p.shopee_order(sn))
+    gateway.app.intake.receive_order(
+        "shopee-sg",
+        sn,
+        {"name": "Tan Wei Ling", "email": "25187311@buyer.shopee"},
+        {
+            "name": "Tan",
+            "line1": "1 Orchard Road",
+            "city": "Singapore",
+            "postal_code": "238801",
+            "country": "SG",
+        },
+        [{"sku": "TEE-ORG-BLK-M", "quantity": 1, "unit_price": "35.90"}],
+        "SGD",
+    )
+    order_id = order_id_for("shopee-sg", sn)
+    shopee.expire_access_tokens()
+    try:
+        gateway.publish(shipped(order_id, [("TEE-ORG-BLK-M", 1)], tracking_number="SPXSG0009"))
+        eventually(lambda: settled(gateway, order_id))
+
+        (delivery,) = deliveries(gateway.http, order_id=str(order_id))
+        assert delivery["status"] == "delivered", delivery
+        assert {"order_sn": sn, "non_integrated": {"tracking_number": "SPXSG0009"}} in (
+            shopee.shipped
+        )
+        assert shopee.refreshed_with[-1] == SHOPEE_REFRESH_TOKEN
+    finally:  # the fake is shared by the module: the first tokens work again
+        shopee.authorise(ACCESS_TOKEN, SHOPEE_REFRESH_TOKEN)
 
 
 def test_customers_of_own_channels_get_a_shipping_email_and_nothing_else_is_pushed(

@@ -9,6 +9,7 @@ from services.channel_gateway import domain
 from services.channel_gateway.api import channels, deliveries, imports, orders, webhooks
 from services.channel_gateway.channels.base import MalformedPayloadError
 from services.channel_gateway.channels.http import ChannelCallError, TransientChannelError
+from services.channel_gateway.channels.shopee.tokens import ReauthorisationNeededError
 
 ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     domain.ChannelOrderNotFoundError: (404, "Channel order not found"),
@@ -22,6 +23,7 @@ ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     # A channel's payload not in its documented shape (the channel should not retry it).
     MalformedPayloadError: (422, "Malformed payload"),
     # Only the Shopee push calls a channel while answering: a 5xx makes Shopee push again.
+    ReauthorisationNeededError: (503, "Shopee shop must be authorised again"),
     TransientChannelError: (503, "Shopee unavailable"),
     ChannelCallError: (502, "Shopee refused"),
     # The database is down: channels retry webhooks that got a 5xx.

@@ -38,24 +38,33 @@ def register_channel(
     if not registration.created:
         response.status_code = 200
     response.headers["Location"] = f"/v1/channels/{channel.channel_id}"
-    return ChannelPublic.of(registration.connection)
+    return ChannelPublic.of(registration.connection).with_tokens(
+        channels.tokens(channel.channel_id)
+    )
 
 
 @router.get("", response_model=ChannelsPublic)
 def list_channels(
     views: ViewsDep,
+    channels: ChannelsDep,
     page: Annotated[PageQuery, page_query()],
     kind: str | None = None,
 ) -> ChannelsPublic:
-    """Connected channels by id."""
+    """Connected channels by id (Shopee ones say whether the shop must be authorised again)."""
     rows, total = views.list_connections(kind=kind, limit=page.limit, offset=page.offset)
-    return ChannelsPublic.of([ChannelPublic.from_row(row) for row in rows], total, page)
+    tokens = channels.store.authorisations([row["channel_id"] for row in rows])
+    listed = [
+        ChannelPublic.from_row(row).with_tokens(tokens.get(row["channel_id"])) for row in rows
+    ]
+    return ChannelsPublic.of(listed, total, page)
 
 
 @router.get("/{channel_id}", response_model=ChannelPublic)
-def get_channel(channel_id: str, app: AppDep) -> ChannelPublic:
-    """One connected channel (secrets by name only)."""
-    return ChannelPublic.of(app.connections.get(channel_id))
+def get_channel(channel_id: str, app: AppDep, channels: ChannelsDep) -> ChannelPublic:
+    """One connected channel (secrets by name only; for Shopee, whether to re-authorise)."""
+    return ChannelPublic.of(app.connections.get(channel_id)).with_tokens(
+        channels.tokens(channel_id)
+    )
 
 
 @router.put("/{channel_id}/sku-mapping", response_model=ChannelPublic)
@@ -64,4 +73,4 @@ def map_skus(
 ) -> ChannelPublic:
     """Replace the channel's SKU mapping; held orders can then be released."""
     connection = app.connections.map_skus(channel_id, dict(mapping.sku_mapping), channels)
-    return ChannelPublic.of(connection)
+    return ChannelPublic.of(connection).with_tokens(channels.tokens(channel_id))

@@ -54,16 +54,22 @@ class Job:
 
 async def call(http: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> httpx.Response:
     """One request; 5xx, 429 and network trouble are transient, other 4xx permanent."""
+    response = await answered(http, method, url, **kwargs)
+    if response.status_code >= 400:
+        raise PermanentChannelError(
+            f"{method} {url}: HTTP {response.status_code} {response.text[:300]}"
+        )
+    return response
+
+
+async def answered(http: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """One request whose 4xx answer the caller reads (5xx, 429, network trouble: transient)."""
     try:
         response = await http.request(method, url, **kwargs)
     except (httpx.TransportError, httpx.TimeoutException) as error:
         raise TransientChannelError(f"{method} {url}: {type(error).__name__}: {error}") from None
     if response.status_code >= 500 or response.status_code in (408, 425, 429):
         raise TransientChannelError(f"{method} {url}: HTTP {response.status_code}")
-    if response.status_code >= 400:
-        raise PermanentChannelError(
-            f"{method} {url}: HTTP {response.status_code} {response.text[:300]}"
-        )
     return response
 
 

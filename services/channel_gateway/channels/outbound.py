@@ -11,6 +11,7 @@ from services.channel_gateway.channels.amazon.transport import AmazonClient
 from services.channel_gateway.channels.email.transport import EmailClient, SmtpServer
 from services.channel_gateway.channels.http import Job
 from services.channel_gateway.channels.registry import Channel
+from services.channel_gateway.channels.shopee.tokens import ShopeeTokens
 from services.channel_gateway.channels.shopee.transport import ShopeeClient
 from services.channel_gateway.channels.shopify.transport import ShopifyClient
 from services.channel_gateway.channels.woocommerce.transport import WooCommerceClient
@@ -44,9 +45,12 @@ CLIENTS: dict[str, ClientClass] = {
 class Outbound:
     """Builds the client for a channel, reusing it while the channel's settings are unchanged."""
 
-    def __init__(self, smtp: SmtpServer | None, shop_name: str) -> None:
+    def __init__(
+        self, smtp: SmtpServer | None, shop_name: str, shopee_tokens: ShopeeTokens | None = None
+    ) -> None:
         self.smtp = smtp
         self.shop_name = shop_name
+        self.shopee_tokens = shopee_tokens
         self._clients: dict[str, tuple[Channel, ApiClient]] = {}
 
     def client_for(
@@ -67,8 +71,12 @@ class Outbound:
         kept = self._clients.get(channel.connection.channel_id)
         if kept is not None and kept[0] == channel and kept[1].http is http:
             return kept[1]
-        client_class = CLIENTS[channel.connection.kind]
-        client = client_class(channel.connection.config, channel.secrets.current, http)
+        connection = channel.connection
+        client: ApiClient
+        if connection.kind == ChannelKind.SHOPEE:  # its tokens expire: the keeper renews them
+            client = shopee_client(channel, http, self.shopee_tokens)
+        else:
+            client = CLIENTS[connection.kind](connection.config, channel.secrets.current, http)
         self._clients[channel.connection.channel_id] = (channel, client)
         return client
 
@@ -78,3 +86,13 @@ class Outbound:
         if not isinstance(client, AmazonClient):
             raise ValueError(f"channel {channel.connection.channel_id} is not an Amazon channel")
         return client
+
+
+def shopee_client(
+    channel: Channel, http: httpx.AsyncClient, tokens: ShopeeTokens | None
+) -> ShopeeClient:
+    """A Shopee shop's client whose tokens the keeper refreshes."""
+    connection = channel.connection
+    return ShopeeClient(
+        connection.config, channel.secrets.current, http, tokens, connection.channel_id
+    )

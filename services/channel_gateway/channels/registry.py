@@ -10,7 +10,7 @@ from services.channel_gateway.application import ChannelOrders, Translation
 from services.channel_gateway.channels.base import Connection
 from services.channel_gateway.channels.translators import default_connection, retranslate
 from services.channel_gateway.domain import RawPayload
-from services.channel_gateway.views import Secrets, SecretStore
+from services.channel_gateway.views import Secrets, SecretStore, TokenState
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,10 @@ class ChannelRegistry:
         """What translators need of the channel; SKUs as written when it is not connected."""
         channel = self.get(channel_id)
         return channel.connection if channel is not None else default_connection(channel_id)
+
+    def tokens(self, channel_id: str) -> TokenState:
+        """The channel's stored access token state (expiry, re-authorisation needed)."""
+        return self.store.tokens(channel_id)
 
     def invalidate(self, channel_id: str) -> None:
         """Forget the cached entry after this process changed the channel."""

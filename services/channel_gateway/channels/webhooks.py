@@ -18,8 +18,9 @@ from services.channel_gateway.application import (
     IntakeResult,
     Translation,
 )
+from services.channel_gateway.channels.outbound import shopee_client
 from services.channel_gateway.channels.registry import Channel, ChannelRegistry
-from services.channel_gateway.channels.shopee.transport import ShopeeClient
+from services.channel_gateway.channels.shopee.tokens import ShopeeTokens
 from services.channel_gateway.domain import RawPayload
 
 
@@ -55,12 +56,14 @@ class WebhookIntake:
         batcher: IntakeBatcher,
         channel_timeout: float,
         recent: RecentEvents | None = None,
+        shopee_tokens: ShopeeTokens | None = None,
     ) -> None:
         self.app = app
         self.channels = channels
         self.batcher = batcher
         self.channel_timeout = channel_timeout
         self.recent = recent or RecentEvents()
+        self.shopee_tokens = shopee_tokens
 
     async def channel(self, channel_id: str, kind: str) -> Channel | None:
         """The connected channel of this kind, or None (from the cache when it can)."""
@@ -88,5 +91,5 @@ class WebhookIntake:
     async def shopee_detail(self, channel: Channel, order_sn: str) -> RawPayload:
         """Pull a pushed Shopee order (signed); ChannelCallError when Shopee fails."""
         async with httpx.AsyncClient(timeout=self.channel_timeout) as http:
-            client = ShopeeClient(channel.connection.config, channel.secrets.current, http)
+            client = shopee_client(channel, http, self.shopee_tokens)
             return await client.order_detail(order_sn)

@@ -10,6 +10,7 @@ from pydantic import AnyHttpUrl, BaseModel, Field, SecretStr
 from services.channel_gateway.application import ChannelRegistration
 from services.channel_gateway.application.canonical import Channel, Edge, Sku
 from services.channel_gateway.domain import ChannelConnection, ChannelKind
+from services.channel_gateway.views import TokenState
 from shared.runtime.api import Page
 
 WEBHOOK_KINDS = (ChannelKind.SHOPIFY, ChannelKind.WOOCOMMERCE, ChannelKind.SHOPEE)
@@ -106,7 +107,16 @@ class ShopeeChannelCreate(ChannelBase):
         None, description="The callback URL exactly as registered at Shopee (it is signed)"
     )
     partner_key: SecretStr
-    access_token: SecretStr
+    access_token: SecretStr | None = Field(
+        None,
+        description="From the shop's authorisation; leave out to keep the one the gateway holds"
+        " (it refreshes it itself)",
+    )
+    refresh_token: SecretStr | None = Field(
+        None,
+        description="From the shop's authorisation; the gateway renews the access token with it"
+        " and keeps each new one (leave out to keep the one it holds)",
+    )
 
 
 class OwnChannelCreate(ChannelBase):
@@ -131,6 +141,25 @@ class SkuMappingUpdate(Edge):
     sku_mapping: SkuMapping
 
 
+class ChannelAuthorisation(BaseModel):
+    """Whether the channel's expiring access token can still be renewed (never the tokens)."""
+
+    status: Literal["ok", "reauthorisation_needed"]
+    access_token_expires_at: datetime | None = None
+    problem: str | None = Field(None, description="Why the shop must be authorised again")
+    since: datetime | None = None
+
+    @classmethod
+    def of(cls, state: TokenState) -> ChannelAuthorisation:
+        """The public view of stored tokens."""
+        return cls(
+            status="reauthorisation_needed" if state.reauthorise else "ok",
+            access_token_expires_at=state.expires_at,
+            problem=state.reauthorise,
+            since=state.reauthorise_since,
+        )
+
+
 class ChannelPublic(BaseModel):
     """A connected channel; secrets appear by name only, never by value."""
 
@@ -143,6 +172,15 @@ class ChannelPublic(BaseModel):
     cursor: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    authorisation: ChannelAuthorisation | None = Field(
+        None, description="Channels whose access token expires (Shopee): can it be renewed"
+    )
+
+    def with_tokens(self, state: TokenState | None) -> ChannelPublic:
+        """This view with the token state of a channel whose access token expires."""
+        if state is None or self.kind != ChannelKind.SHOPEE:
+            return self
+        return self.model_copy(update={"authorisation": ChannelAuthorisation.of(state)})
 
     @classmethod
     def of(cls, connection: ChannelConnection) -> ChannelPublic:

@@ -6,7 +6,7 @@ SQL only; from the domain just its statuses, so filters and rows name the same v
 from services.channel_gateway.views.connections import CONNECTION_TABLES, ConnectionViews
 from services.channel_gateway.views.deliveries import DELIVERY_TABLES, DeliveryViews
 from services.channel_gateway.views.orders import CHANNEL_ORDER_TABLES, OrderViews
-from services.channel_gateway.views.secrets import Secrets, SecretStore
+from services.channel_gateway.views.secrets import Secrets, SecretStore, TokenState
 from shared.runtime.projection import ViewStore
 
 ALL_TABLES = CHANNEL_ORDER_TABLES + CONNECTION_TABLES + DELIVERY_TABLES
@@ -24,4 +24,4 @@ class ChannelOrderViews(OrderViews, ConnectionViews, DeliveryViews, ViewStore):
         self.reset(projection_name, ALL_TABLES)
 
 
-__all__ = ["ALL_TABLES", "ChannelOrderViews", "SecretStore", "Secrets"]
+__all__ = ["ALL_TABLES", "ChannelOrderViews", "SecretStore", "Secrets", "TokenState"]

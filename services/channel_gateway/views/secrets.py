@@ -4,11 +4,15 @@ Why not events: an event log is forever and is copied into views and logs, so a 
 there could never be rotated away. Here a secret is replaced in place; the replaced webhook
 secret is kept for a grace period (Shopify signs with the old one for a while after rotation).
 The API never returns values; structured logs never see them (SecretStr at the edge).
+
+Channels whose access token expires (Shopee) keep it here with its expiry and the refresh token
+that renews it; a refresh is made under this row's lock, so one process refreshes at a time.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +25,38 @@ TABLE = """CREATE TABLE IF NOT EXISTS channel_secret (
     previous_until timestamptz,
     updated_at timestamptz NOT NULL
 )"""
+# Added for expiring access tokens (a table made before keeps its rows).
+TOKEN_COLUMNS = (
+    "ALTER TABLE channel_secret ADD COLUMN IF NOT EXISTS access_expires_at timestamptz",
+    "ALTER TABLE channel_secret ADD COLUMN IF NOT EXISTS reauthorise text",
+    "ALTER TABLE channel_secret ADD COLUMN IF NOT EXISTS reauthorise_since timestamptz",
+)
+TOKEN_NAMES = ("access_token", "refresh_token")
+
+
+@dataclass(frozen=True)
+class TokenState:
+    """A channel's access token, its expiry, its refresh token, and whether ops must act.
+
+    `reauthorise` is why the shop must be authorised again (the channel refused the refresh
+    token), or None while the tokens work.
+    """
+
+    access_token: str = ""
+    refresh_token: str = ""
+    expires_at: datetime | None = None
+    reauthorise: str | None = None
+    reauthorise_since: datetime | None = None
+
+    def __repr__(self) -> str:
+        return (  # never the values
+            f"TokenState(expires_at={self.expires_at}, reauthorise={self.reauthorise!r},"
+            f" refresh_token={'set' if self.refresh_token else 'unset'})"
+        )
+
+    def refused(self, reason: str, now: datetime) -> TokenState:
+        """The same tokens, marked as needing a new authorisation since now."""
+        return replace(self, reauthorise=reason, reauthorise_since=self.reauthorise_since or now)
 
 
 @dataclass(frozen=True)
@@ -50,6 +86,8 @@ class SecretStore:
         """Create the table if it is missing."""
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(TABLE)
+            for statement in TOKEN_COLUMNS:
+                curs.execute(statement)
 
     def put(self, channel_id: str, given: dict[str, str]) -> list[str]:
         """Set the given secrets (others stay); replaced values stay valid for the grace period.
@@ -76,6 +114,14 @@ class SecretStore:
                 " THEN channel_secret.previous_until ELSE EXCLUDED.previous_until END",
                 (channel_id, Jsonb(merged), Jsonb(replaced), now + self.grace, now),
             )
+            if any(name in replaced or (name in given and not row) for name in TOKEN_NAMES):
+                # Ops gave new tokens (a new authorisation): their expiry is not known yet and
+                # whatever was refused before is no longer the question.
+                curs.execute(
+                    "UPDATE channel_secret SET access_expires_at = NULL, reauthorise = NULL,"
+                    " reauthorise_since = NULL WHERE channel_id = %s",
+                    (channel_id,),
+                )
             return sorted(merged)
 
     def get(self, channel_id: str) -> Secrets:
@@ -90,3 +136,69 @@ class SecretStore:
         if row is None:
             return Secrets()
         return Secrets(dict(row["secrets"]), dict(row["previous"]) if row["in_grace"] else {})
+
+    def tokens(self, channel_id: str) -> TokenState:
+        """The channel's tokens as stored now."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(_TOKENS + " WHERE channel_id = %s", (channel_id,))
+            return _token_state(curs.fetchone())
+
+    def authorisations(self, channel_ids: list[str]) -> dict[str, TokenState]:
+        """Token states of these channels (only those that have secrets)."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(_TOKENS + " WHERE channel_id = ANY(%s)", (channel_ids,))
+            return {row["channel_id"]: _token_state(row) for row in curs.fetchall()}
+
+    def rotate(self, channel_id: str, decide: Callable[[TokenState], TokenState]) -> TokenState:
+        """Decide on new tokens while holding the channel's row, and store them before answering.
+
+        `decide` runs under the row lock (it may call the channel): another process that wants
+        to refresh the same channel waits and then sees what this one stored. What it returns
+        is committed before this method returns, so a new refresh token is durable before its
+        access token is ever used.
+        """
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(_TOKENS + " WHERE channel_id = %s FOR UPDATE", (channel_id,))
+            row = curs.fetchone()
+            if row is None:
+                raise LookupError(f"channel {channel_id} has no secrets")
+            before = _token_state(row)
+            after = decide(before)
+            if after != before:
+                curs.execute(
+                    "UPDATE channel_secret SET secrets = secrets || %s, access_expires_at = %s,"
+                    " reauthorise = %s, reauthorise_since = %s, updated_at = now()"
+                    " WHERE channel_id = %s",
+                    (
+                        Jsonb(
+                            {
+                                "access_token": after.access_token,
+                                "refresh_token": after.refresh_token,
+                            }
+                        ),
+                        after.expires_at,
+                        after.reauthorise,
+                        after.reauthorise_since,
+                        channel_id,
+                    ),
+                )
+            return after
+
+
+_TOKENS = (
+    "SELECT channel_id, secrets->>'access_token' AS access_token,"
+    " secrets->>'refresh_token' AS refresh_token, access_expires_at, reauthorise,"
+    " reauthorise_since FROM channel_secret"
+)
+
+
+def _token_state(row: Any) -> TokenState:
+    if row is None:
+        return TokenState()
+    return TokenState(
+        access_token=row["access_token"] or "",
+        refresh_token=row["refresh_token"] or "",
+        expires_at=row["access_expires_at"],
+        reauthorise=row["reauthorise"],
+        reauthorise_since=row["reauthorise_since"],
+    )

@@ -1,5 +1,8 @@
 """Shopee Open Platform v2 over HTTP, every call signed with the partner key.
 
+Access tokens expire (4 hours): with a token keeper (ShopeeTokens) the client refreshes them
+before they expire, and once on an expired-token answer, then makes the call again.
+
 Idempotent at Shopee: an order is shipped only while Shopee still shows it READY_TO_SHIP,
 cancelled only while it is not cancelled, and a return is confirmed only while it is requested.
 """
@@ -15,9 +18,10 @@ from services.channel_gateway.channels.http import (
     Job,
     PermanentChannelError,
     TransientChannelError,
-    call,
+    answered,
     json_of,
 )
+from services.channel_gateway.channels.shopee.tokens import Shop, ShopeeTokens, is_expired_answer
 from services.channel_gateway.channels.shopee.translate import DETAIL_FIELDS, PLACEABLE, sign
 
 DETAIL = "/api/v2/order/get_order_detail"
@@ -31,32 +35,64 @@ TRANSIENT_ERRORS = ("error_server", "error_busy", "error_inner", "error_network"
 class ShopeeClient:
     """One Shopee shop, reached through the partner's app."""
 
-    def __init__(self, config: dict[str, Any], secrets: dict[str, str], http: httpx.AsyncClient):
+    def __init__(
+        self,
+        config: dict[str, Any],
+        secrets: dict[str, str],
+        http: httpx.AsyncClient,
+        tokens: ShopeeTokens | None = None,
+        channel_id: str = "",
+    ):
         self.base = str(config.get("base_url") or "https://partner.shopeemobile.com").rstrip("/")
         self.partner_id = int(config["partner_id"])
         self.shop_id = int(config["shop_id"])
         self.partner_key = secrets.get("partner_key", "")
         self.access_token = secrets.get("access_token", "")
         self.http = http
+        # Without a keeper (no store) the configured token is used as it is, never refreshed.
+        self.tokens = tokens
+        self.shop = Shop(channel_id, self.base, self.partner_id, self.partner_key, self.shop_id)
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        timestamp = int(time.time())
-        params = {
-            **kwargs.pop("params", {}),
-            "partner_id": self.partner_id,
-            "timestamp": timestamp,
-            "access_token": self.access_token,
-            "shop_id": self.shop_id,
-            "sign": sign(
-                self.partner_key, self.partner_id, path, timestamp, self.access_token, self.shop_id
-            ),
-        }
-        payload = json_of(await call(self.http, method, self.base + path, params=params, **kwargs))
+        token = await self.tokens.access_token(self.shop) if self.tokens else self.access_token
+        payload = await self._signed_call(token, method, path, **kwargs)
+        if is_expired_answer(payload) and self.tokens is not None:
+            # Once: a token refused again right after its refresh is not an expiry problem.
+            token = await self.tokens.refresh(self.shop, used=token)
+            payload = await self._signed_call(token, method, path, **kwargs)
         error = payload.get("error")
         if error:
             kind = TransientChannelError if error in TRANSIENT_ERRORS else PermanentChannelError
             raise kind(f"Shopee {path}: {error} {payload.get('message', '')}".strip())
-        return dict(payload)
+        return payload
+
+    async def _signed_call(
+        self, token: str, method: str, path: str, **kwargs: Any
+    ) -> dict[str, Any]:
+        timestamp = int(time.time())
+        params = {
+            **kwargs.get("params", {}),
+            "partner_id": self.partner_id,
+            "timestamp": timestamp,
+            "access_token": token,
+            "shop_id": self.shop_id,
+            "sign": sign(self.partner_key, self.partner_id, path, timestamp, token, self.shop_id),
+        }
+        rest = {k: v for k, v in kwargs.items() if k != "params"}
+        response = await answered(self.http, method, self.base + path, params=params, **rest)
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            if payload is None and response.status_code < 400:
+                json_of(response)  # garbage with 2xx: a passing fault (raises)
+            raise PermanentChannelError(
+                f"{method} {path}: HTTP {response.status_code} {response.text[:300]}"
+            )
+        if response.status_code >= 400 and not payload.get("error"):
+            payload["error"] = f"HTTP {response.status_code}"
+        return payload
 
     async def order_detail(self, order_sn: str) -> dict[str, Any]:
         """get_order_detail of one order, as Shopee answers it."""
