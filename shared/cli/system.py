@@ -310,6 +310,8 @@ class EmbeddedSystem:
         """The S3 store the embedded broker keeps its log in, when asked for; else nothing."""
         if self.broker_storage != S3_STORAGE or os.environ.get(EXTERNAL_BROKER_ENV):
             return []
+        if self.external_postgres_url is None:
+            check_log_belongs_to_databases(self.var_dir / "s3", self.var_dir / "postgres")
         log.info("starting the broker's S3 store in %s", self.var_dir / "s3")
         self.object_store = store = EmbeddedObjectStore(
             self.var_dir / "s3", self.s3_port, host=HOST, log_path=self.log_dir / "s3.log"
@@ -422,6 +424,22 @@ class EmbeddedSystem:
                     f"Tail of {path}:\n{log_tail(path)}"
                 )
             time.sleep(0.2)
+
+
+def check_log_belongs_to_databases(store_dir: Path, postgres_dir: Path) -> None:
+    """Refuse a kept broker log next to databases made after it.
+
+    Positions on the wire are the publishers' notification ids: new databases count from 1
+    again, and their consumers would apply the old log's messages as if they were new.
+    """
+    databases_are_new = not (postgres_dir / "PG_VERSION").exists()
+    log_is_kept = store_dir.exists() and any(store_dir.iterdir())
+    if databases_are_new and log_is_kept:
+        raise SystemStartError(
+            f"{store_dir} holds the broker's log of databases that are gone ({postgres_dir} "
+            f"is new): its messages would be applied again. Remove {store_dir} too, or "
+            f"restore {postgres_dir}."
+        )
 
 
 def _probe(url: str) -> tuple[bool, str]:

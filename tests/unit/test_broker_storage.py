@@ -16,7 +16,7 @@ from shared.cli.bench_restart import (
     next_chunk,
     readers_of,
 )
-from shared.cli.system import EmbeddedSystem
+from shared.cli.system import EmbeddedSystem, SystemStartError, check_log_belongs_to_databases
 from shared.runtime.embedded import (
     OBJECT_STORE_PORTS,
     EmbeddedBroker,
@@ -77,6 +77,17 @@ def test_the_store_listens_on_its_ten_ports_only_on_loopback_and_reports_nowhere
 def test_an_unknown_broker_storage_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="disk"):
         EmbeddedSystem(tmp_path, broker_storage="disk")
+
+
+def test_a_kept_broker_log_next_to_new_databases_is_refused(tmp_path: Path) -> None:
+    store, postgres = tmp_path / "s3", tmp_path / "postgres"
+    check_log_belongs_to_databases(store, postgres)  # a first start: nothing on either side
+    (store / "volumes").mkdir(parents=True)
+    with pytest.raises(SystemStartError, match="would be applied again"):
+        check_log_belongs_to_databases(store, postgres)
+    postgres.mkdir()
+    (postgres / "PG_VERSION").write_text("18\n")
+    check_log_belongs_to_databases(store, postgres)  # both kept: a restart
 
 
 def publisher(service: str, topic: str, stored: int, position: int, **acked: int) -> Publisher:
