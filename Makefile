@@ -9,7 +9,7 @@ PG_LOCAL := $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo postg
 export OMS_TEST_POSTGRES_URL ?= $(PG_LOCAL)
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 
-.PHONY: install run test test-unit test-contract test-integration test-e2e bench bench-channels bench-warehouse chaos lint schemas clean
+.PHONY: install run test test-unit test-contract test-integration test-e2e bench bench-channels bench-warehouse bench-restart chaos lint schemas clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ bench-warehouse: install
 # Webhooks accepted per second and intake latency at the channel gateway (signatures on).
 bench-channels: install
 	$(PY) -m shared.cli.bench_channels
+
+# What a restart of `oms up` costs with the broker's log in memory and on s3, side by side
+# (BENCH_RESTART_ARGS="--events 20000 --storages s3"); not part of `make test`.
+BENCH_RESTART_ARGS ?= --events 100000
+bench-restart: install
+	$(PY) -m shared.cli.bench_restart $(BENCH_RESTART_ARGS)
 
 # Faults under traffic, then every invariant checked (CHAOS_ARGS="--orders 10000 --faults-per-kind 20").
 CHAOS_ARGS ?= --orders 1000 --faults-per-kind 5

@@ -7,6 +7,7 @@ import json
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,7 +23,7 @@ from shared.cli.bench_probes import (
     postgres_commit_rate,
 )
 from shared.cli.client import OmsClient
-from shared.cli.loadgen import post_all
+from shared.cli.loadgen import Reply, post_all
 from shared.cli.samples import LOCATIONS, SampleOrders, units_needed
 
 console = Console()
@@ -50,6 +51,10 @@ def bench(
     postgres_url: Annotated[
         str | None, typer.Option(envvar="OMS_POSTGRES_URL", help="Use this PostgreSQL server.")
     ] = None,
+    broker_storage: Annotated[
+        str, typer.Option(help="Where the embedded broker keeps its log: memory or s3.")
+    ] = "memory",
+    s3_port: Annotated[int, typer.Option(help="First S3 store port (with s3 storage).")] = 18333,
     out: Annotated[Path, typer.Option(help="Where to write the figures as JSON.")] = Path(
         "var/bench/last.json"
     ),
@@ -64,8 +69,10 @@ def bench(
         kafka_port=kafka_port,
         base_http_port=base_port,
         db_prefix=f"bench{int(time.time())}",
+        broker_storage=broker_storage,
+        s3_port=s3_port,
     )
-    with console.status("starting a fresh OMS for the benchmark..."):
+    with console.status(f"starting a fresh OMS for the benchmark (broker: {broker_storage})..."):
         system.start()
     try:
         figures = asyncio.run(_run(system, orders, concurrency))
@@ -90,7 +97,7 @@ async def _run(system: Any, count: int, concurrency: int) -> dict[str, Any]:
     clock = EventClock(system.bootstrap)
     sampler = ResourceSampler(_component_pids(system), system.urls())
     try:
-        await _stock_up(client, sample)
+        await stock_up(client, sample)
         await clock.start()
         sampler.start()
         posted = await _post_orders(system.urls()["channel_gateway"], sample, concurrency)
@@ -102,6 +109,7 @@ async def _run(system: Any, count: int, concurrency: int) -> dict[str, Any]:
         await client.close()
     return {
         "orders": count,
+        "broker_storage": system.broker_storage,
         **figures,
         "raw": raw,
         "ratio_orders_per_pg_commit": round(
@@ -121,7 +129,8 @@ def _component_pids(system: Any) -> dict[str, int | None]:
     return dict(system.pids())
 
 
-async def _stock_up(client: OmsClient, sample: list[dict[str, Any]]) -> None:
+async def stock_up(client: OmsClient, sample: list[dict[str, Any]]) -> None:
+    """Create the sample's locations and receive twice the units its orders need."""
     for location in LOCATIONS:
         await client.create_location(location)
     for sku, units in units_needed(sample).items():
@@ -131,14 +140,22 @@ async def _stock_up(client: OmsClient, sample: list[dict[str, Any]]) -> None:
 async def _post_orders(
     gateway_url: str, sample: list[dict[str, Any]], concurrency: int
 ) -> dict[str, float]:
+    """Post every order to the gateway, with a progress bar."""
+    with Progress(console=console) as progress:
+        task = progress.add_task("Posting orders to the gateway", total=len(sample))
+        return await post_orders(gateway_url, sample, concurrency, lambda _: progress.advance(task))
+
+
+async def post_orders(
+    gateway_url: str,
+    sample: list[dict[str, Any]],
+    concurrency: int,
+    on_reply: Callable[[Reply], None] | None = None,
+) -> dict[str, float]:
     """Post every order to the gateway; returns order id -> when its request was sent."""
     port = int(gateway_url.rsplit(":", 1)[1])
     requests = [(json.dumps(order).encode(), JSON) for order in sample]
-    with Progress(console=console) as progress:
-        task = progress.add_task("Posting orders to the gateway", total=len(sample))
-        replies = await post_all(
-            [port], "/v1/orders", requests, concurrency, lambda _: progress.advance(task)
-        )
+    replies = await post_all([port], "/v1/orders", requests, concurrency, on_reply)
     refused = [r for r in replies if r.status not in (200, 202)]
     if refused:
         raise RuntimeError(f"{len(refused)} orders refused, first: {refused[0].body[:300]!r}")

