@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Generic, Protocol, Self, TypeVar, runtime_checkable
+from urllib.parse import parse_qsl
 
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
@@ -20,6 +22,7 @@ from shared.runtime.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from shared.runtime.tracing import traced
 
 PROBLEM_JSON = "application/problem+json"
+NUL = "\x00"
 REQUEST_ID = "X-Request-ID"
 MAX_OFFSET = 1_000_000  # deeper pages are searched, not scrolled; keeps OFFSET a small bigint
 ReadinessCheck = Callable[[], Awaitable[bool]]
@@ -143,6 +146,7 @@ def create_api(
     for router in routers:
         api.include_router(router, prefix="/v1")
     _add_health(api, readiness)
+    api.add_middleware(NulBytesMiddleware)
     _add_request_ids(api)
     _add_problem_handlers(api, dict(error_statuses or {}))
     return api
@@ -257,6 +261,94 @@ class RequestIdMiddleware:
         route = getattr(scope.get("route"), "path", "unmatched")
         HTTP_REQUESTS.labels(scope["method"], route, status).inc()
         HTTP_LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
+
+
+class NulBytesMiddleware:
+    """Answers 422 to a request with a NUL character in its path, query or body.
+
+    PostgreSQL stores no NUL in text or jsonb: one that got past the edge was a 500, or an
+    event recorded that no read model could store. Checked once here, for every endpoint.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        loc = _nul_in_url(scope)
+        if loc is None:
+            body, receive = await _read_body(receive)
+            loc = _nul_in_body(body)
+        if loc is None:
+            await self.app(scope, receive, send)
+            return
+        where = ".".join(map(str, loc))
+        error = {"loc": loc, "msg": "NUL characters are not accepted", "type": "nul_character"}
+        detail = f"{where}: NUL characters are not accepted"
+        answer = problem_response(422, "Invalid request", detail, Request(scope), errors=[error])
+        await answer(scope, receive, send)
+
+
+def _nul_in_url(scope: dict[str, Any]) -> list[str | int] | None:
+    """Where in the path or query a NUL is, if anywhere."""
+    if NUL in scope["path"]:
+        return ["path"]
+    query: bytes = scope.get("query_string", b"")
+    if b"%00" not in query and b"\x00" not in query:
+        return None
+    for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        if NUL in name or NUL in value:
+            return ["query", name.replace(NUL, "\\u0000")]
+    return ["query"]
+
+
+def _nul_in_body(body: bytes) -> list[str | int] | None:
+    """Where in the body a NUL is, if anywhere: raw, or escaped in a JSON string."""
+    if b"\x00" in body:
+        return ["body"]
+    if b"\\u0000" not in body:
+        return None
+    # The escape may be a literal backslash before "u0000": only the parsed JSON can tell.
+    try:
+        return _nul_at(json.loads(body), ["body"])
+    except ValueError:
+        return None  # not JSON: the endpoint answers for that
+
+
+def _nul_at(value: Any, loc: list[str | int]) -> list[str | int] | None:
+    """The location of the first key or string in parsed JSON that holds a NUL."""
+    if isinstance(value, str):
+        return loc if NUL in value else None
+    items: list[tuple[str | int, Any]] = []
+    if isinstance(value, dict):
+        items = list(value.items())
+    elif isinstance(value, list):
+        items = list(enumerate(value))
+    for key, item in items:
+        if isinstance(key, str) and NUL in key:
+            return [*loc, key.replace(NUL, "\\u0000")]
+        found = _nul_at(item, [*loc, key])
+        if found is not None:
+            return found
+    return None
+
+
+async def _read_body(receive: Any) -> tuple[bytes, Any]:
+    """The whole request body, and a receive that hands it on to the app as if unread."""
+    messages: list[dict[str, Any]] = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            break
+    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
+
+    async def replay() -> dict[str, Any]:
+        return messages.pop(0) if messages else await receive()
+
+    return body, replay
 
 
 def _header(scope: dict[str, Any], name: bytes) -> str | None:

@@ -8,7 +8,13 @@ from fastapi import APIRouter
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
-from shared.runtime.api import Page, PageQuery, api_factory, page_query, provide
+from shared.runtime.api import (
+    Page,
+    PageQuery,
+    api_factory,
+    page_query,
+    provide,
+)
 
 
 class Shelf:
@@ -80,3 +86,53 @@ def test_a_domain_error_with_details_puts_them_in_the_problem_document():
     answer = _client().get("/v1/empty")
     assert answer.status_code == 409
     assert answer.json()["shelf"] == "A-03"
+
+
+class Label(BaseModel):
+    text: str
+
+
+def _shelf_api(shelf: Shelf) -> TestClient:
+    """An API that records what reaches it, with a create linked to the GET by id."""
+    router = APIRouter(prefix="/shelves")
+
+    @router.post("/{shelf_id}/labels", status_code=201)
+    def label(shelf_id: str, body: Label, on: Shelf = provide(Shelf)) -> dict[str, str]:
+        on.items.append(body.text)
+        return {"shelf_id": shelf_id}
+
+    @router.get("/{shelf_id}")
+    def find(shelf_id: str, q: str | None = None, on: Shelf = provide(Shelf)) -> dict[str, str]:
+        on.items.append(q or shelf_id)
+        return {"shelf_id": shelf_id}
+
+    return TestClient(api_factory(service="t", title="T", routers=[router], provides=[shelf])({}))
+
+
+def test_nul_bytes_in_the_path_query_or_body_are_a_422_before_anything_runs():
+    # PostgreSQL refuses NUL in text and jsonb: a NUL that got in was a 500, or a stuck projection.
+    shelf = Shelf([])
+    http = _shelf_api(shelf)
+    refused = [
+        http.get("/v1/shelves/A%0003"),
+        http.get("/v1/shelves/A-03", params={"q": "a\x00b"}),
+        http.post("/v1/shelves/A-03/labels", json={"text": "fragile\x00"}),
+        http.post("/v1/shelves/A-03/labels", json={"text\x00": "fragile"}),
+        http.post(
+            "/v1/shelves/A-03/labels", content=b"text=a\x00", headers={"content-type": "text/plain"}
+        ),
+    ]
+    for answer in refused:
+        assert answer.status_code == 422, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert "NUL" in answer.json()["detail"]
+    assert refused[2].json()["errors"][0]["loc"] == ["body", "text"]
+    assert refused[1].json()["errors"][0]["loc"] == ["query", "q"]
+    assert shelf.items == []
+
+
+def test_a_literal_backslash_u0000_in_a_string_is_not_a_nul():
+    shelf = Shelf([])
+    answer = _shelf_api(shelf).post("/v1/shelves/A-03/labels", json={"text": "\\u0000"})
+    assert answer.status_code == 201
+    assert shelf.items == ["\\u0000"]
