@@ -17,12 +17,14 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from shared.runtime.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from shared.runtime.tracing import traced
 
 PROBLEM_JSON = "application/problem+json"
 NUL = "\x00"
+ALLOWABLE_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 REQUEST_ID = "X-Request-ID"
 MAX_OFFSET = 1_000_000  # deeper pages are searched, not scrolled; keeps OFFSET a small bigint
 ReadinessCheck = Callable[[], Awaitable[bool]]
@@ -376,10 +378,27 @@ def _add_problem_handlers(
 
     @api.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        return problem_response(error.status_code, "HTTP error", str(error.detail), request)
+        answer = problem_response(error.status_code, "HTTP error", str(error.detail), request)
+        answer.headers.update(error.headers or {})
+        if error.status_code == 405:
+            # Starlette names only the methods of the first route on the path.
+            answer.headers["Allow"] = ", ".join(_methods_on_path(request))
+        return answer
 
     for error_class, (status, title) in error_statuses.items():
         api.add_exception_handler(error_class, _domain_handler(status, title))
+
+
+def _methods_on_path(request: Request) -> list[str]:
+    """Every method some route of the app takes on the request's path."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in ALLOWABLE_METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
 
 
 @runtime_checkable

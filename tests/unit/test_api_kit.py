@@ -136,3 +136,12 @@ def test_a_literal_backslash_u0000_in_a_string_is_not_a_nul():
     answer = _shelf_api(shelf).post("/v1/shelves/A-03/labels", json={"text": "\\u0000"})
     assert answer.status_code == 201
     assert shelf.items == ["\\u0000"]
+
+
+def test_a_method_the_path_does_not_have_is_a_405_that_lists_every_method_it_has():
+    answer = _shelf_api(Shelf([])).request("DELETE", "/v1/shelves/A-03")
+    assert answer.status_code == 405
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.headers["allow"] == "GET"
+    on_labels = _shelf_api(Shelf([])).request("TRACE", "/v1/shelves/A-03/labels")
+    assert on_labels.headers["allow"] == "POST"
