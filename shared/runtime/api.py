@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Annotated, Any, Generic, Protocol, Self, TypeVar, runtime_checkable
 from urllib.parse import parse_qsl
 
@@ -15,7 +17,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -23,9 +25,11 @@ from shared.runtime.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from shared.runtime.tracing import traced
 
 PROBLEM_JSON = "application/problem+json"
+PROBLEM_REF = "#/components/schemas/Problem"
 NUL = "\x00"
 ALLOWABLE_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 REQUEST_ID = "X-Request-ID"
+_PATH_PARAM = re.compile(r"{(\w+)}")
 MAX_OFFSET = 1_000_000  # deeper pages are searched, not scrolled; keeps OFFSET a small bigint
 ReadinessCheck = Callable[[], Awaitable[bool]]
 T = TypeVar("T")
@@ -109,6 +113,60 @@ class Page(BaseModel, Generic[T]):
         return cls(data=data, count=count, limit=query.limit, offset=query.offset)
 
 
+Responses = dict[int | str, dict[str, Any]]
+
+
+def problems(*statuses: int) -> Responses:
+    """Error answers a route documents beyond the kit's own (404 behind an id, 422 always).
+
+    The kit shows each as a problem document: `responses=problems(409)`.
+    """
+    return {status: {"description": HTTPStatus(status).phrase} for status in statuses}
+
+
+def links(status: int, *operations: str, at: str = "") -> Responses:
+    """OpenAPI links from the `status` answer to operations such as "GET /v1/orders/{order_id}".
+
+    Each path parameter is taken from the body's field of that name, under `at` (a JSON
+    pointer such as "/data/0" for the first row of a page): clients and Schemathesis follow
+    them from a create or a list to the operations behind its ids.
+    """
+    return {status: {"links": dict(_link(operation, at) for operation in operations)}}
+
+
+def _link(operation: str, at: str) -> tuple[str, dict[str, Any]]:
+    """The name and OpenAPI Link object of one "METHOD /path" operation."""
+    method, path = operation.split(" ", 1)
+    segments = [part.strip("{}") for part in path.split("/") if part and part != "v1"]
+    pointer = path.replace("~", "~0").replace("/", "~1")
+    link = {
+        "operationRef": f"#/paths/{pointer}/{method.lower()}",
+        "parameters": {name: f"$response.body#{at}/{name}" for name in _PATH_PARAM.findall(path)},
+    }
+    return "_".join([method.lower(), *segments]), link
+
+
+class ProblemError(BaseModel):
+    """One thing wrong with a request: where, what, and its kind."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ProblemDocument(BaseModel):
+    """An RFC 9457 problem document, the body of every error answer; domain errors add fields."""
+
+    model_config = ConfigDict(extra="allow", title="Problem")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[ProblemError] | None = None
+
+
 class Problem(Exception):
     """An error to answer with a problem+json body."""
 
@@ -144,7 +202,7 @@ def create_api(
     error_statuses: Mapping[Any, tuple[int, str]] | None = None,
 ) -> FastAPI:
     """Build a service's API with the endpoints and conventions every OMS service shares."""
-    api = FastAPI(title=title, version="1.0.0", description=f"OMS {service} API")
+    api = ServiceAPI(title=title, version="1.0.0", description=f"OMS {service} API")
     for router in routers:
         api.include_router(router, prefix="/v1")
     _add_health(api, readiness)
@@ -152,6 +210,44 @@ def create_api(
     _add_request_ids(api)
     _add_problem_handlers(api, dict(error_statuses or {}))
     return api
+
+
+class ServiceAPI(FastAPI):
+    """A FastAPI app whose OpenAPI document shows every error answer as a problem document."""
+
+    def openapi(self) -> dict[str, Any]:
+        """The OpenAPI document, built once."""
+        if self.openapi_schema is None:
+            self.openapi_schema = _document_problems(super().openapi())
+        return self.openapi_schema
+
+
+# What FastAPI documents for a 422 on its own: its validation error, which we never answer.
+_FASTAPI_422 = {
+    "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}
+}
+
+
+def _document_problems(document: dict[str, Any]) -> dict[str, Any]:
+    """Every operation documents 422 (any input may be bad, a NUL anywhere) and, behind an id,
+    404; every error answer without content of its own is a problem document."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    problem = ProblemDocument.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(problem.pop("$defs", {}))
+    schemas["Problem"] = problem
+    for path in document.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("422", {"description": HTTPStatus(422).phrase})
+            if any(p.get("in") == "path" for p in operation.get("parameters", [])):
+                responses.setdefault("404", {"description": HTTPStatus(404).phrase})
+            for status, response in responses.items():
+                if status[0] in "45" and response.get("content", _FASTAPI_422) == _FASTAPI_422:
+                    response["content"] = {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}}
+    for unused in ("HTTPValidationError", "ValidationError"):
+        if f"/{unused}" not in json.dumps(document.get("paths", {})):
+            schemas.pop(unused, None)
+    return document
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@ from shared.runtime.api import (
     Page,
     PageQuery,
     api_factory,
+    links,
     page_query,
+    problems,
     provide,
 )
 
@@ -96,7 +98,11 @@ def _shelf_api(shelf: Shelf) -> TestClient:
     """An API that records what reaches it, with a create linked to the GET by id."""
     router = APIRouter(prefix="/shelves")
 
-    @router.post("/{shelf_id}/labels", status_code=201)
+    @router.post(
+        "/{shelf_id}/labels",
+        status_code=201,
+        responses=problems(409) | links(201, "GET /v1/shelves/{shelf_id}"),
+    )
     def label(shelf_id: str, body: Label, on: Shelf = provide(Shelf)) -> dict[str, str]:
         on.items.append(body.text)
         return {"shelf_id": shelf_id}
@@ -145,3 +151,31 @@ def test_a_method_the_path_does_not_have_is_a_405_that_lists_every_method_it_has
     assert answer.headers["allow"] == "GET"
     on_labels = _shelf_api(Shelf([])).request("TRACE", "/v1/shelves/A-03/labels")
     assert on_labels.headers["allow"] == "POST"
+
+
+def test_every_error_answer_is_documented_as_a_problem_document():
+    spec = _shelf_api(Shelf([])).get("/openapi.json").json()
+    label = spec["paths"]["/v1/shelves/{shelf_id}/labels"]["post"]["responses"]
+    find = spec["paths"]["/v1/shelves/{shelf_id}"]["get"]["responses"]
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    # 404: an id in the path may name nothing; 422: any input may be bad; 409: as declared.
+    assert {s: label[s]["content"] for s in ("404", "409", "422")} == dict.fromkeys(
+        ("404", "409", "422"), problem
+    )
+    assert find["404"]["content"] == problem and "409" not in find
+    schemas = spec["components"]["schemas"]
+    assert {"type", "title", "status", "detail", "instance"} <= set(
+        schemas["Problem"]["properties"]
+    )
+    assert "HTTPValidationError" not in schemas
+
+
+def test_a_create_links_to_the_operation_behind_the_id_it_answers():
+    spec = _shelf_api(Shelf([])).get("/openapi.json").json()
+    created = spec["paths"]["/v1/shelves/{shelf_id}/labels"]["post"]["responses"]["201"]
+    assert created["links"] == {
+        "get_shelves_shelf_id": {
+            "operationRef": "#/paths/~1v1~1shelves~1{shelf_id}/get",
+            "parameters": {"shelf_id": "$response.body#/shelf_id"},
+        }
+    }
