@@ -229,8 +229,8 @@ _FASTAPI_422 = {
 
 
 def _document_problems(document: dict[str, Any]) -> dict[str, Any]:
-    """Every operation documents 422 (any input may be bad, a NUL anywhere) and, behind an id,
-    404; every error answer without content of its own is a problem document."""
+    """Every operation documents 422 (any input may be bad, a NUL anywhere), behind an id 404,
+    with a body 400; every error answer without content of its own is a problem document."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     problem = ProblemDocument.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(problem.pop("$defs", {}))
@@ -241,6 +241,8 @@ def _document_problems(document: dict[str, Any]) -> dict[str, Any]:
             responses.setdefault("422", {"description": HTTPStatus(422).phrase})
             if any(p.get("in") == "path" for p in operation.get("parameters", [])):
                 responses.setdefault("404", {"description": HTTPStatus(404).phrase})
+            if "requestBody" in operation:  # FastAPI answers 400 to a body it cannot decode
+                responses.setdefault("400", {"description": HTTPStatus(400).phrase})
             for status, response in responses.items():
                 if status[0] in "45" and response.get("content", _FASTAPI_422) == _FASTAPI_422:
                     response["content"] = {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}}

@@ -179,3 +179,16 @@ def test_a_create_links_to_the_operation_behind_the_id_it_answers():
             "parameters": {"shelf_id": "$response.body#/shelf_id"},
         }
     }
+
+
+def test_a_body_that_is_not_utf8_is_a_documented_400_problem():
+    http = _shelf_api(Shelf([]))
+    answer = http.post(
+        "/v1/shelves/A-03/labels", content=b"\xff", headers={"content-type": "application/json"}
+    )
+    assert answer.status_code == 400
+    assert answer.headers["content-type"] == "application/problem+json"
+    spec = http.get("/openapi.json").json()
+    label = spec["paths"]["/v1/shelves/{shelf_id}/labels"]["post"]["responses"]
+    assert "application/problem+json" in label["400"]["content"]
+    assert "400" not in spec["paths"]["/v1/shelves/{shelf_id}"]["get"]["responses"]
