@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, Field, SecretStr
+from pydantic import AnyHttpUrl, BaseModel, Field, SecretStr, StrictBool
 
 from services.channel_gateway.application import ChannelRegistration
 from services.channel_gateway.application.canonical import Channel, Edge, Sku
@@ -15,6 +15,7 @@ from shared.runtime.api import Page
 WEBHOOK_KINDS = (ChannelKind.SHOPIFY, ChannelKind.WOOCOMMERCE, ChannelKind.SHOPEE)
 ChannelSku = Annotated[str, Field(min_length=1, max_length=128)]
 SkuMapping = dict[ChannelSku, Sku]
+INT64_MAX = 2**63 - 1  # Shopee's ids are 64-bit integers
 
 
 class ChannelBase(Edge):
@@ -23,7 +24,7 @@ class ChannelBase(Edge):
     channel_id: Channel
     kind: str
     sku_mapping: SkuMapping = {}
-    require_sku_mapping: bool | None = Field(
+    require_sku_mapping: StrictBool | None = Field(
         None,
         description="Hold orders whose channel SKU is not mapped (default: on for marketplaces;"
         " off for web/phone/mail, where channel SKUs are ours).",
@@ -99,8 +100,8 @@ class ShopeeChannelCreate(ChannelBase):
     """A Shopee shop: the partner app's id and key, the shop's id and access token."""
 
     kind: Literal["shopee"]
-    partner_id: int = Field(gt=0)
-    shop_id: int = Field(gt=0)
+    partner_id: int = Field(gt=0, le=INT64_MAX)
+    shop_id: int = Field(gt=0, le=INT64_MAX)
     base_url: AnyHttpUrl | None = Field(None, description="Default the Shopee production host")
     push_url: AnyHttpUrl | None = Field(
         None, description="The callback URL exactly as registered at Shopee (it is signed)"
