@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, Field, SecretStr, StrictBool
+from pydantic import AnyHttpUrl, BaseModel, BeforeValidator, Field, SecretStr, StrictBool
 
 from services.channel_gateway.application import ChannelRegistration
 from services.channel_gateway.application.canonical import Channel, Edge, Sku
@@ -16,6 +17,17 @@ WEBHOOK_KINDS = (ChannelKind.SHOPIFY, ChannelKind.WOOCOMMERCE, ChannelKind.SHOPE
 ChannelSku = Annotated[str, Field(min_length=1, max_length=128)]
 SkuMapping = dict[ChannelSku, Sku]
 INT64_MAX = 2**63 - 1  # Shopee's ids are 64-bit integers
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _date_time_text(value: Any) -> Any:
+    """Only a date-time string, as the schema says: pydantic alone reads 0 or "0" as 1970."""
+    if isinstance(value, datetime) or (isinstance(value, str) and _DATE_TIME.match(value)):
+        return value
+    raise ValueError("must be an RFC 3339 date-time string")
+
+
+DateTimeText = Annotated[datetime, BeforeValidator(_date_time_text)]
 
 
 class ChannelBase(Edge):
@@ -91,7 +103,7 @@ class AmazonChannelCreate(ChannelBase):
     lwa_client_id: Annotated[str, Field(min_length=1, max_length=200)]
     base_url: AnyHttpUrl | None = Field(None, description="Default the SP-API EU endpoint")
     token_url: AnyHttpUrl | None = Field(None, description="Default the LWA token endpoint")
-    start_after: datetime | None = Field(None, description="First poll reads orders from here")
+    start_after: DateTimeText | None = Field(None, description="First poll reads orders from here")
     lwa_client_secret: SecretStr
     refresh_token: SecretStr
 

@@ -53,3 +53,21 @@ def test_an_import_row_number_is_bounded():
 
 def _json(value: dict[str, Any]) -> str:
     return json.dumps(value)
+
+
+def test_an_amazon_start_is_a_date_time_string_not_a_number():
+    # Schemathesis found start_after: 0 accepted (as 1970); "0" was too.
+    amazon = {
+        "channel_id": "amazon-de",
+        "kind": "amazon",
+        "marketplace_id": "A1PA6795UKMFR9",
+        "seller_id": "S1",
+        "lwa_client_id": "c",
+        "lwa_client_secret": "s",
+        "refresh_token": "r",
+    }
+    for start in ("2026-11-28T00:00:00Z", "2026-11-28T00:00:00", None):
+        assert CHANNELS.validate_json(_json(amazon | {"start_after": start}))
+    for start in (0, "0", "1764288000", "yesterday"):
+        with pytest.raises(ValidationError, match="RFC 3339"):
+            CHANNELS.validate_json(_json(amazon | {"start_after": start}))
