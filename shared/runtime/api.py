@@ -124,25 +124,27 @@ def problems(*statuses: int) -> Responses:
     return {status: {"description": HTTPStatus(status).phrase} for status in statuses}
 
 
-def links(status: int, *operations: str, at: str = "") -> Responses:
+def links(status: int, *operations: str, at: str = "", **fields: str) -> Responses:
     """OpenAPI links from the `status` answer to operations such as "GET /v1/orders/{order_id}".
 
     Each path parameter is taken from the body's field of that name, under `at` (a JSON
-    pointer such as "/data/0" for the first row of a page): clients and Schemathesis follow
-    them from a create or a list to the operations behind its ids.
+    pointer such as "/data/0" for the first row of a page), or from the pointer `fields`
+    names for it (`message_id="/data/0/id"`): clients and Schemathesis follow them from a
+    create or a list to the operations behind its ids.
     """
-    return {status: {"links": dict(_link(operation, at) for operation in operations)}}
+    return {status: {"links": dict(_link(operation, at, fields) for operation in operations)}}
 
 
-def _link(operation: str, at: str) -> tuple[str, dict[str, Any]]:
+def _link(operation: str, at: str, fields: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
     """The name and OpenAPI Link object of one "METHOD /path" operation."""
     method, path = operation.split(" ", 1)
     segments = [part.strip("{}") for part in path.split("/") if part and part != "v1"]
     pointer = path.replace("~", "~0").replace("/", "~1")
-    link = {
-        "operationRef": f"#/paths/{pointer}/{method.lower()}",
-        "parameters": {name: f"$response.body#{at}/{name}" for name in _PATH_PARAM.findall(path)},
+    parameters = {
+        name: f"$response.body#{fields.get(name, f'{at}/{name}')}"
+        for name in _PATH_PARAM.findall(path)
     }
+    link = {"operationRef": f"#/paths/{pointer}/{method.lower()}", "parameters": parameters}
     return "_".join([method.lower(), *segments]), link
 
 

@@ -192,3 +192,10 @@ def test_a_body_that_is_not_utf8_is_a_documented_400_problem():
     label = spec["paths"]["/v1/shelves/{shelf_id}/labels"]["post"]["responses"]
     assert "application/problem+json" in label["400"]["content"]
     assert "400" not in spec["paths"]["/v1/shelves/{shelf_id}"]["get"]["responses"]
+
+
+def test_a_link_takes_a_parameter_from_a_field_of_another_name():
+    answer = links(200, "GET /v1/dlq/{message_id}", at="/data/0", message_id="/data/0/id")
+    [(name, link)] = answer[200]["links"].items()
+    assert name == "get_dlq_message_id"
+    assert link["parameters"] == {"message_id": "$response.body#/data/0/id"}
