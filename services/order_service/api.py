@@ -15,16 +15,17 @@ from services.order_service.domain import (
 )
 from services.order_service.schemas import OrderCancel, OrderCancelled, OrderPublic, OrdersPublic
 from services.order_service.views import OrderViews
-from shared.runtime.api import Page, PageQuery, Problem, page_query, provide
+from shared.runtime.api import Page, PageQuery, Problem, links, page_query, problems, provide
 
 AppDep = Annotated[Orders, provide(Orders)]
 ViewsDep = Annotated[OrderViews, provide(OrderViews)]
 PageDep = Annotated[PageQuery, page_query(default=50, maximum=500)]
 
 router = APIRouter(prefix="/orders", tags=["orders"])
+ORDER_OPERATIONS = ("GET /v1/orders/{order_id}", "POST /v1/orders/{order_id}/cancel")
 
 
-@router.get("", response_model=OrdersPublic)
+@router.get("", response_model=OrdersPublic, responses=links(200, *ORDER_OPERATIONS, at="/data/0"))
 def list_orders(
     views: ViewsDep,
     *,
@@ -48,7 +49,9 @@ def get_order(order_id: UUID, views: ViewsDep) -> OrderPublic:
     return OrderPublic.model_validate(row)
 
 
-@router.post("/{order_id}/cancel", response_model=OrderCancelled, status_code=202)
+@router.post(
+    "/{order_id}/cancel", response_model=OrderCancelled, status_code=202, responses=problems(409)
+)
 def cancel_order(
     order_id: UUID, app: AppDep, body: Annotated[OrderCancel | None, Body()] = None
 ) -> OrderCancelled:

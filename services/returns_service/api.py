@@ -27,7 +27,15 @@ from services.returns_service.schemas import (
     ReturnsPublic,
 )
 from services.returns_service.views import ReturnViews
-from shared.runtime.api import IdempotencyKey, PageQuery, Problem, page_query, provide
+from shared.runtime.api import (
+    IdempotencyKey,
+    PageQuery,
+    Problem,
+    links,
+    page_query,
+    problems,
+    provide,
+)
 
 ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     OrderNotReturnableError: (404, "Order not returnable"),
@@ -47,9 +55,15 @@ ViewsDep = Annotated[ReturnViews, provide(ReturnViews)]
 PageDep = Annotated[PageQuery, page_query()]
 returns = APIRouter(prefix="/returns", tags=["returns"])
 refunds = APIRouter(prefix="/refunds", tags=["refunds"])
+RETURN_OPERATIONS = ("GET /v1/returns/{return_id}", "POST /v1/returns/{return_id}/receive")
 
 
-@returns.post("", response_model=ReturnPublic, status_code=201)
+@returns.post(
+    "",
+    response_model=ReturnPublic,
+    status_code=201,
+    responses=problems(404, 409) | links(201, *RETURN_OPERATIONS),
+)
 def request_return(
     body: ReturnCreate, app: AppDep, response: Response, idempotency_key: IdempotencyKey = None
 ) -> ReturnPublic:
@@ -59,7 +73,7 @@ def request_return(
     return _public(rma)
 
 
-@returns.post("/{return_id}/receive", response_model=ReturnPublic)
+@returns.post("/{return_id}/receive", response_model=ReturnPublic, responses=problems(409))
 def receive_return(
     return_id: UUID, body: ReturnReceive, app: AppDep, idempotency_key: IdempotencyKey = None
 ) -> ReturnPublic:
@@ -67,7 +81,9 @@ def receive_return(
     return _public(app.receive_return(return_id, body.receipt_lines(), idempotency_key))
 
 
-@returns.get("", response_model=ReturnsPublic)
+@returns.get(
+    "", response_model=ReturnsPublic, responses=links(200, *RETURN_OPERATIONS, at="/data/0")
+)
 def list_returns(
     views: ViewsDep,
     page: PageDep,
@@ -90,7 +106,9 @@ def get_return(return_id: UUID, views: ViewsDep) -> ReturnPublic:
     return ReturnPublic.model_validate(row)
 
 
-@refunds.get("", response_model=RefundsPublic)
+@refunds.get(
+    "", response_model=RefundsPublic, responses=links(200, *RETURN_OPERATIONS, at="/data/0")
+)
 def list_refunds(
     views: ViewsDep,
     page: PageDep,

@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
+import json
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Annotated, Any, Generic, Protocol, Self, TypeVar, runtime_checkable
+from urllib.parse import parse_qsl
 
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from shared.runtime.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from shared.runtime.tracing import traced
 
 PROBLEM_JSON = "application/problem+json"
+PROBLEM_REF = "#/components/schemas/Problem"
+NUL = "\x00"
+ALLOWABLE_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 REQUEST_ID = "X-Request-ID"
+_PATH_PARAM = re.compile(r"{(\w+)}")
 MAX_OFFSET = 1_000_000  # deeper pages are searched, not scrolled; keeps OFFSET a small bigint
 ReadinessCheck = Callable[[], Awaitable[bool]]
 T = TypeVar("T")
@@ -104,6 +113,62 @@ class Page(BaseModel, Generic[T]):
         return cls(data=data, count=count, limit=query.limit, offset=query.offset)
 
 
+Responses = dict[int | str, dict[str, Any]]
+
+
+def problems(*statuses: int) -> Responses:
+    """Error answers a route documents beyond the kit's own (404 behind an id, 422 always).
+
+    The kit shows each as a problem document: `responses=problems(409)`.
+    """
+    return {status: {"description": HTTPStatus(status).phrase} for status in statuses}
+
+
+def links(status: int, *operations: str, at: str = "", **fields: str) -> Responses:
+    """OpenAPI links from the `status` answer to operations such as "GET /v1/orders/{order_id}".
+
+    Each path parameter is taken from the body's field of that name, under `at` (a JSON
+    pointer such as "/data/0" for the first row of a page), or from the pointer `fields`
+    names for it (`message_id="/data/0/id"`): clients and Schemathesis follow them from a
+    create or a list to the operations behind its ids.
+    """
+    return {status: {"links": dict(_link(operation, at, fields) for operation in operations)}}
+
+
+def _link(operation: str, at: str, fields: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
+    """The name and OpenAPI Link object of one "METHOD /path" operation."""
+    method, path = operation.split(" ", 1)
+    segments = [part.strip("{}") for part in path.split("/") if part and part != "v1"]
+    pointer = path.replace("~", "~0").replace("/", "~1")
+    parameters = {
+        name: f"$response.body#{fields.get(name, f'{at}/{name}')}"
+        for name in _PATH_PARAM.findall(path)
+    }
+    link = {"operationRef": f"#/paths/{pointer}/{method.lower()}", "parameters": parameters}
+    return "_".join([method.lower(), *segments]), link
+
+
+class ProblemError(BaseModel):
+    """One thing wrong with a request: where, what, and its kind."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ProblemDocument(BaseModel):
+    """An RFC 9457 problem document, the body of every error answer; domain errors add fields."""
+
+    model_config = ConfigDict(extra="allow", title="Problem")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[ProblemError] | None = None
+
+
 class Problem(Exception):
     """An error to answer with a problem+json body."""
 
@@ -139,13 +204,54 @@ def create_api(
     error_statuses: Mapping[Any, tuple[int, str]] | None = None,
 ) -> FastAPI:
     """Build a service's API with the endpoints and conventions every OMS service shares."""
-    api = FastAPI(title=title, version="1.0.0", description=f"OMS {service} API")
+    api = ServiceAPI(title=title, version="1.0.0", description=f"OMS {service} API")
     for router in routers:
         api.include_router(router, prefix="/v1")
     _add_health(api, readiness)
+    api.add_middleware(NulBytesMiddleware)
     _add_request_ids(api)
     _add_problem_handlers(api, dict(error_statuses or {}))
     return api
+
+
+class ServiceAPI(FastAPI):
+    """A FastAPI app whose OpenAPI document shows every error answer as a problem document."""
+
+    def openapi(self) -> dict[str, Any]:
+        """The OpenAPI document, built once."""
+        if self.openapi_schema is None:
+            self.openapi_schema = _document_problems(super().openapi())
+        return self.openapi_schema
+
+
+# What FastAPI documents for a 422 on its own: its validation error, which we never answer.
+_FASTAPI_422 = {
+    "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}
+}
+
+
+def _document_problems(document: dict[str, Any]) -> dict[str, Any]:
+    """Every operation documents 422 (any input may be bad, a NUL anywhere), behind an id 404,
+    with a body 400; every error answer without content of its own is a problem document."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    problem = ProblemDocument.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(problem.pop("$defs", {}))
+    schemas["Problem"] = problem
+    for path in document.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("422", {"description": HTTPStatus(422).phrase})
+            if any(p.get("in") == "path" for p in operation.get("parameters", [])):
+                responses.setdefault("404", {"description": HTTPStatus(404).phrase})
+            if "requestBody" in operation:  # FastAPI answers 400 to a body it cannot decode
+                responses.setdefault("400", {"description": HTTPStatus(400).phrase})
+            for status, response in responses.items():
+                if status[0] in "45" and response.get("content", _FASTAPI_422) == _FASTAPI_422:
+                    response["content"] = {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}}
+    for unused in ("HTTPValidationError", "ValidationError"):
+        if f"/{unused}" not in json.dumps(document.get("paths", {})):
+            schemas.pop(unused, None)
+    return document
 
 
 @dataclass(frozen=True)
@@ -259,6 +365,94 @@ class RequestIdMiddleware:
         HTTP_LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
 
 
+class NulBytesMiddleware:
+    """Answers 422 to a request with a NUL character in its path, query or body.
+
+    PostgreSQL stores no NUL in text or jsonb: one that got past the edge was a 500, or an
+    event recorded that no read model could store. Checked once here, for every endpoint.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        loc = _nul_in_url(scope)
+        if loc is None:
+            body, receive = await _read_body(receive)
+            loc = _nul_in_body(body)
+        if loc is None:
+            await self.app(scope, receive, send)
+            return
+        where = ".".join(map(str, loc))
+        error = {"loc": loc, "msg": "NUL characters are not accepted", "type": "nul_character"}
+        detail = f"{where}: NUL characters are not accepted"
+        answer = problem_response(422, "Invalid request", detail, Request(scope), errors=[error])
+        await answer(scope, receive, send)
+
+
+def _nul_in_url(scope: dict[str, Any]) -> list[str | int] | None:
+    """Where in the path or query a NUL is, if anywhere."""
+    if NUL in scope["path"]:
+        return ["path"]
+    query: bytes = scope.get("query_string", b"")
+    if b"%00" not in query and b"\x00" not in query:
+        return None
+    for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        if NUL in name or NUL in value:
+            return ["query", name.replace(NUL, "\\u0000")]
+    return ["query"]
+
+
+def _nul_in_body(body: bytes) -> list[str | int] | None:
+    """Where in the body a NUL is, if anywhere: raw, or escaped in a JSON string."""
+    if b"\x00" in body:
+        return ["body"]
+    if b"\\u0000" not in body:
+        return None
+    # The escape may be a literal backslash before "u0000": only the parsed JSON can tell.
+    try:
+        return _nul_at(json.loads(body), ["body"])
+    except ValueError:
+        return None  # not JSON: the endpoint answers for that
+
+
+def _nul_at(value: Any, loc: list[str | int]) -> list[str | int] | None:
+    """The location of the first key or string in parsed JSON that holds a NUL."""
+    if isinstance(value, str):
+        return loc if NUL in value else None
+    items: list[tuple[str | int, Any]] = []
+    if isinstance(value, dict):
+        items = list(value.items())
+    elif isinstance(value, list):
+        items = list(enumerate(value))
+    for key, item in items:
+        if isinstance(key, str) and NUL in key:
+            return [*loc, key.replace(NUL, "\\u0000")]
+        found = _nul_at(item, [*loc, key])
+        if found is not None:
+            return found
+    return None
+
+
+async def _read_body(receive: Any) -> tuple[bytes, Any]:
+    """The whole request body, and a receive that hands it on to the app as if unread."""
+    messages: list[dict[str, Any]] = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            break
+    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
+
+    async def replay() -> dict[str, Any]:
+        return messages.pop(0) if messages else await receive()
+
+    return body, replay
+
+
 def _header(scope: dict[str, Any], name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key == name:
@@ -284,10 +478,27 @@ def _add_problem_handlers(
 
     @api.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        return problem_response(error.status_code, "HTTP error", str(error.detail), request)
+        answer = problem_response(error.status_code, "HTTP error", str(error.detail), request)
+        answer.headers.update(error.headers or {})
+        if error.status_code == 405:
+            # Starlette names only the methods of the first route on the path.
+            answer.headers["Allow"] = ", ".join(_methods_on_path(request))
+        return answer
 
     for error_class, (status, title) in error_statuses.items():
         api.add_exception_handler(error_class, _domain_handler(status, title))
+
+
+def _methods_on_path(request: Request) -> list[str]:
+    """Every method some route of the app takes on the request's path."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in ALLOWABLE_METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
 
 
 @runtime_checkable

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from shared.events.base import IntegrationEvent
 from shared.events.codec import DecodeError, Envelope, decode
-from shared.runtime.api import Page, PageQuery, page_query, provide
+from shared.runtime.api import Page, PageQuery, links, page_query, problems, provide
 from shared.runtime.application import (
     MAX_CONFLICT_RETRIES,
     ServiceApplication,
@@ -244,9 +244,18 @@ OfficeDep = Annotated[DeadLetterOffice, provide(DeadLetterOffice)]
 PageDep = Annotated[PageQuery, page_query(default=50, maximum=500)]
 MessageId = Annotated[int, Path(ge=1, le=MAX_ID, description="The parked message's id.")]
 router = APIRouter(prefix="/dlq", tags=["dead letters"])
+PARKED_OPERATIONS = (
+    "GET /v1/dlq/{message_id}",
+    "POST /v1/dlq/{message_id}/replay",
+    "POST /v1/dlq/{message_id}/discard",
+)
 
 
-@router.get("", response_model=ParkedPage)
+@router.get(
+    "",
+    response_model=ParkedPage,
+    responses=links(200, *PARKED_OPERATIONS, message_id="/data/0/id"),
+)
 def list_parked(
     office: OfficeDep,
     *,
@@ -265,13 +274,13 @@ def show_parked(message_id: MessageId, office: OfficeDep) -> ParkedPublic:
     return ParkedPublic.whole(office.get(message_id))
 
 
-@router.post("/{message_id}/replay", response_model=ParkedPublic)
+@router.post("/{message_id}/replay", response_model=ParkedPublic, responses=problems(409, 503))
 def replay_parked(message_id: MessageId, body: Replay, office: OfficeDep) -> ParkedPublic:
     """Apply a parked message with the service's current handlers, exactly once."""
     return ParkedPublic.whole(office.replay(message_id, by=body.by))
 
 
-@router.post("/{message_id}/discard", response_model=ParkedPublic)
+@router.post("/{message_id}/discard", response_model=ParkedPublic, responses=problems(409))
 def discard_parked(message_id: MessageId, body: Discard, office: OfficeDep) -> ParkedPublic:
     """Record that a parked message will not be applied, by whom and why."""
     return ParkedPublic.whole(office.discard(message_id, by=body.by, reason=body.reason))

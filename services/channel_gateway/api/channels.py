@@ -13,16 +13,26 @@ from services.channel_gateway.schemas import (
     ChannelsPublic,
     SkuMappingUpdate,
 )
-from shared.runtime.api import PageQuery, page_query
+from shared.runtime.api import PageQuery, links, page_query, problems
 
 router = APIRouter(prefix="/channels", tags=["channels"])
+CHANNEL_OPERATIONS = (
+    "GET /v1/channels/{channel_id}",
+    "PUT /v1/channels/{channel_id}/sku-mapping",
+    "POST /v1/webhooks/shopify/{channel_id}",
+    "POST /v1/webhooks/woocommerce/{channel_id}",
+    "POST /v1/webhooks/shopee/{channel_id}",
+)
 
 
 @router.post(
     "",
     response_model=ChannelPublic,
     status_code=201,
-    responses={200: {"model": ChannelPublic, "description": "Channel reconfigured"}},
+    responses={200: {"model": ChannelPublic, "description": "Channel reconfigured"}}
+    | links(200, *CHANNEL_OPERATIONS)
+    | links(201, *CHANNEL_OPERATIONS)
+    | problems(409),
 )
 def register_channel(
     channel: Annotated[ChannelCreate, Body()],
@@ -43,7 +53,9 @@ def register_channel(
     )
 
 
-@router.get("", response_model=ChannelsPublic)
+@router.get(
+    "", response_model=ChannelsPublic, responses=links(200, *CHANNEL_OPERATIONS, at="/data/0")
+)
 def list_channels(
     views: ViewsDep,
     channels: ChannelsDep,

@@ -10,12 +10,18 @@ from fastapi import APIRouter
 from services.channel_gateway.api.deps import AppDep, ViewsDep
 from services.channel_gateway.domain import DeliveryAction, DeliveryStatus
 from services.channel_gateway.schemas import DeliveriesPublic, DeliveryPublic, DeliveryRetried
-from shared.runtime.api import PageQuery, Problem, page_query
+from shared.runtime.api import PageQuery, Problem, links, page_query, problems
 
 router = APIRouter(prefix="/deliveries", tags=["deliveries"])
+DELIVERY_OPERATIONS = (
+    "GET /v1/deliveries/{delivery_id}",
+    "POST /v1/deliveries/{delivery_id}/retry",
+)
 
 
-@router.get("", response_model=DeliveriesPublic)
+@router.get(
+    "", response_model=DeliveriesPublic, responses=links(200, *DELIVERY_OPERATIONS, at="/data/0")
+)
 def list_deliveries(
     views: ViewsDep,
     page: Annotated[PageQuery, page_query()],
@@ -45,7 +51,9 @@ def get_delivery(delivery_id: UUID, views: ViewsDep) -> DeliveryPublic:
     return DeliveryPublic.model_validate(row)
 
 
-@router.post("/{delivery_id}/retry", response_model=DeliveryRetried, status_code=202)
+@router.post(
+    "/{delivery_id}/retry", response_model=DeliveryRetried, status_code=202, responses=problems(409)
+)
 def retry_delivery(delivery_id: UUID, app: AppDep) -> DeliveryRetried:
     """Try a failed or skipped delivery again (a new round of attempts, due now)."""
     delivery = app.deliveries.retry(delivery_id)

@@ -16,17 +16,24 @@ from services.channel_gateway.schemas import (
     ChannelOrderPublic,
     ChannelOrdersPublic,
 )
-from shared.runtime.api import PageQuery, Problem, component, page_query
+from shared.runtime.api import PageQuery, Problem, component, links, page_query, problems
 
 intake = APIRouter(prefix="/orders", tags=["intake"])
 router = APIRouter(prefix="/channel-orders", tags=["channel orders"])
+ORDER_OPERATIONS = (
+    "GET /v1/channel-orders/{order_id}",
+    "POST /v1/channel-orders/{order_id}/release",
+)
 
 
 @intake.post(
     "",
     response_model=ChannelOrderAccepted,
     status_code=202,
-    responses={200: {"model": ChannelOrderAccepted, "description": "Already received"}},
+    responses={200: {"model": ChannelOrderAccepted, "description": "Already received"}}
+    | links(200, *ORDER_OPERATIONS)
+    | links(202, *ORDER_OPERATIONS)
+    | problems(503),
 )
 async def receive_order(
     order: ChannelOrderCreate, request: Request, response: Response
@@ -41,7 +48,9 @@ async def receive_order(
     return ChannelOrderAccepted(order_id=result.order_id, status=result.status)
 
 
-@router.get("", response_model=ChannelOrdersPublic)
+@router.get(
+    "", response_model=ChannelOrdersPublic, responses=links(200, *ORDER_OPERATIONS, at="/data/0")
+)
 def list_channel_orders(
     views: ViewsDep,
     page: Annotated[PageQuery, page_query()],
@@ -69,7 +78,7 @@ def get_channel_order(order_id: UUID, views: ViewsDep) -> ChannelOrderPublic:
     return ChannelOrderPublic.model_validate(row)
 
 
-@router.post("/{order_id}/release", response_model=ChannelOrderAccepted)
+@router.post("/{order_id}/release", response_model=ChannelOrderAccepted, responses=problems(409))
 def release_channel_order(
     order_id: UUID, app: AppDep, channels: ChannelsDep
 ) -> ChannelOrderAccepted:

@@ -22,13 +22,16 @@ from services.channel_gateway.channels.webhooks import WebhookIntake
 from services.channel_gateway.channels.woocommerce import translate as woocommerce
 from services.channel_gateway.domain import ChannelKind, RawPayload
 from services.channel_gateway.schemas import WebhookAccepted
-from shared.runtime.api import Problem, component
+from shared.runtime.api import Problem, component, problems
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 Translate = Callable[[Connection, RawPayload], Translation]
+# The body is read raw (its signature is checked first): 400 not JSON, 401 unsigned, 503 when
+# our database is down (the channel sends it again).
+WEBHOOK_PROBLEMS = problems(400, 401, 503)
 
 
-@router.post("/shopify/{channel_id}", response_model=WebhookAccepted)
+@router.post("/shopify/{channel_id}", response_model=WebhookAccepted, responses=WEBHOOK_PROBLEMS)
 async def shopify_webhook(channel_id: str, request: Request) -> WebhookAccepted:
     """Shopify orders/create: X-Shopify-Hmac-Sha256 over the raw body (current or previous
     secret), deduped on X-Shopify-Event-Id and on the order id."""
@@ -47,7 +50,9 @@ async def shopify_webhook(channel_id: str, request: Request) -> WebhookAccepted:
     return await _intake(webhooks, channel, event_id, body, shopify.translate)
 
 
-@router.post("/woocommerce/{channel_id}", response_model=WebhookAccepted)
+@router.post(
+    "/woocommerce/{channel_id}", response_model=WebhookAccepted, responses=WEBHOOK_PROBLEMS
+)
 async def woocommerce_webhook(channel_id: str, request: Request) -> WebhookAccepted:
     """WooCommerce order.created: X-WC-Webhook-Signature over the raw body; the unsigned ping
     sent when the webhook is saved is answered 200."""
@@ -66,7 +71,11 @@ async def woocommerce_webhook(channel_id: str, request: Request) -> WebhookAccep
     return await _intake(webhooks, channel, event_id, body, woocommerce.translate)
 
 
-@router.post("/shopee/{channel_id}", response_model=WebhookAccepted)
+@router.post(
+    "/shopee/{channel_id}",
+    response_model=WebhookAccepted,
+    responses=WEBHOOK_PROBLEMS | problems(502),  # Shopee's own answer to our pull, passed on
+)
 async def shopee_push(channel_id: str, request: Request) -> WebhookAccepted:
     """Shopee push: Authorization is HMAC of `<callback url>|<body>` with the partner key; for
     an order that is ready to ship, get_order_detail is pulled (signed) and translated."""

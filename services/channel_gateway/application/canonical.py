@@ -83,7 +83,8 @@ Country = Annotated[
 Currency = Annotated[
     str, Field(pattern=r"^[A-Z]{3}$"), AfterValidator(_known(CURRENCIES, "ISO 4217"))
 ]
-Quantity = Annotated[int, Field(strict=True, gt=0)]  # 1.5, "2" and true are not quantities
+# 1.5, "2" and true are not quantities; a million units of one SKU is past any real order.
+Quantity = Annotated[int, Field(strict=True, gt=0, le=1_000_000)]
 Price = Annotated[Decimal, Field(ge=0, lt=Decimal("1e12"), allow_inf_nan=False)]
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, Field, SecretStr
+from pydantic import AnyHttpUrl, BaseModel, BeforeValidator, Field, SecretStr, StrictBool
 
 from services.channel_gateway.application import ChannelRegistration
 from services.channel_gateway.application.canonical import Channel, Edge, Sku
@@ -16,6 +17,18 @@ from shared.runtime.api import Page
 WEBHOOK_KINDS = (ChannelKind.SHOPIFY, ChannelKind.WOOCOMMERCE, ChannelKind.SHOPEE)
 ChannelSku = Annotated[str, Field(min_length=1, max_length=128)]
 SkuMapping = dict[ChannelSku, Sku]
+INT64_MAX = 2**63 - 1  # Shopee's ids are 64-bit integers
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _date_time_text(value: Any) -> Any:
+    """Only a date-time string, as the schema says: pydantic alone reads 0 or "0" as 1970."""
+    if isinstance(value, datetime) or (isinstance(value, str) and _DATE_TIME.match(value)):
+        return value
+    raise ValueError("must be an RFC 3339 date-time string")
+
+
+DateTimeText = Annotated[datetime, BeforeValidator(_date_time_text)]
 
 
 class ChannelBase(Edge):
@@ -24,7 +37,7 @@ class ChannelBase(Edge):
     channel_id: Channel
     kind: str
     sku_mapping: SkuMapping = {}
-    require_sku_mapping: bool | None = Field(
+    require_sku_mapping: StrictBool | None = Field(
         None,
         description="Hold orders whose channel SKU is not mapped (default: on for marketplaces;"
         " off for web/phone/mail, where channel SKUs are ours).",
@@ -91,7 +104,7 @@ class AmazonChannelCreate(ChannelBase):
     lwa_client_id: Annotated[str, Field(min_length=1, max_length=200)]
     base_url: AnyHttpUrl | None = Field(None, description="Default the SP-API EU endpoint")
     token_url: AnyHttpUrl | None = Field(None, description="Default the LWA token endpoint")
-    start_after: datetime | None = Field(None, description="First poll reads orders from here")
+    start_after: DateTimeText | None = Field(None, description="First poll reads orders from here")
     lwa_client_secret: SecretStr
     refresh_token: SecretStr
 
@@ -100,8 +113,8 @@ class ShopeeChannelCreate(ChannelBase):
     """A Shopee shop: the partner app's id and key, the shop's id and access token."""
 
     kind: Literal["shopee"]
-    partner_id: int = Field(gt=0)
-    shop_id: int = Field(gt=0)
+    partner_id: int = Field(gt=0, le=INT64_MAX)
+    shop_id: int = Field(gt=0, le=INT64_MAX)
     base_url: AnyHttpUrl | None = Field(None, description="Default the Shopee production host")
     push_url: AnyHttpUrl | None = Field(
         None, description="The callback URL exactly as registered at Shopee (it is signed)"

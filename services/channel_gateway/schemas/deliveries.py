@@ -46,7 +46,7 @@ class DeliveryRetried(BaseModel):
 class ImportRow(Edge):
     """A CSV row with its line number in the file (the header is line 1)."""
 
-    line: int = Field(ge=1)
+    line: int = Field(ge=1, le=1_000_000)
     fields: dict[str, Annotated[str, Field(max_length=500)]]
 
 

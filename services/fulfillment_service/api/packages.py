@@ -17,7 +17,7 @@ from services.fulfillment_service.api.deps import (
 from services.fulfillment_service.documents import label_documents, render_labels, render_zpl
 from services.fulfillment_service.documents.models import LabelDocument
 from services.fulfillment_service.schemas import PackageDetail
-from shared.runtime.api import Problem
+from shared.runtime.api import Problem, problems
 
 router = APIRouter(prefix="/packages", tags=["packages"])
 
@@ -31,14 +31,14 @@ def get_package(package_id: UUID, views: ViewsDep) -> PackageDetail:
     return PackageDetail.model_validate(row)
 
 
-@router.get("/{package_id}/label.pdf", responses=DOCUMENT_RESPONSES)
+@router.get("/{package_id}/label.pdf", responses=DOCUMENT_RESPONSES | problems(409))
 def label_pdf(package_id: UUID, app: AppDep, views: ViewsDep) -> Response:
     """The package's 4x6 in. shipping label as PDF."""
     label = _label(package_id, app, views)
     return document(render_labels([label]), PDF, f"label-{label.sscc}.pdf")
 
 
-@router.get("/{package_id}/label.zpl", responses=DOCUMENT_RESPONSES)
+@router.get("/{package_id}/label.zpl", responses=DOCUMENT_RESPONSES | problems(409))
 def label_zpl(package_id: UUID, app: AppDep, views: ViewsDep) -> Response:
     """The package's shipping label as ZPL II for a 203 dpi thermal printer."""
     label = _label(package_id, app, views)

@@ -34,12 +34,36 @@ from services.fulfillment_service.schemas import (
     PickListSummary,
 )
 from services.fulfillment_service.schemas.pick_lists import LocationId
-from shared.runtime.api import IdempotencyKey, PageQuery, page_query
+from shared.runtime.api import IdempotencyKey, PageQuery, links, page_query, problems
 
 router = APIRouter(prefix="/pick-lists", tags=["pick lists"])
+PICK_LIST_OPERATIONS = (
+    "GET /v1/pick-lists/{pick_list_id}",
+    "POST /v1/pick-lists/{pick_list_id}/confirm",
+    "POST /v1/pick-lists/{pick_list_id}/cancel",
+    "GET /v1/pick-lists/{pick_list_id}/document.pdf",
+    "GET /v1/pick-lists/{pick_list_id}/labels.pdf",
+    "GET /v1/pick-lists/{pick_list_id}/labels.zpl",
+)
+# The shipment in the list's first slot, and its papers.
+SLOT_OPERATIONS = (
+    "GET /v1/shipments/{shipment_id}",
+    "GET /v1/shipments/{shipment_id}/packing-slip.pdf",
+    "GET /v1/shipments/{shipment_id}/labels.pdf",
+    "GET /v1/shipments/{shipment_id}/labels.zpl",
+)
+# Labels exist once a shipment of the list left with a carrier: before that, 409.
+LABEL_RESPONSES = DOCUMENT_RESPONSES | problems(409)
 
 
-@router.post("", response_model=PickListPublic, status_code=201)
+@router.post(
+    "",
+    response_model=PickListPublic,
+    status_code=201,
+    responses={200: {"model": PickListPublic, "description": "Already created"}}
+    | problems(409)
+    | links(201, *PICK_LIST_OPERATIONS),
+)
 def create_pick_list(
     body: PickListCreate,
     app: AppDep,
@@ -62,7 +86,9 @@ def create_pick_list(
     return PickListPublic.of(pick_list)
 
 
-@router.get("", response_model=PickListsPublic)
+@router.get(
+    "", response_model=PickListsPublic, responses=links(200, *PICK_LIST_OPERATIONS, at="/data/0")
+)
 def list_pick_lists(
     views: ViewsDep,
     page: Annotated[PageQuery, page_query()],
@@ -76,13 +102,17 @@ def list_pick_lists(
     return PickListsPublic.of([PickListSummary.model_validate(r) for r in rows], total, page)
 
 
-@router.get("/{pick_list_id}", response_model=PickListPublic)
+@router.get(
+    "/{pick_list_id}",
+    response_model=PickListPublic,
+    responses=links(200, *SLOT_OPERATIONS, at="/slots/0"),
+)
 def get_pick_list(pick_list_id: UUID, app: AppDep) -> PickListPublic:
     """One pick list with its lines in pick-path order and what was picked so far."""
     return PickListPublic.of(app.get_pick_list(pick_list_id))
 
 
-@router.post("/{pick_list_id}/confirm", response_model=PickListPublic)
+@router.post("/{pick_list_id}/confirm", response_model=PickListPublic, responses=problems(409))
 def confirm_picks(pick_list_id: UUID, body: PickListConfirm, app: AppDep) -> PickListPublic:
     """Units found per line (some lines or all); picking more than requested is refused.
 
@@ -93,7 +123,7 @@ def confirm_picks(pick_list_id: UUID, body: PickListConfirm, app: AppDep) -> Pic
     return PickListPublic.of(app.picking.confirm_picks(pick_list_id, body.confirmations()))
 
 
-@router.post("/{pick_list_id}/cancel", response_model=PickListPublic)
+@router.post("/{pick_list_id}/cancel", response_model=PickListPublic, responses=problems(409))
 def cancel_pick_list(
     pick_list_id: UUID, app: AppDep, body: Annotated[PickListCancel | None, Body()] = None
 ) -> PickListPublic:
@@ -109,14 +139,14 @@ def pick_list_pdf(pick_list_id: UUID, app: AppDep) -> Response:
     return document(pdf, PDF, f"pick-list-{pick_list_id}.pdf")
 
 
-@router.get("/{pick_list_id}/labels.pdf", responses=DOCUMENT_RESPONSES)
+@router.get("/{pick_list_id}/labels.pdf", responses=LABEL_RESPONSES)
 def pick_list_labels_pdf(pick_list_id: UUID, app: AppDep) -> Response:
     """The labels of every shipped package of the list, by slot: one print job per wave."""
     labels = _labels(app, pick_list_id)
     return document(render_labels(labels), PDF, f"labels-{pick_list_id}.pdf")
 
 
-@router.get("/{pick_list_id}/labels.zpl", responses=DOCUMENT_RESPONSES)
+@router.get("/{pick_list_id}/labels.zpl", responses=LABEL_RESPONSES)
 def pick_list_labels_zpl(pick_list_id: UUID, app: AppDep) -> Response:
     """The same labels as ZPL II for a thermal printer."""
     labels = _labels(app, pick_list_id)

@@ -31,12 +31,34 @@ from services.fulfillment_service.schemas import (
     ShipmentsPublic,
 )
 from services.fulfillment_service.schemas.shipments import PackageCreated
-from shared.runtime.api import IdempotencyKey, PageQuery, Problem, page_query
+from shared.runtime.api import IdempotencyKey, PageQuery, Problem, links, page_query, problems
 
 router = APIRouter(prefix="/shipments", tags=["shipments"])
+SHIPMENT_OPERATIONS = (
+    "GET /v1/shipments/{shipment_id}",
+    "POST /v1/shipments/{shipment_id}/packages",
+    "POST /v1/shipments/{shipment_id}/ship",
+    "GET /v1/shipments/{shipment_id}/rates",
+    "GET /v1/shipments/{shipment_id}/packing-slip.pdf",
+    "GET /v1/shipments/{shipment_id}/labels.pdf",
+    "GET /v1/shipments/{shipment_id}/labels.zpl",
+    # The pick list a shipment is on, and the labels it prints once the shipment left.
+    "GET /v1/pick-lists/{pick_list_id}",
+    "GET /v1/pick-lists/{pick_list_id}/labels.pdf",
+    "GET /v1/pick-lists/{pick_list_id}/labels.zpl",
+)
+PACKAGE_OPERATIONS = (
+    "GET /v1/packages/{package_id}",
+    "GET /v1/packages/{package_id}/label.pdf",
+    "GET /v1/packages/{package_id}/label.zpl",
+)
+# Labels exist once the shipment left with a carrier: before that, 409.
+LABEL_RESPONSES = DOCUMENT_RESPONSES | problems(409)
 
 
-@router.get("", response_model=ShipmentsPublic)
+@router.get(
+    "", response_model=ShipmentsPublic, responses=links(200, *SHIPMENT_OPERATIONS, at="/data/0")
+)
 def list_shipments(
     views: ViewsDep,
     page: Annotated[PageQuery, page_query()],
@@ -55,7 +77,17 @@ def list_shipments(
     return ShipmentsPublic.of([ShipmentPublic.model_validate(r) for r in rows], total, page)
 
 
-@router.get("/{shipment_id}", response_model=ShipmentPublic)
+@router.get(
+    "/{shipment_id}",
+    response_model=ShipmentPublic,
+    responses=links(
+        200,
+        *PACKAGE_OPERATIONS,
+        "DELETE /v1/shipments/{shipment_id}/packages/{package_id}",
+        at="/packages/0",
+        shipment_id="/shipment_id",
+    ),
+)
 def get_shipment(shipment_id: UUID, views: ViewsDep) -> ShipmentPublic:
     """One shipment."""
     row = views.get_shipment(shipment_id)
@@ -64,7 +96,7 @@ def get_shipment(shipment_id: UUID, views: ViewsDep) -> ShipmentPublic:
     return ShipmentPublic.model_validate(row)
 
 
-@router.post("/{shipment_id}/ship", response_model=ShipmentPublic)
+@router.post("/{shipment_id}/ship", response_model=ShipmentPublic, responses=problems(409))
 def ship_shipment(shipment_id: UUID, body: ShipmentShip, app: AppDep) -> ShipmentPublic:
     """The shipment leaves with a carrier; the same request again is harmless.
 
@@ -82,7 +114,13 @@ def ship_shipment(shipment_id: UUID, body: ShipmentShip, app: AppDep) -> Shipmen
     return ShipmentPublic.model_validate(shipment)
 
 
-@router.post("/{shipment_id}/packages", response_model=PackageCreated, status_code=201)
+@router.post(
+    "/{shipment_id}/packages",
+    response_model=PackageCreated,
+    status_code=201,
+    responses=problems(409)
+    | links(201, *PACKAGE_OPERATIONS, "DELETE /v1/shipments/{shipment_id}/packages/{package_id}"),
+)
 def add_package(
     shipment_id: UUID, body: PackageCreate, app: AppDep, idempotency_key: IdempotencyKey = None
 ) -> PackageCreated:
@@ -93,33 +131,35 @@ def add_package(
     return PackageCreated.of(shipment, package)
 
 
-@router.delete("/{shipment_id}/packages/{package_id}", response_model=ShipmentPublic)
+@router.delete(
+    "/{shipment_id}/packages/{package_id}", response_model=ShipmentPublic, responses=problems(409)
+)
 def remove_package(shipment_id: UUID, package_id: UUID, app: AppDep) -> ShipmentPublic:
     """Unpack a box that has not shipped (its SSCC is not used again)."""
     return ShipmentPublic.model_validate(app.packing.remove_package(shipment_id, package_id))
 
 
-@router.get("/{shipment_id}/rates", response_model=list[RateQuote])
+@router.get("/{shipment_id}/rates", response_model=list[RateQuote], responses=problems(409))
 def rates(shipment_id: UUID, app: AppDep) -> list[RateQuote]:
     """What each rate-table carrier charges for the packed shipment, per service."""
     return [RateQuote.model_validate(quote) for quote in app.packing.quote(shipment_id)]
 
 
-@router.get("/{shipment_id}/packing-slip.pdf", responses=DOCUMENT_RESPONSES)
+@router.get("/{shipment_id}/packing-slip.pdf", responses=DOCUMENT_RESPONSES | problems(409))
 def packing_slip(shipment_id: UUID, app: AppDep) -> Response:
     """The packing slip: what is in this shipment and what follows; no prices."""
     doc = packing_slip_document(app.printing.packing_slip(shipment_id))
     return document(render_packing_slip(doc), PDF, f"packing-slip-{shipment_id}.pdf")
 
 
-@router.get("/{shipment_id}/labels.pdf", responses=DOCUMENT_RESPONSES)
+@router.get("/{shipment_id}/labels.pdf", responses=LABEL_RESPONSES)
 def labels_pdf(shipment_id: UUID, app: AppDep) -> Response:
     """Every package label of the shipped shipment, one 4x6 in. page each."""
     labels = label_documents(app.printing.labels(shipment_id))
     return document(render_labels(labels), PDF, f"labels-{shipment_id}.pdf")
 
 
-@router.get("/{shipment_id}/labels.zpl", responses=DOCUMENT_RESPONSES)
+@router.get("/{shipment_id}/labels.zpl", responses=LABEL_RESPONSES)
 def labels_zpl(shipment_id: UUID, app: AppDep) -> Response:
     """Every package label of the shipped shipment as ZPL II (203 dpi)."""
     labels = label_documents(app.printing.labels(shipment_id))

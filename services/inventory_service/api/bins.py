@@ -8,12 +8,17 @@ from fastapi import APIRouter
 
 from services.inventory_service.api.deps import AppDep, LocationIdPath, ViewsDep
 from services.inventory_service.schemas import BinAssign, BinAssignmentPublic, BinRow, BinsPublic
-from shared.runtime.api import PageQuery, Problem, page_query
+from shared.runtime.api import PageQuery, Problem, links, page_query, problems
 
 router = APIRouter()
 
 
-@router.post("/stock/bins", response_model=BinAssignmentPublic, tags=["stock"])
+@router.post(
+    "/stock/bins",
+    response_model=BinAssignmentPublic,
+    tags=["stock"],
+    responses=problems(404) | links(200, "GET /v1/stock/{sku}"),
+)
 def assign_bin(body: BinAssign, app: AppDep) -> BinAssignmentPublic:
     """Put a SKU away into a bin at a location, or move it there; publishes BinAssigned."""
     previous = app.stocks.assign_bin(body.location_id, body.sku, body.bin)

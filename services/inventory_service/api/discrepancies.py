@@ -15,14 +15,24 @@ from services.inventory_service.schemas import (
     DiscrepancyResolve,
     discrepancy_public,
 )
-from shared.runtime.api import PageQuery, page_query
+from shared.runtime.api import PageQuery, links, page_query, problems
 
 router = APIRouter(prefix="/stock/discrepancies", tags=["stock"])
 
 Resolution = Annotated[DiscrepancyResolve | None, Body()]
+DISCREPANCY_OPERATIONS = (
+    "GET /v1/stock/discrepancies/{discrepancy_id}",
+    "POST /v1/stock/discrepancies/{discrepancy_id}/confirm",
+    "POST /v1/stock/discrepancies/{discrepancy_id}/reject",
+    "GET /v1/reservations/{order_id}",
+)
 
 
-@router.get("", response_model=DiscrepanciesPublic)
+@router.get(
+    "",
+    response_model=DiscrepanciesPublic,
+    responses=links(200, *DISCREPANCY_OPERATIONS, at="/data/0"),
+)
 def list_discrepancies(
     views: ViewsDep,
     page: Annotated[PageQuery, page_query(default=100, maximum=500)],
@@ -37,13 +47,17 @@ def list_discrepancies(
     return DiscrepanciesPublic.of([DiscrepancyPublic.model_validate(r) for r in rows], total, page)
 
 
-@router.get("/{discrepancy_id}", response_model=DiscrepancyPublic)
+@router.get(
+    "/{discrepancy_id}",
+    response_model=DiscrepancyPublic,
+    responses=links(200, *DISCREPANCY_OPERATIONS),
+)
 def get_discrepancy(discrepancy_id: UUID, app: AppDep) -> DiscrepancyPublic:
     """One discrepancy, as recorded."""
     return discrepancy_public(app.discrepancies.get(discrepancy_id))
 
 
-@router.post("/{discrepancy_id}/confirm", response_model=DiscrepancyPublic)
+@router.post("/{discrepancy_id}/confirm", response_model=DiscrepancyPublic, responses=problems(409))
 def confirm_discrepancy(
     discrepancy_id: UUID, app: AppDep, body: Resolution = None
 ) -> DiscrepancyPublic:
@@ -52,7 +66,7 @@ def confirm_discrepancy(
     return discrepancy_public(app.discrepancies.confirm(discrepancy_id, note))
 
 
-@router.post("/{discrepancy_id}/reject", response_model=DiscrepancyPublic)
+@router.post("/{discrepancy_id}/reject", response_model=DiscrepancyPublic, responses=problems(409))
 def reject_discrepancy(
     discrepancy_id: UUID, app: AppDep, body: Resolution = None
 ) -> DiscrepancyPublic:

@@ -6,11 +6,26 @@ from fastapi import APIRouter, Response
 
 from services.inventory_service.api.deps import AppDep, LocationIdPath, ViewsDep
 from services.inventory_service.schemas import LocationCreate, LocationPublic, LocationsPublic
+from shared.runtime.api import links, problems
 
 router = APIRouter(prefix="/locations", tags=["locations"])
 
 
-@router.post("", response_model=LocationPublic, status_code=201)
+LOCATION_OPERATIONS = (
+    "POST /v1/locations/{location_id}/deactivate",
+    "POST /v1/locations/{location_id}/activate",
+    "GET /v1/locations/{location_id}/bins",
+)
+
+
+@router.post(
+    "",
+    response_model=LocationPublic,
+    status_code=201,
+    responses={200: {"model": LocationPublic, "description": "Already registered"}}
+    | problems(409)
+    | links(201, *LOCATION_OPERATIONS),
+)
 def register_location(body: LocationCreate, app: AppDep, response: Response) -> LocationPublic:
     """Register a location (201); the same data again answers 200, different data 409."""
     location, created = app.locations.register(
@@ -20,7 +35,9 @@ def register_location(body: LocationCreate, app: AppDep, response: Response) -> 
     return LocationPublic.model_validate(location)
 
 
-@router.get("", response_model=LocationsPublic)
+@router.get(
+    "", response_model=LocationsPublic, responses=links(200, *LOCATION_OPERATIONS, at="/data/0")
+)
 def list_locations(views: ViewsDep) -> LocationsPublic:
     """Every location, preferred (lowest priority number) first."""
     rows = views.list_locations()

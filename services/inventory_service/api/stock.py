@@ -18,12 +18,17 @@ from services.inventory_service.schemas import (
     StockPublic,
     stock_public,
 )
-from shared.runtime.api import IdempotencyKey, PageQuery, page_query
+from shared.runtime.api import IdempotencyKey, PageQuery, links, page_query, problems
 
 router = APIRouter(prefix="/stock", tags=["stock"])
 
 
-@router.post("/receipts", response_model=ReceiptPublic, status_code=201)
+@router.post(
+    "/receipts",
+    response_model=ReceiptPublic,
+    status_code=201,
+    responses=problems(404) | links(201, "GET /v1/stock/{sku}"),
+)
 def receive_stock(
     body: ReceiptCreate, app: AppDep, idempotency_key: IdempotencyKey = None
 ) -> ReceiptPublic:
@@ -42,7 +47,12 @@ def receive_stock(
     )
 
 
-@router.post("/adjustments", response_model=AdjustmentPublic, status_code=201)
+@router.post(
+    "/adjustments",
+    response_model=AdjustmentPublic,
+    status_code=201,
+    responses=problems(404, 409) | links(201, "GET /v1/stock/{sku}"),
+)
 def adjust_stock(
     body: AdjustmentCreate, app: AppDep, idempotency_key: IdempotencyKey = None
 ) -> AdjustmentPublic:
@@ -59,7 +69,9 @@ def adjust_stock(
     )
 
 
-@router.get("", response_model=StockLevelsPublic)
+@router.get(
+    "", response_model=StockLevelsPublic, responses=links(200, "GET /v1/stock/{sku}", at="/data/0")
+)
 def list_stock_levels(
     views: ViewsDep,
     page: Annotated[PageQuery, page_query(default=100, maximum=500)],
