@@ -23,6 +23,22 @@ def test_an_order_line_of_more_than_a_million_units_is_refused():
             ChannelOrderCreate.model_validate_json(_json(order))
 
 
+def test_optional_texts_of_an_order_may_be_null_blank_or_bounded_text():
+    # Schemathesis found a null phone, state or line title answered 500: the text constraints were
+    # applied to `str | None` as a whole, which pydantic rejects with a TypeError, not a 422.
+    order = canonical_order()
+    optional = {"phone": None, "company": None, "state": "  ", "state_code": None}
+    order["shipping_address"] |= optional
+    order["customer"] |= {"phone": None}
+    order["lines"] = [order["lines"][0] | {"line_id": None, "title": None, "variant_title": ""}]
+    accepted = ChannelOrderCreate.model_validate_json(_json(order))
+    assert accepted.shipping_address.state is None
+    assert accepted.lines[0].title is None
+    order["shipping_address"]["state_code"] = "Kentucky"
+    with pytest.raises(ValidationError, match="state_code"):
+        ChannelOrderCreate.model_validate_json(_json(order))
+
+
 def test_require_sku_mapping_is_a_json_boolean_not_a_number():
     # Schemathesis found 0 accepted as false: the schema says boolean.
     channel = {"channel_id": "mail", "kind": "mail"}

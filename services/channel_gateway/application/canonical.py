@@ -75,6 +75,17 @@ def _text(max_length: int, pattern: str | None = None) -> Any:
 
 
 Text = Annotated[str, _text(200)]
+
+
+# Text that may be left out, null or blank (kept as None): the constraints apply to text only
+# (on `str | None` as a whole, pydantic fails with a TypeError on null: a 500, not a 422).
+OptionalText50 = Annotated[Annotated[str, _text(50)] | None, BeforeValidator(_blank_to_none)]
+OptionalText100 = Annotated[Annotated[str, _text(100)] | None, BeforeValidator(_blank_to_none)]
+OptionalText200 = Annotated[Annotated[str, _text(200)] | None, BeforeValidator(_blank_to_none)]
+OptionalText500 = Annotated[Annotated[str, _text(500)] | None, BeforeValidator(_blank_to_none)]
+SubdivisionCode = Annotated[
+    Annotated[str, _text(6, r"^[A-Z]{2}-[A-Z0-9]{1,3}$")] | None, BeforeValidator(_blank_to_none)
+]
 Channel = Annotated[str, _text(64, r"^[a-z0-9_-]+$")]
 Sku = Annotated[str, _text(64, r"^[A-Za-z0-9._\-/]+$")]  # as the contract's SKU
 Country = Annotated[
@@ -99,7 +110,7 @@ class Customer(Edge):
 
     name: Text
     email: EmailStr
-    phone: Annotated[str | None, BeforeValidator(_blank_to_none), _text(50)] = None
+    phone: OptionalText50 = None
 
 
 class Address(Edge):
@@ -107,16 +118,14 @@ class Address(Edge):
 
     name: Text
     line1: Text
-    line2: Annotated[Text | None, BeforeValidator(_blank_to_none)] = None
+    line2: OptionalText200 = None
     city: Text
     postal_code: Annotated[str, _text(20)]
     country: Country
-    company: Annotated[Text | None, BeforeValidator(_blank_to_none)] = None
-    phone: Annotated[str | None, BeforeValidator(_blank_to_none), _text(50)] = None
-    state: Annotated[str | None, BeforeValidator(_blank_to_none), _text(100)] = None
-    state_code: Annotated[
-        str | None, BeforeValidator(_blank_to_none), _text(6, r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
-    ] = None
+    company: OptionalText200 = None
+    phone: OptionalText50 = None
+    state: OptionalText100 = None
+    state_code: SubdivisionCode = None
 
 
 class TaxLine(Edge):
@@ -133,9 +142,9 @@ class OrderLine(Edge):
     sku: Sku
     quantity: Quantity
     unit_price: Price
-    line_id: Annotated[str | None, _text(100)] = None
-    title: Annotated[str | None, _text(500)] = None
-    variant_title: Annotated[str | None, BeforeValidator(_blank_to_none), _text(500)] = None
+    line_id: OptionalText100 = None
+    title: OptionalText500 = None
+    variant_title: OptionalText500 = None
     discount: Price | None = None
     taxes: list[TaxLine] | None = None
     paid: Price | None = None
