@@ -143,7 +143,8 @@ def test_after_the_fix_a_replay_applies_the_parked_message_exactly_once(
     replayed = cli(orders, "replay", "order_service", str(row["id"]), "--by", "alice")
     assert replayed.exit_code == 0, replayed.output
     assert "replayed" in replayed.output
-    assert [e["event"] for e in _order(orders, bad)["timeline"]] == ["Placed"]
+    # The read model follows the replayed events a moment later.
+    eventually(lambda: [e["event"] for e in _order(orders, bad)["timeline"]] == ["Placed"])
     shown = orders.get_json(f"/v1/dlq/{row['id']}")
     assert shown["status"] == "replayed" and shown["resolved_by"] == "alice"
     stored = orders.stored()
