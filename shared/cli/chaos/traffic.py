@@ -41,6 +41,9 @@ SCARCE = ("LAMP", "39.00")  # little stock: orders wait for it, restocks and can
 CHANNEL_ID = "chaos-woo"
 # Answers that mean "not yet, ask again": the service is down, restarting or not caught up.
 RETRY_STATUSES = frozenset({404, 408, 425, 429, 500, 502, 503, 504})
+# A wave picks up to WAVE_SIZE shipments; PACKERS of them are packed and shipped at a time.
+WAVE_SIZE = 40
+PACKERS = 6
 
 
 class Unanswered(RuntimeError):
@@ -470,25 +473,35 @@ class Traffic:
     async def warehouse(self) -> None:
         """Pick-list waves at each location until stopped: pick all, pack and ship what the
         plans ship (the rest stays picked, as a real cart leaves some parcels for later)."""
+        # One picker team per location, working at the same time: one loop for all locations
+        # could not keep up with 10,000 orders on a loaded machine, and orders were given up on.
+        await asyncio.gather(*(self._waves_at(loc["location_id"]) for loc in LOCATIONS))
+
+    async def _waves_at(self, location_id: str) -> None:
+        """Waves at one location until stopped."""
         while not self.stopping.is_set():
-            for location in LOCATIONS:
-                try:
-                    await self._wave(location["location_id"])
-                except Unanswered as exc:
-                    self.errors["wave unanswered"] += 1
-                    self.last_wave_error = str(exc)
+            try:
+                await self._wave(location_id)
+            except Unanswered as exc:
+                self.errors["wave unanswered"] += 1
+                self.last_wave_error = str(exc)
             await sleep_or_stop(self.stopping, 1.5)
 
     async def _wave(self, location_id: str) -> None:
         deadline = min(self.deadline, time.monotonic() + 60)
         await self._finish_open_lists(location_id, deadline)
         self.waves += 1
+        wave = self.waves  # the loops of other locations count on meanwhile
         created = await self.api.call(
             "fulfillment_service",
             "POST",
             "/pick-lists",
-            json={"location_id": location_id, "max_shipments": 20, "carrier": "oms-parcel"},
-            headers={"Idempotency-Key": f"chaos-wave-{self.tag}-{self.waves}"},
+            json={
+                "location_id": location_id,
+                "max_shipments": WAVE_SIZE,
+                "carrier": "oms-parcel",
+            },
+            headers={"Idempotency-Key": f"chaos-wave-{self.tag}-{location_id}-{wave}"},
             deadline=deadline,
             final=frozenset({404, 409, 422}),  # nothing to pick right now
         )
@@ -524,11 +537,23 @@ class Traffic:
                 deadline=deadline,
                 final=frozenset({409}),  # confirmed already (our lost answer) or cancelled
             )
+        packers = asyncio.Semaphore(PACKERS)
+
+        async def pack_and_ship(order: Order, shipment_id: str) -> None:
+            async with packers:
+                await self._pack_and_ship(order, shipment_id, deadline)
+
+        parcels = []
         for slot in pick_list["slots"]:
             order = self.by_id.get(str(slot["order_id"]))
             if order is None or order.plan not in ("ship", "return") or order.mode != "warehouse":
                 continue
-            await self._pack_and_ship(order, str(slot["shipment_id"]), deadline)
+            parcels.append(pack_and_ship(order, str(slot["shipment_id"])))
+        # Every parcel's outcome is awaited before the wave ends: none goes on behind our back.
+        outcomes = await asyncio.gather(*parcels, return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     async def _pack_and_ship(self, order: Order, shipment_id: str, deadline: float) -> None:
         shipment = await self.api.get(
