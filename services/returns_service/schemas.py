@@ -5,10 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from services.returns_service.domain import Condition, ReceiptLine, ReturnLine, ReturnStatus
 from shared.events.base import Sku, UtcTime
+from shared.money import MINOR_UNITS, money
 from shared.runtime.api import Page
 
 Quantity = Field(gt=0, le=100_000)
@@ -104,6 +105,11 @@ class ReceiptPublic(BaseModel):
     received_at: UtcTime
 
 
+def _in_minor_units(value: Decimal, currency: str) -> Decimal:
+    """An amount shown with its currency's own places ("0.00" EUR, "2.470" KWD, "2400" JPY)."""
+    return money(value, currency) if currency in MINOR_UNITS else value
+
+
 class RefundLinePublic(BaseModel):
     """Money back for units of one SKU."""
 
@@ -126,6 +132,14 @@ class RefundPublic(BaseModel):
     lines: list[RefundLinePublic]
     refunded_at: UtcTime
 
+    @model_validator(mode="after")
+    def _currency_places(self) -> RefundPublic:
+        self.amount = _in_minor_units(self.amount, self.currency)
+        self.full_amount = _in_minor_units(self.full_amount, self.currency)
+        for line in self.lines:
+            line.amount = _in_minor_units(line.amount, self.currency)
+        return self
+
 
 class RefundsPublic(Page[RefundPublic]):
     """A page of refunds."""
@@ -144,6 +158,11 @@ class ReturnPublic(BaseModel):
     refunded_total: Decimal
     requested_at: UtcTime
     updated_at: UtcTime
+
+    @model_validator(mode="after")
+    def _currency_places(self) -> ReturnPublic:
+        self.refunded_total = _in_minor_units(self.refunded_total, self.currency)
+        return self
 
 
 class ReturnsPublic(Page[ReturnPublic]):

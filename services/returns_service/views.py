@@ -25,7 +25,7 @@ class ReturnViews(ViewStore):
             currency text NOT NULL,
             lines jsonb NOT NULL,
             receipts jsonb NOT NULL DEFAULT '[]',
-            refunded_total numeric(14, 2) NOT NULL DEFAULT 0,
+            refunded_total numeric NOT NULL DEFAULT 0,
             requested_at timestamptz NOT NULL,
             updated_at timestamptz NOT NULL
         )""",
@@ -36,8 +36,8 @@ class ReturnViews(ViewStore):
             return_id uuid NOT NULL,
             order_id uuid NOT NULL,
             sequence int NOT NULL,
-            amount numeric(14, 2) NOT NULL,
-            full_amount numeric(14, 2) NOT NULL,
+            amount numeric NOT NULL,
+            full_amount numeric NOT NULL,
             capped boolean NOT NULL,
             currency text NOT NULL,
             lines jsonb NOT NULL,
@@ -45,6 +45,11 @@ class ReturnViews(ViewStore):
         )""",
         "CREATE INDEX IF NOT EXISTS refund_view_return ON refund_view (return_id, sequence)",
         "CREATE INDEX IF NOT EXISTS refund_view_order ON refund_view (order_id, refunded_at)",
+        # Amounts keep their currency's own places (KWD 3, JPY 0): views made when they were cut
+        # to cents are widened (no rewrite; a no-op once done). Rebuild them to restore the places.
+        "ALTER TABLE return_view ALTER COLUMN refunded_total TYPE numeric",
+        "ALTER TABLE refund_view ALTER COLUMN amount TYPE numeric,"
+        " ALTER COLUMN full_amount TYPE numeric",
     )
 
     # -- writes, inside the projection's transaction ---------------------------------------

@@ -19,6 +19,7 @@ from services.returns_service.views import ReturnViews
 from shared import events as ev
 from shared.runtime.application import UnitOfWork
 from shared.runtime.projection import ProjectionWorker
+from tests import factories
 from tests.factories_returns_service import MUG, TEE, order_shipped_from_two_locations
 
 pytestmark = pytest.mark.integration
@@ -118,6 +119,30 @@ def test_a_return_is_requested_received_refunded_and_listed(service: Service, or
     assert page.json()["count"] == 1
     refunds = service.http.get("/v1/refunds", params={"order_id": str(order_id)}).json()
     assert [r["amount"] for r in refunds["data"]] == ["64.30"]
+
+
+@pytest.mark.parametrize(
+    ("currency", "unit_price", "nothing", "refund"),
+    [("KWD", "1.235", "0.000", "2.470"), ("JPY", "1200", "0", "2400")],
+)
+def test_refunds_keep_the_currency_s_own_places_in_answers_and_views(
+    service: Service, currency: str, unit_price: str, nothing: str, refund: str
+):
+    # Refunds and their views were cut to cents: 2 x 1.235 KWD was paid back as 2.47.
+    shipped = factories.order_shipped(quantities={TEE: 2}, unit_price=unit_price, currency=currency)
+    service.deliver(shipped)
+    created = service.http.post("/v1/returns", json=rma_body(shipped.order_id, (TEE, 2)))
+    assert created.json()["refunded_total"] == nothing
+    received = service.http.post(
+        f"/v1/returns/{created.json()['return_id']}/receive", json=receipt((TEE, 2, "sellable"))
+    )
+    assert received.status_code == 200, received.text
+    assert received.json()["refunds"][0]["amount"] == refund
+    service.projection.catch_up()
+    view = service.http.get(f"/v1/returns/{created.json()['return_id']}").json()
+    assert (view["refunded_total"], view["refunds"][0]["lines"][0]["amount"]) == (refund, refund)
+    refunds = service.http.get("/v1/refunds", params={"order_id": str(shipped.order_id)}).json()
+    assert [r["amount"] for r in refunds["data"]] == [refund]
 
 
 def test_the_same_idempotency_key_returns_the_same_return_and_records_nothing(

@@ -6,6 +6,8 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.returns_service.domain import (
     ReceiveQuantityError,
@@ -20,13 +22,14 @@ from services.returns_service.domain import (
     return_id_for,
     shipped_order_id_for,
 )
+from shared.money import minor_units
 from tests.factories_returns_service import MUG, TEE
 
 
-def shipped_order(lines=None, shipments=None) -> ShippedOrder:
+def shipped_order(lines=None, shipments=None, currency: str = "EUR") -> ShippedOrder:
     return ShippedOrder(
         order_id=uuid4(),
-        currency="EUR",
+        currency=currency,
         lines=lines
         or [
             {"sku": TEE, "quantity": 2, "unit_price": "24.90"},
@@ -117,6 +120,56 @@ def test_refunds_never_exceed_what_was_paid_and_say_when_they_were_cut():
     assert (first["amount"], first["capped"]) == ("0.68", False)
     assert (last["amount"], last["full_amount"], last["capped"]) == ("0.32", "0.34", True)
     assert Decimal(first["amount"]) + Decimal(last["amount"]) <= Decimal("1.005")
+
+
+@pytest.mark.parametrize(
+    ("currency", "unit_price", "refund"),
+    [("KWD", "1.235", "2.470"), ("BHD", "0.125", "0.250"), ("JPY", "1200", "2400")],
+)
+def test_refunds_keep_the_currency_s_own_minor_units(currency, unit_price, refund):
+    # Refunds were cut to cents: 2 x 1.235 KWD paid back 2.47, and JPY came out as "2400.00".
+    order = shipped_order(
+        lines=[{"sku": TEE, "quantity": 2, "unit_price": unit_price}],
+        shipments=[{"location_id": "WH-BER", "lines": [{"sku": TEE, "quantity": 2}]}],
+        currency=currency,
+    )
+    settlement = order.settle_receipt(uuid4(), 1, [received(TEE, 2)])
+    assert (settlement["amount"], settlement["capped"]) == (refund, False)
+    assert settlement["refund_lines"][0]["amount"] == refund
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    currency=st.sampled_from(["EUR", "KWD", "JPY", "BHD", "USD"]),
+    lines=st.lists(st.tuples(st.integers(1, 5), st.integers(0, 10**7)), min_size=1, max_size=3),
+    takes=st.lists(st.integers(1, 5), min_size=1, max_size=6),
+)
+def test_refunds_in_parts_never_exceed_what_was_paid_in_any_currency(currency, lines, takes):
+    unit = Decimal(1).scaleb(-minor_units(currency))
+    order_lines = [
+        {"sku": TEE, "quantity": quantity, "unit_price": str(minor * unit)}
+        for quantity, minor in lines
+    ]
+    shipped = sum(quantity for quantity, _ in lines)
+    order = shipped_order(
+        lines=order_lines,
+        shipments=[{"location_id": "WH-BER", "lines": [{"sku": TEE, "quantity": shipped}]}],
+        currency=currency,
+    )
+    paid = sum(Decimal(line["unit_price"]) * line["quantity"] for line in order_lines)
+    refunded, left = Decimal(0), shipped
+    for sequence, take in enumerate(takes, start=1):
+        take = min(take, left)
+        if not take:
+            break
+        settlement = order.settle_receipt(uuid4(), sequence, [received(TEE, take)])
+        amount = Decimal(settlement["amount"])
+        assert amount == amount.quantize(unit), f"{amount} has more places than {currency}"
+        refunded += amount
+        left -= take
+    assert refunded <= paid
+    if left == 0 and len({line["unit_price"] for line in order_lines}) == 1:
+        assert refunded == paid  # a full return at one price refunds exactly what was paid
 
 
 def test_a_sku_on_lines_with_different_prices_is_refunded_at_most_its_total():

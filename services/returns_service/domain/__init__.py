@@ -37,7 +37,6 @@ from services.returns_service.domain.values import (
     ReturnLineSummary,
     Settlement,
     Shipment,
-    money,
     units_per_sku,
 )
 
@@ -72,7 +71,6 @@ __all__ = [
     "SkuNotShippedError",
     "add_receipt",
     "line_summary",
-    "money",
     "refund_id_for",
     "return_id_for",
     "shipped_order_id_for",

@@ -10,7 +10,6 @@ from eventsourcing.domain import Aggregate, event
 
 from services.returns_service.domain.errors import ReturnQuantityError, SkuNotShippedError
 from services.returns_service.domain.values import (
-    CENT,
     ZERO,
     Amount,
     Condition,
@@ -21,9 +20,9 @@ from services.returns_service.domain.values import (
     ReturnLine,
     Settlement,
     Shipment,
-    money,
     units_per_sku,
 )
+from shared.money import money, step
 
 SHIPPED_ORDER_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/returns/shipped-orders")
 
@@ -110,7 +109,7 @@ class ShippedOrder(Aggregate):
     def unit_price(self, sku: str) -> Decimal:
         """The price of one unit (the average when the SKU was on several lines)."""
         ordered = units_per_sku(self.lines)[sku]
-        return money(self.paid(sku) / ordered) if ordered else ZERO
+        return self._money(self.paid(sku) / ordered) if ordered else self._money(ZERO)
 
     def authorise_return(self, return_id: UUID, lines: list[ReturnLine]) -> None:
         """Reserve shipped units for a return; a SKU or quantity not available is refused."""
@@ -136,15 +135,15 @@ class ShippedOrder(Aggregate):
     ) -> Settlement:
         """Where received units go back to, and their refund, never above what was paid."""
         refund_lines, full_amount = self._refund_lines(units_per_sku(lines))
-        amount = sum((Decimal(line["amount"]) for line in refund_lines), ZERO)
+        amount = self._money(sum((Decimal(line["amount"]) for line in refund_lines), ZERO))
         located = self._locate(lines)
         self._receipt_settled(
             return_id=str(return_id),
             sequence=sequence,
             lines=located,
             refund_lines=refund_lines,
-            amount=str(amount),
-            full_amount=str(full_amount),
+            amount=format(amount, "f"),
+            full_amount=format(full_amount, "f"),
             capped=amount < full_amount,
             currency=self.currency,
         )
@@ -152,8 +151,8 @@ class ShippedOrder(Aggregate):
             sequence=sequence,
             lines=located,
             refund_lines=refund_lines,
-            amount=str(amount),
-            full_amount=str(full_amount),
+            amount=format(amount, "f"),
+            full_amount=format(full_amount, "f"),
             capped=amount < full_amount,
             currency=self.currency,
         )
@@ -216,11 +215,17 @@ class ShippedOrder(Aggregate):
     def _refund_lines(self, units: Counter[str]) -> tuple[list[RefundLine], Decimal]:
         """Refund per SKU at the price paid, capped at what is left of what was paid for it."""
         lines: list[RefundLine] = []
-        full_total = ZERO
+        full_total = self._money(ZERO)
+        unit = step(self.currency)
         for sku, quantity in units.items():
-            full = money(self.unit_price(sku) * quantity)
-            left = (self.paid(sku) - self.refunded.get(sku, ZERO)).quantize(CENT, ROUND_DOWN)
-            amount = max(ZERO, min(full, left))
-            lines.append(RefundLine(sku=sku, quantity=quantity, amount=str(amount)))
+            full = self._money(self.unit_price(sku) * quantity)
+            # What is left is cut down, never rounded up: a refund never exceeds what was paid.
+            left = (self.paid(sku) - self.refunded.get(sku, ZERO)).quantize(unit, ROUND_DOWN)
+            amount = self._money(max(ZERO, min(full, left)))
+            lines.append(RefundLine(sku=sku, quantity=quantity, amount=format(amount, "f")))
             full_total += full
         return lines, full_total
+
+    def _money(self, value: Decimal) -> Decimal:
+        """An amount in the order's currency's minor units (3 places for KWD, none for JPY)."""
+        return money(value, self.currency)

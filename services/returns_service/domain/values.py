@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from enum import StrEnum
 from typing import TypedDict
 from uuid import UUID
@@ -16,13 +16,7 @@ from uuid import UUID
 Amount = str
 """Money as stored events carry it: a plain decimal string ('49.80'), never a float."""
 
-CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
-
-
-def money(value: Decimal) -> Decimal:
-    """An amount in cents."""
-    return value.quantize(CENT, rounding=ROUND_HALF_EVEN)
 
 
 class Condition(StrEnum):
