@@ -40,6 +40,7 @@ def _received(e: ChannelOrder.Received) -> ev.ChannelOrderReceived:
         lines=e.lines,
         currency=e.currency,
         received_at=e.timestamp,
+        payment_state=e.payment_state,
     )
 
 
@@ -54,6 +55,7 @@ def _released(e: ChannelOrder.Released) -> ev.ChannelOrderReceived:
         lines=e.lines,
         currency=e.currency,
         received_at=e.timestamp,
+        payment_state=e.payment_state,
     )
 
 

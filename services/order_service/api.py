@@ -9,12 +9,22 @@ from fastapi import APIRouter, Body
 
 from services.order_service.application import Orders
 from services.order_service.domain import (
+    OrderCancelledError,
     OrderNotCancellableError,
     OrderNotFoundError,
     OrderStatus,
 )
-from services.order_service.schemas import OrderCancel, OrderCancelled, OrderPublic, OrdersPublic
+from services.order_service.schemas import (
+    OrderCancel,
+    OrderCancelled,
+    OrderPublic,
+    OrdersPublic,
+    PaymentCreate,
+    PaymentRecorded,
+)
 from services.order_service.views import OrderViews
+from shared import money
+from shared.payments import PaymentState
 from shared.runtime.api import Page, PageQuery, Problem, links, page_query, problems, provide
 
 AppDep = Annotated[Orders, provide(Orders)]
@@ -22,7 +32,11 @@ ViewsDep = Annotated[OrderViews, provide(OrderViews)]
 PageDep = Annotated[PageQuery, page_query(default=50, maximum=500)]
 
 router = APIRouter(prefix="/orders", tags=["orders"])
-ORDER_OPERATIONS = ("GET /v1/orders/{order_id}", "POST /v1/orders/{order_id}/cancel")
+ORDER_OPERATIONS = (
+    "GET /v1/orders/{order_id}",
+    "POST /v1/orders/{order_id}/cancel",
+    "POST /v1/orders/{order_id}/payments",
+)
 
 
 @router.get("", response_model=OrdersPublic, responses=links(200, *ORDER_OPERATIONS, at="/data/0"))
@@ -31,11 +45,16 @@ def list_orders(
     *,
     status: OrderStatus | None = None,
     channel: str | None = None,
+    payment_state: PaymentState | None = None,
     page: PageDep,
 ) -> Page[OrderPublic]:
-    """Orders, newest first, filtered by status and channel."""
+    """Orders, newest first, filtered by status, channel and payment state."""
     rows, total = views.list_orders(
-        status=status, channel=channel, limit=page.limit, offset=page.offset
+        status=status,
+        channel=channel,
+        payment_state=payment_state,
+        limit=page.limit,
+        offset=page.offset,
     )
     return OrdersPublic.of([OrderPublic.model_validate(r) for r in rows], total, page)
 
@@ -60,8 +79,39 @@ def cancel_order(
     return OrderCancelled(order_id=order.id, status=order.status)
 
 
+@router.post(
+    "/{order_id}/payments",
+    response_model=PaymentRecorded,
+    status_code=202,
+    responses=problems(409),
+)
+def record_payment(order_id: UUID, body: PaymentCreate, app: AppDep) -> PaymentRecorded:
+    """Record what the merchant saw of the payment (a bank transfer, cash on delivery collected);
+    an order held for payment goes to the warehouse once its channel's policy allows."""
+    if body.amount is not None:
+        currency = app.get_order(order_id).currency
+        if not money.fits(body.amount, currency):
+            raise Problem(
+                422,
+                "Amount does not fit the currency",
+                f"{body.amount} has more decimal places than {currency} allows"
+                f" ({money.minor_units(currency)})",
+            )
+    order = app.record_payment(
+        order_id,
+        body.payment_state,
+        amount=body.amount,
+        reference=body.reference,
+        source="merchant",
+    )
+    return PaymentRecorded(
+        order_id=order.id, status=order.status, payment_state=order.payment_state
+    )
+
+
 ROUTERS: list[APIRouter] = [router]
 ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     OrderNotFoundError: (404, "Order not found"),
     OrderNotCancellableError: (409, "Order not cancellable"),
+    OrderCancelledError: (409, "Order cancelled"),
 }

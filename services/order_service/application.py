@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -15,15 +16,20 @@ from services.order_service.domain import (
     Order,
     OrderLine,
     OrderNotFoundError,
+    PaymentPolicies,
     PickedLine,
     Shipment,
     Shortage,
 )
+from shared.payments import PaymentState
 from shared.runtime.application import ServiceApplication, UnitOfWork, use_case
 
 
 class Orders(ServiceApplication):
     """Orders from every channel, from placement to refund."""
+
+    # Bootstrap sets the configured policies; these defaults serve tests and tools.
+    payment_policies: PaymentPolicies = PaymentPolicies()
 
     @use_case
     def place_order(
@@ -35,12 +41,22 @@ class Orders(ServiceApplication):
         shipping_address: Address,
         lines: list[OrderLine],
         currency: str,
+        payment_state: PaymentState | None = None,
+        received_at: datetime | None = None,
         uow: UnitOfWork | None = None,
     ) -> bool:
-        """Accept an order; an order already placed under this id is left as it is."""
+        """Accept an order; an order already placed under this id is left as it is.
+
+        An unpaid order gets its deadline from the channel's policy, counted from when the
+        channel's order was received (so a replay of the log sets the same deadline).
+        """
         with self.unit_of_work(uow) as work:
             if work.find(order_id, Order) is not None:
                 return False
+            due = None
+            if received_at is not None:
+                policy = self.payment_policies.of(channel)
+                due = Order.payment_deadline(payment_state, received_at, policy)
             work.add(
                 Order(
                     order_id=order_id,
@@ -50,6 +66,8 @@ class Orders(ServiceApplication):
                     shipping_address=shipping_address,
                     lines=lines,
                     currency=currency,
+                    payment_state=None if payment_state is None else payment_state.value,
+                    payment_due_at=due,
                 )
             )
             return True
@@ -58,9 +76,44 @@ class Orders(ServiceApplication):
     def confirm_order(
         self, order_id: UUID, allocations: list[Allocation], uow: UnitOfWork | None = None
     ) -> None:
-        """All stock is reserved."""
+        """All stock is reserved: to the warehouse, or held until the payment allows it."""
         with self.unit_of_work(uow) as work:
-            self._get(work, order_id).confirm(allocations)
+            order = self._get(work, order_id)
+            order.confirm(allocations, self.payment_policies.of(order.channel))
+
+    @use_case
+    def record_payment(
+        self,
+        order_id: UUID,
+        payment_state: PaymentState,
+        *,
+        amount: Decimal | None = None,
+        reference: str | None = None,
+        source: str = "channel",
+        uow: UnitOfWork | None = None,
+    ) -> Order:
+        """The payment moved on; an order held for it goes to the warehouse when it may."""
+        with self.unit_of_work(uow) as work:
+            order = self._get(work, order_id)
+            order.record_payment(
+                payment_state,
+                self.payment_policies.of(order.channel),
+                amount=amount,
+                reference=reference,
+                source=source,
+            )
+            return order
+
+    @use_case
+    def cancel_if_unpaid(
+        self, order_id: UUID, now: datetime, uow: UnitOfWork | None = None
+    ) -> bool:
+        """Cancel an order unpaid past its deadline (its stock is released); whether it was."""
+        with self.unit_of_work(uow) as work:
+            order = self._get(work, order_id)
+            if not order.overdue_unpaid(now):
+                return False
+            return order.cancel(f"unpaid ({order.payment_state}) past its deadline")
 
     @use_case
     def backorder_order(

@@ -8,6 +8,7 @@ from services.order_service.domain import AGGREGATES
 from services.order_service.projections import PROJECTION
 from services.order_service.settings import Settings
 from services.order_service.views import OrderViews
+from services.order_service.workers import UnpaidOrderSweeper
 from shared.events import topics
 from shared.runtime.api import api_factory
 from shared.runtime.projection import ProjectionWorker
@@ -33,7 +34,9 @@ def service_events() -> ServiceEvents:
 def build(settings: Settings) -> ServiceParts:
     """Application, views, projection, API and Kafka wiring of the order service."""
     app = open_application(Orders, settings)
+    app.payment_policies = settings.payment()
     views = open_views(OrderViews, settings)
+    sweeper = UnpaidOrderSweeper(app, views, interval=settings.unpaid_sweep_seconds)
     return ServiceParts(
         name=NAME,
         settings=settings,
@@ -49,4 +52,5 @@ def build(settings: Settings) -> ServiceParts:
         projections=[
             ProjectionWorker(name=PROJECTION.name, app=app, view=views, project=PROJECTION)
         ],
+        extra_workers=[sweeper.run],  # leader-only, like the relay
     )

@@ -40,6 +40,7 @@ def _placed(e: Order.Placed) -> ev.OrderPlaced:
         lines=e.lines,
         currency=e.currency,
         placed_at=e.timestamp,
+        payment_state=e.payment_state,
     )
 
 
@@ -100,6 +101,10 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     Order.Backordered: _backordered,
     Order.Cancelled: _cancelled,
     Order.Shipped: _shipped,
+    # Payment is the order's own business until the order confirms (OrderConfirmed is what
+    # sends it to the warehouse); OrderPlaced carries the payment state it started with.
+    Order.HeldForPayment: INTERNAL,
+    Order.PaymentRecorded: INTERNAL,
     # What happens between confirmation and the order shipping is the order's own history:
     # fulfillment, inventory and returns publish those facts themselves.
     Order.ShipmentRecorded: INTERNAL,
@@ -127,6 +132,8 @@ def on_channel_order(app: Orders, e: ev.ChannelOrderReceived, uow: UnitOfWork) -
         shipping_address=_plain(e.shipping_address, Address),
         lines=[_plain(line, OrderLine) for line in e.lines],
         currency=e.currency,
+        payment_state=e.payment_state,
+        received_at=e.received_at,
         uow=uow,
     )
 

@@ -9,12 +9,16 @@ from psycopg import Cursor
 
 from services.order_service.domain import AGGREGATES, Order, OrderStatus
 from services.order_service.views import OrderViews
+from shared.payments import ASSUMED
 from shared.runtime.registry import DomainEvent, ProjectFn, Projection
 
 _NOT_DETAIL = {"originator_id", "originator_version", "timestamp", "correlation_id", "causation_id"}
 _NOT_SHOWN = {"customer", "shipping_address"}  # personal data stays on the order row
 # Timeline entries that need ops' attention say which exception they are.
-_EXCEPTIONS: dict[DomainEvent, str] = {Order.ShortPicked: "short_pick"}
+_EXCEPTIONS: dict[DomainEvent, str] = {
+    Order.ShortPicked: "short_pick",
+    Order.HeldForPayment: "awaiting_payment",
+}
 
 
 def _placed(curs: Cursor[Any], e: Order.Placed) -> None:
@@ -29,8 +33,30 @@ def _placed(curs: Cursor[Any], e: Order.Placed) -> None:
             "customer": e.customer,
             "shipping_address": e.shipping_address,
             "lines": e.lines,
+            "payment_state": e.payment_state or ASSUMED,
+            "payment_due_at": e.payment_due_at,
             "at": e.timestamp,
         },
+    )
+
+
+def _held_for_payment(curs: Cursor[Any], e: Order.HeldForPayment) -> None:
+    OrderViews.update_order(
+        curs,
+        e.originator_id,
+        e.timestamp,
+        status=OrderStatus.AWAITING_PAYMENT,
+        allocations=e.allocations,
+    )
+
+
+def _payment_recorded(curs: Cursor[Any], e: Order.PaymentRecorded) -> None:
+    OrderViews.update_order(
+        curs,
+        e.originator_id,
+        e.timestamp,
+        payment_state=e.payment_state,
+        payment_due_at=e.payment_due_at,
     )
 
 
@@ -86,6 +112,8 @@ def _timeline(curs: Cursor[Any], e: Order.Event) -> None:
 
 _HANDLERS: dict[DomainEvent, ProjectFn] = {
     Order.Placed: _placed,
+    Order.HeldForPayment: _held_for_payment,
+    Order.PaymentRecorded: _payment_recorded,
     Order.Confirmed: _confirmed,
     Order.Backordered: _backordered,
     Order.Cancelled: _cancelled,

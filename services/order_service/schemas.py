@@ -10,6 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.order_service.domain import OrderStatus
+from shared.payments import PaymentState
 from shared.runtime.api import Page
 
 
@@ -74,6 +75,12 @@ class OrderPublic(BaseModel):
         description="Units per SKU a picker did not find; they did not ship (partial fulfillment)",
     )
     refunded_total: Decimal
+    payment_state: PaymentState = Field(
+        PaymentState.PAID, description="how far the buyer has paid (README, The money of an order)"
+    )
+    payment_due_at: datetime | None = Field(
+        None, description="when the order is cancelled if still unpaid (the channel's policy)"
+    )
     placed_at: datetime
     updated_at: datetime
     timeline: list[TimelineEntry] = []
@@ -96,3 +103,32 @@ class OrderCancelled(BaseModel):
 
     order_id: UUID
     status: OrderStatus
+
+
+class PaymentCreate(BaseModel):
+    """A payment the merchant saw: a bank transfer arrived, cash on delivery was collected."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    payment_state: PaymentState = Field(description="the order's payment state after it")
+    amount: Decimal | None = Field(
+        None,
+        ge=0,
+        lt=Decimal("1e12"),
+        allow_inf_nan=False,
+        description="what arrived, in the order's currency and its minor units",
+    )
+    reference: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="the transfer's reference; the same reference and state again records nothing",
+    )
+
+
+class PaymentRecorded(BaseModel):
+    """The order's status and payment state after a payment was recorded."""
+
+    order_id: UUID
+    status: OrderStatus
+    payment_state: PaymentState

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -10,7 +11,7 @@ from uuid import UUID
 from psycopg import Cursor
 from psycopg.rows import dict_row
 
-from services.order_service.domain import OrderStatus
+from services.order_service.domain import NOT_YET_SHIPPING, OrderStatus
 from shared.runtime.projection import ViewStore, jsonb
 
 ORDER_TABLES = ("order_view", "order_timeline")
@@ -38,6 +39,12 @@ class OrderViews(ViewStore):
         )""",
         # Added with short picks; views of older databases gain the column.
         "ALTER TABLE order_view ADD COLUMN IF NOT EXISTS short jsonb NOT NULL DEFAULT '{}'",
+        # Added with payment states: orders before them were paid.
+        "ALTER TABLE order_view ADD COLUMN IF NOT EXISTS payment_state text"
+        " NOT NULL DEFAULT 'paid'",
+        "ALTER TABLE order_view ADD COLUMN IF NOT EXISTS payment_due_at timestamptz",
+        "CREATE INDEX IF NOT EXISTS order_view_payment_due ON order_view (payment_due_at)"
+        " WHERE payment_due_at IS NOT NULL",
         "CREATE INDEX IF NOT EXISTS order_view_status ON order_view (status, placed_at)",
         "CREATE INDEX IF NOT EXISTS order_view_channel ON order_view (channel, placed_at)",
         """CREATE TABLE IF NOT EXISTS order_timeline (
@@ -57,9 +64,10 @@ class OrderViews(ViewStore):
         """A new order row."""
         curs.execute(
             "INSERT INTO order_view (order_id, channel, external_id, status, currency, customer,"
-            " shipping_address, lines, placed_at, updated_at) VALUES (%(order_id)s, %(channel)s,"
-            " %(external_id)s, %(status)s, %(currency)s, %(customer)s, %(shipping_address)s,"
-            " %(lines)s, %(at)s, %(at)s) ON CONFLICT (order_id) DO NOTHING",
+            " shipping_address, lines, payment_state, payment_due_at, placed_at, updated_at)"
+            " VALUES (%(order_id)s, %(channel)s, %(external_id)s, %(status)s, %(currency)s,"
+            " %(customer)s, %(shipping_address)s, %(lines)s, %(payment_state)s,"
+            " %(payment_due_at)s, %(at)s, %(at)s) ON CONFLICT (order_id) DO NOTHING",
             {**row, **{k: jsonb(row[k]) for k in ("customer", "shipping_address", "lines")}},
         )
 
@@ -136,7 +144,13 @@ class OrderViews(ViewStore):
             return dict(order)
 
     def list_orders(
-        self, *, status: OrderStatus | None, channel: str | None, limit: int, offset: int
+        self,
+        *,
+        status: OrderStatus | None,
+        channel: str | None,
+        limit: int,
+        offset: int,
+        payment_state: str | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
         """A page of orders, newest first, and how many match in total."""
         return self.page(
@@ -146,7 +160,18 @@ class OrderViews(ViewStore):
             offset=offset,
             status=status,
             channel=channel,
+            payment_state=payment_state,
         )
+
+    def overdue_unpaid(self, now: datetime, limit: int) -> list[UUID]:
+        """Orders whose payment deadline has passed and that are not on their way yet."""
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=dict_row) as curs:
+            curs.execute(
+                "SELECT order_id FROM order_view WHERE payment_due_at <= %s AND status = ANY(%s)"
+                " ORDER BY payment_due_at LIMIT %s",
+                (now, [s.value for s in NOT_YET_SHIPPING], limit),
+            )
+            return [row["order_id"] for row in curs.fetchall()]
 
     def reset_all(self, projection_name: str) -> None:
         """Empty the order views so they are rebuilt from the event log."""

@@ -19,6 +19,7 @@ from shared.events.base import (
     Sku,
     UtcTime,
 )
+from shared.payments import PaymentState
 
 Text = Field(min_length=1, max_length=200)
 
@@ -193,6 +194,9 @@ class ChannelOrderReceived(IntegrationEvent):
     lines: list[OrderLine] = Field(min_length=1)
     currency: CurrencyCode
     received_at: UtcTime
+    payment_state: PaymentState | None = Field(
+        None, description="how far the buyer has paid; absent: paid (orders before payment states)"
+    )
 
 
 # -- orders -------------------------------------------------------------------------------
@@ -218,6 +222,9 @@ class OrderPlaced(IntegrationEvent):
     shipping_lines: list[ShippingLine] | None = None
     totals: OrderTotals | None = None
     taxes_included: bool | None = None
+    payment_state: PaymentState | None = Field(
+        None, description="how far the buyer has paid; absent: paid (orders before payment states)"
+    )
 
 
 class OrderConfirmed(IntegrationEvent):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from uuid import uuid4
 
 import pytest
@@ -11,7 +12,9 @@ from services.order_service.bootstrap import build
 from services.order_service.domain import OrderStatus
 from services.order_service.integration import CONSUMES
 from services.order_service.settings import Settings
+from services.order_service.workers import UnpaidOrderSweeper
 from shared.events import StockReserved, now_utc
+from shared.payments import PaymentState
 from tests import factories
 from tests.factories_order_service import place_order
 from tests.kit import apply
@@ -128,3 +131,89 @@ def test_an_order_shows_how_many_units_of_each_sku_came_back(service):
     order = http.get(f"/v1/orders/{order_id}").json()
     assert order["status"] == "returned"
     assert order["returned"] == {"TEE": 2, "MUG": 1}
+
+
+def receive_unpaid(parts, state: str = "pending", currency: str = "EUR"):
+    received = factories.channel_order_received(payment_state=state, currency=currency)
+    apply(parts.app, CONSUMES, received)
+    reserved = StockReserved(
+        order_id=received.order_id,
+        allocations=factories.allocations({"TEE": 2}, "WH"),
+        reserved_at=now_utc(),
+    )
+    apply(parts.app, CONSUMES, reserved)
+    return received.order_id
+
+
+def test_an_unpaid_order_waits_visibly_until_the_merchant_records_the_transfer(service):
+    order_id = receive_unpaid(service)
+    service.projections[0].catch_up()
+    http = TestClient(service.api_factory({}))
+    held = http.get("/v1/orders", params={"status": "awaiting_payment"}).json()
+    assert [o["order_id"] for o in held["data"]] == [str(order_id)]
+    assert http.get("/v1/orders", params={"payment_state": "pending"}).json()["count"] == 1
+    order = http.get(f"/v1/orders/{order_id}").json()
+    assert order["payment_due_at"] is not None
+    assert order["timeline"][-1]["detail"]["exception"] == "awaiting_payment"
+
+    answer = http.post(
+        f"/v1/orders/{order_id}/payments",
+        json={"payment_state": "paid", "amount": "49.80", "reference": "TRF 2026-12-06"},
+    )
+    assert answer.status_code == 202
+    assert answer.json() == {
+        "order_id": str(order_id),
+        "status": "confirmed",
+        "payment_state": "paid",
+    }
+    service.projections[0].catch_up()
+    order = http.get(f"/v1/orders/{order_id}").json()
+    assert (order["status"], order["payment_state"], order["payment_due_at"]) == (
+        "confirmed",
+        "paid",
+        None,
+    )
+    assert [t["event"] for t in order["timeline"]][-2:] == ["PaymentRecorded", "Confirmed"]
+
+
+def test_bad_payments_get_problems_and_record_nothing(service):
+    order_id = receive_unpaid(service, currency="KWD")
+    http = TestClient(service.api_factory({}))
+    before = service.app.recorder.max_notification_id()
+    for body in (
+        {"payment_state": "paid", "amount": "-1"},
+        {"payment_state": "paid", "amount": "1.2345"},  # KWD has three places
+        {"payment_state": "paid", "amount": "NaN"},
+        {"payment_state": "lost"},
+        {"payment_state": "paid", "card_number": "4111111111111111"},
+        {},
+    ):
+        answer = http.post(f"/v1/orders/{order_id}/payments", json=body)
+        assert answer.status_code == 422, body
+        assert answer.headers["content-type"] == "application/problem+json"
+    assert (
+        http.post(f"/v1/orders/{uuid4()}/payments", json={"payment_state": "paid"}).status_code
+        == 404
+    )
+    http.post(f"/v1/orders/{order_id}/cancel")
+    cancelled = service.app.recorder.max_notification_id()
+    late = http.post(f"/v1/orders/{order_id}/payments", json={"payment_state": "paid"})
+    assert late.status_code == 409
+    assert cancelled == before + 1  # only the cancel was recorded
+    assert service.app.recorder.max_notification_id() == cancelled
+
+
+def test_the_sweeper_cancels_orders_unpaid_past_their_deadline_and_nothing_else(service):
+    overdue = receive_unpaid(service)
+    paid = receive_unpaid(service)
+    service.app.record_payment(paid, PaymentState.PAID)
+    service.projections[0].catch_up()
+    views = service.projections[0].view
+    sweeper = UnpaidOrderSweeper(service.app, views)
+    assert sweeper.sweep(now_utc()) == 0  # nothing is due yet
+    later = now_utc() + timedelta(hours=73)
+    assert sweeper.sweep(later) == 1
+    assert service.app.get_order(overdue).status == OrderStatus.CANCELLED
+    assert service.app.get_order(paid).status == OrderStatus.CONFIRMED
+    service.projections[0].catch_up()
+    assert sweeper.sweep(later) == 0  # a cancelled order is not swept again

@@ -24,6 +24,7 @@ from pydantic import (
 from services.channel_gateway import domain
 from shared import money
 from shared.money import ROUNDING
+from shared.payments import ASSUMED, PaymentState
 
 
 def _codes(text: str) -> frozenset[str]:
@@ -159,6 +160,11 @@ class CanonicalOrderModel(Edge):
     shipping_address: Address
     currency: Currency  # before lines, so the lines' prices can be checked against it
     lines: list[OrderLine] = Field(min_length=1, max_length=1000)
+    payment_state: PaymentState = Field(
+        ASSUMED,
+        description="how far the buyer has paid; what may ship is the channel's payment policy"
+        ' (README, "The money of an order")',
+    )
 
     @field_validator("lines")
     @classmethod
@@ -199,6 +205,7 @@ class CanonicalOrderModel(Edge):
             "shipping_address": _address(address),
             "lines": [_line(line, step) for line in self.lines],
             "currency": self.currency,
+            "payment_state": self.payment_state.value,
         }
 
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from services.channel_gateway.application import CanonicalOrderModel, Translation, minor_units
 from services.channel_gateway.domain import OWN_KINDS, CanonicalOrder, DraftLine, DraftOrder
 from shared import money
+from shared.payments import ASSUMED, PaymentState
 
 
 class ChannelPayload(BaseModel):
@@ -103,8 +104,13 @@ def finish(
     currency: str | None,
     refs: dict[str, Any] | None = None,
     amounts: Amounts | None = None,
+    payment_state: PaymentState = ASSUMED,
 ) -> Translation:
-    """Map SKUs and check the canonical order; anything that keeps it from being placed holds it."""
+    """Map SKUs and check the canonical order; anything that keeps it from being placed holds it.
+
+    `payment_state` is what the channel says of the payment; an unpaid order is still taken in
+    (the order service holds it until paid, by the channel's policy).
+    """
     reasons: list[str] = []
     paid = None
     if amounts is not None and currency in money.MINOR_UNITS:
@@ -118,6 +124,7 @@ def finish(
         "lines": mapped,
         "currency": currency,
         "refs": {**(refs or {}), "lines": line_refs},
+        "payment_state": payment_state.value,
     }
     result = Translation(connection.channel_id, external_id, payload, draft=draft)
     if not reasons:
@@ -229,6 +236,7 @@ def _canonical(
         "shipping_address": _present(draft["shipping_address"]),
         "currency": draft["currency"],
         "lines": [{k: v for k, v in line.items() if k != "channel_sku"} for line in draft["lines"]],
+        "payment_state": draft.get("payment_state", ASSUMED.value),
     }
     try:
         order = CanonicalOrderModel.model_validate(body).canonical()

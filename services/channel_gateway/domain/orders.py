@@ -86,6 +86,7 @@ class ChannelOrder(Aggregate):
         lines: list[OrderLine]
         currency: str
         refs: ChannelRefs
+        payment_state: str | None = None  # absent on orders received before payment states
 
     class Held(Aggregate.Created):
         """An order the gateway cannot place yet; internal to the gateway, never published."""
@@ -105,6 +106,7 @@ class ChannelOrder(Aggregate):
             aggregate.lines = draft.get("lines") or []
             aggregate.currency = draft.get("currency")
             aggregate.refs = draft.get("refs") or {}
+            aggregate.payment_state = draft.get("payment_state")
             aggregate.hold_reasons = list(self.reasons)
             aggregate.payload = self.payload
 
@@ -118,6 +120,7 @@ class ChannelOrder(Aggregate):
         lines: list[OrderLine]
         currency: str
         refs: ChannelRefs
+        payment_state: str | None = None
 
     class ShipmentRecorded(Aggregate.Event):
         """A shipment of the order left."""
@@ -145,6 +148,7 @@ class ChannelOrder(Aggregate):
         lines: list[OrderLine],
         currency: str,
         refs: ChannelRefs | None = None,
+        payment_state: str | None = None,
     ) -> ChannelOrder:
         """Take in a canonical order; its id derives from channel + external id."""
         _check_order(channel, external_id, lines)
@@ -157,6 +161,7 @@ class ChannelOrder(Aggregate):
             lines=lines,
             currency=currency,
             refs=refs or {},
+            payment_state=payment_state,
         )
 
     @classmethod
@@ -194,6 +199,7 @@ class ChannelOrder(Aggregate):
         lines: list[OrderLine] | None = None,
         currency: str | None = None,
         refs: ChannelRefs | None = None,
+        payment_state: str | None = None,
     ) -> None:
         # Defaults only serve the Held event, whose apply() then sets the held state.
         self.channel = channel
@@ -205,6 +211,7 @@ class ChannelOrder(Aggregate):
         self.lines: list[OrderLine] | list[DraftLine] = lines or []
         self.currency: str | None = currency
         self.refs: ChannelRefs = refs or {}
+        self.payment_state: str | None = payment_state
         self.hold_reasons: list[str] = []
         self.payload: RawPayload | None = None
         self.shipments: list[Shipment] = []
@@ -242,6 +249,7 @@ class ChannelOrder(Aggregate):
         lines: list[OrderLine],
         currency: str,
         refs: ChannelRefs | None = None,
+        payment_state: str | None = None,
     ) -> None:
         """Let a held order proceed, now that it translates into a complete canonical order."""
         self.ensure_held()
@@ -254,6 +262,7 @@ class ChannelOrder(Aggregate):
             lines=lines,
             currency=currency,
             refs=refs or {},
+            payment_state=payment_state,
         )
 
     @event(Released)
@@ -266,12 +275,14 @@ class ChannelOrder(Aggregate):
         lines: list[OrderLine],
         currency: str,
         refs: ChannelRefs,
+        payment_state: str | None = None,
     ) -> None:
         self.customer = customer
         self.shipping_address = shipping_address
         self.lines = lines
         self.currency = currency
         self.refs = refs
+        self.payment_state = payment_state
         self.hold_reasons = []
         self.status = ChannelOrderStatus.ACCEPTED
 

@@ -55,6 +55,7 @@ class CanonicalOrder(TypedDict):
     lines: list[OrderLine]
     currency: str
     refs: NotRequired[ChannelRefs]
+    payment_state: NotRequired[str]  # a shared.payments.PaymentState value
 
 
 # -- a held order: translated as far as it goes -----------------------------------------------
@@ -89,6 +90,7 @@ class DraftOrder(TypedDict, total=False):
     lines: list[DraftLine]
     currency: str | None
     refs: ChannelRefs
+    payment_state: str
 
 
 # -- what the OMS reports back -----------------------------------------------------------------

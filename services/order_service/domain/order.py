@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import NotRequired, TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
+
+from shared.payments import ASSUMED, SHIPPABLE_BY_DEFAULT, PaymentState
 
 ORDER_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/orders")
 
@@ -18,6 +21,7 @@ class OrderStatus(StrEnum):
     """Where an order is in its life; stored, filtered and shown as the lower-case value."""
 
     PLACED = "placed"
+    AWAITING_PAYMENT = "awaiting_payment"  # stock reserved, held until the payment allows shipping
     CONFIRMED = "confirmed"
     BACKORDERED = "backordered"
     PARTIALLY_SHIPPED = "partially_shipped"
@@ -27,11 +31,43 @@ class OrderStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-CANCELLABLE = frozenset({OrderStatus.PLACED, OrderStatus.CONFIRMED, OrderStatus.BACKORDERED})
+CANCELLABLE = frozenset(
+    {
+        OrderStatus.PLACED,
+        OrderStatus.AWAITING_PAYMENT,
+        OrderStatus.CONFIRMED,
+        OrderStatus.BACKORDERED,
+    }
+)
 DONE_SHIPPING = frozenset(
     {OrderStatus.SHIPPED, OrderStatus.PARTIALLY_RETURNED, OrderStatus.RETURNED}
 )
 AWAITING_STOCK = frozenset({OrderStatus.PLACED, OrderStatus.BACKORDERED})
+NOT_YET_SHIPPING = AWAITING_STOCK | {OrderStatus.AWAITING_PAYMENT}
+
+
+@dataclass(frozen=True)
+class PaymentPolicy:
+    """What a channel's orders may go to the warehouse with, and how long an unpaid one waits."""
+
+    ship: frozenset[PaymentState] = SHIPPABLE_BY_DEFAULT
+    cancel_unpaid_after: timedelta | None = timedelta(hours=72)  # None: never by itself
+
+    def allows(self, state: PaymentState | str | None) -> bool:
+        """Whether an order in this payment state may be picked and shipped."""
+        return PaymentState(state or ASSUMED) in self.ship
+
+
+@dataclass(frozen=True)
+class PaymentPolicies:
+    """The payment policy of each channel (by the order's channel), and the one for the rest."""
+
+    default: PaymentPolicy = PaymentPolicy()
+    channels: dict[str, PaymentPolicy] = field(default_factory=dict)
+
+    def of(self, channel: str) -> PaymentPolicy:
+        """The policy of a channel's orders."""
+        return self.channels.get(channel, self.default)
 
 
 # -- value objects: plain dicts at run time, so the stored JSON is what it always was ---------
@@ -149,6 +185,10 @@ class OrderNotCancellableError(OrderError):
     """The order has shipped (in part or in full) and can no longer be cancelled."""
 
 
+class OrderCancelledError(OrderError):
+    """The order was cancelled: a payment for it is a refund to make, not a state to record."""
+
+
 def order_id_for(channel: str, external_id: str) -> UUID:
     """The order id derived from the channel's own id, so intake is idempotent."""
     return uuid5(ORDER_NAMESPACE, f"{channel}:{external_id}")
@@ -171,6 +211,25 @@ class Order(Aggregate):
         shipping_address: Address
         lines: list[OrderLine]
         currency: str
+        # Absent on orders placed before payment states: those were paid.
+        payment_state: str | None = None
+        payment_due_at: datetime | None = None  # cancelled unpaid after this, by the policy
+
+    class HeldForPayment(Aggregate.Event):
+        """Stock is reserved, but the payment does not allow shipping yet: nothing is picked."""
+
+        allocations: list[Allocation]
+        payment_state: str
+        payment_due_at: datetime | None
+
+    class PaymentRecorded(Aggregate.Event):
+        """The payment moved on: said by the channel or recorded by the merchant."""
+
+        payment_state: str
+        amount: str | None  # a decimal string in the order's currency, when one was given
+        reference: str | None  # the bank transfer's or the channel's reference
+        source: str  # "channel" or who recorded it
+        payment_due_at: datetime | None  # the deadline still running after this, if any
 
     class Confirmed(Aggregate.Event):
         """All stock is reserved; carries what fulfillment needs to ship it."""
@@ -241,6 +300,8 @@ class Order(Aggregate):
         shipping_address: Address,
         lines: list[OrderLine],
         currency: str,
+        payment_state: str | None = None,
+        payment_due_at: datetime | None = None,
     ) -> None:
         self.channel = channel
         self.external_id = external_id
@@ -248,6 +309,9 @@ class Order(Aggregate):
         self.shipping_address = shipping_address
         self.lines = lines
         self.currency = currency
+        self.payment_state = PaymentState(payment_state or ASSUMED)
+        self.payment_due_at = payment_due_at
+        self.payments: list[dict[str, str | None]] = []
         self.status = OrderStatus.PLACED
         self.allocations: list[Allocation] = []
         self.shipments: list[Shipment] = []
@@ -284,19 +348,102 @@ class Order(Aggregate):
         """Money refunded so far."""
         return sum((Decimal(a) for a in self.refunds.values()), Decimal(0))
 
-    def confirm(self, allocations: list[Allocation]) -> None:
-        """Stock is reserved: the order can be fulfilled (ignored unless awaiting stock)."""
-        if self.status in AWAITING_STOCK:
-            # The event carries what fulfillment needs, so the public event maps from it alone.
-            self._confirmed(
+    @staticmethod
+    def payment_deadline(
+        payment_state: str | None, placed_at: datetime, policy: PaymentPolicy
+    ) -> datetime | None:
+        """When an order placed in this payment state is cancelled unpaid (None: never)."""
+        if policy.allows(payment_state) or policy.cancel_unpaid_after is None:
+            return None
+        return placed_at + policy.cancel_unpaid_after
+
+    def confirm(self, allocations: list[Allocation], policy: PaymentPolicy) -> None:
+        """Stock is reserved: the order goes to the warehouse if its payment allows, else it is
+        held for payment (ignored unless awaiting stock)."""
+        if self.status not in AWAITING_STOCK:
+            return
+        if policy.allows(self.payment_state):
+            self._confirm(allocations)
+        else:
+            self._held_for_payment(
                 allocations=allocations,
-                customer=self.customer,
-                shipping_address=self.shipping_address,
-                lines=self.lines,
-                channel=self.channel,
-                external_id=self.external_id,
-                placed_at=self.created_on,
+                payment_state=self.payment_state.value,
+                payment_due_at=self.payment_due_at,
             )
+
+    def _confirm(self, allocations: list[Allocation]) -> None:
+        # The event carries what fulfillment needs, so the public event maps from it alone.
+        self._confirmed(
+            allocations=allocations,
+            customer=self.customer,
+            shipping_address=self.shipping_address,
+            lines=self.lines,
+            channel=self.channel,
+            external_id=self.external_id,
+            placed_at=self.created_on,
+        )
+
+    @event(HeldForPayment)
+    def _held_for_payment(
+        self, allocations: list[Allocation], payment_state: str, payment_due_at: datetime | None
+    ) -> None:
+        self.allocations = allocations
+        self.status = OrderStatus.AWAITING_PAYMENT
+
+    def record_payment(
+        self,
+        payment_state: PaymentState,
+        policy: PaymentPolicy,
+        *,
+        amount: Decimal | None = None,
+        reference: str | None = None,
+        source: str = "channel",
+    ) -> None:
+        """The payment moved on; an order held for payment that may now ship goes to the
+        warehouse. The same state again with nothing new is not recorded twice."""
+        if self.status == OrderStatus.CANCELLED:
+            raise OrderCancelledError(f"order {self.id} is cancelled; refund the payment instead")
+        if payment_state == self.payment_state and amount is None and reference is None:
+            return
+        if reference is not None and any(
+            p["reference"] == reference and p["payment_state"] == payment_state
+            for p in self.payments
+        ):
+            return  # the same payment told again (a retried request, a repeated webhook)
+        running = self.payment_due_at if not policy.allows(payment_state) else None
+        self._payment_recorded(
+            payment_state=payment_state.value,
+            amount=None if amount is None else str(amount),
+            reference=reference,
+            source=source,
+            payment_due_at=running,
+        )
+        if self.status == OrderStatus.AWAITING_PAYMENT and policy.allows(payment_state):
+            self._confirm(self.allocations)
+
+    @event(PaymentRecorded)
+    def _payment_recorded(
+        self,
+        payment_state: str,
+        amount: str | None,
+        reference: str | None,
+        source: str,
+        payment_due_at: datetime | None,
+    ) -> None:
+        self.payment_state = PaymentState(payment_state)
+        self.payment_due_at = payment_due_at
+        self.payments = [
+            *self.payments,
+            {"payment_state": payment_state, "amount": amount, "reference": reference},
+        ]
+
+    def overdue_unpaid(self, now: datetime) -> bool:
+        """Unpaid past its deadline and not yet on its way: to be cancelled."""
+        return (
+            self.status in NOT_YET_SHIPPING
+            and self.payment_due_at is not None
+            and now >= self.payment_due_at
+        )
 
     @event(Confirmed)
     def _confirmed(
