@@ -23,6 +23,7 @@ def shopify_order(order_id: int = 5829104779429, **overrides: Any) -> dict[str, 
         "presentment_currency": "EUR",
         "financial_status": "paid",
         "fulfillment_status": None,
+        "payment_gateway_names": ["shopify_payments"],
         "total_price": "64.30",
         "subtotal_price": "64.30",
         "total_tax": "10.27",
@@ -255,6 +256,10 @@ def woo_order(order_id: int = 4711, **overrides: Any) -> dict[str, Any]:
             "country": "DE",
         },
         "payment_method": "stripe",
+        "payment_method_title": "Credit card (Stripe)",
+        "transaction_id": "pi_3QfT2kLmN0pQ",
+        "date_paid": "2026-11-28T16:10:05",
+        "date_paid_gmt": "2026-11-28T15:10:05",
         "line_items": [
             {
                 "id": 315,

@@ -83,9 +83,9 @@ def test_a_poll_takes_in_every_page_of_new_orders_and_holds_what_cannot_be_place
     assert held[0]["hold_reasons"] == ["missing shipping address"]
     assert channel["cursor"].startswith("2026-11-28T10:04:00")
     assert len(amazon.sent("GET", "/orders/2026-01-01/orders/")) == 4
-    assert placed  # and their getOrder asked for items, buyer and recipient:
+    assert placed  # and their getOrder asked for buyer, recipient, fulfilment and payment:
     (first,) = [r for r in amazon.sent("GET", placed[0])]
-    assert first.query["includedData"] == "BUYER,RECIPIENT"
+    assert first.query["includedData"] == "BUYER,RECIPIENT,FULFILLMENT,PAYMENT"
 
 
 def test_a_restarted_poller_neither_misses_nor_repeats_an_order(

@@ -18,8 +18,22 @@ from services.channel_gateway.channels.base import (
     finish,
     text,
 )
+from shared.payments import ASSUMED, PaymentState
 
 ZERO = Decimal(0)
+
+# fulfillment.fulfillmentStatus (includedData=FULFILLMENT). Amazon: PENDING orders are not ready
+# for shipment (payment not yet authorised); CANCELLED ones will not be fulfilled.
+FULFILLMENT_STATUS: dict[str, PaymentState] = {
+    "PENDING_AVAILABILITY": PaymentState.PENDING,
+    "PENDING": PaymentState.PENDING,
+    "UNSHIPPED": PaymentState.PAID,
+    "PARTIALLY_SHIPPED": PaymentState.PAID,
+    "SHIPPED": PaymentState.PAID,
+    "CANCELLED": PaymentState.VOIDED,
+}
+# payment.paymentExecutions[].paymentMethod (includedData=PAYMENT); "COD" is the v0 spelling.
+COD_METHODS = frozenset({"CashOnDelivery", "COD"})
 
 
 class Money(ChannelPayload):
@@ -79,6 +93,24 @@ class Buyer(ChannelPayload):
     buyerEmail: str | None = None
 
 
+class OrderFulfillment(ChannelPayload):
+    """How far the order is in fulfilment (includedData=FULFILLMENT)."""
+
+    fulfillmentStatus: str | None = None
+
+
+class PaymentExecution(ChannelPayload):
+    """One payment of the order."""
+
+    paymentMethod: str | None = None
+
+
+class OrderPayment(ChannelPayload):
+    """How the order is paid (includedData=PAYMENT)."""
+
+    paymentExecutions: list[PaymentExecution] = Field(default_factory=list)
+
+
 class SalesChannel(ChannelPayload):
     """Where the order was placed."""
 
@@ -95,6 +127,8 @@ class AmazonOrder(ChannelPayload):
     salesChannel: SalesChannel
     buyer: Buyer | None = None
     recipient: Recipient | None = None
+    fulfillment: OrderFulfillment | None = None
+    payment: OrderPayment | None = None
     orderItems: list[OrderItem] = Field(min_length=1)
 
 
@@ -170,11 +204,30 @@ def translate(connection: Connection, payload: dict[str, Any]) -> Translation:
         lines=lines,
         currency=currencies.pop() if len(currencies) == 1 else None,
         refs={"marketplace_id": order.salesChannel.marketplaceId},
+        payment_state=payment_state(order),
     )
     if unpriced:
         translation.reasons.append(f"order items without a price: {', '.join(unpriced)}")
         translation.order = None
     return translation
+
+
+def payment_state(order: AmazonOrder) -> PaymentState:
+    """What the order's fulfilment status and payment method say of its payment."""
+    status = order.fulfillment.fulfillmentStatus if order.fulfillment else None
+    if status is None:
+        # Without includedData=FULFILLMENT there is none; the poller asks only for UNSHIPPED.
+        state = ASSUMED
+    else:
+        state = FULFILLMENT_STATUS.get(status.upper(), PaymentState.PENDING)
+    if state is PaymentState.PAID and _cash_on_delivery(order):
+        return PaymentState.CASH_ON_DELIVERY  # a PENDING or CANCELLED order stays so, COD or not
+    return state
+
+
+def _cash_on_delivery(order: AmazonOrder) -> bool:
+    executions = order.payment.paymentExecutions if order.payment else []
+    return any(e.paymentMethod in COD_METHODS for e in executions)
 
 
 def _address(address: CustomerAddress) -> dict[str, Any]:

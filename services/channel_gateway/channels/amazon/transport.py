@@ -67,7 +67,9 @@ class AmazonClient:
             params["paginationToken"] = token
         return json_of(await self._call("GET", ORDERS, params=params))
 
-    async def get_order(self, order_id: str, included: str = "BUYER,RECIPIENT") -> Any:
+    async def get_order(
+        self, order_id: str, included: str = "BUYER,RECIPIENT,FULFILLMENT,PAYMENT"
+    ) -> Any:
         """One order with its items and the datasets asked for."""
         params = {"includedData": included}
         return json_of(await self._call("GET", f"{ORDERS}/{order_id}", params=params))

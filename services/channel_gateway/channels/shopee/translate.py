@@ -17,10 +17,26 @@ from services.channel_gateway.channels.base import (
     finish,
 )
 from services.channel_gateway.channels.signing import any_matches, hex_signature
+from shared.payments import PaymentState
 
 ORDER_STATUS_PUSH = 3  # push code of order status updates
 PLACEABLE = "READY_TO_SHIP"  # paid, address known: the order can be fulfilled
 DETAIL_FIELDS = "buyer_user_id,buyer_username,recipient_address,item_list,total_amount"
+CANCELLED = "CANCELLED"
+# Statuses an order reaches only once the buyer paid; IN_CANCEL is a cancellation asked for,
+# not granted, and TO_RETURN a return of a paid order: the payment still stands.
+PAID_STATUSES = frozenset(
+    {
+        "READY_TO_SHIP",
+        "PROCESSED",
+        "RETRY_SHIP",
+        "SHIPPED",
+        "TO_CONFIRM_RECEIVE",
+        "COMPLETED",
+        "IN_CANCEL",
+        "TO_RETURN",
+    }
+)
 
 
 class PushData(ChannelPayload):
@@ -73,6 +89,7 @@ class ShopeeOrder(ChannelPayload):
     order_sn: str
     currency: str = Field(min_length=3, max_length=3)
     order_status: str
+    cod: bool | None = None  # a basic field of get_order_detail: the buyer pays the carrier
     buyer_user_id: int | None = None
     buyer_username: str | None = None
     recipient_address: RecipientAddress | None = None
@@ -147,11 +164,24 @@ def translate(connection: Connection, payload: dict[str, Any]) -> Translation:
         lines=lines,
         currency=order.currency.upper(),
         refs={"buyer_username": order.buyer_username},
+        payment_state=payment_state(order),
     )
     if order.order_status != PLACEABLE:
         translation.reasons.append(f"Shopee order status is {order.order_status}")
         translation.order = None
     return translation
+
+
+def payment_state(order: ShopeeOrder) -> PaymentState:
+    """What the order's status and its cod flag say of its payment."""
+    status = order.order_status.upper()
+    if status == CANCELLED:
+        return PaymentState.VOIDED
+    if order.cod:
+        return PaymentState.CASH_ON_DELIVERY  # nothing is paid before delivery: nothing to await
+    if status in PAID_STATUSES:
+        return PaymentState.PAID
+    return PaymentState.PENDING  # UNPAID, or a status we do not know: nothing that may ship
 
 
 def _address(address: RecipientAddress) -> dict[str, Any]:

@@ -20,8 +20,24 @@ from services.channel_gateway.channels.base import (
     text,
 )
 from services.channel_gateway.channels.signing import any_matches, base64_signature
+from shared.payments import ASSUMED, PaymentState
 
 ORDER_CREATED = "orders/create"
+
+# The order's `financial_status` (REST Order resource); `expired` is an authorisation that was
+# never captured (Admin GraphQL's OrderDisplayFinancialStatus): no money will come, as voided.
+FINANCIAL_STATUS: dict[str, PaymentState] = {
+    "pending": PaymentState.PENDING,
+    "authorized": PaymentState.AUTHORIZED,
+    "partially_paid": PaymentState.PARTIALLY_PAID,
+    "paid": PaymentState.PAID,
+    "partially_refunded": PaymentState.PARTIALLY_REFUNDED,
+    "refunded": PaymentState.REFUNDED,
+    "voided": PaymentState.VOIDED,
+    "expired": PaymentState.VOIDED,
+}
+# Shopify's own cash on delivery method, and the Advanced Cash on Delivery app's gateway.
+COD_GATEWAYS = frozenset({"cash on delivery (cod)", "cash_on_delivery"})
 
 
 class ShopifyAddress(ChannelPayload):
@@ -108,6 +124,9 @@ class ShopifyOrder(ChannelPayload):
     taxes_included: bool = False
     total_discounts: Amount = Decimal(0)
     shipping_lines: list[ShopifyShippingLine] = Field(default_factory=list)
+    financial_status: str | None = None
+    payment_gateway_names: list[str] = Field(default_factory=list)
+    gateway: str | None = None  # deprecated by Shopify for payment_gateway_names; still sent
 
 
 def signature_valid(body: bytes, header: str | None, secrets: list[str]) -> bool:
@@ -168,7 +187,23 @@ def translate(connection: Connection, payload: dict[str, Any]) -> Translation:
             "order_gid": order.admin_graphql_api_id or f"gid://shopify/Order/{order.id}",
             "order_name": order.name,
         },
+        payment_state=payment_state(order),
     )
+
+
+def payment_state(order: ShopifyOrder) -> PaymentState:
+    """What Shopify says of the order's payment: its financial status, cash on delivery aside."""
+    if order.financial_status is None:
+        return ASSUMED  # Shopify always sends it; a payload without it is taken as before: paid
+    state = FINANCIAL_STATUS.get(order.financial_status.lower(), PaymentState.PENDING)
+    if state is PaymentState.PENDING and _cash_on_delivery(order):
+        return PaymentState.CASH_ON_DELIVERY  # a COD order stays pending until the cash is in
+    return state
+
+
+def _cash_on_delivery(order: ShopifyOrder) -> bool:
+    names = [*order.payment_gateway_names, *([order.gateway] if order.gateway else [])]
+    return any(name.strip().lower() in COD_GATEWAYS for name in names)
 
 
 def _name(address: ShopifyAddress) -> str | None:

@@ -19,8 +19,19 @@ from services.channel_gateway.channels.base import (
     text,
 )
 from services.channel_gateway.channels.signing import any_matches, base64_signature
+from shared.payments import ASSUMED, PaymentState
 
 ORDER_CREATED = "order.created"
+
+# Order statuses that say what became of the payment whatever the method (COD included).
+SETTLED: dict[str, PaymentState] = {
+    "refunded": PaymentState.REFUNDED,
+    "cancelled": PaymentState.VOIDED,
+    "failed": PaymentState.PENDING,  # the payment failed or was declined: nothing was paid
+}
+# Statuses WooCommerce gives an order once its payment was received.
+PAID_STATUSES = frozenset({"processing", "completed"})
+COD = "cod"  # the payment_method id of WooCommerce's own cash on delivery gateway
 
 
 class WooAddress(ChannelPayload):
@@ -58,6 +69,9 @@ class WooOrder(ChannelPayload):
     number: str | None = None
     status: str | None = None
     currency: str = Field(min_length=3, max_length=3)
+    payment_method: str | None = None
+    date_paid: str | None = None
+    date_paid_gmt: str | None = None
     billing: WooAddress = WooAddress()
     shipping: WooAddress = WooAddress()
     line_items: list[WooLineItem] = Field(min_length=1)
@@ -108,7 +122,26 @@ def translate(connection: Connection, payload: dict[str, Any]) -> Translation:
         lines=lines,
         currency=order.currency.upper(),
         refs={"order_number": order.number},
+        payment_state=payment_state(order),
     )
+
+
+def payment_state(order: WooOrder) -> PaymentState:
+    """What the order's status, payment method and date paid say of its payment."""
+    if order.status is None:
+        return ASSUMED  # a payload without a status says nothing: taken as before, paid
+    status = order.status.lower()
+    if status in SETTLED:
+        return SETTLED[status]
+    if order.payment_method == COD:
+        # WooCommerce moves a COD order to processing (and stamps date_paid) at checkout,
+        # though no money has come yet: the carrier collects it.
+        return PaymentState.CASH_ON_DELIVERY
+    if status in PAID_STATUSES or order.date_paid or order.date_paid_gmt:
+        return PaymentState.PAID
+    # pending (awaiting payment), on-hold (awaiting confirmation, e.g. a bank transfer), and
+    # anything unknown: nothing that may ship.
+    return PaymentState.PENDING
 
 
 def _address(address: WooAddress) -> dict[str, Any]:
