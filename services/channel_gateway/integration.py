@@ -59,12 +59,26 @@ def _released(e: ChannelOrder.Released) -> ev.ChannelOrderReceived:
     )
 
 
+def _payment_changed(e: ChannelOrder.PaymentChanged) -> ev.ChannelPaymentChanged | None:
+    if not e.placed:
+        return None  # the order is held here: released, it carries the state it has then
+    return ev.ChannelPaymentChanged(
+        order_id=e.originator_id,
+        channel=e.channel,
+        external_id=e.external_id,
+        payment_state=e.payment_state,
+        reference=e.reference,
+        changed_at=e.timestamp,
+    )
+
+
 # Holds, connections, shipments, cancellations, refunds and deliveries are the gateway's own
 # business.
 PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     ChannelOrder.Received: _received,
     ChannelOrder.Held: INTERNAL,
     ChannelOrder.Released: _released,
+    ChannelOrder.PaymentChanged: _payment_changed,
     ChannelOrder.ShipmentRecorded: INTERNAL,
     ChannelOrder.Cancelled: INTERNAL,
     ChannelOrder.RefundRecorded: INTERNAL,

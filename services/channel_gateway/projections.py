@@ -108,6 +108,8 @@ CHANNEL_ORDERS = Projection(
         ChannelOrder.Cancelled: _cancelled,
         ChannelOrder.RefundRecorded: _refund_recorded,
     },
+    # The order service shows the payment state (and acts on it); the gateway only passes it on.
+    ignores=frozenset({ChannelOrder.PaymentChanged}),
 )
 
 # -- channel_connection_view -----------------------------------------------------------------

@@ -138,6 +138,13 @@ def on_channel_order(app: Orders, e: ev.ChannelOrderReceived, uow: UnitOfWork) -
     )
 
 
+def on_channel_payment(app: Orders, e: ev.ChannelPaymentChanged, uow: UnitOfWork) -> None:
+    """The channel says the payment moved on: a held order may now go to the warehouse."""
+    app.record_payment(
+        e.order_id, e.payment_state, reference=e.reference, source="channel", uow=uow
+    )
+
+
 def on_stock_reserved(app: Orders, e: ev.StockReserved, uow: UnitOfWork) -> None:
     """All stock is reserved: confirm."""
     app.confirm_order(e.order_id, [_plain(a, Allocation) for a in e.allocations], uow)
@@ -187,6 +194,7 @@ def on_refunded(app: Orders, e: ev.Refunded, uow: UnitOfWork) -> None:
 
 CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     ev.ChannelOrderReceived: on_channel_order,
+    ev.ChannelPaymentChanged: on_channel_payment,
     ev.StockReserved: on_stock_reserved,
     ev.StockReservationFailed: on_reservation_failed,
     ev.Shipped: on_shipped,

@@ -199,6 +199,20 @@ class ChannelOrderReceived(IntegrationEvent):
     )
 
 
+class ChannelPaymentChanged(IntegrationEvent):
+    """A channel said the payment of an order it sent before moved on (Shopify orders/paid)."""
+
+    topic = topics.CHANNEL
+    order_id: UUID
+    channel: str = Text
+    external_id: str = Text
+    payment_state: PaymentState
+    reference: str | None = Field(
+        None, max_length=255, description="the channel's id of the news (its webhook event id)"
+    )
+    changed_at: UtcTime
+
+
 # -- orders -------------------------------------------------------------------------------
 
 
@@ -423,6 +437,7 @@ class Refunded(IntegrationEvent):
 
 EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     ChannelOrderReceived,
+    ChannelPaymentChanged,
     OrderPlaced,
     OrderConfirmed,
     OrderBackordered,

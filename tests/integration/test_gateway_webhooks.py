@@ -225,7 +225,7 @@ def test_a_webhook_for_an_unknown_channel_is_a_404_and_other_topics_are_ignored(
 ):
     body = p.dumps(p.shopify_order(5829104779008))
     headers = p.shopify_headers(body, SHOPIFY_SECRET, "evt-8")
-    update = p.shopify_headers(body, SHOPIFY_SECRET, "evt-8u", topic="orders/updated")
+    update = p.shopify_headers(body, SHOPIFY_SECRET, "evt-8u", topic="orders/fulfilled")
     before = gateway.stored()
 
     unknown = gateway.http.post("/v1/webhooks/shopify/nope", content=body, headers=headers)

@@ -9,6 +9,7 @@ from uuid import UUID
 import pytest
 from eventsourcing.utils import get_topic
 
+from services.channel_gateway.bootstrap import events as gateway_events
 from services.channel_gateway.domain import (
     AGGREGATES,
     ChannelOrder,
@@ -21,6 +22,7 @@ from shared.runtime.registry import event_classes
 from tests import factories
 
 ACCEPTED, CANCELLED = ChannelOrderStatus.ACCEPTED, ChannelOrderStatus.CANCELLED
+GATEWAY_EVENTS = gateway_events()
 
 
 def receive(**overrides: Any) -> ChannelOrder:
@@ -146,6 +148,7 @@ def test_every_event_keeps_the_topic_its_stored_events_carry() -> None:
                 "ChannelOrder.Received",
                 "ChannelOrder.Held",
                 "ChannelOrder.Released",
+                "ChannelOrder.PaymentChanged",
                 "ChannelOrder.ShipmentRecorded",
                 "ChannelOrder.Cancelled",
                 "ChannelOrder.RefundRecorded",
@@ -167,3 +170,32 @@ def test_every_event_keeps_the_topic_its_stored_events_carry() -> None:
         }.items()
         for name in names
     }
+
+
+def test_payment_news_is_recorded_when_it_is_news_and_published_for_a_placed_order() -> None:
+    order = receive(payment_state="pending")
+    assert order.change_payment("paid", "evt-1")
+    assert not order.change_payment("paid", "evt-2")  # the same state again is not news
+    news = [e for e in order.collect_events() if isinstance(e, ChannelOrder.PaymentChanged)]
+    assert [(e.payment_state, e.reference, e.placed) for e in news] == [("paid", "evt-1", True)]
+    public = GATEWAY_EVENTS.to_integration(news[0])
+    assert public is not None and public.payment_state == "paid"
+
+
+def test_a_held_order_keeps_its_payment_news_for_its_release_and_publishes_none_meanwhile() -> None:
+    draft: dict[str, Any] = {
+        "customer": factories.customer(),
+        "shipping_address": factories.address(),
+        "lines": [],
+        "currency": "EUR",
+        "payment_state": "pending",
+    }
+    held = ChannelOrder.hold("shopify", "5829104713894", ["unknown SKU X"], {}, draft)
+    assert held.change_payment("paid", "evt-3")
+    lines = [{"sku": "TEE-BLK-M", "quantity": 1, "unit_price": "24.90"}]
+    held.release(factories.customer(), factories.address(), lines, "EUR", payment_state="pending")
+    events = held.collect_events()
+    news = [e for e in events if isinstance(e, ChannelOrder.PaymentChanged)]
+    assert GATEWAY_EVENTS.to_integration(news[0]) is None  # the OMS does not know the order yet
+    released = [e for e in events if isinstance(e, ChannelOrder.Released)]
+    assert released[0].payment_state == "paid"  # the retranslated payload was older than the news

@@ -116,7 +116,7 @@ def test_a_payment_for_a_cancelled_order_is_refused_not_recorded():
     received = receive(app, "pending")
     app.cancel_order(received.order_id, "customer changed their mind")
     with pytest.raises(OrderCancelledError):
-        app.record_payment(received.order_id, PaymentState.PAID)
+        app.record_payment(received.order_id, PaymentState.PAID, source="merchant")
     assert app.get_order(received.order_id).payment_state == PaymentState.PENDING
 
 
@@ -191,3 +191,38 @@ def test_an_order_stored_before_payment_states_loads_as_paid_and_ships():
     order = app.get_order(received.order_id)
     assert order.payment_state == PaymentState.PAID
     assert order.status == OrderStatus.CONFIRMED
+
+
+def test_the_channels_payment_news_for_a_cancelled_order_is_kept_on_its_timeline():
+    app = Orders()
+    received = receive(app, "pending")
+    app.cancel_order(received.order_id, "cancelled at the channel")
+    news = ev.ChannelPaymentChanged(
+        order_id=received.order_id,
+        channel=received.channel,
+        external_id=received.external_id,
+        payment_state=PaymentState.REFUNDED,
+        reference="evt-1",
+        changed_at=now_utc(),
+    )
+    apply(app, CONSUMES, news)  # never a parked message: the news is a fact to keep
+    order = app.get_order(received.order_id)
+    assert (order.status, order.payment_state) == (OrderStatus.CANCELLED, PaymentState.REFUNDED)
+
+
+def test_the_channel_saying_paid_releases_a_held_order_once_however_often_it_says_it():
+    app = Orders()
+    received = receive(app, "pending")
+    reserve(app, received)
+    news = ev.ChannelPaymentChanged(
+        order_id=received.order_id,
+        channel=received.channel,
+        external_id=received.external_id,
+        payment_state=PaymentState.PAID,
+        reference="evt-2",
+        changed_at=now_utc(),
+    )
+    apply(app, CONSUMES, news)
+    apply(app, CONSUMES, news)  # redelivered
+    assert app.get_order(received.order_id).status == OrderStatus.CONFIRMED
+    assert len(confirmed_events(app)) == 1

@@ -26,6 +26,9 @@ from shared.runtime.api import Problem, component, problems
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 Translate = Callable[[Connection, RawPayload], Translation]
+# Topics that carry the whole order again after a payment may have moved on.
+SHOPIFY_PAYMENT_NEWS = frozenset({"orders/paid", "orders/updated"})
+WOOCOMMERCE_PAYMENT_NEWS = frozenset({"order.updated"})
 # The body is read raw (its signature is checked first): 400 not JSON, 401 unsigned, 503 when
 # our database is down (the channel sends it again).
 WEBHOOK_PROBLEMS = problems(400, 401, 503)
@@ -33,8 +36,9 @@ WEBHOOK_PROBLEMS = problems(400, 401, 503)
 
 @router.post("/shopify/{channel_id}", response_model=WebhookAccepted, responses=WEBHOOK_PROBLEMS)
 async def shopify_webhook(channel_id: str, request: Request) -> WebhookAccepted:
-    """Shopify orders/create: X-Shopify-Hmac-Sha256 over the raw body (current or previous
-    secret), deduped on X-Shopify-Event-Id and on the order id."""
+    """Shopify orders/create (and orders/paid, orders/updated: payment news):
+    X-Shopify-Hmac-Sha256 over the raw body (current or previous secret), deduped on
+    X-Shopify-Event-Id and on the order id."""
     body = await request.body()
     webhooks = component(request, WebhookIntake)
     channel = await _channel(webhooks, channel_id, ChannelKind.SHOPIFY)
@@ -42,11 +46,13 @@ async def shopify_webhook(channel_id: str, request: Request) -> WebhookAccepted:
     if not shopify.signature_valid(body, header, channel.secrets.candidates("webhook_secret")):
         raise _unsigned("X-Shopify-Hmac-Sha256")
     topic = request.headers.get("X-Shopify-Topic")
-    if topic and topic != shopify.ORDER_CREATED:
-        return WebhookAccepted(status="ignored")
     event_id = request.headers.get("X-Shopify-Event-Id") or request.headers.get(
         "X-Shopify-Webhook-Id"
     )
+    if topic in SHOPIFY_PAYMENT_NEWS:
+        return await _intake(webhooks, channel, event_id, body, shopify.translate, payment=True)
+    if topic and topic != shopify.ORDER_CREATED:
+        return WebhookAccepted(status="ignored")
     return await _intake(webhooks, channel, event_id, body, shopify.translate)
 
 
@@ -54,8 +60,8 @@ async def shopify_webhook(channel_id: str, request: Request) -> WebhookAccepted:
     "/woocommerce/{channel_id}", response_model=WebhookAccepted, responses=WEBHOOK_PROBLEMS
 )
 async def woocommerce_webhook(channel_id: str, request: Request) -> WebhookAccepted:
-    """WooCommerce order.created: X-WC-Webhook-Signature over the raw body; the unsigned ping
-    sent when the webhook is saved is answered 200."""
+    """WooCommerce order.created (and order.updated: payment news): X-WC-Webhook-Signature
+    over the raw body; the unsigned ping sent when the webhook is saved is answered 200."""
     body = await request.body()
     webhooks = component(request, WebhookIntake)
     channel = await _channel(webhooks, channel_id, ChannelKind.WOOCOMMERCE)
@@ -65,9 +71,11 @@ async def woocommerce_webhook(channel_id: str, request: Request) -> WebhookAccep
     if not woocommerce.signature_valid(body, header, channel.secrets.candidates("webhook_secret")):
         raise _unsigned("X-WC-Webhook-Signature")
     topic = request.headers.get("X-WC-Webhook-Topic")
+    event_id = request.headers.get("X-WC-Webhook-Delivery-ID")
+    if topic in WOOCOMMERCE_PAYMENT_NEWS:
+        return await _intake(webhooks, channel, event_id, body, woocommerce.translate, payment=True)
     if topic and topic != woocommerce.ORDER_CREATED:
         return WebhookAccepted(status="ignored")
-    event_id = request.headers.get("X-WC-Webhook-Delivery-ID")
     return await _intake(webhooks, channel, event_id, body, woocommerce.translate)
 
 
@@ -126,14 +134,21 @@ async def _intake(
     event_id: str | None,
     body: bytes,
     translate: Translate,
+    payment: bool = False,
 ) -> WebhookAccepted:
+    """An order pushed by a channel: taken in, or with `payment` its payment news recorded."""
     seen = webhooks.seen(channel.connection.channel_id, event_id)
     if seen is not None:
         return WebhookAccepted(status="duplicate", order_id=seen, duplicate=True)
     payload = _json(body)
     if not isinstance(payload, dict):
         raise MalformedPayloadError("body: expected a JSON object")
-    return await _take_in(webhooks, translate(channel.connection, payload), event_id)
+    translation = translate(channel.connection, payload)
+    if not payment:
+        return await _take_in(webhooks, translation, event_id)
+    result = await webhooks.take_in_payment(translation, event_id)
+    status = "payment_recorded" if result.created else "unchanged"
+    return WebhookAccepted(status=status, order_id=result.order_id)
 
 
 async def _take_in(

@@ -23,6 +23,7 @@ from services.channel_gateway.domain import (
     RawPayload,
     order_id_for,
 )
+from shared.payments import ASSUMED
 from shared.runtime.application import UnitOfWork, UseCases, use_case
 from shared.runtime.tracing import Trace, current_trace, traced
 
@@ -121,6 +122,27 @@ class Intake(UseCases["ChannelOrders"]):
             with traced(translation.trace.correlation_id, translation.trace.causation_id):
                 work.stamp_pending()
             return IntakeResult(order.id, order.status, created=True)
+
+    @use_case
+    def take_in_payment(
+        self, translation: Translation, reference: str | None, uow: UnitOfWork | None = None
+    ) -> IntakeResult:
+        """A channel's news that an order's payment moved on (it sends the whole order).
+
+        An order never taken in (its create webhook was missed) is taken in now, as it is; one
+        taken in before records the new state, which the order service then acts on. `created`
+        says whether anything was recorded.
+        """
+        with self.app.unit_of_work(uow) as work:
+            order_id = order_id_for(translation.channel, translation.external_id)
+            existing = work.find(order_id, ChannelOrder)
+            if existing is None:
+                return self.take_in_one(translation, new=True, uow=work)
+            state = (translation.order or translation.draft).get("payment_state", ASSUMED.value)
+            changed = existing.change_payment(str(state), reference)
+            with traced(translation.trace.correlation_id, translation.trace.causation_id):
+                work.stamp_pending()
+            return IntakeResult(existing.id, existing.status, created=changed)
 
     def take_in(
         self, translations: list[Translation], cursor: tuple[str, str] | None = None

@@ -84,6 +84,12 @@ class WebhookIntake:
         self.recent.add(translation.channel, event_id, result.order_id)
         return result
 
+    async def take_in_payment(self, translation: Translation, event_id: str | None) -> IntakeResult:
+        """Record the channel's news of an order's payment (or the order, if never taken in)."""
+        result = await asyncio.to_thread(self.app.intake.take_in_payment, translation, event_id)
+        self.recent.add(translation.channel, event_id, result.order_id)
+        return result
+
     async def knows(self, channel_id: str, external_id: str) -> bool:
         """Whether this channel order was taken in before."""
         return await asyncio.to_thread(self.app.intake.knows_order, channel_id, external_id)

@@ -122,6 +122,15 @@ class ChannelOrder(Aggregate):
         refs: ChannelRefs
         payment_state: str | None = None
 
+    class PaymentChanged(Aggregate.Event):
+        """The channel said the payment moved on; channel and external id ride along."""
+
+        channel: str
+        external_id: str
+        payment_state: str
+        reference: str | None
+        placed: bool  # the OMS has the order (a held one learns its payment state on release)
+
     class ShipmentRecorded(Aggregate.Event):
         """A shipment of the order left."""
 
@@ -254,6 +263,9 @@ class ChannelOrder(Aggregate):
         """Let a held order proceed, now that it translates into a complete canonical order."""
         self.ensure_held()
         _check_order(self.channel, self.external_id, lines)
+        if self.payment_state is not None:
+            # News that came while the order was held is newer than its first payload.
+            payment_state = self.payment_state
         self._released(
             channel=self.channel,
             external_id=self.external_id,
@@ -285,6 +297,30 @@ class ChannelOrder(Aggregate):
         self.payment_state = payment_state
         self.hold_reasons = []
         self.status = ChannelOrderStatus.ACCEPTED
+
+    def change_payment(self, payment_state: str, reference: str | None) -> bool:
+        """The channel's news of the payment; the state it already has is not news."""
+        if payment_state == self.payment_state:
+            return False
+        self._payment_changed(
+            channel=self.channel,
+            external_id=self.external_id,
+            payment_state=payment_state,
+            reference=reference,
+            placed=self.status != ChannelOrderStatus.HELD,
+        )
+        return True
+
+    @event(PaymentChanged)
+    def _payment_changed(
+        self,
+        channel: str,
+        external_id: str,
+        payment_state: str,
+        reference: str | None,
+        placed: bool,
+    ) -> None:
+        self.payment_state = payment_state
 
     def record_shipment(
         self,

@@ -401,7 +401,8 @@ class Order(Aggregate):
     ) -> None:
         """The payment moved on; an order held for payment that may now ship goes to the
         warehouse. The same state again with nothing new is not recorded twice."""
-        if self.status == OrderStatus.CANCELLED:
+        if self.status == OrderStatus.CANCELLED and source != "channel":
+            # The channel's news is kept even then (a refund there shows on the timeline).
             raise OrderCancelledError(f"order {self.id} is cancelled; refund the payment instead")
         if payment_state == self.payment_state and amount is None and reference is None:
             return

@@ -1,0 +1,135 @@
+"""A channel's payment news over real HTTP: Shopify orders/paid and orders/updated, Woo updates."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from services.channel_gateway.bootstrap import events
+from services.channel_gateway.domain import order_id_for
+from shared import events as ev
+from shared.payments import PaymentState
+from tests.fakes import payloads as p
+from tests.fakes.harness import Gateway
+
+pytestmark = pytest.mark.integration
+SHOPIFY_SECRET = "shopify-app-secret-news"
+WOO_SECRET = "woo-webhook-secret-news"
+EVENTS = events()
+
+
+@pytest.fixture(scope="module")
+def gateway(new_database: Any) -> Iterator[Gateway]:
+    gw = Gateway(new_database("gw_payment_news"))
+    gw.register(
+        {
+            "channel_id": "shopify-eu",
+            "kind": "shopify",
+            "shop_domain": "acme-eu.myshopify.com",
+            "access_token": "shpat_secret_token_value",
+            "webhook_secret": SHOPIFY_SECRET,
+            "sku_mapping": p.SHOPIFY_SKUS,
+        }
+    )
+    gw.register(
+        {
+            "channel_id": "woo-de",
+            "kind": "woocommerce",
+            "base_url": "https://shop.example.de",
+            "consumer_key": "ck_x",
+            "consumer_secret": "cs_x",
+            "webhook_secret": WOO_SECRET,
+            "sku_mapping": p.WOO_SKUS,
+        }
+    )
+    yield gw
+    gw.close()
+
+
+def post_shopify(gw: Gateway, payload: dict[str, Any], event_id: str, topic: str):
+    body = p.dumps(payload)
+    headers = p.shopify_headers(body, SHOPIFY_SECRET, event_id, topic=topic)
+    return gw.http.post("/v1/webhooks/shopify/shopify-eu", content=body, headers=headers)
+
+
+def post_woo(gw: Gateway, payload: dict[str, Any], delivery_id: str, topic: str):
+    body = p.dumps(payload)
+    headers = {**p.woo_headers(body, WOO_SECRET, delivery_id), "X-WC-Webhook-Topic": topic}
+    return gw.http.post("/v1/webhooks/woocommerce/woo-de", content=body, headers=headers)
+
+
+def published(gw: Gateway, order_id: UUID) -> list[Any]:
+    return [EVENTS.to_integration(e) for e in gw.app.events.get(order_id)]
+
+
+def payment_news(gw: Gateway, order_id: UUID) -> list[ev.ChannelPaymentChanged]:
+    return [e for e in published(gw, order_id) if isinstance(e, ev.ChannelPaymentChanged)]
+
+
+def test_shopify_orders_paid_after_a_pending_order_tells_the_oms_once(gateway: Gateway):
+    order = p.shopify_order(5829104790001, financial_status="pending")
+    created = post_shopify(gateway, order, "evt-pay-1", "orders/create")
+    assert created.json()["status"] == "accepted", created.text
+    order_id = order_id_for("shopify-eu", "5829104790001")
+    [received] = [e for e in published(gateway, order_id) if e is not None]
+    assert received.payment_state == PaymentState.PENDING
+
+    paid = {**order, "financial_status": "paid"}
+    first = post_shopify(gateway, paid, "evt-pay-2", "orders/paid")
+    again = post_shopify(gateway, paid, "evt-pay-2", "orders/paid")  # redelivered
+    updated = post_shopify(gateway, paid, "evt-pay-3", "orders/updated")  # the same news
+
+    assert first.status_code == 200, first.text
+    assert (first.json()["status"], first.json()["order_id"]) == ("payment_recorded", str(order_id))
+    assert again.json()["duplicate"] is True
+    assert updated.json()["status"] == "unchanged"
+    [news] = payment_news(gateway, order_id)
+    assert (news.payment_state, news.reference) == (PaymentState.PAID, "evt-pay-2")
+    assert (news.channel, news.external_id) == ("shopify-eu", "5829104790001")
+
+
+def test_orders_paid_for_an_order_never_taken_in_takes_it_in_paid(gateway: Gateway):
+    order = p.shopify_order(5829104790002, financial_status="paid")  # orders/create was missed
+    answer = post_shopify(gateway, order, "evt-pay-4", "orders/paid")
+    assert answer.status_code == 200, answer.text
+    order_id = order_id_for("shopify-eu", "5829104790002")
+    [received] = [e for e in published(gateway, order_id) if e is not None]
+    assert isinstance(received, ev.ChannelOrderReceived)
+    assert received.payment_state == PaymentState.PAID
+
+
+def test_a_voided_authorisation_is_news_and_a_forged_one_is_refused(gateway: Gateway):
+    order = p.shopify_order(5829104790003, financial_status="authorized")
+    post_shopify(gateway, order, "evt-pay-5", "orders/create")
+    order_id = order_id_for("shopify-eu", "5829104790003")
+    before = gateway.stored()
+    body = p.dumps({**order, "financial_status": "paid"})
+    forged = p.shopify_headers(body, "not-the-secret", "evt-pay-6", topic="orders/paid")
+    refused = gateway.http.post("/v1/webhooks/shopify/shopify-eu", content=body, headers=forged)
+    assert refused.status_code == 401
+    assert gateway.stored() == before
+    voided = post_shopify(
+        gateway, {**order, "financial_status": "voided"}, "evt-pay-7", "orders/updated"
+    )
+    assert voided.json()["status"] == "payment_recorded"
+    [news] = payment_news(gateway, order_id)
+    assert news.payment_state == PaymentState.VOIDED
+
+
+def test_woocommerce_order_updated_from_on_hold_to_processing_is_payment_news(gateway: Gateway):
+    on_hold = p.woo_order(4790, status="on-hold", payment_method="bacs", date_paid=None)
+    on_hold["date_paid_gmt"] = None
+    created = post_woo(gateway, on_hold, "d-4790-1", "order.created")
+    assert created.status_code == 200, created.text
+    order_id = order_id_for("woo-de", "4790")
+    [received] = [e for e in published(gateway, order_id) if e is not None]
+    assert received.payment_state == PaymentState.PENDING  # a bank transfer awaited
+
+    processing = {**on_hold, "status": "processing", "date_paid": "2026-12-06T10:00:00"}
+    answer = post_woo(gateway, processing, "d-4790-2", "order.updated")
+    assert answer.json()["status"] == "payment_recorded", answer.text
+    [news] = payment_news(gateway, order_id)
+    assert news.payment_state == PaymentState.PAID
