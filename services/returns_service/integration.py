@@ -34,7 +34,10 @@ def on_order_shipped(app: Returns, e: ev.OrderShipped, uow: UnitOfWork) -> None:
 
 def _order_line(line: ev.OrderLine) -> OrderLine:
     # Stored as the event's JSON form: the price a plain decimal string, never 1E+3.
-    return OrderLine(sku=line.sku, quantity=line.quantity, unit_price=format(line.unit_price, "f"))
+    kept = OrderLine(sku=line.sku, quantity=line.quantity, unit_price=format(line.unit_price, "f"))
+    if line.paid is not None:  # refunds are computed from what was paid (discounts, taxes)
+        kept["paid"] = format(line.paid, "f")
+    return kept
 
 
 def _shipment(shipment: ev.ShipmentRef) -> Shipment:

@@ -172,3 +172,25 @@ def test_a_late_shipment_after_the_order_shipped_keeps_it_shipped() -> None:
     )  # the missing unit turned up after all
     assert app.get_order(order_id).status == OrderStatus.SHIPPED
     assert len(order_shipped(app)) == 1
+
+
+def test_a_short_picked_line_carries_only_its_share_of_what_was_paid_so_no_refund_passes_it():
+    # 3 tees for 20.00 after a discount: 6.666... each. Two shipped: 13.33 paid for them,
+    # cut down; the whole 20.00 would let a return of two units refund the third one too.
+    app = Orders()
+    line = {
+        "sku": "TEE",
+        "quantity": 3,
+        "unit_price": "10.00",
+        "discount": "10.00",
+        "taxes": [{"title": "VAT", "rate": "0.19", "amount": "3.19"}],
+        "paid": "20.00",
+    }
+    order_id = place_order(app, lines=[line])
+    app.confirm_order(order_id, factories.allocations({"TEE": 3}, "WH"))
+    shipment_id = uuid4()
+    apply(app, CONSUMES, short_picked(order_id, shipment_id, ("TEE", 3, 2)))
+    apply(app, CONSUMES, shipped(order_id, shipment_id, {"TEE": 2}))
+    ((cut,),) = [p.lines for p in order_shipped(app)]
+    assert (cut.quantity, str(cut.paid), str(cut.discount)) == (2, "13.33", "6.67")
+    assert str(cut.taxes[0].amount) == "2.13"

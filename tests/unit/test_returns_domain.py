@@ -115,10 +115,11 @@ def test_refunds_never_exceed_what_was_paid_and_say_when_they_were_cut():
         lines=[{"sku": TEE, "quantity": 3, "unit_price": "0.335"}],
         shipments=[{"location_id": "WH-BER", "lines": [{"sku": TEE, "quantity": 3}]}],
     )
+    # Two of three units back: two thirds of 1.005 paid, cut down to cents, not 2 x 0.34.
     first = order.settle_receipt(uuid4(), 1, [received(TEE, 2)])
     last = order.settle_receipt(uuid4(), 2, [received(TEE, 1)])
-    assert (first["amount"], first["capped"]) == ("0.68", False)
-    assert (last["amount"], last["full_amount"], last["capped"]) == ("0.32", "0.34", True)
+    assert (first["amount"], first["full_amount"], first["capped"]) == ("0.67", "0.68", True)
+    assert (last["amount"], last["full_amount"], last["capped"]) == ("0.33", "0.34", True)
     assert Decimal(first["amount"]) + Decimal(last["amount"]) <= Decimal("1.005")
 
 
@@ -168,8 +169,8 @@ def test_refunds_in_parts_never_exceed_what_was_paid_in_any_currency(currency, l
         refunded += amount
         left -= take
     assert refunded <= paid
-    if left == 0 and len({line["unit_price"] for line in order_lines}) == 1:
-        assert refunded == paid  # a full return at one price refunds exactly what was paid
+    if left == 0:
+        assert refunded == paid  # a full return refunds exactly what was paid
 
 
 def test_a_sku_on_lines_with_different_prices_is_refunded_at_most_its_total():
@@ -255,3 +256,75 @@ def test_the_line_summary_counts_received_units_per_condition():
         "sellable": 1,
         "damaged": 2,
     }
+
+
+def test_shopify_s_sample_order_refunds_what_was_paid_after_its_discount_not_the_list_price():
+    # Two units at $199 with $20 of discounts: $378 paid for the items ($388 with shipping);
+    # refunding both units at the list price paid back $398.
+    order = shipped_order(
+        lines=[
+            {"sku": TEE, "quantity": 1, "unit_price": "199.00", "paid": "189.00"},
+            {"sku": TEE, "quantity": 1, "unit_price": "199.00", "paid": "189.00"},
+        ],
+        shipments=[{"location_id": "WH-BER", "lines": [{"sku": TEE, "quantity": 2}]}],
+        currency="USD",
+    )
+    first = order.settle_receipt(uuid4(), 1, [received(TEE, 1)])
+    second = order.settle_receipt(uuid4(), 2, [received(TEE, 1)])
+    assert (first["amount"], second["amount"]) == ("189.00", "189.00")
+
+
+def test_taxes_paid_on_top_of_the_price_are_refunded_with_the_unit():
+    # Prices without tax: 2 x 10.000 KWD + 5 % = 21.000 paid.
+    order = shipped_order(
+        lines=[{"sku": TEE, "quantity": 2, "unit_price": "10.000", "paid": "21.000"}],
+        shipments=[{"location_id": "WH-BER", "lines": [{"sku": TEE, "quantity": 2}]}],
+        currency="KWD",
+    )
+    assert order.settle_receipt(uuid4(), 1, [received(TEE, 1)])["amount"] == "10.500"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    currency=st.sampled_from(["EUR", "KWD", "JPY", "BHD", "USD"]),
+    lines=st.lists(
+        st.tuples(
+            st.integers(1, 5),  # quantity
+            st.integers(0, 10**6),  # unit price in minor units
+            st.integers(0, 100),  # discount, percent of the line
+            st.sampled_from([0, 5, 7, 10, 20]),  # tax rate, percent, on top of the price
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    takes=st.lists(st.integers(1, 5), min_size=1, max_size=8),
+)
+def test_refunds_of_discounted_and_taxed_lines_never_exceed_what_was_paid(currency, lines, takes):
+    unit = Decimal(1).scaleb(-minor_units(currency))
+    order_lines = []
+    for quantity, minor, discount_percent, tax_percent in lines:
+        subtotal = minor * unit * quantity
+        after = subtotal - (subtotal * discount_percent / 100).quantize(unit)
+        paid = after + (after * tax_percent / 100).quantize(unit)
+        order_lines.append(
+            {"sku": TEE, "quantity": quantity, "unit_price": str(minor * unit), "paid": str(paid)}
+        )
+    shipped = sum(line["quantity"] for line in order_lines)
+    order = shipped_order(
+        lines=order_lines,
+        shipments=[{"location_id": "WH-BER", "lines": [{"sku": TEE, "quantity": shipped}]}],
+        currency=currency,
+    )
+    paid = sum(Decimal(line["paid"]) for line in order_lines)
+    refunded, left = Decimal(0), shipped
+    for sequence, take in enumerate(takes, start=1):
+        take = min(take, left)
+        if not take:
+            break
+        amount = Decimal(order.settle_receipt(uuid4(), sequence, [received(TEE, take)])["amount"])
+        assert amount >= 0 and amount == amount.quantize(unit)
+        refunded += amount
+        left -= take
+    assert refunded <= paid
+    if left == 0:
+        assert refunded == paid  # a full return refunds exactly what was paid, discounts and all

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 from typing import NotRequired, TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from shared import money
 from shared.payments import ASSUMED, SHIPPABLE_BY_DEFAULT, PaymentState
 
 ORDER_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/orders")
@@ -556,7 +557,7 @@ class Order(Aggregate):
         for line in self.lines:
             quantity = min(line["quantity"], left[line["sku"]])
             if quantity > 0:
-                lines.append({**line, "quantity": quantity})
+                lines.append(_cut_line(line, quantity, self.currency))
                 left[line["sku"]] -= quantity
         return lines
 
@@ -608,3 +609,34 @@ class Order(Aggregate):
     @event(Refunded)
     def _refunded(self, refund_id: str, amount: str) -> None:
         self.refunds = {**self.refunds, refund_id: amount}
+
+
+def _cut_line(line: OrderLine, quantity: int, currency: str) -> OrderLine:
+    """A line cut to the units that shipped, its amounts in proportion.
+
+    What was paid is cut down, never rounded up, so refunds computed from the cut line never
+    exceed what was paid for the units that shipped; discount and taxes (shown, not refunded
+    from) are rounded by the money rule.
+    """
+    ordered = line["quantity"]
+    if quantity >= ordered:
+        return line
+    unit = money.step(currency) if currency in money.MINOR_UNITS else Decimal("0.01")
+    share = Decimal(quantity) / Decimal(ordered)
+    cut: OrderLine = {**line, "quantity": quantity}
+    if line.get("paid") is not None:
+        cut["paid"] = format((Decimal(str(line["paid"])) * share).quantize(unit, ROUND_DOWN), "f")
+    if line.get("discount") is not None:
+        discount = (Decimal(str(line["discount"])) * share).quantize(unit, money.ROUNDING)
+        cut["discount"] = format(discount, "f")
+    if line.get("taxes"):
+        cut["taxes"] = [
+            {
+                **tax,
+                "amount": format(
+                    (Decimal(tax["amount"]) * share).quantize(unit, money.ROUNDING), "f"
+                ),
+            }
+            for tax in line["taxes"] or []
+        ]
+    return cut

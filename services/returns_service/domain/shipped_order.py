@@ -96,15 +96,9 @@ class ShippedOrder(Aggregate):
         return max(0, self.shipped[sku] - self.requested[sku])
 
     def paid(self, sku: str) -> Decimal:
-        """What the customer paid for all units of a SKU."""
-        return sum(
-            (
-                Decimal(line["unit_price"]) * line["quantity"]
-                for line in self.lines
-                if line["sku"] == sku
-            ),
-            Decimal(0),
-        )
+        """What the customer paid for all units of a SKU: each line's `paid` (after its discounts,
+        with its taxes when prices exclude them) where the channel told it, else its price."""
+        return sum((_line_paid(line) for line in self.lines if line["sku"] == sku), Decimal(0))
 
     def unit_price(self, sku: str) -> Decimal:
         """The price of one unit (the average when the SKU was on several lines)."""
@@ -213,19 +207,41 @@ class ShippedOrder(Aggregate):
         ]
 
     def _refund_lines(self, units: Counter[str]) -> tuple[list[RefundLine], Decimal]:
-        """Refund per SKU at the price paid, capped at what is left of what was paid for it."""
+        """Refund per SKU: its share of what was paid for the SKU, never more than is left.
+
+        After n of a SKU's N units came back, n/N of what was paid for it has been refunded,
+        cut down to the currency's minor unit; so refunds in parts never pass what was paid, and
+        the last unit back brings the total to exactly what was paid (discounts and taxes
+        included, as the line's `paid` says).
+        """
         lines: list[RefundLine] = []
         full_total = self._money(ZERO)
         unit = step(self.currency)
+        ordered = units_per_sku(self.lines)
         for sku, quantity in units.items():
             full = self._money(self.unit_price(sku) * quantity)
-            # What is left is cut down, never rounded up: a refund never exceeds what was paid.
-            left = (self.paid(sku) - self.refunded.get(sku, ZERO)).quantize(unit, ROUND_DOWN)
-            amount = self._money(max(ZERO, min(full, left)))
+            paid, refunded = self.paid(sku), self.refunded.get(sku, ZERO)
+            back = min(self._units_back(sku) + quantity, ordered[sku])
+            share = paid * back / ordered[sku] if ordered[sku] else ZERO
+            due = share.quantize(unit, ROUND_DOWN) - refunded
+            left = (paid - refunded).quantize(unit, ROUND_DOWN)
+            amount = self._money(max(ZERO, min(due, left)))
             lines.append(RefundLine(sku=sku, quantity=quantity, amount=format(amount, "f")))
             full_total += full
         return lines, full_total
 
+    def _units_back(self, sku: str) -> int:
+        """Units of a SKU received back so far (each was settled with its refund)."""
+        return sum(units for (each, _), units in self.returned_to.items() if each == sku)
+
     def _money(self, value: Decimal) -> Decimal:
         """An amount in the order's currency's minor units (3 places for KWD, none for JPY)."""
         return money(value, self.currency)
+
+
+def _line_paid(line: OrderLine) -> Decimal:
+    """What was paid for a line; orders placed before amounts were kept know only the price."""
+    paid = line.get("paid")
+    if paid is not None:
+        return Decimal(paid)
+    return Decimal(line["unit_price"]) * line["quantity"]

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 from uuid import UUID
 
 Amount = str
@@ -32,6 +32,7 @@ class OrderLine(TypedDict):
     sku: str
     quantity: int
     unit_price: Amount
+    paid: NotRequired[Amount]  # what was paid for the line's units (absent on older orders)
 
 
 class ItemQuantity(TypedDict):
