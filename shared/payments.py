@@ -38,3 +38,23 @@ SHIPPABLE_BY_DEFAULT: frozenset[PaymentState] = frozenset(
 # An order placed without a payment state was paid: the API and channels before payment states
 # only ever took in orders that were to ship.
 ASSUMED = PaymentState.PAID
+
+# How far along a payment is. News from a channel that would move an order back (paid, then a
+# late-delivered "pending") is older than what we know and is not recorded; a merchant recording
+# a payment by hand may set any state.
+PROGRESS: dict[PaymentState, int] = {
+    PaymentState.PENDING: 0,
+    PaymentState.AUTHORIZED: 1,
+    PaymentState.PARTIALLY_PAID: 1,
+    PaymentState.CASH_ON_DELIVERY: 1,
+    PaymentState.PAID: 2,
+    PaymentState.PARTIALLY_REFUNDED: 3,
+    PaymentState.REFUNDED: 4,
+    PaymentState.VOIDED: 4,
+}
+
+
+def moves_on(current: PaymentState | str | None, news: PaymentState | str) -> bool:
+    """Whether a channel's news moves the payment on from `current` (not back, not the same)."""
+    before, after = PaymentState(current or ASSUMED), PaymentState(news)
+    return after != before and PROGRESS[after] >= PROGRESS[before]

@@ -91,14 +91,34 @@ def test_shopify_orders_paid_after_a_pending_order_tells_the_oms_once(gateway: G
     assert (news.channel, news.external_id) == ("shopify-eu", "5829104790001")
 
 
-def test_orders_paid_for_an_order_never_taken_in_takes_it_in_paid(gateway: Gateway):
-    order = p.shopify_order(5829104790002, financial_status="paid")  # orders/create was missed
-    answer = post_shopify(gateway, order, "evt-pay-4", "orders/paid")
-    assert answer.status_code == 200, answer.text
-    order_id = order_id_for("shopify-eu", "5829104790002")
-    [received] = [e for e in published(gateway, order_id) if e is not None]
-    assert isinstance(received, ev.ChannelOrderReceived)
-    assert received.payment_state == PaymentState.PAID
+def test_updates_of_an_order_never_taken_in_are_ignored_never_shipped_again(gateway: Gateway):
+    # Shopify sends orders/updated for any edit of any order: here an old one, shipped and closed
+    # before the channel was connected. Taken in, it would be reserved and shipped a second time.
+    order = p.shopify_order(
+        5829104790002,
+        financial_status="paid",
+        fulfillment_status="fulfilled",
+        closed_at="2026-10-02T09:00:00+02:00",
+    )
+    before = gateway.stored()
+    for topic, event_id in (("orders/updated", "evt-pay-4"), ("orders/paid", "evt-pay-4b")):
+        answer = post_shopify(gateway, order, event_id, topic)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["status"] == "ignored"
+    assert gateway.stored() == before
+
+
+def test_a_late_retry_of_older_news_never_moves_the_payment_back(gateway: Gateway):
+    order = p.shopify_order(5829104790009, financial_status="pending")
+    post_shopify(gateway, order, "evt-pay-10", "orders/create")
+    post_shopify(gateway, {**order, "financial_status": "paid"}, "evt-pay-11", "orders/paid")
+    stale = post_shopify(gateway, order, "evt-pay-12", "orders/updated")  # sent before, late
+    assert stale.json()["status"] == "unchanged"
+    order_id = order_id_for("shopify-eu", "5829104790009")
+    assert [n.payment_state for n in payment_news(gateway, order_id)] == [PaymentState.PAID]
+    refunded = {**order, "financial_status": "refunded"}
+    answer = post_shopify(gateway, refunded, "evt-pay-13", "orders/updated")
+    assert answer.json()["status"] == "payment_recorded"
 
 
 def test_a_voided_authorisation_is_news_and_a_forged_one_is_refused(gateway: Gateway):

@@ -147,6 +147,8 @@ async def _intake(
     if not payment:
         return await _take_in(webhooks, translation, event_id)
     result = await webhooks.take_in_payment(translation, event_id)
+    if result is None:  # not an order of ours: its create webhook or the poll brings orders in
+        return WebhookAccepted(status="ignored")
     status = "payment_recorded" if result.created else "unchanged"
     return WebhookAccepted(status=status, order_id=result.order_id)
 

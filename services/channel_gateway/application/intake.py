@@ -23,7 +23,7 @@ from services.channel_gateway.domain import (
     RawPayload,
     order_id_for,
 )
-from shared.payments import ASSUMED
+from shared.payments import ASSUMED, moves_on
 from shared.runtime.application import UnitOfWork, UseCases, use_case
 from shared.runtime.tracing import Trace, current_trace, traced
 
@@ -126,20 +126,24 @@ class Intake(UseCases["ChannelOrders"]):
     @use_case
     def take_in_payment(
         self, translation: Translation, reference: str | None, uow: UnitOfWork | None = None
-    ) -> IntakeResult:
+    ) -> IntakeResult | None:
         """A channel's news that an order's payment moved on (it sends the whole order).
 
-        An order never taken in (its create webhook was missed) is taken in now, as it is; one
-        taken in before records the new state, which the order service then acts on. `created`
-        says whether anything was recorded.
+        An order taken in before records the new state, which the order service then acts on;
+        news that would move it back (a late retry of an older update) is older than what we
+        know and is not recorded. News of an order never taken in is not an order: update
+        webhooks come for any edit of any order, shipped and archived ones too, so taking those
+        in would ship them again; None then. `created` says whether anything was recorded.
         """
         with self.app.unit_of_work(uow) as work:
             order_id = order_id_for(translation.channel, translation.external_id)
             existing = work.find(order_id, ChannelOrder)
             if existing is None:
-                return self.take_in_one(translation, new=True, uow=work)
-            state = (translation.order or translation.draft).get("payment_state", ASSUMED.value)
-            changed = existing.change_payment(str(state), reference)
+                return None
+            state = str((translation.order or translation.draft).get("payment_state", ASSUMED))
+            if not moves_on(existing.payment_state, state):
+                return IntakeResult(existing.id, existing.status, created=False)
+            changed = existing.change_payment(state, reference)
             with traced(translation.trace.correlation_id, translation.trace.causation_id):
                 work.stamp_pending()
             return IntakeResult(existing.id, existing.status, created=changed)

@@ -84,10 +84,13 @@ class WebhookIntake:
         self.recent.add(translation.channel, event_id, result.order_id)
         return result
 
-    async def take_in_payment(self, translation: Translation, event_id: str | None) -> IntakeResult:
-        """Record the channel's news of an order's payment (or the order, if never taken in)."""
+    async def take_in_payment(
+        self, translation: Translation, event_id: str | None
+    ) -> IntakeResult | None:
+        """Record the channel's news of an order's payment; None for an order never taken in."""
         result = await asyncio.to_thread(self.app.intake.take_in_payment, translation, event_id)
-        self.recent.add(translation.channel, event_id, result.order_id)
+        if result is not None:
+            self.recent.add(translation.channel, event_id, result.order_id)
         return result
 
     async def knows(self, channel_id: str, external_id: str) -> bool:
