@@ -53,6 +53,7 @@ class FakeShopify(FakeChannel):
                             "id": f"gid://shopify/FulfillmentOrderLineItem/{item['id']}",
                             "remainingQuantity": item["quantity"],
                             "sku": item["sku"],
+                            "lineItem": {"id": f"gid://shopify/LineItem/{item['id']}"},
                         }
                         for item in payload["line_items"]
                     ],

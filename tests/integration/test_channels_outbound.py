@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -265,6 +266,94 @@ def test_shopify_is_told_of_cancellations_and_refunds_once(
     assert {r["status"] for r in deliveries(gateway.http, order_id=str(order_id))} == {"delivered"}
 
 
+def test_shopify_s_two_line_items_of_one_sku_are_each_fulfilled_and_refunded_by_their_own_ids(
+    gateway: RunningService, fakes: dict[str, Any]
+):
+    # Shopify's sample webhook: two line items of one SKU at $199, one unit each.
+    shopify: FakeShopify = fakes["shopify"]
+    payload = p.shopify_sample_order()
+    payload.update(id=7000000006, admin_graphql_api_id="gid://shopify/Order/7000000006")
+    for item in payload["line_items"]:
+        item["sku"] = "SHOP-TEE-BLK-M"
+    gid = shopify.add_order(payload)
+    body = p.dumps(payload)
+    response = gateway.http.post(
+        "/v1/webhooks/shopify/shopify-eu",
+        content=body,
+        headers=p.shopify_headers(body, SECRET_WH, "evt-7000000006"),
+    )
+    assert response.json()["status"] == "accepted", response.text
+    order_id = uuid.UUID(response.json()["order_id"])
+    refund = refunded(
+        order_id,
+        "TEE-ORG-BLK-M",
+        "378.00",
+        "USD",
+        lines=[ev.RefundLine(sku="TEE-ORG-BLK-M", quantity=2, amount=Decimal("378.00"))],
+    )
+
+    gateway.publish(shipped(order_id, [("TEE-ORG-BLK-M", 2)]))
+    gateway.publish(refund)
+    eventually(lambda: settled(gateway, order_id) and settled(gateway, order_id, "refund"))
+
+    (fulfillment_order,) = shopify.orders[gid]["fulfillmentOrders"]
+    (by_order,) = [
+        pair
+        for r in shopify.sent("POST")
+        if r.json()["operationName"] == "OmsFulfillmentCreate"
+        for pair in r.json()["variables"]["fulfillment"]["lineItemsByFulfillmentOrder"]
+        if pair["fulfillmentOrderId"] == fulfillment_order["id"]
+    ]
+    assert by_order["fulfillmentOrderLineItems"] == [
+        {"id": f"gid://shopify/FulfillmentOrderLineItem/{item['id']}", "quantity": 1}
+        for item in payload["line_items"]
+    ]
+    refund_input = shopify.orders[gid]["refunds"][str(refund.refund_id)]["input"]
+    assert refund_input["refundLineItems"] == [
+        {
+            "lineItemId": f"gid://shopify/LineItem/{item['id']}",
+            "quantity": 1,
+            "restockType": "NO_RESTOCK",
+        }
+        for item in payload["line_items"]
+    ]
+    assert refund_input["transactions"][0]["amount"] == "378.00"
+    assert {r["status"] for r in deliveries(gateway.http, order_id=str(order_id))} == {"delivered"}
+
+
+def test_woocommerce_refunds_a_product_on_two_lines_on_each_line_with_its_share(
+    gateway: RunningService, fakes: dict[str, Any]
+):
+    # The same tee twice, the second on sale: a refund of both goes back on both lines.
+    woo: FakeWooCommerce = fakes["woocommerce"]
+    payload = p.woo_order(4803)
+    payload["line_items"][1].update(
+        id=317, name="Organic Tee - Black, M", product_id=93, sku="WOO-TEE-BLK-M", total="12.45"
+    )
+    woo.add_order(payload)
+    body = p.dumps(payload)
+    gateway.http.post(
+        "/v1/webhooks/woocommerce/woo-de", content=body, headers=p.woo_headers(body, "w", "f")
+    )
+    order_id = order_id_for("woo-de", "4803")
+    refund = refunded(
+        order_id,
+        "TEE-ORG-BLK-M",
+        "37.35",
+        lines=[ev.RefundLine(sku="TEE-ORG-BLK-M", quantity=2, amount=Decimal("37.35"))],
+    )
+
+    gateway.publish(refund)
+    eventually(lambda: settled(gateway, order_id, "refund"))
+
+    (made,) = woo.refunds[4803]
+    assert made["amount"] == "37.35"
+    assert made["line_items"] == [
+        {"id": 315, "quantity": 1, "refund_total": "18.68"},  # the odd cent to the first line
+        {"id": 317, "quantity": 1, "refund_total": "18.67"},
+    ]
+
+
 def test_woocommerce_gets_tracking_items_completion_cancels_and_refunds(
     gateway: RunningService, fakes: dict[str, Any]
 ):
@@ -364,6 +453,52 @@ def test_amazon_gets_one_shipment_confirmation_per_package_and_feeds_for_cancel_
     adjustment = next(f for f in amazon.feeds if f["feedType"] == "POST_PAYMENT_ADJUSTMENT_DATA")
     assert "<AmazonOrderItemCode>00000101</AmazonOrderItemCode>" in adjustment["content"]
     assert 'currency="EUR">24.90<' in adjustment["content"]
+
+
+def test_amazon_confirms_and_refunds_a_sku_on_two_order_items_item_by_item(
+    gateway: RunningService, fakes: dict[str, Any]
+):
+    amazon: FakeAmazon = fakes["amazon"]
+    order = p.amazon_order("028-1234567-0000002", "2026-11-28T10:00:00Z")
+    amazon.add_order(order)
+    tee = {"sku": "TEE-ORG-BLK-M", "quantity": 1}
+    intake = gateway.app.intake.receive_order(
+        "amazon-de",
+        order["orderId"],
+        {"name": "Max Mustermann", "email": "abc@marketplace.amazon.de"},
+        {
+            "name": "Max",
+            "line1": "Hauptstraße 1",
+            "city": "München",
+            "postal_code": "80331",
+            "country": "DE",
+        },
+        [tee | {"unit_price": "24.90"}, tee | {"unit_price": "19.90"}],
+        "EUR",
+        refs={"lines": [tee | {"order_item_id": "00000201"}, tee | {"order_item_id": "00000202"}]},
+    )
+    refund = refunded(
+        intake.order_id,
+        "TEE-ORG-BLK-M",
+        "44.80",
+        lines=[ev.RefundLine(sku="TEE-ORG-BLK-M", quantity=2, amount=Decimal("44.80"))],
+    )
+
+    gateway.publish(shipped(intake.order_id, [("TEE-ORG-BLK-M", 2)], tracking_number="1Z3"))
+    gateway.publish(refund)
+    eventually(
+        lambda: settled(gateway, intake.order_id) and settled(gateway, intake.order_id, "refund")
+    )
+
+    (confirmed,) = amazon.orders[order["orderId"]]["packages"]
+    assert confirmed["packageItems"] == [
+        {"orderItemId": "00000201", "quantity": 1},
+        {"orderItemId": "00000202", "quantity": 1},
+    ]
+    (feed,) = [f for f in amazon.feeds if str(refund.refund_id) in f["content"]]
+    assert feed["content"].count("<AdjustedItem>") == 2
+    assert "<AmazonOrderItemCode>00000202</AmazonOrderItemCode>" in feed["content"]
+    assert feed["content"].count('currency="EUR">22.40<') == 2
 
 
 def test_shopee_ships_the_order_once_and_cancels_and_confirms_the_return(

@@ -107,7 +107,16 @@ def test_shopify_s_sample_webhook_keeps_its_discount_state_company_and_titles(ga
     order_id = order_id_for("shopify-eu", str(payload["id"]))
     public = EVENTS.to_integration(next(iter(gateway.app.events.get(order_id))))
     assert isinstance(public, ev.ChannelOrderReceived)
-    assert {line.title for line in public.lines} == {"IPod Nano - 8GB"}
+    # Its two line items of one SKU stay two lines, each with its own id, title and amounts.
+    assert [(line.sku, line.quantity, line.line_id, line.title) for line in public.lines] == [
+        ("TEE-ORG-BLK-M", 1, "866550311766439020", "IPod Nano - 8GB"),
+        ("TEE-ORG-BLK-M", 1, "141249953214522974", "IPod Nano - 8GB"),
+    ]
+    refs = gateway.app.orders.get(order_id).refs["lines"]
+    assert [(ref["line_id"], ref["quantity"]) for ref in refs] == [
+        (866550311766439020, 1),
+        (141249953214522974, 1),
+    ]
     assert sum(line.discount or 0 for line in public.lines) == 20
     assert sum(line.paid or 0 for line in public.lines) == 378  # + $10 shipping: $388 taken
     ship = public.shipping_address
@@ -388,6 +397,31 @@ def test_woocommerce_ping_is_answered_and_a_signed_order_is_taken_in(gateway: Ga
         ("MUG-ENM-350-WHT", "14.50"),
     ]
     assert order.customer == {"name": "Jonas Becker", "email": "jonas.becker@example.de"}
+
+
+def test_a_woocommerce_order_of_one_product_twice_at_two_prices_is_taken_in_not_held(
+    gateway: Gateway,
+):
+    # The second tee was on sale: WooCommerce sends the same product on a line of its own.
+    payload = p.woo_order(4712)
+    payload["line_items"][1].update(
+        id=317, name="Organic Tee - Black, M", product_id=93, sku="WOO-TEE-BLK-M", total="12.45"
+    )
+    body = p.dumps(payload)
+
+    answer = gateway.http.post(
+        "/v1/webhooks/woocommerce/woo-de",
+        content=body,
+        headers=p.woo_headers(body, WOO_SECRET, "t2"),
+    )
+
+    assert answer.json()["status"] == "accepted", answer.text
+    order = gateway.app.orders.get(order_id_for("woo-de", "4712"))
+    assert [(x["sku"], x["unit_price"], x.get("line_id")) for x in order.lines] == [
+        ("TEE-ORG-BLK-M", "24.90", "315"),
+        ("TEE-ORG-BLK-M", "12.45", "317"),
+    ]
+    assert [ref["line_id"] for ref in order.refs["lines"]] == [315, 317]
 
 
 def test_a_shopee_push_pulls_the_signed_order_detail_and_takes_the_order_in(

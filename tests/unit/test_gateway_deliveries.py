@@ -8,6 +8,7 @@ import pytest
 
 from services.channel_gateway import integration
 from services.channel_gateway.application import ChannelOrders, utc_stamp
+from services.channel_gateway.channels.http import Job
 from services.channel_gateway.domain import (
     Delivery,
     DeliveryNotDueError,
@@ -159,6 +160,29 @@ def test_of_two_claims_of_one_due_delivery_only_the_first_gets_it():
     assert first is not None and first.attempt_id == "a1"
     assert second is None
     assert app.deliveries.get(delivery_id).attempt_id == "a1"
+
+
+def test_refunds_of_a_sku_on_two_lines_go_to_each_line_in_turn():
+    app = ChannelOrders()
+    lines = [
+        {"sku": "TEE", "quantity": 1, "unit_price": "20.00"},
+        {"sku": "TEE", "quantity": 1, "unit_price": "10.00"},
+    ]
+    refs = {"lines": [{"sku": "TEE", "quantity": 1, "line_id": n} for n in (11, 12)]}
+    order_id = app.intake.receive_order(
+        "shopify-eu", "2-lines", factories.customer(), factories.address(), lines, "EUR", refs
+    ).order_id
+    first, second = refunded(order_id, "TEE", "15.00"), refunded(order_id, "TEE", "15.00")
+
+    apply(app, integration.CONSUMES, first)
+    apply(app, integration.CONSUMES, second)
+
+    told = []
+    for refund in (first, second):
+        delivery = app.deliveries.get(delivery_id_for(order_id, "refund", str(refund.refund_id)))
+        job = Job(delivery.id, delivery.action, "2-lines", delivery.details, delivery.order)
+        told += [(p.ref["line_id"], p.quantity, str(p.amount)) for p in job.spread("TEE", 1, "15")]
+    assert told == [(11, 1, "15.00"), (12, 1, "15.00")]
 
 
 def delivery_pending_copy() -> Delivery:

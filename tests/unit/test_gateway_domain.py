@@ -77,16 +77,16 @@ def test_the_same_channel_order_always_gets_the_same_id_and_another_channel_anot
     ("overrides", "message"),
     [
         ({"lines": []}, "at least one line"),
+        ({"lines": [{"sku": "MUG", "quantity": 0, "unit_price": "5.00"}]}, "quantity"),
         (
             {
                 "lines": [
                     {"sku": "MUG", "quantity": 1, "unit_price": "5.00"},
-                    {"sku": "MUG", "quantity": 2, "unit_price": "5.00"},
+                    {"sku": "MUG", "quantity": -1, "unit_price": "5.00"},
                 ]
             },
-            "SKU MUG",
+            "quantity of SKU MUG",
         ),
-        ({"lines": [{"sku": "MUG", "quantity": 0, "unit_price": "5.00"}]}, "quantity"),
         ({"external_id": ""}, "external_id"),
     ],
 )
@@ -95,6 +95,42 @@ def test_an_order_that_breaks_the_intake_rules_is_refused(
 ) -> None:
     with pytest.raises(InvalidChannelOrderError, match=message):
         receive(**overrides)
+
+
+TWO_LINES_OF_ONE_SKU = [
+    {"sku": "TEE-BLK-M", "quantity": 1, "unit_price": "24.90", "line_id": "1"},
+    {"sku": "TEE-BLK-M", "quantity": 1, "unit_price": "12.45", "line_id": "2"},
+]
+
+
+def test_a_sku_on_two_lines_is_received_as_two_lines() -> None:
+    order = receive(lines=TWO_LINES_OF_ONE_SKU)
+
+    assert order.status == ACCEPTED
+    assert [line["line_id"] for line in order.lines] == ["1", "2"]
+
+
+def test_an_order_with_a_sku_on_two_lines_is_fully_shipped_only_when_both_lines_left() -> None:
+    order = receive(lines=TWO_LINES_OF_ONE_SKU)
+    one = [{"sku": "TEE-BLK-M", "quantity": 1}]
+
+    order.record_shipment("s-1", "UPS", "1Z1", "berlin", one, "2026-11-29T10:00:00Z")
+    first = order.fully_shipped
+    order.record_shipment("s-2", "UPS", "1Z2", "berlin", one, "2026-11-30T10:00:00Z")
+
+    assert (first, order.fully_shipped) == (False, True)
+
+
+def test_news_knows_the_units_earlier_news_told_the_channel_of() -> None:
+    order = receive(lines=TWO_LINES_OF_ONE_SKU)
+    one = [{"sku": "TEE-BLK-M", "quantity": 1, "amount": "12.45"}]
+    order.record_refund("r-1", Decimal("12.45"), "EUR", "2026-12-01T10:00:00Z", one)
+    order.record_refund("r-2", Decimal("12.45"), "EUR", "2026-12-02T10:00:00Z", one)
+
+    assert order.units_before("refund", "r-1") == {}
+    assert order.units_before("refund", "r-2") == {"TEE-BLK-M": 1}
+    assert order.units_before("shipment", "s-1") == {}
+    assert order.units_before("cancellation", "cancel") == {}
 
 
 def test_a_shipment_is_recorded_with_its_carrier_and_tracking_number_once() -> None:

@@ -87,3 +87,18 @@ def test_an_amazon_start_is_a_date_time_string_not_a_number():
     for start in (0, "0", "1764288000", "yesterday"):
         with pytest.raises(ValidationError, match="RFC 3339"):
             CHANNELS.validate_json(_json(amazon | {"start_after": start}))
+
+
+def test_a_sku_on_two_lines_at_the_same_or_different_prices_is_taken_as_two_lines():
+    # Lines are never merged: a channel may sell one SKU on two lines (one discounted, say).
+    tee = {"sku": "TEE-ORG-BLK-M", "quantity": 1, "unit_price": "24.90"}
+    lines = [tee, tee | {"line_id": "2"}, tee | {"unit_price": "12.45", "title": "Tee, -50 %"}]
+
+    order = ChannelOrderCreate.model_validate_json(_json(canonical_order(lines=lines))).canonical()
+
+    assert [(x["sku"], x["unit_price"]) for x in order["lines"]] == [
+        ("TEE-ORG-BLK-M", "24.90"),
+        ("TEE-ORG-BLK-M", "24.90"),
+        ("TEE-ORG-BLK-M", "12.45"),
+    ]
+    assert order["lines"][1]["line_id"] == "2"

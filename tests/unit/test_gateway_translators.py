@@ -96,16 +96,70 @@ def test_a_payload_not_in_shopifys_shape_is_refused_naming_the_field(payload, na
         shopify.translate(SHOPIFY, payload)
 
 
-def test_two_channel_lines_of_one_of_our_skus_at_one_price_become_one_line():
+def test_two_channel_lines_of_one_of_our_skus_at_one_price_stay_two_lines():
+    # Lines are never merged: the second line kept its own id, and both their refs are kept.
     payload = p.shopify_order(44)
     payload["line_items"][1].update(sku="SHOP-TEE-BLK-M", price="24.90", quantity=3)
 
     result = shopify.translate(SHOPIFY, payload)
 
+    assert not result.held, result.reasons
     assert core(result.order["lines"]) == [
-        {"sku": "TEE-ORG-BLK-M", "quantity": 5, "unit_price": "24.90"}
+        {"sku": "TEE-ORG-BLK-M", "quantity": 2, "unit_price": "24.90"},
+        {"sku": "TEE-ORG-BLK-M", "quantity": 3, "unit_price": "24.90"},
     ]
-    assert "line_id" not in result.order["lines"][0]
+    ids = [item["id"] for item in payload["line_items"]]
+    assert [line["line_id"] for line in result.order["lines"]] == [str(i) for i in ids]
+    assert [(r["line_id"], r["quantity"]) for r in result.order["refs"]["lines"]] == [
+        (ids[0], 2),
+        (ids[1], 3),
+    ]
+
+
+def test_shopify_s_sample_webhook_keeps_both_line_items_of_its_one_sku():
+    payload = p.shopify_sample_order()
+
+    result = shopify.translate(Connection("s", "shopify", {"require_sku_mapping": False}), payload)
+
+    assert not result.held, result.reasons
+    lines, refs = result.order["lines"], result.order["refs"]["lines"]
+    assert [(x["sku"], x["quantity"], x["unit_price"]) for x in lines] == [
+        ("IPOD2008PINK", 1, "199.00"),
+        ("IPOD2008PINK", 1, "199.00"),
+    ]
+    assert [x["line_id"] for x in lines] == ["866550311766439020", "141249953214522974"]
+    assert [x["title"] for x in lines] == ["IPod Nano - 8GB", "IPod Nano - 8GB"]
+    assert [x["paid"] for x in lines] == ["189.00", "189.00"]  # $20 spread over the two
+    assert refs == [
+        {
+            "sku": "IPOD2008PINK",
+            "channel_sku": "IPOD2008PINK",
+            "quantity": 1,
+            "line_id": line_id,
+            "variant_id": 808950810,
+        }
+        for line_id in (866550311766439020, 141249953214522974)
+    ]
+
+
+def test_a_woocommerce_order_of_one_product_twice_at_two_prices_is_taken_in_as_two_lines():
+    # The second tee was discounted: WooCommerce sends the product on a line of its own.
+    payload = p.woo_order(4712)
+    payload["line_items"][1].update(
+        id=317, name="Organic Tee - Black, M", product_id=93, sku="WOO-TEE-BLK-M", total="12.45"
+    )
+
+    result = woocommerce.translate(Connection("woo", "woocommerce", {}, p.WOO_SKUS), payload)
+
+    assert not result.held, result.reasons
+    assert [(x["sku"], x["unit_price"], x["line_id"]) for x in result.order["lines"]] == [
+        ("TEE-ORG-BLK-M", "24.90", "315"),
+        ("TEE-ORG-BLK-M", "12.45", "317"),
+    ]
+    assert [(r["line_id"], r["quantity"]) for r in result.order["refs"]["lines"]] == [
+        (315, 1),
+        (317, 1),
+    ]
 
 
 def test_marketplace_skus_must_be_mapped_unless_the_channel_says_they_are_ours():

@@ -138,7 +138,8 @@ class TaxLine(Edge):
 
 
 class OrderLine(Edge):
-    """One SKU of the order, its quantity and unit price."""
+    """One line of the order as the channel sent it: a SKU, its quantity and unit price (a SKU
+    may be on several lines, at the same or different prices: lines are never merged)."""
 
     sku: Sku
     quantity: Quantity
@@ -165,16 +166,6 @@ class CanonicalOrderModel(Edge):
         description="how far the buyer has paid; what may ship is the channel's payment policy"
         ' (README, "The money of an order")',
     )
-
-    @field_validator("lines")
-    @classmethod
-    def _one_line_per_sku(cls, lines: list[OrderLine]) -> list[OrderLine]:
-        seen: set[str] = set()
-        for line in lines:
-            if line.sku in seen:
-                raise ValueError(f"SKU {line.sku} appears on more than one line")
-            seen.add(line.sku)
-        return lines
 
     @field_validator("lines")
     @classmethod

@@ -61,6 +61,7 @@ class Deliveries(UseCases["ChannelOrders"]):
                 "currency": order.currency,
                 "refs": order.refs,
                 "fully_shipped": order.fully_shipped,
+                "units_before": order.units_before(action, ref),
             },
             due_at=due_at,
         )

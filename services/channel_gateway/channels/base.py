@@ -140,47 +140,44 @@ def _map_lines(
     reasons: list[str],
     amounts: list[dict[str, Any]] | None = None,
 ) -> tuple[list[DraftLine], list[dict[str, Any]]]:
-    """Our lines (one per SKU and price) and, per channel line, its channel refs."""
+    """Our lines, one per channel line (never merged), and per line its channel refs."""
     step = Decimal(1).scaleb(-minor_units(currency or "EUR"))
-    merged: dict[str, DraftLine] = {}
     out: list[DraftLine] = []
     line_refs: list[dict[str, Any]] = []
     for index, line in enumerate(lines):
         sku = connection.our_sku(line.channel_sku)
-        price = line.unit_price.quantize(step, rounding=ROUND_HALF_UP)
         if line.channel_sku is None:
             reasons.append(f"line {line.title or '?'} has no SKU")
         elif sku is None:
             reasons.append(
                 f"unknown SKU {line.channel_sku}: no mapping on channel {connection.channel_id}"
             )
-        row: DraftLine = {
-            "sku": sku,
-            "channel_sku": line.channel_sku,
-            "quantity": line.quantity,
-            "unit_price": format(price, "f"),
-        }
-        if line.line_id is not None:
-            row["line_id"] = line.line_id
-        if line.title:
-            row["title"] = line.title
-        if line.variant_title:
-            row["variant_title"] = line.variant_title
+        row = _draft_line(line, sku, step)
         if amounts is not None:
             row.update(amounts[index])  # type: ignore[typeddict-item]
-        same = merged.get(sku) if sku else None
-        if same is not None and same["unit_price"] == row["unit_price"]:
-            same["quantity"] += line.quantity  # two channel lines of one SKU: one of ours
-            same.pop("line_id", None)  # no longer one channel line's
-            _add_amounts(same, row)
-            continue
-        if same is not None:
-            reasons.append(f"SKU {sku} appears twice at different prices")
-        if sku:
-            merged[sku] = row
         out.append(row)
-        line_refs.append({"sku": sku, "channel_sku": line.channel_sku, **line.refs})
+        # The quantity lets news of N units of a SKU be spread over its lines (channels.http).
+        line_refs.append(
+            {"sku": sku, "channel_sku": line.channel_sku, "quantity": line.quantity, **line.refs}
+        )
     return out, line_refs
+
+
+def _draft_line(line: ChannelLine, sku: str | None, step: Decimal) -> DraftLine:
+    """One channel line as ours: its SKU, quantity, price and what the channel told of it."""
+    row: DraftLine = {
+        "sku": sku,
+        "channel_sku": line.channel_sku,
+        "quantity": line.quantity,
+        "unit_price": format(line.unit_price.quantize(step, rounding=ROUND_HALF_UP), "f"),
+    }
+    if line.line_id is not None:
+        row["line_id"] = line.line_id
+    if line.title:
+        row["title"] = line.title
+    if line.variant_title:
+        row["variant_title"] = line.variant_title
+    return row
 
 
 def _line_amounts(
@@ -214,16 +211,6 @@ def _line_amounts(
             }
         )
     return out
-
-
-def _add_amounts(into: DraftLine, row: DraftLine) -> None:
-    """Two channel lines made one of ours: their amounts add up (taxes kept side by side)."""
-    for name in ("discount", "paid"):
-        if name in into and name in row:
-            total = Decimal(into[name]) + Decimal(row[name])  # type: ignore[literal-required]
-            into[name] = format(total, "f")  # type: ignore[literal-required]
-    if "taxes" in into and "taxes" in row:
-        into["taxes"] = [*into["taxes"], *row["taxes"]]
 
 
 def _canonical(

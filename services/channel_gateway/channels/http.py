@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 import httpx
+
+from shared import money
 
 
 class ChannelCallError(Exception):
@@ -20,6 +23,63 @@ class TransientChannelError(ChannelCallError):
 
 class PermanentChannelError(ChannelCallError):
     """The channel refused the request: retrying the same request will not help."""
+
+
+@dataclass(frozen=True)
+class LinePart:
+    """Units of one channel line in a shipment or refund, with their share of its amount."""
+
+    ref: dict[str, Any]  # the channel's ids of the line; empty when the order has none
+    quantity: int
+    amount: Decimal | None = None
+
+    @property
+    def amount_text(self) -> str:
+        """The share as channels take it: a plain decimal string in minor units, never 1E+3."""
+        return format(self.amount if self.amount is not None else Decimal(0), "f")
+
+
+def spread_units(refs: list[dict[str, Any]], quantity: int, before: int = 0) -> list[LinePart]:
+    """Units of a SKU over its channel lines: in order, each line up to its own quantity, after
+    the `before` units earlier news took. A line whose quantity is unknown (refs kept before
+    quantities were) takes all it is given; units beyond every line go to the last, so each
+    unit is told once and the channel, not we, says whether it fits. No refs: one part."""
+    if quantity <= 0:
+        return []
+    if not refs:
+        return [LinePart({}, quantity)]
+    rooms = _rooms_left([ref.get("quantity") for ref in refs], before)
+    parts, left = [], quantity
+    for index, (ref, room) in enumerate(zip(refs, rooms, strict=True)):
+        last = index == len(refs) - 1
+        take = left if room is None or last else min(left, room)
+        if take > 0:
+            parts.append(LinePart(dict(ref), take))
+            left -= take
+    return parts
+
+
+def _rooms_left(quantities: list[Any], before: int) -> list[int | None]:
+    """Each line's units not yet taken, earlier units filling the lines in order."""
+    rooms: list[int | None] = []
+    for quantity in quantities:
+        if quantity is None:
+            rooms.append(None)  # unknown: it takes every unit, earlier ones and these
+            before = 0
+            continue
+        taken = min(before, int(quantity))
+        rooms.append(int(quantity) - taken)
+        before -= taken
+    return rooms
+
+
+def share_amount(parts: list[LinePart], amount: Decimal, currency: str) -> list[LinePart]:
+    """The amount over the parts in proportion to their units, in the currency's minor units
+    by largest remainder (shared/money.py `allocate`), so the shares add up to it exactly."""
+    if not parts:
+        return parts
+    shares = money.allocate(amount, [Decimal(part.quantity) for part in parts], currency)
+    return [replace(part, amount=share) for part, share in zip(parts, shares, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -38,12 +98,21 @@ class Job:
         """The channel's own ids for the order and its lines."""
         return dict(self.order.get("refs") or {})
 
-    def line_ref(self, sku: str) -> dict[str, Any]:
-        """The channel's ids of the order line of one of our SKUs."""
-        for line in self.refs.get("lines") or []:
-            if line.get("sku") == sku:
-                return dict(line)
-        return {}
+    def line_refs(self, sku: str) -> list[dict[str, Any]]:
+        """The channel's ids of every line of one of our SKUs, in the order's line order."""
+        return [dict(line) for line in self.refs.get("lines") or [] if line.get("sku") == sku]
+
+    def spread(
+        self, sku: str, quantity: int, amount: Decimal | str | None = None
+    ) -> list[LinePart]:
+        """News of `quantity` units of a SKU (and `amount` for them) as parts per channel line:
+        see `spread_units` and `share_amount`."""
+        before = int((self.order.get("units_before") or {}).get(sku, 0))
+        parts = spread_units(self.line_refs(sku), quantity, before)
+        if amount is None:
+            return parts
+        currency = self.details.get("currency") or self.order.get("currency") or ""
+        return share_amount(parts, Decimal(str(amount)), currency)
 
     def tracking_numbers(self) -> list[str]:
         """Every tracking number of a shipment: one per package, else the shipment's."""

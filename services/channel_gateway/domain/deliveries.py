@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -51,6 +51,8 @@ class OrderSnapshot(TypedDict):
     currency: str | None
     refs: ChannelRefs
     fully_shipped: bool
+    # Units per SKU earlier shipments (or refunds) told the channel of; absent on older ones.
+    units_before: NotRequired[dict[str, int]]
 
 
 class DeliveryError(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -48,7 +49,7 @@ class ChannelOrderNotFoundError(ChannelOrderError):
 
 
 class InvalidChannelOrderError(ChannelOrderError):
-    """The canonical order breaks a rule every order must keep (e.g. a SKU twice)."""
+    """The canonical order breaks a rule every order must keep (e.g. a line of no units)."""
 
 
 class OrderNotHeldError(ChannelOrderError):
@@ -239,12 +240,21 @@ class ChannelOrder(Aggregate):
 
     @property
     def fully_shipped(self) -> bool:
-        """Every ordered unit has left in some shipment."""
-        shipped: dict[str, int] = {}
-        for shipment in self.shipments:
-            for line in shipment["lines"]:
-                shipped[line["sku"]] = shipped.get(line["sku"], 0) + line["quantity"]
-        return all(shipped.get(line["sku"] or "", 0) >= line["quantity"] for line in self.lines)
+        """Every ordered unit has left in some shipment (per SKU: a SKU may be on several lines)."""
+        shipped = _units([line for s in self.shipments for line in s["lines"]])
+        ordered = _units(self.lines)
+        return all(shipped.get(sku, 0) >= quantity for sku, quantity in ordered.items())
+
+    def units_before(self, action: str, ref: str) -> dict[str, int]:
+        """Units per SKU the shipments (or refunds) recorded before the one named `ref` told of,
+        so news of later units goes to the channel lines not yet told of (channels.http)."""
+        if action == "shipment":
+            earlier = _before(self.shipments, "shipment_id", ref)
+        elif action == "refund":
+            earlier = _before(self.refunds, "refund_id", ref)
+        else:
+            return {}
+        return _units([line for news in earlier for line in news.get("lines") or []])
 
     def ensure_held(self) -> None:
         """Raise OrderNotHeldError unless the order is held (only then can it be released)."""
@@ -398,10 +408,23 @@ def _check_order(channel: str, external_id: str, lines: list[OrderLine]) -> None
         raise InvalidChannelOrderError("channel and external_id must not be empty")
     if not lines:
         raise InvalidChannelOrderError("an order needs at least one line")
-    seen: set[str] = set()
-    for line in lines:
-        if line["sku"] in seen:
-            raise InvalidChannelOrderError(f"SKU {line['sku']} appears on more than one line")
-        seen.add(line["sku"])
+    for line in lines:  # a SKU may be on several lines: lines are never merged
         if line["quantity"] <= 0:
             raise InvalidChannelOrderError(f"quantity of SKU {line['sku']} must be positive")
+
+
+def _units(lines: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """Units per SKU of lines, a SKU on several lines added up."""
+    units: dict[str, int] = {}
+    for line in lines:
+        sku = line["sku"] or ""
+        units[sku] = units.get(sku, 0) + int(line["quantity"])
+    return units
+
+
+def _before(news: Sequence[Mapping[str, Any]], key: str, ref: str) -> Sequence[Mapping[str, Any]]:
+    """The news recorded before the one whose `key` is `ref` (all of it when there is none)."""
+    for index, each in enumerate(news):
+        if str(each[key]) == ref:
+            return news[:index]
+    return news

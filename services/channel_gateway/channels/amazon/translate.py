@@ -190,6 +190,7 @@ def translate(connection: Connection, payload: dict[str, Any]) -> Translation:
                 unit_price=decimal(price.amount, f"orderItems.{index}.price") if price else ZERO,
                 title=item.product.title,
                 refs={"order_item_id": item.orderItemId, "asin": item.product.asin},
+                line_id=item.orderItemId,
             )
         )
     translation = finish(

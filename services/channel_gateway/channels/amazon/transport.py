@@ -122,16 +122,10 @@ class AmazonClient:
 
     async def _refund(self, job: Job) -> str:
         items = "".join(
-            "<AdjustedItem>"
-            f"<AmazonOrderItemCode>{escape(str(ref))}</AmazonOrderItemCode>"
-            f"<MerchantAdjustmentItemID>{escape(job.details['refund_id'])}</MerchantAdjustmentItemID>"
-            "<AdjustmentReason>CustomerReturn</AdjustmentReason>"
-            "<ItemPriceAdjustments><Component><Type>Principal</Type>"
-            f'<Amount currency="{escape(job.details["currency"])}">{line["amount"]}</Amount>'
-            "</Component></ItemPriceAdjustments></AdjustedItem>"
+            _adjusted_item(job, str(part.ref["order_item_id"]), part.amount_text)
             for line in job.details.get("lines") or []
-            for ref in [job.line_ref(line["sku"]).get("order_item_id")]
-            if ref
+            for part in job.spread(line["sku"], int(line["quantity"]), line["amount"])
+            if part.ref.get("order_item_id")
         )
         if not items:
             raise PermanentChannelError("no Amazon order item matches the refunded SKUs")
@@ -171,9 +165,10 @@ def _packages(job: Job) -> list[tuple[str, str, list[dict[str, Any]]]]:
     """
     numbers = job.tracking_numbers()
     units = [
-        job.line_ref(line["sku"]).get("order_item_id") or line["sku"]
+        part.ref.get("order_item_id") or line["sku"]
         for line in job.details["lines"]
-        for _ in range(int(line["quantity"]))
+        for part in job.spread(line["sku"], int(line["quantity"]))
+        for _ in range(part.quantity)
     ]
     per_package: list[dict[str, int]] = [{} for _ in numbers]
     for index, unit in enumerate(units):
@@ -190,6 +185,19 @@ def _packages(job: Job) -> list[tuple[str, str, list[dict[str, Any]]]]:
             (reference, number, [{"orderItemId": k, "quantity": v} for k, v in items.items()])
         )
     return result
+
+
+def _adjusted_item(job: Job, order_item_id: str, amount: str) -> str:
+    """One order item's refund in an OrderAdjustment feed (money back for its principal)."""
+    return (
+        "<AdjustedItem>"
+        f"<AmazonOrderItemCode>{escape(order_item_id)}</AmazonOrderItemCode>"
+        f"<MerchantAdjustmentItemID>{escape(job.details['refund_id'])}</MerchantAdjustmentItemID>"
+        "<AdjustmentReason>CustomerReturn</AdjustmentReason>"
+        "<ItemPriceAdjustments><Component><Type>Principal</Type>"
+        f'<Amount currency="{escape(job.details["currency"])}">{amount}</Amount>'
+        "</Component></ItemPriceAdjustments></AdjustedItem>"
+    )
 
 
 def _envelope(seller_id: str, message_type: str, body: str) -> str:

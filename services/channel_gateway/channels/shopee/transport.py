@@ -127,11 +127,7 @@ class ShopeeClient:
         status = await self._status(job.external_id)
         if status in ("CANCELLED", "IN_CANCEL"):
             return f"already {status.lower()}"
-        items = [
-            {"item_id": ref["item_id"], "model_id": ref.get("model_id") or 0}
-            for ref in job.refs.get("lines") or []
-            if ref.get("item_id")
-        ]
+        items = _cancelled_items(job)
         body = {"order_sn": job.external_id, "cancel_reason": "OUT_OF_STOCK", "item_list": items}
         await self._call("POST", CANCEL, json=body)
         return "cancelled (OUT_OF_STOCK)"
@@ -149,3 +145,13 @@ class ShopeeClient:
         return_sn = returns[0]["return_sn"]
         await self._call("POST", CONFIRM_RETURN, json={"return_sn": return_sn})
         return f"return {return_sn} confirmed"
+
+
+def _cancelled_items(job: Job) -> list[dict[str, int]]:
+    """Each item and model of the order once: a product on two lines is one item to Shopee."""
+    items: list[dict[str, int]] = []
+    for ref in job.refs.get("lines") or []:
+        item = {"item_id": ref.get("item_id") or 0, "model_id": ref.get("model_id") or 0}
+        if item["item_id"] and item not in items:
+            items.append(item)
+    return items

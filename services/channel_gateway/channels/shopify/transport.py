@@ -27,7 +27,10 @@ ORDER_STATE = """query OmsOrderState($id: ID!) {
     cancelledAt
     fulfillments(first: 50) { trackingInfo { number } }
     fulfillmentOrders(first: 20) {
-      nodes { id status lineItems(first: 100) { nodes { id remainingQuantity sku } } }
+      nodes {
+        id status
+        lineItems(first: 100) { nodes { id remainingQuantity sku lineItem { id } } }
+      }
     }
     transactions(first: 20) { id kind status gateway }
   }
@@ -145,15 +148,7 @@ class ShopifyClient:
             "orderId": order_gid,
             "note": f"OMS refund {job.details['refund_id']}",
             "notify": True,
-            "refundLineItems": [
-                {
-                    "lineItemId": _line_gid(job.line_ref(line["sku"]).get("line_id")),
-                    "quantity": line["quantity"],
-                    "restockType": "NO_RESTOCK",
-                }
-                for line in job.details.get("lines") or []
-                if job.line_ref(line["sku"]).get("line_id")
-            ],
+            "refundLineItems": _refund_line_items(job),
             "transactions": [
                 {
                     "orderId": order_gid,
@@ -171,22 +166,37 @@ class ShopifyClient:
         return f"refund {(result.get('refund') or {}).get('id')}"
 
 
+def _refund_line_items(job: Job) -> list[dict[str, Any]]:
+    """The refunded units on the line items they were bought on (a SKU may be on several)."""
+    return [
+        {
+            "lineItemId": _line_gid(part.ref["line_id"]),
+            "quantity": part.quantity,
+            "restockType": "NO_RESTOCK",
+        }
+        for line in job.details.get("lines") or []
+        for part in job.spread(line["sku"], int(line["quantity"]))
+        if part.ref.get("line_id")
+    ]
+
+
 def _fulfillment_lines(job: Job, state: dict[str, Any]) -> list[dict[str, Any]]:
-    """The open fulfillment order lines that carry the shipped SKUs, up to what is still open."""
+    """The open fulfillment order lines of the shipped SKUs, in order, each up to what is still
+    open on it: Shopify's own remaining quantities spread a SKU over its line items."""
     wanted: dict[str, int] = {}
     for line in job.details["lines"]:
-        channel_sku = job.line_ref(line["sku"]).get("channel_sku") or line["sku"]
-        wanted[channel_sku] = wanted.get(channel_sku, 0) + int(line["quantity"])
+        wanted[line["sku"]] = wanted.get(line["sku"], 0) + int(line["quantity"])
     result = []
     for fulfillment_order in (state.get("fulfillmentOrders") or {}).get("nodes") or []:
         if fulfillment_order.get("status") not in OPEN:
             continue
         items = []
         for item in (fulfillment_order.get("lineItems") or {}).get("nodes") or []:
-            take = min(wanted.get(item.get("sku"), 0), int(item.get("remainingQuantity") or 0))
+            sku = _our_sku(job, item)
+            take = min(wanted.get(sku, 0), int(item.get("remainingQuantity") or 0))
             if take > 0:
                 items.append({"id": item["id"], "quantity": take})
-                wanted[item["sku"]] -= take
+                wanted[sku] -= take
         if items:
             result.append(
                 {"fulfillmentOrderId": fulfillment_order["id"], "fulfillmentOrderLineItems": items}
@@ -194,6 +204,20 @@ def _fulfillment_lines(job: Job, state: dict[str, Any]) -> list[dict[str, Any]]:
     if not result:
         raise PermanentChannelError("no open fulfillment order at Shopify holds the shipped lines")
     return result
+
+
+def _our_sku(job: Job, item: dict[str, Any]) -> str:
+    """Our SKU of a fulfillment order line: by its order line item, else by its channel SKU
+    (orders taken in without line refs name our SKUs)."""
+    refs = job.refs.get("lines") or []
+    line_gid = (item.get("lineItem") or {}).get("id")
+    for ref in refs:
+        if line_gid and ref.get("line_id") and _line_gid(ref["line_id"]) == line_gid:
+            return str(ref.get("sku"))
+    for ref in refs:
+        if item.get("sku") and ref.get("channel_sku") == item.get("sku"):
+            return str(ref.get("sku"))
+    return str(item.get("sku"))
 
 
 def _line_gid(line_id: Any) -> str:

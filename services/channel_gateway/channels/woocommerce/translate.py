@@ -106,6 +106,7 @@ def translate(connection: Connection, payload: dict[str, Any]) -> Translation:
             unit_price=decimal(item.total, f"line_items.{i}.total") / item.quantity,
             title=item.name,
             refs={"line_id": item.id, "product_id": item.product_id},
+            line_id=str(item.id),
         )
         for i, item in enumerate(order.line_items)
     ]

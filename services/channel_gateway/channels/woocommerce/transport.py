@@ -83,18 +83,25 @@ class WooCommerceClient:
             "meta_data": [{"key": REFUND_META_KEY, "value": refund_id}],
             # The store's payment gateway sends the money back.
             "api_refund": True,
-            "line_items": [
-                {
-                    "id": job.line_ref(line["sku"]).get("line_id"),
-                    "quantity": line["quantity"],
-                    "refund_total": line["amount"],
-                }
-                for line in job.details.get("lines") or []
-                if job.line_ref(line["sku"]).get("line_id")
-            ],
+            "line_items": _refund_line_items(job),
         }
         created = await self._send("POST", path, body)
         return f"refund {created.get('id')}"
+
+
+def _refund_line_items(job: Job) -> list[dict[str, Any]]:
+    """The refunded units and money on the line items they were bought on (a product may be
+    on several, at different prices): spread over them, the amounts adding up exactly."""
+    return [
+        {
+            "id": part.ref["line_id"],
+            "quantity": part.quantity,
+            "refund_total": part.amount_text,
+        }
+        for line in job.details.get("lines") or []
+        for part in job.spread(line["sku"], int(line["quantity"]), line["amount"])
+        if part.ref.get("line_id")
+    ]
 
 
 def _carries(refund: dict[str, Any], refund_id: str, marker: str) -> bool:
