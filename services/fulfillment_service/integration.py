@@ -37,25 +37,34 @@ def on_order_confirmed(app: Shipments, e: ev.OrderConfirmed, uow: UnitOfWork) ->
             channel=e.channel, external_id=e.external_id, placed_at=e.placed_at.isoformat()
         )
         app.orders.describe_order(e.order_id, order_ref, uow)
-    to = e.shipping_address
     app.orders.create_shipments(
         order_id=e.order_id,
         allocations=[
             Allocation(sku=a.sku, location_id=a.location_id, quantity=a.quantity)
             for a in e.allocations
         ],
-        ship_to=Address(
-            name=to.name,
-            line1=to.line1,
-            line2=to.line2,
-            city=to.city,
-            postal_code=to.postal_code,
-            country=to.country,
-        ),
+        ship_to=_ship_to(e.shipping_address),
         customer_name=e.customer.name,
         # Quantities only: prices never reach the warehouse's papers.
         ordered=[ItemLine(sku=line.sku, quantity=line.quantity) for line in e.lines],
         uow=uow,
+    )
+
+
+def on_order_ship_to_changed(app: Shipments, e: ev.OrderShipToChanged, uow: UnitOfWork) -> None:
+    """The order's new ship-to: its shipments not yet being picked take it, the others refuse."""
+    app.orders.change_ship_to(e.order_id, _ship_to(e.shipping_address), uow)
+
+
+def _ship_to(to: ev.Address) -> Address:
+    """The warehouse's copy of a ship-to: what labels and slips print."""
+    return Address(
+        name=to.name,
+        line1=to.line1,
+        line2=to.line2,
+        city=to.city,
+        postal_code=to.postal_code,
+        country=to.country,
     )
 
 
@@ -71,6 +80,7 @@ def on_bin_assigned(app: Shipments, e: ev.BinAssigned, uow: UnitOfWork) -> None:
 
 CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     ev.OrderConfirmed: on_order_confirmed,
+    ev.OrderShipToChanged: on_order_ship_to_changed,
     ev.OrderCancelled: on_order_cancelled,
     ev.BinAssigned: on_bin_assigned,
 }
@@ -87,6 +97,35 @@ def _created(e: Shipment.Created) -> ev.ShipmentCreated:
         lines=e.lines,
         ship_to=e.ship_to,
         created_at=e.timestamp,
+    )
+
+
+def _picking_started(e: Shipment.PickingStarted) -> ev.PickingStarted | None:
+    """Orders learns the ship-to is fixed. Events stored before PickingStarted was public lack
+    the order and publish nothing: a change for such an order is refused by the shipment."""
+    if e.order_id is None or e.location_id is None:
+        return None
+    return ev.PickingStarted(
+        order_id=e.order_id,
+        shipment_id=e.originator_id,
+        pick_list_id=UUID(e.pick_list_id),
+        location_id=e.location_id,
+        started_at=e.timestamp,
+    )
+
+
+def _picking_released(e: Shipment.PickingReleased) -> ev.PickingReleased | None:
+    """Orders learns the ship-to may change again (nothing for events stored before)."""
+    if e.order_id is None:
+        return None
+    return ev.PickingReleased(
+        order_id=e.order_id, shipment_id=e.originator_id, released_at=e.timestamp
+    )
+
+
+def _ship_to_refused(e: Shipment.ShipToRefused) -> ev.ShipToChangeRefused:
+    return ev.ShipToChangeRefused(
+        order_id=e.order_id, shipment_id=e.originator_id, reason=e.reason, refused_at=e.timestamp
     )
 
 
@@ -141,8 +180,12 @@ def _cancelled(e: Shipment.Cancelled) -> ev.ShipmentCancelled:
 
 PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     Shipment.Created: _created,
-    Shipment.PickingStarted: INTERNAL,
-    Shipment.PickingReleased: INTERNAL,
+    # The order's ship-to may change until picking starts: orders follows both.
+    Shipment.PickingStarted: _picking_started,
+    Shipment.PickingReleased: _picking_released,
+    # Orders asked for the new ship-to; only a refusal is news to it.
+    Shipment.ShipToChanged: INTERNAL,
+    Shipment.ShipToRefused: _ship_to_refused,
     # A complete pick maps to None (nothing published); shared's Mapper type has no `| None`.
     Shipment.Picked: _picked,
     Shipment.PackageAdded: INTERNAL,

@@ -57,6 +57,10 @@ def _picking_released(curs: Cursor[Any], e: Shipment.PickingReleased) -> None:
     )
 
 
+def _ship_to_changed(curs: Cursor[Any], e: Shipment.ShipToChanged) -> None:
+    V.update_shipment(curs, e.originator_id, e.timestamp, ship_to=e.ship_to)
+
+
 def _picked(curs: Cursor[Any], e: Shipment.Picked) -> None:
     V.update_shipment(
         curs, e.originator_id, e.timestamp, status=e.status, picked=e.lines, picked_at=e.timestamp
@@ -155,6 +159,7 @@ PROJECTION = Projection(
         Shipment.Created: _shipment_created,
         Shipment.PickingStarted: _picking_started,
         Shipment.PickingReleased: _picking_released,
+        Shipment.ShipToChanged: _ship_to_changed,
         Shipment.Picked: _picked,
         Shipment.PackageAdded: _package_added,
         Shipment.PackageRemoved: _package_removed,
@@ -168,5 +173,6 @@ PROJECTION = Projection(
         BinAssignment.Moved: _bin_assigned,
     },
     # Confirmed lines show on the pick list itself (read from its events), not in the view.
-    ignores=frozenset({PickList.LinesConfirmed}),
+    # A refused ship-to leaves the row as it was; it shows on the order's timeline.
+    ignores=frozenset({PickList.LinesConfirmed, Shipment.ShipToRefused}),
 )

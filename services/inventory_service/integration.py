@@ -73,6 +73,9 @@ def on_return_received(app: Inventory, e: ev.ReturnReceived, uow: UnitOfWork) ->
 
 
 CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
+    # Not OrderShipToChanged: the ship-to's country routes a reservation once, when the order is
+    # placed; a later change of ship-to does not re-route it (docs/architecture.md, "Adding a
+    # use case"). Nor the picking events: stock follows picks through ShortPicked and Shipped.
     ev.OrderPlaced: on_order_placed,
     ev.OrderCancelled: on_order_cancelled,
     ev.Shipped: on_shipped,

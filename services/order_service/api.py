@@ -1,4 +1,4 @@
-"""Order HTTP API: query orders and cancel them."""
+"""Order HTTP API: query orders, cancel them, record payments, change the ship-to."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from services.order_service.application import Orders
 from services.order_service.domain import (
     OrderCancelledError,
     OrderNotCancellableError,
+    OrderNotEditableError,
     OrderNotFoundError,
     OrderStatus,
 )
@@ -21,6 +22,8 @@ from services.order_service.schemas import (
     OrdersPublic,
     PaymentCreate,
     PaymentRecorded,
+    ShipToChange,
+    ShipToChanged,
 )
 from services.order_service.views import OrderViews
 from shared import money
@@ -36,6 +39,7 @@ ORDER_OPERATIONS = (
     "GET /v1/orders/{order_id}",
     "POST /v1/orders/{order_id}/cancel",
     "POST /v1/orders/{order_id}/payments",
+    "POST /v1/orders/{order_id}/ship-to",
 )
 
 
@@ -109,9 +113,23 @@ def record_payment(order_id: UUID, body: PaymentCreate, app: AppDep) -> PaymentR
     )
 
 
+@router.post(
+    "/{order_id}/ship-to", response_model=ShipToChanged, status_code=202, responses=problems(409)
+)
+def change_ship_to(order_id: UUID, body: ShipToChange, app: AppDep) -> ShipToChanged:
+    """Ship the order to another address, before any of it is picked: its open shipments take
+    it. Refused once it was cancelled or shipped, or picking started (the problem names the
+    shipment). The stock stays reserved where it was routed."""
+    order = app.change_ship_to(order_id, body.shipping_address.address(), body.reason)
+    return ShipToChanged(
+        order_id=order.id, status=order.status, shipping_address=dict(order.shipping_address)
+    )
+
+
 ROUTERS: list[APIRouter] = [router]
 ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     OrderNotFoundError: (404, "Order not found"),
     OrderNotCancellableError: (409, "Order not cancellable"),
     OrderCancelledError: (409, "Order cancelled"),
+    OrderNotEditableError: (409, "Order not editable"),
 }

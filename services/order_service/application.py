@@ -175,6 +175,49 @@ class Orders(ServiceApplication):
         with self.unit_of_work(uow) as work:
             self._get(work, order_id).record_refund(refund_id, amount)
 
+    @use_case
+    def change_ship_to(
+        self,
+        order_id: UUID,
+        address: Address,
+        reason: str | None = None,
+        uow: UnitOfWork | None = None,
+    ) -> Order:
+        """Ship the order to another address before it is picked; returns the order as it is."""
+        with self.unit_of_work(uow) as work:
+            order = self._get(work, order_id)
+            order.change_ship_to(address, reason)
+            return order
+
+    @use_case
+    def record_picking_started(
+        self,
+        order_id: UUID,
+        shipment_id: str,
+        pick_list_id: str,
+        location_id: str,
+        uow: UnitOfWork | None = None,
+    ) -> None:
+        """A shipment of this order went on a pick list: the ship-to is fixed."""
+        with self.unit_of_work(uow) as work:
+            self._get(work, order_id).record_picking_started(shipment_id, pick_list_id, location_id)
+
+    @use_case
+    def record_picking_released(
+        self, order_id: UUID, shipment_id: str, uow: UnitOfWork | None = None
+    ) -> None:
+        """A shipment's pick list was cancelled: it is open again."""
+        with self.unit_of_work(uow) as work:
+            self._get(work, order_id).record_picking_released(shipment_id)
+
+    @use_case
+    def record_ship_to_refused(
+        self, order_id: UUID, shipment_id: str, reason: str, uow: UnitOfWork | None = None
+    ) -> None:
+        """A shipment kept the old ship-to: its picking started before the change reached it."""
+        with self.unit_of_work(uow) as work:
+            self._get(work, order_id).record_ship_to_refused(shipment_id, reason)
+
     def get_order(self, order_id: UUID) -> Order:
         """The order as its events say it is now."""
         try:

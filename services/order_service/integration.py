@@ -95,12 +95,19 @@ def _shipment_ref(shipment: Shipment) -> ev.ShipmentRef:
     )
 
 
+def _ship_to_changed(e: Order.ShipToChanged) -> ev.OrderShipToChanged:
+    return ev.OrderShipToChanged(
+        order_id=e.originator_id, shipping_address=e.shipping_address, changed_at=e.timestamp
+    )
+
+
 PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     Order.Placed: _placed,
     Order.Confirmed: _confirmed,
     Order.Backordered: _backordered,
     Order.Cancelled: _cancelled,
     Order.Shipped: _shipped,
+    Order.ShipToChanged: _ship_to_changed,
     # Payment is the order's own business until the order confirms (OrderConfirmed is what
     # sends it to the warehouse); OrderPlaced carries the payment state it started with.
     Order.HeldForPayment: INTERNAL,
@@ -111,6 +118,9 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     Order.ShortPicked: INTERNAL,
     Order.ReturnReceived: INTERNAL,
     Order.Refunded: INTERNAL,
+    Order.PickingStarted: INTERNAL,
+    Order.PickingReleased: INTERNAL,
+    Order.ShipToRefused: INTERNAL,
 }
 
 
@@ -181,6 +191,23 @@ def on_short_picked(app: Orders, e: ev.ShortPicked, uow: UnitOfWork) -> None:
     )
 
 
+def on_picking_started(app: Orders, e: ev.PickingStarted, uow: UnitOfWork) -> None:
+    """A shipment went on a pick list: the order's ship-to no longer changes."""
+    app.record_picking_started(
+        e.order_id, str(e.shipment_id), str(e.pick_list_id), e.location_id, uow
+    )
+
+
+def on_picking_released(app: Orders, e: ev.PickingReleased, uow: UnitOfWork) -> None:
+    """A shipment's pick list was cancelled: the ship-to may change again."""
+    app.record_picking_released(e.order_id, str(e.shipment_id), uow)
+
+
+def on_ship_to_refused(app: Orders, e: ev.ShipToChangeRefused, uow: UnitOfWork) -> None:
+    """A shipment kept the old ship-to (orders did not know yet that its picking started)."""
+    app.record_ship_to_refused(e.order_id, str(e.shipment_id), e.reason, uow)
+
+
 def on_return_received(app: Orders, e: ev.ReturnReceived, uow: UnitOfWork) -> None:
     """Units came back."""
     lines = [ItemQuantity(sku=line.sku, quantity=line.quantity) for line in e.lines]
@@ -199,6 +226,9 @@ CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     ev.StockReservationFailed: on_reservation_failed,
     ev.Shipped: on_shipped,
     ev.ShortPicked: on_short_picked,
+    ev.PickingStarted: on_picking_started,
+    ev.PickingReleased: on_picking_released,
+    ev.ShipToChangeRefused: on_ship_to_refused,
     ev.ReturnReceived: on_return_received,
     ev.Refunded: on_refunded,
 }

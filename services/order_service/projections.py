@@ -18,6 +18,7 @@ _NOT_SHOWN = {"customer", "shipping_address"}  # personal data stays on the orde
 _EXCEPTIONS: dict[DomainEvent, str] = {
     Order.ShortPicked: "short_pick",
     Order.HeldForPayment: "awaiting_payment",
+    Order.ShipToRefused: "ship_to_refused",
 }
 
 
@@ -99,6 +100,19 @@ def _refunded(curs: Cursor[Any], e: Order.Refunded) -> None:
     OrderViews.add_refund(curs, e.originator_id, e.timestamp, Decimal(e.amount))
 
 
+def _ship_to_changed(curs: Cursor[Any], e: Order.ShipToChanged) -> None:
+    OrderViews.update_order(curs, e.originator_id, e.timestamp, shipping_address=e.shipping_address)
+
+
+def _picking_changed(curs: Cursor[Any], e: Order.PickingStarted | Order.PickingReleased) -> None:
+    OrderViews.update_order(curs, e.originator_id, e.timestamp, picking=e.picking)
+
+
+def _ship_to_refused(curs: Cursor[Any], e: Order.ShipToRefused) -> None:
+    # The row keeps the order's new address; the refusal shows as a timeline exception.
+    OrderViews.update_order(curs, e.originator_id, e.timestamp)
+
+
 def _timeline(curs: Cursor[Any], e: Order.Event) -> None:
     """Every Order event is a timeline row: its name and its fields, minus personal data."""
     detail = {k: v for k, v in vars(e).items() if k not in _NOT_DETAIL and k not in _NOT_SHOWN}
@@ -122,6 +136,10 @@ _HANDLERS: dict[DomainEvent, ProjectFn] = {
     Order.Shipped: _shipped,
     Order.ReturnReceived: _return_received,
     Order.Refunded: _refunded,
+    Order.ShipToChanged: _ship_to_changed,
+    Order.PickingStarted: _picking_changed,
+    Order.PickingReleased: _picking_changed,
+    Order.ShipToRefused: _ship_to_refused,
 }
 
 PROJECTION = Projection(

@@ -4,14 +4,51 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
-from services.order_service.domain import OrderStatus
+from services.order_service.domain import Address, OrderStatus
+from shared.countries import COUNTRIES
 from shared.payments import PaymentState
 from shared.runtime.api import Page
+
+
+def _text(max_length: int, pattern: str | None = None) -> Any:
+    return StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=max_length, pattern=pattern
+    )
+
+
+def _blank_to_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def _assigned_country(value: str) -> str:
+    if value not in COUNTRIES:
+        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 code")
+    return value
+
+
+# As the gateway's canonical address, except that a country must come upper-case already.
+Text = Annotated[str, _text(200)]
+# Optional text may be left out, null or blank (kept as None); the constraints apply to text
+# only (on `str | None` as a whole, pydantic fails with a TypeError on null: a 500).
+OptionalText50 = Annotated[Annotated[str, _text(50)] | None, BeforeValidator(_blank_to_none)]
+OptionalText100 = Annotated[Annotated[str, _text(100)] | None, BeforeValidator(_blank_to_none)]
+OptionalText200 = Annotated[Annotated[str, _text(200)] | None, BeforeValidator(_blank_to_none)]
+SubdivisionCode = Annotated[
+    Annotated[str, _text(6, r"^[A-Z]{2}-[A-Z0-9]{1,3}$")] | None, BeforeValidator(_blank_to_none)
+]
+Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$"), AfterValidator(_assigned_country)]
 
 
 class TimelineEntry(BaseModel):
@@ -75,6 +112,11 @@ class OrderPublic(BaseModel):
         description="Units per SKU a picker did not find; they did not ship (partial fulfillment)",
     )
     refunded_total: Decimal
+    picking: dict[str, str] = Field(
+        default_factory=dict,
+        description="Shipments whose picking started (shipment id -> pick list id): the ship-to "
+        "no longer changes",
+    )
     payment_state: PaymentState = Field(
         PaymentState.PAID, description="how far the buyer has paid (README, The money of an order)"
     )
@@ -132,3 +174,52 @@ class PaymentRecorded(BaseModel):
     order_id: UUID
     status: OrderStatus
     payment_state: PaymentState
+
+
+class AddressChange(BaseModel):
+    """A postal address to ship to, validated as the gateway validates a channel's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Text
+    line1: Text
+    line2: OptionalText200 = None
+    city: Text
+    postal_code: Annotated[str, _text(20)]
+    country: Country = Field(description="ISO 3166-1 alpha-2, upper-case (DE)")
+    company: OptionalText200 = None
+    phone: OptionalText50 = None
+    state: OptionalText100 = None
+    state_code: SubdivisionCode = Field(None, description="ISO 3166-2, e.g. US-KY")
+
+    def address(self) -> Address:
+        """The address as the order keeps it."""
+        return Address(
+            name=self.name,
+            line1=self.line1,
+            line2=self.line2,
+            city=self.city,
+            postal_code=self.postal_code,
+            country=self.country,
+            company=self.company,
+            phone=self.phone,
+            state=self.state,
+            state_code=self.state_code,
+        )
+
+
+class ShipToChange(BaseModel):
+    """Where the order's parcels go instead, and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    shipping_address: AddressChange
+    reason: str | None = Field(None, min_length=1, max_length=200)
+
+
+class ShipToChanged(BaseModel):
+    """The order after its ship-to changed: its open shipments follow."""
+
+    order_id: UUID
+    status: OrderStatus
+    shipping_address: dict[str, Any]

@@ -45,6 +45,8 @@ class OrderViews(ViewStore):
         "ALTER TABLE order_view ADD COLUMN IF NOT EXISTS payment_due_at timestamptz",
         "CREATE INDEX IF NOT EXISTS order_view_payment_due ON order_view (payment_due_at)"
         " WHERE payment_due_at IS NOT NULL",
+        # Added with ship-to changes: the shipments being picked (shipment -> pick list).
+        "ALTER TABLE order_view ADD COLUMN IF NOT EXISTS picking jsonb NOT NULL DEFAULT '{}'",
         "CREATE INDEX IF NOT EXISTS order_view_status ON order_view (status, placed_at)",
         "CREATE INDEX IF NOT EXISTS order_view_channel ON order_view (channel, placed_at)",
         """CREATE TABLE IF NOT EXISTS order_timeline (
@@ -73,11 +75,12 @@ class OrderViews(ViewStore):
 
     @staticmethod
     def update_order(curs: Cursor[Any], order_id: UUID, at: Any, **fields: Any) -> None:
-        """Set some fields of an order row (field names are the projection's constants)."""
+        """Set some fields (none: only updated_at) of an order row (field names are the
+        projection's constants)."""
         values = {k: jsonb(v) if isinstance(v, list | dict) else v for k, v in fields.items()}
-        assignments = ", ".join(f"{name} = %({name})s" for name in values)
+        assignments = "".join(f"{name} = %({name})s, " for name in values)
         curs.execute(
-            f"UPDATE order_view SET {assignments}, updated_at = %(at)s WHERE order_id = %(id)s",
+            f"UPDATE order_view SET {assignments}updated_at = %(at)s WHERE order_id = %(id)s",
             {**values, "at": at, "id": order_id},
         )
 

@@ -288,6 +288,19 @@ class OrderShipped(IntegrationEvent):
     shipped_at: UtcTime
 
 
+class OrderShipToChanged(IntegrationEvent):
+    """An order's ship-to changed before any of it was picked; its open shipments take it.
+
+    A shipment already being picked keeps its address, and fulfillment says so with
+    ShipToChangeRefused. The stock reservation stays where it was routed.
+    """
+
+    topic = topics.ORDERS
+    order_id: UUID
+    shipping_address: Address
+    changed_at: UtcTime
+
+
 # -- inventory ----------------------------------------------------------------------------
 
 
@@ -399,6 +412,36 @@ class ShipmentCancelled(IntegrationEvent):
     cancelled_at: UtcTime
 
 
+class PickingStarted(IntegrationEvent):
+    """A shipment went on a pick list: from now on its ship-to no longer changes."""
+
+    topic = topics.FULFILLMENT
+    order_id: UUID
+    shipment_id: UUID
+    pick_list_id: UUID
+    location_id: str = Text
+    started_at: UtcTime
+
+
+class PickingReleased(IntegrationEvent):
+    """A shipment's pick list was cancelled before it was picked: it is open again."""
+
+    topic = topics.FULFILLMENT
+    order_id: UUID
+    shipment_id: UUID
+    released_at: UtcTime
+
+
+class ShipToChangeRefused(IntegrationEvent):
+    """A shipment kept its ship-to: its picking had started before the order's change came."""
+
+    topic = topics.FULFILLMENT
+    order_id: UUID
+    shipment_id: UUID
+    reason: str = Text
+    refused_at: UtcTime
+
+
 # -- returns ------------------------------------------------------------------------------
 
 
@@ -443,6 +486,7 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     OrderBackordered,
     OrderCancelled,
     OrderShipped,
+    OrderShipToChanged,
     StockReserved,
     StockReservationFailed,
     StockReleased,
@@ -452,6 +496,9 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     Shipped,
     ShortPicked,
     ShipmentCancelled,
+    PickingStarted,
+    PickingReleased,
+    ShipToChangeRefused,
     ReturnRequested,
     ReturnReceived,
     Refunded,

@@ -355,6 +355,8 @@ STORED_TOPICS = {
         "PackageRemoved",
         "Shipped",
         "Cancelled",
+        "ShipToChanged",
+        "ShipToRefused",
     ],
     "pick_list:PickList": [
         "Created",

@@ -12,9 +12,11 @@ from services.fulfillment_service.domain import (
     Allocation,
     ItemLine,
     OrderRef,
+    OrderShipments,
     OrderSummary,
     Shipment,
     ShipmentStatus,
+    order_shipments_id_for,
     plan_shipments,
 )
 from shared.runtime.application import UnitOfWork, UseCases, use_case
@@ -24,7 +26,7 @@ if TYPE_CHECKING:  # the application composes this group: imported for the type 
 
 
 class Orders(UseCases["Shipments"]):
-    """Shipments are created when their order is confirmed and cancelled with it."""
+    """Shipments are created when their order is confirmed, readdressed and cancelled with it."""
 
     @use_case
     def describe_order(
@@ -85,3 +87,22 @@ class Orders(UseCases["Shipments"]):
                 if pick_list_id is not None:
                     drop_from_pick_list(work, UUID(pick_list_id), shipment.id)
             return cancelled
+
+    @use_case
+    def change_ship_to(
+        self, order_id: UUID, ship_to: Address, uow: UnitOfWork | None = None
+    ) -> list[Shipment]:
+        """The order's ship-to changed: its open shipments take it, one whose picking started
+        refuses it on record (published to orders); returns the order's shipments.
+
+        An order with no shipments yet needs nothing: its confirmation, later on the same
+        partition, carries the order's address as it is then. No index is registered for it.
+        """
+        with self.app.unit_of_work(uow) as work:
+            index = work.find(order_shipments_id_for(order_id), OrderShipments)
+            if index is None:
+                return []
+            shipments = [work.get(UUID(i), Shipment) for i in index.shipment_ids]
+            for shipment in shipments:
+                shipment.change_ship_to(ship_to)
+            return shipments

@@ -19,7 +19,7 @@ from services.fulfillment_service.domain.errors import (
     ShipmentNotShippableError,
 )
 from services.fulfillment_service.domain.ids import shipment_id_for
-from services.fulfillment_service.domain.statuses import NOT_PACKABLE, TRANSITIONS
+from services.fulfillment_service.domain.statuses import NOT_PACKABLE, SHIP_TO_FIXED, TRANSITIONS
 from services.fulfillment_service.domain.statuses import ShipmentStatus as Status
 from services.fulfillment_service.domain.units import (
     as_lines,
@@ -61,11 +61,27 @@ class Shipment(Aggregate):
         pick_list_id: str
         slot: int
         carrier: str | None
+        # Carry what the public PickingStarted needs; absent on events stored before it.
+        order_id: UUID | None = None
+        location_id: str | None = None
 
     class PickingReleased(Aggregate.Event):
         """Its pick list was cancelled: the shipment is open again."""
 
         pick_list_id: str
+        order_id: UUID | None = None  # absent on events stored before PickingReleased was public
+
+    class ShipToChanged(Aggregate.Event):
+        """The order's new ship-to, taken before picking: labels and slips print it."""
+
+        ship_to: Address
+
+    class ShipToRefused(Aggregate.Event):
+        """The order's new ship-to came once picking had started: the shipment keeps its own."""
+
+        ship_to: Address  # the address refused
+        reason: str
+        order_id: UUID
 
     class Picked(Aggregate.Event):
         """The picker found these units for it (none at all: short)."""
@@ -192,17 +208,61 @@ class Shipment(Aggregate):
         """One of the shipment's packages, or None."""
         return next((p for p in self.packages if p["package_id"] == str(package_id)), None)
 
+    # -- the ship-to ----------------------------------------------------------------------
+
+    def change_ship_to(self, ship_to: Address) -> bool:
+        """Take the order's new ship-to while open; once picking started it is refused, on
+        record (published), never ignored. Whether the shipment now goes to that address."""
+        if self.status == Status.CANCELLED:
+            return False  # it never leaves: there is nothing to address
+        if ship_to == self.ship_to:
+            return True
+        if self.status != Status.OPEN:
+            self._ship_to_refused(
+                ship_to=ship_to, reason=self._ship_to_fixed_reason(), order_id=self.order_id
+            )
+            return False
+        self._ship_to_changed(ship_to=ship_to)
+        return True
+
+    def _ship_to_fixed_reason(self) -> str:
+        """Why the ship-to can no longer change (for ops and the order's timeline)."""
+        if self.status == Status.PICKING:
+            return f"picking started (pick list {self.pick_list_id}): it keeps its ship-to"
+        return f"the shipment {SHIP_TO_FIXED[self.status]}: it keeps its ship-to"
+
+    @event(ShipToChanged)
+    def _ship_to_changed(self, ship_to: Address) -> None:
+        self.ship_to = ship_to
+
+    @event(ShipToRefused)
+    def _ship_to_refused(self, ship_to: Address, reason: str, order_id: UUID) -> None:
+        pass  # the refusal is the record: the shipment's own address does not change
+
     # -- picking --------------------------------------------------------------------------
 
     def start_picking(self, pick_list_id: UUID, slot: int, carrier: str | None) -> bool:
         """The shipment goes on a pick list in this slot; False when it is not open."""
         if self.status != Status.OPEN:
             return False
-        self._picking_started(pick_list_id=str(pick_list_id), slot=slot, carrier=carrier)
+        self._picking_started(
+            pick_list_id=str(pick_list_id),
+            slot=slot,
+            carrier=carrier,
+            order_id=self.order_id,
+            location_id=self.location_id,
+        )
         return True
 
     @event(PickingStarted)
-    def _picking_started(self, pick_list_id: str, slot: int, carrier: str | None) -> None:
+    def _picking_started(
+        self,
+        pick_list_id: str,
+        slot: int,
+        carrier: str | None,
+        order_id: UUID | None = None,
+        location_id: str | None = None,
+    ) -> None:
         self.status = Status.PICKING
         self.pick_list_id = pick_list_id
         self.slot = slot
@@ -212,11 +272,11 @@ class Shipment(Aggregate):
         """The pick list was cancelled: the shipment is open again for the next list."""
         if self.status != Status.PICKING or self.pick_list_id != str(pick_list_id):
             return False
-        self._picking_released(pick_list_id=str(pick_list_id))
+        self._picking_released(pick_list_id=str(pick_list_id), order_id=self.order_id)
         return True
 
     @event(PickingReleased)
-    def _picking_released(self, pick_list_id: str) -> None:
+    def _picking_released(self, pick_list_id: str, order_id: UUID | None = None) -> None:
         self.status = Status.OPEN
         self.pick_list_id = None
         self.slot = None

@@ -46,3 +46,12 @@ NOT_PACKABLE = {
     _S.SHORT: "had nothing picked",
     _S.PACKED: "is fully packed: every picked unit is in a package",
 }
+
+# Why a shipment past open keeps its ship-to (picking started, or it left).
+SHIP_TO_FIXED = {
+    _S.PICKING: "is being picked",
+    _S.PICKED: "is picked",
+    _S.SHORT: "was picked",
+    _S.PACKED: "is packed",
+    _S.SHIPPED: "has shipped",
+}

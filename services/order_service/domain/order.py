@@ -45,6 +45,8 @@ DONE_SHIPPING = frozenset(
 )
 AWAITING_STOCK = frozenset({OrderStatus.PLACED, OrderStatus.BACKORDERED})
 NOT_YET_SHIPPING = AWAITING_STOCK | {OrderStatus.AWAITING_PAYMENT}
+# Nothing of the order has left yet: the ship-to may still change (unless picking started).
+SHIP_TO_EDITABLE = NOT_YET_SHIPPING | {OrderStatus.CONFIRMED}
 
 
 @dataclass(frozen=True)
@@ -190,6 +192,18 @@ class OrderCancelledError(OrderError):
     """The order was cancelled: a payment for it is a refund to make, not a state to record."""
 
 
+class OrderNotEditableError(OrderError):
+    """The ship-to can no longer change: the order was cancelled, shipped, or is being picked."""
+
+    def __init__(self, message: str, shipment_id: str | None = None) -> None:
+        super().__init__(message)
+        self.shipment_id = shipment_id
+
+    def details(self) -> dict[str, str]:
+        """The shipment being picked, when that is why, for the problem document."""
+        return {} if self.shipment_id is None else {"shipment_id": self.shipment_id}
+
+
 def order_id_for(channel: str, external_id: str) -> UUID:
     """The order id derived from the channel's own id, so intake is idempotent."""
     return uuid5(ORDER_NAMESPACE, f"{channel}:{external_id}")
@@ -291,6 +305,32 @@ class Order(Aggregate):
         refund_id: str
         amount: str
 
+    class ShipToChanged(Aggregate.Event):
+        """The parcels go to another address; changed before any of the order was picked."""
+
+        shipping_address: Address
+        reason: str | None = None
+
+    class PickingStarted(Aggregate.Event):
+        """A shipment of the order went on a pick list: the ship-to is fixed from now on."""
+
+        shipment_id: str
+        pick_list_id: str
+        location_id: str
+        picking: dict[str, str]  # shipment -> pick list, every one being picked after this
+
+    class PickingReleased(Aggregate.Event):
+        """A shipment's pick list was cancelled before it was picked: it is open again."""
+
+        shipment_id: str
+        picking: dict[str, str]
+
+    class ShipToRefused(Aggregate.Event):
+        """Fulfillment kept a shipment's old ship-to: its picking had started before the change."""
+
+        shipment_id: str
+        reason: str
+
     @event(Placed)
     def __init__(
         self,
@@ -321,6 +361,8 @@ class Order(Aggregate):
         self.refunds: dict[str, str] = {}
         self.short: dict[str, int] = {}  # sku -> units a picker did not find
         self.short_picks: list[str] = []  # pick list:shipment keys already recorded
+        self.picking: dict[str, str] = {}  # shipment -> pick list: picking started, not released
+        self.ship_to_refused: list[str] = []  # shipments that kept an older ship-to since a change
 
     @staticmethod
     def create_id(order_id: UUID, **_: object) -> UUID:
@@ -609,6 +651,79 @@ class Order(Aggregate):
     @event(Refunded)
     def _refunded(self, refund_id: str, amount: str) -> None:
         self.refunds = {**self.refunds, refund_id: amount}
+
+    # -- the ship-to, until picking starts ------------------------------------------------
+
+    def change_ship_to(self, address: Address, reason: str | None = None) -> bool:
+        """Ship to another address before any of the order is picked; whether it was recorded.
+
+        The same address again records nothing, unless a shipment refused a change since: then
+        it is sent again, so a shipment whose pick list was cancelled since takes it.
+        """
+        self._check_ship_to_editable()
+        if address == self.shipping_address and not self.ship_to_refused:
+            return False
+        self._ship_to_changed(shipping_address=address, reason=reason)
+        return True
+
+    def _check_ship_to_editable(self) -> None:
+        """Raise OrderNotEditableError saying why the ship-to is fixed, if it is."""
+        if self.status == OrderStatus.CANCELLED:
+            raise OrderNotEditableError(f"order {self.id} is cancelled")
+        if self.shipments or self.status not in SHIP_TO_EDITABLE:
+            raise OrderNotEditableError(f"order {self.id} is {self.status}: its parcels left")
+        if self.picking:
+            shipment_id, pick_list_id = next(iter(self.picking.items()))
+            raise OrderNotEditableError(
+                f"picking started on shipment {shipment_id} of order {self.id}"
+                f" (pick list {pick_list_id})",
+                shipment_id=shipment_id,
+            )
+
+    @event(ShipToChanged)
+    def _ship_to_changed(self, shipping_address: Address, reason: str | None = None) -> None:
+        # Confirmed carries the current address: a change before confirmation reaches the
+        # warehouse with the shipments themselves.
+        self.shipping_address = shipping_address
+        self.ship_to_refused = []
+
+    def record_picking_started(self, shipment_id: str, pick_list_id: str, location_id: str) -> None:
+        """A shipment went on a pick list: its ship-to is fixed (the same news twice is one)."""
+        if self.picking.get(shipment_id) == pick_list_id:
+            return
+        picking = {**self.picking, shipment_id: pick_list_id}
+        self._picking_started(
+            shipment_id=shipment_id,
+            pick_list_id=pick_list_id,
+            location_id=location_id,
+            picking=picking,
+        )
+
+    @event(PickingStarted)
+    def _picking_started(
+        self, shipment_id: str, pick_list_id: str, location_id: str, picking: dict[str, str]
+    ) -> None:
+        self.picking = dict(picking)
+
+    def record_picking_released(self, shipment_id: str) -> None:
+        """A shipment's pick list was cancelled: it no longer holds the ship-to fixed."""
+        if shipment_id not in self.picking:
+            return
+        picking = {s: p for s, p in self.picking.items() if s != shipment_id}
+        self._picking_released(shipment_id=shipment_id, picking=picking)
+
+    @event(PickingReleased)
+    def _picking_released(self, shipment_id: str, picking: dict[str, str]) -> None:
+        self.picking = dict(picking)
+
+    def record_ship_to_refused(self, shipment_id: str, reason: str) -> None:
+        """A shipment kept the old ship-to (its picking started before the change reached it):
+        an exception ops see on the order."""
+        self._ship_to_refused(shipment_id=shipment_id, reason=reason)
+
+    @event(ShipToRefused)
+    def _ship_to_refused(self, shipment_id: str, reason: str) -> None:
+        self.ship_to_refused = [*self.ship_to_refused, shipment_id]
 
 
 def _cut_line(line: OrderLine, quantity: int, currency: str) -> OrderLine:
