@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -79,7 +79,7 @@ class Orders(ServiceApplication):
         """All stock is reserved: to the warehouse, or held until the payment allows it."""
         with self.unit_of_work(uow) as work:
             order = self._get(work, order_id)
-            order.confirm(allocations, self.payment_policies.of(order.channel))
+            order.confirm(allocations, self.payment_policies.of(order.channel), now=utc_now())
 
     @use_case
     def record_payment(
@@ -101,6 +101,7 @@ class Orders(ServiceApplication):
                 amount=amount,
                 reference=reference,
                 source=source,
+                now=utc_now(),
             )
             return order
 
@@ -233,3 +234,8 @@ class Orders(ServiceApplication):
         if order is None:
             raise OrderNotFoundError(f"no order {order_id}")
         return order
+
+
+def utc_now() -> datetime:
+    """Now, in UTC: when a deadline that starts now starts."""
+    return datetime.now(UTC)

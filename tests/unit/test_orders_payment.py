@@ -226,3 +226,39 @@ def test_the_channel_saying_paid_releases_a_held_order_once_however_often_it_say
     apply(app, CONSUMES, news)  # redelivered
     assert app.get_order(received.order_id).status == OrderStatus.CONFIRMED
     assert len(confirmed_events(app)) == 1
+
+
+def test_an_order_placed_paid_then_voided_while_backordered_is_held_with_a_deadline():
+    # Placed authorized (no deadline), voided at the channel while waiting for stock: held when
+    # the stock comes, and its stock must not stay reserved for ever.
+    app = Orders()
+    received = receive(app, "authorized")
+    app.backorder_order(received.order_id, [{"sku": "TEE", "requested": 2, "available": 0}])
+    app.record_payment(received.order_id, PaymentState.VOIDED)
+    voided = app.get_order(received.order_id)
+    assert voided.payment_due_at is not None  # the deadline starts when the payment goes
+    reserve(app, received)
+    held = app.get_order(received.order_id)
+    assert held.status == OrderStatus.AWAITING_PAYMENT
+    assert held.payment_due_at == voided.payment_due_at
+    assert app.cancel_if_unpaid(received.order_id, held.payment_due_at)
+
+
+def test_an_order_held_under_a_stricter_policy_gets_a_deadline_from_when_it_is_held():
+    app = Orders()
+    received = receive(app, "cash_on_delivery")  # shippable by default: no deadline at placement
+    app.payment_policies = PaymentPolicies(
+        default=PaymentPolicy(ship=frozenset({PaymentState.PAID}))
+    )
+    reserve(app, received)
+    order = app.get_order(received.order_id)
+    assert order.status == OrderStatus.AWAITING_PAYMENT
+    assert order.payment_due_at is not None
+
+
+def test_a_recorded_amount_is_kept_in_the_currency_s_minor_units():
+    app = Orders()
+    received = receive(app, "pending")
+    app.record_payment(received.order_id, PaymentState.PAID, amount=Decimal("1E+2"))
+    [recorded] = [e for e in stored_events(app) if isinstance(e, Order.PaymentRecorded)]
+    assert recorded.amount == "100.00"

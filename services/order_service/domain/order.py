@@ -400,9 +400,11 @@ class Order(Aggregate):
             return None
         return placed_at + policy.cancel_unpaid_after
 
-    def confirm(self, allocations: list[Allocation], policy: PaymentPolicy) -> None:
+    def confirm(
+        self, allocations: list[Allocation], policy: PaymentPolicy, now: datetime | None = None
+    ) -> None:
         """Stock is reserved: the order goes to the warehouse if its payment allows, else it is
-        held for payment (ignored unless awaiting stock)."""
+        held for payment, with a deadline (ignored unless awaiting stock)."""
         if self.status not in AWAITING_STOCK:
             return
         if policy.allows(self.payment_state):
@@ -411,8 +413,15 @@ class Order(Aggregate):
             self._held_for_payment(
                 allocations=allocations,
                 payment_state=self.payment_state.value,
-                payment_due_at=self.payment_due_at,
+                payment_due_at=self._deadline_from(now, policy),
             )
+
+    def _deadline_from(self, now: datetime | None, policy: PaymentPolicy) -> datetime | None:
+        """The deadline running, or one from `now` when none runs: an order placed paid whose
+        payment was voided while it waited for stock must not hold its stock for ever."""
+        if self.payment_due_at is not None or now is None or policy.cancel_unpaid_after is None:
+            return self.payment_due_at
+        return now + policy.cancel_unpaid_after
 
     def _confirm(self, allocations: list[Allocation]) -> None:
         # The event carries what fulfillment needs, so the public event maps from it alone.
@@ -431,6 +440,7 @@ class Order(Aggregate):
         self, allocations: list[Allocation], payment_state: str, payment_due_at: datetime | None
     ) -> None:
         self.allocations = allocations
+        self.payment_due_at = payment_due_at
         self.status = OrderStatus.AWAITING_PAYMENT
 
     def record_payment(
@@ -441,6 +451,7 @@ class Order(Aggregate):
         amount: Decimal | None = None,
         reference: str | None = None,
         source: str = "channel",
+        now: datetime | None = None,
     ) -> None:
         """The payment moved on; an order held for payment that may now ship goes to the
         warehouse. The same state again with nothing new is not recorded twice."""
@@ -454,10 +465,12 @@ class Order(Aggregate):
             for p in self.payments
         ):
             return  # the same payment told again (a retried request, a repeated webhook)
-        running = self.payment_due_at if not policy.allows(payment_state) else None
+        running = None
+        if not policy.allows(payment_state) and self.status in NOT_YET_SHIPPING:
+            running = self._deadline_from(now, policy)
         self._payment_recorded(
             payment_state=payment_state.value,
-            amount=None if amount is None else str(amount),
+            amount=None if amount is None else self._amount_text(amount),
             reference=reference,
             source=source,
             payment_due_at=running,
@@ -480,6 +493,12 @@ class Order(Aggregate):
             *self.payments,
             {"payment_state": payment_state, "amount": amount, "reference": reference},
         ]
+
+    def _amount_text(self, amount: Decimal) -> str:
+        """An amount as events carry it, in the order's currency's minor units."""
+        if self.currency in money.MINOR_UNITS:
+            return money.text(amount, self.currency)
+        return format(amount, "f")
 
     def overdue_unpaid(self, now: datetime) -> bool:
         """Unpaid past its deadline and not yet on its way: to be cancelled."""
