@@ -1,7 +1,7 @@
 """ISO 3166-1 alpha-2 country codes: every assigned code, for validating addresses at the edge.
 
-Plain Python below every service, like shared/money.py: the order service's ship-to change
-checks a country with it. (The gateway's canonical order keeps the same list of its own.)
+Plain Python below every service, like shared/money.py: the gateway's canonical order and the
+order service's ship-to change check a country with it.
 """
 
 from __future__ import annotations
