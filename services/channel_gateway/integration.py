@@ -72,6 +72,19 @@ def _payment_changed(e: ChannelOrder.PaymentChanged) -> ev.ChannelPaymentChanged
     )
 
 
+def _cancelled_at_channel(e: ChannelOrder.CancelledAtChannel) -> ev.ChannelOrderCancelled | None:
+    if not e.placed:
+        return None  # a held order is simply never released
+    return ev.ChannelOrderCancelled(
+        order_id=e.originator_id,
+        channel=e.channel,
+        external_id=e.external_id,
+        reason=e.reason,
+        reference=e.reference,
+        cancelled_at=e.timestamp,
+    )
+
+
 # Holds, connections, shipments, cancellations, refunds and deliveries are the gateway's own
 # business.
 PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
@@ -79,6 +92,7 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     ChannelOrder.Held: INTERNAL,
     ChannelOrder.Released: _released,
     ChannelOrder.PaymentChanged: _payment_changed,
+    ChannelOrder.CancelledAtChannel: _cancelled_at_channel,
     ChannelOrder.ShipmentRecorded: INTERNAL,
     ChannelOrder.Cancelled: INTERNAL,
     ChannelOrder.RefundRecorded: INTERNAL,

@@ -93,6 +93,17 @@ def _cancelled(curs: Cursor[Any], e: ChannelOrder.Cancelled) -> None:
     )
 
 
+def _cancelled_at_channel(curs: Cursor[Any], e: ChannelOrder.CancelledAtChannel) -> None:
+    ChannelOrderViews.mark_cancelled(
+        curs,
+        e.originator_id,
+        e.timestamp,
+        ChannelOrderStatus.CANCELLED,
+        f"at the channel: {e.reason}",
+        e.cancelled_at,
+    )
+
+
 def _refund_recorded(curs: Cursor[Any], e: ChannelOrder.RefundRecorded) -> None:
     ChannelOrderViews.add_refund(curs, e.originator_id, e.timestamp, e.refund)
 
@@ -106,6 +117,7 @@ CHANNEL_ORDERS = Projection(
         ChannelOrder.Released: _released,
         ChannelOrder.ShipmentRecorded: _shipment_recorded,
         ChannelOrder.Cancelled: _cancelled,
+        ChannelOrder.CancelledAtChannel: _cancelled_at_channel,
         ChannelOrder.RefundRecorded: _refund_recorded,
     },
     # The order service shows the payment state (and acts on it); the gateway only passes it on.

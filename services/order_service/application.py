@@ -106,6 +106,18 @@ class Orders(ServiceApplication):
             return order
 
     @use_case
+    def cancel_from_channel(
+        self,
+        order_id: UUID,
+        reason: str,
+        reference: str | None = None,
+        uow: UnitOfWork | None = None,
+    ) -> bool:
+        """The channel cancelled the order: cancelled here too unless it is under way."""
+        with self.unit_of_work(uow) as work:
+            return self._get(work, order_id).cancel_from_channel(reason, reference)
+
+    @use_case
     def cancel_if_unpaid(
         self, order_id: UUID, now: datetime, uow: UnitOfWork | None = None
     ) -> bool:

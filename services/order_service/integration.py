@@ -111,6 +111,7 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     # Payment is the order's own business until the order confirms (OrderConfirmed is what
     # sends it to the warehouse); OrderPlaced carries the payment state it started with.
     Order.HeldForPayment: INTERNAL,
+    Order.ChannelCancelNotApplied: INTERNAL,  # an exception for ops, on the order's timeline
     Order.PaymentRecorded: INTERNAL,
     # What happens between confirmation and the order shipping is the order's own history:
     # fulfillment, inventory and returns publish those facts themselves.
@@ -153,6 +154,11 @@ def on_channel_payment(app: Orders, e: ev.ChannelPaymentChanged, uow: UnitOfWork
     app.record_payment(
         e.order_id, e.payment_state, reference=e.reference, source="channel", uow=uow
     )
+
+
+def on_channel_cancel(app: Orders, e: ev.ChannelOrderCancelled, uow: UnitOfWork) -> None:
+    """The channel cancelled the order: its stock is released, or ops see why it was not."""
+    app.cancel_from_channel(e.order_id, e.reason, e.reference, uow=uow)
 
 
 def on_stock_reserved(app: Orders, e: ev.StockReserved, uow: UnitOfWork) -> None:
@@ -222,6 +228,7 @@ def on_refunded(app: Orders, e: ev.Refunded, uow: UnitOfWork) -> None:
 CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     ev.ChannelOrderReceived: on_channel_order,
     ev.ChannelPaymentChanged: on_channel_payment,
+    ev.ChannelOrderCancelled: on_channel_cancel,
     ev.StockReserved: on_stock_reserved,
     ev.StockReservationFailed: on_reservation_failed,
     ev.Shipped: on_shipped,

@@ -19,6 +19,7 @@ _EXCEPTIONS: dict[DomainEvent, str] = {
     Order.ShortPicked: "short_pick",
     Order.HeldForPayment: "awaiting_payment",
     Order.ShipToRefused: "ship_to_refused",
+    Order.ChannelCancelNotApplied: "channel_cancel_not_applied",
 }
 
 
@@ -113,6 +114,11 @@ def _ship_to_refused(curs: Cursor[Any], e: Order.ShipToRefused) -> None:
     OrderViews.update_order(curs, e.originator_id, e.timestamp)
 
 
+def _channel_cancel_not_applied(curs: Cursor[Any], e: Order.ChannelCancelNotApplied) -> None:
+    # The order goes on; the channel's cancel shows as a timeline exception for ops to act on.
+    OrderViews.update_order(curs, e.originator_id, e.timestamp)
+
+
 def _timeline(curs: Cursor[Any], e: Order.Event) -> None:
     """Every Order event is a timeline row: its name and its fields, minus personal data."""
     detail = {k: v for k, v in vars(e).items() if k not in _NOT_DETAIL and k not in _NOT_SHOWN}
@@ -140,6 +146,7 @@ _HANDLERS: dict[DomainEvent, ProjectFn] = {
     Order.PickingStarted: _picking_changed,
     Order.PickingReleased: _picking_changed,
     Order.ShipToRefused: _ship_to_refused,
+    Order.ChannelCancelNotApplied: _channel_cancel_not_applied,
 }
 
 PROJECTION = Projection(

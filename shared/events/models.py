@@ -213,6 +213,21 @@ class ChannelPaymentChanged(IntegrationEvent):
     changed_at: UtcTime
 
 
+class ChannelOrderCancelled(IntegrationEvent):
+    """The channel cancelled an order it sent before (Shopify orders/cancelled, a Woo order set to
+    cancelled, a Shopee CANCELLED push): the OMS cancels it too if nothing of it is under way."""
+
+    topic = topics.CHANNEL
+    order_id: UUID
+    channel: str = Text
+    external_id: str = Text
+    reason: str = Text
+    reference: str | None = Field(
+        None, max_length=255, description="the channel's id of the news (its webhook event id)"
+    )
+    cancelled_at: UtcTime
+
+
 # -- orders -------------------------------------------------------------------------------
 
 
@@ -481,6 +496,7 @@ class Refunded(IntegrationEvent):
 EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     ChannelOrderReceived,
     ChannelPaymentChanged,
+    ChannelOrderCancelled,
     OrderPlaced,
     OrderConfirmed,
     OrderBackordered,

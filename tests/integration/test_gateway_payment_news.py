@@ -1,4 +1,5 @@
-"""A channel's payment news over real HTTP: Shopify orders/paid and orders/updated, Woo updates."""
+"""A channel's news over real HTTP: payment (Shopify orders/paid, orders/updated; Woo updates) and
+cancellations (Shopify orders/cancelled, a Woo order set to cancelled)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import pytest
 
 from services.channel_gateway.bootstrap import events
 from services.channel_gateway.domain import order_id_for
+from services.channel_gateway.integration import CONSUMES
 from shared import events as ev
 from shared.payments import PaymentState
 from tests.fakes import payloads as p
 from tests.fakes.harness import Gateway
+from tests.kit import apply
 
 pytestmark = pytest.mark.integration
 SHOPIFY_SECRET = "shopify-app-secret-news"
@@ -153,3 +156,53 @@ def test_woocommerce_order_updated_from_on_hold_to_processing_is_payment_news(ga
     assert answer.json()["status"] == "payment_recorded", answer.text
     [news] = payment_news(gateway, order_id)
     assert news.payment_state == PaymentState.PAID
+
+
+def cancels(gw: Gateway, order_id: UUID) -> list[ev.ChannelOrderCancelled]:
+    return [e for e in published(gw, order_id) if isinstance(e, ev.ChannelOrderCancelled)]
+
+
+def test_shopify_orders_cancelled_tells_the_oms_once_and_nothing_is_sent_back(gateway: Gateway):
+    order = p.shopify_order(5829104790020)
+    post_shopify(gateway, order, "evt-can-1", "orders/create")
+    order_id = order_id_for("shopify-eu", "5829104790020")
+    cancelled = {
+        **order,
+        "cancelled_at": "2026-12-06T11:00:00+01:00",
+        "cancel_reason": "customer",
+        "financial_status": "voided",
+    }
+    first = post_shopify(gateway, cancelled, "evt-can-2", "orders/cancelled")
+    again = post_shopify(gateway, cancelled, "evt-can-3", "orders/updated")  # the same news
+    assert first.json()["status"] == "cancellation_recorded", first.text
+    assert again.json()["status"] == "unchanged"
+    [news] = cancels(gateway, order_id)
+    assert (news.reason, news.reference) == ("customer", "evt-can-2")
+    # The OMS then cancels the order; the channel, which cancelled it, is not asked to again.
+    oms_cancel = ev.OrderCancelled(
+        order_id=order_id,
+        channel="shopify-eu",
+        external_id="5829104790020",
+        reason="cancelled at the channel: customer",
+        cancelled_at=ev.now_utc(),
+    )
+    before = gateway.stored()
+    apply(gateway.app, CONSUMES, oms_cancel)
+    assert gateway.stored() == before  # no cancellation recorded, no delivery scheduled
+
+
+def test_a_woocommerce_order_set_to_cancelled_is_a_cancellation(gateway: Gateway):
+    order = p.woo_order(4791)
+    post_woo(gateway, order, "d-4791-1", "order.created")
+    answer = post_woo(gateway, {**order, "status": "cancelled"}, "d-4791-2", "order.updated")
+    assert answer.json()["status"] == "cancellation_recorded", answer.text
+    [news] = cancels(gateway, order_id_for("woo-de", "4791"))
+    assert news.reason == "cancelled in WooCommerce"
+
+
+def test_a_cancel_of_an_order_never_taken_in_is_ignored(gateway: Gateway):
+    order = p.shopify_order(5829104790021, cancelled_at="2026-12-06T11:00:00+01:00")
+    before = gateway.stored()
+    answer = post_shopify(gateway, order, "evt-can-9", "orders/cancelled")
+    assert answer.json()["status"] == "ignored"
+    assert gateway.stored() == before

@@ -504,3 +504,25 @@ def test_signed_but_malformed_woocommerce_and_shopee_payloads_are_refused_with_t
     assert "line_items.0.total" in woo.json()["detail"]
     assert "ordersn" in shopee.json()["detail"]
     assert gateway.stored() == before
+
+
+def test_a_shopee_cancelled_push_cancels_an_order_taken_in_and_ignores_others(
+    gateway: Gateway, shopee: FakeShopee
+):
+    shopee.add_order(p.shopee_order("251206CANCEL01"))
+    url = "https://oms.example.com/v1/webhooks/shopee/shopee-sg"
+
+    def push(order_sn: str, status: str):
+        body = p.dumps(p.shopee_push(SHOP_ID, order_sn, status))
+        headers = p.shopee_push_headers(url, body, PARTNER_KEY)
+        return gateway.http.post("/v1/webhooks/shopee/shopee-sg", content=body, headers=headers)
+
+    assert push("251206CANCEL01", "READY_TO_SHIP").json()["status"] == "accepted"
+    cancelled = push("251206CANCEL01", "CANCELLED")
+    assert cancelled.json()["status"] == "cancellation_recorded", cancelled.text
+    assert push("251206CANCEL01", "CANCELLED").json()["status"] == "unchanged"
+    assert push("251206NEVER001", "CANCELLED").json()["status"] == "ignored"
+    order_id = order_id_for("shopee-sg", "251206CANCEL01")
+    news = [EVENTS.to_integration(e) for e in gateway.app.events.get(order_id)]
+    [cancel] = [e for e in news if isinstance(e, ev.ChannelOrderCancelled)]
+    assert cancel.reason == "cancelled at Shopee"

@@ -185,6 +185,7 @@ def test_every_event_keeps_the_topic_its_stored_events_carry() -> None:
                 "ChannelOrder.Held",
                 "ChannelOrder.Released",
                 "ChannelOrder.PaymentChanged",
+                "ChannelOrder.CancelledAtChannel",
                 "ChannelOrder.ShipmentRecorded",
                 "ChannelOrder.Cancelled",
                 "ChannelOrder.RefundRecorded",

@@ -26,9 +26,10 @@ from shared.runtime.api import Problem, component, problems
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 Translate = Callable[[Connection, RawPayload], Translation]
-# Topics that carry the whole order again after a payment may have moved on.
-SHOPIFY_PAYMENT_NEWS = frozenset({"orders/paid", "orders/updated"})
-WOOCOMMERCE_PAYMENT_NEWS = frozenset({"order.updated"})
+Cancellation = Callable[[RawPayload], "tuple[str, str] | None"]
+# Topics that carry the whole order again after it changed: its payment or its cancellation.
+SHOPIFY_NEWS = frozenset({"orders/paid", "orders/updated", "orders/cancelled"})
+WOOCOMMERCE_NEWS = frozenset({"order.updated"})
 # The body is read raw (its signature is checked first): 400 not JSON, 401 unsigned, 503 when
 # our database is down (the channel sends it again).
 WEBHOOK_PROBLEMS = problems(400, 401, 503)
@@ -36,7 +37,7 @@ WEBHOOK_PROBLEMS = problems(400, 401, 503)
 
 @router.post("/shopify/{channel_id}", response_model=WebhookAccepted, responses=WEBHOOK_PROBLEMS)
 async def shopify_webhook(channel_id: str, request: Request) -> WebhookAccepted:
-    """Shopify orders/create (and orders/paid, orders/updated: payment news):
+    """Shopify orders/create (and orders/paid, orders/updated, orders/cancelled: news):
     X-Shopify-Hmac-Sha256 over the raw body (current or previous secret), deduped on
     X-Shopify-Event-Id and on the order id."""
     body = await request.body()
@@ -49,8 +50,10 @@ async def shopify_webhook(channel_id: str, request: Request) -> WebhookAccepted:
     event_id = request.headers.get("X-Shopify-Event-Id") or request.headers.get(
         "X-Shopify-Webhook-Id"
     )
-    if topic in SHOPIFY_PAYMENT_NEWS:
-        return await _intake(webhooks, channel, event_id, body, shopify.translate, payment=True)
+    if topic in SHOPIFY_NEWS:
+        return await _news(
+            webhooks, channel, event_id, body, shopify.translate, shopify.cancellation
+        )
     if topic and topic != shopify.ORDER_CREATED:
         return WebhookAccepted(status="ignored")
     return await _intake(webhooks, channel, event_id, body, shopify.translate)
@@ -60,7 +63,7 @@ async def shopify_webhook(channel_id: str, request: Request) -> WebhookAccepted:
     "/woocommerce/{channel_id}", response_model=WebhookAccepted, responses=WEBHOOK_PROBLEMS
 )
 async def woocommerce_webhook(channel_id: str, request: Request) -> WebhookAccepted:
-    """WooCommerce order.created (and order.updated: payment news): X-WC-Webhook-Signature
+    """WooCommerce order.created (and order.updated: payment, cancel): X-WC-Webhook-Signature
     over the raw body; the unsigned ping sent when the webhook is saved is answered 200."""
     body = await request.body()
     webhooks = component(request, WebhookIntake)
@@ -72,8 +75,9 @@ async def woocommerce_webhook(channel_id: str, request: Request) -> WebhookAccep
         raise _unsigned("X-WC-Webhook-Signature")
     topic = request.headers.get("X-WC-Webhook-Topic")
     event_id = request.headers.get("X-WC-Webhook-Delivery-ID")
-    if topic in WOOCOMMERCE_PAYMENT_NEWS:
-        return await _intake(webhooks, channel, event_id, body, woocommerce.translate, payment=True)
+    if topic in WOOCOMMERCE_NEWS:
+        news = (woocommerce.translate, woocommerce.cancellation)
+        return await _news(webhooks, channel, event_id, body, *news)
     if topic and topic != woocommerce.ORDER_CREATED:
         return WebhookAccepted(status="ignored")
     return await _intake(webhooks, channel, event_id, body, woocommerce.translate)
@@ -97,6 +101,8 @@ async def shopee_push(channel_id: str, request: Request) -> WebhookAccepted:
     message, data = shopee.parse_push(_json(body))
     if message.shop_id != int(channel.connection.config.get("shop_id", 0)):
         raise Problem(422, "Wrong shop", f"push for shop {message.shop_id}, not this channel's")
+    if data is not None and data.status == shopee.CANCELLED:
+        return await _cancelled(webhooks, channel_id, data.ordersn, "cancelled at Shopee", None)
     if data is None or data.status != shopee.PLACEABLE:
         return WebhookAccepted(status="ignored")
     if await webhooks.knows(channel_id, data.ordersn):
@@ -134,23 +140,56 @@ async def _intake(
     event_id: str | None,
     body: bytes,
     translate: Translate,
-    payment: bool = False,
 ) -> WebhookAccepted:
-    """An order pushed by a channel: taken in, or with `payment` its payment news recorded."""
+    """An order pushed by a channel, taken in."""
     seen = webhooks.seen(channel.connection.channel_id, event_id)
     if seen is not None:
         return WebhookAccepted(status="duplicate", order_id=seen, duplicate=True)
-    payload = _json(body)
-    if not isinstance(payload, dict):
-        raise MalformedPayloadError("body: expected a JSON object")
-    translation = translate(channel.connection, payload)
-    if not payment:
-        return await _take_in(webhooks, translation, event_id)
-    result = await webhooks.take_in_payment(translation, event_id)
+    return await _take_in(webhooks, translate(channel.connection, _object(body)), event_id)
+
+
+async def _news(
+    webhooks: WebhookIntake,
+    channel: Channel,
+    event_id: str | None,
+    body: bytes,
+    translate: Translate,
+    cancellation: Cancellation,
+) -> WebhookAccepted:
+    """An order sent again after a change: its cancellation, else its payment news."""
+    seen = webhooks.seen(channel.connection.channel_id, event_id)
+    if seen is not None:
+        return WebhookAccepted(status="duplicate", order_id=seen, duplicate=True)
+    payload = _object(body)
+    cancelled = cancellation(payload)
+    if cancelled is not None:
+        external_id, reason = cancelled
+        channel_id = channel.connection.channel_id
+        return await _cancelled(webhooks, channel_id, external_id, reason, event_id)
+    result = await webhooks.take_in_payment(translate(channel.connection, payload), event_id)
     if result is None:  # not an order of ours: its create webhook or the poll brings orders in
         return WebhookAccepted(status="ignored")
     status = "payment_recorded" if result.created else "unchanged"
     return WebhookAccepted(status=status, order_id=result.order_id)
+
+
+async def _cancelled(
+    webhooks: WebhookIntake, channel_id: str, external_id: str, reason: str, event_id: str | None
+) -> WebhookAccepted:
+    """The channel cancelled an order: the OMS is told once; an order not ours is ignored."""
+    result = await webhooks.take_in_cancellation(channel_id, external_id, reason, event_id)
+    if result is None:
+        return WebhookAccepted(status="ignored")
+    status = "cancellation_recorded" if result.created else "unchanged"
+    return WebhookAccepted(status=status, order_id=result.order_id)
+
+
+def _object(body: bytes) -> RawPayload:
+    """The body as a JSON object (400 when it is not JSON, 422 when not an object)."""
+    payload = _json(body)
+    if not isinstance(payload, dict):
+        raise MalformedPayloadError("body: expected a JSON object")
+    return payload
 
 
 async def _take_in(

@@ -10,6 +10,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 from psycopg.sql import SQL, Identifier
 
+from services.channel_gateway.application.deliveries import utc_stamp
 from services.channel_gateway.domain import (
     Address,
     CanonicalOrder,
@@ -147,6 +148,24 @@ class Intake(UseCases["ChannelOrders"]):
             with traced(translation.trace.correlation_id, translation.trace.causation_id):
                 work.stamp_pending()
             return IntakeResult(existing.id, existing.status, created=changed)
+
+    @use_case
+    def take_in_cancellation(
+        self,
+        channel: str,
+        external_id: str,
+        reason: str,
+        reference: str | None,
+        uow: UnitOfWork | None = None,
+    ) -> IntakeResult | None:
+        """The channel cancelled an order: recorded once, and the OMS is told; None when the order
+        was never taken in (there is nothing of ours to cancel)."""
+        with self.app.unit_of_work(uow) as work:
+            order = work.find(order_id_for(channel, external_id), ChannelOrder)
+            if order is None:
+                return None
+            news = order.cancel_at_channel(reason, reference, utc_stamp())
+            return IntakeResult(order.id, order.status, created=news)
 
     def take_in(
         self, translations: list[Translation], cursor: tuple[str, str] | None = None

@@ -93,6 +93,18 @@ class WebhookIntake:
             self.recent.add(translation.channel, event_id, result.order_id)
         return result
 
+    async def take_in_cancellation(
+        self, channel_id: str, external_id: str, reason: str, event_id: str | None
+    ) -> IntakeResult | None:
+        """Record that the channel cancelled an order; None for an order never taken in."""
+        intake = self.app.intake
+        result = await asyncio.to_thread(
+            intake.take_in_cancellation, channel_id, external_id, reason, event_id
+        )
+        if result is not None:
+            self.recent.add(channel_id, event_id, result.order_id)
+        return result
+
     async def knows(self, channel_id: str, external_id: str) -> bool:
         """Whether this channel order was taken in before."""
         return await asyncio.to_thread(self.app.intake.knows_order, channel_id, external_id)

@@ -143,6 +143,16 @@ class ChannelOrder(Aggregate):
         reason: str
         cancelled_at: str
 
+    class CancelledAtChannel(Aggregate.Event):
+        """The channel cancelled the order; channel and external id ride along."""
+
+        channel: str
+        external_id: str
+        reason: str
+        reference: str | None
+        cancelled_at: str
+        placed: bool  # the OMS has the order (a held one is just never released)
+
     class RefundRecorded(Aggregate.Event):
         """Money went back to the customer."""
 
@@ -374,6 +384,34 @@ class ChannelOrder(Aggregate):
     @event(Cancelled)
     def _cancelled(self, reason: str, cancelled_at: str) -> None:
         self.cancellation = {"reason": reason, "cancelled_at": cancelled_at}
+        self.status = ChannelOrderStatus.CANCELLED
+
+    def cancel_at_channel(self, reason: str, reference: str | None, cancelled_at: str) -> bool:
+        """The channel cancelled the order; an order cancelled already changes nothing (so the
+        OMS's own cancel that follows is not sent back to the channel)."""
+        if self.status == ChannelOrderStatus.CANCELLED:
+            return False
+        self._cancelled_at_channel(
+            channel=self.channel,
+            external_id=self.external_id,
+            reason=reason,
+            reference=reference,
+            cancelled_at=cancelled_at,
+            placed=self.status != ChannelOrderStatus.HELD,
+        )
+        return True
+
+    @event(CancelledAtChannel)
+    def _cancelled_at_channel(
+        self,
+        channel: str,
+        external_id: str,
+        reason: str,
+        reference: str | None,
+        cancelled_at: str,
+        placed: bool,
+    ) -> None:
+        self.cancellation = {"reason": f"at the channel: {reason}", "cancelled_at": cancelled_at}
         self.status = ChannelOrderStatus.CANCELLED
 
     def record_refund(

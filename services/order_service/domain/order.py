@@ -331,6 +331,13 @@ class Order(Aggregate):
         shipment_id: str
         reason: str
 
+    class ChannelCancelNotApplied(Aggregate.Event):
+        """The channel cancelled the order, but it is under way here: ops decide."""
+
+        reason: str  # the channel's
+        why: str  # why the OMS did not cancel it
+        reference: str | None
+
     @event(Placed)
     def __init__(
         self,
@@ -362,6 +369,7 @@ class Order(Aggregate):
         self.short: dict[str, int] = {}  # sku -> units a picker did not find
         self.short_picks: list[str] = []  # pick list:shipment keys already recorded
         self.picking: dict[str, str] = {}  # shipment -> pick list: picking started, not released
+        self.channel_cancels: list[str] = []  # the channel's cancel news not applied, by reference
         self.ship_to_refused: list[str] = []  # shipments that kept an older ship-to since a change
 
     @staticmethod
@@ -541,6 +549,32 @@ class Order(Aggregate):
             )
         self._cancelled(reason=reason, channel=self.channel, external_id=self.external_id)
         return True
+
+    def cancel_from_channel(self, reason: str, reference: str | None = None) -> bool:
+        """The channel cancelled the order: cancelled here too while nothing is under way (no
+        shipment left, none being picked); otherwise an exception on the order for ops, told once
+        per news. Whether the order was cancelled."""
+        if self.status == OrderStatus.CANCELLED:
+            return False
+        why = self._under_way()
+        if why is None:
+            return self.cancel(f"cancelled at the channel: {reason}")
+        if reference is None or reference not in self.channel_cancels:
+            self._channel_cancel_not_applied(reason=reason, why=why, reference=reference)
+        return False
+
+    def _under_way(self) -> str | None:
+        """Why the order can no longer simply be cancelled, or None."""
+        if self.status not in CANCELLABLE:
+            return f"the order is {self.status}"
+        if self.picking:
+            return f"picking started on shipment {next(iter(self.picking))}"
+        return None
+
+    @event(ChannelCancelNotApplied)
+    def _channel_cancel_not_applied(self, reason: str, why: str, reference: str | None) -> None:
+        if reference is not None:
+            self.channel_cancels = [*self.channel_cancels, reference]
 
     @event(Cancelled)
     def _cancelled(self, reason: str, channel: str, external_id: str) -> None:

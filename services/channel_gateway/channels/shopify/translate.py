@@ -125,6 +125,8 @@ class ShopifyOrder(ChannelPayload):
     total_discounts: Amount = Decimal(0)
     shipping_lines: list[ShopifyShippingLine] = Field(default_factory=list)
     financial_status: str | None = None
+    cancelled_at: str | None = None
+    cancel_reason: str | None = None
     payment_gateway_names: list[str] = Field(default_factory=list)
     gateway: str | None = None  # deprecated by Shopify for payment_gateway_names; still sent
 
@@ -140,6 +142,17 @@ def parse(payload: Any) -> ShopifyOrder:
         return ShopifyOrder.model_validate(payload)
     except ValidationError as error:
         raise MalformedPayloadError(describe(error)) from None
+
+
+def cancellation(payload: dict[str, Any]) -> tuple[str, str] | None:
+    """(order id, reason) when the order was cancelled at Shopify (`cancelled_at` set), else None.
+
+    Shopify's reasons: customer, fraud, inventory, declined, staff, other.
+    """
+    order = parse(payload)
+    if order.cancelled_at is None:
+        return None
+    return str(order.id), order.cancel_reason or "other"
 
 
 def translate(connection: Connection, payload: dict[str, Any]) -> Translation:

@@ -95,6 +95,14 @@ def parse(payload: Any) -> WooOrder:
         raise MalformedPayloadError(describe(error)) from None
 
 
+def cancellation(payload: dict[str, Any]) -> tuple[str, str] | None:
+    """(order id, reason) when the order's status is cancelled at the store, else None."""
+    order = parse(payload)
+    if (order.status or "").lower() != "cancelled":
+        return None
+    return str(order.id), "cancelled in WooCommerce"
+
+
 def translate(connection: Connection, payload: dict[str, Any]) -> Translation:
     """The canonical order of a WooCommerce order, or a hold saying what is missing."""
     order = parse(payload)
