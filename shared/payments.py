@@ -39,6 +39,19 @@ SHIPPABLE_BY_DEFAULT: frozenset[PaymentState] = frozenset(
 # only ever took in orders that were to ship.
 ASSUMED = PaymentState.PAID
 
+# The buyer's money was taken (in full or in part, some of it maybe refunded since): an order in
+# one of these states that is cancelled before shipping must be refunded. An authorisation is
+# voided by the cancel and cash on delivery was never collected, so neither is refunded.
+MONEY_TAKEN: frozenset[PaymentState] = frozenset(
+    {PaymentState.PAID, PaymentState.PARTIALLY_PAID, PaymentState.PARTIALLY_REFUNDED}
+)
+
+
+def money_taken(state: PaymentState | str | None) -> bool:
+    """Whether an order in this payment state has the buyer's money (absent: paid, see ASSUMED)."""
+    return PaymentState(state or ASSUMED) in MONEY_TAKEN
+
+
 # How far along a payment is. News from a channel that would move an order back (paid, then a
 # late-delivered "pending") is older than what we know and is not recorded; a merchant recording
 # a payment by hand may set any state.

@@ -41,6 +41,12 @@ def _received(e: ChannelOrder.Received) -> ev.ChannelOrderReceived:
         currency=e.currency,
         received_at=e.timestamp,
         payment_state=e.payment_state,
+        channel_order_number=e.channel_order_number,
+        billing_address=e.billing_address,
+        note=e.note,
+        shipping_lines=e.shipping_lines,
+        totals=e.totals,
+        taxes_included=e.taxes_included,
     )
 
 
@@ -56,6 +62,12 @@ def _released(e: ChannelOrder.Released) -> ev.ChannelOrderReceived:
         currency=e.currency,
         received_at=e.timestamp,
         payment_state=e.payment_state,
+        channel_order_number=e.channel_order_number,
+        billing_address=e.billing_address,
+        note=e.note,
+        shipping_lines=e.shipping_lines,
+        totals=e.totals,
+        taxes_included=e.taxes_included,
     )
 
 
@@ -85,8 +97,21 @@ def _cancelled_at_channel(e: ChannelOrder.CancelledAtChannel) -> ev.ChannelOrder
     )
 
 
+def _refund_due(e: ChannelOrder.RefundDue) -> ev.ChannelRefundDue:
+    return ev.ChannelRefundDue(
+        order_id=e.originator_id,
+        channel=e.channel,
+        external_id=e.external_id,
+        reason=e.reason,
+        payment_state=e.payment_state,
+        amount=e.amount,
+        currency=e.currency,
+        due_at=e.timestamp,
+    )
+
+
 # Holds, connections, shipments, cancellations, refunds and deliveries are the gateway's own
-# business.
+# business; a refund no channel can make goes to the order's timeline.
 PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     ChannelOrder.Received: _received,
     ChannelOrder.Held: INTERNAL,
@@ -96,6 +121,7 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     ChannelOrder.ShipmentRecorded: INTERNAL,
     ChannelOrder.Cancelled: INTERNAL,
     ChannelOrder.RefundRecorded: INTERNAL,
+    ChannelOrder.RefundDue: _refund_due,
     ChannelConnection.Registered: INTERNAL,
     ChannelConnection.Reconfigured: INTERNAL,
     ChannelConnection.SkuMappingChanged: INTERNAL,
@@ -144,14 +170,28 @@ def on_shipped(app: ChannelOrders, e: ev.Shipped, uow: UnitOfWork) -> None:
 
 
 def on_order_cancelled(app: ChannelOrders, e: ev.OrderCancelled, uow: UnitOfWork) -> None:
-    """The order was cancelled in the OMS: the channel must cancel it too."""
+    """The order was cancelled in the OMS: the channel must cancel it too, and refund it when the
+    buyer had paid (one delivery: some channels refund with the cancel itself). The merchant's
+    own channels have no API: a paid order's refund is due, on the order's timeline."""
     cancelled_at = _iso(e.cancelled_at)
-    order = app.orders.record_cancellation(e.order_id, e.reason, cancelled_at, uow=uow)
-    if order is not None and not _own_channel(order.channel, uow):
-        details: Cancellation = {"reason": e.reason, "cancelled_at": cancelled_at}
-        app.deliveries.schedule(
-            order, DeliveryAction.CANCELLATION, "cancel", details, utc_stamp(), uow=uow
-        )
+    order = app.orders.record_cancellation(
+        e.order_id, e.reason, cancelled_at, e.payment_state, uow=uow
+    )
+    if order is None:
+        return
+    if _own_channel(order.channel, uow):
+        app.orders.record_refund_due(order.id, utc_stamp(), uow=uow)
+        return
+    cancellation = order.cancellation
+    details: Cancellation = {
+        "reason": e.reason,
+        "cancelled_at": cancelled_at,
+        "payment_state": cancellation.get("payment_state") if cancellation else None,
+        "refund": order.refund_on_cancel,
+    }
+    app.deliveries.schedule(
+        order, DeliveryAction.CANCELLATION, "cancel", details, utc_stamp(), uow=uow
+    )
 
 
 def on_refunded(app: ChannelOrders, e: ev.Refunded, uow: UnitOfWork) -> None:
@@ -161,8 +201,18 @@ def on_refunded(app: ChannelOrders, e: ev.Refunded, uow: UnitOfWork) -> None:
         for line in e.lines
     ]
     refunded_at = _iso(e.refunded_at)
+    # Absent on older events: a return's refund of the lines' units.
+    reason, kind = e.reason or "return", e.refund_kind or "units"
     order = app.orders.record_refund(
-        e.order_id, str(e.refund_id), e.amount, e.currency, refunded_at, lines, uow=uow
+        e.order_id,
+        str(e.refund_id),
+        e.amount,
+        e.currency,
+        refunded_at,
+        lines,
+        reason=reason,
+        refund_kind=kind,
+        uow=uow,
     )
     if order is not None and not _own_channel(order.channel, uow):
         details: Refund = {
@@ -171,6 +221,8 @@ def on_refunded(app: ChannelOrders, e: ev.Refunded, uow: UnitOfWork) -> None:
             "currency": e.currency,
             "lines": lines,
             "refunded_at": refunded_at,
+            "reason": reason,
+            "refund_kind": kind,
         }
         app.deliveries.schedule(
             order, DeliveryAction.REFUND, str(e.refund_id), details, utc_stamp(), uow=uow

@@ -120,8 +120,9 @@ CHANNEL_ORDERS = Projection(
         ChannelOrder.CancelledAtChannel: _cancelled_at_channel,
         ChannelOrder.RefundRecorded: _refund_recorded,
     },
-    # The order service shows the payment state (and acts on it); the gateway only passes it on.
-    ignores=frozenset({ChannelOrder.PaymentChanged}),
+    # The order service shows the payment state (and acts on it), and a refund due on its
+    # timeline; the gateway only passes them on.
+    ignores=frozenset({ChannelOrder.PaymentChanged, ChannelOrder.RefundDue}),
 )
 
 # -- channel_connection_view -----------------------------------------------------------------

@@ -32,10 +32,14 @@ from shared.runtime.registry import INTERNAL, DomainEvent, Handler, Internal, Ma
 def on_order_confirmed(app: Shipments, e: ev.OrderConfirmed, uow: UnitOfWork) -> None:
     """A confirmed order gets one shipment per location its stock was allocated at."""
     if e.channel and e.external_id and e.placed_at:
-        # The order's number and date, for the packing slip.
+        # The order's number and date (and the customer's note), for the packing slip.
         order_ref = OrderRef(
             channel=e.channel, external_id=e.external_id, placed_at=e.placed_at.isoformat()
         )
+        if e.channel_order_number:
+            order_ref["channel_order_number"] = e.channel_order_number
+        if e.note:
+            order_ref["note"] = e.note
         app.orders.describe_order(e.order_id, order_ref, uow)
     app.orders.create_shipments(
         order_id=e.order_id,
@@ -57,8 +61,9 @@ def on_order_ship_to_changed(app: Shipments, e: ev.OrderShipToChanged, uow: Unit
 
 
 def _ship_to(to: ev.Address) -> Address:
-    """The warehouse's copy of a ship-to: what labels and slips print."""
-    return Address(
+    """The warehouse's copy of a ship-to: what labels and slips print. Company, phone and state
+    are kept where the order has them (only then, so an address told again compares equal)."""
+    address = Address(
         name=to.name,
         line1=to.line1,
         line2=to.line2,
@@ -66,6 +71,11 @@ def _ship_to(to: ev.Address) -> Address:
         postal_code=to.postal_code,
         country=to.country,
     )
+    for name in ("company", "phone", "state", "state_code"):
+        value = getattr(to, name)
+        if value is not None:
+            address[name] = value  # type: ignore[literal-required]
+    return address
 
 
 def on_order_cancelled(app: Shipments, e: ev.OrderCancelled, uow: UnitOfWork) -> None:

@@ -33,7 +33,8 @@ def _shipment_created(curs: Cursor[Any], e: Shipment.Created) -> None:
             "status": ShipmentStatus.OPEN,
             "lines": e.lines,
             "ship_to": e.ship_to,
-            "order_number": (e.order or {}).get("external_id"),
+            "order_number": (e.order or {}).get("channel_order_number")
+            or (e.order or {}).get("external_id"),
             "at": e.timestamp,
         },
     )

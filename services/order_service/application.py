@@ -14,6 +14,7 @@ from services.order_service.domain import (
     Customer,
     ItemQuantity,
     Order,
+    OrderFacts,
     OrderLine,
     OrderNotFoundError,
     PaymentPolicies,
@@ -43,12 +44,14 @@ class Orders(ServiceApplication):
         currency: str,
         payment_state: PaymentState | None = None,
         received_at: datetime | None = None,
+        facts: OrderFacts | None = None,
         uow: UnitOfWork | None = None,
     ) -> bool:
         """Accept an order; an order already placed under this id is left as it is.
 
         An unpaid order gets its deadline from the channel's policy, counted from when the
-        channel's order was received (so a replay of the log sets the same deadline).
+        channel's order was received (so a replay of the log sets the same deadline). `facts`
+        are the order's own (its number at the channel, the customer's note, its totals...).
         """
         with self.unit_of_work(uow) as work:
             if work.find(order_id, Order) is not None:
@@ -68,6 +71,7 @@ class Orders(ServiceApplication):
                     currency=currency,
                     payment_state=None if payment_state is None else payment_state.value,
                     payment_due_at=due,
+                    **(facts or {}),
                 )
             )
             return True
@@ -116,6 +120,19 @@ class Orders(ServiceApplication):
         """The channel cancelled the order: cancelled here too unless it is under way."""
         with self.unit_of_work(uow) as work:
             return self._get(work, order_id).cancel_from_channel(reason, reference)
+
+    @use_case
+    def record_refund_due(
+        self,
+        order_id: UUID,
+        reason: str,
+        payment_state: str,
+        amount: Decimal | None = None,
+        uow: UnitOfWork | None = None,
+    ) -> bool:
+        """A paid cancelled order no channel refunds: ops see it on its timeline (once)."""
+        with self.unit_of_work(uow) as work:
+            return self._get(work, order_id).record_refund_due(reason, payment_state, amount)
 
     @use_case
     def cancel_if_unpaid(

@@ -14,10 +14,13 @@ from services.order_service.domain import (
     Customer,
     ItemQuantity,
     Order,
+    OrderFacts,
     OrderLine,
+    OrderTotals,
     PackageRef,
     PickedLine,
     Shipment,
+    ShippingLine,
     Shortage,
 )
 from shared import events as ev
@@ -41,6 +44,12 @@ def _placed(e: Order.Placed) -> ev.OrderPlaced:
         currency=e.currency,
         placed_at=e.timestamp,
         payment_state=e.payment_state,
+        channel_order_number=e.channel_order_number,
+        billing_address=e.billing_address,
+        note=e.note,
+        shipping_lines=e.shipping_lines,
+        totals=e.totals,
+        taxes_included=e.taxes_included,
     )
 
 
@@ -55,6 +64,8 @@ def _confirmed(e: Order.Confirmed) -> ev.OrderConfirmed:
         channel=e.channel,
         external_id=e.external_id,
         placed_at=e.placed_at,
+        channel_order_number=e.channel_order_number,
+        note=e.note,
     )
 
 
@@ -71,6 +82,7 @@ def _cancelled(e: Order.Cancelled) -> ev.OrderCancelled:
         external_id=e.external_id,
         reason=e.reason,
         cancelled_at=e.timestamp,
+        payment_state=e.payment_state,  # a paid order is refunded through its channel
     )
 
 
@@ -81,6 +93,7 @@ def _shipped(e: Order.Shipped) -> ev.OrderShipped:
         lines=e.lines,
         shipments=[_shipment_ref(s) for s in e.shipments],
         shipped_at=e.timestamp,
+        short_lines=e.short_lines or None,  # returns refunds them by its short-pick policy
     )
 
 
@@ -112,6 +125,7 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     # sends it to the warehouse); OrderPlaced carries the payment state it started with.
     Order.HeldForPayment: INTERNAL,
     Order.ChannelCancelNotApplied: INTERNAL,  # an exception for ops, on the order's timeline
+    Order.RefundDue: INTERNAL,  # likewise: a paid cancel no channel refunds
     Order.PaymentRecorded: INTERNAL,
     # What happens between confirmation and the order shipping is the order's own history:
     # fulfillment, inventory and returns publish those facts themselves.
@@ -145,8 +159,27 @@ def on_channel_order(app: Orders, e: ev.ChannelOrderReceived, uow: UnitOfWork) -
         currency=e.currency,
         payment_state=e.payment_state,
         received_at=e.received_at,
+        facts=_facts(e),
         uow=uow,
     )
+
+
+def _facts(e: ev.ChannelOrderReceived) -> OrderFacts:
+    """The order's own facts the channel told (orders received before them have none)."""
+    facts: OrderFacts = {}
+    if e.channel_order_number is not None:
+        facts["channel_order_number"] = e.channel_order_number
+    if e.billing_address is not None:
+        facts["billing_address"] = _plain(e.billing_address, Address)
+    if e.note is not None:
+        facts["note"] = e.note
+    if e.shipping_lines is not None:
+        facts["shipping_lines"] = [_plain(s, ShippingLine) for s in e.shipping_lines]
+    if e.totals is not None:
+        facts["totals"] = _plain(e.totals, OrderTotals)
+    if e.taxes_included is not None:
+        facts["taxes_included"] = e.taxes_included
+    return facts
 
 
 def on_channel_payment(app: Orders, e: ev.ChannelPaymentChanged, uow: UnitOfWork) -> None:
@@ -159,6 +192,11 @@ def on_channel_payment(app: Orders, e: ev.ChannelPaymentChanged, uow: UnitOfWork
 def on_channel_cancel(app: Orders, e: ev.ChannelOrderCancelled, uow: UnitOfWork) -> None:
     """The channel cancelled the order: its stock is released, or ops see why it was not."""
     app.cancel_from_channel(e.order_id, e.reason, e.reference, uow=uow)
+
+
+def on_refund_due(app: Orders, e: ev.ChannelRefundDue, uow: UnitOfWork) -> None:
+    """A paid cancelled order has no channel to refund it: ops must (an exception, once)."""
+    app.record_refund_due(e.order_id, e.reason, e.payment_state, e.amount, uow=uow)
 
 
 def on_stock_reserved(app: Orders, e: ev.StockReserved, uow: UnitOfWork) -> None:
@@ -229,6 +267,7 @@ CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     ev.ChannelOrderReceived: on_channel_order,
     ev.ChannelPaymentChanged: on_channel_payment,
     ev.ChannelOrderCancelled: on_channel_cancel,
+    ev.ChannelRefundDue: on_refund_due,
     ev.StockReserved: on_stock_reserved,
     ev.StockReservationFailed: on_reservation_failed,
     ev.Shipped: on_shipped,

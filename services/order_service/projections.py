@@ -13,13 +13,15 @@ from shared.payments import ASSUMED
 from shared.runtime.registry import DomainEvent, ProjectFn, Projection
 
 _NOT_DETAIL = {"originator_id", "originator_version", "timestamp", "correlation_id", "causation_id"}
-_NOT_SHOWN = {"customer", "shipping_address"}  # personal data stays on the order row
+# Personal data stays on the order row (a customer's note may hold some too).
+_NOT_SHOWN = {"customer", "shipping_address", "billing_address", "note"}
 # Timeline entries that need ops' attention say which exception they are.
 _EXCEPTIONS: dict[DomainEvent, str] = {
     Order.ShortPicked: "short_pick",
     Order.HeldForPayment: "awaiting_payment",
     Order.ShipToRefused: "ship_to_refused",
     Order.ChannelCancelNotApplied: "channel_cancel_not_applied",
+    Order.RefundDue: "refund_due",
 }
 
 
@@ -38,6 +40,12 @@ def _placed(curs: Cursor[Any], e: Order.Placed) -> None:
             "payment_state": e.payment_state or ASSUMED,
             "payment_due_at": e.payment_due_at,
             "at": e.timestamp,
+            "channel_order_number": e.channel_order_number,
+            "billing_address": e.billing_address,
+            "note": e.note,
+            "shipping_lines": e.shipping_lines,
+            "totals": e.totals,
+            "taxes_included": e.taxes_included,
         },
     )
 
@@ -119,6 +127,11 @@ def _channel_cancel_not_applied(curs: Cursor[Any], e: Order.ChannelCancelNotAppl
     OrderViews.update_order(curs, e.originator_id, e.timestamp)
 
 
+def _refund_due(curs: Cursor[Any], e: Order.RefundDue) -> None:
+    # The order stays cancelled; the refund ops owe shows as a timeline exception.
+    OrderViews.update_order(curs, e.originator_id, e.timestamp)
+
+
 def _timeline(curs: Cursor[Any], e: Order.Event) -> None:
     """Every Order event is a timeline row: its name and its fields, minus personal data."""
     detail = {k: v for k, v in vars(e).items() if k not in _NOT_DETAIL and k not in _NOT_SHOWN}
@@ -147,6 +160,7 @@ _HANDLERS: dict[DomainEvent, ProjectFn] = {
     Order.PickingReleased: _picking_changed,
     Order.ShipToRefused: _ship_to_refused,
     Order.ChannelCancelNotApplied: _channel_cancel_not_applied,
+    Order.RefundDue: _refund_due,
 }
 
 PROJECTION = Projection(

@@ -86,6 +86,25 @@ class OrderLinePublic(BaseModel):
     paid: Decimal | None = Field(None, description="what the buyer paid for the line")
 
 
+class ShippingLinePublic(BaseModel):
+    """A shipping charge: price, discount and taxes, in the currency's minor units."""
+
+    title: str
+    price: Decimal
+    discount: Decimal
+    taxes: list[TaxLinePublic] = []
+
+
+class OrderTotalsPublic(BaseModel):
+    """What the order came to (README, "The money of an order")."""
+
+    items: Decimal = Field(description="quantity x unit price of every line, before discounts")
+    discounts: Decimal = Field(description="the lines' discounts (shipping's are in shipping)")
+    tax: Decimal = Field(description="the taxes of lines and shipping lines")
+    shipping: Decimal = Field(description="shipping after its discounts")
+    paid: Decimal = Field(description="what the buyer paid for the order")
+
+
 class OrderPublic(BaseModel):
     """An order as ops see it."""
 
@@ -104,6 +123,22 @@ class OrderPublic(BaseModel):
         "channel gave them, company, phone, state and state_code (ISO 3166-2, e.g. US-KY)"
     )
     lines: list[OrderLinePublic]
+    channel_order_number: str | None = Field(
+        None, description="the order's number as the channel shows it to the buyer (#1001)"
+    )
+    billing_address: dict[str, Any] | None = Field(
+        None, description="as shipping_address; where the channel gave a whole one"
+    )
+    note: str | None = Field(None, description="the customer's note")
+    shipping_lines: list[ShippingLinePublic] | None = None
+    totals: OrderTotalsPublic | None = Field(
+        None,
+        description="items, discounts, tax, shipping and paid; absent on orders placed before"
+        " totals were kept",
+    )
+    taxes_included: bool | None = Field(
+        None, description="unit prices, discounts and shipping include the taxes"
+    )
     allocations: list[dict[str, Any]]
     shipments: list[dict[str, Any]]
     returned: dict[str, int]

@@ -47,6 +47,13 @@ class OrderViews(ViewStore):
         " WHERE payment_due_at IS NOT NULL",
         # Added with ship-to changes: the shipments being picked (shipment -> pick list).
         "ALTER TABLE order_view ADD COLUMN IF NOT EXISTS picking jsonb NOT NULL DEFAULT '{}'",
+        # Added with the order's own facts (number at the channel, note, totals): null before.
+        "ALTER TABLE order_view ADD COLUMN IF NOT EXISTS channel_order_number text",
+        "ALTER TABLE order_view ADD COLUMN IF NOT EXISTS billing_address jsonb",
+        "ALTER TABLE order_view ADD COLUMN IF NOT EXISTS note text",
+        "ALTER TABLE order_view ADD COLUMN IF NOT EXISTS shipping_lines jsonb",
+        "ALTER TABLE order_view ADD COLUMN IF NOT EXISTS totals jsonb",
+        "ALTER TABLE order_view ADD COLUMN IF NOT EXISTS taxes_included boolean",
         "CREATE INDEX IF NOT EXISTS order_view_status ON order_view (status, placed_at)",
         "CREATE INDEX IF NOT EXISTS order_view_channel ON order_view (channel, placed_at)",
         """CREATE TABLE IF NOT EXISTS order_timeline (
@@ -63,14 +70,27 @@ class OrderViews(ViewStore):
 
     @staticmethod
     def insert_order(curs: Cursor[Any], row: dict[str, Any]) -> None:
-        """A new order row."""
+        """A new order row (the order's own facts may be None: older orders lack them)."""
+        documents = ("customer", "shipping_address", "lines")
+        facts = ("billing_address", "shipping_lines", "totals")
         curs.execute(
             "INSERT INTO order_view (order_id, channel, external_id, status, currency, customer,"
-            " shipping_address, lines, payment_state, payment_due_at, placed_at, updated_at)"
+            " shipping_address, lines, payment_state, payment_due_at, placed_at, updated_at,"
+            " channel_order_number, billing_address, note, shipping_lines, totals,"
+            " taxes_included)"
             " VALUES (%(order_id)s, %(channel)s, %(external_id)s, %(status)s, %(currency)s,"
             " %(customer)s, %(shipping_address)s, %(lines)s, %(payment_state)s,"
-            " %(payment_due_at)s, %(at)s, %(at)s) ON CONFLICT (order_id) DO NOTHING",
-            {**row, **{k: jsonb(row[k]) for k in ("customer", "shipping_address", "lines")}},
+            " %(payment_due_at)s, %(at)s, %(at)s, %(channel_order_number)s,"
+            " %(billing_address)s, %(note)s, %(shipping_lines)s, %(totals)s,"
+            " %(taxes_included)s) ON CONFLICT (order_id) DO NOTHING",
+            {
+                "channel_order_number": None,
+                "note": None,
+                "taxes_included": None,
+                **row,
+                **{k: jsonb(row[k]) for k in documents},
+                **{k: None if row.get(k) is None else jsonb(row[k]) for k in facts},
+            },
         )
 
     @staticmethod

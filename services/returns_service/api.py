@@ -1,4 +1,5 @@
-"""Returns HTTP API: request returns (RMAs), receive them (which refunds), query them."""
+"""Returns HTTP API: request returns (RMAs), receive them (which refunds), refund without a
+return, query them."""
 
 from __future__ import annotations
 
@@ -9,16 +10,25 @@ from fastapi import APIRouter, Response
 
 from services.returns_service.application import Returns
 from services.returns_service.domain import (
+    AmountPlacesError,
     IdempotencyKeyReusedError,
+    OrderNotRefundableError,
     OrderNotReturnableError,
+    OverRefundError,
     ReceiveQuantityError,
+    RefundQuantityError,
+    RefundReason,
+    RefundWithoutReturn,
     Return,
     ReturnNotFoundError,
     ReturnQuantityError,
     ReturnStatus,
+    ShippedOrder,
     SkuNotShippedError,
 )
 from services.returns_service.schemas import (
+    RefundablePublic,
+    RefundCreate,
     RefundPublic,
     RefundsPublic,
     ReturnCreate,
@@ -45,6 +55,11 @@ ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     SkuNotShippedError: (422, "SKU not shipped"),
     ReturnQuantityError: (409, "Quantity not returnable"),
     ReceiveQuantityError: (409, "Quantity not receivable"),
+    OrderNotRefundableError: (404, "Order not refundable"),
+    # A refused refund names how much can still be refunded (or the SKU and its units).
+    OverRefundError: (422, "Refund exceeds what can be refunded"),
+    AmountPlacesError: (422, "Amount not in the currency's minor units"),
+    RefundQuantityError: (422, "Units not refundable"),
 }
 
 
@@ -55,14 +70,17 @@ ViewsDep = Annotated[ReturnViews, provide(ReturnViews)]
 PageDep = Annotated[PageQuery, page_query()]
 returns = APIRouter(prefix="/returns", tags=["returns"])
 refunds = APIRouter(prefix="/refunds", tags=["refunds"])
+refundable = APIRouter(prefix="/refundable", tags=["refunds"])
 RETURN_OPERATIONS = ("GET /v1/returns/{return_id}", "POST /v1/returns/{return_id}/receive")
+REFUND_OPERATIONS = ("GET /v1/refunds/{refund_id}",)
+ORDER_OPERATIONS = ("GET /v1/refundable/{order_id}",)
 
 
 @returns.post(
     "",
     response_model=ReturnPublic,
     status_code=201,
-    responses=problems(404, 409) | links(201, *RETURN_OPERATIONS),
+    responses=problems(404, 409) | links(201, *RETURN_OPERATIONS, *ORDER_OPERATIONS),
 )
 def request_return(
     body: ReturnCreate, app: AppDep, response: Response, idempotency_key: IdempotencyKey = None
@@ -82,7 +100,9 @@ def receive_return(
 
 
 @returns.get(
-    "", response_model=ReturnsPublic, responses=links(200, *RETURN_OPERATIONS, at="/data/0")
+    "",
+    response_model=ReturnsPublic,
+    responses=links(200, *RETURN_OPERATIONS, *ORDER_OPERATIONS, at="/data/0"),
 )
 def list_returns(
     views: ViewsDep,
@@ -97,7 +117,11 @@ def list_returns(
     return ReturnsPublic.of([ReturnPublic.model_validate(r) for r in rows], total, page)
 
 
-@returns.get("/{return_id}", response_model=ReturnPublic)
+@returns.get(
+    "/{return_id}",
+    response_model=ReturnPublic,
+    responses=problems(404) | links(200, *ORDER_OPERATIONS),
+)
 def get_return(return_id: UUID, views: ViewsDep) -> ReturnPublic:
     """One return with its receipts and refunds."""
     row = views.get_return(return_id)
@@ -106,23 +130,119 @@ def get_return(return_id: UUID, views: ViewsDep) -> ReturnPublic:
     return ReturnPublic.model_validate(row)
 
 
+@refunds.post(
+    "",
+    response_model=RefundPublic,
+    status_code=201,
+    responses=problems(404, 422) | links(201, *REFUND_OPERATIONS, *ORDER_OPERATIONS),
+)
+def refund_without_return(
+    body: RefundCreate, app: AppDep, response: Response, idempotency_key: IdempotencyKey = None
+) -> RefundPublic:
+    """Money back without a return (a short pick, a lost parcel, goodwill), never more than is
+    left of what was paid for the order; 422 (nothing recorded) says how much can still be."""
+    refund = app.refund_without_return(
+        body.order_id,
+        RefundReason(body.reason),
+        body.refund_lines(),
+        body.amount,
+        body.note,
+        idempotency_key,
+    )
+    response.headers["Location"] = f"/v1/refunds/{refund.id}"
+    return _refund_public(refund)
+
+
 @refunds.get(
-    "", response_model=RefundsPublic, responses=links(200, *RETURN_OPERATIONS, at="/data/0")
+    "",
+    response_model=RefundsPublic,
+    responses=links(200, *RETURN_OPERATIONS, *REFUND_OPERATIONS, *ORDER_OPERATIONS, at="/data/0"),
 )
 def list_refunds(
     views: ViewsDep,
     page: PageDep,
     order_id: UUID | None = None,
     return_id: UUID | None = None,
+    reason: RefundReason | None = None,
 ) -> RefundsPublic:
-    """Refunds, newest first, filtered by order and return."""
+    """Refunds (of returns and without one), newest first, filtered by order, return and
+    reason."""
     rows, total = views.list_refunds(
-        order_id=order_id, return_id=return_id, limit=page.limit, offset=page.offset
+        order_id=order_id,
+        return_id=return_id,
+        reason=reason,
+        limit=page.limit,
+        offset=page.offset,
     )
     return RefundsPublic.of([RefundPublic.model_validate(r) for r in rows], total, page)
 
 
-ROUTERS: list[APIRouter] = [returns, refunds]
+@refunds.get(
+    "/{refund_id}",
+    response_model=RefundPublic,
+    responses=problems(404) | links(200, *ORDER_OPERATIONS),
+)
+def get_refund(refund_id: UUID, views: ViewsDep) -> RefundPublic:
+    """One refund."""
+    row = views.get_refund(refund_id)
+    if row is None:
+        raise Problem(404, "Refund not found", f"no refund {refund_id}")
+    return RefundPublic.model_validate(row)
+
+
+@refundable.get("/{order_id}", response_model=RefundablePublic, responses=problems(404))
+def get_refundable(order_id: UUID, app: AppDep) -> RefundablePublic:
+    """What a shipped order paid, what went back of it, and what can still be refunded: per
+    SKU the units shipped and short, those a return or refund may still take."""
+    return _refundable_public(app.get_refundable(order_id))
+
+
+ROUTERS: list[APIRouter] = [returns, refunds, refundable]
+
+
+def _refund_public(refund: RefundWithoutReturn) -> RefundPublic:
+    """The refund as the command left it (the read model may not have caught up yet)."""
+    return RefundPublic.model_validate(
+        {
+            "refund_id": refund.id,
+            "return_id": None,
+            "order_id": refund.order_id,
+            "sequence": None,
+            "reason": refund.reason,
+            "refund_kind": refund.kind,
+            "amount": refund.amount,
+            "full_amount": refund.full_amount,
+            "capped": refund.capped,
+            "currency": refund.currency,
+            "lines": refund.lines,
+            "note": refund.note,
+            "refunded_at": refund.created_on,
+        }
+    )
+
+
+def _refundable_public(order: ShippedOrder) -> RefundablePublic:
+    skus = list(dict.fromkeys([line["sku"] for line in order.lines] + list(order.short)))
+    return RefundablePublic.model_validate(
+        {
+            "order_id": order.order_id,
+            "currency": order.currency,
+            "paid": order.paid_total,
+            "refunded": order.refunded_total,
+            "refundable": order.refundable,
+            "lines": [
+                {
+                    "sku": sku,
+                    "shipped": order.shipped[sku],
+                    "returnable": order.returnable(sku),
+                    "short": order.short[sku],
+                    "short_refundable": order.short_refundable(sku),
+                    "paid": order.paid(sku) + order.short_paid(sku),
+                }
+                for sku in skus
+            ],
+        }
+    )
 
 
 def _public(rma: Return) -> ReturnPublic:

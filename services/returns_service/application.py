@@ -7,28 +7,40 @@ concurrent writer wins; called in a consumer's unit of work they run once
 
 from __future__ import annotations
 
+from decimal import Decimal
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
 from services.returns_service.domain import (
     IdempotencyKeyReusedError,
+    ItemQuantity,
     OrderLine,
+    OrderNotRefundableError,
     OrderNotReturnableError,
     ReceiptLine,
+    RefundReason,
+    RefundWithoutReturn,
     Return,
     ReturnLine,
     ReturnNotFoundError,
     Shipment,
     ShippedOrder,
+    ShortLine,
+    ShortPickPolicy,
+    refund_without_return_id_for,
     return_id_for,
     shipped_order_id_for,
+    short_pick_refund_id_for,
 )
 from shared.runtime.application import ServiceApplication, UnitOfWork, use_case
 
 
 class Returns(ServiceApplication):
-    """Returns of shipped units and the refunds paid for them."""
+    """Returns of shipped units, refunds without a return, and the money paid back for both."""
+
+    # What becomes of short-picked units (bootstrap sets it from OMS_RETURNS_SHORT_PICK_POLICY).
+    short_pick_policy: ShortPickPolicy = ShortPickPolicy.REFUND
 
     @use_case
     def record_shipped_order(
@@ -37,16 +49,88 @@ class Returns(ServiceApplication):
         currency: str,
         lines: list[OrderLine],
         shipments: list[Shipment],
+        short_lines: list[ShortLine] | None = None,
         uow: UnitOfWork | None = None,
     ) -> bool:
-        """Remember what an order shipped; an order already recorded is left as it is."""
+        """Remember what an order shipped (and what it could not); an order already recorded is
+        left as it is. Units that did not ship are refunded at once by the `refund` policy (once:
+        the refund's id derives from the order), or kept refundable for ops by `hold`."""
         with self.unit_of_work(uow) as work:
             if work.find(shipped_order_id_for(order_id), ShippedOrder) is not None:
                 return False
-            work.add(
-                ShippedOrder(order_id=order_id, currency=currency, lines=lines, shipments=shipments)
+            order = ShippedOrder(
+                order_id=order_id,
+                currency=currency,
+                lines=lines,
+                shipments=shipments,
+                short_lines=short_lines or None,
             )
+            work.add(order)
+            if self.short_pick_policy == ShortPickPolicy.REFUND:
+                self._refund_short_pick(work, order)
             return True
+
+    @staticmethod
+    def _refund_short_pick(work: UnitOfWork, order: ShippedOrder) -> None:
+        refund_id = short_pick_refund_id_for(order.order_id)
+        if work.find(refund_id, RefundWithoutReturn) is not None:
+            return
+        settlement = order.settle_short_pick(refund_id)
+        if settlement is None:
+            return
+        work.add(
+            RefundWithoutReturn.issue(
+                refund_id,
+                order.order_id,
+                RefundReason.SHORT_PICK,
+                settlement,
+                asked_amount=None,
+                asked_lines=[
+                    ItemQuantity(sku=line["sku"], quantity=line["quantity"])
+                    for line in settlement["lines"]
+                ],
+                note=f"short pick refunded by policy ({ShortPickPolicy.REFUND})",
+            )
+        )
+
+    @use_case
+    def refund_without_return(
+        self,
+        order_id: UUID,
+        reason: RefundReason,
+        lines: list[ItemQuantity] | None = None,
+        amount: Decimal | None = None,
+        note: str | None = None,
+        idempotency_key: str | None = None,
+        uow: UnitOfWork | None = None,
+    ) -> RefundWithoutReturn:
+        """Money back without a return (a short pick, a lost parcel, goodwill), never more than
+        is left of what was paid for the order; a retried request gets the same refund back."""
+        refund_id = refund_without_return_id_for(idempotency_key)
+        with self.unit_of_work(uow) as work:
+            existing = work.find(refund_id, RefundWithoutReturn)
+            if existing is not None:
+                if not existing.is_same_request(order_id, reason, amount, lines):
+                    raise IdempotencyKeyReusedError(
+                        f"idempotency key {idempotency_key!r} was used for another refund"
+                    )
+                return existing
+            order = work.find(shipped_order_id_for(order_id), ShippedOrder)
+            if order is None:
+                raise _not_refundable(order_id)
+            settlement = order.settle_refund(refund_id, reason, lines, amount)
+            refund = RefundWithoutReturn.issue(
+                refund_id,
+                order_id,
+                reason,
+                settlement,
+                asked_amount=amount,
+                asked_lines=lines,
+                note=note,
+                idempotency_key=idempotency_key,
+            )
+            work.add(refund)
+            return refund
 
     @use_case
     def request_return(
@@ -118,6 +202,13 @@ class Returns(ServiceApplication):
         assert isinstance(order, ShippedOrder)
         return order
 
+    def get_refundable(self, order_id: UUID) -> ShippedOrder:
+        """What the order shipped, what was paid and refunded, and what is left to refund."""
+        try:
+            return self.get_shipped_order(order_id)
+        except OrderNotReturnableError:
+            raise _not_refundable(order_id) from None
+
     @staticmethod
     def _get(work: UnitOfWork, return_id: UUID) -> Return:
         rma = work.find(return_id, Return)
@@ -128,3 +219,10 @@ class Returns(ServiceApplication):
 
 def _not_returnable(order_id: UUID) -> OrderNotReturnableError:
     return OrderNotReturnableError(f"order {order_id} is unknown or has not shipped in full yet")
+
+
+def _not_refundable(order_id: UUID) -> OrderNotRefundableError:
+    return OrderNotRefundableError(
+        f"order {order_id} is unknown here or has not shipped yet: refunds without a return are"
+        " for shipped orders (a paid order cancelled before shipping is refunded by its cancel)"
+    )

@@ -30,6 +30,7 @@ EVENTS = ServiceEvents(
 def build(settings: Settings) -> ServiceParts:
     """Application, views, projection, API and event tables of the returns service."""
     app = open_application(Returns, settings)
+    app.short_pick_policy = settings.short_pick_policy
     views = open_views(ReturnViews, settings)
     return ServiceParts(
         name=NAME,

@@ -10,9 +10,13 @@ from services.returns_service.application import Returns
 from services.returns_service.domain import (
     ItemQuantity,
     OrderLine,
+    RefundKind,
+    RefundReason,
+    RefundWithoutReturn,
     Return,
     Shipment,
     ShippedOrder,
+    ShortLine,
 )
 from shared import events as ev
 from shared.runtime.application import UnitOfWork
@@ -22,12 +26,17 @@ from shared.runtime.registry import INTERNAL, DomainEvent, Handler, Internal, Ma
 
 
 def on_order_shipped(app: Returns, e: ev.OrderShipped, uow: UnitOfWork) -> None:
-    """An order shipped in full: its units become returnable (once, however often it arrives)."""
+    """An order shipped in full: its units become returnable, its short units refunded by the
+    short-pick policy (once, however often it arrives)."""
     app.record_shipped_order(
         order_id=e.order_id,
         currency=e.currency,
         lines=[_order_line(line) for line in e.lines],
         shipments=[_shipment(shipment) for shipment in e.shipments],
+        short_lines=[
+            ShortLine(sku=line.sku, quantity=line.quantity, paid=format(line.paid, "f"))
+            for line in e.short_lines or []
+        ],
         uow=uow,
     )
 
@@ -99,6 +108,26 @@ def _refunded(e: Return.Refunded) -> ev.Refunded:
             for line in e.lines
         ],
         refunded_at=e.timestamp,
+        reason=RefundReason.RETURN,
+        refund_kind=RefundKind.UNITS,
+    )
+
+
+def _issued(e: RefundWithoutReturn.Issued) -> ev.Refunded:
+    # No return: the refund names itself as its return_id (the contract requires one).
+    return ev.Refunded(
+        refund_id=e.originator_id,
+        return_id=e.originator_id,
+        order_id=e.order_id,
+        amount=e.amount,
+        currency=e.currency,
+        lines=[
+            ev.RefundLine(sku=line["sku"], quantity=line["quantity"], amount=line["amount"])
+            for line in e.lines
+        ],
+        refunded_at=e.timestamp,
+        reason=e.reason,
+        refund_kind=RefundKind(e.kind).value,
     )
 
 
@@ -106,8 +135,10 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     Return.Requested: _requested,
     Return.Received: _received,
     Return.Refunded: _refunded,
-    # What an order shipped and what its returns used up stays in this service.
+    RefundWithoutReturn.Issued: _issued,
+    # What an order shipped and what its returns and refunds used up stays in this service.
     ShippedOrder.Recorded: INTERNAL,
     ShippedOrder.ReturnAuthorised: INTERNAL,
     ShippedOrder.ReceiptSettled: INTERNAL,
+    ShippedOrder.RefundSettled: INTERNAL,
 }

@@ -1,6 +1,7 @@
-"""Returns projection: Return events -> return_view and refund_view rows, one handler each.
+"""Returns projection: Return and RefundWithoutReturn events -> return_view and refund_view
+rows, one handler each.
 
-ShippedOrder events are not this view's business: the projection covers Return only.
+ShippedOrder events are not this view's business: the projection covers the other two only.
 """
 
 from __future__ import annotations
@@ -9,7 +10,14 @@ from typing import Any
 
 from psycopg import Cursor
 
-from services.returns_service.domain import Return, ReturnStatus, add_receipt, line_summary
+from services.returns_service.domain import (
+    RefundReason,
+    RefundWithoutReturn,
+    Return,
+    ReturnStatus,
+    add_receipt,
+    line_summary,
+)
 from services.returns_service.views import ReturnViews
 from shared.runtime.registry import Projection
 
@@ -57,17 +65,40 @@ def _refunded(curs: Cursor[Any], event: Return.Refunded) -> None:
             "currency": event.currency,
             "lines": event.lines,
             "refunded_at": event.timestamp,
+            "reason": RefundReason.RETURN.value,
+        },
+    )
+
+
+def _issued(curs: Cursor[Any], event: RefundWithoutReturn.Issued) -> None:
+    ReturnViews.insert_refund(
+        curs,
+        {
+            "refund_id": event.originator_id,
+            "return_id": None,
+            "order_id": event.order_id,
+            "sequence": None,
+            "amount": event.amount,
+            "full_amount": event.full_amount,
+            "capped": event.capped,
+            "currency": event.currency,
+            "lines": event.lines,
+            "refunded_at": event.timestamp,
+            "reason": event.reason,
+            "refund_kind": event.kind,
+            "note": event.note,
         },
     )
 
 
 PROJECTION = Projection(
     name="return_summary",
-    aggregates=(Return,),
+    aggregates=(Return, RefundWithoutReturn),
     handlers={
         Return.Requested: _requested,
         Return.Received: _received,
         Return.Refunded: _refunded,
+        RefundWithoutReturn.Issued: _issued,
     },
 )
-"""The return_summary view: returns with their receipts, and refunds."""
+"""The return_summary view: returns with their receipts, and refunds (with or without one)."""

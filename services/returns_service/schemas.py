@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from services.returns_service.domain import Condition, ReceiptLine, ReturnLine, ReturnStatus
+from services.returns_service.domain import (
+    Condition,
+    ItemQuantity,
+    ReceiptLine,
+    RefundKind,
+    RefundReason,
+    ReturnLine,
+    ReturnStatus,
+)
 from shared.events.base import Sku, UtcTime
 from shared.money import MINOR_UNITS, money
 from shared.runtime.api import Page
@@ -77,6 +86,63 @@ class ReturnReceive(BaseModel):
         return [line.value() for line in self.lines]
 
 
+class RefundLineCreate(BaseModel):
+    """Units of one SKU to refund without a return."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sku: Sku
+    quantity: int = Quantity
+
+    def value(self) -> ItemQuantity:
+        """The line as the domain takes it."""
+        return ItemQuantity(sku=self.sku, quantity=self.quantity)
+
+
+NoReturnReason = Literal["short_pick", "lost_parcel", "goodwill", "other"]
+
+
+class RefundCreate(BaseModel):
+    """Money back without a return: an amount, units (refunded from what was paid for them, as
+    a return's are: short-picked units for `short_pick`, shipped ones otherwise), or both (that
+    much for those units)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    order_id: UUID
+    reason: NoReturnReason
+    amount: Decimal | None = Field(
+        None,
+        gt=0,
+        lt=Decimal("1e12"),
+        allow_inf_nan=False,
+        description="in the order's currency and its minor units; at most what is left to refund",
+    )
+    lines: list[RefundLineCreate] | None = Field(None, min_length=1, max_length=200)
+    note: str | None = Field(None, min_length=1, max_length=1000)
+
+    @field_validator("lines")
+    @classmethod
+    def _one_line_per_sku(
+        cls, lines: list[RefundLineCreate] | None
+    ) -> list[RefundLineCreate] | None:
+        skus = [line.sku for line in lines or []]
+        duplicates = sorted({sku for sku in skus if skus.count(sku) > 1})
+        if duplicates:
+            raise ValueError(f"one line per SKU; repeated: {', '.join(duplicates)}")
+        return lines
+
+    @model_validator(mode="after")
+    def _amount_or_lines(self) -> RefundCreate:
+        if self.amount is None and not self.lines:
+            raise ValueError("give an amount, lines, or both")
+        return self
+
+    def refund_lines(self) -> list[ItemQuantity] | None:
+        """The lines as the domain takes them (None: an amount only)."""
+        return [line.value() for line in self.lines] if self.lines else None
+
+
 class ReturnLinePublic(BaseModel):
     """A requested line with what came back of it so far."""
 
@@ -119,17 +185,25 @@ class RefundLinePublic(BaseModel):
 
 
 class RefundPublic(BaseModel):
-    """Money back for one receipt; capped says it was cut to what was left of what was paid."""
+    """Money back for one receipt of a return, or without a return (no return_id, no sequence);
+    capped says it was cut to what was left of what was paid."""
 
     refund_id: UUID
-    return_id: UUID
+    return_id: UUID | None
     order_id: UUID
-    sequence: int
+    sequence: int | None
+    reason: RefundReason = RefundReason.RETURN
+    refund_kind: RefundKind = Field(
+        RefundKind.UNITS,
+        description="units: the lines' units are refunded; amount: money only, the lines say"
+        " which SKUs it is counted against",
+    )
     amount: Decimal
     full_amount: Decimal
     capped: bool
     currency: str
     lines: list[RefundLinePublic]
+    note: str | None = None
     refunded_at: UtcTime
 
     @model_validator(mode="after")
@@ -143,6 +217,37 @@ class RefundPublic(BaseModel):
 
 class RefundsPublic(Page[RefundPublic]):
     """A page of refunds."""
+
+
+class RefundableLinePublic(BaseModel):
+    """A SKU of a shipped order: units shipped and short, and what can still be refunded."""
+
+    sku: str
+    shipped: int
+    returnable: int = Field(description="shipped units not on a return nor refunded without one")
+    short: int
+    short_refundable: int = Field(description="short units not refunded yet")
+    paid: Decimal = Field(description="what was paid for its shipped and short units")
+
+
+class RefundablePublic(BaseModel):
+    """What an order paid, what went back of it, and what can still be refunded."""
+
+    order_id: UUID
+    currency: str
+    paid: Decimal
+    refunded: Decimal
+    refundable: Decimal
+    lines: list[RefundableLinePublic]
+
+    @model_validator(mode="after")
+    def _currency_places(self) -> RefundablePublic:
+        self.paid = _in_minor_units(self.paid, self.currency)
+        self.refunded = _in_minor_units(self.refunded, self.currency)
+        self.refundable = _in_minor_units(self.refundable, self.currency)
+        for line in self.lines:
+            line.paid = _in_minor_units(line.paid, self.currency)
+        return self
 
 
 class ReturnPublic(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic_settings import SettingsConfigDict
 
+from services.returns_service.domain import ShortPickPolicy
 from shared.runtime.settings import ServiceSettings
 
 
@@ -14,3 +15,6 @@ class Settings(ServiceSettings):
 
     database_url: str = "postgresql://postgres@127.0.0.1:5432/oms_returns"
     http_port: int = 8004
+    # Units an order could not ship (short-picked): refunded at once (`refund`), or kept
+    # refundable for ops to refund with POST /v1/refunds, reason short_pick (`hold`).
+    short_pick_policy: ShortPickPolicy = ShortPickPolicy.REFUND

@@ -1,4 +1,5 @@
-"""Returns read model: one row per return and one per refund (SQL; only domain value types)."""
+"""Returns read model: one row per return and one per refund, with or without a return (SQL;
+only domain value types)."""
 
 from __future__ import annotations
 
@@ -50,6 +51,14 @@ class ReturnViews(ViewStore):
         "ALTER TABLE return_view ALTER COLUMN refunded_total TYPE numeric",
         "ALTER TABLE refund_view ALTER COLUMN amount TYPE numeric,"
         " ALTER COLUMN full_amount TYPE numeric",
+        # Refunds without a return (a short pick, a lost parcel, goodwill) have no return and no
+        # receipt; rows made before them are refunds of returns' units (the defaults).
+        "ALTER TABLE refund_view ALTER COLUMN return_id DROP NOT NULL,"
+        " ALTER COLUMN sequence DROP NOT NULL,"
+        " ADD COLUMN IF NOT EXISTS reason text NOT NULL DEFAULT 'return',"
+        " ADD COLUMN IF NOT EXISTS refund_kind text NOT NULL DEFAULT 'units',"
+        " ADD COLUMN IF NOT EXISTS note text",
+        "CREATE INDEX IF NOT EXISTS refund_view_reason ON refund_view (reason, refunded_at)",
     )
 
     # -- writes, inside the projection's transaction ---------------------------------------
@@ -89,14 +98,17 @@ class ReturnViews(ViewStore):
 
     @staticmethod
     def insert_refund(curs: Cursor[Any], row: dict[str, Any]) -> None:
-        """A refund row, and its amount added to its return's refunded total."""
+        """A refund row, and its amount added to its return's refunded total (if it has one)."""
         curs.execute(
-            "INSERT INTO refund_view VALUES (%(refund_id)s, %(return_id)s, %(order_id)s,"
-            " %(sequence)s, %(amount)s, %(full_amount)s, %(capped)s, %(currency)s, %(lines)s,"
-            " %(refunded_at)s) ON CONFLICT (refund_id) DO NOTHING",
-            {**row, "lines": jsonb(row["lines"])},
+            "INSERT INTO refund_view (refund_id, return_id, order_id, sequence, amount,"
+            " full_amount, capped, currency, lines, refunded_at, reason, refund_kind, note)"
+            " VALUES (%(refund_id)s, %(return_id)s, %(order_id)s, %(sequence)s, %(amount)s,"
+            " %(full_amount)s, %(capped)s, %(currency)s, %(lines)s, %(refunded_at)s,"
+            " %(reason)s, %(refund_kind)s, %(note)s) ON CONFLICT (refund_id) DO NOTHING",
+            {"reason": "return", "refund_kind": "units", "note": None}
+            | {**row, "lines": jsonb(row["lines"])},
         )
-        if curs.rowcount:
+        if curs.rowcount and row["return_id"] is not None:
             curs.execute(
                 "UPDATE return_view SET refunded_total = refunded_total + %s, updated_at = %s"
                 " WHERE return_id = %s",
@@ -130,9 +142,16 @@ class ReturnViews(ViewStore):
             return _with_refunds(curs, rows), total
 
     def list_refunds(
-        self, *, order_id: UUID | None, return_id: UUID | None, limit: int, offset: int
+        self,
+        *,
+        order_id: UUID | None,
+        return_id: UUID | None,
+        limit: int,
+        offset: int,
+        reason: str | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
-        """A page of refunds, newest first, and how many match in total."""
+        """A page of refunds (of returns and without a return), newest first, and how many
+        match in total."""
         return self.page(
             "refund_view",
             order_by="refunded_at DESC, refund_id",
@@ -140,7 +159,15 @@ class ReturnViews(ViewStore):
             offset=offset,
             order_id=order_id,
             return_id=return_id,
+            reason=reason,
         )
+
+    def get_refund(self, refund_id: UUID) -> dict[str, Any] | None:
+        """One refund, or None."""
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=dict_row) as curs:
+            curs.execute("SELECT * FROM refund_view WHERE refund_id = %s", (refund_id,))
+            row = curs.fetchone()
+            return None if row is None else dict(row)
 
     def reset_all(self, projection_name: str) -> None:
         """Empty the returns views so they are rebuilt from the event log."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -179,6 +180,18 @@ class RefundLine(Contract):
     amount: DecimalString = Field(ge=0)
 
 
+class ShortLine(Contract):
+    """Units of an order line that did not ship (a short pick), and what was paid for them.
+
+    `paid` is the line's `paid` minus the `paid` of the line as it shipped, so the two parts add
+    up to exactly what was paid for the line (its unit price x quantity on older orders).
+    """
+
+    sku: Sku
+    quantity: PositiveInt
+    paid: DecimalString = Field(ge=0)
+
+
 # -- channel gateway ---------------------------------------------------------------------
 
 
@@ -196,6 +209,17 @@ class ChannelOrderReceived(IntegrationEvent):
     received_at: UtcTime
     payment_state: PaymentState | None = Field(
         None, description="how far the buyer has paid; absent: paid (orders before payment states)"
+    )
+    # The order's own facts as the channel told them (absent on orders received before them).
+    channel_order_number: str | None = Field(
+        None, max_length=100, description="the channel's own number (Shopify #1001)"
+    )
+    billing_address: Address | None = None
+    note: str | None = Field(None, max_length=5000, description="the customer's note")
+    shipping_lines: list[ShippingLine] | None = None
+    totals: OrderTotals | None = None
+    taxes_included: bool | None = Field(
+        None, description="unit prices, discounts and shipping include the taxes"
     )
 
 
@@ -226,6 +250,26 @@ class ChannelOrderCancelled(IntegrationEvent):
         None, max_length=255, description="the channel's id of the news (its webhook event id)"
     )
     cancelled_at: UtcTime
+
+
+class ChannelRefundDue(IntegrationEvent):
+    """A paid order was cancelled and its channel has no API to refund through (the merchant's
+    own channels: web shop, phone, mail): the merchant must pay the money back."""
+
+    topic = topics.CHANNEL
+    order_id: UUID
+    channel: str = Text
+    external_id: str = Text
+    reason: str = Text
+    payment_state: PaymentState
+    amount: DecimalString | None = Field(
+        None,
+        ge=0,
+        description="at most this much: what was paid for the order's lines less the refunds"
+        " recorded (shipping not included); absent when the lines do not say",
+    )
+    currency: CurrencyCode | None = None
+    due_at: UtcTime
 
 
 # -- orders -------------------------------------------------------------------------------
@@ -270,6 +314,12 @@ class OrderConfirmed(IntegrationEvent):
     channel: str | None = Field(None, min_length=1, max_length=200)
     external_id: str | None = Field(None, min_length=1, max_length=200)
     placed_at: UtcTime | None = None
+    channel_order_number: str | None = Field(
+        None, max_length=100, description="the channel's own number (Shopify #1001), for the papers"
+    )
+    note: str | None = Field(
+        None, max_length=5000, description="the customer's note, for the packing slip"
+    )
 
 
 class OrderBackordered(IntegrationEvent):
@@ -282,7 +332,11 @@ class OrderBackordered(IntegrationEvent):
 
 
 class OrderCancelled(IntegrationEvent):
-    """An order was cancelled before it shipped; its stock and shipments are released."""
+    """An order was cancelled before it shipped; its stock and shipments are released.
+
+    `payment_state` is the order's when it was cancelled: a paid one is refunded through its
+    channel (README, "Deliveries: news back to the channels").
+    """
 
     topic = topics.ORDERS
     order_id: UUID
@@ -290,10 +344,14 @@ class OrderCancelled(IntegrationEvent):
     external_id: str = Text
     reason: str = Text
     cancelled_at: UtcTime
+    payment_state: PaymentState | None = Field(
+        None, description="how far the buyer had paid when it was cancelled; absent: not told"
+    )
 
 
 class OrderShipped(IntegrationEvent):
-    """Every unit of an order has shipped; lines carry what can be returned and at what price."""
+    """Every unit of an order has shipped or was short; lines carry what can be returned and at
+    what price, `short_lines` the units that did not ship and what was paid for them."""
 
     topic = topics.ORDERS
     order_id: UUID
@@ -301,6 +359,9 @@ class OrderShipped(IntegrationEvent):
     lines: list[OrderLine] = Field(min_length=1)
     shipments: list[ShipmentRef] = Field(min_length=1)
     shipped_at: UtcTime
+    short_lines: list[ShortLine] | None = Field(
+        None, description="units short-picked, per order line; absent: none (or an older event)"
+    )
 
 
 class OrderShipToChanged(IntegrationEvent):
@@ -481,7 +542,13 @@ class ReturnReceived(IntegrationEvent):
 
 
 class Refunded(IntegrationEvent):
-    """Money went back to the customer for returned units."""
+    """Money went back to the customer: for returned units, or without a return (a short pick,
+    a lost parcel, goodwill), never more than was paid for the order.
+
+    A refund without a return has `reason` other than `return` and carries its own refund id
+    as `return_id`. With `refund_kind` `amount` no unit is refunded: its lines only spread the
+    amount over the SKUs it is counted against (their quantities are those SKUs' units).
+    """
 
     topic = topics.RETURNS
     refund_id: UUID
@@ -491,12 +558,21 @@ class Refunded(IntegrationEvent):
     currency: CurrencyCode
     lines: list[RefundLine] = Field(min_length=1)
     refunded_at: UtcTime
+    reason: str | None = Field(
+        None,
+        pattern=r"^[a-z_]{1,50}$",
+        description="return, short_pick, lost_parcel, goodwill or other; absent: return",
+    )
+    refund_kind: Literal["units", "amount"] | None = Field(
+        None, description="units: the lines' units are refunded; amount: money only; absent: units"
+    )
 
 
 EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     ChannelOrderReceived,
     ChannelPaymentChanged,
     ChannelOrderCancelled,
+    ChannelRefundDue,
     OrderPlaced,
     OrderConfirmed,
     OrderBackordered,

@@ -6,11 +6,22 @@ import base64
 import hashlib
 import hmac
 import json
+from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from shared import money
+
+# Overriding any of these keeps the payload's own totals (to make ones that do not add up).
+SHOPIFY_TOTALS = frozenset({"total_price", "total_tax", "total_line_items_price"})
+WOO_TOTALS = frozenset({"total", "total_tax", "discount_total", "shipping_total"})
 
 
 def shopify_order(order_id: int = 5829104779429, **overrides: Any) -> dict[str, Any]:
-    """An orders/create webhook body (REST order resource, trimmed to realistic essentials)."""
+    """An orders/create webhook body (REST order resource, trimmed to realistic essentials).
+
+    Its totals add up, as Shopify's do, also with other lines, discounts or shipping lines given
+    (`shopify_totals`); a test that changes lines afterwards calls `shopify_totals` again.
+    """
     order = {
         "id": order_id,
         "admin_graphql_api_id": f"gid://shopify/Order/{order_id}",
@@ -60,6 +71,8 @@ def shopify_order(order_id: int = 5829104779429, **overrides: Any) -> dict[str, 
                 "price": "24.90",
                 "fulfillable_quantity": 2,
                 "requires_shipping": True,
+                "discount_allocations": [],
+                "tax_lines": [{"title": "DE MwSt", "rate": 0.19, "price": "7.95"}],
             },
             {
                 "id": 13630371725477,
@@ -72,10 +85,46 @@ def shopify_order(order_id: int = 5829104779429, **overrides: Any) -> dict[str, 
                 "price": "14.50",
                 "fulfillable_quantity": 1,
                 "requires_shipping": True,
+                "discount_allocations": [],
+                "tax_lines": [{"title": "DE MwSt", "rate": 0.19, "price": "2.32"}],
             },
         ],
+        "shipping_lines": [],
     }
-    return {**order, **overrides}
+    order = {**order, **overrides}
+    return order if SHOPIFY_TOTALS & overrides.keys() else _added_up(shopify_totals, order)
+
+
+def shopify_totals(order: dict[str, Any]) -> dict[str, Any]:
+    """The order's total_* fields as Shopify computes them from its lines (in place)."""
+    currency = order["currency"]
+
+    def amount(value: Any) -> Decimal:
+        return Decimal(str(value))
+
+    def text(value: Decimal) -> str:
+        return money.text(value, currency)
+
+    items = sum((amount(i["price"]) * i["quantity"] for i in order["line_items"]), Decimal(0))
+    shipping = sum((amount(s["price"]) for s in order.get("shipping_lines") or []), Decimal(0))
+    taxed = [*order["line_items"], *(order.get("shipping_lines") or [])]
+    tax = sum((amount(t["price"]) for x in taxed for t in x.get("tax_lines") or []), Decimal(0))
+    discounts = amount(order.get("total_discounts") or 0)
+    paid = items - discounts + shipping + (Decimal(0) if order.get("taxes_included") else tax)
+    shipping_set = {"amount": text(shipping), "currency_code": currency}
+    order |= {
+        "total_line_items_price": text(items),
+        "subtotal_price": text(items - discounts),
+        "total_discounts": text(discounts),
+        "total_tax": text(tax),
+        "total_shipping_price_set": {
+            "shop_money": shipping_set,
+            "presentment_money": dict(shipping_set),
+        },
+        "total_price": text(max(paid, Decimal(0))),  # Shopify's is never negative
+        "current_total_price": text(max(paid, Decimal(0))),
+    }
+    return order
 
 
 SHOPIFY_SKUS = {"SHOP-TEE-BLK-M": "TEE-ORG-BLK-M", "SHOP-MUG-WHT": "MUG-ENM-350-WHT"}
@@ -219,7 +268,11 @@ def shopify_headers(body: bytes, secret: str, event_id: str, topic: str = "order
 
 
 def woo_order(order_id: int = 4711, **overrides: Any) -> dict[str, Any]:
-    """An order.created webhook body (REST API v3 order resource, trimmed)."""
+    """An order.created webhook body (REST API v3 order resource, trimmed).
+
+    Its totals add up, as WooCommerce's do (`woo_totals`); a test that changes lines afterwards
+    calls `woo_totals` again.
+    """
     order = {
         "id": order_id,
         "parent_id": 0,
@@ -229,8 +282,16 @@ def woo_order(order_id: int = 4711, **overrides: Any) -> dict[str, Any]:
         "status": "processing",
         "currency": "EUR",
         "date_created_gmt": "2026-11-28T15:10:00",
+        "prices_include_tax": False,
+        "discount_total": "0.00",
+        "discount_tax": "0.00",
+        "shipping_total": "0.00",
+        "shipping_tax": "0.00",
+        "cart_tax": "0.00",
         "total": "39.40",
+        "total_tax": "0.00",
         "customer_id": 12,
+        "customer_note": "",
         "billing": {
             "first_name": "Jonas",
             "last_name": "Becker",
@@ -269,7 +330,10 @@ def woo_order(order_id: int = 4711, **overrides: Any) -> dict[str, Any]:
                 "quantity": 1,
                 "tax_class": "",
                 "subtotal": "24.90",
+                "subtotal_tax": "0.00",
                 "total": "24.90",
+                "total_tax": "0.00",
+                "taxes": [],
                 "sku": "WOO-TEE-BLK-M",
                 "price": 24.9,
             },
@@ -280,13 +344,55 @@ def woo_order(order_id: int = 4711, **overrides: Any) -> dict[str, Any]:
                 "variation_id": 0,
                 "quantity": 1,
                 "subtotal": "14.50",
+                "subtotal_tax": "0.00",
                 "total": "14.50",
+                "total_tax": "0.00",
+                "taxes": [],
                 "sku": "WOO-MUG-WHT",
                 "price": 14.5,
             },
         ],
+        "tax_lines": [],
+        "shipping_lines": [],
+        "fee_lines": [],
+        "coupon_lines": [],
     }
-    return {**order, **overrides}
+    order = {**order, **overrides}
+    return order if WOO_TOTALS & overrides.keys() else _added_up(woo_totals, order)
+
+
+def _added_up(totals: Any, order: dict[str, Any]) -> dict[str, Any]:
+    """The order with its totals, or as it is when it is malformed on purpose (a test's)."""
+    try:
+        return totals(order)
+    except (InvalidOperation, TypeError, KeyError, ValueError):
+        return order
+
+
+def woo_totals(order: dict[str, Any]) -> dict[str, Any]:
+    """The order's totals as WooCommerce computes them from its lines (in place): every line
+    amount without tax, the tax beside it."""
+    currency = order["currency"]
+
+    def total(rows: list[dict[str, Any]], field: str) -> Decimal:
+        return sum((Decimal(str(row.get(field) or 0)) for row in rows), Decimal(0))
+
+    items, shipping = order["line_items"], order.get("shipping_lines") or []
+    fees = order.get("fee_lines") or []
+    discount = total(items, "subtotal") - total(items, "total")
+    discount_tax = total(items, "subtotal_tax") - total(items, "total_tax")
+    tax = total(items, "total_tax") + total(shipping, "total_tax") + total(fees, "total_tax")
+    paid = total(items, "total") + total(shipping, "total") + total(fees, "total") + tax
+    order |= {
+        "discount_total": money.text(max(discount, Decimal(0)), currency),
+        "discount_tax": money.text(max(discount_tax, Decimal(0)), currency),
+        "shipping_total": money.text(total(shipping, "total"), currency),
+        "shipping_tax": money.text(total(shipping, "total_tax"), currency),
+        "cart_tax": money.text(total(items, "total_tax"), currency),
+        "total_tax": money.text(tax, currency),
+        "total": money.text(paid, currency),
+    }
+    return order
 
 
 WOO_SKUS = {"WOO-TEE-BLK-M": "TEE-ORG-BLK-M", "WOO-MUG-WHT": "MUG-ENM-350-WHT"}

@@ -122,6 +122,9 @@ class FakeShopify(FakeChannel):
         order = self.orders[variables["orderId"]]
         order["cancelledAt"] = "2026-11-29T10:00:00Z"
         order["cancelNote"] = variables.get("staffNote")
+        # 2025-07 on: refundMethod (the Boolean `refund` is deprecated); a cancel that refunds
+        # refunds what is left of the payment.
+        order["cancelRefundMethod"] = variables.get("refundMethod")
         job = {"id": f"gid://shopify/Job/{next(self.ids)}"}
         return {"orderCancel": {"job": job, "orderCancelUserErrors": []}}
 

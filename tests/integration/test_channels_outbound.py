@@ -328,8 +328,14 @@ def test_woocommerce_refunds_a_product_on_two_lines_on_each_line_with_its_share(
     woo: FakeWooCommerce = fakes["woocommerce"]
     payload = p.woo_order(4803)
     payload["line_items"][1].update(
-        id=317, name="Organic Tee - Black, M", product_id=93, sku="WOO-TEE-BLK-M", total="12.45"
+        id=317,
+        name="Organic Tee - Black, M",
+        product_id=93,
+        sku="WOO-TEE-BLK-M",
+        subtotal="12.45",
+        total="12.45",
     )
+    p.woo_totals(payload)  # the order's total as WooCommerce has it, so it is taken in
     woo.add_order(payload)
     body = p.dumps(payload)
     gateway.http.post(
@@ -649,3 +655,167 @@ def test_news_for_a_channel_that_is_not_connected_is_skipped_visibly(gateway: Ru
     row = delivery_of(gateway, intake.order_id)
     assert row["status"] == "skipped"
     assert "no channel otto-de is connected" in row["last_error"]
+
+
+# -- refunds: a paid order's cancel, and refunds without a return -------------------------
+
+
+def cancelled_as(
+    order_id: uuid.UUID, channel: str, external_id: str, payment_state: str
+) -> ev.OrderCancelled:
+    """The order service cancelled the order, which was paid this far."""
+    return factories.order_cancelled(
+        order_id,
+        channel=channel,
+        external_id=external_id,
+        reason="out of stock everywhere",
+        payment_state=payment_state,
+    )
+
+
+def woo_order_in(gw: RunningService, woo: FakeWooCommerce, number: int) -> uuid.UUID:
+    payload = p.woo_order(number)
+    woo.add_order(payload)
+    body = p.dumps(payload)
+    answer = gw.http.post(
+        "/v1/webhooks/woocommerce/woo-de", content=body, headers=p.woo_headers(body, "w", "c")
+    )
+    assert answer.status_code in (200, 202), answer.text
+    return order_id_for("woo-de", str(number))
+
+
+def test_shopify_cancels_a_paid_order_with_its_refund_once_and_an_unpaid_one_without(
+    gateway: RunningService, fakes: dict[str, Any]
+):
+    shopify: FakeShopify = fakes["shopify"]
+    paid_id, paid_gid = shopify_order(gateway, shopify, 7000000101)
+    open_id, open_gid = shopify_order(gateway, shopify, 7000000102)
+    news = cancelled_as(paid_id, "shopify-eu", "7000000101", "paid")
+
+    gateway.publish(news)
+    gateway.publish(news)  # republished: one cancellation, one refund
+    gateway.publish(cancelled_as(open_id, "shopify-eu", "7000000102", "pending"))
+    eventually(
+        lambda: (
+            settled(gateway, paid_id, "cancellation") and settled(gateway, open_id, "cancellation")
+        )
+    )
+
+    assert shopify.orders[paid_gid]["cancelRefundMethod"] == {"originalPaymentMethodsRefund": True}
+    assert shopify.orders[open_gid]["cancelRefundMethod"] == {"originalPaymentMethodsRefund": False}
+    cancels = [
+        r
+        for r in shopify.sent("POST")
+        if r.json()["operationName"] == "OmsOrderCancel"
+        and r.json()["variables"]["orderId"] == paid_gid
+    ]
+    assert len(cancels) == 1
+    row = delivery_of(gateway, paid_id, "cancellation")
+    assert row["status"] == "delivered"
+    assert row["details"]["refund"] is True and row["details"]["payment_state"] == "paid"
+    assert "refunds the payment with the cancel" in row["outcome"]
+    assert delivery_of(gateway, open_id, "cancellation")["details"]["refund"] is False
+
+
+def test_woocommerce_refunds_what_is_left_of_a_paid_order_it_cancels_once(
+    gateway: RunningService, fakes: dict[str, Any]
+):
+    woo: FakeWooCommerce = fakes["woocommerce"]
+    order_id = woo_order_in(gateway, woo, 4901)  # 39.40 paid
+    earlier = refunded(order_id, "MUG-ENM-350-WHT", "14.50")
+    gateway.publish(earlier)
+    eventually(lambda: settled(gateway, order_id, "refund"))
+
+    # The refund is made but its answer lost: the retry must find it, not refund again.
+    woo.lose_answers(1, matching=b'"cancel"')
+    gateway.publish(cancelled_as(order_id, "woo-de", "4901", "partially_refunded"))
+    eventually(lambda: settled(gateway, order_id, "cancellation"))
+
+    assert woo.orders[4901]["status"] == "cancelled"
+    first, rest = woo.refunds[4901]
+    assert first["amount"] == "14.50"
+    assert rest["amount"] == "24.90"  # the order's 39.40 less the 14.50 refunded before
+    assert rest["api_refund"] is True and "line_items" not in rest
+    assert {"key": "_oms_refund_reason", "value": "cancel"} in rest["meta_data"]
+    row = delivery_of(gateway, order_id, "cancellation")
+    assert row["status"] == "delivered" and row["attempts"] >= 2
+    assert "refunded 24.90" in row["outcome"]  # the retry found the refund the lost answer made
+    total = sum(Decimal(r["amount"]) for r in woo.refunds[4901])
+    assert total == Decimal(woo.orders[4901]["total"])  # never more than was paid
+
+
+def test_woocommerce_cancels_an_unpaid_order_without_a_refund(
+    gateway: RunningService, fakes: dict[str, Any]
+):
+    woo: FakeWooCommerce = fakes["woocommerce"]
+    order_id = woo_order_in(gateway, woo, 4902)
+    gateway.publish(cancelled_as(order_id, "woo-de", "4902", "pending"))
+    eventually(lambda: settled(gateway, order_id, "cancellation"))
+    assert woo.orders[4902]["status"] == "cancelled"
+    assert woo.refunds.get(4902, []) == []
+
+
+def test_amazon_refunds_the_buyer_with_its_cancel_and_the_delivery_says_so(
+    gateway: RunningService, fakes: dict[str, Any]
+):
+    amazon: FakeAmazon = fakes["amazon"]
+    order = p.amazon_order("028-1234567-0000101", "2026-11-28T10:00:00Z")
+    amazon.add_order(order)
+    intake = gateway.app.intake.receive_order(
+        "amazon-de",
+        order["orderId"],
+        {"name": "Max Mustermann", "email": "abc@marketplace.amazon.de"},
+        {"name": "Max", "line1": "A 1", "city": "München", "postal_code": "1", "country": "DE"},
+        [{"sku": "TEE-ORG-BLK-M", "quantity": 1, "unit_price": "24.90"}],
+        "EUR",
+        refs={"lines": [{"sku": "TEE-ORG-BLK-M", "order_item_id": "00000301"}]},
+    )
+    gateway.publish(cancelled_as(intake.order_id, "amazon-de", order["orderId"], "paid"))
+    eventually(lambda: settled(gateway, intake.order_id, "cancellation"))
+    row = delivery_of(gateway, intake.order_id, "cancellation")
+    assert row["status"] == "delivered"
+    assert "Amazon refunds the buyer with the cancel" in row["outcome"]
+    assert not [
+        f for f in amazon.feeds if order["orderId"] in f["content"] and "Adjust" in f["feedType"]
+    ]
+
+
+def test_refunds_without_a_return_go_with_their_reason_and_money_only_sends_no_units(
+    gateway: RunningService, fakes: dict[str, Any]
+):
+    shopify: FakeShopify = fakes["shopify"]
+    woo: FakeWooCommerce = fakes["woocommerce"]
+    shop_id, gid = shopify_order(gateway, shopify, 7000000103)
+    woo_id = woo_order_in(gateway, woo, 4903)
+    goodwill = refunded(shop_id, "TEE-ORG-BLK-M", "5.00", reason="goodwill", refund_kind="amount")
+    short = refunded(shop_id, "MUG-ENM-350-WHT", "14.50", reason="short_pick", refund_kind="units")
+    woo_goodwill = refunded(
+        woo_id, "TEE-ORG-BLK-M", "3.00", reason="goodwill", refund_kind="amount"
+    )
+    for news in (goodwill, short, woo_goodwill):
+        gateway.publish(news)
+    eventually(lambda: consumed(gateway, ev.Refunded) >= 3)
+    eventually(
+        lambda: (
+            len(deliveries(gateway.http, order_id=str(shop_id), action="refund")) == 2
+            and all(
+                r["status"] != "pending"
+                for r in deliveries(gateway.http, order_id=str(shop_id), action="refund")
+            )
+            and settled(gateway, woo_id, "refund")
+        )
+    )
+
+    made = shopify.orders[gid]["refunds"]
+    money_only = made[str(goodwill.refund_id)]["input"]
+    assert money_only["refundLineItems"] == []
+    assert money_only["transactions"][0]["amount"] == "5.00"
+    assert "(goodwill)" in money_only["note"]
+    units = made[str(short.refund_id)]["input"]
+    assert [(i["quantity"], i["restockType"]) for i in units["refundLineItems"]] == [
+        (1, "NO_RESTOCK")
+    ]
+    assert "(short_pick)" in units["note"]
+    (woo_refund,) = woo.refunds[4903]
+    assert woo_refund["amount"] == "3.00" and "line_items" not in woo_refund
+    assert {"key": "_oms_refund_reason", "value": "goodwill"} in woo_refund["meta_data"]

@@ -396,7 +396,11 @@ def test_woocommerce_ping_is_answered_and_a_signed_order_is_taken_in(gateway: Ga
         ("TEE-ORG-BLK-M", "24.90"),
         ("MUG-ENM-350-WHT", "14.50"),
     ]
-    assert order.customer == {"name": "Jonas Becker", "email": "jonas.becker@example.de"}
+    assert order.customer == {
+        "name": "Jonas Becker",
+        "email": "jonas.becker@example.de",
+        "phone": "0221 555 123",  # the billing phone
+    }
 
 
 def test_a_woocommerce_order_of_one_product_twice_at_two_prices_is_taken_in_not_held(
@@ -405,9 +409,14 @@ def test_a_woocommerce_order_of_one_product_twice_at_two_prices_is_taken_in_not_
     # The second tee was on sale: WooCommerce sends the same product on a line of its own.
     payload = p.woo_order(4712)
     payload["line_items"][1].update(
-        id=317, name="Organic Tee - Black, M", product_id=93, sku="WOO-TEE-BLK-M", total="12.45"
+        id=317,
+        name="Organic Tee - Black, M",
+        product_id=93,
+        sku="WOO-TEE-BLK-M",
+        subtotal="12.45",
+        total="12.45",
     )
-    body = p.dumps(payload)
+    body = p.dumps(p.woo_totals(payload))
 
     answer = gateway.http.post(
         "/v1/webhooks/woocommerce/woo-de",

@@ -188,6 +188,7 @@ def test_every_event_keeps_the_topic_its_stored_events_carry() -> None:
                 "ChannelOrder.CancelledAtChannel",
                 "ChannelOrder.ShipmentRecorded",
                 "ChannelOrder.Cancelled",
+                "ChannelOrder.RefundDue",
                 "ChannelOrder.RefundRecorded",
             ],
             "connections": [

@@ -100,6 +100,7 @@ def test_two_channel_lines_of_one_of_our_skus_at_one_price_stay_two_lines():
     # Lines are never merged: the second line kept its own id, and both their refs are kept.
     payload = p.shopify_order(44)
     payload["line_items"][1].update(sku="SHOP-TEE-BLK-M", price="24.90", quantity=3)
+    p.shopify_totals(payload)
 
     result = shopify.translate(SHOPIFY, payload)
 
@@ -146,8 +147,14 @@ def test_a_woocommerce_order_of_one_product_twice_at_two_prices_is_taken_in_as_t
     # The second tee was discounted: WooCommerce sends the product on a line of its own.
     payload = p.woo_order(4712)
     payload["line_items"][1].update(
-        id=317, name="Organic Tee - Black, M", product_id=93, sku="WOO-TEE-BLK-M", total="12.45"
+        id=317,
+        name="Organic Tee - Black, M",
+        product_id=93,
+        sku="WOO-TEE-BLK-M",
+        subtotal="12.45",
+        total="12.45",
     )
+    p.woo_totals(payload)
 
     result = woocommerce.translate(Connection("woo", "woocommerce", {}, p.WOO_SKUS), payload)
 
@@ -189,7 +196,8 @@ def test_shopify_and_woocommerce_signatures_accept_current_or_previous_secret_on
 
 def test_a_woocommerce_order_uses_the_paid_line_totals_and_billing_email():
     payload = p.woo_order(4711)
-    payload["line_items"][0].update(quantity=3, total="59.70")
+    payload["line_items"][0].update(quantity=3, subtotal="59.70", total="59.70")
+    p.woo_totals(payload)
 
     result = woocommerce.translate(Connection("woo", "woocommerce", {}, p.WOO_SKUS), payload)
 

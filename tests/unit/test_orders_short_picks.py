@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from services.order_service.application import Orders
-from services.order_service.domain import OrderStatus
+from services.order_service.domain import OrderStatus, order_id_for
 from services.order_service.integration import CONSUMES
 from shared import events as ev
+from shared.money import minor_units
 from tests import factories
 from tests.factories_order_service import place_order, published, tee_and_mug
 from tests.kit import apply
@@ -194,3 +199,86 @@ def test_a_short_picked_line_carries_only_its_share_of_what_was_paid_so_no_refun
     ((cut,),) = [p.lines for p in order_shipped(app)]
     assert (cut.quantity, str(cut.paid), str(cut.discount)) == (2, "13.33", "6.67")
     assert str(cut.taxes[0].amount) == "2.13"
+
+
+def test_order_shipped_carries_the_short_units_and_what_was_paid_for_them():
+    # 3 tees for 20.00 paid, two shipped: 13.33 for them (cut down), so 6.67 for the short one.
+    app = Orders()
+    line = {"sku": "TEE", "quantity": 3, "unit_price": "10.00", "paid": "20.00"}
+    order_id = place_order(app, lines=[line, *factories.lines({"MUG": 1}, "14.50")])
+    app.confirm_order(order_id, factories.allocations({"TEE": 3, "MUG": 1}, "WH"))
+    shipment_id = uuid4()
+    apply(app, CONSUMES, short_picked(order_id, shipment_id, ("TEE", 3, 2), ("MUG", 1, 0)))
+    apply(app, CONSUMES, shipped(order_id, shipment_id, {"TEE": 2}))
+    (public,) = order_shipped(app)
+    assert [(s.sku, s.quantity, str(s.paid)) for s in public.short_lines or []] == [
+        ("TEE", 1, "6.67"),
+        ("MUG", 1, "14.50"),  # nothing of the line shipped: all of it (its price, no paid kept)
+    ]
+    assert [(s.sku, s.quantity, str(s.paid)) for s in public.lines] == [("TEE", 2, "13.33")]
+
+
+def test_an_order_shipped_in_full_carries_no_short_lines():
+    app = Orders()
+    order_id, shipment_id = confirmed_order(app), uuid4()
+    apply(app, CONSUMES, shipped(order_id, shipment_id, {"TEE": 3, "MUG": 1}))
+    (public,) = order_shipped(app)
+    assert public.short_lines is None
+    assert "short_lines" not in public.to_data()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    lines=st.lists(
+        st.tuples(st.integers(1, 6), st.integers(0, 10**6), st.booleans()),
+        min_size=1,
+        max_size=4,
+    ),
+    picked=st.lists(st.integers(0, 6), min_size=4, max_size=4),
+    currency=st.sampled_from(["EUR", "KWD", "JPY"]),
+)
+def test_the_shipped_and_short_parts_of_every_line_add_up_to_exactly_what_was_paid(
+    lines, picked, currency
+):
+    unit = Decimal(1).scaleb(-minor_units(currency))
+    app = Orders()
+    order_lines = []
+    for index, (quantity, minor, keeps_paid) in enumerate(lines):
+        line = {"sku": f"SKU-{index}", "quantity": quantity, "unit_price": str(minor * unit)}
+        if keeps_paid:  # what was paid after a discount; older lines know only the price
+            line["paid"] = str((minor * unit * quantity * 9 / 10).quantize(unit, ROUND_DOWN))
+        order_lines.append(line)
+    order_id = order_id_for("web", uuid4().hex)
+    app.place_order(
+        order_id,
+        "web",
+        order_id.hex,
+        factories.customer(),
+        factories.address(),
+        order_lines,
+        currency,
+    )
+    quantities = {line["sku"]: line["quantity"] for line in order_lines}
+    app.confirm_order(order_id, factories.allocations(quantities, "WH"))
+    took = {sku: min(quantity, picked[i]) for i, (sku, quantity) in enumerate(quantities.items())}
+    if not any(took.values()):
+        return  # nothing shipped: the order stays open for ops to cancel
+    shipment_id = uuid4()
+    short = [(sku, quantities[sku], took[sku]) for sku in quantities]
+    apply(app, CONSUMES, short_picked(order_id, shipment_id, *short))
+    apply(app, CONSUMES, shipped(order_id, shipment_id, {s: q for s, q in took.items() if q}))
+    (public,) = order_shipped(app)
+
+    def paid_of(line: dict) -> Decimal:  # what returns refunds a line from
+        if line.get("paid") is not None:
+            return Decimal(line["paid"])
+        return Decimal(line["unit_price"]) * line["quantity"]
+
+    shipped_paid = sum(
+        (paid_of(line.model_dump(exclude_none=True)) for line in public.lines), Decimal(0)
+    )
+    short_paid = sum((line.paid for line in public.short_lines or []), Decimal(0))
+    assert shipped_paid + short_paid == sum(paid_of(line) for line in order_lines)
+    assert sum(line.quantity for line in public.short_lines or []) == sum(
+        quantities[s] - took[s] for s in quantities
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from uuid import uuid4
 
 import pytest
@@ -10,7 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.returns_service.domain import (
+    AmountPlacesError,
+    OverRefundError,
     ReceiveQuantityError,
+    RefundQuantityError,
+    RefundReason,
     Return,
     ReturnQuantityError,
     ReturnStatus,
@@ -26,10 +30,13 @@ from shared.money import minor_units
 from tests.factories_returns_service import MUG, TEE
 
 
-def shipped_order(lines=None, shipments=None, currency: str = "EUR") -> ShippedOrder:
+def shipped_order(
+    lines=None, shipments=None, currency: str = "EUR", short_lines=None
+) -> ShippedOrder:
     return ShippedOrder(
         order_id=uuid4(),
         currency=currency,
+        short_lines=short_lines,
         lines=lines
         or [
             {"sku": TEE, "quantity": 2, "unit_price": "24.90"},
@@ -328,3 +335,220 @@ def test_refunds_of_discounted_and_taxed_lines_never_exceed_what_was_paid(curren
     assert refunded <= paid
     if left == 0:
         assert refunded == paid  # a full return refunds exactly what was paid, discounts and all
+
+
+# -- refunds without a return and short picks: never more than was paid ------------------------
+
+
+def short_shipped_order(currency: str = "EUR") -> ShippedOrder:
+    """Two tees ordered at 24.90 paid each, one shipped and one short; a mug at 14.50 shipped."""
+    return shipped_order(
+        lines=[
+            {"sku": TEE, "quantity": 1, "unit_price": "24.90", "paid": "24.90"},
+            {"sku": MUG, "quantity": 1, "unit_price": "14.50"},
+        ],
+        shipments=[{"location_id": "WH-BER", "lines": [{"sku": TEE, "quantity": 1}, item(MUG)]}],
+        short_lines=[{"sku": TEE, "quantity": 1, "paid": "24.90"}],
+        currency=currency,
+    )
+
+
+def item(sku: str, quantity: int = 1) -> dict:
+    return {"sku": sku, "quantity": quantity}
+
+
+def test_an_order_owes_what_was_paid_for_its_shipped_and_its_short_units():
+    order = short_shipped_order()
+    assert (order.paid_total, order.refundable) == (Decimal("64.30"), Decimal("64.30"))
+    assert (order.short[TEE], order.short_refundable(TEE), order.returnable(TEE)) == (1, 1, 1)
+
+
+def test_short_units_are_refunded_at_what_was_paid_for_them_once():
+    order = short_shipped_order()
+    settlement = order.settle_short_pick(uuid4())
+    assert settlement is not None
+    assert (settlement["amount"], settlement["short"], settlement["kind"]) == (
+        "24.90",
+        True,
+        "units",
+    )
+    assert settlement["lines"] == [{"sku": TEE, "quantity": 1, "amount": "24.90"}]
+    assert order.settle_short_pick(uuid4()) is None  # nothing short is left to refund
+    assert order.returnable(TEE) == 1  # the shipped tee may still come back
+    assert order.refundable == Decimal("39.40")
+
+
+def test_an_amount_refund_is_money_only_and_capped_by_what_is_left_of_the_order():
+    order = short_shipped_order()
+    settlement = order.settle_refund(uuid4(), RefundReason.GOODWILL, amount=Decimal("10.00"))
+    assert (settlement["kind"], settlement["amount"]) == ("amount", "10.00")
+    assert sum(Decimal(line["amount"]) for line in settlement["lines"]) == Decimal("10.00")
+    assert order.returnable(TEE) == 1 and order.short_refundable(TEE) == 1  # no unit refunded
+    with pytest.raises(OverRefundError) as refused:
+        order.settle_refund(uuid4(), RefundReason.GOODWILL, amount=Decimal("54.31"))
+    assert refused.value.details() == {"refundable": "54.30", "currency": "EUR"}
+    assert "54.30" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("currency", "amount"), [("EUR", "1.001"), ("JPY", "1.5"), ("KWD", "0.0001")]
+)
+def test_an_amount_with_more_places_than_the_currency_is_refused(currency, amount):
+    order = short_shipped_order(currency)
+    with pytest.raises(AmountPlacesError):
+        order.settle_refund(uuid4(), RefundReason.GOODWILL, amount=Decimal(amount))
+    assert order.refund_ids == []
+
+
+def test_units_refunded_without_a_return_can_no_longer_be_returned_nor_refunded_again():
+    order = short_shipped_order()
+    lost = order.settle_refund(uuid4(), RefundReason.LOST_PARCEL, lines=[item(TEE)])
+    assert (lost["amount"], lost["short"]) == ("24.90", False)
+    assert order.returnable(TEE) == 0
+    with pytest.raises(RefundQuantityError) as refused:
+        order.settle_refund(uuid4(), RefundReason.LOST_PARCEL, lines=[item(TEE)])
+    assert refused.value.details() == {"sku": TEE, "refundable": 0}
+    with pytest.raises(ReturnQuantityError):
+        order.authorise_return(uuid4(), [{"sku": TEE, "quantity": 1, "reason": "x"}])
+
+
+def test_a_refund_names_only_skus_and_units_the_order_has():
+    order = short_shipped_order()
+    with pytest.raises(RefundQuantityError):
+        order.settle_refund(uuid4(), RefundReason.LOST_PARCEL, lines=[item("SOCK-1")])
+    with pytest.raises(RefundQuantityError):  # one tee shipped
+        order.settle_refund(uuid4(), RefundReason.LOST_PARCEL, lines=[item(TEE, 2)])
+    with pytest.raises(RefundQuantityError):  # the mug was not short
+        order.settle_refund(uuid4(), RefundReason.SHORT_PICK, lines=[item(MUG)])
+    assert order.refund_ids == []
+
+
+def test_an_amount_for_units_pays_back_that_much_of_them_and_no_more():
+    order = short_shipped_order()
+    with pytest.raises(OverRefundError) as refused:
+        order.settle_refund(uuid4(), RefundReason.LOST_PARCEL, [item(MUG)], Decimal("14.51"))
+    assert refused.value.refundable == "14.50"
+    half = order.settle_refund(uuid4(), RefundReason.LOST_PARCEL, [item(MUG)], Decimal("7.25"))
+    assert (half["amount"], half["lines"][0]["amount"], half["capped"]) == ("7.25", "7.25", False)
+
+
+def test_a_return_after_goodwill_is_cut_to_what_is_left_of_the_order():
+    order = short_shipped_order()
+    order.settle_short_pick(uuid4())
+    order.settle_refund(uuid4(), RefundReason.GOODWILL, amount=Decimal("30.00"))
+    settlement = order.settle_receipt(uuid4(), 1, [received(TEE, 1), received(MUG, 1)])
+    assert (settlement["amount"], settlement["capped"]) == ("9.40", True)
+    assert order.refunded_total == order.paid_total == Decimal("64.30")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    currency=st.sampled_from(["EUR", "KWD", "JPY", "BHD", "USD"]),
+    lines=st.lists(
+        st.tuples(
+            st.sampled_from([TEE, MUG]),
+            st.integers(1, 4),  # units shipped
+            st.integers(0, 3),  # units short
+            st.integers(0, 10**6),  # what was paid for the line, in minor units
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(["return", "lost", "short", "amount", "short_all"]),
+            st.sampled_from([TEE, MUG]),
+            st.integers(1, 3),
+            st.integers(1, 10**6),
+        ),
+        max_size=10,
+    ),
+)
+def test_returns_and_refunds_without_a_return_never_exceed_what_was_paid(currency, lines, steps):
+    unit = Decimal(1).scaleb(-minor_units(currency))
+    order_lines, short_lines, shipped_units, paid = [], [], {}, Decimal(0)
+    for sku, shipped, short, minor in lines:
+        # What was paid for the line, split between its shipped and short units as the order
+        # service splits it: the shipped part cut down, the short part the rest.
+        line_paid = minor * unit
+        cut = (line_paid * shipped / (shipped + short)).quantize(unit, ROUND_DOWN)
+        order_lines.append({"sku": sku, "quantity": shipped, "unit_price": "0", "paid": str(cut)})
+        if short:
+            short_lines.append({"sku": sku, "quantity": short, "paid": str(line_paid - cut)})
+        shipped_units[sku] = shipped_units.get(sku, 0) + shipped
+        paid += line_paid
+    order = shipped_order(
+        lines=order_lines,
+        shipments=[
+            {"location_id": "WH-BER", "lines": [item(s, q) for s, q in shipped_units.items()]}
+        ],
+        short_lines=short_lines,
+        currency=currency,
+    )
+    assert order.paid_total == paid  # the two parts add up to exactly what was paid
+    refunded, sequence = Decimal(0), 0
+    for action, sku, quantity, minor in steps:
+        try:
+            if action == "return":
+                take = min(quantity, order.returnable(sku))
+                if not take:
+                    continue
+                rma = uuid4()
+                order.authorise_return(rma, [{"sku": sku, "quantity": take, "reason": "x"}])
+                sequence += 1
+                amount = order.settle_receipt(rma, sequence, [received(sku, take)])["amount"]
+            elif action == "lost":
+                lines_ = [item(sku, quantity)]
+                amount = order.settle_refund(uuid4(), RefundReason.LOST_PARCEL, lines_)["amount"]
+            elif action == "short":
+                lines_ = [item(sku, quantity)]
+                amount = order.settle_refund(uuid4(), RefundReason.SHORT_PICK, lines_)["amount"]
+            elif action == "short_all":
+                settlement = order.settle_short_pick(uuid4())
+                amount = settlement["amount"] if settlement else "0"
+            else:
+                reason = RefundReason.GOODWILL
+                amount = order.settle_refund(uuid4(), reason, amount=minor * unit)["amount"]
+        except (OverRefundError, RefundQuantityError):
+            continue  # refused: nothing recorded
+        assert Decimal(amount) >= 0 and Decimal(amount) == Decimal(amount).quantize(unit)
+        refunded += Decimal(amount)
+        assert refunded <= paid
+        assert order.refunded_total == refunded
+    assert order.refundable == (paid - refunded).quantize(unit, ROUND_DOWN)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    currency=st.sampled_from(["EUR", "KWD", "JPY"]),
+    lines=st.lists(
+        st.tuples(st.integers(1, 5), st.integers(0, 4), st.integers(0, 10**6)),
+        min_size=1,
+        max_size=3,
+    ),
+)
+def test_the_short_pick_refund_and_a_full_return_of_what_shipped_add_up_to_what_was_paid(
+    currency, lines
+):
+    unit = Decimal(1).scaleb(-minor_units(currency))
+    order_lines, short_lines, paid, shipped_total = [], [], Decimal(0), 0
+    for shipped, short, minor in lines:
+        line_paid = minor * unit
+        cut = (line_paid * shipped / (shipped + short)).quantize(unit, ROUND_DOWN)
+        order_lines.append({"sku": TEE, "quantity": shipped, "unit_price": "0", "paid": str(cut)})
+        if short:
+            short_lines.append({"sku": TEE, "quantity": short, "paid": str(line_paid - cut)})
+        paid += line_paid
+        shipped_total += shipped
+    order = shipped_order(
+        lines=order_lines,
+        shipments=[{"location_id": "WH-BER", "lines": [item(TEE, shipped_total)]}],
+        short_lines=short_lines,
+        currency=currency,
+    )
+    short_refund = order.settle_short_pick(uuid4())
+    rma = uuid4()
+    order.authorise_return(rma, [{"sku": TEE, "quantity": shipped_total, "reason": "x"}])
+    back = order.settle_receipt(rma, 1, [received(TEE, shipped_total)])
+    total = Decimal(back["amount"]) + Decimal(short_refund["amount"] if short_refund else 0)
+    assert total == paid

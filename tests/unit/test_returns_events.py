@@ -10,7 +10,13 @@ from eventsourcing.persistence import StoredEvent
 
 from services.returns_service import bootstrap
 from services.returns_service.application import Returns
-from services.returns_service.domain import Return, ShippedOrder, shipped_order_id_for
+from services.returns_service.domain import (
+    AGGREGATES,
+    RefundWithoutReturn,
+    Return,
+    ShippedOrder,
+    shipped_order_id_for,
+)
 from shared import events as ev
 from shared.runtime.registry import event_classes
 from tests.factories_returns_service import MUG, TEE
@@ -139,7 +145,8 @@ def stored_events() -> list[StoredEvent]:
 
 def test_the_returns_event_tables_are_complete():
     bootstrap.EVENTS.check()
-    recorded = {e for aggregate in (Return, ShippedOrder) for e in event_classes(aggregate)}
+    recorded = {e for aggregate in AGGREGATES for e in event_classes(aggregate)}
+    assert set(AGGREGATES) == {Return, ShippedOrder, RefundWithoutReturn}
     assert recorded == set(bootstrap.integration.PUBLISHES)
 
 

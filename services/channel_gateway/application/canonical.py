@@ -16,9 +16,12 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    PrivateAttr,
+    StrictBool,
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from services.channel_gateway import domain
@@ -68,6 +71,7 @@ OptionalText50 = Annotated[Annotated[str, _text(50)] | None, BeforeValidator(_bl
 OptionalText100 = Annotated[Annotated[str, _text(100)] | None, BeforeValidator(_blank_to_none)]
 OptionalText200 = Annotated[Annotated[str, _text(200)] | None, BeforeValidator(_blank_to_none)]
 OptionalText500 = Annotated[Annotated[str, _text(500)] | None, BeforeValidator(_blank_to_none)]
+Note = Annotated[Annotated[str, _text(5000)] | None, BeforeValidator(_blank_to_none)]
 SubdivisionCode = Annotated[
     Annotated[str, _text(6, r"^[A-Z]{2}-[A-Z0-9]{1,3}$")] | None, BeforeValidator(_blank_to_none)
 ]
@@ -121,6 +125,30 @@ class TaxLine(Edge):
     amount: Price
 
 
+class ShippingLine(Edge):
+    """A shipping charge of the order: its title, price, the discount on it and its taxes (price
+    and discount with the taxes in them when the order's `taxes_included` is true)."""
+
+    title: Text
+    price: Price
+    discount: Price = Decimal(0)
+    taxes: list[TaxLine] = Field(default_factory=list, max_length=100)
+
+
+class Totals(Edge):
+    """What the channel says the order came to. Each amount given must agree with the lines and
+    shipping lines (README, "The money of an order"); one left out is computed from them."""
+
+    items: Price | None = Field(None, description="quantity x unit price of every line")
+    discounts: Price | None = Field(None, description="discounts on the lines")
+    tax: Price | None = Field(None, description="taxes of the lines and shipping lines")
+    shipping: Price | None = Field(None, description="shipping after its discounts")
+    paid: Price | None = Field(None, description="what the buyer paid for the order")
+
+
+TOTALS = ("items", "discounts", "tax", "shipping", "paid")
+
+
 class OrderLine(Edge):
     """One line of the order as the channel sent it: a SKU, its quantity and unit price (a SKU
     may be on several lines, at the same or different prices: lines are never merged)."""
@@ -150,6 +178,22 @@ class CanonicalOrderModel(Edge):
         description="how far the buyer has paid; what may ship is the channel's payment policy"
         ' (README, "The money of an order")',
     )
+    channel_order_number: OptionalText100 = Field(
+        None, description="the order's number as the channel shows it to the buyer (Shopify #1001)"
+    )
+    billing_address: Address | None = None
+    note: Note = Field(None, description="the customer's note to the merchant")
+    taxes_included: StrictBool | None = Field(
+        None,
+        description="unit prices, discounts and shipping include the taxes; left out: they do not",
+    )
+    shipping_lines: list[ShippingLine] | None = Field(None, max_length=100)
+    totals: Totals | None = Field(
+        None,
+        description="what the channel says the order came to; every amount given must agree with"
+        " the lines and shipping lines, and the order's totals are computed from them",
+    )
+    _totals: dict[str, Decimal] = PrivateAttr(default_factory=dict)
 
     @field_validator("lines")
     @classmethod
@@ -166,6 +210,60 @@ class CanonicalOrderModel(Edge):
                 )
         return lines
 
+    @field_validator("shipping_lines")
+    @classmethod
+    def _shipping_fits_currency(
+        cls, lines: list[ShippingLine] | None, info: ValidationInfo
+    ) -> list[ShippingLine] | None:
+        currency = info.data.get("currency")
+        if currency is None or lines is None:
+            return lines
+        for index, line in enumerate(lines):
+            where = f"shipping_lines.{index}"
+            _check_fits(f"{where}.price", line.price, currency)
+            _check_fits(f"{where}.discount", line.discount, currency)
+            for number, tax in enumerate(line.taxes):
+                _check_fits(f"{where}.taxes.{number}.amount", tax.amount, currency)
+            if line.discount > line.price:
+                raise ValueError(f"{where}.discount {line.discount} exceeds its price {line.price}")
+        return lines
+
+    @field_validator("totals")
+    @classmethod
+    def _totals_fit_currency(cls, totals: Totals | None, info: ValidationInfo) -> Totals | None:
+        currency = info.data.get("currency")
+        if currency is None or totals is None:
+            return totals
+        for name in TOTALS:
+            amount = getattr(totals, name)
+            if amount is not None:
+                _check_fits(f"totals.{name}", amount, currency)
+        return totals
+
+    @model_validator(mode="after")
+    def _totals_agree(self) -> CanonicalOrderModel:
+        """The order's totals from its lines and shipping lines; the channel's own must agree.
+
+        Up to one minor unit per line and shipping line is rounding (a store that rounds tax on
+        the subtotal, not per line, is a cent off the sum of its lines): accepted, the lines'
+        figures kept. More than that is money nobody can explain: the order is held.
+        """
+        shipping = self.shipping_lines or []
+        computed = order_totals(self.lines, shipping, bool(self.taxes_included), self.currency)
+        if self.totals is not None:
+            rounding = money.step(self.currency) * (len(self.lines) + len(shipping))
+            wrong = [
+                f"totals.{name} {format(given, 'f')} does not match the lines and shipping"
+                f" {format(computed[name], 'f')}"
+                for name in TOTALS
+                if (given := getattr(self.totals, name)) is not None
+                and abs(given - computed[name]) > rounding
+            ]
+            if wrong:
+                raise ValueError("; ".join(wrong))
+        self._totals = computed
+        return self
+
     def canonical(self) -> domain.CanonicalOrder:
         """The order as intake stores it: plain values, prices exact strings in minor units."""
         # Built field by field rather than by model_dump: the same dicts, at a fraction of the
@@ -175,13 +273,90 @@ class CanonicalOrderModel(Edge):
         buyer: dict[str, Any] = {"name": customer.name, "email": customer.email}
         if customer.phone is not None:
             buyer["phone"] = customer.phone
-        return {
+        order: domain.CanonicalOrder = {
             "customer": buyer,  # type: ignore[typeddict-item]
             "shipping_address": _address(address),
             "lines": [_line(line, step) for line in self.lines],
             "currency": self.currency,
             "payment_state": self.payment_state.value,
+            "totals": _totals_text(self._totals),
         }
+        # Only what the order told: older orders and channels that do not say stay as they were.
+        if self.channel_order_number is not None:
+            order["channel_order_number"] = self.channel_order_number
+        if self.billing_address is not None:
+            order["billing_address"] = _address(self.billing_address)
+        if self.note is not None:
+            order["note"] = self.note
+        if self.shipping_lines is not None:
+            order["shipping_lines"] = [_shipping_line(s, step) for s in self.shipping_lines]
+        if self.taxes_included is not None:
+            order["taxes_included"] = self.taxes_included
+        return order
+
+
+def _totals_text(totals: dict[str, Decimal]) -> domain.OrderTotals:
+    return {
+        "items": format(totals["items"], "f"),
+        "discounts": format(totals["discounts"], "f"),
+        "tax": format(totals["tax"], "f"),
+        "shipping": format(totals["shipping"], "f"),
+        "paid": format(totals["paid"], "f"),
+    }
+
+
+def _check_fits(where: str, amount: Decimal, currency: str) -> None:
+    if amount != amount.quantize(Decimal(1).scaleb(-minor_units(currency))):
+        raise ValueError(
+            f"{where} {amount} has more decimal places than {currency} allows"
+            f" ({minor_units(currency)})"
+        )
+
+
+def order_totals(
+    lines: list[OrderLine], shipping_lines: list[ShippingLine], taxes_included: bool, currency: str
+) -> dict[str, Decimal]:
+    """What the order came to, from its lines and shipping lines, in the currency's minor units.
+
+    items: quantity x unit price; discounts: the lines' discounts (a shipping discount is in
+    `shipping`); tax: the taxes of lines and shipping lines; shipping: price - discount of each
+    shipping line; paid: each line's `paid` (quantity x unit price - discount, + taxes when prices
+    exclude them, where the line does not say) plus each shipping line's price - discount (+ its
+    taxes when prices exclude them). A line or total below zero is refused.
+    """
+    step = Decimal(1).scaleb(-minor_units(currency))
+    zero = Decimal(0)
+    items = discounts = tax = shipping = paid = zero
+    for index, line in enumerate(lines):
+        subtotal = line.unit_price * line.quantity
+        if line.discount is None and not line.taxes and line.paid is None:
+            items, paid = items + subtotal, paid + subtotal  # the common line: a price, no more
+            continue
+        discount = (line.discount or zero).quantize(step, ROUNDING)
+        taxes = sum(((t.amount.quantize(step, ROUNDING)) for t in line.taxes or []), zero)
+        if line.paid is not None:
+            line_paid = line.paid.quantize(step, ROUNDING)
+        else:
+            line_paid = subtotal - discount + (zero if taxes_included else taxes)
+            if line_paid < 0:
+                raise ValueError(
+                    f"lines.{index}.discount {discount} exceeds the line's amount {subtotal}"
+                )
+        items, discounts, tax, paid = (
+            items + subtotal,
+            discounts + discount,
+            tax + taxes,
+            paid + line_paid,
+        )
+    for charge in shipping_lines:
+        net = charge.price - charge.discount
+        taxes = sum((t.amount for t in charge.taxes), zero)
+        shipping, tax = shipping + net, tax + taxes
+        paid += net + (zero if taxes_included else taxes)
+    return {
+        name: value.quantize(step)
+        for name, value in zip(TOTALS, (items, discounts, tax, shipping, paid), strict=True)
+    }
 
 
 _ADDRESS_EXTRAS = ("company", "phone", "state", "state_code")
@@ -202,6 +377,22 @@ def _address(address: Address) -> Any:
         if value is not None:
             out[name] = value
     return out
+
+
+def _shipping_line(line: ShippingLine, step: Decimal) -> Any:
+    return {
+        "title": line.title,
+        "price": format(line.price.quantize(step), "f"),
+        "discount": format(line.discount.quantize(step), "f"),
+        "taxes": [
+            {
+                "title": t.title,
+                "rate": format(t.rate, "f"),
+                "amount": format(t.amount.quantize(step), "f"),
+            }
+            for t in line.taxes
+        ],
+    }
 
 
 def _line(line: OrderLine, step: Decimal) -> Any:

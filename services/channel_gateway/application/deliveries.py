@@ -62,6 +62,7 @@ class Deliveries(UseCases["ChannelOrders"]):
                 "refs": order.refs,
                 "fully_shipped": order.fully_shipped,
                 "units_before": order.units_before(action, ref),
+                "channel_order_number": order.channel_order_number,
             },
             due_at=due_at,
         )

@@ -75,13 +75,29 @@ class Orders(UseCases["ChannelOrders"]):
 
     @use_case
     def record_cancellation(
-        self, order_id: UUID, reason: str, cancelled_at: str, uow: UnitOfWork | None = None
+        self,
+        order_id: UUID,
+        reason: str,
+        cancelled_at: str,
+        payment_state: str | None = None,
+        uow: UnitOfWork | None = None,
     ) -> ChannelOrder | None:
-        """The OMS cancelled this order; the order when it is news, else None."""
+        """The OMS cancelled this order (in this payment state, when told); the order when it is
+        news, else None."""
         with self.app.unit_of_work(uow) as work:
             order = work.find(order_id, ChannelOrder)
-            news = order is not None and order.record_cancellation(reason, cancelled_at)
+            news = order is not None and order.record_cancellation(
+                reason, cancelled_at, payment_state
+            )
             return order if news else None
+
+    @use_case
+    def record_refund_due(self, order_id: UUID, due_at: str, uow: UnitOfWork | None = None) -> bool:
+        """A paid order the OMS cancelled and no channel API refunds: the merchant must (the
+        order's timeline shows it); whether that was news."""
+        with self.app.unit_of_work(uow) as work:
+            order = work.find(order_id, ChannelOrder)
+            return order is not None and order.record_refund_due(due_at)
 
     @use_case
     def record_refund(
@@ -92,12 +108,14 @@ class Orders(UseCases["ChannelOrders"]):
         currency: str,
         refunded_at: str,
         lines: list[RefundLine] | None = None,
+        reason: str | None = None,
+        refund_kind: str | None = None,
         uow: UnitOfWork | None = None,
     ) -> ChannelOrder | None:
         """Money went back for this order; the order when it is news, else None."""
         with self.app.unit_of_work(uow) as work:
             order = work.find(order_id, ChannelOrder)
             news = order is not None and order.record_refund(
-                refund_id, amount, currency, refunded_at, lines
+                refund_id, amount, currency, refunded_at, lines, reason, refund_kind
             )
             return order if news else None

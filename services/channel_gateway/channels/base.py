@@ -13,7 +13,15 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from services.channel_gateway.application import CanonicalOrderModel, Translation, minor_units
-from services.channel_gateway.domain import OWN_KINDS, CanonicalOrder, DraftLine, DraftOrder
+from services.channel_gateway.application.canonical import Address
+from services.channel_gateway.domain import (
+    OWN_KINDS,
+    CanonicalOrder,
+    DraftAddress,
+    DraftLine,
+    DraftOrder,
+    ShippingLine,
+)
 from shared import money
 from shared.payments import ASSUMED, PaymentState
 
@@ -70,6 +78,34 @@ class ChannelLine:
     """(title, rate, amount) of each tax on the line."""
 
 
+@dataclass
+class ChannelShippingLine:
+    """A shipping charge as the channel sent it: price and discount (with taxes in them when the
+    order's prices include taxes), and its taxes."""
+
+    title: str
+    price: Decimal
+    discount: Decimal = Decimal(0)
+    taxes: list[tuple[str, Decimal, Decimal]] = field(default_factory=list)
+    """(title, rate, amount) of each tax on the shipping line."""
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """What a channel told of the order itself: its number, billing address, the customer's note,
+    shipping lines and what it says the order came to (checked against the lines)."""
+
+    number: str | None = None
+    billing_address: dict[str, Any] | None = None
+    note: str | None = None
+    shipping_lines: list[ChannelShippingLine] = field(default_factory=list)
+    totals: dict[str, Decimal] = field(default_factory=dict)
+    """The channel's own: items, discounts, tax, shipping, paid (any of them)."""
+
+
+NOTE_LENGTH = 5000  # as the contract keeps it
+
+
 @dataclass(frozen=True)
 class Amounts:
     """What a channel told of the order's money besides its lines' prices.
@@ -78,7 +114,7 @@ class Amounts:
     here over the lines' subtotals by largest remainder (README, "The money of an order").
     """
 
-    taxes_included: bool
+    taxes_included: bool | None  # None: the channel does not say (no line has taxes then)
     discount: Decimal = Decimal(0)
 
 
@@ -105,11 +141,14 @@ def finish(
     refs: dict[str, Any] | None = None,
     amounts: Amounts | None = None,
     payment_state: PaymentState = ASSUMED,
+    facts: OrderFacts | None = None,
 ) -> Translation:
     """Map SKUs and check the canonical order; anything that keeps it from being placed holds it.
 
     `payment_state` is what the channel says of the payment; an unpaid order is still taken in
-    (the order service holds it until paid, by the channel's policy).
+    (the order service holds it until paid, by the channel's policy). `facts` are the order's
+    own: totals the channel gives must agree with the lines and shipping lines, else the order
+    is held saying which (README, "The money of an order").
     """
     reasons: list[str] = []
     paid = None
@@ -126,6 +165,10 @@ def finish(
         "refs": {**(refs or {}), "lines": line_refs},
         "payment_state": payment_state.value,
     }
+    if amounts is not None and amounts.taxes_included is not None:
+        draft["taxes_included"] = amounts.taxes_included
+    if facts is not None:
+        _add_facts(draft, facts, currency)
     result = Translation(connection.channel_id, external_id, payload, draft=draft)
     if not reasons:
         result.order = _canonical(connection.channel_id, external_id, draft, reasons)
@@ -213,10 +256,54 @@ def _line_amounts(
     return out
 
 
+def _add_facts(draft: DraftOrder, facts: OrderFacts, currency: str | None) -> None:
+    """The order's own facts on the draft, amounts in the currency's minor units."""
+    number = (facts.number or "").strip()[:100]
+    if number:
+        draft["channel_order_number"] = number
+    billing = _usable_address(facts.billing_address)
+    if billing is not None:
+        draft["billing_address"] = billing
+    note = (facts.note or "").strip()
+    if note:
+        draft["note"] = note if len(note) <= NOTE_LENGTH else note[: NOTE_LENGTH - 1] + "\u2026"
+    if currency not in money.MINOR_UNITS:
+        return  # held for its currency anyway: amounts cannot be put in its minor units
+    if facts.shipping_lines:
+        draft["shipping_lines"] = [_shipping_line(s, currency) for s in facts.shipping_lines]
+    if facts.totals:
+        draft["totals"] = {k: money.text(v, currency) for k, v in facts.totals.items()}
+
+
+def _shipping_line(line: ChannelShippingLine, currency: str) -> ShippingLine:
+    return {
+        "title": (line.title or "").strip()[:200] or "Shipping",
+        "price": money.text(line.price, currency),
+        "discount": money.text(line.discount, currency),
+        "taxes": [
+            {"title": t or "Tax", "rate": format(r, "f"), "amount": money.text(a, currency)}
+            for t, r, a in line.taxes
+        ],
+    }
+
+
+def _usable_address(address: dict[str, Any] | None) -> DraftAddress | None:
+    """A billing address as the order keeps it, or None when it is not a whole postal address:
+    the bill is not needed to ship, so an incomplete one never holds an order."""
+    if not address:
+        return None
+    present = _present(address)
+    try:
+        Address.model_validate(present)
+    except ValidationError:
+        return None
+    return dict(present)
+
+
 def _canonical(
     channel: str, external_id: str, draft: DraftOrder, reasons: list[str]
 ) -> CanonicalOrder | None:
-    body = {
+    body: dict[str, Any] = {
         "channel": channel,
         "external_id": external_id,
         "customer": _present(draft["customer"]),
@@ -225,6 +312,12 @@ def _canonical(
         "lines": [{k: v for k, v in line.items() if k != "channel_sku"} for line in draft["lines"]],
         "payment_state": draft.get("payment_state", ASSUMED.value),
     }
+    facts: dict[str, Any] = dict(draft)
+    for name in ("channel_order_number", "note", "taxes_included", "shipping_lines", "totals"):
+        if facts.get(name) is not None:
+            body[name] = facts[name]
+    if facts.get("billing_address"):
+        body["billing_address"] = _present(facts["billing_address"])
     try:
         order = CanonicalOrderModel.model_validate(body).canonical()
     except ValidationError as error:
@@ -250,7 +343,10 @@ def _reason(error: Any) -> str:
     where = ".".join(str(part) for part in error.get("loc", ()))
     if error.get("type") == "missing":
         return f"missing {where.replace('_', ' ').replace('.', ' ')}"
-    return f"{where}: {error.get('msg', 'invalid')}"
+    message = str(error.get("msg", "invalid"))
+    if error.get("type") == "value_error":
+        message = message.removeprefix("Value error, ")  # our own checks say what is wrong
+    return f"{where}: {message}" if where else message
 
 
 def text(*parts: Any) -> str | None:

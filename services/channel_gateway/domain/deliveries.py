@@ -53,6 +53,8 @@ class OrderSnapshot(TypedDict):
     fully_shipped: bool
     # Units per SKU earlier shipments (or refunds) told the channel of; absent on older ones.
     units_before: NotRequired[dict[str, int]]
+    # The number the customer knows the order by (Shopify #1001); absent on older ones.
+    channel_order_number: NotRequired[str | None]
 
 
 class DeliveryError(Exception):

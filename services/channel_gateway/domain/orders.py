@@ -20,13 +20,16 @@ from services.channel_gateway.domain.values import (
     DraftLine,
     DraftOrder,
     OrderLine,
+    OrderTotals,
     Package,
     RawPayload,
     Refund,
     RefundLine,
     Shipment,
     ShippedLine,
+    ShippingLine,
 )
+from shared.payments import money_taken
 
 # The same namespace and name as the order service's, so both derive the same order id.
 ORDER_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/orders")
@@ -88,6 +91,13 @@ class ChannelOrder(Aggregate):
         currency: str
         refs: ChannelRefs
         payment_state: str | None = None  # absent on orders received before payment states
+        # The order's own facts (absent on orders received before they were kept).
+        channel_order_number: str | None = None
+        billing_address: Address | None = None
+        note: str | None = None
+        shipping_lines: list[ShippingLine] | None = None
+        totals: OrderTotals | None = None
+        taxes_included: bool | None = None
 
     class Held(Aggregate.Created):
         """An order the gateway cannot place yet; internal to the gateway, never published."""
@@ -108,6 +118,7 @@ class ChannelOrder(Aggregate):
             aggregate.currency = draft.get("currency")
             aggregate.refs = draft.get("refs") or {}
             aggregate.payment_state = draft.get("payment_state")
+            aggregate.channel_order_number = draft.get("channel_order_number")
             aggregate.hold_reasons = list(self.reasons)
             aggregate.payload = self.payload
 
@@ -122,6 +133,12 @@ class ChannelOrder(Aggregate):
         currency: str
         refs: ChannelRefs
         payment_state: str | None = None
+        channel_order_number: str | None = None
+        billing_address: Address | None = None
+        note: str | None = None
+        shipping_lines: list[ShippingLine] | None = None
+        totals: OrderTotals | None = None
+        taxes_included: bool | None = None
 
     class PaymentChanged(Aggregate.Event):
         """The channel said the payment moved on; channel and external id ride along."""
@@ -142,6 +159,19 @@ class ChannelOrder(Aggregate):
 
         reason: str
         cancelled_at: str
+        payment_state: str | None = None  # the order's when cancelled (absent on older events)
+
+    class RefundDue(Aggregate.Event):
+        """A paid order was cancelled and no channel API can refund it (the merchant's own
+        channels): the merchant must. Channel and external id ride along for the public event."""
+
+        channel: str
+        external_id: str
+        reason: str
+        payment_state: str
+        amount: str | None  # at most this much: the lines' paid less refunds, when known
+        currency: str | None
+        due_at: str
 
     class CancelledAtChannel(Aggregate.Event):
         """The channel cancelled the order; channel and external id ride along."""
@@ -169,6 +199,12 @@ class ChannelOrder(Aggregate):
         currency: str,
         refs: ChannelRefs | None = None,
         payment_state: str | None = None,
+        channel_order_number: str | None = None,
+        billing_address: Address | None = None,
+        note: str | None = None,
+        shipping_lines: list[ShippingLine] | None = None,
+        totals: OrderTotals | None = None,
+        taxes_included: bool | None = None,
     ) -> ChannelOrder:
         """Take in a canonical order; its id derives from channel + external id."""
         _check_order(channel, external_id, lines)
@@ -182,6 +218,12 @@ class ChannelOrder(Aggregate):
             currency=currency,
             refs=refs or {},
             payment_state=payment_state,
+            channel_order_number=channel_order_number,
+            billing_address=billing_address,
+            note=note,
+            shipping_lines=shipping_lines,
+            totals=totals,
+            taxes_included=taxes_included,
         )
 
     @classmethod
@@ -220,6 +262,12 @@ class ChannelOrder(Aggregate):
         currency: str | None = None,
         refs: ChannelRefs | None = None,
         payment_state: str | None = None,
+        channel_order_number: str | None = None,
+        billing_address: Address | None = None,
+        note: str | None = None,
+        shipping_lines: list[ShippingLine] | None = None,
+        totals: OrderTotals | None = None,
+        taxes_included: bool | None = None,
     ) -> None:
         # Defaults only serve the Held event, whose apply() then sets the held state.
         self.channel = channel
@@ -232,11 +280,15 @@ class ChannelOrder(Aggregate):
         self.currency: str | None = currency
         self.refs: ChannelRefs = refs or {}
         self.payment_state: str | None = payment_state
+        # The number the buyer knows the order by (named in the shipping e-mail); the rest of
+        # the order's own facts ride along in the public event only.
+        self.channel_order_number: str | None = channel_order_number
         self.hold_reasons: list[str] = []
         self.payload: RawPayload | None = None
         self.shipments: list[Shipment] = []
         self.cancellation: Cancellation | None = None
         self.refunds: list[Refund] = []
+        self.refund_due = False
 
     @staticmethod
     def create_id(order_id: UUID, **_: Any) -> UUID:
@@ -279,6 +331,12 @@ class ChannelOrder(Aggregate):
         currency: str,
         refs: ChannelRefs | None = None,
         payment_state: str | None = None,
+        channel_order_number: str | None = None,
+        billing_address: Address | None = None,
+        note: str | None = None,
+        shipping_lines: list[ShippingLine] | None = None,
+        totals: OrderTotals | None = None,
+        taxes_included: bool | None = None,
     ) -> None:
         """Let a held order proceed, now that it translates into a complete canonical order."""
         self.ensure_held()
@@ -295,6 +353,12 @@ class ChannelOrder(Aggregate):
             currency=currency,
             refs=refs or {},
             payment_state=payment_state,
+            channel_order_number=channel_order_number,
+            billing_address=billing_address,
+            note=note,
+            shipping_lines=shipping_lines,
+            totals=totals,
+            taxes_included=taxes_included,
         )
 
     @event(Released)
@@ -308,6 +372,12 @@ class ChannelOrder(Aggregate):
         currency: str,
         refs: ChannelRefs,
         payment_state: str | None = None,
+        channel_order_number: str | None = None,
+        billing_address: Address | None = None,
+        note: str | None = None,
+        shipping_lines: list[ShippingLine] | None = None,
+        totals: OrderTotals | None = None,
+        taxes_included: bool | None = None,
     ) -> None:
         self.customer = customer
         self.shipping_address = shipping_address
@@ -315,6 +385,7 @@ class ChannelOrder(Aggregate):
         self.currency = currency
         self.refs = refs
         self.payment_state = payment_state
+        self.channel_order_number = channel_order_number
         self.hold_reasons = []
         self.status = ChannelOrderStatus.ACCEPTED
 
@@ -374,17 +445,76 @@ class ChannelOrder(Aggregate):
     def _shipment_recorded(self, shipment: Shipment) -> None:
         self.shipments = [*self.shipments, shipment]
 
-    def record_cancellation(self, reason: str, cancelled_at: str) -> bool:
-        """The OMS cancelled the order; a second notice changes nothing."""
+    def record_cancellation(
+        self, reason: str, cancelled_at: str, payment_state: str | None = None
+    ) -> bool:
+        """The OMS cancelled the order; a second notice changes nothing. `payment_state` is the
+        order's when it was cancelled (absent: the last the channel told of here)."""
         if self.status == ChannelOrderStatus.CANCELLED:
             return False
-        self._cancelled(reason=reason, cancelled_at=cancelled_at)
+        self._cancelled(
+            reason=reason,
+            cancelled_at=cancelled_at,
+            payment_state=payment_state or self.payment_state,
+        )
         return True
 
     @event(Cancelled)
-    def _cancelled(self, reason: str, cancelled_at: str) -> None:
+    def _cancelled(self, reason: str, cancelled_at: str, payment_state: str | None = None) -> None:
         self.cancellation = {"reason": reason, "cancelled_at": cancelled_at}
+        if payment_state is not None:
+            self.cancellation["payment_state"] = payment_state
         self.status = ChannelOrderStatus.CANCELLED
+
+    @property
+    def refund_on_cancel(self) -> bool:
+        """The OMS cancelled the order after the buyer's money was taken: it must go back."""
+        if self.cancellation is None or "payment_state" not in self.cancellation:
+            return False
+        return money_taken(self.cancellation["payment_state"])
+
+    def paid_for_lines(self) -> Decimal | None:
+        """What was paid for the order's lines less the refunds recorded (None: not known)."""
+        total = Decimal(0)
+        lines: Sequence[Mapping[str, Any]] = self.lines
+        for line in lines:
+            if line.get("paid") is not None:
+                total += Decimal(str(line["paid"]))
+            elif line.get("unit_price") is not None:
+                total += Decimal(str(line["unit_price"])) * int(line["quantity"])
+            else:
+                return None
+        return max(total - self.refunded_total, Decimal(0))
+
+    def record_refund_due(self, due_at: str) -> bool:
+        """A paid order cancelled in the OMS that no channel API refunds: the merchant must (told
+        once, to the order's timeline)."""
+        if self.refund_due or not self.refund_on_cancel or self.cancellation is None:
+            return False
+        amount = self.paid_for_lines()
+        self._refund_due_recorded(
+            channel=self.channel,
+            external_id=self.external_id,
+            reason=f"order cancelled: {self.cancellation['reason']}",
+            payment_state=str(self.cancellation.get("payment_state")),
+            amount=None if amount is None else format(amount, "f"),
+            currency=self.currency,
+            due_at=due_at,
+        )
+        return True
+
+    @event(RefundDue)
+    def _refund_due_recorded(
+        self,
+        channel: str,
+        external_id: str,
+        reason: str,
+        payment_state: str,
+        amount: str | None,
+        currency: str | None,
+        due_at: str,
+    ) -> None:
+        self.refund_due = True
 
     def cancel_at_channel(self, reason: str, reference: str | None, cancelled_at: str) -> bool:
         """The channel cancelled the order; an order cancelled already changes nothing (so the
@@ -421,19 +551,24 @@ class ChannelOrder(Aggregate):
         currency: str,
         refunded_at: str,
         lines: list[RefundLine] | None = None,
+        reason: str | None = None,
+        refund_kind: str | None = None,
     ) -> bool:
         """Money went back to the customer; each refund counts once."""
         if any(r["refund_id"] == refund_id for r in self.refunds):
             return False
-        self._refund_recorded(
-            refund={
-                "refund_id": refund_id,
-                "amount": format(amount, "f"),  # exact, and never 1E+3
-                "currency": currency,
-                "refunded_at": refunded_at,
-                "lines": lines or [],
-            }
-        )
+        refund: Refund = {
+            "refund_id": refund_id,
+            "amount": format(amount, "f"),  # exact, and never 1E+3
+            "currency": currency,
+            "refunded_at": refunded_at,
+            "lines": lines or [],
+        }
+        if reason is not None:
+            refund["reason"] = reason
+        if refund_kind is not None:
+            refund["refund_kind"] = refund_kind
+        self._refund_recorded(refund=refund)
         return True
 
     @event(RefundRecorded)

@@ -47,6 +47,25 @@ class OrderLine(TypedDict):
     unit_price: str
 
 
+class ShippingLine(TypedDict):
+    """A shipping charge: price, discount and tax amounts as decimal strings."""
+
+    title: str
+    price: str
+    discount: str
+    taxes: list[dict[str, str]]
+
+
+class OrderTotals(TypedDict):
+    """What the order came to (decimal strings in minor units; README, "The money of an order")."""
+
+    items: str
+    discounts: str
+    tax: str
+    shipping: str
+    paid: str
+
+
 class CanonicalOrder(TypedDict):
     """The one shape every channel's order is translated into (channel and id aside)."""
 
@@ -56,6 +75,13 @@ class CanonicalOrder(TypedDict):
     currency: str
     refs: NotRequired[ChannelRefs]
     payment_state: NotRequired[str]  # a shared.payments.PaymentState value
+    # The order's own facts, where the channel told them (absent on older orders).
+    channel_order_number: NotRequired[str]
+    billing_address: NotRequired[Address]
+    note: NotRequired[str]
+    shipping_lines: NotRequired[list[ShippingLine]]
+    totals: NotRequired[OrderTotals]
+    taxes_included: NotRequired[bool]
 
 
 # -- a held order: translated as far as it goes -----------------------------------------------
@@ -91,6 +117,12 @@ class DraftOrder(TypedDict, total=False):
     currency: str | None
     refs: ChannelRefs
     payment_state: str
+    channel_order_number: str | None
+    billing_address: DraftAddress | None
+    note: str | None
+    shipping_lines: list[ShippingLine]
+    totals: dict[str, str]  # what the channel said the order came to (checked on placing)
+    taxes_included: bool | None
 
 
 # -- what the OMS reports back -----------------------------------------------------------------
@@ -127,10 +159,14 @@ class Shipment(TypedDict):
 
 
 class Cancellation(TypedDict):
-    """Why and when the OMS cancelled an order."""
+    """Why and when the OMS cancelled an order, and whether the channel must refund it."""
 
     reason: str
     cancelled_at: str
+    # The order's payment state when cancelled, and whether the buyer's money was taken so the
+    # channel's cancel must refund it (absent on cancellations recorded before refunds on cancel).
+    payment_state: NotRequired[str | None]
+    refund: NotRequired[bool]
 
 
 class RefundLine(TypedDict):
@@ -149,3 +185,7 @@ class Refund(TypedDict):
     currency: str
     refunded_at: str
     lines: NotRequired[list[RefundLine]]
+    # Why (return, short_pick, lost_parcel, goodwill, other) and whether the lines' units are
+    # refunded ("units") or only money ("amount"); absent on older refunds: a return's units.
+    reason: NotRequired[str]
+    refund_kind: NotRequired[str]

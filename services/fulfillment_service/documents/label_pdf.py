@@ -72,9 +72,12 @@ def _to(c: Canvas, label: LabelDocument, top: float) -> None:
     lines = address_lines(label.ship_to)
     c.setFont(BOLD, 14)
     c.drawString(MARGIN + 8, top - 27, fit(lines[0], BOLD, 14, INNER - 8))
-    c.setFont(REGULAR, 12.5)
+    # Four lines at 12.5 pt fit the band; more (company, state, phone) are set closer and smaller.
+    step = min(14.5, 54 / max(len(lines) - 2, 1))
+    size = min(12.5, step - 1.5)
+    c.setFont(REGULAR, size)
     for n, line in enumerate(lines[1:]):
-        c.drawString(MARGIN + 8, top - 43 - 14.5 * n, fit(line, REGULAR, 12.5, INNER - 8))
+        c.drawString(MARGIN + 8, top - 43 - step * n, fit(line, REGULAR, size, INNER - 8))
     _rule(c, top - 100)
 
 

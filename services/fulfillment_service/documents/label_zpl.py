@@ -57,8 +57,10 @@ def _to(label: LabelDocument) -> list[str]:
         _text(MARGIN, 180, 22, "SHIP TO", bold=True),
         _text(MARGIN + 20, 215, 44, address[0], bold=True),
     ]
+    # Four lines at 38 dots fit above the rule; more (company, state, phone) are set smaller.
+    step = min(42, (445 - 268) // max(len(address) - 1, 1))
     for n, line in enumerate(address[1:]):
-        lines.append(_text(MARGIN + 20, 268 + 42 * n, 38, line))
+        lines.append(_text(MARGIN + 20, 268 + step * n, min(38, step - 4), line))
     return [*lines, _rule(450)]
 
 

@@ -56,6 +56,7 @@ class PackingSlipDocument:
     lines: tuple[SlipLine, ...]
     packages: tuple[tuple[str, int, str | None], ...] = ()  # (SSCC, grams, tracking number)
     carrier: str | None = None
+    note: str | None = None  # the customer's, as the order has it
 
 
 @dataclass(frozen=True)
@@ -76,12 +77,32 @@ class LabelDocument:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+# Where the state goes on the city line after the city, as its postal code (Shippington KY 40003).
+CITY_STATE_POSTAL = frozenset({"US", "CA", "AU"})
+
+
 def address_lines(address: Address) -> list[str]:
-    """An address as printed: name, street lines, postal code and city, country."""
-    lines = [address["name"], address["line1"]]
+    """An address as printed: name, company, street lines, postal code and city (with the state
+    where the country writes it so, else the state on a line of its own), country, phone."""
+    lines = [address["name"]]
+    company = address.get("company")
+    if company and company != address["name"]:
+        lines.append(company)
+    lines.append(address["line1"])
     line2 = address.get("line2")
     if line2:
         lines.append(line2)
-    lines.append(f"{address['postal_code']} {address['city']}")
+    state = address.get("state")
+    code = address.get("state_code")
+    short = code.split("-", 1)[1] if code and "-" in code else state
+    if address["country"] in CITY_STATE_POSTAL and short:
+        lines.append(f"{address['city']} {short} {address['postal_code']}")
+    else:
+        lines.append(f"{address['postal_code']} {address['city']}")
+        if state:
+            lines.append(state)
     lines.append(address["country"])
+    phone = address.get("phone")
+    if phone:
+        lines.append(f"Tel. {phone}")
     return lines

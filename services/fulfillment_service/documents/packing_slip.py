@@ -29,6 +29,8 @@ COLUMNS = (
 )
 FIRST_TOP = PAGE_HEIGHT - 215
 TOP = PAGE_HEIGHT - 100
+NOTE_LINES = 6  # of the customer's note on the slip; a longer note is cut with an ellipsis
+NOTE_LINE = 11.5
 
 
 def render_packing_slip(doc: PackingSlipDocument) -> bytes:
@@ -43,7 +45,9 @@ def render_packing_slip(doc: PackingSlipDocument) -> bytes:
         ]
         for line in doc.lines
     ]
-    pages = paginate(rows, FIRST_TOP, TOP - 60)
+    note = _note_lines(doc.note)
+    first_top = FIRST_TOP - (16 + NOTE_LINE * len(note) if note else 0)
+    pages = paginate(rows, first_top, TOP - 60)
     buffer = io.BytesIO()
     c = Canvas(buffer, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), pageCompression=1)
     c.setTitle(f"Packing slip {doc.order_number}")
@@ -51,7 +55,8 @@ def render_packing_slip(doc: PackingSlipDocument) -> bytes:
         _header(c, doc)
         if number == 1:
             _addresses(c, doc)
-        bottom = draw_table(c, COLUMNS, page, FIRST_TOP if number == 1 else TOP)
+            _note(c, note)
+        bottom = draw_table(c, COLUMNS, page, first_top if number == 1 else TOP)
         if number == len(pages):
             _closing(c, doc, bottom - 16)
         footer(c, number, len(pages), f"Shipment {doc.shipment_id}")
@@ -85,6 +90,28 @@ def _addresses(c: Canvas, doc: PackingSlipDocument) -> None:
         c.setFont(REGULAR, 10)
         for n, line in enumerate(address_lines(address)):
             c.drawString(x, top - 15 - 13 * n, fit(line, REGULAR, 10, PAGE_WIDTH / 2 - MARGIN - 10))
+
+
+def _note_lines(note: str | None) -> list[str]:
+    """The customer's note wrapped to the page, at most NOTE_LINES lines."""
+    if not note:
+        return []
+    lines = wrap(note, REGULAR, 9, PAGE_WIDTH - 2 * MARGIN)
+    if len(lines) > NOTE_LINES:
+        last = fit(lines[NOTE_LINES - 1] + " \u2026", REGULAR, 9, PAGE_WIDTH)
+        lines = [*lines[: NOTE_LINES - 1], last]
+    return lines
+
+
+def _note(c: Canvas, lines: list[str]) -> None:
+    """The customer's note above the table, for the packer to see."""
+    if not lines:
+        return
+    c.setFont(BOLD, 9)
+    c.drawString(MARGIN, FIRST_TOP - 4, "Note from the customer")
+    c.setFont(REGULAR, 9)
+    for n, line in enumerate(lines, start=1):
+        c.drawString(MARGIN, FIRST_TOP - 4 - NOTE_LINE * n, line)
 
 
 def _closing(c: Canvas, doc: PackingSlipDocument, y: float) -> None:

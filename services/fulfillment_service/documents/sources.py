@@ -49,7 +49,8 @@ def pick_list_document(papers: PickListPapers) -> PickListDocument:
 
 
 def order_number_of(shipment: Shipment) -> str:
-    """The number the customer knows, else the order id."""
+    """The number the customer knows (the channel's own, #1001, where the order has one), else
+    the order id."""
     return str(shipment.order_number or shipment.order_id)
 
 
@@ -82,6 +83,7 @@ def packing_slip_document(papers: ShipmentPapers) -> PackingSlipDocument:
             (p["sscc"], p["weight_grams"], p.get("tracking_number")) for p in shipment.packages
         ),
         carrier=shipment.carrier,
+        note=shipment.order.get("note"),
     )
 
 

@@ -171,8 +171,9 @@ class Shipment(Aggregate):
 
     @property
     def order_number(self) -> str | None:
-        """The order's number as the channel and the customer know it."""
-        return self.order.get("external_id")
+        """The order's number as the channel and the customer know it: the channel's own
+        (Shopify's #1001) where the order has one, else its id at the channel."""
+        return self.order.get("channel_order_number") or self.order.get("external_id")
 
     def can_become(self, status: Status) -> bool:
         """Whether the lifecycle allows moving from the current status to this one."""

@@ -13,7 +13,11 @@ from uuid import UUID
 
 
 class Address(TypedDict):
-    """A postal address parcels go to or leave from."""
+    """A postal address parcels go to or leave from.
+
+    A ship-to keeps the company, phone and state where the order had them (the carrier needs a
+    US state, and a phone number to call); older shipments' addresses lack the keys.
+    """
 
     name: str
     line1: str
@@ -21,6 +25,10 @@ class Address(TypedDict):
     city: str
     postal_code: str
     country: str
+    company: NotRequired[str | None]
+    phone: NotRequired[str | None]
+    state: NotRequired[str | None]  # as the channel named it
+    state_code: NotRequired[str | None]  # ISO 3166-2 where known (US-KY)
 
 
 class ItemLine(TypedDict):
@@ -39,11 +47,14 @@ class Allocation(TypedDict):
 
 
 class OrderRef(TypedDict, total=False):
-    """The order as the customer knows it: channel, number and when it was placed (ISO)."""
+    """The order as the customer knows it: channel, number and when it was placed (ISO), the
+    channel's own number (#1001) and the customer's note where the order has them."""
 
     channel: str
     external_id: str
     placed_at: str
+    channel_order_number: str
+    note: str
 
 
 class OrderSummary(OrderRef, total=False):

@@ -47,6 +47,15 @@ class AddressPublic(BaseModel):
     city: str
     postal_code: str
     country: str
+    # Only where the order has them (absent, not null, on older shipments and the rest).
+    company: str | None = Field(None, exclude_if=lambda value: value is None)
+    phone: str | None = Field(None, exclude_if=lambda value: value is None)
+    state: str | None = Field(
+        None, description="as the channel named it", exclude_if=lambda value: value is None
+    )
+    state_code: str | None = Field(
+        None, description="ISO 3166-2, where known (US-KY)", exclude_if=lambda value: value is None
+    )
 
 
 class Dimensions(BaseModel):
@@ -115,7 +124,9 @@ class ShipmentPublic(BaseModel):
 
     shipment_id: UUID
     order_id: UUID
-    order_number: str | None = None
+    order_number: str | None = Field(
+        None, description="the order's number at the channel (Shopify #1001), else its id there"
+    )
     location_id: str
     status: ShipmentStatus
     lines: list[ShipmentLinePublic]

@@ -114,6 +114,37 @@ class OrderLine(TypedDict):
     paid: NotRequired[str | None]  # what was paid for the line; refunds are computed from it
 
 
+class ShippingLine(TypedDict):
+    """A shipping charge of the order: price, discount and taxes (decimal strings)."""
+
+    title: str
+    price: str
+    discount: str
+    taxes: list[dict[str, str]]
+
+
+class OrderTotals(TypedDict):
+    """What the order came to: items (before discounts), discounts (on the lines), tax,
+    shipping (after its discounts) and paid, decimal strings in minor units."""
+
+    items: str
+    discounts: str
+    tax: str
+    shipping: str
+    paid: str
+
+
+class OrderFacts(TypedDict, total=False):
+    """The order's own facts as its channel told them (each only where the channel did)."""
+
+    channel_order_number: str  # the number the customer knows (Shopify #1001)
+    billing_address: Address
+    note: str  # the customer's
+    shipping_lines: list[ShippingLine]
+    totals: OrderTotals
+    taxes_included: bool  # unit prices, discounts and shipping include the taxes
+
+
 class ItemQuantity(TypedDict):
     """A quantity of one SKU (shipment and return lines)."""
 
@@ -173,6 +204,14 @@ class ShortLine(PickedLine):
     quantity: int
 
 
+class UnshippedLine(TypedDict):
+    """Units of an order line that did not ship (short), and what was paid for them."""
+
+    sku: str
+    quantity: int
+    paid: str  # the line's paid minus the paid of the line as it shipped: the parts add up
+
+
 # -- errors -----------------------------------------------------------------------------------
 
 
@@ -229,6 +268,13 @@ class Order(Aggregate):
         # Absent on orders placed before payment states: those were paid.
         payment_state: str | None = None
         payment_due_at: datetime | None = None  # cancelled unpaid after this, by the policy
+        # The order's own facts as the channel told them; absent on orders placed before.
+        channel_order_number: str | None = None
+        billing_address: Address | None = None
+        note: str | None = None
+        shipping_lines: list[ShippingLine] | None = None
+        totals: OrderTotals | None = None
+        taxes_included: bool | None = None
 
     class HeldForPayment(Aggregate.Event):
         """Stock is reserved, but the payment does not allow shipping yet: nothing is picked."""
@@ -256,6 +302,9 @@ class Order(Aggregate):
         channel: str | None = None
         external_id: str | None = None
         placed_at: datetime | None = None
+        # The number the customer knows and the customer's note, for the warehouse's papers.
+        channel_order_number: str | None = None
+        note: str | None = None
 
     class Backordered(Aggregate.Event):
         """Stock is short; the order waits."""
@@ -268,6 +317,16 @@ class Order(Aggregate):
         reason: str
         channel: str
         external_id: str
+        # The payment state when cancelled (absent on older events): a paid order is refunded.
+        payment_state: str | None = None
+
+    class RefundDue(Aggregate.Event):
+        """A paid order was cancelled and its channel cannot refund it (the merchant's own
+        channels): ops must pay the money back."""
+
+        reason: str
+        payment_state: str
+        amount: str | None  # at most this much (the lines' paid less refunds), when known
 
     class ShipmentRecorded(Aggregate.Event):
         """A shipment left; `status` is the order's status after it (a str once reloaded)."""
@@ -285,12 +344,14 @@ class Order(Aggregate):
         short: dict[str, int]
 
     class Shipped(Aggregate.Event):
-        """Every ordered unit shipped or was short: the lines are what can be returned."""
+        """Every ordered unit shipped or was short: the lines are what can be returned, the
+        short lines what did not ship and what was paid for it (absent on older events)."""
 
         lines: list[OrderLine]
         shipments: list[Shipment]
         currency: str
         short: dict[str, int] | None = None
+        short_lines: list[UnshippedLine] | None = None
 
     class ReturnReceived(Aggregate.Event):
         """Units came back from the customer; `status` is the order's status after it."""
@@ -350,6 +411,12 @@ class Order(Aggregate):
         currency: str,
         payment_state: str | None = None,
         payment_due_at: datetime | None = None,
+        channel_order_number: str | None = None,
+        billing_address: Address | None = None,
+        note: str | None = None,
+        shipping_lines: list[ShippingLine] | None = None,
+        totals: OrderTotals | None = None,
+        taxes_included: bool | None = None,
     ) -> None:
         self.channel = channel
         self.external_id = external_id
@@ -357,6 +424,12 @@ class Order(Aggregate):
         self.shipping_address = shipping_address
         self.lines = lines
         self.currency = currency
+        self.channel_order_number = channel_order_number
+        self.billing_address = billing_address
+        self.note = note
+        self.shipping_lines = shipping_lines
+        self.totals = totals
+        self.taxes_included = taxes_included
         self.payment_state = PaymentState(payment_state or ASSUMED)
         self.payment_due_at = payment_due_at
         self.payments: list[dict[str, str | None]] = []
@@ -370,6 +443,7 @@ class Order(Aggregate):
         self.short_picks: list[str] = []  # pick list:shipment keys already recorded
         self.picking: dict[str, str] = {}  # shipment -> pick list: picking started, not released
         self.channel_cancels: list[str] = []  # the channel's cancel news not applied, by reference
+        self.refund_due = False  # a paid cancel ops must refund by hand (own channels)
         self.ship_to_refused: list[str] = []  # shipments that kept an older ship-to since a change
 
     @staticmethod
@@ -441,6 +515,8 @@ class Order(Aggregate):
             channel=self.channel,
             external_id=self.external_id,
             placed_at=self.created_on,
+            channel_order_number=self.channel_order_number,
+            note=self.note,
         )
 
     @event(HeldForPayment)
@@ -526,6 +602,8 @@ class Order(Aggregate):
         channel: str | None = None,
         external_id: str | None = None,
         placed_at: datetime | None = None,
+        channel_order_number: str | None = None,
+        note: str | None = None,
     ) -> None:
         self.allocations = allocations
         self.status = OrderStatus.CONFIRMED
@@ -547,8 +625,25 @@ class Order(Aggregate):
             raise OrderNotCancellableError(
                 f"order {self.id} is {self.status} and cannot be cancelled"
             )
-        self._cancelled(reason=reason, channel=self.channel, external_id=self.external_id)
+        self._cancelled(
+            reason=reason,
+            channel=self.channel,
+            external_id=self.external_id,
+            payment_state=self.payment_state.value,
+        )
         return True
+
+    def record_refund_due(self, reason: str, payment_state: str, amount: Decimal | None) -> bool:
+        """A paid cancelled order that no channel refunds: an exception ops see, told once."""
+        if self.refund_due:
+            return False
+        text = None if amount is None else self._amount_text(amount)
+        self._refund_due(reason=reason, payment_state=payment_state, amount=text)
+        return True
+
+    @event(RefundDue)
+    def _refund_due(self, reason: str, payment_state: str, amount: str | None) -> None:
+        self.refund_due = True
 
     def cancel_from_channel(self, reason: str, reference: str | None = None) -> bool:
         """The channel cancelled the order: cancelled here too while nothing is under way (no
@@ -577,7 +672,9 @@ class Order(Aggregate):
             self.channel_cancels = [*self.channel_cancels, reference]
 
     @event(Cancelled)
-    def _cancelled(self, reason: str, channel: str, external_id: str) -> None:
+    def _cancelled(
+        self, reason: str, channel: str, external_id: str, payment_state: str | None = None
+    ) -> None:
         self.status = OrderStatus.CANCELLED
 
     def record_shipment(self, shipment: Shipment) -> None:
@@ -636,25 +733,32 @@ class Order(Aggregate):
         accounted = self.shipped_units + Counter(self.short)
         if any(accounted[sku] < quantity for sku, quantity in self.ordered.items()):
             return
-        lines = self._shipped_lines()
+        lines, short_lines = self._shipped_lines()
         if lines:  # shipments of only unordered SKUs make nothing returnable
             self._shipped(
                 lines=lines,
                 shipments=self.shipments,
                 currency=self.currency,
                 short=dict(self.short),
+                short_lines=short_lines or None,
             )
 
-    def _shipped_lines(self) -> list[OrderLine]:
-        """The ordered lines cut to what actually shipped (all that can be returned)."""
+    def _shipped_lines(self) -> tuple[list[OrderLine], list[UnshippedLine]]:
+        """The ordered lines cut to what actually shipped (all that can be returned), and per
+        line the units that did not ship with what was paid for them: together exactly what was
+        paid for the line."""
         left = self.shipped_units
         lines: list[OrderLine] = []
+        short_lines: list[UnshippedLine] = []
         for line in self.lines:
             quantity = min(line["quantity"], left[line["sku"]])
-            if quantity > 0:
-                lines.append(_cut_line(line, quantity, self.currency))
+            cut = _cut_line(line, quantity, self.currency) if quantity > 0 else None
+            if cut is not None:
+                lines.append(cut)
                 left[line["sku"]] -= quantity
-        return lines
+            if quantity < line["quantity"]:
+                short_lines.append(_short_part(line, cut))
+        return lines, short_lines
 
     @event(ShipmentRecorded)
     def _shipment_recorded(self, shipment: Shipment, status: OrderStatus) -> None:
@@ -668,6 +772,7 @@ class Order(Aggregate):
         shipments: list[Shipment],
         currency: str,
         short: dict[str, int] | None = None,
+        short_lines: list[UnshippedLine] | None = None,
     ) -> None:
         self.status = OrderStatus.SHIPPED
 
@@ -777,6 +882,23 @@ class Order(Aggregate):
     @event(ShipToRefused)
     def _ship_to_refused(self, shipment_id: str, reason: str) -> None:
         self.ship_to_refused = [*self.ship_to_refused, shipment_id]
+
+
+def _line_paid(line: OrderLine) -> Decimal:
+    """What was paid for a line; orders placed before amounts were kept know only the price."""
+    if line.get("paid") is not None:
+        return Decimal(str(line["paid"]))
+    return Decimal(str(line["unit_price"])) * line["quantity"]
+
+
+def _short_part(line: OrderLine, cut: OrderLine | None) -> UnshippedLine:
+    """The units of a line that did not ship and what was paid for them: what was paid for the
+    line less what its cut line (None: nothing of it shipped) carries, so none is lost."""
+    shipped = _line_paid(cut) if cut is not None else Decimal(0)
+    quantity = line["quantity"] - (cut["quantity"] if cut is not None else 0)
+    return UnshippedLine(
+        sku=line["sku"], quantity=quantity, paid=format(_line_paid(line) - shipped, "f")
+    )
 
 
 def _cut_line(line: OrderLine, quantity: int, currency: str) -> OrderLine:

@@ -1,18 +1,29 @@
-"""The returns domain: RMAs (Return) and the shipped orders that bound them (ShippedOrder).
+"""The returns domain: RMAs (Return), refunds without a return (RefundWithoutReturn) and the
+shipped orders that bound them both (ShippedOrder).
 
 Only stdlib and eventsourcing.domain; no I/O. Aggregates live one per module, their value
 objects in `values`, their errors in `errors`.
 """
 
 from services.returns_service.domain.errors import (
+    AmountPlacesError,
     IdempotencyKeyReusedError,
+    OrderNotRefundableError,
     OrderNotReturnableError,
+    OverRefundError,
     ReceiveQuantityError,
+    RefundAmountError,
+    RefundQuantityError,
     ReturnError,
     ReturnLineError,
     ReturnNotFoundError,
     ReturnQuantityError,
     SkuNotShippedError,
+)
+from services.returns_service.domain.refunds import (
+    RefundWithoutReturn,
+    refund_without_return_id_for,
+    short_pick_refund_id_for,
 )
 from services.returns_service.domain.returns import (
     Return,
@@ -32,31 +43,45 @@ from services.returns_service.domain.values import (
     ReceiptLine,
     ReceivedLine,
     Refund,
+    RefundKind,
     RefundLine,
+    RefundReason,
+    RefundSettlement,
     ReturnLine,
     ReturnLineSummary,
     Settlement,
     Shipment,
+    ShortLine,
+    ShortPickPolicy,
     units_per_sku,
 )
 
-AGGREGATES = (Return, ShippedOrder)
+AGGREGATES = (Return, ShippedOrder, RefundWithoutReturn)
 """Every aggregate whose events this service stores."""
 
 __all__ = [
     "AGGREGATES",
     "Amount",
+    "AmountPlacesError",
     "Condition",
     "IdempotencyKeyReusedError",
     "ItemQuantity",
     "OrderLine",
+    "OrderNotRefundableError",
     "OrderNotReturnableError",
+    "OverRefundError",
     "Receipt",
     "ReceiptLine",
     "ReceiveQuantityError",
     "ReceivedLine",
     "Refund",
+    "RefundAmountError",
+    "RefundKind",
     "RefundLine",
+    "RefundQuantityError",
+    "RefundReason",
+    "RefundSettlement",
+    "RefundWithoutReturn",
     "Return",
     "ReturnError",
     "ReturnLine",
@@ -68,11 +93,15 @@ __all__ = [
     "Settlement",
     "Shipment",
     "ShippedOrder",
+    "ShortLine",
+    "ShortPickPolicy",
     "SkuNotShippedError",
     "add_receipt",
     "line_summary",
     "refund_id_for",
+    "refund_without_return_id_for",
     "return_id_for",
     "shipped_order_id_for",
+    "short_pick_refund_id_for",
     "units_per_sku",
 ]

@@ -11,6 +11,31 @@ class OrderNotReturnableError(ReturnError):
     """The order is unknown here or has not shipped in full, so nothing can be returned yet."""
 
 
+class OrderNotRefundableError(ReturnError):
+    """The order is unknown here or has not shipped yet, so nothing can be refunded here yet."""
+
+
+class RefundAmountError(ReturnError):
+    """An amount the order cannot take as a refund; says how much can still be refunded."""
+
+    def __init__(self, message: str, refundable: str, currency: str) -> None:
+        super().__init__(message)
+        self.refundable = refundable
+        self.currency = currency
+
+    def details(self) -> dict[str, str]:
+        """How much can still be refunded, for the problem document."""
+        return {"refundable": self.refundable, "currency": self.currency}
+
+
+class OverRefundError(RefundAmountError):
+    """More than is left of what was paid (for the order, or for the units named)."""
+
+
+class AmountPlacesError(RefundAmountError):
+    """An amount with more decimal places than the order's currency has."""
+
+
 class ReturnNotFoundError(ReturnError):
     """No return has this id."""
 
@@ -44,6 +69,13 @@ class ReturnQuantityError(ReturnLineError):
     """More units than shipped minus those already on returns."""
 
     limit_name = "returnable"
+
+
+class RefundQuantityError(ReturnLineError):
+    """Units of a SKU a refund without a return cannot take: not on the order, or more than
+    shipped (short, for a short pick) and not yet refunded or on a return."""
+
+    limit_name = "refundable"
 
 
 class ReceiveQuantityError(ReturnLineError):

@@ -35,6 +35,38 @@ class OrderLine(TypedDict):
     paid: NotRequired[Amount]  # what was paid for the line's units (absent on older orders)
 
 
+class ShortLine(TypedDict):
+    """Units of an order line that did not ship (a short pick), and what was paid for them."""
+
+    sku: str
+    quantity: int
+    paid: Amount
+
+
+class RefundReason(StrEnum):
+    """Why money went back: a return, or one of the reasons for a refund without a return."""
+
+    RETURN = "return"
+    SHORT_PICK = "short_pick"  # units that never shipped
+    LOST_PARCEL = "lost_parcel"
+    GOODWILL = "goodwill"
+    OTHER = "other"
+
+
+class RefundKind(StrEnum):
+    """What a refund pays back: units (at what was paid for them) or an amount of money only."""
+
+    UNITS = "units"
+    AMOUNT = "amount"
+
+
+class ShortPickPolicy(StrEnum):
+    """What becomes of units an order could not ship: refunded at once, or held for ops."""
+
+    REFUND = "refund"
+    HOLD = "hold"
+
+
 class ItemQuantity(TypedDict):
     """Units of one SKU (a line of a shipment)."""
 
@@ -108,6 +140,22 @@ class Settlement(TypedDict):
     currency: str
 
 
+class RefundSettlement(TypedDict):
+    """What a shipped order settles for a refund without a return: the money and its lines.
+
+    With kind `amount` the lines only spread the amount over the SKUs it is counted against
+    (their quantities are those SKUs' units); with `units` they are the units refunded.
+    """
+
+    kind: RefundKind
+    short: bool  # the lines are units that never shipped (a short pick)
+    lines: list[RefundLine]
+    amount: Amount
+    full_amount: Amount
+    capped: bool
+    currency: str
+
+
 class Receipt(TypedDict):
     """One parcel received against a return."""
 
@@ -132,7 +180,9 @@ class Refund(TypedDict):
     refunded_at: datetime
 
 
-SkuLine = ItemQuantity | OrderLine | ReturnLine | ReceiptLine | ReceivedLine | RefundLine
+SkuLine = (
+    ItemQuantity | OrderLine | ShortLine | ReturnLine | ReceiptLine | ReceivedLine | RefundLine
+)
 """Any line that counts units of a SKU."""
 
 

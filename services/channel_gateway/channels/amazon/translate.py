@@ -13,9 +13,11 @@ from services.channel_gateway.channels.base import (
     ChannelPayload,
     Connection,
     MalformedPayloadError,
+    OrderFacts,
     decimal,
     describe,
     finish,
+    subdivision,
     text,
 )
 from shared.payments import ASSUMED, PaymentState
@@ -206,6 +208,9 @@ def translate(connection: Connection, payload: dict[str, Any]) -> Translation:
         currency=currencies.pop() if len(currencies) == 1 else None,
         refs={"marketplace_id": order.salesChannel.marketplaceId},
         payment_state=payment_state(order),
+        # The order id is the number the buyer sees (302-1234567-1234567). The API has no
+        # note, and the bill stays with Amazon: the totals are the lines'.
+        facts=OrderFacts(number=order.orderId),
     )
     if unpriced:
         translation.reasons.append(f"order items without a price: {', '.join(unpriced)}")
@@ -232,6 +237,8 @@ def _cash_on_delivery(order: AmazonOrder) -> bool:
 
 
 def _address(address: CustomerAddress) -> dict[str, Any]:
+    country = (address.countryCode or "").strip().upper() or None
+    state = (address.stateOrRegion or "").strip() or None
     return {
         "name": address.name,
         "line1": address.addressLine1,
@@ -239,4 +246,8 @@ def _address(address: CustomerAddress) -> dict[str, Any]:
         "city": address.city,
         "postal_code": address.postalCode,
         "country": address.countryCode,
+        "company": address.companyName,
+        "state": state,
+        # A US or Canadian state comes as its code (KY); elsewhere a name (Bayern): no code then.
+        "state_code": subdivision(country, state) if country in ("US", "CA") else None,
     }

@@ -4,6 +4,9 @@ per package (v0), and feeds for cancellations and refunds.
 Idempotent at Amazon: a package whose packageReferenceId the order already lists is not
 confirmed again; an order Amazon shows as cancelled is not cancelled again; a refund adjustment
 carries our refund id as its MerchantAdjustmentItemID.
+
+A cancel refunds the buyer by itself (Amazon charges only what ships), so a paid order's cancel
+needs no refund of ours: the delivery's outcome says so.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from services.channel_gateway.channels.http import Job, PermanentChannelError, c
 
 ORDERS = "/orders/2026-01-01/orders"
 FEEDS = "/feeds/2021-06-30"
+# Why money went back, as OrderAdjustment's AdjustmentReason; other reasons: GeneralAdjustment.
+ADJUSTMENT_REASONS = {"return": "CustomerReturn", "short_pick": "NoInventory"}
 
 
 class AmazonClient:
@@ -118,7 +123,10 @@ class AmazonClient:
             f"<AmazonOrderID>{escape(job.external_id)}</AmazonOrderID>"
             "<StatusCode>Failure</StatusCode>",
         )
-        return await self._feed("POST_ORDER_ACKNOWLEDGEMENT_DATA", xml)
+        sent = await self._feed("POST_ORDER_ACKNOWLEDGEMENT_DATA", xml)
+        if job.details.get("refund"):
+            return f"{sent}: Amazon refunds the buyer with the cancel"
+        return sent
 
     async def _refund(self, job: Job) -> str:
         items = "".join(
@@ -187,13 +195,18 @@ def _packages(job: Job) -> list[tuple[str, str, list[dict[str, Any]]]]:
     return result
 
 
+def _adjustment_reason(job: Job) -> str:
+    """Amazon's reason for a refund of ours (a return's: CustomerReturn)."""
+    return ADJUSTMENT_REASONS.get(job.details.get("reason") or "return", "GeneralAdjustment")
+
+
 def _adjusted_item(job: Job, order_item_id: str, amount: str) -> str:
     """One order item's refund in an OrderAdjustment feed (money back for its principal)."""
     return (
         "<AdjustedItem>"
         f"<AmazonOrderItemCode>{escape(order_item_id)}</AmazonOrderItemCode>"
         f"<MerchantAdjustmentItemID>{escape(job.details['refund_id'])}</MerchantAdjustmentItemID>"
-        "<AdjustmentReason>CustomerReturn</AdjustmentReason>"
+        f"<AdjustmentReason>{_adjustment_reason(job)}</AdjustmentReason>"
         "<ItemPriceAdjustments><Component><Type>Principal</Type>"
         f'<Amount currency="{escape(job.details["currency"])}">{amount}</Amount>'
         "</Component></ItemPriceAdjustments></AdjustedItem>"

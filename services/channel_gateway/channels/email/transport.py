@@ -28,10 +28,12 @@ class SmtpServer:
 def shipping_email(job: Job, sender: str, shop_name: str) -> EmailMessage:
     """The shipping confirmation for one shipment; its Message-ID derives from the delivery."""
     customer = job.order.get("customer") or {}
+    # The number the customer knows: the channel's own where the order has one.
+    number = job.order.get("channel_order_number") or job.external_id
     message = EmailMessage()
     message["From"] = sender
     message["To"] = customer["email"]
-    message["Subject"] = f"Your order {job.external_id} has shipped"
+    message["Subject"] = f"Your order {number} has shipped"
     message["Date"] = formatdate(usegmt=True)
     # One id per delivery: a resend after a crash is recognisably the same message.
     message["Message-ID"] = f"<{job.delivery_id}@oms>"
@@ -41,7 +43,7 @@ def shipping_email(job: Job, sender: str, shop_name: str) -> EmailMessage:
     items = "\n".join(f"  {line['quantity']} x {line['sku']}" for line in job.details["lines"])
     message.set_content(
         f"Hello {customer.get('name', '')},\n\n"
-        f"good news: your order {job.external_id} is on its way with {carrier}{service}.\n\n"
+        f"good news: your order {number} is on its way with {carrier}{service}.\n\n"
         f"Tracking number{'s' if len(numbers) > 1 else ''}: {', '.join(numbers)}\n\n"
         f"In this parcel:\n{items}\n\nThank you for your order,\n{shop_name}\n"
     )

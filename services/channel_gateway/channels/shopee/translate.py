@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from pydantic import Field, ValidationError
 
 from services.channel_gateway.application import Translation
 from services.channel_gateway.channels.base import (
+    Amounts,
     ChannelLine,
     ChannelPayload,
+    ChannelShippingLine,
     Connection,
     MalformedPayloadError,
+    OrderFacts,
     decimal,
     describe,
     finish,
 )
 from services.channel_gateway.channels.signing import any_matches, hex_signature
+from shared import money
 from shared.payments import PaymentState
 
 ORDER_STATUS_PUSH = 3  # push code of order status updates
@@ -94,6 +99,10 @@ class ShopeeOrder(ChannelPayload):
     buyer_username: str | None = None
     recipient_address: RecipientAddress | None = None
     item_list: list[Item] = Field(min_length=1)
+    message_to_seller: str | None = None  # the buyer's note (a basic field)
+    # What the buyer paid: items, the shipping the buyer bore, less Shopee's vouchers and coins
+    # (returned once the buyer has paid).
+    total_amount: float | int | str | None = None
 
 
 def push_signature_valid(url: str, body: bytes, header: str | None, partner_key: str) -> bool:
@@ -151,6 +160,8 @@ def translate(connection: Connection, payload: dict[str, Any]) -> Translation:
         )
         for i, item in enumerate(order.item_list)
     ]
+    currency = order.currency.upper()
+    shipping, discount, paid = _money(order, lines, currency)
     translation = finish(
         connection,
         order.order_sn,
@@ -162,14 +173,43 @@ def translate(connection: Connection, payload: dict[str, Any]) -> Translation:
         },
         shipping_address=_address(address) if address is not None else None,
         lines=lines,
-        currency=order.currency.upper(),
+        currency=currency,
         refs={"buyer_username": order.buyer_username},
+        amounts=Amounts(taxes_included=None, discount=discount) if discount else None,
         payment_state=payment_state(order),
+        facts=OrderFacts(
+            number=order.order_sn,
+            note=order.message_to_seller,
+            shipping_lines=shipping,
+            totals={} if paid is None else {"paid": paid},
+        ),
     )
     if order.order_status != PLACEABLE:
         translation.reasons.append(f"Shopee order status is {order.order_status}")
         translation.order = None
     return translation
+
+
+def _money(
+    order: ShopeeOrder, lines: list[ChannelLine], currency: str
+) -> tuple[list[ChannelShippingLine], Decimal, Decimal | None]:
+    """Shipping line, order discount and what was paid, from `total_amount`.
+
+    get_order_detail does not say what the buyer paid for shipping, nor how much Shopee's
+    vouchers and coins took off (get_escrow_detail does); its estimated and actual shipping fees
+    are what the courier charges, not the buyer. So what the buyer paid above the items is one
+    shipping line, and what is below them a discount spread over the lines: the order adds up to
+    what the buyer paid.
+    """
+    if order.total_amount is None or currency not in money.MINOR_UNITS:
+        return [], Decimal(0), None
+    paid = money.money(decimal(order.total_amount, "total_amount"), currency)
+    items = sum((money.money(x.unit_price * x.quantity, currency) for x in lines), Decimal(0))
+    if paid >= items:
+        extra = paid - items
+        shipping = [ChannelShippingLine("Shipping (Shopee)", extra)] if extra else []
+        return shipping, Decimal(0), paid
+    return [], items - paid, paid
 
 
 def payment_state(order: ShopeeOrder) -> PaymentState:
@@ -193,4 +233,6 @@ def _address(address: RecipientAddress) -> dict[str, Any]:
         "city": address.city or address.state,
         "postal_code": address.zipcode,
         "country": address.region,
+        "phone": address.phone,
+        "state": address.state,
     }

@@ -130,6 +130,8 @@ class ShopeeClient:
         items = _cancelled_items(job)
         body = {"order_sn": job.external_id, "cancel_reason": "OUT_OF_STOCK", "item_list": items}
         await self._call("POST", CANCEL, json=body)
+        if job.details.get("refund"):  # Shopee pays the buyer back for a cancelled order itself
+            return "cancelled (OUT_OF_STOCK): Shopee refunds the buyer with the cancel"
         return "cancelled (OUT_OF_STOCK)"
 
     async def _confirm_return(self, job: Job) -> str:

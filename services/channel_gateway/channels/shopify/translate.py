@@ -12,8 +12,10 @@ from services.channel_gateway.channels.base import (
     Amounts,
     ChannelLine,
     ChannelPayload,
+    ChannelShippingLine,
     Connection,
     MalformedPayloadError,
+    OrderFacts,
     describe,
     finish,
     subdivision,
@@ -106,8 +108,25 @@ class ShopifyShippingLine(ChannelPayload):
     tax_lines: list[ShopifyTaxLine] = Field(default_factory=list)
 
 
+class ShopifyMoney(ChannelPayload):
+    """An amount in one currency of a `*_set` field."""
+
+    amount: Amount
+
+
+class ShopifyMoneySet(ChannelPayload):
+    """An amount in the shop's currency (and the buyer's, which we do not read)."""
+
+    shop_money: ShopifyMoney
+
+
 class ShopifyOrder(ChannelPayload):
-    """The order resource as the orders/create webhook delivers it."""
+    """The order resource as the orders/create webhook delivers it.
+
+    The `total_*` fields are the order as it was placed, as its `line_items` are; the
+    `current_*` ones change with later edits and refunds and are not read (an order is taken in
+    as it was placed).
+    """
 
     id: int
     name: str | None = None
@@ -123,6 +142,10 @@ class ShopifyOrder(ChannelPayload):
     note: str | None = None
     taxes_included: bool = False
     total_discounts: Amount = Decimal(0)
+    total_line_items_price: Amount | None = None
+    total_tax: Amount | None = None
+    total_price: Amount | None = None
+    total_shipping_price_set: ShopifyMoneySet | None = None
     shipping_lines: list[ShopifyShippingLine] = Field(default_factory=list)
     financial_status: str | None = None
     cancelled_at: str | None = None
@@ -178,9 +201,10 @@ def translate(connection: Connection, payload: dict[str, Any]) -> Translation:
     ]
     # Shopify allocates its discounts to lines and shipping lines; what total_discounts holds
     # beyond those allocations (older orders, hand-made payloads) is spread over the lines.
-    allocated = sum((line.discount for line in lines), Decimal(0)) + sum(
+    shipping_discount = sum(
         (a.amount for s in order.shipping_lines for a in s.discount_allocations), Decimal(0)
     )
+    allocated = sum((line.discount for line in lines), Decimal(0)) + shipping_discount
     buyer: dict[str, Any] = {"name": name, "email": email}
     if phone := order.phone or customer.phone or (ship and ship.phone):
         buyer["phone"] = phone
@@ -201,7 +225,39 @@ def translate(connection: Connection, payload: dict[str, Any]) -> Translation:
             "order_name": order.name,
         },
         payment_state=payment_state(order),
+        facts=OrderFacts(
+            number=order.name,
+            billing_address=_address(order.billing_address) if order.billing_address else None,
+            note=order.note,
+            shipping_lines=[
+                ChannelShippingLine(
+                    title=s.title or "Shipping",
+                    price=s.price,
+                    discount=sum((a.amount for a in s.discount_allocations), Decimal(0)),
+                    taxes=[(t.title, t.rate, t.price) for t in s.tax_lines],
+                )
+                for s in order.shipping_lines
+            ],
+            totals=_totals(order, shipping_discount),
+        ),
     )
+
+
+def _totals(order: ShopifyOrder, shipping_discount: Decimal) -> dict[str, Decimal]:
+    """What Shopify says the order came to, in our terms: its discounts less those on shipping
+    (ours counts shipping after its discount), its shipping price (before discounts) less them."""
+    totals: dict[str, Decimal] = {}
+    if order.total_line_items_price is not None:
+        totals["items"] = order.total_line_items_price
+    if "total_discounts" in order.model_fields_set and order.total_discounts >= shipping_discount:
+        totals["discounts"] = order.total_discounts - shipping_discount
+    if order.total_tax is not None:
+        totals["tax"] = order.total_tax
+    if order.total_shipping_price_set is not None:
+        totals["shipping"] = order.total_shipping_price_set.shop_money.amount - shipping_discount
+    if order.total_price is not None:
+        totals["paid"] = order.total_price
+    return totals
 
 
 def payment_state(order: ShopifyOrder) -> PaymentState:

@@ -3,6 +3,11 @@
 Idempotent at Shopify: a fulfillment is created only when no fulfillment of the order carries
 the tracking number yet (checked right before creating), a cancel only when the order is not
 cancelled, and refundCreate carries @idempotent(key: <refund id>).
+
+A paid order's cancel refunds it: orderCancel with `refundMethod: {originalPaymentMethodsRefund:
+true}` (its `refund` argument is deprecated since 2025-07), so Shopify refunds what is left of the
+payment, by its own books, with the cancel; an unpaid one is cancelled without a refund (an
+authorisation is released by the cancel either way).
 """
 
 from __future__ import annotations
@@ -44,8 +49,8 @@ FULFILLMENT_CREATE = """mutation OmsFulfillmentCreate($fulfillment: FulfillmentI
 }"""
 
 ORDER_CANCEL = """mutation OmsOrderCancel($orderId: ID!, $reason: OrderCancelReason!,
-    $staffNote: String) {
-  orderCancel(orderId: $orderId, reason: $reason, refund: false, restock: true,
+    $staffNote: String, $refundMethod: OrderCancelRefundMethodInput!) {
+  orderCancel(orderId: $orderId, reason: $reason, refundMethod: $refundMethod, restock: true,
       notifyCustomer: true, staffNote: $staffNote) {
     job { id }
     orderCancelUserErrors { field message code }
@@ -127,11 +132,20 @@ class ShopifyClient:
     async def _cancel(self, job: Job, order_gid: str, state: dict[str, Any]) -> str:
         if state.get("cancelledAt"):
             return f"already cancelled at {state['cancelledAt']}"
-        variables = {"orderId": order_gid, "reason": "OTHER", "staffNote": job.details["reason"]}
+        refund = bool(job.details.get("refund"))
+        variables = {
+            "orderId": order_gid,
+            "reason": "OTHER",
+            "staffNote": job.details["reason"],
+            "refundMethod": {"originalPaymentMethodsRefund": refund},
+        }
         data = await self._graphql("OmsOrderCancel", ORDER_CANCEL, variables)
         result = data.get("orderCancel") or {}
         _raise_user_errors("orderCancel", result.get("orderCancelUserErrors"))
-        return f"cancel job {(result.get('job') or {}).get('id')}"
+        job_id = (result.get("job") or {}).get("id")
+        if refund:
+            return f"cancel job {job_id}: Shopify refunds the payment with the cancel"
+        return f"cancel job {job_id}"
 
     async def _refund(self, job: Job, order_gid: str, state: dict[str, Any]) -> str:
         parent = next(
@@ -144,11 +158,15 @@ class ShopifyClient:
         )
         if parent is None:
             raise PermanentChannelError(f"Shopify order {order_gid} has no paid transaction")
+        reason = job.details.get("reason") or "return"
         refund = {
             "orderId": order_gid,
-            "note": f"OMS refund {job.details['refund_id']}",
+            "note": f"OMS refund {job.details['refund_id']} ({reason})",
             "notify": True,
-            "refundLineItems": _refund_line_items(job),
+            # Money only (goodwill, part of a lost parcel): no unit is refunded.
+            "refundLineItems": []
+            if job.details.get("refund_kind") == "amount"
+            else _refund_line_items(job),
             "transactions": [
                 {
                     "orderId": order_gid,

@@ -4,10 +4,15 @@ Idempotent at the store: tracking numbers already on the order are not added aga
 order is not cancelled again, and a refund that carries our refund id (in its meta data and its
 reason) is not repeated. WooCommerce has no idempotency key: that check, right before creating,
 is the store's side; that no two attempts of one delivery run at once is ours (claimed attempts).
+
+Setting an order to cancelled does not give the money back: a paid order's cancel is followed by
+a refund of what the store says is left of it (its `total` less its refunds, so never more than
+was paid), with `api_refund: true` and our cancel's refund id, once.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -15,6 +20,7 @@ import httpx
 from services.channel_gateway.channels.http import Job, call, json_of
 
 REFUND_META_KEY = "_oms_refund_id"  # leading underscore: hidden from the store's admin screens
+REASON_META_KEY = "_oms_refund_reason"  # return, short_pick, lost_parcel, goodwill, other, cancel
 
 
 class WooCommerceClient:
@@ -65,10 +71,40 @@ class WooCommerceClient:
 
     async def _cancel(self, job: Job) -> str:
         order = await self._get(f"/wc/v3/orders/{job.external_id}")
-        if order.get("status") == "cancelled":
-            return "already cancelled"
-        await self._send("PUT", f"/wc/v3/orders/{job.external_id}", {"status": "cancelled"})
-        return "order cancelled"
+        if order.get("status") in ("cancelled", "refunded"):
+            done = f"already {order.get('status')}"
+        else:
+            await self._send("PUT", f"/wc/v3/orders/{job.external_id}", {"status": "cancelled"})
+            done = "order cancelled"
+        if not job.details.get("refund"):
+            return done
+        return f"{done}; {await self._refund_rest(job, order)}"
+
+    async def _refund_rest(self, job: Job, order: dict[str, Any]) -> str:
+        """Refund what is left of a cancelled order's payment, by the store's own figures."""
+        refund_id = f"cancel:{job.delivery_id}"
+        marker = f"OMS refund {refund_id}"
+        path = f"/wc/v3/orders/{job.external_id}/refunds"
+        refunds = await self._get(path, per_page=100) or []
+        for refund in refunds:
+            if _carries(refund, refund_id, marker):
+                return f"already refunded {refund.get('amount')} as refund {refund.get('id')}"
+        paid = Decimal(str(order.get("total") or "0"))
+        refunded = sum((abs(Decimal(str(r.get("amount") or "0"))) for r in refunds), Decimal(0))
+        left = paid - refunded
+        if left <= 0:
+            return "nothing left to refund"
+        body = {
+            "amount": format(left, "f"),
+            "reason": marker,
+            "meta_data": [
+                {"key": REFUND_META_KEY, "value": refund_id},
+                {"key": REASON_META_KEY, "value": "cancel"},
+            ],
+            "api_refund": True,  # the store's payment gateway sends the money back
+        }
+        created = await self._send("POST", path, body)
+        return f"refunded {body['amount']} as refund {created.get('id')}"
 
     async def _refund(self, job: Job) -> str:
         refund_id = str(job.details["refund_id"])
@@ -77,14 +113,18 @@ class WooCommerceClient:
         for refund in await self._get(path, per_page=100) or []:
             if _carries(refund, refund_id, marker):
                 return f"already refunded as refund {refund.get('id')}"
-        body = {
+        body: dict[str, Any] = {
             "amount": job.details["amount"],
             "reason": marker,
-            "meta_data": [{"key": REFUND_META_KEY, "value": refund_id}],
+            "meta_data": [
+                {"key": REFUND_META_KEY, "value": refund_id},
+                {"key": REASON_META_KEY, "value": job.details.get("reason") or "return"},
+            ],
             # The store's payment gateway sends the money back.
             "api_refund": True,
-            "line_items": _refund_line_items(job),
         }
+        if job.details.get("refund_kind") != "amount":  # money only: no line's units refunded
+            body["line_items"] = _refund_line_items(job)
         created = await self._send("POST", path, body)
         return f"refund {created.get('id')}"
 
