@@ -71,10 +71,14 @@ def _ship_to(to: ev.Address) -> Address:
         postal_code=to.postal_code,
         country=to.country,
     )
-    for name in ("company", "phone", "state", "state_code"):
-        value = getattr(to, name)
-        if value is not None:
-            address[name] = value  # type: ignore[literal-required]
+    if to.company is not None:
+        address["company"] = to.company
+    if to.phone is not None:
+        address["phone"] = to.phone
+    if to.state is not None:
+        address["state"] = to.state
+    if to.state_code is not None:
+        address["state_code"] = to.state_code
     return address
 
 

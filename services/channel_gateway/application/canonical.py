@@ -270,11 +270,11 @@ class CanonicalOrderModel(Edge):
         # cost on the intake path.
         step = Decimal(1).scaleb(-minor_units(self.currency))
         customer, address = self.customer, self.shipping_address
-        buyer: dict[str, Any] = {"name": customer.name, "email": customer.email}
+        buyer: domain.Customer = {"name": customer.name, "email": customer.email}
         if customer.phone is not None:
             buyer["phone"] = customer.phone
         order: domain.CanonicalOrder = {
-            "customer": buyer,  # type: ignore[typeddict-item]
+            "customer": buyer,
             "shipping_address": _address(address),
             "lines": [_line(line, step) for line in self.lines],
             "currency": self.currency,

@@ -181,7 +181,7 @@ def _map_lines(
     lines: list[ChannelLine],
     currency: str | None,
     reasons: list[str],
-    amounts: list[dict[str, Any]] | None = None,
+    amounts: list[LineAmounts] | None = None,
 ) -> tuple[list[DraftLine], list[dict[str, Any]]]:
     """Our lines, one per channel line (never merged), and per line its channel refs."""
     step = Decimal(1).scaleb(-minor_units(currency or "EUR"))
@@ -197,7 +197,8 @@ def _map_lines(
             )
         row = _draft_line(line, sku, step)
         if amounts is not None:
-            row.update(amounts[index])  # type: ignore[typeddict-item]
+            share = amounts[index]
+            row["discount"], row["taxes"], row["paid"] = share.discount, share.taxes, share.paid
         out.append(row)
         # The quantity lets news of N units of a SKU be spread over its lines (channels.http).
         line_refs.append(
@@ -223,9 +224,18 @@ def _draft_line(line: ChannelLine, sku: str | None, step: Decimal) -> DraftLine:
     return row
 
 
+@dataclass(frozen=True)
+class LineAmounts:
+    """What one channel line came to, as the draft line keeps it (minor-unit strings)."""
+
+    discount: str
+    taxes: list[dict[str, str]]
+    paid: str
+
+
 def _line_amounts(
     lines: list[ChannelLine], amounts: Amounts, currency: str, reasons: list[str]
-) -> list[dict[str, Any]] | None:
+) -> list[LineAmounts] | None:
     """Per channel line: discount (its own and its share of the order's), taxes, amount paid."""
     subtotals = [money.money(line.unit_price * line.quantity, currency) for line in lines]
     own = [money.money(line.discount, currency) for line in lines]
@@ -235,7 +245,7 @@ def _line_amounts(
         reasons.append(f"order discount {order_discount} {currency} exceeds the lines' amounts")
         return None
     shares = money.allocate(order_discount, after, currency)
-    out: list[dict[str, Any]] = []
+    out: list[LineAmounts] = []
     for line, subtotal, mine, share in zip(lines, subtotals, own, shares, strict=True):
         discount = mine + share
         taxes = [(t, r, money.money(a, currency)) for t, r, a in line.taxes]
@@ -244,14 +254,14 @@ def _line_amounts(
         if paid < 0:
             reasons.append(f"line {line.title or line.channel_sku} is discounted below zero")
         out.append(
-            {
-                "discount": money.text(discount, currency),
-                "taxes": [
+            LineAmounts(
+                discount=money.text(discount, currency),
+                taxes=[
                     {"title": t, "rate": format(r, "f"), "amount": money.text(a, currency)}
                     for t, r, a in taxes
                 ],
-                "paid": money.text(max(paid, Decimal(0)), currency),
-            }
+                paid=money.text(max(paid, Decimal(0)), currency),
+            )
         )
     return out
 

@@ -26,6 +26,7 @@ class Customer(TypedDict):
 
     name: str
     email: str
+    phone: NotRequired[str]
 
 
 class Address(TypedDict):
