@@ -30,27 +30,7 @@ from shared.runtime.registry import INTERNAL, DomainEvent, Handler, Internal, Ma
 # -- outbound: only an order the OMS can place becomes public ---------------------------------
 
 
-def _received(e: ChannelOrder.Received) -> ev.ChannelOrderReceived:
-    return ev.ChannelOrderReceived(
-        order_id=e.originator_id,
-        channel=e.channel,
-        external_id=e.external_id,
-        customer=e.customer,
-        shipping_address=e.shipping_address,
-        lines=e.lines,
-        currency=e.currency,
-        received_at=e.timestamp,
-        payment_state=e.payment_state,
-        channel_order_number=e.channel_order_number,
-        billing_address=e.billing_address,
-        note=e.note,
-        shipping_lines=e.shipping_lines,
-        totals=e.totals,
-        taxes_included=e.taxes_included,
-    )
-
-
-def _released(e: ChannelOrder.Released) -> ev.ChannelOrderReceived:
+def _received(e: ChannelOrder.Received | ChannelOrder.Released) -> ev.ChannelOrderReceived:
     # A held order enters the OMS only when released, as it translated at release.
     return ev.ChannelOrderReceived(
         order_id=e.originator_id,
@@ -115,7 +95,7 @@ def _refund_due(e: ChannelOrder.RefundDue) -> ev.ChannelRefundDue:
 PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     ChannelOrder.Received: _received,
     ChannelOrder.Held: INTERNAL,
-    ChannelOrder.Released: _released,
+    ChannelOrder.Released: _received,
     ChannelOrder.PaymentChanged: _payment_changed,
     ChannelOrder.CancelledAtChannel: _cancelled_at_channel,
     ChannelOrder.ShipmentRecorded: INTERNAL,

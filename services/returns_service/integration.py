@@ -11,6 +11,7 @@ from services.returns_service.domain import (
     ItemQuantity,
     OrderLine,
     RefundKind,
+    RefundLine,
     RefundReason,
     RefundWithoutReturn,
     Return,
@@ -103,14 +104,18 @@ def _refunded(e: Return.Refunded) -> ev.Refunded:
         order_id=e.order_id,
         amount=e.amount,
         currency=e.currency,
-        lines=[
-            ev.RefundLine(sku=line["sku"], quantity=line["quantity"], amount=line["amount"])
-            for line in e.lines
-        ],
+        lines=_refund_lines(e.lines),
         refunded_at=e.timestamp,
         reason=RefundReason.RETURN,
         refund_kind=RefundKind.UNITS,
     )
+
+
+def _refund_lines(lines: list[RefundLine]) -> list[ev.RefundLine]:
+    return [
+        ev.RefundLine(sku=line["sku"], quantity=line["quantity"], amount=line["amount"])
+        for line in lines
+    ]
 
 
 def _issued(e: RefundWithoutReturn.Issued) -> ev.Refunded:
@@ -121,10 +126,7 @@ def _issued(e: RefundWithoutReturn.Issued) -> ev.Refunded:
         order_id=e.order_id,
         amount=e.amount,
         currency=e.currency,
-        lines=[
-            ev.RefundLine(sku=line["sku"], quantity=line["quantity"], amount=line["amount"])
-            for line in e.lines
-        ],
+        lines=_refund_lines(e.lines),
         refunded_at=e.timestamp,
         reason=e.reason,
         refund_kind=RefundKind(e.kind).value,

@@ -78,6 +78,26 @@ class Api:
                 return response
             time.sleep(0.2)
 
+    def pick_list(self, location_id: str) -> dict:
+        """A pick list of the location's open shipments (once fulfillment has them)."""
+        body = {"location_id": location_id, "max_shipments": 10, "carrier": "oms-parcel"}
+        response = self.post_until("fulfillment_service", "/pick-lists", body, expected=201)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def confirm_picks(self, pick_list: dict, picks: list[dict]) -> None:
+        """The picker reports what was found of each line."""
+        path = f"/pick-lists/{pick_list['pick_list_id']}/confirm"
+        response = self.call("fulfillment_service", "POST", path, json={"lines": picks})
+        assert response.status_code == 200, response.text
+
+    def ship(self, shipment_id: str, tracking_number: str) -> None:
+        """The shipment leaves with DHL."""
+        body = {"carrier": "DHL", "tracking_number": tracking_number}
+        path = f"/shipments/{shipment_id}/ship"
+        response = self.call("fulfillment_service", "POST", path, json=body)
+        assert response.status_code == 200, response.text
+
 
 @pytest.fixture(scope="session")
 def api(system: EmbeddedSystem) -> Iterator[Api]:

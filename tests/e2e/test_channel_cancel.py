@@ -72,13 +72,8 @@ def test_a_cancel_at_shopify_frees_the_stock_before_picking_and_is_an_exception_
     api.eventually(
         "fulfillment_service", f"/shipments?order_id={late_id}", lambda page: len(page["data"]) == 1
     )
-    picking = api.post_until(
-        "fulfillment_service",
-        "/pick-lists",
-        {"location_id": "WH-CAN", "max_shipments": 10, "carrier": "oms-parcel"},
-        expected=201,
-    )
-    assert late_id in [s["order_id"] for s in picking.json()["slots"]]
+    picking = api.pick_list("WH-CAN")
+    assert late_id in [s["order_id"] for s in picking["slots"]]
     api.eventually("order_service", f"/orders/{late_id}", lambda o: bool(o["picking"]))
     post(api, channel_id, cancelled_at_shopify(late), "e2e-c-4", "orders/cancelled")
     order = api.eventually(

@@ -37,28 +37,11 @@ def test_an_unpaid_order_is_reserved_and_held_then_paid_then_picked_and_shipped(
     [shipment] = api.eventually(
         "fulfillment_service", f"/shipments?order_id={order_id}", lambda p: len(p["data"]) == 1
     )["data"]
-    pick_list = api.post_until(
-        "fulfillment_service",
-        "/pick-lists",
-        {"location_id": "WH-PAY", "max_shipments": 10, "carrier": "oms-parcel"},
-        expected=201,
-    ).json()
+    pick_list = api.pick_list("WH-PAY")
     assert [s["order_id"] for s in pick_list["slots"]] == [order_id]
     picks = [{"sku": line["sku"], "picked": line["quantity"]} for line in pick_list["lines"]]
-    confirmed = api.call(
-        "fulfillment_service",
-        "POST",
-        f"/pick-lists/{pick_list['pick_list_id']}/confirm",
-        json={"lines": picks},
-    )
-    assert confirmed.status_code == 200, confirmed.text
-    shipped = api.call(
-        "fulfillment_service",
-        "POST",
-        f"/shipments/{shipment['shipment_id']}/ship",
-        json={"carrier": "DHL", "tracking_number": "JD0146000099990042"},
-    )
-    assert shipped.status_code == 200, shipped.text
+    api.confirm_picks(pick_list, picks)
+    api.ship(shipment["shipment_id"], "JD0146000099990042")
     final = api.eventually(
         "order_service", f"/orders/{order_id}", lambda o: o["status"] == "shipped"
     )

@@ -32,32 +32,15 @@ def test_a_short_pick_ships_what_was_found_and_refunds_the_short_units(api, syst
         "fulfillment_service", f"/shipments?order_id={order_id}", lambda p: len(p["data"]) == 1
     )["data"]
 
-    pick_list = api.post_until(
-        "fulfillment_service",
-        "/pick-lists",
-        {"location_id": LOCATION, "max_shipments": 10, "carrier": "oms-parcel"},
-        expected=201,
-    ).json()
+    pick_list = api.pick_list(LOCATION)
     assert [s["order_id"] for s in pick_list["slots"]] == [order_id]
     # One tee is not in its bin: the picker finds two of three.
     picks = [
         {"sku": line["sku"], "picked": line["quantity"] - (1 if line["sku"] == tee else 0)}
         for line in pick_list["lines"]
     ]
-    confirmed = api.call(
-        "fulfillment_service",
-        "POST",
-        f"/pick-lists/{pick_list['pick_list_id']}/confirm",
-        json={"lines": picks},
-    )
-    assert confirmed.status_code == 200, confirmed.text
-    shipped = api.call(
-        "fulfillment_service",
-        "POST",
-        f"/shipments/{shipment['shipment_id']}/ship",
-        json={"carrier": "DHL", "tracking_number": "JD0146000099991234"},
-    )
-    assert shipped.status_code == 200, shipped.text
+    api.confirm_picks(pick_list, picks)
+    api.ship(shipment["shipment_id"], "JD0146000099991234")
 
     # The order ships short; the short tee is refunded at what was paid for it, once.
     final = api.eventually(

@@ -70,12 +70,7 @@ def test_a_ship_to_changed_before_picking_reaches_the_shipment_and_picking_fixes
     )
     assert shown["shipping_address"]["state_code"] == "DE-BE"
 
-    pick_list = api.post_until(
-        "fulfillment_service",
-        "/pick-lists",
-        {"location_id": location, "max_shipments": 10, "carrier": "oms-parcel"},
-        expected=201,
-    ).json()
+    pick_list = api.pick_list(location)
     assert [s["shipment_id"] for s in pick_list["slots"]] == [shipment_id]
     api.eventually("order_service", f"/orders/{order_id}", lambda o: shipment_id in o["picking"])
 
