@@ -192,6 +192,15 @@ class ShortLine(Contract):
     paid: DecimalString = Field(ge=0)
 
 
+class CancelledUnits(Contract):
+    """Units an edit took off one order line, and what had been paid for them."""
+
+    line: PositiveInt = Field(description="the line's number (1-based) in the order before the edit")
+    sku: Sku
+    quantity: PositiveInt
+    paid: DecimalString = Field(ge=0)
+
+
 # -- channel gateway ---------------------------------------------------------------------
 
 
@@ -377,6 +386,31 @@ class OrderShipToChanged(IntegrationEvent):
     changed_at: UtcTime
 
 
+class OrderLinesChanged(IntegrationEvent):
+    """An order's lines were edited before any of it was picked: units cancelled, lines added.
+
+    `lines` are the order's lines after the edit and `revision` counts the edits. Inventory
+    reserves the order again for the new lines (StockReserved and StockReservationFailed carry
+    the revision they answer), fulfillment drops the order's open shipments and waits for the
+    new OrderConfirmed, returns refunds what was paid for cancelled units of a paid order, and
+    the gateway tells the channel (unless the edit came from it, `source` "channel").
+    """
+
+    topic = topics.ORDERS
+    order_id: UUID
+    channel: str = Text
+    external_id: str = Text
+    revision: PositiveInt
+    lines: list[OrderLine] = Field(min_length=1)
+    cancelled: list[CancelledUnits] = Field(default_factory=list)
+    added: list[OrderLine] = Field(default_factory=list)
+    currency: CurrencyCode
+    payment_state: PaymentState | None = None
+    reason: str = Text
+    source: str = Field("ops", pattern=r"^(ops|channel)$")
+    changed_at: UtcTime
+
+
 # -- inventory ----------------------------------------------------------------------------
 
 
@@ -387,6 +421,7 @@ class StockReserved(IntegrationEvent):
     order_id: UUID
     allocations: list[Allocation] = Field(min_length=1)
     reserved_at: UtcTime
+    revision: NonNegativeInt = Field(0, description="the order's edit this answers (0: as placed)")
 
 
 class StockReservationFailed(IntegrationEvent):
@@ -396,6 +431,7 @@ class StockReservationFailed(IntegrationEvent):
     order_id: UUID
     shortages: list[Shortage] = Field(min_length=1)
     failed_at: UtcTime
+    revision: NonNegativeInt = Field(0, description="the order's edit this answers (0: as placed)")
 
 
 class StockReleased(IntegrationEvent):
@@ -518,6 +554,18 @@ class ShipToChangeRefused(IntegrationEvent):
     refused_at: UtcTime
 
 
+class OrderEditRefused(IntegrationEvent):
+    """A shipment kept its lines: its picking had started before the order's edit came, so ops
+    must settle it (the edit is on the order; this shipment ships what it was picking)."""
+
+    topic = topics.FULFILLMENT
+    order_id: UUID
+    shipment_id: UUID
+    revision: PositiveInt
+    reason: str = Text
+    refused_at: UtcTime
+
+
 # -- returns ------------------------------------------------------------------------------
 
 
@@ -579,6 +627,7 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     OrderCancelled,
     OrderShipped,
     OrderShipToChanged,
+    OrderLinesChanged,
     StockReserved,
     StockReservationFailed,
     StockReleased,
@@ -591,6 +640,7 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     PickingStarted,
     PickingReleased,
     ShipToChangeRefused,
+    OrderEditRefused,
     ReturnRequested,
     ReturnReceived,
     Refunded,
