@@ -82,6 +82,11 @@ def _ship_to(to: ev.Address) -> Address:
     return address
 
 
+def on_order_lines_changed(app: Shipments, e: ev.OrderLinesChanged, uow: UnitOfWork) -> None:
+    """The order's lines were edited: its open shipments make way for those of the new lines."""
+    app.orders.replace_shipments(e.order_id, e.revision, uow)
+
+
 def on_order_cancelled(app: Shipments, e: ev.OrderCancelled, uow: UnitOfWork) -> None:
     """A cancelled order's shipments that have not left are cancelled."""
     app.orders.cancel_shipments(e.order_id, e.reason, uow)
@@ -95,6 +100,7 @@ def on_bin_assigned(app: Shipments, e: ev.BinAssigned, uow: UnitOfWork) -> None:
 CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     ev.OrderConfirmed: on_order_confirmed,
     ev.OrderShipToChanged: on_order_ship_to_changed,
+    ev.OrderLinesChanged: on_order_lines_changed,
     ev.OrderCancelled: on_order_cancelled,
     ev.BinAssigned: on_bin_assigned,
 }
@@ -140,6 +146,16 @@ def _picking_released(e: Shipment.PickingReleased) -> ev.PickingReleased | None:
 def _ship_to_refused(e: Shipment.ShipToRefused) -> ev.ShipToChangeRefused:
     return ev.ShipToChangeRefused(
         order_id=e.order_id, shipment_id=e.originator_id, reason=e.reason, refused_at=e.timestamp
+    )
+
+
+def _edit_refused(e: Shipment.EditRefused) -> ev.OrderEditRefused:
+    return ev.OrderEditRefused(
+        order_id=e.order_id,
+        shipment_id=e.originator_id,
+        revision=e.revision,
+        reason=e.reason,
+        refused_at=e.timestamp,
     )
 
 
@@ -200,6 +216,7 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     # Orders asked for the new ship-to; only a refusal is news to it.
     Shipment.ShipToChanged: INTERNAL,
     Shipment.ShipToRefused: _ship_to_refused,
+    Shipment.EditRefused: _edit_refused,  # likewise for an edit of the order's lines
     # A complete pick maps to None (nothing published); shared's Mapper type has no `| None`.
     Shipment.Picked: _picked,
     Shipment.PackageAdded: INTERNAL,
@@ -218,6 +235,7 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     OrderShipments.Described: INTERNAL,
     OrderShipments.Confirmed: INTERNAL,
     OrderShipments.Cancelled: INTERNAL,
+    OrderShipments.Reopened: INTERNAL,  # its shipments' cancellations are public
     SerialCounter.Started: INTERNAL,
     SerialCounter.Issued: INTERNAL,
 }

@@ -174,6 +174,6 @@ PROJECTION = Projection(
         BinAssignment.Moved: _bin_assigned,
     },
     # Confirmed lines show on the pick list itself (read from its events), not in the view.
-    # A refused ship-to leaves the row as it was; it shows on the order's timeline.
-    ignores=frozenset({PickList.LinesConfirmed, Shipment.ShipToRefused}),
+    # A refused ship-to or edit leaves the row as it was; it shows on the order's timeline.
+    ignores=frozenset({PickList.LinesConfirmed, Shipment.ShipToRefused, Shipment.EditRefused}),
 )

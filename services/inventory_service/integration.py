@@ -36,6 +36,12 @@ def on_order_placed(app: Inventory, e: ev.OrderPlaced, uow: UnitOfWork) -> None:
     app.reservations.reserve(e.order_id, lines, e.shipping_address.country, uow)
 
 
+def on_order_lines_changed(app: Inventory, e: ev.OrderLinesChanged, uow: UnitOfWork) -> None:
+    """An order's lines were edited: it gives back what it held and asks for the new lines."""
+    lines: list[Line] = [{"sku": line.sku, "quantity": line.quantity} for line in e.lines]
+    app.reservations.change_lines(e.order_id, lines, e.revision, uow)
+
+
 def on_order_cancelled(app: Inventory, e: ev.OrderCancelled, uow: UnitOfWork) -> None:
     """An order was cancelled: release its stock or its place in the queue."""
     app.reservations.cancel(e.order_id, e.reason, uow)
@@ -77,6 +83,7 @@ CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     # placed; a later change of ship-to does not re-route it (docs/architecture.md, "Adding a
     # use case"). Nor the picking events: stock follows picks through ShortPicked and Shipped.
     ev.OrderPlaced: on_order_placed,
+    ev.OrderLinesChanged: on_order_lines_changed,
     ev.OrderCancelled: on_order_cancelled,
     ev.Shipped: on_shipped,
     ev.ShortPicked: on_short_picked,
@@ -115,12 +122,29 @@ def _bin_assigned(e: Stock.BinAssigned) -> ev.BinAssigned:
 
 
 def _reserved(e: Reservation.Reserved) -> ev.StockReserved:
-    return ev.StockReserved(order_id=e.order_id, allocations=e.allocations, reserved_at=e.timestamp)
+    return ev.StockReserved(
+        order_id=e.order_id,
+        allocations=e.allocations,
+        reserved_at=e.timestamp,
+        revision=e.revision,
+    )
 
 
 def _backordered(e: Reservation.Backordered) -> ev.StockReservationFailed:
     return ev.StockReservationFailed(
-        order_id=e.order_id, shortages=e.shortages, failed_at=e.timestamp
+        order_id=e.order_id, shortages=e.shortages, failed_at=e.timestamp, revision=e.revision
+    )
+
+
+def _lines_changed(e: Reservation.LinesChanged) -> ev.StockReleased | None:
+    """What an edited order held is given back (nothing: it held nothing yet)."""
+    if not e.released:
+        return None
+    return ev.StockReleased(
+        order_id=e.order_id,
+        allocations=e.released,
+        reason="order lines edited",
+        released_at=e.timestamp,
     )
 
 
@@ -152,6 +176,7 @@ PUBLISHES: dict[type[Aggregate.Event], Mapper | Internal] = {
     Reservation.Reserved: _reserved,
     Reservation.Backordered: _backordered,
     Reservation.Released: _released,
+    Reservation.LinesChanged: _lines_changed,
     Reservation.Cancelled: INTERNAL,  # nothing was held, so nothing is released
     Reservation.Consumed: INTERNAL,  # shipments publish their units as level changes
     Reservation.ShortReleased: INTERNAL,  # the short pick publishes its level change

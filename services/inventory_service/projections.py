@@ -109,6 +109,19 @@ def _released(curs: Cursor[Any], e: Reservation.Released) -> None:
     )
 
 
+def _lines_changed(curs: Cursor[Any], e: Reservation.LinesChanged) -> None:
+    """The order was edited: nothing held, the new lines asked for."""
+    InventoryViews.update_reservation(
+        curs,
+        e.order_id,
+        e.timestamp,
+        status=ReservationStatus.REQUESTED,
+        lines=e.lines,
+        allocations=[],
+        shortages=[],
+    )
+
+
 def _cancelled(curs: Cursor[Any], e: Reservation.Cancelled) -> None:
     InventoryViews.update_reservation(
         curs, e.order_id, e.timestamp, status=ReservationStatus.CANCELLED
@@ -166,6 +179,7 @@ INVENTORY_VIEWS = Projection(
         Reservation.Reserved: _reserved,
         Reservation.Backordered: _backordered,
         Reservation.Released: _released,
+        Reservation.LinesChanged: _lines_changed,
         Reservation.Cancelled: _cancelled,
         Reservation.Consumed: _held,
         Reservation.ShortReleased: _held,

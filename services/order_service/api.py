@@ -1,7 +1,8 @@
-"""Order HTTP API: query orders, cancel them, record payments, change the ship-to."""
+"""Order HTTP API: query orders, cancel them, record payments, change the ship-to, edit lines."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
@@ -9,7 +10,10 @@ from fastapi import APIRouter, Body
 
 from services.order_service.application import Orders
 from services.order_service.domain import (
+    LineCut,
     OrderCancelledError,
+    OrderEditError,
+    OrderLine,
     OrderNotCancellableError,
     OrderNotEditableError,
     OrderNotFoundError,
@@ -18,6 +22,9 @@ from services.order_service.domain import (
 from services.order_service.schemas import (
     OrderCancel,
     OrderCancelled,
+    OrderEdit,
+    OrderEdited,
+    OrderLinePublic,
     OrderPublic,
     OrdersPublic,
     PaymentCreate,
@@ -40,6 +47,7 @@ ORDER_OPERATIONS = (
     "POST /v1/orders/{order_id}/cancel",
     "POST /v1/orders/{order_id}/payments",
     "POST /v1/orders/{order_id}/ship-to",
+    "POST /v1/orders/{order_id}/edits",
 )
 
 
@@ -93,14 +101,7 @@ def record_payment(order_id: UUID, body: PaymentCreate, app: AppDep) -> PaymentR
     """Record what the merchant saw of the payment (a bank transfer, cash on delivery collected);
     an order held for payment goes to the warehouse once its channel's policy allows."""
     if body.amount is not None:
-        currency = app.get_order(order_id).currency
-        if not money.fits(body.amount, currency):
-            raise Problem(
-                422,
-                "Amount does not fit the currency",
-                f"{body.amount} has more decimal places than {currency} allows"
-                f" ({money.minor_units(currency)})",
-            )
+        _check_fits(body.amount, app.get_order(order_id).currency)
     order = app.record_payment(
         order_id,
         body.payment_state,
@@ -126,10 +127,60 @@ def change_ship_to(order_id: UUID, body: ShipToChange, app: AppDep) -> ShipToCha
     )
 
 
+@router.post(
+    "/{order_id}/edits", response_model=OrderEdited, status_code=202, responses=problems(409)
+)
+def edit_order(order_id: UUID, body: OrderEdit, app: AppDep) -> OrderEdited:
+    """Cancel units of lines and add lines, before any of the order is picked: its stock is
+    reserved again for the new lines, its open shipments are replaced, what was paid for
+    cancelled units of a paid order is refunded, and the channel is told. Refused once it was
+    cancelled or shipped, or picking started (the problem names the shipment)."""
+    currency = app.get_order(order_id).currency
+    for added in body.add:
+        _check_fits(added.unit_price, currency)
+    cancel = [LineCut(line=item.line, quantity=item.quantity) for item in body.cancel]
+    add = [
+        _added_line(added.sku, added.quantity, added.unit_price, added.title) for added in body.add
+    ]
+    order = app.edit_lines(order_id, cancel, add, body.reason)
+    return OrderEdited(
+        order_id=order.id,
+        status=order.status,
+        revision=order.revision,
+        payment_state=order.payment_state,
+        lines=[OrderLinePublic.model_validate(line) for line in order.lines],
+    )
+
+
+def _added_line(sku: str, quantity: int, unit_price: Decimal, title: str | None) -> OrderLine:
+    """A line ops add: what it costs is what the buyer owes for it (no discount, no tax)."""
+    line = OrderLine(
+        sku=sku,
+        quantity=quantity,
+        unit_price=format(unit_price, "f"),
+        paid=format(unit_price * quantity, "f"),
+    )
+    if title is not None:
+        line["title"] = title
+    return line
+
+
+def _check_fits(amount: Decimal, currency: str) -> None:
+    """422 when an amount has more decimal places than the order's currency allows."""
+    if not money.fits(amount, currency):
+        raise Problem(
+            422,
+            "Amount does not fit the currency",
+            f"{amount} has more decimal places than {currency} allows"
+            f" ({money.minor_units(currency)})",
+        )
+
+
 ROUTERS: list[APIRouter] = [router]
 ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     OrderNotFoundError: (404, "Order not found"),
     OrderNotCancellableError: (409, "Order not cancellable"),
     OrderCancelledError: (409, "Order cancelled"),
     OrderNotEditableError: (409, "Order not editable"),
+    OrderEditError: (422, "Edit not possible"),
 }

@@ -13,6 +13,7 @@ from services.order_service.domain import (
     Allocation,
     Customer,
     ItemQuantity,
+    LineCut,
     Order,
     OrderFacts,
     OrderLine,
@@ -78,12 +79,17 @@ class Orders(ServiceApplication):
 
     @use_case
     def confirm_order(
-        self, order_id: UUID, allocations: list[Allocation], uow: UnitOfWork | None = None
+        self,
+        order_id: UUID,
+        allocations: list[Allocation],
+        uow: UnitOfWork | None = None,
+        revision: int = 0,
     ) -> None:
         """All stock is reserved: to the warehouse, or held until the payment allows it."""
         with self.unit_of_work(uow) as work:
             order = self._get(work, order_id)
-            order.confirm(allocations, self.payment_policies.of(order.channel), now=utc_now())
+            policy = self.payment_policies.of(order.channel)
+            order.confirm(allocations, policy, now=utc_now(), revision=revision)
 
     @use_case
     def record_payment(
@@ -147,11 +153,15 @@ class Orders(ServiceApplication):
 
     @use_case
     def backorder_order(
-        self, order_id: UUID, shortages: list[Shortage], uow: UnitOfWork | None = None
+        self,
+        order_id: UUID,
+        shortages: list[Shortage],
+        uow: UnitOfWork | None = None,
+        revision: int = 0,
     ) -> None:
         """Stock is short; the order waits."""
         with self.unit_of_work(uow) as work:
-            self._get(work, order_id).backorder(shortages)
+            self._get(work, order_id).backorder(shortages, revision)
 
     @use_case
     def cancel_order(self, order_id: UUID, reason: str, uow: UnitOfWork | None = None) -> Order:
@@ -218,6 +228,35 @@ class Orders(ServiceApplication):
             order = self._get(work, order_id)
             order.change_ship_to(address, reason)
             return order
+
+    @use_case
+    def edit_lines(
+        self,
+        order_id: UUID,
+        cancel: list[LineCut],
+        add: list[OrderLine],
+        reason: str,
+        source: str = "ops",
+        uow: UnitOfWork | None = None,
+    ) -> Order:
+        """Cancel units and add lines before any of the order is picked; returns the order."""
+        with self.unit_of_work(uow) as work:
+            order = self._get(work, order_id)
+            order.edit_lines(cancel, add, reason, source)
+            return order
+
+    @use_case
+    def record_edit_refused(
+        self,
+        order_id: UUID,
+        shipment_id: str,
+        revision: int,
+        reason: str,
+        uow: UnitOfWork | None = None,
+    ) -> None:
+        """A shipment kept its lines: its picking started before the edit reached it."""
+        with self.unit_of_work(uow) as work:
+            self._get(work, order_id).record_edit_refused(shipment_id, revision, reason)
 
     @use_case
     def record_picking_started(

@@ -114,6 +114,24 @@ def _ship_to_changed(e: Order.ShipToChanged) -> ev.OrderShipToChanged:
     )
 
 
+def _lines_edited(e: Order.LinesEdited) -> ev.OrderLinesChanged:
+    """The edit, for inventory (reserve again), fulfillment, returns and the channel."""
+    return ev.OrderLinesChanged(
+        order_id=e.originator_id,
+        channel=e.channel,
+        external_id=e.external_id,
+        revision=e.revision,
+        lines=e.lines,
+        cancelled=e.cancelled,
+        added=e.added,
+        currency=e.currency,
+        payment_state=e.payment_state,
+        reason=e.reason,
+        source=e.source,
+        changed_at=e.timestamp,
+    )
+
+
 PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     Order.Placed: _placed,
     Order.Confirmed: _confirmed,
@@ -121,6 +139,8 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     Order.Cancelled: _cancelled,
     Order.Shipped: _shipped,
     Order.ShipToChanged: _ship_to_changed,
+    Order.LinesEdited: _lines_edited,
+    Order.EditRefused: INTERNAL,  # an exception for ops, on the order's timeline
     # Payment is the order's own business until the order confirms (OrderConfirmed is what
     # sends it to the warehouse); OrderPlaced carries the payment state it started with.
     Order.HeldForPayment: INTERNAL,
@@ -200,13 +220,20 @@ def on_refund_due(app: Orders, e: ev.ChannelRefundDue, uow: UnitOfWork) -> None:
 
 
 def on_stock_reserved(app: Orders, e: ev.StockReserved, uow: UnitOfWork) -> None:
-    """All stock is reserved: confirm."""
-    app.confirm_order(e.order_id, [_plain(a, Allocation) for a in e.allocations], uow)
+    """All stock is reserved: confirm (unless an edit has replaced the lines it answers)."""
+    allocations = [_plain(a, Allocation) for a in e.allocations]
+    app.confirm_order(e.order_id, allocations, uow, revision=e.revision)
 
 
 def on_reservation_failed(app: Orders, e: ev.StockReservationFailed, uow: UnitOfWork) -> None:
-    """Stock is short: backorder."""
-    app.backorder_order(e.order_id, [_plain(s, Shortage) for s in e.shortages], uow)
+    """Stock is short: backorder (unless an edit has replaced the lines it answers)."""
+    shortages = [_plain(s, Shortage) for s in e.shortages]
+    app.backorder_order(e.order_id, shortages, uow, revision=e.revision)
+
+
+def on_edit_refused(app: Orders, e: ev.OrderEditRefused, uow: UnitOfWork) -> None:
+    """A shipment kept its lines (orders did not know yet that its picking started)."""
+    app.record_edit_refused(e.order_id, str(e.shipment_id), e.revision, e.reason, uow)
 
 
 def on_shipped(app: Orders, e: ev.Shipped, uow: UnitOfWork) -> None:
@@ -275,6 +302,7 @@ CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     ev.PickingStarted: on_picking_started,
     ev.PickingReleased: on_picking_released,
     ev.ShipToChangeRefused: on_ship_to_refused,
+    ev.OrderEditRefused: on_edit_refused,
     ev.ReturnReceived: on_return_received,
     ev.Refunded: on_refunded,
 }

@@ -22,6 +22,7 @@ _EXCEPTIONS: dict[DomainEvent, str] = {
     Order.ShipToRefused: "ship_to_refused",
     Order.ChannelCancelNotApplied: "channel_cancel_not_applied",
     Order.RefundDue: "refund_due",
+    Order.EditRefused: "edit_refused",
 }
 
 
@@ -132,6 +133,25 @@ def _refund_due(curs: Cursor[Any], e: Order.RefundDue) -> None:
     OrderViews.update_order(curs, e.originator_id, e.timestamp)
 
 
+def _lines_edited(curs: Cursor[Any], e: Order.LinesEdited) -> None:
+    # Placed again: the stock is asked for anew, so the old allocations no longer hold.
+    OrderViews.update_order(
+        curs,
+        e.originator_id,
+        e.timestamp,
+        lines=e.lines,
+        revision=e.revision,
+        payment_state=e.payment_state,
+        status=e.status,
+        allocations=[],
+    )
+
+
+def _edit_refused(curs: Cursor[Any], e: Order.EditRefused) -> None:
+    # The order keeps its edited lines; the shipment that kept the old ones is an exception.
+    OrderViews.update_order(curs, e.originator_id, e.timestamp)
+
+
 def _timeline(curs: Cursor[Any], e: Order.Event) -> None:
     """Every Order event is a timeline row: its name and its fields, minus personal data."""
     detail = {k: v for k, v in vars(e).items() if k not in _NOT_DETAIL and k not in _NOT_SHOWN}
@@ -161,6 +181,8 @@ _HANDLERS: dict[DomainEvent, ProjectFn] = {
     Order.ShipToRefused: _ship_to_refused,
     Order.ChannelCancelNotApplied: _channel_cancel_not_applied,
     Order.RefundDue: _refund_due,
+    Order.LinesEdited: _lines_edited,
+    Order.EditRefused: _edit_refused,
 }
 
 PROJECTION = Projection(

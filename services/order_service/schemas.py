@@ -18,6 +18,7 @@ from pydantic import (
 
 from services.order_service.domain import Address, OrderStatus
 from shared.countries import COUNTRIES
+from shared.events.base import Sku
 from shared.payments import PaymentState
 from shared.runtime.api import Page
 
@@ -158,6 +159,7 @@ class OrderPublic(BaseModel):
     payment_due_at: datetime | None = Field(
         None, description="when the order is cancelled if still unpaid (the channel's policy)"
     )
+    revision: int = Field(0, description="how often its lines were edited")
     placed_at: datetime
     updated_at: datetime
     timeline: list[TimelineEntry] = []
@@ -258,3 +260,45 @@ class ShipToChanged(BaseModel):
     order_id: UUID
     status: OrderStatus
     shipping_address: dict[str, Any]
+
+
+class LineCancel(BaseModel):
+    """Units to take off one line of the order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    line: int = Field(
+        ge=1, le=10_000, description="the line's number (1-based) as the order lists it"
+    )
+    quantity: int = Field(ge=1, le=1_000_000)
+
+
+class LineAdd(BaseModel):
+    """A line to add: a SKU, its quantity and its unit price in the order's currency."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sku: Sku
+    quantity: int = Field(ge=1, le=1_000_000)
+    unit_price: Decimal = Field(ge=0, lt=Decimal("1e12"), allow_inf_nan=False)
+    title: str | None = Field(None, min_length=1, max_length=500)
+
+
+class OrderEdit(BaseModel):
+    """Units to cancel and lines to add, and why (shown on the order's timeline)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cancel: list[LineCancel] = Field(default_factory=list, max_length=500)
+    add: list[LineAdd] = Field(default_factory=list, max_length=100)
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class OrderEdited(BaseModel):
+    """The order after an edit: placed again, with its new lines and payment state."""
+
+    order_id: UUID
+    status: OrderStatus
+    revision: int
+    payment_state: PaymentState
+    lines: list[OrderLinePublic]

@@ -54,6 +54,8 @@ class OrderViews(ViewStore):
         "ALTER TABLE order_view ADD COLUMN IF NOT EXISTS shipping_lines jsonb",
         "ALTER TABLE order_view ADD COLUMN IF NOT EXISTS totals jsonb",
         "ALTER TABLE order_view ADD COLUMN IF NOT EXISTS taxes_included boolean",
+        # Added with line edits: how often the lines were edited (0 before).
+        "ALTER TABLE order_view ADD COLUMN IF NOT EXISTS revision integer NOT NULL DEFAULT 0",
         "CREATE INDEX IF NOT EXISTS order_view_status ON order_view (status, placed_at)",
         "CREATE INDEX IF NOT EXISTS order_view_channel ON order_view (channel, placed_at)",
         """CREATE TABLE IF NOT EXISTS order_timeline (

@@ -19,7 +19,10 @@ from services.returns_service.domain import (
     OrderNotRefundableError,
     OrderNotReturnableError,
     ReceiptLine,
+    RefundKind,
+    RefundLine,
     RefundReason,
+    RefundSettlement,
     RefundWithoutReturn,
     Return,
     ReturnLine,
@@ -28,6 +31,7 @@ from services.returns_service.domain import (
     ShippedOrder,
     ShortLine,
     ShortPickPolicy,
+    cancelled_units_refund_id_for,
     refund_without_return_id_for,
     return_id_for,
     shipped_order_id_for,
@@ -92,6 +96,46 @@ class Returns(ServiceApplication):
                 note=f"short pick refunded by policy ({ShortPickPolicy.REFUND})",
             )
         )
+
+    @use_case
+    def refund_cancelled_units(
+        self,
+        order_id: UUID,
+        revision: int,
+        currency: str,
+        lines: list[RefundLine],
+        uow: UnitOfWork | None = None,
+    ) -> bool:
+        """Pay back what was paid for units an edit of a paid order cancelled before they
+        shipped: exactly that (the order service split each line's `paid` without loss), once
+        per edit. Whether a refund was issued (nothing was paid for them: none)."""
+        refund_id = cancelled_units_refund_id_for(order_id, revision)
+        amount = sum((Decimal(line["amount"]) for line in lines), Decimal(0))
+        with self.unit_of_work(uow) as work:
+            if amount <= 0 or work.find(refund_id, RefundWithoutReturn) is not None:
+                return False
+            settlement = RefundSettlement(
+                kind=RefundKind.UNITS,
+                short=True,  # units that never shipped: nothing comes back to restock
+                lines=lines,
+                amount=format(amount, "f"),
+                full_amount=format(amount, "f"),
+                capped=False,
+                currency=currency,
+            )
+            asked = [ItemQuantity(sku=line["sku"], quantity=line["quantity"]) for line in lines]
+            work.add(
+                RefundWithoutReturn.issue(
+                    refund_id,
+                    order_id,
+                    RefundReason.LINE_CANCELLED,
+                    settlement,
+                    asked_amount=None,
+                    asked_lines=asked,
+                    note=f"units cancelled by an edit of the order (revision {revision})",
+                )
+            )
+            return True
 
     @use_case
     def refund_without_return(

@@ -20,6 +20,7 @@ from services.returns_service.domain import (
     ShortLine,
 )
 from shared import events as ev
+from shared.payments import money_taken
 from shared.runtime.application import UnitOfWork
 from shared.runtime.registry import INTERNAL, DomainEvent, Handler, Internal, Mapper
 
@@ -60,8 +61,21 @@ def _shipment(shipment: ev.ShipmentRef) -> Shipment:
     )
 
 
+def on_order_lines_changed(app: Returns, e: ev.OrderLinesChanged, uow: UnitOfWork) -> None:
+    """An edit cancelled units of an order whose money was taken: what was paid for them goes
+    back at once (an authorisation or cash on delivery has nothing to pay back)."""
+    if not e.cancelled or not money_taken(e.payment_state):
+        return
+    lines = [
+        RefundLine(sku=line.sku, quantity=line.quantity, amount=format(line.paid, "f"))
+        for line in e.cancelled
+    ]
+    app.refund_cancelled_units(e.order_id, e.revision, e.currency, lines, uow=uow)
+
+
 CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     ev.OrderShipped: on_order_shipped,
+    ev.OrderLinesChanged: on_order_lines_changed,
 }
 
 

@@ -195,7 +195,7 @@ class ShortLine(Contract):
 class CancelledUnits(Contract):
     """Units an edit took off one order line, and what had been paid for them."""
 
-    line: PositiveInt = Field(description="the line's number (1-based) in the order before the edit")
+    line: PositiveInt = Field(description="the line number (1-based) before the edit")
     sku: Sku
     quantity: PositiveInt
     paid: DecimalString = Field(ge=0)

@@ -444,6 +444,7 @@ def test_the_event_tables_decide_every_stored_event_and_name_only_known_ones() -
     assert set(EVENTS.consumes) == {
         ev.OrderConfirmed,
         ev.OrderShipToChanged,
+        ev.OrderLinesChanged,
         ev.OrderCancelled,
         ev.BinAssigned,
     }

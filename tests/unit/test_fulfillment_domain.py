@@ -357,6 +357,7 @@ STORED_TOPICS = {
         "Cancelled",
         "ShipToChanged",
         "ShipToRefused",
+        "EditRefused",
     ],
     "pick_list:PickList": [
         "Created",
@@ -366,7 +367,13 @@ STORED_TOPICS = {
         "Cancelled",
     ],
     "bins:BinAssignment": ["Assigned", "Moved"],
-    "order_shipments:OrderShipments": ["Registered", "Described", "Confirmed", "Cancelled"],
+    "order_shipments:OrderShipments": [
+        "Registered",
+        "Described",
+        "Confirmed",
+        "Cancelled",
+        "Reopened",
+    ],
     "serials:SerialCounter": ["Started", "Issued"],
 }
 

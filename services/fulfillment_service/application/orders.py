@@ -60,6 +60,7 @@ class Orders(UseCases["Shipments"]):
                     ship_to=ship_to,
                     customer_name=customer_name,
                     order=order,
+                    revision=index.revision,
                 )
                 for location_id, lines in plan_shipments(allocations).items()
             ]
@@ -87,6 +88,38 @@ class Orders(UseCases["Shipments"]):
                 if pick_list_id is not None:
                     drop_from_pick_list(work, UUID(pick_list_id), shipment.id)
             return cancelled
+
+    @use_case
+    def replace_shipments(
+        self, order_id: UUID, revision: int, uow: UnitOfWork | None = None
+    ) -> list[Shipment]:
+        """The order's lines were edited: its open shipments are cancelled and the next
+        confirmation creates those of the new lines. A shipment whose picking started keeps
+        its lines, refused on record (published to orders), and the order keeps its shipments.
+        Returns the shipments cancelled.
+
+        An order with no shipments yet needs nothing: its confirmation, later on the same
+        partition, carries the new lines.
+        """
+        with self.app.unit_of_work(uow) as work:
+            index = work.find(order_shipments_id_for(order_id), OrderShipments)
+            if index is None or index.cancelled or revision <= index.revision:
+                return []
+            shipments = [work.get(UUID(i), Shipment) for i in index.shipment_ids]
+            open_ones = [s for s in shipments if s.status == ShipmentStatus.OPEN]
+            under_way = [
+                s
+                for s in shipments
+                if s.status not in (ShipmentStatus.OPEN, ShipmentStatus.CANCELLED)
+            ]
+            if under_way:
+                for shipment in under_way:
+                    shipment.refuse_edit(revision)
+                return []
+            for shipment in open_ones:
+                shipment.cancel(f"order lines edited (revision {revision})")
+            index.reopen(revision, [s.id for s in open_ones])
+            return open_ones
 
     @use_case
     def change_ship_to(

@@ -12,9 +12,11 @@ BIN_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/bins")
 SERIAL_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/serials")
 
 
-def shipment_id_for(order_id: UUID, location_id: str) -> UUID:
-    """The shipment id of an order's part leaving one location, so creation is idempotent."""
-    return uuid5(SHIPMENT_NAMESPACE, f"{order_id}:{location_id}")
+def shipment_id_for(order_id: UUID, location_id: str, revision: int = 0) -> UUID:
+    """The shipment id of an order's part leaving one location, so creation is idempotent;
+    after an edit of the order's lines (`revision`), a new one beside the one it replaced."""
+    suffix = f":r{revision}" if revision else ""
+    return uuid5(SHIPMENT_NAMESPACE, f"{order_id}:{location_id}{suffix}")
 
 
 def order_shipments_id_for(order_id: UUID) -> UUID:

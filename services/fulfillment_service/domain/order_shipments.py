@@ -35,6 +35,13 @@ class OrderShipments(Aggregate):
 
         reason: str
 
+    class Reopened(Aggregate.Event):
+        """The order's lines were edited: its open shipments were cancelled, and its next
+        confirmation creates the shipments of the new lines."""
+
+        revision: int
+        replaced: list[str]  # the shipments cancelled for the edit
+
     @event(Registered)
     def __init__(self, order_id: UUID, order_ref: OrderRef | None = None) -> None:
         self.order_id = order_id
@@ -43,6 +50,7 @@ class OrderShipments(Aggregate):
         self.shipment_ids: list[str] = []
         self.confirmed = False
         self.cancelled = False
+        self.revision = 0  # the order's edits taken in
 
     @staticmethod
     def create_id(order_id: UUID, **_: Any) -> UUID:
@@ -76,6 +84,19 @@ class OrderShipments(Aggregate):
     def _confirmed(self, shipment_ids: list[str]) -> None:
         self.shipment_ids = shipment_ids
         self.confirmed = True
+
+    def reopen(self, revision: int, replaced: list[UUID]) -> bool:
+        """An edit of the order replaced its shipments; each edit once, never once cancelled."""
+        if self.cancelled or revision <= self.revision:
+            return False
+        self._reopened(revision=revision, replaced=[str(i) for i in replaced])
+        return True
+
+    @event(Reopened)
+    def _reopened(self, revision: int, replaced: list[str]) -> None:
+        self.revision = revision
+        self.shipment_ids = [i for i in self.shipment_ids if i not in replaced]
+        self.confirmed = False
 
     def cancel(self, reason: str) -> bool:
         """The order was cancelled; remembered so that a late confirmation creates nothing."""

@@ -54,6 +54,7 @@ class Shipment(Aggregate):
         ship_to: Address
         customer_name: str
         order: OrderSummary | None = None
+        revision: int = 0  # the order's edits before it (a new id after each)
 
     class PickingStarted(Aggregate.Event):
         """The shipment went on a pick list, in one slot of the cart."""
@@ -80,6 +81,13 @@ class Shipment(Aggregate):
         """The order's new ship-to came once picking had started: the shipment keeps its own."""
 
         ship_to: Address  # the address refused
+        reason: str
+        order_id: UUID
+
+    class EditRefused(Aggregate.Event):
+        """The order's lines were edited once picking had started: the shipment keeps its own."""
+
+        revision: int
         reason: str
         order_id: UUID
 
@@ -132,8 +140,11 @@ class Shipment(Aggregate):
         ship_to: Address,
         customer_name: str,
         order: OrderSummary | None = None,
+        revision: int = 0,
     ) -> None:
         self.order_id = order_id
+        self.revision = revision
+        self.edits_refused: list[int] = []  # the order's edits it kept its lines against
         self.location_id = location_id
         self.lines = lines
         self.ship_to = ship_to
@@ -155,9 +166,9 @@ class Shipment(Aggregate):
         self.packages: list[Package] = []
 
     @staticmethod
-    def create_id(order_id: UUID, location_id: str, **_: Any) -> UUID:
-        """The id is derived from the order and the location."""
-        return shipment_id_for(order_id, location_id)
+    def create_id(order_id: UUID, location_id: str, revision: int = 0, **_: Any) -> UUID:
+        """The id is derived from the order, the location and the order's edits."""
+        return shipment_id_for(order_id, location_id, revision)
 
     @property
     def shipment_id(self) -> UUID:
@@ -225,6 +236,18 @@ class Shipment(Aggregate):
             return False
         self._ship_to_changed(ship_to=ship_to)
         return True
+
+    def refuse_edit(self, revision: int) -> None:
+        """The order's edit came once picking had started: refused on record (published)."""
+        if revision in self.edits_refused:
+            return
+        reason = self._ship_to_fixed_reason().replace("its ship-to", "its lines")
+        self._edit_refused(revision=revision, reason=reason, order_id=self.order_id)
+
+    @event(EditRefused)
+    def _edit_refused(self, revision: int, reason: str, order_id: UUID) -> None:
+        # The refusal is the record: the shipment's lines do not change.
+        self.edits_refused = [*self.edits_refused, revision]
 
     def _ship_to_fixed_reason(self) -> str:
         """Why the ship-to can no longer change (for ops and the order's timeline)."""

@@ -57,6 +57,30 @@ class Reservations(UseCases["Inventory"]):
             return reservation
 
     @use_case
+    def change_lines(
+        self, order_id: UUID, lines: list[Line], revision: int, uow: UnitOfWork | None = None
+    ) -> None:
+        """The order's lines were edited: give back what it holds, then reserve the new lines
+        all or nothing (or queue it) before anyone waiting gets the units given back."""
+        with self.app.unit_of_work(uow) as work:
+            reservation = reservation_of(work, order_id)
+            before = {sku: reservation.held_of(sku) for sku in reservation.requested}
+            if not reservation.change_lines(lines, revision):
+                return
+            order_key, freed = str(order_id), []
+            for sku, held in sorted(before.items()):
+                stock = stock_of(work, sku)
+                stock.leave_queue(order_key)
+                if stock.release(order_key, held):
+                    freed.append(sku)
+            shortages = attempt(work, reservation)
+            if shortages:
+                reservation.backorder(shortages)
+                for shortage in shortages:
+                    stock_of(work, shortage["sku"]).wait([order_key])
+            fill_backorders(work, freed)
+
+    @use_case
     def cancel(self, order_id: UUID, reason: str, uow: UnitOfWork | None = None) -> None:
         """Give back what the order holds, or take it out of the backorder queues."""
         with self.app.unit_of_work(uow) as work:

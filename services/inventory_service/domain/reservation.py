@@ -48,10 +48,20 @@ class Reservation(Aggregate):
     class Reserved(Aggregate.Event):
         order_id: UUID
         allocations: list[Allocation]
+        revision: int = 0  # the order's edit this answers (absent on events before edits)
 
     class Backordered(Aggregate.Event):
         order_id: UUID
         shortages: list[Shortage]
+        revision: int = 0
+
+    class LinesChanged(Aggregate.Event):
+        """The order's lines were edited: what it held is given back, it asks again."""
+
+        order_id: UUID
+        lines: list[Line]
+        revision: int
+        released: list[Allocation]
 
     class Released(Aggregate.Event):
         order_id: UUID
@@ -93,6 +103,7 @@ class Reservation(Aggregate):
         self.shortages: list[Shortage] = []
         self.shipment_ids: list[str] = []
         self.restocked: dict[str, int] = {}  # return id:sku:location -> units taken back
+        self.revision = 0  # the order's edits taken in
 
     @staticmethod
     def create_id(order_id: UUID, **_: object) -> UUID:
@@ -124,10 +135,10 @@ class Reservation(Aggregate):
     def reserve(self, allocations: list[Allocation]) -> None:
         """All lines are held at these locations."""
         if self.status in (ReservationStatus.REQUESTED, ReservationStatus.BACKORDERED):
-            self._reserved(order_id=self.order_id, allocations=allocations)
+            self._reserved(order_id=self.order_id, allocations=allocations, revision=self.revision)
 
     @event(Reserved)
-    def _reserved(self, order_id: UUID, allocations: list[Allocation]) -> None:
+    def _reserved(self, order_id: UUID, allocations: list[Allocation], revision: int = 0) -> None:
         self.allocations = [a.copy() for a in allocations]
         self.held = [a.copy() for a in allocations]
         self.shortages = []
@@ -136,12 +147,33 @@ class Reservation(Aggregate):
     def backorder(self, shortages: list[Shortage]) -> None:
         """Some line cannot be filled: nothing is held, the order waits for stock."""
         if self.status == ReservationStatus.REQUESTED:
-            self._backordered(order_id=self.order_id, shortages=shortages)
+            self._backordered(order_id=self.order_id, shortages=shortages, revision=self.revision)
 
     @event(Backordered)
-    def _backordered(self, order_id: UUID, shortages: list[Shortage]) -> None:
+    def _backordered(self, order_id: UUID, shortages: list[Shortage], revision: int = 0) -> None:
         self.shortages = [s.copy() for s in shortages]
         self.status = ReservationStatus.BACKORDERED
+
+    def change_lines(self, lines: list[Line], revision: int) -> bool:
+        """The order's lines were edited before anything shipped: it gives back what it holds
+        and asks for the new lines (each edit once; ignored once ended or shipping)."""
+        if revision <= self.revision or self.status in ENDED or self.shipment_ids:
+            return False
+        self._lines_changed(
+            order_id=self.order_id, lines=lines, revision=revision, released=self.held
+        )
+        return True
+
+    @event(LinesChanged)
+    def _lines_changed(
+        self, order_id: UUID, lines: list[Line], revision: int, released: list[Allocation]
+    ) -> None:
+        self.lines = [line.copy() for line in lines]
+        self.revision = revision
+        self.allocations = []
+        self.held = []
+        self.shortages = []
+        self.status = ReservationStatus.REQUESTED
 
     def cancel(self, reason: str) -> None:
         """The order was cancelled: give back what is still held (cancelling twice does nothing)."""

@@ -215,6 +215,22 @@ class UnshippedLine(TypedDict):
 # -- errors -----------------------------------------------------------------------------------
 
 
+class LineCut(TypedDict):
+    """Units an edit takes off one line: its number (1-based, as listed) and how many."""
+
+    line: int
+    quantity: int
+
+
+class CancelledUnits(TypedDict):
+    """Units an edit took off a line, and what had been paid for them."""
+
+    line: int
+    sku: str
+    quantity: int
+    paid: str
+
+
 class OrderError(Exception):
     """Base of order domain errors."""
 
@@ -241,6 +257,10 @@ class OrderNotEditableError(OrderError):
     def details(self) -> dict[str, str]:
         """The shipment being picked, when that is why, for the problem document."""
         return {} if self.shipment_id is None else {"shipment_id": self.shipment_id}
+
+
+class OrderEditError(OrderError):
+    """The edit itself is wrong (no such line, more units than the line has, nothing left)."""
 
 
 def order_id_for(channel: str, external_id: str) -> UUID:
@@ -392,6 +412,30 @@ class Order(Aggregate):
         shipment_id: str
         reason: str
 
+    class LinesEdited(Aggregate.Event):
+        """Units were cancelled or lines added before any of the order was picked; the order
+        asks for its stock again (`status` is the order's after it, a str once reloaded)."""
+
+        revision: int
+        lines: list[OrderLine]
+        cancelled: list[CancelledUnits]
+        added: list[OrderLine]
+        reason: str
+        source: str  # "ops" or "channel"
+        payment_state: str
+        status: OrderStatus
+        # Carried so the public event maps from this one alone.
+        channel: str
+        external_id: str
+        currency: str
+
+    class EditRefused(Aggregate.Event):
+        """A shipment kept its lines: its picking started before the edit reached it."""
+
+        shipment_id: str
+        revision: int
+        reason: str
+
     class ChannelCancelNotApplied(Aggregate.Event):
         """The channel cancelled the order, but it is under way here: ops decide."""
 
@@ -445,6 +489,8 @@ class Order(Aggregate):
         self.channel_cancels: list[str] = []  # the channel's cancel news not applied, by reference
         self.refund_due = False  # a paid cancel ops must refund by hand (own channels)
         self.ship_to_refused: list[str] = []  # shipments that kept an older ship-to since a change
+        self.revision = 0  # edits of the lines so far; stock answers name the one they answer
+        self.edit_refused: list[str] = []  # revision:shipment of edits a shipment refused
 
     @staticmethod
     def create_id(order_id: UUID, **_: object) -> UUID:
@@ -483,11 +529,16 @@ class Order(Aggregate):
         return placed_at + policy.cancel_unpaid_after
 
     def confirm(
-        self, allocations: list[Allocation], policy: PaymentPolicy, now: datetime | None = None
+        self,
+        allocations: list[Allocation],
+        policy: PaymentPolicy,
+        now: datetime | None = None,
+        revision: int = 0,
     ) -> None:
         """Stock is reserved: the order goes to the warehouse if its payment allows, else it is
-        held for payment, with a deadline (ignored unless awaiting stock)."""
-        if self.status not in AWAITING_STOCK:
+        held for payment, with a deadline (ignored unless awaiting stock, or when the answer is
+        for lines an edit has replaced since)."""
+        if self.status not in AWAITING_STOCK or revision < self.revision:
             return
         if policy.allows(self.payment_state):
             self._confirm(allocations)
@@ -608,9 +659,10 @@ class Order(Aggregate):
         self.allocations = allocations
         self.status = OrderStatus.CONFIRMED
 
-    def backorder(self, shortages: list[Shortage]) -> None:
-        """Not enough stock: the order waits for stock (ignored unless just placed)."""
-        if self.status == OrderStatus.PLACED:
+    def backorder(self, shortages: list[Shortage], revision: int = 0) -> None:
+        """Not enough stock: the order waits for stock (ignored unless just placed, or when the
+        answer is for lines an edit has replaced since)."""
+        if self.status == OrderStatus.PLACED and revision >= self.revision:
             self._backordered(shortages=shortages)
 
     @event(Backordered)
@@ -810,6 +862,111 @@ class Order(Aggregate):
     def _refunded(self, refund_id: str, amount: str) -> None:
         self.refunds = {**self.refunds, refund_id: amount}
 
+    # -- the lines, until picking starts ---------------------------------------------------
+
+    def edit_lines(
+        self,
+        cancel: list[LineCut],
+        add: list[OrderLine],
+        reason: str,
+        source: str = "ops",
+    ) -> None:
+        """Cancel units of lines (by number) and add lines before any of the order is picked.
+
+        The cut lines keep what was paid for their remaining units (cut down, never up), so
+        the cancelled units carry the rest of what was paid for the line. A paid order that
+        gets lines with a price has a balance until the payment is recorded (partially paid).
+        The order asks inventory for its stock again (it is placed once more).
+        """
+        self._check_editable("its lines")
+        if not cancel and not add:
+            raise OrderEditError("the edit changes nothing: give lines to cancel or to add")
+        cut = self._cut_quantities(cancel)
+        lines: list[OrderLine] = []
+        cancelled: list[CancelledUnits] = []
+        for number, line in enumerate(self.lines, start=1):
+            left = line["quantity"] - cut.get(number, 0)
+            kept = _cut_line(line, left, self.currency) if left > 0 else None
+            if kept is not None:
+                lines.append(kept)
+            if number in cut:
+                paid = _line_paid(line) - (_line_paid(kept) if kept is not None else Decimal(0))
+                cancelled.append(
+                    CancelledUnits(
+                        line=number, sku=line["sku"], quantity=cut[number], paid=format(paid, "f")
+                    )
+                )
+        lines.extend(add)
+        if not lines:
+            raise OrderEditError("the edit cancels every unit: cancel the order instead")
+        status = self.status if self.status == OrderStatus.PLACED else OrderStatus.PLACED
+        self._lines_edited(
+            revision=self.revision + 1,
+            lines=lines,
+            cancelled=cancelled,
+            added=add,
+            reason=reason,
+            source=source,
+            payment_state=self._payment_after_adding(add).value,
+            status=status,
+            channel=self.channel,
+            external_id=self.external_id,
+            currency=self.currency,
+        )
+
+    def _cut_quantities(self, cancel: list[LineCut]) -> dict[int, int]:
+        """Units to cancel per line number, checked against the lines."""
+        cut: Counter[int] = Counter()
+        for item in cancel:
+            number = item["line"]
+            if not 1 <= number <= len(self.lines):
+                raise OrderEditError(f"order {self.id} has no line {number}")
+            cut[number] += item["quantity"]
+            ordered = self.lines[number - 1]["quantity"]
+            if cut[number] > ordered:
+                raise OrderEditError(
+                    f"line {number} has {ordered} units; {cut[number]} cannot be cancelled"
+                )
+        return dict(cut)
+
+    def _payment_after_adding(self, add: list[OrderLine]) -> PaymentState:
+        """A paid order owes for added lines with a price: partially paid until it is paid."""
+        owed = any(_line_paid(line) > 0 for line in add)
+        if owed and self.payment_state == PaymentState.PAID:
+            return PaymentState.PARTIALLY_PAID
+        return self.payment_state
+
+    @event(LinesEdited)
+    def _lines_edited(
+        self,
+        revision: int,
+        lines: list[OrderLine],
+        cancelled: list[CancelledUnits],
+        added: list[OrderLine],
+        reason: str,
+        source: str,
+        payment_state: str,
+        status: OrderStatus,
+        channel: str,
+        external_id: str,
+        currency: str,
+    ) -> None:
+        self.revision = revision
+        self.lines = lines
+        self.payment_state = PaymentState(payment_state)
+        self.allocations = []
+        self.status = OrderStatus(status)
+
+    def record_edit_refused(self, shipment_id: str, revision: int, reason: str) -> None:
+        """A shipment kept its lines (its picking started before the edit reached it): an
+        exception ops see on the order, told once."""
+        if f"{revision}:{shipment_id}" not in self.edit_refused:
+            self._edit_refused(shipment_id=shipment_id, revision=revision, reason=reason)
+
+    @event(EditRefused)
+    def _edit_refused(self, shipment_id: str, revision: int, reason: str) -> None:
+        self.edit_refused = [*self.edit_refused, f"{revision}:{shipment_id}"]
+
     # -- the ship-to, until picking starts ------------------------------------------------
 
     def change_ship_to(self, address: Address, reason: str | None = None) -> bool:
@@ -818,14 +975,14 @@ class Order(Aggregate):
         The same address again records nothing, unless a shipment refused a change since: then
         it is sent again, so a shipment whose pick list was cancelled since takes it.
         """
-        self._check_ship_to_editable()
+        self._check_editable("its ship-to")
         if address == self.shipping_address and not self.ship_to_refused:
             return False
         self._ship_to_changed(shipping_address=address, reason=reason)
         return True
 
-    def _check_ship_to_editable(self) -> None:
-        """Raise OrderNotEditableError saying why the ship-to is fixed, if it is."""
+    def _check_editable(self, what: str) -> None:
+        """Raise OrderNotEditableError saying why `what` is fixed, if it is."""
         if self.status == OrderStatus.CANCELLED:
             raise OrderNotEditableError(f"order {self.id} is cancelled")
         if self.shipments or self.status not in SHIP_TO_EDITABLE:
@@ -834,7 +991,7 @@ class Order(Aggregate):
             shipment_id, pick_list_id = next(iter(self.picking.items()))
             raise OrderNotEditableError(
                 f"picking started on shipment {shipment_id} of order {self.id}"
-                f" (pick list {pick_list_id})",
+                f" (pick list {pick_list_id}): {what} can no longer change",
                 shipment_id=shipment_id,
             )
 

@@ -22,6 +22,7 @@ from services.returns_service.domain.errors import (
 )
 from services.returns_service.domain.refunds import (
     RefundWithoutReturn,
+    cancelled_units_refund_id_for,
     refund_without_return_id_for,
     short_pick_refund_id_for,
 )
@@ -97,6 +98,7 @@ __all__ = [
     "ShortPickPolicy",
     "SkuNotShippedError",
     "add_receipt",
+    "cancelled_units_refund_id_for",
     "line_summary",
     "refund_id_for",
     "refund_without_return_id_for",

@@ -31,6 +31,11 @@ def short_pick_refund_id_for(order_id: UUID) -> UUID:
     return uuid5(REFUND_WITHOUT_RETURN_NAMESPACE, f"short-pick:{order_id}")
 
 
+def cancelled_units_refund_id_for(order_id: UUID, revision: int) -> UUID:
+    """The refund of the units one edit of an order cancelled: one per edit."""
+    return uuid5(REFUND_WITHOUT_RETURN_NAMESPACE, f"lines-cancelled:{order_id}:{revision}")
+
+
 class RefundWithoutReturn(Aggregate):
     """Money that went back for an order without a return, and why."""
 

@@ -51,6 +51,7 @@ class RefundReason(StrEnum):
     LOST_PARCEL = "lost_parcel"
     GOODWILL = "goodwill"
     OTHER = "other"
+    LINE_CANCELLED = "line_cancelled"  # units an edit of the order cancelled before shipping
 
 
 class RefundKind(StrEnum):
