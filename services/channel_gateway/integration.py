@@ -204,6 +204,8 @@ def on_refunded(app: ChannelOrders, e: ev.Refunded, uow: UnitOfWork) -> None:
             "reason": reason,
             "refund_kind": kind,
         }
+        if e.shipping:
+            details["shipping"] = format(e.shipping, "f")
         app.deliveries.schedule(
             order, DeliveryAction.REFUND, str(e.refund_id), details, utc_stamp(), uow=uow
         )

@@ -94,6 +94,7 @@ def _shipped(e: Order.Shipped) -> ev.OrderShipped:
         shipments=[_shipment_ref(s) for s in e.shipments],
         shipped_at=e.timestamp,
         short_lines=e.short_lines or None,  # returns refunds them by its short-pick policy
+        shipping_paid=e.shipping_paid,  # returns refunds it by its shipping rule
     )
 
 

@@ -29,6 +29,7 @@ from services.returns_service.domain import (
     ReturnNotFoundError,
     Shipment,
     ShippedOrder,
+    ShippingRefundRule,
     ShortLine,
     ShortPickPolicy,
     cancelled_units_refund_id_for,
@@ -45,6 +46,8 @@ class Returns(ServiceApplication):
 
     # What becomes of short-picked units (bootstrap sets it from OMS_RETURNS_SHORT_PICK_POLICY).
     short_pick_policy: ShortPickPolicy = ShortPickPolicy.REFUND
+    # When shipping is paid back (bootstrap sets it from OMS_RETURNS_SHIPPING_REFUND).
+    shipping_refund_rule: ShippingRefundRule = ShippingRefundRule.FULL_RETURN
 
     @use_case
     def record_shipped_order(
@@ -55,6 +58,7 @@ class Returns(ServiceApplication):
         shipments: list[Shipment],
         short_lines: list[ShortLine] | None = None,
         uow: UnitOfWork | None = None,
+        shipping_paid: str | None = None,
     ) -> bool:
         """Remember what an order shipped (and what it could not); an order already recorded is
         left as it is. Units that did not ship are refunded at once by the `refund` policy (once:
@@ -68,6 +72,7 @@ class Returns(ServiceApplication):
                 lines=lines,
                 shipments=shipments,
                 short_lines=short_lines or None,
+                shipping_paid=shipping_paid,
             )
             work.add(order)
             if self.short_pick_policy == ShortPickPolicy.REFUND:
@@ -223,7 +228,8 @@ class Returns(ServiceApplication):
                 return rma
             rma.check_receivable(lines)
             order = work.get(shipped_order_id_for(rma.order_id), ShippedOrder)
-            settlement = order.settle_receipt(rma.id, rma.next_sequence, lines)
+            refund_shipping = self.shipping_refund_rule == ShippingRefundRule.FULL_RETURN
+            settlement = order.settle_receipt(rma.id, rma.next_sequence, lines, refund_shipping)
             rma.receive(settlement, idempotency_key)
             return rma
 

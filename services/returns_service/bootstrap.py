@@ -31,6 +31,7 @@ def build(settings: Settings) -> ServiceParts:
     """Application, views, projection, API and event tables of the returns service."""
     app = open_application(Returns, settings)
     app.short_pick_policy = settings.short_pick_policy
+    app.shipping_refund_rule = settings.shipping_refund
     views = open_views(ReturnViews, settings)
     return ServiceParts(
         name=NAME,

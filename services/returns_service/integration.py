@@ -40,6 +40,7 @@ def on_order_shipped(app: Returns, e: ev.OrderShipped, uow: UnitOfWork) -> None:
             for line in e.short_lines or []
         ],
         uow=uow,
+        shipping_paid=None if e.shipping_paid is None else format(e.shipping_paid, "f"),
     )
 
 
@@ -122,6 +123,7 @@ def _refunded(e: Return.Refunded) -> ev.Refunded:
         refunded_at=e.timestamp,
         reason=RefundReason.RETURN,
         refund_kind=RefundKind.UNITS,
+        shipping=e.shipping,
     )
 
 

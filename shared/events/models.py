@@ -371,6 +371,12 @@ class OrderShipped(IntegrationEvent):
     short_lines: list[ShortLine] | None = Field(
         None, description="units short-picked, per order line; absent: none (or an older event)"
     )
+    shipping_paid: DecimalString | None = Field(
+        None,
+        ge=0,
+        description="what the buyer paid for shipping (after its discounts, with its taxes);"
+        " absent: the channel told no shipping lines",
+    )
 
 
 class OrderShipToChanged(IntegrationEvent):
@@ -613,6 +619,12 @@ class Refunded(IntegrationEvent):
     )
     refund_kind: Literal["units", "amount"] | None = Field(
         None, description="units: the lines' units are refunded; amount: money only; absent: units"
+    )
+    shipping: DecimalString | None = Field(
+        None,
+        ge=0,
+        description="the part of `amount` that pays back shipping (a full return, by the"
+        " returns service's shipping rule); absent: none",
     )
 
 

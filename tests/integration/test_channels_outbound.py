@@ -290,7 +290,7 @@ def test_shopify_s_two_line_items_of_one_sku_are_each_fulfilled_and_refunded_by_
         "378.00",
         "USD",
         lines=[ev.RefundLine(sku="TEE-ORG-BLK-M", quantity=2, amount=Decimal("378.00"))],
-    )
+    ).model_copy(update={"amount": Decimal("388.00"), "shipping": Decimal("10.00")})  # all back
 
     gateway.publish(shipped(order_id, [("TEE-ORG-BLK-M", 2)]))
     gateway.publish(refund)
@@ -317,7 +317,8 @@ def test_shopify_s_two_line_items_of_one_sku_are_each_fulfilled_and_refunded_by_
         }
         for item in payload["line_items"]
     ]
-    assert refund_input["transactions"][0]["amount"] == "378.00"
+    assert refund_input["transactions"][0]["amount"] == "388.00"
+    assert refund_input["shipping"] == {"amount": "10.00"}  # the full return pays shipping back
     assert {r["status"] for r in deliveries(gateway.http, order_id=str(order_id))} == {"delivered"}
 
 

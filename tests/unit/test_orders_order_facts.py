@@ -114,3 +114,51 @@ def test_a_placed_event_stored_before_the_facts_loads_without_them() -> None:
     order = old.get_order(received.order_id)
 
     assert order.channel_order_number is None and order.note is None and order.totals is None
+
+
+def test_order_shipped_says_what_was_paid_for_shipping_for_the_returns_rule() -> None:
+    app = Orders()
+    shipping = {
+        "title": "Express",
+        "price": "10.00",
+        "discount": "2.00",
+        "taxes": [{"title": "VAT", "rate": "0.19", "amount": "1.52"}],
+    }
+    received = factories.channel_order_received(**{**FACTS, "shipping_lines": [shipping]})
+    apply(app, CONSUMES, received)
+    order_id = received.order_id
+    app.confirm_order(order_id, factories.allocations({"TEE": 2}))
+
+    app.record_shipment(
+        order_id,
+        {
+            "shipment_id": "0c6f0b8e-2a55-4f4e-9d0b-6f1d3f2a7c11",
+            "location_id": "WH-1",
+            "carrier": "dhl",
+            "tracking_number": "1Z",
+            "lines": [{"sku": "TEE", "quantity": 2}],
+        },
+    )
+
+    shipped = published(app)[-1]
+    assert isinstance(shipped, ev.OrderShipped)
+    assert shipped.shipping_paid == Decimal("9.52")  # 10.00 - 2.00 + 1.52 tax on top
+
+
+def test_an_order_without_shipping_lines_says_nothing_of_shipping() -> None:
+    app = Orders()
+    received = factories.channel_order_received()
+    apply(app, CONSUMES, received)
+    app.confirm_order(received.order_id, factories.allocations({"TEE": 2}))
+    app.record_shipment(
+        received.order_id,
+        {
+            "shipment_id": "0c6f0b8e-2a55-4f4e-9d0b-6f1d3f2a7c12",
+            "location_id": "WH-1",
+            "carrier": "dhl",
+            "tracking_number": "1Z",
+            "lines": [{"sku": "TEE", "quantity": 2}],
+        },
+    )
+    shipped = published(app)[-1]
+    assert isinstance(shipped, ev.OrderShipped) and shipped.shipping_paid is None

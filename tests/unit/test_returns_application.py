@@ -15,6 +15,7 @@ from services.returns_service.domain import (
     ReceiveQuantityError,
     ReturnNotFoundError,
     ReturnQuantityError,
+    ShippingRefundRule,
     SkuNotShippedError,
     refund_id_for,
 )
@@ -199,3 +200,22 @@ def test_refunds_of_an_order_never_exceed_what_was_paid(app: Returns):
     # Half of 0.67 paid, cut down, then the rest: never 2 x 0.34 on 0.67 paid.
     assert [str(r.amount) for r in refunds] == ["0.33", "0.34"]
     assert app.get_return(first.id).refunds[0]["capped"] is True
+
+
+@pytest.mark.parametrize(("rule", "shipping"), [("full_return", Decimal("4.90")), ("never", None)])
+def test_the_return_of_every_unit_refunds_shipping_by_the_rule(rule: str, shipping):
+    app = Returns()
+    app.shipping_refund_rule = ShippingRefundRule(rule)
+    shipped = order_shipped_from_two_locations().model_copy(
+        update={"shipping_paid": Decimal("4.90")}
+    )
+    apply(app, integration.CONSUMES, shipped)
+    rma = app.request_return(shipped.order_id, [ask(TEE, 2), ask(MUG, 1)])
+    app.receive_return(rma.id, [got(TEE, 1)])
+    before = last_position(app)
+
+    app.receive_return(rma.id, [got(TEE, 1), got(MUG, 1)])
+
+    refunded = [e for e in published(app, before) if isinstance(e, ev.Refunded)]
+    assert [r.shipping for r in refunded] == [shipping]
+    assert refunded[0].amount == Decimal("24.90") + Decimal("14.50") + (shipping or 0)

@@ -31,12 +31,13 @@ from tests.factories_returns_service import MUG, TEE
 
 
 def shipped_order(
-    lines=None, shipments=None, currency: str = "EUR", short_lines=None
+    lines=None, shipments=None, currency: str = "EUR", short_lines=None, shipping_paid=None
 ) -> ShippedOrder:
     return ShippedOrder(
         order_id=uuid4(),
         currency=currency,
         short_lines=short_lines,
+        shipping_paid=shipping_paid,
         lines=lines
         or [
             {"sku": TEE, "quantity": 2, "unit_price": "24.90"},
@@ -463,10 +464,13 @@ def test_a_return_after_goodwill_is_cut_to_what_is_left_of_the_order():
         ),
         max_size=10,
     ),
+    shipping=st.integers(0, 10**5),  # what was paid for shipping, in minor units
 )
-def test_returns_and_refunds_without_a_return_never_exceed_what_was_paid(currency, lines, steps):
+def test_returns_and_refunds_without_a_return_never_exceed_what_was_paid(
+    currency, lines, steps, shipping
+):
     unit = Decimal(1).scaleb(-minor_units(currency))
-    order_lines, short_lines, shipped_units, paid = [], [], {}, Decimal(0)
+    order_lines, short_lines, shipped_units, paid = [], [], {}, shipping * unit
     for sku, shipped, short, minor in lines:
         # What was paid for the line, split between its shipped and short units as the order
         # service splits it: the shipped part cut down, the short part the rest.
@@ -484,6 +488,7 @@ def test_returns_and_refunds_without_a_return_never_exceed_what_was_paid(currenc
         ],
         short_lines=short_lines,
         currency=currency,
+        shipping_paid=str(shipping * unit),
     )
     assert order.paid_total == paid  # the two parts add up to exactly what was paid
     refunded, sequence = Decimal(0), 0
@@ -496,7 +501,8 @@ def test_returns_and_refunds_without_a_return_never_exceed_what_was_paid(currenc
                 rma = uuid4()
                 order.authorise_return(rma, [{"sku": sku, "quantity": take, "reason": "x"}])
                 sequence += 1
-                amount = order.settle_receipt(rma, sequence, [received(sku, take)])["amount"]
+                back = [received(sku, take)]
+                amount = order.settle_receipt(rma, sequence, back, refund_shipping=True)["amount"]
             elif action == "lost":
                 lines_ = [item(sku, quantity)]
                 amount = order.settle_refund(uuid4(), RefundReason.LOST_PARCEL, lines_)["amount"]
@@ -526,12 +532,13 @@ def test_returns_and_refunds_without_a_return_never_exceed_what_was_paid(currenc
         min_size=1,
         max_size=3,
     ),
+    shipping=st.integers(0, 10**5),
 )
 def test_the_short_pick_refund_and_a_full_return_of_what_shipped_add_up_to_what_was_paid(
-    currency, lines
+    currency, lines, shipping
 ):
     unit = Decimal(1).scaleb(-minor_units(currency))
-    order_lines, short_lines, paid, shipped_total = [], [], Decimal(0), 0
+    order_lines, short_lines, paid, shipped_total = [], [], shipping * unit, 0
     for shipped, short, minor in lines:
         line_paid = minor * unit
         cut = (line_paid * shipped / (shipped + short)).quantize(unit, ROUND_DOWN)
@@ -545,10 +552,63 @@ def test_the_short_pick_refund_and_a_full_return_of_what_shipped_add_up_to_what_
         shipments=[{"location_id": "WH-BER", "lines": [item(TEE, shipped_total)]}],
         short_lines=short_lines,
         currency=currency,
+        shipping_paid=str(shipping * unit),
     )
     short_refund = order.settle_short_pick(uuid4())
     rma = uuid4()
     order.authorise_return(rma, [{"sku": TEE, "quantity": shipped_total, "reason": "x"}])
-    back = order.settle_receipt(rma, 1, [received(TEE, shipped_total)])
+    back = order.settle_receipt(rma, 1, [received(TEE, shipped_total)], refund_shipping=True)
     total = Decimal(back["amount"]) + Decimal(short_refund["amount"] if short_refund else 0)
-    assert total == paid
+    assert total == paid  # lines, short units and shipping: all of it, exactly
+    assert Decimal(back.get("shipping", "0")) == shipping * unit
+
+
+# -- shipping, by the shipping rule -------------------------------------------------------------
+
+
+def test_shipping_goes_back_with_the_receipt_that_completes_the_return():
+    order = shipped_order(shipping_paid="4.90")  # 2 TEE at 24.90, 1 MUG at 14.50
+    rma = uuid4()
+    order.authorise_return(
+        rma,
+        [{"sku": TEE, "quantity": 2, "reason": "x"}, {"sku": MUG, "quantity": 1, "reason": "x"}],
+    )
+
+    first = order.settle_receipt(rma, 1, [received(TEE, 2)], refund_shipping=True)
+    last = order.settle_receipt(rma, 2, [received(MUG, 1)], refund_shipping=True)
+
+    assert (first["amount"], "shipping" in first) == ("49.80", False)
+    assert (last["amount"], last["shipping"]) == ("19.40", "4.90")
+    assert order.refunded_total == order.paid_total == Decimal("69.20")
+
+
+def test_with_the_rule_never_shipping_stays_refundable_as_an_amount_only():
+    order = shipped_order(shipping_paid="4.90")
+    rma = uuid4()
+    order.authorise_return(
+        rma,
+        [{"sku": TEE, "quantity": 2, "reason": "x"}, {"sku": MUG, "quantity": 1, "reason": "x"}],
+    )
+
+    back = order.settle_receipt(rma, 1, [received(TEE, 2), received(MUG, 1)])
+
+    assert (back["amount"], "shipping" in back) == ("64.30", False)
+    assert order.refundable == Decimal("4.90")
+    goodwill = order.settle_refund(uuid4(), RefundReason.GOODWILL, amount=Decimal("4.90"))
+    assert goodwill["amount"] == "4.90"
+    assert order.refundable == 0
+
+
+def test_shipping_is_cut_to_what_is_left_after_goodwill():
+    order = shipped_order(shipping_paid="4.90")
+    order.settle_refund(uuid4(), RefundReason.GOODWILL, amount=Decimal("10.00"))
+    rma = uuid4()
+    order.authorise_return(
+        rma,
+        [{"sku": TEE, "quantity": 2, "reason": "x"}, {"sku": MUG, "quantity": 1, "reason": "x"}],
+    )
+
+    back = order.settle_receipt(rma, 1, [received(TEE, 2), received(MUG, 1)], refund_shipping=True)
+
+    assert Decimal(back["amount"]) + Decimal("10.00") == order.paid_total == Decimal("69.20")
+    assert back["capped"] is True

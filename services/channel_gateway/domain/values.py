@@ -190,3 +190,4 @@ class Refund(TypedDict):
     # refunded ("units") or only money ("amount"); absent on older refunds: a return's units.
     reason: NotRequired[str]
     refund_kind: NotRequired[str]
+    shipping: NotRequired[str]  # the part of amount that pays back shipping

@@ -372,6 +372,7 @@ class Order(Aggregate):
         currency: str
         short: dict[str, int] | None = None
         short_lines: list[UnshippedLine] | None = None
+        shipping_paid: str | None = None  # what was paid for shipping (absent: not told)
 
     class ReturnReceived(Aggregate.Event):
         """Units came back from the customer; `status` is the order's status after it."""
@@ -793,7 +794,20 @@ class Order(Aggregate):
                 currency=self.currency,
                 short=dict(self.short),
                 short_lines=short_lines or None,
+                shipping_paid=self._shipping_paid(),
             )
+
+    def _shipping_paid(self) -> str | None:
+        """What the buyer paid for shipping: each shipping line's price less its discount, with
+        its taxes when prices exclude them (None: the channel told no shipping lines)."""
+        if self.shipping_lines is None:
+            return None
+        paid = Decimal(0)
+        for line in self.shipping_lines:
+            paid += Decimal(line["price"]) - Decimal(line["discount"])
+            if not self.taxes_included:
+                paid += sum((Decimal(tax["amount"]) for tax in line["taxes"]), Decimal(0))
+        return format(max(paid, Decimal(0)), "f")
 
     def _shipped_lines(self) -> tuple[list[OrderLine], list[UnshippedLine]]:
         """The ordered lines cut to what actually shipped (all that can be returned), and per
@@ -825,6 +839,7 @@ class Order(Aggregate):
         currency: str,
         short: dict[str, int] | None = None,
         short_lines: list[UnshippedLine] | None = None,
+        shipping_paid: str | None = None,
     ) -> None:
         self.status = OrderStatus.SHIPPED
 

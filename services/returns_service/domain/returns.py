@@ -86,6 +86,7 @@ class Return(Aggregate):
         capped: bool
         currency: str
         lines: list[RefundLine]
+        shipping: Amount | None = None  # the part of amount paying back shipping
 
     @event(Requested)
     def __init__(
@@ -189,6 +190,7 @@ class Return(Aggregate):
             capped=settlement["capped"],
             currency=settlement["currency"],
             lines=settlement["refund_lines"],
+            shipping=settlement.get("shipping"),
         )
 
     # eventsourcing passes an event's own timestamp to a parameter of that name; None only
@@ -220,6 +222,7 @@ class Return(Aggregate):
         capped: bool,
         currency: str,
         lines: list[RefundLine],
+        shipping: Amount | None = None,
         timestamp: datetime | None = None,
     ) -> None:
         assert timestamp is not None

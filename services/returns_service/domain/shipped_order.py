@@ -56,6 +56,7 @@ class ShippedOrder(Aggregate):
         lines: list[OrderLine]
         shipments: list[Shipment]
         short_lines: list[ShortLine] | None = None  # absent on orders recorded before short picks
+        shipping_paid: Amount | None = None  # absent: the channel told no shipping (or older)
 
     class ReturnAuthorised(Aggregate.Event):
         """Shipped units were reserved for a return (ids as strings, as they were stored)."""
@@ -74,6 +75,7 @@ class ShippedOrder(Aggregate):
         full_amount: Amount
         capped: bool
         currency: str
+        shipping: Amount | None = None  # the part of amount paying back shipping
 
     class RefundSettled(Aggregate.Event):
         """Money went back without a return: for units (shipped ones, or short ones that never
@@ -94,8 +96,11 @@ class ShippedOrder(Aggregate):
         lines: list[OrderLine],
         shipments: list[Shipment],
         short_lines: list[ShortLine] | None = None,
+        shipping_paid: Amount | None = None,
     ) -> None:
         self.order_id = order_id
+        self.shipping_paid = Decimal(shipping_paid) if shipping_paid is not None else ZERO
+        self.shipping_refunded = ZERO
         self.currency = currency
         self.lines = lines
         self.shipments = shipments
@@ -155,9 +160,10 @@ class ShippedOrder(Aggregate):
 
     @property
     def paid_total(self) -> Decimal:
-        """What was paid for the order's lines: the shipped units and the short ones."""
+        """What was paid for the order: its shipped units, its short ones and shipping."""
         shipped = sum((_line_paid(line) for line in self.lines), Decimal(0))
-        return shipped + sum((Decimal(line["paid"]) for line in self.short_lines), Decimal(0))
+        short = sum((Decimal(line["paid"]) for line in self.short_lines), Decimal(0))
+        return shipped + short + self.shipping_paid
 
     @property
     def refunded_total(self) -> Decimal:
@@ -166,6 +172,7 @@ class ShippedOrder(Aggregate):
             sum(self.refunded.values(), ZERO)
             + sum(self.short_refunded.values(), ZERO)
             + self.amount_refunded
+            + self.shipping_refunded
         )
 
     @property
@@ -200,11 +207,26 @@ class ShippedOrder(Aggregate):
         self.authorised = {**self.authorised, return_id: units}
 
     def settle_receipt(
-        self, return_id: UUID, sequence: int, lines: list[ReceiptLine]
+        self,
+        return_id: UUID,
+        sequence: int,
+        lines: list[ReceiptLine],
+        refund_shipping: bool = False,
     ) -> Settlement:
-        """Where received units go back to, and their refund, never above what was paid."""
-        refund_lines, full_amount = self._refund_lines(units_per_sku(lines))
+        """Where received units go back to, and their refund, never above what was paid.
+
+        With `refund_shipping`, the receipt that brings back the last shipped unit also pays
+        back what is left of what was paid for shipping (within what is left of the order).
+        """
+        units = units_per_sku(lines)
+        refund_lines, full_amount = self._refund_lines(units)
         amount = self._money(sum((Decimal(line["amount"]) for line in refund_lines), ZERO))
+        shipping = ZERO
+        if refund_shipping and self._completes_return(units):
+            owed = self.shipping_paid - self.shipping_refunded
+            shipping = self._money(max(ZERO, min(owed, self.refundable - amount)))
+            full_amount = self._money(full_amount + owed)
+            amount = self._money(amount + shipping)
         located = self._locate(lines)
         self._receipt_settled(
             return_id=str(return_id),
@@ -215,8 +237,9 @@ class ShippedOrder(Aggregate):
             full_amount=format(full_amount, "f"),
             capped=amount < full_amount,
             currency=self.currency,
+            shipping=format(shipping, "f") if shipping else None,
         )
-        return Settlement(
+        settlement = Settlement(
             sequence=sequence,
             lines=located,
             refund_lines=refund_lines,
@@ -225,6 +248,19 @@ class ShippedOrder(Aggregate):
             capped=amount < full_amount,
             currency=self.currency,
         )
+        if shipping:
+            settlement["shipping"] = format(shipping, "f")
+        return settlement
+
+    def _completes_return(self, units: Counter[str]) -> bool:
+        """Whether these units bring back the last of everything the order shipped, with
+        shipping paid and not yet refunded."""
+        if self.shipping_paid <= self.shipping_refunded:
+            return False
+        back = Counter(units)
+        for (sku, _location), quantity in self.returned_to.items():
+            back[sku] += quantity
+        return all(back[sku] >= quantity for sku, quantity in self.shipped.items())
 
     @event(ReceiptSettled)
     def _receipt_settled(
@@ -237,7 +273,10 @@ class ShippedOrder(Aggregate):
         full_amount: Amount,
         capped: bool,
         currency: str,
+        shipping: Amount | None = None,
     ) -> None:
+        if shipping is not None:
+            self.shipping_refunded += Decimal(shipping)
         returned_to = Counter(self.returned_to)
         for line in lines:
             returned_to[(line["sku"], line["location_id"])] += line["quantity"]

@@ -61,6 +61,14 @@ class RefundKind(StrEnum):
     AMOUNT = "amount"
 
 
+class ShippingRefundRule(StrEnum):
+    """When what was paid for shipping goes back: with the return of every shipped unit (as EU
+    law wants for a withdrawal), or never by itself (ops may refund it as an amount)."""
+
+    FULL_RETURN = "full_return"
+    NEVER = "never"
+
+
 class ShortPickPolicy(StrEnum):
     """What becomes of units an order could not ship: refunded at once, or held for ops."""
 
@@ -130,7 +138,9 @@ class ReturnLineSummary(TypedDict):
 
 
 class Settlement(TypedDict):
-    """What a shipped order settles for one receipt: where units go back, and the refund."""
+    """What a shipped order settles for one receipt: where units go back, and the refund
+    (`shipping`: the part of `amount` that pays back shipping, when the receipt completes a
+    full return and the shipping rule says so)."""
 
     sequence: int
     lines: list[ReceivedLine]
@@ -139,6 +149,7 @@ class Settlement(TypedDict):
     full_amount: Amount
     capped: bool
     currency: str
+    shipping: NotRequired[Amount]
 
 
 class RefundSettlement(TypedDict):

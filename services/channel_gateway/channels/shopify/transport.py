@@ -177,6 +177,8 @@ class ShopifyClient:
                 }
             ],
         }
+        if job.details.get("shipping"):  # a full return: shipping goes back with it
+            refund["shipping"] = {"amount": job.details["shipping"]}
         variables = {"input": refund, "key": job.details["refund_id"]}
         data = await self._graphql("OmsRefundCreate", REFUND_CREATE, variables)
         result = data.get("refundCreate") or {}
