@@ -218,13 +218,21 @@ class ReconciliationPoller:
         return tally
 
     def _since(self, channel: Channel) -> datetime:
-        """Where this poll starts: the cursor less the overlap, or the channel's connection
-        (at most the first look-back ago)."""
+        """Where this poll starts: the cursor, or the channel's connection (at most the first
+        look-back ago); less the overlap, as times are to the second."""
+        overlap = timedelta(seconds=self.policy.overlap_seconds)
         if channel.cursor:
-            return parse_time(channel.cursor) - timedelta(seconds=self.policy.overlap_seconds)
+            return parse_time(channel.cursor) - overlap
         earliest = datetime.now(UTC) - timedelta(seconds=self.policy.first_lookback_seconds)
         connected = channel.connected_at or earliest
-        return max(connected.astimezone(UTC), earliest)
+        return max(connected.astimezone(UTC), earliest) - overlap
+
+    def _connected(self, channel: Channel) -> datetime | None:
+        """Orders placed from here on are the channel's since it was connected (its times are
+        to the second and its clock is not ours: the overlap, and a second, are given)."""
+        if channel.connected_at is None:
+            return None
+        return channel.connected_at - timedelta(seconds=self.policy.overlap_seconds + 1)
 
     def _pages(
         self, channel: Channel, http: httpx.AsyncClient, since: datetime
@@ -264,7 +272,7 @@ class ReconciliationPoller:
         if known or _cancelled(connection.kind, found.payload):
             await self._news(channel, found, tally)
             return None
-        if not _placed_since(connection.kind, found.payload, channel.connected_at):
+        if not _placed_since(connection.kind, found.payload, self._connected(channel)):
             return None  # placed before the channel was connected (or not an order): not ours
         translation = retranslate(connection, found.external_id, found.payload)
         done = _done_at_channel(connection.kind, found.payload)
