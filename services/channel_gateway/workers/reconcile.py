@@ -210,6 +210,14 @@ class ReconciliationPoller:
                 tally.taken_in += sum(
                     1 for r in results if isinstance(r, IntakeResult) and r.created
                 )
+                for translation, result in zip(translations, results, strict=True):
+                    if isinstance(result, Exception):  # as a webhook's would, it says why
+                        log.warning(
+                            "reconciliation poll: order refused",
+                            channel=channel_id,
+                            order=translation.external_id,
+                            error=str(result),
+                        )
                 self.registry.invalidate(channel_id)
             if cursor and page.cursor:
                 CHANNEL_POLL_CURSOR.labels(channel_id).set(page.cursor.timestamp())
