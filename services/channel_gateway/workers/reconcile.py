@@ -200,11 +200,12 @@ class ReconciliationPoller:
         if channel.connection.config.get("reconciliation_poll") is False:
             return None
         tally = PollTally()
-        since = self._since(channel)
-        async for page in self._pages(channel, http, since):
+        stored = parse_time(channel.cursor) if channel.cursor else None
+        async for page in self._pages(channel, http, self._since(channel)):
             translations = await self._reconcile(channel, http, page, tally)
-            moved = page.cursor is not None and page.cursor > since
+            moved = page.cursor is not None and (stored is None or page.cursor > stored)
             cursor = (channel_id, utc_stamp(page.cursor)) if moved and page.cursor else None
+            stored = page.cursor if moved else stored
             if translations or cursor:
                 results = await asyncio.to_thread(self.app.intake.take_in, translations, cursor)
                 tally.taken_in += sum(
