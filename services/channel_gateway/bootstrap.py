@@ -19,6 +19,7 @@ from services.channel_gateway.settings import Settings
 from services.channel_gateway.views import ChannelOrderViews, SecretStore
 from services.channel_gateway.workers.amazon import AmazonPoller, PollPolicy
 from services.channel_gateway.workers.deliveries import DeliveryPolicy, DeliveryWorker
+from services.channel_gateway.workers.reconcile import ReconcilePolicy, ReconciliationPoller
 from shared.events import topics
 from shared.runtime.api import api_factory
 from shared.runtime.projection import ProjectionWorker
@@ -49,6 +50,7 @@ class GatewayParts(ServiceParts):
     batcher: IntakeBatcher = field(kw_only=True)
     deliveries: DeliveryWorker = field(kw_only=True)
     amazon: AmazonPoller = field(kw_only=True)
+    reconcile: ReconciliationPoller = field(kw_only=True)
 
     def http_api(self, readiness: ReadinessChecks) -> FastAPI:
         """The API, whose /readyz also says whether the intake committer runs."""
@@ -112,6 +114,24 @@ def build(settings: Settings) -> GatewayParts:
             channel_timeout=settings.channel_timeout,
         ),
     )
+    reconcile = ReconciliationPoller(
+        app,
+        views,
+        registry,
+        outbound,
+        webhooks,
+        ReconcilePolicy(
+            interval=settings.webhook_poll_interval,
+            page_size=settings.webhook_poll_page_size,
+            overlap_seconds=settings.webhook_poll_overlap_seconds,
+            first_lookback_seconds=settings.webhook_poll_first_lookback_seconds,
+            backoff_max=settings.webhook_poll_backoff_max,
+            channel_timeout=settings.channel_timeout,
+        ),
+    )
+    workers = [deliveries.run, amazon.run]
+    if settings.webhook_poll_enabled:
+        workers.append(reconcile.run)
 
     return GatewayParts(
         name=NAME,
@@ -126,12 +146,13 @@ def build(settings: Settings) -> GatewayParts:
         ),
         events=events(),
         projections=[projection],
-        # Leader-only, like the relay: one instance pushes deliveries and polls Amazon.
-        extra_workers=[deliveries.run, amazon.run],
+        # Leader-only, like the relay: one instance pushes deliveries and polls the channels.
+        extra_workers=workers,
         registry=registry,
         batcher=batcher,
         deliveries=deliveries,
         amazon=amazon,
+        reconcile=reconcile,
     )
 
 

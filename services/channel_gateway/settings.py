@@ -42,6 +42,28 @@ class Settings(ServiceSettings):
         300, ge=0, description="Re-read window before the cursor; known orders are skipped."
     )
 
+    # Reconciliation poll of the webhook channels (Shopify, WooCommerce, Shopee)
+    webhook_poll_enabled: bool = Field(
+        True, description="Poll webhook channels for orders whose webhook was lost."
+    )
+    webhook_poll_interval: float = Field(
+        300.0, gt=0, description="Seconds between two polls of one channel."
+    )
+    webhook_poll_page_size: int = Field(
+        100, ge=1, le=250, description="Orders per page asked (capped at each channel's maximum)."
+    )
+    webhook_poll_overlap_seconds: int = Field(
+        60, ge=0, description="Re-read window before the cursor; orders seen again change nothing."
+    )
+    webhook_poll_first_lookback_seconds: int = Field(
+        86_400,
+        ge=0,
+        description="A channel's first poll reads back to its connection, at most this far.",
+    )
+    webhook_poll_backoff_max: float = Field(
+        3600.0, gt=0, description="Longest wait before polling a failing channel again, s."
+    )
+
     # Shipping e-mails of the merchant's own channels
     smtp_host: str = Field("", description="SMTP server; empty: e-mail deliveries are skipped.")
     smtp_port: int = 25

@@ -63,3 +63,18 @@ CHANNEL_REAUTHORISE = Gauge(
     "1 while the channel refused our refresh token and the shop must be authorised again",
     ["channel"],
 )
+CHANNEL_POLLS = Counter(
+    "oms_channel_polls_total",
+    "Reconciliation polls of a webhook channel (orders whose webhook was lost): ok or failed",
+    ["channel", "outcome"],
+)
+CHANNEL_POLL_ORDERS = Counter(
+    "oms_channel_poll_orders_total",
+    "Orders a reconciliation poll took in because their webhook never came",
+    ["channel"],
+)
+CHANNEL_POLL_CURSOR = Gauge(
+    "oms_channel_poll_cursor_seconds",
+    "How far the reconciliation poll has read a channel (Unix time of its cursor)",
+    ["channel"],
+)

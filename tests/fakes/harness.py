@@ -23,6 +23,9 @@ FAST_RETRIES = {
     "delivery_max_attempts": 10,
     "connection_cache_seconds": 0.0,
     "channel_timeout": 5.0,
+    # Tests of other things see no reconciliation poll after start (its tests poll by hand,
+    # or set their own interval).
+    "webhook_poll_interval": 3600.0,
 }
 
 

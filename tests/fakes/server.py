@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -77,14 +78,33 @@ class Faults:
 
 
 @dataclass
+class WebhookTarget:
+    """Where a fake channel sends its webhooks, and the secret it signs them with."""
+
+    url: str
+    secret: str
+
+
+@dataclass
 class FakeChannel:
-    """Base of the fake channels: an app, its recordings and its faults."""
+    """Base of the fake channels: an app, its recordings and its faults; the webhooks it sends
+    (to `webhooks`, when set), and those it "lost" (never sent, as a channel gives up)."""
 
     app: FastAPI = field(default_factory=FastAPI)
     requests: list[Recorded] = field(default_factory=list)
     faults: Faults = field(default_factory=Faults)
     server: LoopbackServer | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    webhooks: WebhookTarget | None = None
+    lost_webhooks: list[bytes] = field(default_factory=list)
+
+    def send_webhook(self, body: bytes, headers: dict[str, str], lose: bool) -> int | None:
+        """POST a webhook to the target (its status), or lose it (None): it is never sent."""
+        if lose or self.webhooks is None:
+            self.lost_webhooks.append(body)
+            return None
+        response = httpx.post(self.webhooks.url, content=body, headers=headers, timeout=30)
+        return response.status_code
 
     def __post_init__(self) -> None:
         self.app.middleware("http")(self._record_and_fail)

@@ -1,5 +1,7 @@
-"""A fake Shopee Open Platform v2: signed calls only; order detail, ship, cancel, returns; shop
-tokens that expire after `token_lifetime` seconds and refresh tokens that work once."""
+"""A fake Shopee Open Platform v2: signed calls only; order list (update_time windows of at most
+15 days, page_size, cursor) and detail (at most 50), ship, cancel, returns; shop tokens that
+expire after `token_lifetime` seconds and refresh tokens that work once; status pushes of the
+orders it `place`s, which it can lose."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from tests.fakes import payloads as p
 from tests.fakes.server import FakeChannel
 
 PARTNER_ID, SHOP_ID = 2001234, 880011
@@ -20,6 +23,7 @@ PARTNER_KEY = "shpk5a76537146704b44656a4a6f4f685271464b596b71557353544a71436465"
 ACCESS_TOKEN = "4f6b5a2d6e4c3b2a"
 REFRESH_TOKEN = "7a6d4c4f5a6b4e4d"
 REFRESH = "/api/v2/auth/access_token/get"
+WINDOW = 15 * 86_400
 
 
 @dataclass
@@ -61,6 +65,25 @@ class FakeShopee(FakeChannel):
     def add_order(self, order: dict[str, Any]) -> None:
         """An order of the shop."""
         self.orders[order["order_sn"]] = order
+
+    def place(self, order: dict[str, Any], lose_push: bool = False) -> str:
+        """An order of the shop reaches its status now: listed, and pushed (or the push lost)."""
+        now = int(time.time())
+        with self.lock:
+            self.orders[order["order_sn"]] = {**order, "create_time": now, "update_time": now}
+        self._push(order["order_sn"], order["order_status"], lose_push)
+        return str(order["order_sn"])
+
+    def set_status(self, order_sn: str, status: str, lose_push: bool = False) -> None:
+        """The order moves to a status (the buyer cancels it, say): pushed, or the push lost."""
+        with self.lock:
+            self.orders[order_sn].update(order_status=status, update_time=int(time.time()))
+        self._push(order_sn, status, lose_push)
+
+    def _push(self, order_sn: str, status: str, lose: bool) -> None:
+        body = p.dumps(p.shopee_push(SHOP_ID, order_sn, status))
+        url = self.webhooks.url if self.webhooks else ""
+        self.send_webhook(body, p.shopee_push_headers(url, body, PARTNER_KEY), lose)
 
     def routes(self) -> None:
         """The v2 endpoints the gateway calls; every call must be signed."""
@@ -105,8 +128,18 @@ class FakeShopee(FakeChannel):
             if denied:
                 return denied
             wanted = request.query_params["order_sn_list"].split(",")
+            if len(wanted) > 50:
+                return _error("error_param", "order_sn_list: at most 50 order_sn")
             found = [self.orders[sn] for sn in wanted if sn in self.orders]
             return _ok({"order_list": found})
+
+        @app.get("/api/v2/order/get_order_list")
+        async def order_list(request: Request) -> JSONResponse:
+            denied = self._signed(request)
+            if denied:
+                return denied
+            with self.lock:
+                return self._list(dict(request.query_params))
 
         @app.post("/api/v2/logistics/ship_order")
         async def ship(request: Request) -> JSONResponse:
@@ -146,6 +179,30 @@ class FakeShopee(FakeChannel):
                 if item["return_sn"] == body["return_sn"]:
                     item["status"] = "ACCEPTED"
             return _ok({"return_sn": body["return_sn"]})
+
+    def _list(self, q: dict[str, str]) -> JSONResponse:
+        """Orders whose update_time is in [time_from, time_to], by update time; the cursor is
+        where the next page starts."""
+        field_name = q.get("time_range_field")
+        if field_name not in ("create_time", "update_time"):
+            return _error("error_param", "time_range_field must be create_time or update_time")
+        time_from, time_to = int(q["time_from"]), int(q["time_to"])
+        if time_to - time_from > WINDOW or time_to < time_from:
+            return _error("error_param", "time_to - time_from must be within 15 days")
+        size = int(q.get("page_size", 20))
+        if not 1 <= size <= 100:
+            return _error("error_param", "page_size must be between 1 and 100")
+        start = int(q.get("cursor") or 0)
+        matching = sorted(
+            (o for o in self.orders.values() if time_from <= o[field_name] <= time_to),
+            key=lambda o: (o[field_name], o["order_sn"]),
+        )
+        page = matching[start : start + size]
+        more = start + size < len(matching)
+        listed = [{"order_sn": o["order_sn"], "order_status": o["order_status"]} for o in page]
+        return _ok(
+            {"more": more, "next_cursor": str(start + size) if more else "", "order_list": listed}
+        )
 
     def _signed(self, request: Request) -> JSONResponse | None:
         q = request.query_params

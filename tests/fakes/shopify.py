@@ -1,18 +1,31 @@
-"""A fake Shopify Admin GraphQL API: orders with fulfillment orders, fulfillments, cancels,
-refunds (honouring @idempotent keys)."""
+"""A fake Shopify Admin API: GraphQL orders with fulfillment orders, fulfillments, cancels,
+refunds (honouring @idempotent keys); the REST orders list (updated_at_min, status, order,
+cursor paging by the Link header's page_info) of the orders it `place`s, and their webhooks
+(orders/create, orders/updated, orders/cancelled), which it can lose."""
 
 from __future__ import annotations
 
+import base64
 import itertools
+import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from tests.fakes import payloads as p
 from tests.fakes.server import FakeChannel
 
 TOKEN = "shpat_test_token"
+REST_LIMIT = 250  # the REST Admin API's largest page
+FILTERS = ("status", "updated_at_min", "order", "created_at_min", "since_id")
+
+
+def now_stamp() -> str:
+    """Shopify's times: ISO 8601 to the second, with the shop's offset."""
+    return datetime.now(UTC).astimezone().isoformat(timespec="seconds")
 
 
 @dataclass
@@ -21,9 +34,44 @@ class FakeShopify(FakeChannel):
 
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     ids: Any = field(default_factory=lambda: itertools.count(1))
+    rest_orders: dict[int, dict[str, Any]] = field(default_factory=dict)
+    events: Any = field(default_factory=lambda: itertools.count(1))
+
+    def place(self, payload: dict[str, Any], lose_webhook: bool = False) -> int:
+        """A buyer places an order: it is listed, and its orders/create webhook is sent (or
+        lost: Shopify gave up on it)."""
+        stamp = now_stamp()
+        order = {**payload, "created_at": stamp, "updated_at": stamp}
+        with self.lock:
+            self.rest_orders[order["id"]] = order
+        self.add_order(order)
+        self._webhook(order, "orders/create", lose_webhook)
+        return int(order["id"])
+
+    def change(self, order_id: int, lose_webhook: bool = False, **changes: Any) -> None:
+        """The merchant changes an order (cancels it: cancelled_at, cancel_reason): its
+        updated_at moves and orders/updated (orders/cancelled) is sent, or lost."""
+        with self.lock:
+            order = self.rest_orders[order_id]
+            order.update(changes, updated_at=now_stamp())
+        topic = "orders/cancelled" if changes.get("cancelled_at") else "orders/updated"
+        self._webhook(order, topic, lose_webhook)
+
+    def _webhook(self, order: dict[str, Any], topic: str, lose: bool) -> None:
+        body = p.dumps(order)
+        secret = self.webhooks.secret if self.webhooks else ""
+        headers = p.shopify_headers(body, secret, f"evt-{next(self.events)}", topic=topic)
+        self.send_webhook(body, headers, lose)
 
     def routes(self) -> None:
-        """POST /admin/api/<version>/graphql.json."""
+        """POST /admin/api/<version>/graphql.json; GET /admin/api/<version>/orders.json."""
+
+        @self.app.get("/admin/api/{version}/orders.json")
+        async def list_orders(version: str, request: Request) -> JSONResponse:
+            if request.headers.get("X-Shopify-Access-Token") != TOKEN:
+                return JSONResponse({"errors": "[API] Invalid API key or access token"}, 401)
+            with self.lock:
+                return self._list(version, dict(request.query_params))
 
         @self.app.post("/admin/api/{version}/graphql.json")
         async def graphql(version: str, request: Request) -> JSONResponse:
@@ -35,6 +83,55 @@ class FakeShopify(FakeChannel):
                 return JSONResponse({"errors": [{"message": "unknown operation"}]})
             with self.lock:
                 return JSONResponse({"data": handler(body.get("variables") or {})})
+
+    def _list(self, version: str, query: dict[str, str]) -> JSONResponse:
+        """Orders by (updated_at, id) from updated_at_min; page_info carries the filters and
+        the last order read, and no filter may be sent with it (Shopify answers 400)."""
+        limit = int(query.get("limit", 50))
+        if limit > REST_LIMIT:
+            return JSONResponse({"errors": {"limit": "must be at most 250"}}, 400)
+        if "page_info" in query:
+            passed = [name for name in FILTERS if name in query]
+            if passed:
+                return JSONResponse(
+                    {
+                        "errors": {
+                            passed[0]: f"{passed[0]} cannot be passed when page_info is present"
+                        }
+                    },
+                    400,
+                )
+            state = json.loads(base64.urlsafe_b64decode(query["page_info"]))
+        else:
+            if query.get("order") not in (None, "updated_at asc"):
+                return JSONResponse({"errors": {"order": "only updated_at asc is faked"}}, 400)
+            state = {
+                "status": query.get("status", "open"),
+                "updated_at_min": query.get("updated_at_min"),
+                "after": None,
+            }
+        since = _time(state["updated_at_min"]) if state["updated_at_min"] else None
+        matching = sorted(
+            (
+                o
+                for o in self.rest_orders.values()
+                if (since is None or _time(o["updated_at"]) >= since)
+                and (state["status"] == "any" or o.get("cancelled_at") is None)
+            ),
+            key=lambda o: (_time(o["updated_at"]), o["id"]),
+        )
+        if state["after"] is not None:
+            after = (_time(state["after"][0]), state["after"][1])
+            matching = [o for o in matching if (_time(o["updated_at"]), o["id"]) > after]
+        page = matching[:limit]
+        headers = {}
+        if len(matching) > limit:
+            last = page[-1]
+            token = {**state, "after": [last["updated_at"], last["id"]]}
+            info = base64.urlsafe_b64encode(json.dumps(token).encode()).decode()
+            url = f"{self.url}/admin/api/{version}/orders.json?limit={limit}&page_info={info}"
+            headers["Link"] = f'<{url}>; rel="next"'
+        return JSONResponse({"orders": page}, headers=headers)
 
     def add_order(self, payload: dict[str, Any]) -> str:
         """Make an order (as from an orders/create payload) with one open fulfillment order."""
@@ -143,3 +240,7 @@ class FakeShopify(FakeChannel):
     def fulfillments(self, gid: str) -> list[dict[str, Any]]:
         """Fulfillments of an order."""
         return list(self.orders[gid]["fulfillments"])
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))

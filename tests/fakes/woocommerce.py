@@ -1,18 +1,29 @@
-"""A fake WooCommerce REST API with the Shipment Tracking extension."""
+"""A fake WooCommerce REST API with the Shipment Tracking extension; the orders list
+(modified_after, dates_are_gmt, orderby=modified, per_page, page, X-WP-TotalPages) and the
+order.created / order.updated webhooks of the orders it `place`s, which it can lose."""
 
 from __future__ import annotations
 
 import base64
 import itertools
+import math
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from tests.fakes import payloads as p
 from tests.fakes.server import FakeChannel
 
 KEY, SECRET = "ck_test_key", "cs_test_secret"
+PER_PAGE_MAX = 100
+
+
+def gmt_now() -> str:
+    """WooCommerce's *_gmt times: to the second, no offset."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 @dataclass
@@ -23,11 +34,55 @@ class FakeWooCommerce(FakeChannel):
     trackings: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     refunds: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     ids: Any = field(default_factory=lambda: itertools.count(900))
+    deliveries: Any = field(default_factory=lambda: itertools.count(1))
 
     def add_order(self, payload: dict[str, Any]) -> int:
         """Make an order as in an order.created payload."""
         self.orders[payload["id"]] = dict(payload)
         return int(payload["id"])
+
+    def place(self, payload: dict[str, Any], lose_webhook: bool = False) -> int:
+        """A buyer places an order: it is listed, and order.created is sent (or lost)."""
+        stamp = gmt_now()
+        order = {**payload, "date_created_gmt": stamp, "date_modified_gmt": stamp}
+        with self.lock:
+            self.orders[order["id"]] = order
+        self._webhook(order, "order.created", lose_webhook)
+        return int(order["id"])
+
+    def change(self, order_id: int, lose_webhook: bool = False, **changes: Any) -> None:
+        """The merchant changes an order (its status, say): date_modified_gmt moves and
+        order.updated is sent, or lost."""
+        with self.lock:
+            order = self.orders[order_id]
+            order.update(changes, date_modified_gmt=gmt_now())
+        self._webhook(order, "order.updated", lose_webhook)
+
+    def _webhook(self, order: dict[str, Any], topic: str, lose: bool) -> None:
+        body = p.dumps(order)
+        secret = self.webhooks.secret if self.webhooks else ""
+        headers = p.woo_headers(body, secret, f"d-{next(self.deliveries)}")
+        headers["X-WC-Webhook-Topic"] = topic
+        self.send_webhook(body, headers, lose)
+
+    def _list(self, query: dict[str, str]) -> JSONResponse:
+        """Orders modified after a time (GMT with dates_are_gmt), by modified date, a page."""
+        per_page, page = int(query.get("per_page", 10)), int(query.get("page", 1))
+        if per_page > PER_PAGE_MAX:
+            message = "per_page must be between 1 (inclusive) and 100 (inclusive)"
+            return JSONResponse({"code": "rest_invalid_param", "message": message}, 400)
+        if query.get("orderby", "date") != "modified" or query.get("dates_are_gmt") != "true":
+            return JSONResponse({"code": "faked", "message": "only the GMT modified list"}, 400)
+        after = query.get("modified_after")
+        matching = sorted(
+            (o for o in self.orders.values() if after is None or _modified(o) > after),
+            key=lambda o: (_modified(o), o["id"]),
+            reverse=query.get("order", "desc") == "desc",
+        )
+        rows = matching[(page - 1) * per_page : page * per_page]
+        pages = max(1, math.ceil(len(matching) / per_page))
+        headers = {"X-WP-Total": str(len(matching)), "X-WP-TotalPages": str(pages)}
+        return JSONResponse(rows, headers=headers)
 
     def routes(self) -> None:
         """/wp-json/wc/v3 orders and refunds, /wp-json/wc-shipment-tracking/v3 trackings."""
@@ -53,6 +108,14 @@ class FakeWooCommerce(FakeChannel):
             }
             self.trackings.setdefault(order_id, []).append(item)
             return JSONResponse(item, status_code=201)
+
+        @app.get("/wp-json/wc/v3/orders")
+        async def list_orders(request: Request) -> JSONResponse:
+            denied = self._authed(request)
+            if denied:
+                return denied
+            with self.lock:
+                return self._list(dict(request.query_params))
 
         @app.get("/wp-json/wc/v3/orders/{order_id}")
         async def get_order(order_id: int, request: Request) -> JSONResponse:
@@ -86,3 +149,7 @@ class FakeWooCommerce(FakeChannel):
         if request.headers.get("authorization") != expected:
             return JSONResponse({"code": "woocommerce_rest_cannot_view"}, status_code=401)
         return None
+
+
+def _modified(order: dict[str, Any]) -> str:
+    return str(order.get("date_modified_gmt") or order.get("date_created_gmt") or "")

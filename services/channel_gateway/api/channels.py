@@ -62,20 +62,29 @@ def list_channels(
     page: Annotated[PageQuery, page_query()],
     kind: str | None = None,
 ) -> ChannelsPublic:
-    """Connected channels by id (Shopee ones say whether the shop must be authorised again)."""
+    """Connected channels by id (Shopee ones say whether the shop must be authorised again,
+    webhook channels how their reconciliation poll fares)."""
     rows, total = views.list_connections(kind=kind, limit=page.limit, offset=page.offset)
-    tokens = channels.store.authorisations([row["channel_id"] for row in rows])
+    ids = [row["channel_id"] for row in rows]
+    tokens, polls = channels.store.authorisations(ids), views.poll_states(ids)
     listed = [
-        ChannelPublic.from_row(row).with_tokens(tokens.get(row["channel_id"])) for row in rows
+        ChannelPublic.from_row(row)
+        .with_tokens(tokens.get(row["channel_id"]))
+        .with_poll(polls.get(row["channel_id"]))
+        for row in rows
     ]
     return ChannelsPublic.of(listed, total, page)
 
 
 @router.get("/{channel_id}", response_model=ChannelPublic)
-def get_channel(channel_id: str, app: AppDep, channels: ChannelsDep) -> ChannelPublic:
-    """One connected channel (secrets by name only; for Shopee, whether to re-authorise)."""
-    return ChannelPublic.of(app.connections.get(channel_id)).with_tokens(
-        channels.tokens(channel_id)
+def get_channel(
+    channel_id: str, app: AppDep, channels: ChannelsDep, views: ViewsDep
+) -> ChannelPublic:
+    """One connected channel (secrets by name only; for Shopee, whether to re-authorise; for
+    webhook channels, how their reconciliation poll fares: cursor, last poll, last error)."""
+    public = ChannelPublic.of(app.connections.get(channel_id))
+    return public.with_tokens(channels.tokens(channel_id)).with_poll(
+        views.poll_states([channel_id]).get(channel_id)
     )
 
 

@@ -18,7 +18,7 @@ from services.channel_gateway.channels.base import Connection, MalformedPayloadE
 from services.channel_gateway.channels.registry import Channel
 from services.channel_gateway.channels.shopee import translate as shopee
 from services.channel_gateway.channels.shopify import translate as shopify
-from services.channel_gateway.channels.webhooks import WebhookIntake
+from services.channel_gateway.channels.webhooks import News, WebhookIntake
 from services.channel_gateway.channels.woocommerce import translate as woocommerce
 from services.channel_gateway.domain import ChannelKind, RawPayload
 from services.channel_gateway.schemas import WebhookAccepted
@@ -26,7 +26,6 @@ from shared.runtime.api import Problem, component, problems
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 Translate = Callable[[Connection, RawPayload], Translation]
-Cancellation = Callable[[RawPayload], "tuple[str, str] | None"]
 # Topics that carry the whole order again after it changed: its payment or its cancellation.
 SHOPIFY_NEWS = frozenset({"orders/paid", "orders/updated", "orders/cancelled"})
 WOOCOMMERCE_NEWS = frozenset({"order.updated"})
@@ -51,9 +50,7 @@ async def shopify_webhook(channel_id: str, request: Request) -> WebhookAccepted:
         "X-Shopify-Webhook-Id"
     )
     if topic in SHOPIFY_NEWS:
-        return await _news(
-            webhooks, channel, event_id, body, shopify.translate, shopify.cancellation
-        )
+        return await _news(webhooks, channel, event_id, body)
     if topic and topic != shopify.ORDER_CREATED:
         return WebhookAccepted(status="ignored")
     return await _intake(webhooks, channel, event_id, body, shopify.translate)
@@ -76,8 +73,7 @@ async def woocommerce_webhook(channel_id: str, request: Request) -> WebhookAccep
     topic = request.headers.get("X-WC-Webhook-Topic")
     event_id = request.headers.get("X-WC-Webhook-Delivery-ID")
     if topic in WOOCOMMERCE_NEWS:
-        news = (woocommerce.translate, woocommerce.cancellation)
-        return await _news(webhooks, channel, event_id, body, *news)
+        return await _news(webhooks, channel, event_id, body)
     if topic and topic != woocommerce.ORDER_CREATED:
         return WebhookAccepted(status="ignored")
     return await _intake(webhooks, channel, event_id, body, woocommerce.translate)
@@ -101,10 +97,10 @@ async def shopee_push(channel_id: str, request: Request) -> WebhookAccepted:
     message, data = shopee.parse_push(_json(body))
     if message.shop_id != int(channel.connection.config.get("shop_id", 0)):
         raise Problem(422, "Wrong shop", f"push for shop {message.shop_id}, not this channel's")
-    if data is not None and data.status == shopee.CANCELLED:
-        return await _cancelled(webhooks, channel_id, data.ordersn, "cancelled at Shopee", None)
-    if data is None or data.status != shopee.PLACEABLE:
+    if data is None:
         return WebhookAccepted(status="ignored")
+    if data.status != shopee.PLACEABLE:  # read as the poll reads it (WebhookIntake.status_news)
+        return _answer(await webhooks.status_news(channel_id, data.ordersn, data.status, None))
     if await webhooks.knows(channel_id, data.ordersn):
         return WebhookAccepted(status="duplicate", duplicate=True)
     # Shopee down answers 503 (Shopee pushes again later: the order is not lost).
@@ -149,39 +145,17 @@ async def _intake(
 
 
 async def _news(
-    webhooks: WebhookIntake,
-    channel: Channel,
-    event_id: str | None,
-    body: bytes,
-    translate: Translate,
-    cancellation: Cancellation,
+    webhooks: WebhookIntake, channel: Channel, event_id: str | None, body: bytes
 ) -> WebhookAccepted:
-    """An order sent again after a change: its cancellation, else its payment news."""
+    """An order sent again after a change: read as the poll reads it (WebhookIntake.news)."""
     seen = webhooks.seen(channel.connection.channel_id, event_id)
     if seen is not None:
         return WebhookAccepted(status="duplicate", order_id=seen, duplicate=True)
-    payload = _object(body)
-    cancelled = cancellation(payload)
-    if cancelled is not None:
-        external_id, reason = cancelled
-        channel_id = channel.connection.channel_id
-        return await _cancelled(webhooks, channel_id, external_id, reason, event_id)
-    result = await webhooks.take_in_payment(translate(channel.connection, payload), event_id)
-    if result is None:  # not an order of ours: its create webhook or the poll brings orders in
-        return WebhookAccepted(status="ignored")
-    status = "payment_recorded" if result.created else "unchanged"
-    return WebhookAccepted(status=status, order_id=result.order_id)
+    return _answer(await webhooks.news(channel, _object(body), event_id))
 
 
-async def _cancelled(
-    webhooks: WebhookIntake, channel_id: str, external_id: str, reason: str, event_id: str | None
-) -> WebhookAccepted:
-    """The channel cancelled an order: the OMS is told once; an order not ours is ignored."""
-    result = await webhooks.take_in_cancellation(channel_id, external_id, reason, event_id)
-    if result is None:
-        return WebhookAccepted(status="ignored")
-    status = "cancellation_recorded" if result.created else "unchanged"
-    return WebhookAccepted(status=status, order_id=result.order_id)
+def _answer(news: News) -> WebhookAccepted:
+    return WebhookAccepted(status=news.status, order_id=news.order_id)
 
 
 def _object(body: bytes) -> RawPayload:

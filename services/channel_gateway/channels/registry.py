@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from services.channel_gateway.application import ChannelOrders, Translation
 from services.channel_gateway.channels.base import Connection
@@ -21,6 +22,7 @@ class Channel:
     secrets: Secrets
     own: bool
     cursor: str | None = None
+    connected_at: datetime | None = None
 
 
 class ChannelRegistry:
@@ -69,6 +71,7 @@ class ChannelRegistry:
             secrets=self.store.get(channel_id),
             own=connection.own,
             cursor=connection.cursor,
+            connected_at=connection.created_on,
         )
 
     def connection(self, channel_id: str) -> Connection:

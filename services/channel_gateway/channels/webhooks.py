@@ -2,12 +2,17 @@
 
 Webhooks are the hot path of intake: one component per request (not one per collaborator), a
 channel from the cache without leaving the event loop, and the order handed to the group commit.
+
+The news of an order (the channel sent it again after a change) is read here, once, for the
+webhook endpoints and for the reconciliation poll alike (`news`, `status_news`).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
 from uuid import UUID
 
 import httpx
@@ -18,10 +23,42 @@ from services.channel_gateway.application import (
     IntakeResult,
     Translation,
 )
+from services.channel_gateway.channels.base import Connection
 from services.channel_gateway.channels.outbound import shopee_client
 from services.channel_gateway.channels.registry import Channel, ChannelRegistry
+from services.channel_gateway.channels.shopee import translate as shopee
 from services.channel_gateway.channels.shopee.tokens import ShopeeTokens
-from services.channel_gateway.domain import RawPayload
+from services.channel_gateway.channels.shopify import translate as shopify
+from services.channel_gateway.channels.woocommerce import translate as woocommerce
+from services.channel_gateway.domain import ChannelKind, RawPayload
+
+
+@dataclass(frozen=True)
+class NewsReader:
+    """How a channel's whole order, sent again after a change, is read: as an order, and for
+    its cancellation ((order id, reason) or None)."""
+
+    translate: Callable[[Connection, RawPayload], Translation]
+    cancellation: Callable[[RawPayload], tuple[str, str] | None]
+
+
+# Channels that send the whole order again after it changed (orders/updated, order.updated).
+NEWS_READERS: dict[str, NewsReader] = {
+    ChannelKind.SHOPIFY: NewsReader(shopify.translate, shopify.cancellation),
+    ChannelKind.WOOCOMMERCE: NewsReader(woocommerce.translate, woocommerce.cancellation),
+}
+
+
+@dataclass(frozen=True)
+class News:
+    """What became of a channel's news of an order.
+
+    status: cancellation_recorded, payment_recorded, unchanged, or ignored (not an order of
+    ours, or nothing we act on).
+    """
+
+    status: str
+    order_id: UUID | None = None
 
 
 class RecentEvents:
@@ -104,6 +141,39 @@ class WebhookIntake:
         if result is not None:
             self.recent.add(channel_id, event_id, result.order_id)
         return result
+
+    async def news(self, channel: Channel, payload: RawPayload, event_id: str | None) -> News:
+        """A whole order sent again after a change (a webhook, or found by the poll): its
+        cancellation, else its payment news; MalformedPayloadError when it is not an order."""
+        reader = NEWS_READERS[channel.connection.kind]
+        cancelled = reader.cancellation(payload)
+        channel_id = channel.connection.channel_id
+        if cancelled is not None:
+            external_id, reason = cancelled
+            return await self.cancelled(channel_id, external_id, reason, event_id)
+        translation = reader.translate(channel.connection, payload)
+        result = await self.take_in_payment(translation, event_id)
+        if result is None:  # not an order of ours: its create webhook or the poll brings orders in
+            return News("ignored")
+        return News("payment_recorded" if result.created else "unchanged", result.order_id)
+
+    async def status_news(
+        self, channel_id: str, external_id: str, status: str, event_id: str | None
+    ) -> News:
+        """A channel's new status of an order (a Shopee push, or found by the poll); a status
+        that lets an order be placed is intake, not news (the caller takes the order in)."""
+        if status == shopee.CANCELLED:
+            return await self.cancelled(channel_id, external_id, "cancelled at Shopee", event_id)
+        return News("ignored")
+
+    async def cancelled(
+        self, channel_id: str, external_id: str, reason: str, event_id: str | None
+    ) -> News:
+        """The channel cancelled an order: the OMS is told once; an order not ours is ignored."""
+        result = await self.take_in_cancellation(channel_id, external_id, reason, event_id)
+        if result is None:
+            return News("ignored")
+        return News("cancellation_recorded" if result.created else "unchanged", result.order_id)
 
     async def knows(self, channel_id: str, external_id: str) -> bool:
         """Whether this channel order was taken in before."""

@@ -74,7 +74,17 @@ class ChannelBase(Edge):
         return {k: v.get_secret_value() for k, v in values.items() if v is not None}
 
 
-class ShopifyChannelCreate(ChannelBase):
+class WebhookChannelBase(ChannelBase):
+    """A channel that pushes its orders: a reconciliation poll catches the pushes it loses."""
+
+    reconciliation_poll: StrictBool | None = Field(
+        None,
+        description="Poll the channel for orders whose webhook was lost (default on; false"
+        " switches it off for this channel)",
+    )
+
+
+class ShopifyChannelCreate(WebhookChannelBase):
     """A Shopify store: Admin API token for outbound calls, app secret for webhook HMACs."""
 
     kind: Literal["shopify"]
@@ -85,7 +95,7 @@ class ShopifyChannelCreate(ChannelBase):
     webhook_secret: SecretStr
 
 
-class WooCommerceChannelCreate(ChannelBase):
+class WooCommerceChannelCreate(WebhookChannelBase):
     """A WooCommerce store: REST API keys, and the secret set on its order.created webhook."""
 
     kind: Literal["woocommerce"]
@@ -109,7 +119,7 @@ class AmazonChannelCreate(ChannelBase):
     refresh_token: SecretStr
 
 
-class ShopeeChannelCreate(ChannelBase):
+class ShopeeChannelCreate(WebhookChannelBase):
     """A Shopee shop: the partner app's id and key, the shop's id and access token."""
 
     kind: Literal["shopee"]
@@ -173,6 +183,30 @@ class ChannelAuthorisation(BaseModel):
         )
 
 
+class ChannelPoll(BaseModel):
+    """How the reconciliation poll of a webhook channel fares (lost webhooks it catches)."""
+
+    enabled: bool
+    cursor: datetime | None = Field(
+        None, description="Orders changed up to here are read (the next poll re-reads a little)"
+    )
+    last_poll_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = Field(None, description="Why the last failed poll failed")
+    last_error_at: datetime | None = None
+    failures: int = Field(0, description="Failed polls since the last one that succeeded")
+    orders_taken_in: int = Field(0, description="Orders the poll took in (their webhook was lost)")
+    next_poll_at: datetime | None = None
+
+    @classmethod
+    def of(
+        cls, config: dict[str, Any], cursor: str | None, row: dict[str, Any] | None
+    ) -> ChannelPoll:
+        """The poll's view from the channel's settings, its cursor and what the poller recorded."""
+        fields = {k: v for k, v in (row or {}).items() if k in cls.model_fields}
+        return cls(enabled=config.get("reconciliation_poll") is not False, cursor=cursor, **fields)
+
+
 class ChannelPublic(BaseModel):
     """A connected channel; secrets appear by name only, never by value."""
 
@@ -188,6 +222,15 @@ class ChannelPublic(BaseModel):
     authorisation: ChannelAuthorisation | None = Field(
         None, description="Channels whose access token expires (Shopee): can it be renewed"
     )
+    poll: ChannelPoll | None = Field(
+        None, description="Webhook channels: the reconciliation poll that catches lost webhooks"
+    )
+
+    def with_poll(self, row: dict[str, Any] | None) -> ChannelPublic:
+        """This view with the state of its reconciliation poll, for channels that push."""
+        if self.kind not in WEBHOOK_KINDS:
+            return self
+        return self.model_copy(update={"poll": ChannelPoll.of(self.config, self.cursor, row)})
 
     def with_tokens(self, state: TokenState | None) -> ChannelPublic:
         """This view with the token state of a channel whose access token expires."""

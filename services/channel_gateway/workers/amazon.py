@@ -22,6 +22,7 @@ from services.channel_gateway.channels.outbound import Outbound
 from services.channel_gateway.channels.registry import Channel, ChannelRegistry
 from services.channel_gateway.domain import ChannelKind
 from services.channel_gateway.views import ChannelOrderViews
+from services.channel_gateway.workers.reconcile import parse_time
 from shared.runtime.aio import sleep_or_stop
 
 log = structlog.get_logger()
@@ -106,7 +107,7 @@ class AmazonPoller:
         while True:
             page = parse_search(await client.search_orders(_amazon_time(after), token))
             for order in page.orders:
-                found[order.orderId] = _parse_time(order.lastUpdatedTime)
+                found[order.orderId] = parse_time(order.lastUpdatedTime)
             token = page.pagination.nextToken if page.pagination else None
             if not token:
                 break
@@ -125,14 +126,9 @@ class AmazonPoller:
 
 def _cursor(channel: Channel) -> datetime:
     if channel.cursor:
-        return _parse_time(channel.cursor)
+        return parse_time(channel.cursor)
     start = channel.connection.config.get("start_after")
-    return _parse_time(start) if start else datetime.now(UTC) - timedelta(days=1)
-
-
-def _parse_time(value: str) -> datetime:
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return parse_time(start) if start else datetime.now(UTC) - timedelta(days=1)
 
 
 def _amazon_time(moment: datetime) -> str:

@@ -25,6 +25,10 @@ from services.channel_gateway.channels.shopee.tokens import Shop, ShopeeTokens, 
 from services.channel_gateway.channels.shopee.translate import DETAIL_FIELDS, PLACEABLE, sign
 
 DETAIL = "/api/v2/order/get_order_detail"
+LIST = "/api/v2/order/get_order_list"
+LIST_PAGE_LIMIT = 100  # get_order_list's largest page_size
+DETAIL_BATCH = 50  # get_order_detail takes at most 50 order_sn
+LIST_WINDOW_SECONDS = 15 * 86_400  # time_from..time_to spans at most 15 days
 SHIP = "/api/v2/logistics/ship_order"
 CANCEL = "/api/v2/order/cancel_order"
 RETURNS = "/api/v2/returns/get_return_list"
@@ -98,6 +102,33 @@ class ShopeeClient:
         """get_order_detail of one order, as Shopee answers it."""
         params = {"order_sn_list": order_sn, "response_optional_fields": DETAIL_FIELDS}
         return await self._call("GET", DETAIL, params=params)
+
+    async def order_details(self, order_sns: list[str]) -> list[dict[str, Any]]:
+        """get_order_detail of these orders, up to 50 a call: the orders Shopee answers."""
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(order_sns), DETAIL_BATCH):
+            batch = ",".join(order_sns[start : start + DETAIL_BATCH])
+            params = {"order_sn_list": batch, "response_optional_fields": DETAIL_FIELDS}
+            answer = await self._call("GET", DETAIL, params=params)
+            orders = (answer.get("response") or {}).get("order_list") or []
+            found.extend(o for o in orders if isinstance(o, dict))
+        return found
+
+    async def order_list(
+        self, time_from: int, time_to: int, page_size: int, cursor: str = ""
+    ) -> dict[str, Any]:
+        """A page of the orders updated between two times (at most 15 days apart), with their
+        status: Shopee's `response` (order_list, more, next_cursor)."""
+        params = {
+            "time_range_field": "update_time",
+            "time_from": time_from,
+            "time_to": time_to,
+            "page_size": min(page_size, LIST_PAGE_LIMIT),
+            "cursor": cursor,
+            "response_optional_fields": "order_status",
+        }
+        answer = await self._call("GET", LIST, params=params)
+        return dict(answer.get("response") or {})
 
     async def _status(self, order_sn: str) -> str:
         detail = await self.order_detail(order_sn)

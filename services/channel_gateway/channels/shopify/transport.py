@@ -12,6 +12,7 @@ authorisation is released by the cancel either way).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -65,6 +66,15 @@ REFUND_CREATE = """mutation OmsRefundCreate($input: RefundInput!, $key: String!)
 }"""
 
 OPEN = ("OPEN", "IN_PROGRESS")
+PAGE_LIMIT = 250  # the REST Admin API's largest page
+
+
+@dataclass(frozen=True)
+class OrdersPage:
+    """One page of the orders list, and the URL of the next page (None on the last)."""
+
+    orders: list[dict[str, Any]]
+    next_url: str | None
 
 
 class ShopifyClient:
@@ -74,6 +84,7 @@ class ShopifyClient:
         base = config.get("base_url") or f"https://{config['shop_domain']}"
         version = config.get("api_version") or API_VERSION
         self.url = f"{base.rstrip('/')}/admin/api/{version}/graphql.json"
+        self.orders_url = f"{base.rstrip('/')}/admin/api/{version}/orders.json"
         self.headers = {"X-Shopify-Access-Token": secrets.get("access_token", "")}
         self.http = http
 
@@ -86,6 +97,33 @@ class ShopifyClient:
         if job.action == "cancellation":
             return await self._cancel(job, order_gid, state)
         return await self._refund(job, order_gid, state)
+
+    async def orders_page(
+        self, updated_at_min: str, limit: int, next_url: str | None = None
+    ) -> OrdersPage:
+        """One page of the orders (any status) updated at or after a time, oldest update first.
+
+        REST Admin API, cursor paging: the next page is the Link header's rel="next" URL, used
+        as it is (its page_info carries the filters, which may not be sent again).
+        """
+        if next_url is None:
+            params: dict[str, Any] = {
+                "status": "any",
+                "updated_at_min": updated_at_min,
+                "limit": min(limit, PAGE_LIMIT),
+                "order": "updated_at asc",
+            }
+            response = await call(
+                self.http, "GET", self.orders_url, params=params, headers=self.headers
+            )
+        else:
+            response = await call(self.http, "GET", next_url, headers=self.headers)
+        orders = json_of(response).get("orders")
+        if not isinstance(orders, list):
+            raise PermanentChannelError(f"GET {self.orders_url}: no orders list in the answer")
+        return OrdersPage(
+            [o for o in orders if isinstance(o, dict)], response.links.get("next", {}).get("url")
+        )
 
     async def _graphql(self, operation: str, query: str, variables: dict[str, Any]) -> Any:
         body = {"operationName": operation, "query": query, "variables": variables}

@@ -17,10 +17,11 @@ from typing import Any
 
 import httpx
 
-from services.channel_gateway.channels.http import Job, call, json_of
+from services.channel_gateway.channels.http import Job, PermanentChannelError, call, json_of
 
 REFUND_META_KEY = "_oms_refund_id"  # leading underscore: hidden from the store's admin screens
 REASON_META_KEY = "_oms_refund_reason"  # return, short_pick, lost_parcel, goodwill, other, cancel
+PAGE_LIMIT = 100  # the REST API's largest per_page
 
 
 class WooCommerceClient:
@@ -38,6 +39,27 @@ class WooCommerceClient:
         if job.action == "cancellation":
             return await self._cancel(job)
         return await self._refund(job)
+
+    async def orders_page(
+        self, modified_after: str, page: int, per_page: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A page of the orders modified after a GMT time, oldest change first, and how many
+        pages there are (X-WP-TotalPages)."""
+        params = {
+            "modified_after": modified_after,
+            "dates_are_gmt": "true",
+            "orderby": "modified",
+            "order": "asc",
+            "per_page": min(per_page, PAGE_LIMIT),
+            "page": page,
+        }
+        url = self.base + "/wc/v3/orders"
+        response = await call(self.http, "GET", url, params=params, auth=self.auth)
+        orders = json_of(response)
+        if not isinstance(orders, list):
+            raise PermanentChannelError(f"GET {url}: the answer is not a list of orders")
+        pages = response.headers.get("X-WP-TotalPages") or "1"
+        return [o for o in orders if isinstance(o, dict)], int(pages) if pages.isdigit() else 1
 
     async def _get(self, path: str, **params: Any) -> Any:
         return json_of(
