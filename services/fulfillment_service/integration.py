@@ -41,6 +41,20 @@ def on_order_confirmed(app: Shipments, e: ev.OrderConfirmed, uow: UnitOfWork) ->
         if e.note:
             order_ref["note"] = e.note
         app.orders.describe_order(e.order_id, order_ref, uow)
+    if e.part is not None:  # units sourced again: shipments on top of the order's
+        app.orders.create_part_shipments(
+            order_id=e.order_id,
+            part=e.part,
+            allocations=[
+                Allocation(sku=a.sku, location_id=a.location_id, quantity=a.quantity)
+                for a in e.allocations
+            ],
+            ship_to=_ship_to(e.shipping_address),
+            customer_name=e.customer.name,
+            ordered=[ItemLine(sku=line.sku, quantity=line.quantity) for line in e.lines],
+            uow=uow,
+        )
+        return
     app.orders.create_shipments(
         order_id=e.order_id,
         allocations=[
@@ -236,6 +250,7 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     OrderShipments.Confirmed: INTERNAL,
     OrderShipments.Cancelled: INTERNAL,
     OrderShipments.Reopened: INTERNAL,  # its shipments' cancellations are public
+    OrderShipments.PartAdded: INTERNAL,  # its shipments' creations are public
     SerialCounter.Started: INTERNAL,
     SerialCounter.Issued: INTERNAL,
 }

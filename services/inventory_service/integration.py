@@ -42,6 +42,12 @@ def on_order_lines_changed(app: Inventory, e: ev.OrderLinesChanged, uow: UnitOfW
     app.reservations.change_lines(e.order_id, lines, e.revision, uow)
 
 
+def on_order_units_requested(app: Inventory, e: ev.OrderUnitsRequested, uow: UnitOfWork) -> None:
+    """Units a picker did not find are asked for again: held elsewhere, or none."""
+    lines: list[Line] = [{"sku": line.sku, "quantity": line.quantity} for line in e.lines]
+    app.reservations.source_again(e.order_id, e.request_id, lines, e.country, uow)
+
+
 def on_order_cancelled(app: Inventory, e: ev.OrderCancelled, uow: UnitOfWork) -> None:
     """An order was cancelled: release its stock or its place in the queue."""
     app.reservations.cancel(e.order_id, e.reason, uow)
@@ -84,6 +90,7 @@ CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     # use case"). Nor the picking events: stock follows picks through ShortPicked and Shipped.
     ev.OrderPlaced: on_order_placed,
     ev.OrderLinesChanged: on_order_lines_changed,
+    ev.OrderUnitsRequested: on_order_units_requested,
     ev.OrderCancelled: on_order_cancelled,
     ev.Shipped: on_shipped,
     ev.ShortPicked: on_short_picked,
@@ -136,6 +143,24 @@ def _backordered(e: Reservation.Backordered) -> ev.StockReservationFailed:
     )
 
 
+def _sourced(e: Reservation.Sourced) -> ev.StockReserved:
+    return ev.StockReserved(
+        order_id=e.order_id,
+        allocations=e.allocations,
+        reserved_at=e.timestamp,
+        request_id=e.request_id,
+    )
+
+
+def _sourcing_failed(e: Reservation.SourcingFailed) -> ev.StockReservationFailed:
+    return ev.StockReservationFailed(
+        order_id=e.order_id,
+        shortages=e.shortages,
+        failed_at=e.timestamp,
+        request_id=e.request_id,
+    )
+
+
 def _lines_changed(e: Reservation.LinesChanged) -> ev.StockReleased | None:
     """What an edited order held is given back (nothing: it held nothing yet)."""
     if not e.released:
@@ -177,6 +202,8 @@ PUBLISHES: dict[type[Aggregate.Event], Mapper | Internal] = {
     Reservation.Backordered: _backordered,
     Reservation.Released: _released,
     Reservation.LinesChanged: _lines_changed,
+    Reservation.Sourced: _sourced,
+    Reservation.SourcingFailed: _sourcing_failed,
     Reservation.Cancelled: INTERNAL,  # nothing was held, so nothing is released
     Reservation.Consumed: INTERNAL,  # shipments publish their units as level changes
     Reservation.ShortReleased: INTERNAL,  # the short pick publishes its level change

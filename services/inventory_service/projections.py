@@ -122,6 +122,18 @@ def _lines_changed(curs: Cursor[Any], e: Reservation.LinesChanged) -> None:
     )
 
 
+def _sourced(curs: Cursor[Any], e: Reservation.Sourced) -> None:
+    """Units asked for again are held: the row shows what the order holds now."""
+    InventoryViews.add_reservation_allocations(
+        curs, e.order_id, e.timestamp, e.status, e.allocations
+    )
+
+
+def _sourcing_failed(curs: Cursor[Any], e: Reservation.SourcingFailed) -> None:
+    """Units asked for again are available nowhere: the row says what was short."""
+    InventoryViews.update_reservation(curs, e.order_id, e.timestamp, shortages=e.shortages)
+
+
 def _cancelled(curs: Cursor[Any], e: Reservation.Cancelled) -> None:
     InventoryViews.update_reservation(
         curs, e.order_id, e.timestamp, status=ReservationStatus.CANCELLED
@@ -180,6 +192,8 @@ INVENTORY_VIEWS = Projection(
         Reservation.Backordered: _backordered,
         Reservation.Released: _released,
         Reservation.LinesChanged: _lines_changed,
+        Reservation.Sourced: _sourced,
+        Reservation.SourcingFailed: _sourcing_failed,
         Reservation.Cancelled: _cancelled,
         Reservation.Consumed: _held,
         Reservation.ShortReleased: _held,

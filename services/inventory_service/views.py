@@ -175,6 +175,17 @@ class InventoryViews(ViewStore):
         )
 
     @staticmethod
+    def add_reservation_allocations(
+        curs: Cursor[Any], order_id: UUID, at: Any, status: str, allocations: list[Any]
+    ) -> None:
+        """Add units held for a reservation (asked for again) and set its status."""
+        curs.execute(
+            "UPDATE reservation_view SET allocations = allocations || %(added)s,"
+            " status = %(status)s, updated_at = %(at)s WHERE order_id = %(id)s",
+            {"added": jsonb(allocations), "status": status, "at": at, "id": order_id},
+        )
+
+    @staticmethod
     def update_reservation(curs: Cursor[Any], order_id: UUID, at: Any, **fields: Any) -> None:
         """Set some fields of a reservation row (names are the projection's constants)."""
         values = {k: jsonb(v) if isinstance(v, list | dict) else v for k, v in fields.items()}

@@ -22,6 +22,7 @@ from services.order_service.domain import (
     PickedLine,
     Shipment,
     Shortage,
+    ShortPickPolicy,
 )
 from shared.payments import PaymentState
 from shared.runtime.application import ServiceApplication, UnitOfWork, use_case
@@ -32,6 +33,7 @@ class Orders(ServiceApplication):
 
     # Bootstrap sets the configured policies; these defaults serve tests and tools.
     payment_policies: PaymentPolicies = PaymentPolicies()
+    short_pick_policy: ShortPickPolicy = ShortPickPolicy.SHIP_SHORT
 
     @use_case
     def place_order(
@@ -192,8 +194,32 @@ class Orders(ServiceApplication):
         """A picker found fewer units than a shipment of this order needs."""
         with self.unit_of_work(uow) as work:
             self._get(work, order_id).record_short_pick(
-                shipment_id, pick_list_id, location_id, lines
+                shipment_id, pick_list_id, location_id, lines, self.short_pick_policy
             )
+
+    @use_case
+    def record_sourced(
+        self,
+        order_id: UUID,
+        request_id: str,
+        allocations: list[Allocation],
+        uow: UnitOfWork | None = None,
+    ) -> None:
+        """Units asked for again are reserved: a follow-up shipment for them."""
+        with self.unit_of_work(uow) as work:
+            self._get(work, order_id).record_sourced(request_id, allocations)
+
+    @use_case
+    def record_sourcing_failed(
+        self,
+        order_id: UUID,
+        request_id: str,
+        shortages: list[Shortage],
+        uow: UnitOfWork | None = None,
+    ) -> None:
+        """Units asked for again are available nowhere: the order ships without them."""
+        with self.unit_of_work(uow) as work:
+            self._get(work, order_id).record_sourcing_failed(request_id, shortages)
 
     @use_case
     def record_return(

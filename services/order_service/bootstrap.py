@@ -35,6 +35,7 @@ def build(settings: Settings) -> ServiceParts:
     """Application, views, projection, API and Kafka wiring of the order service."""
     app = open_application(Orders, settings)
     app.payment_policies = settings.payment()
+    app.short_pick_policy = settings.short_pick
     views = open_views(OrderViews, settings)
     sweeper = UnpaidOrderSweeper(app, views, interval=settings.unpaid_sweep_seconds)
     return ServiceParts(

@@ -115,6 +115,34 @@ def _ship_to_changed(e: Order.ShipToChanged) -> ev.OrderShipToChanged:
     )
 
 
+def _sourcing_requested(e: Order.SourcingRequested) -> ev.OrderUnitsRequested:
+    return ev.OrderUnitsRequested(
+        order_id=e.originator_id,
+        request_id=e.request_id,
+        lines=e.lines,
+        country=e.country,
+        requested_at=e.timestamp,
+    )
+
+
+def _part_confirmed(e: Order.PartConfirmed) -> ev.OrderConfirmed:
+    """A follow-up part of the order: fulfillment adds its shipments to the order's."""
+    return ev.OrderConfirmed(
+        order_id=e.originator_id,
+        customer=e.customer,
+        shipping_address=e.shipping_address,
+        lines=e.lines,
+        allocations=e.allocations,
+        confirmed_at=e.timestamp,
+        channel=e.channel,
+        external_id=e.external_id,
+        placed_at=e.placed_at,
+        channel_order_number=e.channel_order_number,
+        note=e.note,
+        part=e.request_id,
+    )
+
+
 def _lines_edited(e: Order.LinesEdited) -> ev.OrderLinesChanged:
     """The edit, for inventory (reserve again), fulfillment, returns and the channel."""
     return ev.OrderLinesChanged(
@@ -141,6 +169,9 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     Order.Shipped: _shipped,
     Order.ShipToChanged: _ship_to_changed,
     Order.LinesEdited: _lines_edited,
+    Order.SourcingRequested: _sourcing_requested,
+    Order.PartConfirmed: _part_confirmed,
+    Order.SourcingFailed: INTERNAL,  # the units become short: OrderShipped says so
     Order.EditRefused: INTERNAL,  # an exception for ops, on the order's timeline
     # Payment is the order's own business until the order confirms (OrderConfirmed is what
     # sends it to the warehouse); OrderPlaced carries the payment state it started with.
@@ -221,15 +252,23 @@ def on_refund_due(app: Orders, e: ev.ChannelRefundDue, uow: UnitOfWork) -> None:
 
 
 def on_stock_reserved(app: Orders, e: ev.StockReserved, uow: UnitOfWork) -> None:
-    """All stock is reserved: confirm (unless an edit has replaced the lines it answers)."""
+    """All stock is reserved: confirm (unless an edit has replaced the lines it answers); units
+    asked for again are reserved: a follow-up shipment."""
     allocations = [_plain(a, Allocation) for a in e.allocations]
-    app.confirm_order(e.order_id, allocations, uow, revision=e.revision)
+    if e.request_id is not None:
+        app.record_sourced(e.order_id, e.request_id, allocations, uow)
+    else:
+        app.confirm_order(e.order_id, allocations, uow, revision=e.revision)
 
 
 def on_reservation_failed(app: Orders, e: ev.StockReservationFailed, uow: UnitOfWork) -> None:
-    """Stock is short: backorder (unless an edit has replaced the lines it answers)."""
+    """Stock is short: backorder (unless an edit has replaced the lines it answers); units
+    asked for again are nowhere: the order ships without them."""
     shortages = [_plain(s, Shortage) for s in e.shortages]
-    app.backorder_order(e.order_id, shortages, uow, revision=e.revision)
+    if e.request_id is not None:
+        app.record_sourcing_failed(e.order_id, e.request_id, shortages, uow)
+    else:
+        app.backorder_order(e.order_id, shortages, uow, revision=e.revision)
 
 
 def on_edit_refused(app: Orders, e: ev.OrderEditRefused, uow: UnitOfWork) -> None:

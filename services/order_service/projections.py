@@ -23,6 +23,7 @@ _EXCEPTIONS: dict[DomainEvent, str] = {
     Order.ChannelCancelNotApplied: "channel_cancel_not_applied",
     Order.RefundDue: "refund_due",
     Order.EditRefused: "edit_refused",
+    Order.SourcingFailed: "sourcing_failed",
 }
 
 
@@ -147,6 +148,15 @@ def _lines_edited(curs: Cursor[Any], e: Order.LinesEdited) -> None:
     )
 
 
+def _sourcing_failed(curs: Cursor[Any], e: Order.SourcingFailed) -> None:
+    OrderViews.update_order(curs, e.originator_id, e.timestamp, short=e.short)
+
+
+def _on_the_timeline(curs: Cursor[Any], e: Order.SourcingRequested | Order.PartConfirmed) -> None:
+    # Nothing on the row changes: the request and its answer are timeline entries.
+    OrderViews.update_order(curs, e.originator_id, e.timestamp)
+
+
 def _edit_refused(curs: Cursor[Any], e: Order.EditRefused) -> None:
     # The order keeps its edited lines; the shipment that kept the old ones is an exception.
     OrderViews.update_order(curs, e.originator_id, e.timestamp)
@@ -183,6 +193,9 @@ _HANDLERS: dict[DomainEvent, ProjectFn] = {
     Order.RefundDue: _refund_due,
     Order.LinesEdited: _lines_edited,
     Order.EditRefused: _edit_refused,
+    Order.SourcingRequested: _on_the_timeline,
+    Order.PartConfirmed: _on_the_timeline,
+    Order.SourcingFailed: _sourcing_failed,
 }
 
 PROJECTION = Projection(

@@ -7,7 +7,7 @@ from datetime import timedelta
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import SettingsConfigDict
 
-from services.order_service.domain import PaymentPolicies, PaymentPolicy
+from services.order_service.domain import PaymentPolicies, PaymentPolicy, ShortPickPolicy
 from shared.payments import SHIPPABLE_BY_DEFAULT, PaymentState
 from shared.runtime.settings import ServiceSettings
 
@@ -44,6 +44,11 @@ class Settings(ServiceSettings):
         default_factory=dict,
         description='per channel id, e.g. {"woo-main": {"ship": ["paid"],'
         ' "cancel_unpaid_after_hours": 24}}',
+    )
+    short_pick: ShortPickPolicy = Field(
+        ShortPickPolicy.SHIP_SHORT,
+        description="units a picker did not find: ship_short (ship without them; returns refunds"
+        " them by its policy) or source_again (ask for them again, once, wherever they are)",
     )
     unpaid_sweep_seconds: float = Field(
         60.0, gt=0, description="how often the leader looks for unpaid orders past their deadline"

@@ -329,6 +329,13 @@ class OrderConfirmed(IntegrationEvent):
     note: str | None = Field(
         None, max_length=5000, description="the customer's note, for the packing slip"
     )
+    part: str | None = Field(
+        None,
+        max_length=200,
+        description="a follow-up part of the order (units sourced again after a short pick):"
+        " its allocations are only that part's, its shipments come on top of the order's;"
+        " absent: the order's own confirmation",
+    )
 
 
 class OrderBackordered(IntegrationEvent):
@@ -377,6 +384,19 @@ class OrderShipped(IntegrationEvent):
         description="what the buyer paid for shipping (after its discounts, with its taxes);"
         " absent: the channel told no shipping lines",
     )
+
+
+class OrderUnitsRequested(IntegrationEvent):
+    """Units a picker did not find are asked for again (the short-pick policy `source_again`):
+    inventory reserves them anywhere they are available, all or nothing, and answers with
+    StockReserved or StockReservationFailed carrying the same `request_id`."""
+
+    topic = topics.ORDERS
+    order_id: UUID
+    request_id: str = Field(min_length=1, max_length=200)
+    lines: list[ItemQuantity] = Field(min_length=1)
+    country: CountryCode | None = None
+    requested_at: UtcTime
 
 
 class OrderShipToChanged(IntegrationEvent):
@@ -428,6 +448,9 @@ class StockReserved(IntegrationEvent):
     allocations: list[Allocation] = Field(min_length=1)
     reserved_at: UtcTime
     revision: NonNegativeInt = Field(0, description="the order's edit this answers (0: as placed)")
+    request_id: str | None = Field(
+        None, max_length=200, description="the OrderUnitsRequested this answers; absent: the order"
+    )
 
 
 class StockReservationFailed(IntegrationEvent):
@@ -438,6 +461,9 @@ class StockReservationFailed(IntegrationEvent):
     shortages: list[Shortage] = Field(min_length=1)
     failed_at: UtcTime
     revision: NonNegativeInt = Field(0, description="the order's edit this answers (0: as placed)")
+    request_id: str | None = Field(
+        None, max_length=200, description="the OrderUnitsRequested this answers; absent: the order"
+    )
 
 
 class StockReleased(IntegrationEvent):
@@ -640,6 +666,7 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     OrderShipped,
     OrderShipToChanged,
     OrderLinesChanged,
+    OrderUnitsRequested,
     StockReserved,
     StockReservationFailed,
     StockReleased,

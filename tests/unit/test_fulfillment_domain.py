@@ -373,6 +373,7 @@ STORED_TOPICS = {
         "Confirmed",
         "Cancelled",
         "Reopened",
+        "PartAdded",
     ],
     "serials:SerialCounter": ["Started", "Issued"],
 }

@@ -70,6 +70,42 @@ class Orders(UseCases["Shipments"]):
             return shipments
 
     @use_case
+    def create_part_shipments(
+        self,
+        order_id: UUID,
+        part: str,
+        allocations: list[Allocation],
+        ship_to: Address,
+        customer_name: str,
+        ordered: list[ItemLine] | None = None,
+        uow: UnitOfWork | None = None,
+    ) -> list[Shipment]:
+        """Units sourced again after a short pick: one more shipment per location they are
+        held at, on top of the order's (once per part; nothing once the order was cancelled)."""
+        with self.app.unit_of_work(uow) as work:
+            index = order_index_in(work, order_id)
+            if not index.takes_part(part):
+                return []
+            order = OrderSummary(**index.order_ref, lines=ordered or [])
+            shipments = [
+                Shipment(
+                    order_id=order_id,
+                    location_id=location_id,
+                    lines=lines,
+                    ship_to=ship_to,
+                    customer_name=customer_name,
+                    order=order,
+                    revision=index.revision,
+                    part=part,
+                )
+                for location_id, lines in plan_shipments(allocations).items()
+            ]
+            for shipment in shipments:
+                work.add(shipment)
+            index.add_part(part, [s.id for s in shipments])
+            return shipments
+
+    @use_case
     def cancel_shipments(
         self, order_id: UUID, reason: str, uow: UnitOfWork | None = None
     ) -> list[Shipment]:

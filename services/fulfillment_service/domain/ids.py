@@ -12,10 +12,15 @@ BIN_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/bins")
 SERIAL_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/serials")
 
 
-def shipment_id_for(order_id: UUID, location_id: str, revision: int = 0) -> UUID:
+def shipment_id_for(
+    order_id: UUID, location_id: str, revision: int = 0, part: str | None = None
+) -> UUID:
     """The shipment id of an order's part leaving one location, so creation is idempotent;
-    after an edit of the order's lines (`revision`), a new one beside the one it replaced."""
+    after an edit of the order's lines (`revision`), a new one beside the one it replaced; for
+    units sourced again (`part`), one of their own."""
     suffix = f":r{revision}" if revision else ""
+    if part is not None:
+        suffix += f":p{part}"
     return uuid5(SHIPMENT_NAMESPACE, f"{order_id}:{location_id}{suffix}")
 
 

@@ -35,6 +35,12 @@ class OrderShipments(Aggregate):
 
         reason: str
 
+    class PartAdded(Aggregate.Event):
+        """Units sourced again after a short pick got shipments of their own."""
+
+        part: str
+        shipment_ids: list[str]
+
     class Reopened(Aggregate.Event):
         """The order's lines were edited: its open shipments were cancelled, and its next
         confirmation creates the shipments of the new lines."""
@@ -51,6 +57,7 @@ class OrderShipments(Aggregate):
         self.confirmed = False
         self.cancelled = False
         self.revision = 0  # the order's edits taken in
+        self.parts: list[str] = []  # follow-up parts whose shipments were created
 
     @staticmethod
     def create_id(order_id: UUID, **_: Any) -> UUID:
@@ -84,6 +91,22 @@ class OrderShipments(Aggregate):
     def _confirmed(self, shipment_ids: list[str]) -> None:
         self.shipment_ids = shipment_ids
         self.confirmed = True
+
+    def add_part(self, part: str, shipment_ids: list[UUID]) -> bool:
+        """A follow-up part's shipments were created; each part once, none once cancelled."""
+        if self.cancelled or part in self.parts:
+            return False
+        self._part_added(part=part, shipment_ids=[str(i) for i in shipment_ids])
+        return True
+
+    @event(PartAdded)
+    def _part_added(self, part: str, shipment_ids: list[str]) -> None:
+        self.parts = [*self.parts, part]
+        self.shipment_ids = [*self.shipment_ids, *shipment_ids]
+
+    def takes_part(self, part: str) -> bool:
+        """Whether a follow-up part should still get its shipments."""
+        return not self.cancelled and part not in self.parts
 
     def reopen(self, revision: int, replaced: list[UUID]) -> bool:
         """An edit of the order replaced its shipments; each edit once, never once cancelled."""

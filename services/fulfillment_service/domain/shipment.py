@@ -55,6 +55,7 @@ class Shipment(Aggregate):
         customer_name: str
         order: OrderSummary | None = None
         revision: int = 0  # the order's edits before it (a new id after each)
+        part: str | None = None  # units sourced again after a short pick (their own id)
 
     class PickingStarted(Aggregate.Event):
         """The shipment went on a pick list, in one slot of the cart."""
@@ -141,9 +142,11 @@ class Shipment(Aggregate):
         customer_name: str,
         order: OrderSummary | None = None,
         revision: int = 0,
+        part: str | None = None,
     ) -> None:
         self.order_id = order_id
         self.revision = revision
+        self.part = part
         self.edits_refused: list[int] = []  # the order's edits it kept its lines against
         self.location_id = location_id
         self.lines = lines
@@ -166,9 +169,11 @@ class Shipment(Aggregate):
         self.packages: list[Package] = []
 
     @staticmethod
-    def create_id(order_id: UUID, location_id: str, revision: int = 0, **_: Any) -> UUID:
-        """The id is derived from the order, the location and the order's edits."""
-        return shipment_id_for(order_id, location_id, revision)
+    def create_id(
+        order_id: UUID, location_id: str, revision: int = 0, part: str | None = None, **_: Any
+    ) -> UUID:
+        """The id is derived from the order, the location, the order's edits and the part."""
+        return shipment_id_for(order_id, location_id, revision, part)
 
     @property
     def shipment_id(self) -> UUID:

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from uuid import UUID, uuid4
 
 from services.inventory_service.domain import (
+    Allocation,
     Location,
     LocationNotFoundError,
     Reservation,
@@ -26,23 +27,33 @@ from shared.runtime.application import UnitOfWork
 
 def attempt(work: UnitOfWork, reservation: Reservation) -> list[Shortage]:
     """Reserve all lines of the order, or nothing; returns the shortages if any."""
-    requested = reservation.requested
+    allocations, shortages = hold(
+        work, reservation.order_id, reservation.requested, reservation.country
+    )
+    if not shortages:
+        reservation.reserve(allocations)
+    return shortages
+
+
+def hold(
+    work: UnitOfWork, order_id: UUID, requested: dict[str, int], country: str | None
+) -> tuple[list[Allocation], list[Shortage]]:
+    """Hold these units for the order where routing puts them, all or nothing: the allocations
+    held, or the shortages (nothing held)."""
     stocks = {sku: stock_of(work, sku) for sku in requested}
     location_ids = sorted({loc for stock in stocks.values() for loc in stock.levels})
     locations = [work.find(location_id_for(loc), Location) for loc in location_ids]
-    ranked = rank_locations([loc for loc in locations if loc is not None], reservation.country)
+    ranked = rank_locations([loc for loc in locations if loc is not None], country)
     available = {
         sku: {loc: stock.available(loc) for loc in ranked} for sku, stock in stocks.items()
     }
     allocations, shortages = route(requested, available, ranked)
     if shortages:
-        return shortages
-    order_key = str(reservation.order_id)
+        return [], shortages
     for allocation in allocations:
         stock = stocks[allocation["sku"]]
-        stock.reserve(order_key, allocation["location_id"], allocation["quantity"])
-    reservation.reserve(allocations)
-    return []
+        stock.reserve(str(order_id), allocation["location_id"], allocation["quantity"])
+    return allocations, []
 
 
 def fill_backorders(work: UnitOfWork, skus: Iterable[str]) -> None:

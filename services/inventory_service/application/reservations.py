@@ -9,6 +9,7 @@ from uuid import UUID
 from services.inventory_service.application.allocation import (
     attempt,
     fill_backorders,
+    hold,
     reservation_of,
     stock_of,
 )
@@ -79,6 +80,28 @@ class Reservations(UseCases["Inventory"]):
                 for shortage in shortages:
                     stock_of(work, shortage["sku"]).wait([order_key])
             fill_backorders(work, freed)
+
+    @use_case
+    def source_again(
+        self,
+        order_id: UUID,
+        request_id: str,
+        lines: list[Line],
+        country: str | None,
+        uow: UnitOfWork | None = None,
+    ) -> None:
+        """Units a picker did not find are asked for again: held wherever routing finds them
+        all (missing units are not available, so not the bin that came up empty), or none and
+        the order ships without them. Each request is answered once."""
+        with self.app.unit_of_work(uow) as work:
+            reservation = reservation_of(work, order_id)
+            if not reservation.answers(request_id):
+                return
+            allocations, shortages = hold(work, order_id, merge_lines(lines), country)
+            if shortages:
+                reservation.fail_sourcing(request_id, shortages)
+            else:
+                reservation.source(request_id, allocations)
 
     @use_case
     def cancel(self, order_id: UUID, reason: str, uow: UnitOfWork | None = None) -> None:

@@ -72,6 +72,21 @@ class Reservation(Aggregate):
         order_id: UUID
         reason: str
 
+    class Sourced(Aggregate.Event):
+        """Units a picker did not find are held again, elsewhere (a follow-up shipment)."""
+
+        order_id: UUID
+        request_id: str
+        allocations: list[Allocation]
+        status: ReservationStatus  # stored as its value; read back as a plain string
+
+    class SourcingFailed(Aggregate.Event):
+        """Units asked for again are available nowhere: nothing more is held."""
+
+        order_id: UUID
+        request_id: str
+        shortages: list[Shortage]
+
     class Consumed(Aggregate.Event):
         order_id: UUID
         shipment_id: str
@@ -104,6 +119,8 @@ class Reservation(Aggregate):
         self.shipment_ids: list[str] = []
         self.restocked: dict[str, int] = {}  # return id:sku:location -> units taken back
         self.revision = 0  # the order's edits taken in
+        self.requests: list[str] = []  # units asked for again, answered
+        self.cancelled = False  # the order was cancelled: nothing is held for it again
 
     @staticmethod
     def create_id(order_id: UUID, **_: object) -> UUID:
@@ -188,10 +205,51 @@ class Reservation(Aggregate):
     def _released(self, order_id: UUID, allocations: list[Allocation], reason: str) -> None:
         self.held = []
         self.status = ReservationStatus.RELEASED
+        self.cancelled = True
 
     @event(Cancelled)
     def _cancelled(self, order_id: UUID, reason: str) -> None:
         self.status = ReservationStatus.CANCELLED
+        self.cancelled = True
+
+    def answers(self, request_id: str) -> bool:
+        """Whether a request for units again may still be answered (once; never once the
+        order was cancelled)."""
+        return request_id not in self.requests and not self.cancelled
+
+    def source(self, request_id: str, allocations: list[Allocation]) -> None:
+        """Units asked for again are held at these locations, on top of what the order holds."""
+        status = ReservationStatus(self.status)
+        if status in (ReservationStatus.CONSUMED, ReservationStatus.RELEASED):
+            status = (
+                ReservationStatus.PARTIALLY_CONSUMED
+                if self.shipment_ids
+                else ReservationStatus.RESERVED
+            )
+        self._sourced(
+            order_id=self.order_id, request_id=request_id, allocations=allocations, status=status
+        )
+
+    @event(Sourced)
+    def _sourced(
+        self,
+        order_id: UUID,
+        request_id: str,
+        allocations: list[Allocation],
+        status: ReservationStatus,
+    ) -> None:
+        self.allocations = [*self.allocations, *(a.copy() for a in allocations)]
+        self.held = [*self.held, *(a.copy() for a in allocations)]
+        self.requests = [*self.requests, request_id]
+        self.status = ReservationStatus(status)
+
+    def fail_sourcing(self, request_id: str, shortages: list[Shortage]) -> None:
+        """Units asked for again are available nowhere."""
+        self._sourcing_failed(order_id=self.order_id, request_id=request_id, shortages=shortages)
+
+    @event(SourcingFailed)
+    def _sourcing_failed(self, order_id: UUID, request_id: str, shortages: list[Shortage]) -> None:
+        self.requests = [*self.requests, request_id]
 
     def consume(self, shipment_id: str, location_id: str, lines: dict[str, int]) -> None:
         """A shipment took held units away from a location; each shipment counts once."""

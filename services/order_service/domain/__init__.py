@@ -32,6 +32,7 @@ from services.order_service.domain.order import (
     ShippingLine,
     Shortage,
     ShortLine,
+    ShortPickPolicy,
     UnshippedLine,
     order_id_for,
 )
@@ -84,6 +85,7 @@ __all__ = [
     "Shipment",
     "ShippingLine",
     "ShortLine",
+    "ShortPickPolicy",
     "Shortage",
     "UnshippedLine",
     "order_id_for",

@@ -49,6 +49,15 @@ NOT_YET_SHIPPING = AWAITING_STOCK | {OrderStatus.AWAITING_PAYMENT}
 SHIP_TO_EDITABLE = NOT_YET_SHIPPING | {OrderStatus.CONFIRMED}
 
 
+class ShortPickPolicy(StrEnum):
+    """What becomes of units a picker did not find: the order ships without them (and the
+    returns service refunds them by its own policy), or they are asked for again, once, from
+    wherever they are available (if nowhere: shipped without them after all)."""
+
+    SHIP_SHORT = "ship_short"
+    SOURCE_AGAIN = "source_again"
+
+
 @dataclass(frozen=True)
 class PaymentPolicy:
     """What a channel's orders may go to the warehouse with, and how long an unpaid one waits."""
@@ -363,6 +372,35 @@ class Order(Aggregate):
         lines: list[ShortLine]
         short: dict[str, int]
 
+    class SourcingRequested(Aggregate.Event):
+        """Units a picker did not find are asked for again (the short-pick policy)."""
+
+        request_id: str
+        lines: list[ItemQuantity]
+        country: str
+
+    class PartConfirmed(Aggregate.Event):
+        """Units asked for again are reserved: a follow-up shipment for them (carries what
+        fulfillment needs, as Confirmed does)."""
+
+        request_id: str
+        allocations: list[Allocation]
+        customer: Customer
+        shipping_address: Address
+        lines: list[OrderLine]
+        channel: str
+        external_id: str
+        placed_at: datetime
+        channel_order_number: str | None = None
+        note: str | None = None
+
+    class SourcingFailed(Aggregate.Event):
+        """Units asked for again are available nowhere: the order ships without them."""
+
+        request_id: str
+        shortages: list[Shortage]
+        short: dict[str, int]
+
     class Shipped(Aggregate.Event):
         """Every ordered unit shipped or was short: the lines are what can be returned, the
         short lines what did not ship and what was paid for it (absent on older events)."""
@@ -492,6 +530,8 @@ class Order(Aggregate):
         self.ship_to_refused: list[str] = []  # shipments that kept an older ship-to since a change
         self.revision = 0  # edits of the lines so far; stock answers name the one they answer
         self.edit_refused: list[str] = []  # revision:shipment of edits a shipment refused
+        self.sourcing: dict[str, dict[str, int]] = {}  # request -> units asked for again, open
+        self.sourced_skus: list[str] = []  # SKUs asked for again once: never twice
 
     @staticmethod
     def create_id(order_id: UUID, **_: object) -> UUID:
@@ -740,12 +780,19 @@ class Order(Aggregate):
         self._ship_if_complete()
 
     def record_short_pick(
-        self, shipment_id: str, pick_list_id: str, location_id: str, lines: list[PickedLine]
+        self,
+        shipment_id: str,
+        pick_list_id: str,
+        location_id: str,
+        lines: list[PickedLine],
+        policy: ShortPickPolicy = ShortPickPolicy.SHIP_SHORT,
     ) -> None:
         """A picker found fewer units than a shipment needs: an exception ops see on the order.
 
-        The short units will not ship with this order (inventory releases them), so they count
-        towards completion: the order never waits for units nobody is going to pick.
+        The short units will not ship with this shipment (inventory releases them). Shipped
+        short, they count towards completion: the order never waits for units nobody is going
+        to pick. Sourced again (once per SKU, not for a cancelled order), they are asked for
+        anew and the order waits for them.
         """
         key = f"{pick_list_id}:{shipment_id}"
         short_lines: list[ShortLine] = [
@@ -755,17 +802,89 @@ class Order(Aggregate):
         ]
         if key in self.short_picks or not short_lines:
             return
-        short = Counter(self.short)
+        missing: Counter[str] = Counter()
         for line in short_lines:
-            short[line["sku"]] += line["quantity"]
+            missing[line["sku"]] += line["quantity"]
+        again = Counter(
+            {
+                sku: units
+                for sku, units in missing.items()
+                if policy == ShortPickPolicy.SOURCE_AGAIN
+                and sku not in self.sourced_skus
+                and self.status != OrderStatus.CANCELLED
+            }
+        )
         self._short_picked(
             shipment_id=shipment_id,
             pick_list_id=pick_list_id,
             location_id=location_id,
             lines=short_lines,
-            short=dict(short),
+            short=dict(Counter(self.short) + (missing - again)),
         )
+        if again:
+            self._sourcing_requested(
+                request_id=key,
+                lines=[
+                    ItemQuantity(sku=sku, quantity=units) for sku, units in sorted(again.items())
+                ],
+                country=self.shipping_address["country"],
+            )
         self._ship_if_complete()
+
+    @event(SourcingRequested)
+    def _sourcing_requested(self, request_id: str, lines: list[ItemQuantity], country: str) -> None:
+        self.sourcing = {**self.sourcing, request_id: {i["sku"]: i["quantity"] for i in lines}}
+        self.sourced_skus = [*self.sourced_skus, *(i["sku"] for i in lines)]
+
+    def record_sourced(self, request_id: str, allocations: list[Allocation]) -> None:
+        """Units asked for again are reserved: a follow-up shipment for them (once; nothing for
+        a cancelled order or a request already answered)."""
+        if request_id not in self.sourcing or self.status == OrderStatus.CANCELLED:
+            return
+        self._part_confirmed(
+            request_id=request_id,
+            allocations=allocations,
+            customer=self.customer,
+            shipping_address=self.shipping_address,
+            lines=self.lines,
+            channel=self.channel,
+            external_id=self.external_id,
+            placed_at=self.created_on,
+            channel_order_number=self.channel_order_number,
+            note=self.note,
+        )
+
+    @event(PartConfirmed)
+    def _part_confirmed(
+        self,
+        request_id: str,
+        allocations: list[Allocation],
+        customer: Customer,
+        shipping_address: Address,
+        lines: list[OrderLine],
+        channel: str,
+        external_id: str,
+        placed_at: datetime,
+        channel_order_number: str | None = None,
+        note: str | None = None,
+    ) -> None:
+        # Answered: the units now wait for their shipment like any other of the order's.
+        self.sourcing = {r: u for r, u in self.sourcing.items() if r != request_id}
+
+    def record_sourcing_failed(self, request_id: str, shortages: list[Shortage]) -> None:
+        """Units asked for again are available nowhere: the order ships without them."""
+        if request_id not in self.sourcing:
+            return
+        short = Counter(self.short) + Counter(self.sourcing[request_id])
+        self._sourcing_failed(request_id=request_id, shortages=shortages, short=dict(short))
+        self._ship_if_complete()
+
+    @event(SourcingFailed)
+    def _sourcing_failed(
+        self, request_id: str, shortages: list[Shortage], short: dict[str, int]
+    ) -> None:
+        self.short = dict(short)
+        self.sourcing = {r: u for r, u in self.sourcing.items() if r != request_id}
 
     @event(ShortPicked)
     def _short_picked(
