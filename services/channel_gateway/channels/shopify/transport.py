@@ -33,6 +33,7 @@ from services.channel_gateway.channels.http import (
     TransientChannelError,
     call,
     json_of,
+    lines_to_cut,
 )
 from shared import money
 
@@ -276,27 +277,17 @@ def edit_steps(job: Job, state: dict[str, Any]) -> list[tuple[str, dict[str, Any
     """The order edit mutations (operation, variables without the calculated order's id) that
     bring the Shopify order to the OMS's edit, less what the order shows done already."""
     items = {item["id"]: item for item in (state.get("lineItems") or {}).get("nodes") or []}
-    steps: list[tuple[str, dict[str, Any]]] = []
-    for line in job.details["changed"]:
-        if not line.get("line_id"):
-            raise PermanentChannelError(
-                f"line {line['line']} ({line['sku']}) has no Shopify line item: edit it at Shopify"
-            )
-        item = items.get(_line_gid(line["line_id"]))
-        if item is None:
-            raise PermanentChannelError(f"Shopify order has no line item {line['line_id']}")
-        if int(item.get("currentQuantity") or 0) <= line["quantity"]:
-            continue  # at its new quantity already
-        steps.append(
-            (
-                "OmsOrderEditSetQuantity",
-                {
-                    "lineItemId": f"gid://shopify/CalculatedLineItem/{_numeric(line['line_id'])}",
-                    "quantity": line["quantity"],
-                    "restock": True,  # never picked: the units go back to Shopify's stock
-                },
-            )
+    steps: list[tuple[str, dict[str, Any]]] = [
+        (
+            "OmsOrderEditSetQuantity",
+            {
+                "lineItemId": f"gid://shopify/CalculatedLineItem/{_numeric(line['line_id'])}",
+                "quantity": line["quantity"],
+                "restock": True,  # never picked: the units go back to Shopify's stock
+            },
         )
+        for line, _ in lines_to_cut(job, items, _line_gid, "currentQuantity", "Shopify")
+    ]
     return steps + _additions(job, items)
 
 

@@ -19,12 +19,13 @@ a refund of cancelled paid units is the returns service's, its own delivery.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 import httpx
 
-from services.channel_gateway.channels.http import Job, PermanentChannelError, call, json_of
+from services.channel_gateway.channels.http import Job, call, json_of, lines_to_cut
 from shared import money
 
 REFUND_META_KEY = "_oms_refund_id"  # leading underscore: hidden from the store's admin screens
@@ -155,20 +156,10 @@ def edit_items(job: Job, order: dict[str, Any]) -> list[dict[str, Any]]:
     the order shows done already."""
     currency = str(order.get("currency") or job.details.get("currency") or "")
     items = {str(item.get("id")): item for item in order.get("line_items") or []}
-    out: list[dict[str, Any]] = []
-    for line in job.details["changed"]:
-        if not line.get("line_id"):
-            raise PermanentChannelError(
-                f"line {line['line']} ({line['sku']}) has no store line item: edit it there"
-            )
-        item = items.get(str(line["line_id"]))
-        if item is None:
-            if line["quantity"] == 0:
-                continue  # removed already
-            raise PermanentChannelError(f"the store's order has no line item {line['line_id']}")
-        if int(item.get("quantity") or 0) <= line["quantity"]:
-            continue  # at its new quantity already
-        out.append(_scaled(item, line["quantity"], currency))
+    out = [
+        _scaled(item, line["quantity"], currency)
+        for line, item in lines_to_cut(job, items, str, "quantity", "store")
+    ]
     keys = {
         str(meta.get("value"))
         for item in items.values()
@@ -181,7 +172,7 @@ def edit_items(job: Job, order: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _scaled(item: dict[str, Any], quantity: int, currency: str) -> dict[str, Any]:
+def _scaled(item: Mapping[str, Any], quantity: int, currency: str) -> dict[str, Any]:
     """A line item at a new quantity: its subtotal and total in proportion (0: removed)."""
     if quantity == 0:
         return {"id": item["id"], "quantity": 0}  # WooCommerce removes a line item of none
