@@ -315,3 +315,40 @@ def test_woocommerce_is_not_sent_what_the_order_shows_done():
     done["line_items"][0]["quantity"] = 1
 
     assert edit_items(job(KWD_EDIT, REFS), done) == []
+
+
+def test_a_shipment_after_an_edit_is_told_of_the_channel_line_left_not_the_cancelled_one():
+    app = ChannelOrders()
+    intake = app.intake.receive_order(
+        "amazon",
+        "028-1234567-0000301",
+        factories.customer(),
+        factories.address(),
+        [
+            {"sku": "TEE", "quantity": 1, "unit_price": "24.90"},
+            {"sku": "TEE", "quantity": 1, "unit_price": "19.90"},
+        ],
+        "EUR",
+        refs={
+            "lines": [
+                {"sku": "TEE", "quantity": 1, "order_item_id": "A"},
+                {"sku": "TEE", "quantity": 1, "order_item_id": "B"},
+            ]
+        },
+    )
+    cancelled = [ev.CancelledUnits(line=1, sku="TEE", quantity=1, paid=Decimal("24.90"))]
+    lines_left = [line("TEE", 1, "19.90")]
+    changed = edit(intake.order_id, "amazon", added=[], cancelled=cancelled)
+    apply(app, integration.CONSUMES, changed.model_copy(update={"lines": lines_left}))
+    shipment = factories.shipped(intake.order_id, {"TEE": 1}, tracking_number="JJD1")
+
+    apply(app, integration.CONSUMES, shipment)
+
+    delivery = app.deliveries.get(
+        delivery_id_for(intake.order_id, "shipment", str(shipment.shipment_id))
+    )
+    job = Job(delivery.id, "shipment", "x", delivery.details, delivery.order)
+    assert [(part.ref["order_item_id"], part.quantity) for part in job.spread("TEE", 1)] == [
+        ("B", 1)
+    ]
+    assert delivery.order["fully_shipped"] is True
