@@ -8,15 +8,20 @@ checked when the service starts (docs/architecture.md, "Events in and out").
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 from services.channel_gateway.application import ChannelOrders, utc_stamp
 from services.channel_gateway.domain import (
+    KINDS,
     OWN_KINDS,
     Cancellation,
     ChannelConnection,
+    ChannelKind,
     ChannelOrder,
     Delivery,
     DeliveryAction,
+    LinesEdit,
+    OrderLine,
     Package,
     Refund,
     RefundLine,
@@ -102,6 +107,7 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     ChannelOrder.Cancelled: INTERNAL,
     ChannelOrder.RefundRecorded: INTERNAL,
     ChannelOrder.RefundDue: _refund_due,
+    ChannelOrder.LinesChanged: INTERNAL,
     ChannelConnection.Registered: INTERNAL,
     ChannelConnection.Reconfigured: INTERNAL,
     ChannelConnection.SkuMappingChanged: INTERNAL,
@@ -211,6 +217,67 @@ def on_refunded(app: ChannelOrders, e: ev.Refunded, uow: UnitOfWork) -> None:
         )
 
 
+# Marketplaces whose sellers cannot change an order's lines: Amazon's only seller-side change
+# is a cancellation, Shopee's a cancel of the whole order (v2.order.cancel_order) or a split.
+NO_LINE_EDITS = (ChannelKind.AMAZON, ChannelKind.SHOPEE)
+TOLD = "told: the channel's order is edited by delivery"
+
+
+def on_order_lines_changed(app: ChannelOrders, e: ev.OrderLinesChanged, uow: UnitOfWork) -> None:
+    """The OMS edited the order's lines: the channel order follows (once per revision), and the
+    channel is told when ops made the edit and the channel's API can edit an order's lines."""
+    told = _who_is_told(e, uow)
+    lines: list[OrderLine] = [_line(line) for line in e.lines]
+    order = app.orders.record_lines_changed(
+        e.order_id,
+        e.revision,
+        lines,
+        [c.model_dump(mode="json") for c in e.cancelled],
+        [_line(line) for line in e.added],
+        e.reason,
+        e.source,
+        _iso(e.changed_at),
+        told,
+        uow=uow,
+    )
+    if order is None or told != TOLD:
+        return
+    edit = order.edits[-1]
+    details: LinesEdit = {
+        "revision": e.revision,
+        "reason": e.reason,
+        "changed_at": edit["changed_at"],
+        "currency": e.currency,
+        "changed": edit["changed"],
+        "added": edit["added"],
+    }
+    app.deliveries.schedule(
+        order, DeliveryAction.EDIT, f"revision-{e.revision}", details, utc_stamp(), uow=uow
+    )
+
+
+def _who_is_told(e: ev.OrderLinesChanged, uow: UnitOfWork) -> str:
+    """Whether the channel hears of an edit, or why not (kept on the channel order for ops)."""
+    if e.source == "channel":
+        return "not told: the edit came from the channel"
+    connection = uow.find(connection_id_for(e.channel), ChannelConnection)
+    kind = connection.kind if connection is not None else _kind(e.channel)
+    if kind in OWN_KINDS:
+        return f"nobody to tell: {e.channel} is the merchant's own channel"
+    if kind in NO_LINE_EDITS:
+        return f"not told: {kind} does not accept edits of an order's lines"
+    return TOLD
+
+
+def _kind(channel: str) -> str | None:
+    return channel if channel in KINDS else None
+
+
+def _line(line: ev.OrderLine) -> OrderLine:
+    """A line of the contract as the channel order keeps it (decimal strings, no empty fields)."""
+    return cast(OrderLine, line.model_dump(mode="json", exclude_none=True))
+
+
 def _own_channel(channel: str, uow: UnitOfWork) -> bool:
     """The merchant's own channels have no API to tell about cancels and refunds."""
     connection = uow.find(connection_id_for(channel), ChannelConnection)
@@ -225,4 +292,5 @@ CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     ev.Shipped: on_shipped,
     ev.OrderCancelled: on_order_cancelled,
     ev.Refunded: on_refunded,
+    ev.OrderLinesChanged: on_order_lines_changed,
 }

@@ -108,6 +108,19 @@ def _refund_recorded(curs: Cursor[Any], e: ChannelOrder.RefundRecorded) -> None:
     ChannelOrderViews.add_refund(curs, e.originator_id, e.timestamp, e.refund)
 
 
+def _lines_changed(curs: Cursor[Any], e: ChannelOrder.LinesChanged) -> None:
+    edit = {
+        "revision": e.revision,
+        "source": e.source,
+        "reason": e.reason,
+        "changed_at": e.changed_at,
+        "changed": e.changed,
+        "added": e.added,
+        "told": e.told,
+    }
+    ChannelOrderViews.edit_lines(curs, e.originator_id, e.timestamp, e.lines, edit)
+
+
 CHANNEL_ORDERS = Projection(
     name="channel_order_view",
     aggregates=[ChannelOrder],
@@ -119,6 +132,7 @@ CHANNEL_ORDERS = Projection(
         ChannelOrder.Cancelled: _cancelled,
         ChannelOrder.CancelledAtChannel: _cancelled_at_channel,
         ChannelOrder.RefundRecorded: _refund_recorded,
+        ChannelOrder.LinesChanged: _lines_changed,
     },
     # The order service shows the payment state (and acts on it), and a refund due on its
     # timeline; the gateway only passes them on.

@@ -1,7 +1,9 @@
 """A fake Shopify Admin API: GraphQL orders with fulfillment orders, fulfillments, cancels,
-refunds (honouring @idempotent keys); the REST orders list (updated_at_min, status, order,
-cursor paging by the Link header's page_info) of the orders it `place`s, and their webhooks
-(orders/create, orders/updated, orders/cancelled), which it can lose."""
+refunds (honouring @idempotent keys) and order edits (begin, set quantity, add a custom item or
+a variant, commit), checked as the Admin API documents them; the REST orders list
+(updated_at_min, status, order, cursor paging by the Link header's page_info) of the orders it
+`place`s, and their webhooks (orders/create, orders/updated, orders/cancelled), which it can
+lose."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import itertools
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from fastapi import Request
@@ -34,6 +37,8 @@ class FakeShopify(FakeChannel):
 
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     ids: Any = field(default_factory=lambda: itertools.count(1))
+    edits: dict[str, dict[str, Any]] = field(default_factory=dict)  # calculated order id: edit
+    commits: list[dict[str, Any]] = field(default_factory=list)
     rest_orders: dict[int, dict[str, Any]] = field(default_factory=dict)
     events: Any = field(default_factory=lambda: itertools.count(1))
 
@@ -156,6 +161,15 @@ class FakeShopify(FakeChannel):
                     ],
                 }
             ],
+            "lineItems": [
+                {
+                    "id": f"gid://shopify/LineItem/{item['id']}",
+                    "title": item.get("title"),
+                    "sku": item.get("sku"),
+                    "currentQuantity": item["quantity"],
+                }
+                for item in payload["line_items"]
+            ],
             "transactions": [
                 {
                     "id": f"gid://shopify/OrderTransaction/{next(self.ids)}",
@@ -173,7 +187,8 @@ class FakeShopify(FakeChannel):
             return {"order": None}
         return {
             "order": {
-                **{k: v for k, v in order.items() if k != "refunds"},
+                **{k: v for k, v in order.items() if k not in ("refunds", "lineItems")},
+                "lineItems": {"nodes": [dict(item) for item in order["lineItems"]]},
                 "fulfillments": [
                     {"trackingInfo": f["trackingInfo"]} for f in order["fulfillments"]
                 ],
@@ -237,6 +252,84 @@ class FakeShopify(FakeChannel):
         refund = order["refunds"][key]
         return {"refundCreate": {"refund": {"id": refund["id"]}, "userErrors": []}}
 
+    # -- order editing: a calculated order stages changes until committed --------------------
+
+    def _OmsOrderEditBegin(self, variables: dict[str, Any]) -> dict[str, Any]:
+        order = self.orders.get(variables["id"])
+        if order is None:
+            return _user_error("orderEditBegin", "id", "Order does not exist")
+        calculated = f"gid://shopify/CalculatedOrder/{next(self.ids)}"
+        self.edits[calculated] = {"order": variables["id"], "quantities": {}, "added": []}
+        return {"orderEditBegin": {"calculatedOrder": {"id": calculated}, "userErrors": []}}
+
+    def _OmsOrderEditSetQuantity(self, variables: dict[str, Any]) -> dict[str, Any]:
+        edit = self.edits.get(variables["id"])
+        if edit is None:
+            return _user_error("orderEditSetQuantity", "id", "Calculated order does not exist")
+        number = str(variables["lineItemId"]).removeprefix("gid://shopify/CalculatedLineItem/")
+        line_gid = f"gid://shopify/LineItem/{number}"
+        order = self.orders[edit["order"]]
+        if not any(item["id"] == line_gid for item in order["lineItems"]):
+            return _user_error("orderEditSetQuantity", "lineItemId", "Line item does not exist")
+        quantity = variables["quantity"]
+        if not isinstance(quantity, int) or quantity < 0:
+            return _user_error("orderEditSetQuantity", "quantity", "Quantity cannot be negative")
+        edit["quantities"][line_gid] = (quantity, variables.get("restock"))
+        item = {"id": variables["lineItemId"], "quantity": quantity}
+        return {"orderEditSetQuantity": {"calculatedLineItem": item, "userErrors": []}}
+
+    def _OmsOrderEditAddCustomItem(self, variables: dict[str, Any]) -> dict[str, Any]:
+        edit = self.edits.get(variables["id"])
+        if edit is None:
+            return _user_error("orderEditAddCustomItem", "id", "Calculated order does not exist")
+        price = variables.get("price") or {}
+        if not variables.get("title") or variables.get("quantity", 0) <= 0:
+            return _user_error("orderEditAddCustomItem", "quantity", "Quantity must be positive")
+        if Decimal(str(price.get("amount"))) < 0 or not price.get("currencyCode"):
+            return _user_error("orderEditAddCustomItem", "price", "Price can't be negative")
+        added = {"kind": "custom", **{k: v for k, v in variables.items() if k != "id"}}
+        edit["added"].append(added)
+        calculated = {"id": f"gid://shopify/CalculatedLineItem/{next(self.ids)}"}
+        return {"orderEditAddCustomItem": {"calculatedLineItem": calculated, "userErrors": []}}
+
+    def _OmsOrderEditAddVariant(self, variables: dict[str, Any]) -> dict[str, Any]:
+        edit = self.edits.get(variables["id"])
+        if edit is None:
+            return _user_error("orderEditAddVariant", "id", "Calculated order does not exist")
+        if not str(variables.get("variantId", "")).startswith("gid://shopify/ProductVariant/"):
+            return _user_error("orderEditAddVariant", "variantId", "Variant does not exist")
+        edit["added"].append(
+            {"kind": "variant", **{k: v for k, v in variables.items() if k != "id"}}
+        )
+        calculated = {"id": f"gid://shopify/CalculatedLineItem/{next(self.ids)}"}
+        return {"orderEditAddVariant": {"calculatedLineItem": calculated, "userErrors": []}}
+
+    def _OmsOrderEditCommit(self, variables: dict[str, Any]) -> dict[str, Any]:
+        edit = self.edits.pop(variables["id"], None)
+        if edit is None:
+            return _user_error("orderEditCommit", "id", "Calculated order does not exist")
+        order = self.orders[edit["order"]]
+        for item in order["lineItems"]:
+            if item["id"] in edit["quantities"]:
+                item["currentQuantity"] = edit["quantities"][item["id"]][0]
+        for added in edit["added"]:
+            title = added.get("title") or f"Variant {added['variantId'].rsplit('/', 1)[-1]}"
+            order["lineItems"].append(
+                {
+                    "id": f"gid://shopify/LineItem/{next(self.ids)}",
+                    "title": title,
+                    "sku": None,
+                    "currentQuantity": added["quantity"],
+                }
+            )
+        # Order editing moves no money: a refund owed is made apart (refundCreate).
+        self.commits.append({"order": edit["order"], **edit, **variables})
+        return {"orderEditCommit": {"order": {"id": edit["order"]}, "userErrors": []}}
+
+    def line_items(self, gid: str) -> list[dict[str, Any]]:
+        """An order's line items as they are now."""
+        return [dict(item) for item in self.orders[gid]["lineItems"]]
+
     def fulfillments(self, gid: str) -> list[dict[str, Any]]:
         """Fulfillments of an order."""
         return list(self.orders[gid]["fulfillments"])
@@ -244,3 +337,7 @@ class FakeShopify(FakeChannel):
 
 def _time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _user_error(mutation: str, field_name: str, message: str) -> dict[str, Any]:
+    return {mutation: {"userErrors": [{"field": [field_name], "message": message}]}}

@@ -126,8 +126,16 @@ class FakeWooCommerce(FakeChannel):
             denied = self._authed(request)
             if denied:
                 return denied
-            self.orders[order_id].update(await request.json())
-            return JSONResponse(self.orders[order_id])
+            body = await request.json()
+            order = self.orders[order_id]
+            if "line_items" in body:
+                problem = self._edit_lines(order, body.pop("line_items"))
+                if problem:
+                    return JSONResponse(
+                        {"code": "woocommerce_rest_invalid_item_id", "message": problem}, 400
+                    )
+            order.update(body)
+            return JSONResponse(order)
 
         @app.get("/wp-json/wc/v3/orders/{order_id}/refunds")
         async def list_refunds(order_id: int, request: Request) -> JSONResponse:
@@ -142,6 +150,29 @@ class FakeWooCommerce(FakeChannel):
             created = {"id": next(self.ids), **body}
             self.refunds.setdefault(order_id, []).append(created)
             return JSONResponse(created, status_code=201)
+
+    def _edit_lines(self, order: dict[str, Any], items: list[dict[str, Any]]) -> str | None:
+        """Line items of an update, as WooCommerce takes them: with an `id` the order's item is
+        changed (quantity 0 removes it), without one a new item is added (by product_id or
+        name); None when all is well, else why not (nothing is changed then)."""
+        lines = [dict(item) for item in order.get("line_items") or []]
+        for change in items:
+            if "id" in change:
+                at = next((i for i, x in enumerate(lines) if x["id"] == change["id"]), None)
+                if at is None:
+                    return "Order item ID provided is not associated with order."
+                if change.get("quantity") == 0:
+                    del lines[at]
+                    continue
+                lines[at].update(change)
+                continue
+            if not change.get("product_id") and not change.get("name"):
+                return "Line item needs a product_id or a name."
+            if not isinstance(change.get("quantity"), int) or change["quantity"] <= 0:
+                return "Product quantity must be a positive float."
+            lines.append({"id": next(self.ids), "product_id": 0, "sku": "", **change})
+        order["line_items"] = lines
+        return None
 
     @staticmethod
     def _authed(request: Request) -> JSONResponse | None:

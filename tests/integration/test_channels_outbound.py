@@ -1,10 +1,12 @@
-"""News back to channels over real HTTP: tracking, cancels, refunds and shipping e-mails,
-retried with backoff, exactly once at the channel, failed visibly when retries run out."""
+"""News back to channels over real HTTP: tracking, cancels, refunds, edits of an order's lines and
+shipping e-mails, retried with backoff, exactly once at the channel, failed visibly when retries
+run out (or not sent, saying why, where a channel takes no such news)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -403,16 +405,17 @@ def test_woocommerce_gets_tracking_items_completion_cancels_and_refunds(
     assert refund["line_items"] == [{"id": 316, "quantity": 1, "refund_total": "14.50"}]
 
 
-def test_amazon_gets_one_shipment_confirmation_per_package_and_feeds_for_cancel_and_refund(
-    gateway: RunningService, fakes: dict[str, Any]
-):
-    amazon: FakeAmazon = fakes["amazon"]
-    order = p.amazon_order("028-1234567-0000001", "2026-11-28T10:00:00Z")
-    order["orderItems"][0]["quantityOrdered"] = 2
-    amazon.add_order(order)
-    intake = gateway.app.intake.receive_order(
+def amazon_order_in(
+    gw: RunningService,
+    external_id: str,
+    lines: list[dict[str, Any]],
+    line_refs: list[dict[str, Any]],
+    **refs: Any,
+) -> uuid.UUID:
+    """An Amazon order as the poller takes it in (the buyer's e-mail is Amazon's relay)."""
+    intake = gw.app.intake.receive_order(
         "amazon-de",
-        order["orderId"],
+        external_id,
         {"name": "Max Mustermann", "email": "abc@marketplace.amazon.de"},
         {
             "name": "Max",
@@ -421,31 +424,40 @@ def test_amazon_gets_one_shipment_confirmation_per_package_and_feeds_for_cancel_
             "postal_code": "80331",
             "country": "DE",
         },
-        [{"sku": "TEE-ORG-BLK-M", "quantity": 2, "unit_price": "24.90"}],
+        lines,
         "EUR",
-        refs={
-            "marketplace_id": "A1PA6795UKMFR9",
-            "lines": [{"sku": "TEE-ORG-BLK-M", "order_item_id": "00000101"}],
-        },
+        refs={**refs, "lines": line_refs},
+    )
+    return intake.order_id
+
+
+def test_amazon_gets_one_shipment_confirmation_per_package_and_feeds_for_cancel_and_refund(
+    gateway: RunningService, fakes: dict[str, Any]
+):
+    amazon: FakeAmazon = fakes["amazon"]
+    order = p.amazon_order("028-1234567-0000001", "2026-11-28T10:00:00Z")
+    order["orderItems"][0]["quantityOrdered"] = 2
+    amazon.add_order(order)
+    order_id = amazon_order_in(
+        gateway,
+        order["orderId"],
+        [{"sku": "TEE-ORG-BLK-M", "quantity": 2, "unit_price": "24.90"}],
+        [{"sku": "TEE-ORG-BLK-M", "order_item_id": "00000101"}],
+        marketplace_id="A1PA6795UKMFR9",
     )
     packages = [
         ev.PackageRef(package_id=uuid.uuid4(), sscc="003404342921351001", tracking_number=n)
         for n in ("1Z999AA10000001", "1Z999AA10000002")
     ]
-    news = shipped(
-        intake.order_id, [("TEE-ORG-BLK-M", 2)], packages=packages, service="UPS Standard"
-    )
+    news = shipped(order_id, [("TEE-ORG-BLK-M", 2)], packages=packages, service="UPS Standard")
 
     amazon.lose_answers(1, matching=b"shipmentConfirmation")
     gateway.publish(news)
-    eventually(lambda: settled(gateway, intake.order_id))
-    gateway.publish(cancelled(intake.order_id, "amazon-de", order["orderId"]))
-    gateway.publish(refunded(intake.order_id, "TEE-ORG-BLK-M", "24.90"))
+    eventually(lambda: settled(gateway, order_id))
+    gateway.publish(cancelled(order_id, "amazon-de", order["orderId"]))
+    gateway.publish(refunded(order_id, "TEE-ORG-BLK-M", "24.90"))
     eventually(
-        lambda: (
-            settled(gateway, intake.order_id, "cancellation")
-            and settled(gateway, intake.order_id, "refund")
-        )
+        lambda: settled(gateway, order_id, "cancellation") and settled(gateway, order_id, "refund")
     )
 
     confirmed = amazon.orders[order["orderId"]]["packages"]
@@ -469,33 +481,22 @@ def test_amazon_confirms_and_refunds_a_sku_on_two_order_items_item_by_item(
     order = p.amazon_order("028-1234567-0000002", "2026-11-28T10:00:00Z")
     amazon.add_order(order)
     tee = {"sku": "TEE-ORG-BLK-M", "quantity": 1}
-    intake = gateway.app.intake.receive_order(
-        "amazon-de",
+    order_id = amazon_order_in(
+        gateway,
         order["orderId"],
-        {"name": "Max Mustermann", "email": "abc@marketplace.amazon.de"},
-        {
-            "name": "Max",
-            "line1": "Hauptstraße 1",
-            "city": "München",
-            "postal_code": "80331",
-            "country": "DE",
-        },
         [tee | {"unit_price": "24.90"}, tee | {"unit_price": "19.90"}],
-        "EUR",
-        refs={"lines": [tee | {"order_item_id": "00000201"}, tee | {"order_item_id": "00000202"}]},
+        [tee | {"order_item_id": "00000201"}, tee | {"order_item_id": "00000202"}],
     )
     refund = refunded(
-        intake.order_id,
+        order_id,
         "TEE-ORG-BLK-M",
         "44.80",
         lines=[ev.RefundLine(sku="TEE-ORG-BLK-M", quantity=2, amount=Decimal("44.80"))],
     )
 
-    gateway.publish(shipped(intake.order_id, [("TEE-ORG-BLK-M", 2)], tracking_number="1Z3"))
+    gateway.publish(shipped(order_id, [("TEE-ORG-BLK-M", 2)], tracking_number="1Z3"))
     gateway.publish(refund)
-    eventually(
-        lambda: settled(gateway, intake.order_id) and settled(gateway, intake.order_id, "refund")
-    )
+    eventually(lambda: settled(gateway, order_id) and settled(gateway, order_id, "refund"))
 
     (confirmed,) = amazon.orders[order["orderId"]]["packages"]
     assert confirmed["packageItems"] == [
@@ -762,18 +763,15 @@ def test_amazon_refunds_the_buyer_with_its_cancel_and_the_delivery_says_so(
     amazon: FakeAmazon = fakes["amazon"]
     order = p.amazon_order("028-1234567-0000101", "2026-11-28T10:00:00Z")
     amazon.add_order(order)
-    intake = gateway.app.intake.receive_order(
-        "amazon-de",
+    order_id = amazon_order_in(
+        gateway,
         order["orderId"],
-        {"name": "Max Mustermann", "email": "abc@marketplace.amazon.de"},
-        {"name": "Max", "line1": "A 1", "city": "München", "postal_code": "1", "country": "DE"},
         [{"sku": "TEE-ORG-BLK-M", "quantity": 1, "unit_price": "24.90"}],
-        "EUR",
-        refs={"lines": [{"sku": "TEE-ORG-BLK-M", "order_item_id": "00000301"}]},
+        [{"sku": "TEE-ORG-BLK-M", "order_item_id": "00000301"}],
     )
-    gateway.publish(cancelled_as(intake.order_id, "amazon-de", order["orderId"], "paid"))
-    eventually(lambda: settled(gateway, intake.order_id, "cancellation"))
-    row = delivery_of(gateway, intake.order_id, "cancellation")
+    gateway.publish(cancelled_as(order_id, "amazon-de", order["orderId"], "paid"))
+    eventually(lambda: settled(gateway, order_id, "cancellation"))
+    row = delivery_of(gateway, order_id, "cancellation")
     assert row["status"] == "delivered"
     assert "Amazon refunds the buyer with the cancel" in row["outcome"]
     assert not [
@@ -820,3 +818,192 @@ def test_refunds_without_a_return_go_with_their_reason_and_money_only_sends_no_u
     (woo_refund,) = woo.refunds[4903]
     assert woo_refund["amount"] == "3.00" and "line_items" not in woo_refund
     assert {"key": "_oms_refund_reason", "value": "goodwill"} in woo_refund["meta_data"]
+
+
+# -- edits of an order's lines made in the OMS ---------------------------------------------------
+
+WRAP = "ギフト包装"  # a line ops add, named as the shop names it
+
+
+def edited(
+    order_id: uuid.UUID,
+    channel: str,
+    external_id: str,
+    lines: list[ev.OrderLine],
+    cancelled: list[ev.CancelledUnits],
+    added: list[ev.OrderLine],
+    revision: int = 1,
+) -> ev.OrderLinesChanged:
+    """Ops edited the order in the OMS before picking."""
+    return ev.OrderLinesChanged(
+        order_id=order_id,
+        channel=channel,
+        external_id=external_id,
+        revision=revision,
+        lines=lines,
+        cancelled=cancelled,
+        added=added,
+        currency="EUR",
+        payment_state="paid",
+        reason="customer asked by phone: one tee less, and gift wrap",
+        source="ops",
+        changed_at=datetime(2026, 11, 28, 15, 2, 11, tzinfo=UTC),
+    )
+
+
+def tee(quantity: int, line_id: str) -> ev.OrderLine:
+    return ev.OrderLine(
+        sku="TEE-ORG-BLK-M",
+        quantity=quantity,
+        unit_price=Decimal("24.90"),
+        line_id=line_id,
+        title="Organic Tee",
+    )
+
+
+def mug(line_id: str) -> ev.OrderLine:
+    return ev.OrderLine(
+        sku="MUG-ENM-350-WHT",
+        quantity=1,
+        unit_price=Decimal("14.50"),
+        line_id=line_id,
+        title="Enamel Mug",
+    )
+
+
+WRAP_LINE = ev.OrderLine(
+    sku="GIFT-WRAP", quantity=1, unit_price=Decimal("3.00"), title=WRAP, paid=Decimal(0)
+)
+
+
+def edit_delivery(gw: RunningService, order_id: uuid.UUID) -> dict[str, Any] | None:
+    """The order's edit delivery once it is no longer pending."""
+    rows = deliveries(gw.http, order_id=str(order_id), action="edit")
+    return rows[0] if rows and rows[0]["status"] != "pending" else None
+
+
+def test_shopify_gets_one_order_edit_also_when_its_answer_is_lost_and_the_event_comes_again(
+    gateway: RunningService, fakes: dict[str, Any]
+):
+    shopify: FakeShopify = fakes["shopify"]
+    order_id, gid = shopify_order(gateway, shopify, 7100000001)
+    tee_id, mug_id = (str(item["id"]) for item in p.shopify_order(7100000001)["line_items"])
+    edit = edited(
+        order_id,
+        "shopify-eu",
+        "7100000001",
+        lines=[tee(1, tee_id), mug(mug_id), WRAP_LINE],
+        cancelled=[
+            ev.CancelledUnits(line=1, sku="TEE-ORG-BLK-M", quantity=1, paid=Decimal("24.90"))
+        ],
+        added=[WRAP_LINE],
+    )
+
+    shopify.lose_answers(1, matching=b"OmsOrderEditCommit")  # committed, but we never hear so
+    gateway.publish(edit)
+    delivery = eventually(lambda: edit_delivery(gateway, order_id))
+    gateway.publish(edit)  # the same edit again: old news
+    eventually(lambda: consumed(gateway, ev.OrderLinesChanged) >= 2)
+
+    assert delivery["status"] == "delivered", delivery
+    assert delivery["attempts"] == 2
+    assert delivery["outcome"] == "already edited at Shopify (revision 1)"
+    (commit,) = [c for c in shopify.commits if c["order"] == gid]
+    assert commit["notifyCustomer"] is False
+    assert commit["staffNote"].startswith("OMS edit 1: customer asked by phone")
+    assert commit["quantities"] == {f"gid://shopify/LineItem/{tee_id}": (1, True)}
+    (wrap,) = commit["added"]
+    assert (wrap["kind"], wrap["title"], wrap["quantity"]) == ("custom", WRAP, 1)
+    assert wrap["price"] == {"amount": "3.00", "currencyCode": "EUR"}
+    assert [(i["title"], i["currentQuantity"]) for i in shopify.line_items(gid)] == [
+        ("Organic Tee", 1),
+        ("Enamel Mug 350 ml", 1),
+        (WRAP, 1),
+    ]
+    assert shopify.orders[gid]["refunds"] == {}  # the edit moves no money
+    assert len(deliveries(gateway.http, order_id=str(order_id), action="edit")) == 1
+
+    found = gateway.get_json(f"/v1/channel-orders/{order_id}")
+    assert found is not None
+    assert [(line["sku"], line["quantity"]) for line in found["lines"]] == [
+        ("TEE-ORG-BLK-M", 1),
+        ("MUG-ENM-350-WHT", 1),
+        ("GIFT-WRAP", 1),
+    ]
+    (recorded,) = found["edits"]
+    assert recorded["revision"] == 1
+    assert recorded["told"].startswith("told:")
+
+
+def test_woocommerce_gets_one_line_items_update_also_when_its_answer_is_lost(
+    gateway: RunningService, fakes: dict[str, Any]
+):
+    woo: FakeWooCommerce = fakes["woocommerce"]
+    order_id = woo_order_in(gateway, woo, 4911)
+    # The mug goes, the gift wrap comes.
+    edit = edited(
+        order_id,
+        "woo-de",
+        "4911",
+        lines=[tee(1, "315"), WRAP_LINE],
+        cancelled=[
+            ev.CancelledUnits(line=2, sku="MUG-ENM-350-WHT", quantity=1, paid=Decimal("14.50"))
+        ],
+        added=[WRAP_LINE],
+    )
+
+    woo.lose_answers(1, matching=b"line_items")
+    gateway.publish(edit)
+    delivery = eventually(lambda: edit_delivery(gateway, order_id))
+
+    assert delivery["status"] == "delivered", delivery
+    assert delivery["outcome"] == "already edited at the store (revision 1)"
+    # One update reached the store (its answer lost); the retry found it done.
+    (put,) = [r for r in woo.requests if r.method == "PUT" and r.path.endswith("/orders/4911")]
+    assert put.json()["line_items"] == [
+        {"id": 316, "quantity": 0},
+        {
+            "name": WRAP,
+            "quantity": 1,
+            "subtotal": "3.00",
+            "total": "3.00",
+            "meta_data": [{"key": "_oms_edit_line", "value": "1:1"}],
+        },
+    ]
+    lines = woo.orders[4911]["line_items"]
+    assert [(item["name"], item["quantity"]) for item in lines] == [
+        ("Organic Tee - Black, M", 1),
+        (WRAP, 1),
+    ]
+    assert woo.refunds.get(4911, []) == []  # the edit moves no money
+
+
+def test_an_amazon_order_edit_is_not_told_and_the_channel_order_says_why(
+    gateway: RunningService,
+):
+    order_id = amazon_order_in(
+        gateway,
+        "028-1234567-0000201",
+        [{"sku": "TEE-ORG-BLK-M", "quantity": 2, "unit_price": "24.90"}],
+        [{"sku": "TEE-ORG-BLK-M", "order_item_id": "00000201", "quantity": 2}],
+    )
+    edit = edited(
+        order_id,
+        "amazon-de",
+        "028-1234567-0000201",
+        lines=[ev.OrderLine(sku="TEE-ORG-BLK-M", quantity=1, unit_price=Decimal("24.90"))],
+        cancelled=[ev.CancelledUnits(line=1, sku="TEE-ORG-BLK-M", quantity=1, paid=Decimal(0))],
+        added=[],
+    )
+
+    gateway.publish(edit)
+
+    def noted() -> dict[str, Any] | None:
+        found = gateway.get_json(f"/v1/channel-orders/{order_id}")
+        return found if found is not None and found["edits"] else None
+
+    found = eventually(noted)
+    (recorded,) = found["edits"]
+    assert recorded["told"] == "not told: amazon does not accept edits of an order's lines"
+    assert [(line["sku"], line["quantity"]) for line in found["lines"]] == [("TEE-ORG-BLK-M", 1)]
+    assert deliveries(gateway.http, order_id=str(order_id)) == []

@@ -190,6 +190,7 @@ def test_every_event_keeps_the_topic_its_stored_events_carry() -> None:
                 "ChannelOrder.Cancelled",
                 "ChannelOrder.RefundDue",
                 "ChannelOrder.RefundRecorded",
+                "ChannelOrder.LinesChanged",
             ],
             "connections": [
                 "ChannelConnection.Registered",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -12,6 +13,7 @@ from services.channel_gateway.application.intake import IntakeResult, Translatio
 from services.channel_gateway.domain import (
     ChannelOrder,
     ChannelOrderNotFoundError,
+    OrderLine,
     OrderStillHeldError,
     RawPayload,
     RefundLine,
@@ -117,5 +119,28 @@ class Orders(UseCases["ChannelOrders"]):
             order = work.find(order_id, ChannelOrder)
             news = order is not None and order.record_refund(
                 refund_id, amount, currency, refunded_at, lines, reason, refund_kind
+            )
+            return order if news else None
+
+    @use_case
+    def record_lines_changed(
+        self,
+        order_id: UUID,
+        revision: int,
+        lines: list[OrderLine],
+        cancelled: Sequence[Mapping[str, Any]],
+        added: list[OrderLine],
+        reason: str,
+        source: str,
+        changed_at: str,
+        told: str,
+        uow: UnitOfWork | None = None,
+    ) -> ChannelOrder | None:
+        """The OMS edited this order's lines (`told`: whether and how the channel hears of it);
+        the order when the revision is news, else None."""
+        with self.app.unit_of_work(uow) as work:
+            order = work.find(order_id, ChannelOrder)
+            news = order is not None and order.record_lines_changed(
+                revision, lines, cancelled, added, reason, source, changed_at, told
             )
             return order if news else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -119,6 +119,35 @@ class Job:
         packages = self.details.get("packages") or []
         numbers = [p["tracking_number"] for p in packages if p.get("tracking_number")]
         return numbers or [self.details["tracking_number"]]
+
+
+def lines_to_cut(
+    job: Job,
+    items: Mapping[str, Mapping[str, Any]],
+    item_key: Callable[[str], str],
+    quantity_field: str,
+    channel: str,
+) -> list[tuple[Mapping[str, Any], Mapping[str, Any]]]:
+    """(edited line, the channel's line item) per line of an edit the channel's order still has
+    with more units than the edit left (the item found by `item_key` of the channel line id).
+
+    A line with no channel line id (an earlier edit added it) or one the order lacks stops the
+    edit: ops settle it at the channel; a line of none the channel dropped already is done.
+    """
+    cut = []
+    for line in job.details["changed"]:
+        if not line.get("line_id"):
+            raise PermanentChannelError(
+                f"line {line['line']} ({line['sku']}) has no {channel} line item: edit it there"
+            )
+        item = items.get(item_key(str(line["line_id"])))
+        if item is None:
+            if line["quantity"] == 0:
+                continue  # removed already
+            raise PermanentChannelError(f"the {channel} order has no line item {line['line_id']}")
+        if int(item.get(quantity_field) or 0) > line["quantity"]:
+            cut.append((line, item))
+    return cut
 
 
 async def call(http: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> httpx.Response:

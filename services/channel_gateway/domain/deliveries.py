@@ -14,6 +14,7 @@ from services.channel_gateway.domain.values import (
     Customer,
     DraftCustomer,
     DraftLine,
+    LinesEdit,
     OrderLine,
     Refund,
     Shipment,
@@ -37,10 +38,11 @@ class DeliveryAction(StrEnum):
     SHIPMENT = "shipment"
     CANCELLATION = "cancellation"
     REFUND = "refund"
+    EDIT = "edit"  # the order's lines were edited in the OMS
 
 
-DeliveryDetails = Shipment | Cancellation | Refund
-"""The news itself: a shipment, a cancellation or a refund."""
+DeliveryDetails = Shipment | Cancellation | Refund | LinesEdit
+"""The news itself: a shipment, a cancellation, a refund or an edit of the order's lines."""
 
 
 class OrderSnapshot(TypedDict):

@@ -11,6 +11,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from services.channel_gateway.domain.values import (
+    AddedLine,
     Address,
     Cancellation,
     ChannelRefs,
@@ -19,6 +20,7 @@ from services.channel_gateway.domain.values import (
     DraftCustomer,
     DraftLine,
     DraftOrder,
+    EditedLine,
     OrderLine,
     OrderTotals,
     Package,
@@ -188,6 +190,21 @@ class ChannelOrder(Aggregate):
 
         refund: Refund
 
+    class LinesChanged(Aggregate.Event):
+        """The OMS edited the order's lines (one event per revision): the lines and their channel
+        refs after it, which channel lines lost units, the lines added, and whether (or why not)
+        the channel is told."""
+
+        revision: int
+        lines: list[OrderLine]
+        refs: ChannelRefs
+        changed: list[EditedLine]
+        added: list[AddedLine]
+        reason: str
+        source: str
+        changed_at: str
+        told: str
+
     @classmethod
     def receive(
         cls,
@@ -289,6 +306,8 @@ class ChannelOrder(Aggregate):
         self.cancellation: Cancellation | None = None
         self.refunds: list[Refund] = []
         self.refund_due = False
+        self.revision = 0  # edits of the order's lines the OMS made, counted
+        self.edits: list[dict[str, Any]] = []
 
     @staticmethod
     def create_id(order_id: UUID, **_: Any) -> UUID:
@@ -574,6 +593,138 @@ class ChannelOrder(Aggregate):
     @event(RefundRecorded)
     def _refund_recorded(self, refund: Refund) -> None:
         self.refunds = [*self.refunds, refund]
+
+    def record_lines_changed(
+        self,
+        revision: int,
+        lines: list[OrderLine],
+        cancelled: Sequence[Mapping[str, Any]],
+        added: list[OrderLine],
+        reason: str,
+        source: str,
+        changed_at: str,
+        told: str,
+    ) -> bool:
+        """The OMS edited the order's lines; each revision counts once, an older one is old news.
+
+        `cancelled` names lines by their number (1-based) in the order before the edit; the
+        channel lines those were follow them (refs keep each channel line's quantity, so later
+        shipments and refunds spread over the channel's lines as they are after the edit).
+        """
+        if revision <= self.revision:
+            return False
+        changed = self._changed_lines(cancelled)
+        additions = [_added_line(revision, n, line, self.refs) for n, line in enumerate(added, 1)]
+        self._lines_changed(
+            revision=revision,
+            lines=lines,
+            refs=_refs_after(self.refs, len(self.lines), changed, additions),
+            changed=changed,
+            added=additions,
+            reason=reason,
+            source=source,
+            changed_at=changed_at,
+            told=told,
+        )
+        return True
+
+    def _changed_lines(self, cancelled: Sequence[Mapping[str, Any]]) -> list[EditedLine]:
+        """Per line that lost units: its channel line id and its quantity after the edit."""
+        taken: dict[int, int] = {}
+        for each in cancelled:
+            taken[int(each["line"])] = taken.get(int(each["line"]), 0) + int(each["quantity"])
+        line_refs = self.refs.get("lines") or []
+        changed: list[EditedLine] = []
+        for number, units in sorted(taken.items()):
+            if not 1 <= number <= len(self.lines):
+                continue  # not a line the gateway knows: nothing a channel could be told
+            line: Mapping[str, Any] = self.lines[number - 1]
+            ref = line_refs[number - 1] if len(line_refs) == len(self.lines) else {}
+            line_id = line.get("line_id") or ref.get("line_id")
+            changed.append(
+                {
+                    "line": number,
+                    "line_id": None if line_id is None else str(line_id),
+                    "sku": str(line["sku"]),
+                    "quantity": max(int(line["quantity"]) - units, 0),
+                    "title": line.get("title") or ref.get("title"),
+                }
+            )
+        return changed
+
+    @event(LinesChanged)
+    def _lines_changed(
+        self,
+        revision: int,
+        lines: list[OrderLine],
+        refs: ChannelRefs,
+        changed: list[EditedLine],
+        added: list[AddedLine],
+        reason: str,
+        source: str,
+        changed_at: str,
+        told: str,
+    ) -> None:
+        self.revision = revision
+        self.lines = lines
+        self.refs = refs
+        self.edits = [
+            *self.edits,
+            {
+                "revision": revision,
+                "reason": reason,
+                "source": source,
+                "changed_at": changed_at,
+                "changed": changed,
+                "added": added,
+                "told": told,
+            },
+        ]
+
+
+def _added_line(
+    revision: int, number: int, line: Mapping[str, Any], refs: ChannelRefs
+) -> AddedLine:
+    """A line an edit added, with the channel's product ids where the order has the SKU."""
+    added: AddedLine = {
+        "key": f"{revision}:{number}",
+        "sku": str(line["sku"]),
+        "quantity": int(line["quantity"]),
+        "unit_price": str(line["unit_price"]),
+        "discount": str(line.get("discount") or "0"),
+        "title": str(line.get("title") or line["sku"]),
+    }
+    for ref in refs.get("lines") or []:
+        product = {
+            k: ref[k] for k in ("variant_id", "product_id") if ref.get(k) not in (None, 0, "")
+        }
+        if ref.get("sku") == line["sku"] and product:
+            added["product"] = product
+            break
+    return added
+
+
+def _refs_after(
+    refs: ChannelRefs, old_lines: int, changed: list[EditedLine], added: list[AddedLine]
+) -> ChannelRefs:
+    """The order's channel refs after an edit: each channel line with its units left (a line
+    left with none is gone), then a ref per added line (no channel line id yet)."""
+    line_refs = [dict(ref) for ref in refs.get("lines") or []]
+    if len(line_refs) == old_lines:  # one ref per line: their quantities follow the edit
+        for line in changed:
+            line_refs[line["line"] - 1]["quantity"] = line["quantity"]
+        line_refs = [ref for ref in line_refs if ref.get("quantity") != 0]
+    for new in added:
+        line_refs.append(
+            {
+                "sku": new["sku"],
+                "quantity": new["quantity"],
+                "title": new["title"],
+                "key": new["key"],
+                **new.get("product", {}),
+            }
+        )
+    return {**refs, "lines": line_refs}
 
 
 def _check_order(channel: str, external_id: str, lines: list[OrderLine]) -> None:

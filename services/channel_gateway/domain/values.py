@@ -191,3 +191,39 @@ class Refund(TypedDict):
     reason: NotRequired[str]
     refund_kind: NotRequired[str]
     shipping: NotRequired[str]  # the part of amount that pays back shipping
+
+
+class EditedLine(TypedDict):
+    """A channel line whose units an edit in the OMS took off: its quantity after the edit."""
+
+    line: int  # the line's number (1-based) in the order before the edit
+    line_id: str | None  # the channel's line id; None on a line an earlier edit added
+    sku: str
+    quantity: int  # after the edit; 0: the whole line is gone
+    title: NotRequired[str | None]
+
+
+class AddedLine(TypedDict):
+    """A line an edit in the OMS added, as the channel is asked to add it (amounts as decimal
+    strings in the currency's minor units)."""
+
+    key: str  # "<revision>:<n>": which edit added it, so a retry finds it at the channel
+    sku: str
+    quantity: int
+    unit_price: str
+    discount: str
+    title: str
+    # The channel's ids of the product where a line of the same SKU on the order has them
+    # (Shopify variant_id, WooCommerce product_id); absent: a custom item.
+    product: NotRequired[dict[str, Any]]
+
+
+class LinesEdit(TypedDict):
+    """An edit of an order's lines made in the OMS, as a delivery tells it to the channel."""
+
+    revision: int
+    reason: str
+    changed_at: str
+    currency: str | None
+    changed: list[EditedLine]
+    added: list[AddedLine]

@@ -66,6 +66,20 @@ class RefundPublic(BaseModel):
     refunded_at: datetime
 
 
+class LineEditPublic(BaseModel):
+    """An edit of the order's lines made in the OMS, and whether (or why not) the channel was
+    told: "told: ..." schedules a delivery (see /v1/deliveries), "not told: ..." says why the
+    channel's order still has the old lines (ops settle it at the channel)."""
+
+    revision: int
+    source: str
+    reason: str
+    changed_at: datetime
+    changed: list[dict[str, Any]]
+    added: list[dict[str, Any]]
+    told: str
+
+
 class ChannelOrderPublic(BaseModel):
     """A channel order as received (or held, with why), and what the OMS has done since."""
 
@@ -84,6 +98,7 @@ class ChannelOrderPublic(BaseModel):
     cancelled_at: datetime | None
     refunds: list[RefundPublic]
     refunded_total: Decimal
+    edits: list[LineEditPublic] = []
     received_at: datetime
     released_at: datetime | None = None
     updated_at: datetime

@@ -49,6 +49,7 @@ class OrderViews:
         "ALTER TABLE channel_order_view ADD COLUMN IF NOT EXISTS hold_reasons jsonb"
         " NOT NULL DEFAULT '[]'",
         "ALTER TABLE channel_order_view ADD COLUMN IF NOT EXISTS released_at timestamptz",
+        "ALTER TABLE channel_order_view ADD COLUMN IF NOT EXISTS edits jsonb NOT NULL DEFAULT '[]'",
         "CREATE INDEX IF NOT EXISTS channel_order_view_received ON channel_order_view"
         " (received_at)",
         "CREATE INDEX IF NOT EXISTS channel_order_view_channel ON channel_order_view"
@@ -114,6 +115,17 @@ class OrderViews:
             "UPDATE channel_order_view SET status = %s, cancelled = true, cancel_reason = %s,"
             " cancelled_at = %s, updated_at = %s WHERE order_id = %s",
             (status, reason, cancelled_at, at, order_id),
+        )
+
+    @staticmethod
+    def edit_lines(
+        curs: Cursor[Any], order_id: UUID, at: Any, lines: list[Any], edit: Mapping[str, Any]
+    ) -> None:
+        """The OMS edited the order's lines: the lines after it, and the edit in the list."""
+        curs.execute(
+            "UPDATE channel_order_view SET lines = %s, edits = edits || %s, updated_at = %s"
+            " WHERE order_id = %s",
+            (jsonb(lines), jsonb([edit]), at, order_id),
         )
 
     @staticmethod

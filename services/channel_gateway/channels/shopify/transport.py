@@ -1,4 +1,6 @@
-"""Shopify Admin GraphQL: fulfillmentCreate with trackingInfo, orderCancel, refundCreate.
+"""Shopify Admin GraphQL: fulfillmentCreate with trackingInfo, orderCancel, refundCreate, and
+order editing (orderEditBegin, orderEditSetQuantity, orderEditAddCustomItem/AddVariant,
+orderEditCommit).
 
 Idempotent at Shopify: a fulfillment is created only when no fulfillment of the order carries
 the tracking number yet (checked right before creating), a cancel only when the order is not
@@ -8,11 +10,20 @@ A paid order's cancel refunds it: orderCancel with `refundMethod: {originalPayme
 true}` (its `refund` argument is deprecated since 2025-07), so Shopify refunds what is left of the
 payment, by its own books, with the cancel; an unpaid one is cancelled without a refund (an
 authorisation is released by the cancel either way).
+
+An edit of the order's lines made in the OMS is one order edit at Shopify, committed without
+notifying the customer and with our revision and reason as its staff note. Order editing never
+moves money: what was paid for cancelled units goes back as the returns service's refund (its own
+delivery, refundCreate). Order edits take no idempotency key, so the edit is checked against the
+order first: a line already at its new quantity is not set again, and an added line is there when
+a line item Shopify did not have when the order came (not one of its channel lines) has its title
+or SKU; with nothing left to do, nothing is begun.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -23,7 +34,9 @@ from services.channel_gateway.channels.http import (
     TransientChannelError,
     call,
     json_of,
+    lines_to_cut,
 )
+from shared import money
 
 API_VERSION = "2026-04"
 
@@ -39,6 +52,7 @@ ORDER_STATE = """query OmsOrderState($id: ID!) {
       }
     }
     transactions(first: 20) { id kind status gateway }
+    lineItems(first: 250) { nodes { id title sku currentQuantity } }
   }
 }"""
 
@@ -61,6 +75,47 @@ ORDER_CANCEL = """mutation OmsOrderCancel($orderId: ID!, $reason: OrderCancelRea
 REFUND_CREATE = """mutation OmsRefundCreate($input: RefundInput!, $key: String!) {
   refundCreate(input: $input) @idempotent(key: $key) {
     refund { id }
+    userErrors { field message }
+  }
+}"""
+
+EDIT_BEGIN = """mutation OmsOrderEditBegin($id: ID!) {
+  orderEditBegin(id: $id) {
+    calculatedOrder { id }
+    userErrors { field message }
+  }
+}"""
+
+EDIT_SET_QUANTITY = """mutation OmsOrderEditSetQuantity($id: ID!, $lineItemId: ID!, $quantity: Int!,
+    $restock: Boolean) {
+  orderEditSetQuantity(id: $id, lineItemId: $lineItemId, quantity: $quantity, restock: $restock) {
+    calculatedLineItem { id quantity }
+    userErrors { field message }
+  }
+}"""
+
+EDIT_ADD_CUSTOM_ITEM = """mutation OmsOrderEditAddCustomItem($id: ID!, $title: String!,
+    $price: MoneyInput!, $quantity: Int!, $requiresShipping: Boolean, $taxable: Boolean) {
+  orderEditAddCustomItem(id: $id, title: $title, price: $price, quantity: $quantity,
+      requiresShipping: $requiresShipping, taxable: $taxable) {
+    calculatedLineItem { id }
+    userErrors { field message }
+  }
+}"""
+
+EDIT_ADD_VARIANT = """mutation OmsOrderEditAddVariant($id: ID!, $variantId: ID!, $quantity: Int!,
+    $allowDuplicates: Boolean) {
+  orderEditAddVariant(id: $id, variantId: $variantId, quantity: $quantity,
+      allowDuplicates: $allowDuplicates) {
+    calculatedLineItem { id }
+    userErrors { field message }
+  }
+}"""
+
+EDIT_COMMIT = """mutation OmsOrderEditCommit($id: ID!, $notifyCustomer: Boolean,
+    $staffNote: String) {
+  orderEditCommit(id: $id, notifyCustomer: $notifyCustomer, staffNote: $staffNote) {
+    order { id }
     userErrors { field message }
   }
 }"""
@@ -96,6 +151,8 @@ class ShopifyClient:
             return await self._fulfill(job, order_gid, state)
         if job.action == "cancellation":
             return await self._cancel(job, order_gid, state)
+        if job.action == "edit":
+            return await self._edit(job, order_gid, state)
         return await self._refund(job, order_gid, state)
 
     async def orders_page(
@@ -222,6 +279,140 @@ class ShopifyClient:
         result = data.get("refundCreate") or {}
         _raise_user_errors("refundCreate", result.get("userErrors"))
         return f"refund {(result.get('refund') or {}).get('id')}"
+
+    async def _edit(self, job: Job, order_gid: str, state: dict[str, Any]) -> str:
+        """One order edit: set the quantities, add the lines, commit; what is done already at
+        Shopify (an earlier attempt whose answer was lost) is not done again."""
+        revision = job.details["revision"]
+        steps = edit_steps(job, state)
+        if not steps:
+            return f"already edited at Shopify (revision {revision})"
+        data = await self._graphql("OmsOrderEditBegin", EDIT_BEGIN, {"id": order_gid})
+        begun = data.get("orderEditBegin") or {}
+        _raise_user_errors("orderEditBegin", begun.get("userErrors"))
+        calculated = (begun.get("calculatedOrder") or {}).get("id")
+        if not calculated:
+            raise PermanentChannelError("Shopify orderEditBegin gave no calculated order")
+        for operation, variables in steps:
+            name, query = EDIT_MUTATIONS[operation]
+            data = await self._graphql(operation, query, {"id": calculated, **variables})
+            result = data.get(name) or {}
+            _raise_user_errors(name, result.get("userErrors"))
+        note = f"OMS edit {revision}: {job.details['reason']}"[:5000]
+        commit = {"id": calculated, "notifyCustomer": False, "staffNote": note}
+        data = await self._graphql("OmsOrderEditCommit", EDIT_COMMIT, commit)
+        result = data.get("orderEditCommit") or {}
+        _raise_user_errors("orderEditCommit", result.get("userErrors"))
+        return f"order edited at Shopify (revision {revision}, {len(steps)} changes)"
+
+
+EDIT_MUTATIONS = {  # operation: (its mutation's field, the document)
+    "OmsOrderEditSetQuantity": ("orderEditSetQuantity", EDIT_SET_QUANTITY),
+    "OmsOrderEditAddCustomItem": ("orderEditAddCustomItem", EDIT_ADD_CUSTOM_ITEM),
+    "OmsOrderEditAddVariant": ("orderEditAddVariant", EDIT_ADD_VARIANT),
+}
+
+
+def edit_steps(job: Job, state: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The order edit mutations (operation, variables without the calculated order's id) that
+    bring the Shopify order to the OMS's edit, less what the order shows done already."""
+    items = {item["id"]: item for item in (state.get("lineItems") or {}).get("nodes") or []}
+    steps: list[tuple[str, dict[str, Any]]] = [
+        (
+            "OmsOrderEditSetQuantity",
+            {
+                "lineItemId": f"gid://shopify/CalculatedLineItem/{_numeric(line['line_id'])}",
+                "quantity": line["quantity"],
+                "restock": True,  # never picked: the units go back to Shopify's stock
+            },
+        )
+        for line, _ in lines_to_cut(job, items, _line_gid, "currentQuantity", "Shopify")
+    ]
+    return steps + _additions(job, items)
+
+
+def _additions(job: Job, items: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """The added lines not yet on the order: a line item Shopify did not have when the order
+    came, with the added line's title or SKU, counts as one (lines added by earlier edits
+    first)."""
+    channel_lines = {
+        _line_gid(r["line_id"]) for r in job.refs.get("lines") or [] if r.get("line_id")
+    }
+    channel_lines |= {_line_gid(c["line_id"]) for c in job.details["changed"] if c.get("line_id")}
+    extra = [
+        item
+        for gid, item in items.items()
+        if gid not in channel_lines and int(item.get("currentQuantity") or 0) > 0
+    ]
+    revision = f"{job.details['revision']}:"
+    earlier = [
+        r
+        for r in job.refs.get("lines") or []
+        if r.get("key") and not str(r["key"]).startswith(revision)
+    ]
+    for ref in earlier:
+        _claim(extra, str(ref.get("title")), str(ref.get("sku")))
+    currency = str(job.details.get("currency") or job.order.get("currency") or "")
+    steps: list[tuple[str, dict[str, Any]]] = []
+    for line in job.details["added"]:
+        variant = (line.get("product") or {}).get("variant_id")
+        for quantity, price in (
+            _custom_items(line, currency) if not variant else [(line["quantity"], None)]
+        ):
+            if _claim(extra, line["title"], line["sku"]):
+                continue  # added by an earlier attempt of this edit
+            if variant:
+                steps.append(
+                    (
+                        "OmsOrderEditAddVariant",
+                        {
+                            "variantId": f"gid://shopify/ProductVariant/{_numeric(variant)}",
+                            "quantity": quantity,
+                            "allowDuplicates": True,
+                        },
+                    )
+                )
+                continue
+            steps.append(
+                (
+                    "OmsOrderEditAddCustomItem",
+                    {
+                        "title": line["title"],
+                        "price": {"amount": price, "currencyCode": currency},
+                        "quantity": quantity,
+                        "requiresShipping": True,
+                        "taxable": True,
+                    },
+                )
+            )
+    return steps
+
+
+def _custom_items(line: dict[str, Any], currency: str) -> list[tuple[int, str | None]]:
+    """(quantity, unit price) of the custom items an added line becomes: its units at what each
+    costs after its discount; when the discount does not divide by the units, the first units
+    cost one minor unit more, so the items add up to the line exactly."""
+    quantity = int(line["quantity"])
+    total = Decimal(line["unit_price"]) * quantity - Decimal(line.get("discount") or 0)
+    step = money.step(currency)
+    units = int(money.money(total, currency) / step)  # the line in minor units
+    base, more = divmod(units, quantity)
+    parts = [(more, (base + 1) * step), (quantity - more, base * step)]
+    return [(n, format(price, "f")) for n, price in parts if n > 0]
+
+
+def _claim(items: list[dict[str, Any]], title: str, sku: str) -> bool:
+    """Take the first line item with this title or SKU out of `items`; whether there was one."""
+    for index, item in enumerate(items):
+        if item.get("title") == title or (sku and item.get("sku") == sku):
+            del items[index]
+            return True
+    return False
+
+
+def _numeric(some_id: Any) -> str:
+    """The number of a Shopify id, given as a number or a gid."""
+    return str(some_id).rsplit("/", 1)[-1]
 
 
 def _refund_line_items(job: Job) -> list[dict[str, Any]]:

@@ -8,19 +8,35 @@ is the store's side; that no two attempts of one delivery run at once is ours (c
 Setting an order to cancelled does not give the money back: a paid order's cancel is followed by
 a refund of what the store says is left of it (its `total` less its refunds, so never more than
 was paid), with `api_refund: true` and our cancel's refund id, once.
+
+An edit of the order's lines made in the OMS is one PUT of the order's `line_items`: a line that
+lost units gets its new quantity, its subtotal and total scaled from the store's own figures (0
+removes it), an added line comes by product_id when the order has the SKU, else by name, with
+its subtotal and total, and carries our edit's key in its meta data. A line already at its new
+quantity, or an added line whose key is on the order, is not sent again. The edit moves no money:
+a refund of cancelled paid units is the returns service's, its own delivery.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 import httpx
 
-from services.channel_gateway.channels.http import Job, PermanentChannelError, call, json_of
+from services.channel_gateway.channels.http import (
+    Job,
+    PermanentChannelError,
+    call,
+    json_of,
+    lines_to_cut,
+)
+from shared import money
 
 REFUND_META_KEY = "_oms_refund_id"  # leading underscore: hidden from the store's admin screens
 REASON_META_KEY = "_oms_refund_reason"  # return, short_pick, lost_parcel, goodwill, other, cancel
+EDIT_META_KEY = "_oms_edit_line"  # "<revision>:<n>": the edit that added the line
 PAGE_LIMIT = 100  # the REST API's largest per_page
 
 
@@ -38,6 +54,8 @@ class WooCommerceClient:
             return await self._track(job)
         if job.action == "cancellation":
             return await self._cancel(job)
+        if job.action == "edit":
+            return await self._edit(job)
         return await self._refund(job)
 
     async def orders_page(
@@ -149,6 +167,66 @@ class WooCommerceClient:
             body["line_items"] = _refund_line_items(job)
         created = await self._send("POST", path, body)
         return f"refund {created.get('id')}"
+
+    async def _edit(self, job: Job) -> str:
+        path = f"/wc/v3/orders/{job.external_id}"
+        order = await self._get(path)
+        items = edit_items(job, order)
+        revision = job.details["revision"]
+        if not items:
+            return f"already edited at the store (revision {revision})"
+        await self._send("PUT", path, {"line_items": items})
+        return f"order edited at the store (revision {revision}, {len(items)} line items)"
+
+
+def edit_items(job: Job, order: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `line_items` of the PUT that brings the store's order to the OMS's edit, less what
+    the order shows done already."""
+    currency = str(order.get("currency") or job.details.get("currency") or "")
+    items = {str(item.get("id")): item for item in order.get("line_items") or []}
+    out = [
+        _scaled(item, line["quantity"], currency)
+        for line, item in lines_to_cut(job, items, str, "quantity", "store")
+    ]
+    keys = {
+        str(meta.get("value"))
+        for item in items.values()
+        for meta in item.get("meta_data") or []
+        if meta.get("key") == EDIT_META_KEY
+    }
+    out.extend(
+        _new_item(line, currency) for line in job.details["added"] if line["key"] not in keys
+    )
+    return out
+
+
+def _scaled(item: Mapping[str, Any], quantity: int, currency: str) -> dict[str, Any]:
+    """A line item at a new quantity: its subtotal and total in proportion (0: removed)."""
+    if quantity == 0:
+        return {"id": item["id"], "quantity": 0}  # WooCommerce removes a line item of none
+    ratio = Decimal(quantity) / int(item["quantity"])
+    return {
+        "id": item["id"],
+        "quantity": quantity,
+        "subtotal": money.text(Decimal(str(item.get("subtotal") or "0")) * ratio, currency),
+        "total": money.text(Decimal(str(item.get("total") or "0")) * ratio, currency),
+    }
+
+
+def _new_item(line: dict[str, Any], currency: str) -> dict[str, Any]:
+    """An added line: by the store's product when the order has the SKU, else by name."""
+    subtotal = Decimal(line["unit_price"]) * int(line["quantity"])
+    item: dict[str, Any] = {
+        "name": line["title"],
+        "quantity": line["quantity"],
+        "subtotal": money.text(subtotal, currency),
+        "total": money.text(subtotal - Decimal(line.get("discount") or 0), currency),
+        "meta_data": [{"key": EDIT_META_KEY, "value": line["key"]}],
+    }
+    product = (line.get("product") or {}).get("product_id")
+    if product:
+        item["product_id"] = product
+    return item
 
 
 def _refund_line_items(job: Job) -> list[dict[str, Any]]:
