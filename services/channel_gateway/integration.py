@@ -12,8 +12,10 @@ from datetime import datetime
 from services.channel_gateway.application import ChannelOrders, utc_stamp
 from services.channel_gateway.domain import (
     OWN_KINDS,
+    CancelAnswer,
     Cancellation,
     ChannelConnection,
+    ChannelKind,
     ChannelOrder,
     Delivery,
     DeliveryAction,
@@ -77,6 +79,19 @@ def _cancelled_at_channel(e: ChannelOrder.CancelledAtChannel) -> ev.ChannelOrder
     )
 
 
+def _cancel_requested(e: ChannelOrder.CancelRequested) -> ev.ChannelCancelRequested | None:
+    if not e.placed:
+        return None  # a held order is not in the OMS: nobody there can answer for it
+    return ev.ChannelCancelRequested(
+        order_id=e.originator_id,
+        channel=e.channel,
+        external_id=e.external_id,
+        reason=e.reason,
+        reference=e.reference,
+        requested_at=e.timestamp,
+    )
+
+
 def _refund_due(e: ChannelOrder.RefundDue) -> ev.ChannelRefundDue:
     return ev.ChannelRefundDue(
         order_id=e.originator_id,
@@ -102,6 +117,8 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     ChannelOrder.Cancelled: INTERNAL,
     ChannelOrder.RefundRecorded: INTERNAL,
     ChannelOrder.RefundDue: _refund_due,
+    ChannelOrder.CancelRequested: _cancel_requested,
+    ChannelOrder.CancelRequestAnswered: INTERNAL,  # the OMS's answer, told to the channel
     ChannelConnection.Registered: INTERNAL,
     ChannelConnection.Reconfigured: INTERNAL,
     ChannelConnection.SkuMappingChanged: INTERNAL,
@@ -209,6 +226,33 @@ def on_refunded(app: ChannelOrders, e: ev.Refunded, uow: UnitOfWork) -> None:
         )
 
 
+def on_cancel_request_answered(
+    app: ChannelOrders, e: ev.OrderCancelRequestAnswered, uow: UnitOfWork
+) -> None:
+    """The OMS answered a buyer's cancellation request: the channel is told (Shopee
+    handle_buyer_cancellation), once. Accepted, the order counts as cancelled here, so the
+    OMS's cancel that follows sends no second cancel (the channel cancels, and refunds, itself)."""
+    reference = e.reference or "request"
+    details: CancelAnswer = {
+        "accepted": e.accepted,
+        "why": e.why,
+        "reference": reference,
+        "answered_at": _iso(e.answered_at),
+    }
+    order = app.orders.record_cancel_answer(e.order_id, details, uow=uow)
+    if order is None or not _answers_requests(order.channel, uow):
+        return
+    app.deliveries.schedule(
+        order, DeliveryAction.CANCEL_REQUEST, reference, details, utc_stamp(), uow=uow
+    )
+
+
+def _answers_requests(channel: str, uow: UnitOfWork) -> bool:
+    """Only Shopee asks the seller to answer a buyer's cancellation request."""
+    connection = uow.find(connection_id_for(channel), ChannelConnection)
+    return connection is not None and connection.kind == ChannelKind.SHOPEE
+
+
 def _own_channel(channel: str, uow: UnitOfWork) -> bool:
     """The merchant's own channels have no API to tell about cancels and refunds."""
     connection = uow.find(connection_id_for(channel), ChannelConnection)
@@ -223,4 +267,5 @@ CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     ev.Shipped: on_shipped,
     ev.OrderCancelled: on_order_cancelled,
     ev.Refunded: on_refunded,
+    ev.OrderCancelRequestAnswered: on_cancel_request_answered,
 }

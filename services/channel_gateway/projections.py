@@ -108,6 +108,18 @@ def _refund_recorded(curs: Cursor[Any], e: ChannelOrder.RefundRecorded) -> None:
     ChannelOrderViews.add_refund(curs, e.originator_id, e.timestamp, e.refund)
 
 
+def _cancel_request_answered(curs: Cursor[Any], e: ChannelOrder.CancelRequestAnswered) -> None:
+    if e.accepted:  # the order is cancelled at the buyer's request; a refusal changes nothing
+        ChannelOrderViews.mark_cancelled(
+            curs,
+            e.originator_id,
+            e.timestamp,
+            ChannelOrderStatus.CANCELLED,
+            f"buyer's request: {e.why}",
+            e.answered_at,
+        )
+
+
 CHANNEL_ORDERS = Projection(
     name="channel_order_view",
     aggregates=[ChannelOrder],
@@ -119,10 +131,13 @@ CHANNEL_ORDERS = Projection(
         ChannelOrder.Cancelled: _cancelled,
         ChannelOrder.CancelledAtChannel: _cancelled_at_channel,
         ChannelOrder.RefundRecorded: _refund_recorded,
+        ChannelOrder.CancelRequestAnswered: _cancel_request_answered,
     },
-    # The order service shows the payment state (and acts on it), and a refund due on its
-    # timeline; the gateway only passes them on.
-    ignores=frozenset({ChannelOrder.PaymentChanged, ChannelOrder.RefundDue}),
+    # The order service shows the payment state (and acts on it), a refund due and a buyer's
+    # cancellation request on its timeline; the gateway only passes them on.
+    ignores=frozenset(
+        {ChannelOrder.PaymentChanged, ChannelOrder.RefundDue, ChannelOrder.CancelRequested}
+    ),
 )
 
 # -- channel_connection_view -----------------------------------------------------------------

@@ -22,6 +22,7 @@ _EXCEPTIONS: dict[DomainEvent, str] = {
     Order.ShipToRefused: "ship_to_refused",
     Order.ChannelCancelNotApplied: "channel_cancel_not_applied",
     Order.RefundDue: "refund_due",
+    Order.CancelRequestHeld: "channel_cancel_request",
 }
 
 
@@ -132,6 +133,13 @@ def _refund_due(curs: Cursor[Any], e: Order.RefundDue) -> None:
     OrderViews.update_order(curs, e.originator_id, e.timestamp)
 
 
+def _cancel_request(
+    curs: Cursor[Any], e: Order.CancelRequestHeld | Order.CancelRequestAnswered
+) -> None:
+    # The request and its answer show on the timeline; an accepted one's Cancelled follows.
+    OrderViews.update_order(curs, e.originator_id, e.timestamp)
+
+
 def _timeline(curs: Cursor[Any], e: Order.Event) -> None:
     """Every Order event is a timeline row: its name and its fields, minus personal data."""
     detail = {k: v for k, v in vars(e).items() if k not in _NOT_DETAIL and k not in _NOT_SHOWN}
@@ -161,6 +169,8 @@ _HANDLERS: dict[DomainEvent, ProjectFn] = {
     Order.ShipToRefused: _ship_to_refused,
     Order.ChannelCancelNotApplied: _channel_cancel_not_applied,
     Order.RefundDue: _refund_due,
+    Order.CancelRequestHeld: _cancel_request,
+    Order.CancelRequestAnswered: _cancel_request,
 }
 
 PROJECTION = Projection(

@@ -7,7 +7,7 @@ from datetime import timedelta
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import SettingsConfigDict
 
-from services.order_service.domain import PaymentPolicies, PaymentPolicy
+from services.order_service.domain import CancelRequestPolicy, PaymentPolicies, PaymentPolicy
 from shared.payments import SHIPPABLE_BY_DEFAULT, PaymentState
 from shared.runtime.settings import ServiceSettings
 
@@ -44,6 +44,15 @@ class Settings(ServiceSettings):
         default_factory=dict,
         description='per channel id, e.g. {"woo-main": {"ship": ["paid"],'
         ' "cancel_unpaid_after_hours": 24}}',
+    )
+    cancel_requests: CancelRequestPolicy = Field(
+        CancelRequestPolicy.AUTO,
+        description="how a buyer's cancellation request at the channel (Shopee IN_CANCEL) is"
+        " answered: auto (accepted while nothing is under way, refused once picking started or"
+        " shipped) or ops (held as an exception until ops answer)",
+    )
+    cancel_request_policies: dict[str, CancelRequestPolicy] = Field(
+        default_factory=dict, description='per channel id, e.g. {"shopee-sg": "ops"}'
     )
     unpaid_sweep_seconds: float = Field(
         60.0, gt=0, description="how often the leader looks for unpaid orders past their deadline"

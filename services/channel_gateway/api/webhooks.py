@@ -90,7 +90,8 @@ async def woocommerce_webhook(channel_id: str, request: Request) -> WebhookAccep
 )
 async def shopee_push(channel_id: str, request: Request) -> WebhookAccepted:
     """Shopee push: Authorization is HMAC of `<callback url>|<body>` with the partner key; for
-    an order that is ready to ship, get_order_detail is pulled (signed) and translated."""
+    an order that is ready to ship, get_order_detail is pulled (signed) and translated; a
+    buyer's cancellation request (IN_CANCEL) is recorded for the OMS to answer."""
     body = await request.body()
     webhooks = component(request, WebhookIntake)
     channel = await _channel(webhooks, channel_id, ChannelKind.SHOPEE)
@@ -103,6 +104,14 @@ async def shopee_push(channel_id: str, request: Request) -> WebhookAccepted:
         raise Problem(422, "Wrong shop", f"push for shop {message.shop_id}, not this channel's")
     if data is not None and data.status == shopee.CANCELLED:
         return await _cancelled(webhooks, channel_id, data.ordersn, "cancelled at Shopee", None)
+    if data is not None and data.status == shopee.IN_CANCEL:
+        result = await webhooks.take_in_cancel_request(
+            channel_id, data.ordersn, shopee.BUYER_ASKED, shopee.request_reference(data)
+        )
+        if result is None:  # not an order of ours: nobody here can answer for it
+            return WebhookAccepted(status="ignored")
+        status = "cancel_request_recorded" if result.created else "unchanged"
+        return WebhookAccepted(status=status, order_id=result.order_id)
     if data is None or data.status != shopee.PLACEABLE:
         return WebhookAccepted(status="ignored")
     if await webhooks.knows(channel_id, data.ordersn):

@@ -167,6 +167,24 @@ class Intake(UseCases["ChannelOrders"]):
             news = order.cancel_at_channel(reason, reference, utc_stamp())
             return IntakeResult(order.id, order.status, created=news)
 
+    @use_case
+    def take_in_cancel_request(
+        self,
+        channel: str,
+        external_id: str,
+        reason: str,
+        reference: str,
+        uow: UnitOfWork | None = None,
+    ) -> IntakeResult | None:
+        """The buyer asked the channel to cancel an order: recorded once per request, and the OMS
+        decides; None when the order was never taken in (nothing of ours to answer for)."""
+        with self.app.unit_of_work(uow) as work:
+            order = work.find(order_id_for(channel, external_id), ChannelOrder)
+            if order is None:
+                return None
+            news = order.request_cancel(reason, reference, utc_stamp())
+            return IntakeResult(order.id, order.status, created=news)
+
     def take_in(
         self, translations: list[Translation], cursor: tuple[str, str] | None = None
     ) -> list[IntakeResult | Exception]:

@@ -105,6 +105,15 @@ class WebhookIntake:
             self.recent.add(channel_id, event_id, result.order_id)
         return result
 
+    async def take_in_cancel_request(
+        self, channel_id: str, external_id: str, reason: str, reference: str
+    ) -> IntakeResult | None:
+        """Record the buyer's request to cancel an order; None for an order never taken in."""
+        intake = self.app.intake
+        return await asyncio.to_thread(
+            intake.take_in_cancel_request, channel_id, external_id, reason, reference
+        )
+
     async def knows(self, channel_id: str, external_id: str) -> bool:
         """Whether this channel order was taken in before."""
         return await asyncio.to_thread(self.app.intake.knows_order, channel_id, external_id)

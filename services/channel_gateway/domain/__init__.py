@@ -36,6 +36,7 @@ from services.channel_gateway.domain.orders import (
 )
 from services.channel_gateway.domain.values import (
     Address,
+    CancelAnswer,
     Cancellation,
     CanonicalOrder,
     ChannelConfig,
@@ -66,6 +67,7 @@ __all__ = [
     "ORDER_NAMESPACE",
     "OWN_KINDS",
     "Address",
+    "CancelAnswer",
     "Cancellation",
     "CanonicalOrder",
     "ChannelConfig",

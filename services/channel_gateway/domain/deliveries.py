@@ -9,6 +9,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from services.channel_gateway.domain.values import (
+    CancelAnswer,
     Cancellation,
     ChannelRefs,
     Customer,
@@ -37,10 +38,11 @@ class DeliveryAction(StrEnum):
     SHIPMENT = "shipment"
     CANCELLATION = "cancellation"
     REFUND = "refund"
+    CANCEL_REQUEST = "cancel_request"  # the answer to a buyer's cancellation request
 
 
-DeliveryDetails = Shipment | Cancellation | Refund
-"""The news itself: a shipment, a cancellation or a refund."""
+DeliveryDetails = Shipment | Cancellation | Refund | CancelAnswer
+"""The news itself: a shipment, a cancellation, a refund or the answer to a cancel request."""
 
 
 class OrderSnapshot(TypedDict):

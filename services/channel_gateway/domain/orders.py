@@ -188,6 +188,26 @@ class ChannelOrder(Aggregate):
 
         refund: Refund
 
+    class CancelRequested(Aggregate.Event):
+        """The buyer asked the channel to cancel (Shopee IN_CANCEL); the OMS answers. Channel and
+        external id ride along for the public event."""
+
+        channel: str
+        external_id: str
+        reason: str
+        reference: str
+        requested_at: str
+        placed: bool  # the OMS has the order (a held one is never released: nobody answers)
+
+    class CancelRequestAnswered(Aggregate.Event):
+        """The OMS answered the buyer's request; accepted, the order is cancelled here (so the
+        OMS's own cancel that follows is not sent to the channel as a second cancel)."""
+
+        accepted: bool
+        why: str
+        reference: str
+        answered_at: str
+
     @classmethod
     def receive(
         cls,
@@ -289,6 +309,8 @@ class ChannelOrder(Aggregate):
         self.cancellation: Cancellation | None = None
         self.refunds: list[Refund] = []
         self.refund_due = False
+        self.cancel_requests: list[str] = []  # the buyer's cancellation requests, by reference
+        self.cancel_answers: list[str] = []  # those the OMS answered
 
     @staticmethod
     def create_id(order_id: UUID, **_: Any) -> UUID:
@@ -543,6 +565,53 @@ class ChannelOrder(Aggregate):
     ) -> None:
         self.cancellation = {"reason": f"at the channel: {reason}", "cancelled_at": cancelled_at}
         self.status = ChannelOrderStatus.CANCELLED
+
+    def request_cancel(self, reason: str, reference: str, requested_at: str) -> bool:
+        """The buyer asked the channel to cancel; recorded once per request, never for an order
+        cancelled already. Whether it was news."""
+        if self.status == ChannelOrderStatus.CANCELLED or reference in self.cancel_requests:
+            return False
+        self._cancel_requested(
+            channel=self.channel,
+            external_id=self.external_id,
+            reason=reason,
+            reference=reference,
+            requested_at=requested_at,
+            placed=self.status != ChannelOrderStatus.HELD,
+        )
+        return True
+
+    @event(CancelRequested)
+    def _cancel_requested(
+        self,
+        channel: str,
+        external_id: str,
+        reason: str,
+        reference: str,
+        requested_at: str,
+        placed: bool,
+    ) -> None:
+        self.cancel_requests = [*self.cancel_requests, reference]
+
+    def answer_cancel_request(
+        self, accepted: bool, why: str, reference: str, answered_at: str
+    ) -> bool:
+        """The OMS's answer to a buyer's request, recorded once; whether it was news."""
+        if reference in self.cancel_answers:
+            return False
+        self._cancel_request_answered(
+            accepted=accepted, why=why, reference=reference, answered_at=answered_at
+        )
+        return True
+
+    @event(CancelRequestAnswered)
+    def _cancel_request_answered(
+        self, accepted: bool, why: str, reference: str, answered_at: str
+    ) -> None:
+        self.cancel_answers = [*self.cancel_answers, reference]
+        if accepted and self.status != ChannelOrderStatus.CANCELLED:
+            self.cancellation = {"reason": f"buyer's request: {why}", "cancelled_at": answered_at}
+            self.status = ChannelOrderStatus.CANCELLED
 
     def record_refund(
         self,

@@ -61,6 +61,13 @@ class PaymentPolicy:
         return PaymentState(state or ASSUMED) in self.ship
 
 
+class CancelRequestPolicy(StrEnum):
+    """How a channel's buyer cancellation requests (Shopee IN_CANCEL) are answered."""
+
+    AUTO = "auto"  # accepted while nothing is under way, refused once picking started or shipped
+    OPS = "ops"  # held as an exception until ops accept or refuse
+
+
 @dataclass(frozen=True)
 class PaymentPolicies:
     """The payment policy of each channel (by the order's channel), and the one for the rest."""
@@ -231,6 +238,10 @@ class OrderCancelledError(OrderError):
     """The order was cancelled: a payment for it is a refund to make, not a state to record."""
 
 
+class NoCancelRequestError(OrderError):
+    """The order has no buyer's cancellation request waiting for an answer."""
+
+
 class OrderNotEditableError(OrderError):
     """The ship-to can no longer change: the order was cancelled, shipped, or is being picked."""
 
@@ -392,6 +403,24 @@ class Order(Aggregate):
         shipment_id: str
         reason: str
 
+    class CancelRequestHeld(Aggregate.Event):
+        """The buyer asked the channel to cancel; by the channel's policy ops decide."""
+
+        reason: str  # the channel's
+        reference: str
+
+    class CancelRequestAnswered(Aggregate.Event):
+        """The buyer's cancellation request was answered: accepted (Cancelled follows) or refused
+        (the order is under way); the channel is told. Channel and external id ride along."""
+
+        accepted: bool
+        why: str
+        reason: str  # the channel's
+        reference: str
+        answered_by: str  # "policy", or who of ops
+        channel: str
+        external_id: str
+
     class ChannelCancelNotApplied(Aggregate.Event):
         """The channel cancelled the order, but it is under way here: ops decide."""
 
@@ -445,6 +474,8 @@ class Order(Aggregate):
         self.channel_cancels: list[str] = []  # the channel's cancel news not applied, by reference
         self.refund_due = False  # a paid cancel ops must refund by hand (own channels)
         self.ship_to_refused: list[str] = []  # shipments that kept an older ship-to since a change
+        self.cancel_requests: list[str] = []  # the buyer's cancellation requests seen, by reference
+        self.open_cancel_request: dict[str, str] | None = None  # held for ops: reason, reference
 
     @staticmethod
     def create_id(order_id: UUID, **_: object) -> UUID:
@@ -625,6 +656,8 @@ class Order(Aggregate):
             raise OrderNotCancellableError(
                 f"order {self.id} is {self.status} and cannot be cancelled"
             )
+        if self.open_cancel_request is not None:  # the cancel is the buyer's wish granted
+            self._answer_request(True, f"cancelled: {reason}", "cancel")
         self._cancelled(
             reason=reason,
             channel=self.channel,
@@ -657,6 +690,83 @@ class Order(Aggregate):
         if reference is None or reference not in self.channel_cancels:
             self._channel_cancel_not_applied(reason=reason, why=why, reference=reference)
         return False
+
+    def request_cancel(
+        self, reason: str, reference: str, policy: CancelRequestPolicy = CancelRequestPolicy.AUTO
+    ) -> bool:
+        """The buyer asked the channel to cancel: answered by the policy (accepted while nothing
+        is under way, and the order cancelled; refused otherwise), or held for ops. Each request
+        counts once. Whether the order was cancelled."""
+        if reference in self.cancel_requests:
+            return False
+        if policy == CancelRequestPolicy.OPS and self.status != OrderStatus.CANCELLED:
+            self._cancel_request_held(reason=reason, reference=reference)
+            return False
+        return self._decide_request(reason, reference, True, None, "policy")
+
+    def answer_cancel_request(self, accept: bool, by: str, why: str | None = None) -> bool:
+        """Ops answer the buyer's request held for them: accepting cancels the order (409 when
+        it is under way), refusing keeps it going. Whether the order was cancelled."""
+        request = self.open_cancel_request
+        if request is None:
+            raise NoCancelRequestError(f"order {self.id} has no cancellation request to answer")
+        if accept and self.status != OrderStatus.CANCELLED:
+            under_way = self._under_way()
+            if under_way is not None:
+                raise OrderNotCancellableError(f"order {self.id} cannot be cancelled: {under_way}")
+        return self._decide_request(request["reason"], request["reference"], accept, why, by)
+
+    def _decide_request(
+        self, reason: str, reference: str, accept: bool, why: str | None, by: str
+    ) -> bool:
+        """Answer a request; accepted, the order is cancelled (the answer recorded first, so the
+        channel learns it before the cancel). Whether the order was cancelled now."""
+        if self.status == OrderStatus.CANCELLED:
+            self._request_answered(True, "the order is cancelled already", reason, reference, by)
+            return False
+        under_way = self._under_way()
+        if not accept or under_way is not None:
+            self._request_answered(False, why or under_way or "refused", reason, reference, by)
+            return False
+        self._request_answered(True, why or "nothing of it was under way", reason, reference, by)
+        return self.cancel(f"cancelled at the buyer's request: {reason}")
+
+    def _answer_request(self, accepted: bool, why: str, by: str) -> None:
+        request = self.open_cancel_request or {"reason": "", "reference": ""}
+        self._request_answered(accepted, why, request["reason"], request["reference"], by)
+
+    def _request_answered(
+        self, accepted: bool, why: str, reason: str, reference: str, by: str
+    ) -> None:
+        self._cancel_request_answered(
+            accepted=accepted,
+            why=why[:500],
+            reason=reason,
+            reference=reference,
+            answered_by=by,
+            channel=self.channel,
+            external_id=self.external_id,
+        )
+
+    @event(CancelRequestHeld)
+    def _cancel_request_held(self, reason: str, reference: str) -> None:
+        self.cancel_requests = [*self.cancel_requests, reference]
+        self.open_cancel_request = {"reason": reason, "reference": reference}
+
+    @event(CancelRequestAnswered)
+    def _cancel_request_answered(
+        self,
+        accepted: bool,
+        why: str,
+        reason: str,
+        reference: str,
+        answered_by: str,
+        channel: str,
+        external_id: str,
+    ) -> None:
+        if reference not in self.cancel_requests:
+            self.cancel_requests = [*self.cancel_requests, reference]
+        self.open_cancel_request = None
 
     def _under_way(self) -> str | None:
         """Why the order can no longer simply be cancelled, or None."""
