@@ -79,6 +79,26 @@ def _cancelled_at_channel(e: ChannelOrder.CancelledAtChannel) -> ev.ChannelOrder
     )
 
 
+def _refunded_at_channel(e: ChannelOrder.RefundedAtChannel) -> ev.ChannelRefundRecorded | None:
+    if not e.placed:
+        return None  # a held order is not in the OMS: nothing there to refund against
+    refund = e.refund
+    return ev.ChannelRefundRecorded(
+        order_id=e.originator_id,
+        channel=e.channel,
+        external_id=e.external_id,
+        refund_id=refund["refund_id"],
+        amount=refund["amount"],
+        currency=refund["currency"],
+        lines=[
+            ev.RefundLine(sku=line["sku"], quantity=line["quantity"], amount=line["amount"])
+            for line in refund.get("lines") or []
+        ],
+        note=e.note,
+        refunded_at=e.timestamp,
+    )
+
+
 def _cancel_requested(e: ChannelOrder.CancelRequested) -> ev.ChannelCancelRequested | None:
     if not e.placed:
         return None  # a held order is not in the OMS: nobody there can answer for it
@@ -118,6 +138,7 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     ChannelOrder.RefundRecorded: INTERNAL,
     ChannelOrder.RefundDue: _refund_due,
     ChannelOrder.CancelRequested: _cancel_requested,
+    ChannelOrder.RefundedAtChannel: _refunded_at_channel,
     ChannelOrder.CancelRequestAnswered: INTERNAL,  # the OMS's answer, told to the channel
     ChannelConnection.Registered: INTERNAL,
     ChannelConnection.Reconfigured: INTERNAL,

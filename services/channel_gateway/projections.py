@@ -104,7 +104,9 @@ def _cancelled_at_channel(curs: Cursor[Any], e: ChannelOrder.CancelledAtChannel)
     )
 
 
-def _refund_recorded(curs: Cursor[Any], e: ChannelOrder.RefundRecorded) -> None:
+def _refund_recorded(
+    curs: Cursor[Any], e: ChannelOrder.RefundRecorded | ChannelOrder.RefundedAtChannel
+) -> None:
     ChannelOrderViews.add_refund(curs, e.originator_id, e.timestamp, e.refund)
 
 
@@ -131,6 +133,7 @@ CHANNEL_ORDERS = Projection(
         ChannelOrder.Cancelled: _cancelled,
         ChannelOrder.CancelledAtChannel: _cancelled_at_channel,
         ChannelOrder.RefundRecorded: _refund_recorded,
+        ChannelOrder.RefundedAtChannel: _refund_recorded,
         ChannelOrder.CancelRequestAnswered: _cancel_request_answered,
     },
     # The order service shows the payment state (and acts on it), a refund due and a buyer's

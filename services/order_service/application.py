@@ -20,6 +20,7 @@ from services.order_service.domain import (
     OrderNotFoundError,
     PaymentPolicies,
     PickedLine,
+    RefundedUnits,
     Shipment,
     Shortage,
 )
@@ -228,6 +229,20 @@ class Orders(ServiceApplication):
         """Money went back to the customer."""
         with self.unit_of_work(uow) as work:
             self._get(work, order_id).record_refund(refund_id, amount)
+
+    @use_case
+    def record_channel_refund(
+        self,
+        order_id: UUID,
+        refund_id: str,
+        amount: Decimal,
+        lines: list[RefundedUnits] | None = None,
+        note: str | None = None,
+        uow: UnitOfWork | None = None,
+    ) -> bool:
+        """Money went back at the channel itself: on the order's timeline, over-refunds flagged."""
+        with self.unit_of_work(uow) as work:
+            return self._get(work, order_id).record_channel_refund(refund_id, amount, lines, note)
 
     @use_case
     def change_ship_to(

@@ -19,6 +19,7 @@ from services.order_service.domain import (
     OrderTotals,
     PackageRef,
     PickedLine,
+    RefundedUnits,
     Shipment,
     ShippingLine,
     Shortage,
@@ -148,6 +149,7 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     Order.ShortPicked: INTERNAL,
     Order.ReturnReceived: INTERNAL,
     Order.Refunded: INTERNAL,
+    Order.RefundedAtChannel: INTERNAL,  # the returns service learns it from the channel's event
     Order.PickingStarted: INTERNAL,
     Order.PickingReleased: INTERNAL,
     Order.ShipToRefused: INTERNAL,
@@ -212,6 +214,18 @@ def on_channel_cancel(app: Orders, e: ev.ChannelOrderCancelled, uow: UnitOfWork)
 def on_cancel_request(app: Orders, e: ev.ChannelCancelRequested, uow: UnitOfWork) -> None:
     """The buyer asked the channel to cancel: accepted or refused by policy, or held for ops."""
     app.request_cancel(e.order_id, e.reason, e.reference or "request", uow=uow)
+
+
+def on_channel_refund(app: Orders, e: ev.ChannelRefundRecorded, uow: UnitOfWork) -> None:
+    """Money went back at the channel: the order's timeline shows it (flagged when over)."""
+    app.record_channel_refund(
+        e.order_id,
+        f"channel:{e.refund_id}",
+        e.amount,
+        [_plain(line, RefundedUnits) for line in e.lines],
+        e.note,
+        uow=uow,
+    )
 
 
 def on_refund_due(app: Orders, e: ev.ChannelRefundDue, uow: UnitOfWork) -> None:
@@ -289,6 +303,7 @@ CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     ev.ChannelOrderCancelled: on_channel_cancel,
     ev.ChannelRefundDue: on_refund_due,
     ev.ChannelCancelRequested: on_cancel_request,
+    ev.ChannelRefundRecorded: on_channel_refund,
     ev.StockReserved: on_stock_reserved,
     ev.StockReservationFailed: on_reservation_failed,
     ev.Shipped: on_shipped,

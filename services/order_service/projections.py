@@ -24,6 +24,8 @@ _EXCEPTIONS: dict[DomainEvent, str] = {
     Order.RefundDue: "refund_due",
     Order.CancelRequestHeld: "channel_cancel_request",
 }
+# A refund at the channel is an exception only when it took more than was paid.
+_OVER_REFUND = "channel_over_refund"
 
 
 def _placed(curs: Cursor[Any], e: Order.Placed) -> None:
@@ -106,7 +108,7 @@ def _return_received(curs: Cursor[Any], e: Order.ReturnReceived) -> None:
     OrderViews.add_returned(curs, e.originator_id, e.timestamp, e.lines, e.status)
 
 
-def _refunded(curs: Cursor[Any], e: Order.Refunded) -> None:
+def _refunded(curs: Cursor[Any], e: Order.Refunded | Order.RefundedAtChannel) -> None:
     OrderViews.add_refund(curs, e.originator_id, e.timestamp, Decimal(e.amount))
 
 
@@ -144,6 +146,8 @@ def _timeline(curs: Cursor[Any], e: Order.Event) -> None:
     """Every Order event is a timeline row: its name and its fields, minus personal data."""
     detail = {k: v for k, v in vars(e).items() if k not in _NOT_DETAIL and k not in _NOT_SHOWN}
     exception = _EXCEPTIONS.get(type(e))
+    if isinstance(e, Order.RefundedAtChannel) and e.over is not None:
+        exception = _OVER_REFUND
     if exception:
         detail["exception"] = exception
     OrderViews.add_timeline(
@@ -163,6 +167,7 @@ _HANDLERS: dict[DomainEvent, ProjectFn] = {
     Order.Shipped: _shipped,
     Order.ReturnReceived: _return_received,
     Order.Refunded: _refunded,
+    Order.RefundedAtChannel: _refunded,
     Order.ShipToChanged: _ship_to_changed,
     Order.PickingStarted: _picking_changed,
     Order.PickingReleased: _picking_changed,

@@ -192,6 +192,7 @@ def test_every_event_keeps_the_topic_its_stored_events_carry() -> None:
                 "ChannelOrder.RefundRecorded",
                 "ChannelOrder.CancelRequested",
                 "ChannelOrder.CancelRequestAnswered",
+                "ChannelOrder.RefundedAtChannel",
             ],
             "connections": [
                 "ChannelConnection.Registered",

@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from services.channel_gateway.application import Translation
+from services.channel_gateway.application import Translation, utc_stamp
 from services.channel_gateway.channels.base import Connection, MalformedPayloadError
 from services.channel_gateway.channels.registry import Channel
 from services.channel_gateway.channels.shopee import translate as shopee
@@ -37,9 +37,9 @@ WEBHOOK_PROBLEMS = problems(400, 401, 503)
 
 @router.post("/shopify/{channel_id}", response_model=WebhookAccepted, responses=WEBHOOK_PROBLEMS)
 async def shopify_webhook(channel_id: str, request: Request) -> WebhookAccepted:
-    """Shopify orders/create (and orders/paid, orders/updated, orders/cancelled: news):
-    X-Shopify-Hmac-Sha256 over the raw body (current or previous secret), deduped on
-    X-Shopify-Event-Id and on the order id."""
+    """Shopify orders/create (and orders/paid, orders/updated, orders/cancelled: news;
+    refunds/create: a refund made at Shopify): X-Shopify-Hmac-Sha256 over the raw body (current
+    or previous secret), deduped on X-Shopify-Event-Id and on the order (or refund) id."""
     body = await request.body()
     webhooks = component(request, WebhookIntake)
     channel = await _channel(webhooks, channel_id, ChannelKind.SHOPIFY)
@@ -54,6 +54,8 @@ async def shopify_webhook(channel_id: str, request: Request) -> WebhookAccepted:
         return await _news(
             webhooks, channel, event_id, body, shopify.translate, shopify.cancellation
         )
+    if topic == shopify.REFUND_CREATED:
+        return await _refund(webhooks, channel, event_id, body)
     if topic and topic != shopify.ORDER_CREATED:
         return WebhookAccepted(status="ignored")
     return await _intake(webhooks, channel, event_id, body, shopify.translate)
@@ -190,6 +192,24 @@ async def _cancelled(
     if result is None:
         return WebhookAccepted(status="ignored")
     status = "cancellation_recorded" if result.created else "unchanged"
+    return WebhookAccepted(status=status, order_id=result.order_id)
+
+
+async def _refund(
+    webhooks: WebhookIntake, channel: Channel, event_id: str | None, body: bytes
+) -> WebhookAccepted:
+    """A refund made at the channel: recorded once and the OMS told; ours told back change
+    nothing; one of an order never taken in is ignored."""
+    seen = webhooks.seen(channel.connection.channel_id, event_id)
+    if seen is not None:
+        return WebhookAccepted(status="duplicate", order_id=seen, duplicate=True)
+    refund = shopify.refund(channel.connection, _object(body), utc_stamp())
+    result = await webhooks.take_in_refund(refund, event_id)
+    if result is None:
+        return WebhookAccepted(status="ignored")
+    if refund.ours is not None:
+        return WebhookAccepted(status="ours", order_id=result.order_id)
+    status = "refund_recorded" if result.created else "unchanged"
     return WebhookAccepted(status=status, order_id=result.order_id)
 
 

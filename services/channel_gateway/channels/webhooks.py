@@ -14,6 +14,7 @@ import httpx
 
 from services.channel_gateway.application import (
     ChannelOrders,
+    ChannelRefund,
     IntakeBatcher,
     IntakeResult,
     Translation,
@@ -103,6 +104,15 @@ class WebhookIntake:
         )
         if result is not None:
             self.recent.add(channel_id, event_id, result.order_id)
+        return result
+
+    async def take_in_refund(
+        self, refund: ChannelRefund, event_id: str | None
+    ) -> IntakeResult | None:
+        """Record a refund made at the channel; None for an order never taken in."""
+        result = await asyncio.to_thread(self.app.intake.take_in_refund, refund)
+        if result is not None:
+            self.recent.add(refund.channel, event_id, result.order_id)
         return result
 
     async def take_in_cancel_request(

@@ -188,6 +188,16 @@ class ChannelOrder(Aggregate):
 
         refund: Refund
 
+    class RefundedAtChannel(Aggregate.Event):
+        """Money went back at the channel, not through the OMS (a refund in Shopify's admin);
+        channel and external id ride along for the public event."""
+
+        channel: str
+        external_id: str
+        refund: Refund
+        note: str | None
+        placed: bool  # the OMS has the order (a held one learns nothing of it)
+
     class CancelRequested(Aggregate.Event):
         """The buyer asked the channel to cancel (Shopee IN_CANCEL); the OMS answers. Channel and
         external id ride along for the public event."""
@@ -565,6 +575,54 @@ class ChannelOrder(Aggregate):
     ) -> None:
         self.cancellation = {"reason": f"at the channel: {reason}", "cancelled_at": cancelled_at}
         self.status = ChannelOrderStatus.CANCELLED
+
+    def refund_at_channel(
+        self,
+        refund_id: str,
+        amount: Decimal,
+        currency: str,
+        refunded_at: str,
+        lines: list[RefundLine],
+        note: str | None = None,
+    ) -> bool:
+        """Money went back at the channel itself; each refund counts once (ours, sent to the
+        channel and told back, are recorded already under our id)."""
+        if any(r["refund_id"] == refund_id for r in self.refunds):
+            return False
+        refund: Refund = {
+            "refund_id": refund_id,
+            "amount": format(amount, "f"),
+            "currency": currency,
+            "refunded_at": refunded_at,
+            "lines": lines,
+            "reason": "channel",
+            "refund_kind": "units" if lines else "amount",
+        }
+        self._refunded_at_channel(
+            channel=self.channel,
+            external_id=self.external_id,
+            refund=refund,
+            note=note,
+            placed=self.status != ChannelOrderStatus.HELD,
+        )
+        return True
+
+    @event(RefundedAtChannel)
+    def _refunded_at_channel(
+        self, channel: str, external_id: str, refund: Refund, note: str | None, placed: bool
+    ) -> None:
+        self.refunds = [*self.refunds, refund]
+
+    def sku_of_line(self, line_id: str) -> str | None:
+        """Our SKU of the channel's line id (None: no line of the order has it)."""
+        lines: Sequence[Mapping[str, Any]] = self.lines
+        for line in lines:
+            if line.get("line_id") is not None and str(line["line_id"]) == line_id:
+                return str(line["sku"]) if line.get("sku") else None
+        for ref in self.refs.get("lines") or []:
+            if str(ref.get("line_id")) == line_id and ref.get("sku"):
+                return str(ref["sku"])
+        return None
 
     def request_cancel(self, reason: str, reference: str, requested_at: str) -> bool:
         """The buyer asked the channel to cancel; recorded once per request, never for an order

@@ -196,6 +196,14 @@ class Shipment(TypedDict):
     packages: NotRequired[list[PackageRef]]  # kept only when fulfillment sends them
 
 
+class RefundedUnits(TypedDict):
+    """Units of one SKU refunded, and the money for them (a decimal string)."""
+
+    sku: str
+    quantity: int
+    amount: str
+
+
 class PickedLine(TypedDict):
     """What a picker found of one SKU, against what the shipment needed."""
 
@@ -376,6 +384,16 @@ class Order(Aggregate):
 
         refund_id: str
         amount: str
+
+    class RefundedAtChannel(Aggregate.Event):
+        """Money went back at the channel, not through the OMS (a refund in Shopify's admin);
+        `over` is what it passed of what was paid (an exception for ops), when it did."""
+
+        refund_id: str
+        amount: str
+        lines: list[RefundedUnits]
+        note: str | None
+        over: str | None
 
     class ShipToChanged(Aggregate.Event):
         """The parcels go to another address; changed before any of the order was picked."""
@@ -918,6 +936,45 @@ class Order(Aggregate):
 
     @event(Refunded)
     def _refunded(self, refund_id: str, amount: str) -> None:
+        self.refunds = {**self.refunds, refund_id: amount}
+
+    @property
+    def paid_total(self) -> Decimal:
+        """What the buyer paid for the order: the channel's total, else what the lines say."""
+        if self.totals is not None and self.totals.get("paid") is not None:
+            return Decimal(str(self.totals["paid"]))
+        return sum((_line_paid(line) for line in self.lines), Decimal(0))
+
+    def record_channel_refund(
+        self,
+        refund_id: str,
+        amount: Decimal,
+        lines: list[RefundedUnits] | None = None,
+        note: str | None = None,
+    ) -> bool:
+        """A refund made at the channel: on the order as it happened (a fact), each once; one
+        that takes the refunds past what was paid is flagged for ops. Whether it was news."""
+        if refund_id in self.refunds:
+            return False
+        over = self.refunded_total + amount - self.paid_total
+        self._refunded_at_channel(
+            refund_id=refund_id,
+            amount=self._amount_text(amount),
+            lines=list(lines or []),
+            note=note,
+            over=self._amount_text(over) if over > 0 else None,
+        )
+        return True
+
+    @event(RefundedAtChannel)
+    def _refunded_at_channel(
+        self,
+        refund_id: str,
+        amount: str,
+        lines: list[RefundedUnits],
+        note: str | None,
+        over: str | None,
+    ) -> None:
         self.refunds = {**self.refunds, refund_id: amount}
 
     # -- the ship-to, until picking starts ------------------------------------------------
