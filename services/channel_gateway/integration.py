@@ -14,6 +14,7 @@ from services.channel_gateway.application import ChannelOrders, utc_stamp
 from services.channel_gateway.domain import (
     KINDS,
     OWN_KINDS,
+    CancelAnswer,
     Cancellation,
     ChannelConnection,
     ChannelKind,
@@ -82,6 +83,39 @@ def _cancelled_at_channel(e: ChannelOrder.CancelledAtChannel) -> ev.ChannelOrder
     )
 
 
+def _refunded_at_channel(e: ChannelOrder.RefundedAtChannel) -> ev.ChannelRefundRecorded | None:
+    if not e.placed:
+        return None  # a held order is not in the OMS: nothing there to refund against
+    refund = e.refund
+    return ev.ChannelRefundRecorded(
+        order_id=e.originator_id,
+        channel=e.channel,
+        external_id=e.external_id,
+        refund_id=refund["refund_id"],
+        amount=refund["amount"],
+        currency=refund["currency"],
+        lines=[
+            ev.RefundLine(sku=line["sku"], quantity=line["quantity"], amount=line["amount"])
+            for line in refund.get("lines") or []
+        ],
+        note=e.note,
+        refunded_at=e.timestamp,
+    )
+
+
+def _cancel_requested(e: ChannelOrder.CancelRequested) -> ev.ChannelCancelRequested | None:
+    if not e.placed:
+        return None  # a held order is not in the OMS: nobody there can answer for it
+    return ev.ChannelCancelRequested(
+        order_id=e.originator_id,
+        channel=e.channel,
+        external_id=e.external_id,
+        reason=e.reason,
+        reference=e.reference,
+        requested_at=e.timestamp,
+    )
+
+
 def _refund_due(e: ChannelOrder.RefundDue) -> ev.ChannelRefundDue:
     return ev.ChannelRefundDue(
         order_id=e.originator_id,
@@ -108,6 +142,9 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     ChannelOrder.RefundRecorded: INTERNAL,
     ChannelOrder.RefundDue: _refund_due,
     ChannelOrder.LinesChanged: INTERNAL,
+    ChannelOrder.CancelRequested: _cancel_requested,
+    ChannelOrder.RefundedAtChannel: _refunded_at_channel,
+    ChannelOrder.CancelRequestAnswered: INTERNAL,  # the OMS's answer, told to the channel
     ChannelConnection.Registered: INTERNAL,
     ChannelConnection.Reconfigured: INTERNAL,
     ChannelConnection.SkuMappingChanged: INTERNAL,
@@ -278,6 +315,33 @@ def _line(line: ev.OrderLine) -> OrderLine:
     return cast(OrderLine, line.model_dump(mode="json", exclude_none=True))
 
 
+def on_cancel_request_answered(
+    app: ChannelOrders, e: ev.OrderCancelRequestAnswered, uow: UnitOfWork
+) -> None:
+    """The OMS answered a buyer's cancellation request: the channel is told (Shopee
+    handle_buyer_cancellation), once. Accepted, the order counts as cancelled here, so the
+    OMS's cancel that follows sends no second cancel (the channel cancels, and refunds, itself)."""
+    reference = e.reference or "request"
+    details: CancelAnswer = {
+        "accepted": e.accepted,
+        "why": e.why,
+        "reference": reference,
+        "answered_at": _iso(e.answered_at),
+    }
+    order = app.orders.record_cancel_answer(e.order_id, details, uow=uow)
+    if order is None or not _answers_requests(order.channel, uow):
+        return
+    app.deliveries.schedule(
+        order, DeliveryAction.CANCEL_REQUEST, reference, details, utc_stamp(), uow=uow
+    )
+
+
+def _answers_requests(channel: str, uow: UnitOfWork) -> bool:
+    """Only Shopee asks the seller to answer a buyer's cancellation request."""
+    connection = uow.find(connection_id_for(channel), ChannelConnection)
+    return connection is not None and connection.kind == ChannelKind.SHOPEE
+
+
 def _own_channel(channel: str, uow: UnitOfWork) -> bool:
     """The merchant's own channels have no API to tell about cancels and refunds."""
     connection = uow.find(connection_id_for(channel), ChannelConnection)
@@ -293,4 +357,5 @@ CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     ev.OrderCancelled: on_order_cancelled,
     ev.Refunded: on_refunded,
     ev.OrderLinesChanged: on_order_lines_changed,
+    ev.OrderCancelRequestAnswered: on_cancel_request_answered,
 }

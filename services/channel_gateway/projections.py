@@ -104,7 +104,9 @@ def _cancelled_at_channel(curs: Cursor[Any], e: ChannelOrder.CancelledAtChannel)
     )
 
 
-def _refund_recorded(curs: Cursor[Any], e: ChannelOrder.RefundRecorded) -> None:
+def _refund_recorded(
+    curs: Cursor[Any], e: ChannelOrder.RefundRecorded | ChannelOrder.RefundedAtChannel
+) -> None:
     ChannelOrderViews.add_refund(curs, e.originator_id, e.timestamp, e.refund)
 
 
@@ -121,6 +123,18 @@ def _lines_changed(curs: Cursor[Any], e: ChannelOrder.LinesChanged) -> None:
     ChannelOrderViews.edit_lines(curs, e.originator_id, e.timestamp, e.lines, edit)
 
 
+def _cancel_request_answered(curs: Cursor[Any], e: ChannelOrder.CancelRequestAnswered) -> None:
+    if e.accepted:  # the order is cancelled at the buyer's request; a refusal changes nothing
+        ChannelOrderViews.mark_cancelled(
+            curs,
+            e.originator_id,
+            e.timestamp,
+            ChannelOrderStatus.CANCELLED,
+            f"buyer's request: {e.why}",
+            e.answered_at,
+        )
+
+
 CHANNEL_ORDERS = Projection(
     name="channel_order_view",
     aggregates=[ChannelOrder],
@@ -133,10 +147,14 @@ CHANNEL_ORDERS = Projection(
         ChannelOrder.CancelledAtChannel: _cancelled_at_channel,
         ChannelOrder.RefundRecorded: _refund_recorded,
         ChannelOrder.LinesChanged: _lines_changed,
+        ChannelOrder.RefundedAtChannel: _refund_recorded,
+        ChannelOrder.CancelRequestAnswered: _cancel_request_answered,
     },
-    # The order service shows the payment state (and acts on it), and a refund due on its
-    # timeline; the gateway only passes them on.
-    ignores=frozenset({ChannelOrder.PaymentChanged, ChannelOrder.RefundDue}),
+    # The order service shows the payment state (and acts on it), a refund due and a buyer's
+    # cancellation request on its timeline; the gateway only passes them on.
+    ignores=frozenset(
+        {ChannelOrder.PaymentChanged, ChannelOrder.RefundDue, ChannelOrder.CancelRequested}
+    ),
 )
 
 # -- channel_connection_view -----------------------------------------------------------------

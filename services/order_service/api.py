@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body
 from services.order_service.application import Orders
 from services.order_service.domain import (
     LineCut,
+    NoCancelRequestError,
     OrderCancelledError,
     OrderEditError,
     OrderLine,
@@ -20,6 +21,8 @@ from services.order_service.domain import (
     OrderStatus,
 )
 from services.order_service.schemas import (
+    CancelRequestAnswer,
+    CancelRequestAnswered,
     OrderCancel,
     OrderCancelled,
     OrderEdit,
@@ -48,6 +51,7 @@ ORDER_OPERATIONS = (
     "POST /v1/orders/{order_id}/payments",
     "POST /v1/orders/{order_id}/ship-to",
     "POST /v1/orders/{order_id}/edits",
+    "POST /v1/orders/{order_id}/cancel-request",
 )
 
 
@@ -89,6 +93,22 @@ def cancel_order(
     """Cancel an order that has not shipped; its reservation and shipments are released."""
     order = app.cancel_order(order_id, (body or OrderCancel()).reason)
     return OrderCancelled(order_id=order.id, status=order.status)
+
+
+@router.post(
+    "/{order_id}/cancel-request",
+    response_model=CancelRequestAnswered,
+    status_code=202,
+    responses=problems(409),
+)
+def answer_cancel_request(
+    order_id: UUID, body: CancelRequestAnswer, app: AppDep
+) -> CancelRequestAnswered:
+    """Answer the buyer's cancellation request held for ops (channel policy `ops`): accepting
+    cancels the order (409 once it is under way), refusing keeps it going; the channel is told.
+    409 when no request waits for an answer."""
+    order = app.answer_cancel_request(order_id, body.accept, "ops", body.why)
+    return CancelRequestAnswered(order_id=order.id, status=order.status, accepted=body.accept)
 
 
 @router.post(
@@ -183,4 +203,5 @@ ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     OrderCancelledError: (409, "Order cancelled"),
     OrderNotEditableError: (409, "Order not editable"),
     OrderEditError: (422, "Edit not possible"),
+    NoCancelRequestError: (409, "No cancellation request"),
 }

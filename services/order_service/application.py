@@ -11,6 +11,7 @@ from eventsourcing.application import AggregateNotFoundError
 from services.order_service.domain import (
     Address,
     Allocation,
+    CancelRequestPolicy,
     Customer,
     ItemQuantity,
     LineCut,
@@ -20,6 +21,7 @@ from services.order_service.domain import (
     OrderNotFoundError,
     PaymentPolicies,
     PickedLine,
+    RefundedUnits,
     Shipment,
     Shortage,
     ShortPickPolicy,
@@ -34,6 +36,8 @@ class Orders(ServiceApplication):
     # Bootstrap sets the configured policies; these defaults serve tests and tools.
     payment_policies: PaymentPolicies = PaymentPolicies()
     short_pick_policy: ShortPickPolicy = ShortPickPolicy.SHIP_SHORT
+    cancel_request_policy: CancelRequestPolicy = CancelRequestPolicy.AUTO
+    cancel_request_policies: dict[str, CancelRequestPolicy] = {}  # per channel id
 
     @use_case
     def place_order(
@@ -128,6 +132,27 @@ class Orders(ServiceApplication):
         """The channel cancelled the order: cancelled here too unless it is under way."""
         with self.unit_of_work(uow) as work:
             return self._get(work, order_id).cancel_from_channel(reason, reference)
+
+    @use_case
+    def request_cancel(
+        self, order_id: UUID, reason: str, reference: str, uow: UnitOfWork | None = None
+    ) -> bool:
+        """The buyer asked the channel to cancel: answered by the channel's policy, or held for
+        ops; whether the order was cancelled."""
+        with self.unit_of_work(uow) as work:
+            order = self._get(work, order_id)
+            policy = self.cancel_request_policies.get(order.channel, self.cancel_request_policy)
+            return order.request_cancel(reason, reference, policy)
+
+    @use_case
+    def answer_cancel_request(
+        self, order_id: UUID, accept: bool, by: str, why: str | None = None
+    ) -> Order:
+        """Ops answer a buyer's cancellation request held for them; the order as it now is."""
+        with self.unit_of_work() as work:
+            order = self._get(work, order_id)
+            order.answer_cancel_request(accept, by, why)
+            return order
 
     @use_case
     def record_refund_due(
@@ -240,6 +265,20 @@ class Orders(ServiceApplication):
         """Money went back to the customer."""
         with self.unit_of_work(uow) as work:
             self._get(work, order_id).record_refund(refund_id, amount)
+
+    @use_case
+    def record_channel_refund(
+        self,
+        order_id: UUID,
+        refund_id: str,
+        amount: Decimal,
+        lines: list[RefundedUnits] | None = None,
+        note: str | None = None,
+        uow: UnitOfWork | None = None,
+    ) -> bool:
+        """Money went back at the channel itself: on the order's timeline, over-refunds flagged."""
+        with self.unit_of_work(uow) as work:
+            return self._get(work, order_id).record_channel_refund(refund_id, amount, lines, note)
 
     @use_case
     def change_ship_to(

@@ -36,6 +36,8 @@ def build(settings: Settings) -> ServiceParts:
     app = open_application(Orders, settings)
     app.payment_policies = settings.payment()
     app.short_pick_policy = settings.short_pick
+    app.cancel_request_policy = settings.cancel_requests
+    app.cancel_request_policies = dict(settings.cancel_request_policies)
     views = open_views(OrderViews, settings)
     sweeper = UnpaidOrderSweeper(app, views, interval=settings.unpaid_sweep_seconds)
     return ServiceParts(

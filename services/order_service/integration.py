@@ -19,6 +19,7 @@ from services.order_service.domain import (
     OrderTotals,
     PackageRef,
     PickedLine,
+    RefundedUnits,
     Shipment,
     ShippingLine,
     Shortage,
@@ -161,6 +162,19 @@ def _lines_edited(e: Order.LinesEdited) -> ev.OrderLinesChanged:
     )
 
 
+def _cancel_request_answered(e: Order.CancelRequestAnswered) -> ev.OrderCancelRequestAnswered:
+    return ev.OrderCancelRequestAnswered(
+        order_id=e.originator_id,
+        channel=e.channel,
+        external_id=e.external_id,
+        accepted=e.accepted,
+        why=e.why,
+        reference=e.reference or None,
+        answered_by=e.answered_by,
+        answered_at=e.timestamp,
+    )
+
+
 PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     Order.Placed: _placed,
     Order.Confirmed: _confirmed,
@@ -177,6 +191,8 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     # sends it to the warehouse); OrderPlaced carries the payment state it started with.
     Order.HeldForPayment: INTERNAL,
     Order.ChannelCancelNotApplied: INTERNAL,  # an exception for ops, on the order's timeline
+    Order.CancelRequestHeld: INTERNAL,  # likewise: a buyer's cancellation request ops answer
+    Order.CancelRequestAnswered: _cancel_request_answered,  # the gateway tells the channel
     Order.RefundDue: INTERNAL,  # likewise: a paid cancel no channel refunds
     Order.PaymentRecorded: INTERNAL,
     # What happens between confirmation and the order shipping is the order's own history:
@@ -185,6 +201,7 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     Order.ShortPicked: INTERNAL,
     Order.ReturnReceived: INTERNAL,
     Order.Refunded: INTERNAL,
+    Order.RefundedAtChannel: INTERNAL,  # the returns service learns it from the channel's event
     Order.PickingStarted: INTERNAL,
     Order.PickingReleased: INTERNAL,
     Order.ShipToRefused: INTERNAL,
@@ -244,6 +261,23 @@ def on_channel_payment(app: Orders, e: ev.ChannelPaymentChanged, uow: UnitOfWork
 def on_channel_cancel(app: Orders, e: ev.ChannelOrderCancelled, uow: UnitOfWork) -> None:
     """The channel cancelled the order: its stock is released, or ops see why it was not."""
     app.cancel_from_channel(e.order_id, e.reason, e.reference, uow=uow)
+
+
+def on_cancel_request(app: Orders, e: ev.ChannelCancelRequested, uow: UnitOfWork) -> None:
+    """The buyer asked the channel to cancel: accepted or refused by policy, or held for ops."""
+    app.request_cancel(e.order_id, e.reason, e.reference or "request", uow=uow)
+
+
+def on_channel_refund(app: Orders, e: ev.ChannelRefundRecorded, uow: UnitOfWork) -> None:
+    """Money went back at the channel: the order's timeline shows it (flagged when over)."""
+    app.record_channel_refund(
+        e.order_id,
+        f"channel:{e.refund_id}",
+        e.amount,
+        [_plain(line, RefundedUnits) for line in e.lines],
+        e.note,
+        uow=uow,
+    )
 
 
 def on_refund_due(app: Orders, e: ev.ChannelRefundDue, uow: UnitOfWork) -> None:
@@ -335,6 +369,8 @@ CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     ev.ChannelPaymentChanged: on_channel_payment,
     ev.ChannelOrderCancelled: on_channel_cancel,
     ev.ChannelRefundDue: on_refund_due,
+    ev.ChannelCancelRequested: on_cancel_request,
+    ev.ChannelRefundRecorded: on_channel_refund,
     ev.StockReserved: on_stock_reserved,
     ev.StockReservationFailed: on_reservation_failed,
     ev.Shipped: on_shipped,

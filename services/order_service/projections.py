@@ -24,7 +24,10 @@ _EXCEPTIONS: dict[DomainEvent, str] = {
     Order.RefundDue: "refund_due",
     Order.EditRefused: "edit_refused",
     Order.SourcingFailed: "sourcing_failed",
+    Order.CancelRequestHeld: "channel_cancel_request",
 }
+# A refund at the channel is an exception only when it took more than was paid.
+_OVER_REFUND = "channel_over_refund"
 
 
 def _placed(curs: Cursor[Any], e: Order.Placed) -> None:
@@ -107,7 +110,7 @@ def _return_received(curs: Cursor[Any], e: Order.ReturnReceived) -> None:
     OrderViews.add_returned(curs, e.originator_id, e.timestamp, e.lines, e.status)
 
 
-def _refunded(curs: Cursor[Any], e: Order.Refunded) -> None:
+def _refunded(curs: Cursor[Any], e: Order.Refunded | Order.RefundedAtChannel) -> None:
     OrderViews.add_refund(curs, e.originator_id, e.timestamp, Decimal(e.amount))
 
 
@@ -162,10 +165,19 @@ def _edit_refused(curs: Cursor[Any], e: Order.EditRefused) -> None:
     OrderViews.update_order(curs, e.originator_id, e.timestamp)
 
 
+def _cancel_request(
+    curs: Cursor[Any], e: Order.CancelRequestHeld | Order.CancelRequestAnswered
+) -> None:
+    # The request and its answer show on the timeline; an accepted one's Cancelled follows.
+    OrderViews.update_order(curs, e.originator_id, e.timestamp)
+
+
 def _timeline(curs: Cursor[Any], e: Order.Event) -> None:
     """Every Order event is a timeline row: its name and its fields, minus personal data."""
     detail = {k: v for k, v in vars(e).items() if k not in _NOT_DETAIL and k not in _NOT_SHOWN}
     exception = _EXCEPTIONS.get(type(e))
+    if isinstance(e, Order.RefundedAtChannel) and e.over is not None:
+        exception = _OVER_REFUND
     if exception:
         detail["exception"] = exception
     OrderViews.add_timeline(
@@ -185,6 +197,7 @@ _HANDLERS: dict[DomainEvent, ProjectFn] = {
     Order.Shipped: _shipped,
     Order.ReturnReceived: _return_received,
     Order.Refunded: _refunded,
+    Order.RefundedAtChannel: _refunded,
     Order.ShipToChanged: _ship_to_changed,
     Order.PickingStarted: _picking_changed,
     Order.PickingReleased: _picking_changed,
@@ -196,6 +209,8 @@ _HANDLERS: dict[DomainEvent, ProjectFn] = {
     Order.SourcingRequested: _on_the_timeline,
     Order.PartConfirmed: _on_the_timeline,
     Order.SourcingFailed: _sourcing_failed,
+    Order.CancelRequestHeld: _cancel_request,
+    Order.CancelRequestAnswered: _cancel_request,
 }
 
 PROJECTION = Projection(

@@ -184,6 +184,23 @@ class OrderCancelled(BaseModel):
     status: OrderStatus
 
 
+class CancelRequestAnswer(BaseModel):
+    """Ops' answer to a buyer's cancellation request made at the channel."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    accept: bool
+    why: str | None = Field(None, min_length=1, max_length=200, description="told to ops' log")
+
+
+class CancelRequestAnswered(BaseModel):
+    """The order's status after ops answered a cancellation request."""
+
+    order_id: UUID
+    status: OrderStatus
+    accepted: bool
+
+
 class PaymentCreate(BaseModel):
     """A payment the merchant saw: a bank transfer arrived, cash on delivery was collected."""
 

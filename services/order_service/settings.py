@@ -7,7 +7,12 @@ from datetime import timedelta
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import SettingsConfigDict
 
-from services.order_service.domain import PaymentPolicies, PaymentPolicy, ShortPickPolicy
+from services.order_service.domain import (
+    CancelRequestPolicy,
+    PaymentPolicies,
+    PaymentPolicy,
+    ShortPickPolicy,
+)
 from shared.payments import SHIPPABLE_BY_DEFAULT, PaymentState
 from shared.runtime.settings import ServiceSettings
 
@@ -49,6 +54,15 @@ class Settings(ServiceSettings):
         ShortPickPolicy.SHIP_SHORT,
         description="units a picker did not find: ship_short (ship without them; returns refunds"
         " them by its policy) or source_again (ask for them again, once, wherever they are)",
+    )
+    cancel_requests: CancelRequestPolicy = Field(
+        CancelRequestPolicy.AUTO,
+        description="how a buyer's cancellation request at the channel (Shopee IN_CANCEL) is"
+        " answered: auto (accepted while nothing is under way, refused once picking started or"
+        " shipped) or ops (held as an exception until ops answer)",
+    )
+    cancel_request_policies: dict[str, CancelRequestPolicy] = Field(
+        default_factory=dict, description='per channel id, e.g. {"shopee-sg": "ops"}'
     )
     unpaid_sweep_seconds: float = Field(
         60.0, gt=0, description="how often the leader looks for unpaid orders past their deadline"

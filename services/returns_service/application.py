@@ -13,6 +13,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from services.returns_service.domain import (
+    EarlyChannelRefunds,
     IdempotencyKeyReusedError,
     ItemQuantity,
     OrderLine,
@@ -33,6 +34,7 @@ from services.returns_service.domain import (
     ShortLine,
     ShortPickPolicy,
     cancelled_units_refund_id_for,
+    early_channel_refunds_id_for,
     refund_without_return_id_for,
     return_id_for,
     shipped_order_id_for,
@@ -75,6 +77,9 @@ class Returns(ServiceApplication):
                 shipping_paid=shipping_paid,
             )
             work.add(order)
+            early = work.find(early_channel_refunds_id_for(order_id), EarlyChannelRefunds)
+            for refund_id, refund_lines, amount in early.refunds if early is not None else []:
+                order.count_channel_refund(refund_id, refund_lines, Decimal(amount))
             if self.short_pick_policy == ShortPickPolicy.REFUND:
                 self._refund_short_pick(work, order)
             return True
@@ -180,6 +185,28 @@ class Returns(ServiceApplication):
             )
             work.add(refund)
             return refund
+
+    @use_case
+    def count_channel_refund(
+        self,
+        order_id: UUID,
+        refund_id: str,
+        lines: list[RefundLine],
+        amount: Decimal,
+        uow: UnitOfWork | None = None,
+    ) -> bool:
+        """A refund made at the channel (not by us): never refunded again, its units never
+        returned for money again; kept until the order ships when it has not yet. Whether it
+        was news."""
+        with self.unit_of_work(uow) as work:
+            order = work.find(shipped_order_id_for(order_id), ShippedOrder)
+            if order is not None:
+                return order.count_channel_refund(refund_id, lines, amount)
+            early = work.find(early_channel_refunds_id_for(order_id), EarlyChannelRefunds)
+            if early is None:
+                early = EarlyChannelRefunds(order_id=order_id)
+                work.add(early)
+            return early.keep(refund_id, lines, format(amount, "f"))
 
     @use_case
     def request_return(

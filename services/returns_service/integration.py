@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from services.returns_service.application import Returns
 from services.returns_service.domain import (
+    EarlyChannelRefunds,
     ItemQuantity,
     OrderLine,
     RefundKind,
@@ -74,9 +75,25 @@ def on_order_lines_changed(app: Returns, e: ev.OrderLinesChanged, uow: UnitOfWor
     app.refund_cancelled_units(e.order_id, e.revision, e.currency, lines, uow=uow)
 
 
+def on_channel_refund(app: Returns, e: ev.ChannelRefundRecorded, uow: UnitOfWork) -> None:
+    """Money went back at the channel (a refund in Shopify's admin): counted against what can
+    still be refunded, so the OMS never pays those units or that money back again."""
+    app.count_channel_refund(
+        e.order_id,
+        f"channel:{e.refund_id}",
+        [
+            RefundLine(sku=line.sku, quantity=line.quantity, amount=format(line.amount, "f"))
+            for line in e.lines
+        ],
+        e.amount,
+        uow=uow,
+    )
+
+
 CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     ev.OrderShipped: on_order_shipped,
     ev.OrderLinesChanged: on_order_lines_changed,
+    ev.ChannelRefundRecorded: on_channel_refund,
 }
 
 
@@ -159,4 +176,7 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     ShippedOrder.ReturnAuthorised: INTERNAL,
     ShippedOrder.ReceiptSettled: INTERNAL,
     ShippedOrder.RefundSettled: INTERNAL,
+    ShippedOrder.ChannelRefundCounted: INTERNAL,  # the channel's refund, told by the gateway
+    EarlyChannelRefunds.Started: INTERNAL,
+    EarlyChannelRefunds.Kept: INTERNAL,
 }

@@ -261,6 +261,21 @@ class ChannelOrderCancelled(IntegrationEvent):
     cancelled_at: UtcTime
 
 
+class ChannelCancelRequested(IntegrationEvent):
+    """The buyer asked the channel to cancel an order it sent before (a Shopee order IN_CANCEL):
+    the seller must accept or refuse; the order service answers by its per-channel policy."""
+
+    topic = topics.CHANNEL
+    order_id: UUID
+    channel: str = Text
+    external_id: str = Text
+    reason: str = Text
+    reference: str | None = Field(
+        None, max_length=255, description="the channel's id of the request (status and its time)"
+    )
+    requested_at: UtcTime
+
+
 class ChannelRefundDue(IntegrationEvent):
     """A paid order was cancelled and its channel has no API to refund through (the merchant's
     own channels: web shop, phone, mail): the merchant must pay the money back."""
@@ -279,6 +294,25 @@ class ChannelRefundDue(IntegrationEvent):
     )
     currency: CurrencyCode | None = None
     due_at: UtcTime
+
+
+class ChannelRefundRecorded(IntegrationEvent):
+    """Money went back at the channel, not through the OMS (a refund made in Shopify's admin):
+    the returns service counts it against what is refundable, the order's timeline shows it.
+    Our own refunds coming back from the channel are recognised and never published."""
+
+    topic = topics.CHANNEL
+    order_id: UUID
+    channel: str = Text
+    external_id: str = Text
+    refund_id: str = Field(min_length=1, max_length=100, description="the channel's refund id")
+    amount: DecimalString = Field(ge=0, description="money that went back, in minor units")
+    currency: CurrencyCode
+    lines: list[RefundLine] = Field(
+        default_factory=list, description="units refunded per SKU; empty: money only"
+    )
+    note: str | None = Field(None, max_length=500, description="the channel's note")
+    refunded_at: UtcTime
 
 
 # -- orders -------------------------------------------------------------------------------
@@ -363,6 +397,26 @@ class OrderCancelled(IntegrationEvent):
     payment_state: PaymentState | None = Field(
         None, description="how far the buyer had paid when it was cancelled; absent: not told"
     )
+
+
+class OrderCancelRequestAnswered(IntegrationEvent):
+    """The OMS answered a buyer's cancellation request made at the channel: accepted (the order
+    is cancelled, OrderCancelled follows) or refused (it is under way); the gateway tells the
+    channel (Shopee handle_buyer_cancellation)."""
+
+    topic = topics.ORDERS
+    order_id: UUID
+    channel: str = Text
+    external_id: str = Text
+    accepted: bool
+    why: str = Field(min_length=1, max_length=500, description="why accepted or refused")
+    reference: str | None = Field(
+        None, max_length=255, description="the channel's id of the request answered"
+    )
+    answered_by: str = Field(
+        min_length=1, max_length=200, description="policy, or who of ops decided"
+    )
+    answered_at: UtcTime
 
 
 class OrderShipped(IntegrationEvent):
@@ -659,10 +713,13 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     ChannelPaymentChanged,
     ChannelOrderCancelled,
     ChannelRefundDue,
+    ChannelCancelRequested,
+    ChannelRefundRecorded,
     OrderPlaced,
     OrderConfirmed,
     OrderBackordered,
     OrderCancelled,
+    OrderCancelRequestAnswered,
     OrderShipped,
     OrderShipToChanged,
     OrderLinesChanged,

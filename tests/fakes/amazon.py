@@ -30,6 +30,13 @@ class FakeAmazon(FakeChannel):
         """An order the seller received."""
         self.orders[order["orderId"]] = order
 
+    def cancel_order(self, order_id: str, at: str) -> None:
+        """Amazon (or the buyer) cancelled the order at `at` (its last update from then)."""
+        order = self.orders[order_id]
+        fulfillment = order.get("fulfillment") or {}
+        order["fulfillment"] = {**fulfillment, "fulfillmentStatus": "CANCELLED"}
+        order["lastUpdatedTime"] = at
+
     def routes(self) -> None:
         """Token, orders, shipment confirmation and feeds endpoints."""
         app = self.app
@@ -49,15 +56,23 @@ class FakeAmazon(FakeChannel):
                 return JSONResponse({"errors": [{"code": "Unauthorized"}]}, status_code=403)
             after = request.query_params["lastUpdatedAfter"]
             start = int(request.query_params.get("paginationToken") or 0)
+            statuses = request.query_params.get("fulfillmentStatuses")
+            wanted = set(statuses.split(",")) if statuses else None
             matching = sorted(
-                (o for o in self.orders.values() if o["lastUpdatedTime"] >= after),
+                (
+                    o
+                    for o in self.orders.values()
+                    if o["lastUpdatedTime"] >= after and (wanted is None or _status(o) in wanted)
+                ),
                 key=lambda o: (o["lastUpdatedTime"], o["orderId"]),
             )
             page = matching[start : start + PAGE_SIZE]
+            included = request.query_params.get("includedData", "").split(",")
             body: dict[str, Any] = {
                 "orders": [
                     {k: o[k] for k in ("orderId", "createdTime", "lastUpdatedTime", "salesChannel")}
                     | {"orderItems": o["orderItems"]}
+                    | ({"fulfillment": o.get("fulfillment")} if "FULFILLMENT" in included else {})
                     for o in page
                 ]
             }
@@ -110,3 +125,7 @@ class FakeAmazon(FakeChannel):
             feed["content"] = self.documents.get(body["inputFeedDocumentId"], b"").decode()
             self.feeds.append(feed)
             return JSONResponse({"feedId": feed["feedId"]}, status_code=202)
+
+
+def _status(order: dict[str, Any]) -> str:
+    return str((order.get("fulfillment") or {}).get("fulfillmentStatus") or "UNSHIPPED")

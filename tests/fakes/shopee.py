@@ -1,7 +1,7 @@
 """A fake Shopee Open Platform v2: signed calls only; order list (update_time windows of at most
-15 days, page_size, cursor) and detail (at most 50), ship, cancel, returns; shop tokens that
-expire after `token_lifetime` seconds and refresh tokens that work once; status pushes of the
-orders it `place`s, which it can lose."""
+15 days, page_size, cursor) and detail (at most 50), ship, cancel, buyer cancellation requests
+and their answers, returns; shop tokens that expire after `token_lifetime` seconds and refresh
+tokens that work once; status pushes of the orders it `place`s, which it can lose."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ class FakeShopee(FakeChannel):
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     shipped: list[dict[str, Any]] = field(default_factory=list)
     returns: list[dict[str, Any]] = field(default_factory=list)
+    cancel_answers: list[dict[str, Any]] = field(default_factory=list)  # handle_buyer_cancellation
     token_lifetime: float = 14400.0
     access_tokens: dict[str, float] = field(default_factory=dict)  # token -> expires (epoch s)
     refresh_tokens: set[str] = field(default_factory=set)
@@ -84,6 +85,19 @@ class FakeShopee(FakeChannel):
         body = p.dumps(p.shopee_push(SHOP_ID, order_sn, status))
         url = self.webhooks.url if self.webhooks else ""
         self.send_webhook(body, p.shopee_push_headers(url, body, PARTNER_KEY), lose)
+
+    def buyer_requests_cancel(self, order_sn: str, at: int = 1764300900) -> dict[str, Any]:
+        """The buyer asks to cancel: the order goes IN_CANCEL; the push Shopee sends about it."""
+        order = self.orders[order_sn]
+        order["before_cancel_request"] = order["order_status"]
+        order["order_status"] = "IN_CANCEL"
+        order["update_time"] = at
+        return {
+            "shop_id": SHOP_ID,
+            "code": 3,
+            "timestamp": at + 1,
+            "data": {"ordersn": order_sn, "status": "IN_CANCEL", "update_time": at},
+        }
 
     def routes(self) -> None:
         """The v2 endpoints the gateway calls; every call must be signed."""
@@ -163,6 +177,24 @@ class FakeShopee(FakeChannel):
             self.orders[body["order_sn"]]["order_status"] = "CANCELLED"
             self.orders[body["order_sn"]]["cancel_request"] = body
             return _ok({"update_time": 1764400000})
+
+        @app.post("/api/v2/order/handle_buyer_cancellation")
+        async def answer_cancel(request: Request) -> JSONResponse:
+            denied = self._signed(request)
+            if denied:
+                return denied
+            body = await request.json()
+            order = self.orders[body["order_sn"]]
+            if order["order_status"] != "IN_CANCEL" or body.get("operation") not in (
+                "ACCEPT",
+                "REJECT",
+            ):
+                return _error("error_param", "The order has no cancellation to handle.")
+            self.cancel_answers.append(body)
+            # Accepted, Shopee cancels (and refunds the buyer); refused, the order goes back.
+            accepted = body["operation"] == "ACCEPT"
+            order["order_status"] = "CANCELLED" if accepted else order["before_cancel_request"]
+            return _ok({"update_time": 1764401000})
 
         @app.get("/api/v2/returns/get_return_list")
         async def returns(request: Request) -> JSONResponse:

@@ -3,7 +3,7 @@ refunds (honouring @idempotent keys) and order edits (begin, set quantity, add a
 a variant, commit), checked as the Admin API documents them; the REST orders list
 (updated_at_min, status, order, cursor paging by the Link header's page_info) of the orders it
 `place`s, and their webhooks (orders/create, orders/updated, orders/cancelled), which it can
-lose."""
+lose; and the refunds/create bodies of its refunds, made by the app or in Shopify's admin."""
 
 from __future__ import annotations
 
@@ -329,6 +329,77 @@ class FakeShopify(FakeChannel):
     def line_items(self, gid: str) -> list[dict[str, Any]]:
         """An order's line items as they are now."""
         return [dict(item) for item in self.orders[gid]["lineItems"]]
+
+    def refund_in_admin(
+        self,
+        order: dict[str, Any],
+        lines: dict[int, int],
+        amount: str,
+        note: str | None = "Refunded in Shopify admin",
+    ) -> dict[str, Any]:
+        """The merchant refunds units (line item id -> quantity) and money in Shopify's admin;
+        the refunds/create body Shopify then sends."""
+        items = {item["id"]: item for item in order["line_items"]}
+        refund_line_items = [
+            {
+                "id": next(self.ids),
+                "line_item_id": line_id,
+                "quantity": quantity,
+                "restock_type": "no_restock",
+                "subtotal": format(Decimal(items[line_id]["price"]) * quantity, "f"),
+                "total_tax": "0.00",
+                "line_item": {"id": line_id, "sku": items[line_id]["sku"]},
+            }
+            for line_id, quantity in lines.items()
+        ]
+        return self._refund_body(order, refund_line_items, amount, note)
+
+    def refund_webhook(self, order: dict[str, Any], key: str) -> dict[str, Any]:
+        """The refunds/create body of a refund the app made (refundCreate with this key)."""
+        made = self.orders[order["admin_graphql_api_id"]]["refunds"][key]["input"]
+        refund_line_items = [
+            {
+                "id": next(self.ids),
+                "line_item_id": int(item["lineItemId"].rsplit("/", 1)[-1]),
+                "quantity": item["quantity"],
+                "restock_type": "no_restock",
+                "subtotal": "0.00",
+                "total_tax": "0.00",
+            }
+            for item in made["refundLineItems"]
+        ]
+        amount = made["transactions"][0]["amount"]
+        return self._refund_body(order, refund_line_items, amount, made.get("note"))
+
+    def _refund_body(
+        self,
+        order: dict[str, Any],
+        refund_line_items: list[dict[str, Any]],
+        amount: str,
+        note: str | None,
+    ) -> dict[str, Any]:
+        refund_id = next(self.ids) + 929361000
+        return {
+            "id": refund_id,
+            "order_id": order["id"],
+            "created_at": "2026-12-01T10:02:11-05:00",
+            "note": note,
+            "restock": False,
+            "admin_graphql_api_id": f"gid://shopify/Refund/{refund_id}",
+            "refund_line_items": refund_line_items,
+            "transactions": [
+                {
+                    "id": next(self.ids),
+                    "order_id": order["id"],
+                    "kind": "refund",
+                    "gateway": "shopify_payments",
+                    "status": "success",
+                    "amount": amount,
+                    "currency": order["currency"],
+                }
+            ],
+            "order_adjustments": [],
+        }
 
     def fulfillments(self, gid: str) -> list[dict[str, Any]]:
         """Fulfillments of an order."""

@@ -9,12 +9,15 @@ from typing import Any
 import httpx
 import pytest
 
+from services.channel_gateway.bootstrap import events
 from services.channel_gateway.domain import order_id_for
+from shared import events as ev
 from tests.fakes import payloads as p
 from tests.fakes.amazon import CLIENT_SECRET, REFRESH_TOKEN, FakeAmazon
 from tests.fakes.harness import Gateway
 
 pytestmark = pytest.mark.integration
+EVENTS = events()
 
 
 @pytest.fixture
@@ -142,3 +145,32 @@ def test_a_poll_that_fails_half_way_keeps_what_it_read_and_the_next_poll_gets_th
     assert rest == 1
     assert complete == orders
     assert order_id_for("amazon-de", orders[2])
+
+
+def test_an_order_amazon_cancels_after_we_took_it_in_is_a_channel_cancel_told_once(
+    new_database: Any, amazon: FakeAmazon
+):
+    gw = Gateway(new_database("gw_amazon_cancel"), amazon_overlap_seconds=600)
+    try:
+        connect(gw, amazon)
+        taken, kept = add(amazon, 11), add(amazon, 12)
+        assert poll(gw) == 2
+        amazon.cancel_order(taken, "2026-11-28T11:00:00Z")
+        never = add(amazon, 13)
+        amazon.cancel_order(never, "2026-11-28T11:01:00Z")  # cancelled before any poll saw it
+        fetched = len(amazon.sent("GET", "/orders/2026-01-01/orders/"))
+
+        assert poll(gw) == 0
+        assert poll(gw) == 0  # the overlap window reads the cancel again: told once
+        stored_events = gw.app.events.get(order_id_for("amazon-de", taken))
+        published = [EVENTS.to_integration(e) for e in stored_events]
+        cancels = [e for e in published if isinstance(e, ev.ChannelOrderCancelled)]
+        stored = order_ids(gw)
+        search = [r for r in amazon.requests if r.path == "/orders/2026-01-01/orders"][-1]
+    finally:
+        gw.close()
+
+    assert [(c.reason, c.external_id) for c in cancels] == [("cancelled at Amazon", taken)]
+    assert stored == sorted([taken, kept])  # the one never taken in is not an order to take in
+    assert len(amazon.sent("GET", "/orders/2026-01-01/orders/")) == fetched
+    assert search.query["fulfillmentStatuses"] == "UNSHIPPED,CANCELLED"

@@ -191,6 +191,9 @@ def test_every_event_keeps_the_topic_its_stored_events_carry() -> None:
                 "ChannelOrder.RefundDue",
                 "ChannelOrder.RefundRecorded",
                 "ChannelOrder.LinesChanged",
+                "ChannelOrder.CancelRequested",
+                "ChannelOrder.CancelRequestAnswered",
+                "ChannelOrder.RefundedAtChannel",
             ],
             "connections": [
                 "ChannelConnection.Registered",
@@ -238,3 +241,29 @@ def test_a_held_order_keeps_its_payment_news_for_its_release_and_publishes_none_
     assert GATEWAY_EVENTS.to_integration(news[0]) is None  # the OMS does not know the order yet
     released = [e for e in events if isinstance(e, ChannelOrder.Released)]
     assert released[0].payment_state == "paid"  # the retranslated payload was older than the news
+
+
+def test_a_buyers_cancel_request_is_recorded_once_and_published_for_a_placed_order() -> None:
+    order = receive(channel="shopee-sg")
+    assert order.request_cancel("the buyer asked", "IN_CANCEL:1", "2026-12-06T09:00:00Z")
+    assert not order.request_cancel("the buyer asked", "IN_CANCEL:1", "2026-12-06T09:01:00Z")
+    [news] = [GATEWAY_EVENTS.to_integration(e) for e in order.collect_events()][1:]
+    assert (news.reason, news.reference) == ("the buyer asked", "IN_CANCEL:1")
+    assert order.status == ACCEPTED  # asked, not granted
+
+
+def test_an_accepted_answer_cancels_the_order_here_so_the_oms_cancel_sends_nothing_more() -> None:
+    order = receive(channel="shopee-sg")
+    order.request_cancel("the buyer asked", "IN_CANCEL:1", "2026-12-06T09:00:00Z")
+    assert order.answer_cancel_request(True, "nothing under way", "IN_CANCEL:1", "now")
+    assert not order.answer_cancel_request(True, "nothing under way", "IN_CANCEL:1", "now")
+    assert order.status == CANCELLED
+    assert order.record_cancellation("cancelled at the buyer's request", "later") is False
+    assert order.cancel_at_channel("cancelled at Shopee", None, "later") is False
+
+
+def test_a_refused_answer_leaves_the_order_going() -> None:
+    order = receive(channel="shopee-sg")
+    order.request_cancel("the buyer asked", "IN_CANCEL:1", "2026-12-06T09:00:00Z")
+    order.answer_cancel_request(False, "picking started", "IN_CANCEL:1", "now")
+    assert order.status == ACCEPTED

@@ -12,6 +12,7 @@ from services.returns_service import bootstrap
 from services.returns_service.application import Returns
 from services.returns_service.domain import (
     AGGREGATES,
+    EarlyChannelRefunds,
     RefundWithoutReturn,
     Return,
     ShippedOrder,
@@ -146,7 +147,7 @@ def stored_events() -> list[StoredEvent]:
 def test_the_returns_event_tables_are_complete():
     bootstrap.EVENTS.check()
     recorded = {e for aggregate in AGGREGATES for e in event_classes(aggregate)}
-    assert set(AGGREGATES) == {Return, ShippedOrder, RefundWithoutReturn}
+    assert set(AGGREGATES) == {Return, ShippedOrder, RefundWithoutReturn, EarlyChannelRefunds}
     assert recorded == set(bootstrap.integration.PUBLISHES)
 
 

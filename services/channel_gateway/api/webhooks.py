@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from services.channel_gateway.application import Translation
+from services.channel_gateway.application import Translation, utc_stamp
 from services.channel_gateway.channels.base import Connection, MalformedPayloadError
 from services.channel_gateway.channels.registry import Channel
 from services.channel_gateway.channels.shopee import translate as shopee
@@ -36,9 +36,9 @@ WEBHOOK_PROBLEMS = problems(400, 401, 503)
 
 @router.post("/shopify/{channel_id}", response_model=WebhookAccepted, responses=WEBHOOK_PROBLEMS)
 async def shopify_webhook(channel_id: str, request: Request) -> WebhookAccepted:
-    """Shopify orders/create (and orders/paid, orders/updated, orders/cancelled: news):
-    X-Shopify-Hmac-Sha256 over the raw body (current or previous secret), deduped on
-    X-Shopify-Event-Id and on the order id."""
+    """Shopify orders/create (and orders/paid, orders/updated, orders/cancelled: news;
+    refunds/create: a refund made at Shopify): X-Shopify-Hmac-Sha256 over the raw body (current
+    or previous secret), deduped on X-Shopify-Event-Id and on the order (or refund) id."""
     body = await request.body()
     webhooks = component(request, WebhookIntake)
     channel = await _channel(webhooks, channel_id, ChannelKind.SHOPIFY)
@@ -51,6 +51,8 @@ async def shopify_webhook(channel_id: str, request: Request) -> WebhookAccepted:
     )
     if topic in SHOPIFY_NEWS:
         return await _news(webhooks, channel, event_id, body)
+    if topic == shopify.REFUND_CREATED:
+        return await _refund(webhooks, channel, event_id, body)
     if topic and topic != shopify.ORDER_CREATED:
         return WebhookAccepted(status="ignored")
     return await _intake(webhooks, channel, event_id, body, shopify.translate)
@@ -86,7 +88,8 @@ async def woocommerce_webhook(channel_id: str, request: Request) -> WebhookAccep
 )
 async def shopee_push(channel_id: str, request: Request) -> WebhookAccepted:
     """Shopee push: Authorization is HMAC of `<callback url>|<body>` with the partner key; for
-    an order that is ready to ship, get_order_detail is pulled (signed) and translated."""
+    an order that is ready to ship, get_order_detail is pulled (signed) and translated; a
+    buyer's cancellation request (IN_CANCEL) is recorded for the OMS to answer."""
     body = await request.body()
     webhooks = component(request, WebhookIntake)
     channel = await _channel(webhooks, channel_id, ChannelKind.SHOPEE)
@@ -100,7 +103,9 @@ async def shopee_push(channel_id: str, request: Request) -> WebhookAccepted:
     if data is None:
         return WebhookAccepted(status="ignored")
     if data.status != shopee.PLACEABLE:  # read as the poll reads it (WebhookIntake.status_news)
-        return _answer(await webhooks.status_news(channel_id, data.ordersn, data.status, None))
+        reference = shopee.request_reference(data) if data.status == shopee.IN_CANCEL else None
+        news = await webhooks.status_news(channel_id, data.ordersn, data.status, None, reference)
+        return _answer(news)
     if await webhooks.knows(channel_id, data.ordersn):
         return WebhookAccepted(status="duplicate", duplicate=True)
     # Shopee down answers 503 (Shopee pushes again later: the order is not lost).
@@ -156,6 +161,24 @@ async def _news(
 
 def _answer(news: News) -> WebhookAccepted:
     return WebhookAccepted(status=news.status, order_id=news.order_id)
+
+
+async def _refund(
+    webhooks: WebhookIntake, channel: Channel, event_id: str | None, body: bytes
+) -> WebhookAccepted:
+    """A refund made at the channel: recorded once and the OMS told; ours told back change
+    nothing; one of an order never taken in is ignored."""
+    seen = webhooks.seen(channel.connection.channel_id, event_id)
+    if seen is not None:
+        return WebhookAccepted(status="duplicate", order_id=seen, duplicate=True)
+    refund = shopify.refund(channel.connection, _object(body), utc_stamp())
+    result = await webhooks.take_in_refund(refund, event_id)
+    if result is None:
+        return WebhookAccepted(status="ignored")
+    if refund.ours is not None:
+        return WebhookAccepted(status="ours", order_id=result.order_id)
+    status = "refund_recorded" if result.created else "unchanged"
+    return WebhookAccepted(status=status, order_id=result.order_id)
 
 
 def _object(body: bytes) -> RawPayload:

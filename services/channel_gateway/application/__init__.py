@@ -17,7 +17,12 @@ from services.channel_gateway.application.connections import (
 )
 from services.channel_gateway.application.deliveries import Deliveries, utc_stamp
 from services.channel_gateway.application.group_commit import IntakeBatcher
-from services.channel_gateway.application.intake import Intake, IntakeResult, Translation
+from services.channel_gateway.application.intake import (
+    ChannelRefund,
+    Intake,
+    IntakeResult,
+    Translation,
+)
 from services.channel_gateway.application.orders import Orders, Retranslator
 from shared.runtime.application import ServiceApplication
 
@@ -37,6 +42,7 @@ __all__ = [
     "CanonicalOrderModel",
     "ChannelDirectory",
     "ChannelOrders",
+    "ChannelRefund",
     "ChannelRegistration",
     "Connections",
     "Deliveries",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
@@ -22,6 +23,7 @@ from services.channel_gateway.domain import (
     DraftOrder,
     OrderLine,
     RawPayload,
+    RefundLine,
     order_id_for,
 )
 from shared.payments import ASSUMED, moves_on
@@ -54,6 +56,24 @@ class Translation:
     def held(self) -> bool:
         """The order cannot be placed yet."""
         return self.order is None
+
+
+@dataclass(frozen=True)
+class ChannelRefund:
+    """A refund made at the channel, as its adapter read it: money and units per channel line.
+
+    `ours` is our own refund id when the refund is one the OMS sent (told back by the channel).
+    """
+
+    channel: str
+    external_id: str
+    refund_id: str
+    amount: Decimal
+    currency: str | None
+    refunded_at: str
+    lines: list[tuple[str, int, Decimal]] = field(default_factory=list)  # line id, units, money
+    note: str | None = None
+    ours: str | None = None
 
 
 class IntakeResult(NamedTuple):
@@ -165,6 +185,51 @@ class Intake(UseCases["ChannelOrders"]):
             if order is None:
                 return None
             news = order.cancel_at_channel(reason, reference, utc_stamp())
+            return IntakeResult(order.id, order.status, created=news)
+
+    @use_case
+    def take_in_refund(
+        self, refund: ChannelRefund, uow: UnitOfWork | None = None
+    ) -> IntakeResult | None:
+        """A refund made at the channel: recorded once and the OMS told; one of our own refunds
+        told back is recorded already (nothing twice). None for an order never taken in."""
+        with self.app.unit_of_work(uow) as work:
+            order = work.find(order_id_for(refund.channel, refund.external_id), ChannelOrder)
+            if order is None:
+                return None
+            if refund.ours is not None:
+                return IntakeResult(order.id, order.status, created=False)
+            lines: list[RefundLine] = []
+            for line_id, quantity, amount in refund.lines:
+                sku = order.sku_of_line(line_id)
+                if sku is not None and quantity > 0:  # a line not ours still counts as money
+                    lines.append({"sku": sku, "quantity": quantity, "amount": format(amount, "f")})
+            news = order.refund_at_channel(
+                refund.refund_id,
+                refund.amount,
+                refund.currency or order.currency or "",
+                refund.refunded_at,
+                lines,
+                refund.note,
+            )
+            return IntakeResult(order.id, order.status, created=news)
+
+    @use_case
+    def take_in_cancel_request(
+        self,
+        channel: str,
+        external_id: str,
+        reason: str,
+        reference: str,
+        uow: UnitOfWork | None = None,
+    ) -> IntakeResult | None:
+        """The buyer asked the channel to cancel an order: recorded once per request, and the OMS
+        decides; None when the order was never taken in (nothing of ours to answer for)."""
+        with self.app.unit_of_work(uow) as work:
+            order = work.find(order_id_for(channel, external_id), ChannelOrder)
+            if order is None:
+                return None
+            news = order.request_cancel(reason, reference, utc_stamp())
             return IntakeResult(order.id, order.status, created=news)
 
     def take_in(

@@ -11,6 +11,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from services.channel_gateway.application.intake import IntakeResult, Translation
 from services.channel_gateway.domain import (
+    CancelAnswer,
     ChannelOrder,
     ChannelOrderNotFoundError,
     OrderLine,
@@ -143,4 +144,14 @@ class Orders(UseCases["ChannelOrders"]):
             news = order is not None and order.record_lines_changed(
                 revision, lines, cancelled, added, reason, source, changed_at, told
             )
+            return order if news else None
+
+    @use_case
+    def record_cancel_answer(
+        self, order_id: UUID, answer: CancelAnswer, uow: UnitOfWork | None = None
+    ) -> ChannelOrder | None:
+        """The OMS answered the buyer's cancellation request; the order when it is news."""
+        with self.app.unit_of_work(uow) as work:
+            order = work.find(order_id, ChannelOrder)
+            news = order is not None and order.answer_cancel_request(**answer)
             return order if news else None

@@ -19,6 +19,7 @@ import httpx
 
 from services.channel_gateway.application import (
     ChannelOrders,
+    ChannelRefund,
     IntakeBatcher,
     IntakeResult,
     Translation,
@@ -158,12 +159,29 @@ class WebhookIntake:
         return News("payment_recorded" if result.created else "unchanged", result.order_id)
 
     async def status_news(
-        self, channel_id: str, external_id: str, status: str, event_id: str | None
+        self,
+        channel_id: str,
+        external_id: str,
+        status: str,
+        event_id: str | None,
+        reference: str | None = None,
     ) -> News:
         """A channel's new status of an order (a Shopee push, or found by the poll); a status
-        that lets an order be placed is intake, not news (the caller takes the order in)."""
+        that lets an order be placed is intake, not news (the caller takes the order in). A
+        buyer's cancellation request (IN_CANCEL) is recorded for the OMS to answer; the poll,
+        which sees no time of it, names it by its status (one open request at a time)."""
         if status == shopee.CANCELLED:
             return await self.cancelled(channel_id, external_id, "cancelled at Shopee", event_id)
+        if status == shopee.IN_CANCEL:
+            asked = reference or shopee.IN_CANCEL
+            result = await self.take_in_cancel_request(
+                channel_id, external_id, shopee.BUYER_ASKED, asked
+            )
+            if result is None:  # not an order of ours: nobody here can answer for it
+                return News("ignored")
+            return News(
+                "cancel_request_recorded" if result.created else "unchanged", result.order_id
+            )
         return News("ignored")
 
     async def cancelled(
@@ -174,6 +192,24 @@ class WebhookIntake:
         if result is None:
             return News("ignored")
         return News("cancellation_recorded" if result.created else "unchanged", result.order_id)
+
+    async def take_in_refund(
+        self, refund: ChannelRefund, event_id: str | None
+    ) -> IntakeResult | None:
+        """Record a refund made at the channel; None for an order never taken in."""
+        result = await asyncio.to_thread(self.app.intake.take_in_refund, refund)
+        if result is not None:
+            self.recent.add(refund.channel, event_id, result.order_id)
+        return result
+
+    async def take_in_cancel_request(
+        self, channel_id: str, external_id: str, reason: str, reference: str
+    ) -> IntakeResult | None:
+        """Record the buyer's request to cancel an order; None for an order never taken in."""
+        intake = self.app.intake
+        return await asyncio.to_thread(
+            intake.take_in_cancel_request, channel_id, external_id, reason, reference
+        )
 
     async def knows(self, channel_id: str, external_id: str) -> bool:
         """Whether this channel order was taken in before."""

@@ -37,6 +37,7 @@ from services.channel_gateway.domain.orders import (
 from services.channel_gateway.domain.values import (
     AddedLine,
     Address,
+    CancelAnswer,
     Cancellation,
     CanonicalOrder,
     ChannelConfig,
@@ -70,6 +71,7 @@ __all__ = [
     "OWN_KINDS",
     "AddedLine",
     "Address",
+    "CancelAnswer",
     "Cancellation",
     "CanonicalOrder",
     "ChannelConfig",

@@ -9,6 +9,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from services.channel_gateway.domain.values import (
+    CancelAnswer,
     Cancellation,
     ChannelRefs,
     Customer,
@@ -39,10 +40,12 @@ class DeliveryAction(StrEnum):
     CANCELLATION = "cancellation"
     REFUND = "refund"
     EDIT = "edit"  # the order's lines were edited in the OMS
+    CANCEL_REQUEST = "cancel_request"  # the answer to a buyer's cancellation request
 
 
-DeliveryDetails = Shipment | Cancellation | Refund | LinesEdit
-"""The news itself: a shipment, a cancellation, a refund or an edit of the order's lines."""
+DeliveryDetails = Shipment | Cancellation | Refund | LinesEdit | CancelAnswer
+"""The news itself: a shipment, a cancellation, a refund, an edit of the order's lines or the
+answer to a buyer's cancellation request."""
 
 
 class OrderSnapshot(TypedDict):

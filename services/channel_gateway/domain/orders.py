@@ -205,6 +205,36 @@ class ChannelOrder(Aggregate):
         changed_at: str
         told: str
 
+    class RefundedAtChannel(Aggregate.Event):
+        """Money went back at the channel, not through the OMS (a refund in Shopify's admin);
+        channel and external id ride along for the public event."""
+
+        channel: str
+        external_id: str
+        refund: Refund
+        note: str | None
+        placed: bool  # the OMS has the order (a held one learns nothing of it)
+
+    class CancelRequested(Aggregate.Event):
+        """The buyer asked the channel to cancel (Shopee IN_CANCEL); the OMS answers. Channel and
+        external id ride along for the public event."""
+
+        channel: str
+        external_id: str
+        reason: str
+        reference: str
+        requested_at: str
+        placed: bool  # the OMS has the order (a held one is never released: nobody answers)
+
+    class CancelRequestAnswered(Aggregate.Event):
+        """The OMS answered the buyer's request; accepted, the order is cancelled here (so the
+        OMS's own cancel that follows is not sent to the channel as a second cancel)."""
+
+        accepted: bool
+        why: str
+        reference: str
+        answered_at: str
+
     @classmethod
     def receive(
         cls,
@@ -308,6 +338,8 @@ class ChannelOrder(Aggregate):
         self.refund_due = False
         self.revision = 0  # edits of the order's lines the OMS made, counted
         self.edits: list[dict[str, Any]] = []
+        self.cancel_requests: list[str] = []  # the buyer's cancellation requests, by reference
+        self.cancel_answers: list[str] = []  # those the OMS answered
 
     @staticmethod
     def create_id(order_id: UUID, **_: Any) -> UUID:
@@ -562,6 +594,103 @@ class ChannelOrder(Aggregate):
     ) -> None:
         self.cancellation = {"reason": f"at the channel: {reason}", "cancelled_at": cancelled_at}
         self.status = ChannelOrderStatus.CANCELLED
+
+    def refund_at_channel(
+        self,
+        refund_id: str,
+        amount: Decimal,
+        currency: str,
+        refunded_at: str,
+        lines: list[RefundLine],
+        note: str | None = None,
+    ) -> bool:
+        """Money went back at the channel itself; each refund counts once (ours, sent to the
+        channel and told back, are recorded already under our id)."""
+        if any(r["refund_id"] == refund_id for r in self.refunds):
+            return False
+        refund: Refund = {
+            "refund_id": refund_id,
+            "amount": format(amount, "f"),
+            "currency": currency,
+            "refunded_at": refunded_at,
+            "lines": lines,
+            "reason": "channel",
+            "refund_kind": "units" if lines else "amount",
+        }
+        self._refunded_at_channel(
+            channel=self.channel,
+            external_id=self.external_id,
+            refund=refund,
+            note=note,
+            placed=self.status != ChannelOrderStatus.HELD,
+        )
+        return True
+
+    @event(RefundedAtChannel)
+    def _refunded_at_channel(
+        self, channel: str, external_id: str, refund: Refund, note: str | None, placed: bool
+    ) -> None:
+        self.refunds = [*self.refunds, refund]
+
+    def sku_of_line(self, line_id: str) -> str | None:
+        """Our SKU of the channel's line id (None: no line of the order has it)."""
+        lines: Sequence[Mapping[str, Any]] = self.lines
+        for line in lines:
+            if line.get("line_id") is not None and str(line["line_id"]) == line_id:
+                return str(line["sku"]) if line.get("sku") else None
+        for ref in self.refs.get("lines") or []:
+            if str(ref.get("line_id")) == line_id and ref.get("sku"):
+                return str(ref["sku"])
+        return None
+
+    def request_cancel(self, reason: str, reference: str, requested_at: str) -> bool:
+        """The buyer asked the channel to cancel; recorded once per request, never for an order
+        cancelled already. Whether it was news."""
+        if self.status == ChannelOrderStatus.CANCELLED or reference in self.cancel_requests:
+            return False
+        if any(r not in self.cancel_answers for r in self.cancel_requests):
+            return False  # one open at a time: the push and the poll see the same request
+        self._cancel_requested(
+            channel=self.channel,
+            external_id=self.external_id,
+            reason=reason,
+            reference=reference,
+            requested_at=requested_at,
+            placed=self.status != ChannelOrderStatus.HELD,
+        )
+        return True
+
+    @event(CancelRequested)
+    def _cancel_requested(
+        self,
+        channel: str,
+        external_id: str,
+        reason: str,
+        reference: str,
+        requested_at: str,
+        placed: bool,
+    ) -> None:
+        self.cancel_requests = [*self.cancel_requests, reference]
+
+    def answer_cancel_request(
+        self, accepted: bool, why: str, reference: str, answered_at: str
+    ) -> bool:
+        """The OMS's answer to a buyer's request, recorded once; whether it was news."""
+        if reference in self.cancel_answers:
+            return False
+        self._cancel_request_answered(
+            accepted=accepted, why=why, reference=reference, answered_at=answered_at
+        )
+        return True
+
+    @event(CancelRequestAnswered)
+    def _cancel_request_answered(
+        self, accepted: bool, why: str, reference: str, answered_at: str
+    ) -> None:
+        self.cancel_answers = [*self.cancel_answers, reference]
+        if accepted and self.status != ChannelOrderStatus.CANCELLED:
+            self.cancellation = {"reason": f"buyer's request: {why}", "cancelled_at": answered_at}
+            self.status = ChannelOrderStatus.CANCELLED
 
     def record_refund(
         self,

@@ -170,6 +170,15 @@ class Cancellation(TypedDict):
     refund: NotRequired[bool]
 
 
+class CancelAnswer(TypedDict):
+    """The OMS's answer to a buyer's cancellation request, for the channel."""
+
+    accepted: bool
+    why: str
+    reference: str
+    answered_at: str
+
+
 class RefundLine(TypedDict):
     """Money back for units of one SKU (amount a decimal string)."""
 

@@ -1,8 +1,11 @@
-"""The Amazon poller: searchOrders since the stored cursor, getOrder for each new order.
+"""The Amazon poller: searchOrders updated since the stored cursor (lastUpdatedAfter), getOrder
+for each new order, and Amazon's cancellations of orders taken in before.
 
 The cursor moves in the same transaction as the orders it covers, so a restart neither misses
 nor repeats an order; each poll re-reads an overlap window before the cursor (orders Amazon
-shows late), and orders already taken in are skipped without fetching them.
+shows late), and orders already taken in are skipped without fetching them. An order Amazon
+cancelled after we took it in goes the way of every channel cancel (ChannelOrderCancelled, told
+once); one never taken in is not an order to take in.
 """
 
 from __future__ import annotations
@@ -89,8 +92,17 @@ class AmazonPoller:
         translations: list[Translation] = []
         newest = cursor
         try:
-            for order_id, updated in summaries:
-                if not await asyncio.to_thread(self.app.intake.knows_order, channel_id, order_id):
+            for order_id, updated, cancelled in summaries:
+                known = await asyncio.to_thread(self.app.intake.knows_order, channel_id, order_id)
+                if cancelled and known:
+                    await asyncio.to_thread(
+                        self.app.intake.take_in_cancellation,
+                        channel_id,
+                        order_id,
+                        "cancelled at Amazon",
+                        f"CANCELLED:{utc_stamp(updated)}",
+                    )
+                elif not cancelled and not known:
                     translations.append(await self._fetch(client, channel, order_id))
                 newest = max(newest, updated)
         finally:
@@ -101,17 +113,21 @@ class AmazonPoller:
                 self.registry.invalidate(channel_id)
         return len(translations)
 
-    async def _search(self, client: AmazonClient, after: datetime) -> list[tuple[str, datetime]]:
-        found: dict[str, datetime] = {}
+    async def _search(
+        self, client: AmazonClient, after: datetime
+    ) -> list[tuple[str, datetime, bool]]:
+        """(order id, last updated, cancelled) of every page, oldest change first."""
+        found: dict[str, tuple[datetime, bool]] = {}
         token = None
         while True:
             page = parse_search(await client.search_orders(_amazon_time(after), token))
             for order in page.orders:
-                found[order.orderId] = parse_time(order.lastUpdatedTime)
+                found[order.orderId] = (parse_time(order.lastUpdatedTime), order.cancelled)
             token = page.pagination.nextToken if page.pagination else None
             if not token:
                 break
-        return sorted(found.items(), key=lambda item: (item[1], item[0]))
+        rows = [(order_id, updated, cancelled) for order_id, (updated, cancelled) in found.items()]
+        return sorted(rows, key=lambda row: (row[1], row[0]))
 
     async def _fetch(self, client: AmazonClient, channel: Channel, order_id: str) -> Translation:
         payload = await client.get_order(order_id)

@@ -70,6 +70,13 @@ class PaymentPolicy:
         return PaymentState(state or ASSUMED) in self.ship
 
 
+class CancelRequestPolicy(StrEnum):
+    """How a channel's buyer cancellation requests (Shopee IN_CANCEL) are answered."""
+
+    AUTO = "auto"  # accepted while nothing is under way, refused once picking started or shipped
+    OPS = "ops"  # held as an exception until ops accept or refuse
+
+
 @dataclass(frozen=True)
 class PaymentPolicies:
     """The payment policy of each channel (by the order's channel), and the one for the rest."""
@@ -198,6 +205,14 @@ class Shipment(TypedDict):
     packages: NotRequired[list[PackageRef]]  # kept only when fulfillment sends them
 
 
+class RefundedUnits(TypedDict):
+    """Units of one SKU refunded, and the money for them (a decimal string)."""
+
+    sku: str
+    quantity: int
+    amount: str
+
+
 class PickedLine(TypedDict):
     """What a picker found of one SKU, against what the shipment needed."""
 
@@ -254,6 +269,10 @@ class OrderNotCancellableError(OrderError):
 
 class OrderCancelledError(OrderError):
     """The order was cancelled: a payment for it is a refund to make, not a state to record."""
+
+
+class NoCancelRequestError(OrderError):
+    """The order has no buyer's cancellation request waiting for an answer."""
 
 
 class OrderNotEditableError(OrderError):
@@ -425,6 +444,16 @@ class Order(Aggregate):
         refund_id: str
         amount: str
 
+    class RefundedAtChannel(Aggregate.Event):
+        """Money went back at the channel, not through the OMS (a refund in Shopify's admin);
+        `over` is what it passed of what was paid (an exception for ops), when it did."""
+
+        refund_id: str
+        amount: str
+        lines: list[RefundedUnits]
+        note: str | None
+        over: str | None
+
     class ShipToChanged(Aggregate.Event):
         """The parcels go to another address; changed before any of the order was picked."""
 
@@ -474,6 +503,24 @@ class Order(Aggregate):
         shipment_id: str
         revision: int
         reason: str
+
+    class CancelRequestHeld(Aggregate.Event):
+        """The buyer asked the channel to cancel; by the channel's policy ops decide."""
+
+        reason: str  # the channel's
+        reference: str
+
+    class CancelRequestAnswered(Aggregate.Event):
+        """The buyer's cancellation request was answered: accepted (Cancelled follows) or refused
+        (the order is under way); the channel is told. Channel and external id ride along."""
+
+        accepted: bool
+        why: str
+        reason: str  # the channel's
+        reference: str
+        answered_by: str  # "policy", or who of ops
+        channel: str
+        external_id: str
 
     class ChannelCancelNotApplied(Aggregate.Event):
         """The channel cancelled the order, but it is under way here: ops decide."""
@@ -532,6 +579,8 @@ class Order(Aggregate):
         self.edit_refused: list[str] = []  # revision:shipment of edits a shipment refused
         self.sourcing: dict[str, dict[str, int]] = {}  # request -> units asked for again, open
         self.sourced_skus: list[str] = []  # SKUs asked for again once: never twice
+        self.cancel_requests: list[str] = []  # the buyer's cancellation requests seen, by reference
+        self.open_cancel_request: dict[str, str] | None = None  # held for ops: reason, reference
 
     @staticmethod
     def create_id(order_id: UUID, **_: object) -> UUID:
@@ -718,6 +767,8 @@ class Order(Aggregate):
             raise OrderNotCancellableError(
                 f"order {self.id} is {self.status} and cannot be cancelled"
             )
+        if self.open_cancel_request is not None:  # the cancel is the buyer's wish granted
+            self._answer_request(True, f"cancelled: {reason}", "cancel")
         self._cancelled(
             reason=reason,
             channel=self.channel,
@@ -750,6 +801,83 @@ class Order(Aggregate):
         if reference is None or reference not in self.channel_cancels:
             self._channel_cancel_not_applied(reason=reason, why=why, reference=reference)
         return False
+
+    def request_cancel(
+        self, reason: str, reference: str, policy: CancelRequestPolicy = CancelRequestPolicy.AUTO
+    ) -> bool:
+        """The buyer asked the channel to cancel: answered by the policy (accepted while nothing
+        is under way, and the order cancelled; refused otherwise), or held for ops. Each request
+        counts once. Whether the order was cancelled."""
+        if reference in self.cancel_requests:
+            return False
+        if policy == CancelRequestPolicy.OPS and self.status != OrderStatus.CANCELLED:
+            self._cancel_request_held(reason=reason, reference=reference)
+            return False
+        return self._decide_request(reason, reference, True, None, "policy")
+
+    def answer_cancel_request(self, accept: bool, by: str, why: str | None = None) -> bool:
+        """Ops answer the buyer's request held for them: accepting cancels the order (409 when
+        it is under way), refusing keeps it going. Whether the order was cancelled."""
+        request = self.open_cancel_request
+        if request is None:
+            raise NoCancelRequestError(f"order {self.id} has no cancellation request to answer")
+        if accept and self.status != OrderStatus.CANCELLED:
+            under_way = self._under_way()
+            if under_way is not None:
+                raise OrderNotCancellableError(f"order {self.id} cannot be cancelled: {under_way}")
+        return self._decide_request(request["reason"], request["reference"], accept, why, by)
+
+    def _decide_request(
+        self, reason: str, reference: str, accept: bool, why: str | None, by: str
+    ) -> bool:
+        """Answer a request; accepted, the order is cancelled (the answer recorded first, so the
+        channel learns it before the cancel). Whether the order was cancelled now."""
+        if self.status == OrderStatus.CANCELLED:
+            self._request_answered(True, "the order is cancelled already", reason, reference, by)
+            return False
+        under_way = self._under_way()
+        if not accept or under_way is not None:
+            self._request_answered(False, why or under_way or "refused", reason, reference, by)
+            return False
+        self._request_answered(True, why or "nothing of it was under way", reason, reference, by)
+        return self.cancel(f"cancelled at the buyer's request: {reason}")
+
+    def _answer_request(self, accepted: bool, why: str, by: str) -> None:
+        request = self.open_cancel_request or {"reason": "", "reference": ""}
+        self._request_answered(accepted, why, request["reason"], request["reference"], by)
+
+    def _request_answered(
+        self, accepted: bool, why: str, reason: str, reference: str, by: str
+    ) -> None:
+        self._cancel_request_answered(
+            accepted=accepted,
+            why=why[:500],
+            reason=reason,
+            reference=reference,
+            answered_by=by,
+            channel=self.channel,
+            external_id=self.external_id,
+        )
+
+    @event(CancelRequestHeld)
+    def _cancel_request_held(self, reason: str, reference: str) -> None:
+        self.cancel_requests = [*self.cancel_requests, reference]
+        self.open_cancel_request = {"reason": reason, "reference": reference}
+
+    @event(CancelRequestAnswered)
+    def _cancel_request_answered(
+        self,
+        accepted: bool,
+        why: str,
+        reason: str,
+        reference: str,
+        answered_by: str,
+        channel: str,
+        external_id: str,
+    ) -> None:
+        if reference not in self.cancel_requests:
+            self.cancel_requests = [*self.cancel_requests, reference]
+        self.open_cancel_request = None
 
     def _under_way(self) -> str | None:
         """Why the order can no longer simply be cancelled, or None."""
@@ -1100,6 +1228,45 @@ class Order(Aggregate):
     @event(EditRefused)
     def _edit_refused(self, shipment_id: str, revision: int, reason: str) -> None:
         self.edit_refused = [*self.edit_refused, f"{revision}:{shipment_id}"]
+
+    @property
+    def paid_total(self) -> Decimal:
+        """What the buyer paid for the order: the channel's total, else what the lines say."""
+        if self.totals is not None and self.totals.get("paid") is not None:
+            return Decimal(str(self.totals["paid"]))
+        return sum((_line_paid(line) for line in self.lines), Decimal(0))
+
+    def record_channel_refund(
+        self,
+        refund_id: str,
+        amount: Decimal,
+        lines: list[RefundedUnits] | None = None,
+        note: str | None = None,
+    ) -> bool:
+        """A refund made at the channel: on the order as it happened (a fact), each once; one
+        that takes the refunds past what was paid is flagged for ops. Whether it was news."""
+        if refund_id in self.refunds:
+            return False
+        over = self.refunded_total + amount - self.paid_total
+        self._refunded_at_channel(
+            refund_id=refund_id,
+            amount=self._amount_text(amount),
+            lines=list(lines or []),
+            note=note,
+            over=self._amount_text(over) if over > 0 else None,
+        )
+        return True
+
+    @event(RefundedAtChannel)
+    def _refunded_at_channel(
+        self,
+        refund_id: str,
+        amount: str,
+        lines: list[RefundedUnits],
+        note: str | None,
+        over: str | None,
+    ) -> None:
+        self.refunds = {**self.refunds, refund_id: amount}
 
     # -- the ship-to, until picking starts ------------------------------------------------
 

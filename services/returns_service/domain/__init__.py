@@ -5,6 +5,10 @@ Only stdlib and eventsourcing.domain; no I/O. Aggregates live one per module, th
 objects in `values`, their errors in `errors`.
 """
 
+from services.returns_service.domain.channel_refunds import (
+    EarlyChannelRefunds,
+    early_channel_refunds_id_for,
+)
 from services.returns_service.domain.errors import (
     AmountPlacesError,
     IdempotencyKeyReusedError,
@@ -58,7 +62,7 @@ from services.returns_service.domain.values import (
     units_per_sku,
 )
 
-AGGREGATES = (Return, ShippedOrder, RefundWithoutReturn)
+AGGREGATES = (Return, ShippedOrder, RefundWithoutReturn, EarlyChannelRefunds)
 """Every aggregate whose events this service stores."""
 
 __all__ = [
@@ -66,6 +70,7 @@ __all__ = [
     "Amount",
     "AmountPlacesError",
     "Condition",
+    "EarlyChannelRefunds",
     "IdempotencyKeyReusedError",
     "ItemQuantity",
     "OrderLine",
@@ -101,6 +106,7 @@ __all__ = [
     "SkuNotShippedError",
     "add_receipt",
     "cancelled_units_refund_id_for",
+    "early_channel_refunds_id_for",
     "line_summary",
     "refund_id_for",
     "refund_without_return_id_for",

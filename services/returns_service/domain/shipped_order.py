@@ -88,6 +88,17 @@ class ShippedOrder(Aggregate):
         lines: list[RefundLine]
         amount: Amount
 
+    class ChannelRefundCounted(Aggregate.Event):
+        """Money went back at the channel, not through the OMS: counted against what can be
+        refunded; the units it refunded are not returned or refunded again. `over` is what it
+        took beyond what was left to refund (a fact: counted all the same)."""
+
+        refund_id: str
+        units: dict[str, int]
+        by_sku: dict[str, str]
+        rest: Amount  # money not on a line (shipping, taxes): counted against the order
+        over: Amount
+
     @event(Recorded)
     def __init__(
         self,
@@ -495,6 +506,49 @@ class ShippedOrder(Aggregate):
             self.short_refunded, self.short_settled = money_by_sku, units
         else:
             self.refunded, self.written_off = money_by_sku, units
+
+    def count_channel_refund(
+        self, refund_id: str, lines: list[RefundLine], amount: Decimal
+    ) -> bool:
+        """A refund made at the channel: its units and money are not refunded again, however
+        much it took (an over-refund is kept as it happened). Each refund counts once."""
+        if refund_id in self.refund_ids:
+            return False
+        units: Counter[str] = Counter()
+        by_sku: dict[str, Decimal] = {}
+        left = self._money(amount)
+        for line in lines:
+            sku = line["sku"]
+            units[sku] += min(line["quantity"], self.returnable(sku) - units[sku])
+            share = min(self._money(Decimal(line["amount"])), left)
+            by_sku[sku] = by_sku.get(sku, ZERO) + share
+            left -= share
+        over = max(ZERO, self._money(amount) - self.refundable)
+        self._channel_refund_counted(
+            refund_id=refund_id,
+            units={sku: n for sku, n in units.items() if n > 0},
+            by_sku={sku: self._text(m) for sku, m in by_sku.items()},
+            rest=self._text(left),
+            over=self._text(over),
+        )
+        return True
+
+    @event(ChannelRefundCounted)
+    def _channel_refund_counted(
+        self,
+        refund_id: str,
+        units: dict[str, int],
+        by_sku: dict[str, str],
+        rest: Amount,
+        over: Amount,
+    ) -> None:
+        self.refund_ids = [*self.refund_ids, refund_id]
+        self.written_off = self.written_off + Counter(units)
+        refunded = dict(self.refunded)
+        for sku, amount in by_sku.items():
+            refunded[sku] = refunded.get(sku, ZERO) + Decimal(amount)
+        self.refunded = refunded
+        self.amount_refunded = self.amount_refunded + Decimal(rest)
 
     # -- where received units go back --------------------------------------------------------
 

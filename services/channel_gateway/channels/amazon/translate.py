@@ -34,6 +34,7 @@ FULFILLMENT_STATUS: dict[str, PaymentState] = {
     "SHIPPED": PaymentState.PAID,
     "CANCELLED": PaymentState.VOIDED,
 }
+CANCELLED = "CANCELLED"
 # payment.paymentExecutions[].paymentMethod (includedData=PAYMENT); "COD" is the v0 spelling.
 COD_METHODS = frozenset({"CashOnDelivery", "COD"})
 
@@ -135,10 +136,18 @@ class AmazonOrder(ChannelPayload):
 
 
 class SummaryOrder(ChannelPayload):
-    """What the poller needs of a searchOrders result: the id and when it last changed."""
+    """What the poller needs of a searchOrders result: the id, when it last changed, and
+    whether Amazon cancelled it (includedData=FULFILLMENT)."""
 
     orderId: str
     lastUpdatedTime: str
+    fulfillment: OrderFulfillment | None = None
+
+    @property
+    def cancelled(self) -> bool:
+        """Amazon cancelled the order (the buyer, or Amazon itself)."""
+        status = (self.fulfillment.fulfillmentStatus if self.fulfillment else None) or ""
+        return status.upper() == CANCELLED
 
 
 class Pagination(ChannelPayload):

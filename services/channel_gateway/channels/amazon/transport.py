@@ -60,11 +60,13 @@ class AmazonClient:
     # -- orders in -----------------------------------------------------------------------
 
     async def search_orders(self, updated_after: str, token: str | None) -> Any:
-        """One page of orders updated since a time, ready to ship and fulfilled by the seller."""
+        """One page of orders updated since a time and fulfilled by the seller: ready to ship, or
+        cancelled (an order taken in before that Amazon cancelled), with their fulfilment."""
         params: dict[str, Any] = {
             "lastUpdatedAfter": updated_after,
             "marketplaceIds": self.marketplace_id,
-            "fulfillmentStatuses": "UNSHIPPED",
+            "fulfillmentStatuses": "UNSHIPPED,CANCELLED",
+            "includedData": "FULFILLMENT",
             "fulfilledBy": "MERCHANT",
             "maxResultsPerPage": 100,
         }

@@ -28,6 +28,8 @@ ORDER_STATUS_PUSH = 3  # push code of order status updates
 PLACEABLE = "READY_TO_SHIP"  # paid, address known: the order can be fulfilled
 DETAIL_FIELDS = "buyer_user_id,buyer_username,recipient_address,item_list,total_amount"
 CANCELLED = "CANCELLED"
+IN_CANCEL = "IN_CANCEL"  # the buyer asked to cancel: the seller accepts or refuses
+BUYER_ASKED = "the buyer asked Shopee to cancel"
 # Statuses an order reaches only once the buyer paid; IN_CANCEL is a cancellation asked for,
 # not granted, and TO_RETURN a return of a paid order: the payment still stands.
 PAID_STATUSES = frozenset(
@@ -108,6 +110,12 @@ class ShopeeOrder(ChannelPayload):
 def push_signature_valid(url: str, body: bytes, header: str | None, partner_key: str) -> bool:
     """The Authorization header is hex HMAC-SHA256 of `<callback url>|<raw body>`."""
     return any_matches(header, [hex_signature(partner_key, url.encode() + b"|" + body)])
+
+
+def request_reference(data: PushData) -> str:
+    """Our id of a buyer's cancellation request: the push's status and its time, so Shopee's
+    retries of one push are one request and a later request is another."""
+    return f"{IN_CANCEL}:{data.update_time}" if data.update_time else IN_CANCEL
 
 
 def sign(

@@ -4,7 +4,8 @@ Access tokens expire (4 hours): with a token keeper (ShopeeTokens) the client re
 before they expire, and once on an expired-token answer, then makes the call again.
 
 Idempotent at Shopee: an order is shipped only while Shopee still shows it READY_TO_SHIP,
-cancelled only while it is not cancelled, and a return is confirmed only while it is requested.
+cancelled only while it is not cancelled, a buyer's cancellation request answered only while
+the order is IN_CANCEL, and a return is confirmed only while it is requested.
 """
 
 from __future__ import annotations
@@ -22,7 +23,12 @@ from services.channel_gateway.channels.http import (
     json_of,
 )
 from services.channel_gateway.channels.shopee.tokens import Shop, ShopeeTokens, is_expired_answer
-from services.channel_gateway.channels.shopee.translate import DETAIL_FIELDS, PLACEABLE, sign
+from services.channel_gateway.channels.shopee.translate import (
+    DETAIL_FIELDS,
+    IN_CANCEL,
+    PLACEABLE,
+    sign,
+)
 
 DETAIL = "/api/v2/order/get_order_detail"
 LIST = "/api/v2/order/get_order_list"
@@ -31,6 +37,7 @@ DETAIL_BATCH = 50  # get_order_detail takes at most 50 order_sn
 LIST_WINDOW_SECONDS = 15 * 86_400  # time_from..time_to spans at most 15 days
 SHIP = "/api/v2/logistics/ship_order"
 CANCEL = "/api/v2/order/cancel_order"
+ANSWER_CANCEL = "/api/v2/order/handle_buyer_cancellation"
 RETURNS = "/api/v2/returns/get_return_list"
 CONFIRM_RETURN = "/api/v2/returns/confirm"
 TRANSIENT_ERRORS = ("error_server", "error_busy", "error_inner", "error_network")
@@ -143,6 +150,8 @@ class ShopeeClient:
             return await self._ship(job)
         if job.action == "cancellation":
             return await self._cancel(job)
+        if job.action == "cancel_request":
+            return await self._answer_cancel_request(job)
         return await self._confirm_return(job)
 
     async def _ship(self, job: Job) -> str:
@@ -164,6 +173,17 @@ class ShopeeClient:
         if job.details.get("refund"):  # Shopee pays the buyer back for a cancelled order itself
             return "cancelled (OUT_OF_STOCK): Shopee refunds the buyer with the cancel"
         return "cancelled (OUT_OF_STOCK)"
+
+    async def _answer_cancel_request(self, job: Job) -> str:
+        # Answered only while Shopee still shows the request: an answer that got through
+        # before (or Shopee's own decision, once the request timed out) is not made again.
+        status = await self._status(job.external_id)
+        if status != IN_CANCEL:
+            return f"not answered: Shopee shows {status}"
+        operation = "ACCEPT" if job.details.get("accepted") else "REJECT"
+        body = {"order_sn": job.external_id, "operation": operation}
+        await self._call("POST", ANSWER_CANCEL, json=body)
+        return f"buyer's cancellation {operation.lower()}ed: {job.details.get('why')}"
 
     async def _confirm_return(self, job: Job) -> str:
         # Shopee refunds through the buyer's return request: the seller accepts it.

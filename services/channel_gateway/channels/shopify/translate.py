@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import Field, ValidationError
 
-from services.channel_gateway.application import Translation
+from services.channel_gateway.application import ChannelRefund, Translation
 from services.channel_gateway.channels.base import (
     Amounts,
     ChannelLine,
@@ -25,6 +26,9 @@ from services.channel_gateway.channels.signing import any_matches, base64_signat
 from shared.payments import ASSUMED, PaymentState
 
 ORDER_CREATED = "orders/create"
+REFUND_CREATED = "refunds/create"
+# How our own refunds name themselves at Shopify (transport.py's refundCreate note).
+OUR_REFUND = re.compile(r"^OMS refund ([0-9a-fA-F-]{36})\b")
 
 # The order's `financial_status` (REST Order resource); `expired` is an authorisation that was
 # never captured (Admin GraphQL's OrderDisplayFinancialStatus): no money will come, as voided.
@@ -152,6 +156,66 @@ class ShopifyOrder(ChannelPayload):
     cancel_reason: str | None = None
     payment_gateway_names: list[str] = Field(default_factory=list)
     gateway: str | None = None  # deprecated by Shopify for payment_gateway_names; still sent
+
+
+class ShopifyRefundLineItem(ChannelPayload):
+    """A refunded line item: units of the order's line and the money for them."""
+
+    line_item_id: int
+    quantity: int = Field(ge=0)
+    subtotal: Amount = Decimal(0)
+    total_tax: Amount = Decimal(0)
+
+
+class ShopifyTransaction(ChannelPayload):
+    """A transaction of a refund (kind `refund` is money back)."""
+
+    kind: str
+    status: str | None = None
+    amount: Amount
+    currency: str | None = Field(None, min_length=3, max_length=3)
+
+
+class ShopifyRefund(ChannelPayload):
+    """The refund resource as the refunds/create webhook delivers it."""
+
+    id: int
+    order_id: int
+    note: str | None = None
+    created_at: str | None = None
+    refund_line_items: list[ShopifyRefundLineItem] = Field(default_factory=list)
+    transactions: list[ShopifyTransaction] = Field(default_factory=list)
+
+
+def refund(connection: Connection, payload: Any, received_at: str) -> ChannelRefund:
+    """A refunds/create body as a channel refund; MalformedPayloadError when it is not one.
+
+    The money is what its successful `refund` transactions paid back; per line, its subtotal
+    (taxes are in it when the order's prices include them; otherwise they, like shipping, count
+    as money of the order). A refund whose note names one of ours (OMS refund <id>) is ours,
+    told back.
+    """
+    try:
+        body = ShopifyRefund.model_validate(payload)
+    except ValidationError as error:
+        raise MalformedPayloadError(describe(error)) from None
+    paid = [t for t in body.transactions if t.kind == "refund" and t.status in (None, "success")]
+    ours = OUR_REFUND.match(body.note or "")
+    currencies = {t.currency.upper() for t in paid if t.currency}
+    return ChannelRefund(
+        channel=connection.channel_id,
+        external_id=str(body.order_id),
+        refund_id=str(body.id),
+        amount=sum((t.amount for t in paid), Decimal(0)),
+        currency=currencies.pop() if len(currencies) == 1 else None,
+        refunded_at=body.created_at or received_at,
+        lines=[
+            (str(item.line_item_id), item.quantity, item.subtotal)
+            for item in body.refund_line_items
+        ],
+        note=(body.note or "").strip()[:500] or None,
+        ours=ours.group(1).lower() if ours else None,
+    )
 
 
 def signature_valid(body: bytes, header: str | None, secrets: list[str]) -> bool:
