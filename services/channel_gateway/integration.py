@@ -13,6 +13,7 @@ from services.channel_gateway.application import ChannelOrders, utc_stamp
 from services.channel_gateway.domain import (
     OWN_KINDS,
     Cancellation,
+    ChannelChange,
     ChannelConnection,
     ChannelOrder,
     Delivery,
@@ -77,6 +78,19 @@ def _cancelled_at_channel(e: ChannelOrder.CancelledAtChannel) -> ev.ChannelOrder
     )
 
 
+def _ship_to_changed(e: ChannelOrder.ShipToChangedAtChannel) -> ev.ChannelShipToChanged | None:
+    if not e.placed:
+        return None  # a held order: released, it carries the address it has then
+    return ev.ChannelShipToChanged(
+        order_id=e.originator_id,
+        channel=e.channel,
+        external_id=e.external_id,
+        shipping_address=e.shipping_address,
+        reference=e.reference,
+        changed_at=e.timestamp,
+    )
+
+
 def _refund_due(e: ChannelOrder.RefundDue) -> ev.ChannelRefundDue:
     return ev.ChannelRefundDue(
         order_id=e.originator_id,
@@ -90,8 +104,9 @@ def _refund_due(e: ChannelOrder.RefundDue) -> ev.ChannelRefundDue:
     )
 
 
-# Holds, connections, shipments, cancellations, refunds and deliveries are the gateway's own
-# business; a refund no channel can make goes to the order's timeline.
+# Holds, connections, shipments, cancellations, refunds, deliveries and news kept of orders never
+# taken in are the gateway's own business; a refund no channel can make goes to the order's
+# timeline.
 PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     ChannelOrder.Received: _received,
     ChannelOrder.Held: INTERNAL,
@@ -102,6 +117,7 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     ChannelOrder.Cancelled: INTERNAL,
     ChannelOrder.RefundRecorded: INTERNAL,
     ChannelOrder.RefundDue: _refund_due,
+    ChannelOrder.ShipToChangedAtChannel: _ship_to_changed,
     ChannelConnection.Registered: INTERNAL,
     ChannelConnection.Reconfigured: INTERNAL,
     ChannelConnection.SkuMappingChanged: INTERNAL,
@@ -112,6 +128,10 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     Delivery.AttemptFailed: INTERNAL,
     Delivery.Skipped: INTERNAL,
     Delivery.Retried: INTERNAL,
+    ChannelChange.Kept: INTERNAL,
+    ChannelChange.NewsKept: INTERNAL,
+    ChannelChange.Applied: INTERNAL,  # what was applied is published as the order's own news
+    ChannelChange.Dismissed: INTERNAL,
 }
 
 

@@ -125,6 +125,7 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     # sends it to the warehouse); OrderPlaced carries the payment state it started with.
     Order.HeldForPayment: INTERNAL,
     Order.ChannelCancelNotApplied: INTERNAL,  # an exception for ops, on the order's timeline
+    Order.ChannelShipToNotApplied: INTERNAL,  # likewise: the ship-to was fixed already
     Order.RefundDue: INTERNAL,  # likewise: a paid cancel no channel refunds
     Order.PaymentRecorded: INTERNAL,
     # What happens between confirmation and the order shipping is the order's own history:
@@ -192,6 +193,13 @@ def on_channel_payment(app: Orders, e: ev.ChannelPaymentChanged, uow: UnitOfWork
 def on_channel_cancel(app: Orders, e: ev.ChannelOrderCancelled, uow: UnitOfWork) -> None:
     """The channel cancelled the order: its stock is released, or ops see why it was not."""
     app.cancel_from_channel(e.order_id, e.reason, e.reference, uow=uow)
+
+
+def on_channel_ship_to(app: Orders, e: ev.ChannelShipToChanged, uow: UnitOfWork) -> None:
+    """The channel's order ships elsewhere now: the ship-to follows (and reaches fulfillment
+    before the label), or ops see why it could not."""
+    address = _plain(e.shipping_address, Address)
+    app.change_ship_to_from_channel(e.order_id, address, e.reference, uow=uow)
 
 
 def on_refund_due(app: Orders, e: ev.ChannelRefundDue, uow: UnitOfWork) -> None:
@@ -267,6 +275,7 @@ CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     ev.ChannelOrderReceived: on_channel_order,
     ev.ChannelPaymentChanged: on_channel_payment,
     ev.ChannelOrderCancelled: on_channel_cancel,
+    ev.ChannelShipToChanged: on_channel_ship_to,
     ev.ChannelRefundDue: on_refund_due,
     ev.StockReserved: on_stock_reserved,
     ev.StockReservationFailed: on_reservation_failed,

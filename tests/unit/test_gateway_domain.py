@@ -190,6 +190,7 @@ def test_every_event_keeps_the_topic_its_stored_events_carry() -> None:
                 "ChannelOrder.Cancelled",
                 "ChannelOrder.RefundDue",
                 "ChannelOrder.RefundRecorded",
+                "ChannelOrder.ShipToChangedAtChannel",
             ],
             "connections": [
                 "ChannelConnection.Registered",
@@ -204,6 +205,12 @@ def test_every_event_keeps_the_topic_its_stored_events_carry() -> None:
                 "Delivery.AttemptFailed",
                 "Delivery.Skipped",
                 "Delivery.Retried",
+            ],
+            "changes": [
+                "ChannelChange.Kept",
+                "ChannelChange.NewsKept",
+                "ChannelChange.Applied",
+                "ChannelChange.Dismissed",
             ],
         }.items()
         for name in names

@@ -13,12 +13,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from services.channel_gateway.application import Translation
+from services.channel_gateway.application import NewsResult, NewsStatus, Translation
 from services.channel_gateway.channels.base import Connection, MalformedPayloadError
 from services.channel_gateway.channels.registry import Channel
 from services.channel_gateway.channels.shopee import translate as shopee
 from services.channel_gateway.channels.shopify import translate as shopify
-from services.channel_gateway.channels.webhooks import WebhookIntake
+from services.channel_gateway.channels.webhooks import Cancellation, WebhookIntake
 from services.channel_gateway.channels.woocommerce import translate as woocommerce
 from services.channel_gateway.domain import ChannelKind, RawPayload
 from services.channel_gateway.schemas import WebhookAccepted
@@ -26,8 +26,7 @@ from shared.runtime.api import Problem, component, problems
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 Translate = Callable[[Connection, RawPayload], Translation]
-Cancellation = Callable[[RawPayload], "tuple[str, str] | None"]
-# Topics that carry the whole order again after it changed: its payment or its cancellation.
+# Topics that carry the whole order again after it changed: its payment, ship-to, cancellation.
 SHOPIFY_NEWS = frozenset({"orders/paid", "orders/updated", "orders/cancelled"})
 WOOCOMMERCE_NEWS = frozenset({"order.updated"})
 # The body is read raw (its signature is checked first): 400 not JSON, 401 unsigned, 503 when
@@ -156,32 +155,29 @@ async def _news(
     translate: Translate,
     cancellation: Cancellation,
 ) -> WebhookAccepted:
-    """An order sent again after a change: its cancellation, else its payment news."""
+    """An order sent again after a change: its cancellation, payment or ship-to; news of an
+    order never taken in is kept (status `kept`), applied when the order comes."""
     seen = webhooks.seen(channel.connection.channel_id, event_id)
     if seen is not None:
         return WebhookAccepted(status="duplicate", order_id=seen, duplicate=True)
     payload = _object(body)
-    cancelled = cancellation(payload)
-    if cancelled is not None:
-        external_id, reason = cancelled
-        channel_id = channel.connection.channel_id
-        return await _cancelled(webhooks, channel_id, external_id, reason, event_id)
-    result = await webhooks.take_in_payment(translate(channel.connection, payload), event_id)
-    if result is None:  # not an order of ours: its create webhook or the poll brings orders in
-        return WebhookAccepted(status="ignored")
-    status = "payment_recorded" if result.created else "unchanged"
-    return WebhookAccepted(status=status, order_id=result.order_id)
+    result = await webhooks.take_in_sent_again(
+        channel.connection, payload, translate, cancellation, event_id
+    )
+    return _answer(result)
 
 
 async def _cancelled(
     webhooks: WebhookIntake, channel_id: str, external_id: str, reason: str, event_id: str | None
 ) -> WebhookAccepted:
-    """The channel cancelled an order: the OMS is told once; an order not ours is ignored."""
-    result = await webhooks.take_in_cancellation(channel_id, external_id, reason, event_id)
-    if result is None:
-        return WebhookAccepted(status="ignored")
-    status = "cancellation_recorded" if result.created else "unchanged"
-    return WebhookAccepted(status=status, order_id=result.order_id)
+    """The channel cancelled an order: the OMS is told once; kept when it was never taken in."""
+    return _answer(await webhooks.take_in_cancellation(channel_id, external_id, reason, event_id))
+
+
+def _answer(result: NewsResult) -> WebhookAccepted:
+    if result.status == NewsStatus.KEPT:
+        return WebhookAccepted(status=result.status, change_id=result.change_id)
+    return WebhookAccepted(status=result.status, order_id=result.order_id)
 
 
 def _object(body: bytes) -> RawPayload:

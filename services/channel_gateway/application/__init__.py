@@ -9,6 +9,7 @@ from __future__ import annotations
 from eventsourcing.utils import EnvType
 
 from services.channel_gateway.application.canonical import CanonicalOrderModel, minor_units
+from services.channel_gateway.application.changes import Changes
 from services.channel_gateway.application.connections import (
     ChannelDirectory,
     ChannelRegistration,
@@ -17,7 +18,13 @@ from services.channel_gateway.application.connections import (
 )
 from services.channel_gateway.application.deliveries import Deliveries, utc_stamp
 from services.channel_gateway.application.group_commit import IntakeBatcher
-from services.channel_gateway.application.intake import Intake, IntakeResult, Translation
+from services.channel_gateway.application.intake import (
+    Intake,
+    IntakeResult,
+    NewsResult,
+    NewsStatus,
+    Translation,
+)
 from services.channel_gateway.application.orders import Orders, Retranslator
 from shared.runtime.application import ServiceApplication
 
@@ -31,10 +38,12 @@ class ChannelOrders(ServiceApplication):
         self.orders = Orders(self)
         self.connections = Connections(self)
         self.deliveries = Deliveries(self)
+        self.changes = Changes(self)
 
 
 __all__ = [
     "CanonicalOrderModel",
+    "Changes",
     "ChannelDirectory",
     "ChannelOrders",
     "ChannelRegistration",
@@ -43,6 +52,8 @@ __all__ = [
     "Intake",
     "IntakeBatcher",
     "IntakeResult",
+    "NewsResult",
+    "NewsStatus",
     "Orders",
     "Registration",
     "Retranslator",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from collections.abc import Callable
 from uuid import UUID
 
 import httpx
@@ -16,12 +17,18 @@ from services.channel_gateway.application import (
     ChannelOrders,
     IntakeBatcher,
     IntakeResult,
+    NewsResult,
     Translation,
 )
+from services.channel_gateway.channels.base import Connection
 from services.channel_gateway.channels.outbound import shopee_client
 from services.channel_gateway.channels.registry import Channel, ChannelRegistry
 from services.channel_gateway.channels.shopee.tokens import ShopeeTokens
 from services.channel_gateway.domain import RawPayload
+
+Translate = Callable[[Connection, RawPayload], Translation]
+Cancellation = Callable[[RawPayload], "tuple[str, str] | None"]
+"""A channel's reading of a whole order: (its id, the reason) when it was cancelled there."""
 
 
 class RecentEvents:
@@ -84,25 +91,35 @@ class WebhookIntake:
         self.recent.add(translation.channel, event_id, result.order_id)
         return result
 
-    async def take_in_payment(
-        self, translation: Translation, event_id: str | None
-    ) -> IntakeResult | None:
-        """Record the channel's news of an order's payment; None for an order never taken in."""
-        result = await asyncio.to_thread(self.app.intake.take_in_payment, translation, event_id)
-        if result is not None:
-            self.recent.add(translation.channel, event_id, result.order_id)
+    async def take_in_sent_again(
+        self,
+        connection: Connection,
+        payload: RawPayload,
+        translate: Translate,
+        cancellation: Cancellation,
+        event_id: str | None,
+    ) -> NewsResult:
+        """An order the channel sent again, whole, after it changed (an update webhook; the
+        reconciliation poll too): its cancellation, payment or ship-to recorded, or kept when the
+        order was never taken in (Intake.take_in_news). MalformedPayloadError when it is not in
+        the channel's shape."""
+        cancelled = cancellation(payload)
+        translation = translate(connection, payload)
+        reason = None if cancelled is None else cancelled[1]
+        intake = self.app.intake
+        result = await asyncio.to_thread(intake.take_in_news, translation, event_id, reason)
+        self.recent.add(translation.channel, event_id, result.order_id)
         return result
 
     async def take_in_cancellation(
         self, channel_id: str, external_id: str, reason: str, event_id: str | None
-    ) -> IntakeResult | None:
-        """Record that the channel cancelled an order; None for an order never taken in."""
+    ) -> NewsResult:
+        """Record that the channel cancelled an order (kept when it was never taken in)."""
         intake = self.app.intake
         result = await asyncio.to_thread(
             intake.take_in_cancellation, channel_id, external_id, reason, event_id
         )
-        if result is not None:
-            self.recent.add(channel_id, event_id, result.order_id)
+        self.recent.add(channel_id, event_id, result.order_id)
         return result
 
     async def knows(self, channel_id: str, external_id: str) -> bool:

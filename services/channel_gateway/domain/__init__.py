@@ -1,5 +1,13 @@
 """Gateway domain: channel orders, channel connections and deliveries (stdlib + eventsourcing)."""
 
+from services.channel_gateway.domain.changes import (
+    ChangeAppliedError,
+    ChannelChange,
+    ChannelChangeError,
+    ChannelChangeNotFoundError,
+    ChannelChangeStatus,
+    change_id_for,
+)
 from services.channel_gateway.domain.connections import (
     KINDS,
     MARKETPLACE_KINDS,
@@ -38,7 +46,9 @@ from services.channel_gateway.domain.values import (
     Address,
     Cancellation,
     CanonicalOrder,
+    ChangeKind,
     ChannelConfig,
+    ChannelNews,
     ChannelRefs,
     Customer,
     DraftAddress,
@@ -56,7 +66,7 @@ from services.channel_gateway.domain.values import (
     ShippingLine,
 )
 
-AGGREGATES = (ChannelOrder, ChannelConnection, Delivery)
+AGGREGATES = (ChannelOrder, ChannelConnection, Delivery, ChannelChange)
 """Every aggregate whose events the gateway stores."""
 
 __all__ = [
@@ -68,11 +78,18 @@ __all__ = [
     "Address",
     "Cancellation",
     "CanonicalOrder",
+    "ChangeAppliedError",
+    "ChangeKind",
+    "ChannelChange",
+    "ChannelChangeError",
+    "ChannelChangeNotFoundError",
+    "ChannelChangeStatus",
     "ChannelConfig",
     "ChannelConnection",
     "ChannelConnectionError",
     "ChannelKind",
     "ChannelKindError",
+    "ChannelNews",
     "ChannelNotFoundError",
     "ChannelOrder",
     "ChannelOrderError",
@@ -105,6 +122,7 @@ __all__ = [
     "Shipment",
     "ShippedLine",
     "ShippingLine",
+    "change_id_for",
     "connection_id_for",
     "delivery_id_for",
     "order_id_for",
