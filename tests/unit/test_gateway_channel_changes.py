@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from services.channel_gateway.application import ChannelOrders, NewsStatus, Translation
+from services.channel_gateway.application import intake as intake_module
 from services.channel_gateway.bootstrap import events
 from services.channel_gateway.domain import (
     ChangeAppliedError,
@@ -168,3 +169,31 @@ def test_news_of_an_order_taken_in_is_recorded_and_the_same_news_again_is_unchan
         NewsStatus.UNCHANGED,
     ]
     assert paid.change_id is None
+
+
+def test_news_kept_while_its_order_is_taken_in_is_applied_by_whichever_side_commits_last(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    # Intake looked for kept news before the cancel was stored (the group commit's one query),
+    # so its own transaction does not apply it; it looks again after its commit.
+    app = ChannelOrders()
+    cancel = app.intake.take_in_news(whole_order(), "evt-1", cancelled="customer")
+    result = app.intake.take_in_one(whole_order(), new=True, kept=False)
+    assert result.order_id == cancel.order_id
+    assert app.orders.get(result.order_id).status == ChannelOrderStatus.CANCELLED
+    assert app.repository.get(cancel.change_id).status == ChannelChangeStatus.APPLIED
+
+    # The news side: the order is taken in while the news is being kept, unseen by either
+    # transaction; the news side looks again after its commit.
+    other = ChannelOrders()
+    keep = intake_module._keep
+
+    def crossing(work: Any, channel: str, external_id: str, items: Any) -> Any:
+        kept = keep(work, channel, external_id, items)
+        other.intake.take_in_one(whole_order(), kept=False)  # commits before the news does
+        return kept
+
+    monkeypatch.setattr(intake_module, "_keep", crossing)
+    late = other.intake.take_in_news(whole_order(), "evt-2", cancelled="customer")
+    assert other.orders.get(late.order_id).status == ChannelOrderStatus.CANCELLED
+    assert other.repository.get(late.change_id).status == ChannelChangeStatus.APPLIED

@@ -150,20 +150,31 @@ class Intake(UseCases["ChannelOrders"]):
                 )
             work.add(order)
             if kept is not False:
-                self._apply_kept(work, order)
+                _apply_kept(work, order)
             with traced(translation.trace.correlation_id, translation.trace.causation_id):
                 work.stamp_pending()
-            return IntakeResult(order.id, order.status, created=True)
+            result = IntakeResult(order.id, order.status, created=True)
+        if uow is None:  # committed here: news kept meanwhile is applied (see _apply_crossed)
+            self._apply_crossed([translation])
+        return result
 
-    @staticmethod
-    def _apply_kept(work: UnitOfWork, order: ChannelOrder) -> None:
-        """News of the order kept before it came (webhooks out of order) is applied to it now:
-        a cancellation cancels it, a payment moves it on; the kept record says applied."""
-        change = work.find(change_id_for(order.channel, order.external_id), ChannelChange)
-        news = [] if change is None else change.to_apply()
-        if change is None or not news:
-            return
-        change.mark_applied([n["kind"] for n in news if order.take_news(n)], utc_stamp())
+    @use_case
+    def apply_kept(self, channel: str, external_id: str, uow: UnitOfWork | None = None) -> bool:
+        """News kept of an order that was taken in meanwhile is applied to it; whether any was."""
+        with self.app.unit_of_work(uow) as work:
+            order = work.find(order_id_for(channel, external_id), ChannelOrder)
+            return order is not None and _apply_kept(work, order)
+
+    def _apply_crossed(self, translations: list[Translation]) -> None:
+        """News kept while these orders were taken in, unseen by the intake's transaction (the two
+        crossed), is applied now. Each side looks for the other after its own commit (news kept:
+        is the order there now?), so of two that cross, one always sees the other."""
+        by_change = {change_id_for(t.channel, t.external_id): t for t in translations}
+        stored = self._stored_ids(list(by_change))
+        for change_id, translation in by_change.items():
+            if change_id in stored if stored is not None else self._exists(change_id):
+                with traced(translation.trace.correlation_id, translation.trace.causation_id):
+                    self.apply_kept(translation.channel, translation.external_id)
 
     @use_case
     def take_in_news(
@@ -214,12 +225,16 @@ class Intake(UseCases["ChannelOrders"]):
     ) -> NewsResult:
         with self.app.unit_of_work(uow) as work:
             order = work.find(order_id_for(channel, external_id), ChannelOrder)
-            if order is None:
-                return _keep(work, channel, external_id, news)
-            taken = [n["kind"] for n in news if order.take_news(n)]
-            with traced(trace.correlation_id, trace.causation_id):
-                work.stamp_pending()
-            return NewsResult(order.id, _status(taken))
+            if order is not None:
+                taken = [n["kind"] for n in news if order.take_news(n)]
+                with traced(trace.correlation_id, trace.causation_id):
+                    work.stamp_pending()
+                return NewsResult(order.id, _status(taken))
+            result = _keep(work, channel, external_id, news)
+        if uow is None and self.knows_order(channel, external_id):
+            with traced(trace.correlation_id, trace.causation_id):  # the order came meanwhile
+                self.apply_kept(channel, external_id)
+        return result
 
     def take_in(
         self, translations: list[Translation], cursor: tuple[str, str] | None = None
@@ -242,8 +257,11 @@ class Intake(UseCases["ChannelOrders"]):
 
     def knows_order(self, channel: str, external_id: str) -> bool:
         """Whether this channel order was taken in before (received or held)."""
+        return self._exists(order_id_for(channel, external_id))
+
+    def _exists(self, aggregate_id: UUID) -> bool:
         try:
-            self.app.repository.get(order_id_for(channel, external_id))
+            self.app.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return False
         return True
@@ -257,17 +275,24 @@ class Intake(UseCases["ChannelOrders"]):
         stored = self._stored_ids(ids + changes)  # orders, and news kept of them
         seen: set[UUID] = set()
         results: list[IntakeResult | Exception] = []
+        unseen: list[Translation] = []  # taken in now, no news kept of them when looked
         for order_id, change_id, translation in zip(ids, changes, translations, strict=True):
             new = stored is not None and order_id not in stored and order_id not in seen
             kept = None if stored is None else change_id in stored
             seen.add(order_id)
             try:
-                results.append(self.take_in_one(translation, new, uow=uow, kept=kept))
+                result = self.take_in_one(translation, new, uow=uow, kept=kept)
             except ChannelOrderError as error:
                 results.append(error)
+                continue
+            results.append(result)
+            if result.created and kept is False:
+                unseen.append(translation)
         if cursor is not None:
             self.app.connections.advance_cursor(*cursor, uow=uow)
         uow.commit()
+        if unseen:
+            self._apply_crossed(unseen)
         return results
 
     def _stored_ids(self, ids: list[UUID]) -> set[UUID] | None:
@@ -291,6 +316,17 @@ class Intake(UseCases["ChannelOrders"]):
             return self.take_in_one(translation)
         except ChannelOrderError as error:
             return error
+
+
+def _apply_kept(work: UnitOfWork, order: ChannelOrder) -> bool:
+    """News of the order kept before it came (webhooks out of order) is applied to it: a payment
+    moves it on, a cancellation cancels it; the kept record says applied. Whether any was."""
+    change = work.find(change_id_for(order.channel, order.external_id), ChannelChange)
+    news = [] if change is None else change.to_apply()
+    if change is None or not news:
+        return False
+    change.mark_applied([n["kind"] for n in news if order.take_news(n)], utc_stamp())
+    return True
 
 
 def whole_order_news(translation: Translation, reference: str | None) -> list[ChannelNews]:
