@@ -16,6 +16,7 @@ from services.channel_gateway.domain import (
     OWN_KINDS,
     CancelAnswer,
     Cancellation,
+    ChannelChange,
     ChannelConnection,
     ChannelKind,
     ChannelOrder,
@@ -116,6 +117,19 @@ def _cancel_requested(e: ChannelOrder.CancelRequested) -> ev.ChannelCancelReques
     )
 
 
+def _ship_to_changed(e: ChannelOrder.ShipToChangedAtChannel) -> ev.ChannelShipToChanged | None:
+    if not e.placed:
+        return None  # a held order: released, it carries the address it has then
+    return ev.ChannelShipToChanged(
+        order_id=e.originator_id,
+        channel=e.channel,
+        external_id=e.external_id,
+        shipping_address=e.shipping_address,
+        reference=e.reference,
+        changed_at=e.timestamp,
+    )
+
+
 def _refund_due(e: ChannelOrder.RefundDue) -> ev.ChannelRefundDue:
     return ev.ChannelRefundDue(
         order_id=e.originator_id,
@@ -129,8 +143,9 @@ def _refund_due(e: ChannelOrder.RefundDue) -> ev.ChannelRefundDue:
     )
 
 
-# Holds, connections, shipments, cancellations, refunds and deliveries are the gateway's own
-# business; a refund no channel can make goes to the order's timeline.
+# Holds, connections, shipments, cancellations, refunds, deliveries and news kept of orders never
+# taken in are the gateway's own business; a refund no channel can make goes to the order's
+# timeline.
 PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     ChannelOrder.Received: _received,
     ChannelOrder.Held: INTERNAL,
@@ -145,6 +160,7 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     ChannelOrder.CancelRequested: _cancel_requested,
     ChannelOrder.RefundedAtChannel: _refunded_at_channel,
     ChannelOrder.CancelRequestAnswered: INTERNAL,  # the OMS's answer, told to the channel
+    ChannelOrder.ShipToChangedAtChannel: _ship_to_changed,
     ChannelConnection.Registered: INTERNAL,
     ChannelConnection.Reconfigured: INTERNAL,
     ChannelConnection.SkuMappingChanged: INTERNAL,
@@ -155,6 +171,10 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     Delivery.AttemptFailed: INTERNAL,
     Delivery.Skipped: INTERNAL,
     Delivery.Retried: INTERNAL,
+    ChannelChange.Kept: INTERNAL,
+    ChannelChange.NewsKept: INTERNAL,
+    ChannelChange.Applied: INTERNAL,  # what was applied is published as the order's own news
+    ChannelChange.Dismissed: INTERNAL,
 }
 
 

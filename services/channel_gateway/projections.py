@@ -1,6 +1,6 @@
 """The gateway's read models: per view a Projection with one handler per event class.
 
-One projection worker (tracking name PROJECTION) keeps all three views in one transaction per
+One projection worker (tracking name PROJECTION) keeps all four views in one transaction per
 batch; each view's table of handlers is checked at start-up to cover every event of its
 aggregate (docs/architecture.md, "Events in and out").
 """
@@ -13,6 +13,8 @@ from typing import Any
 from psycopg import Cursor
 
 from services.channel_gateway.domain import (
+    ChannelChange,
+    ChannelChangeStatus,
     ChannelConnection,
     ChannelOrder,
     ChannelOrderStatus,
@@ -135,6 +137,10 @@ def _cancel_request_answered(curs: Cursor[Any], e: ChannelOrder.CancelRequestAns
         )
 
 
+def _ship_to_changed_at_channel(curs: Cursor[Any], e: ChannelOrder.ShipToChangedAtChannel) -> None:
+    ChannelOrderViews.change_ship_to(curs, e.originator_id, e.timestamp, e.shipping_address)
+
+
 CHANNEL_ORDERS = Projection(
     name="channel_order_view",
     aggregates=[ChannelOrder],
@@ -149,6 +155,7 @@ CHANNEL_ORDERS = Projection(
         ChannelOrder.LinesChanged: _lines_changed,
         ChannelOrder.RefundedAtChannel: _refund_recorded,
         ChannelOrder.CancelRequestAnswered: _cancel_request_answered,
+        ChannelOrder.ShipToChangedAtChannel: _ship_to_changed_at_channel,
     },
     # The order service shows the payment state (and acts on it), a refund due and a buyer's
     # cancellation request on its timeline; the gateway only passes them on.
@@ -298,7 +305,63 @@ DELIVERIES = Projection(
     },
 )
 
-VIEWS = (CHANNEL_ORDERS, CONNECTIONS, DELIVERIES)
+# -- channel_change_view ---------------------------------------------------------------------
+
+
+def _kept(curs: Cursor[Any], e: ChannelChange.Kept) -> None:
+    ChannelOrderViews.insert_change(
+        curs,
+        {
+            "change_id": e.originator_id,
+            "order_id": e.order_id,
+            "channel": e.channel,
+            "external_id": e.external_id,
+            "status": ChannelChangeStatus.KEPT,
+            "reason": e.reason,
+            "news": {n["kind"]: n for n in e.news},
+            "at": e.timestamp,
+        },
+    )
+
+
+def _news_kept(curs: Cursor[Any], e: ChannelChange.NewsKept) -> None:
+    ChannelOrderViews.add_news(curs, e.originator_id, e.timestamp, {n["kind"]: n for n in e.news})
+
+
+def _change_applied(curs: Cursor[Any], e: ChannelChange.Applied) -> None:
+    ChannelOrderViews.update_change(
+        curs,
+        e.originator_id,
+        e.timestamp,
+        status=ChannelChangeStatus.APPLIED,
+        applied=e.kinds,
+        applied_at=_time(e.applied_at),
+    )
+
+
+def _change_dismissed(curs: Cursor[Any], e: ChannelChange.Dismissed) -> None:
+    ChannelOrderViews.update_change(
+        curs,
+        e.originator_id,
+        e.timestamp,
+        status=ChannelChangeStatus.DISMISSED,
+        dismiss_reason=e.reason,
+        dismissed_at=_time(e.dismissed_at),
+    )
+
+
+CHANGES = Projection(
+    name="channel_change_view",
+    aggregates=[ChannelChange],
+    handlers={
+        ChannelChange.Kept: _kept,
+        ChannelChange.NewsKept: _news_kept,
+        ChannelChange.Applied: _change_applied,
+        ChannelChange.Dismissed: _change_dismissed,
+    },
+)
+
+VIEWS = (CHANNEL_ORDERS, CONNECTIONS, DELIVERIES, CHANGES)
 
 
 def project(curs: Cursor[Any], event: Any) -> None:

@@ -324,6 +324,19 @@ class Orders(ServiceApplication):
             self._get(work, order_id).record_edit_refused(shipment_id, revision, reason)
 
     @use_case
+    def change_ship_to_from_channel(
+        self,
+        order_id: UUID,
+        address: Address,
+        reference: str | None = None,
+        uow: UnitOfWork | None = None,
+    ) -> bool:
+        """The channel's order ships elsewhere now: changed here while it may, else ops see why
+        not on the order's timeline."""
+        with self.unit_of_work(uow) as work:
+            return self._get(work, order_id).change_ship_to_from_channel(address, reference)
+
+    @use_case
     def record_picking_started(
         self,
         order_id: UUID,

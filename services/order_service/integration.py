@@ -193,6 +193,7 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     Order.ChannelCancelNotApplied: INTERNAL,  # an exception for ops, on the order's timeline
     Order.CancelRequestHeld: INTERNAL,  # likewise: a buyer's cancellation request ops answer
     Order.CancelRequestAnswered: _cancel_request_answered,  # the gateway tells the channel
+    Order.ChannelShipToNotApplied: INTERNAL,  # likewise: the ship-to was fixed already
     Order.RefundDue: INTERNAL,  # likewise: a paid cancel no channel refunds
     Order.PaymentRecorded: INTERNAL,
     # What happens between confirmation and the order shipping is the order's own history:
@@ -278,6 +279,13 @@ def on_channel_refund(app: Orders, e: ev.ChannelRefundRecorded, uow: UnitOfWork)
         e.note,
         uow=uow,
     )
+
+
+def on_channel_ship_to(app: Orders, e: ev.ChannelShipToChanged, uow: UnitOfWork) -> None:
+    """The channel's order ships elsewhere now: the ship-to follows (and reaches fulfillment
+    before the label), or ops see why it could not."""
+    address = _plain(e.shipping_address, Address)
+    app.change_ship_to_from_channel(e.order_id, address, e.reference, uow=uow)
 
 
 def on_refund_due(app: Orders, e: ev.ChannelRefundDue, uow: UnitOfWork) -> None:
@@ -368,6 +376,7 @@ CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     ev.ChannelOrderReceived: on_channel_order,
     ev.ChannelPaymentChanged: on_channel_payment,
     ev.ChannelOrderCancelled: on_channel_cancel,
+    ev.ChannelShipToChanged: on_channel_ship_to,
     ev.ChannelRefundDue: on_refund_due,
     ev.ChannelCancelRequested: on_cancel_request,
     ev.ChannelRefundRecorded: on_channel_refund,

@@ -21,6 +21,7 @@ _EXCEPTIONS: dict[DomainEvent, str] = {
     Order.HeldForPayment: "awaiting_payment",
     Order.ShipToRefused: "ship_to_refused",
     Order.ChannelCancelNotApplied: "channel_cancel_not_applied",
+    Order.ChannelShipToNotApplied: "channel_ship_to_not_applied",
     Order.RefundDue: "refund_due",
     Order.EditRefused: "edit_refused",
     Order.SourcingFailed: "sourcing_failed",
@@ -127,8 +128,10 @@ def _ship_to_refused(curs: Cursor[Any], e: Order.ShipToRefused) -> None:
     OrderViews.update_order(curs, e.originator_id, e.timestamp)
 
 
-def _channel_cancel_not_applied(curs: Cursor[Any], e: Order.ChannelCancelNotApplied) -> None:
-    # The order goes on; the channel's cancel shows as a timeline exception for ops to act on.
+def _channel_news_not_applied(
+    curs: Cursor[Any], e: Order.ChannelCancelNotApplied | Order.ChannelShipToNotApplied
+) -> None:
+    # The order goes on; the channel's news shows as a timeline exception for ops to act on.
     OrderViews.update_order(curs, e.originator_id, e.timestamp)
 
 
@@ -202,7 +205,8 @@ _HANDLERS: dict[DomainEvent, ProjectFn] = {
     Order.PickingStarted: _picking_changed,
     Order.PickingReleased: _picking_changed,
     Order.ShipToRefused: _ship_to_refused,
-    Order.ChannelCancelNotApplied: _channel_cancel_not_applied,
+    Order.ChannelCancelNotApplied: _channel_news_not_applied,
+    Order.ChannelShipToNotApplied: _channel_news_not_applied,
     Order.RefundDue: _refund_due,
     Order.LinesEdited: _lines_edited,
     Order.EditRefused: _edit_refused,

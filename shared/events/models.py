@@ -276,6 +276,22 @@ class ChannelCancelRequested(IntegrationEvent):
     requested_at: UtcTime
 
 
+class ChannelShipToChanged(IntegrationEvent):
+    """The channel's order ships elsewhere now (Shopify orders/updated, Woo order.updated with
+    another shipping address): the OMS changes the order's ship-to while it may, else ops see
+    why not. Never sent back to the channel: it is the channel's own news."""
+
+    topic = topics.CHANNEL
+    order_id: UUID
+    channel: str = Text
+    external_id: str = Text
+    shipping_address: Address
+    reference: str | None = Field(
+        None, max_length=255, description="the channel's id of the news (its webhook event id)"
+    )
+    changed_at: UtcTime
+
+
 class ChannelRefundDue(IntegrationEvent):
     """A paid order was cancelled and its channel has no API to refund through (the merchant's
     own channels: web shop, phone, mail): the merchant must pay the money back."""
@@ -715,6 +731,7 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     ChannelRefundDue,
     ChannelCancelRequested,
     ChannelRefundRecorded,
+    ChannelShipToChanged,
     OrderPlaced,
     OrderConfirmed,
     OrderBackordered,

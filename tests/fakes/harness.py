@@ -13,6 +13,7 @@ from services.channel_gateway.settings import Settings
 from shared import events as ev
 from shared.events import topics
 from shared.runtime.consumer import tracking_name
+from tests.fakes import payloads
 from tests.fakes.server import LoopbackServer
 from tests.kit import RunningService
 
@@ -57,6 +58,31 @@ class Gateway:
     def catch_up(self) -> None:
         """Bring the read models up to date."""
         self.projection.catch_up()
+
+    def connect_shops(self, shopify_secret: str, woo_secret: str) -> None:
+        """Connect the Shopify shop `shopify-eu` and the WooCommerce shop `woo-de` (their
+        webhooks signed with these secrets), SKUs mapped as the payloads name them."""
+        self.register(
+            {
+                "channel_id": "shopify-eu",
+                "kind": "shopify",
+                "shop_domain": "acme-eu.myshopify.com",
+                "access_token": "shpat_secret_token_value",
+                "webhook_secret": shopify_secret,
+                "sku_mapping": payloads.SHOPIFY_SKUS,
+            }
+        )
+        self.register(
+            {
+                "channel_id": "woo-de",
+                "kind": "woocommerce",
+                "base_url": "https://shop.example.de",
+                "consumer_key": "ck_x",
+                "consumer_secret": "cs_x",
+                "webhook_secret": woo_secret,
+                "sku_mapping": payloads.WOO_SKUS,
+            }
+        )
 
 
 def run_gateway(run_service: Callable[..., RunningService], **settings: Any) -> RunningService:

@@ -25,6 +25,7 @@ from shared import events as ev
 from shared.events import now_utc
 from tests import factories
 from tests.factories_channel_gateway import canonical_order
+from tests.fakes import payloads
 from tests.kit import RunningService, eventually
 
 pytestmark = pytest.mark.integration
@@ -144,6 +145,19 @@ def _seed_returns(returns: RunningService) -> None:
 
 def _seed_gateway(gateway: RunningService) -> None:
     assert gateway.http.post("/v1/orders", json=canonical_order()).status_code == 202
+    # A cancel of an order never taken in is kept: the list of channel changes has a row.
+    shop = {
+        "channel_id": "fuzz-shop",
+        "kind": "shopify",
+        "shop_domain": "fuzz.myshopify.com",
+        "access_token": "shpat_fuzz",
+        "webhook_secret": "fuzz-secret",
+    }
+    assert gateway.http.post("/v1/channels", json=shop).status_code == 201
+    body = payloads.dumps(payloads.shopify_order(1, cancelled_at="2026-12-06T11:00:00Z"))
+    headers = payloads.shopify_headers(body, "fuzz-secret", "evt-fuzz", "orders/cancelled")
+    kept = gateway.http.post("/v1/webhooks/shopify/fuzz-shop", content=body, headers=headers)
+    assert kept.json()["status"] == "kept", kept.text
 
 
 APIS = {

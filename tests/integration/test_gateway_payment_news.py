@@ -27,27 +27,7 @@ EVENTS = events()
 @pytest.fixture(scope="module")
 def gateway(new_database: Any) -> Iterator[Gateway]:
     gw = Gateway(new_database("gw_payment_news"))
-    gw.register(
-        {
-            "channel_id": "shopify-eu",
-            "kind": "shopify",
-            "shop_domain": "acme-eu.myshopify.com",
-            "access_token": "shpat_secret_token_value",
-            "webhook_secret": SHOPIFY_SECRET,
-            "sku_mapping": p.SHOPIFY_SKUS,
-        }
-    )
-    gw.register(
-        {
-            "channel_id": "woo-de",
-            "kind": "woocommerce",
-            "base_url": "https://shop.example.de",
-            "consumer_key": "ck_x",
-            "consumer_secret": "cs_x",
-            "webhook_secret": WOO_SECRET,
-            "sku_mapping": p.WOO_SKUS,
-        }
-    )
+    gw.connect_shops(SHOPIFY_SECRET, WOO_SECRET)
     yield gw
     gw.close()
 
@@ -94,9 +74,10 @@ def test_shopify_orders_paid_after_a_pending_order_tells_the_oms_once(gateway: G
     assert (news.channel, news.external_id) == ("shopify-eu", "5829104790001")
 
 
-def test_updates_of_an_order_never_taken_in_are_ignored_never_shipped_again(gateway: Gateway):
+def test_updates_of_an_order_never_taken_in_are_kept_never_shipped_again(gateway: Gateway):
     # Shopify sends orders/updated for any edit of any order: here an old one, shipped and closed
-    # before the channel was connected. Taken in, it would be reserved and shipped a second time.
+    # before the channel was connected. Taken in, it would be reserved and shipped a second time;
+    # dropped, a cancel sent before its create would be lost: it is kept, once.
     order = p.shopify_order(
         5829104790002,
         financial_status="paid",
@@ -107,8 +88,9 @@ def test_updates_of_an_order_never_taken_in_are_ignored_never_shipped_again(gate
     for topic, event_id in (("orders/updated", "evt-pay-4"), ("orders/paid", "evt-pay-4b")):
         answer = post_shopify(gateway, order, event_id, topic)
         assert answer.status_code == 200, answer.text
-        assert answer.json()["status"] == "ignored"
-    assert gateway.stored() == before
+        assert answer.json()["status"] == "kept"
+    assert gateway.stored() == before + 1  # one record; the same news again is not news
+    assert published(gateway, order_id_for("shopify-eu", "5829104790002")) == []
 
 
 def test_a_late_retry_of_older_news_never_moves_the_payment_back(gateway: Gateway):
@@ -200,9 +182,10 @@ def test_a_woocommerce_order_set_to_cancelled_is_a_cancellation(gateway: Gateway
     assert news.reason == "cancelled in WooCommerce"
 
 
-def test_a_cancel_of_an_order_never_taken_in_is_ignored(gateway: Gateway):
+def test_a_cancel_of_an_order_never_taken_in_is_kept_not_published(gateway: Gateway):
     order = p.shopify_order(5829104790021, cancelled_at="2026-12-06T11:00:00+01:00")
     before = gateway.stored()
     answer = post_shopify(gateway, order, "evt-can-9", "orders/cancelled")
-    assert answer.json()["status"] == "ignored"
-    assert gateway.stored() == before
+    assert answer.json()["status"] == "kept"
+    assert gateway.stored() == before + 1
+    assert published(gateway, order_id_for("shopify-eu", "5829104790021")) == []

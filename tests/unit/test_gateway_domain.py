@@ -194,6 +194,7 @@ def test_every_event_keeps_the_topic_its_stored_events_carry() -> None:
                 "ChannelOrder.CancelRequested",
                 "ChannelOrder.CancelRequestAnswered",
                 "ChannelOrder.RefundedAtChannel",
+                "ChannelOrder.ShipToChangedAtChannel",
             ],
             "connections": [
                 "ChannelConnection.Registered",
@@ -208,6 +209,12 @@ def test_every_event_keeps_the_topic_its_stored_events_carry() -> None:
                 "Delivery.AttemptFailed",
                 "Delivery.Skipped",
                 "Delivery.Retried",
+            ],
+            "changes": [
+                "ChannelChange.Kept",
+                "ChannelChange.NewsKept",
+                "ChannelChange.Applied",
+                "ChannelChange.Dismissed",
             ],
         }.items()
         for name in names

@@ -1,4 +1,4 @@
-"""Gateway HTTP API: intake (canonical, webhooks, CSV), channels, holds and deliveries."""
+"""Gateway HTTP API: intake (canonical, webhooks, CSV), channels, holds, deliveries, kept news."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from eventsourcing.persistence import OperationalError
 from fastapi import APIRouter
 
 from services.channel_gateway import domain
-from services.channel_gateway.api import channels, deliveries, imports, orders, webhooks
+from services.channel_gateway.api import changes, channels, deliveries, imports, orders, webhooks
 from services.channel_gateway.channels.base import MalformedPayloadError
 from services.channel_gateway.channels.http import ChannelCallError, TransientChannelError
 from services.channel_gateway.channels.shopee.tokens import ReauthorisationNeededError
@@ -20,6 +20,8 @@ ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     domain.ChannelKindError: (409, "Channel kind conflict"),
     domain.DeliveryNotFoundError: (404, "Delivery not found"),
     domain.DeliveryNotRetryableError: (409, "Delivery not retryable"),
+    domain.ChannelChangeNotFoundError: (404, "Channel change not found"),
+    domain.ChangeAppliedError: (409, "Channel change applied"),
     # A channel's payload not in its documented shape (the channel should not retry it).
     MalformedPayloadError: (422, "Malformed payload"),
     # Only the Shopee push calls a channel while answering: a 5xx makes Shopee push again.
@@ -37,6 +39,7 @@ ROUTERS: list[APIRouter] = [
     webhooks.router,
     imports.router,
     deliveries.router,
+    changes.router,
 ]
 
 __all__ = ["ERROR_STATUSES", "ROUTERS"]

@@ -13,12 +13,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from services.channel_gateway.application import Translation, utc_stamp
+from services.channel_gateway.application import NewsResult, NewsStatus, Translation, utc_stamp
 from services.channel_gateway.channels.base import Connection, MalformedPayloadError
 from services.channel_gateway.channels.registry import Channel
 from services.channel_gateway.channels.shopee import translate as shopee
 from services.channel_gateway.channels.shopify import translate as shopify
-from services.channel_gateway.channels.webhooks import News, WebhookIntake
+from services.channel_gateway.channels.webhooks import WebhookIntake
 from services.channel_gateway.channels.woocommerce import translate as woocommerce
 from services.channel_gateway.domain import ChannelKind, RawPayload
 from services.channel_gateway.schemas import WebhookAccepted
@@ -26,7 +26,7 @@ from shared.runtime.api import Problem, component, problems
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 Translate = Callable[[Connection, RawPayload], Translation]
-# Topics that carry the whole order again after it changed: its payment or its cancellation.
+# Topics that carry the whole order again after it changed: its payment, ship-to, cancellation.
 SHOPIFY_NEWS = frozenset({"orders/paid", "orders/updated", "orders/cancelled"})
 WOOCOMMERCE_NEWS = frozenset({"order.updated"})
 # The body is read raw (its signature is checked first): 400 not JSON, 401 unsigned, 503 when
@@ -152,15 +152,19 @@ async def _intake(
 async def _news(
     webhooks: WebhookIntake, channel: Channel, event_id: str | None, body: bytes
 ) -> WebhookAccepted:
-    """An order sent again after a change: read as the poll reads it (WebhookIntake.news)."""
+    """An order sent again after a change (its cancellation, payment or ship-to), read as the
+    poll reads it (WebhookIntake.news); news of an order never taken in is kept (status
+    `kept`), applied when the order comes."""
     seen = webhooks.seen(channel.connection.channel_id, event_id)
     if seen is not None:
         return WebhookAccepted(status="duplicate", order_id=seen, duplicate=True)
     return _answer(await webhooks.news(channel, _object(body), event_id))
 
 
-def _answer(news: News) -> WebhookAccepted:
-    return WebhookAccepted(status=news.status, order_id=news.order_id)
+def _answer(result: NewsResult) -> WebhookAccepted:
+    if result.status == NewsStatus.KEPT:
+        return WebhookAccepted(status=result.status, change_id=result.change_id)
+    return WebhookAccepted(status=result.status, order_id=result.order_id)
 
 
 async def _refund(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from eventsourcing.utils import EnvType
 
 from services.channel_gateway.application.canonical import CanonicalOrderModel, minor_units
+from services.channel_gateway.application.changes import Changes
 from services.channel_gateway.application.connections import (
     ChannelDirectory,
     ChannelRegistration,
@@ -21,6 +22,8 @@ from services.channel_gateway.application.intake import (
     ChannelRefund,
     Intake,
     IntakeResult,
+    NewsResult,
+    NewsStatus,
     Translation,
 )
 from services.channel_gateway.application.orders import Orders, Retranslator
@@ -36,10 +39,12 @@ class ChannelOrders(ServiceApplication):
         self.orders = Orders(self)
         self.connections = Connections(self)
         self.deliveries = Deliveries(self)
+        self.changes = Changes(self)
 
 
 __all__ = [
     "CanonicalOrderModel",
+    "Changes",
     "ChannelDirectory",
     "ChannelOrders",
     "ChannelRefund",
@@ -49,6 +54,8 @@ __all__ = [
     "Intake",
     "IntakeBatcher",
     "IntakeResult",
+    "NewsResult",
+    "NewsStatus",
     "Orders",
     "Registration",
     "Retranslator",

@@ -19,6 +19,7 @@ from pydantic import (
     PrivateAttr,
     StrictBool,
     StringConstraints,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -360,6 +361,18 @@ def order_totals(
 
 
 _ADDRESS_EXTRAS = ("company", "phone", "state", "state_code")
+
+
+def canonical_address(values: dict[str, Any]) -> domain.Address | None:
+    """A translated address as intake stores it (so two compare equal when they are the same
+    place), or None when it is not a whole postal address."""
+    present = {k: v for k, v in values.items() if v is not None and v != ""}
+    try:
+        return _address(Address.model_validate(present))
+    except ValidationError:
+        return None
+
+
 _LINE_EXTRAS = ("line_id", "title", "variant_title")
 
 

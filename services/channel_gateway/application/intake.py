@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
@@ -11,10 +12,14 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 from psycopg.sql import SQL, Identifier
 
+from services.channel_gateway.application.canonical import canonical_address
 from services.channel_gateway.application.deliveries import utc_stamp
 from services.channel_gateway.domain import (
     Address,
     CanonicalOrder,
+    ChangeKind,
+    ChannelChange,
+    ChannelNews,
     ChannelOrder,
     ChannelOrderError,
     ChannelOrderStatus,
@@ -24,9 +29,10 @@ from services.channel_gateway.domain import (
     OrderLine,
     RawPayload,
     RefundLine,
+    change_id_for,
     order_id_for,
 )
-from shared.payments import ASSUMED, moves_on
+from shared.payments import ASSUMED
 from shared.runtime.application import UnitOfWork, UseCases, use_case
 from shared.runtime.tracing import Trace, current_trace, traced
 
@@ -84,6 +90,26 @@ class IntakeResult(NamedTuple):
     created: bool
 
 
+class NewsStatus(StrEnum):
+    """What became of a channel's news of an order (the webhook's answer says it)."""
+
+    CANCELLATION_RECORDED = "cancellation_recorded"
+    PAYMENT_RECORDED = "payment_recorded"
+    SHIP_TO_CHANGED = "ship_to_changed"
+    UNCHANGED = "unchanged"  # nothing in it was news
+    CANCEL_REQUEST_RECORDED = "cancel_request_recorded"  # the buyer asked to cancel (Shopee)
+    IGNORED = "ignored"  # nothing the OMS acts on (a status it does not follow)
+    KEPT = "kept"  # the order was never taken in: kept for when it is (GET /v1/channel-changes)
+
+
+class NewsResult(NamedTuple):
+    """What became of a channel's news: the order it is of, and, when kept, the record's id."""
+
+    order_id: UUID
+    status: NewsStatus
+    change_id: UUID | None = None
+
+
 class Intake(UseCases["ChannelOrders"]):
     """Orders in from every channel: received whole, or held with the reasons."""
 
@@ -114,11 +140,16 @@ class Intake(UseCases["ChannelOrders"]):
 
     @use_case
     def take_in_one(
-        self, translation: Translation, new: bool = False, uow: UnitOfWork | None = None
+        self,
+        translation: Translation,
+        new: bool = False,
+        uow: UnitOfWork | None = None,
+        kept: bool | None = None,
     ) -> IntakeResult:
-        """Receive or hold one translated order.
+        """Receive or hold one translated order; news of it kept before it came is applied.
 
-        `new` says the caller already knows the order is not stored yet (saves a read).
+        `new` says the caller already knows the order is not stored yet, `kept` whether news of
+        it was kept (None: not known); each saves a read.
         """
         with self.app.unit_of_work(uow) as work:
             order_id = order_id_for(translation.channel, translation.external_id)
@@ -140,34 +171,57 @@ class Intake(UseCases["ChannelOrders"]):
                     translation.draft,
                 )
             work.add(order)
+            if kept is not False:
+                _apply_kept(work, order)
             with traced(translation.trace.correlation_id, translation.trace.causation_id):
                 work.stamp_pending()
-            return IntakeResult(order.id, order.status, created=True)
+            result = IntakeResult(order.id, order.status, created=True)
+        if uow is None:  # committed here: news kept meanwhile is applied (see _apply_crossed)
+            self._apply_crossed([translation])
+        return result
 
     @use_case
-    def take_in_payment(
-        self, translation: Translation, reference: str | None, uow: UnitOfWork | None = None
-    ) -> IntakeResult | None:
-        """A channel's news that an order's payment moved on (it sends the whole order).
-
-        An order taken in before records the new state, which the order service then acts on;
-        news that would move it back (a late retry of an older update) is older than what we
-        know and is not recorded. News of an order never taken in is not an order: update
-        webhooks come for any edit of any order, shipped and archived ones too, so taking those
-        in would ship them again; None then. `created` says whether anything was recorded.
-        """
+    def apply_kept(self, channel: str, external_id: str, uow: UnitOfWork | None = None) -> bool:
+        """News kept of an order that was taken in meanwhile is applied to it; whether any was."""
         with self.app.unit_of_work(uow) as work:
-            order_id = order_id_for(translation.channel, translation.external_id)
-            existing = work.find(order_id, ChannelOrder)
-            if existing is None:
-                return None
-            state = str((translation.order or translation.draft).get("payment_state", ASSUMED))
-            if not moves_on(existing.payment_state, state):
-                return IntakeResult(existing.id, existing.status, created=False)
-            changed = existing.change_payment(state, reference)
-            with traced(translation.trace.correlation_id, translation.trace.causation_id):
-                work.stamp_pending()
-            return IntakeResult(existing.id, existing.status, created=changed)
+            order = work.find(order_id_for(channel, external_id), ChannelOrder)
+            return order is not None and _apply_kept(work, order)
+
+    def _apply_crossed(self, translations: list[Translation]) -> None:
+        """News kept while these orders were taken in, unseen by the intake's transaction (the two
+        crossed), is applied now. Each side looks for the other after its own commit (news kept:
+        is the order there now?), so of two that cross, one always sees the other."""
+        by_change = {change_id_for(t.channel, t.external_id): t for t in translations}
+        stored = self._stored_ids(list(by_change))
+        for change_id, translation in by_change.items():
+            if change_id in stored if stored is not None else self._exists(change_id):
+                with traced(translation.trace.correlation_id, translation.trace.causation_id):
+                    self.apply_kept(translation.channel, translation.external_id)
+
+    @use_case
+    def take_in_news(
+        self,
+        translation: Translation,
+        reference: str | None,
+        cancelled: str | None = None,
+        uow: UnitOfWork | None = None,
+    ) -> NewsResult:
+        """The channel sent an order again after it changed (a webhook carrying the whole order,
+        or the reconciliation poll): its cancellation (`cancelled`: the channel's reason), else
+        its payment and its ship-to.
+
+        An order taken in records what is news: a payment that moves on (a late retry of an
+        older update would move it back: not news), another ship-to (normalised as intake does),
+        a cancellation once. An order never taken in is not taken in now (update webhooks come
+        for any edit of any order, shipped and archived ones too: taken in, they would ship
+        again): its news is kept, one record per channel order, applied when the order comes.
+        """
+        if cancelled is not None:
+            news = [_news(ChangeKind.CANCELLATION, reference, reason=cancelled)]
+        else:
+            news = whole_order_news(translation, reference)
+        channel, external_id = translation.channel, translation.external_id
+        return self._take_news(channel, external_id, news, translation.trace, uow)
 
     @use_case
     def take_in_cancellation(
@@ -177,15 +231,32 @@ class Intake(UseCases["ChannelOrders"]):
         reason: str,
         reference: str | None,
         uow: UnitOfWork | None = None,
-    ) -> IntakeResult | None:
-        """The channel cancelled an order: recorded once, and the OMS is told; None when the order
-        was never taken in (there is nothing of ours to cancel)."""
+    ) -> NewsResult:
+        """The channel cancelled an order (it said only which): recorded once and the OMS told;
+        kept for when the order comes if it was never taken in."""
+        news = [_news(ChangeKind.CANCELLATION, reference, reason=reason)]
+        return self._take_news(channel, external_id, news, current_trace(), uow)
+
+    def _take_news(
+        self,
+        channel: str,
+        external_id: str,
+        news: list[ChannelNews],
+        trace: Trace,
+        uow: UnitOfWork | None,
+    ) -> NewsResult:
         with self.app.unit_of_work(uow) as work:
             order = work.find(order_id_for(channel, external_id), ChannelOrder)
-            if order is None:
-                return None
-            news = order.cancel_at_channel(reason, reference, utc_stamp())
-            return IntakeResult(order.id, order.status, created=news)
+            if order is not None:
+                taken = [n["kind"] for n in news if order.take_news(n)]
+                with traced(trace.correlation_id, trace.causation_id):
+                    work.stamp_pending()
+                return NewsResult(order.id, _status(taken))
+            result = _keep(work, channel, external_id, news)
+        if uow is None and self.knows_order(channel, external_id):
+            with traced(trace.correlation_id, trace.causation_id):  # the order came meanwhile
+                self.apply_kept(channel, external_id)
+        return result
 
     @use_case
     def take_in_refund(
@@ -253,8 +324,11 @@ class Intake(UseCases["ChannelOrders"]):
 
     def knows_order(self, channel: str, external_id: str) -> bool:
         """Whether this channel order was taken in before (received or held)."""
+        return self._exists(order_id_for(channel, external_id))
+
+    def _exists(self, aggregate_id: UUID) -> bool:
         try:
-            self.app.repository.get(order_id_for(channel, external_id))
+            self.app.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return False
         return True
@@ -264,19 +338,28 @@ class Intake(UseCases["ChannelOrders"]):
     ) -> list[IntakeResult | Exception]:
         uow = UnitOfWork(self.app)
         ids = [order_id_for(t.channel, t.external_id) for t in translations]
-        stored = self._stored_ids(ids)
+        changes = [change_id_for(t.channel, t.external_id) for t in translations]
+        stored = self._stored_ids(ids + changes)  # orders, and news kept of them
         seen: set[UUID] = set()
         results: list[IntakeResult | Exception] = []
-        for order_id, translation in zip(ids, translations, strict=True):
+        unseen: list[Translation] = []  # taken in now, no news kept of them when looked
+        for order_id, change_id, translation in zip(ids, changes, translations, strict=True):
             new = stored is not None and order_id not in stored and order_id not in seen
+            kept = None if stored is None else change_id in stored
             seen.add(order_id)
             try:
-                results.append(self.take_in_one(translation, new, uow=uow))
+                result = self.take_in_one(translation, new, uow=uow, kept=kept)
             except ChannelOrderError as error:
                 results.append(error)
+                continue
+            results.append(result)
+            if result.created and kept is False:
+                unseen.append(translation)
         if cursor is not None:
             self.app.connections.advance_cursor(*cursor, uow=uow)
         uow.commit()
+        if unseen:
+            self._apply_crossed(unseen)
         return results
 
     def _stored_ids(self, ids: list[UUID]) -> set[UUID] | None:
@@ -300,3 +383,70 @@ class Intake(UseCases["ChannelOrders"]):
             return self.take_in_one(translation)
         except ChannelOrderError as error:
             return error
+
+
+def _apply_kept(work: UnitOfWork, order: ChannelOrder) -> bool:
+    """News of the order kept before it came (webhooks out of order) is applied to it: a payment
+    moves it on, a cancellation cancels it; the kept record says applied. Whether any was."""
+    change = work.find(change_id_for(order.channel, order.external_id), ChannelChange)
+    news = [] if change is None else change.to_apply()
+    if change is None or not news:
+        return False
+    change.mark_applied([n["kind"] for n in news if order.take_news(n)], utc_stamp())
+    return True
+
+
+def whole_order_news(translation: Translation, reference: str | None) -> list[ChannelNews]:
+    """What a whole order sent again says: its payment state, and its ship-to when it is a whole
+    postal address (normalised as intake stores it, so the same place compares equal)."""
+    state = str((translation.order or translation.draft).get("payment_state", ASSUMED))
+    news = [_news(ChangeKind.PAYMENT, reference, payment_state=state)]
+    if translation.order is not None:
+        address: Address | None = translation.order["shipping_address"]
+    else:
+        address = canonical_address(translation.draft.get("shipping_address") or {})
+    if address is not None:
+        news.append(_news(ChangeKind.SHIP_TO, reference, shipping_address=address))
+    return news
+
+
+def _news(
+    kind: ChangeKind,
+    reference: str | None,
+    *,
+    payment_state: str | None = None,
+    reason: str | None = None,
+    shipping_address: Address | None = None,
+) -> ChannelNews:
+    """One piece of news, received now, saying only what its kind says."""
+    news: ChannelNews = {"kind": kind.value, "reference": reference, "received_at": utc_stamp()}
+    if payment_state is not None:
+        news["payment_state"] = payment_state
+    if reason is not None:
+        news["reason"] = reason
+    if shipping_address is not None:
+        news["shipping_address"] = shipping_address
+    return news
+
+
+def _keep(work: UnitOfWork, channel: str, external_id: str, news: list[ChannelNews]) -> NewsResult:
+    """News of an order never taken in: kept (what of it is news), one record per order."""
+    change_id = change_id_for(channel, external_id)
+    change = work.find(change_id, ChannelChange)
+    if change is None:
+        work.add(ChannelChange.keep(channel, external_id, news))
+    else:
+        change.add(news)
+    return NewsResult(order_id_for(channel, external_id), NewsStatus.KEPT, change_id)
+
+
+def _status(kinds: list[str]) -> NewsStatus:
+    """The answer to news of which these kinds were recorded (a cancellation says the most)."""
+    for kind, status in (
+        (ChangeKind.CANCELLATION, NewsStatus.CANCELLATION_RECORDED),
+        (ChangeKind.PAYMENT, NewsStatus.PAYMENT_RECORDED),
+        (ChangeKind.SHIP_TO, NewsStatus.SHIP_TO_CHANGED),
+    ):
+        if kind in kinds:
+            return status
+    return NewsStatus.UNCHANGED

@@ -22,6 +22,8 @@ from services.channel_gateway.application import (
     ChannelRefund,
     IntakeBatcher,
     IntakeResult,
+    NewsResult,
+    NewsStatus,
     Translation,
 )
 from services.channel_gateway.channels.base import Connection
@@ -31,7 +33,7 @@ from services.channel_gateway.channels.shopee import translate as shopee
 from services.channel_gateway.channels.shopee.tokens import ShopeeTokens
 from services.channel_gateway.channels.shopify import translate as shopify
 from services.channel_gateway.channels.woocommerce import translate as woocommerce
-from services.channel_gateway.domain import ChannelKind, RawPayload
+from services.channel_gateway.domain import ChannelKind, RawPayload, order_id_for
 
 
 @dataclass(frozen=True)
@@ -50,16 +52,9 @@ NEWS_READERS: dict[str, NewsReader] = {
 }
 
 
-@dataclass(frozen=True)
-class News:
-    """What became of a channel's news of an order.
-
-    status: cancellation_recorded, payment_recorded, unchanged, or ignored (not an order of
-    ours, or nothing we act on).
-    """
-
-    status: str
-    order_id: UUID | None = None
+Translate = Callable[[Connection, RawPayload], Translation]
+Cancellation = Callable[[RawPayload], "tuple[str, str] | None"]
+"""A channel's reading of a whole order: (its id, the reason) when it was cancelled there."""
 
 
 class RecentEvents:
@@ -122,41 +117,45 @@ class WebhookIntake:
         self.recent.add(translation.channel, event_id, result.order_id)
         return result
 
-    async def take_in_payment(
-        self, translation: Translation, event_id: str | None
-    ) -> IntakeResult | None:
-        """Record the channel's news of an order's payment; None for an order never taken in."""
-        result = await asyncio.to_thread(self.app.intake.take_in_payment, translation, event_id)
-        if result is not None:
-            self.recent.add(translation.channel, event_id, result.order_id)
+    async def take_in_sent_again(
+        self,
+        connection: Connection,
+        payload: RawPayload,
+        translate: Translate,
+        cancellation: Cancellation,
+        event_id: str | None,
+    ) -> NewsResult:
+        """An order the channel sent again, whole, after it changed (an update webhook; the
+        reconciliation poll too): its cancellation, payment or ship-to recorded, or kept when the
+        order was never taken in (Intake.take_in_news). MalformedPayloadError when it is not in
+        the channel's shape."""
+        cancelled = cancellation(payload)
+        translation = translate(connection, payload)
+        reason = None if cancelled is None else cancelled[1]
+        intake = self.app.intake
+        result = await asyncio.to_thread(intake.take_in_news, translation, event_id, reason)
+        self.recent.add(translation.channel, event_id, result.order_id)
         return result
 
     async def take_in_cancellation(
         self, channel_id: str, external_id: str, reason: str, event_id: str | None
-    ) -> IntakeResult | None:
-        """Record that the channel cancelled an order; None for an order never taken in."""
+    ) -> NewsResult:
+        """Record that the channel cancelled an order (kept when it was never taken in)."""
         intake = self.app.intake
         result = await asyncio.to_thread(
             intake.take_in_cancellation, channel_id, external_id, reason, event_id
         )
-        if result is not None:
-            self.recent.add(channel_id, event_id, result.order_id)
+        self.recent.add(channel_id, event_id, result.order_id)
         return result
 
-    async def news(self, channel: Channel, payload: RawPayload, event_id: str | None) -> News:
+    async def news(self, channel: Channel, payload: RawPayload, event_id: str | None) -> NewsResult:
         """A whole order sent again after a change (a webhook, or found by the poll): its
-        cancellation, else its payment news; MalformedPayloadError when it is not an order."""
+        cancellation, payment or ship-to, kept when the order was never taken in;
+        MalformedPayloadError when it is not an order."""
         reader = NEWS_READERS[channel.connection.kind]
-        cancelled = reader.cancellation(payload)
-        channel_id = channel.connection.channel_id
-        if cancelled is not None:
-            external_id, reason = cancelled
-            return await self.cancelled(channel_id, external_id, reason, event_id)
-        translation = reader.translate(channel.connection, payload)
-        result = await self.take_in_payment(translation, event_id)
-        if result is None:  # not an order of ours: its create webhook or the poll brings orders in
-            return News("ignored")
-        return News("payment_recorded" if result.created else "unchanged", result.order_id)
+        return await self.take_in_sent_again(
+            channel.connection, payload, reader.translate, reader.cancellation, event_id
+        )
 
     async def status_news(
         self,
@@ -165,7 +164,7 @@ class WebhookIntake:
         status: str,
         event_id: str | None,
         reference: str | None = None,
-    ) -> News:
+    ) -> NewsResult:
         """A channel's new status of an order (a Shopee push, or found by the poll); a status
         that lets an order be placed is intake, not news (the caller takes the order in). A
         buyer's cancellation request (IN_CANCEL) is recorded for the OMS to answer; the poll,
@@ -177,21 +176,18 @@ class WebhookIntake:
             result = await self.take_in_cancel_request(
                 channel_id, external_id, shopee.BUYER_ASKED, asked
             )
+            order_id = order_id_for(channel_id, external_id)
             if result is None:  # not an order of ours: nobody here can answer for it
-                return News("ignored")
-            return News(
-                "cancel_request_recorded" if result.created else "unchanged", result.order_id
-            )
-        return News("ignored")
+                return NewsResult(order_id, NewsStatus.IGNORED)
+            recorded = NewsStatus.CANCEL_REQUEST_RECORDED
+            return NewsResult(order_id, recorded if result.created else NewsStatus.UNCHANGED)
+        return NewsResult(order_id_for(channel_id, external_id), NewsStatus.IGNORED)
 
     async def cancelled(
         self, channel_id: str, external_id: str, reason: str, event_id: str | None
-    ) -> News:
-        """The channel cancelled an order: the OMS is told once; an order not ours is ignored."""
-        result = await self.take_in_cancellation(channel_id, external_id, reason, event_id)
-        if result is None:
-            return News("ignored")
-        return News("cancellation_recorded" if result.created else "unchanged", result.order_id)
+    ) -> NewsResult:
+        """The channel cancelled an order: the OMS is told once; kept when never taken in."""
+        return await self.take_in_cancellation(channel_id, external_id, reason, event_id)
 
     async def take_in_refund(
         self, refund: ChannelRefund, event_id: str | None

@@ -1,5 +1,13 @@
 """Gateway domain: channel orders, channel connections and deliveries (stdlib + eventsourcing)."""
 
+from services.channel_gateway.domain.changes import (
+    ChangeAppliedError,
+    ChannelChange,
+    ChannelChangeError,
+    ChannelChangeNotFoundError,
+    ChannelChangeStatus,
+    change_id_for,
+)
 from services.channel_gateway.domain.connections import (
     KINDS,
     MARKETPLACE_KINDS,
@@ -40,7 +48,9 @@ from services.channel_gateway.domain.values import (
     CancelAnswer,
     Cancellation,
     CanonicalOrder,
+    ChangeKind,
     ChannelConfig,
+    ChannelNews,
     ChannelRefs,
     Customer,
     DraftAddress,
@@ -60,7 +70,7 @@ from services.channel_gateway.domain.values import (
     ShippingLine,
 )
 
-AGGREGATES = (ChannelOrder, ChannelConnection, Delivery)
+AGGREGATES = (ChannelOrder, ChannelConnection, Delivery, ChannelChange)
 """Every aggregate whose events the gateway stores."""
 
 __all__ = [
@@ -74,11 +84,18 @@ __all__ = [
     "CancelAnswer",
     "Cancellation",
     "CanonicalOrder",
+    "ChangeAppliedError",
+    "ChangeKind",
+    "ChannelChange",
+    "ChannelChangeError",
+    "ChannelChangeNotFoundError",
+    "ChannelChangeStatus",
     "ChannelConfig",
     "ChannelConnection",
     "ChannelConnectionError",
     "ChannelKind",
     "ChannelKindError",
+    "ChannelNews",
     "ChannelNotFoundError",
     "ChannelOrder",
     "ChannelOrderError",
@@ -113,6 +130,7 @@ __all__ = [
     "Shipment",
     "ShippedLine",
     "ShippingLine",
+    "change_id_for",
     "connection_id_for",
     "delivery_id_for",
     "order_id_for",

@@ -14,6 +14,8 @@ from services.channel_gateway.domain.values import (
     AddedLine,
     Address,
     Cancellation,
+    ChangeKind,
+    ChannelNews,
     ChannelRefs,
     Customer,
     DraftAddress,
@@ -31,7 +33,7 @@ from services.channel_gateway.domain.values import (
     ShippedLine,
     ShippingLine,
 )
-from shared.payments import money_taken
+from shared.payments import money_taken, moves_on
 
 # The same namespace and name as the order service's, so both derive the same order id.
 ORDER_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/orders")
@@ -235,6 +237,16 @@ class ChannelOrder(Aggregate):
         reference: str
         answered_at: str
 
+    class ShipToChangedAtChannel(Aggregate.Event):
+        """The channel's order now ships elsewhere (its whole order came again with another
+        address); channel and external id ride along for the public event."""
+
+        channel: str
+        external_id: str
+        shipping_address: Address
+        reference: str | None
+        placed: bool  # the OMS has the order (a held one takes it when released)
+
     @classmethod
     def receive(
         cls,
@@ -340,6 +352,7 @@ class ChannelOrder(Aggregate):
         self.edits: list[dict[str, Any]] = []
         self.cancel_requests: list[str] = []  # the buyer's cancellation requests, by reference
         self.cancel_answers: list[str] = []  # those the OMS answered
+        self.channel_ship_to: Address | None = None  # the channel changed it after intake
 
     @staticmethod
     def create_id(order_id: UUID, **_: Any) -> UUID:
@@ -395,6 +408,8 @@ class ChannelOrder(Aggregate):
         if self.payment_state is not None:
             # News that came while the order was held is newer than its first payload.
             payment_state = self.payment_state
+        if self.channel_ship_to is not None:
+            shipping_address = self.channel_ship_to  # likewise
         self._released(
             channel=self.channel,
             external_id=self.external_id,
@@ -691,6 +706,52 @@ class ChannelOrder(Aggregate):
         if accepted and self.status != ChannelOrderStatus.CANCELLED:
             self.cancellation = {"reason": f"buyer's request: {why}", "cancelled_at": answered_at}
             self.status = ChannelOrderStatus.CANCELLED
+
+    @property
+    def in_oms(self) -> bool:
+        """Whether the OMS has the order: received, or held and released since."""
+        return not self.hold_reasons
+
+    def take_news(self, news: ChannelNews) -> bool:
+        """Apply one piece of the channel's news (payment, ship-to or cancellation); whether it
+        was news. Payment news that would move the payment back (a late retry of an older update)
+        and the ship-to the order has are not."""
+        reference, kind = news["reference"], news["kind"]
+        if kind == ChangeKind.PAYMENT and "payment_state" in news:
+            state = news["payment_state"]
+            return moves_on(self.payment_state, state) and self.change_payment(state, reference)
+        if kind == ChangeKind.SHIP_TO and "shipping_address" in news:
+            return self.change_ship_to_at_channel(news["shipping_address"], reference)
+        if kind == ChangeKind.CANCELLATION:
+            reason = news.get("reason") or "cancelled at the channel"
+            return self.cancel_at_channel(reason, reference, news["received_at"])
+        return False
+
+    def change_ship_to_at_channel(self, address: Address, reference: str | None) -> bool:
+        """The channel's order ships elsewhere now; the address it has is not news. Told to the
+        OMS whatever the order's state: the order service decides whether it still can."""
+        if address == self.shipping_address:
+            return False
+        self._ship_to_changed_at_channel(
+            channel=self.channel,
+            external_id=self.external_id,
+            shipping_address=address,
+            reference=reference,
+            placed=self.in_oms,
+        )
+        return True
+
+    @event(ShipToChangedAtChannel)
+    def _ship_to_changed_at_channel(
+        self,
+        channel: str,
+        external_id: str,
+        shipping_address: Address,
+        reference: str | None,
+        placed: bool,
+    ) -> None:
+        self.shipping_address = shipping_address
+        self.channel_ship_to = shipping_address
 
     def record_refund(
         self,

@@ -6,6 +6,7 @@ money is a decimal string in the currency's minor units, `Decimal` only in arith
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any, NotRequired, TypedDict
 
 # -- raw channel data: its shape is the channel's business, not ours ------------------------
@@ -236,3 +237,27 @@ class LinesEdit(TypedDict):
     currency: str | None
     changed: list[EditedLine]
     added: list[AddedLine]
+
+
+# -- a channel's news of an order ------------------------------------------------------------
+
+
+class ChangeKind(StrEnum):
+    """What a channel's news of an order is about."""
+
+    PAYMENT = "payment"
+    CANCELLATION = "cancellation"
+    SHIP_TO = "ship_to"
+
+
+class ChannelNews(TypedDict):
+    """One piece of a channel's news of an order: its kind, the channel's reference (webhook
+    event id) and when it came, and what it says: the payment state, the cancellation's reason or
+    the new ship-to (canonical)."""
+
+    kind: str  # a ChangeKind value
+    reference: str | None
+    received_at: str
+    payment_state: NotRequired[str]
+    reason: NotRequired[str]
+    shipping_address: NotRequired[Address]

@@ -1,5 +1,11 @@
 """HTTP request and response models of the gateway API."""
 
+from services.channel_gateway.schemas.changes import (
+    ChangeDismiss,
+    ChannelChangeDismissed,
+    ChannelChangePublic,
+    ChannelChangesPublic,
+)
 from services.channel_gateway.schemas.channels import (
     ChannelCreate,
     ChannelPublic,
@@ -25,6 +31,10 @@ from services.channel_gateway.schemas.orders import (
 )
 
 __all__ = [
+    "ChangeDismiss",
+    "ChannelChangeDismissed",
+    "ChannelChangePublic",
+    "ChannelChangesPublic",
     "ChannelCreate",
     "ChannelOrderAccepted",
     "ChannelOrderCreate",

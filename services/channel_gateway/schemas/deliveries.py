@@ -88,3 +88,5 @@ class WebhookAccepted(BaseModel):
     status: str
     order_id: UUID | None = None
     duplicate: bool = False
+    # News of an order never taken in: the record it is kept in (GET /v1/channel-changes/{id}).
+    change_id: UUID | None = Field(None, exclude_if=lambda value: value is None)

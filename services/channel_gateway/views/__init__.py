@@ -1,22 +1,26 @@
-"""Gateway read models: channel orders, connections and deliveries, plus the channel secrets.
+"""Gateway read models: channel orders, connections, deliveries, kept news; channel secrets.
 
 SQL only; from the domain just its statuses, so filters and rows name the same values.
 """
 
+from services.channel_gateway.views.changes import CHANGE_TABLES, ChangeViews
 from services.channel_gateway.views.connections import CONNECTION_TABLES, ConnectionViews
 from services.channel_gateway.views.deliveries import DELIVERY_TABLES, DeliveryViews
 from services.channel_gateway.views.orders import CHANNEL_ORDER_TABLES, OrderViews
 from services.channel_gateway.views.secrets import Secrets, SecretStore, TokenState
 from shared.runtime.projection import ViewStore
 
-ALL_TABLES = CHANNEL_ORDER_TABLES + CONNECTION_TABLES + DELIVERY_TABLES
+ALL_TABLES = CHANNEL_ORDER_TABLES + CONNECTION_TABLES + DELIVERY_TABLES + CHANGE_TABLES
 
 
-class ChannelOrderViews(OrderViews, ConnectionViews, DeliveryViews, ViewStore):
+class ChannelOrderViews(OrderViews, ConnectionViews, DeliveryViews, ChangeViews, ViewStore):
     """Everything ops query at the gateway, kept by one projection of the event log."""
 
     tables = (
-        OrderViews.order_tables + ConnectionViews.connection_tables + DeliveryViews.delivery_tables
+        OrderViews.order_tables
+        + ConnectionViews.connection_tables
+        + DeliveryViews.delivery_tables
+        + ChangeViews.change_tables
     )
 
     def reset_all(self, projection_name: str) -> None:

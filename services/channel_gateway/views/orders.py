@@ -96,6 +96,17 @@ class OrderViews:
         )
 
     @staticmethod
+    def change_ship_to(
+        curs: Cursor[Any], order_id: UUID, at: Any, address: Mapping[str, Any]
+    ) -> None:
+        """The channel's order ships elsewhere now."""
+        curs.execute(
+            "UPDATE channel_order_view SET shipping_address = %s, updated_at = %s"
+            " WHERE order_id = %s",
+            (jsonb(address), at, order_id),
+        )
+
+    @staticmethod
     def append_shipment(
         curs: Cursor[Any], order_id: UUID, at: Any, shipment: Mapping[str, Any]
     ) -> None:

@@ -47,6 +47,7 @@ AWAITING_STOCK = frozenset({OrderStatus.PLACED, OrderStatus.BACKORDERED})
 NOT_YET_SHIPPING = AWAITING_STOCK | {OrderStatus.AWAITING_PAYMENT}
 # Nothing of the order has left yet: the ship-to may still change (unless picking started).
 SHIP_TO_EDITABLE = NOT_YET_SHIPPING | {OrderStatus.CONFIRMED}
+CHANGED_AT_CHANNEL = "changed at the channel"  # the reason of a ship-to the channel changed
 
 
 class ShortPickPolicy(StrEnum):
@@ -529,6 +530,14 @@ class Order(Aggregate):
         why: str  # why the OMS did not cancel it
         reference: str | None
 
+    class ChannelShipToNotApplied(Aggregate.Event):
+        """The channel's order ships elsewhere now, but the order's ship-to is fixed here (picking
+        started, shipped, cancelled): ops decide (stop the parcel, tell the buyer)."""
+
+        shipping_address: Address  # the channel's new one (not shown on the timeline)
+        why: str  # why the OMS did not change it
+        reference: str | None
+
     @event(Placed)
     def __init__(
         self,
@@ -573,6 +582,7 @@ class Order(Aggregate):
         self.short_picks: list[str] = []  # pick list:shipment keys already recorded
         self.picking: dict[str, str] = {}  # shipment -> pick list: picking started, not released
         self.channel_cancels: list[str] = []  # the channel's cancel news not applied, by reference
+        self.channel_ship_tos: list[str] = []  # likewise its ship-to news
         self.refund_due = False  # a paid cancel ops must refund by hand (own channels)
         self.ship_to_refused: list[str] = []  # shipments that kept an older ship-to since a change
         self.revision = 0  # edits of the lines so far; stock answers name the one they answer
@@ -1281,6 +1291,27 @@ class Order(Aggregate):
             return False
         self._ship_to_changed(shipping_address=address, reason=reason)
         return True
+
+    def change_ship_to_from_channel(self, address: Address, reference: str | None = None) -> bool:
+        """The channel's order ships elsewhere now: the ship-to changes while it may (as ops'
+        change does); otherwise an exception on the order for ops, told once per news. Whether
+        the ship-to changed."""
+        try:
+            return self.change_ship_to(address, CHANGED_AT_CHANNEL)
+        except OrderNotEditableError as error:
+            why = str(error)
+        if reference is None or reference not in self.channel_ship_tos:
+            self._channel_ship_to_not_applied(
+                shipping_address=address, why=why, reference=reference
+            )
+        return False
+
+    @event(ChannelShipToNotApplied)
+    def _channel_ship_to_not_applied(
+        self, shipping_address: Address, why: str, reference: str | None
+    ) -> None:
+        if reference is not None:
+            self.channel_ship_tos = [*self.channel_ship_tos, reference]
 
     def _check_editable(self, what: str) -> None:
         """Raise OrderNotEditableError saying why `what` is fixed, if it is."""
