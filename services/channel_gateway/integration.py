@@ -117,6 +117,22 @@ def _cancel_requested(e: ChannelOrder.CancelRequested) -> ev.ChannelCancelReques
     )
 
 
+def _lines_cut(e: ChannelOrder.LinesCutAtChannel) -> ev.ChannelLinesCut | None:
+    if not e.placed:
+        return None  # a held order: released, it carries the lines it has then
+    return ev.ChannelLinesCut(
+        order_id=e.originator_id,
+        channel=e.channel,
+        external_id=e.external_id,
+        lines=[
+            ev.ChannelLineCut(line_id=c["line_id"], sku=c["sku"], quantity=c["quantity"])
+            for c in e.cuts
+        ],
+        reference=e.reference,
+        changed_at=e.timestamp,
+    )
+
+
 def _ship_to_changed(e: ChannelOrder.ShipToChangedAtChannel) -> ev.ChannelShipToChanged | None:
     if not e.placed:
         return None  # a held order: released, it carries the address it has then
@@ -161,6 +177,7 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     ChannelOrder.RefundedAtChannel: _refunded_at_channel,
     ChannelOrder.CancelRequestAnswered: INTERNAL,  # the OMS's answer, told to the channel
     ChannelOrder.ShipToChangedAtChannel: _ship_to_changed,
+    ChannelOrder.LinesCutAtChannel: _lines_cut,
     ChannelConnection.Registered: INTERNAL,
     ChannelConnection.Reconfigured: INTERNAL,
     ChannelConnection.SkuMappingChanged: INTERNAL,

@@ -158,9 +158,15 @@ CHANNEL_ORDERS = Projection(
         ChannelOrder.ShipToChangedAtChannel: _ship_to_changed_at_channel,
     },
     # The order service shows the payment state (and acts on it), a refund due and a buyer's
-    # cancellation request on its timeline; the gateway only passes them on.
+    # cancellation request on its timeline; the gateway only passes them on. Lines cut at the
+    # channel reach the row with the OMS's edit that follows (OrderLinesChanged).
     ignores=frozenset(
-        {ChannelOrder.PaymentChanged, ChannelOrder.RefundDue, ChannelOrder.CancelRequested}
+        {
+            ChannelOrder.PaymentChanged,
+            ChannelOrder.RefundDue,
+            ChannelOrder.CancelRequested,
+            ChannelOrder.LinesCutAtChannel,
+        }
     ),
 )
 

@@ -12,6 +12,7 @@ from services.order_service.domain import (
     Address,
     Allocation,
     CancelRequestPolicy,
+    ChannelCut,
     Customer,
     ItemQuantity,
     LineCut,
@@ -322,6 +323,19 @@ class Orders(ServiceApplication):
         """A shipment kept its lines: its picking started before the edit reached it."""
         with self.unit_of_work(uow) as work:
             self._get(work, order_id).record_edit_refused(shipment_id, revision, reason)
+
+    @use_case
+    def cut_lines_from_channel(
+        self,
+        order_id: UUID,
+        cuts: list[ChannelCut],
+        reference: str | None = None,
+        uow: UnitOfWork | None = None,
+    ) -> bool:
+        """An edit at the channel took units off lines: the order follows while it may, else
+        ops see why not on its timeline."""
+        with self.unit_of_work(uow) as work:
+            return self._get(work, order_id).cut_lines_from_channel(cuts, reference)
 
     @use_case
     def change_ship_to_from_channel(

@@ -11,6 +11,7 @@ from services.order_service.application import Orders
 from services.order_service.domain import (
     Address,
     Allocation,
+    ChannelCut,
     Customer,
     ItemQuantity,
     Order,
@@ -194,6 +195,7 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     Order.CancelRequestHeld: INTERNAL,  # likewise: a buyer's cancellation request ops answer
     Order.CancelRequestAnswered: _cancel_request_answered,  # the gateway tells the channel
     Order.ChannelShipToNotApplied: INTERNAL,  # likewise: the ship-to was fixed already
+    Order.ChannelEditNotApplied: INTERNAL,  # likewise: the lines were fixed already
     Order.RefundDue: INTERNAL,  # likewise: a paid cancel no channel refunds
     Order.PaymentRecorded: INTERNAL,
     # What happens between confirmation and the order shipping is the order's own history:
@@ -279,6 +281,13 @@ def on_channel_refund(app: Orders, e: ev.ChannelRefundRecorded, uow: UnitOfWork)
         e.note,
         uow=uow,
     )
+
+
+def on_channel_lines_cut(app: Orders, e: ev.ChannelLinesCut, uow: UnitOfWork) -> None:
+    """An edit at the channel took units off lines: the order is edited the same way (its
+    stock, shipments follow; the channel refunds), or ops see why it could not."""
+    cuts = [_plain(line, ChannelCut) for line in e.lines]
+    app.cut_lines_from_channel(e.order_id, cuts, e.reference, uow=uow)
 
 
 def on_channel_ship_to(app: Orders, e: ev.ChannelShipToChanged, uow: UnitOfWork) -> None:
@@ -377,6 +386,7 @@ CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     ev.ChannelPaymentChanged: on_channel_payment,
     ev.ChannelOrderCancelled: on_channel_cancel,
     ev.ChannelShipToChanged: on_channel_ship_to,
+    ev.ChannelLinesCut: on_channel_lines_cut,
     ev.ChannelRefundDue: on_refund_due,
     ev.ChannelCancelRequested: on_cancel_request,
     ev.ChannelRefundRecorded: on_channel_refund,

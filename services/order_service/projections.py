@@ -22,6 +22,7 @@ _EXCEPTIONS: dict[DomainEvent, str] = {
     Order.ShipToRefused: "ship_to_refused",
     Order.ChannelCancelNotApplied: "channel_cancel_not_applied",
     Order.ChannelShipToNotApplied: "channel_ship_to_not_applied",
+    Order.ChannelEditNotApplied: "channel_edit_not_applied",
     Order.RefundDue: "refund_due",
     Order.EditRefused: "edit_refused",
     Order.SourcingFailed: "sourcing_failed",
@@ -129,7 +130,8 @@ def _ship_to_refused(curs: Cursor[Any], e: Order.ShipToRefused) -> None:
 
 
 def _channel_news_not_applied(
-    curs: Cursor[Any], e: Order.ChannelCancelNotApplied | Order.ChannelShipToNotApplied
+    curs: Cursor[Any],
+    e: Order.ChannelCancelNotApplied | Order.ChannelShipToNotApplied | Order.ChannelEditNotApplied,
 ) -> None:
     # The order goes on; the channel's news shows as a timeline exception for ops to act on.
     OrderViews.update_order(curs, e.originator_id, e.timestamp)
@@ -207,6 +209,7 @@ _HANDLERS: dict[DomainEvent, ProjectFn] = {
     Order.ShipToRefused: _ship_to_refused,
     Order.ChannelCancelNotApplied: _channel_news_not_applied,
     Order.ChannelShipToNotApplied: _channel_news_not_applied,
+    Order.ChannelEditNotApplied: _channel_news_not_applied,
     Order.RefundDue: _refund_due,
     Order.LinesEdited: _lines_edited,
     Order.EditRefused: _edit_refused,

@@ -64,10 +64,10 @@ def _shipment(shipment: ev.ShipmentRef) -> Shipment:
 
 
 def on_order_lines_changed(app: Returns, e: ev.OrderLinesChanged, uow: UnitOfWork) -> None:
-    """An edit cancelled units of an order whose money was taken: what was paid for them goes
-    back at once (an authorisation or cash on delivery has nothing to pay back)."""
-    if not e.cancelled or not money_taken(e.payment_state):
-        return
+    """An edit in the OMS cancelled units of an order whose money was taken: what was paid for
+    them goes back at once (an authorisation or cash on delivery has nothing to pay back)."""
+    if not e.cancelled or not money_taken(e.payment_state) or e.source == "channel":
+        return  # an edit made at the channel is refunded there (its refund comes in itself)
     lines = [
         RefundLine(sku=line.sku, quantity=line.quantity, amount=format(line.paid, "f"))
         for line in e.cancelled

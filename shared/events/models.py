@@ -276,6 +276,30 @@ class ChannelCancelRequested(IntegrationEvent):
     requested_at: UtcTime
 
 
+class ChannelLineCut(Contract):
+    """Units an edit at the channel took off one of the order's lines."""
+
+    line_id: str = Field(min_length=1, max_length=100, description="the channel's line id")
+    sku: Sku
+    quantity: PositiveInt = Field(description="the units taken off")
+
+
+class ChannelLinesCut(IntegrationEvent):
+    """An edit at the channel (Shopify's order editing, WooCommerce's order screen) took units
+    off the order's lines: the OMS edits the order the same way while it may (OrderLinesChanged
+    with source `channel`: the channel, not the OMS, refunds them), else ops see why not."""
+
+    topic = topics.CHANNEL
+    order_id: UUID
+    channel: str = Text
+    external_id: str = Text
+    lines: list[ChannelLineCut] = Field(min_length=1)
+    reference: str | None = Field(
+        None, max_length=255, description="the channel's id of the news (its webhook event id)"
+    )
+    changed_at: UtcTime
+
+
 class ChannelShipToChanged(IntegrationEvent):
     """The channel's order ships elsewhere now (Shopify orders/updated, Woo order.updated with
     another shipping address): the OMS changes the order's ship-to while it may, else ops see
@@ -732,6 +756,7 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     ChannelCancelRequested,
     ChannelRefundRecorded,
     ChannelShipToChanged,
+    ChannelLinesCut,
     OrderPlaced,
     OrderConfirmed,
     OrderBackordered,

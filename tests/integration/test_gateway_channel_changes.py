@@ -357,3 +357,85 @@ def test_an_address_changed_in_woocommerce_reaches_the_gateway_and_is_published(
     gateway.catch_up()
     row = gateway.http.get(f"/v1/channel-orders/{order_id}").json()
     assert row["shipping_address"]["line1"] == "Ehrenstraße 20"
+
+
+# -- lines cut at the channel ----------------------------------------------------------------
+
+
+def lines_cut(gw: Gateway, order_id: UUID) -> list[ev.ChannelLinesCut]:
+    return [e for e in published(gw, order_id) if isinstance(e, ev.ChannelLinesCut)]
+
+
+def test_a_tee_removed_in_a_shopify_order_edit_edits_the_order_once_and_refunds_nothing_here(
+    gateway: Gateway, orders: ServiceParts, orders_http: TestClient
+):
+    order = p.shopify_order(5829104791040)
+    order_id = placed_and_confirmed(gateway, orders, order, "evt-chg-40")
+    edited = {
+        **order,
+        "line_items": [
+            {**order["line_items"][0], "current_quantity": 1},  # two tees: one removed
+            order["line_items"][1],
+        ],
+    }
+
+    answer = post_shopify(gateway, edited, "evt-chg-41", "orders/updated").json()
+    assert (answer["status"], answer["order_id"]) == ("lines_cut", str(order_id))
+    before = gateway.stored()
+    again = post_shopify(gateway, edited, "evt-chg-42", "orders/updated").json()
+    assert again["status"] == "unchanged"
+    assert gateway.stored() == before  # the same cut again is not news
+
+    [cut] = lines_cut(gateway, order_id)
+    assert [(c.line_id, c.sku, c.quantity) for c in cut.lines] == [
+        ("13630371692709", "TEE-ORG-BLK-M", 1)
+    ]
+    apply(orders.app, ORDERS_CONSUMES, cut)
+    apply(orders.app, ORDERS_CONSUMES, cut)  # redelivered by the broker
+
+    [change] = [
+        e
+        for e in orders_published(orders.app)
+        if isinstance(e, ev.OrderLinesChanged) and e.order_id == order_id
+    ]
+    assert change.source == "channel"  # the channel refunds it; the gateway tells it nothing
+    assert [(c.sku, c.quantity) for c in change.cancelled] == [("TEE-ORG-BLK-M", 1)]
+    assert [(line.sku, line.quantity) for line in change.lines] == [
+        ("TEE-ORG-BLK-M", 1),
+        ("MUG-ENM-350-WHT", 1),
+    ]
+    view = order_view(orders, orders_http, order_id)
+    assert view["status"] == "placed" and view["revision"] == 1  # asks for its stock again
+
+
+def test_a_line_removed_at_shopify_after_picking_started_is_an_exception_told_once(
+    gateway: Gateway, orders: ServiceParts, orders_http: TestClient
+):
+    order = p.shopify_order(5829104791050)
+    order_id = placed_and_confirmed(gateway, orders, order, "evt-chg-50")
+    shipment_id = uuid4()
+    picking = ev.PickingStarted(
+        order_id=order_id,
+        shipment_id=shipment_id,
+        pick_list_id=uuid4(),
+        location_id="WH-1",
+        started_at=now_utc(),
+    )
+    apply(orders.app, ORDERS_CONSUMES, picking)
+    removed = {
+        **order,
+        "line_items": [order["line_items"][0], {**order["line_items"][1], "current_quantity": 0}],
+    }
+
+    post_shopify(gateway, removed, "evt-chg-51", "orders/updated")
+    [cut] = lines_cut(gateway, order_id)
+    apply(orders.app, ORDERS_CONSUMES, cut)
+    apply(orders.app, ORDERS_CONSUMES, cut)
+
+    view = order_view(orders, orders_http, order_id)
+    assert view["revision"] == 0 and len(view["lines"]) == 2  # the order keeps its lines
+    [exception] = [
+        t for t in view["timeline"] if t["detail"].get("exception") == "channel_edit_not_applied"
+    ]
+    assert f"picking started on shipment {shipment_id}" in exception["detail"]["why"]
+    assert exception["detail"]["reference"] == "evt-chg-51"

@@ -197,3 +197,42 @@ def test_news_kept_while_its_order_is_taken_in_is_applied_by_whichever_side_comm
     late = other.intake.take_in_news(whole_order(), "evt-2", cancelled="customer")
     assert other.orders.get(late.order_id).status == ChannelOrderStatus.CANCELLED
     assert other.repository.get(late.change_id).status == ChannelChangeStatus.APPLIED
+
+
+def with_channel_lines() -> ChannelOrder:
+    """Two tees on channel line 11, a mug on line 12, and a cap an edit in the OMS added."""
+    order = canonical_order(
+        lines=[
+            {"sku": "TEE", "quantity": 2, "unit_price": "24.90", "line_id": "11"},
+            {"sku": "MUG", "quantity": 1, "unit_price": "14.50", "line_id": "12"},
+            {"sku": "CAP", "quantity": 1, "unit_price": "9.00"},
+        ]
+    )
+    del order["channel"], order["external_id"]
+    return ChannelOrder.receive("shopify", "5829104713894", **order)
+
+
+def test_units_cut_at_the_channel_are_published_once_and_a_line_it_no_longer_lists_has_none():
+    order = with_channel_lines()
+    order.collect_events()
+
+    assert order.take_news(news("lines", "evt-1", quantities={"11": 1}))
+    assert not order.take_news(news("lines", "evt-2", quantities={"11": 1}))
+    assert order.take_news(news("lines", "evt-3", quantities={"11": 0}))
+
+    first, second = (EVENTS.to_integration(e) for e in order.collect_events())
+    assert isinstance(first, ev.ChannelLinesCut) and isinstance(second, ev.ChannelLinesCut)
+    # The mug's line is not listed: none of it is left; the OMS's own cap line is not the channel's.
+    assert [(c.line_id, c.sku, c.quantity) for c in first.lines] == [
+        ("11", "TEE", 1),
+        ("12", "MUG", 1),
+    ]
+    assert [(c.line_id, c.quantity) for c in second.lines] == [("11", 1)]
+    assert first.reference == "evt-1"
+
+
+def test_more_units_at_the_channel_are_not_news():
+    order = with_channel_lines()
+    order.collect_events()
+
+    assert not order.take_news(news("lines", "evt-1", quantities={"11": 2, "12": 3}))

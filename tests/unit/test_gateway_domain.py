@@ -195,6 +195,7 @@ def test_every_event_keeps_the_topic_its_stored_events_carry() -> None:
                 "ChannelOrder.CancelRequestAnswered",
                 "ChannelOrder.RefundedAtChannel",
                 "ChannelOrder.ShipToChangedAtChannel",
+                "ChannelOrder.LinesCutAtChannel",
             ],
             "connections": [
                 "ChannelConnection.Registered",

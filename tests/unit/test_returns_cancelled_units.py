@@ -86,3 +86,12 @@ def test_units_nothing_was_paid_for_are_not_refunded() -> None:
     apply(app, CONSUMES, edited(uuid4(), "paid", (1, "GIFT", 1, "0")))
 
     assert refunds(app) == []
+
+
+def test_units_cut_in_an_edit_at_the_channel_are_refunded_there_not_here() -> None:
+    app = Returns()
+    edit = edited(uuid4(), "paid", (1, "TEE", 2, "19.334")).model_copy(update={"source": "channel"})
+
+    apply(app, CONSUMES, edit)
+
+    assert refunds(app) == []

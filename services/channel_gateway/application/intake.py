@@ -96,6 +96,7 @@ class NewsStatus(StrEnum):
     CANCELLATION_RECORDED = "cancellation_recorded"
     PAYMENT_RECORDED = "payment_recorded"
     SHIP_TO_CHANGED = "ship_to_changed"
+    LINES_CUT = "lines_cut"  # an edit at the channel took units off the order's lines
     UNCHANGED = "unchanged"  # nothing in it was news
     CANCEL_REQUEST_RECORDED = "cancel_request_recorded"  # the buyer asked to cancel (Shopee)
     IGNORED = "ignored"  # nothing the OMS acts on (a status it does not follow)
@@ -204,11 +205,12 @@ class Intake(UseCases["ChannelOrders"]):
         translation: Translation,
         reference: str | None,
         cancelled: str | None = None,
+        quantities: dict[str, int] | None = None,
         uow: UnitOfWork | None = None,
     ) -> NewsResult:
         """The channel sent an order again after it changed (a webhook carrying the whole order,
         or the reconciliation poll): its cancellation (`cancelled`: the channel's reason), else
-        its payment and its ship-to.
+        its payment, its ship-to and the units of its lines now (`quantities`, by line id).
 
         An order taken in records what is news: a payment that moves on (a late retry of an
         older update would move it back: not news), another ship-to (normalised as intake does),
@@ -219,7 +221,7 @@ class Intake(UseCases["ChannelOrders"]):
         if cancelled is not None:
             news = [_news(ChangeKind.CANCELLATION, reference, reason=cancelled)]
         else:
-            news = whole_order_news(translation, reference)
+            news = whole_order_news(translation, reference, quantities)
         channel, external_id = translation.channel, translation.external_id
         return self._take_news(channel, external_id, news, translation.trace, uow)
 
@@ -396,9 +398,12 @@ def _apply_kept(work: UnitOfWork, order: ChannelOrder) -> bool:
     return True
 
 
-def whole_order_news(translation: Translation, reference: str | None) -> list[ChannelNews]:
-    """What a whole order sent again says: its payment state, and its ship-to when it is a whole
-    postal address (normalised as intake stores it, so the same place compares equal)."""
+def whole_order_news(
+    translation: Translation, reference: str | None, quantities: dict[str, int] | None = None
+) -> list[ChannelNews]:
+    """What a whole order sent again says: its payment state, its ship-to when it is a whole
+    postal address (normalised as intake stores it, so the same place compares equal), and the
+    units of each of its lines now (an edit at the channel may have cut them)."""
     state = str((translation.order or translation.draft).get("payment_state", ASSUMED))
     news = [_news(ChangeKind.PAYMENT, reference, payment_state=state)]
     if translation.order is not None:
@@ -407,6 +412,8 @@ def whole_order_news(translation: Translation, reference: str | None) -> list[Ch
         address = canonical_address(translation.draft.get("shipping_address") or {})
     if address is not None:
         news.append(_news(ChangeKind.SHIP_TO, reference, shipping_address=address))
+    if quantities is not None:
+        news.append(_news(ChangeKind.LINES, reference, quantities=quantities))
     return news
 
 
@@ -417,6 +424,7 @@ def _news(
     payment_state: str | None = None,
     reason: str | None = None,
     shipping_address: Address | None = None,
+    quantities: dict[str, int] | None = None,
 ) -> ChannelNews:
     """One piece of news, received now, saying only what its kind says."""
     news: ChannelNews = {"kind": kind.value, "reference": reference, "received_at": utc_stamp()}
@@ -426,6 +434,8 @@ def _news(
         news["reason"] = reason
     if shipping_address is not None:
         news["shipping_address"] = shipping_address
+    if quantities is not None:
+        news["quantities"] = quantities
     return news
 
 
@@ -446,6 +456,7 @@ def _status(kinds: list[str]) -> NewsStatus:
         (ChangeKind.CANCELLATION, NewsStatus.CANCELLATION_RECORDED),
         (ChangeKind.PAYMENT, NewsStatus.PAYMENT_RECORDED),
         (ChangeKind.SHIP_TO, NewsStatus.SHIP_TO_CHANGED),
+        (ChangeKind.LINES, NewsStatus.LINES_CUT),
     ):
         if kind in kinds:
             return status

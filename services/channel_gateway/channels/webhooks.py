@@ -38,17 +38,22 @@ from services.channel_gateway.domain import ChannelKind, RawPayload, order_id_fo
 
 @dataclass(frozen=True)
 class NewsReader:
-    """How a channel's whole order, sent again after a change, is read: as an order, and for
-    its cancellation ((order id, reason) or None)."""
+    """How a channel's whole order, sent again after a change, is read: as an order, for its
+    cancellation ((order id, reason) or None) and for the units of each line now."""
 
     translate: Callable[[Connection, RawPayload], Translation]
     cancellation: Callable[[RawPayload], tuple[str, str] | None]
+    quantities: Callable[[RawPayload], dict[str, int]]
 
 
 # Channels that send the whole order again after it changed (orders/updated, order.updated).
 NEWS_READERS: dict[str, NewsReader] = {
-    ChannelKind.SHOPIFY: NewsReader(shopify.translate, shopify.cancellation),
-    ChannelKind.WOOCOMMERCE: NewsReader(woocommerce.translate, woocommerce.cancellation),
+    ChannelKind.SHOPIFY: NewsReader(
+        shopify.translate, shopify.cancellation, shopify.current_quantities
+    ),
+    ChannelKind.WOOCOMMERCE: NewsReader(
+        woocommerce.translate, woocommerce.cancellation, woocommerce.current_quantities
+    ),
 }
 
 
@@ -117,26 +122,6 @@ class WebhookIntake:
         self.recent.add(translation.channel, event_id, result.order_id)
         return result
 
-    async def take_in_sent_again(
-        self,
-        connection: Connection,
-        payload: RawPayload,
-        translate: Translate,
-        cancellation: Cancellation,
-        event_id: str | None,
-    ) -> NewsResult:
-        """An order the channel sent again, whole, after it changed (an update webhook; the
-        reconciliation poll too): its cancellation, payment or ship-to recorded, or kept when the
-        order was never taken in (Intake.take_in_news). MalformedPayloadError when it is not in
-        the channel's shape."""
-        cancelled = cancellation(payload)
-        translation = translate(connection, payload)
-        reason = None if cancelled is None else cancelled[1]
-        intake = self.app.intake
-        result = await asyncio.to_thread(intake.take_in_news, translation, event_id, reason)
-        self.recent.add(translation.channel, event_id, result.order_id)
-        return result
-
     async def take_in_cancellation(
         self, channel_id: str, external_id: str, reason: str, event_id: str | None
     ) -> NewsResult:
@@ -150,12 +135,22 @@ class WebhookIntake:
 
     async def news(self, channel: Channel, payload: RawPayload, event_id: str | None) -> NewsResult:
         """A whole order sent again after a change (a webhook, or found by the poll): its
-        cancellation, payment or ship-to, kept when the order was never taken in;
-        MalformedPayloadError when it is not an order."""
+        cancellation, else its payment, ship-to and lines cut, recorded (Intake.take_in_news), or
+        kept when the order was never taken in; MalformedPayloadError when it is not an order."""
         reader = NEWS_READERS[channel.connection.kind]
-        return await self.take_in_sent_again(
-            channel.connection, payload, reader.translate, reader.cancellation, event_id
+        cancelled = reader.cancellation(payload)
+        translation = reader.translate(channel.connection, payload)
+        reason, quantities = None, None
+        if cancelled is not None:
+            reason = cancelled[1]
+        else:
+            quantities = reader.quantities(payload)
+        intake = self.app.intake
+        result = await asyncio.to_thread(
+            intake.take_in_news, translation, event_id, reason, quantities
         )
+        self.recent.add(translation.channel, event_id, result.order_id)
+        return result
 
     async def status_news(
         self,

@@ -23,6 +23,7 @@ from services.channel_gateway.domain.values import (
     DraftLine,
     DraftOrder,
     EditedLine,
+    LineCutAtChannel,
     OrderLine,
     OrderTotals,
     Package,
@@ -237,6 +238,17 @@ class ChannelOrder(Aggregate):
         reference: str
         answered_at: str
 
+    class LinesCutAtChannel(Aggregate.Event):
+        """An edit at the channel took units off the order's lines (its whole order came again
+        with fewer); channel and external id ride along for the public event."""
+
+        channel: str
+        external_id: str
+        cuts: list[LineCutAtChannel]
+        told: dict[str, int]  # the channel's units per line after it, as far as told
+        reference: str | None
+        placed: bool  # the OMS has the order
+
     class ShipToChangedAtChannel(Aggregate.Event):
         """The channel's order now ships elsewhere (its whole order came again with another
         address); channel and external id ride along for the public event."""
@@ -353,6 +365,7 @@ class ChannelOrder(Aggregate):
         self.cancel_requests: list[str] = []  # the buyer's cancellation requests, by reference
         self.cancel_answers: list[str] = []  # those the OMS answered
         self.channel_ship_to: Address | None = None  # the channel changed it after intake
+        self.channel_units: dict[str, int] = {}  # line id -> units the channel cut it to
 
     @staticmethod
     def create_id(order_id: UUID, **_: Any) -> UUID:
@@ -725,7 +738,48 @@ class ChannelOrder(Aggregate):
         if kind == ChangeKind.CANCELLATION:
             reason = news.get("reason") or "cancelled at the channel"
             return self.cancel_at_channel(reason, reference, news["received_at"])
+        if kind == ChangeKind.LINES and "quantities" in news:
+            return self.cut_lines_at_channel(news["quantities"], reference)
         return False
+
+    def cut_lines_at_channel(self, quantities: dict[str, int], reference: str | None) -> bool:
+        """The channel's order has fewer units of some lines now (an edit there; a line it no
+        longer lists has none): told to the OMS once per cut, whatever the order's state (the
+        order service decides whether it still can). Lines added at the channel are not taken."""
+        cuts: list[LineCutAtChannel] = []
+        told = dict(self.channel_units)
+        for line in self.lines:
+            line_id, sku = line.get("line_id"), line["sku"]
+            if not line_id or not sku:
+                continue  # a line an edit in the OMS added: the channel never had it
+            ours = min(int(line["quantity"]), told.get(str(line_id), int(line["quantity"])))
+            theirs = quantities.get(str(line_id), 0)
+            if theirs < ours:
+                cuts.append({"line_id": str(line_id), "sku": sku, "quantity": ours - theirs})
+                told[str(line_id)] = theirs
+        if not cuts or self.status == ChannelOrderStatus.CANCELLED:
+            return False
+        self._lines_cut_at_channel(
+            channel=self.channel,
+            external_id=self.external_id,
+            cuts=cuts,
+            told=told,
+            reference=reference,
+            placed=self.in_oms,
+        )
+        return True
+
+    @event(LinesCutAtChannel)
+    def _lines_cut_at_channel(
+        self,
+        channel: str,
+        external_id: str,
+        cuts: list[LineCutAtChannel],
+        told: dict[str, int],
+        reference: str | None,
+        placed: bool,
+    ) -> None:
+        self.channel_units = dict(told)
 
     def change_ship_to_at_channel(self, address: Address, reference: str | None) -> bool:
         """The channel's order ships elsewhere now; the address it has is not news. Told to the

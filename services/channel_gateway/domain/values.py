@@ -248,6 +248,7 @@ class ChangeKind(StrEnum):
     PAYMENT = "payment"
     CANCELLATION = "cancellation"
     SHIP_TO = "ship_to"
+    LINES = "lines"  # the units of the order's lines now: an edit at the channel cut some
 
 
 class ChannelNews(TypedDict):
@@ -261,3 +262,12 @@ class ChannelNews(TypedDict):
     payment_state: NotRequired[str]
     reason: NotRequired[str]
     shipping_address: NotRequired[Address]
+    quantities: NotRequired[dict[str, int]]  # the channel's line id -> units now
+
+
+class LineCutAtChannel(TypedDict):
+    """Units an edit at the channel took off one of its lines."""
+
+    line_id: str
+    sku: str
+    quantity: int  # the units taken off

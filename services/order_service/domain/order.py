@@ -247,6 +247,14 @@ class LineCut(TypedDict):
     quantity: int
 
 
+class ChannelCut(TypedDict):
+    """Units an edit at the channel took off one of its lines (by the channel's line id)."""
+
+    line_id: str
+    sku: str
+    quantity: int
+
+
 class CancelledUnits(TypedDict):
     """Units an edit took off a line, and what had been paid for them."""
 
@@ -497,6 +505,7 @@ class Order(Aggregate):
         channel: str
         external_id: str
         currency: str
+        reference: str | None = None  # the channel's news it applies (source "channel")
 
     class EditRefused(Aggregate.Event):
         """A shipment kept its lines: its picking started before the edit reached it."""
@@ -528,6 +537,14 @@ class Order(Aggregate):
 
         reason: str  # the channel's
         why: str  # why the OMS did not cancel it
+        reference: str | None
+
+    class ChannelEditNotApplied(Aggregate.Event):
+        """An edit at the channel took units off the order's lines, but the order can no longer
+        change (or the edit does not fit it): ops decide."""
+
+        lines: list[dict[str, object]]  # the channel's line id, SKU and units taken off
+        why: str
         reference: str | None
 
     class ChannelShipToNotApplied(Aggregate.Event):
@@ -589,6 +606,7 @@ class Order(Aggregate):
         self.edit_refused: list[str] = []  # revision:shipment of edits a shipment refused
         self.sourcing: dict[str, dict[str, int]] = {}  # request -> units asked for again, open
         self.sourced_skus: list[str] = []  # SKUs asked for again once: never twice
+        self.channel_edits: list[str] = []  # the channel's edits taken in (or not), by reference
         self.cancel_requests: list[str] = []  # the buyer's cancellation requests seen, by reference
         self.open_cancel_request: dict[str, str] | None = None  # held for ops: reason, reference
 
@@ -1142,6 +1160,7 @@ class Order(Aggregate):
         add: list[OrderLine],
         reason: str,
         source: str = "ops",
+        reference: str | None = None,
     ) -> None:
         """Cancel units of lines (by number) and add lines before any of the order is picked.
 
@@ -1184,6 +1203,7 @@ class Order(Aggregate):
             channel=self.channel,
             external_id=self.external_id,
             currency=self.currency,
+            reference=reference,
         )
 
     def _cut_quantities(self, cancel: list[LineCut]) -> dict[int, int]:
@@ -1222,7 +1242,10 @@ class Order(Aggregate):
         channel: str,
         external_id: str,
         currency: str,
+        reference: str | None = None,
     ) -> None:
+        if reference is not None:
+            self.channel_edits = [*self.channel_edits, reference]
         self.revision = revision
         self.lines = lines
         self.payment_state = PaymentState(payment_state)
@@ -1291,6 +1314,38 @@ class Order(Aggregate):
             return False
         self._ship_to_changed(shipping_address=address, reason=reason)
         return True
+
+    def cut_lines_from_channel(self, cuts: list[ChannelCut], reference: str | None = None) -> bool:
+        """An edit at the channel took units off lines (by the channel's line id): the order is
+        edited the same way while it may (source `channel`: the channel refunds, not the OMS);
+        otherwise an exception on the order for ops, told once per news. Whether it was edited."""
+        if reference is not None and reference in self.channel_edits:
+            return False  # this news was applied (or found not to apply) before
+        numbers = {line.get("line_id"): n for n, line in enumerate(self.lines, start=1)}
+        cancel = [
+            LineCut(line=numbers[cut["line_id"]], quantity=cut["quantity"])
+            for cut in cuts
+            if cut["line_id"] in numbers
+        ]
+        try:
+            if len(cancel) < len(cuts):
+                missing = [c["line_id"] for c in cuts if c["line_id"] not in numbers]
+                raise OrderEditError(f"the order has no line {', '.join(missing)} of the channel")
+            self.edit_lines(cancel, [], CHANGED_AT_CHANNEL, source="channel", reference=reference)
+            return True
+        except (OrderNotEditableError, OrderEditError) as error:
+            why = str(error)
+        self._channel_edit_not_applied(
+            lines=[dict(cut) for cut in cuts], why=why, reference=reference
+        )
+        return False
+
+    @event(ChannelEditNotApplied)
+    def _channel_edit_not_applied(
+        self, lines: list[dict[str, object]], why: str, reference: str | None
+    ) -> None:
+        if reference is not None:
+            self.channel_edits = [*self.channel_edits, reference]
 
     def change_ship_to_from_channel(self, address: Address, reference: str | None = None) -> bool:
         """The channel's order ships elsewhere now: the ship-to changes while it may (as ops'

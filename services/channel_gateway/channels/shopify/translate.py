@@ -98,6 +98,8 @@ class ShopifyLineItem(ChannelPayload):
     variant_title: str | None = None
     variant_id: int | None = None
     quantity: int = Field(gt=0)
+    # The quantity after removals in order edits (Admin REST 2024-01 on); absent on older bodies.
+    current_quantity: int | None = Field(None, ge=0)
     price: Amount
     discount_allocations: list[ShopifyAllocation] = Field(default_factory=list)
     tax_lines: list[ShopifyTaxLine] = Field(default_factory=list)
@@ -240,6 +242,14 @@ def cancellation(payload: dict[str, Any]) -> tuple[str, str] | None:
     if order.cancelled_at is None:
         return None
     return str(order.id), order.cancel_reason or "other"
+
+
+def current_quantities(payload: dict[str, Any]) -> dict[str, int]:
+    """Each line item's units now (by its id): what an order edit at Shopify left of it."""
+    return {
+        str(item.id): item.quantity if item.current_quantity is None else item.current_quantity
+        for item in parse(payload).line_items
+    }
 
 
 def translate(connection: Connection, payload: dict[str, Any]) -> Translation:

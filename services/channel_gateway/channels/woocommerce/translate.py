@@ -156,6 +156,11 @@ def cancellation(payload: dict[str, Any]) -> tuple[str, str] | None:
     return str(order.id), "cancelled in WooCommerce"
 
 
+def current_quantities(payload: dict[str, Any]) -> dict[str, int]:
+    """Each line item's units now (by its id); a line the store removed is not listed."""
+    return {str(item.id): item.quantity for item in parse(payload).line_items}
+
+
 def translate(connection: Connection, payload: dict[str, Any]) -> Translation:
     """The canonical order of a WooCommerce order, or a hold saying what is missing."""
     order = parse(payload)
