@@ -62,6 +62,7 @@ class RunningService:
 
     def __init__(self, parts: ServiceParts) -> None:
         self.parts = parts
+        self._stopped = False
         self.app: Any = parts.app
         self.http = httpx.Client(
             base_url=f"http://{parts.settings.http_host}:{parts.settings.http_port}", timeout=30
@@ -79,7 +80,10 @@ class RunningService:
         return self
 
     def stop(self) -> None:
-        """Stop the workers and the API, close the producer and the pools."""
+        """Stop the workers and the API, close the producer and the pools (once)."""
+        if self._stopped:
+            return
+        self._stopped = True
         if self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(timeout=30)

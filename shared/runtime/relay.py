@@ -65,6 +65,10 @@ class RelayPositions:
                 (topic,),
             )
 
+    def close(self) -> None:
+        """Close the pool (its connections would outlive the service otherwise)."""
+        self.pool.close()
+
     def read(self) -> RelayState:
         """The stored state; a state from before the predecessor chain starts over."""
         with self.pool.connection() as conn:
@@ -159,6 +163,10 @@ class Relay:
         create_table(self.positions.pool.connection)
         self.parking = ParkedEvents(self.positions.pool.connection, "relay", parked_check)
         self.stopped_at: int | None = None  # the parked notification the relay waits at
+
+    def close(self) -> None:
+        """Close the relay's pool, once it no longer runs."""
+        self.positions.close()
 
     @property
     def position(self) -> int | None:

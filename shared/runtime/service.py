@@ -127,22 +127,29 @@ async def run_parts(parts: ServiceParts, stop: asyncio.Event) -> None:
     )
     producer = new_producer(settings)
     await retry_transient("producer", producer.start)
+    closers: list[Callable[[], None]] = []
     try:
         tasks = [
             asyncio.create_task(_until_stopped(name, coro, stop), name=name)
-            for name, coro in _workers(parts, producer, stop).items()
+            for name, coro in _workers(parts, producer, stop, closers).items()
         ]
         log.info("service started", port=settings.http_port)
         await stop.wait()
         await asyncio.gather(*tasks, return_exceptions=True)
     finally:
         await producer.stop()
+        for close in closers:  # once every worker stopped: nothing uses them any more
+            await asyncio.to_thread(close)
 
 
 def _workers(
-    parts: ServiceParts, producer: AIOKafkaProducer, stop: asyncio.Event
+    parts: ServiceParts,
+    producer: AIOKafkaProducer,
+    stop: asyncio.Event,
+    closers: list[Callable[[], None]],
 ) -> dict[str, Awaitable[Any]]:
-    """The parts of the service to run, by name: API, consumer and the leader's works."""
+    """The parts of the service to run, by name: API, consumer and the leader's works; what
+    they open that must be closed after them goes into `closers`."""
     settings = parts.settings
     parts_to_run: dict[str, Awaitable[Any]] = {}
     consumer = (
@@ -154,6 +161,8 @@ def _workers(
         else None
     )
     relay = _relay(parts, producer, leadership) if leadership is not None else None
+    if relay is not None:
+        closers.append(relay.close)
     parked = _parked_events(parts, relay) if settings.run_workers else []
     if settings.run_api:
         readiness = _readiness(settings, producer, consumer, leadership, parked)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 
 from services.order_service.bootstrap import build
@@ -35,3 +36,25 @@ def test_a_republished_event_changes_nothing(run_service):
     eventually(lambda: orders.http.get("/v1/orders").json()["count"] == 2)
     order = orders.get_json(f"/v1/orders/{received.order_id}")
     assert [entry["event"] for entry in order["timeline"]] == ["Placed"]
+
+
+def test_a_stopped_service_leaves_no_connection_to_its_database_open(
+    run_service, postgres_server_url
+):
+    # The relay's pool once outlived the service: a test run of many services ran PostgreSQL
+    # out of connections ("too many clients").
+    orders = run_service(build, Settings)
+    orders.publish(factories.channel_order_received())
+    eventually(lambda: (orders.get_json("/v1/orders") or {}).get("count") == 1)
+    database = orders.parts.settings.database_url.rsplit("/", 1)[1]
+
+    orders.stop()
+
+    def connections() -> int:
+        with psycopg.connect(postgres_server_url, autocommit=True) as admin:
+            row = admin.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (database,)
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    assert eventually(lambda: connections() == 0, timeout=10)
