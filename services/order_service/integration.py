@@ -55,7 +55,8 @@ def _placed(e: Order.Placed) -> ev.OrderPlaced:
     )
 
 
-def _confirmed(e: Order.Confirmed) -> ev.OrderConfirmed:
+def _confirmed(e: Order.Confirmed | Order.PartConfirmed) -> ev.OrderConfirmed:
+    """The order to the warehouse; a follow-up part (units sourced again) names itself."""
     return ev.OrderConfirmed(
         order_id=e.originator_id,
         customer=e.customer,
@@ -68,6 +69,7 @@ def _confirmed(e: Order.Confirmed) -> ev.OrderConfirmed:
         placed_at=e.placed_at,
         channel_order_number=e.channel_order_number,
         note=e.note,
+        part=e.request_id if isinstance(e, Order.PartConfirmed) else None,
     )
 
 
@@ -127,24 +129,6 @@ def _sourcing_requested(e: Order.SourcingRequested) -> ev.OrderUnitsRequested:
     )
 
 
-def _part_confirmed(e: Order.PartConfirmed) -> ev.OrderConfirmed:
-    """A follow-up part of the order: fulfillment adds its shipments to the order's."""
-    return ev.OrderConfirmed(
-        order_id=e.originator_id,
-        customer=e.customer,
-        shipping_address=e.shipping_address,
-        lines=e.lines,
-        allocations=e.allocations,
-        confirmed_at=e.timestamp,
-        channel=e.channel,
-        external_id=e.external_id,
-        placed_at=e.placed_at,
-        channel_order_number=e.channel_order_number,
-        note=e.note,
-        part=e.request_id,
-    )
-
-
 def _lines_edited(e: Order.LinesEdited) -> ev.OrderLinesChanged:
     """The edit, for inventory (reserve again), fulfillment, returns and the channel."""
     return ev.OrderLinesChanged(
@@ -185,7 +169,7 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     Order.ShipToChanged: _ship_to_changed,
     Order.LinesEdited: _lines_edited,
     Order.SourcingRequested: _sourcing_requested,
-    Order.PartConfirmed: _part_confirmed,
+    Order.PartConfirmed: _confirmed,
     Order.SourcingFailed: INTERNAL,  # the units become short: OrderShipped says so
     Order.EditRefused: INTERNAL,  # an exception for ops, on the order's timeline
     # Payment is the order's own business until the order confirms (OrderConfirmed is what
