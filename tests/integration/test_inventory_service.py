@@ -52,9 +52,15 @@ def register(client: TestClient, location_id: str = "berlin", **extra: Any) -> A
     return client.post("/v1/locations", json=body)
 
 
-def receive(client: TestClient, sku: str, quantity: int, key: str | None = None) -> Any:
+def receive(
+    client: TestClient,
+    sku: str,
+    quantity: int,
+    key: str | None = None,
+    location_id: str = "berlin",
+) -> Any:
     headers = {"Idempotency-Key": key} if key else {}
-    body = {"location_id": "berlin", "sku": sku, "quantity": quantity}
+    body = {"location_id": location_id, "sku": sku, "quantity": quantity}
     return client.post("/v1/stock/receipts", json=body, headers=headers)
 
 
@@ -93,6 +99,26 @@ def test_a_location_can_be_closed_and_reopened_for_routing(
     catch_up(parts)
     assert client.get("/v1/locations").json()["data"][0]["active"] is False
     assert client.post("/v1/locations/berlin/activate").json()["active"] is True
+
+
+def test_a_closed_location_s_units_are_listed_but_in_no_total(
+    service: tuple[ServiceParts, TestClient],
+) -> None:
+    _, client = service
+    register(client)
+    register(client, "venlo", name="Venlo", country="NL", priority=1)
+    receive(client, "SKU-9", 5)
+    receive(client, "SKU-9", 3, location_id="venlo")
+    assert client.get("/v1/stock/SKU-9").json()["total"]["available"] == 8
+
+    client.post("/v1/locations/venlo/deactivate")
+
+    stock = client.get("/v1/stock/SKU-9").json()
+    assert stock["total"] == {"on_hand": 5, "reserved": 0, "available": 5}
+    venlo = next(level for level in stock["locations"] if level["location_id"] == "venlo")
+    assert (venlo["on_hand"], venlo["active"]) == (3, False)  # still shown, marked closed
+    client.post("/v1/locations/venlo/activate")
+    assert client.get("/v1/stock/SKU-9").json()["total"]["available"] == 8
 
 
 def test_a_retried_receipt_is_recorded_once_and_shows_in_stock_and_the_level_view(

@@ -8,6 +8,8 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from services.inventory_service.api.deps import AppDep, SkuPath, ViewsDep
+from services.inventory_service.application import Inventory
+from services.inventory_service.domain import Stock
 from services.inventory_service.schemas import (
     AdjustmentCreate,
     AdjustmentPublic,
@@ -43,7 +45,7 @@ def receive_stock(
         bin_code=body.bin,
     )
     return ReceiptPublic(
-        receipt_id=UUID(receipt_id), **body.model_dump(), stock=stock_public(stock)
+        receipt_id=UUID(receipt_id), **body.model_dump(), stock=_public(app, stock)
     )
 
 
@@ -65,7 +67,7 @@ def adjust_stock(
         idempotency_key=idempotency_key,
     )
     return AdjustmentPublic(
-        adjustment_id=UUID(adjustment_id), **body.model_dump(), stock=stock_public(stock)
+        adjustment_id=UUID(adjustment_id), **body.model_dump(), stock=_public(app, stock)
     )
 
 
@@ -87,5 +89,11 @@ def list_stock_levels(
 
 @router.get("/{sku:path}", response_model=StockPublic)
 def get_stock(sku: SkuPath, app: AppDep) -> StockPublic:
-    """A SKU's stock and bin per location and in total, as of the last recorded event."""
-    return stock_public(app.stocks.get(sku))
+    """A SKU's stock and bin per location and in total (open locations only: a closed one's
+    units are listed, marked inactive, but promised nowhere), as of the last recorded event."""
+    return _public(app, app.stocks.get(sku))
+
+
+def _public(app: Inventory, stock: Stock) -> StockPublic:
+    """A SKU's stock as the API shows it: totals over the open locations."""
+    return stock_public(stock, app.locations.inactive(stock.levels))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from services.inventory_service.application.allocation import location_of
@@ -40,6 +41,12 @@ class Locations(UseCases["Inventory"]):
             )
             work.add(location)
             return location, True
+
+    def inactive(self, location_ids: Iterable[str]) -> frozenset[str]:
+        """Which of these locations are closed (deactivated): their stock is promised nowhere."""
+        with self.app.unit_of_work() as work:
+            found = (work.find(location_id_for(loc), Location) for loc in location_ids)
+            return frozenset(loc.location_id for loc in found if loc is not None and not loc.active)
 
     @use_case
     def set_active(self, location_id: str, active: bool, uow: UnitOfWork | None = None) -> Location:

@@ -125,6 +125,9 @@ class StockLevel(BaseModel):
     available: int
     missing: int = Field(0, description="Reported missing by a short pick, not yet resolved")
     bin: str | None = None
+    active: bool = Field(
+        True, description="the location takes orders; a closed one's units are in no total"
+    )
 
 
 class StockTotals(BaseModel):
@@ -210,8 +213,9 @@ class ReservationPublic(BaseModel):
     updated_at: datetime
 
 
-def stock_public(stock: Stock) -> StockPublic:
-    """The response body of a SKU's stock, from its levels and bins per location."""
+def stock_public(stock: Stock, inactive: frozenset[str] = frozenset()) -> StockPublic:
+    """The response body of a SKU's stock, from its levels and bins per location; the totals
+    leave out the `inactive` (closed) locations, whose units no order can get."""
     locations = [
         StockLevel(
             location_id=loc,
@@ -220,13 +224,15 @@ def stock_public(stock: Stock) -> StockPublic:
             missing=level["missing"],
             available=level["on_hand"] - level["reserved"] - level["missing"],
             bin=stock.bins.get(loc),
+            active=loc not in inactive,
         )
         for loc, level in sorted(_with_bins(stock.levels, stock.bins).items())
     ]
+    open_ones = [level for level in locations if level.active]
     total = StockTotals(
-        on_hand=sum(level.on_hand for level in locations),
-        reserved=sum(level.reserved for level in locations),
-        available=sum(level.available for level in locations),
+        on_hand=sum(level.on_hand for level in open_ones),
+        reserved=sum(level.reserved for level in open_ones),
+        available=sum(level.available for level in open_ones),
     )
     return StockPublic(sku=stock.sku, locations=locations, total=total)
 
