@@ -13,6 +13,7 @@ from collections.abc import Callable
 from eventsourcing.domain import Aggregate
 
 from services.inventory_service.application import Inventory
+from services.inventory_service.application.history import MOVEMENT_REASONS
 from services.inventory_service.domain import (
     Discrepancy,
     LevelEvent,
@@ -186,13 +187,13 @@ PUBLISHES: dict[type[Aggregate.Event], Mapper | Internal] = {
     Location.Deactivated: INTERNAL,
     # A SKU's stock: every level change is public, and so is where the SKU lives.
     Stock.Created: INTERNAL,
-    Stock.Received: _level_changed("receipt"),
-    Stock.Adjusted: _level_changed("adjustment"),
-    Stock.Reserved: _level_changed("reserved"),
-    Stock.Released: _level_changed("released"),
-    Stock.Shipped: _level_changed("shipped"),
-    Stock.Returned: _level_changed("returned"),
-    Stock.ShortPicked: _level_changed("short_pick"),
+    Stock.Received: _level_changed(MOVEMENT_REASONS[Stock.Received]),
+    Stock.Adjusted: _level_changed(MOVEMENT_REASONS[Stock.Adjusted]),
+    Stock.Reserved: _level_changed(MOVEMENT_REASONS[Stock.Reserved]),
+    Stock.Released: _level_changed(MOVEMENT_REASONS[Stock.Released]),
+    Stock.Shipped: _level_changed(MOVEMENT_REASONS[Stock.Shipped]),
+    Stock.Returned: _level_changed(MOVEMENT_REASONS[Stock.Returned]),
+    Stock.ShortPicked: _level_changed(MOVEMENT_REASONS[Stock.ShortPicked]),
     Stock.BinAssigned: _bin_assigned,
     Stock.Backordered: INTERNAL,  # the queue: Reservation.Backordered says it publicly
     Stock.Dequeued: INTERNAL,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -355,3 +356,50 @@ def _place(app: Inventory, order: ev.OrderPlaced, conflicts: list[int]) -> None:
     except IntegrityError:
         conflicts.append(1)
         raise
+
+
+# -- stock at a time and movements ---------------------------------------------------------------
+
+
+def test_stock_at_a_past_time_and_the_movements_come_from_the_event_log(
+    service: tuple[ServiceParts, TestClient],
+) -> None:
+    parts, client = service
+    register(client)
+    receive(client, "A", 5)
+    between = now_utc()
+    order = placed(("A", 2))
+    apply(parts.app, CONSUMES, order)
+    apply(parts.app, CONSUMES, factories.shipped(order.order_id, {"A": 2}, location_id="berlin"))
+
+    then = client.get("/v1/stock/A", params={"at": between.isoformat()})
+    assert then.status_code == 200, then.text
+    assert then.json()["total"] == {"on_hand": 5, "reserved": 0, "available": 5}
+    assert then.json()["locations"][0]["location_id"] == "berlin"
+    later = (now_utc() + timedelta(days=1)).isoformat()
+    assert client.get("/v1/stock/A", params={"at": later}).json()["total"]["on_hand"] == 3
+
+    before = client.get("/v1/stock/A", params={"at": "2000-01-01T00:00:00Z"})
+    assert before.status_code == 404
+    assert before.headers["content-type"].startswith(PROBLEM)
+    for malformed_time in ("yesterday", "0.5", "2026-01-31T12:00:00"):  # no offset: whose?
+        malformed = client.get("/v1/stock/A", params={"at": malformed_time})
+        assert malformed.status_code == 422, malformed_time
+        assert malformed.headers["content-type"].startswith(PROBLEM)
+
+    page = client.get("/v1/stock/A/movements", params={"limit": 2})
+    assert page.status_code == 200, page.text
+    body = page.json()
+    assert body["count"] == 3
+    assert [(m["kind"], m["quantity"], m["on_hand"], m["reserved"]) for m in body["data"]] == [
+        ("shipped", 2, 3, 0),
+        ("reserved", 2, 5, 2),
+    ]
+    assert body["data"][1]["cause"] == {"order_id": str(order.order_id)}
+    rest = client.get("/v1/stock/A/movements", params={"limit": 2, "offset": 2}).json()
+    assert [m["kind"] for m in rest["data"]] == ["receipt"]
+    early = client.get("/v1/stock/A/movements", params={"until": between.isoformat()}).json()
+    assert [m["kind"] for m in early["data"]] == ["receipt"]
+    unknown = client.get("/v1/stock/NOPE/movements")
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"].startswith(PROBLEM)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from services.inventory_service.api.deps import AppDep, SkuPath, ViewsDep
+from services.inventory_service.api.deps import AppDep, SkuPath, TimeQuery, ViewsDep
 from services.inventory_service.application import Inventory
 from services.inventory_service.domain import Stock
 from services.inventory_service.schemas import (
     AdjustmentCreate,
     AdjustmentPublic,
+    MovementPublic,
+    MovementsPublic,
     ReceiptCreate,
     ReceiptPublic,
     StockLevelRow,
@@ -87,11 +90,42 @@ def list_stock_levels(
     return StockLevelsPublic.of([StockLevelRow.model_validate(r) for r in rows], total, page)
 
 
-@router.get("/{sku:path}", response_model=StockPublic)
-def get_stock(sku: SkuPath, app: AppDep) -> StockPublic:
+# Before the SKU's own route: a SKU may hold "/", and "{sku:path}" would swallow "/movements".
+@router.get("/{sku:path}/movements", response_model=MovementsPublic, responses=problems(404))
+def list_movements(
+    sku: SkuPath,
+    app: AppDep,
+    page: Annotated[PageQuery, page_query(default=100, maximum=500)],
+    location_id: Annotated[str | None, Query(max_length=64)] = None,
+    since: Annotated[TimeQuery | None, Query(description="From this time on")] = None,
+    until: Annotated[TimeQuery | None, Query(description="Up to this time")] = None,
+) -> MovementsPublic:
+    """Every receipt, reservation, release, shipment, return, adjustment and short pick of a
+    SKU, newest first, with its cause and the level after it (from the event log)."""
+    moved = app.history.movements(sku, location_id=location_id, since=since, until=until)
+    rows = [MovementPublic.model_validate(m) for m in moved[page.offset : page.offset + page.limit]]
+    return MovementsPublic.of(rows, len(moved), page)
+
+
+@router.get("/{sku:path}", response_model=StockPublic, responses=problems(404))
+def get_stock(
+    sku: SkuPath,
+    app: AppDep,
+    at: Annotated[
+        TimeQuery | None,
+        Query(description="The stock as it was at this time (RFC 3339), from the event log"),
+    ] = None,
+) -> StockPublic:
     """A SKU's stock and bin per location and in total (open locations only: a closed one's
-    units are listed, marked inactive, but promised nowhere), as of the last recorded event."""
-    return _public(app, app.stocks.get(sku))
+    units are listed, marked inactive, but promised nowhere), now or as of `at`."""
+    if at is None or at >= _now():
+        return _public(app, app.stocks.get(sku))
+    return _public(app, app.history.stock_at(sku, at))
+
+
+def _now() -> datetime:
+    """The time on this instance's clock, with its zone."""
+    return datetime.now().astimezone()
 
 
 def _public(app: Inventory, stock: Stock) -> StockPublic:

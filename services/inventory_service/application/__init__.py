@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from services.inventory_service.application.discrepancies import Discrepancies
+from services.inventory_service.application.history import History
 from services.inventory_service.application.locations import Locations
 from services.inventory_service.application.reservations import Reservations
 from services.inventory_service.application.stocks import Stocks
 from shared.runtime.application import ServiceApplication
 
-__all__ = ["Discrepancies", "Inventory", "Locations", "Reservations", "Stocks"]
+__all__ = ["Discrepancies", "History", "Inventory", "Locations", "Reservations", "Stocks"]
 
 
 class Inventory(ServiceApplication):
@@ -26,3 +27,4 @@ class Inventory(ServiceApplication):
         self.stocks = Stocks(self)
         self.reservations = Reservations(self)
         self.discrepancies = Discrepancies(self)
+        self.history = History(self)

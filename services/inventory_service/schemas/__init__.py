@@ -41,6 +41,8 @@ __all__ = [
     "LocationCreate",
     "LocationPublic",
     "LocationsPublic",
+    "MovementPublic",
+    "MovementsPublic",
     "ReceiptCreate",
     "ReceiptPublic",
     "ReservationPublic",
@@ -178,6 +180,33 @@ class StockLevelRow(StockLevel):
 
 class StockLevelsPublic(Page[StockLevelRow]):
     """A page of stock levels."""
+
+
+class MovementPublic(BaseModel):
+    """One level change of a SKU at a location: what moved, why, and the level after it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    location_id: str
+    kind: str = Field(
+        description="receipt, adjustment, reserved, released, shipped, returned or short_pick"
+    )
+    quantity: int = Field(description="Units moved; an adjustment's is signed")
+    cause: dict[str, str | None] = Field(
+        description="Ids of what caused it as the event carries them: receipt_id and"
+        " reference, adjustment_id and reason, order_id, shipment_id, return_id,"
+        " discrepancy_id"
+    )
+    on_hand: int
+    reserved: int
+    missing: int
+    available: int
+    bin: str | None
+
+
+class MovementsPublic(Page[MovementPublic]):
+    """A page of a SKU's movements, newest first."""
 
 
 class ItemQuantity(BaseModel):
