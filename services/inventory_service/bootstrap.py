@@ -47,7 +47,7 @@ def build(settings: Settings) -> ServiceParts:
             title="OMS Inventory",
             routers=ROUTERS,
             error_statuses=ERROR_STATUSES,
-            provides=[app, views],
+            provides=[app, views, settings.channel_rules()],
         ),
         events=service_events(),
         projections=[projection],

@@ -197,6 +197,7 @@ PUBLISHES: dict[type[Aggregate.Event], Mapper | Internal] = {
     Stock.BinAssigned: _bin_assigned,
     Stock.Backordered: INTERNAL,  # the queue: Reservation.Backordered says it publicly
     Stock.Dequeued: INTERNAL,
+    Stock.SafetyStockSet: INTERNAL,  # channels learn the ATP it changes, not the setting
     # An order's reservation: reserved, failed, released; the rest is bookkeeping.
     Reservation.Requested: INTERNAL,
     Reservation.Reserved: _reserved,

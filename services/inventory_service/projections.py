@@ -201,6 +201,14 @@ INVENTORY_VIEWS = Projection(
         Discrepancy.Resolved: _resolved,
     },
     # Queue changes and the per-order return bookkeeping are not shown in any view.
-    ignores=frozenset({Stock.Created, Stock.Backordered, Stock.Dequeued, Reservation.Restocked}),
+    ignores=frozenset(
+        {
+            Stock.Created,
+            Stock.Backordered,
+            Stock.Dequeued,
+            Stock.SafetyStockSet,
+            Reservation.Restocked,
+        }
+    ),
 )
 """Locations, stock levels, bins in pick-path order, reservations and discrepancies."""

@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import SettingsConfigDict
 
+from services.inventory_service.domain import ChannelRule, ChannelRules
 from shared.runtime.settings import ServiceSettings
+
+
+class ChannelStock(BaseModel):
+    """What one sales channel may sell: from which locations, less a buffer, up to a cap."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    locations: list[str] | None = Field(None, description="None: every open location")
+    buffer_units: int = Field(0, ge=0)
+    buffer_percent: int = Field(0, ge=0, le=100)
+    allocation: int | None = Field(None, ge=0, description="At most this many units")
+
+    def rule(self) -> ChannelRule:
+        """The domain's rule for this channel."""
+        return ChannelRule(
+            locations=None if self.locations is None else frozenset(self.locations),
+            buffer_units=self.buffer_units,
+            buffer_percent=self.buffer_percent,
+            allocation=self.allocation,
+        )
 
 
 class Settings(ServiceSettings):
@@ -14,3 +36,9 @@ class Settings(ServiceSettings):
 
     database_url: str = "postgresql://postgres@127.0.0.1:5432/oms_inventory"
     http_port: int = 8002
+    # OMS_INVENTORY_CHANNELS='{"shopify-eu": {"locations": ["berlin"], "buffer_units": 2}}'
+    channels: dict[str, ChannelStock] = Field(default_factory=dict)
+
+    def channel_rules(self) -> ChannelRules:
+        """Each configured channel's ATP rule; a channel not listed gets NO_RULE."""
+        return ChannelRules({name: channel.rule() for name, channel in self.channels.items()})

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from services.inventory_service import domain
-from services.inventory_service.api import bins, discrepancies, locations, reservations, stock
+from services.inventory_service.api import atp, bins, discrepancies, locations, reservations, stock
 
 # Discrepancies come before stock: its GET /stock/{sku:path} would take their paths.
 ROUTERS: list[APIRouter] = [
@@ -18,6 +18,7 @@ ROUTERS: list[APIRouter] = [
     discrepancies.router,
     stock.router,
     reservations.router,
+    atp.router,
 ]
 
 ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {

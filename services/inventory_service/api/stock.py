@@ -23,6 +23,7 @@ from services.inventory_service.schemas import (
     StockPublic,
     stock_public,
 )
+from services.inventory_service.schemas.atp import SafetyStockSet
 from shared.runtime.api import IdempotencyKey, PageQuery, links, page_query, problems
 
 router = APIRouter(prefix="/stock", tags=["stock"])
@@ -88,6 +89,14 @@ def list_stock_levels(
         location_id=location_id, sku=sku, limit=page.limit, offset=page.offset
     )
     return StockLevelsPublic.of([StockLevelRow.model_validate(r) for r in rows], total, page)
+
+
+# Before the SKU's own GET route (which "{sku:path}" would also match).
+@router.put("/{sku:path}/safety-stock", response_model=StockPublic, responses=problems(404))
+def set_safety_stock(sku: SkuPath, body: SafetyStockSet, app: AppDep) -> StockPublic:
+    """Keep units of a SKU back at a location: ATP (what channels are told) leaves them out;
+    orders may still reserve them. 0 clears it. Answers the SKU's stock."""
+    return _public(app, app.atp.set_safety_stock(sku, body.location_id, body.quantity))
 
 
 # Before the SKU's own route: a SKU may hold "/", and "{sku:path}" would swallow "/movements".

@@ -41,9 +41,7 @@ def hold(
     """Hold these units for the order where routing puts them, all or nothing: the allocations
     held, or the shortages (nothing held)."""
     stocks = {sku: stock_of(work, sku) for sku in requested}
-    location_ids = sorted({loc for stock in stocks.values() for loc in stock.levels})
-    locations = [work.find(location_id_for(loc), Location) for loc in location_ids]
-    ranked = rank_locations([loc for loc in locations if loc is not None], country)
+    ranked = ranked_locations(work, stocks.values(), country)
     available = {
         sku: {loc: stock.available(loc) for loc in ranked} for sku, stock in stocks.items()
     }
@@ -54,6 +52,13 @@ def hold(
         stock = stocks[allocation["sku"]]
         stock.reserve(str(order_id), allocation["location_id"], allocation["quantity"])
     return allocations, []
+
+
+def ranked_locations(work: UnitOfWork, stocks: Iterable[Stock], country: str | None) -> list[str]:
+    """The open locations holding any of these stocks, in the order routing prefers them."""
+    location_ids = sorted({loc for stock in stocks for loc in stock.levels})
+    locations = [work.find(location_id_for(loc), Location) for loc in location_ids]
+    return rank_locations([loc for loc in locations if loc is not None], country)
 
 
 def fill_backorders(work: UnitOfWork, skus: Iterable[str]) -> None:

@@ -3,6 +3,14 @@
 stdlib + eventsourcing.domain only; split into modules by aggregate, imported from here.
 """
 
+from services.inventory_service.domain.atp import (
+    NO_RULE,
+    ChannelRule,
+    ChannelRules,
+    channel_atp,
+    location_atp,
+    open_atp,
+)
 from services.inventory_service.domain.base import (
     Allocation,
     DiscrepancyClosedError,
@@ -53,8 +61,11 @@ AGGREGATES = (Location, Stock, Reservation, Discrepancy)
 __all__ = [
     "AGGREGATES",
     "CONFIRMED_REASON",
+    "NO_RULE",
     "REJECTED_REASON",
     "Allocation",
+    "ChannelRule",
+    "ChannelRules",
     "Discrepancy",
     "DiscrepancyClosedError",
     "DiscrepancyNotFoundError",
@@ -77,12 +88,15 @@ __all__ = [
     "Shortage",
     "Stock",
     "StockNotFoundError",
+    "channel_atp",
     "discrepancy_id_for",
     "in_pick_path_order",
+    "location_atp",
     "location_id_for",
     "merge_lines",
     "movement_id_for",
     "normalize_bin",
+    "open_atp",
     "pick_path_key",
     "rank_locations",
     "reservation_id_for",

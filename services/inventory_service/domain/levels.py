@@ -97,6 +97,11 @@ class StockLevels:
         """Units that can still be promised, over all locations."""
         return sum(max(0, self.available(loc)) for loc in self.levels)
 
+    def safety_stock(self, location_id: str) -> int:
+        """Units at a location kept back from channels (set per SKU and location)."""
+        safety: dict[str, int] = self.__dict__.get("safety", {})
+        return safety.get(location_id, 0)
+
     def bin_at(self, location_id: str) -> str | None:
         """The SKU's bin at a location, if it has one."""
         return self.bins.get(location_id)

@@ -126,6 +126,11 @@ class Stock(StockLevels, Aggregate):
     class Backordered(Aggregate.Event):
         order_ids: list[str]
 
+    class SafetyStockSet(Aggregate.Event):
+        sku: str
+        location_id: str
+        quantity: int
+
     class Dequeued(Aggregate.Event):
         order_id: str
 
@@ -409,6 +414,24 @@ class Stock(StockLevels, Aggregate):
         bin: str | None = None,
     ) -> None:
         self._set_level(location_id, on_hand, reserved, missing)
+
+    # -- safety stock ---------------------------------------------------------------------------
+
+    def set_safety_stock(self, location_id: str, quantity: int) -> bool:
+        """Units at a location kept back from what channels are told (0 clears); same: no-op."""
+        if self.safety_stock(location_id) == quantity:
+            return False
+        self._safety_stock_set(sku=self.sku, location_id=location_id, quantity=quantity)
+        return True
+
+    @event(SafetyStockSet)
+    def _safety_stock_set(self, sku: str, location_id: str, quantity: int) -> None:
+        # Stocks snapshotted before safety stock existed lack the attribute.
+        safety = self.__dict__.setdefault("safety", {})
+        if quantity:
+            safety[location_id] = quantity
+        else:
+            safety.pop(location_id, None)
 
     # -- backorders -----------------------------------------------------------------------------
 

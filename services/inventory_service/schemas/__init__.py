@@ -126,6 +126,7 @@ class StockLevel(BaseModel):
     reserved: int
     available: int
     missing: int = Field(0, description="Reported missing by a short pick, not yet resolved")
+    safety_stock: int = Field(0, description="Kept back from channels' ATP (orders may use it)")
     bin: str | None = None
     active: bool = Field(
         True, description="the location takes orders; a closed one's units are in no total"
@@ -251,6 +252,7 @@ def stock_public(stock: Stock, inactive: frozenset[str] = frozenset()) -> StockP
             on_hand=level["on_hand"],
             reserved=level["reserved"],
             missing=level["missing"],
+            safety_stock=stock.safety_stock(loc),
             available=level["on_hand"] - level["reserved"] - level["missing"],
             bin=stock.bins.get(loc),
             active=loc not in inactive,
