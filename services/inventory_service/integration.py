@@ -114,6 +114,7 @@ def _level_changed(reason: str) -> Callable[[LevelEvent], ev.StockLevelChanged]:
             reason=reason,
             changed_at=e.timestamp,
             bin=e.bin,
+            quarantined=getattr(e, "quarantined", None),
         )
 
     return level_changed
@@ -194,6 +195,8 @@ PUBLISHES: dict[type[Aggregate.Event], Mapper | Internal] = {
     Stock.Shipped: _level_changed(MOVEMENT_REASONS[Stock.Shipped]),
     Stock.Returned: _level_changed(MOVEMENT_REASONS[Stock.Returned]),
     Stock.ShortPicked: _level_changed(MOVEMENT_REASONS[Stock.ShortPicked]),
+    Stock.Quarantined: _level_changed(MOVEMENT_REASONS[Stock.Quarantined]),
+    Stock.QuarantineReleased: _level_changed(MOVEMENT_REASONS[Stock.QuarantineReleased]),
     Stock.BinAssigned: _bin_assigned,
     Stock.Backordered: INTERNAL,  # the queue: Reservation.Backordered says it publicly
     Stock.Dequeued: INTERNAL,
