@@ -94,9 +94,7 @@ def test_a_damaged_return_is_published_with_the_quarantined_count(app: Inventory
     _shipped_and_returned(app, "damaged")
     changes = of_type(published(app, before), ev.StockLevelChanged)
     quarantined = [c for c in changes if c.reason == "quarantined"]
-    assert [(c.sku, c.on_hand, c.available, c.quarantined) for c in quarantined] == [
-        ("A", 0, 0, 1)
-    ]
+    assert [(c.sku, c.on_hand, c.available, c.quarantined) for c in quarantined] == [("A", 0, 0, 1)]
     assert all(c.quarantined is None for c in changes if c.reason != "quarantined")
 
 
