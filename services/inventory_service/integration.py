@@ -72,7 +72,7 @@ def on_short_picked(app: Inventory, e: ev.ShortPicked, uow: UnitOfWork) -> None:
 
 
 def on_return_received(app: Inventory, e: ev.ReturnReceived, uow: UnitOfWork) -> None:
-    """Returned units arrived: sellable ones are restocked."""
+    """Returned units arrived: sellable ones are restocked, damaged ones quarantined."""
     lines: list[ReturnedLine] = [
         {
             "sku": line.sku,
@@ -82,7 +82,10 @@ def on_return_received(app: Inventory, e: ev.ReturnReceived, uow: UnitOfWork) ->
         }
         for line in e.lines
     ]
-    app.reservations.record_return(e.return_id, e.order_id, lines, uow)
+    # A return may arrive in several receipts, each its own ReturnReceived of the same return:
+    # its time (the same on every redelivery) tells one receipt from the next.
+    receipt = e.received_at.isoformat()
+    app.reservations.record_return(e.return_id, e.order_id, lines, uow, receipt=receipt)
 
 
 CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {

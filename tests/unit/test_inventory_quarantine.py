@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from services.inventory_service.application import Inventory
@@ -87,6 +89,22 @@ def test_a_damaged_return_lands_in_quarantine_once(app: Inventory) -> None:
     assert levels(app, "A", "berlin") == (1, 0)
     assert stock.quarantined("berlin") == 1
     assert stock.available("berlin") == 1
+
+
+def test_each_receipt_of_a_return_quarantines_its_damaged_units(app: Inventory) -> None:
+    app.stocks.receive("berlin", "A", 3)
+    order = placed(("A", 3))
+    apply(app, CONSUMES, order)
+    apply(app, CONSUMES, shipped(order.order_id, "berlin", ("A", 3)))
+    first = returned(order.order_id, ("A", 1, "damaged", "berlin"))
+    later = first.received_at + timedelta(hours=1)
+    line = {**first.lines[0].model_dump(), "quantity": 2}
+    second = ev.ReturnReceived.model_validate(
+        {**first.model_dump(), "received_at": later, "lines": [line]}
+    )
+    for receipt in (first, second, first, second):  # each redelivered: counted once
+        apply(app, CONSUMES, receipt)
+    assert app.stocks.get("A").quarantined("berlin") == 3
 
 
 def test_a_damaged_return_is_published_with_the_quarantined_count(app: Inventory) -> None:

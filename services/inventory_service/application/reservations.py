@@ -146,9 +146,10 @@ class Reservations(UseCases["Inventory"]):
         order_id: UUID,
         lines: list[ReturnedLine],
         uow: UnitOfWork | None = None,
+        receipt: str = "",
     ) -> None:
         """Returned units arrived: sellable ones go back on hand, damaged ones into quarantine
-        (each once per return)."""
+        (each once per return; damaged ones once per receipt of it, when it names one)."""
         sellable: Counter[tuple[str, str]] = Counter()
         damaged: Counter[tuple[str, str]] = Counter()
         for line in lines:
@@ -158,7 +159,8 @@ class Reservations(UseCases["Inventory"]):
             return
         with self.app.unit_of_work(uow) as work:
             for (sku, location_id), quantity in sorted(damaged.items()):
-                stock_of(work, sku).quarantine_return(str(return_id), location_id, quantity)
+                stock = stock_of(work, sku)
+                stock.quarantine_return(str(return_id), location_id, quantity, receipt=receipt)
             if not sellable:
                 return
             reservation = reservation_of(work, order_id)

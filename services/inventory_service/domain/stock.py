@@ -448,13 +448,13 @@ class Stock(StockLevels, Aggregate):
     # -- quarantine ----------------------------------------------------------------------------
 
     def quarantine_return(
-        self, return_id: str, location_id: str, quantity: int, reason: str = "damaged"
+        self, return_id: str, location_id: str, quantity: int, receipt: str = ""
     ) -> bool:
-        """Damaged returned units land in quarantine, once per return and location."""
-        movement_id = f"return:{return_id}:{location_id}"
+        """Damaged returned units land in quarantine, once per receipt of a return and location."""
+        movement_id = f"return:{return_id}:{receipt}:{location_id}"
         if self._seen(movement_id, {"location_id": location_id, "quantity": quantity}):
             return False
-        self._put_in_quarantine(movement_id, location_id, quantity, reason, return_id, 0)
+        self._put_in_quarantine(movement_id, location_id, quantity, "damaged", return_id, 0)
         return True
 
     def quarantine(self, movement_id: str, location_id: str, quantity: int, reason: str) -> bool:
