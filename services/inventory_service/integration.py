@@ -72,7 +72,7 @@ def on_short_picked(app: Inventory, e: ev.ShortPicked, uow: UnitOfWork) -> None:
 
 
 def on_return_received(app: Inventory, e: ev.ReturnReceived, uow: UnitOfWork) -> None:
-    """Returned units arrived: sellable ones are restocked."""
+    """Returned units arrived: sellable ones are restocked, damaged ones quarantined."""
     lines: list[ReturnedLine] = [
         {
             "sku": line.sku,
@@ -82,7 +82,10 @@ def on_return_received(app: Inventory, e: ev.ReturnReceived, uow: UnitOfWork) ->
         }
         for line in e.lines
     ]
-    app.reservations.record_return(e.return_id, e.order_id, lines, uow)
+    # A return may arrive in several receipts, each its own ReturnReceived of the same return:
+    # its time (the same on every redelivery) tells one receipt from the next.
+    receipt = e.received_at.isoformat()
+    app.reservations.record_return(e.return_id, e.order_id, lines, uow, receipt=receipt)
 
 
 CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
@@ -114,6 +117,7 @@ def _level_changed(reason: str) -> Callable[[LevelEvent], ev.StockLevelChanged]:
             reason=reason,
             changed_at=e.timestamp,
             bin=e.bin,
+            quarantined=getattr(e, "quarantined", None),
         )
 
     return level_changed
@@ -194,6 +198,8 @@ PUBLISHES: dict[type[Aggregate.Event], Mapper | Internal] = {
     Stock.Shipped: _level_changed(MOVEMENT_REASONS[Stock.Shipped]),
     Stock.Returned: _level_changed(MOVEMENT_REASONS[Stock.Returned]),
     Stock.ShortPicked: _level_changed(MOVEMENT_REASONS[Stock.ShortPicked]),
+    Stock.Quarantined: _level_changed(MOVEMENT_REASONS[Stock.Quarantined]),
+    Stock.QuarantineReleased: _level_changed(MOVEMENT_REASONS[Stock.QuarantineReleased]),
     Stock.BinAssigned: _bin_assigned,
     Stock.Backordered: INTERNAL,  # the queue: Reservation.Backordered says it publicly
     Stock.Dequeued: INTERNAL,

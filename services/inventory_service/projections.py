@@ -62,6 +62,11 @@ def _level(curs: Cursor[Any], e: LevelEvent) -> None:
     InventoryViews.upsert_level(curs, row)
 
 
+def _quarantine(curs: Cursor[Any], e: Stock.Quarantined | Stock.QuarantineReleased) -> None:
+    _level(curs, e)
+    InventoryViews.set_quarantined(curs, e.sku, e.location_id, e.quarantined)
+
+
 def _bin_assigned(curs: Cursor[Any], e: Stock.BinAssigned) -> None:
     row = {
         "location_id": e.location_id,
@@ -186,6 +191,8 @@ INVENTORY_VIEWS = Projection(
         Stock.Shipped: _level,
         Stock.Returned: _level,
         Stock.ShortPicked: _level,
+        Stock.Quarantined: _quarantine,
+        Stock.QuarantineReleased: _quarantine,
         Stock.BinAssigned: _bin_assigned,
         Reservation.Requested: _requested,
         Reservation.Reserved: _reserved,

@@ -48,6 +48,7 @@ class InventoryViews(ViewStore):
         # Added with bins and short picks; views of older databases gain the columns.
         "ALTER TABLE stock_level_view ADD COLUMN IF NOT EXISTS missing int NOT NULL DEFAULT 0",
         "ALTER TABLE stock_level_view ADD COLUMN IF NOT EXISTS bin text",
+        "ALTER TABLE stock_level_view ADD COLUMN IF NOT EXISTS quarantined int NOT NULL DEFAULT 0",
         """CREATE TABLE IF NOT EXISTS reservation_view (
             order_id uuid PRIMARY KEY,
             status text NOT NULL,
@@ -120,6 +121,14 @@ class InventoryViews(ViewStore):
             " reserved = EXCLUDED.reserved, available = EXCLUDED.available,"
             " missing = EXCLUDED.missing, bin = EXCLUDED.bin, updated_at = EXCLUDED.updated_at",
             row,
+        )
+
+    @staticmethod
+    def set_quarantined(curs: Cursor[Any], sku: str, location_id: str, quarantined: int) -> None:
+        """The units in quarantine of a (sku, location) row (its level was upserted first)."""
+        curs.execute(
+            "UPDATE stock_level_view SET quarantined = %s WHERE sku = %s AND location_id = %s",
+            (quarantined, sku, location_id),
         )
 
     @staticmethod

@@ -583,6 +583,10 @@ class StockLevelChanged(IntegrationEvent):
     reason: str = Text
     changed_at: UtcTime
     bin: str | None = Field(None, max_length=32, description="Where the SKU lives at the location")
+    quarantined: NonNegativeInt | None = Field(
+        None,
+        description="Units in quarantine there after a quarantine change (absent otherwise)",
+    )
 
 
 class BinAssigned(IntegrationEvent):

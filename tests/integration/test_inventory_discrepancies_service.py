@@ -114,6 +114,9 @@ def test_a_short_pick_shows_as_a_proposed_discrepancy_and_missing_units(
         "available": 7,
         "missing": 2,
         "bin": "A-03-2",
+        "quarantined": 0,
+        "safety_stock": 0,
+        "active": True,
     }
     held = client.get(f"/v1/reservations/{order.order_id}").json()["allocations"]
     assert held == [{"sku": "TEE", "location_id": "berlin", "quantity": 1}]
@@ -177,6 +180,9 @@ def test_rejecting_changes_no_stock(service: tuple[ServiceParts, TestClient]) ->
         "available": 9,
         "missing": 0,
         "bin": "A-03-2",
+        "quarantined": 0,
+        "safety_stock": 0,
+        "active": True,
     }
 
 

@@ -157,6 +157,17 @@ def test_a_unit_lost_from_on_hand_fails_the_conservation_check(world):
     assert "on hand 7, the movements say 8" in failures[name][0]
 
 
+def test_a_damaged_return_not_in_quarantine_fails_the_quarantine_check_only(world):
+    traffic, store, seen = world
+    line = {"sku": "TEE-T", "quantity": 1, "condition": "damaged", "location_id": LOC}
+    seen.returns[0]["receipts"].append({"lines": [line]})
+    name = "damaged returns conserved: quarantined = damaged returned"
+    failures = failing(traffic, store, seen)
+    assert failures == {name: [f"TEE-T at {LOC}: quarantined 0, damaged returns say 1"]}
+    seen.stock["TEE-T"]["locations"][0]["quarantined"] = 1
+    assert failing(traffic, store, seen) == {}
+
+
 def test_an_event_applied_twice_and_a_stranded_order_are_both_named(world):
     traffic, store, seen = world
     order = seen.orders[traffic.orders[0].order_id]

@@ -16,6 +16,7 @@ from services.inventory_service.application import Inventory
 from services.inventory_service.application.history import MOVEMENT_REASONS
 from services.inventory_service.domain import (
     InsufficientStockError,
+    QuarantineError,
     Reservation,
     StockNotFoundError,
     reservation_id_for,
@@ -139,6 +140,8 @@ OPERATIONS = st.lists(
         st.tuples(st.just("release"), st.just(""), st.integers(0, 20)),
         st.tuples(st.just("ship"), st.just(""), st.integers(0, 20)),
         st.tuples(st.just("adjust"), st.sampled_from(LOCATIONS), st.integers(-4, 4)),
+        st.tuples(st.just("quarantine"), st.sampled_from(LOCATIONS), st.integers(1, 4)),
+        st.tuples(st.just("unquarantine"), st.sampled_from(LOCATIONS), st.integers(1, 4)),
     ),
     min_size=1,
     max_size=25,
@@ -146,7 +149,8 @@ OPERATIONS = st.lists(
 
 
 def run(app: Inventory, operations: list[tuple[str, str, int]]) -> None:
-    """Receipts, reservations, releases, shipments and adjustments of A, as they come."""
+    """Receipts, reservations, releases, shipments, adjustments and quarantine of A, as they
+    come (an odd release scraps, an even one makes sellable)."""
     orders: list[UUID] = []
     for kind, location, number in operations:
         if kind == "receive":
@@ -160,6 +164,13 @@ def run(app: Inventory, operations: list[tuple[str, str, int]]) -> None:
         elif kind == "adjust" and number:
             with suppress(InsufficientStockError):  # refused: recorded nothing
                 app.stocks.adjust(location, "A", number, "count")
+        elif kind == "quarantine":
+            with suppress(QuarantineError):  # refused: recorded nothing
+                app.stocks.quarantine(location, "A", number, "dented")
+        elif kind == "unquarantine":
+            with suppress(QuarantineError):
+                to = "scrap" if number % 2 else "sellable"
+                app.stocks.release_quarantine(location, "A", number, to, "inspected")
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -28,6 +28,7 @@ ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     domain.InsufficientStockError: (409, "Insufficient stock"),
     domain.IdempotencyKeyReusedError: (422, "Idempotency key reused"),
     domain.InvalidBinError: (422, "Invalid bin"),
+    domain.QuarantineError: (422, "Not enough units"),
     domain.DiscrepancyNotFoundError: (404, "Discrepancy not found"),
     domain.DiscrepancyClosedError: (409, "Discrepancy already resolved"),
 }

@@ -16,6 +16,9 @@ from services.inventory_service.schemas import (
     AdjustmentPublic,
     MovementPublic,
     MovementsPublic,
+    QuarantineCreate,
+    QuarantinePublic,
+    QuarantineRelease,
     ReceiptCreate,
     ReceiptPublic,
     StockLevelRow,
@@ -72,6 +75,52 @@ def adjust_stock(
     )
     return AdjustmentPublic(
         adjustment_id=UUID(adjustment_id), **body.model_dump(), stock=_public(app, stock)
+    )
+
+
+@router.post(
+    "/quarantine",
+    response_model=QuarantinePublic,
+    status_code=201,
+    responses=problems(404) | links(201, "GET /v1/stock/{sku}"),
+)
+def quarantine_stock(
+    body: QuarantineCreate, app: AppDep, idempotency_key: IdempotencyKey = None
+) -> QuarantinePublic:
+    """Put sellable units at a location into quarantine; never what is reserved or missing
+    (422)."""
+    movement_id, stock = app.stocks.quarantine(
+        body.location_id, body.sku, body.quantity, body.reason, idempotency_key=idempotency_key
+    )
+    return QuarantinePublic(
+        movement_id=UUID(movement_id),
+        **body.model_dump(),
+        to="quarantine",
+        stock=_public(app, stock),
+    )
+
+
+@router.post(
+    "/quarantine/release",
+    response_model=QuarantinePublic,
+    status_code=201,
+    responses=problems(404) | links(201, "GET /v1/stock/{sku}"),
+)
+def release_quarantine(
+    body: QuarantineRelease, app: AppDep, idempotency_key: IdempotencyKey = None
+) -> QuarantinePublic:
+    """Quarantined units become sellable (waiting orders are served) or are scrapped with the
+    reason; more than is quarantined: 422."""
+    movement_id, stock = app.stocks.release_quarantine(
+        body.location_id,
+        body.sku,
+        body.quantity,
+        body.to,
+        body.reason,
+        idempotency_key=idempotency_key,
+    )
+    return QuarantinePublic(
+        movement_id=UUID(movement_id), **body.model_dump(), stock=_public(app, stock)
     )
 
 

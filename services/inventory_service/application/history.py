@@ -24,6 +24,8 @@ MOVEMENT_REASONS: dict[type[object], str] = {
     Stock.Shipped: "shipped",
     Stock.Returned: "returned",
     Stock.ShortPicked: "short_pick",
+    Stock.Quarantined: "quarantined",
+    Stock.QuarantineReleased: "quarantine_released",
 }
 
 # The event fields that say what caused a movement, as the event carries them.
@@ -36,6 +38,8 @@ _CAUSES = (
     "shipment_id",
     "return_id",
     "discrepancy_id",
+    "movement_id",
+    "to",
 )
 
 

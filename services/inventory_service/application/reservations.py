@@ -146,15 +146,23 @@ class Reservations(UseCases["Inventory"]):
         order_id: UUID,
         lines: list[ReturnedLine],
         uow: UnitOfWork | None = None,
+        receipt: str = "",
     ) -> None:
-        """Returned units arrived: sellable ones go back on hand (once), damaged ones do not."""
+        """Returned units arrived: sellable ones go back on hand, damaged ones into quarantine
+        (each once per return; damaged ones once per receipt of it, when it names one)."""
         sellable: Counter[tuple[str, str]] = Counter()
+        damaged: Counter[tuple[str, str]] = Counter()
         for line in lines:
-            if line["condition"] == "sellable":
-                sellable[(line["sku"], line["location_id"])] += line["quantity"]
-        if not sellable:
+            kept = sellable if line["condition"] == "sellable" else damaged
+            kept[(line["sku"], line["location_id"])] += line["quantity"]
+        if not sellable and not damaged:
             return
         with self.app.unit_of_work(uow) as work:
+            for (sku, location_id), quantity in sorted(damaged.items()):
+                stock = stock_of(work, sku)
+                stock.quarantine_return(str(return_id), location_id, quantity, receipt=receipt)
+            if not sellable:
+                return
             reservation = reservation_of(work, order_id)
             restocked = reservation.take_back(str(return_id), dict(sellable))
             for back in restocked:

@@ -71,6 +71,47 @@ class Stocks(UseCases["Inventory"]):
             return adjustment_id, stock
 
     @use_case
+    def quarantine(
+        self,
+        location_id: str,
+        sku: str,
+        quantity: int,
+        reason: str,
+        idempotency_key: str | None = None,
+        uow: UnitOfWork | None = None,
+    ) -> tuple[str, Stock]:
+        """Take sellable units at a location into quarantine (never what is reserved)."""
+        key = idempotency_key
+        movement_id = movement_id_for("quarantine", key) if key else new_id()
+        with self.app.unit_of_work(uow) as work:
+            location_of(work, location_id)
+            stock = stock_of(work, sku)
+            stock.quarantine(movement_id, location_id, quantity, reason)
+            return movement_id, stock
+
+    @use_case
+    def release_quarantine(
+        self,
+        location_id: str,
+        sku: str,
+        quantity: int,
+        to: str,
+        reason: str,
+        idempotency_key: str | None = None,
+        uow: UnitOfWork | None = None,
+    ) -> tuple[str, Stock]:
+        """Ops decided: quarantined units become sellable (serving waiting orders) or scrap."""
+        key = idempotency_key
+        movement_id = movement_id_for("quarantine-release", key) if key else new_id()
+        with self.app.unit_of_work(uow) as work:
+            location_of(work, location_id)
+            stock = stock_of(work, sku)
+            applied = stock.release_quarantine(movement_id, location_id, quantity, to, reason)
+            if applied and to == "sellable":
+                fill_backorders(work, [sku])
+            return movement_id, stock
+
+    @use_case
     def assign_bin(
         self, location_id: str, sku: str, bin_code: str, uow: UnitOfWork | None = None
     ) -> str | None:

@@ -97,6 +97,10 @@ class IdempotencyKeyReusedError(InventoryError):
     """An Idempotency-Key was used before for a different request."""
 
 
+class QuarantineError(InventoryError):
+    """More units to quarantine than are free, or to release than are quarantined."""
+
+
 class InvalidBinError(InventoryError):
     """A bin code is not aisle-bay-level (e.g. A-03-2)."""
 

@@ -72,6 +72,7 @@ class StockLevels:
     levels: dict[str, Level]  # location -> on_hand, reserved, missing
     movements: dict[str, Movement]  # processed receipt/adjustment id -> what it did
     bins: dict[str, str]  # location -> bin
+    quarantined_units: dict[str, int]  # location -> quarantined units (read through quarantined())
     waiting: WaitingOrders  # order ids waiting for this SKU, first come first served
 
     def on_hand(self, location_id: str) -> int:
@@ -101,6 +102,15 @@ class StockLevels:
         """Units at a location kept back from channels (set per SKU and location)."""
         safety: dict[str, int] = self.__dict__.get("safety", {})
         return safety.get(location_id, 0)
+
+    def quarantined(self, location_id: str) -> int:
+        """Damaged or held-back units at a location: not on hand, never promised."""
+        return self._quarantine().get(location_id, 0)
+
+    def _quarantine(self) -> dict[str, int]:
+        # Stocks created (or snapshotted) before quarantine existed lack the dict.
+        quarantine: dict[str, int] = self.__dict__.setdefault("quarantined_units", {})
+        return quarantine
 
     def bin_at(self, location_id: str) -> str | None:
         """The SKU's bin at a location, if it has one."""

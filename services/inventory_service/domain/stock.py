@@ -10,6 +10,8 @@ from eventsourcing.domain import Aggregate, event
 from services.inventory_service.domain.base import (
     Allocation,
     InsufficientStockError,
+    Movement,
+    QuarantineError,
     stock_id_for,
 )
 from services.inventory_service.domain.bins import normalize_bin
@@ -123,6 +125,38 @@ class Stock(StockLevels, Aggregate):
         missing: int = 0
         bin: str | None = None
 
+    class Quarantined(Aggregate.Event):
+        """Units went into quarantine: damaged from a return (return_id) or by hand."""
+
+        movement_id: str
+        reason: str
+        quantity: int
+        return_id: str | None
+        sku: str
+        location_id: str
+        on_hand: int
+        reserved: int
+        available: int
+        missing: int
+        bin: str | None
+        quarantined: int
+
+    class QuarantineReleased(Aggregate.Event):
+        """Ops decided on quarantined units: back to sellable, or scrapped."""
+
+        movement_id: str
+        to: str  # "sellable" or "scrap"
+        reason: str
+        quantity: int
+        sku: str
+        location_id: str
+        on_hand: int
+        reserved: int
+        available: int
+        missing: int
+        bin: str | None
+        quarantined: int
+
     class Backordered(Aggregate.Event):
         order_ids: list[str]
 
@@ -141,6 +175,7 @@ class Stock(StockLevels, Aggregate):
         self.movements = {}  # receipt/adjustment id -> what it did
         self.waiting = WaitingOrders()  # backordered order ids, first come first served
         self.bins = {}  # location -> bin
+        self.quarantined_units = {}  # location -> quarantined units (not on hand)
 
     @staticmethod
     def create_id(sku: str, **_: object) -> UUID:
@@ -432,6 +467,117 @@ class Stock(StockLevels, Aggregate):
             safety[location_id] = quantity
         else:
             safety.pop(location_id, None)
+
+    # -- quarantine ----------------------------------------------------------------------------
+
+    def quarantine_return(
+        self, return_id: str, location_id: str, quantity: int, receipt: str = ""
+    ) -> bool:
+        """Damaged returned units land in quarantine, once per receipt of a return and location."""
+        movement_id = f"return:{return_id}:{receipt}:{location_id}"
+        if self._seen(movement_id, {"location_id": location_id, "quantity": quantity}):
+            return False
+        self._put_in_quarantine(movement_id, location_id, quantity, "damaged", return_id, 0)
+        return True
+
+    def quarantine(self, movement_id: str, location_id: str, quantity: int, reason: str) -> bool:
+        """Take sellable units out of on hand into quarantine; never below reserved or missing."""
+        if self._seen(movement_id, {"location_id": location_id, "quantity": -quantity}):
+            return False
+        if quantity > self.available(location_id):
+            raise QuarantineError(
+                f"{self.sku} at {location_id}: {self.available(location_id)} free to quarantine"
+                f" (on hand {self.on_hand(location_id)}, reserved {self.reserved(location_id)},"
+                f" missing {self.missing(location_id)}), {quantity} asked"
+            )
+        self._put_in_quarantine(movement_id, location_id, quantity, reason, None, -quantity)
+        return True
+
+    def _put_in_quarantine(
+        self,
+        movement_id: str,
+        location_id: str,
+        quantity: int,
+        reason: str,
+        return_id: str | None,
+        on_hand_delta: int,
+    ) -> None:
+        self._quarantined(
+            movement_id=movement_id,
+            reason=reason,
+            quantity=quantity,
+            return_id=return_id,
+            quarantined=self.quarantined(location_id) + quantity,
+            **self._result(location_id, on_hand_delta, 0),
+        )
+
+    @event(Quarantined)
+    def _quarantined(
+        self,
+        movement_id: str,
+        reason: str,
+        quantity: int,
+        return_id: str | None,
+        sku: str,
+        location_id: str,
+        on_hand: int,
+        reserved: int,
+        available: int,
+        missing: int,
+        bin: str | None,
+        quarantined: int,
+    ) -> None:
+        self._set_level(location_id, on_hand, reserved, missing)
+        self._quarantine()[location_id] = quarantined
+        self.movements[movement_id] = {
+            "location_id": location_id,
+            "quantity": -quantity if return_id is None else quantity,
+        }
+
+    def release_quarantine(
+        self, movement_id: str, location_id: str, quantity: int, to: str, reason: str
+    ) -> bool:
+        """Quarantined units go back on hand (to "sellable") or leave the books ("scrap")."""
+        what: Movement = {"location_id": location_id, "quantity_delta": quantity}
+        if to == "scrap":
+            what["quantity_delta"] = -quantity
+        if self._seen(movement_id, what):
+            return False
+        if quantity > self.quarantined(location_id):
+            raise QuarantineError(
+                f"{self.sku} at {location_id}: {self.quarantined(location_id)} quarantined,"
+                f" {quantity} asked"
+            )
+        self._quarantine_released(
+            movement_id=movement_id,
+            to=to,
+            reason=reason,
+            quantity=quantity,
+            quarantined=self.quarantined(location_id) - quantity,
+            **self._result(location_id, quantity if to == "sellable" else 0, 0),
+        )
+        return True
+
+    @event(QuarantineReleased)
+    def _quarantine_released(
+        self,
+        movement_id: str,
+        to: str,
+        reason: str,
+        quantity: int,
+        sku: str,
+        location_id: str,
+        on_hand: int,
+        reserved: int,
+        available: int,
+        missing: int,
+        bin: str | None,
+        quarantined: int,
+    ) -> None:
+        self._set_level(location_id, on_hand, reserved, missing)
+        self._quarantine()[location_id] = quarantined
+        delta = quantity if to == "sellable" else -quantity
+        self.movements[movement_id] = {"location_id": location_id, "quantity_delta": delta}
 
     # -- backorders -----------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
@@ -43,6 +43,9 @@ __all__ = [
     "LocationsPublic",
     "MovementPublic",
     "MovementsPublic",
+    "QuarantineCreate",
+    "QuarantinePublic",
+    "QuarantineRelease",
     "ReceiptCreate",
     "ReceiptPublic",
     "ReservationPublic",
@@ -127,6 +130,9 @@ class StockLevel(BaseModel):
     available: int
     missing: int = Field(0, description="Reported missing by a short pick, not yet resolved")
     safety_stock: int = Field(0, description="Kept back from channels' ATP (orders may use it)")
+    quarantined: int = Field(
+        0, description="Damaged or held back: not on hand, never available, until ops decide"
+    )
     bin: str | None = None
     active: bool = Field(
         True, description="the location takes orders; a closed one's units are in no total"
@@ -139,6 +145,35 @@ class StockTotals(BaseModel):
     on_hand: int
     reserved: int
     available: int
+
+
+class QuarantineCreate(BaseModel):
+    """Sellable units at a location put into quarantine by hand; always with a reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    location_id: LocationId
+    sku: Sku
+    quantity: Quantity
+    reason: Reason
+
+
+class QuarantineRelease(QuarantineCreate):
+    """Ops' decision on quarantined units: back to sellable, or scrapped."""
+
+    to: Literal["sellable", "scrap"]
+
+
+class QuarantinePublic(BaseModel):
+    """A recorded quarantine movement and the SKU's stock after it."""
+
+    movement_id: UUID
+    location_id: str
+    sku: str
+    quantity: int
+    reason: str
+    to: Literal["quarantine", "sellable", "scrap"]
+    stock: StockPublic
 
 
 class StockPublic(BaseModel):
@@ -253,6 +288,7 @@ def stock_public(stock: Stock, inactive: frozenset[str] = frozenset()) -> StockP
             reserved=level["reserved"],
             missing=level["missing"],
             safety_stock=stock.safety_stock(loc),
+            quarantined=stock.quarantined(loc),
             available=level["on_hand"] - level["reserved"] - level["missing"],
             bin=stock.bins.get(loc),
             active=loc not in inactive,
