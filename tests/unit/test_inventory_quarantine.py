@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from uuid import uuid4
 
 import pytest
 
@@ -10,6 +11,7 @@ from services.inventory_service.application import Inventory
 from services.inventory_service.domain import (
     LocationNotFoundError,
     QuarantineError,
+    Reservation,
     ReservationStatus,
     Stock,
 )
@@ -139,3 +141,27 @@ def test_a_retried_release_with_the_same_idempotency_key_is_recorded_once(app: I
 def test_releasing_at_an_unknown_location_is_refused(app: Inventory) -> None:
     with pytest.raises(LocationNotFoundError):
         app.stocks.release_quarantine("nowhere", "A", 1, "scrap", "broken")
+
+
+def test_each_receipt_of_a_return_restocks_its_sellable_units(app: Inventory) -> None:
+    app.stocks.receive("berlin", "A", 3)
+    order = placed(("A", 3))
+    apply(app, CONSUMES, order)
+    apply(app, CONSUMES, shipped(order.order_id, "berlin", ("A", 3)))
+    first = returned(order.order_id, ("A", 1, "sellable", "berlin"))
+    later = first.received_at + timedelta(hours=1)
+    line = {**first.lines[0].model_dump(), "quantity": 2}
+    second = ev.ReturnReceived.model_validate(
+        {**first.model_dump(), "received_at": later, "lines": [line]}
+    )
+    for receipt in (first, second, first, second):  # each redelivered: counted once
+        apply(app, CONSUMES, receipt)
+    assert app.stocks.get("A").on_hand("berlin") == 3
+
+
+def test_a_restock_recorded_before_receipts_were_told_apart_is_not_counted_again() -> None:
+    reservation = Reservation(order_id=uuid4(), lines=[{"sku": "A", "quantity": 2}], country=None)
+    assert reservation.take_back("r1", {("A", "berlin"): 1}) != []
+    assert (
+        reservation.take_back("r1", {("A", "berlin"): 1}, receipt="2026-12-07T10:00:00+00:00") == []
+    )

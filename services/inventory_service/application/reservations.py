@@ -148,8 +148,8 @@ class Reservations(UseCases["Inventory"]):
         uow: UnitOfWork | None = None,
         receipt: str = "",
     ) -> None:
-        """Returned units arrived: sellable ones go back on hand, damaged ones into quarantine
-        (each once per return; damaged ones once per receipt of it, when it names one)."""
+        """Returned units arrived: sellable ones go back on hand, damaged ones into quarantine,
+        each once per receipt of the return (when it names one; else once per return)."""
         sellable: Counter[tuple[str, str]] = Counter()
         damaged: Counter[tuple[str, str]] = Counter()
         for line in lines:
@@ -164,7 +164,7 @@ class Reservations(UseCases["Inventory"]):
             if not sellable:
                 return
             reservation = reservation_of(work, order_id)
-            restocked = reservation.take_back(str(return_id), dict(sellable))
+            restocked = reservation.take_back(str(return_id), dict(sellable), receipt)
             for back in restocked:
                 stock = stock_of(work, back["sku"])
                 stock.restock(str(return_id), str(order_id), back["location_id"], back["quantity"])

@@ -106,6 +106,7 @@ class Reservation(Aggregate):
         order_id: UUID
         return_id: str
         lines: list[Allocation]
+        receipt: str
 
     @event(Requested)
     def __init__(self, order_id: UUID, lines: list[Line], country: str | None) -> None:
@@ -117,7 +118,7 @@ class Reservation(Aggregate):
         self.held: list[Allocation] = []
         self.shortages: list[Shortage] = []
         self.shipment_ids: list[str] = []
-        self.restocked: dict[str, int] = {}  # return id:sku:location -> units taken back
+        self.restocked: dict[str, int] = {}  # return id:receipt:sku:location -> units taken back
         self.revision = 0  # the order's edits taken in
         self.requests: list[str] = []  # units asked for again, answered
         self.cancelled = False  # the order was cancelled: nothing is held for it again
@@ -312,26 +313,44 @@ class Reservation(Aggregate):
         self.held = [a.copy() for a in held]
         self.status = ReservationStatus(status)
 
-    def take_back(self, return_id: str, sellable: dict[tuple[str, str], int]) -> list[Allocation]:
-        """Sellable returned units per (sku, location) not counted before; they count now."""
+    def take_back(
+        self, return_id: str, sellable: dict[tuple[str, str], int], receipt: str = ""
+    ) -> list[Allocation]:
+        """Sellable returned units per (sku, location) of one receipt of a return not counted
+        before; they count now."""
         new: list[Allocation] = [
             {"sku": sku, "location_id": location_id, "quantity": quantity}
             for (sku, location_id), quantity in sorted(sellable.items())
-            if _return_key(return_id, sku, location_id) not in self.restocked
+            if not self._took_back(return_id, receipt, sku, location_id)
         ]
         if new:
-            self._restocked(order_id=self.order_id, return_id=return_id, lines=new)
+            self._restocked(order_id=self.order_id, return_id=return_id, lines=new, receipt=receipt)
         return new
 
+    def _took_back(self, return_id: str, receipt: str, sku: str, location_id: str) -> bool:
+        # Restocks recorded before receipts were told apart name no receipt: they stand for
+        # every receipt of their return, as they did when recorded.
+        keys = (
+            _return_key(return_id, sku, location_id, receipt),
+            _return_key(return_id, sku, location_id),
+        )
+        return any(key in self.restocked for key in keys)
+
     @event(Restocked)
-    def _restocked(self, order_id: UUID, return_id: str, lines: list[Allocation]) -> None:
+    def _restocked(
+        self, order_id: UUID, return_id: str, lines: list[Allocation], receipt: str = ""
+    ) -> None:
         for line in lines:
-            key = _return_key(return_id, line["sku"], line["location_id"])
+            key = _return_key(return_id, line["sku"], line["location_id"], receipt)
             self.restocked[key] = line["quantity"]
 
 
-def _return_key(return_id: str, sku: str, location_id: str) -> str:
-    return f"{return_id}:{sku}:{location_id}"
+def _return_key(return_id: str, sku: str, location_id: str, receipt: str = "") -> str:
+    return (
+        f"{return_id}:{receipt}:{sku}:{location_id}"
+        if receipt
+        else f"{return_id}:{sku}:{location_id}"
+    )
 
 
 def _take(held: list[Allocation], location_id: str, lines: dict[str, int]) -> list[Allocation]:
