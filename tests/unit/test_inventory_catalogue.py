@@ -71,7 +71,7 @@ def test_gtin_8_12_13_and_14_with_their_check_digit_are_valid(gtin: str) -> None
         "400638133393",
         "40063813339311",
         "ABCDEFGHIJKLM",
-        "４００６３８１３３３９３１",
+        "".join(chr(0xFF10 + int(d)) for d in EAN13),  # full-width digits,
     ],
 )
 def test_a_bad_check_digit_length_or_non_ascii_digits_is_no_gtin(gtin: str) -> None:
