@@ -58,8 +58,9 @@ def _distinct(gtins: list[str]) -> list[str]:
 
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# Blank is "no variant" (None): a spreadsheet's empty cell, not an error.
 Variant = Annotated[
-    Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None,
+    Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None,
     BeforeValidator(_blank_to_none),
 ]
 Gtin = Annotated[str, StringConstraints(min_length=8, max_length=20), AfterValidator(_gtin)]
