@@ -23,7 +23,7 @@ class Catalogue(UseCases["Inventory"]):
         with self.app.unit_of_work(uow) as work:
             item = work.find(item_id_for(sku), Item)
             if item is None:
-                item = Item(sku=sku, details=details)
+                item = Item.add(sku, details)
                 work.add(item)
                 return item, True, True
             return item, False, item.update(details)

@@ -104,9 +104,16 @@ class Item(Aggregate):
 
     @event(Added)
     def __init__(self, sku: str, details: ItemDetails) -> None:
-        check_details(details)
+        # No checks here: this runs again on every replay, and a rule added later must not
+        # stop a stored item from loading. `add` checks before the event is recorded.
         self.sku = sku
         self.details = details
+
+    @classmethod
+    def add(cls, sku: str, details: ItemDetails) -> Item:
+        """A new item, its details checked first (InvalidItemError)."""
+        check_details(details)
+        return cls(sku=sku, details=details)
 
     @staticmethod
     def create_id(sku: str, **_: object) -> UUID:
