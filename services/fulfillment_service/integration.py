@@ -14,6 +14,7 @@ from services.fulfillment_service.domain import (
     Address,
     Allocation,
     BinAssignment,
+    CatalogueItem,
     ItemLine,
     OrderRef,
     OrderShipments,
@@ -111,12 +112,18 @@ def on_bin_assigned(app: Shipments, e: ev.BinAssigned, uow: UnitOfWork) -> None:
     app.picking.assign_bin(e.location_id, e.sku, e.bin, uow)
 
 
+def on_item_changed(app: Shipments, e: ev.ItemChanged, uow: UnitOfWork) -> None:
+    """Inventory's catalogue changed an item: its name, barcodes and weight follow here."""
+    app.catalogue.describe_item(e.sku, e.name, e.variant, list(e.gtins), e.weight_grams, uow)
+
+
 CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     ev.OrderConfirmed: on_order_confirmed,
     ev.OrderShipToChanged: on_order_ship_to_changed,
     ev.OrderLinesChanged: on_order_lines_changed,
     ev.OrderCancelled: on_order_cancelled,
     ev.BinAssigned: on_bin_assigned,
+    ev.ItemChanged: on_item_changed,
 }
 
 
@@ -245,6 +252,8 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     PickList.Cancelled: INTERNAL,
     BinAssignment.Assigned: INTERNAL,
     BinAssignment.Moved: INTERNAL,
+    CatalogueItem.Described: INTERNAL,  # inventory's catalogue publishes items, not us
+    CatalogueItem.Redescribed: INTERNAL,
     OrderShipments.Registered: INTERNAL,
     OrderShipments.Described: INTERNAL,
     OrderShipments.Confirmed: INTERNAL,

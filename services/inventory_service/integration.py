@@ -16,6 +16,7 @@ from services.inventory_service.application import Inventory
 from services.inventory_service.application.history import MOVEMENT_REASONS
 from services.inventory_service.domain import (
     Discrepancy,
+    Item,
     LevelEvent,
     Line,
     Location,
@@ -184,6 +185,25 @@ def _released(e: Reservation.Released) -> ev.StockReleased:
     )
 
 
+def _item_changed(e: Item.Added | Item.Changed) -> ev.ItemChanged:
+    """The item's details as they are now (a consumer needs no earlier event)."""
+    details = e.details
+    return ev.ItemChanged(
+        sku=e.sku,
+        name=details["name"],
+        variant=details["variant"],
+        gtins=details["gtins"],
+        weight_grams=details["weight_grams"],
+        dimensions_mm=ev.ItemDimensions(**details["dimensions_mm"])
+        if details["dimensions_mm"]
+        else None,
+        hs_code=details["hs_code"],
+        country_of_origin=details["country_of_origin"],
+        created=isinstance(e, Item.Added),
+        changed_at=e.timestamp,
+    )
+
+
 PUBLISHES: dict[type[Aggregate.Event], Mapper | Internal] = {
     # Locations and discrepancies are inventory's own business.
     Location.Registered: INTERNAL,
@@ -218,4 +238,7 @@ PUBLISHES: dict[type[Aggregate.Event], Mapper | Internal] = {
     Reservation.Restocked: INTERNAL,  # the return publishes its level change
     Discrepancy.Proposed: INTERNAL,
     Discrepancy.Resolved: INTERNAL,  # its adjustment publishes the level change
+    # The catalogue: every real change is public (an unchanged put records nothing).
+    Item.Added: _item_changed,
+    Item.Changed: _item_changed,
 }

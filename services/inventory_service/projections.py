@@ -10,6 +10,7 @@ from services.inventory_service.domain import (
     AGGREGATES,
     Discrepancy,
     DiscrepancyStatus,
+    Item,
     LevelEvent,
     Location,
     Reservation,
@@ -177,6 +178,13 @@ def _resolved(curs: Cursor[Any], e: Discrepancy.Resolved) -> None:
     InventoryViews.resolve_discrepancy(curs, e.originator_id, e.status, e.note, e.timestamp)
 
 
+# -- catalogue -----------------------------------------------------------------------------------
+
+
+def _item(curs: Cursor[Any], e: Item.Added | Item.Changed) -> None:
+    InventoryViews.upsert_item(curs, e.sku, e.details, e.originator_version, e.timestamp)
+
+
 INVENTORY_VIEWS = Projection(
     name=PROJECTION,
     aggregates=AGGREGATES,
@@ -206,6 +214,8 @@ INVENTORY_VIEWS = Projection(
         Reservation.ShortReleased: _held,
         Discrepancy.Proposed: _proposed,
         Discrepancy.Resolved: _resolved,
+        Item.Added: _item,
+        Item.Changed: _item,
     },
     # Queue changes and the per-order return bookkeeping are not shown in any view.
     ignores=frozenset(

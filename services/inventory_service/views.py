@@ -3,13 +3,14 @@ discrepancies (SQL only)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from uuid import UUID
 
 from psycopg import Cursor
 from psycopg.rows import dict_row
 
-from services.inventory_service.domain import DiscrepancyStatus
+from services.inventory_service.domain import DiscrepancyStatus, ItemDetails, gtin14
 from shared.runtime.projection import ViewStore, jsonb
 
 INVENTORY_TABLES = (
@@ -18,6 +19,7 @@ INVENTORY_TABLES = (
     "reservation_view",
     "bin_view",
     "discrepancy_view",
+    "item_view",
 )
 
 
@@ -87,6 +89,21 @@ class InventoryViews(ViewStore):
         )""",
         "CREATE INDEX IF NOT EXISTS discrepancy_view_status"
         " ON discrepancy_view (status, location_id, proposed_at)",
+        # The catalogue; gtin14s holds each barcode padded to 14 digits, as searches compare.
+        """CREATE TABLE IF NOT EXISTS item_view (
+            sku text PRIMARY KEY,
+            name text NOT NULL,
+            variant text,
+            gtins text[] NOT NULL,
+            gtin14s text[] NOT NULL,
+            weight_grams int,
+            dimensions_mm jsonb,
+            hs_code text,
+            country_of_origin text,
+            version int NOT NULL,
+            updated_at timestamptz NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS item_view_gtins ON item_view USING gin (gtin14s)",
     )
 
     # -- writes, inside the projection's transaction ---------------------------------------
@@ -205,7 +222,55 @@ class InventoryViews(ViewStore):
             {**values, "at": at, "id": order_id},
         )
 
+    @staticmethod
+    def upsert_item(
+        curs: Cursor[Any], sku: str, details: ItemDetails, version: int, at: Any
+    ) -> None:
+        """A catalogue item's details as they are now."""
+        size = details["dimensions_mm"]
+        curs.execute(
+            "INSERT INTO item_view VALUES (%(sku)s, %(name)s, %(variant)s, %(gtins)s,"
+            " %(gtin14s)s, %(weight_grams)s, %(dimensions_mm)s, %(hs_code)s,"
+            " %(country_of_origin)s, %(version)s, %(at)s) ON CONFLICT (sku) DO UPDATE SET"
+            " name = EXCLUDED.name, variant = EXCLUDED.variant, gtins = EXCLUDED.gtins,"
+            " gtin14s = EXCLUDED.gtin14s, weight_grams = EXCLUDED.weight_grams,"
+            " dimensions_mm = EXCLUDED.dimensions_mm, hs_code = EXCLUDED.hs_code,"
+            " country_of_origin = EXCLUDED.country_of_origin, version = EXCLUDED.version,"
+            " updated_at = EXCLUDED.updated_at",
+            {
+                **details,
+                "sku": sku,
+                "gtin14s": [gtin14(g) for g in details["gtins"]],
+                "dimensions_mm": jsonb(size) if size else None,
+                "version": version,
+                "at": at,
+            },
+        )
+
     # -- queries -----------------------------------------------------------------------------
+
+    def search_items(
+        self, search: str | None, *, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A page of items by SKU whose name, variant or SKU contains the text, or that have it as
+        a GTIN (any length: padded to 14 digits as scanners read it); all items without a text."""
+        where, params = "TRUE", {}
+        if search:
+            pattern = "%" + re.sub(r"([\\%_])", r"\\\1", search) + "%"
+            params = {"pattern": pattern, "gtin": gtin14(search) if search.isdigit() else None}
+            where = (
+                "(sku ILIKE %(pattern)s OR name ILIKE %(pattern)s OR variant ILIKE %(pattern)s"
+                " OR %(gtin)s = ANY(gtin14s))"
+            )
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=dict_row) as curs:
+            curs.execute(f"SELECT count(*) AS n FROM item_view WHERE {where}", params)
+            counted = curs.fetchone()
+            curs.execute(
+                f"SELECT * FROM item_view WHERE {where} ORDER BY sku"
+                " LIMIT %(limit)s OFFSET %(offset)s",
+                {**params, "limit": limit, "offset": offset},
+            )
+            return [dict(row) for row in curs.fetchall()], counted["n"] if counted else 0
 
     def list_locations(self) -> list[dict[str, Any]]:
         """Every location, preferred (lowest priority number) first."""

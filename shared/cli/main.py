@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "shared.cli.bench",
     "shared.cli.print_docs",
     "shared.cli.import_orders",
+    "shared.cli.import_items",
     "shared.cli.dlq",
     "shared.cli.chaos",
 )

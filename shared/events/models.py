@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -601,6 +601,33 @@ class BinAssigned(IntegrationEvent):
     assigned_at: UtcTime
 
 
+class ItemDimensions(Contract):
+    """Outer size of one unit in millimetres."""
+
+    length: PositiveInt
+    width: PositiveInt
+    height: PositiveInt
+
+
+class ItemChanged(IntegrationEvent):
+    """A SKU's catalogue item was created or its details changed (all of them, as they are now)."""
+
+    topic = topics.INVENTORY
+    key_field = "sku"
+    sku: Sku
+    name: str = Text
+    variant: str | None = Field(None, min_length=1, max_length=200)
+    gtins: list[Annotated[str, Field(pattern=r"^[0-9]{8}([0-9]{4,6})?$")]] = Field(
+        default_factory=list, description="GTIN-8/12/13/14 barcodes, check digits verified"
+    )
+    weight_grams: PositiveInt | None = Field(None, description="weight of one unit")
+    dimensions_mm: ItemDimensions | None = None
+    hs_code: str | None = Field(None, pattern=r"^[0-9]{6,10}$", description="customs tariff code")
+    country_of_origin: CountryCode | None = None
+    created: bool = Field(False, description="true for the item's first details")
+    changed_at: UtcTime
+
+
 # -- fulfillment --------------------------------------------------------------------------
 
 
@@ -775,6 +802,7 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     StockReleased,
     StockLevelChanged,
     BinAssigned,
+    ItemChanged,
     ShipmentCreated,
     Shipped,
     ShortPicked,

@@ -73,6 +73,8 @@ def _seed_inventory(inventory: RunningService) -> None:
     assert inventory.http.post("/v1/locations", json=location).status_code == 201
     receipt = {"location_id": "WH-1", "sku": "TEE", "quantity": 10, "bin": "A-03-2"}
     assert inventory.http.post("/v1/stock/receipts", json=receipt).status_code == 201
+    item = {"name": "Organic tee", "gtins": ["4006381333931"], "weight_grams": 180}
+    assert inventory.http.put("/v1/items/TEE", json=item).status_code == 201
     order = factories.order_placed()
     inventory.publish(order)
     eventually(lambda: inventory.get_json(f"/v1/reservations/{order.order_id}"))

@@ -20,6 +20,7 @@ ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     domain.PickConfirmationError: (422, "Pick refused"),
     domain.ShipmentNotPackableError: (409, "Shipment not packable"),
     domain.PackingMismatchError: (422, "Packing does not match picking"),
+    domain.ScanMismatchError: (422, "Scanned item does not match"),
     domain.PackageConflictError: (409, "Package conflict"),
     domain.LabelNotReadyError: (409, "Label not ready"),
     domain.CarrierError: (422, "Carrier refused"),

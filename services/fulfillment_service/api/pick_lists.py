@@ -24,7 +24,7 @@ from services.fulfillment_service.documents import (
     render_pick_list,
     render_zpl,
 )
-from services.fulfillment_service.domain import PickListStatus
+from services.fulfillment_service.domain import PickList, PickListStatus
 from services.fulfillment_service.schemas import (
     PickListCancel,
     PickListConfirm,
@@ -83,7 +83,7 @@ def create_pick_list(
     )
     if not created:
         response.status_code = 200
-    return PickListPublic.of(pick_list)
+    return PickListPublic.of(pick_list, _names(app, pick_list))
 
 
 @router.get(
@@ -109,7 +109,8 @@ def list_pick_lists(
 )
 def get_pick_list(pick_list_id: UUID, app: AppDep) -> PickListPublic:
     """One pick list with its lines in pick-path order and what was picked so far."""
-    return PickListPublic.of(app.get_pick_list(pick_list_id))
+    pick_list = app.get_pick_list(pick_list_id)
+    return PickListPublic.of(pick_list, _names(app, pick_list))
 
 
 @router.post("/{pick_list_id}/confirm", response_model=PickListPublic, responses=problems(409))
@@ -156,3 +157,8 @@ def pick_list_labels_zpl(pick_list_id: UUID, app: AppDep) -> Response:
 def _labels(app: AppDep, pick_list_id: UUID) -> list[LabelDocument]:
     papers = app.printing.pick_list_labels(pick_list_id)
     return [label for shipment in papers for label in label_documents(shipment)]
+
+
+def _names(app: AppDep, pick_list: PickList) -> dict[str, str]:
+    """What the catalogue calls the list's SKUs, for the lines' descriptions."""
+    return app.catalogue.labels(line["sku"] for line in pick_list.lines)

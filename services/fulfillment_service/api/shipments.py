@@ -124,9 +124,18 @@ def ship_shipment(shipment_id: UUID, body: ShipmentShip, app: AppDep) -> Shipmen
 def add_package(
     shipment_id: UUID, body: PackageCreate, app: AppDep, idempotency_key: IdempotencyKey = None
 ) -> PackageCreated:
-    """Picked units go into a box; it gets its SSCC. Anything not picked is refused."""
+    """Picked units go into a box; it gets its SSCC. Anything not picked is refused.
+
+    Barcodes scanned off the units (`scans`) are checked: the SKU itself or a GTIN the
+    catalogue knows for it; another item's barcode is refused (422) and nothing is packed.
+    """
     shipment, package = app.packing.add_package(
-        shipment_id, body.item_lines(), body.weight_grams, body.dimensions(), idempotency_key
+        shipment_id,
+        body.item_lines(),
+        body.weight_grams,
+        body.dimensions(),
+        idempotency_key,
+        scans=body.scans(),
     )
     return PackageCreated.of(shipment, package)
 

@@ -13,6 +13,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
+from services.fulfillment_service.application.catalogue import Catalogue
 from services.fulfillment_service.application.orders import Orders
 from services.fulfillment_service.application.packing import Packing
 from services.fulfillment_service.application.picking import Picking
@@ -54,6 +55,7 @@ class Shipments(ServiceApplication):
         self.picking = Picking(self)
         self.packing = Packing(self)
         self.printing = Printing(self)
+        self.catalogue = Catalogue(self)
 
     def configure(self, sscc_format: SsccFormat, carriers: Carriers, ship_from: ShipFrom) -> None:
         """Use the merchant's GS1 prefix, carriers and ship-from addresses."""

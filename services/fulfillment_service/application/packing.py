@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
@@ -17,7 +18,9 @@ from services.fulfillment_service.domain import (
     ShipmentAlreadyShippedError,
     ShipmentNotShippableError,
     ShipmentStatus,
+    check_scan,
     package_id_for,
+    rated_packages,
 )
 from shared.runtime.application import UnitOfWork, UseCases, use_case
 
@@ -36,10 +39,19 @@ class Packing(UseCases["Shipments"]):
         weight_grams: int,
         dimensions_mm: Dimensions,
         request_key: str | None = None,
+        scans: Mapping[str, list[str]] | None = None,
     ) -> tuple[Shipment, Package]:
-        """Picked units go into a new package with its own SSCC; (shipment, package)."""
+        """Picked units go into a new package with its own SSCC; (shipment, package).
+
+        Barcodes scanned off the units (per SKU) must be the SKU or one of its GTINs.
+        """
         with self.app.unit_of_work() as work:
             shipment = shipment_in(work, shipment_id)
+            if scans:
+                known = self.app.catalogue.items(scans, work)
+                for sku, codes in scans.items():
+                    for code in codes:
+                        check_scan(sku, code, known.get(sku))
             package_id = package_id_for(shipment_id, request_key) if request_key else uuid4()
             package = shipment.add_package(
                 package_id,
@@ -113,7 +125,7 @@ class Packing(UseCases["Shipments"]):
                 f"shipment {shipment.id} is {shipment.status}: with packages it ships once packed"
             )
         service, assignments = carrier.assign(
-            shipment.packages,
+            self._rated(shipment, work),
             ship_from=self.app.ship_from.address(shipment.location_id),
             ship_to=shipment.ship_to,
             service=service,
@@ -128,4 +140,10 @@ class Packing(UseCases["Shipments"]):
         if not shipment.packages:
             raise ShipmentNotShippableError(f"shipment {shipment_id} has no packages to price")
         ship_from = self.app.ship_from.address(shipment.location_id)
-        return self.app.carriers.quotes(shipment.packages, ship_from, shipment.ship_to)
+        return self.app.carriers.quotes(self._rated(shipment), ship_from, shipment.ship_to)
+
+    def _rated(self, shipment: Shipment, work: UnitOfWork | None = None) -> list[Package]:
+        """The packages as carriers rate them: by the catalogue weight of their units where
+        every unit's weight is known, else by the weight typed at packing."""
+        skus = {item["sku"] for package in shipment.packages for item in package["items"]}
+        return rated_packages(shipment.packages, self.app.catalogue.items(skus, work))

@@ -7,6 +7,7 @@ service).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -33,6 +34,7 @@ class ShipmentPapers:
     shipment: Shipment
     ship_from: Address
     shipped_elsewhere: Counter[str] = field(default_factory=Counter)
+    labels: Mapping[str, str] = field(default_factory=dict)  # SKU -> catalogue name (variant)
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class PickListPapers:
 
     pick_list: PickList
     location_name: str
+    labels: Mapping[str, str] = field(default_factory=dict)  # SKU -> catalogue name (variant)
 
 
 class Printing(UseCases["Shipments"]):
@@ -50,22 +53,27 @@ class Printing(UseCases["Shipments"]):
         """The pick list to print."""
         pick_list = self.app.get_pick_list(pick_list_id)
         location = self.app.ship_from.address(pick_list.location_id)
-        return PickListPapers(pick_list, location["name"])
+        skus = (line["sku"] for line in pick_list.lines)
+        return PickListPapers(pick_list, location["name"], self._labels(skus))
 
     def packing_slip(self, shipment_id: UUID) -> ShipmentPapers:
         """The shipment whose slip goes in the box; a cancelled one has none."""
         shipment = self.app.get_shipment(shipment_id)
         if shipment.status == ShipmentStatus.CANCELLED:
             raise ShipmentCancelledError(f"shipment {shipment_id} was cancelled")
+        ordered = shipment.order.get("lines") or shipment.lines
         return ShipmentPapers(
-            shipment, self._ship_from(shipment), self._shipped_elsewhere(shipment)
+            shipment,
+            self._ship_from(shipment),
+            self._shipped_elsewhere(shipment),
+            self._labels(line["sku"] for line in ordered),
         )
 
     def labels(self, shipment_id: UUID) -> ShipmentPapers:
         """A shipment whose packages have labels: packed and shipped with a carrier."""
         shipment = self.app.get_shipment(shipment_id)
         shipment.check_labels()
-        return ShipmentPapers(shipment, self._ship_from(shipment))
+        return self._label_papers(shipment)
 
     def package_label(self, shipment_id: UUID, package_id: UUID) -> ShipmentPapers:
         """The shipment of a package with a label; the package may be gone since the view looked."""
@@ -78,10 +86,18 @@ class Printing(UseCases["Shipments"]):
         """The shipments of a pick list that have labels, by slot."""
         pick_list = self.app.get_pick_list(pick_list_id)
         shipments = [self.app.get_shipment(UUID(s)) for s in pick_list.shipment_ids]
-        ready = [ShipmentPapers(s, self._ship_from(s)) for s in shipments if s.has_labels]
+        ready = [self._label_papers(s) for s in shipments if s.has_labels]
         if not ready:
             raise LabelNotReadyError(f"no shipment of pick list {pick_list_id} is shipped yet")
         return ready
+
+    def _label_papers(self, shipment: Shipment) -> ShipmentPapers:
+        packed = (item["sku"] for p in shipment.packages for item in p["items"])
+        return ShipmentPapers(shipment, self._ship_from(shipment), labels=self._labels(packed))
+
+    def _labels(self, skus: Iterable[str]) -> dict[str, str]:
+        """What the catalogue calls these SKUs (those it knows)."""
+        return self.app.catalogue.labels(skus)
 
     def _ship_from(self, shipment: Shipment) -> Address:
         return self.app.ship_from.address(shipment.location_id)

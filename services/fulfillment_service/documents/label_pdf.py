@@ -92,6 +92,9 @@ def _carrier(c: Canvas, label: LabelDocument, top: float) -> None:
     c.setFont(REGULAR, 8)
     c.drawRightString(WIDTH - MARGIN, top - 27, grams(label.weight_grams))
     c.drawRightString(WIDTH - MARGIN, top - 37, fit(f"Order {label.order_number}", REGULAR, 8, 110))
+    if label.contents:
+        c.setFont(REGULAR, 6.5)
+        c.drawString(MARGIN, top - 42, fit(label.contents, REGULAR, 6.5, INNER * 0.62))
     _rule(c, top - 46)
 
 

@@ -73,6 +73,8 @@ def _carrier(label: LabelDocument) -> list[str]:
         f"^FO{WIDTH_DOTS - 330},507^FB300,1,0,R^A0N,26,24^FD{grams(label.weight_grams)}^FS",
         f"^FO{WIDTH_DOTS - 430},539^FB400,1,0,R^A0N,24,22^FH\\^FDOrder "
         f"{label.order_number.translate(_ESCAPES)}^FS",
+        # What is in the box, one line clipped to the left of the order number.
+        f"^FO{MARGIN},552^FB440,1,0,L^A0N,20,18^FH\\^FD{label.contents.translate(_ESCAPES)}^FS",
         _rule(575),
     ]
 

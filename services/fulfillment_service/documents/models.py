@@ -75,6 +75,7 @@ class LabelDocument:
     order_number: str
     shipment_id: str
     extra: dict[str, Any] = field(default_factory=dict)
+    contents: str = ""  # what is in the box, by catalogue name where known
 
 
 # Where the state goes on the city line after the city, as its postal code (Shippington KY 40003).

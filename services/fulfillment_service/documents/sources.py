@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 
 from services.fulfillment_service.application import PickListPapers, ShipmentPapers
 from services.fulfillment_service.documents.models import (
@@ -12,7 +13,7 @@ from services.fulfillment_service.documents.models import (
     PickListDocument,
     SlipLine,
 )
-from services.fulfillment_service.domain import Shipment, description_of
+from services.fulfillment_service.domain import ItemLine, Shipment, description_of
 
 
 def pick_list_document(papers: PickListPapers) -> PickListDocument:
@@ -26,7 +27,7 @@ def pick_list_document(papers: PickListPapers) -> PickListDocument:
                 PickLine(
                     sku=line["sku"],
                     bin=line["bin"],
-                    description=description_of(line["sku"]),
+                    description=description_of(line["sku"], papers.labels),
                     quantity=sum(s["quantity"] for s in slots),
                     slots=tuple((s["slot"], s["quantity"]) for s in slots),
                 )
@@ -72,7 +73,7 @@ def packing_slip_document(papers: ShipmentPapers) -> PackingSlipDocument:
         lines=tuple(
             SlipLine(
                 sku=sku,
-                description=description_of(sku),
+                description=description_of(sku, papers.labels),
                 ordered=quantity,
                 in_shipment=here[sku],
                 to_follow=max(0, quantity - here[sku] - papers.shipped_elsewhere[sku]),
@@ -106,7 +107,15 @@ def label_documents(papers: ShipmentPapers, only: str | None = None) -> list[Lab
             weight_grams=package["weight_grams"],
             order_number=order_number_of(shipment),
             shipment_id=str(shipment.id),
+            contents=contents_of(package["items"], papers.labels),
         )
         for number, package in enumerate(shipment.packages, start=1)
         if only is None or package["package_id"] == only
     ]
+
+
+def contents_of(items: list[ItemLine], labels: Mapping[str, str]) -> str:
+    """A package's contents in one line, by name where the catalogue knows it: "2 x Tee (M)"."""
+    return "; ".join(
+        f"{item['quantity']} x {description_of(item['sku'], labels)}" for item in items
+    )

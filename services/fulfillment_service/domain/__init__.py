@@ -4,6 +4,15 @@ stdlib + eventsourcing.domain only; one module per aggregate, imported from here
 """
 
 from services.fulfillment_service.domain.bins import BinAssignment, bin_key, pick_path_key
+from services.fulfillment_service.domain.catalogue import (
+    CatalogueItem,
+    ScanMismatchError,
+    catalogue_item_id_for,
+    check_scan,
+    items_weight,
+    labels_of,
+    rated_packages,
+)
 from services.fulfillment_service.domain.errors import (
     CarrierError,
     LabelNotReadyError,
@@ -63,7 +72,7 @@ from services.fulfillment_service.domain.values import (
 
 # Every aggregate whose events are stored: each of their event classes needs a publishing
 # decision (integration.PUBLISHES), checked when the service starts.
-AGGREGATES = (Shipment, PickList, BinAssignment, OrderShipments, SerialCounter)
+AGGREGATES = (Shipment, PickList, BinAssignment, OrderShipments, SerialCounter, CatalogueItem)
 
 __all__ = [
     "AGGREGATES",
@@ -72,6 +81,7 @@ __all__ = [
     "Allocation",
     "BinAssignment",
     "CarrierError",
+    "CatalogueItem",
     "Dimensions",
     "ItemLine",
     "LabelNotReadyError",
@@ -93,6 +103,7 @@ __all__ = [
     "PickListStatus",
     "PickedLine",
     "RateQuote",
+    "ScanMismatchError",
     "SerialCounter",
     "ShipFrom",
     "Shipment",
@@ -111,16 +122,21 @@ __all__ = [
     "TrackingAssignment",
     "bin_id_for",
     "bin_key",
+    "catalogue_item_id_for",
     "check_digit",
+    "check_scan",
     "description_of",
     "distribute",
     "is_valid_sscc",
+    "items_weight",
+    "labels_of",
     "order_shipments_id_for",
     "package_id_for",
     "pick_list_id_for",
     "pick_path_key",
     "plan_pick_list",
     "plan_shipments",
+    "rated_packages",
     "serial_counter_id_for",
     "shipment_id_for",
     "sum_items",

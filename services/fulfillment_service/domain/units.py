@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 
 from services.fulfillment_service.domain.values import (
     Allocation,
@@ -64,6 +65,6 @@ def labelled_packages(
     ]
 
 
-def description_of(sku: str) -> str:
-    """What a SKU is called on the papers; order lines carry no description yet, so the SKU."""
-    return sku
+def description_of(sku: str, labels: Mapping[str, str] | None = None) -> str:
+    """What a SKU is called on the papers: its catalogue name (and variant), else the SKU."""
+    return (labels or {}).get(sku, sku)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
@@ -72,7 +73,7 @@ class PickListPublic(BaseModel):
     cancelled_at: datetime | None
 
     @classmethod
-    def of(cls, pick_list: PickList) -> PickListPublic:
+    def of(cls, pick_list: PickList, labels: Mapping[str, str] | None = None) -> PickListPublic:
         """The pick list as the API shows it, from the aggregate."""
         shares = {
             (shipment_id, pick["sku"]): pick["picked"]
@@ -95,7 +96,7 @@ class PickListPublic(BaseModel):
                 PickLinePublic(
                     sku=sku,
                     bin=line["bin"],
-                    description=description_of(sku),
+                    description=description_of(sku, labels),
                     quantity=pick_list.requested(line),
                     picked=confirmed,
                     slots=slots,

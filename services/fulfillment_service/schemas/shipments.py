@@ -77,6 +77,26 @@ class PackageItem(BaseModel):
     quantity: int = Field(gt=0, le=100_000)
 
 
+Scan = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")]
+
+
+class PackedItem(PackageItem):
+    """Units of one SKU going into a package, with the barcodes scanned off them."""
+
+    scans: list[Scan] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="barcodes scanned off these units (GTIN or SKU), at most one per unit;"
+        " a GTIN must be one the catalogue knows for the SKU",
+    )
+
+    @model_validator(mode="after")
+    def _one_scan_per_unit(self) -> PackedItem:
+        if len(self.scans) > self.quantity:
+            raise ValueError(f"{len(self.scans)} scans for {self.quantity} units of {self.sku}")
+        return self
+
+
 class PackagePublic(BaseModel):
     """A package of a shipment, with its SSCC and (once shipped) its tracking number."""
 
@@ -103,9 +123,16 @@ class PackageCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    items: list[PackageItem] = Field(min_length=1, max_length=500)
+    items: list[PackedItem] = Field(min_length=1, max_length=500)
     weight_grams: int = Field(gt=0, le=1_000_000)
     dimensions_mm: Dimensions
+
+    def scans(self) -> dict[str, list[str]]:
+        """The barcodes scanned per SKU."""
+        scans: dict[str, list[str]] = {}
+        for item in self.items:
+            scans.setdefault(item.sku, []).extend(item.scans)
+        return {sku: codes for sku, codes in scans.items() if codes}
 
     def item_lines(self) -> list[ItemLine]:
         """The items as the domain takes them."""

@@ -9,7 +9,15 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from services.inventory_service import domain
-from services.inventory_service.api import atp, bins, discrepancies, locations, reservations, stock
+from services.inventory_service.api import (
+    atp,
+    bins,
+    discrepancies,
+    items,
+    locations,
+    reservations,
+    stock,
+)
 
 # Discrepancies come before stock: its GET /stock/{sku:path} would take their paths.
 ROUTERS: list[APIRouter] = [
@@ -19,6 +27,7 @@ ROUTERS: list[APIRouter] = [
     stock.router,
     reservations.router,
     atp.router,
+    items.router,
 ]
 
 ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
@@ -31,6 +40,8 @@ ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     domain.QuarantineError: (422, "Not enough units"),
     domain.DiscrepancyNotFoundError: (404, "Discrepancy not found"),
     domain.DiscrepancyClosedError: (409, "Discrepancy already resolved"),
+    domain.ItemNotFoundError: (404, "Item not found"),
+    domain.InvalidItemError: (422, "Invalid item"),
 }
 
 __all__ = ["ERROR_STATUSES", "ROUTERS"]

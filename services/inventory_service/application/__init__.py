@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from services.inventory_service.application.atp import Atp
+from services.inventory_service.application.catalogue import Catalogue
 from services.inventory_service.application.discrepancies import Discrepancies
 from services.inventory_service.application.history import History
 from services.inventory_service.application.locations import Locations
@@ -12,7 +13,16 @@ from services.inventory_service.application.reservations import Reservations
 from services.inventory_service.application.stocks import Stocks
 from shared.runtime.application import ServiceApplication
 
-__all__ = ["Atp", "Discrepancies", "History", "Inventory", "Locations", "Reservations", "Stocks"]
+__all__ = [
+    "Atp",
+    "Catalogue",
+    "Discrepancies",
+    "History",
+    "Inventory",
+    "Locations",
+    "Reservations",
+    "Stocks",
+]
 
 
 class Inventory(ServiceApplication):
@@ -30,3 +40,4 @@ class Inventory(ServiceApplication):
         self.discrepancies = Discrepancies(self)
         self.history = History(self)
         self.atp = Atp(self)
+        self.catalogue = Catalogue(self)

@@ -46,6 +46,15 @@ from services.inventory_service.domain.discrepancy import (
     Discrepancy,
     DiscrepancyStatus,
 )
+from services.inventory_service.domain.item import (
+    InvalidItemError,
+    Item,
+    ItemDetails,
+    ItemNotFoundError,
+    gtin14,
+    is_valid_gtin,
+    item_id_for,
+)
 from services.inventory_service.domain.levels import LevelEvent
 from services.inventory_service.domain.location import (
     Location,
@@ -56,7 +65,7 @@ from services.inventory_service.domain.location import (
 from services.inventory_service.domain.reservation import Reservation, ReservationStatus
 from services.inventory_service.domain.stock import Stock
 
-AGGREGATES = (Location, Stock, Reservation, Discrepancy)
+AGGREGATES = (Location, Stock, Reservation, Discrepancy, Item)
 """Every aggregate whose events the inventory service stores."""
 
 __all__ = [
@@ -74,7 +83,11 @@ __all__ = [
     "IdempotencyKeyReusedError",
     "InsufficientStockError",
     "InvalidBinError",
+    "InvalidItemError",
     "InventoryError",
+    "Item",
+    "ItemDetails",
+    "ItemNotFoundError",
     "Level",
     "LevelEvent",
     "Line",
@@ -92,7 +105,10 @@ __all__ = [
     "StockNotFoundError",
     "channel_atp",
     "discrepancy_id_for",
+    "gtin14",
     "in_pick_path_order",
+    "is_valid_gtin",
+    "item_id_for",
     "location_atp",
     "location_id_for",
     "merge_lines",
