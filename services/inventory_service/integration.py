@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate
 from services.inventory_service.application import Inventory
 from services.inventory_service.application.history import MOVEMENT_REASONS
 from services.inventory_service.domain import (
+    Barcode,
     Discrepancy,
     Item,
     LevelEvent,
@@ -241,4 +242,8 @@ PUBLISHES: dict[type[Aggregate.Event], Mapper | Internal] = {
     # The catalogue: every real change is public (an unchanged put records nothing).
     Item.Added: _item_changed,
     Item.Changed: _item_changed,
+    # A GTIN's owner is told by ItemChanged (its gtins); the claim only keeps them unique.
+    Barcode.Claimed: INTERNAL,
+    Barcode.Taken: INTERNAL,
+    Barcode.Released: INTERNAL,
 }

@@ -8,6 +8,7 @@ from psycopg import Cursor
 
 from services.inventory_service.domain import (
     AGGREGATES,
+    Barcode,
     Discrepancy,
     DiscrepancyStatus,
     Item,
@@ -217,9 +218,13 @@ INVENTORY_VIEWS = Projection(
         Item.Added: _item,
         Item.Changed: _item,
     },
-    # Queue changes and the per-order return bookkeeping are not shown in any view.
+    # Queue changes, the per-order return bookkeeping and the GTIN claims (the item view shows
+    # an item's GTINs) are not shown in any view.
     ignores=frozenset(
         {
+            Barcode.Claimed,
+            Barcode.Taken,
+            Barcode.Released,
             Stock.Created,
             Stock.Backordered,
             Stock.Dequeued,

@@ -117,6 +117,20 @@ def test_bad_details_are_a_422_problem_and_nothing_is_recorded(
     assert recorded(parts) == before
 
 
+def test_a_gtin_of_another_sku_is_a_409_problem_naming_it_and_nothing_is_recorded(
+    service: tuple[ServiceParts, TestClient],
+) -> None:
+    parts, client = service
+    assert client.put("/v1/items/TEE", json=TEE).status_code == 201
+    before = recorded(parts)
+    response = client.put("/v1/items/MUG", json={**TEE, "name": "Mug", "gtins": ["0" + EAN13]})
+    assert response.status_code == 409, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert "TEE" in response.json()["detail"]
+    assert recorded(parts) == before
+    assert client.get("/v1/items/MUG").status_code == 404
+
+
 def test_a_bad_sku_in_the_path_is_a_422_and_an_unknown_one_a_404(
     service: tuple[ServiceParts, TestClient],
 ) -> None:

@@ -13,6 +13,7 @@ from stdnum import ean
 from services.inventory_service.application import Inventory
 from services.inventory_service.bootstrap import service_events
 from services.inventory_service.domain import (
+    BarcodeTakenError,
     InvalidItemError,
     Item,
     ItemDetails,
@@ -204,3 +205,25 @@ def test_the_request_model_cleans_barcodes_hs_codes_and_countries() -> None:
 def test_the_request_model_refuses_bad_details(field: str, value: Any) -> None:
     with pytest.raises(ValidationError):
         ItemPut.model_validate({"name": "Tee", field: value})
+
+
+def test_a_gtin_of_another_sku_is_refused_and_records_nothing() -> None:
+    app = Inventory()
+    app.catalogue.put_item("TEE", details())
+    mark = position(app)
+    with pytest.raises(BarcodeTakenError, match="TEE"):
+        app.catalogue.put_item("MUG", details(name="Mug", gtins=["0" + EAN13]))
+    assert position(app) == mark
+    with pytest.raises(ItemNotFoundError):
+        app.catalogue.get_item("MUG")
+
+
+def test_a_gtin_dropped_by_one_sku_may_go_to_another() -> None:
+    app = Inventory()
+    app.catalogue.put_item("TEE", details())
+    app.catalogue.put_item("TEE", details(gtins=[]))
+    _, created, _ = app.catalogue.put_item("TEE-2", details(gtins=[EAN13]))
+    assert created
+    with pytest.raises(BarcodeTakenError, match="TEE-2"):
+        app.catalogue.put_item("TEE", details())
+    assert app.catalogue.get_item("TEE").details["gtins"] == []

@@ -42,6 +42,7 @@ ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     domain.DiscrepancyClosedError: (409, "Discrepancy already resolved"),
     domain.ItemNotFoundError: (404, "Item not found"),
     domain.InvalidItemError: (422, "Invalid item"),
+    domain.BarcodeTakenError: (409, "Barcode belongs to another item"),
 }
 
 __all__ = ["ERROR_STATUSES", "ROUTERS"]

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from services.inventory_service.domain import Item, ItemDetails, ItemNotFoundError, item_id_for
+from services.inventory_service.domain import (
+    Barcode,
+    Item,
+    ItemDetails,
+    ItemNotFoundError,
+    barcode_id_for,
+    gtin14,
+    item_id_for,
+)
 from shared.runtime.application import UnitOfWork, UseCases, use_case
 
 if TYPE_CHECKING:
@@ -19,14 +27,22 @@ class Catalogue(UseCases["Inventory"]):
     def put_item(
         self, sku: str, details: ItemDetails, uow: UnitOfWork | None = None
     ) -> tuple[Item, bool, bool]:
-        """Create or update a SKU's item; (item, created, changed). Same details: no event."""
+        """Create or update a SKU's item; (item, created, changed). Same details: no event.
+
+        BarcodeTakenError, and nothing recorded, when a GTIN belongs to another SKU.
+        """
         with self.app.unit_of_work(uow) as work:
             item = work.find(item_id_for(sku), Item)
+            before = [] if item is None else item.details["gtins"]
             if item is None:
                 item = Item.add(sku, details)
                 work.add(item)
-                return item, True, True
-            return item, False, item.update(details)
+                created, changed = True, True
+            else:
+                created, changed = False, item.update(details)
+            if changed:
+                _move_barcodes(work, sku, before, details["gtins"])
+            return item, created, changed
 
     def get_item(self, sku: str) -> Item:
         """The SKU's item as its events say it is now."""
@@ -35,3 +51,20 @@ class Catalogue(UseCases["Inventory"]):
         if item is None:
             raise ItemNotFoundError(f"no item {sku} in the catalogue")
         return item
+
+
+def _move_barcodes(work: UnitOfWork, sku: str, before: list[str], after: list[str]) -> None:
+    """Claim the SKU's new GTINs and release those it dropped, in the item's unit of work."""
+    kept = {gtin14(g) for g in after}
+    for gtin in before:
+        barcode = work.find(barcode_id_for(gtin), Barcode)
+        if barcode is not None and gtin14(gtin) not in kept:
+            barcode.release(sku)
+            work.add(barcode)
+    for gtin in after:
+        barcode = work.find(barcode_id_for(gtin), Barcode)
+        if barcode is None:
+            work.add(Barcode(gtin=gtin, sku=sku))
+        else:
+            barcode.claim(sku)
+            work.add(barcode)

@@ -47,10 +47,13 @@ from services.inventory_service.domain.discrepancy import (
     DiscrepancyStatus,
 )
 from services.inventory_service.domain.item import (
+    Barcode,
+    BarcodeTakenError,
     InvalidItemError,
     Item,
     ItemDetails,
     ItemNotFoundError,
+    barcode_id_for,
     gtin14,
     is_valid_gtin,
     item_id_for,
@@ -65,7 +68,7 @@ from services.inventory_service.domain.location import (
 from services.inventory_service.domain.reservation import Reservation, ReservationStatus
 from services.inventory_service.domain.stock import Stock
 
-AGGREGATES = (Location, Stock, Reservation, Discrepancy, Item)
+AGGREGATES = (Location, Stock, Reservation, Discrepancy, Item, Barcode)
 """Every aggregate whose events the inventory service stores."""
 
 __all__ = [
@@ -74,6 +77,8 @@ __all__ = [
     "NO_RULE",
     "REJECTED_REASON",
     "Allocation",
+    "Barcode",
+    "BarcodeTakenError",
     "ChannelRule",
     "ChannelRules",
     "Discrepancy",
@@ -103,6 +108,7 @@ __all__ = [
     "Shortage",
     "Stock",
     "StockNotFoundError",
+    "barcode_id_for",
     "channel_atp",
     "discrepancy_id_for",
     "gtin14",

@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate, event
 from services.inventory_service.domain.base import InventoryError
 
 ITEM_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/items")
+BARCODE_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/barcodes")
 GTIN_LENGTHS = frozenset({8, 12, 13, 14})  # GTIN-8, GTIN-12 (UPC-A), GTIN-13 (EAN), GTIN-14
 
 
@@ -43,6 +44,10 @@ class ItemNotFoundError(InventoryError):
 
 class InvalidItemError(InventoryError):
     """Item details break a rule of the catalogue (a GTIN's check digit, a weight)."""
+
+
+class BarcodeTakenError(InventoryError):
+    """A GTIN names one product: it already belongs to another SKU."""
 
 
 def item_id_for(sku: str) -> UUID:
@@ -131,3 +136,53 @@ class Item(Aggregate):
     @event(Changed)
     def _changed(self, sku: str, details: ItemDetails) -> None:
         self.details = details
+
+
+def barcode_id_for(gtin: str) -> UUID:
+    """The aggregate id of a GTIN, however many leading zeros a scanner or a list gave it."""
+    return uuid5(BARCODE_NAMESPACE, gtin14(gtin))
+
+
+class Barcode(Aggregate):
+    """A GTIN and the one SKU it names; it is what keeps two items from sharing a barcode."""
+
+    class Claimed(Aggregate.Created):
+        gtin: str
+        sku: str
+
+    class Taken(Aggregate.Event):
+        sku: str
+
+    class Released(Aggregate.Event):
+        sku: str
+
+    @event(Claimed)
+    def __init__(self, gtin: str, sku: str) -> None:
+        self.gtin = gtin
+        self.sku: str | None = sku
+
+    @staticmethod
+    def create_id(gtin: str, **_: object) -> UUID:
+        """Claiming the same GTIN again addresses the same aggregate."""
+        return barcode_id_for(gtin)
+
+    def claim(self, sku: str) -> None:
+        """Give the GTIN to this SKU; BarcodeTakenError when another SKU holds it."""
+        if self.sku == sku:
+            return
+        if self.sku is not None:
+            raise BarcodeTakenError(f"GTIN {self.gtin} belongs to SKU {self.sku}")
+        self._taken(sku=sku)
+
+    def release(self, sku: str) -> None:
+        """The SKU no longer carries this GTIN; another may claim it."""
+        if self.sku == sku:
+            self._released(sku=sku)
+
+    @event(Taken)
+    def _taken(self, sku: str) -> None:
+        self.sku = sku
+
+    @event(Released)
+    def _released(self, sku: str) -> None:
+        self.sku = None
