@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -84,15 +85,30 @@ def runs(text: str, face: str, country: str | None = None) -> tuple[Run, ...]:
     cjk = _cjk_font(text, country)
     chain = _chain(face)
     result: list[Run] = []
-    for char in text:
-        font = _font_of(char, face, chain, cjk, result[-1].font if result else None)
-        if font is None:
-            font, char = face, MISSING
-        if result and result[-1].font == font:
-            result[-1] = Run(result[-1].text + char, font)
-        else:
-            result.append(Run(char, font))
+    for word in re.split(r"(\s+)", text):
+        whole = _whole_word_font(word, chain)
+        for char in word:
+            font = whole or _font_of(char, face, chain, cjk, result[-1].font if result else None)
+            if font is None:
+                font, char = face, MISSING
+            if result and result[-1].font == font:
+                result[-1] = Run(result[-1].text + char, font)
+            else:
+                result.append(Run(char, font))
     return tuple(result)
+
+
+def _whole_word_font(word: str, chain: tuple[TTFont, ...]) -> str | None:
+    """The TrueType font for all of a word that Helvetica cannot show, when one has it all.
+
+    One font per word: 'Łódź' in DejaVu, not a DejaVu Ł beside a Helvetica ó.
+    """
+    if not word or _latin1(word) or any(_within(char, CJK) for char in word):
+        return None
+    for font in chain:
+        if all(ord(char) in font.face.charToGlyph for char in word):
+            return str(font.fontName)
+    return None
 
 
 def run_width(parts: Iterable[Run], size: float) -> float:
