@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -62,6 +63,9 @@ HAN = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
 # CJK punctuation, enclosed and compatibility forms, full-width forms: in whichever CJK font.
 CJK_OTHER = ((0x3000, 0x303F), (0x3200, 0x33FF), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF))
 CJK = KANA + HANGUL + HAN + CJK_OTHER
+
+_LOCK = threading.Lock()
+_FOUND: dict[str, TTFont | None] = {}  # TrueType fonts looked up by name, None when missing
 
 
 @dataclass(frozen=True)
@@ -173,9 +177,16 @@ def _chain(face: str) -> tuple[TTFont, ...]:
     return tuple(font for name in TTF_CHAIN[face] if (font := _ttf(name)) is not None)
 
 
-@functools.cache
 def _ttf(name: str) -> TTFont | None:
     """A TrueType font registered with reportlab, or None (logged once) when no file is there."""
+    # Documents render in the web server's threads: the first ones must not load a font twice.
+    with _LOCK:
+        if name not in _FOUND:
+            _FOUND[name] = _load(name)
+        return _FOUND[name]
+
+
+def _load(name: str) -> TTFont | None:
     for path in TTF_FILES[name]:
         if not Path(path).is_file():
             continue
@@ -203,6 +214,7 @@ def _cid(name: str) -> str:
 
 def reset() -> None:
     """Forget the fonts looked up, so that the next use looks again (tests change TTF_FILES)."""
-    runs.cache_clear()
-    _chain.cache_clear()
-    _ttf.cache_clear()
+    with _LOCK:
+        runs.cache_clear()
+        _chain.cache_clear()
+        _FOUND.clear()
