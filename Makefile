@@ -9,7 +9,7 @@ PG_LOCAL := $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo postg
 export OMS_TEST_POSTGRES_URL ?= $(PG_LOCAL)
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 
-.PHONY: install run test test-unit test-contract test-integration test-e2e bench bench-channels bench-warehouse bench-restart chaos lint schemas clean
+.PHONY: install system-packages run test test-unit test-contract test-integration test-e2e bench bench-channels bench-warehouse bench-restart chaos lint schemas clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,24 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-install: $(STAMP)
+# Fonts the PDFs print other scripts with (README, "Scripts on the papers"): Debian packages,
+# installed when missing and apt-get is there (as root, else with sudo); without them those
+# characters print as '?' and the document tests say so.
+SYSTEM_PACKAGES := fonts-dejavu-core fonts-noto-core
+
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+		| grep -q '^install ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then \
+		echo "warning: no apt-get; install DejaVu Sans and Noto Sans Thai (README)"; exit 0; fi; \
+	sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	echo "installing $$missing"; \
+	$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+	|| echo "warning: could not install $$missing"
+
+install: system-packages $(STAMP)
 
 run: install
 	$(VENV)/bin/oms up

@@ -15,8 +15,9 @@ from services.fulfillment_service.documents.barcodes import (
     sscc_element_string,
     sscc_text,
 )
+from services.fulfillment_service.documents.fonts import BOLD, REGULAR
 from services.fulfillment_service.documents.models import LabelDocument, address_lines
-from services.fulfillment_service.documents.text import fit, grams
+from services.fulfillment_service.documents.text import draw, fit, grams
 
 WIDTH, HEIGHT = 4 * inch, 6 * inch
 MARGIN = 12
@@ -24,7 +25,6 @@ INNER = WIDTH - 2 * MARGIN
 # GS1 logistic label: X-dimension 0.495-1.016 mm, bar height at least 32 mm for the SSCC.
 SSCC_MODULE = 0.5 * mm
 SSCC_HEIGHT = 32 * mm
-BOLD, REGULAR = "Helvetica-Bold", "Helvetica"
 
 
 def render_labels(labels: Iterable[LabelDocument]) -> bytes:
@@ -55,46 +55,46 @@ def _rule(c: Canvas, y: float) -> None:
 
 
 def _caption(c: Canvas, text: str, y: float) -> None:
-    c.setFont(BOLD, 7)
-    c.drawString(MARGIN, y, text)
+    draw(c, MARGIN, y, text, BOLD, 7)
 
 
 def _from(c: Canvas, label: LabelDocument, top: float) -> None:
     _caption(c, "FROM", top - 8)
-    c.setFont(REGULAR, 7.5)
+    country = label.ship_from["country"]
     for n, line in enumerate(address_lines(label.ship_from)):
-        c.drawString(MARGIN + 30, top - 8 - 8.5 * n, fit(line, REGULAR, 7.5, INNER - 30))
+        text = fit(line, REGULAR, 7.5, INNER - 30, country)
+        draw(c, MARGIN + 30, top - 8 - 8.5 * n, text, REGULAR, 7.5, country=country)
     _rule(c, top - 48)
 
 
 def _to(c: Canvas, label: LabelDocument, top: float) -> None:
     _caption(c, "SHIP TO", top - 10)
     lines = address_lines(label.ship_to)
-    c.setFont(BOLD, 14)
-    c.drawString(MARGIN + 8, top - 27, fit(lines[0], BOLD, 14, INNER - 8))
+    country = label.ship_to["country"]
+    name = fit(lines[0], BOLD, 14, INNER - 8, country)
+    draw(c, MARGIN + 8, top - 27, name, BOLD, 14, country=country)
     # Four lines at 12.5 pt fit the band; more (company, state, phone) are set closer and smaller.
     step = min(14.5, 54 / max(len(lines) - 2, 1))
     size = min(12.5, step - 1.5)
-    c.setFont(REGULAR, size)
     for n, line in enumerate(lines[1:]):
-        c.drawString(MARGIN + 8, top - 43 - step * n, fit(line, REGULAR, size, INNER - 8))
+        text = fit(line, REGULAR, size, INNER - 8, country)
+        draw(c, MARGIN + 8, top - 43 - step * n, text, REGULAR, size, country=country)
     _rule(c, top - 100)
 
 
 def _carrier(c: Canvas, label: LabelDocument, top: float) -> None:
-    c.setFont(BOLD, 16)
-    c.drawString(MARGIN, top - 18, fit(label.carrier.upper(), BOLD, 16, INNER * 0.6))
-    c.setFont(REGULAR, 10)
-    c.drawString(MARGIN, top - 32, fit(label.service or "", REGULAR, 10, INNER * 0.6))
-    c.setFont(BOLD, 12)
+    right = WIDTH - MARGIN
+    draw(c, MARGIN, top - 18, fit(label.carrier.upper(), BOLD, 16, INNER * 0.6), BOLD, 16)
+    draw(c, MARGIN, top - 32, fit(label.service or "", REGULAR, 10, INNER * 0.6), REGULAR, 10)
     package = f"PKG {label.package_number} of {label.package_count}"
-    c.drawRightString(WIDTH - MARGIN, top - 16, package)
-    c.setFont(REGULAR, 8)
-    c.drawRightString(WIDTH - MARGIN, top - 27, grams(label.weight_grams))
-    c.drawRightString(WIDTH - MARGIN, top - 37, fit(f"Order {label.order_number}", REGULAR, 8, 110))
+    draw(c, right, top - 16, package, BOLD, 12, align="right")
+    draw(c, right, top - 27, grams(label.weight_grams), REGULAR, 8, align="right")
+    order = fit(f"Order {label.order_number}", REGULAR, 8, 110)
+    draw(c, right, top - 37, order, REGULAR, 8, align="right")
     if label.contents:
-        c.setFont(REGULAR, 6.5)
-        c.drawString(MARGIN, top - 42, fit(label.contents, REGULAR, 6.5, INNER * 0.62))
+        country = label.ship_to["country"]
+        contents = fit(label.contents, REGULAR, 6.5, INNER * 0.62, country)
+        draw(c, MARGIN, top - 42, contents, REGULAR, 6.5, country=country)
     _rule(c, top - 46)
 
 
@@ -102,8 +102,8 @@ def _tracking(c: Canvas, label: LabelDocument, top: float) -> None:
     _caption(c, "TRACKING #", top - 9)
     symbol = code128(label.tracking_number, max_width=INNER - 24, height=48, max_module=1.3)
     draw_centered(c, symbol, WIDTH / 2, top - 61)
-    c.setFont(BOLD, 11)
-    c.drawCentredString(WIDTH / 2, top - 74, fit(label.tracking_number, BOLD, 11, INNER))
+    tracking = fit(label.tracking_number, BOLD, 11, INNER)
+    draw(c, WIDTH / 2, top - 74, tracking, BOLD, 11, align="centre")
     _rule(c, top - 82)
 
 
@@ -116,5 +116,4 @@ def _sscc(c: Canvas, label: LabelDocument, top: float) -> None:
         max_module=SSCC_MODULE,
     )
     draw_centered(c, symbol, WIDTH / 2, top - 12 - SSCC_HEIGHT)
-    c.setFont(BOLD, 11)
-    c.drawCentredString(WIDTH / 2, top - 24 - SSCC_HEIGHT, sscc_text(label.sscc))
+    draw(c, WIDTH / 2, top - 24 - SSCC_HEIGHT, sscc_text(label.sscc), BOLD, 11, align="centre")

@@ -7,13 +7,12 @@ import io
 from reportlab.pdfgen.canvas import Canvas
 
 from services.fulfillment_service.documents.barcodes import code128
+from services.fulfillment_service.documents.fonts import BOLD, REGULAR
 from services.fulfillment_service.documents.models import PickLine, PickListDocument
 from services.fulfillment_service.documents.pages import (
-    BOLD,
     MARGIN,
     PAGE_HEIGHT,
     PAGE_WIDTH,
-    REGULAR,
     Column,
     Row,
     draw_table,
@@ -21,7 +20,7 @@ from services.fulfillment_service.documents.pages import (
     paginate,
     table_bottom,
 )
-from services.fulfillment_service.documents.text import fit, wrap
+from services.fulfillment_service.documents.text import draw, fit, wrap
 
 COLUMNS = (
     Column("#", 24, right=True),
@@ -61,8 +60,7 @@ def render_pick_list(doc: PickListDocument) -> bytes:
             _header(c, doc, first=False)
         if page:
             top = (lines_end if number == len(pages) else TOP) - SLOT_GAP
-            c.setFont(BOLD, 11)
-            c.drawString(MARGIN, top + 8, "Slots (totes) and their orders")
+            draw(c, MARGIN, top + 8, "Slots (totes) and their orders", BOLD, 11)
             draw_table(c, SLOT_COLUMNS, page, top)
         footer(c, number, total, reference)
         c.showPage()
@@ -85,24 +83,22 @@ def _row(number: int, line: PickLine) -> Row:
 
 def _header(c: Canvas, doc: PickListDocument, first: bool) -> None:
     top = PAGE_HEIGHT - MARGIN
-    c.setFont(BOLD, 20)
-    c.drawString(MARGIN, top - 20, "PICK LIST")
-    c.setFont(REGULAR, 9.5)
-    c.drawString(
-        MARGIN, top - 36, fit(f"Location {doc.location_id}  {doc.location_name}", REGULAR, 9.5, 240)
-    )
-    c.drawString(MARGIN, top - 49, f"Created {doc.created_at}")
+    draw(c, MARGIN, top - 20, "PICK LIST", BOLD, 20)
+    location = fit(f"Location {doc.location_id}  {doc.location_name}", REGULAR, 9.5, 240)
+    draw(c, MARGIN, top - 36, location, REGULAR, 9.5)
+    draw(c, MARGIN, top - 49, f"Created {doc.created_at}", REGULAR, 9.5)
     units = sum(line.quantity for line in doc.lines)
-    c.drawString(
+    counts = f"{len(doc.slots)} shipments, {len(doc.lines)} lines, {units} units"
+    draw(
+        c,
         MARGIN,
         top - 62,
-        f"{len(doc.slots)} shipments, {len(doc.lines)} lines, {units} units"
-        + (f", carrier {doc.carrier}" if doc.carrier else ""),
+        counts + (f", carrier {doc.carrier}" if doc.carrier else ""),
+        REGULAR,
+        9.5,
     )
     symbol = code128(doc.pick_list_id, max_width=290, height=34, max_module=0.9)
     symbol.drawOn(c, PAGE_WIDTH - MARGIN - symbol.width, top - 44)
-    c.setFont(REGULAR, 7.5)
-    c.drawRightString(PAGE_WIDTH - MARGIN, top - 54, doc.pick_list_id)
+    draw(c, PAGE_WIDTH - MARGIN, top - 54, doc.pick_list_id, REGULAR, 7.5, align="right")
     if first and doc.status != "open":
-        c.setFont(BOLD, 10)
-        c.drawRightString(PAGE_WIDTH - MARGIN, top - 68, doc.status.upper())
+        draw(c, PAGE_WIDTH - MARGIN, top - 68, doc.status.upper(), BOLD, 10, align="right")
