@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 # Fonts the PDFs print other scripts with (README, "Scripts on the papers"): Debian packages,
 # installed when missing and apt-get is there (as root, else with sudo); without them those
 # characters print as '?' and the document tests say so.
-SYSTEM_PACKAGES := fonts-dejavu-core fonts-noto-core
+SYSTEM_PACKAGES := fonts-dejavu-core fonts-noto-core fonts-wqy-zenhei
 
 system-packages:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \

@@ -1,8 +1,9 @@
 """Fonts for every script the papers print: text split into runs, each in a font that has it.
 
 Latin-1 text stays in the standard Helvetica (nothing embedded); other Latin, Greek, Cyrillic,
-Arabic and Hebrew come from DejaVu Sans, Thai from Noto Sans Thai (both TrueType, subset into
-the PDF), Japanese, Chinese and Korean from reportlab's CID fonts (named, not embedded: the
+Arabic and Hebrew come from DejaVu Sans, Thai from Noto Sans Thai, Japanese, Chinese and Korean
+from WenQuanYi Zen Hei (all TrueType, subset into the PDF, so a print server without fonts prints
+them); without that file, CJK falls back to reportlab's CID fonts (named, not embedded: the
 viewer or printer supplies them). Fonts are registered on first use, once per process; a font
 file that is missing is logged once and its characters print as '?', as before.
 """
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 BOLD, REGULAR = "Helvetica-Bold", "Helvetica"
 MISSING = "?"
 
+CJK_EMBEDDED = "WenQuanYiZenHei"  # one face for Chinese, Japanese and Korean, bold included
 # TrueType fonts by the name registered with reportlab: the files tried, first found wins
 # (Debian: fonts-dejavu-core, fonts-noto-core; fonts-thai-tlwg's Loma as a second choice).
 TTF_FILES: dict[str, tuple[str, ...]] = {
@@ -40,6 +42,8 @@ TTF_FILES: dict[str, tuple[str, ...]] = {
         "/usr/share/fonts/truetype/noto/NotoSansThai-Bold.ttf",
         "/usr/share/fonts/truetype/tlwg/Loma-Bold.ttf",
     ),
+    # Debian fonts-wqy-zenhei: TrueType outlines (Noto CJK is CFF, which reportlab cannot embed).
+    CJK_EMBEDDED: ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",),
 }
 # After the face itself, the TrueType fonts tried in order; a bold face falls back to regular.
 TTF_CHAIN: dict[str, tuple[str, ...]] = {
@@ -154,7 +158,7 @@ def _font_of(
     if _latin1(char):
         return face
     if _within(char, CJK):
-        return _cid(cjk)
+        return _cjk(cjk)
     for font in chain:
         if ord(char) in font.face.charToGlyph:
             return str(font.fontName)
@@ -197,12 +201,20 @@ def _load(name: str) -> TTFont | None:
             continue
         pdfmetrics.registerFont(font)
         return font
+    fallback = "CID fonts the viewer supplies" if name == CJK_EMBEDDED else "'?'"
     log.warning(
-        "font %s not found (%s): its characters print as '?' on PDFs",
+        "font %s not found (%s): its characters print in %s on PDFs",
         name,
         ", ".join(TTF_FILES[name]),
+        fallback,
     )
     return None
+
+
+def _cjk(language_font: str) -> str:
+    """The embedded CJK font when its file is there, else the language's CID font."""
+    embedded = _ttf(CJK_EMBEDDED)
+    return str(embedded.fontName) if embedded is not None else _cid(language_font)
 
 
 @functools.cache
