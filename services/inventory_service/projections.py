@@ -45,6 +45,12 @@ def _deactivated(curs: Cursor[Any], e: Location.Deactivated) -> None:
     InventoryViews.set_location_active(curs, e.location_id, False, e.timestamp)
 
 
+def _address_changed(curs: Cursor[Any], e: Location.AddressChanged) -> None:
+    InventoryViews.set_location_address(
+        curs, e.location_id, e.address, e.latitude, e.longitude, e.timestamp
+    )
+
+
 # -- stock levels and bins -----------------------------------------------------------------------
 
 
@@ -99,6 +105,7 @@ def _reserved(curs: Cursor[Any], e: Reservation.Reserved) -> None:
         status=ReservationStatus.RESERVED,
         allocations=e.allocations,
         shortages=[],
+        explanation=getattr(e, "explanation", None),
     )
 
 
@@ -184,6 +191,7 @@ INVENTORY_VIEWS = Projection(
         Location.Registered: _registered,
         Location.Activated: _activated,
         Location.Deactivated: _deactivated,
+        Location.AddressChanged: _address_changed,
         Stock.Received: _level,
         Stock.Adjusted: _level,
         Stock.Reserved: _level,

@@ -534,6 +534,27 @@ class OrderLinesChanged(IntegrationEvent):
 # -- inventory ----------------------------------------------------------------------------
 
 
+class RoutingCandidate(Contract):
+    """A location routing looked at: lost_on names the rule it lost on (absent: chosen)."""
+
+    location_id: str = Text
+    priority: int
+    country: str = Field(max_length=2)
+    distance_km: NonNegativeInt | None = None
+    lost_on: str | None = Field(None, max_length=50)
+    why: str = Field(max_length=500)
+
+
+class RoutingExplanation(Contract):
+    """Why an order went where it went: the rules in order, the one that decided, candidates."""
+
+    rules: list[str]
+    decided_by: str = Field(max_length=50)
+    search: str = Field(max_length=20, description="single, exact or greedy")
+    shipments: NonNegativeInt
+    candidates: list[RoutingCandidate]
+
+
 class StockReserved(IntegrationEvent):
     """All lines of an order are reserved, at the locations given."""
 
@@ -544,6 +565,9 @@ class StockReserved(IntegrationEvent):
     revision: NonNegativeInt = Field(0, description="the order's edit this answers (0: as placed)")
     request_id: str | None = Field(
         None, max_length=200, description="the OrderUnitsRequested this answers; absent: the order"
+    )
+    routing: RoutingExplanation | None = Field(
+        None, description="why routing chose these locations; absent: not explained"
     )
 
 
@@ -599,6 +623,18 @@ class BinAssigned(IntegrationEvent):
     bin: str = Field(pattern=r"^[A-Z0-9]+(-[A-Z0-9]+)*$", max_length=32)
     previous_bin: str | None = Field(None, max_length=32)
     assigned_at: UtcTime
+
+
+class LocationAddressChanged(IntegrationEvent):
+    """A location's postal address (its ship-from) was set or changed, with its coordinates."""
+
+    topic = topics.INVENTORY
+    key_field = "location_id"
+    location_id: str = Text
+    address: Address
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+    changed_at: UtcTime
 
 
 # -- fulfillment --------------------------------------------------------------------------
@@ -775,6 +811,7 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     StockReleased,
     StockLevelChanged,
     BinAssigned,
+    LocationAddressChanged,
     ShipmentCreated,
     Shipped,
     ShortPicked,

@@ -8,18 +8,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from uuid import UUID, uuid4
 
+from services.inventory_service.application.routing import DEFAULT_ROUTING, Routing
 from services.inventory_service.domain import (
-    Allocation,
     Location,
     LocationNotFoundError,
+    Plan,
     Reservation,
     ReservationStatus,
     Shortage,
+    Site,
     Stock,
     location_id_for,
+    plan,
     rank_locations,
     reservation_id_for,
-    route,
     stock_id_for,
 )
 from shared.runtime.application import UnitOfWork
@@ -27,31 +29,67 @@ from shared.runtime.application import UnitOfWork
 
 def attempt(work: UnitOfWork, reservation: Reservation) -> list[Shortage]:
     """Reserve all lines of the order, or nothing; returns the shortages if any."""
-    allocations, shortages = hold(
-        work, reservation.order_id, reservation.requested, reservation.country
+    routed = hold(
+        work,
+        reservation.order_id,
+        reservation.requested,
+        reservation.country,
+        channel=reservation.channel,
+        postal_code=reservation.postal_code,
     )
-    if not shortages:
-        reservation.reserve(allocations)
-    return shortages
+    if not routed.shortages:
+        reservation.reserve(routed.allocations, routed.explanation)
+    return routed.shortages
 
 
 def hold(
-    work: UnitOfWork, order_id: UUID, requested: dict[str, int], country: str | None
-) -> tuple[list[Allocation], list[Shortage]]:
-    """Hold these units for the order where routing puts them, all or nothing: the allocations
-    held, or the shortages (nothing held)."""
+    work: UnitOfWork,
+    order_id: UUID,
+    requested: dict[str, int],
+    country: str | None,
+    *,
+    channel: str | None = None,
+    postal_code: str | None = None,
+) -> Plan:
+    """Hold these units for the order where the routing rules put them, all or nothing: the
+    plan held (with its explanation), or its shortages (nothing held)."""
+    routing = routing_of(work)
     stocks = {sku: stock_of(work, sku) for sku in requested}
-    ranked = ranked_locations(work, stocks.values(), country)
+    sites = open_sites(work, stocks.values(), routing)
     available = {
-        sku: {loc: stock.available(loc) for loc in ranked} for sku, stock in stocks.items()
+        sku: {site.location_id: stock.available(site.location_id) for site in sites}
+        for sku, stock in stocks.items()
     }
-    allocations, shortages = route(requested, available, ranked)
-    if shortages:
-        return [], shortages
-    for allocation in allocations:
+    destination = routing.destination(country, postal_code)
+    routed = plan(requested, available, sites, destination, routing.policy(channel))
+    if routed.shortages:
+        routed.allocations = []
+        return routed
+    for allocation in routed.allocations:
         stock = stocks[allocation["sku"]]
         stock.reserve(str(order_id), allocation["location_id"], allocation["quantity"])
-    return allocations, []
+    return routed
+
+
+def routing_of(work: UnitOfWork) -> Routing:
+    """The routing configuration of the application this unit works for."""
+    # Read off the unit, so the many callers of fill_backorders need not pass it along.
+    routing = getattr(work.app, "routing", None)
+    return routing if isinstance(routing, Routing) else DEFAULT_ROUTING
+
+
+def open_sites(work: UnitOfWork, stocks: Iterable[Stock], routing: Routing) -> list[Site]:
+    """The open locations holding any of these stocks, as routing sees them."""
+    location_ids = sorted({loc for stock in stocks for loc in stock.levels})
+    sites: list[Site] = []
+    for location_id in location_ids:
+        location = work.find(location_id_for(location_id), Location)
+        if location is None or not location.active:
+            continue
+        address = location.address
+        postal_code = address["postal_code"] if address is not None else None
+        sites.append(location.site(routing.centroids.locate(location.country, postal_code)))
+    return sites
 
 
 def ranked_locations(work: UnitOfWork, stocks: Iterable[Stock], country: str | None) -> list[str]:

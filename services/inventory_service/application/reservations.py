@@ -42,13 +42,23 @@ class Reservations(UseCases["Inventory"]):
         lines: list[Line],
         country: str | None,
         uow: UnitOfWork | None = None,
+        *,
+        channel: str | None = None,
+        postal_code: str | None = None,
     ) -> Reservation:
-        """Reserve every line of an order, or nothing and queue it; an order is reserved once."""
+        """Reserve every line of an order where the routing rules put it, or nothing and queue
+        it; an order is reserved once."""
         with self.app.unit_of_work(uow) as work:
             reservation = work.find(reservation_id_for(order_id), Reservation)
             if reservation is not None:
                 return reservation
-            reservation = Reservation(order_id=order_id, lines=lines, country=country)
+            reservation = Reservation(
+                order_id=order_id,
+                lines=lines,
+                country=country,
+                channel=channel,
+                postal_code=postal_code,
+            )
             work.add(reservation)
             shortages = attempt(work, reservation)
             if shortages:
@@ -97,11 +107,18 @@ class Reservations(UseCases["Inventory"]):
             reservation = reservation_of(work, order_id)
             if not reservation.answers(request_id):
                 return
-            allocations, shortages = hold(work, order_id, merge_lines(lines), country)
-            if shortages:
-                reservation.fail_sourcing(request_id, shortages)
+            routed = hold(
+                work,
+                order_id,
+                merge_lines(lines),
+                country,
+                channel=reservation.channel,
+                postal_code=reservation.postal_code,
+            )
+            if routed.shortages:
+                reservation.fail_sourcing(request_id, routed.shortages)
             else:
-                reservation.source(request_id, allocations)
+                reservation.source(request_id, routed.allocations)
 
     @use_case
     def cancel(self, order_id: UUID, reason: str, uow: UnitOfWork | None = None) -> None:

@@ -8,7 +8,14 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from services.inventory_service.domain.base import Allocation, Line, Shortage, location_id_for
+from services.inventory_service.domain.base import (
+    Allocation,
+    Line,
+    PostalAddress,
+    Shortage,
+    location_id_for,
+)
+from services.inventory_service.domain.routing import Point, Site
 
 
 class Location(Aggregate):
@@ -26,6 +33,14 @@ class Location(Aggregate):
     class Deactivated(Aggregate.Event):
         location_id: str
 
+    class AddressChanged(Aggregate.Event):
+        """Where the location is: its postal address (ship-from) and, if known, coordinates."""
+
+        location_id: str
+        address: PostalAddress
+        latitude: float | None
+        longitude: float | None
+
     @event(Registered)
     def __init__(self, location_id: str, name: str, country: str, priority: int) -> None:
         self.location_id = location_id
@@ -33,6 +48,9 @@ class Location(Aggregate):
         self.country = country
         self.priority = priority
         self.active = True
+        self.address: PostalAddress | None = None
+        self.latitude: float | None = None
+        self.longitude: float | None = None
 
     @staticmethod
     def create_id(location_id: str, **_: object) -> UUID:
@@ -49,6 +67,36 @@ class Location(Aggregate):
             self._activated(location_id=self.location_id)
         elif not active and self.active:
             self._deactivated(location_id=self.location_id)
+
+    def set_address(
+        self, address: PostalAddress, latitude: float | None, longitude: float | None
+    ) -> bool:
+        """Record where the location is; the same address again changes nothing."""
+        if (self.address, self.latitude, self.longitude) == (address, latitude, longitude):
+            return False
+        self._address_changed(
+            location_id=self.location_id, address=address, latitude=latitude, longitude=longitude
+        )
+        return True
+
+    @event(AddressChanged)
+    def _address_changed(
+        self,
+        location_id: str,
+        address: PostalAddress,
+        latitude: float | None,
+        longitude: float | None,
+    ) -> None:
+        self.address = address.copy()
+        self.latitude = latitude
+        self.longitude = longitude
+
+    def site(self, centroid: Point | None) -> Site:
+        """The location as routing sees it: its own coordinates, else the given centroid."""
+        point = centroid
+        if self.latitude is not None and self.longitude is not None:
+            point = (self.latitude, self.longitude)
+        return Site(self.location_id, self.country, self.priority, point)
 
     @event(Activated)
     def _activated(self, location_id: str) -> None:

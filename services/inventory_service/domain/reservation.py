@@ -14,6 +14,7 @@ from services.inventory_service.domain.base import (
     reservation_id_for,
 )
 from services.inventory_service.domain.location import merge_lines
+from services.inventory_service.domain.routing import Explanation
 
 
 class ReservationStatus(StrEnum):
@@ -44,11 +45,15 @@ class Reservation(Aggregate):
         order_id: UUID
         lines: list[Line]
         country: str | None
+        # Absent on events before routing rules: routed as any channel, by country alone.
+        channel: str | None = None
+        postal_code: str | None = None
 
     class Reserved(Aggregate.Event):
         order_id: UUID
         allocations: list[Allocation]
         revision: int = 0  # the order's edit this answers (absent on events before edits)
+        explanation: Explanation | None = None  # why routing chose these locations
 
     class Backordered(Aggregate.Event):
         order_id: UUID
@@ -108,10 +113,20 @@ class Reservation(Aggregate):
         lines: list[Allocation]
 
     @event(Requested)
-    def __init__(self, order_id: UUID, lines: list[Line], country: str | None) -> None:
+    def __init__(
+        self,
+        order_id: UUID,
+        lines: list[Line],
+        country: str | None,
+        channel: str | None = None,
+        postal_code: str | None = None,
+    ) -> None:
         self.order_id = order_id
         self.lines = [line.copy() for line in lines]
         self.country = country
+        self.channel = channel
+        self.postal_code = postal_code
+        self.explanation: Explanation | None = None
         self.status = ReservationStatus.REQUESTED
         self.allocations: list[Allocation] = []
         self.held: list[Allocation] = []
@@ -149,13 +164,27 @@ class Reservation(Aggregate):
         """Whether this shipment was counted already."""
         return shipment_id in self.shipment_ids
 
-    def reserve(self, allocations: list[Allocation]) -> None:
-        """All lines are held at these locations."""
+    def reserve(
+        self, allocations: list[Allocation], explanation: Explanation | None = None
+    ) -> None:
+        """All lines are held at these locations, for the reasons explained."""
         if self.status in (ReservationStatus.REQUESTED, ReservationStatus.BACKORDERED):
-            self._reserved(order_id=self.order_id, allocations=allocations, revision=self.revision)
+            self._reserved(
+                order_id=self.order_id,
+                allocations=allocations,
+                revision=self.revision,
+                explanation=explanation,
+            )
 
     @event(Reserved)
-    def _reserved(self, order_id: UUID, allocations: list[Allocation], revision: int = 0) -> None:
+    def _reserved(
+        self,
+        order_id: UUID,
+        allocations: list[Allocation],
+        revision: int = 0,
+        explanation: Explanation | None = None,
+    ) -> None:
+        self.explanation = explanation
         self.allocations = [a.copy() for a in allocations]
         self.held = [a.copy() for a in allocations]
         self.shortages = []
