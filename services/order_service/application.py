@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -91,12 +92,14 @@ class Orders(ServiceApplication):
         allocations: list[Allocation],
         uow: UnitOfWork | None = None,
         revision: int = 0,
+        routing: dict[str, Any] | None = None,
     ) -> None:
-        """All stock is reserved: to the warehouse, or held until the payment allows it."""
+        """All stock is reserved: to the warehouse, or held until the payment allows it; how
+        inventory routed it goes on the timeline."""
         with self.unit_of_work(uow) as work:
             order = self._get(work, order_id)
             policy = self.payment_policies.of(order.channel)
-            order.confirm(allocations, policy, now=utc_now(), revision=revision)
+            order.confirm(allocations, policy, now=utc_now(), revision=revision, routing=routing)
 
     @use_case
     def record_payment(

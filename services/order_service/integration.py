@@ -293,7 +293,8 @@ def on_stock_reserved(app: Orders, e: ev.StockReserved, uow: UnitOfWork) -> None
     if e.request_id is not None:
         app.record_sourced(e.order_id, e.request_id, allocations, uow)
     else:
-        app.confirm_order(e.order_id, allocations, uow, revision=e.revision)
+        routing = None if e.routing is None else e.routing.model_dump(mode="json")
+        app.confirm_order(e.order_id, allocations, uow, revision=e.revision, routing=routing)
 
 
 def on_reservation_failed(app: Orders, e: ev.StockReservationFailed, uow: UnitOfWork) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -339,6 +339,7 @@ class Order(Aggregate):
         allocations: list[Allocation]
         payment_state: str
         payment_due_at: datetime | None
+        routing: dict[str, Any] | None = None  # inventory's explanation of the locations
 
     class PaymentRecorded(Aggregate.Event):
         """The payment moved on: said by the channel or recorded by the merchant."""
@@ -362,6 +363,8 @@ class Order(Aggregate):
         # The number the customer knows and the customer's note, for the warehouse's papers.
         channel_order_number: str | None = None
         note: str | None = None
+        # Inventory's explanation of why these locations (its StockReserved.routing).
+        routing: dict[str, Any] | None = None
 
     class Backordered(Aggregate.Event):
         """Stock is short; the order waits."""
@@ -652,19 +655,21 @@ class Order(Aggregate):
         policy: PaymentPolicy,
         now: datetime | None = None,
         revision: int = 0,
+        routing: dict[str, Any] | None = None,
     ) -> None:
         """Stock is reserved: the order goes to the warehouse if its payment allows, else it is
         held for payment, with a deadline (ignored unless awaiting stock, or when the answer is
-        for lines an edit has replaced since)."""
+        for lines an edit has replaced since). The routing explanation goes on the timeline."""
         if self.status not in AWAITING_STOCK or revision < self.revision:
             return
         if policy.allows(self.payment_state):
-            self._confirm(allocations)
+            self._confirm(allocations, routing)
         else:
             self._held_for_payment(
                 allocations=allocations,
                 payment_state=self.payment_state.value,
                 payment_due_at=self._deadline_from(now, policy),
+                routing=routing,
             )
 
     def _deadline_from(self, now: datetime | None, policy: PaymentPolicy) -> datetime | None:
@@ -674,7 +679,9 @@ class Order(Aggregate):
             return self.payment_due_at
         return now + policy.cancel_unpaid_after
 
-    def _confirm(self, allocations: list[Allocation]) -> None:
+    def _confirm(
+        self, allocations: list[Allocation], routing: dict[str, Any] | None = None
+    ) -> None:
         # The event carries what fulfillment needs, so the public event maps from it alone.
         self._confirmed(
             allocations=allocations,
@@ -686,11 +693,16 @@ class Order(Aggregate):
             placed_at=self.created_on,
             channel_order_number=self.channel_order_number,
             note=self.note,
+            routing=routing,
         )
 
     @event(HeldForPayment)
     def _held_for_payment(
-        self, allocations: list[Allocation], payment_state: str, payment_due_at: datetime | None
+        self,
+        allocations: list[Allocation],
+        payment_state: str,
+        payment_due_at: datetime | None,
+        routing: dict[str, Any] | None = None,
     ) -> None:
         self.allocations = allocations
         self.payment_due_at = payment_due_at
@@ -773,6 +785,7 @@ class Order(Aggregate):
         placed_at: datetime | None = None,
         channel_order_number: str | None = None,
         note: str | None = None,
+        routing: dict[str, Any] | None = None,
     ) -> None:
         self.allocations = allocations
         self.status = OrderStatus.CONFIRMED
