@@ -15,6 +15,7 @@ from services.fulfillment_service.domain import (
     Allocation,
     BinAssignment,
     ItemLine,
+    LocationAddress,
     OrderRef,
     OrderShipments,
     PickList,
@@ -111,12 +112,29 @@ def on_bin_assigned(app: Shipments, e: ev.BinAssigned, uow: UnitOfWork) -> None:
     app.picking.assign_bin(e.location_id, e.sku, e.bin, uow)
 
 
+def on_location_address_changed(
+    app: Shipments, e: ev.LocationAddressChanged, uow: UnitOfWork
+) -> None:
+    """Inventory said where a location is: its labels print it as ship-from."""
+    address: Address = {
+        "name": e.address.name,
+        "line1": e.address.line1,
+        "line2": e.address.line2,
+        "city": e.address.city,
+        "postal_code": e.address.postal_code,
+        "country": e.address.country,
+        "state": e.address.state,
+    }
+    app.picking.record_location_address(e.location_id, address, uow)
+
+
 CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     ev.OrderConfirmed: on_order_confirmed,
     ev.OrderShipToChanged: on_order_ship_to_changed,
     ev.OrderLinesChanged: on_order_lines_changed,
     ev.OrderCancelled: on_order_cancelled,
     ev.BinAssigned: on_bin_assigned,
+    ev.LocationAddressChanged: on_location_address_changed,
 }
 
 
@@ -245,6 +263,8 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     PickList.Cancelled: INTERNAL,
     BinAssignment.Assigned: INTERNAL,
     BinAssignment.Moved: INTERNAL,
+    LocationAddress.Known: INTERNAL,  # inventory's fact, kept for the labels
+    LocationAddress.Changed: INTERNAL,
     OrderShipments.Registered: INTERNAL,
     OrderShipments.Described: INTERNAL,
     OrderShipments.Confirmed: INTERNAL,

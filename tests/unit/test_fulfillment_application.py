@@ -447,4 +447,5 @@ def test_the_event_tables_decide_every_stored_event_and_name_only_known_ones() -
         ev.OrderLinesChanged,
         ev.OrderCancelled,
         ev.BinAssigned,
+        ev.LocationAddressChanged,
     }

@@ -25,6 +25,7 @@ from services.fulfillment_service.domain.errors import (
 from services.fulfillment_service.domain.gs1 import SsccFormat, check_digit, is_valid_sscc
 from services.fulfillment_service.domain.ids import (
     bin_id_for,
+    location_address_id_for,
     order_shipments_id_for,
     package_id_for,
     pick_list_id_for,
@@ -35,6 +36,7 @@ from services.fulfillment_service.domain.order_shipments import OrderShipments
 from services.fulfillment_service.domain.pick_list import PickList, distribute, plan_pick_list
 from services.fulfillment_service.domain.serials import SerialCounter
 from services.fulfillment_service.domain.shipment import Shipment
+from services.fulfillment_service.domain.sites import LocationAddress
 from services.fulfillment_service.domain.statuses import (
     TRANSITIONS,
     PickListStatus,
@@ -63,7 +65,7 @@ from services.fulfillment_service.domain.values import (
 
 # Every aggregate whose events are stored: each of their event classes needs a publishing
 # decision (integration.PUBLISHES), checked when the service starts.
-AGGREGATES = (Shipment, PickList, BinAssignment, OrderShipments, SerialCounter)
+AGGREGATES = (Shipment, PickList, BinAssignment, OrderShipments, SerialCounter, LocationAddress)
 
 __all__ = [
     "AGGREGATES",
@@ -75,6 +77,7 @@ __all__ = [
     "Dimensions",
     "ItemLine",
     "LabelNotReadyError",
+    "LocationAddress",
     "NothingToPickError",
     "OrderRef",
     "OrderShipments",
@@ -115,6 +118,7 @@ __all__ = [
     "description_of",
     "distribute",
     "is_valid_sscc",
+    "location_address_id_for",
     "order_shipments_id_for",
     "package_id_for",
     "pick_list_id_for",
