@@ -15,7 +15,6 @@ from services.inventory_service.domain import (
     Plan,
     Reservation,
     ReservationStatus,
-    Shortage,
     Site,
     Stock,
     location_id_for,
@@ -27,8 +26,9 @@ from services.inventory_service.domain import (
 from shared.runtime.application import UnitOfWork
 
 
-def attempt(work: UnitOfWork, reservation: Reservation) -> list[Shortage]:
-    """Reserve all lines of the order, or nothing; returns the shortages if any."""
+def attempt(work: UnitOfWork, reservation: Reservation) -> Plan:
+    """Reserve all lines of the order, or nothing; the plan says what is short and which
+    SKUs' queues the order waits in."""
     routed = hold(
         work,
         reservation.order_id,
@@ -39,7 +39,7 @@ def attempt(work: UnitOfWork, reservation: Reservation) -> list[Shortage]:
     )
     if not routed.shortages:
         reservation.reserve(routed.allocations, routed.explanation)
-    return routed.shortages
+    return routed
 
 
 def hold(
@@ -118,8 +118,8 @@ def _fill_backorders_of(work: UnitOfWork, sku: str) -> None:
             continue
         if reservation.requested.get(sku, 0) > stock.available_anywhere():
             continue  # keeps its place; later, smaller orders may still fit
-        for shortage in attempt(work, reservation):
-            still_short.setdefault(shortage["sku"], []).append(order_key)
+        for waiting_on in attempt(work, reservation).waits_on:
+            still_short.setdefault(waiting_on, []).append(order_key)
     for short_sku, order_keys in sorted(still_short.items()):
         short = stock_of(work, short_sku)
         # Write to every stock found short, unless this unit writes it anyway: otherwise a

@@ -60,11 +60,11 @@ class Reservations(UseCases["Inventory"]):
                 postal_code=postal_code,
             )
             work.add(reservation)
-            shortages = attempt(work, reservation)
-            if shortages:
-                reservation.backorder(shortages)
-                for shortage in shortages:
-                    stock_of(work, shortage["sku"]).wait([str(order_id)])
+            routed = attempt(work, reservation)
+            if routed.shortages:
+                reservation.backorder(routed.shortages)
+                for sku in routed.waits_on:
+                    stock_of(work, sku).wait([str(order_id)])
             return reservation
 
     @use_case
@@ -84,11 +84,11 @@ class Reservations(UseCases["Inventory"]):
                 stock.leave_queue(order_key)
                 if stock.release(order_key, held):
                     freed.append(sku)
-            shortages = attempt(work, reservation)
-            if shortages:
-                reservation.backorder(shortages)
-                for shortage in shortages:
-                    stock_of(work, shortage["sku"]).wait([order_key])
+            routed = attempt(work, reservation)
+            if routed.shortages:
+                reservation.backorder(routed.shortages)
+                for sku in routed.waits_on:
+                    stock_of(work, sku).wait([order_key])
             fill_backorders(work, freed)
 
     @use_case

@@ -112,6 +112,8 @@ class Plan:
     shortages: list[Shortage]
     explanation: Explanation
     losers: dict[str, tuple[str, str]] = field(default_factory=dict)
+    waits_on: list[str] = field(default_factory=list)
+    """SKUs whose arrival may fill what is short: the order waits in their queues."""
 
 
 def haversine_km(a: Point, b: Point) -> float:
@@ -296,16 +298,19 @@ def _explain_fewest(
         if loc in chosen:
             continue
         others = [other for other in ranked if other != loc]
-        as_small = False
+        as_small: bool | None = False  # None: the budget ran out before it could tell
         for rest in combinations(others, size - 1):
             budget -= 1
             if budget < 0:
+                as_small = None
                 break
             if _fills(target, available, (loc, *rest)):
                 as_small = True
                 break
         better = [c for c in chosen if router.key(c) < router.key(loc)]
-        if as_small and better:
+        if as_small is None:
+            losers[loc] = (FEWEST_SHIPMENTS, f"not in the first plan of {size} found")
+        elif as_small and better:
             losers[loc] = router.outranked(loc, better[0])
         elif as_small:
             losers[loc] = (FEWEST_SHIPMENTS, f"a plan as small with it ranks below {chosen}")
@@ -352,7 +357,8 @@ def _unsplit(
         else:
             losers[loc] = router.outranked(loc, best)
     if shortages and router.policy.partial == PartialPolicy.WAIT_ALL:
-        return _finish(router, [], shortages, [], losers, "single")
+        # Any SKU arriving where the others are may fill it from one location: wait on all.
+        return _finish(router, [], shortages, [], losers, "single", waits_on=list(requested))
     held = {sku: min(q, has[sku]) for sku, q in requested.items() if has[sku] > 0}
     allocations = _allocate(held, available, [best])
     return _finish(router, allocations, shortages, [best], losers, "single")
@@ -365,6 +371,7 @@ def _finish(
     chosen: list[str],
     losers: dict[str, tuple[str, str]],
     search: str,
+    waits_on: list[str] | None = None,
 ) -> Plan:
     """The plan with its explanation: the rule that decided is the last one that cut."""
     order = {rule: index for index, rule in enumerate((STOCK, NO_SPLITS, *router.policy.rules))}
@@ -386,7 +393,9 @@ def _finish(
         "shipments": shipments(allocations),
         "candidates": candidates,
     }
-    return Plan(allocations, shortages, explanation, losers)
+    if waits_on is None:
+        waits_on = [shortage["sku"] for shortage in shortages]
+    return Plan(allocations, shortages, explanation, losers, waits_on)
 
 
 def _allocate(
