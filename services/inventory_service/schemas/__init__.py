@@ -99,8 +99,8 @@ class LocationAddressSet(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     address: AddressFields
-    latitude: float | None = Field(None, ge=-90, le=90, allow_inf_nan=False)
-    longitude: float | None = Field(None, ge=-180, le=180, allow_inf_nan=False)
+    latitude: float | None = Field(None, ge=-90, le=90, allow_inf_nan=False, strict=True)
+    longitude: float | None = Field(None, ge=-180, le=180, allow_inf_nan=False, strict=True)
 
     @model_validator(mode="after")
     def _both_or_neither(self) -> LocationAddressSet:
