@@ -124,6 +124,16 @@ def test_same_country_ranks_before_priority_by_default() -> None:
     )
 
 
+def test_a_line_no_location_can_fill_alone_is_split_by_preference() -> None:
+    available = {"A": {"L1": 2, "L2": 0, "L3": 4}}
+    routed = plan({"A": 5}, available, _sites("L1", "L2", "L3"), Destination("DE"))
+    assert routed.allocations == [
+        {"sku": "A", "location_id": "L1", "quantity": 2},
+        {"sku": "A", "location_id": "L3", "quantity": 3},
+    ]
+    assert _lost(routed.explanation, "L2") == ("stock", "holds none of the units")
+
+
 # -- channels: allowed locations, no splits ----------------------------------------------------
 
 

@@ -19,7 +19,6 @@ from services.inventory_service.domain import (
     Stock,
     location_id_for,
     plan,
-    rank_locations,
     reservation_id_for,
     stock_id_for,
 )
@@ -90,13 +89,6 @@ def open_sites(work: UnitOfWork, stocks: Iterable[Stock], routing: Routing) -> l
         postal_code = address["postal_code"] if address is not None else None
         sites.append(location.site(routing.centroids.locate(location.country, postal_code)))
     return sites
-
-
-def ranked_locations(work: UnitOfWork, stocks: Iterable[Stock], country: str | None) -> list[str]:
-    """The open locations holding any of these stocks, in the order routing prefers them."""
-    location_ids = sorted({loc for stock in stocks for loc in stock.levels})
-    locations = [work.find(location_id_for(loc), Location) for loc in location_ids]
-    return rank_locations([loc for loc in locations if loc is not None], country)
 
 
 def fill_backorders(work: UnitOfWork, skus: Iterable[str]) -> None:

@@ -51,8 +51,6 @@ from services.inventory_service.domain.levels import LevelEvent
 from services.inventory_service.domain.location import (
     Location,
     merge_lines,
-    rank_locations,
-    route,
 )
 from services.inventory_service.domain.reservation import Reservation, ReservationStatus
 from services.inventory_service.domain.routing import (
@@ -134,8 +132,6 @@ __all__ = [
     "parse_rules",
     "pick_path_key",
     "plan",
-    "rank_locations",
     "reservation_id_for",
-    "route",
     "stock_id_for",
 ]

@@ -1,4 +1,4 @@
-"""Locations that hold stock, and routing: which locations fill an order."""
+"""Locations that hold stock: their priority, address and coordinates (routing: routing.py)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from services.inventory_service.domain.base import (
-    Allocation,
     Line,
     PostalAddress,
-    Shortage,
     location_id_for,
 )
 from services.inventory_service.domain.routing import Point, Site
@@ -105,57 +103,6 @@ class Location(Aggregate):
     @event(Deactivated)
     def _deactivated(self, location_id: str) -> None:
         self.active = False
-
-
-def rank_locations(locations: list[Location], country: str | None) -> list[str]:
-    """Active location ids, preferred first: same country as the ship-to, then priority."""
-    active = [loc for loc in locations if loc.active]
-    active.sort(key=lambda loc: (loc.country != country, loc.priority, loc.location_id))
-    return [loc.location_id for loc in active]
-
-
-def route(
-    requested: dict[str, int], available: dict[str, dict[str, int]], ranked: list[str]
-) -> tuple[list[Allocation], list[Shortage]]:
-    """(allocations, shortages) for an order: all lines or none.
-
-    One location that fills the whole order wins; otherwise each SKU goes to the best
-    location that fills its line, or is split across locations by preference.
-    """
-    shortages: list[Shortage] = []
-    for sku, quantity in requested.items():
-        total = sum(max(0, available[sku].get(loc, 0)) for loc in ranked)
-        if total < quantity:
-            shortages.append({"sku": sku, "requested": quantity, "available": total})
-    if shortages:
-        return [], shortages
-    for loc in ranked:
-        if all(available[sku].get(loc, 0) >= q for sku, q in requested.items()):
-            return [_allocation(sku, loc, q) for sku, q in requested.items()], []
-    allocations: list[Allocation] = []
-    for sku, quantity in requested.items():
-        allocations.extend(_route_line(sku, quantity, available[sku], ranked))
-    return allocations, []
-
-
-def _route_line(
-    sku: str, quantity: int, available: dict[str, int], ranked: list[str]
-) -> list[Allocation]:
-    for loc in ranked:
-        if available.get(loc, 0) >= quantity:
-            return [_allocation(sku, loc, quantity)]
-    allocations: list[Allocation] = []
-    rest = quantity
-    for loc in ranked:
-        take = min(rest, max(0, available.get(loc, 0)))
-        if take:
-            allocations.append(_allocation(sku, loc, take))
-            rest -= take
-    return allocations
-
-
-def _allocation(sku: str, location_id: str, quantity: int) -> Allocation:
-    return {"sku": sku, "location_id": location_id, "quantity": quantity}
 
 
 def merge_lines(lines: Iterable[Line]) -> dict[str, int]:
