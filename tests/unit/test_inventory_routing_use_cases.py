@@ -162,3 +162,21 @@ def test_the_settings_name_the_rules_in_order_and_refuse_unknown_ones() -> None:
     assert configured.policy("web").allowed is None
     with pytest.raises(ValueError, match="unknown routing rules"):
         Settings(routing_rules="allowed,cheapest")
+
+
+def test_the_atp_basket_check_routes_like_a_reservation_by_the_ship_to_s_postal_code(
+    app: Inventory,
+) -> None:
+    app.configure_routing(
+        Routing(rules=parse_rules("nearest,priority"), centroids=bundled_centroids())
+    )
+    app.locations.set_address("A", _address("Munich", "80331"), None, None)
+    app.locations.set_address("B", _address("Hamburg", "20095"), None, None)
+    app.stocks.receive("A", "X", 5)
+    app.stocks.receive("B", "X", 5)
+
+    near_hamburg, _ = app.atp.check({"X": 1}, "DE", ChannelRule(), "22041")
+    near_munich, _ = app.atp.check({"X": 1}, "DE", ChannelRule(), "81241")
+
+    assert [a["location_id"] for a in near_hamburg] == ["B"]
+    assert [a["location_id"] for a in near_munich] == ["A"]

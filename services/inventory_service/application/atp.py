@@ -69,7 +69,11 @@ class Atp(UseCases["Inventory"]):
         return SkuAtp(sku=sku, locations=opened, total=sum(opened.values()), channel=sellable)
 
     def check(
-        self, requested: dict[str, int], country: str | None, rule: ChannelRule
+        self,
+        requested: dict[str, int],
+        country: str | None,
+        rule: ChannelRule,
+        postal_code: str | None = None,
     ) -> tuple[list[Allocation], list[Shortage]]:
         """Where a basket would ship, routed like a reservation but on the channel's ATP;
         or the short lines. Nothing is reserved or recorded."""
@@ -95,5 +99,5 @@ class Atp(UseCases["Inventory"]):
         if short:
             return [], short
         policy = Policy(rules=routing.rules, allowed=rule.locations, splits=rule.splits)
-        routed = plan(requested, amounts, sites, routing.destination(country, None), policy)
+        routed = plan(requested, amounts, sites, routing.destination(country, postal_code), policy)
         return (routed.allocations, []) if not routed.shortages else ([], routed.shortages)
