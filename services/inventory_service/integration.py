@@ -149,6 +149,7 @@ def _reserved(e: Reservation.Reserved) -> ev.StockReserved:
         reserved_at=e.timestamp,
         revision=e.revision,
         routing=None if explanation is None else ev.RoutingExplanation.model_validate(explanation),
+        short=getattr(e, "short", None),
     )
 
 

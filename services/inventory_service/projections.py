@@ -104,7 +104,7 @@ def _reserved(curs: Cursor[Any], e: Reservation.Reserved) -> None:
         e.timestamp,
         status=ReservationStatus.RESERVED,
         allocations=e.allocations,
-        shortages=[],
+        shortages=getattr(e, "short", None) or [],
         explanation=getattr(e, "explanation", None),
     )
 

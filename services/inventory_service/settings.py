@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from services.inventory_service.domain import DEFAULT_RULES, ChannelRule, ChannelRules, parse_rules
+from services.inventory_service.domain import (
+    DEFAULT_RULES,
+    ChannelRule,
+    ChannelRules,
+    PartialPolicy,
+    parse_rules,
+)
 from shared.runtime.settings import ServiceSettings
 
 
@@ -19,6 +27,11 @@ class ChannelStock(BaseModel):
     buffer_percent: int = Field(0, ge=0, le=100)
     allocation: int | None = Field(None, ge=0, description="At most this many units")
     splits: bool = Field(True, description="False: an order ships from one location or waits")
+    partial: Literal["wait_all", "ship_available"] = Field(
+        "wait_all",
+        description="An order short of stock: wait_all holds nothing and waits (backorder);"
+        " ship_available holds what is there and gives up the rest",
+    )
 
     def rule(self) -> ChannelRule:
         """The domain's rule for this channel."""
@@ -28,6 +41,7 @@ class ChannelStock(BaseModel):
             buffer_percent=self.buffer_percent,
             allocation=self.allocation,
             splits=self.splits,
+            partial=PartialPolicy(self.partial),
         )
 
 

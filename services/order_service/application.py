@@ -93,13 +93,22 @@ class Orders(ServiceApplication):
         uow: UnitOfWork | None = None,
         revision: int = 0,
         routing: dict[str, Any] | None = None,
+        short: dict[str, int] | None = None,
     ) -> None:
-        """All stock is reserved: to the warehouse, or held until the payment allows it; how
-        inventory routed it goes on the timeline."""
+        """Stock is reserved (`short`: units inventory gave up, the order ships without them):
+        to the warehouse, or held until the payment allows it; how inventory routed it goes on
+        the timeline."""
         with self.unit_of_work(uow) as work:
             order = self._get(work, order_id)
             policy = self.payment_policies.of(order.channel)
-            order.confirm(allocations, policy, now=utc_now(), revision=revision, routing=routing)
+            order.confirm(
+                allocations,
+                policy,
+                now=utc_now(),
+                revision=revision,
+                routing=routing,
+                short=short,
+            )
 
     @use_case
     def record_payment(

@@ -294,7 +294,11 @@ def on_stock_reserved(app: Orders, e: ev.StockReserved, uow: UnitOfWork) -> None
         app.record_sourced(e.order_id, e.request_id, allocations, uow)
     else:
         routing = None if e.routing is None else e.routing.model_dump(mode="json")
-        app.confirm_order(e.order_id, allocations, uow, revision=e.revision, routing=routing)
+        # Lines held in part (the channel ships what is there): the rest is short for good.
+        short = {s.sku: s.requested - s.available for s in e.short or []}
+        app.confirm_order(
+            e.order_id, allocations, uow, revision=e.revision, routing=routing, short=short
+        )
 
 
 def on_reservation_failed(app: Orders, e: ev.StockReservationFailed, uow: UnitOfWork) -> None:

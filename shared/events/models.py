@@ -569,6 +569,11 @@ class StockReserved(IntegrationEvent):
     routing: RoutingExplanation | None = Field(
         None, description="why routing chose these locations; absent: not explained"
     )
+    short: list[Shortage] | None = Field(
+        None,
+        description="lines held only in part by the channel's partial policy (ship what is there):"
+        " the rest is not held and not waited for; absent: every line is held in full",
+    )
 
 
 class StockReservationFailed(IntegrationEvent):

@@ -376,6 +376,7 @@ STORED_TOPICS = {
         "PartAdded",
     ],
     "serials:SerialCounter": ["Started", "Issued"],
+    "sites:LocationAddress": ["Known", "Changed"],
 }
 
 

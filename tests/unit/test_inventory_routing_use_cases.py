@@ -13,6 +13,7 @@ from services.inventory_service.domain import (
     ChannelRule,
     ChannelRules,
     LocationConflictError,
+    PartialPolicy,
     PostalAddress,
     Reservation,
     ReservationStatus,
@@ -153,12 +154,14 @@ def test_an_address_is_set_once_published_and_its_country_must_be_the_location_s
 def test_the_settings_name_the_rules_in_order_and_refuse_unknown_ones() -> None:
     settings = Settings(
         routing_rules="allowed,nearest,priority",
-        channels={"shop": {"locations": ["A"], "splits": False}},
+        channels={"shop": {"locations": ["A"], "splits": False, "partial": "ship_available"}},
     )
     configured = routing(settings)
     assert configured.rules == ("allowed", "nearest", "priority")
     policy = configured.policy("shop")
     assert (policy.allowed, policy.splits) == (frozenset({"A"}), False)
+    assert policy.partial == PartialPolicy.SHIP_AVAILABLE
+    assert configured.policy("web").partial == PartialPolicy.WAIT_ALL
     assert configured.policy("web").allowed is None
     with pytest.raises(ValueError, match="unknown routing rules"):
         Settings(routing_rules="allowed,cheapest")
@@ -180,3 +183,44 @@ def test_the_atp_basket_check_routes_like_a_reservation_by_the_ship_to_s_postal_
 
     assert [a["location_id"] for a in near_hamburg] == ["B"]
     assert [a["location_id"] for a in near_munich] == ["A"]
+
+
+def test_a_channel_that_ships_what_is_there_holds_it_and_gives_up_the_rest(
+    app: Inventory,
+) -> None:
+    channels = ChannelRules({"pos": ChannelRule(partial=PartialPolicy.SHIP_AVAILABLE)})
+    app.configure_routing(Routing(channels=channels))
+    app.stocks.receive("A", "X", 1)
+    app.stocks.receive("A", "Y", 1)
+    order = _place(app, {"X": 2, "Y": 1, "Z": 1}, channel="pos")
+
+    reservation = _reservation(app, order)
+    assert reservation.status == ReservationStatus.RESERVED
+    assert reservation.allocations == [
+        {"sku": "X", "location_id": "A", "quantity": 1},
+        {"sku": "Y", "location_id": "A", "quantity": 1},
+    ]
+    reserved = [e for e in _published(app) if isinstance(e, ev.StockReserved)][-1]
+    assert [(s.sku, s.requested, s.available) for s in reserved.short or []] == [
+        ("X", 2, 1),
+        ("Z", 1, 0),
+    ]
+    # Given up, not waited for: stock arriving later is not taken by this order.
+    app.stocks.receive("A", "X", 5)
+    assert app.stocks.get("X").levels["A"]["reserved"] == 1
+
+
+def test_ship_what_is_there_still_waits_when_nothing_at_all_is_there(app: Inventory) -> None:
+    channels = ChannelRules({"pos": ChannelRule(partial=PartialPolicy.SHIP_AVAILABLE)})
+    app.configure_routing(Routing(channels=channels))
+    order = _place(app, {"X": 1}, channel="pos")
+    assert _reservation(app, order).status == ReservationStatus.BACKORDERED
+    app.stocks.receive("A", "X", 1)
+    assert _reservation(app, order).status == ReservationStatus.RESERVED
+
+
+def test_the_default_channel_still_waits_for_every_line(app: Inventory) -> None:
+    app.stocks.receive("A", "X", 1)
+    order = _place(app, {"X": 2})
+    assert _reservation(app, order).status == ReservationStatus.BACKORDERED
+    assert app.stocks.get("X").levels["A"]["reserved"] == 0

@@ -282,3 +282,25 @@ def test_the_shipped_and_short_parts_of_every_line_add_up_to_exactly_what_was_pa
     assert sum(line.quantity for line in public.short_lines or []) == sum(
         quantities[s] - took[s] for s in quantities
     )
+
+
+def test_units_inventory_gave_up_are_short_and_the_order_ships_complete_without_them() -> None:
+    app = Orders()
+    order_id, shipment_id = place_order(app, lines=tee_and_mug(tees=3)), uuid4()
+    reserved = ev.StockReserved(
+        order_id=order_id,
+        allocations=factories.allocations({"TEE": 2, "MUG": 1}, "WH"),
+        reserved_at=ev.now_utc(),
+        short=[{"sku": "TEE", "requested": 3, "available": 2}],
+    )
+    apply(app, CONSUMES, reserved)
+    order = app.get_order(order_id)
+    assert order.status == OrderStatus.CONFIRMED
+    assert order.short == {"TEE": 1}
+
+    apply(app, CONSUMES, shipped(order_id, shipment_id, {"TEE": 2, "MUG": 1}))
+
+    assert app.get_order(order_id).status == OrderStatus.SHIPPED
+    (public,) = order_shipped(app)
+    assert [(line.sku, line.quantity) for line in public.lines] == [("TEE", 2), ("MUG", 1)]
+    assert [(line.sku, line.quantity) for line in public.short_lines or []] == [("TEE", 1)]

@@ -12,6 +12,7 @@ from services.inventory_service.application.routing import DEFAULT_ROUTING, Rout
 from services.inventory_service.domain import (
     Location,
     LocationNotFoundError,
+    PartialPolicy,
     Plan,
     Reservation,
     ReservationStatus,
@@ -36,8 +37,8 @@ def attempt(work: UnitOfWork, reservation: Reservation) -> Plan:
         channel=reservation.channel,
         postal_code=reservation.postal_code,
     )
-    if not routed.shortages:
-        reservation.reserve(routed.allocations, routed.explanation)
+    if routed.allocations:
+        reservation.reserve(routed.allocations, routed.explanation, routed.short)
     return routed
 
 
@@ -49,9 +50,11 @@ def hold(
     *,
     channel: str | None = None,
     postal_code: str | None = None,
+    in_part: bool = True,
 ) -> Plan:
-    """Hold these units for the order where the routing rules put them, all or nothing: the
-    plan held (with its explanation), or its shortages (nothing held)."""
+    """Hold these units for the order where the routing rules put them: the plan held (with
+    its explanation), or its shortages (nothing held). All or nothing, unless the channel ships
+    what is there and `in_part` allows it: then what is there is held, the rest is `short`."""
     routing = routing_of(work)
     stocks = {sku: stock_of(work, sku) for sku in requested}
     sites = open_sites(work, stocks.values(), routing)
@@ -60,10 +63,14 @@ def hold(
         for sku, stock in stocks.items()
     }
     destination = routing.destination(country, postal_code)
-    routed = plan(requested, available, sites, destination, routing.policy(channel))
-    if routed.shortages:
+    policy = routing.policy(channel)
+    routed = plan(requested, available, sites, destination, policy)
+    in_part = in_part and policy.partial == PartialPolicy.SHIP_AVAILABLE
+    if routed.shortages and not (in_part and routed.allocations):
         routed.allocations = []
         return routed
+    # Ships what is there: the short lines are given up, the order waits for nothing.
+    routed.short, routed.shortages, routed.waits_on = routed.shortages, [], []
     for allocation in routed.allocations:
         stock = stocks[allocation["sku"]]
         stock.reserve(str(order_id), allocation["location_id"], allocation["quantity"])

@@ -114,6 +114,7 @@ class Reservations(UseCases["Inventory"]):
                 country,
                 channel=reservation.channel,
                 postal_code=reservation.postal_code,
+                in_part=False,  # the order waits for these units: all of them, or none
             )
             if routed.shortages:
                 reservation.fail_sourcing(request_id, routed.shortages)

@@ -54,6 +54,8 @@ class Reservation(Aggregate):
         allocations: list[Allocation]
         revision: int = 0  # the order's edit this answers (absent on events before edits)
         explanation: Explanation | None = None  # why routing chose these locations
+        # Lines held only in part (the channel ships what is there): not held, not waited for.
+        short: list[Shortage] | None = None
 
     class Backordered(Aggregate.Event):
         order_id: UUID
@@ -165,15 +167,20 @@ class Reservation(Aggregate):
         return shipment_id in self.shipment_ids
 
     def reserve(
-        self, allocations: list[Allocation], explanation: Explanation | None = None
+        self,
+        allocations: list[Allocation],
+        explanation: Explanation | None = None,
+        short: list[Shortage] | None = None,
     ) -> None:
-        """All lines are held at these locations, for the reasons explained."""
+        """The lines are held at these locations, for the reasons explained; `short` lines only
+        in part (the channel ships what is there), the rest given up."""
         if self.status in (ReservationStatus.REQUESTED, ReservationStatus.BACKORDERED):
             self._reserved(
                 order_id=self.order_id,
                 allocations=allocations,
                 revision=self.revision,
                 explanation=explanation,
+                short=short or None,
             )
 
     @event(Reserved)
@@ -183,11 +190,12 @@ class Reservation(Aggregate):
         allocations: list[Allocation],
         revision: int = 0,
         explanation: Explanation | None = None,
+        short: list[Shortage] | None = None,
     ) -> None:
         self.explanation = explanation
         self.allocations = [a.copy() for a in allocations]
         self.held = [a.copy() for a in allocations]
-        self.shortages = []
+        self.shortages = [s.copy() for s in short or []]
         self.status = ReservationStatus.RESERVED
 
     def backorder(self, shortages: list[Shortage]) -> None:

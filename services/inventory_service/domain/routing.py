@@ -114,6 +114,8 @@ class Plan:
     losers: dict[str, tuple[str, str]] = field(default_factory=dict)
     waits_on: list[str] = field(default_factory=list)
     """SKUs whose arrival may fill what is short: the order waits in their queues."""
+    short: list[Shortage] = field(default_factory=list)
+    """Lines held only in part, the rest given up (the channel ships what is there)."""
 
 
 def haversine_km(a: Point, b: Point) -> float:

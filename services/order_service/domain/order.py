@@ -340,6 +340,7 @@ class Order(Aggregate):
         payment_state: str
         payment_due_at: datetime | None
         routing: dict[str, Any] | None = None  # inventory's explanation of the locations
+        short: dict[str, int] | None = None  # units inventory gave up (ships what is there)
 
     class PaymentRecorded(Aggregate.Event):
         """The payment moved on: said by the channel or recorded by the merchant."""
@@ -365,6 +366,8 @@ class Order(Aggregate):
         note: str | None = None
         # Inventory's explanation of why these locations (its StockReserved.routing).
         routing: dict[str, Any] | None = None
+        # Units inventory did not hold and gave up: the channel ships what is there.
+        short: dict[str, int] | None = None
 
     class Backordered(Aggregate.Event):
         """Stock is short; the order waits."""
@@ -656,20 +659,23 @@ class Order(Aggregate):
         now: datetime | None = None,
         revision: int = 0,
         routing: dict[str, Any] | None = None,
+        short: dict[str, int] | None = None,
     ) -> None:
         """Stock is reserved: the order goes to the warehouse if its payment allows, else it is
         held for payment, with a deadline (ignored unless awaiting stock, or when the answer is
         for lines an edit has replaced since). The routing explanation goes on the timeline."""
         if self.status not in AWAITING_STOCK or revision < self.revision:
             return
+        short = short or None
         if policy.allows(self.payment_state):
-            self._confirm(allocations, routing)
+            self._confirm(allocations, routing, short)
         else:
             self._held_for_payment(
                 allocations=allocations,
                 payment_state=self.payment_state.value,
                 payment_due_at=self._deadline_from(now, policy),
                 routing=routing,
+                short=short,
             )
 
     def _deadline_from(self, now: datetime | None, policy: PaymentPolicy) -> datetime | None:
@@ -680,7 +686,10 @@ class Order(Aggregate):
         return now + policy.cancel_unpaid_after
 
     def _confirm(
-        self, allocations: list[Allocation], routing: dict[str, Any] | None = None
+        self,
+        allocations: list[Allocation],
+        routing: dict[str, Any] | None = None,
+        short: dict[str, int] | None = None,
     ) -> None:
         # The event carries what fulfillment needs, so the public event maps from it alone.
         self._confirmed(
@@ -694,6 +703,7 @@ class Order(Aggregate):
             channel_order_number=self.channel_order_number,
             note=self.note,
             routing=routing,
+            short=short,
         )
 
     @event(HeldForPayment)
@@ -703,7 +713,10 @@ class Order(Aggregate):
         payment_state: str,
         payment_due_at: datetime | None,
         routing: dict[str, Any] | None = None,
+        short: dict[str, int] | None = None,
     ) -> None:
+        if short is not None:  # nothing picked yet: these are the order's only short units
+            self.short = dict(short)
         self.allocations = allocations
         self.payment_due_at = payment_due_at
         self.status = OrderStatus.AWAITING_PAYMENT
@@ -786,7 +799,10 @@ class Order(Aggregate):
         channel_order_number: str | None = None,
         note: str | None = None,
         routing: dict[str, Any] | None = None,
+        short: dict[str, int] | None = None,
     ) -> None:
+        if short is not None:  # nothing picked yet: these are the order's only short units
+            self.short = dict(short)
         self.allocations = allocations
         self.status = OrderStatus.CONFIRMED
 
