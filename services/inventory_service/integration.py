@@ -150,6 +150,8 @@ def _reserved(e: Reservation.Reserved) -> ev.StockReserved:
         revision=e.revision,
         routing=None if explanation is None else ev.RoutingExplanation.model_validate(explanation),
         short=getattr(e, "short", None),
+        rest=getattr(e, "rest", None),
+        rest_request_id=getattr(e, "rest_request_id", None),
     )
 
 

@@ -104,7 +104,7 @@ def _reserved(curs: Cursor[Any], e: Reservation.Reserved) -> None:
         e.timestamp,
         status=ReservationStatus.RESERVED,
         allocations=e.allocations,
-        shortages=getattr(e, "short", None) or [],
+        shortages=getattr(e, "short", None) or getattr(e, "rest", None) or [],
         explanation=getattr(e, "explanation", None),
     )
 

@@ -27,10 +27,11 @@ class ChannelStock(BaseModel):
     buffer_percent: int = Field(0, ge=0, le=100)
     allocation: int | None = Field(None, ge=0, description="At most this many units")
     splits: bool = Field(True, description="False: an order ships from one location or waits")
-    partial: Literal["wait_all", "ship_available"] = Field(
+    partial: Literal["wait_all", "backorder_rest", "ship_available"] = Field(
         "wait_all",
         description="An order short of stock: wait_all holds nothing and waits (backorder);"
-        " ship_available holds what is there and gives up the rest",
+        " backorder_rest holds what is there, the rest waits; ship_available holds what is"
+        " there and gives up the rest",
     )
 
     def rule(self) -> ChannelRule:

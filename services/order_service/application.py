@@ -94,8 +94,10 @@ class Orders(ServiceApplication):
         revision: int = 0,
         routing: dict[str, Any] | None = None,
         short: dict[str, int] | None = None,
+        waiting: dict[str, dict[str, int]] | None = None,
     ) -> None:
-        """Stock is reserved (`short`: units inventory gave up, the order ships without them):
+        """Stock is reserved (`short`: units inventory gave up, the order ships without them;
+        `waiting`: units inventory holds later, per request, for a follow-up shipment):
         to the warehouse, or held until the payment allows it; how inventory routed it goes on
         the timeline."""
         with self.unit_of_work(uow) as work:
@@ -108,6 +110,7 @@ class Orders(ServiceApplication):
                 revision=revision,
                 routing=routing,
                 short=short,
+                waiting=waiting,
             )
 
     @use_case

@@ -296,8 +296,17 @@ def on_stock_reserved(app: Orders, e: ev.StockReserved, uow: UnitOfWork) -> None
         routing = None if e.routing is None else e.routing.model_dump(mode="json")
         # Lines held in part (the channel ships what is there): the rest is short for good.
         short = {s.sku: s.requested - s.available for s in e.short or []}
+        # Lines held in part (the channel backorders the rest): the rest comes as a follow-up.
+        rest = {s.sku: s.requested - s.available for s in e.rest or []}
+        waiting = {e.rest_request_id: rest} if rest and e.rest_request_id else None
         app.confirm_order(
-            e.order_id, allocations, uow, revision=e.revision, routing=routing, short=short
+            e.order_id,
+            allocations,
+            uow,
+            revision=e.revision,
+            routing=routing,
+            short=short,
+            waiting=waiting,
         )
 
 

@@ -574,6 +574,14 @@ class StockReserved(IntegrationEvent):
         description="lines held only in part by the channel's partial policy (ship what is there):"
         " the rest is not held and not waited for; absent: every line is held in full",
     )
+    rest: list[Shortage] | None = Field(
+        None,
+        description="lines held only in part by the channel's partial policy (backorder the rest):"
+        " the rest waits for stock and is answered by a StockReserved with rest_request_id",
+    )
+    rest_request_id: str | None = Field(
+        None, max_length=200, description="the request id the rest will be reserved under"
+    )
 
 
 class StockReservationFailed(IntegrationEvent):

@@ -224,3 +224,42 @@ def test_the_default_channel_still_waits_for_every_line(app: Inventory) -> None:
     order = _place(app, {"X": 2})
     assert _reservation(app, order).status == ReservationStatus.BACKORDERED
     assert app.stocks.get("X").levels["A"]["reserved"] == 0
+
+
+def test_a_channel_that_backorders_the_rest_holds_what_is_there_and_the_rest_on_arrival(
+    app: Inventory,
+) -> None:
+    channels = ChannelRules({"shop": ChannelRule(partial=PartialPolicy.BACKORDER_REST)})
+    app.configure_routing(Routing(channels=channels))
+    app.stocks.receive("A", "X", 1)
+    app.stocks.receive("A", "Y", 1)
+    order = _place(app, {"X": 2, "Y": 1}, channel="shop")
+
+    reservation = _reservation(app, order)
+    assert reservation.status == ReservationStatus.RESERVED
+    assert reservation.rest == {"X": 1}
+    first = [e for e in _published(app) if isinstance(e, ev.StockReserved)][-1]
+    assert [(s.sku, s.requested, s.available) for s in first.rest or []] == [("X", 2, 1)]
+    assert first.rest_request_id == "rest-r0"
+
+    app.stocks.receive("B", "X", 3)
+
+    rest = [e for e in _published(app) if isinstance(e, ev.StockReserved)][-1]
+    assert rest.request_id == "rest-r0"
+    assert [(a.sku, a.location_id, a.quantity) for a in rest.allocations] == [("X", "B", 1)]
+    assert _reservation(app, order).rest == {}
+    app.stocks.receive("B", "X", 3)  # nothing more is held for it
+    assert app.stocks.get("X").levels["B"]["reserved"] == 1
+
+
+def test_a_cancelled_order_s_rest_is_not_held_when_stock_arrives(app: Inventory) -> None:
+    channels = ChannelRules({"shop": ChannelRule(partial=PartialPolicy.BACKORDER_REST)})
+    app.configure_routing(Routing(channels=channels))
+    app.stocks.receive("A", "X", 1)
+    order = _place(app, {"X": 2}, channel="shop")
+    apply(app, CONSUMES, factories.order_cancelled(order.order_id, reason="changed mind"))
+
+    app.stocks.receive("A", "X", 5)
+
+    assert app.stocks.get("X").levels["A"]["reserved"] == 0
+    assert _reservation(app, order).rest == {}

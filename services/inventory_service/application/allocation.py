@@ -38,7 +38,7 @@ def attempt(work: UnitOfWork, reservation: Reservation) -> Plan:
         postal_code=reservation.postal_code,
     )
     if routed.allocations:
-        reservation.reserve(routed.allocations, routed.explanation, routed.short)
+        reservation.reserve(routed.allocations, routed.explanation, routed.short, routed.rest)
     return routed
 
 
@@ -53,8 +53,9 @@ def hold(
     in_part: bool = True,
 ) -> Plan:
     """Hold these units for the order where the routing rules put them: the plan held (with
-    its explanation), or its shortages (nothing held). All or nothing, unless the channel ships
-    what is there and `in_part` allows it: then what is there is held, the rest is `short`."""
+    its explanation), or its shortages (nothing held). All or nothing, unless the channel's
+    partial policy and `in_part` allow part: then what is there is held, and the rest is
+    `short` (given up) or `rest` (waits for stock in the queues of `waits_on`)."""
     routing = routing_of(work)
     stocks = {sku: stock_of(work, sku) for sku in requested}
     sites = open_sites(work, stocks.values(), routing)
@@ -65,12 +66,16 @@ def hold(
     destination = routing.destination(country, postal_code)
     policy = routing.policy(channel)
     routed = plan(requested, available, sites, destination, policy)
-    in_part = in_part and policy.partial == PartialPolicy.SHIP_AVAILABLE
-    if routed.shortages and not (in_part and routed.allocations):
+    partial = policy.partial if in_part else PartialPolicy.WAIT_ALL
+    if routed.shortages and not (partial != PartialPolicy.WAIT_ALL and routed.allocations):
         routed.allocations = []
         return routed
-    # Ships what is there: the short lines are given up, the order waits for nothing.
-    routed.short, routed.shortages, routed.waits_on = routed.shortages, [], []
+    if routed.shortages and partial == PartialPolicy.SHIP_AVAILABLE:
+        # Ships what is there: the short lines are given up, the order waits for nothing.
+        routed.short, routed.shortages, routed.waits_on = routed.shortages, [], []
+    elif routed.shortages:
+        # Backorders the rest: it waits in the queues of the short SKUs, held when it can be.
+        routed.rest, routed.shortages = routed.shortages, []
     for allocation in routed.allocations:
         stock = stocks[allocation["sku"]]
         stock.reserve(str(order_id), allocation["location_id"], allocation["quantity"])
@@ -112,12 +117,15 @@ def _fill_backorders_of(work: UnitOfWork, sku: str) -> None:
         if stock.available_anywhere() <= 0:
             break
         reservation = work.find(reservation_id_for(UUID(order_key)), Reservation)
-        if reservation is None or reservation.status != ReservationStatus.BACKORDERED:
+        waiting = reservation is not None and reservation.status == ReservationStatus.BACKORDERED
+        if reservation is None or not (waiting or reservation.rest):
             stock.leave_queue(order_key)
             continue
-        if reservation.requested.get(sku, 0) > stock.available_anywhere():
+        needed = reservation.requested if waiting else reservation.rest
+        if needed.get(sku, 0) > stock.available_anywhere():
             continue  # keeps its place; later, smaller orders may still fit
-        for waiting_on in attempt(work, reservation).waits_on:
+        waits_on = attempt(work, reservation).waits_on if waiting else _hold_rest(work, reservation)
+        for waiting_on in waits_on:
             still_short.setdefault(waiting_on, []).append(order_key)
     for short_sku, order_keys in sorted(still_short.items()):
         short = stock_of(work, short_sku)
@@ -125,6 +133,25 @@ def _fill_backorders_of(work: UnitOfWork, sku: str) -> None:
         # concurrent receipt of that SKU and this attempt would both miss the order.
         if not short.pending_events or not all(map(short.is_waiting, order_keys)):
             short.wait(order_keys)
+
+
+def _hold_rest(work: UnitOfWork, reservation: Reservation) -> list[str]:
+    """Hold the rest of a reservation held in part (all of the rest, or none); the SKUs it
+    still waits for."""
+    routed = hold(
+        work,
+        reservation.order_id,
+        dict(reservation.rest),
+        reservation.country,
+        channel=reservation.channel,
+        postal_code=reservation.postal_code,
+        in_part=False,
+    )
+    if routed.shortages:
+        return routed.waits_on
+    if reservation.rest_request is not None:
+        reservation.source(reservation.rest_request, routed.allocations)
+    return []
 
 
 def stock_of(work: UnitOfWork, sku: str) -> Stock:

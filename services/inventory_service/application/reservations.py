@@ -63,8 +63,8 @@ class Reservations(UseCases["Inventory"]):
             routed = attempt(work, reservation)
             if routed.shortages:
                 reservation.backorder(routed.shortages)
-                for sku in routed.waits_on:
-                    stock_of(work, sku).wait([str(order_id)])
+            for sku in routed.waits_on:  # backordered, or its rest waits (backorder the rest)
+                stock_of(work, sku).wait([str(order_id)])
             return reservation
 
     @use_case
@@ -87,8 +87,8 @@ class Reservations(UseCases["Inventory"]):
             routed = attempt(work, reservation)
             if routed.shortages:
                 reservation.backorder(routed.shortages)
-                for sku in routed.waits_on:
-                    stock_of(work, sku).wait([order_key])
+            for sku in routed.waits_on:
+                stock_of(work, sku).wait([order_key])
             fill_backorders(work, freed)
 
     @use_case

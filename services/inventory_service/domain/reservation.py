@@ -56,6 +56,10 @@ class Reservation(Aggregate):
         explanation: Explanation | None = None  # why routing chose these locations
         # Lines held only in part (the channel ships what is there): not held, not waited for.
         short: list[Shortage] | None = None
+        # Lines held only in part (the channel backorders the rest): the rest waits for stock,
+        # held later under rest_request_id (a Sourced event).
+        rest: list[Shortage] | None = None
+        rest_request_id: str | None = None
 
     class Backordered(Aggregate.Event):
         order_id: UUID
@@ -138,6 +142,8 @@ class Reservation(Aggregate):
         self.revision = 0  # the order's edits taken in
         self.requests: list[str] = []  # units asked for again, answered
         self.cancelled = False  # the order was cancelled: nothing is held for it again
+        self.rest: dict[str, int] = {}  # units still to hold as stock arrives (backorder rest)
+        self.rest_request: str | None = None
 
     @staticmethod
     def create_id(order_id: UUID, **_: object) -> UUID:
@@ -171,9 +177,11 @@ class Reservation(Aggregate):
         allocations: list[Allocation],
         explanation: Explanation | None = None,
         short: list[Shortage] | None = None,
+        rest: list[Shortage] | None = None,
     ) -> None:
         """The lines are held at these locations, for the reasons explained; `short` lines only
-        in part (the channel ships what is there), the rest given up."""
+        in part (the channel ships what is there), the rest given up; `rest` lines in part (the
+        channel backorders the rest), the rest held later as stock arrives."""
         if self.status in (ReservationStatus.REQUESTED, ReservationStatus.BACKORDERED):
             self._reserved(
                 order_id=self.order_id,
@@ -181,6 +189,8 @@ class Reservation(Aggregate):
                 revision=self.revision,
                 explanation=explanation,
                 short=short or None,
+                rest=rest or None,
+                rest_request_id=f"rest-r{self.revision}" if rest else None,
             )
 
     @event(Reserved)
@@ -191,8 +201,12 @@ class Reservation(Aggregate):
         revision: int = 0,
         explanation: Explanation | None = None,
         short: list[Shortage] | None = None,
+        rest: list[Shortage] | None = None,
+        rest_request_id: str | None = None,
     ) -> None:
         self.explanation = explanation
+        self.rest = {r["sku"]: r["requested"] - r["available"] for r in rest or []}
+        self.rest_request = rest_request_id
         self.allocations = [a.copy() for a in allocations]
         self.held = [a.copy() for a in allocations]
         self.shortages = [s.copy() for s in short or []]
@@ -224,6 +238,7 @@ class Reservation(Aggregate):
     ) -> None:
         self.lines = [line.copy() for line in lines]
         self.revision = revision
+        self.rest, self.rest_request = {}, None
         self.allocations = []
         self.held = []
         self.shortages = []
@@ -243,11 +258,13 @@ class Reservation(Aggregate):
         self.held = []
         self.status = ReservationStatus.RELEASED
         self.cancelled = True
+        self.rest, self.rest_request = {}, None
 
     @event(Cancelled)
     def _cancelled(self, order_id: UUID, reason: str) -> None:
         self.status = ReservationStatus.CANCELLED
         self.cancelled = True
+        self.rest, self.rest_request = {}, None
 
     def answers(self, request_id: str) -> bool:
         """Whether a request for units again may still be answered (once; never once the
@@ -279,6 +296,8 @@ class Reservation(Aggregate):
         self.held = [*self.held, *(a.copy() for a in allocations)]
         self.requests = [*self.requests, request_id]
         self.status = ReservationStatus(status)
+        if request_id == self.rest_request:
+            self.rest, self.rest_request = {}, None
 
     def fail_sourcing(self, request_id: str, shortages: list[Shortage]) -> None:
         """Units asked for again are available nowhere."""

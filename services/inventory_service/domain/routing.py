@@ -116,6 +116,8 @@ class Plan:
     """SKUs whose arrival may fill what is short: the order waits in their queues."""
     short: list[Shortage] = field(default_factory=list)
     """Lines held only in part, the rest given up (the channel ships what is there)."""
+    rest: list[Shortage] = field(default_factory=list)
+    """Lines held only in part, the rest waits for stock (the channel backorders the rest)."""
 
 
 def haversine_km(a: Point, b: Point) -> float:

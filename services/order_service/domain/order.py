@@ -341,6 +341,7 @@ class Order(Aggregate):
         payment_due_at: datetime | None
         routing: dict[str, Any] | None = None  # inventory's explanation of the locations
         short: dict[str, int] | None = None  # units inventory gave up (ships what is there)
+        waiting: dict[str, dict[str, int]] | None = None  # request -> units inventory holds later
 
     class PaymentRecorded(Aggregate.Event):
         """The payment moved on: said by the channel or recorded by the merchant."""
@@ -368,6 +369,8 @@ class Order(Aggregate):
         routing: dict[str, Any] | None = None
         # Units inventory did not hold and gave up: the channel ships what is there.
         short: dict[str, int] | None = None
+        # Units inventory holds later, per request (the channel backorders the rest).
+        waiting: dict[str, dict[str, int]] | None = None
 
     class Backordered(Aggregate.Event):
         """Stock is short; the order waits."""
@@ -660,15 +663,16 @@ class Order(Aggregate):
         revision: int = 0,
         routing: dict[str, Any] | None = None,
         short: dict[str, int] | None = None,
+        waiting: dict[str, dict[str, int]] | None = None,
     ) -> None:
         """Stock is reserved: the order goes to the warehouse if its payment allows, else it is
         held for payment, with a deadline (ignored unless awaiting stock, or when the answer is
         for lines an edit has replaced since). The routing explanation goes on the timeline."""
         if self.status not in AWAITING_STOCK or revision < self.revision:
             return
-        short = short or None
+        short, waiting = short or None, waiting or None
         if policy.allows(self.payment_state):
-            self._confirm(allocations, routing, short)
+            self._confirm(allocations, routing, short, waiting)
         else:
             self._held_for_payment(
                 allocations=allocations,
@@ -676,6 +680,7 @@ class Order(Aggregate):
                 payment_due_at=self._deadline_from(now, policy),
                 routing=routing,
                 short=short,
+                waiting=waiting,
             )
 
     def _deadline_from(self, now: datetime | None, policy: PaymentPolicy) -> datetime | None:
@@ -690,6 +695,7 @@ class Order(Aggregate):
         allocations: list[Allocation],
         routing: dict[str, Any] | None = None,
         short: dict[str, int] | None = None,
+        waiting: dict[str, dict[str, int]] | None = None,
     ) -> None:
         # The event carries what fulfillment needs, so the public event maps from it alone.
         self._confirmed(
@@ -704,6 +710,7 @@ class Order(Aggregate):
             note=self.note,
             routing=routing,
             short=short,
+            waiting=waiting,
         )
 
     @event(HeldForPayment)
@@ -714,9 +721,12 @@ class Order(Aggregate):
         payment_due_at: datetime | None,
         routing: dict[str, Any] | None = None,
         short: dict[str, int] | None = None,
+        waiting: dict[str, dict[str, int]] | None = None,
     ) -> None:
         if short is not None:  # nothing picked yet: these are the order's only short units
             self.short = dict(short)
+        if waiting is not None:  # answered by PartConfirmed, as units asked for again are
+            self.sourcing = {**self.sourcing, **waiting}
         self.allocations = allocations
         self.payment_due_at = payment_due_at
         self.status = OrderStatus.AWAITING_PAYMENT
@@ -800,9 +810,12 @@ class Order(Aggregate):
         note: str | None = None,
         routing: dict[str, Any] | None = None,
         short: dict[str, int] | None = None,
+        waiting: dict[str, dict[str, int]] | None = None,
     ) -> None:
         if short is not None:  # nothing picked yet: these are the order's only short units
             self.short = dict(short)
+        if waiting is not None:  # answered by PartConfirmed, as units asked for again are
+            self.sourcing = {**self.sourcing, **waiting}
         self.allocations = allocations
         self.status = OrderStatus.CONFIRMED
 
@@ -1279,6 +1292,9 @@ class Order(Aggregate):
         self.lines = lines
         self.payment_state = PaymentState(payment_state)
         self.allocations = []
+        # Editable only before picking, so short or awaited units came from inventory's answer
+        # to the old lines (a partial policy); the new lines get their own answer.
+        self.short, self.sourcing = {}, {}
         self.status = OrderStatus(status)
 
     def record_edit_refused(self, shipment_id: str, revision: int, reason: str) -> None:
