@@ -15,6 +15,7 @@ from services.inventory_service.domain import (
     Reservation,
     ReservationStatus,
     Stock,
+    is_rest_request,
     pick_path_key,
 )
 from services.inventory_service.views import InventoryViews
@@ -135,10 +136,13 @@ def _lines_changed(curs: Cursor[Any], e: Reservation.LinesChanged) -> None:
 
 
 def _sourced(curs: Cursor[Any], e: Reservation.Sourced) -> None:
-    """Units asked for again are held: the row shows what the order holds now."""
+    """Units asked for again (or the rest of an order held in part) are held: the row shows
+    what the order holds now, and no longer the rest as short."""
     InventoryViews.add_reservation_allocations(
         curs, e.order_id, e.timestamp, e.status, e.allocations
     )
+    if is_rest_request(e.request_id):
+        InventoryViews.update_reservation(curs, e.order_id, e.timestamp, shortages=[])
 
 
 def _sourcing_failed(curs: Cursor[Any], e: Reservation.SourcingFailed) -> None:

@@ -26,6 +26,7 @@ def service(new_database: Callable[..., str]) -> Iterator[tuple[ServiceParts, Te
     settings = Settings(
         database_url=new_database("inv_routing"),
         routing_rules="allowed,single_location,fewest_shipments,nearest,priority",
+        channels={"shop": {"partial": "backorder_rest"}},
     )
     parts = build(settings)
     with TestClient(parts.api_factory({})) as client:
@@ -118,3 +119,31 @@ def test_a_bad_address_is_a_problem_and_records_nothing(
         assert answer.headers["content-type"] == PROBLEM
     _catch_up(parts)
     assert client.get("/v1/locations").json()["data"][0]["address"] is None
+
+
+def test_a_channel_that_backorders_the_rest_shows_it_short_until_stock_arrives(
+    service: tuple[ServiceParts, TestClient],
+) -> None:
+    parts, client = service
+    body = {"location_id": "berlin", "name": "Berlin", "country": "DE"}
+    assert client.post("/v1/locations", json=body).status_code == 201
+    receipt = {"location_id": "berlin", "sku": "TEE", "quantity": 1}
+    assert client.post("/v1/stock/receipts", json=receipt).status_code == 201
+    order = factories.order_placed(lines=factories.lines({"TEE": 3}), channel="shop")
+    apply(parts.app, CONSUMES, order)
+    _catch_up(parts)
+
+    held = client.get(f"/v1/reservations/{order.order_id}").json()
+    assert held["status"] == "reserved"
+    assert [(a["location_id"], a["quantity"]) for a in held["allocations"]] == [("berlin", 1)]
+    assert held["shortages"] == [{"sku": "TEE", "requested": 3, "available": 1}]
+
+    receipt["quantity"] = 5
+    assert client.post("/v1/stock/receipts", json=receipt).status_code == 201
+    _catch_up(parts)
+
+    filled = client.get(f"/v1/reservations/{order.order_id}").json()
+    assert sum(a["quantity"] for a in filled["allocations"]) == 3
+    assert filled["shortages"] == []
+    level = client.get("/v1/stock/TEE").json()["total"]
+    assert (level["reserved"], level["available"]) == (3, 3)

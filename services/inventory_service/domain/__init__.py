@@ -52,7 +52,11 @@ from services.inventory_service.domain.location import (
     Location,
     merge_lines,
 )
-from services.inventory_service.domain.reservation import Reservation, ReservationStatus
+from services.inventory_service.domain.reservation import (
+    Reservation,
+    ReservationStatus,
+    is_rest_request,
+)
 from services.inventory_service.domain.routing import (
     DEFAULT_RULES,
     NO_CENTROIDS,
@@ -123,6 +127,7 @@ __all__ = [
     "discrepancy_id_for",
     "haversine_km",
     "in_pick_path_order",
+    "is_rest_request",
     "location_atp",
     "location_id_for",
     "merge_lines",

@@ -29,6 +29,15 @@ class ReservationStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+REST_REQUEST_PREFIX = "rest-r"
+"""Request ids of the rest of an order held in part (backorder the rest), per revision."""
+
+
+def is_rest_request(request_id: str) -> bool:
+    """Whether a request id names the rest of an order held in part."""
+    return request_id.startswith(REST_REQUEST_PREFIX)
+
+
 HOLDING = frozenset({ReservationStatus.RESERVED, ReservationStatus.PARTIALLY_CONSUMED})
 ENDED = frozenset({ReservationStatus.RELEASED, ReservationStatus.CANCELLED})
 
@@ -190,7 +199,7 @@ class Reservation(Aggregate):
                 explanation=explanation,
                 short=short or None,
                 rest=rest or None,
-                rest_request_id=f"rest-r{self.revision}" if rest else None,
+                rest_request_id=f"{REST_REQUEST_PREFIX}{self.revision}" if rest else None,
             )
 
     @event(Reserved)
