@@ -16,6 +16,7 @@ from services.inventory_service.application import Inventory
 from services.inventory_service.application.history import MOVEMENT_REASONS
 from services.inventory_service.domain import (
     Discrepancy,
+    Explanation,
     LevelEvent,
     Line,
     Location,
@@ -142,13 +143,12 @@ def _bin_assigned(e: Stock.BinAssigned) -> ev.BinAssigned:
 
 
 def _reserved(e: Reservation.Reserved) -> ev.StockReserved:
-    explanation = getattr(e, "explanation", None)  # absent on events before routing rules
     return ev.StockReserved(
         order_id=e.order_id,
         allocations=e.allocations,
         reserved_at=e.timestamp,
         revision=e.revision,
-        routing=None if explanation is None else ev.RoutingExplanation.model_validate(explanation),
+        routing=_routing(getattr(e, "explanation", None)),
         short=getattr(e, "short", None),
         rest=getattr(e, "rest", None),
         rest_request_id=getattr(e, "rest_request_id", None),
@@ -187,7 +187,13 @@ def _sourced(e: Reservation.Sourced) -> ev.StockReserved:
         allocations=e.allocations,
         reserved_at=e.timestamp,
         request_id=e.request_id,
+        routing=_routing(getattr(e, "explanation", None)),
     )
+
+
+def _routing(explanation: Explanation | None) -> ev.RoutingExplanation | None:
+    """The public form of a routing explanation (absent on events before routing rules)."""
+    return None if explanation is None else ev.RoutingExplanation.model_validate(explanation)
 
 
 def _sourcing_failed(e: Reservation.SourcingFailed) -> ev.StockReservationFailed:

@@ -245,10 +245,12 @@ class Orders(ServiceApplication):
         request_id: str,
         allocations: list[Allocation],
         uow: UnitOfWork | None = None,
+        routing: dict[str, Any] | None = None,
     ) -> None:
-        """Units asked for again are reserved: a follow-up shipment for them."""
+        """Units asked for again are reserved: a follow-up shipment for them (how inventory
+        routed them goes on the timeline)."""
         with self.unit_of_work(uow) as work:
-            self._get(work, order_id).record_sourced(request_id, allocations)
+            self._get(work, order_id).record_sourced(request_id, allocations, routing)
 
     @use_case
     def record_sourcing_failed(

@@ -246,6 +246,7 @@ def test_a_channel_that_backorders_the_rest_holds_what_is_there_and_the_rest_on_
 
     rest = [e for e in _published(app) if isinstance(e, ev.StockReserved)][-1]
     assert rest.request_id == "rest-r0"
+    assert rest.routing is not None and rest.routing.decided_by == "stock"  # A has none left
     assert [(a.sku, a.location_id, a.quantity) for a in rest.allocations] == [("X", "B", 1)]
     assert _reservation(app, order).rest == {}
     app.stocks.receive("B", "X", 3)  # nothing more is held for it

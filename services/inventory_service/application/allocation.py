@@ -150,7 +150,7 @@ def _hold_rest(work: UnitOfWork, reservation: Reservation) -> list[str]:
     if routed.shortages:
         return routed.waits_on
     if reservation.rest_request is not None:
-        reservation.source(reservation.rest_request, routed.allocations)
+        reservation.source(reservation.rest_request, routed.allocations, routed.explanation)
     return []
 
 

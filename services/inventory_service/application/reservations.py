@@ -119,7 +119,7 @@ class Reservations(UseCases["Inventory"]):
             if routed.shortages:
                 reservation.fail_sourcing(request_id, routed.shortages)
             else:
-                reservation.source(request_id, routed.allocations)
+                reservation.source(request_id, routed.allocations, routed.explanation)
 
     @use_case
     def cancel(self, order_id: UUID, reason: str, uow: UnitOfWork | None = None) -> None:

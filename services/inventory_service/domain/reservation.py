@@ -99,6 +99,7 @@ class Reservation(Aggregate):
         request_id: str
         allocations: list[Allocation]
         status: ReservationStatus  # stored as its value; read back as a plain string
+        explanation: Explanation | None = None  # why routing chose these locations
 
     class SourcingFailed(Aggregate.Event):
         """Units asked for again are available nowhere: nothing more is held."""
@@ -280,7 +281,12 @@ class Reservation(Aggregate):
         order was cancelled)."""
         return request_id not in self.requests and not self.cancelled
 
-    def source(self, request_id: str, allocations: list[Allocation]) -> None:
+    def source(
+        self,
+        request_id: str,
+        allocations: list[Allocation],
+        explanation: Explanation | None = None,
+    ) -> None:
         """Units asked for again are held at these locations, on top of what the order holds."""
         status = ReservationStatus(self.status)
         if status in (ReservationStatus.CONSUMED, ReservationStatus.RELEASED):
@@ -290,7 +296,11 @@ class Reservation(Aggregate):
                 else ReservationStatus.RESERVED
             )
         self._sourced(
-            order_id=self.order_id, request_id=request_id, allocations=allocations, status=status
+            order_id=self.order_id,
+            request_id=request_id,
+            allocations=allocations,
+            status=status,
+            explanation=explanation,
         )
 
     @event(Sourced)
@@ -300,6 +310,7 @@ class Reservation(Aggregate):
         request_id: str,
         allocations: list[Allocation],
         status: ReservationStatus,
+        explanation: Explanation | None = None,
     ) -> None:
         self.allocations = [*self.allocations, *(a.copy() for a in allocations)]
         self.held = [*self.held, *(a.copy() for a in allocations)]

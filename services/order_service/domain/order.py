@@ -430,6 +430,7 @@ class Order(Aggregate):
         placed_at: datetime
         channel_order_number: str | None = None
         note: str | None = None
+        routing: dict[str, Any] | None = None  # inventory's explanation of the locations
 
     class SourcingFailed(Aggregate.Event):
         """Units asked for again are available nowhere: the order ships without them."""
@@ -1034,7 +1035,12 @@ class Order(Aggregate):
         self.sourcing = {**self.sourcing, request_id: {i["sku"]: i["quantity"] for i in lines}}
         self.sourced_skus = [*self.sourced_skus, *(i["sku"] for i in lines)]
 
-    def record_sourced(self, request_id: str, allocations: list[Allocation]) -> None:
+    def record_sourced(
+        self,
+        request_id: str,
+        allocations: list[Allocation],
+        routing: dict[str, Any] | None = None,
+    ) -> None:
         """Units asked for again are reserved: a follow-up shipment for them (once; nothing for
         a cancelled order or a request already answered)."""
         if request_id not in self.sourcing or self.status == OrderStatus.CANCELLED:
@@ -1050,6 +1056,7 @@ class Order(Aggregate):
             placed_at=self.created_on,
             channel_order_number=self.channel_order_number,
             note=self.note,
+            routing=routing,
         )
 
     @event(PartConfirmed)
@@ -1065,6 +1072,7 @@ class Order(Aggregate):
         placed_at: datetime,
         channel_order_number: str | None = None,
         note: str | None = None,
+        routing: dict[str, Any] | None = None,
     ) -> None:
         # Answered: the units now wait for their shipment like any other of the order's.
         self.sourcing = {r: u for r, u in self.sourcing.items() if r != request_id}
