@@ -271,3 +271,31 @@ def test_the_exact_search_never_ships_more_than_greedy_nor_holds_more_than_there
         assert sum(q for (s, _), q in held.items() if s == sku) == quantity
     chosen = {c["location_id"] for c in routed.explanation["candidates"] if c["lost_on"] is None}
     assert chosen == {a["location_id"] for a in routed.allocations}
+
+
+@settings(max_examples=200, deadline=None)
+@given(_orders(), st.sampled_from(list(PartialPolicy)), st.booleans())
+def test_held_and_short_units_add_up_to_the_order_under_every_partial_policy(
+    order: tuple[dict[str, int], dict[str, dict[str, int]]],
+    partial: PartialPolicy,
+    splits: bool,
+) -> None:
+    requested, available = order
+    policy = Policy(partial=partial, splits=splits)
+    routed = plan(requested, available, _sites(*LOCATIONS), Destination("DE"), policy)
+    held: dict[tuple[str, str], int] = {}
+    for allocation in routed.allocations:
+        key = (allocation["sku"], allocation["location_id"])
+        held[key] = held.get(key, 0) + allocation["quantity"]
+    assert all(0 < q <= available[sku][loc] for (sku, loc), q in held.items())
+    if not splits:
+        assert len({loc for _, loc in held}) <= 1
+    if partial == PartialPolicy.WAIT_ALL and routed.shortages:
+        assert held == {}
+        return
+    if not held:
+        return
+    missing = {s["sku"]: s["requested"] - s["available"] for s in routed.shortages}
+    for sku, quantity in requested.items():
+        got = sum(q for (s, _), q in held.items() if s == sku)
+        assert got + max(0, missing.get(sku, 0)) == quantity
