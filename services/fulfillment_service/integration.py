@@ -16,6 +16,7 @@ from services.fulfillment_service.domain import (
     BinAssignment,
     CatalogueItem,
     ItemLine,
+    LocationAddress,
     OrderRef,
     OrderShipments,
     PickList,
@@ -117,6 +118,22 @@ def on_item_changed(app: Shipments, e: ev.ItemChanged, uow: UnitOfWork) -> None:
     app.catalogue.describe_item(e.sku, e.name, e.variant, list(e.gtins), e.weight_grams, uow)
 
 
+def on_location_address_changed(
+    app: Shipments, e: ev.LocationAddressChanged, uow: UnitOfWork
+) -> None:
+    """Inventory said where a location is: its labels print it as ship-from."""
+    address: Address = {
+        "name": e.address.name,
+        "line1": e.address.line1,
+        "line2": e.address.line2,
+        "city": e.address.city,
+        "postal_code": e.address.postal_code,
+        "country": e.address.country,
+        "state": e.address.state,
+    }
+    app.picking.record_location_address(e.location_id, address, uow)
+
+
 CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     ev.OrderConfirmed: on_order_confirmed,
     ev.OrderShipToChanged: on_order_ship_to_changed,
@@ -124,6 +141,7 @@ CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     ev.OrderCancelled: on_order_cancelled,
     ev.BinAssigned: on_bin_assigned,
     ev.ItemChanged: on_item_changed,
+    ev.LocationAddressChanged: on_location_address_changed,
 }
 
 
@@ -254,6 +272,8 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     BinAssignment.Moved: INTERNAL,
     CatalogueItem.Described: INTERNAL,  # inventory's catalogue publishes items, not us
     CatalogueItem.Redescribed: INTERNAL,
+    LocationAddress.Known: INTERNAL,  # inventory's fact, kept for the labels
+    LocationAddress.Changed: INTERNAL,
     OrderShipments.Registered: INTERNAL,
     OrderShipments.Described: INTERNAL,
     OrderShipments.Confirmed: INTERNAL,

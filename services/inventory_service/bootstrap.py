@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from services.inventory_service.api import ERROR_STATUSES, ROUTERS
-from services.inventory_service.application import Inventory
-from services.inventory_service.domain import AGGREGATES
+from services.inventory_service.application import Inventory, Routing
+from services.inventory_service.application.routing import bundled_centroids
+from services.inventory_service.domain import AGGREGATES, parse_rules
 from services.inventory_service.integration import CONSUMES, PUBLISHES
 from services.inventory_service.projections import INVENTORY_VIEWS
 from services.inventory_service.settings import Settings
@@ -34,6 +35,7 @@ def service_events() -> ServiceEvents:
 def build(settings: Settings) -> ServiceParts:
     """Application, views, projection, API and Kafka wiring of the inventory service."""
     app = open_application(Inventory, settings)
+    app.configure_routing(routing(settings))
     views = open_views(InventoryViews, settings)
     projection = ProjectionWorker(
         name=INVENTORY_VIEWS.name, app=app, view=views, project=INVENTORY_VIEWS
@@ -51,4 +53,13 @@ def build(settings: Settings) -> ServiceParts:
         ),
         events=service_events(),
         projections=[projection],
+    )
+
+
+def routing(settings: Settings) -> Routing:
+    """The routing rules, channel rules and the bundled centroid table."""
+    return Routing(
+        rules=parse_rules(settings.routing_rules),
+        channels=settings.channel_rules(),
+        centroids=bundled_centroids(),
     )

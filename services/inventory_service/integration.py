@@ -17,6 +17,7 @@ from services.inventory_service.application.history import MOVEMENT_REASONS
 from services.inventory_service.domain import (
     Barcode,
     Discrepancy,
+    Explanation,
     Item,
     LevelEvent,
     Line,
@@ -36,7 +37,15 @@ from shared.runtime.registry import INTERNAL, Handler, Internal, Mapper
 def on_order_placed(app: Inventory, e: ev.OrderPlaced, uow: UnitOfWork) -> None:
     """An order asks for stock: reserve all of it, or backorder it."""
     lines: list[Line] = [{"sku": line.sku, "quantity": line.quantity} for line in e.lines]
-    app.reservations.reserve(e.order_id, lines, e.shipping_address.country, uow)
+    ship_to = e.shipping_address
+    app.reservations.reserve(
+        e.order_id,
+        lines,
+        ship_to.country,
+        uow,
+        channel=e.channel,
+        postal_code=ship_to.postal_code,
+    )
 
 
 def on_order_lines_changed(app: Inventory, e: ev.OrderLinesChanged, uow: UnitOfWork) -> None:
@@ -141,6 +150,30 @@ def _reserved(e: Reservation.Reserved) -> ev.StockReserved:
         allocations=e.allocations,
         reserved_at=e.timestamp,
         revision=e.revision,
+        routing=_routing(getattr(e, "explanation", None)),
+        short=getattr(e, "short", None),
+        rest=getattr(e, "rest", None),
+        rest_request_id=getattr(e, "rest_request_id", None),
+    )
+
+
+def _address_changed(e: Location.AddressChanged) -> ev.LocationAddressChanged:
+    """The location's address is its ship-from: fulfillment prints it on labels."""
+    address = e.address
+    return ev.LocationAddressChanged(
+        location_id=e.location_id,
+        address=ev.Address(
+            name=address["name"],
+            line1=address["line1"],
+            line2=address["line2"],
+            city=address["city"],
+            postal_code=address["postal_code"],
+            country=address["country"],
+            state=address["region"],
+        ),
+        latitude=e.latitude,
+        longitude=e.longitude,
+        changed_at=e.timestamp,
     )
 
 
@@ -156,7 +189,13 @@ def _sourced(e: Reservation.Sourced) -> ev.StockReserved:
         allocations=e.allocations,
         reserved_at=e.timestamp,
         request_id=e.request_id,
+        routing=_routing(getattr(e, "explanation", None)),
     )
+
+
+def _routing(explanation: Explanation | None) -> ev.RoutingExplanation | None:
+    """The public form of a routing explanation (absent on events before routing rules)."""
+    return None if explanation is None else ev.RoutingExplanation.model_validate(explanation)
 
 
 def _sourcing_failed(e: Reservation.SourcingFailed) -> ev.StockReservationFailed:
@@ -206,10 +245,11 @@ def _item_changed(e: Item.Added | Item.Changed) -> ev.ItemChanged:
 
 
 PUBLISHES: dict[type[Aggregate.Event], Mapper | Internal] = {
-    # Locations and discrepancies are inventory's own business.
+    # Locations and discrepancies are inventory's own business, but for where a location is.
     Location.Registered: INTERNAL,
     Location.Activated: INTERNAL,
     Location.Deactivated: INTERNAL,
+    Location.AddressChanged: _address_changed,
     # A SKU's stock: every level change is public, and so is where the SKU lives.
     Stock.Created: INTERNAL,
     Stock.Received: _level_changed(MOVEMENT_REASONS[Stock.Received]),

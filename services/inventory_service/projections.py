@@ -17,6 +17,7 @@ from services.inventory_service.domain import (
     Reservation,
     ReservationStatus,
     Stock,
+    is_rest_request,
     pick_path_key,
 )
 from services.inventory_service.views import InventoryViews
@@ -45,6 +46,12 @@ def _activated(curs: Cursor[Any], e: Location.Activated) -> None:
 
 def _deactivated(curs: Cursor[Any], e: Location.Deactivated) -> None:
     InventoryViews.set_location_active(curs, e.location_id, False, e.timestamp)
+
+
+def _address_changed(curs: Cursor[Any], e: Location.AddressChanged) -> None:
+    InventoryViews.set_location_address(
+        curs, e.location_id, e.address, e.latitude, e.longitude, e.timestamp
+    )
 
 
 # -- stock levels and bins -----------------------------------------------------------------------
@@ -100,7 +107,8 @@ def _reserved(curs: Cursor[Any], e: Reservation.Reserved) -> None:
         e.timestamp,
         status=ReservationStatus.RESERVED,
         allocations=e.allocations,
-        shortages=[],
+        shortages=getattr(e, "short", None) or getattr(e, "rest", None) or [],
+        explanation=getattr(e, "explanation", None),
     )
 
 
@@ -130,10 +138,13 @@ def _lines_changed(curs: Cursor[Any], e: Reservation.LinesChanged) -> None:
 
 
 def _sourced(curs: Cursor[Any], e: Reservation.Sourced) -> None:
-    """Units asked for again are held: the row shows what the order holds now."""
+    """Units asked for again (or the rest of an order held in part) are held: the row shows
+    what the order holds now, and no longer the rest as short."""
     InventoryViews.add_reservation_allocations(
         curs, e.order_id, e.timestamp, e.status, e.allocations
     )
+    if is_rest_request(e.request_id):
+        InventoryViews.update_reservation(curs, e.order_id, e.timestamp, shortages=[])
 
 
 def _sourcing_failed(curs: Cursor[Any], e: Reservation.SourcingFailed) -> None:
@@ -193,6 +204,7 @@ INVENTORY_VIEWS = Projection(
         Location.Registered: _registered,
         Location.Activated: _activated,
         Location.Deactivated: _deactivated,
+        Location.AddressChanged: _address_changed,
         Stock.Received: _level,
         Stock.Adjusted: _level,
         Stock.Reserved: _level,

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from services.inventory_service.domain import ChannelRule, ChannelRules
+from services.inventory_service.domain import (
+    DEFAULT_RULES,
+    ChannelRule,
+    ChannelRules,
+    PartialPolicy,
+    parse_rules,
+)
 from shared.runtime.settings import ServiceSettings
 
 
@@ -18,6 +26,13 @@ class ChannelStock(BaseModel):
     buffer_units: int = Field(0, ge=0)
     buffer_percent: int = Field(0, ge=0, le=100)
     allocation: int | None = Field(None, ge=0, description="At most this many units")
+    splits: bool = Field(True, description="False: an order ships from one location or waits")
+    partial: Literal["wait_all", "backorder_rest", "ship_available"] = Field(
+        "wait_all",
+        description="An order short of stock: wait_all holds nothing and waits (backorder);"
+        " backorder_rest holds what is there, the rest waits; ship_available holds what is"
+        " there and gives up the rest",
+    )
 
     def rule(self) -> ChannelRule:
         """The domain's rule for this channel."""
@@ -26,6 +41,8 @@ class ChannelStock(BaseModel):
             buffer_units=self.buffer_units,
             buffer_percent=self.buffer_percent,
             allocation=self.allocation,
+            splits=self.splits,
+            partial=PartialPolicy(self.partial),
         )
 
 
@@ -38,6 +55,16 @@ class Settings(ServiceSettings):
     http_port: int = 8002
     # OMS_INVENTORY_CHANNELS='{"shopify-eu": {"locations": ["berlin"], "buffer_units": 2}}'
     channels: dict[str, ChannelStock] = Field(default_factory=dict)
+    # OMS_INVENTORY_ROUTING_RULES=allowed,single_location,fewest_shipments,nearest,priority
+    routing_rules: str = Field(
+        ",".join(DEFAULT_RULES), description="Routing rules in order (README, Routing rules)"
+    )
+
+    @field_validator("routing_rules")
+    @classmethod
+    def _known_rules(cls, value: str) -> str:
+        parse_rules(value)
+        return value
 
     def channel_rules(self) -> ChannelRules:
         """Each configured channel's ATP rule; a channel not listed gets NO_RULE."""

@@ -45,6 +45,10 @@ class InventoryViews(ViewStore):
             updated_at timestamptz NOT NULL,
             PRIMARY KEY (sku, location_id)
         )""",
+        # Added with routing rules: a location's address and an order's routing explanation.
+        "ALTER TABLE location_view ADD COLUMN IF NOT EXISTS address jsonb",
+        "ALTER TABLE location_view ADD COLUMN IF NOT EXISTS latitude double precision",
+        "ALTER TABLE location_view ADD COLUMN IF NOT EXISTS longitude double precision",
         "CREATE INDEX IF NOT EXISTS stock_level_view_location"
         " ON stock_level_view (location_id, sku)",
         # Added with bins and short picks; views of older databases gain the columns.
@@ -69,6 +73,7 @@ class InventoryViews(ViewStore):
             updated_at timestamptz NOT NULL,
             PRIMARY KEY (location_id, sku)
         )""",
+        "ALTER TABLE reservation_view ADD COLUMN IF NOT EXISTS explanation jsonb",
         "CREATE INDEX IF NOT EXISTS bin_view_path ON bin_view (location_id, path_key, bin, sku)",
         """CREATE TABLE IF NOT EXISTS discrepancy_view (
             discrepancy_id uuid PRIMARY KEY,
@@ -125,6 +130,22 @@ class InventoryViews(ViewStore):
         curs.execute(
             "UPDATE location_view SET active = %s, updated_at = %s WHERE location_id = %s",
             (active, at, location_id),
+        )
+
+    @staticmethod
+    def set_location_address(
+        curs: Cursor[Any],
+        location_id: str,
+        address: Any,
+        latitude: float | None,
+        longitude: float | None,
+        at: Any,
+    ) -> None:
+        """A location's address and coordinates were set."""
+        curs.execute(
+            "UPDATE location_view SET address = %s, latitude = %s, longitude = %s,"
+            " updated_at = %s WHERE location_id = %s",
+            (jsonb(address), latitude, longitude, at, location_id),
         )
 
     @staticmethod

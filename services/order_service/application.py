@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -91,12 +92,26 @@ class Orders(ServiceApplication):
         allocations: list[Allocation],
         uow: UnitOfWork | None = None,
         revision: int = 0,
+        routing: dict[str, Any] | None = None,
+        short: dict[str, int] | None = None,
+        waiting: dict[str, dict[str, int]] | None = None,
     ) -> None:
-        """All stock is reserved: to the warehouse, or held until the payment allows it."""
+        """Stock is reserved (`short`: units inventory gave up, the order ships without them;
+        `waiting`: units inventory holds later, per request, for a follow-up shipment):
+        to the warehouse, or held until the payment allows it; how inventory routed it goes on
+        the timeline."""
         with self.unit_of_work(uow) as work:
             order = self._get(work, order_id)
             policy = self.payment_policies.of(order.channel)
-            order.confirm(allocations, policy, now=utc_now(), revision=revision)
+            order.confirm(
+                allocations,
+                policy,
+                now=utc_now(),
+                revision=revision,
+                routing=routing,
+                short=short,
+                waiting=waiting,
+            )
 
     @use_case
     def record_payment(
@@ -230,10 +245,12 @@ class Orders(ServiceApplication):
         request_id: str,
         allocations: list[Allocation],
         uow: UnitOfWork | None = None,
+        routing: dict[str, Any] | None = None,
     ) -> None:
-        """Units asked for again are reserved: a follow-up shipment for them."""
+        """Units asked for again are reserved: a follow-up shipment for them (how inventory
+        routed them goes on the timeline)."""
         with self.unit_of_work(uow) as work:
-            self._get(work, order_id).record_sourced(request_id, allocations)
+            self._get(work, order_id).record_sourced(request_id, allocations, routing)
 
     @use_case
     def record_sourcing_failed(

@@ -290,10 +290,24 @@ def on_stock_reserved(app: Orders, e: ev.StockReserved, uow: UnitOfWork) -> None
     """All stock is reserved: confirm (unless an edit has replaced the lines it answers); units
     asked for again are reserved: a follow-up shipment."""
     allocations = [_plain(a, Allocation) for a in e.allocations]
+    routing = None if e.routing is None else e.routing.model_dump(mode="json")
     if e.request_id is not None:
-        app.record_sourced(e.order_id, e.request_id, allocations, uow)
+        app.record_sourced(e.order_id, e.request_id, allocations, uow, routing=routing)
     else:
-        app.confirm_order(e.order_id, allocations, uow, revision=e.revision)
+        # Lines held in part (the channel ships what is there): the rest is short for good.
+        short = {s.sku: s.requested - s.available for s in e.short or []}
+        # Lines held in part (the channel backorders the rest): the rest comes as a follow-up.
+        rest = {s.sku: s.requested - s.available for s in e.rest or []}
+        waiting = {e.rest_request_id: rest} if rest and e.rest_request_id else None
+        app.confirm_order(
+            e.order_id,
+            allocations,
+            uow,
+            revision=e.revision,
+            routing=routing,
+            short=short,
+            waiting=waiting,
+        )
 
 
 def on_reservation_failed(app: Orders, e: ev.StockReservationFailed, uow: UnitOfWork) -> None:

@@ -534,6 +534,27 @@ class OrderLinesChanged(IntegrationEvent):
 # -- inventory ----------------------------------------------------------------------------
 
 
+class RoutingCandidate(Contract):
+    """A location routing looked at: lost_on names the rule it lost on (absent: chosen)."""
+
+    location_id: str = Text
+    priority: int
+    country: str = Field(max_length=2)
+    distance_km: NonNegativeInt | None = None
+    lost_on: str | None = Field(None, max_length=50)
+    why: str = Field(max_length=500)
+
+
+class RoutingExplanation(Contract):
+    """Why an order went where it went: the rules in order, the one that decided, candidates."""
+
+    rules: list[str]
+    decided_by: str = Field(max_length=50)
+    search: str = Field(max_length=20, description="single, exact or greedy")
+    shipments: NonNegativeInt
+    candidates: list[RoutingCandidate]
+
+
 class StockReserved(IntegrationEvent):
     """All lines of an order are reserved, at the locations given."""
 
@@ -544,6 +565,22 @@ class StockReserved(IntegrationEvent):
     revision: NonNegativeInt = Field(0, description="the order's edit this answers (0: as placed)")
     request_id: str | None = Field(
         None, max_length=200, description="the OrderUnitsRequested this answers; absent: the order"
+    )
+    routing: RoutingExplanation | None = Field(
+        None, description="why routing chose these locations; absent: not explained"
+    )
+    short: list[Shortage] | None = Field(
+        None,
+        description="lines held only in part by the channel's partial policy (ship what is there):"
+        " the rest is not held and not waited for; absent: every line is held in full",
+    )
+    rest: list[Shortage] | None = Field(
+        None,
+        description="lines held only in part by the channel's partial policy (backorder the rest):"
+        " the rest waits for stock and is answered by a StockReserved with rest_request_id",
+    )
+    rest_request_id: str | None = Field(
+        None, max_length=200, description="the request id the rest will be reserved under"
     )
 
 
@@ -625,6 +662,18 @@ class ItemChanged(IntegrationEvent):
     hs_code: str | None = Field(None, pattern=r"^[0-9]{6,10}$", description="customs tariff code")
     country_of_origin: CountryCode | None = None
     created: bool = Field(False, description="true for the item's first details")
+    changed_at: UtcTime
+
+
+class LocationAddressChanged(IntegrationEvent):
+    """A location's postal address (its ship-from) was set or changed, with its coordinates."""
+
+    topic = topics.INVENTORY
+    key_field = "location_id"
+    location_id: str = Text
+    address: Address
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
     changed_at: UtcTime
 
 
@@ -803,6 +852,7 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     StockLevelChanged,
     BinAssigned,
     ItemChanged,
+    LocationAddressChanged,
     ShipmentCreated,
     Shipped,
     ShortPicked,

@@ -217,3 +217,38 @@ def test_the_sweeper_cancels_orders_unpaid_past_their_deadline_and_nothing_else(
     assert service.app.get_order(paid).status == OrderStatus.CONFIRMED
     service.projections[0].catch_up()
     assert sweeper.sweep(later) == 0  # a cancelled order is not swept again
+
+
+def test_the_timeline_shows_why_inventory_routed_the_order_where_it_did(service):
+    order_id = place(service, "routed")
+    routing = {
+        "rules": ["allowed", "single_location", "fewest_shipments", "same_country", "priority"],
+        "decided_by": "priority",
+        "search": "single",
+        "shipments": 1,
+        "candidates": [
+            {"location_id": "WH", "priority": 1, "country": "DE", "why": "chosen"},
+            {
+                "location_id": "WH-2",
+                "priority": 5,
+                "country": "DE",
+                "lost_on": "priority",
+                "why": "priority 5, WH has 1",
+            },
+        ],
+    }
+    reserved = StockReserved(
+        order_id=order_id,
+        allocations=factories.allocations({"TEE": 2}, "WH"),
+        reserved_at=now_utc(),
+        routing=routing,
+    )
+    apply(service.app, CONSUMES, reserved)
+    service.projections[0].catch_up()
+    http = TestClient(service.api_factory({}))
+
+    confirmed = http.get(f"/v1/orders/{order_id}").json()["timeline"][-1]
+    assert confirmed["event"] == "Confirmed"
+    explained = confirmed["detail"]["routing"]
+    assert explained["decided_by"] == "priority"
+    assert explained["candidates"][1]["lost_on"] == "priority"

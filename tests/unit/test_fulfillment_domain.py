@@ -377,6 +377,7 @@ STORED_TOPICS = {
     ],
     "serials:SerialCounter": ["Started", "Issued"],
     "catalogue:CatalogueItem": ["Described", "Redescribed"],
+    "sites:LocationAddress": ["Known", "Changed"],
 }
 
 

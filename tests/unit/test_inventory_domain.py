@@ -9,74 +9,10 @@ import pytest
 from services.inventory_service.domain import (
     IdempotencyKeyReusedError,
     InsufficientStockError,
-    Location,
     Reservation,
     ReservationStatus,
     Stock,
-    rank_locations,
-    route,
 )
-
-
-def _locations() -> list[Location]:
-    return [
-        Location(location_id="de-berlin", name="Berlin", country="DE", priority=20),
-        Location(location_id="de-hamburg", name="Hamburg", country="DE", priority=10),
-        Location(location_id="nl-venlo", name="Venlo", country="NL", priority=1),
-    ]
-
-
-# -- routing -----------------------------------------------------------------------------------
-
-
-def test_locations_in_the_ship_to_country_come_first_then_by_priority() -> None:
-    assert rank_locations(_locations(), "DE") == ["de-hamburg", "de-berlin", "nl-venlo"]
-    assert rank_locations(_locations(), "FR") == ["nl-venlo", "de-hamburg", "de-berlin"]
-
-
-def test_inactive_locations_are_not_routed_to() -> None:
-    locations = _locations()
-    locations[1].set_active(False)
-    assert rank_locations(locations, "DE") == ["de-berlin", "nl-venlo"]
-
-
-def test_one_location_that_fills_the_whole_order_wins_over_a_preferred_partial_one() -> None:
-    ranked = ["de-hamburg", "de-berlin"]
-    available = {"A": {"de-hamburg": 5, "de-berlin": 5}, "B": {"de-hamburg": 0, "de-berlin": 2}}
-    allocations, shortages = route({"A": 2, "B": 2}, available, ranked)
-    assert shortages == []
-    assert allocations == [
-        {"sku": "A", "location_id": "de-berlin", "quantity": 2},
-        {"sku": "B", "location_id": "de-berlin", "quantity": 2},
-    ]
-
-
-def test_without_a_single_location_each_sku_goes_to_its_best_location() -> None:
-    ranked = ["de-hamburg", "de-berlin"]
-    available = {"A": {"de-hamburg": 5, "de-berlin": 0}, "B": {"de-hamburg": 0, "de-berlin": 2}}
-    allocations, _ = route({"A": 2, "B": 2}, available, ranked)
-    assert allocations == [
-        {"sku": "A", "location_id": "de-hamburg", "quantity": 2},
-        {"sku": "B", "location_id": "de-berlin", "quantity": 2},
-    ]
-
-
-def test_a_line_no_location_can_fill_alone_is_split_by_preference() -> None:
-    ranked = ["de-hamburg", "de-berlin", "nl-venlo"]
-    available = {"A": {"de-hamburg": 2, "de-berlin": 0, "nl-venlo": 4}}
-    allocations, _ = route({"A": 5}, available, ranked)
-    assert allocations == [
-        {"sku": "A", "location_id": "de-hamburg", "quantity": 2},
-        {"sku": "A", "location_id": "nl-venlo", "quantity": 3},
-    ]
-
-
-def test_one_short_line_means_nothing_is_allocated_and_the_shortage_is_reported() -> None:
-    available = {"A": {"de-hamburg": 9}, "B": {"de-hamburg": 1}}
-    allocations, shortages = route({"A": 1, "B": 3}, available, ["de-hamburg"])
-    assert allocations == []
-    assert shortages == [{"sku": "B", "requested": 3, "available": 1}]
-
 
 # -- stock -------------------------------------------------------------------------------------
 

@@ -282,3 +282,57 @@ def test_the_shipped_and_short_parts_of_every_line_add_up_to_exactly_what_was_pa
     assert sum(line.quantity for line in public.short_lines or []) == sum(
         quantities[s] - took[s] for s in quantities
     )
+
+
+def test_units_inventory_gave_up_are_short_and_the_order_ships_complete_without_them() -> None:
+    app = Orders()
+    order_id, shipment_id = place_order(app, lines=tee_and_mug(tees=3)), uuid4()
+    reserved = ev.StockReserved(
+        order_id=order_id,
+        allocations=factories.allocations({"TEE": 2, "MUG": 1}, "WH"),
+        reserved_at=ev.now_utc(),
+        short=[{"sku": "TEE", "requested": 3, "available": 2}],
+    )
+    apply(app, CONSUMES, reserved)
+    order = app.get_order(order_id)
+    assert order.status == OrderStatus.CONFIRMED
+    assert order.short == {"TEE": 1}
+
+    apply(app, CONSUMES, shipped(order_id, shipment_id, {"TEE": 2, "MUG": 1}))
+
+    assert app.get_order(order_id).status == OrderStatus.SHIPPED
+    (public,) = order_shipped(app)
+    assert [(line.sku, line.quantity) for line in public.lines] == [("TEE", 2), ("MUG", 1)]
+    assert [(line.sku, line.quantity) for line in public.short_lines or []] == [("TEE", 1)]
+
+
+def test_units_inventory_holds_later_ship_as_a_follow_up_and_then_the_order_is_shipped() -> None:
+    app = Orders()
+    order_id, first, second = place_order(app, lines=tee_and_mug(tees=3)), uuid4(), uuid4()
+    reserved = ev.StockReserved(
+        order_id=order_id,
+        allocations=factories.allocations({"TEE": 2, "MUG": 1}, "WH"),
+        reserved_at=ev.now_utc(),
+        rest=[{"sku": "TEE", "requested": 3, "available": 2}],
+        rest_request_id="rest-r0",
+    )
+    apply(app, CONSUMES, reserved)
+    assert app.get_order(order_id).status == OrderStatus.CONFIRMED
+    apply(app, CONSUMES, shipped(order_id, first, {"TEE": 2, "MUG": 1}))
+    assert app.get_order(order_id).status == OrderStatus.PARTIALLY_SHIPPED
+
+    later = ev.StockReserved(
+        order_id=order_id,
+        allocations=factories.allocations({"TEE": 1}, "WH"),
+        reserved_at=ev.now_utc(),
+        request_id="rest-r0",
+    )
+    apply(app, CONSUMES, later)
+    parts = [p for p in published(app) if isinstance(p, ev.OrderConfirmed) and p.part]
+    assert [(p.part, [(a.sku, a.quantity) for a in p.allocations]) for p in parts] == [
+        ("rest-r0", [("TEE", 1)])
+    ]
+    apply(app, CONSUMES, shipped(order_id, second, {"TEE": 1}))
+    assert app.get_order(order_id).status == OrderStatus.SHIPPED
+    (public,) = order_shipped(app)
+    assert public.short_lines is None

@@ -24,6 +24,8 @@ from services.fulfillment_service.application.printing import (
     ShipmentPapers,
 )
 from services.fulfillment_service.domain import (
+    Address,
+    LocationAddress,
     OrderShipments,
     PickList,
     PickListNotFoundError,
@@ -32,6 +34,7 @@ from services.fulfillment_service.domain import (
     Shipment,
     ShipmentNotFoundError,
     SsccFormat,
+    location_address_id_for,
     order_shipments_id_for,
 )
 from shared.runtime.application import ServiceApplication
@@ -64,6 +67,16 @@ class Shipments(ServiceApplication):
         self.ship_from = ship_from
 
     # -- queries: aggregates as their events say they are now --------------------------------
+
+    def ship_from_address(self, location_id: str) -> Address:
+        """Where a location's parcels leave from: its address as inventory published it, else
+        the configured one (OMS_FULFILLMENT_LOCATION_ADDRESSES, then OMS_FULFILLMENT_SHIP_FROM)."""
+        try:
+            known: Aggregate = self.repository.get(location_address_id_for(location_id))
+        except AggregateNotFoundError:
+            return self.ship_from.address(location_id)
+        assert isinstance(known, LocationAddress)
+        return Address(**known.address)
 
     def get_shipment(self, shipment_id: UUID) -> Shipment:
         """The shipment as its events say it is now."""

@@ -126,7 +126,7 @@ class Packing(UseCases["Shipments"]):
             )
         service, assignments = carrier.assign(
             self._rated(shipment, work),
-            ship_from=self.app.ship_from.address(shipment.location_id),
+            ship_from=self.app.ship_from_address(shipment.location_id),
             ship_to=shipment.ship_to,
             service=service,
             tracking_numbers=tracking_numbers,
@@ -139,7 +139,7 @@ class Packing(UseCases["Shipments"]):
         shipment = self.app.get_shipment(shipment_id)
         if not shipment.packages:
             raise ShipmentNotShippableError(f"shipment {shipment_id} has no packages to price")
-        ship_from = self.app.ship_from.address(shipment.location_id)
+        ship_from = self.app.ship_from_address(shipment.location_id)
         return self.app.carriers.quotes(self._rated(shipment), ship_from, shipment.ship_to)
 
     def _rated(self, shipment: Shipment, work: UnitOfWork | None = None) -> list[Package]:

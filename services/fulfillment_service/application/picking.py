@@ -8,7 +8,9 @@ from uuid import UUID
 
 from services.fulfillment_service.application.work import pick_list_in
 from services.fulfillment_service.domain import (
+    Address,
     BinAssignment,
+    LocationAddress,
     NothingToPickError,
     PickConfirmation,
     PickList,
@@ -16,6 +18,7 @@ from services.fulfillment_service.domain import (
     ShipmentStatus,
     SlotRequest,
     bin_id_for,
+    location_address_id_for,
     pick_list_id_for,
     plan_pick_list,
 )
@@ -42,6 +45,18 @@ class Picking(UseCases["Shipments"]):
                 work.add(BinAssignment(location_id=location_id, sku=sku, bin=bin))
                 return True
             return assignment.move(bin)
+
+    @use_case
+    def record_location_address(
+        self, location_id: str, address: Address, uow: UnitOfWork | None = None
+    ) -> bool:
+        """Inventory said where a location is: its parcels leave from there; whether news."""
+        with self.app.unit_of_work(uow) as work:
+            known = work.find(location_address_id_for(location_id), LocationAddress)
+            if known is None:
+                work.add(LocationAddress(location_id=location_id, address=address))
+                return True
+            return known.change(address)
 
     @use_case
     def create_pick_list(

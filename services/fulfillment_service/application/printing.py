@@ -52,7 +52,7 @@ class Printing(UseCases["Shipments"]):
     def pick_list(self, pick_list_id: UUID) -> PickListPapers:
         """The pick list to print."""
         pick_list = self.app.get_pick_list(pick_list_id)
-        location = self.app.ship_from.address(pick_list.location_id)
+        location = self.app.ship_from_address(pick_list.location_id)
         skus = (line["sku"] for line in pick_list.lines)
         return PickListPapers(pick_list, location["name"], self._labels(skus))
 
@@ -100,7 +100,7 @@ class Printing(UseCases["Shipments"]):
         return self.app.catalogue.labels(skus)
 
     def _ship_from(self, shipment: Shipment) -> Address:
-        return self.app.ship_from.address(shipment.location_id)
+        return self.app.ship_from_address(shipment.location_id)
 
     def _shipped_elsewhere(self, shipment: Shipment) -> Counter[str]:
         """Units of the order that already left in the order's other shipments."""

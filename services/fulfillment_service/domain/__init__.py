@@ -34,6 +34,7 @@ from services.fulfillment_service.domain.errors import (
 from services.fulfillment_service.domain.gs1 import SsccFormat, check_digit, is_valid_sscc
 from services.fulfillment_service.domain.ids import (
     bin_id_for,
+    location_address_id_for,
     order_shipments_id_for,
     package_id_for,
     pick_list_id_for,
@@ -44,6 +45,7 @@ from services.fulfillment_service.domain.order_shipments import OrderShipments
 from services.fulfillment_service.domain.pick_list import PickList, distribute, plan_pick_list
 from services.fulfillment_service.domain.serials import SerialCounter
 from services.fulfillment_service.domain.shipment import Shipment
+from services.fulfillment_service.domain.sites import LocationAddress
 from services.fulfillment_service.domain.statuses import (
     TRANSITIONS,
     PickListStatus,
@@ -72,7 +74,15 @@ from services.fulfillment_service.domain.values import (
 
 # Every aggregate whose events are stored: each of their event classes needs a publishing
 # decision (integration.PUBLISHES), checked when the service starts.
-AGGREGATES = (Shipment, PickList, BinAssignment, OrderShipments, SerialCounter, CatalogueItem)
+AGGREGATES = (
+    Shipment,
+    PickList,
+    BinAssignment,
+    OrderShipments,
+    SerialCounter,
+    CatalogueItem,
+    LocationAddress,
+)
 
 __all__ = [
     "AGGREGATES",
@@ -85,6 +95,7 @@ __all__ = [
     "Dimensions",
     "ItemLine",
     "LabelNotReadyError",
+    "LocationAddress",
     "NothingToPickError",
     "OrderRef",
     "OrderShipments",
@@ -130,6 +141,7 @@ __all__ = [
     "is_valid_sscc",
     "items_weight",
     "labels_of",
+    "location_address_id_for",
     "order_shipments_id_for",
     "package_id_for",
     "pick_list_id_for",

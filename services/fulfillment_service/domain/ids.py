@@ -47,3 +47,11 @@ def bin_id_for(location_id: str, sku: str) -> UUID:
 def serial_counter_id_for(purpose: str) -> UUID:
     """The id of the counter issuing serial numbers for one purpose (SSCC, a carrier)."""
     return uuid5(SERIAL_NAMESPACE, purpose)
+
+
+LOCATION_ADDRESS_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/location-addresses")
+
+
+def location_address_id_for(location_id: str) -> UUID:
+    """The id of a location's ship-from address, as inventory published it."""
+    return uuid5(LOCATION_ADDRESS_NAMESPACE, location_id)

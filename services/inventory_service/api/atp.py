@@ -33,7 +33,8 @@ def check_basket(body: AtpCheck, app: AppDep, channels: ChannelsDep) -> AtpCheck
     requested = merge_lines({"sku": line.sku, "quantity": line.quantity} for line in body.lines)
     rule = NO_RULE if body.channel is None else channels.of(body.channel)
     country = None if body.ship_to is None else body.ship_to.country
-    allocations, shortages = app.atp.check(requested, country, rule)
+    postal_code = None if body.ship_to is None else body.ship_to.postal_code
+    allocations, shortages = app.atp.check(requested, country, rule, postal_code)
     locations = list(dict.fromkeys(a["location_id"] for a in allocations))
     return AtpCheckPublic(
         available=not shortages,

@@ -5,7 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from services.inventory_service.api.deps import AppDep, LocationIdPath, ViewsDep
-from services.inventory_service.schemas import LocationCreate, LocationPublic, LocationsPublic
+from services.inventory_service.domain import PostalAddress
+from services.inventory_service.schemas import (
+    LocationAddressSet,
+    LocationCreate,
+    LocationPublic,
+    LocationsPublic,
+)
 from shared.runtime.api import links, problems
 
 router = APIRouter(prefix="/locations", tags=["locations"])
@@ -15,6 +21,7 @@ LOCATION_OPERATIONS = (
     "POST /v1/locations/{location_id}/deactivate",
     "POST /v1/locations/{location_id}/activate",
     "GET /v1/locations/{location_id}/bins",
+    "PUT /v1/locations/{location_id}/address",
 )
 
 
@@ -54,3 +61,22 @@ def deactivate_location(location_id: LocationIdPath, app: AppDep) -> LocationPub
 def activate_location(location_id: LocationIdPath, app: AppDep) -> LocationPublic:
     """Route new reservations to a location again."""
     return LocationPublic.model_validate(app.locations.set_active(location_id, True))
+
+
+@router.put("/{location_id}/address", response_model=LocationPublic, responses=problems(404, 409))
+def set_location_address(
+    location_id: LocationIdPath, body: LocationAddressSet, app: AppDep
+) -> LocationPublic:
+    """Set where a location is (its ship-from on labels, its place for routing by distance);
+    the same address again changes nothing. The address's country must be the location's."""
+    address: PostalAddress = {
+        "name": body.address.name,
+        "line1": body.address.line1,
+        "line2": body.address.line2,
+        "city": body.address.city,
+        "postal_code": body.address.postal_code,
+        "region": body.address.region,
+        "country": body.address.country,
+    }
+    location = app.locations.set_address(location_id, address, body.latitude, body.longitude)
+    return LocationPublic.model_validate(location)

@@ -10,6 +10,7 @@ from services.inventory_service.application.discrepancies import Discrepancies
 from services.inventory_service.application.history import History
 from services.inventory_service.application.locations import Locations
 from services.inventory_service.application.reservations import Reservations
+from services.inventory_service.application.routing import DEFAULT_ROUTING, Routing
 from services.inventory_service.application.stocks import Stocks
 from shared.runtime.application import ServiceApplication
 
@@ -21,6 +22,7 @@ __all__ = [
     "Inventory",
     "Locations",
     "Reservations",
+    "Routing",
     "Stocks",
 ]
 
@@ -41,3 +43,9 @@ class Inventory(ServiceApplication):
         self.history = History(self)
         self.atp = Atp(self)
         self.catalogue = Catalogue(self)
+        # The default rules without channel rules or centroids, until bootstrap configures it.
+        self.routing: Routing = DEFAULT_ROUTING
+
+    def configure_routing(self, routing: Routing) -> None:
+        """Route reservations by these rules, channel rules and centroids."""
+        self.routing = routing

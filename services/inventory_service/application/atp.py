@@ -7,18 +7,19 @@ from typing import TYPE_CHECKING
 
 from services.inventory_service.application.allocation import (
     location_of,
-    ranked_locations,
+    open_sites,
     stock_of,
 )
 from services.inventory_service.domain import (
     Allocation,
     ChannelRule,
+    Policy,
     Shortage,
     Stock,
     channel_atp,
     location_atp,
     open_atp,
-    route,
+    plan,
     stock_id_for,
 )
 from shared.runtime.application import UnitOfWork, UseCases, use_case
@@ -68,18 +69,28 @@ class Atp(UseCases["Inventory"]):
         return SkuAtp(sku=sku, locations=opened, total=sum(opened.values()), channel=sellable)
 
     def check(
-        self, requested: dict[str, int], country: str | None, rule: ChannelRule
+        self,
+        requested: dict[str, int],
+        country: str | None,
+        rule: ChannelRule,
+        postal_code: str | None = None,
     ) -> tuple[list[Allocation], list[Shortage]]:
         """Where a basket would ship, routed like a reservation but on the channel's ATP;
         or the short lines. Nothing is reserved or recorded."""
         with self.app.unit_of_work() as work:
             found = {sku: work.find(stock_id_for(sku), Stock) for sku in requested}
             stocks = {sku: stock for sku, stock in found.items() if stock is not None}
-            ranked = [
-                loc for loc in ranked_locations(work, stocks.values(), country) if rule.serves(loc)
+            routing = self.app.routing
+            sites = [
+                site
+                for site in open_sites(work, stocks.values(), routing)
+                if rule.serves(site.location_id)
             ]
         atp = {sku: atp_per_location(stock) for sku, stock in stocks.items()}
-        amounts = {sku: {loc: atp.get(sku, {}).get(loc, 0) for loc in ranked} for sku in requested}
+        amounts = {
+            sku: {site.location_id: atp.get(sku, {}).get(site.location_id, 0) for site in sites}
+            for sku in requested
+        }
         short: list[Shortage] = [
             {"sku": sku, "requested": quantity, "available": sellable}
             for sku, quantity in requested.items()
@@ -87,4 +98,6 @@ class Atp(UseCases["Inventory"]):
         ]
         if short:
             return [], short
-        return route(requested, amounts, ranked)
+        policy = Policy(rules=routing.rules, allowed=rule.locations, splits=rule.splits)
+        routed = plan(requested, amounts, sites, routing.destination(country, postal_code), policy)
+        return (routed.allocations, []) if not routed.shortages else ([], routed.shortages)

@@ -6,7 +6,12 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from services.inventory_service.application.allocation import location_of
-from services.inventory_service.domain import Location, LocationConflictError, location_id_for
+from services.inventory_service.domain import (
+    Location,
+    LocationConflictError,
+    PostalAddress,
+    location_id_for,
+)
 from shared.runtime.application import UnitOfWork, UseCases, use_case
 
 if TYPE_CHECKING:
@@ -54,4 +59,24 @@ class Locations(UseCases["Inventory"]):
         with self.app.unit_of_work(uow) as work:
             location = location_of(work, location_id)
             location.set_active(active)
+            return location
+
+    @use_case
+    def set_address(
+        self,
+        location_id: str,
+        address: PostalAddress,
+        latitude: float | None,
+        longitude: float | None,
+        uow: UnitOfWork | None = None,
+    ) -> Location:
+        """Set where a location is; its country must stay the location's."""
+        with self.app.unit_of_work(uow) as work:
+            location = location_of(work, location_id)
+            if address["country"] != location.country:
+                raise LocationConflictError(
+                    f"location {location_id} is in {location.country}, the address in"
+                    f" {address['country']}"
+                )
+            location.set_address(address, latitude, longitude)
             return location

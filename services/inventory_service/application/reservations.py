@@ -42,19 +42,29 @@ class Reservations(UseCases["Inventory"]):
         lines: list[Line],
         country: str | None,
         uow: UnitOfWork | None = None,
+        *,
+        channel: str | None = None,
+        postal_code: str | None = None,
     ) -> Reservation:
-        """Reserve every line of an order, or nothing and queue it; an order is reserved once."""
+        """Reserve every line of an order where the routing rules put it, or nothing and queue
+        it; an order is reserved once."""
         with self.app.unit_of_work(uow) as work:
             reservation = work.find(reservation_id_for(order_id), Reservation)
             if reservation is not None:
                 return reservation
-            reservation = Reservation(order_id=order_id, lines=lines, country=country)
+            reservation = Reservation(
+                order_id=order_id,
+                lines=lines,
+                country=country,
+                channel=channel,
+                postal_code=postal_code,
+            )
             work.add(reservation)
-            shortages = attempt(work, reservation)
-            if shortages:
-                reservation.backorder(shortages)
-                for shortage in shortages:
-                    stock_of(work, shortage["sku"]).wait([str(order_id)])
+            routed = attempt(work, reservation)
+            if routed.shortages:
+                reservation.backorder(routed.shortages)
+            for sku in routed.waits_on:  # backordered, or its rest waits (backorder the rest)
+                stock_of(work, sku).wait([str(order_id)])
             return reservation
 
     @use_case
@@ -74,11 +84,11 @@ class Reservations(UseCases["Inventory"]):
                 stock.leave_queue(order_key)
                 if stock.release(order_key, held):
                     freed.append(sku)
-            shortages = attempt(work, reservation)
-            if shortages:
-                reservation.backorder(shortages)
-                for shortage in shortages:
-                    stock_of(work, shortage["sku"]).wait([order_key])
+            routed = attempt(work, reservation)
+            if routed.shortages:
+                reservation.backorder(routed.shortages)
+            for sku in routed.waits_on:
+                stock_of(work, sku).wait([order_key])
             fill_backorders(work, freed)
 
     @use_case
@@ -97,11 +107,19 @@ class Reservations(UseCases["Inventory"]):
             reservation = reservation_of(work, order_id)
             if not reservation.answers(request_id):
                 return
-            allocations, shortages = hold(work, order_id, merge_lines(lines), country)
-            if shortages:
-                reservation.fail_sourcing(request_id, shortages)
+            routed = hold(
+                work,
+                order_id,
+                merge_lines(lines),
+                country,
+                channel=reservation.channel,
+                postal_code=reservation.postal_code,
+                in_part=False,  # the order waits for these units: all of them, or none
+            )
+            if routed.shortages:
+                reservation.fail_sourcing(request_id, routed.shortages)
             else:
-                reservation.source(request_id, allocations)
+                reservation.source(request_id, routed.allocations, routed.explanation)
 
     @use_case
     def cancel(self, order_id: UUID, reason: str, uow: UnitOfWork | None = None) -> None:

@@ -9,15 +9,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from services.inventory_service.domain.routing import PartialPolicy
+
 
 @dataclass(frozen=True)
 class ChannelRule:
-    """What a channel may sell: its locations (None: all open ones), buffer and allocation."""
+    """What a channel may sell: its locations (None: all open ones), buffer and allocation;
+    and how its orders are routed: whether they may split, what happens when stock is short."""
 
     locations: frozenset[str] | None = None
     buffer_units: int = 0
     buffer_percent: int = 0
     allocation: int | None = None
+    splits: bool = True
+    partial: PartialPolicy = PartialPolicy.WAIT_ALL
 
     def serves(self, location_id: str) -> bool:
         """Whether the channel sells from this location."""

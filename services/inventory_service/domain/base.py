@@ -39,6 +39,18 @@ class Shortage(TypedDict):
     available: int
 
 
+class PostalAddress(TypedDict):
+    """A location's postal address: what labels print as ship-from."""
+
+    name: str
+    line1: str
+    line2: str | None
+    city: str
+    postal_code: str
+    region: str | None
+    country: str
+
+
 class PickedLine(TypedDict):
     """What a picker found of one SKU: units expected and picked, and the bin if named."""
 

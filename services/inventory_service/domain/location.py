@@ -1,4 +1,4 @@
-"""Locations that hold stock, and routing: which locations fill an order."""
+"""Locations that hold stock: their priority, address and coordinates (routing: routing.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,12 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from services.inventory_service.domain.base import Allocation, Line, Shortage, location_id_for
+from services.inventory_service.domain.base import (
+    Line,
+    PostalAddress,
+    location_id_for,
+)
+from services.inventory_service.domain.routing import Point, Site
 
 
 class Location(Aggregate):
@@ -26,6 +31,14 @@ class Location(Aggregate):
     class Deactivated(Aggregate.Event):
         location_id: str
 
+    class AddressChanged(Aggregate.Event):
+        """Where the location is: its postal address (ship-from) and, if known, coordinates."""
+
+        location_id: str
+        address: PostalAddress
+        latitude: float | None
+        longitude: float | None
+
     @event(Registered)
     def __init__(self, location_id: str, name: str, country: str, priority: int) -> None:
         self.location_id = location_id
@@ -33,6 +46,9 @@ class Location(Aggregate):
         self.country = country
         self.priority = priority
         self.active = True
+        self.address: PostalAddress | None = None
+        self.latitude: float | None = None
+        self.longitude: float | None = None
 
     @staticmethod
     def create_id(location_id: str, **_: object) -> UUID:
@@ -50,6 +66,36 @@ class Location(Aggregate):
         elif not active and self.active:
             self._deactivated(location_id=self.location_id)
 
+    def set_address(
+        self, address: PostalAddress, latitude: float | None, longitude: float | None
+    ) -> bool:
+        """Record where the location is; the same address again changes nothing."""
+        if (self.address, self.latitude, self.longitude) == (address, latitude, longitude):
+            return False
+        self._address_changed(
+            location_id=self.location_id, address=address, latitude=latitude, longitude=longitude
+        )
+        return True
+
+    @event(AddressChanged)
+    def _address_changed(
+        self,
+        location_id: str,
+        address: PostalAddress,
+        latitude: float | None,
+        longitude: float | None,
+    ) -> None:
+        self.address = address.copy()
+        self.latitude = latitude
+        self.longitude = longitude
+
+    def site(self, centroid: Point | None) -> Site:
+        """The location as routing sees it: its own coordinates, else the given centroid."""
+        point = centroid
+        if self.latitude is not None and self.longitude is not None:
+            point = (self.latitude, self.longitude)
+        return Site(self.location_id, self.country, self.priority, point)
+
     @event(Activated)
     def _activated(self, location_id: str) -> None:
         self.active = True
@@ -57,57 +103,6 @@ class Location(Aggregate):
     @event(Deactivated)
     def _deactivated(self, location_id: str) -> None:
         self.active = False
-
-
-def rank_locations(locations: list[Location], country: str | None) -> list[str]:
-    """Active location ids, preferred first: same country as the ship-to, then priority."""
-    active = [loc for loc in locations if loc.active]
-    active.sort(key=lambda loc: (loc.country != country, loc.priority, loc.location_id))
-    return [loc.location_id for loc in active]
-
-
-def route(
-    requested: dict[str, int], available: dict[str, dict[str, int]], ranked: list[str]
-) -> tuple[list[Allocation], list[Shortage]]:
-    """(allocations, shortages) for an order: all lines or none.
-
-    One location that fills the whole order wins; otherwise each SKU goes to the best
-    location that fills its line, or is split across locations by preference.
-    """
-    shortages: list[Shortage] = []
-    for sku, quantity in requested.items():
-        total = sum(max(0, available[sku].get(loc, 0)) for loc in ranked)
-        if total < quantity:
-            shortages.append({"sku": sku, "requested": quantity, "available": total})
-    if shortages:
-        return [], shortages
-    for loc in ranked:
-        if all(available[sku].get(loc, 0) >= q for sku, q in requested.items()):
-            return [_allocation(sku, loc, q) for sku, q in requested.items()], []
-    allocations: list[Allocation] = []
-    for sku, quantity in requested.items():
-        allocations.extend(_route_line(sku, quantity, available[sku], ranked))
-    return allocations, []
-
-
-def _route_line(
-    sku: str, quantity: int, available: dict[str, int], ranked: list[str]
-) -> list[Allocation]:
-    for loc in ranked:
-        if available.get(loc, 0) >= quantity:
-            return [_allocation(sku, loc, quantity)]
-    allocations: list[Allocation] = []
-    rest = quantity
-    for loc in ranked:
-        take = min(rest, max(0, available.get(loc, 0)))
-        if take:
-            allocations.append(_allocation(sku, loc, take))
-            rest -= take
-    return allocations
-
-
-def _allocation(sku: str, location_id: str, quantity: int) -> Allocation:
-    return {"sku": sku, "location_id": location_id, "quantity": quantity}
 
 
 def merge_lines(lines: Iterable[Line]) -> dict[str, int]:

@@ -14,6 +14,7 @@ from services.inventory_service.domain.base import (
     reservation_id_for,
 )
 from services.inventory_service.domain.location import merge_lines
+from services.inventory_service.domain.routing import Explanation
 
 
 class ReservationStatus(StrEnum):
@@ -26,6 +27,15 @@ class ReservationStatus(StrEnum):
     PARTIALLY_CONSUMED = "partially_consumed"
     CONSUMED = "consumed"
     CANCELLED = "cancelled"
+
+
+REST_REQUEST_PREFIX = "rest-r"
+"""Request ids of the rest of an order held in part (backorder the rest), per revision."""
+
+
+def is_rest_request(request_id: str) -> bool:
+    """Whether a request id names the rest of an order held in part."""
+    return request_id.startswith(REST_REQUEST_PREFIX)
 
 
 HOLDING = frozenset({ReservationStatus.RESERVED, ReservationStatus.PARTIALLY_CONSUMED})
@@ -44,11 +54,21 @@ class Reservation(Aggregate):
         order_id: UUID
         lines: list[Line]
         country: str | None
+        # Absent on events before routing rules: routed as any channel, by country alone.
+        channel: str | None = None
+        postal_code: str | None = None
 
     class Reserved(Aggregate.Event):
         order_id: UUID
         allocations: list[Allocation]
         revision: int = 0  # the order's edit this answers (absent on events before edits)
+        explanation: Explanation | None = None  # why routing chose these locations
+        # Lines held only in part (the channel ships what is there): not held, not waited for.
+        short: list[Shortage] | None = None
+        # Lines held only in part (the channel backorders the rest): the rest waits for stock,
+        # held later under rest_request_id (a Sourced event).
+        rest: list[Shortage] | None = None
+        rest_request_id: str | None = None
 
     class Backordered(Aggregate.Event):
         order_id: UUID
@@ -79,6 +99,7 @@ class Reservation(Aggregate):
         request_id: str
         allocations: list[Allocation]
         status: ReservationStatus  # stored as its value; read back as a plain string
+        explanation: Explanation | None = None  # why routing chose these locations
 
     class SourcingFailed(Aggregate.Event):
         """Units asked for again are available nowhere: nothing more is held."""
@@ -109,10 +130,20 @@ class Reservation(Aggregate):
         receipt: str
 
     @event(Requested)
-    def __init__(self, order_id: UUID, lines: list[Line], country: str | None) -> None:
+    def __init__(
+        self,
+        order_id: UUID,
+        lines: list[Line],
+        country: str | None,
+        channel: str | None = None,
+        postal_code: str | None = None,
+    ) -> None:
         self.order_id = order_id
         self.lines = [line.copy() for line in lines]
         self.country = country
+        self.channel = channel
+        self.postal_code = postal_code
+        self.explanation: Explanation | None = None
         self.status = ReservationStatus.REQUESTED
         self.allocations: list[Allocation] = []
         self.held: list[Allocation] = []
@@ -122,6 +153,8 @@ class Reservation(Aggregate):
         self.revision = 0  # the order's edits taken in
         self.requests: list[str] = []  # units asked for again, answered
         self.cancelled = False  # the order was cancelled: nothing is held for it again
+        self.rest: dict[str, int] = {}  # units still to hold as stock arrives (backorder rest)
+        self.rest_request: str | None = None
 
     @staticmethod
     def create_id(order_id: UUID, **_: object) -> UUID:
@@ -150,16 +183,44 @@ class Reservation(Aggregate):
         """Whether this shipment was counted already."""
         return shipment_id in self.shipment_ids
 
-    def reserve(self, allocations: list[Allocation]) -> None:
-        """All lines are held at these locations."""
+    def reserve(
+        self,
+        allocations: list[Allocation],
+        explanation: Explanation | None = None,
+        short: list[Shortage] | None = None,
+        rest: list[Shortage] | None = None,
+    ) -> None:
+        """The lines are held at these locations, for the reasons explained; `short` lines only
+        in part (the channel ships what is there), the rest given up; `rest` lines in part (the
+        channel backorders the rest), the rest held later as stock arrives."""
         if self.status in (ReservationStatus.REQUESTED, ReservationStatus.BACKORDERED):
-            self._reserved(order_id=self.order_id, allocations=allocations, revision=self.revision)
+            self._reserved(
+                order_id=self.order_id,
+                allocations=allocations,
+                revision=self.revision,
+                explanation=explanation,
+                short=short or None,
+                rest=rest or None,
+                rest_request_id=f"{REST_REQUEST_PREFIX}{self.revision}" if rest else None,
+            )
 
     @event(Reserved)
-    def _reserved(self, order_id: UUID, allocations: list[Allocation], revision: int = 0) -> None:
+    def _reserved(
+        self,
+        order_id: UUID,
+        allocations: list[Allocation],
+        revision: int = 0,
+        explanation: Explanation | None = None,
+        short: list[Shortage] | None = None,
+        rest: list[Shortage] | None = None,
+        rest_request_id: str | None = None,
+    ) -> None:
+        self.explanation = explanation
+        self.rest = {r["sku"]: r["requested"] - r["available"] for r in rest or []}
+        self.rest_request = rest_request_id
         self.allocations = [a.copy() for a in allocations]
         self.held = [a.copy() for a in allocations]
-        self.shortages = []
+        self.shortages = [s.copy() for s in short or []]
         self.status = ReservationStatus.RESERVED
 
     def backorder(self, shortages: list[Shortage]) -> None:
@@ -188,6 +249,7 @@ class Reservation(Aggregate):
     ) -> None:
         self.lines = [line.copy() for line in lines]
         self.revision = revision
+        self.rest, self.rest_request = {}, None
         self.allocations = []
         self.held = []
         self.shortages = []
@@ -207,18 +269,25 @@ class Reservation(Aggregate):
         self.held = []
         self.status = ReservationStatus.RELEASED
         self.cancelled = True
+        self.rest, self.rest_request = {}, None
 
     @event(Cancelled)
     def _cancelled(self, order_id: UUID, reason: str) -> None:
         self.status = ReservationStatus.CANCELLED
         self.cancelled = True
+        self.rest, self.rest_request = {}, None
 
     def answers(self, request_id: str) -> bool:
         """Whether a request for units again may still be answered (once; never once the
         order was cancelled)."""
         return request_id not in self.requests and not self.cancelled
 
-    def source(self, request_id: str, allocations: list[Allocation]) -> None:
+    def source(
+        self,
+        request_id: str,
+        allocations: list[Allocation],
+        explanation: Explanation | None = None,
+    ) -> None:
         """Units asked for again are held at these locations, on top of what the order holds."""
         status = ReservationStatus(self.status)
         if status in (ReservationStatus.CONSUMED, ReservationStatus.RELEASED):
@@ -228,7 +297,11 @@ class Reservation(Aggregate):
                 else ReservationStatus.RESERVED
             )
         self._sourced(
-            order_id=self.order_id, request_id=request_id, allocations=allocations, status=status
+            order_id=self.order_id,
+            request_id=request_id,
+            allocations=allocations,
+            status=status,
+            explanation=explanation,
         )
 
     @event(Sourced)
@@ -238,11 +311,14 @@ class Reservation(Aggregate):
         request_id: str,
         allocations: list[Allocation],
         status: ReservationStatus,
+        explanation: Explanation | None = None,
     ) -> None:
         self.allocations = [*self.allocations, *(a.copy() for a in allocations)]
         self.held = [*self.held, *(a.copy() for a in allocations)]
         self.requests = [*self.requests, request_id]
         self.status = ReservationStatus(status)
+        if request_id == self.rest_request:
+            self.rest, self.rest_request = {}, None
 
     def fail_sourcing(self, request_id: str, shortages: list[Shortage]) -> None:
         """Units asked for again are available nowhere."""

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from services.inventory_service.domain import Level, ReservationStatus, Stock
 from services.inventory_service.schemas.fields import BinCode, LocationId, Quantity, Reason
@@ -25,6 +25,7 @@ from shared.events.base import CountryCode, Sku
 from shared.runtime.api import Page
 
 __all__ = [
+    "AddressFields",
     "AdjustmentCreate",
     "AdjustmentPublic",
     "AllocationPublic",
@@ -38,6 +39,7 @@ __all__ = [
     "DiscrepancyResolve",
     "DiscrepancyStatus",
     "ItemQuantity",
+    "LocationAddressSet",
     "LocationCreate",
     "LocationPublic",
     "LocationsPublic",
@@ -77,6 +79,36 @@ class LocationCreate(BaseModel):
     priority: StrictInt = Field(100, ge=0, le=1_000_000)
 
 
+class AddressFields(BaseModel):
+    """A location's postal address: printed as ship-from on its labels."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    line1: str = Field(min_length=1, max_length=200)
+    line2: str | None = Field(None, max_length=200)
+    city: str = Field(min_length=1, max_length=200)
+    postal_code: str = Field(min_length=1, max_length=20)
+    region: str | None = Field(None, max_length=100)
+    country: CountryCode
+
+
+class LocationAddressSet(BaseModel):
+    """Where a location is; without coordinates, routing places it by postal code or country."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    address: AddressFields
+    latitude: float | None = Field(None, ge=-90, le=90, allow_inf_nan=False, strict=True)
+    longitude: float | None = Field(None, ge=-180, le=180, allow_inf_nan=False, strict=True)
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> LocationAddressSet:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("give latitude and longitude together, or neither")
+        return self
+
+
 class LocationPublic(BaseModel):
     """A location as ops see it."""
 
@@ -87,6 +119,9 @@ class LocationPublic(BaseModel):
     country: str
     priority: int
     active: bool
+    address: AddressFields | None = None
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 class LocationsPublic(BaseModel):
@@ -274,6 +309,9 @@ class ReservationPublic(BaseModel):
     lines: list[ItemQuantity]
     allocations: list[AllocationPublic]
     shortages: list[ShortagePublic]
+    explanation: dict[str, Any] | None = Field(
+        None, description="why routing chose these locations (README, Routing rules)"
+    )
     created_at: datetime
     updated_at: datetime
 

@@ -50,11 +50,12 @@ class CheckLine(BaseModel):
 
 
 class ShipTo(BaseModel):
-    """Where the basket would go (routing prefers locations in its country)."""
+    """Where the basket would go (routing places it by postal code, else its country)."""
 
     model_config = ConfigDict(extra="forbid")
 
     country: CountryCode
+    postal_code: str | None = Field(None, min_length=1, max_length=20)
 
 
 class AtpCheck(BaseModel):

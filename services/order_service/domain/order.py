@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -339,6 +339,9 @@ class Order(Aggregate):
         allocations: list[Allocation]
         payment_state: str
         payment_due_at: datetime | None
+        routing: dict[str, Any] | None = None  # inventory's explanation of the locations
+        short: dict[str, int] | None = None  # units inventory gave up (ships what is there)
+        waiting: dict[str, dict[str, int]] | None = None  # request -> units inventory holds later
 
     class PaymentRecorded(Aggregate.Event):
         """The payment moved on: said by the channel or recorded by the merchant."""
@@ -362,6 +365,12 @@ class Order(Aggregate):
         # The number the customer knows and the customer's note, for the warehouse's papers.
         channel_order_number: str | None = None
         note: str | None = None
+        # Inventory's explanation of why these locations (its StockReserved.routing).
+        routing: dict[str, Any] | None = None
+        # Units inventory did not hold and gave up: the channel ships what is there.
+        short: dict[str, int] | None = None
+        # Units inventory holds later, per request (the channel backorders the rest).
+        waiting: dict[str, dict[str, int]] | None = None
 
     class Backordered(Aggregate.Event):
         """Stock is short; the order waits."""
@@ -421,6 +430,7 @@ class Order(Aggregate):
         placed_at: datetime
         channel_order_number: str | None = None
         note: str | None = None
+        routing: dict[str, Any] | None = None  # inventory's explanation of the locations
 
     class SourcingFailed(Aggregate.Event):
         """Units asked for again are available nowhere: the order ships without them."""
@@ -652,19 +662,26 @@ class Order(Aggregate):
         policy: PaymentPolicy,
         now: datetime | None = None,
         revision: int = 0,
+        routing: dict[str, Any] | None = None,
+        short: dict[str, int] | None = None,
+        waiting: dict[str, dict[str, int]] | None = None,
     ) -> None:
         """Stock is reserved: the order goes to the warehouse if its payment allows, else it is
         held for payment, with a deadline (ignored unless awaiting stock, or when the answer is
-        for lines an edit has replaced since)."""
+        for lines an edit has replaced since). The routing explanation goes on the timeline."""
         if self.status not in AWAITING_STOCK or revision < self.revision:
             return
+        short, waiting = short or None, waiting or None
         if policy.allows(self.payment_state):
-            self._confirm(allocations)
+            self._confirm(allocations, routing, short, waiting)
         else:
             self._held_for_payment(
                 allocations=allocations,
                 payment_state=self.payment_state.value,
                 payment_due_at=self._deadline_from(now, policy),
+                routing=routing,
+                short=short,
+                waiting=waiting,
             )
 
     def _deadline_from(self, now: datetime | None, policy: PaymentPolicy) -> datetime | None:
@@ -674,7 +691,13 @@ class Order(Aggregate):
             return self.payment_due_at
         return now + policy.cancel_unpaid_after
 
-    def _confirm(self, allocations: list[Allocation]) -> None:
+    def _confirm(
+        self,
+        allocations: list[Allocation],
+        routing: dict[str, Any] | None = None,
+        short: dict[str, int] | None = None,
+        waiting: dict[str, dict[str, int]] | None = None,
+    ) -> None:
         # The event carries what fulfillment needs, so the public event maps from it alone.
         self._confirmed(
             allocations=allocations,
@@ -686,12 +709,25 @@ class Order(Aggregate):
             placed_at=self.created_on,
             channel_order_number=self.channel_order_number,
             note=self.note,
+            routing=routing,
+            short=short,
+            waiting=waiting,
         )
 
     @event(HeldForPayment)
     def _held_for_payment(
-        self, allocations: list[Allocation], payment_state: str, payment_due_at: datetime | None
+        self,
+        allocations: list[Allocation],
+        payment_state: str,
+        payment_due_at: datetime | None,
+        routing: dict[str, Any] | None = None,
+        short: dict[str, int] | None = None,
+        waiting: dict[str, dict[str, int]] | None = None,
     ) -> None:
+        if short is not None:  # nothing picked yet: these are the order's only short units
+            self.short = dict(short)
+        if waiting is not None:  # answered by PartConfirmed, as units asked for again are
+            self.sourcing = {**self.sourcing, **waiting}
         self.allocations = allocations
         self.payment_due_at = payment_due_at
         self.status = OrderStatus.AWAITING_PAYMENT
@@ -773,7 +809,14 @@ class Order(Aggregate):
         placed_at: datetime | None = None,
         channel_order_number: str | None = None,
         note: str | None = None,
+        routing: dict[str, Any] | None = None,
+        short: dict[str, int] | None = None,
+        waiting: dict[str, dict[str, int]] | None = None,
     ) -> None:
+        if short is not None:  # nothing picked yet: these are the order's only short units
+            self.short = dict(short)
+        if waiting is not None:  # answered by PartConfirmed, as units asked for again are
+            self.sourcing = {**self.sourcing, **waiting}
         self.allocations = allocations
         self.status = OrderStatus.CONFIRMED
 
@@ -992,7 +1035,12 @@ class Order(Aggregate):
         self.sourcing = {**self.sourcing, request_id: {i["sku"]: i["quantity"] for i in lines}}
         self.sourced_skus = [*self.sourced_skus, *(i["sku"] for i in lines)]
 
-    def record_sourced(self, request_id: str, allocations: list[Allocation]) -> None:
+    def record_sourced(
+        self,
+        request_id: str,
+        allocations: list[Allocation],
+        routing: dict[str, Any] | None = None,
+    ) -> None:
         """Units asked for again are reserved: a follow-up shipment for them (once; nothing for
         a cancelled order or a request already answered)."""
         if request_id not in self.sourcing or self.status == OrderStatus.CANCELLED:
@@ -1008,6 +1056,7 @@ class Order(Aggregate):
             placed_at=self.created_on,
             channel_order_number=self.channel_order_number,
             note=self.note,
+            routing=routing,
         )
 
     @event(PartConfirmed)
@@ -1023,6 +1072,7 @@ class Order(Aggregate):
         placed_at: datetime,
         channel_order_number: str | None = None,
         note: str | None = None,
+        routing: dict[str, Any] | None = None,
     ) -> None:
         # Answered: the units now wait for their shipment like any other of the order's.
         self.sourcing = {r: u for r, u in self.sourcing.items() if r != request_id}
@@ -1250,6 +1300,9 @@ class Order(Aggregate):
         self.lines = lines
         self.payment_state = PaymentState(payment_state)
         self.allocations = []
+        # Editable only before picking, so short or awaited units came from inventory's answer
+        # to the old lines (a partial policy); the new lines get their own answer.
+        self.short, self.sourcing = {}, {}
         self.status = OrderStatus(status)
 
     def record_edit_refused(self, shipment_id: str, revision: int, reason: str) -> None:
