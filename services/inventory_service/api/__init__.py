@@ -9,7 +9,16 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from services.inventory_service import domain
-from services.inventory_service.api import atp, bins, discrepancies, locations, reservations, stock
+from services.inventory_service.api import (
+    atp,
+    bins,
+    discrepancies,
+    locations,
+    purchase_orders,
+    reservations,
+    stock,
+    transfers,
+)
 
 # Discrepancies come before stock: its GET /stock/{sku:path} would take their paths.
 ROUTERS: list[APIRouter] = [
@@ -19,6 +28,8 @@ ROUTERS: list[APIRouter] = [
     stock.router,
     reservations.router,
     atp.router,
+    transfers.router,
+    purchase_orders.router,
 ]
 
 ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
@@ -31,6 +42,9 @@ ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     domain.QuarantineError: (422, "Not enough units"),
     domain.DiscrepancyNotFoundError: (404, "Discrepancy not found"),
     domain.DiscrepancyClosedError: (409, "Discrepancy already resolved"),
+    domain.SupplyNotFoundError: (404, "Not found"),
+    domain.SupplyConflictError: (409, "Conflict"),
+    domain.OverReceiptError: (409, "Over-receipt"),
 }
 
 __all__ = ["ERROR_STATUSES", "ROUTERS"]

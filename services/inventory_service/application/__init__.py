@@ -8,11 +8,23 @@ from services.inventory_service.application.atp import Atp
 from services.inventory_service.application.discrepancies import Discrepancies
 from services.inventory_service.application.history import History
 from services.inventory_service.application.locations import Locations
+from services.inventory_service.application.purchasing import PurchaseOrders
 from services.inventory_service.application.reservations import Reservations
 from services.inventory_service.application.stocks import Stocks
+from services.inventory_service.application.transfers import Transfers
 from shared.runtime.application import ServiceApplication
 
-__all__ = ["Atp", "Discrepancies", "History", "Inventory", "Locations", "Reservations", "Stocks"]
+__all__ = [
+    "Atp",
+    "Discrepancies",
+    "History",
+    "Inventory",
+    "Locations",
+    "PurchaseOrders",
+    "Reservations",
+    "Stocks",
+    "Transfers",
+]
 
 
 class Inventory(ServiceApplication):
@@ -30,3 +42,5 @@ class Inventory(ServiceApplication):
         self.discrepancies = Discrepancies(self)
         self.history = History(self)
         self.atp = Atp(self)
+        self.transfers = Transfers(self)
+        self.purchase_orders = PurchaseOrders(self)

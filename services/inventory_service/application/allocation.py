@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from uuid import UUID, uuid4
 
+from services.inventory_service.application.promises import refresh_promises
 from services.inventory_service.domain import (
     Allocation,
     Location,
@@ -62,9 +63,12 @@ def ranked_locations(work: UnitOfWork, stocks: Iterable[Stock], country: str | N
 
 
 def fill_backorders(work: UnitOfWork, skus: Iterable[str]) -> None:
-    """Stock of these SKUs became available: serve their waiting orders."""
-    for sku in sorted(set(skus)):
+    """Stock of these SKUs became available: serve their waiting orders (the ones still
+    waiting are dated again)."""
+    skus = sorted(set(skus))
+    for sku in skus:
         _fill_backorders_of(work, sku)
+    refresh_promises(work, skus)
 
 
 def _fill_backorders_of(work: UnitOfWork, sku: str) -> None:

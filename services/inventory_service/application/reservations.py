@@ -13,6 +13,7 @@ from services.inventory_service.application.allocation import (
     reservation_of,
     stock_of,
 )
+from services.inventory_service.application.promises import refresh_promises
 from services.inventory_service.domain import (
     Line,
     Reservation,
@@ -55,6 +56,7 @@ class Reservations(UseCases["Inventory"]):
                 reservation.backorder(shortages)
                 for shortage in shortages:
                     stock_of(work, shortage["sku"]).wait([str(order_id)])
+                refresh_promises(work, [shortage["sku"] for shortage in shortages])
             return reservation
 
     @use_case
@@ -80,6 +82,7 @@ class Reservations(UseCases["Inventory"]):
                 for shortage in shortages:
                     stock_of(work, shortage["sku"]).wait([order_key])
             fill_backorders(work, freed)
+            refresh_promises(work, [*before, *(shortage["sku"] for shortage in shortages)])
 
     @use_case
     def source_again(
@@ -117,6 +120,7 @@ class Reservations(UseCases["Inventory"]):
                     freed.append(sku)
             reservation.cancel(reason)
             fill_backorders(work, freed)
+            refresh_promises(work, reservation.requested)  # the orders behind it move up
 
     @use_case
     def record_shipment(

@@ -53,15 +53,29 @@ from services.inventory_service.domain.location import (
     rank_locations,
     route,
 )
+from services.inventory_service.domain.purchase_order import PurchaseOrder, PurchaseOrderStatus
 from services.inventory_service.domain.reservation import Reservation, ReservationStatus
 from services.inventory_service.domain.stock import Stock
+from services.inventory_service.domain.supply import (
+    NOW,
+    Incoming,
+    OverReceiptError,
+    SupplyConflictError,
+    SupplyNotFoundError,
+    covers,
+    promise_date,
+    purchase_order_id_for,
+    transfer_id_for,
+)
+from services.inventory_service.domain.transfer import Transfer, TransferStatus
 
-AGGREGATES = (Location, Stock, Reservation, Discrepancy)
+AGGREGATES = (Location, Stock, Reservation, Discrepancy, Transfer, PurchaseOrder)
 """Every aggregate whose events the inventory service stores."""
 
 __all__ = [
     "AGGREGATES",
     "CONFIRMED_REASON",
+    "NOW",
     "NO_RULE",
     "REJECTED_REASON",
     "Allocation",
@@ -72,6 +86,7 @@ __all__ = [
     "DiscrepancyNotFoundError",
     "DiscrepancyStatus",
     "IdempotencyKeyReusedError",
+    "Incoming",
     "InsufficientStockError",
     "InvalidBinError",
     "InventoryError",
@@ -82,7 +97,10 @@ __all__ = [
     "LocationConflictError",
     "LocationNotFoundError",
     "Movement",
+    "OverReceiptError",
     "PickedLine",
+    "PurchaseOrder",
+    "PurchaseOrderStatus",
     "QuarantineError",
     "Reservation",
     "ReservationStatus",
@@ -90,7 +108,12 @@ __all__ = [
     "Shortage",
     "Stock",
     "StockNotFoundError",
+    "SupplyConflictError",
+    "SupplyNotFoundError",
+    "Transfer",
+    "TransferStatus",
     "channel_atp",
+    "covers",
     "discrepancy_id_for",
     "in_pick_path_order",
     "location_atp",
@@ -100,8 +123,11 @@ __all__ = [
     "normalize_bin",
     "open_atp",
     "pick_path_key",
+    "promise_date",
+    "purchase_order_id_for",
     "rank_locations",
     "reservation_id_for",
     "route",
     "stock_id_for",
+    "transfer_id_for",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
@@ -107,6 +108,14 @@ class Reservation(Aggregate):
         return_id: str
         lines: list[Allocation]
 
+    class Promised(Aggregate.Event):
+        """The backordered order's missing units are expected then (None: nothing expected
+        covers them any more)."""
+
+        order_id: UUID
+        promise_date: datetime | None
+        revision: int
+
     @event(Requested)
     def __init__(self, order_id: UUID, lines: list[Line], country: str | None) -> None:
         self.order_id = order_id
@@ -121,6 +130,7 @@ class Reservation(Aggregate):
         self.revision = 0  # the order's edits taken in
         self.requests: list[str] = []  # units asked for again, answered
         self.cancelled = False  # the order was cancelled: nothing is held for it again
+        self.promise_date: datetime | None = None  # when a backorder's units are expected
 
     @staticmethod
     def create_id(order_id: UUID, **_: object) -> UUID:
@@ -160,6 +170,7 @@ class Reservation(Aggregate):
         self.held = [a.copy() for a in allocations]
         self.shortages = []
         self.status = ReservationStatus.RESERVED
+        self.promise_date = None
 
     def backorder(self, shortages: list[Shortage]) -> None:
         """Some line cannot be filled: nothing is held, the order waits for stock."""
@@ -191,6 +202,7 @@ class Reservation(Aggregate):
         self.held = []
         self.shortages = []
         self.status = ReservationStatus.REQUESTED
+        self.promise_date = None
 
     def cancel(self, reason: str) -> None:
         """The order was cancelled: give back what is still held (cancelling twice does nothing)."""
@@ -328,6 +340,25 @@ class Reservation(Aggregate):
         for line in lines:
             key = _return_key(return_id, line["sku"], line["location_id"])
             self.restocked[key] = line["quantity"]
+
+    @property
+    def promised(self) -> datetime | None:
+        """When the backordered order's missing units are expected, if anything covers them."""
+        # Reservations created (or snapshotted) before promise dates lack the attribute.
+        promised: datetime | None = self.__dict__.get("promise_date")
+        return promised
+
+    def promise(self, date: datetime | None) -> bool:
+        """A backordered order's missing units are expected then; the same date again (or an
+        order no longer waiting) records nothing."""
+        if self.status != ReservationStatus.BACKORDERED or date == self.promised:
+            return False
+        self._promised(order_id=self.order_id, promise_date=date, revision=self.revision)
+        return True
+
+    @event(Promised)
+    def _promised(self, order_id: UUID, promise_date: datetime | None, revision: int) -> None:
+        self.promise_date = promise_date
 
 
 def _return_key(return_id: str, sku: str, location_id: str) -> str:

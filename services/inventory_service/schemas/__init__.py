@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
-from services.inventory_service.domain import Level, ReservationStatus, Stock
+from services.inventory_service.domain import Incoming, Level, ReservationStatus, Stock
 from services.inventory_service.schemas.fields import BinCode, LocationId, Quantity, Reason
 from services.inventory_service.schemas.warehouse import (
     BinAssign,
@@ -137,6 +138,8 @@ class StockLevel(BaseModel):
     active: bool = Field(
         True, description="the location takes orders; a closed one's units are in no total"
     )
+    in_transit: int = Field(0, description="Transferred here, not yet received: not on hand")
+    on_order: int = Field(0, description="On purchase orders for here, not yet received")
 
 
 class StockTotals(BaseModel):
@@ -182,6 +185,10 @@ class StockPublic(BaseModel):
     sku: str
     locations: list[StockLevel]
     total: StockTotals
+    in_transit: int = Field(
+        0, description="Over the network: between locations, left one, not yet received"
+    )
+    on_order: int = Field(0, description="Over the network: on purchase orders, not received")
 
 
 class ReceiptPublic(BaseModel):
@@ -274,6 +281,11 @@ class ReservationPublic(BaseModel):
     lines: list[ItemQuantity]
     allocations: list[AllocationPublic]
     shortages: list[ShortagePublic]
+    promise_date: datetime | None = Field(
+        None,
+        description="Backordered: when the purchase orders and transfers on the way are"
+        " expected to bring its missing units (first come first served); absent: not known",
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -292,8 +304,10 @@ def stock_public(stock: Stock, inactive: frozenset[str] = frozenset()) -> StockP
             available=level["on_hand"] - level["reserved"] - level["missing"],
             bin=stock.bins.get(loc),
             active=loc not in inactive,
+            in_transit=stock.in_transit(loc),
+            on_order=stock.on_order(loc),
         )
-        for loc, level in sorted(_with_bins(stock.levels, stock.bins).items())
+        for loc, level in sorted(_with_bins(stock.levels, stock.bins, stock.incoming()).items())
     ]
     open_ones = [level for level in locations if level.active]
     total = StockTotals(
@@ -301,10 +315,20 @@ def stock_public(stock: Stock, inactive: frozenset[str] = frozenset()) -> StockP
         reserved=sum(level.reserved for level in open_ones),
         available=sum(level.available for level in open_ones),
     )
-    return StockPublic(sku=stock.sku, locations=locations, total=total)
+    return StockPublic(
+        sku=stock.sku,
+        locations=locations,
+        total=total,
+        in_transit=sum(level.in_transit for level in locations),
+        on_order=sum(level.on_order for level in locations),
+    )
 
 
-def _with_bins(levels: dict[str, Level], bins: dict[str, str]) -> dict[str, Level]:
-    """Levels per location, plus empty ones where the SKU has a bin but no stock yet."""
+def _with_bins(
+    levels: dict[str, Level], bins: dict[str, str], incoming: Mapping[str, Incoming]
+) -> dict[str, Level]:
+    """Levels per location, plus empty ones where the SKU has a bin or units on the way but
+    no stock yet."""
     empty: Level = {"on_hand": 0, "reserved": 0, "missing": 0}
-    return {**{loc: empty for loc in bins}, **levels}
+    on_the_way = {supply["location_id"]: empty for supply in incoming.values()}
+    return {**on_the_way, **{loc: empty for loc in bins}, **levels}
