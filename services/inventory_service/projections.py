@@ -103,6 +103,7 @@ def _reserved(curs: Cursor[Any], e: Reservation.Reserved) -> None:
         status=ReservationStatus.RESERVED,
         allocations=e.allocations,
         shortages=[],
+        promise_date=None,
     )
 
 
@@ -128,6 +129,7 @@ def _lines_changed(curs: Cursor[Any], e: Reservation.LinesChanged) -> None:
         lines=e.lines,
         allocations=[],
         shortages=[],
+        promise_date=None,
     )
 
 

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Self
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from services.inventory_service.domain import (
     Line,
@@ -31,7 +39,18 @@ def _rfc3339(value: object) -> object:
     return value
 
 
-Time = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _plausible(value: datetime) -> datetime:
+    """A time in UTC, this century: a year-1 date is a typo (and would not survive UTC)."""
+    if not _EARLIEST <= value < _LATEST:
+        raise ValueError("must be between 2000-01-01 and 2100-01-01")
+    return value.astimezone(UTC)
+
+
+Time = Annotated[AwareDatetime, BeforeValidator(_rfc3339), AfterValidator(_plausible)]
 
 
 class SupplyLine(BaseModel):
