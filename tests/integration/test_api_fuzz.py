@@ -183,6 +183,9 @@ APIS = {
                 # A reservation is linked only from discrepancies: from a page of them, which
                 # the generated filters and offsets mostly leave empty.
                 "GET /v1/reservations/{order_id}",
+                # Like a reservation, reached only through a page of transfers the generated
+                # filters mostly leave empty; test_inventory_transfers covers it.
+                "POST /v1/transfers/{transfer_id}/receive",
             }
         ),
     ),
