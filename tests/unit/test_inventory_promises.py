@@ -153,3 +153,13 @@ def test_an_order_leaving_the_queue_moves_the_ones_behind_it_up(app: Inventory) 
     apply(app, CONSUMES, factories.order_cancelled(first, reason="customer asked"))
 
     assert promised(app, second) == D1
+
+
+def test_a_transfer_without_an_expected_time_promises_nothing(app: Inventory) -> None:
+    app.stocks.receive("berlin", "C", 2)
+    waiting = backorder(app, C=3)
+    app.transfers.ship("T-1", "berlin", "hamburg", lines(C=2), None)
+    app.purchase_orders.place("PO-1", "hamburg", "Acme", lines(C=1), D1)
+    assert promised(app, waiting) is None  # 1 of the 3 has a date
+    app.transfers.receive("T-1", lines(C=2), "r-1")
+    assert promised(app, waiting) == D1  # 2 there now, 1 on order

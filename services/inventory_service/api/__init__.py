@@ -42,8 +42,8 @@ ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     domain.QuarantineError: (422, "Not enough units"),
     domain.DiscrepancyNotFoundError: (404, "Discrepancy not found"),
     domain.DiscrepancyClosedError: (409, "Discrepancy already resolved"),
-    domain.SupplyNotFoundError: (404, "Not found"),
-    domain.SupplyConflictError: (409, "Conflict"),
+    domain.SupplyNotFoundError: (404, "Transfer or purchase order not found"),
+    domain.SupplyConflictError: (409, "Transfer or purchase order conflict"),
     domain.OverReceiptError: (409, "Over-receipt"),
 }
 

@@ -233,13 +233,15 @@ class MovementPublic(BaseModel):
     at: datetime
     location_id: str
     kind: str = Field(
-        description="receipt, adjustment, reserved, released, shipped, returned or short_pick"
+        description="receipt, adjustment, reserved, released, shipped, returned, short_pick,"
+        " quarantined, quarantine_released, transfer_shipped, transfer_received,"
+        " transfer_cancelled or purchase_received"
     )
     quantity: int = Field(description="Units moved; an adjustment's is signed")
     cause: dict[str, str | None] = Field(
         description="Ids of what caused it as the event carries them: receipt_id and"
         " reference, adjustment_id and reason, order_id, shipment_id, return_id,"
-        " discrepancy_id"
+        " discrepancy_id, transfer_id with to_location or from_location, po_id"
     )
     on_hand: int
     reserved: int
