@@ -15,10 +15,12 @@ from services.inventory_service.domain import (
     InsufficientStockError,
     LocationNotFoundError,
     OverReceiptError,
+    PurchaseOrder,
     Reservation,
     ReservationStatus,
     SupplyConflictError,
     SupplyNotFoundError,
+    Transfer,
     TransferStatus,
     reservation_id_for,
 )
@@ -246,3 +248,39 @@ def test_movements_show_transfers_and_purchase_receipts_with_their_cause(app: In
     assert moved[1].cause == {"reason": "wrong SKU", "transfer_id": "T-2", "to_location": "hamburg"}
     assert moved[3].cause == {"receipt_id": "r-1", "transfer_id": "T-1", "from_location": "berlin"}
     assert moved[4].cause == {"transfer_id": "T-1", "to_location": "hamburg"}
+
+
+def test_the_transfer_aggregate_counts_what_arrived_and_what_is_still_on_its_way() -> None:
+    transfer = Transfer(
+        transfer_id="T-9",
+        from_location="berlin",
+        to_location="hamburg",
+        lines=lines(A=2, B=1) + lines(A=1),
+        expected_at=MONDAY,
+    )
+    assert transfer.shipped == {"A": 3, "B": 1}
+    assert transfer.receive("r-1", lines(A=3)) == {"A": 3}
+    assert transfer.receive("r-1", lines(A=3)) == {}  # seen: nothing more
+    assert (transfer.status, transfer.outstanding) == ("partially_received", {"B": 1})
+    with pytest.raises(SupplyConflictError):
+        transfer.cancel("too late")
+    transfer.receive("r-2", lines(B=1))
+    assert (transfer.status, transfer.outstanding) == ("received", {})
+    assert transfer.same_as("berlin", "hamburg", lines(B=1, A=3), MONDAY)
+
+
+def test_the_purchase_order_aggregate_moves_its_date_once_and_refuses_over_receipts() -> None:
+    order = PurchaseOrder(
+        po_id="PO-9", location_id="berlin", supplier="Acme", lines=lines(A=5), expected_at=MONDAY
+    )
+    assert not order.reschedule(MONDAY)
+    assert order.reschedule(MONDAY.replace(day=21))
+    with pytest.raises(OverReceiptError):
+        order.receive("GRN-1", lines(A=6))
+    assert order.receive("GRN-1", lines(A=5)) == {"A": 5}
+    assert (order.status, order.outstanding) == ("received", {})
+    assert [type(e).__name__ for e in order.collect_events()] == [
+        "Placed",
+        "Rescheduled",
+        "Received",
+    ]
