@@ -14,6 +14,7 @@ from services.inventory_service.bootstrap import service_events
 from services.inventory_service.domain import (
     NOW,
     Reservation,
+    Stock,
     covers,
     promise_date,
     reservation_id_for,
@@ -163,3 +164,26 @@ def test_a_transfer_without_an_expected_time_promises_nothing(app: Inventory) ->
     assert promised(app, waiting) is None  # 1 of the 3 has a date
     app.transfers.receive("T-1", lines(C=2), "r-1")
     assert promised(app, waiting) == D1  # 2 there now, 1 on order
+
+
+def test_a_queue_keeps_what_each_order_asked_for_and_its_place() -> None:
+    stock = Stock(sku="C")
+    stock.wait(["o1"], {"o1": 2})
+    stock.wait(["o2"])  # as queued before the queue kept units
+    stock.wait(["o1"], {"o1": 3})  # asked again (an attempt found it short): same place
+    assert list(stock.waiting.items()) == [("o1", 3), ("o2", None)]
+    stock.leave_queue("o1")
+    assert stock.queue == ["o2"]
+
+
+def test_a_cancel_re_dates_only_the_orders_it_moved(app: Inventory) -> None:
+    app.purchase_orders.place("PO-1", "berlin", "Acme", lines(C=2), D1)
+    app.purchase_orders.place("PO-2", "berlin", "Acme", lines(C=2), D2)
+    first, second, third = backorder(app, C=2), backorder(app, C=2), backorder(app, C=1)
+    assert [promised(app, o) for o in (first, second, third)] == [D1, D2, None]
+    before = len(published(app))
+
+    apply(app, CONSUMES, factories.order_cancelled(first, reason="customer asked"))
+
+    assert [promised(app, o) for o in (second, third)] == [D1, D2]
+    assert len(published(app)) == before + 2

@@ -74,7 +74,7 @@ def fill_backorders(work: UnitOfWork, skus: Iterable[str]) -> None:
 def _fill_backorders_of(work: UnitOfWork, sku: str) -> None:
     """Try the waiting orders of one SKU first come, first served, each all or nothing."""
     stock = stock_of(work, sku)
-    still_short: dict[str, list[str]] = {}
+    still_short: dict[str, dict[str, int]] = {}
     for order_key in list(stock.queue):
         if stock.available_anywhere() <= 0:
             break
@@ -85,13 +85,22 @@ def _fill_backorders_of(work: UnitOfWork, sku: str) -> None:
         if reservation.requested.get(sku, 0) > stock.available_anywhere():
             continue  # keeps its place; later, smaller orders may still fit
         for shortage in attempt(work, reservation):
-            still_short.setdefault(shortage["sku"], []).append(order_key)
-    for short_sku, order_keys in sorted(still_short.items()):
+            units = reservation.requested.get(shortage["sku"], 0)
+            still_short.setdefault(shortage["sku"], {})[order_key] = units
+    for short_sku, waiting in sorted(still_short.items()):
         short = stock_of(work, short_sku)
         # Write to every stock found short, unless this unit writes it anyway: otherwise a
         # concurrent receipt of that SKU and this attempt would both miss the order.
-        if not short.pending_events or not all(map(short.is_waiting, order_keys)):
-            short.wait(order_keys)
+        if not short.pending_events or not all(map(short.is_waiting, waiting)):
+            short.wait(list(waiting), waiting)
+
+
+def queue(work: UnitOfWork, reservation: Reservation, shortages: list[Shortage]) -> None:
+    """A backordered order joins the queue of every SKU it is short of, with its units."""
+    order_key, requested = str(reservation.order_id), reservation.requested
+    for shortage in shortages:
+        sku = shortage["sku"]
+        stock_of(work, sku).wait([order_key], {order_key: requested.get(sku, 0)})
 
 
 def stock_of(work: UnitOfWork, sku: str) -> Stock:

@@ -20,13 +20,16 @@ from services.inventory_service.domain import (
 from shared.runtime.application import UnitOfWork
 
 
-def refresh_promises(work: UnitOfWork, skus: Iterable[str], supply_changed: bool = False) -> None:
-    """Date again every order waiting for these SKUs: the expected arrival that covers its
-    missing units, first come first served (published when it changes).
+def refresh_promises(
+    work: UnitOfWork, skus: Iterable[str], supply_changed: bool = False, only: str | None = None
+) -> None:
+    """Date again the orders waiting for these SKUs (only this one, when given): the expected
+    arrival that covers its missing units, first come first served (published on change).
 
     Only SKUs with supply on the way are looked at unless their supply itself changed (a
     waiting order can only be promised what is on the way), so a SKU without purchase
-    orders or transfers costs nothing here.
+    orders or transfers costs nothing here. The queues keep what each order asked for, so
+    working the dates out reads no order; recording them reads each order dated.
     """
     promising = _Promising(work)
     orders: dict[str, None] = {}
@@ -34,12 +37,45 @@ def refresh_promises(work: UnitOfWork, skus: Iterable[str], supply_changed: bool
         stock = promising.stock(sku)
         if stock is None or not (supply_changed or stock.incoming()):
             continue
-        orders.update(dict.fromkeys(stock.queue))
-    for order_key in orders:
-        reservation = promising.reservation(order_key)
-        if reservation is None or reservation.status != ReservationStatus.BACKORDERED:
+        if only is None:
+            orders.update(dict.fromkeys(stock.queue))
+        elif stock.is_waiting(only):
+            orders[only] = None
+    promising.date(orders)
+
+
+Departure = tuple[int, int | None]
+"""Where an order stood in a SKU's queue when it left, and the units it waited for."""
+
+
+def departure(stock: Stock, order_key: str) -> Departure | None:
+    """Where an order stands in a SKU's queue (before it leaves), if it waits there."""
+    if not stock.is_waiting(order_key):
+        return None
+    return stock.queue.index(order_key), stock.waiting[order_key]
+
+
+def refresh_after_leaving(work: UnitOfWork, order_key: str, left: dict[str, Departure]) -> None:
+    """An order left these SKUs' queues: date again the orders whose cover it changed (those
+    behind it, where it held back supply they now get), not every order waiting."""
+    promising = _Promising(work)
+    orders: dict[str, None] = {}
+    for sku, (position, units) in sorted(left.items()):
+        stock = promising.stock(sku)
+        if stock is None or not stock.incoming():
             continue
-        reservation.promise(promising.date_of(order_key, reservation))
+        after = promising.cover(sku)
+        if units is None:  # queued before the queue kept units: date them all
+            orders.update(dict.fromkeys(after))
+            continue
+        was_ahead = set(stock.queue[:position])
+        demands = promising.demands(sku)
+        ahead = [demand for demand in demands if demand[0] in was_ahead]
+        behind = demands[len(ahead) :]
+        supplies, available = stock.supplies(), stock.available_anywhere()
+        before = covers([*ahead, (order_key, units), *behind], available, supplies)
+        orders.update(dict.fromkeys(o for o, date in after.items() if before.get(o) != date))
+    promising.date(orders)
 
 
 class _Promising:
@@ -62,6 +98,14 @@ class _Promising:
             self.reservations[order_key] = found
         return self.reservations[order_key]
 
+    def date(self, orders: Iterable[str]) -> None:
+        """Record the promise date of each of these orders still backordered."""
+        for order_key in orders:
+            reservation = self.reservation(order_key)
+            if reservation is None or reservation.status != ReservationStatus.BACKORDERED:
+                continue
+            reservation.promise(self.date_of(order_key, reservation))
+
     def date_of(self, order_key: str, reservation: Reservation) -> datetime | None:
         """The order's promise date: the latest cover of the SKUs it waits for."""
         waits_for = [
@@ -75,12 +119,21 @@ class _Promising:
         """When each order waiting for a SKU gets its units, in queue order."""
         if sku not in self.covers:
             stock = self.stock(sku)
-            demands: list[tuple[str, int]] = []
-            for order_key in stock.queue if stock is not None else []:
-                reservation = self.reservation(order_key)
-                if reservation is not None and reservation.status == ReservationStatus.BACKORDERED:
-                    demands.append((order_key, reservation.requested.get(sku, 0)))
             if stock is None:
                 return {}
+            demands = self.demands(sku)
             self.covers[sku] = covers(demands, stock.available_anywhere(), stock.supplies())
         return self.covers[sku]
+
+    def demands(self, sku: str) -> list[tuple[str, int]]:
+        """(order, units) waiting for a SKU, in queue order (from the queue, which keeps them)."""
+        stock = self.stock(sku)
+        demands: list[tuple[str, int]] = []
+        for order_key, units in stock.waiting.items() if stock is not None else ():
+            if units is None:  # queued before the queue kept units: ask the order
+                reservation = self.reservation(order_key)
+                if reservation is None or reservation.status != ReservationStatus.BACKORDERED:
+                    continue
+                units = reservation.requested.get(sku, 0)
+            demands.append((order_key, units))
+        return demands

@@ -10,10 +10,15 @@ from services.inventory_service.application.allocation import (
     attempt,
     fill_backorders,
     hold,
+    queue,
     reservation_of,
     stock_of,
 )
-from services.inventory_service.application.promises import refresh_promises
+from services.inventory_service.application.promises import (
+    departure,
+    refresh_after_leaving,
+    refresh_promises,
+)
 from services.inventory_service.domain import (
     Line,
     Reservation,
@@ -54,9 +59,9 @@ class Reservations(UseCases["Inventory"]):
             shortages = attempt(work, reservation)
             if shortages:
                 reservation.backorder(shortages)
-                for shortage in shortages:
-                    stock_of(work, shortage["sku"]).wait([str(order_id)])
-                refresh_promises(work, [shortage["sku"] for shortage in shortages])
+                queue(work, reservation, shortages)
+                # At the back of the queues: only its own date is new.
+                refresh_promises(work, [s["sku"] for s in shortages], only=str(order_id))
             return reservation
 
     @use_case
@@ -79,8 +84,7 @@ class Reservations(UseCases["Inventory"]):
             shortages = attempt(work, reservation)
             if shortages:
                 reservation.backorder(shortages)
-                for shortage in shortages:
-                    stock_of(work, shortage["sku"]).wait([order_key])
+                queue(work, reservation, shortages)
             fill_backorders(work, freed)
             refresh_promises(work, [*before, *(shortage["sku"] for shortage in shortages)])
 
@@ -112,15 +116,17 @@ class Reservations(UseCases["Inventory"]):
         with self.app.unit_of_work(uow) as work:
             # Cancelled before it was placed here: remembered, so a late OrderPlaced is ignored.
             reservation = reservation_of(work, order_id)
-            order_key, freed = str(order_id), []
+            order_key, freed, left = str(order_id), [], {}
             for sku in sorted(reservation.requested):
                 stock = stock_of(work, sku)
+                if (stood := departure(stock, order_key)) is not None:
+                    left[sku] = stood
                 stock.leave_queue(order_key)
                 if stock.release(order_key, reservation.held_of(sku)):
                     freed.append(sku)
             reservation.cancel(reason)
             fill_backorders(work, freed)
-            refresh_promises(work, reservation.requested)  # the orders behind it move up
+            refresh_after_leaving(work, order_key, left)  # the orders behind it move up
 
     @use_case
     def record_shipment(

@@ -166,6 +166,7 @@ class Stock(StockLevels, Aggregate):
 
     class Backordered(Aggregate.Event):
         order_ids: list[str]
+        units: dict[str, int] | None = None  # what each asked for (absent on older events)
 
     class SafetyStockSet(Aggregate.Event):
         sku: str
@@ -588,19 +589,23 @@ class Stock(StockLevels, Aggregate):
 
     # -- backorders -----------------------------------------------------------------------------
 
-    def wait(self, order_ids: list[str]) -> None:
-        """These orders wait for this SKU (new ones join the back of the queue).
+    def wait(self, order_ids: list[str], units: dict[str, int] | None = None) -> None:
+        """These orders wait for this SKU (new ones join the back of the queue); units: what
+        each asked for of it.
 
         Also recorded for orders already queued: a failed allocation attempt must write to
         the stock it found short, so a concurrent receipt of that stock conflicts with it
         instead of both missing the order (optimistic concurrency only sees writes).
         """
-        self._backordered(order_ids=list(order_ids))
+        self._backordered(order_ids=list(order_ids), units=dict(units) if units else None)
 
     @event(Backordered)
-    def _backordered(self, order_ids: list[str]) -> None:
+    def _backordered(self, order_ids: list[str], units: dict[str, int] | None = None) -> None:
         for order_id in order_ids:
-            self.waiting.setdefault(order_id, None)
+            if units and order_id in units:
+                self.waiting[order_id] = units[order_id]  # a queued one keeps its place
+            else:
+                self.waiting.setdefault(order_id, None)
 
     def leave_queue(self, order_id: str) -> None:
         """An order no longer waits (cancelled, or no longer backordered)."""
