@@ -23,9 +23,11 @@ from services.inventory_service.domain import (
     Line,
     Location,
     PickedLine,
+    PurchaseOrder,
     Reservation,
     ReturnedLine,
     Stock,
+    Transfer,
 )
 from shared import events as ev
 from shared.runtime.application import UnitOfWork
@@ -219,6 +221,15 @@ def _lines_changed(e: Reservation.LinesChanged) -> ev.StockReleased | None:
     )
 
 
+def _promised(e: Reservation.Promised) -> ev.BackorderPromised:
+    return ev.BackorderPromised(
+        order_id=e.order_id,
+        promise_date=e.promise_date,
+        promised_at=e.timestamp,
+        revision=e.revision,
+    )
+
+
 def _released(e: Reservation.Released) -> ev.StockReleased:
     return ev.StockReleased(
         order_id=e.order_id, allocations=e.allocations, reason=e.reason, released_at=e.timestamp
@@ -261,6 +272,11 @@ PUBLISHES: dict[type[Aggregate.Event], Mapper | Internal] = {
     Stock.ShortPicked: _level_changed(MOVEMENT_REASONS[Stock.ShortPicked]),
     Stock.Quarantined: _level_changed(MOVEMENT_REASONS[Stock.Quarantined]),
     Stock.QuarantineReleased: _level_changed(MOVEMENT_REASONS[Stock.QuarantineReleased]),
+    Stock.TransferShipped: _level_changed(MOVEMENT_REASONS[Stock.TransferShipped]),
+    Stock.TransferReceived: _level_changed(MOVEMENT_REASONS[Stock.TransferReceived]),
+    Stock.TransferCancelled: _level_changed(MOVEMENT_REASONS[Stock.TransferCancelled]),
+    Stock.PurchaseReceived: _level_changed(MOVEMENT_REASONS[Stock.PurchaseReceived]),
+    Stock.SupplyExpected: INTERNAL,  # on order: BackorderPromised says what it means to orders
     Stock.BinAssigned: _bin_assigned,
     Stock.Backordered: INTERNAL,  # the queue: Reservation.Backordered says it publicly
     Stock.Dequeued: INTERNAL,
@@ -277,6 +293,14 @@ PUBLISHES: dict[type[Aggregate.Event], Mapper | Internal] = {
     Reservation.Consumed: INTERNAL,  # shipments publish their units as level changes
     Reservation.ShortReleased: INTERNAL,  # the short pick publishes its level change
     Reservation.Restocked: INTERNAL,  # the return publishes its level change
+    Reservation.Promised: _promised,
+    # Transfers and purchase orders publish what they do to stock as level changes.
+    Transfer.Shipped: INTERNAL,
+    Transfer.Received: INTERNAL,
+    Transfer.Cancelled: INTERNAL,
+    PurchaseOrder.Placed: INTERNAL,
+    PurchaseOrder.Rescheduled: INTERNAL,
+    PurchaseOrder.Received: INTERNAL,
     Discrepancy.Proposed: INTERNAL,
     Discrepancy.Resolved: INTERNAL,  # its adjustment publishes the level change
     # The catalogue: every real change is public (an unchanged put records nothing).

@@ -14,9 +14,13 @@ from services.inventory_service.domain import (
     Item,
     LevelEvent,
     Location,
+    PurchaseOrder,
+    PurchaseOrderStatus,
     Reservation,
     ReservationStatus,
     Stock,
+    Transfer,
+    TransferStatus,
     is_rest_request,
     pick_path_key,
 )
@@ -109,6 +113,7 @@ def _reserved(curs: Cursor[Any], e: Reservation.Reserved) -> None:
         allocations=e.allocations,
         shortages=getattr(e, "short", None) or getattr(e, "rest", None) or [],
         explanation=getattr(e, "explanation", None),
+        promise_date=None,
     )
 
 
@@ -134,6 +139,7 @@ def _lines_changed(curs: Cursor[Any], e: Reservation.LinesChanged) -> None:
         lines=e.lines,
         allocations=[],
         shortages=[],
+        promise_date=None,
     )
 
 
@@ -162,6 +168,99 @@ def _held(curs: Cursor[Any], e: Reservation.Consumed | Reservation.ShortReleased
     """A shipment or a short pick left the order holding less (the event says its new status)."""
     InventoryViews.update_reservation(
         curs, e.order_id, e.timestamp, status=e.status, allocations=e.held
+    )
+
+
+def _promised(curs: Cursor[Any], e: Reservation.Promised) -> None:
+    InventoryViews.update_reservation(curs, e.order_id, e.timestamp, promise_date=e.promise_date)
+
+
+# -- transfers and purchase orders ---------------------------------------------------------------
+
+
+def _transfer_level(
+    curs: Cursor[Any], e: Stock.TransferShipped | Stock.TransferReceived | Stock.TransferCancelled
+) -> None:
+    """The level where units left or arrived, and what is in transit to the destination."""
+    _level(curs, e)
+    destination = e.location_id if isinstance(e, Stock.TransferReceived) else e.to_location
+    InventoryViews.set_incoming(curs, e.sku, destination, "in_transit", e.in_transit, e.timestamp)
+
+
+def _supply_expected(curs: Cursor[Any], e: Stock.SupplyExpected) -> None:
+    InventoryViews.set_incoming(curs, e.sku, e.location_id, "on_order", e.on_order, e.timestamp)
+
+
+def _purchase_received(curs: Cursor[Any], e: Stock.PurchaseReceived) -> None:
+    _level(curs, e)
+    InventoryViews.set_incoming(curs, e.sku, e.location_id, "on_order", e.on_order, e.timestamp)
+
+
+def _transfer_shipped(curs: Cursor[Any], e: Transfer.Shipped) -> None:
+    row = {
+        "transfer_id": e.transfer_id,
+        "status": TransferStatus.IN_TRANSIT,
+        "from_location": e.from_location,
+        "to_location": e.to_location,
+        "lines": e.lines,
+        "expected_at": e.expected_at,
+        "at": e.timestamp,
+    }
+    InventoryViews.insert_transfer(curs, row)
+
+
+def _transfer_received(curs: Cursor[Any], e: Transfer.Received) -> None:
+    InventoryViews.update_row(
+        curs,
+        "transfer_view",
+        "transfer_id",
+        e.transfer_id,
+        e.timestamp,
+        status=e.status,
+        received=e.received,
+    )
+
+
+def _transfer_cancelled(curs: Cursor[Any], e: Transfer.Cancelled) -> None:
+    InventoryViews.update_row(
+        curs,
+        "transfer_view",
+        "transfer_id",
+        e.transfer_id,
+        e.timestamp,
+        status=TransferStatus.CANCELLED,
+        cancel_reason=e.reason,
+    )
+
+
+def _po_placed(curs: Cursor[Any], e: PurchaseOrder.Placed) -> None:
+    row = {
+        "po_id": e.po_id,
+        "status": PurchaseOrderStatus.OPEN,
+        "location_id": e.location_id,
+        "supplier": e.supplier,
+        "lines": e.lines,
+        "expected_at": e.expected_at,
+        "at": e.timestamp,
+    }
+    InventoryViews.insert_purchase_order(curs, row)
+
+
+def _po_rescheduled(curs: Cursor[Any], e: PurchaseOrder.Rescheduled) -> None:
+    InventoryViews.update_row(
+        curs, "purchase_order_view", "po_id", e.po_id, e.timestamp, expected_at=e.expected_at
+    )
+
+
+def _po_received(curs: Cursor[Any], e: PurchaseOrder.Received) -> None:
+    InventoryViews.update_row(
+        curs,
+        "purchase_order_view",
+        "po_id",
+        e.po_id,
+        e.timestamp,
+        status=e.status,
+        received=e.received,
     )
 
 
@@ -215,6 +314,18 @@ INVENTORY_VIEWS = Projection(
         Stock.Quarantined: _quarantine,
         Stock.QuarantineReleased: _quarantine,
         Stock.BinAssigned: _bin_assigned,
+        Stock.TransferShipped: _transfer_level,
+        Stock.TransferReceived: _transfer_level,
+        Stock.TransferCancelled: _transfer_level,
+        Stock.SupplyExpected: _supply_expected,
+        Stock.PurchaseReceived: _purchase_received,
+        Transfer.Shipped: _transfer_shipped,
+        Transfer.Received: _transfer_received,
+        Transfer.Cancelled: _transfer_cancelled,
+        PurchaseOrder.Placed: _po_placed,
+        PurchaseOrder.Rescheduled: _po_rescheduled,
+        PurchaseOrder.Received: _po_received,
+        Reservation.Promised: _promised,
         Reservation.Requested: _requested,
         Reservation.Reserved: _reserved,
         Reservation.Backordered: _backordered,

@@ -20,6 +20,8 @@ INVENTORY_TABLES = (
     "bin_view",
     "discrepancy_view",
     "item_view",
+    "transfer_view",
+    "purchase_order_view",
 )
 
 
@@ -109,6 +111,36 @@ class InventoryViews(ViewStore):
             updated_at timestamptz NOT NULL
         )""",
         "CREATE INDEX IF NOT EXISTS item_view_gtins ON item_view USING gin (gtin14s)",
+        # Added with transfers and purchase orders.
+        "ALTER TABLE stock_level_view ADD COLUMN IF NOT EXISTS in_transit int NOT NULL DEFAULT 0",
+        "ALTER TABLE stock_level_view ADD COLUMN IF NOT EXISTS on_order int NOT NULL DEFAULT 0",
+        "ALTER TABLE reservation_view ADD COLUMN IF NOT EXISTS promise_date timestamptz",
+        """CREATE TABLE IF NOT EXISTS transfer_view (
+            transfer_id text PRIMARY KEY,
+            status text NOT NULL,
+            from_location text NOT NULL,
+            to_location text NOT NULL,
+            lines jsonb NOT NULL,
+            received jsonb NOT NULL DEFAULT '{}',
+            expected_at timestamptz,
+            cancel_reason text,
+            shipped_at timestamptz NOT NULL,
+            updated_at timestamptz NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS transfer_view_status ON transfer_view (status, shipped_at)",
+        """CREATE TABLE IF NOT EXISTS purchase_order_view (
+            po_id text PRIMARY KEY,
+            status text NOT NULL,
+            location_id text NOT NULL,
+            supplier text NOT NULL,
+            lines jsonb NOT NULL,
+            received jsonb NOT NULL DEFAULT '{}',
+            expected_at timestamptz NOT NULL,
+            placed_at timestamptz NOT NULL,
+            updated_at timestamptz NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS purchase_order_view_status"
+        " ON purchase_order_view (status, expected_at)",
     )
 
     # -- writes, inside the projection's transaction ---------------------------------------
@@ -167,6 +199,56 @@ class InventoryViews(ViewStore):
         curs.execute(
             "UPDATE stock_level_view SET quarantined = %s WHERE sku = %s AND location_id = %s",
             (quarantined, sku, location_id),
+        )
+
+    @staticmethod
+    def set_incoming(
+        curs: Cursor[Any], sku: str, location_id: str, column: str, units: int, at: Any
+    ) -> None:
+        """Units in transit to (or on order for) a location: its row, made if it has none yet.
+
+        column is the projection's constant, in_transit or on_order.
+        """
+        curs.execute(
+            "INSERT INTO stock_level_view (sku, location_id, on_hand, reserved, available,"
+            f" {column}, updated_at) VALUES (%s, %s, 0, 0, 0, %s, %s) ON CONFLICT (sku,"
+            f" location_id) DO UPDATE SET {column} = EXCLUDED.{column}",
+            (sku, location_id, units, at),
+        )
+
+    @staticmethod
+    def insert_transfer(curs: Cursor[Any], row: dict[str, Any]) -> None:
+        """A transfer left its source."""
+        curs.execute(
+            "INSERT INTO transfer_view (transfer_id, status, from_location, to_location, lines,"
+            " expected_at, shipped_at, updated_at) VALUES (%(transfer_id)s, %(status)s,"
+            " %(from_location)s, %(to_location)s, %(lines)s, %(expected_at)s, %(at)s, %(at)s)"
+            " ON CONFLICT (transfer_id) DO NOTHING",
+            {**row, "lines": jsonb(row["lines"])},
+        )
+
+    @staticmethod
+    def insert_purchase_order(curs: Cursor[Any], row: dict[str, Any]) -> None:
+        """A purchase order was placed."""
+        curs.execute(
+            "INSERT INTO purchase_order_view (po_id, status, location_id, supplier, lines,"
+            " expected_at, placed_at, updated_at) VALUES (%(po_id)s, %(status)s,"
+            " %(location_id)s, %(supplier)s, %(lines)s, %(expected_at)s, %(at)s, %(at)s)"
+            " ON CONFLICT (po_id) DO NOTHING",
+            {**row, "lines": jsonb(row["lines"])},
+        )
+
+    @staticmethod
+    def update_row(
+        curs: Cursor[Any], table: str, key: str, value: Any, at: Any, **fields: Any
+    ) -> None:
+        """Set some fields of a transfer or purchase order row (names are the projection's
+        constants)."""
+        values = {k: jsonb(v) if isinstance(v, list | dict) else v for k, v in fields.items()}
+        assignments = ", ".join(f"{name} = %({name})s" for name in values)
+        curs.execute(
+            f"UPDATE {table} SET {assignments}, updated_at = %(at)s WHERE {key} = %(id)s",
+            {**values, "at": at, "id": value},
         )
 
     @staticmethod
@@ -352,6 +434,46 @@ class InventoryViews(ViewStore):
             status=status,
             location_id=location_id,
             sku=sku,
+        )
+
+    def list_transfers(
+        self,
+        *,
+        status: str | None,
+        from_location: str | None,
+        to_location: str | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A page of transfers, newest first."""
+        return self.page(
+            "transfer_view",
+            order_by="shipped_at DESC, transfer_id",
+            limit=limit,
+            offset=offset,
+            status=status,
+            from_location=from_location,
+            to_location=to_location,
+        )
+
+    def list_purchase_orders(
+        self,
+        *,
+        status: str | None,
+        location_id: str | None,
+        supplier: str | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A page of purchase orders, the soonest expected first."""
+        return self.page(
+            "purchase_order_view",
+            order_by="expected_at, po_id",
+            limit=limit,
+            offset=offset,
+            status=status,
+            location_id=location_id,
+            supplier=supplier,
         )
 
     def get_reservation(self, order_id: UUID) -> dict[str, Any] | None:

@@ -207,6 +207,18 @@ class Orders(ServiceApplication):
             self._get(work, order_id).backorder(shortages, revision)
 
     @use_case
+    def record_promise(
+        self,
+        order_id: UUID,
+        promise_date: datetime | None,
+        uow: UnitOfWork | None = None,
+        revision: int = 0,
+    ) -> None:
+        """Inventory dated a backordered order's wait (or no longer knows when)."""
+        with self.unit_of_work(uow) as work:
+            self._get(work, order_id).promise(promise_date, revision)
+
+    @use_case
     def cancel_order(self, order_id: UUID, reason: str, uow: UnitOfWork | None = None) -> Order:
         """Cancel an order that has not shipped; returns the order as it now is."""
         with self.unit_of_work(uow) as work:

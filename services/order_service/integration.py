@@ -164,6 +164,7 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     Order.Placed: _placed,
     Order.Confirmed: _confirmed,
     Order.Backordered: _backordered,
+    Order.BackorderPromised: INTERNAL,  # inventory published it; shown on the order
     Order.Cancelled: _cancelled,
     Order.Shipped: _shipped,
     Order.ShipToChanged: _ship_to_changed,
@@ -320,6 +321,11 @@ def on_reservation_failed(app: Orders, e: ev.StockReservationFailed, uow: UnitOf
         app.backorder_order(e.order_id, shortages, uow, revision=e.revision)
 
 
+def on_backorder_promised(app: Orders, e: ev.BackorderPromised, uow: UnitOfWork) -> None:
+    """Inventory expects a backordered order's missing units then: shown on the order."""
+    app.record_promise(e.order_id, e.promise_date, uow, revision=e.revision)
+
+
 def on_edit_refused(app: Orders, e: ev.OrderEditRefused, uow: UnitOfWork) -> None:
     """A shipment kept its lines (orders did not know yet that its picking started)."""
     app.record_edit_refused(e.order_id, str(e.shipment_id), e.revision, e.reason, uow)
@@ -390,6 +396,7 @@ CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     ev.ChannelRefundRecorded: on_channel_refund,
     ev.StockReserved: on_stock_reserved,
     ev.StockReservationFailed: on_reservation_failed,
+    ev.BackorderPromised: on_backorder_promised,
     ev.Shipped: on_shipped,
     ev.ShortPicked: on_short_picked,
     ev.PickingStarted: on_picking_started,

@@ -84,11 +84,18 @@ def _confirmed(curs: Cursor[Any], e: Order.Confirmed) -> None:
         e.timestamp,
         status=OrderStatus.CONFIRMED,
         allocations=e.allocations,
+        promise_date=None,
     )
 
 
 def _backordered(curs: Cursor[Any], e: Order.Backordered) -> None:
-    OrderViews.update_order(curs, e.originator_id, e.timestamp, status=OrderStatus.BACKORDERED)
+    OrderViews.update_order(
+        curs, e.originator_id, e.timestamp, status=OrderStatus.BACKORDERED, promise_date=None
+    )
+
+
+def _backorder_promised(curs: Cursor[Any], e: Order.BackorderPromised) -> None:
+    OrderViews.update_order(curs, e.originator_id, e.timestamp, promise_date=e.promise_date)
 
 
 def _cancelled(curs: Cursor[Any], e: Order.Cancelled) -> None:
@@ -196,6 +203,7 @@ _HANDLERS: dict[DomainEvent, ProjectFn] = {
     Order.PaymentRecorded: _payment_recorded,
     Order.Confirmed: _confirmed,
     Order.Backordered: _backordered,
+    Order.BackorderPromised: _backorder_promised,
     Order.Cancelled: _cancelled,
     Order.ShipmentRecorded: _shipment_recorded,
     Order.ShortPicked: _short_picked,

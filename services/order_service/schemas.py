@@ -160,6 +160,11 @@ class OrderPublic(BaseModel):
         None, description="when the order is cancelled if still unpaid (the channel's policy)"
     )
     revision: int = Field(0, description="how often its lines were edited")
+    promise_date: datetime | None = Field(
+        None,
+        description="backordered: when inventory expects its missing units (purchase orders and"
+        " transfers on the way, first come first served); absent: not known",
+    )
     placed_at: datetime
     updated_at: datetime
     timeline: list[TimelineEntry] = []

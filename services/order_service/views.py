@@ -56,6 +56,7 @@ class OrderViews(ViewStore):
         "ALTER TABLE order_view ADD COLUMN IF NOT EXISTS taxes_included boolean",
         # Added with line edits: how often the lines were edited (0 before).
         "ALTER TABLE order_view ADD COLUMN IF NOT EXISTS revision integer NOT NULL DEFAULT 0",
+        "ALTER TABLE order_view ADD COLUMN IF NOT EXISTS promise_date timestamptz",
         "CREATE INDEX IF NOT EXISTS order_view_status ON order_view (status, placed_at)",
         "CREATE INDEX IF NOT EXISTS order_view_channel ON order_view (channel, placed_at)",
         """CREATE TABLE IF NOT EXISTS order_timeline (

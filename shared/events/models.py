@@ -597,6 +597,21 @@ class StockReservationFailed(IntegrationEvent):
     )
 
 
+class BackorderPromised(IntegrationEvent):
+    """A backordered order got a promise date, or its date changed: when the purchase orders
+    and transfers on the way are expected to bring its missing units (first come first served
+    over the orders waiting for each SKU). `promise_date` absent: nothing expected covers them
+    any more. Superseded by StockReserved once the order is filled."""
+
+    topic = topics.INVENTORY
+    order_id: UUID
+    promise_date: UtcTime | None = Field(
+        None, description="when the order's missing units are expected; absent: not known"
+    )
+    promised_at: UtcTime
+    revision: NonNegativeInt = Field(0, description="the order's edit this answers (0: as placed)")
+
+
 class StockReleased(IntegrationEvent):
     """An order's reservation was given back to available stock."""
 
@@ -848,6 +863,7 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     OrderUnitsRequested,
     StockReserved,
     StockReservationFailed,
+    BackorderPromised,
     StockReleased,
     StockLevelChanged,
     BinAssigned,

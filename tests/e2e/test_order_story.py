@@ -173,6 +173,37 @@ def test_a_backordered_order_is_confirmed_when_stock_arrives(api):
     assert stock_of(api, cap) == {"on_hand": 3, "reserved": 3, "available": 0}
 
 
+def test_a_backordered_order_is_promised_a_purchase_order_s_date_and_filled_by_its_receipt(api):
+    lamp = new_sku("LAMP")
+    stock_up(api, "WH-BER", lamp, 1)
+    order = canonical_order([{"sku": lamp, "quantity": 3, "unit_price": "49.00"}])
+    order_id = api.call("channel_gateway", "POST", "/orders", json=order).json()["order_id"]
+    api.eventually("order_service", f"/orders/{order_id}", lambda o: o["status"] == "backordered")
+    po = {
+        "po_id": f"PO-{lamp}",
+        "location_id": "WH-BER",
+        "supplier": "Acme Lamps",
+        "lines": [{"sku": lamp, "quantity": 5}],
+        "expected_at": "2026-12-14T09:00:00Z",
+    }
+    assert api.call("inventory_service", "POST", "/purchase-orders", json=po).status_code == 201
+    promised = api.eventually(
+        "order_service", f"/orders/{order_id}", lambda o: o["promise_date"] is not None
+    )
+    assert promised["promise_date"] == "2026-12-14T09:00:00Z"
+    assert promised["timeline"][-1]["event"] == "BackorderPromised"
+    receipt = {"receipt_id": "GRN-1", "lines": [{"sku": lamp, "quantity": 2}]}
+    received = api.call(
+        "inventory_service", "POST", f"/purchase-orders/PO-{lamp}/receipts", json=receipt
+    )
+    assert received.status_code == 201, received.text
+    confirmed = api.eventually(
+        "order_service", f"/orders/{order_id}", lambda o: o["status"] == "confirmed"
+    )
+    assert confirmed["promise_date"] is None
+    assert stock_of(api, lamp) == {"on_hand": 3, "reserved": 3, "available": 0}
+
+
 def test_a_cancelled_order_gives_its_stock_back_and_its_shipment_is_cancelled(api):
     sock = new_sku("SOCK")
     stock_up(api, "WH-BER", sock, 4)

@@ -80,6 +80,16 @@ def _seed_inventory(inventory: RunningService) -> None:
     eventually(lambda: inventory.get_json(f"/v1/reservations/{order.order_id}"))
     inventory.publish(_short_picked(order.order_id))
     eventually(lambda: (inventory.get_json("/v1/stock/discrepancies") or {}).get("count") == 1)
+    # A transfer to a second place and a purchase order, for their lists and links.
+    other = {"location_id": "WH-2", "name": "Hamburg", "country": "DE"}
+    assert inventory.http.post("/v1/locations", json=other).status_code == 201
+    line = {"sku": "TEE", "quantity": 1}
+    moved = {"transfer_id": "T-1", "from_location": "WH-1", "to_location": "WH-2", "lines": [line]}
+    assert inventory.http.post("/v1/transfers", json=moved).status_code == 201
+    po = {"po_id": "PO-1", "location_id": "WH-1", "supplier": "Acme", "lines": [line]}
+    po["expected_at"] = "2026-12-14T09:00:00Z"
+    assert inventory.http.post("/v1/purchase-orders", json=po).status_code == 201
+    eventually(lambda: (inventory.get_json("/v1/purchase-orders") or {}).get("count") == 1)
 
 
 def _short_picked(order_id: UUID) -> ev.ShortPicked:
@@ -175,6 +185,9 @@ APIS = {
                 # A reservation is linked only from discrepancies: from a page of them, which
                 # the generated filters and offsets mostly leave empty.
                 "GET /v1/reservations/{order_id}",
+                # Like a reservation, reached only through a page of transfers the generated
+                # filters mostly leave empty; test_inventory_transfers covers it.
+                "POST /v1/transfers/{transfer_id}/receive",
             }
         ),
     ),

@@ -117,6 +117,8 @@ def test_a_short_pick_shows_as_a_proposed_discrepancy_and_missing_units(
         "quarantined": 0,
         "safety_stock": 0,
         "active": True,
+        "in_transit": 0,
+        "on_order": 0,
     }
     held = client.get(f"/v1/reservations/{order.order_id}").json()["allocations"]
     assert held == [{"sku": "TEE", "location_id": "berlin", "quantity": 1}]
@@ -183,6 +185,8 @@ def test_rejecting_changes_no_stock(service: tuple[ServiceParts, TestClient]) ->
         "quarantined": 0,
         "safety_stock": 0,
         "active": True,
+        "in_transit": 0,
+        "on_order": 0,
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -149,3 +150,21 @@ def test_a_short_pick_delivered_twice_and_republished_proposes_one_discrepancy(
         return True
 
     eventually(one_discrepancy_of_two_units)
+
+
+def test_a_promise_date_is_published_as_backorder_promised_keyed_by_the_order(
+    run_service: Any, own_broker: str
+) -> None:
+    inventory = run_service(build, Settings, kafka_bootstrap_servers=own_broker)
+    app: Inventory = inventory.app
+    app.locations.register("berlin", "Berlin", "DE", 10)
+    order = factories.order_placed(lines=factories.lines({"TEE": 2}))
+    apply(app, CONSUMES, order)  # backordered: nothing in stock
+    monday = datetime(2026, 12, 14, 9, tzinfo=UTC)
+    app.purchase_orders.place("PO-1", "berlin", "Acme", [{"sku": "TEE", "quantity": 5}], monday)
+
+    events = asyncio.run(read_topic(own_broker, topics.INVENTORY, want=2))
+
+    (promised,) = [e for e in events if isinstance(e, ev.BackorderPromised)]
+    assert (promised.order_id, promised.promise_date) == (order.order_id, monday)
+    assert promised.partition_key == str(order.order_id)

@@ -13,7 +13,7 @@ from services.order_service.domain import OrderStatus
 from services.order_service.integration import CONSUMES
 from services.order_service.settings import Settings
 from services.order_service.workers import UnpaidOrderSweeper
-from shared.events import StockReserved, now_utc
+from shared.events import BackorderPromised, StockReservationFailed, StockReserved, now_utc
 from shared.payments import PaymentState
 from tests import factories
 from tests.factories_order_service import place_order
@@ -252,3 +252,32 @@ def test_the_timeline_shows_why_inventory_routed_the_order_where_it_did(service)
     explained = confirmed["detail"]["routing"]
     assert explained["decided_by"] == "priority"
     assert explained["candidates"][1]["lost_on"] == "priority"
+
+
+def test_a_backordered_order_shows_its_promise_date_and_it_is_on_the_timeline(service):
+    order_id = place(service, "7")
+    failed = StockReservationFailed(
+        order_id=order_id,
+        shortages=[{"sku": "TEE", "requested": 2, "available": 0}],
+        failed_at=now_utc(),
+    )
+    promised = BackorderPromised(
+        order_id=order_id, promise_date="2026-12-14T09:00:00Z", promised_at=now_utc()
+    )
+    apply(service.app, CONSUMES, failed, promised, promised)
+    service.projections[0].catch_up()
+    http = TestClient(service.api_factory({}))
+
+    order = http.get(f"/v1/orders/{order_id}").json()
+    assert (order["status"], order["promise_date"]) == ("backordered", "2026-12-14T09:00:00Z")
+    assert [t["event"] for t in order["timeline"]][-2:] == ["Backordered", "BackorderPromised"]
+
+    reserved = StockReserved(
+        order_id=order_id,
+        allocations=factories.allocations({"TEE": 2}, "WH"),
+        reserved_at=now_utc(),
+    )
+    apply(service.app, CONSUMES, reserved)
+    service.projections[0].catch_up()
+    order = http.get(f"/v1/orders/{order_id}").json()
+    assert (order["status"], order["promise_date"]) == ("confirmed", None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import suppress
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from uuid import UUID
 
@@ -16,9 +16,12 @@ from services.inventory_service.application import Inventory
 from services.inventory_service.application.history import MOVEMENT_REASONS
 from services.inventory_service.domain import (
     InsufficientStockError,
+    Line,
+    OverReceiptError,
     QuarantineError,
     Reservation,
     StockNotFoundError,
+    SupplyConflictError,
     reservation_id_for,
     stock_id_for,
 )
@@ -67,6 +70,16 @@ def replayed(events: list[Any]) -> dict[str, tuple[int, int, int]]:
     for e in events:
         levels[e.location_id] = (e.on_hand, e.reserved, e.missing)
     return levels
+
+
+def in_transit(events: list[Any]) -> dict[str, int]:
+    """Units in transit to each location after the given level events (transfers carry it)."""
+    units = dict.fromkeys(LOCATIONS, 0)
+    for e in events:
+        if hasattr(e, "in_transit"):
+            destination = getattr(e, "to_location", e.location_id)
+            units[destination] = e.in_transit
+    return units
 
 
 def levels_of(app: Inventory, at: Any) -> dict[str, tuple[int, int, int]]:
@@ -142,6 +155,11 @@ OPERATIONS = st.lists(
         st.tuples(st.just("adjust"), st.sampled_from(LOCATIONS), st.integers(-4, 4)),
         st.tuples(st.just("quarantine"), st.sampled_from(LOCATIONS), st.integers(1, 4)),
         st.tuples(st.just("unquarantine"), st.sampled_from(LOCATIONS), st.integers(1, 4)),
+        st.tuples(st.just("transfer"), st.sampled_from(LOCATIONS), st.integers(1, 4)),
+        st.tuples(st.just("transfer_receive"), st.just(""), st.integers(0, 20)),
+        st.tuples(st.just("transfer_cancel"), st.just(""), st.integers(0, 20)),
+        st.tuples(st.just("purchase"), st.sampled_from(LOCATIONS), st.integers(1, 4)),
+        st.tuples(st.just("purchase_receive"), st.just(""), st.integers(0, 20)),
     ),
     min_size=1,
     max_size=25,
@@ -149,11 +167,15 @@ OPERATIONS = st.lists(
 
 
 def run(app: Inventory, operations: list[tuple[str, str, int]]) -> None:
-    """Receipts, reservations, releases, shipments, adjustments and quarantine of A, as they
-    come (an odd release scraps, an even one makes sellable)."""
+    """Receipts, reservations, releases, shipments, adjustments, quarantine, transfers and
+    purchase orders of A, as they come (an odd release scraps, an even one makes sellable; a
+    transfer goes to the other location, a receipt of one takes a unit of it)."""
     orders: list[UUID] = []
+    supplies: list[str] = []
     for kind, location, number in operations:
-        if kind == "receive":
+        if kind.startswith(("transfer", "purchase")):
+            run_supply(app, supplies, kind, location, number)
+        elif kind == "receive":
             app.stocks.receive(location, "A", number)
         elif kind == "reserve":
             orders.append(place(app, number))
@@ -173,6 +195,36 @@ def run(app: Inventory, operations: list[tuple[str, str, int]]) -> None:
                 app.stocks.release_quarantine(location, "A", number, to, "inspected")
 
 
+def run_supply(app: Inventory, supplies: list[str], kind: str, location: str, number: int) -> None:
+    """A transfer or purchase order of A, or a receipt (one unit) or cancel of one on the way."""
+    if kind == "transfer":
+        other = LOCATIONS[1 - LOCATIONS.index(location)]
+        with suppress(InsufficientStockError):  # refused: recorded nothing
+            app.transfers.ship(
+                f"T-{len(supplies)}", location, other, [{"sku": "A", "quantity": number}]
+            )
+            supplies.append(f"T-{len(supplies)}")
+    elif kind == "purchase":
+        po_id = f"PO-{len(supplies)}"
+        app.purchase_orders.place(
+            po_id, location, "Acme", [{"sku": "A", "quantity": number}], _SOON
+        )
+        supplies.append(po_id)
+    elif supplies:
+        supply = supplies[number % len(supplies)]
+        one: list[Line] = [{"sku": "A", "quantity": 1}]
+        with suppress(OverReceiptError, SupplyConflictError):  # refused: recorded nothing
+            if kind == "transfer_cancel" and supply.startswith("T-"):
+                app.transfers.cancel(supply, "called off")
+            elif kind == "transfer_receive" and supply.startswith("T-"):
+                app.transfers.receive(supply, one, f"r-{number}")
+            elif kind == "purchase_receive" and supply.startswith("PO-"):
+                app.purchase_orders.receive(supply, f"r-{number}", one)
+
+
+_SOON = datetime(2030, 1, 1, tzinfo=UTC)
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(OPERATIONS)
 def test_stock_at_each_events_time_is_the_replay_of_the_log_up_to_it(
@@ -184,6 +236,8 @@ def test_stock_at_each_events_time_is_the_replay_of_the_log_up_to_it(
     for e in events:
         upto = [f for f in events if f.timestamp <= e.timestamp]
         assert levels_of(app, e.timestamp) == replayed(upto)
+        then = app.history.stock_at("A", e.timestamp)
+        assert {loc: then.in_transit(loc) for loc in LOCATIONS} == in_transit(upto)
     assert levels_of(app, events[-1].timestamp) == {
         loc: (lv["on_hand"], lv["reserved"], lv["missing"])
         for loc, lv in app.stocks.get("A").levels.items()

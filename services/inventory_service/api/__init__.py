@@ -15,8 +15,10 @@ from services.inventory_service.api import (
     discrepancies,
     items,
     locations,
+    purchase_orders,
     reservations,
     stock,
+    transfers,
 )
 
 # Discrepancies come before stock: its GET /stock/{sku:path} would take their paths.
@@ -28,6 +30,8 @@ ROUTERS: list[APIRouter] = [
     reservations.router,
     atp.router,
     items.router,
+    transfers.router,
+    purchase_orders.router,
 ]
 
 ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
@@ -43,6 +47,9 @@ ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     domain.ItemNotFoundError: (404, "Item not found"),
     domain.InvalidItemError: (422, "Invalid item"),
     domain.BarcodeTakenError: (409, "Barcode belongs to another item"),
+    domain.SupplyNotFoundError: (404, "Transfer or purchase order not found"),
+    domain.SupplyConflictError: (409, "Transfer or purchase order conflict"),
+    domain.OverReceiptError: (409, "Over-receipt"),
 }
 
 __all__ = ["ERROR_STATUSES", "ROUTERS"]

@@ -9,9 +9,11 @@ from services.inventory_service.application.catalogue import Catalogue
 from services.inventory_service.application.discrepancies import Discrepancies
 from services.inventory_service.application.history import History
 from services.inventory_service.application.locations import Locations
+from services.inventory_service.application.purchasing import PurchaseOrders
 from services.inventory_service.application.reservations import Reservations
 from services.inventory_service.application.routing import DEFAULT_ROUTING, Routing
 from services.inventory_service.application.stocks import Stocks
+from services.inventory_service.application.transfers import Transfers
 from shared.runtime.application import ServiceApplication
 
 __all__ = [
@@ -21,9 +23,11 @@ __all__ = [
     "History",
     "Inventory",
     "Locations",
+    "PurchaseOrders",
     "Reservations",
     "Routing",
     "Stocks",
+    "Transfers",
 ]
 
 
@@ -43,6 +47,8 @@ class Inventory(ServiceApplication):
         self.history = History(self)
         self.atp = Atp(self)
         self.catalogue = Catalogue(self)
+        self.transfers = Transfers(self)
+        self.purchase_orders = PurchaseOrders(self)
         # The default rules without channel rules or centroids, until bootstrap configures it.
         self.routing: Routing = DEFAULT_ROUTING
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from uuid import UUID, uuid4
 
+from services.inventory_service.application.promises import refresh_promises
 from services.inventory_service.application.routing import DEFAULT_ROUTING, Routing
 from services.inventory_service.domain import (
     Location,
@@ -104,15 +105,18 @@ def open_sites(work: UnitOfWork, stocks: Iterable[Stock], routing: Routing) -> l
 
 
 def fill_backorders(work: UnitOfWork, skus: Iterable[str]) -> None:
-    """Stock of these SKUs became available: serve their waiting orders."""
-    for sku in sorted(set(skus)):
+    """Stock of these SKUs became available: serve their waiting orders (the ones still
+    waiting are dated again)."""
+    skus = sorted(set(skus))
+    for sku in skus:
         _fill_backorders_of(work, sku)
+    refresh_promises(work, skus)
 
 
 def _fill_backorders_of(work: UnitOfWork, sku: str) -> None:
     """Try the waiting orders of one SKU first come, first served, each all or nothing."""
     stock = stock_of(work, sku)
-    still_short: dict[str, list[str]] = {}
+    still_short: dict[str, dict[str, int]] = {}
     for order_key in list(stock.queue):
         if stock.available_anywhere() <= 0:
             break
@@ -126,13 +130,29 @@ def _fill_backorders_of(work: UnitOfWork, sku: str) -> None:
             continue  # keeps its place; later, smaller orders may still fit
         waits_on = attempt(work, reservation).waits_on if waiting else _hold_rest(work, reservation)
         for waiting_on in waits_on:
-            still_short.setdefault(waiting_on, []).append(order_key)
-    for short_sku, order_keys in sorted(still_short.items()):
+            still_short.setdefault(waiting_on, {})[order_key] = waited_units(
+                reservation, waiting_on
+            )
+    for short_sku, queued in sorted(still_short.items()):
         short = stock_of(work, short_sku)
         # Write to every stock found short, unless this unit writes it anyway: otherwise a
         # concurrent receipt of that SKU and this attempt would both miss the order.
-        if not short.pending_events or not all(map(short.is_waiting, order_keys)):
-            short.wait(order_keys)
+        if not short.pending_events or not all(map(short.is_waiting, queued)):
+            short.wait(list(queued), queued)
+
+
+def queue(work: UnitOfWork, reservation: Reservation, skus: Iterable[str]) -> None:
+    """The order joins the queue of every SKU it waits for, with the units it waits for."""
+    order_key = str(reservation.order_id)
+    for sku in skus:
+        stock_of(work, sku).wait([order_key], {order_key: waited_units(reservation, sku)})
+
+
+def waited_units(reservation: Reservation, sku: str) -> int:
+    """Units of the SKU the order waits for: all it asked for when backordered, else its rest."""
+    if reservation.status == ReservationStatus.BACKORDERED:
+        return reservation.requested.get(sku, 0)
+    return reservation.rest.get(sku, 0)
 
 
 def _hold_rest(work: UnitOfWork, reservation: Reservation) -> list[str]:

@@ -26,6 +26,10 @@ MOVEMENT_REASONS: dict[type[object], str] = {
     Stock.ShortPicked: "short_pick",
     Stock.Quarantined: "quarantined",
     Stock.QuarantineReleased: "quarantine_released",
+    Stock.TransferShipped: "transfer_shipped",
+    Stock.TransferReceived: "transfer_received",
+    Stock.TransferCancelled: "transfer_cancelled",
+    Stock.PurchaseReceived: "purchase_received",
 }
 
 # The event fields that say what caused a movement, as the event carries them.
@@ -40,6 +44,10 @@ _CAUSES = (
     "discrepancy_id",
     "movement_id",
     "to",
+    "transfer_id",
+    "from_location",
+    "to_location",
+    "po_id",
 )
 
 

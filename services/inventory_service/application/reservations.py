@@ -10,8 +10,14 @@ from services.inventory_service.application.allocation import (
     attempt,
     fill_backorders,
     hold,
+    queue,
     reservation_of,
     stock_of,
+)
+from services.inventory_service.application.promises import (
+    departure,
+    refresh_after_leaving,
+    refresh_promises,
 )
 from services.inventory_service.domain import (
     Line,
@@ -63,8 +69,11 @@ class Reservations(UseCases["Inventory"]):
             routed = attempt(work, reservation)
             if routed.shortages:
                 reservation.backorder(routed.shortages)
-            for sku in routed.waits_on:  # backordered, or its rest waits (backorder the rest)
-                stock_of(work, sku).wait([str(order_id)])
+            # Backordered, or its rest waits (backorder the rest): at the back of the queues,
+            # only its own date is new.
+            queue(work, reservation, routed.waits_on)
+            if routed.waits_on:
+                refresh_promises(work, routed.waits_on, only=str(order_id))
             return reservation
 
     @use_case
@@ -87,9 +96,9 @@ class Reservations(UseCases["Inventory"]):
             routed = attempt(work, reservation)
             if routed.shortages:
                 reservation.backorder(routed.shortages)
-            for sku in routed.waits_on:
-                stock_of(work, sku).wait([order_key])
+            queue(work, reservation, routed.waits_on)
             fill_backorders(work, freed)
+            refresh_promises(work, [*before, *routed.waits_on])
 
     @use_case
     def source_again(
@@ -127,14 +136,17 @@ class Reservations(UseCases["Inventory"]):
         with self.app.unit_of_work(uow) as work:
             # Cancelled before it was placed here: remembered, so a late OrderPlaced is ignored.
             reservation = reservation_of(work, order_id)
-            order_key, freed = str(order_id), []
+            order_key, freed, left = str(order_id), [], {}
             for sku in sorted(reservation.requested):
                 stock = stock_of(work, sku)
+                if (stood := departure(stock, order_key)) is not None:
+                    left[sku] = stood
                 stock.leave_queue(order_key)
                 if stock.release(order_key, reservation.held_of(sku)):
                     freed.append(sku)
             reservation.cancel(reason)
             fill_backorders(work, freed)
+            refresh_after_leaving(work, order_key, left)  # the orders behind it move up
 
     @use_case
     def record_shipment(

@@ -64,6 +64,7 @@ from services.inventory_service.domain.location import (
     Location,
     merge_lines,
 )
+from services.inventory_service.domain.purchase_order import PurchaseOrder, PurchaseOrderStatus
 from services.inventory_service.domain.reservation import (
     Reservation,
     ReservationStatus,
@@ -87,14 +88,27 @@ from services.inventory_service.domain.routing import (
     plan,
 )
 from services.inventory_service.domain.stock import Stock
+from services.inventory_service.domain.supply import (
+    NOW,
+    Incoming,
+    OverReceiptError,
+    SupplyConflictError,
+    SupplyNotFoundError,
+    covers,
+    promise_date,
+    purchase_order_id_for,
+    transfer_id_for,
+)
+from services.inventory_service.domain.transfer import Transfer, TransferStatus
 
-AGGREGATES = (Location, Stock, Reservation, Discrepancy, Item, Barcode)
+AGGREGATES = (Location, Stock, Reservation, Discrepancy, Item, Barcode, Transfer, PurchaseOrder)
 """Every aggregate whose events the inventory service stores."""
 
 __all__ = [
     "AGGREGATES",
     "CONFIRMED_REASON",
     "DEFAULT_RULES",
+    "NOW",
     "NO_CENTROIDS",
     "NO_RULE",
     "REJECTED_REASON",
@@ -113,6 +127,7 @@ __all__ = [
     "DiscrepancyStatus",
     "Explanation",
     "IdempotencyKeyReusedError",
+    "Incoming",
     "InsufficientStockError",
     "InvalidBinError",
     "InvalidItemError",
@@ -127,12 +142,15 @@ __all__ = [
     "LocationConflictError",
     "LocationNotFoundError",
     "Movement",
+    "OverReceiptError",
     "PartialPolicy",
     "PickedLine",
     "Plan",
     "Point",
     "Policy",
     "PostalAddress",
+    "PurchaseOrder",
+    "PurchaseOrderStatus",
     "QuarantineError",
     "Reservation",
     "ReservationStatus",
@@ -141,8 +159,13 @@ __all__ = [
     "Site",
     "Stock",
     "StockNotFoundError",
+    "SupplyConflictError",
+    "SupplyNotFoundError",
+    "Transfer",
+    "TransferStatus",
     "barcode_id_for",
     "channel_atp",
+    "covers",
     "discrepancy_id_for",
     "gtin14",
     "haversine_km",
@@ -159,6 +182,9 @@ __all__ = [
     "parse_rules",
     "pick_path_key",
     "plan",
+    "promise_date",
+    "purchase_order_id_for",
     "reservation_id_for",
     "stock_id_for",
+    "transfer_id_for",
 ]

@@ -13,8 +13,12 @@ from services.inventory_service.domain.base import (
 )
 
 
-class WaitingOrders(dict[str, None]):
-    """Order ids in arrival order (a set that keeps order): O(1) to join, look up and leave."""
+class WaitingOrders(dict[str, int | None]):
+    """Order ids in arrival order (a set that keeps order): O(1) to join, look up and leave.
+
+    Each maps to the units of the SKU the order asked for (None when queued before the queue
+    kept them), so promise dates are worked out without reading every waiting order.
+    """
 
     def __deepcopy__(self, memo: dict[int, Any]) -> WaitingOrders:
         # Keys are immutable strings: a shallow copy is a deep one, at C speed. Every read

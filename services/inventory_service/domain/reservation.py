@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
@@ -129,6 +130,14 @@ class Reservation(Aggregate):
         lines: list[Allocation]
         receipt: str
 
+    class Promised(Aggregate.Event):
+        """The backordered order's missing units are expected then (None: nothing expected
+        covers them any more)."""
+
+        order_id: UUID
+        promise_date: datetime | None
+        revision: int
+
     @event(Requested)
     def __init__(
         self,
@@ -155,6 +164,7 @@ class Reservation(Aggregate):
         self.cancelled = False  # the order was cancelled: nothing is held for it again
         self.rest: dict[str, int] = {}  # units still to hold as stock arrives (backorder rest)
         self.rest_request: str | None = None
+        self.promise_date: datetime | None = None  # when a backorder's units are expected
 
     @staticmethod
     def create_id(order_id: UUID, **_: object) -> UUID:
@@ -222,6 +232,7 @@ class Reservation(Aggregate):
         self.held = [a.copy() for a in allocations]
         self.shortages = [s.copy() for s in short or []]
         self.status = ReservationStatus.RESERVED
+        self.promise_date = None
 
     def backorder(self, shortages: list[Shortage]) -> None:
         """Some line cannot be filled: nothing is held, the order waits for stock."""
@@ -254,6 +265,7 @@ class Reservation(Aggregate):
         self.held = []
         self.shortages = []
         self.status = ReservationStatus.REQUESTED
+        self.promise_date = None
 
     def cancel(self, reason: str) -> None:
         """The order was cancelled: give back what is still held (cancelling twice does nothing)."""
@@ -419,6 +431,25 @@ class Reservation(Aggregate):
         for line in lines:
             key = _return_key(return_id, line["sku"], line["location_id"], receipt)
             self.restocked[key] = line["quantity"]
+
+    @property
+    def promised(self) -> datetime | None:
+        """When the backordered order's missing units are expected, if anything covers them."""
+        # Reservations created (or snapshotted) before promise dates lack the attribute.
+        promised: datetime | None = self.__dict__.get("promise_date")
+        return promised
+
+    def promise(self, date: datetime | None) -> bool:
+        """A backordered order's missing units are expected then; the same date again (or an
+        order no longer waiting) records nothing."""
+        if self.status != ReservationStatus.BACKORDERED or date == self.promised:
+            return False
+        self._promised(order_id=self.order_id, promise_date=date, revision=self.revision)
+        return True
+
+    @event(Promised)
+    def _promised(self, order_id: UUID, promise_date: datetime | None, revision: int) -> None:
+        self.promise_date = promise_date
 
 
 def _return_key(return_id: str, sku: str, location_id: str, receipt: str = "") -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -16,6 +17,12 @@ from services.inventory_service.domain.base import (
 )
 from services.inventory_service.domain.bins import normalize_bin
 from services.inventory_service.domain.levels import StockLevels, WaitingOrders
+from services.inventory_service.domain.supply import (
+    PURCHASE_ORDER,
+    TRANSFER,
+    Incoming,
+    supply_key,
+)
 
 
 class Stock(StockLevels, Aggregate):
@@ -159,6 +166,7 @@ class Stock(StockLevels, Aggregate):
 
     class Backordered(Aggregate.Event):
         order_ids: list[str]
+        units: dict[str, int] | None = None  # what each asked for (absent on older events)
 
     class SafetyStockSet(Aggregate.Event):
         sku: str
@@ -581,19 +589,23 @@ class Stock(StockLevels, Aggregate):
 
     # -- backorders -----------------------------------------------------------------------------
 
-    def wait(self, order_ids: list[str]) -> None:
-        """These orders wait for this SKU (new ones join the back of the queue).
+    def wait(self, order_ids: list[str], units: dict[str, int] | None = None) -> None:
+        """These orders wait for this SKU (new ones join the back of the queue); units: what
+        each asked for of it.
 
         Also recorded for orders already queued: a failed allocation attempt must write to
         the stock it found short, so a concurrent receipt of that stock conflicts with it
         instead of both missing the order (optimistic concurrency only sees writes).
         """
-        self._backordered(order_ids=list(order_ids))
+        self._backordered(order_ids=list(order_ids), units=dict(units) if units else None)
 
     @event(Backordered)
-    def _backordered(self, order_ids: list[str]) -> None:
+    def _backordered(self, order_ids: list[str], units: dict[str, int] | None = None) -> None:
         for order_id in order_ids:
-            self.waiting.setdefault(order_id, None)
+            if units and order_id in units:
+                self.waiting[order_id] = units[order_id]  # a queued one keeps its place
+            else:
+                self.waiting.setdefault(order_id, None)
 
     def leave_queue(self, order_id: str) -> None:
         """An order no longer waits (cancelled, or no longer backordered)."""
@@ -603,3 +615,302 @@ class Stock(StockLevels, Aggregate):
     @event(Dequeued)
     def _dequeued(self, order_id: str) -> None:
         self.waiting.pop(order_id, None)
+
+    # -- supply on the way: transfers and purchase orders --------------------------------------
+
+    class TransferShipped(Aggregate.Event):
+        """Units left the source (location_id) for another location: in transit until received."""
+
+        transfer_id: str
+        to_location: str
+        expected_at: datetime | None
+        quantity: int
+        sku: str
+        location_id: str
+        on_hand: int
+        reserved: int
+        available: int
+        missing: int
+        bin: str | None
+        in_transit: int  # units of the SKU in transit to to_location after it
+
+    class TransferReceived(Aggregate.Event):
+        """Units of a transfer arrived at its destination (location_id)."""
+
+        transfer_id: str
+        receipt_id: str
+        from_location: str
+        quantity: int
+        sku: str
+        location_id: str
+        on_hand: int
+        reserved: int
+        available: int
+        missing: int
+        bin: str | None
+        in_transit: int  # units of the SKU still in transit to location_id
+
+    class TransferCancelled(Aggregate.Event):
+        """A transfer was called off before it arrived: its units are back at the source."""
+
+        transfer_id: str
+        to_location: str
+        reason: str
+        quantity: int
+        sku: str
+        location_id: str
+        on_hand: int
+        reserved: int
+        available: int
+        missing: int
+        bin: str | None
+        in_transit: int  # units of the SKU in transit to to_location after it
+
+    class SupplyExpected(Aggregate.Event):
+        """Units of a purchase order are on order for a location, expected then (0: none)."""
+
+        supply_id: str
+        kind: str
+        location_id: str
+        quantity: int
+        expected_at: datetime | None
+        sku: str
+        on_order: int  # units of the SKU on order for location_id after it
+
+    class PurchaseReceived(Aggregate.Event):
+        """Units of a purchase order arrived at its location."""
+
+        po_id: str
+        receipt_id: str
+        quantity: int
+        sku: str
+        location_id: str
+        on_hand: int
+        reserved: int
+        available: int
+        missing: int
+        bin: str | None
+        on_order: int  # units of the SKU still on order for location_id
+
+    def incoming(self) -> dict[str, Incoming]:
+        """Supply of this SKU on the way, by transfer or purchase order."""
+        # Stocks created (or snapshotted) before transfers existed lack the dict.
+        incoming: dict[str, Incoming] = self.__dict__.setdefault("incoming_units", {})
+        return incoming
+
+    def in_transit(self, location_id: str) -> int:
+        """Units transferred to a location, not yet received there."""
+        return self._incoming_at(location_id, TRANSFER)
+
+    def on_order(self, location_id: str) -> int:
+        """Units on order from suppliers for a location, not yet received there."""
+        return self._incoming_at(location_id, PURCHASE_ORDER)
+
+    def supplies(self) -> list[tuple[datetime, int]]:
+        """(expected at, units) of every supply on the way that says when it arrives."""
+        return sorted(
+            (supply["expected_at"], supply["quantity"])
+            for supply in self.incoming().values()
+            if supply["expected_at"] is not None
+        )
+
+    def _incoming_at(self, location_id: str, kind: str) -> int:
+        return sum(
+            supply["quantity"]
+            for supply in self.incoming().values()
+            if supply["location_id"] == location_id and supply["kind"] == kind
+        )
+
+    def _expect(self, key: str, supply: Incoming) -> None:
+        if supply["quantity"] > 0:
+            self.incoming()[key] = supply
+        else:
+            self.incoming().pop(key, None)
+
+    def ship_transfer(
+        self,
+        transfer_id: str,
+        from_location: str,
+        to_location: str,
+        quantity: int,
+        expected_at: datetime | None,
+    ) -> None:
+        """Units leave a location for another; only what is available there (not reserved,
+        not missing) can leave."""
+        if quantity > self.available(from_location):
+            raise InsufficientStockError(
+                f"{self.sku} at {from_location}: {self.available(from_location)} available"
+                f" (on hand {self.on_hand(from_location)}, reserved"
+                f" {self.reserved(from_location)}, missing {self.missing(from_location)}),"
+                f" {quantity} to transfer"
+            )
+        self._transfer_shipped(
+            transfer_id=transfer_id,
+            to_location=to_location,
+            expected_at=expected_at,
+            quantity=quantity,
+            in_transit=self.in_transit(to_location) + quantity,
+            **self._result(from_location, -quantity, 0),
+        )
+
+    @event(TransferShipped)
+    def _transfer_shipped(
+        self,
+        transfer_id: str,
+        to_location: str,
+        expected_at: datetime | None,
+        quantity: int,
+        sku: str,
+        location_id: str,
+        on_hand: int,
+        reserved: int,
+        available: int,
+        missing: int,
+        bin: str | None,
+        in_transit: int,
+    ) -> None:
+        self._set_level(location_id, on_hand, reserved, missing)
+        supply: Incoming = {
+            "kind": TRANSFER,
+            "location_id": to_location,
+            "quantity": quantity,
+            "expected_at": expected_at,
+        }
+        self._expect(supply_key(TRANSFER, transfer_id), supply)
+
+    def receive_transfer(
+        self, transfer_id: str, receipt_id: str, from_location: str, to_location: str, quantity: int
+    ) -> None:
+        """Units of a transfer arrived (its Transfer counts each receipt once)."""
+        self._transfer_received(
+            transfer_id=transfer_id,
+            receipt_id=receipt_id,
+            from_location=from_location,
+            quantity=quantity,
+            in_transit=self.in_transit(to_location) - quantity,
+            **self._result(to_location, quantity, 0),
+        )
+
+    @event(TransferReceived)
+    def _transfer_received(
+        self,
+        transfer_id: str,
+        receipt_id: str,
+        from_location: str,
+        quantity: int,
+        sku: str,
+        location_id: str,
+        on_hand: int,
+        reserved: int,
+        available: int,
+        missing: int,
+        bin: str | None,
+        in_transit: int,
+    ) -> None:
+        self._set_level(location_id, on_hand, reserved, missing)
+        key = supply_key(TRANSFER, transfer_id)
+        supply = self.incoming().get(key)
+        if supply is not None:
+            self._expect(key, {**supply, "quantity": supply["quantity"] - quantity})
+
+    def cancel_transfer(
+        self, transfer_id: str, from_location: str, to_location: str, quantity: int, reason: str
+    ) -> None:
+        """A transfer was called off before it arrived: its units are back at the source."""
+        self._transfer_cancelled(
+            transfer_id=transfer_id,
+            to_location=to_location,
+            reason=reason,
+            quantity=quantity,
+            in_transit=self.in_transit(to_location) - quantity,
+            **self._result(from_location, quantity, 0),
+        )
+
+    @event(TransferCancelled)
+    def _transfer_cancelled(
+        self,
+        transfer_id: str,
+        to_location: str,
+        reason: str,
+        quantity: int,
+        sku: str,
+        location_id: str,
+        on_hand: int,
+        reserved: int,
+        available: int,
+        missing: int,
+        bin: str | None,
+        in_transit: int,
+    ) -> None:
+        self._set_level(location_id, on_hand, reserved, missing)
+        self.incoming().pop(supply_key(TRANSFER, transfer_id), None)
+
+    def expect_purchase(
+        self, po_id: str, location_id: str, quantity: int, expected_at: datetime
+    ) -> bool:
+        """Units of a purchase order still on order, expected then; the same again: no-op."""
+        key = supply_key(PURCHASE_ORDER, po_id)
+        supply: Incoming = {
+            "kind": PURCHASE_ORDER,
+            "location_id": location_id,
+            "quantity": quantity,
+            "expected_at": expected_at,
+        }
+        before = self.incoming().get(key)
+        if before == supply or (quantity <= 0 and before is None):
+            return False
+        on_order = self.on_order(location_id) - (before["quantity"] if before else 0) + quantity
+        self._supply_expected(supply_id=key, sku=self.sku, on_order=on_order, **supply)
+        return True
+
+    @event(SupplyExpected)
+    def _supply_expected(
+        self,
+        supply_id: str,
+        kind: str,
+        location_id: str,
+        quantity: int,
+        expected_at: datetime | None,
+        sku: str,
+        on_order: int,
+    ) -> None:
+        supply: Incoming = {
+            "kind": kind,
+            "location_id": location_id,
+            "quantity": quantity,
+            "expected_at": expected_at,
+        }
+        self._expect(supply_id, supply)
+
+    def receive_purchase(
+        self, po_id: str, receipt_id: str, location_id: str, quantity: int
+    ) -> None:
+        """Units of a purchase order arrived (its PurchaseOrder counts each receipt once)."""
+        self._purchase_received(
+            po_id=po_id,
+            receipt_id=receipt_id,
+            quantity=quantity,
+            on_order=self.on_order(location_id) - quantity,
+            **self._result(location_id, quantity, 0),
+        )
+
+    @event(PurchaseReceived)
+    def _purchase_received(
+        self,
+        po_id: str,
+        receipt_id: str,
+        quantity: int,
+        sku: str,
+        location_id: str,
+        on_hand: int,
+        reserved: int,
+        available: int,
+        missing: int,
+        bin: str | None,
+        on_order: int,
+    ) -> None:
+        self._set_level(location_id, on_hand, reserved, missing)
+        key = supply_key(PURCHASE_ORDER, po_id)
+        supply = self.incoming().get(key)
+        if supply is not None:
+            self._expect(key, {**supply, "quantity": supply["quantity"] - quantity})

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
-from services.inventory_service.domain import Level, ReservationStatus, Stock
+from services.inventory_service.domain import Incoming, Level, ReservationStatus, Stock
 from services.inventory_service.schemas.fields import BinCode, LocationId, Quantity, Reason
 from services.inventory_service.schemas.warehouse import (
     BinAssign,
@@ -172,6 +173,8 @@ class StockLevel(BaseModel):
     active: bool = Field(
         True, description="the location takes orders; a closed one's units are in no total"
     )
+    in_transit: int = Field(0, description="Transferred here, not yet received: not on hand")
+    on_order: int = Field(0, description="On purchase orders for here, not yet received")
 
 
 class StockTotals(BaseModel):
@@ -217,6 +220,10 @@ class StockPublic(BaseModel):
     sku: str
     locations: list[StockLevel]
     total: StockTotals
+    in_transit: int = Field(
+        0, description="Over the network: between locations, left one, not yet received"
+    )
+    on_order: int = Field(0, description="Over the network: on purchase orders, not received")
 
 
 class ReceiptPublic(BaseModel):
@@ -261,13 +268,15 @@ class MovementPublic(BaseModel):
     at: datetime
     location_id: str
     kind: str = Field(
-        description="receipt, adjustment, reserved, released, shipped, returned or short_pick"
+        description="receipt, adjustment, reserved, released, shipped, returned, short_pick,"
+        " quarantined, quarantine_released, transfer_shipped, transfer_received,"
+        " transfer_cancelled or purchase_received"
     )
     quantity: int = Field(description="Units moved; an adjustment's is signed")
     cause: dict[str, str | None] = Field(
         description="Ids of what caused it as the event carries them: receipt_id and"
         " reference, adjustment_id and reason, order_id, shipment_id, return_id,"
-        " discrepancy_id"
+        " discrepancy_id, transfer_id with to_location or from_location, po_id"
     )
     on_hand: int
     reserved: int
@@ -312,6 +321,11 @@ class ReservationPublic(BaseModel):
     explanation: dict[str, Any] | None = Field(
         None, description="why routing chose these locations (README, Routing rules)"
     )
+    promise_date: datetime | None = Field(
+        None,
+        description="Backordered: when the purchase orders and transfers on the way are"
+        " expected to bring its missing units (first come first served); absent: not known",
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -330,8 +344,10 @@ def stock_public(stock: Stock, inactive: frozenset[str] = frozenset()) -> StockP
             available=level["on_hand"] - level["reserved"] - level["missing"],
             bin=stock.bins.get(loc),
             active=loc not in inactive,
+            in_transit=stock.in_transit(loc),
+            on_order=stock.on_order(loc),
         )
-        for loc, level in sorted(_with_bins(stock.levels, stock.bins).items())
+        for loc, level in sorted(_with_bins(stock.levels, stock.bins, stock.incoming()).items())
     ]
     open_ones = [level for level in locations if level.active]
     total = StockTotals(
@@ -339,10 +355,20 @@ def stock_public(stock: Stock, inactive: frozenset[str] = frozenset()) -> StockP
         reserved=sum(level.reserved for level in open_ones),
         available=sum(level.available for level in open_ones),
     )
-    return StockPublic(sku=stock.sku, locations=locations, total=total)
+    return StockPublic(
+        sku=stock.sku,
+        locations=locations,
+        total=total,
+        in_transit=sum(level.in_transit for level in locations),
+        on_order=sum(level.on_order for level in locations),
+    )
 
 
-def _with_bins(levels: dict[str, Level], bins: dict[str, str]) -> dict[str, Level]:
-    """Levels per location, plus empty ones where the SKU has a bin but no stock yet."""
+def _with_bins(
+    levels: dict[str, Level], bins: dict[str, str], incoming: Mapping[str, Incoming]
+) -> dict[str, Level]:
+    """Levels per location, plus empty ones where the SKU has a bin or units on the way but
+    no stock yet."""
     empty: Level = {"on_hand": 0, "reserved": 0, "missing": 0}
-    return {**{loc: empty for loc in bins}, **levels}
+    on_the_way = {supply["location_id"]: empty for supply in incoming.values()}
+    return {**on_the_way, **{loc: empty for loc in bins}, **levels}

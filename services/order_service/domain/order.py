@@ -377,6 +377,12 @@ class Order(Aggregate):
 
         shortages: list[Shortage]
 
+    class BackorderPromised(Aggregate.Event):
+        """Inventory expects the backordered order's missing units then (None: it no longer
+        knows when)."""
+
+        promise_date: datetime | None
+
     class Cancelled(Aggregate.Event):
         """The order was cancelled before anything shipped."""
 
@@ -829,6 +835,28 @@ class Order(Aggregate):
     @event(Backordered)
     def _backordered(self, shortages: list[Shortage]) -> None:
         self.status = OrderStatus.BACKORDERED
+        self.promise_date: datetime | None = None  # each wait starts without a promise
+
+    @property
+    def promised(self) -> datetime | None:
+        """When inventory expects a backordered order's missing units, if it knows."""
+        # Orders created (or snapshotted) before promise dates lack the attribute.
+        promised: datetime | None = self.__dict__.get("promise_date")
+        return promised
+
+    def promise(self, date: datetime | None, revision: int = 0) -> bool:
+        """Inventory dated the wait; ignored unless backordered, for the lines it answers, and
+        the date changed."""
+        if self.status != OrderStatus.BACKORDERED or revision < self.revision:
+            return False
+        if date == self.promised:
+            return False
+        self._backorder_promised(promise_date=date)
+        return True
+
+    @event(BackorderPromised)
+    def _backorder_promised(self, promise_date: datetime | None) -> None:
+        self.promise_date = promise_date
 
     def cancel(self, reason: str) -> bool:
         """Cancel before anything shipped; cancelling twice changes nothing."""
