@@ -214,6 +214,7 @@ INVENTORY_VIEWS = Projection(
             Stock.Backordered,
             Stock.Dequeued,
             Stock.SafetyStockSet,
+            Stock.ChannelsTold,  # channels read it on the topic; GET /v1/atp computes it
             Reservation.Restocked,
         }
     ),

@@ -10,7 +10,8 @@ from services.inventory_service.application.history import History
 from services.inventory_service.application.locations import Locations
 from services.inventory_service.application.reservations import Reservations
 from services.inventory_service.application.stocks import Stocks
-from shared.runtime.application import ServiceApplication
+from services.inventory_service.domain import ChannelRules
+from shared.runtime.application import ServiceApplication, UnitOfWork
 
 __all__ = ["Atp", "Discrepancies", "History", "Inventory", "Locations", "Reservations", "Stocks"]
 
@@ -22,11 +23,19 @@ class Inventory(ServiceApplication):
     conflict when they own their unit (docs/architecture.md, "Use cases and conflicts").
     """
 
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, env: Mapping[str, str] | None = None, channel_rules: ChannelRules | None = None
+    ) -> None:
         super().__init__(env)
+        # What each sales channel may sell (OMS_INVENTORY_CHANNELS): what channels are told.
+        self.channel_rules = channel_rules if channel_rules is not None else ChannelRules()
         self.locations = Locations(self)
         self.stocks = Stocks(self)
         self.reservations = Reservations(self)
         self.discrepancies = Discrepancies(self)
         self.history = History(self)
         self.atp = Atp(self)
+
+    def before_commit(self, work: UnitOfWork) -> None:
+        """Every stock change also records what channels may now sell, when that changed."""
+        self.atp.tell_channels(work)

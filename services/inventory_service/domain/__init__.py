@@ -4,10 +4,14 @@ stdlib + eventsourcing.domain only; split into modules by aggregate, imported fr
 """
 
 from services.inventory_service.domain.atp import (
+    ANY_CHANNEL,
     NO_RULE,
+    ChannelLevel,
     ChannelRule,
     ChannelRules,
     channel_atp,
+    channel_level,
+    channel_levels,
     location_atp,
     open_atp,
 )
@@ -61,10 +65,12 @@ AGGREGATES = (Location, Stock, Reservation, Discrepancy)
 
 __all__ = [
     "AGGREGATES",
+    "ANY_CHANNEL",
     "CONFIRMED_REASON",
     "NO_RULE",
     "REJECTED_REASON",
     "Allocation",
+    "ChannelLevel",
     "ChannelRule",
     "ChannelRules",
     "Discrepancy",
@@ -91,6 +97,8 @@ __all__ = [
     "Stock",
     "StockNotFoundError",
     "channel_atp",
+    "channel_level",
+    "channel_levels",
     "discrepancy_id_for",
     "in_pick_path_order",
     "location_atp",
