@@ -85,6 +85,13 @@ class Atp(UseCases["Inventory"]):
                 continue
             stock.tell_channels(self.levels_for_channels(stock, work, self.app.channel_rules))
 
+    def retell_all(self, skus: list[str], chunk: int = 200) -> int:
+        """retell_channels over many SKUs, a chunk per unit of work; how many changed."""
+        return sum(
+            self.retell_channels(skus[start : start + chunk])
+            for start in range(0, len(skus), chunk)
+        )
+
     @use_case
     def retell_channels(self, skus: list[str], uow: UnitOfWork | None = None) -> int:
         """Tell channels again what they may sell of these SKUs, where that changed (after a
