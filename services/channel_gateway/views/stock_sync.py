@@ -121,8 +121,8 @@ class StockSyncViews:
             sku,
             "attempts = CASE WHEN p.gave_up_version IS NOT NULL THEN 1 ELSE p.attempts + 1 END,"
             " last_error = %(error)s, next_attempt_at = %(retry_at)s,"
-            " gave_up_version = CASE WHEN %(retry_at)s IS NULL THEN %(version)s END,"
-            " forced = p.forced AND %(retry_at)s IS NOT NULL",
+            " gave_up_version = CASE WHEN %(retry_at)s::timestamptz IS NULL THEN %(version)s END,"
+            " forced = p.forced AND %(retry_at)s::timestamptz IS NOT NULL",
             error=error[:1000],
             retry_at=retry_at,
             version=version,

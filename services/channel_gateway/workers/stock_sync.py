@@ -47,6 +47,11 @@ class StockSyncPolicy:
     backoff_max: float = 1800.0
     channel_timeout: float = 15.0
 
+    def backoff(self, attempt: int) -> float:
+        """Seconds before the next attempt: doubling, capped, with jitter (as deliveries)."""
+        delay = min(self.backoff_initial * 2 ** (attempt - 1), self.backoff_max)
+        return float(delay * random.uniform(0.8, 1.2))
+
 
 class TokenBucket:
     """At most `rate` calls a second on average, and a burst of one second's worth (>= 1)."""
@@ -196,7 +201,7 @@ class StockSyncWorker:
         attempt = 1 if fresh else row["attempts"] + 1
         retry_at = None
         if retry and attempt < self.policy.max_attempts:
-            retry_at = datetime.now(UTC) + timedelta(seconds=self.backoff(attempt))
+            retry_at = datetime.now(UTC) + timedelta(seconds=self.policy.backoff(attempt))
         log.warning(
             "stock push failed",
             channel=channel_id,
@@ -214,12 +219,6 @@ class StockSyncWorker:
             error,
             retry_at,
         )
-
-    def backoff(self, attempt: int) -> float:
-        """Seconds before the next attempt: doubling, capped, with jitter (as deliveries)."""
-        p = self.policy
-        delay = min(p.backoff_initial * 2 ** (attempt - 1), p.backoff_max)
-        return float(delay * random.uniform(0.8, 1.2))
 
 
 STOCK_KINDS = frozenset({"shopify", "woocommerce", "amazon", "shopee"})
