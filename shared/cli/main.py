@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "shared.cli.bench",
     "shared.cli.print_docs",
     "shared.cli.import_orders",
+    "shared.cli.sync_stock",
     "shared.cli.dlq",
     "shared.cli.chaos",
 )

@@ -11,11 +11,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from services.inventory_service.bootstrap import build as build_inventory
 from services.inventory_service.settings import ChannelStock
 from services.inventory_service.settings import Settings as InventorySettings
 from shared import events as ev
+from shared.cli.main import create_app
 from tests.fakes.amazon import CLIENT_SECRET, REFRESH_TOKEN, FakeAmazon
 from tests.fakes.harness import register, run_gateway
 from tests.fakes.shopee import ACCESS_TOKEN, PARTNER_ID, PARTNER_KEY, SHOP_ID, FakeShopee
@@ -288,3 +290,26 @@ def test_a_receipt_at_inventory_ends_as_the_channels_stock(
     assert inventory.http.post("/v1/stock/receipts", json=receipt).status_code == 201
     eventually(lambda: fakes["shopify"].available("SH-TEE", BERLIN) == 8, timeout=60)
     eventually(lambda: fakes["woocommerce"].stock_of("TEE") == 10, timeout=60)
+
+    # Someone set the stock by hand in WooCommerce: `oms sync stock` puts it right again.
+    woo = fakes["woocommerce"]
+    with woo.lock:
+        next(p for p in woo.products.values() if p["sku"] == "TEE")["stock_quantity"] = 500
+    result = CliRunner().invoke(
+        create_app(),
+        [
+            "sync",
+            "stock",
+            "--channel",
+            "woo-de",
+            "--url",
+            str(gw.http.base_url),
+            "--inventory-url",
+            str(inventory.http.base_url),
+            "--timeout",
+            "60",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 synced" in result.output
+    assert woo.stock_of("TEE") == 10
