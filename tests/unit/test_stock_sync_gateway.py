@@ -6,11 +6,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 
 from services.channel_gateway.application import ChannelOrders
 from services.channel_gateway.channels.base import Connection
+from services.channel_gateway.channels.outbound import Outbound
+from services.channel_gateway.channels.registry import Channel
+from services.channel_gateway.channels.shopify.transport import ShopifyClient
+from services.channel_gateway.channels.woocommerce.transport import WooCommerceClient
 from services.channel_gateway.integration import CONSUMES
+from services.channel_gateway.views import Secrets
 from services.channel_gateway.workers.stock_sync import StockSyncPolicy, TokenBucket
 from shared import events as ev
 from tests.kit import apply
@@ -110,3 +116,19 @@ def test_the_consumer_keeps_the_latest_figure_and_records_no_events() -> None:
 def test_without_a_store_the_consumer_refuses_rather_than_drops() -> None:
     with pytest.raises(RuntimeError, match="no store"):
         apply(ChannelOrders(), CONSUMES, change(1, 1))
+
+
+def channel(kind: str, own: bool = False, **config: Any) -> Channel:
+    return Channel(Connection(f"{kind}-1", kind, config, {}), Secrets(), own=own)
+
+
+def test_marketplaces_get_a_stock_client_unless_switched_off_and_own_channels_none() -> None:
+    outbound = Outbound(smtp=None, shop_name="Acme")
+    http = httpx.AsyncClient()
+    base = {"base_url": "https://shop.example.de", "shop_domain": "x.myshopify.com"}
+    assert isinstance(
+        outbound.stock_client(channel("woocommerce", **base), http), WooCommerceClient
+    )
+    assert isinstance(outbound.stock_client(channel("shopify", **base), http), ShopifyClient)
+    assert outbound.stock_client(channel("woocommerce", stock_sync=False, **base), http) is None
+    assert outbound.stock_client(channel("phone", own=True), http) is None
