@@ -3,7 +3,7 @@ and what the consumer keeps of inventory's figure."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -17,6 +17,7 @@ from services.channel_gateway.channels.shopify.transport import ShopifyClient
 from services.channel_gateway.channels.woocommerce.transport import WooCommerceClient
 from services.channel_gateway.integration import CONSUMES
 from services.channel_gateway.views import Secrets
+from services.channel_gateway.views.stock_sync import StockGate
 from services.channel_gateway.workers.stock_sync import StockSyncPolicy, TokenBucket
 from shared import events as ev
 from tests.kit import apply
@@ -132,3 +133,14 @@ def test_marketplaces_get_a_stock_client_unless_switched_off_and_own_channels_no
     assert isinstance(outbound.stock_client(channel("shopify", **base), http), ShopifyClient)
     assert outbound.stock_client(channel("woocommerce", stock_sync=False, **base), http) is None
     assert outbound.stock_client(channel("phone", own=True), http) is None
+
+
+def test_the_gate_wakes_a_channel_for_a_new_figure_a_due_retry_or_a_forced_push() -> None:
+    seen = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    now = seen + timedelta(minutes=1)
+    assert StockGate(seen, {}).quiet("woo", seen, now)
+    assert not StockGate(seen + timedelta(seconds=1), {}).quiet("woo", seen, now)  # new figure
+    assert not StockGate(seen, {"woo": (now, False)}).quiet("woo", seen, now)  # retry due
+    assert StockGate(seen, {"woo": (now + timedelta(1), False)}).quiet("woo", seen, now)
+    assert not StockGate(seen, {"woo": (None, True)}).quiet("woo", seen, now)  # forced by ops
+    assert StockGate(seen, {"shop": (None, True)}).quiet("woo", seen, now)  # another channel's

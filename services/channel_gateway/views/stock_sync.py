@@ -9,6 +9,7 @@ the two differ; many changes between two pushes make one push of the latest (coa
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +40,10 @@ STOCK_SYNC_TABLES = (
         forced boolean NOT NULL DEFAULT false,
         PRIMARY KEY (channel_id, sku)
     )""",
+    # The pusher's gate: the latest figure kept, and the pushes waiting for a time or forced.
+    "CREATE INDEX IF NOT EXISTS stock_wanted_received ON stock_wanted (received_at)",
+    "CREATE INDEX IF NOT EXISTS stock_push_waiting ON stock_push (channel_id)"
+    " WHERE forced OR next_attempt_at IS NOT NULL",
 )
 
 # One channel's view of every SKU: what it should hold (its own figure, else "*"), what it holds.
@@ -58,6 +63,22 @@ _STATUS = """CASE
 
 _UPSERT_PUSH = """INSERT INTO stock_push AS p (channel_id, sku, attempts, last_attempt_at)
     VALUES (%(channel)s, %(sku)s, 0, now()) ON CONFLICT (channel_id, sku) DO NOTHING"""
+
+
+@dataclass(frozen=True)
+class StockGate:
+    """Whether a channel may have anything due, without asking per SKU."""
+
+    wanted_at: datetime | None  # when the latest figure was kept
+    waiting: dict[str, tuple[datetime | None, bool]]  # channel -> (earliest retry, forced)
+
+    def quiet(self, channel_id: str, seen: datetime | None, now: datetime) -> bool:
+        """Nothing can be due at the channel: no figure kept since `seen` (when it had nothing
+        due), no retry due and nothing forced."""
+        if self.wanted_at is not None and (seen is None or self.wanted_at > seen):
+            return False
+        next_at, forced = self.waiting.get(channel_id, (None, False))
+        return not forced and (next_at is None or next_at > now)
 
 
 class StockSyncViews:
@@ -85,6 +106,19 @@ class StockSyncViews:
             return bool(curs.rowcount)
 
     # -- the worker ---------------------------------------------------------------------------
+
+    def stock_gate(self) -> StockGate:
+        """When the latest figure was kept, and per channel its earliest retry and whether ops
+        forced a push: two index reads, so an idle pusher does not scan every SKU."""
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=dict_row) as curs:
+            curs.execute("SELECT max(received_at) AS at FROM stock_wanted")
+            row = curs.fetchone()
+            curs.execute(
+                "SELECT channel_id, min(next_attempt_at) AS next_at, bool_or(forced) AS forced"
+                " FROM stock_push WHERE forced OR next_attempt_at IS NOT NULL GROUP BY channel_id"
+            )
+            waiting = {r["channel_id"]: (r["next_at"], bool(r["forced"])) for r in curs.fetchall()}
+        return StockGate(row["at"] if row else None, waiting)
 
     def due_stock(self, channel_id: str, limit: int) -> list[dict[str, Any]]:
         """SKUs whose channel holds another figure than it should, oldest change first (not

@@ -30,10 +30,14 @@ from services.channel_gateway.channels.outbound import ApiClient, Outbound
 from services.channel_gateway.channels.registry import Channel, ChannelRegistry
 from services.channel_gateway.channels.stock import NotListedError, StockPush
 from services.channel_gateway.views import ChannelOrderViews
+from services.channel_gateway.views.stock_sync import StockGate
 from shared.runtime.aio import sleep_or_stop
 from shared.runtime.metrics import STOCK_PUSHES, STOCK_SYNC_LAG
 
 log = structlog.get_logger()
+FULL_CHECK_SECONDS = 5.0
+"""However quiet the gate says a channel is, its SKUs are compared at least this often: a
+figure kept while the gate was read may carry an older time than the one the gate saw."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,8 @@ class StockSyncWorker:
         self.policy = policy
         self.buckets: dict[str, TokenBucket] = {}
         self.running: dict[str, asyncio.Task[int]] = {}
+        # Channel -> (latest figure's time when nothing was left due, when that was seen).
+        self.quiet_since: dict[str, tuple[datetime | None, float]] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
         """Push until stopped; pushes in flight then are cancelled (they are pushed again)."""
@@ -112,14 +118,18 @@ class StockSyncWorker:
                 await asyncio.gather(*tasks, return_exceptions=True)
 
     async def start_due(self, http: httpx.AsyncClient) -> None:
-        """Start a round of pushes for each channel that is idle here and may call again."""
-        for channel_id in await asyncio.to_thread(self.stock_channels):
-            if channel_id in self.running:
+        """Start a round of pushes for each channel that is idle here, may call again and may
+        have something due."""
+        channels = await asyncio.to_thread(self.stock_channels)
+        gate = await asyncio.to_thread(self.views.stock_gate)
+        now = datetime.now(UTC)
+        for channel_id in channels:
+            if channel_id in self.running or self._quiet(channel_id, gate, now):
                 continue
             bucket = self.buckets.setdefault(channel_id, TokenBucket(self.policy.rate))
             if bucket.available() < 1:
                 continue
-            task = asyncio.create_task(self.push_channel(channel_id, http, bucket))
+            task = asyncio.create_task(self.push_channel(channel_id, http, bucket, gate.wanted_at))
             self.running[channel_id] = task
             task.add_done_callback(partial(self._ended, channel_id))
 
@@ -133,22 +143,39 @@ class StockSyncWorker:
         rows, _ = self.views.list_connections(kind=None, limit=10_000, offset=0)
         return [row["channel_id"] for row in rows if row["kind"] in STOCK_KINDS]
 
+    def _quiet(self, channel_id: str, gate: StockGate, now: datetime) -> bool:
+        """Whether the channel had nothing due and nothing has changed for it since."""
+        seen = self.quiet_since.get(channel_id)
+        if seen is None or time.monotonic() - seen[1] > FULL_CHECK_SECONDS:
+            return False
+        return gate.quiet(channel_id, seen[0], now)
+
     def _ended(self, channel_id: str, task: asyncio.Task[int]) -> None:
         self.running.pop(channel_id, None)
         if not task.cancelled() and task.exception() is not None:
             log.error("stock sync round crashed", channel=channel_id, error=str(task.exception()))
 
     async def push_channel(
-        self, channel_id: str, http: httpx.AsyncClient, bucket: TokenBucket
+        self,
+        channel_id: str,
+        http: httpx.AsyncClient,
+        bucket: TokenBucket,
+        wanted_at: datetime | None = None,
     ) -> int:
-        """Push as many due SKUs as the channel's bucket allows; how many were tried."""
+        """Push as many due SKUs as the channel's bucket allows; how many were tried.
+        `wanted_at` is the gate's time of the latest figure, read before the SKUs are."""
         channel = await asyncio.to_thread(self.registry.get, channel_id)
         if channel is None:
             return 0
         client = self.outbound.stock_client(channel, http)
         if client is None:
             return 0
-        due = await asyncio.to_thread(self.views.due_stock, channel_id, bucket.available())
+        limit = bucket.available()
+        due = await asyncio.to_thread(self.views.due_stock, channel_id, limit)
+        if len(due) < limit:  # all that was due is in hand: quiet until something changes
+            self.quiet_since[channel_id] = (wanted_at, time.monotonic())
+        else:
+            self.quiet_since.pop(channel_id, None)
         tried = 0
         for row in due:
             if not bucket.take():
