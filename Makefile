@@ -9,7 +9,7 @@ PG_LOCAL := $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo postg
 export OMS_TEST_POSTGRES_URL ?= $(PG_LOCAL)
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 
-.PHONY: install system-packages run test test-unit test-contract test-integration test-e2e bench bench-channels bench-warehouse bench-restart chaos lint schemas clean
+.PHONY: install system-packages run test test-unit test-contract test-integration test-e2e bench bench-channels bench-warehouse bench-stock bench-restart chaos lint schemas clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ test-e2e: install
 bench: install
 	$(VENV)/bin/oms bench
 	$(MAKE) bench-warehouse
+	$(MAKE) bench-stock
+
+# Stock-sync lag (stock change -> channel holds it) and ATP reads under load, beside baselines.
+bench-stock: install
+	$(PY) -m shared.cli.bench_stock
 
 # Labels per second (PDF and ZPL) and a 500-line pick list, on the fulfillment service alone.
 bench-warehouse: install

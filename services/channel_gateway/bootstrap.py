@@ -20,6 +20,7 @@ from services.channel_gateway.views import ChannelOrderViews, SecretStore
 from services.channel_gateway.workers.amazon import AmazonPoller, PollPolicy
 from services.channel_gateway.workers.deliveries import DeliveryPolicy, DeliveryWorker
 from services.channel_gateway.workers.reconcile import ReconcilePolicy, ReconciliationPoller
+from services.channel_gateway.workers.stock_sync import StockSyncPolicy, StockSyncWorker
 from shared.events import topics
 from shared.runtime.api import api_factory
 from shared.runtime.projection import ProjectionWorker
@@ -51,6 +52,7 @@ class GatewayParts(ServiceParts):
     deliveries: DeliveryWorker = field(kw_only=True)
     amazon: AmazonPoller = field(kw_only=True)
     reconcile: ReconciliationPoller = field(kw_only=True)
+    stock_sync: StockSyncWorker = field(kw_only=True)
 
     def http_api(self, readiness: ReadinessChecks) -> FastAPI:
         """The API, whose /readyz also says whether the intake committer runs."""
@@ -71,6 +73,7 @@ def build(settings: Settings) -> GatewayParts:
     """Application, views, projection, intake, workers, API and Kafka wiring of the gateway."""
     app = open_application(ChannelOrders, settings)
     views = open_views(ChannelOrderViews, settings)
+    app.stock_sync.attach(views)
     secrets = SecretStore(
         views.datastore, timedelta(seconds=settings.secret_rotation_grace_seconds)
     )
@@ -129,7 +132,20 @@ def build(settings: Settings) -> GatewayParts:
             channel_timeout=settings.channel_timeout,
         ),
     )
-    workers = [deliveries.run, amazon.run]
+    stock_sync = StockSyncWorker(
+        views,
+        registry,
+        outbound,
+        StockSyncPolicy(
+            rate=settings.stock_sync_rate,
+            poll_interval=settings.stock_sync_poll_interval,
+            max_attempts=settings.delivery_max_attempts,
+            backoff_initial=settings.delivery_backoff_initial,
+            backoff_max=settings.delivery_backoff_max,
+            channel_timeout=settings.channel_timeout,
+        ),
+    )
+    workers = [deliveries.run, amazon.run, stock_sync.run]
     if settings.webhook_poll_enabled:
         workers.append(reconcile.run)
 
@@ -153,6 +169,7 @@ def build(settings: Settings) -> GatewayParts:
         deliveries=deliveries,
         amazon=amazon,
         reconcile=reconcile,
+        stock_sync=stock_sync,
     )
 
 

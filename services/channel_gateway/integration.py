@@ -385,6 +385,20 @@ def _own_channel(channel: str, uow: UnitOfWork) -> bool:
     return connection.own if connection is not None else channel in OWN_KINDS
 
 
+def on_channel_availability(
+    app: ChannelOrders, e: ev.ChannelAvailabilityChanged, uow: UnitOfWork
+) -> None:
+    """What channels may sell of a SKU changed: keep it (latest wins) for the stock pusher."""
+    channels = {
+        c.channel: {
+            "available": c.available,
+            "locations": {s.location_id: s.available for s in c.locations},
+        }
+        for c in e.channels
+    }
+    app.stock_sync.want(e.sku, e.stock_version, channels, e.changed_at)
+
+
 def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
@@ -395,4 +409,5 @@ CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     ev.Refunded: on_refunded,
     ev.OrderLinesChanged: on_order_lines_changed,
     ev.OrderCancelRequestAnswered: on_cancel_request_answered,
+    ev.ChannelAvailabilityChanged: on_channel_availability,
 }

@@ -36,6 +36,15 @@ class Settings(ServiceSettings):
         900.0, ge=0, description="Refresh a Shopee access token when less than this is left."
     )
 
+    # Stock sync (what each channel may sell, pushed on every change; retries use the
+    # delivery backoff and attempts above)
+    stock_sync_rate: float = Field(
+        2.0, gt=0, le=1000, description="Stock pushes per second per channel (at most)."
+    )
+    stock_sync_poll_interval: float = Field(
+        0.2, gt=0, description="How often the stock pusher looks for SKUs to push, s."
+    )
+
     # Amazon poller
     amazon_poll_interval: float = Field(120.0, gt=0, description="Seconds between polls.")
     amazon_overlap_seconds: int = Field(

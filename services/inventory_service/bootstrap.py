@@ -36,6 +36,7 @@ def build(settings: Settings) -> ServiceParts:
     """Application, views, projection, API and Kafka wiring of the inventory service."""
     app = open_application(Inventory, settings)
     app.configure_routing(routing(settings))
+    app.channel_rules = settings.channel_rules()
     views = open_views(InventoryViews, settings)
     projection = ProjectionWorker(
         name=INVENTORY_VIEWS.name, app=app, view=views, project=INVENTORY_VIEWS
@@ -49,7 +50,7 @@ def build(settings: Settings) -> ServiceParts:
             title="OMS Inventory",
             routers=ROUTERS,
             error_statuses=ERROR_STATUSES,
-            provides=[app, views, settings.channel_rules()],
+            provides=[app, views, app.channel_rules],
         ),
         events=service_events(),
         projections=[projection],

@@ -146,6 +146,25 @@ def _bin_assigned(e: Stock.BinAssigned) -> ev.BinAssigned:
     )
 
 
+def _channels_told(e: Stock.ChannelsTold) -> ev.ChannelAvailabilityChanged:
+    return ev.ChannelAvailabilityChanged(
+        sku=e.sku,
+        stock_version=e.originator_version,
+        channels=[
+            ev.ChannelStock(
+                channel=channel,
+                available=level["available"],
+                locations=[
+                    ev.LocationStock(location_id=loc, available=units)
+                    for loc, units in sorted(level["locations"].items())
+                ],
+            )
+            for channel, level in sorted(e.channels.items())
+        ],
+        changed_at=e.timestamp,
+    )
+
+
 def _reserved(e: Reservation.Reserved) -> ev.StockReserved:
     return ev.StockReserved(
         order_id=e.order_id,
@@ -281,6 +300,7 @@ PUBLISHES: dict[type[Aggregate.Event], Mapper | Internal] = {
     Stock.Backordered: INTERNAL,  # the queue: Reservation.Backordered says it publicly
     Stock.Dequeued: INTERNAL,
     Stock.SafetyStockSet: INTERNAL,  # channels learn the ATP it changes, not the setting
+    Stock.ChannelsTold: _channels_told,  # what each channel may sell (stock sync)
     # An order's reservation: reserved, failed, released; the rest is bookkeeping.
     Reservation.Requested: INTERNAL,
     Reservation.Reserved: _reserved,

@@ -352,6 +352,7 @@ INVENTORY_VIEWS = Projection(
             Stock.Backordered,
             Stock.Dequeued,
             Stock.SafetyStockSet,
+            Stock.ChannelsTold,  # channels read it on the topic; GET /v1/atp computes it
             Reservation.Restocked,
         }
     ),

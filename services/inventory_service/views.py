@@ -394,6 +394,13 @@ class InventoryViews(ViewStore):
             sku=sku,
         )
 
+    def skus(self, location_id: str | None = None) -> list[str]:
+        """Every SKU with a level (at this location, if given), in order."""
+        where, args = ("WHERE location_id = %s", (location_id,)) if location_id else ("", ())
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(f"SELECT DISTINCT sku FROM stock_level_view {where} ORDER BY sku", args)
+            return [row["sku"] for row in curs.fetchall()]
+
     def location_exists(self, location_id: str) -> bool:
         """Whether a location is registered."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "shared.cli.print_docs",
     "shared.cli.import_orders",
     "shared.cli.import_items",
+    "shared.cli.sync_stock",
     "shared.cli.dlq",
     "shared.cli.chaos",
 )

@@ -641,6 +641,41 @@ class StockLevelChanged(IntegrationEvent):
     )
 
 
+class LocationStock(Contract):
+    """A channel's units at one location (for channels that keep stock per location)."""
+
+    location_id: str = Text
+    available: NonNegativeInt
+
+
+class ChannelStock(Contract):
+    """What one channel may sell of a SKU: in all, and split over its locations."""
+
+    channel: str = Field(
+        min_length=1, max_length=64, description='A channel id, or "*": any channel not configured'
+    )
+    available: NonNegativeInt
+    locations: list[LocationStock] = Field(
+        default_factory=list,
+        description="The same units per location serving the channel (they sum to available)",
+    )
+
+
+class ChannelAvailabilityChanged(IntegrationEvent):
+    """What channels may sell of a SKU (its ATP per channel) changed; emitted only on change.
+
+    Carries every configured channel and "*" (any other channel), so a reader needs no other
+    state; `stock_version` orders the changes of one SKU (latest wins).
+    """
+
+    topic = topics.INVENTORY
+    key_field = "sku"
+    sku: Sku
+    stock_version: NonNegativeInt = Field(description="Grows with every change of the SKU's stock")
+    channels: list[ChannelStock] = Field(min_length=1)
+    changed_at: UtcTime
+
+
 class BinAssigned(IntegrationEvent):
     """A SKU got its bin (slot) at a location, on receipt or by a put-away/move."""
 
@@ -869,6 +904,7 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     BinAssigned,
     ItemChanged,
     LocationAddressChanged,
+    ChannelAvailabilityChanged,
     ShipmentCreated,
     Shipped,
     ShortPicked,

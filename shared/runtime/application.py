@@ -86,6 +86,10 @@ class UnitOfWork:
         self._aggregates[aggregate.id] = aggregate
         self._touched.add(aggregate.id)
 
+    def changed(self, kind: type[A]) -> list[A]:
+        """The aggregates of this kind that have new events in this unit."""
+        return [a for a in self._aggregates.values() if isinstance(a, kind) and a.pending_events]
+
     def stamp_pending(self) -> None:
         """Mark the not-yet-stamped pending events with the trace of the current work."""
         trace = current_trace()
@@ -100,6 +104,7 @@ class UnitOfWork:
         Only the aggregates this unit changed go back into the cache; raises StaleReadError
         (a conflict: the owner retries on fresh state) when one it only read changed meanwhile.
         """
+        self.app.before_commit(self)
         self.stamp_pending()
         changed = [a for a in self._aggregates.values() if a.pending_events]
         read = {i: a.version for i, a in self._aggregates.items() if not a.pending_events}
@@ -259,6 +264,9 @@ class ServiceApplication(Application[UUID]):
         with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(query, (list(aggregate_ids),), prepare=True)
             return {row["originator_id"]: row["version"] for row in curs.fetchall()}
+
+    def before_commit(self, work: UnitOfWork) -> None:
+        """A last word on a unit's changes before they are recorded (nothing by default)."""
 
     @property
     def process_recorder(self) -> ProcessRecorder:

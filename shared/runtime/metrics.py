@@ -78,3 +78,14 @@ CHANNEL_POLL_CURSOR = Gauge(
     "How far the reconciliation poll has read a channel (Unix time of its cursor)",
     ["channel"],
 )
+STOCK_PUSHES = Counter(
+    "oms_stock_pushes_total",
+    "Stock pushes to a channel: pushed, failed (retried or given up) or not_listed",
+    ["channel", "outcome"],
+)
+STOCK_SYNC_LAG = Histogram(
+    "oms_stock_sync_lag_seconds",
+    "From a SKU's stock change in inventory to the channel holding the figure",
+    ["channel"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)

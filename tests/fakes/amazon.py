@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
@@ -25,6 +26,11 @@ class FakeAmazon(FakeChannel):
     feeds: list[dict[str, Any]] = field(default_factory=list)
     documents: dict[str, bytes] = field(default_factory=dict)
     ids: Any = field(default_factory=lambda: itertools.count(50001))
+    # Listings by seller SKU -> merchant-fulfilled quantity; when each was set (monotonic);
+    # how many patchListingsItem calls came.
+    listings: dict[str, int | None] = field(default_factory=dict)
+    stock_set_at: dict[str, float] = field(default_factory=dict)
+    stock_calls: int = 0
 
     def add_order(self, order: dict[str, Any]) -> None:
         """An order the seller received."""
@@ -105,6 +111,15 @@ class FakeAmazon(FakeChannel):
             )
             return Response(status_code=204)
 
+        @app.patch("/listings/2021-08-01/items/{seller_id}/{sku:path}")
+        async def patch_listing(seller_id: str, sku: str, request: Request) -> JSONResponse:
+            if request.headers.get("x-amz-access-token") != ACCESS_TOKEN:
+                return JSONResponse({"errors": [{"code": "Unauthorized"}]}, status_code=403)
+            body = await request.json()
+            with self.lock:
+                self.stock_calls += 1
+                return self._patch_listing(sku, request.query_params.get("marketplaceIds"), body)
+
         @app.post("/feeds/2021-06-30/documents")
         async def create_document(request: Request) -> JSONResponse:
             document_id = f"amzn1.tortuga.4.eu.{next(self.ids)}"
@@ -125,6 +140,30 @@ class FakeAmazon(FakeChannel):
             feed["content"] = self.documents.get(body["inputFeedDocumentId"], b"").decode()
             self.feeds.append(feed)
             return JSONResponse({"feedId": feed["feedId"]}, status_code=202)
+
+    def _patch_listing(
+        self, sku: str, marketplaces: str | None, body: dict[str, Any]
+    ) -> JSONResponse:
+        """patchListingsItem (2021-08-01): productType, JSON patches; only a replace (or
+        merge) of fulfillment_availability is faked."""
+        if not marketplaces or not body.get("productType") or not body.get("patches"):
+            return JSONResponse({"errors": [{"code": "InvalidInput"}]}, status_code=400)
+        if sku not in self.listings:
+            return JSONResponse({"errors": [{"code": "NotFound"}]}, status_code=404)
+        for patch in body["patches"]:
+            if patch.get("op") not in ("replace", "merge") or patch.get("path") != (
+                "/attributes/fulfillment_availability"
+            ):
+                issue = {"code": "90000900", "message": "unsupported patch", "severity": "ERROR"}
+                return JSONResponse({"sku": sku, "status": "INVALID", "issues": [issue]})
+            for value in patch["value"]:
+                if value.get("fulfillment_channel_code") == "DEFAULT":
+                    self.listings[sku] = int(value["quantity"])
+                    self.stock_set_at[sku] = time.monotonic()
+        submission = f"sub-{next(self.ids)}"
+        return JSONResponse(
+            {"sku": sku, "status": "ACCEPTED", "submissionId": submission, "issues": []}
+        )
 
 
 def _status(order: dict[str, Any]) -> str:

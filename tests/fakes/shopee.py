@@ -43,6 +43,12 @@ class FakeShopee(FakeChannel):
     refresh_tokens: set[str] = field(default_factory=set)
     refreshed_with: list[str] = field(default_factory=list)  # refresh tokens spent, in order
     expired_answers: int = 0
+    # Stock: (item_id, model_id) -> {location_id or "": stock}; when each was set (monotonic);
+    # how many update_stock calls came.
+    models: set[tuple[int, int]] = field(default_factory=set)
+    stock: dict[tuple[int, int], dict[str, int]] = field(default_factory=dict)
+    stock_set_at: dict[tuple[int, int], float] = field(default_factory=dict)
+    stock_calls: int = 0
     _serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
@@ -168,6 +174,16 @@ class FakeShopee(FakeChannel):
             self.shipped.append(body)
             return _ok({})
 
+        @app.post("/api/v2/product/update_stock")
+        async def update_stock(request: Request) -> JSONResponse:
+            denied = self._signed(request)
+            if denied:
+                return denied
+            body = await request.json()
+            with self.lock:
+                self.stock_calls += 1
+                return self._update_stock(body)
+
         @app.post("/api/v2/order/cancel_order")
         async def cancel(request: Request) -> JSONResponse:
             denied = self._signed(request)
@@ -235,6 +251,25 @@ class FakeShopee(FakeChannel):
         return _ok(
             {"more": more, "next_cursor": str(start + size) if more else "", "order_list": listed}
         )
+
+    def _update_stock(self, body: dict[str, Any]) -> JSONResponse:
+        """v2.product.update_stock: item_id, stock_list of model_id and seller_stock entries
+        ({location_id?, stock}); models it does not know are in failure_list."""
+        item_id = body.get("item_id")
+        stock_list = body.get("stock_list")
+        if not isinstance(item_id, int) or not isinstance(stock_list, list) or not stock_list:
+            return _error("error_param", "item_id and stock_list are required")
+        failures, successes = [], []
+        for entry in stock_list:
+            key = (item_id, int(entry.get("model_id", 0)))
+            seller_stock = entry.get("seller_stock")
+            if key not in self.models or not isinstance(seller_stock, list) or not seller_stock:
+                failures.append({"model_id": key[1], "failed_reason": "model not found"})
+                continue
+            self.stock[key] = {str(s.get("location_id", "")): int(s["stock"]) for s in seller_stock}
+            self.stock_set_at[key] = time.monotonic()
+            successes.append({"model_id": key[1], "seller_stock": seller_stock})
+        return _ok({"failure_list": failures, "success_list": successes})
 
     def _signed(self, request: Request) -> JSONResponse | None:
         q = request.query_params

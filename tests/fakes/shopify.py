@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -41,6 +42,25 @@ class FakeShopify(FakeChannel):
     commits: list[dict[str, Any]] = field(default_factory=list)
     rest_orders: dict[int, dict[str, Any]] = field(default_factory=dict)
     events: Any = field(default_factory=lambda: itertools.count(1))
+    # Stock: variant SKU -> inventory item GID; (item, location GID) -> available, and when
+    # each figure was set (monotonic clock); how many inventorySetQuantities were called.
+    variants: dict[str, str] = field(default_factory=dict)
+    stock: dict[tuple[str, str], int] = field(default_factory=dict)
+    stock_set_at: dict[tuple[str, str], float] = field(default_factory=dict)
+    stock_calls: int = 0
+    stock_keys: list[str] = field(default_factory=list)
+
+    def add_variant(self, sku: str) -> str:
+        """A product variant with this SKU; its inventory item's GID."""
+        with self.lock:
+            gid = f"gid://shopify/InventoryItem/{next(self.ids)}"
+            self.variants[sku] = gid
+            return gid
+
+    def available(self, sku: str, location_gid: str) -> int | None:
+        """What the store may sell of a SKU at a location (None: never set)."""
+        with self.lock:
+            return self.stock.get((self.variants[sku], location_gid))
 
     def place(self, payload: dict[str, Any], lose_webhook: bool = False) -> int:
         """A buyer places an order: it is listed, and its orders/create webhook is sent (or
@@ -83,6 +103,9 @@ class FakeShopify(FakeChannel):
             if request.headers.get("X-Shopify-Access-Token") != TOKEN:
                 return JSONResponse({"errors": "[API] Invalid API key or access token"}, 401)
             body = await request.json()
+            if body.get("operationName") == "OmsStockSet" and "@idempotent" not in body["query"]:
+                # Required from 2026-04.
+                return JSONResponse({"errors": [{"message": "Idempotency key required"}]})
             handler = getattr(self, f"_{body.get('operationName')}", None)
             if handler is None:
                 return JSONResponse({"errors": [{"message": "unknown operation"}]})
@@ -180,6 +203,43 @@ class FakeShopify(FakeChannel):
             ],
         }
         return gid
+
+    def _OmsInventoryItem(self, variables: dict[str, Any]) -> dict[str, Any]:
+        query = str(variables.get("query", ""))
+        nodes = [
+            {"sku": sku, "inventoryItem": {"id": gid}}
+            for sku, gid in self.variants.items()
+            if query == f'sku:"{sku}"'
+        ]
+        return {"productVariants": {"nodes": nodes}}
+
+    def _OmsStockSet(self, variables: dict[str, Any]) -> dict[str, Any]:
+        """inventorySetQuantities as of 2026-04: name available or on_hand, a reason, and
+        every quantity with changeFromQuantity (null opts out of the compare)."""
+        self.stock_calls += 1
+        self.stock_keys.append(str(variables.get("key")))
+        given = variables["input"]
+        errors = []
+        if given.get("name") not in ("available", "on_hand"):
+            errors.append({"field": ["input", "name"], "message": "invalid name"})
+        if not given.get("reason"):
+            errors.append({"field": ["input", "reason"], "message": "reason required"})
+        known = set(self.variants.values())
+        for quantity in given.get("quantities") or []:
+            if "changeFromQuantity" not in quantity:
+                errors.append({"field": ["quantities"], "message": "changeFromQuantity required"})
+            if quantity.get("inventoryItemId") not in known:
+                errors.append({"field": ["inventoryItemId"], "message": "item not found"})
+        if errors:
+            return {
+                "inventorySetQuantities": {"inventoryAdjustmentGroup": None, "userErrors": errors}
+            }
+        for quantity in given["quantities"]:
+            where = (quantity["inventoryItemId"], quantity["locationId"])
+            self.stock[where] = int(quantity["quantity"])
+            self.stock_set_at[where] = time.monotonic()
+        group = {"id": f"gid://shopify/InventoryAdjustmentGroup/{next(self.ids)}"}
+        return {"inventorySetQuantities": {"inventoryAdjustmentGroup": group, "userErrors": []}}
 
     def _OmsOrderState(self, variables: dict[str, Any]) -> dict[str, Any]:
         order = self.orders.get(variables["id"])

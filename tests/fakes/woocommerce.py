@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import itertools
 import math
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +36,30 @@ class FakeWooCommerce(FakeChannel):
     refunds: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     ids: Any = field(default_factory=lambda: itertools.count(900))
     deliveries: Any = field(default_factory=lambda: itertools.count(1))
+    # Products by id ({"id", "sku", "parent_id", "manage_stock", "stock_quantity"}); when the
+    # stock of each was set (monotonic clock); how many product updates came.
+    products: dict[int, dict[str, Any]] = field(default_factory=dict)
+    stock_set_at: dict[int, float] = field(default_factory=dict)
+    stock_calls: int = 0
+
+    def add_product(self, sku: str, parent_id: int = 0) -> int:
+        """A product (or, with a parent, a variation) with this SKU, stock not managed."""
+        with self.lock:
+            product_id = next(self.ids)
+            self.products[product_id] = {
+                "id": product_id,
+                "sku": sku,
+                "parent_id": parent_id,
+                "manage_stock": False,
+                "stock_quantity": None,
+            }
+            return product_id
+
+    def stock_of(self, sku: str) -> int | None:
+        """The stock_quantity of the product with this SKU (None: not managed)."""
+        with self.lock:
+            product = next(p for p in self.products.values() if p["sku"] == sku)
+            return product["stock_quantity"] if product["manage_stock"] else None
 
     def add_order(self, payload: dict[str, Any]) -> int:
         """Make an order as in an order.created payload."""
@@ -109,6 +134,26 @@ class FakeWooCommerce(FakeChannel):
             self.trackings.setdefault(order_id, []).append(item)
             return JSONResponse(item, status_code=201)
 
+        @app.get("/wp-json/wc/v3/products")
+        async def list_products(request: Request) -> JSONResponse:
+            refused = self._authed(request)
+            if refused:
+                return refused
+            sku = request.query_params.get("sku")
+            with self.lock:
+                found = [dict(p) for p in self.products.values() if sku in (None, p["sku"])]
+            return JSONResponse(found)
+
+        @app.put("/wp-json/wc/v3/products/{product_id}")
+        async def update_product(product_id: int, request: Request) -> JSONResponse:
+            return await self._update_stock(product_id, request, parent_id=0)
+
+        @app.put("/wp-json/wc/v3/products/{parent_id}/variations/{product_id}")
+        async def update_variation(
+            parent_id: int, product_id: int, request: Request
+        ) -> JSONResponse:
+            return await self._update_stock(product_id, request, parent_id)
+
         @app.get("/wp-json/wc/v3/orders")
         async def list_orders(request: Request) -> JSONResponse:
             denied = self._authed(request)
@@ -173,6 +218,28 @@ class FakeWooCommerce(FakeChannel):
             lines.append({"id": next(self.ids), "product_id": 0, "sku": "", **change})
         order["line_items"] = lines
         return None
+
+    async def _update_stock(
+        self, product_id: int, request: Request, parent_id: int
+    ) -> JSONResponse:
+        """PUT of a product or variation: stock_quantity counts only with manage_stock."""
+        refused = self._authed(request)
+        if refused:
+            return refused
+        body = await request.json()
+        with self.lock:
+            self.stock_calls += 1
+            product = self.products.get(product_id)
+            if product is None or product["parent_id"] != parent_id:
+                return JSONResponse({"code": "woocommerce_rest_product_invalid_id"}, 404)
+            if "manage_stock" in body:
+                product["manage_stock"] = bool(body["manage_stock"])
+            if "stock_quantity" in body:
+                if not isinstance(body["stock_quantity"], int):
+                    return JSONResponse({"code": "rest_invalid_param"}, 400)
+                product["stock_quantity"] = body["stock_quantity"]
+                self.stock_set_at[product_id] = time.monotonic()
+            return JSONResponse(dict(product))
 
     @staticmethod
     def _authed(request: Request) -> JSONResponse | None:

@@ -239,6 +239,8 @@ APIS = {
                 "POST /v1/deliveries/{delivery_id}/retry",
                 # Only a held order can be released, and none is held.
                 "POST /v1/channel-orders/{order_id}/release",
+                # A retry names a SKU inventory told us about; the run publishes no stock.
+                "POST /v1/stock-sync/{channel_id}/retry",
             }
         ),
         # The channels the run registers name real hosts: the Amazon poller looks once at

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from services.inventory_service.bootstrap import build
 from services.inventory_service.settings import ChannelStock, Settings
+from shared import events as ev
 from shared.runtime.service import ServiceParts
 
 pytestmark = pytest.mark.integration
@@ -21,6 +22,50 @@ CHANNELS = {
     ),
     "small": ChannelStock(allocation=3),
 }
+
+
+@pytest.fixture
+def parts(new_database: Callable[..., str]) -> Iterator[ServiceParts]:
+    """The inventory service's parts with two channels configured."""
+    built: ServiceParts = build(
+        Settings(database_url=new_database("atp"), aggregate_cache_size=100, channels=CHANNELS)
+    )
+    yield built
+    built.close()
+
+
+def told(parts: ServiceParts) -> list[ev.ChannelAvailabilityChanged]:
+    """Every ChannelAvailabilityChanged the relay would publish, oldest first."""
+    app = parts.app
+    found = [
+        parts.events.to_integration(app.mapper.to_domain_event(n))
+        for n in app.recorder.select_notifications(1, 100_000)
+    ]
+    return [e for e in found if isinstance(e, ev.ChannelAvailabilityChanged)]
+
+
+def test_closing_a_location_and_publishing_tell_channels_on_postgres(parts: ServiceParts) -> None:
+    with TestClient(parts.api_factory({})) as http:
+        for location_id in ("berlin", "venlo"):
+            body = {"location_id": location_id, "name": location_id, "country": "DE"}
+            assert http.post("/v1/locations", json=body | {"priority": 1}).is_success
+        receive(http, "berlin", "A", 20)
+        receive(http, "venlo", "A", 10)
+        last = told(parts)[-1]
+        small = {c.channel: c.available for c in last.channels}
+        assert small == {"*": 30, "shopify-eu": 25, "small": 3}
+        for projection in parts.projections:
+            projection.catch_up()  # the SKUs at a location are read from the view
+        assert http.post("/v1/locations/berlin/deactivate").is_success
+        last = told(parts)[-1]
+        assert {c.channel: c.available for c in last.channels}["*"] == 10
+        berlin = [s for c in last.channels for s in c.locations if s.location_id == "berlin"]
+        assert {s.available for s in berlin} == {0}
+        before = len(told(parts))
+        answer = http.post("/v1/atp/publish", json={})
+        assert answer.json() == {"skus": 1, "changed": 0}  # nothing new to tell
+        assert len(told(parts)) == before
+        assert http.post("/v1/atp/publish", json={"skus": ["bad sku!"]}).status_code == 422
 
 
 @pytest.fixture

@@ -6,7 +6,15 @@ from eventsourcing.persistence import OperationalError
 from fastapi import APIRouter
 
 from services.channel_gateway import domain
-from services.channel_gateway.api import changes, channels, deliveries, imports, orders, webhooks
+from services.channel_gateway.api import (
+    changes,
+    channels,
+    deliveries,
+    imports,
+    orders,
+    stock_sync,
+    webhooks,
+)
 from services.channel_gateway.channels.base import MalformedPayloadError
 from services.channel_gateway.channels.http import ChannelCallError, TransientChannelError
 from services.channel_gateway.channels.shopee.tokens import ReauthorisationNeededError
@@ -40,6 +48,7 @@ ROUTERS: list[APIRouter] = [
     imports.router,
     deliveries.router,
     changes.router,
+    stock_sync.router,
 ]
 
 __all__ = ["ERROR_STATUSES", "ROUTERS"]

@@ -22,6 +22,8 @@ CHANNEL_OPERATIONS = (
     "POST /v1/webhooks/shopify/{channel_id}",
     "POST /v1/webhooks/woocommerce/{channel_id}",
     "POST /v1/webhooks/shopee/{channel_id}",
+    "GET /v1/stock-sync/{channel_id}",
+    "POST /v1/stock-sync/{channel_id}/resync",
 )
 
 

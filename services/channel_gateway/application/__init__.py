@@ -27,6 +27,7 @@ from services.channel_gateway.application.intake import (
     Translation,
 )
 from services.channel_gateway.application.orders import Orders, Retranslator
+from services.channel_gateway.application.stock_sync import StockSync, WantedStock
 from shared.runtime.application import ServiceApplication
 
 
@@ -40,6 +41,7 @@ class ChannelOrders(ServiceApplication):
         self.connections = Connections(self)
         self.deliveries = Deliveries(self)
         self.changes = Changes(self)
+        self.stock_sync = StockSync(self)
 
 
 __all__ = [
@@ -59,7 +61,9 @@ __all__ = [
     "Orders",
     "Registration",
     "Retranslator",
+    "StockSync",
     "Translation",
+    "WantedStock",
     "minor_units",
     "utc_stamp",
 ]

@@ -60,6 +60,14 @@ class Connection:
             return mapped
         return None if self.require_mapping else channel_sku
 
+    def channel_skus(self, our_sku: str) -> tuple[str, ...]:
+        """The channel's SKUs for one of ours: those mapped to it, else ours unless the channel
+        names SKUs its own way (then none: it does not sell it, as far as we know)."""
+        mapped = tuple(sorted(c for c, ours in self.sku_mapping.items() if ours == our_sku))
+        if mapped:
+            return mapped
+        return () if self.require_mapping else (our_sku,)
+
 
 @dataclass
 class ChannelLine:

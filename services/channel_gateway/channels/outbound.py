@@ -14,6 +14,7 @@ from services.channel_gateway.channels.registry import Channel
 from services.channel_gateway.channels.shopee.tokens import ShopeeTokens
 from services.channel_gateway.channels.shopee.transport import ShopeeClient
 from services.channel_gateway.channels.shopify.transport import ShopifyClient
+from services.channel_gateway.channels.stock import StockPush
 from services.channel_gateway.channels.woocommerce.transport import WooCommerceClient
 from services.channel_gateway.domain import OWN_KINDS, ChannelConfig, ChannelKind
 
@@ -27,9 +28,13 @@ class Deliverer(Protocol):
 
 
 class ApiClient(Deliverer, Protocol):
-    """A marketplace's API client, bound to one HTTP client."""
+    """A marketplace's API client, bound to one HTTP client; it also sets stock."""
 
     http: httpx.AsyncClient
+
+    async def set_stock(self, push: StockPush) -> str:
+        """Set what the channel may sell of a SKU; returns what happened."""
+        ...
 
 
 ClientClass = Callable[[ChannelConfig, dict[str, str], httpx.AsyncClient], ApiClient]
@@ -79,6 +84,16 @@ class Outbound:
             client = CLIENTS[connection.kind](connection.config, channel.secrets.current, http)
         self._clients[channel.connection.channel_id] = (channel, client)
         return client
+
+    def stock_client(self, channel: Channel, http: httpx.AsyncClient) -> ApiClient | None:
+        """The client that pushes stock to this channel, or None: it is not stock-synced (own
+        channels, or `stock_sync: false`)."""
+        connection = channel.connection
+        if channel.own or connection.kind not in CLIENTS:
+            return None
+        if connection.config.get("stock_sync") is False:
+            return None
+        return self.api_client(channel, http)
 
     def amazon_client(self, channel: Channel, http: httpx.AsyncClient) -> AmazonClient:
         """The SP-API client of an Amazon channel (the one its deliveries use, token and all)."""

@@ -29,6 +29,12 @@ from services.channel_gateway.schemas.orders import (
     ChannelOrderPublic,
     ChannelOrdersPublic,
 )
+from services.channel_gateway.schemas.stock_sync import (
+    StockRetry,
+    StockSyncForced,
+    StockSyncPublic,
+    StockSyncsPublic,
+)
 
 __all__ = [
     "ChangeDismiss",
@@ -50,6 +56,10 @@ __all__ = [
     "ImportedOrder",
     "RowProblem",
     "SkuMappingUpdate",
+    "StockRetry",
+    "StockSyncForced",
+    "StockSyncPublic",
+    "StockSyncsPublic",
     "WebhookAccepted",
     "webhook_path",
 ]

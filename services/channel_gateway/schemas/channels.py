@@ -74,7 +74,26 @@ class ChannelBase(Edge):
         return {k: v.get_secret_value() for k, v in values.items() if v is not None}
 
 
-class WebhookChannelBase(ChannelBase):
+class StockSyncedChannel(Edge):
+    """A marketplace whose stock the gateway keeps at what inventory says it may sell."""
+
+    stock_sync: StrictBool | None = Field(
+        None, description="Push what the channel may sell on every change (default on)"
+    )
+
+
+ChannelLocation = Annotated[str, Field(min_length=1, max_length=200)]
+LocationMap = dict[Annotated[str, Field(min_length=1, max_length=64)], ChannelLocation]
+
+
+class ShopeeItem(Edge):
+    """Where one channel SKU lives at Shopee: its item and model (0: an item without models)."""
+
+    item_id: int = Field(gt=0, le=INT64_MAX)
+    model_id: int = Field(0, ge=0, le=INT64_MAX)
+
+
+class WebhookChannelBase(ChannelBase, StockSyncedChannel):
     """A channel that pushes its orders: a reconciliation poll catches the pushes it loses."""
 
     reconciliation_poll: StrictBool | None = Field(
@@ -91,6 +110,11 @@ class ShopifyChannelCreate(WebhookChannelBase):
     shop_domain: Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]+$", max_length=255)]
     base_url: AnyHttpUrl | None = Field(None, description="Default https://<shop_domain>")
     api_version: str = "2026-04"
+    stock_locations: LocationMap | None = Field(
+        None,
+        description="Our location id -> Shopify location GID: where stock sync sets"
+        ' "available" (needed for stock sync)',
+    )
     access_token: SecretStr
     webhook_secret: SecretStr
 
@@ -105,7 +129,7 @@ class WooCommerceChannelCreate(WebhookChannelBase):
     webhook_secret: SecretStr
 
 
-class AmazonChannelCreate(ChannelBase):
+class AmazonChannelCreate(ChannelBase, StockSyncedChannel):
     """An Amazon seller: SP-API via Login with Amazon (client id/secret and refresh token)."""
 
     kind: Literal["amazon"]
@@ -128,6 +152,14 @@ class ShopeeChannelCreate(WebhookChannelBase):
     base_url: AnyHttpUrl | None = Field(None, description="Default the Shopee production host")
     push_url: AnyHttpUrl | None = Field(
         None, description="The callback URL exactly as registered at Shopee (it is signed)"
+    )
+    stock_items: dict[ChannelSku, ShopeeItem] | None = Field(
+        None, description="Channel SKU -> Shopee item and model, for stock sync"
+    )
+    stock_locations: LocationMap | None = Field(
+        None,
+        description="Our location id -> Shopee location_id (multi-warehouse shops); without it"
+        " a SKU's whole stock is one seller_stock entry",
     )
     partner_key: SecretStr
     access_token: SecretStr | None = Field(

@@ -8,12 +8,15 @@ from services.channel_gateway.views.connections import CONNECTION_TABLES, Connec
 from services.channel_gateway.views.deliveries import DELIVERY_TABLES, DeliveryViews
 from services.channel_gateway.views.orders import CHANNEL_ORDER_TABLES, OrderViews
 from services.channel_gateway.views.secrets import Secrets, SecretStore, TokenState
+from services.channel_gateway.views.stock_sync import StockSyncViews
 from shared.runtime.projection import ViewStore
 
 ALL_TABLES = CHANNEL_ORDER_TABLES + CONNECTION_TABLES + DELIVERY_TABLES + CHANGE_TABLES
 
 
-class ChannelOrderViews(OrderViews, ConnectionViews, DeliveryViews, ChangeViews, ViewStore):
+class ChannelOrderViews(
+    OrderViews, ConnectionViews, DeliveryViews, ChangeViews, StockSyncViews, ViewStore
+):
     """Everything ops query at the gateway, kept by one projection of the event log."""
 
     tables = (
@@ -21,6 +24,8 @@ class ChannelOrderViews(OrderViews, ConnectionViews, DeliveryViews, ChangeViews,
         + ConnectionViews.connection_tables
         + DeliveryViews.delivery_tables
         + ChangeViews.change_tables
+        # Not in ALL_TABLES: stock sync state is not derived from the log (never reset).
+        + StockSyncViews.stock_sync_tables
     )
 
     def reset_all(self, projection_name: str) -> None:

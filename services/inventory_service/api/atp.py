@@ -6,12 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from services.inventory_service.api.deps import AppDep, SkuPath
+from services.inventory_service.api.deps import AppDep, SkuPath, ViewsDep
 from services.inventory_service.domain import NO_RULE, ChannelRules, merge_lines
 from services.inventory_service.schemas.atp import (
     AtpCheck,
     AtpCheckPublic,
     AtpPublic,
+    AtpRetell,
+    AtpRetold,
     ChannelName,
     CheckAllocation,
     CheckShortage,
@@ -43,6 +45,15 @@ def check_basket(body: AtpCheck, app: AppDep, channels: ChannelsDep) -> AtpCheck
         allocations=[CheckAllocation.model_validate(a) for a in allocations],
         shortages=[CheckShortage.model_validate(s) for s in shortages],
     )
+
+
+@router.post("/publish", response_model=AtpRetold, responses=problems(422))
+def publish_atp(body: AtpRetell, app: AppDep, views: ViewsDep) -> AtpRetold:
+    """Publish what channels may sell of these SKUs (or of every SKU) where it differs from
+    what they were last told: after OMS_INVENTORY_CHANNELS changed, or before a full resync
+    (`oms sync stock`). Stock changes publish by themselves."""
+    skus = body.skus if body.skus is not None else views.skus()
+    return AtpRetold(skus=len(skus), changed=app.atp.retell_all(skus))
 
 
 @router.get("/{sku:path}", response_model=AtpPublic, responses=problems(404))

@@ -23,12 +23,13 @@ CREATED: Responses = {201: {"model": ItemPutResult, "description": "Created"}}
     "/{sku:path}",
     response_model=ItemPutResult,
     status_code=200,
-    responses=CREATED | links(200, "GET /v1/items/{sku}"),
+    responses=CREATED | problems(409) | links(200, "GET /v1/items/{sku}"),
 )
 def put_item(sku: SkuPath, body: ItemPut, app: AppDep, response: Response) -> ItemPutResult:
     """Create (201) or update (200) a SKU's item; the same details again change nothing.
 
-    Each real change publishes ItemChanged on oms.inventory.v1, keyed by the SKU.
+    Each real change publishes ItemChanged on oms.inventory.v1, keyed by the SKU. A GTIN
+    another SKU carries is a 409.
     """
     item, created, changed = app.catalogue.put_item(sku, body.details())
     response.status_code = 201 if created else 200

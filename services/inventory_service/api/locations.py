@@ -52,15 +52,22 @@ def list_locations(views: ViewsDep) -> LocationsPublic:
 
 
 @router.post("/{location_id}/deactivate", response_model=LocationPublic)
-def deactivate_location(location_id: LocationIdPath, app: AppDep) -> LocationPublic:
-    """Stop routing new reservations to a location (stock already held stays held)."""
-    return LocationPublic.model_validate(app.locations.set_active(location_id, False))
+def deactivate_location(
+    location_id: LocationIdPath, app: AppDep, views: ViewsDep
+) -> LocationPublic:
+    """Stop routing new reservations to a location (stock already held stays held); channels
+    are told they sell none of its stock now."""
+    location = app.locations.set_active(location_id, False)
+    app.atp.retell_all(views.skus(location_id))
+    return LocationPublic.model_validate(location)
 
 
 @router.post("/{location_id}/activate", response_model=LocationPublic)
-def activate_location(location_id: LocationIdPath, app: AppDep) -> LocationPublic:
-    """Route new reservations to a location again."""
-    return LocationPublic.model_validate(app.locations.set_active(location_id, True))
+def activate_location(location_id: LocationIdPath, app: AppDep, views: ViewsDep) -> LocationPublic:
+    """Route new reservations to a location again; channels are told they sell its stock."""
+    location = app.locations.set_active(location_id, True)
+    app.atp.retell_all(views.skus(location_id))
+    return LocationPublic.model_validate(location)
 
 
 @router.put("/{location_id}/address", response_model=LocationPublic, responses=problems(404, 409))

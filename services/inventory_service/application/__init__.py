@@ -14,7 +14,8 @@ from services.inventory_service.application.reservations import Reservations
 from services.inventory_service.application.routing import DEFAULT_ROUTING, Routing
 from services.inventory_service.application.stocks import Stocks
 from services.inventory_service.application.transfers import Transfers
-from shared.runtime.application import ServiceApplication
+from services.inventory_service.domain import ChannelRules
+from shared.runtime.application import ServiceApplication, UnitOfWork
 
 __all__ = [
     "Atp",
@@ -38,8 +39,12 @@ class Inventory(ServiceApplication):
     conflict when they own their unit (docs/architecture.md, "Use cases and conflicts").
     """
 
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, env: Mapping[str, str] | None = None, channel_rules: ChannelRules | None = None
+    ) -> None:
         super().__init__(env)
+        # What each sales channel may sell (OMS_INVENTORY_CHANNELS): what channels are told.
+        self.channel_rules = channel_rules if channel_rules is not None else ChannelRules()
         self.locations = Locations(self)
         self.stocks = Stocks(self)
         self.reservations = Reservations(self)
@@ -55,3 +60,7 @@ class Inventory(ServiceApplication):
     def configure_routing(self, routing: Routing) -> None:
         """Route reservations by these rules, channel rules and centroids."""
         self.routing = routing
+
+    def before_commit(self, work: UnitOfWork) -> None:
+        """Every stock change also records what channels may now sell, when that changed."""
+        self.atp.tell_channels(work)

@@ -12,12 +12,17 @@ from services.inventory_service.application.allocation import (
 )
 from services.inventory_service.domain import (
     Allocation,
+    ChannelLevel,
     ChannelRule,
+    ChannelRules,
+    Location,
     Policy,
     Shortage,
     Stock,
     channel_atp,
+    channel_levels,
     location_atp,
+    location_id_for,
     open_atp,
     plan,
     stock_id_for,
@@ -59,6 +64,48 @@ class Atp(UseCases["Inventory"]):
             stock = stock_of(work, sku)
             stock.set_safety_stock(location_id, quantity)
             return stock
+
+    def levels_for_channels(
+        self, stock: Stock, work: UnitOfWork, rules: ChannelRules
+    ) -> dict[str, ChannelLevel]:
+        """What every channel may sell of the SKU, read in the unit that changes it."""
+        per_location = atp_per_location(stock)
+        locations = (work.find(location_id_for(loc), Location) for loc in per_location)
+        inactive = [loc.location_id for loc in locations if loc is not None and not loc.active]
+        return channel_levels(per_location, inactive, rules)
+
+    def tell_channels(self, work: UnitOfWork) -> None:
+        """Record what channels may sell of each SKU this unit changes, when that changed:
+        the one place that sees every stock change (published as ChannelAvailabilityChanged).
+
+        Cheap on the hot path: the stock and its locations are already in the unit, and
+        nothing is recorded while the channels' figures stay the same.
+        """
+        for stock in work.changed(Stock):
+            if all(isinstance(e, Stock.ChannelsTold) for e in stock.pending_events):
+                continue
+            stock.tell_channels(self.levels_for_channels(stock, work, self.app.channel_rules))
+
+    def retell_all(self, skus: list[str], chunk: int = 200) -> int:
+        """retell_channels over many SKUs, a chunk per unit of work; how many changed."""
+        return sum(
+            self.retell_channels(skus[start : start + chunk])
+            for start in range(0, len(skus), chunk)
+        )
+
+    @use_case
+    def retell_channels(self, skus: list[str], uow: UnitOfWork | None = None) -> int:
+        """Tell channels again what they may sell of these SKUs, where that changed (after a
+        location opened or closed, or the channel rules changed); how many SKUs changed."""
+        with self.app.unit_of_work(uow) as work:
+            told = 0
+            for sku in skus:
+                stock = work.find(stock_id_for(sku), Stock)
+                if stock is not None:
+                    told += stock.tell_channels(
+                        self.levels_for_channels(stock, work, self.app.channel_rules)
+                    )
+            return told
 
     def of(self, sku: str, rule: ChannelRule | None) -> SkuAtp:
         """A SKU's ATP per open location and in total, and what the channel may sell."""

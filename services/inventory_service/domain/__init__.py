@@ -4,10 +4,14 @@ stdlib + eventsourcing.domain only; split into modules by aggregate, imported fr
 """
 
 from services.inventory_service.domain.atp import (
+    ANY_CHANNEL,
     NO_RULE,
+    ChannelLevel,
     ChannelRule,
     ChannelRules,
     channel_atp,
+    channel_level,
+    channel_levels,
     location_atp,
     open_atp,
 )
@@ -106,6 +110,7 @@ AGGREGATES = (Location, Stock, Reservation, Discrepancy, Item, Barcode, Transfer
 
 __all__ = [
     "AGGREGATES",
+    "ANY_CHANNEL",
     "CONFIRMED_REASON",
     "DEFAULT_RULES",
     "NOW",
@@ -118,6 +123,7 @@ __all__ = [
     "BarcodeTakenError",
     "Candidate",
     "Centroids",
+    "ChannelLevel",
     "ChannelRule",
     "ChannelRules",
     "Destination",
@@ -165,6 +171,8 @@ __all__ = [
     "TransferStatus",
     "barcode_id_for",
     "channel_atp",
+    "channel_level",
+    "channel_levels",
     "covers",
     "discrepancy_id_for",
     "gtin14",

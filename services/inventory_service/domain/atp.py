@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypedDict
 
 from services.inventory_service.domain.routing import PartialPolicy
 
@@ -64,3 +65,43 @@ def open_atp(per_location: Mapping[str, int], inactive: Iterable[str]) -> dict[s
     """ATP of the open locations only: a closed location counts nowhere."""
     closed = frozenset(inactive)
     return {loc: atp for loc, atp in per_location.items() if loc not in closed}
+
+
+ANY_CHANNEL = "*"
+"""The name under which channels tell the ATP of every channel not configured."""
+
+
+class ChannelLevel(TypedDict):
+    """What one channel may sell of a SKU, and the same units split over its locations."""
+
+    available: int
+    locations: dict[str, int]
+
+
+def channel_level(per_location: Mapping[str, int], rule: ChannelRule) -> ChannelLevel:
+    """The channel's ATP and its split: the locations with most ATP are filled first (so the
+    buffer comes off the smallest); every location serving the channel is named, even at 0,
+    so a channel that keeps stock per location hears when one runs dry."""
+    served = sorted(
+        ((loc, atp) for loc, atp in per_location.items() if rule.serves(loc)),
+        key=lambda item: (-item[1], item[0]),
+    )
+    total = rule.sellable(sum(atp for _, atp in served))
+    left = total
+    split: dict[str, int] = {}
+    for loc, atp in served:
+        split[loc] = min(atp, left)
+        left -= split[loc]
+    return {"available": total, "locations": split}
+
+
+def channel_levels(
+    per_location: Mapping[str, int], inactive: Iterable[str], rules: Mapping[str, ChannelRule]
+) -> dict[str, ChannelLevel]:
+    """What every configured channel, and any other (ANY_CHANNEL), may sell of a SKU; a closed
+    location is there at 0, so per-location channels are told it sells nothing now."""
+    closed = frozenset(inactive)
+    atp = {loc: 0 if loc in closed else units for loc, units in per_location.items()}
+    levels = {name: channel_level(atp, rule) for name, rule in rules.items()}
+    levels[ANY_CHANNEL] = channel_level(atp, NO_RULE)
+    return levels

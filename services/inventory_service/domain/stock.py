@@ -8,6 +8,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from services.inventory_service.domain.atp import ChannelLevel
 from services.inventory_service.domain.base import (
     Allocation,
     InsufficientStockError,
@@ -175,6 +176,10 @@ class Stock(StockLevels, Aggregate):
 
     class Dequeued(Aggregate.Event):
         order_id: str
+
+    class ChannelsTold(Aggregate.Event):
+        sku: str
+        channels: dict[str, ChannelLevel]
 
     @event(Created)
     def __init__(self, sku: str) -> None:
@@ -914,3 +919,22 @@ class Stock(StockLevels, Aggregate):
         supply = self.incoming().get(key)
         if supply is not None:
             self._expect(key, {**supply, "quantity": supply["quantity"] - quantity})
+
+    # -- what channels are told ----------------------------------------------------------------
+
+    def channels_told(self) -> dict[str, ChannelLevel]:
+        """What every channel was last told it may sell of this SKU (empty: nothing yet)."""
+        told: dict[str, ChannelLevel] = self.__dict__.get("told", {})
+        return told
+
+    def tell_channels(self, levels: dict[str, ChannelLevel]) -> bool:
+        """Record what channels may sell now, only when it differs from what they were told."""
+        if levels == self.channels_told():
+            return False
+        self._channels_told(sku=self.sku, channels=levels)
+        return True
+
+    @event(ChannelsTold)
+    def _channels_told(self, sku: str, channels: dict[str, ChannelLevel]) -> None:
+        # Stocks snapshotted before stock sync existed lack the attribute.
+        self.__dict__["told"] = channels

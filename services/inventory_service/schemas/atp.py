@@ -40,6 +40,21 @@ class AtpPublic(BaseModel):
     )
 
 
+class AtpRetell(BaseModel):
+    """Which SKUs channels are told about again (none named: every SKU with stock)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    skus: list[Sku] | None = Field(None, max_length=10_000)
+
+
+class AtpRetold(BaseModel):
+    """How many SKUs were looked at, and for how many channels were told something new."""
+
+    skus: int
+    changed: int
+
+
 class CheckLine(BaseModel):
     """Units of one SKU in a basket."""
 

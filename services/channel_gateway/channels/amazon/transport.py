@@ -14,11 +14,13 @@ from __future__ import annotations
 import hashlib
 import time
 from typing import Any
+from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 import httpx
 
 from services.channel_gateway.channels.http import Job, PermanentChannelError, call, json_of
+from services.channel_gateway.channels.stock import StockPush
 
 ORDERS = "/orders/2026-01-01/orders"
 FEEDS = "/feeds/2021-06-30"
@@ -58,6 +60,31 @@ class AmazonClient:
         return await call(self.http, method, self.base + path, headers=headers, **kwargs)
 
     # -- orders in -----------------------------------------------------------------------
+
+    async def set_stock(self, push: StockPush) -> str:
+        """patchListingsItem: replace fulfillment_availability (merchant-fulfilled, DEFAULT)."""
+        body = {
+            "productType": "PRODUCT",
+            "patches": [
+                {
+                    "op": "replace",
+                    "path": "/attributes/fulfillment_availability",
+                    "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": push.available}],
+                }
+            ],
+        }
+        for channel_sku in push.channel_skus:
+            path = f"/listings/2021-08-01/items/{quote(self.seller_id, safe='')}/" + quote(
+                channel_sku, safe=""
+            )
+            params = {"marketplaceIds": self.marketplace_id}
+            answer = json_of(await self._call("PATCH", path, params=params, json=body))
+            if answer.get("status") != "ACCEPTED":
+                issues = "; ".join(str(i.get("message")) for i in answer.get("issues") or [])
+                raise PermanentChannelError(
+                    f"Amazon listing {channel_sku}: {answer.get('status')} {issues}".strip()
+                )
+        return f"quantity {push.available}"
 
     async def search_orders(self, updated_after: str, token: str | None) -> Any:
         """One page of orders updated since a time and fulfilled by the seller: ready to ship, or

@@ -29,6 +29,7 @@ from services.channel_gateway.channels.shopee.translate import (
     PLACEABLE,
     sign,
 )
+from services.channel_gateway.channels.stock import NotListedError, StockPush
 
 DETAIL = "/api/v2/order/get_order_detail"
 LIST = "/api/v2/order/get_order_list"
@@ -63,6 +64,9 @@ class ShopeeClient:
         # Without a keeper (no store) the configured token is used as it is, never refreshed.
         self.tokens = tokens
         self.shop = Shop(channel_id, self.base, self.partner_id, self.partner_key, self.shop_id)
+        # Stock sync: channel SKU -> item (and model), our location -> Shopee location id.
+        self.stock_items: dict[str, dict[str, int]] = dict(config.get("stock_items") or {})
+        self.stock_locations: dict[str, str] = dict(config.get("stock_locations") or {})
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         token = await self.tokens.access_token(self.shop) if self.tokens else self.access_token
@@ -104,6 +108,33 @@ class ShopeeClient:
         if response.status_code >= 400 and not payload.get("error"):
             payload["error"] = f"HTTP {response.status_code}"
         return payload
+
+    async def set_stock(self, push: StockPush) -> str:
+        """product/update_stock of each SKU's item and model: seller_stock per mapped location,
+        or the whole in one entry for a shop without locations."""
+        for channel_sku in push.channel_skus:
+            item = self.stock_items.get(channel_sku)
+            if item is None:
+                raise NotListedError(f"no Shopee item for SKU {channel_sku} (stock_items)")
+            if self.stock_locations:
+                seller_stock: list[dict[str, Any]] = [
+                    {"location_id": shopee_location, "stock": push.locations.get(location_id, 0)}
+                    for location_id, shopee_location in sorted(self.stock_locations.items())
+                ]
+            else:
+                seller_stock = [{"stock": push.available}]
+            body = {
+                "item_id": int(item["item_id"]),
+                "stock_list": [
+                    {"model_id": int(item.get("model_id", 0)), "seller_stock": seller_stock}
+                ],
+            }
+            payload = await self._call("POST", "/api/v2/product/update_stock", json=body)
+            failures = (payload.get("response") or {}).get("failure_list") or []
+            if failures:
+                reasons = "; ".join(str(f.get("failed_reason")) for f in failures)
+                raise PermanentChannelError(f"Shopee update_stock {channel_sku}: {reasons}")
+        return f"stock {push.available}"
 
     async def order_detail(self, order_sn: str) -> dict[str, Any]:
         """get_order_detail of one order, as Shopee answers it."""

@@ -36,6 +36,7 @@ from services.channel_gateway.channels.http import (
     json_of,
     lines_to_cut,
 )
+from services.channel_gateway.channels.stock import NotListedError, StockPush
 from shared import money
 
 API_VERSION = "2026-04"
@@ -120,6 +121,20 @@ EDIT_COMMIT = """mutation OmsOrderEditCommit($id: ID!, $notifyCustomer: Boolean,
   }
 }"""
 
+# Stock sync: we are the source of truth for what Shopify may sell, so the compare-and-swap is
+# opted out of per quantity (changeFromQuantity: null, required from 2026-04, as the
+# idempotency key is).
+STOCK_SET = """mutation OmsStockSet($input: InventorySetQuantitiesInput!, $key: String!) {
+  inventorySetQuantities(input: $input) @idempotent(key: $key) {
+    inventoryAdjustmentGroup { id }
+    userErrors { field message code }
+  }
+}"""
+
+INVENTORY_ITEM = """query OmsInventoryItem($query: String!) {
+  productVariants(first: 2, query: $query) { nodes { sku inventoryItem { id } } }
+}"""
+
 OPEN = ("OPEN", "IN_PROGRESS")
 PAGE_LIMIT = 250  # the REST Admin API's largest page
 
@@ -142,6 +157,9 @@ class ShopifyClient:
         self.orders_url = f"{base.rstrip('/')}/admin/api/{version}/orders.json"
         self.headers = {"X-Shopify-Access-Token": secrets.get("access_token", "")}
         self.http = http
+        # Stock sync: our location -> Shopify location GID, and the inventory items found.
+        self.stock_locations: dict[str, str] = dict(config.get("stock_locations") or {})
+        self.inventory_items: dict[str, str] = {}
 
     async def deliver(self, job: Job) -> str:
         """Perform one delivery; returns what happened at Shopify."""
@@ -181,6 +199,54 @@ class ShopifyClient:
         return OrdersPage(
             [o for o in orders if isinstance(o, dict)], response.links.get("next", {}).get("url")
         )
+
+    async def set_stock(self, push: StockPush) -> str:
+        """inventorySetQuantities of "available" at every mapped location (0 where the
+        channel's share has none), for each of the channel's SKUs."""
+        if not self.stock_locations:
+            raise PermanentChannelError(
+                "no stock_locations on the channel (our location -> Shopify location GID)"
+            )
+        quantities = [
+            {
+                "inventoryItemId": await self._inventory_item(channel_sku),
+                "locationId": gid,
+                "quantity": push.locations.get(location_id, 0),
+                "changeFromQuantity": None,
+            }
+            for channel_sku in push.channel_skus
+            for location_id, gid in sorted(self.stock_locations.items())
+        ]
+        variables = {
+            "input": {
+                "name": "available",
+                "reason": "correction",
+                "referenceDocumentUri": f"oms://stock-sync/{push.sku}",
+                "quantities": quantities,
+            },
+            "key": push.key,
+        }
+        data = await self._graphql("OmsStockSet", STOCK_SET, variables)
+        result = data.get("inventorySetQuantities") or {}
+        _raise_user_errors("inventorySetQuantities", result.get("userErrors"))
+        return f"available {push.available} at {len(self.stock_locations)} location(s)"
+
+    async def _inventory_item(self, channel_sku: str) -> str:
+        """The inventory item of the variant with this SKU (looked up once)."""
+        found = self.inventory_items.get(channel_sku)
+        if found is None:
+            query = {"query": f'sku:"{channel_sku}"'}
+            data = await self._graphql("OmsInventoryItem", INVENTORY_ITEM, query)
+            nodes = [
+                n
+                for n in (data.get("productVariants") or {}).get("nodes") or []
+                if n.get("sku") == channel_sku
+            ]
+            if not nodes:
+                raise NotListedError(f"Shopify has no variant with SKU {channel_sku}")
+            found = str(nodes[0]["inventoryItem"]["id"])
+            self.inventory_items[channel_sku] = found
+        return found
 
     async def _graphql(self, operation: str, query: str, variables: dict[str, Any]) -> Any:
         body = {"operationName": operation, "query": query, "variables": variables}

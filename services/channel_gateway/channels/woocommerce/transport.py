@@ -32,6 +32,7 @@ from services.channel_gateway.channels.http import (
     json_of,
     lines_to_cut,
 )
+from services.channel_gateway.channels.stock import NotListedError, StockPush
 from shared import money
 
 REFUND_META_KEY = "_oms_refund_id"  # leading underscore: hidden from the store's admin screens
@@ -47,6 +48,7 @@ class WooCommerceClient:
         self.base = str(config["base_url"]).rstrip("/") + "/wp-json"
         self.auth = (secrets.get("consumer_key", ""), secrets.get("consumer_secret", ""))
         self.http = http
+        self.products: dict[str, str] = {}  # channel SKU -> product path, found once
 
     async def deliver(self, job: Job) -> str:
         """Perform one delivery; returns what happened at the store."""
@@ -78,6 +80,30 @@ class WooCommerceClient:
             raise PermanentChannelError(f"GET {url}: the answer is not a list of orders")
         pages = response.headers.get("X-WP-TotalPages") or "1"
         return [o for o in orders if isinstance(o, dict)], int(pages) if pages.isdigit() else 1
+
+    async def set_stock(self, push: StockPush) -> str:
+        """PUT stock_quantity (with manage_stock) on the product or variation of each SKU."""
+        for channel_sku in push.channel_skus:
+            path = await self._product_path(channel_sku)
+            await self._send("PUT", path, {"manage_stock": True, "stock_quantity": push.available})
+        return f"stock_quantity {push.available}"
+
+    async def _product_path(self, channel_sku: str) -> str:
+        """Where the product (or variation) with this SKU is updated (looked up once)."""
+        found = self.products.get(channel_sku)
+        if found is None:
+            products = await self._get("/wc/v3/products", sku=channel_sku)
+            if not isinstance(products, list) or not products:
+                raise NotListedError(f"WooCommerce has no product with SKU {channel_sku}")
+            product = products[0]
+            parent = product.get("parent_id") or 0
+            found = (
+                f"/wc/v3/products/{parent}/variations/{product['id']}"
+                if parent
+                else f"/wc/v3/products/{product['id']}"
+            )
+            self.products[channel_sku] = found
+        return found
 
     async def _get(self, path: str, **params: Any) -> Any:
         return json_of(

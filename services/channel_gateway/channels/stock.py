@@ -1,0 +1,27 @@
+"""What a channel is told in a stock push: the channel's ATP of one SKU, whole and per location."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from services.channel_gateway.channels.http import PermanentChannelError
+
+
+class NotListedError(PermanentChannelError):
+    """The channel does not sell the SKU (no product, listing or item with it): nothing to tell."""
+
+
+@dataclass(frozen=True)
+class StockPush:
+    """Set the channel's stock of a SKU to what it may sell (absolute, so a repeat is harmless).
+
+    `channel_skus` are the channel's SKUs for our `sku` (its SKU mapping, or ours); `locations`
+    split `available` over our locations (inventory's split); `key` is unique per value pushed,
+    for channels that take an idempotency key.
+    """
+
+    sku: str
+    channel_skus: tuple[str, ...]
+    available: int
+    locations: dict[str, int] = field(default_factory=dict)
+    key: str = ""
