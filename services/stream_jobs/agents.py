@@ -57,6 +57,7 @@ class JobsConfig:
     policy: domain.ReorderPolicy
     publish_interval_seconds: float
     commit_interval_seconds: float
+    data_dir: str
 
 
 @dataclass
@@ -87,6 +88,7 @@ def build_app(config: JobsConfig) -> faust.App:
         config.app_id,
         broker=[f"kafka://{server}" for server in config.bootstrap_servers.split(",")],
         store="memory://",
+        datadir=config.data_dir,
         autodiscover=False,
         topic_partitions=config.partitions,
         topic_replication_factor=1,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import faust
 
 from services.stream_jobs import domain
@@ -28,6 +31,8 @@ def config_of(settings: Settings) -> JobsConfig:
         ),
         publish_interval_seconds=settings.publish_interval_seconds,
         commit_interval_seconds=settings.commit_interval_seconds,
+        data_dir=settings.data_dir
+        or str(Path(tempfile.gettempdir()) / f"oms-{settings.consumer_group}"),
     )
 
 

@@ -37,4 +37,9 @@ class Settings(BaseSettings):
     commit_interval_seconds: float = Field(
         2.8, gt=0, description="How often offsets are committed (faust's default)."
     )
+    data_dir: str = Field(
+        "",
+        description="Faust's working directory (its tables live in memory and in their"
+        " changelogs, so nothing here needs keeping); empty: a directory under the system's temp.",
+    )
     log_level: str = "INFO"

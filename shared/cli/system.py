@@ -424,6 +424,8 @@ class EmbeddedSystem:
             "HTTP_PORT": str(self.port(service.name)),
             "TOPIC_PARTITIONS": str(self.partitions),
         }
+        if isinstance(service, JobDef):
+            settings["DATA_DIR"] = str(self.var_dir / service.name)
         env = {service.env_prefix + key: value for key, value in settings.items()}
         # `python -m services.<name>` must find the project whatever the working directory is.
         project_root = str(Path(__file__).resolve().parents[2])

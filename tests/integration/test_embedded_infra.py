@@ -365,6 +365,7 @@ async def test_embedded_system_starts_restarts_and_stops_everything(tmp_path: Pa
         assert jobs["HTTP_PORT"] == str(system.base_http_port + 5)
         assert jobs["KAFKA_BOOTSTRAP_SERVERS"] == system.bootstrap
         assert "DATABASE_URL" not in jobs  # no database of their own
+        assert jobs["DATA_DIR"] == str(system.var_dir / "stream_jobs")
         with psycopg.connect(settings["DATABASE_URL"]) as conn:
             conn.execute("CREATE TABLE kept (n int)")
             conn.execute("INSERT INTO kept VALUES (7)")
