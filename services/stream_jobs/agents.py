@@ -130,32 +130,38 @@ def build_app(config: JobsConfig) -> faust.App:
     ) -> Envelope | None:
         """The envelope of a handled event; an unreadable one is copied to the DLQ and logged."""
         message = event.message
-        headers = _headers(message.headers)
         try:
-            return integration.read(headers, message.key, message.value or b"", handled)
+            return integration.read(
+                _headers(message.headers), message.key, message.value or b"", handled
+            )
         except DecodeError as error:
-            reason = str(error)
-            log.error(
-                "unreadable message on %s[%d]@%d copied to the DLQ: %s",
-                message.topic,
-                message.partition,
-                message.offset,
-                reason,
-            )
-            await app.topic(topics.dlq(message.topic), **_RAW).send(
-                key=message.key,
-                value=message.value,
-                headers=[
-                    *headers,
-                    ("dlq_reason", reason[:4000].encode()),
-                    ("dlq_topic", message.topic.encode()),
-                    ("dlq_partition", str(message.partition).encode()),
-                    ("dlq_offset", str(message.offset).encode()),
-                    ("dlq_consumer", integration.SERVICE.encode()),
-                ],
-            )
-            metrics.DEAD_LETTERS.labels(message.topic).inc()
+            await dead_letter(event, str(error))
             return None
+
+    async def dead_letter(event: EventT[bytes], reason: str) -> None:
+        """Copy a record the stream jobs cannot use to <topic>.dlq with the reason, log and
+        count it; the partition moves on (the publishing side's consumers park their own)."""
+        message = event.message
+        log.error(
+            "message on %s[%d]@%d copied to the DLQ: %s",
+            message.topic,
+            message.partition,
+            message.offset,
+            reason,
+        )
+        await app.topic(topics.dlq(message.topic), **_RAW).send(
+            key=message.key,
+            value=message.value,
+            headers=[
+                *_headers(message.headers),
+                ("dlq_reason", reason[:4000].encode()),
+                ("dlq_topic", message.topic.encode()),
+                ("dlq_partition", str(message.partition).encode()),
+                ("dlq_offset", str(message.offset).encode()),
+                ("dlq_consumer", integration.SERVICE.encode()),
+            ],
+        )
+        metrics.DEAD_LETTERS.labels(message.topic).inc()
 
     async def publish(event: IntegrationEvent, sent_at: datetime) -> None:
         """Put an analytics event on oms.analytics.v1."""
@@ -170,7 +176,11 @@ def build_app(config: JobsConfig) -> faust.App:
             envelope = await read(event, integration.ORDER_EVENTS)
             if envelope is None:
                 continue
-            order_id, update = integration.order_update(envelope.event)
+            try:
+                order_id, update = integration.order_update(envelope.event)
+            except ValueError as error:
+                await dead_letter(event, f"{envelope.event.event_type()}: {error}")
+                continue
             facts = update(cast(domain.OrderFacts, orders.get(order_id) or {}))
             orders[order_id] = facts
             bucket = domain.bucket_of(facts)

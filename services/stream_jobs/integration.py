@@ -62,12 +62,17 @@ def read(
 
 
 def order_update(event: IntegrationEvent) -> tuple[str, FactsUpdate]:
-    """The order an event is about and what it does to the order's facts."""
+    """The order an event is about and what it does to the order's facts.
+
+    Raises ValueError for an order whose revenue cannot be counted (a currency that is no
+    ISO 4217 code, an amount finer than its minor unit): it is dead-lettered, not guessed at.
+    """
     match event:
         case ev.OrderPlaced():
             placed = event
             lines = [domain.PricedLine(li.quantity, li.unit_price, li.paid) for li in placed.lines]
             revenue = domain.order_revenue(lines, placed.totals.paid if placed.totals else None)
+            domain.to_minor_units(revenue, placed.currency)
             units = sum(line.quantity for line in placed.lines)
             return str(placed.order_id), lambda facts: domain.placed(
                 facts,

@@ -19,7 +19,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 from shared.events import models as ev
 from shared.events import topics
@@ -158,25 +158,39 @@ class Publisher:
             self.sent.append((event, position))
 
 
-async def analytics(bootstrap: str) -> list[IntegrationEvent]:
-    """Every event on oms.analytics.v1, in order per key."""
+async def put_raw(bootstrap: str, topic: str, value: bytes) -> None:
+    """A record as no OMS publisher would send it."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value, key=b"junk")
+    finally:
+        await producer.stop()
+
+
+async def records(bootstrap: str, topic: str) -> list[ConsumerRecord]:
+    """Every record on a topic, in order per partition."""
     consumer = AIOKafkaConsumer(
-        topics.ANALYTICS,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
     )
     await consumer.start()
     try:
-        found: list[IntegrationEvent] = []
+        found: list[ConsumerRecord] = []
         while True:
             batch = await consumer.getmany(timeout_ms=500)
             if not batch:
                 return found
-            for records in batch.values():
-                found.extend(decode(r.headers, r.key, r.value).event for r in records)
+            for part in batch.values():
+                found.extend(part)
     finally:
         await consumer.stop()
+
+
+async def analytics(bootstrap: str) -> list[IntegrationEvent]:
+    """Every event on oms.analytics.v1, in order per key."""
+    return [
+        decode(r.headers, r.key, r.value).event for r in await records(bootstrap, topics.ANALYTICS)
+    ]
 
 
 async def latest_kpis(bootstrap: str) -> dict[tuple[str, datetime], dict[str, Any]]:
@@ -286,6 +300,9 @@ async def test_kpis_survive_a_kill_and_a_republish_without_counting_anything_twi
     ]
     publisher = Publisher(test_broker)
     await publisher.publish(*web, *shop, backordered(web[1]), shipped(web[0], timedelta(hours=2)))
+    # Neither a record that is no CloudEvent nor an order in no ISO currency is counted.
+    await publisher.publish(placed("web", H9, {"TEE": 1}, "1.00", "XYZ"))
+    await put_raw(test_broker, topics.ORDERS, b"not a cloudevent")
     jobs = stream_jobs()
 
     first = {
@@ -362,6 +379,13 @@ async def test_kpis_survive_a_kill_and_a_republish_without_counting_anything_twi
     assert await wait_for(all_counted), await latest_kpis(test_broker)
     assert jobs.gauge("oms_stream_orders", channel="shopify") == 3
     assert jobs.gauge("oms_stream_revenue_minor_units", channel="web", currency="EUR") == 2490
+    reasons = {
+        dict(r.headers)["dlq_reason"].decode()
+        for r in await records(test_broker, topics.dlq(topics.ORDERS))
+        if dict(r.headers)["dlq_consumer"] == b"stream_jobs"
+    }
+    assert any("XYZ" in reason for reason in reasons), reasons
+    assert any("not a binary-mode" in reason for reason in reasons), reasons
 
 
 async def test_a_location_going_low_is_alerted_once_with_a_suggestion_also_after_a_restart(
