@@ -14,8 +14,11 @@ nothing twice.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import os
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,6 +26,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import faust
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
 from faust.tables.manager import TableManager
 from faust.types import EventT, StreamT, TableT
 from faust.web import Request, Response, View
@@ -34,6 +39,7 @@ from shared.events import topics
 from shared.events.base import IntegrationEvent
 from shared.events.codec import DecodeError, Envelope
 from shared.runtime import metrics
+from shared.runtime.kafka_admin import ensure_topics, topic_end_offsets
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +55,7 @@ _RAW: dict[str, Any] = {
 class JobsConfig:
     """What the faust app needs, as plain values (bootstrap reads them from Settings)."""
 
-    app_id: str
+    group: str
     bootstrap_servers: str
     partitions: int
     web_host: str
@@ -58,6 +64,20 @@ class JobsConfig:
     publish_interval_seconds: float
     commit_interval_seconds: float
     data_dir: str
+    broker_check_seconds: float = 5.0
+    epoch: str = ""
+
+    @property
+    def epoch_topic(self) -> str:
+        """The topic whose first record names the broker's epoch: another (or none) means
+        the broker lost its log since."""
+        return f"{self.group}-epoch"
+
+    @property
+    def app_id(self) -> str:
+        """Faust's app id: the consumer group and the prefix of the changelogs and
+        repartition topics, new for every epoch of the broker."""
+        return f"{self.group}-{self.epoch}" if self.epoch else self.group
 
 
 @dataclass
@@ -69,6 +89,52 @@ class Index:
     places: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     dirty: set[str] = field(default_factory=set)
     latest_hour: dict[str, str] = field(default_factory=dict)
+
+
+EXIT_BROKER_LOST_LOG = 75
+"""Exit status of a jobs process that found the broker's log gone (EX_TEMPFAIL)."""
+
+
+async def epoch_of(config: JobsConfig) -> str:
+    """The broker's epoch: the first mark on the epoch topic, left now if there is none.
+
+    A broker that lost its log (the embedded one, restarted in memory) has no mark: the jobs
+    start a new epoch, under a new consumer group and new changelogs, and count every event
+    the relays republish from the start. Two instances starting at once agree on the first.
+    """
+    await ensure_topics(config.bootstrap_servers, [config.epoch_topic], 1, dead_letters=False)
+    mark = await first_mark(config)
+    if mark is not None:
+        return mark
+    producer = AIOKafkaProducer(bootstrap_servers=config.bootstrap_servers)
+    await producer.start()
+    try:
+        await producer.send_and_wait(config.epoch_topic, uuid.uuid4().hex[:12].encode())
+    finally:
+        await producer.stop()
+    mark = await first_mark(config)
+    if mark is None:
+        raise RuntimeError(f"the epoch mark just sent to {config.epoch_topic} is not there")
+    return mark
+
+
+async def first_mark(config: JobsConfig) -> str | None:
+    """The first record on the epoch topic, None when it is empty or missing."""
+    ends = await topic_end_offsets(config.bootstrap_servers, config.epoch_topic)
+    if ends.get(0, 0) == 0:
+        return None
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=config.bootstrap_servers, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        partition = TopicPartition(config.epoch_topic, 0)
+        consumer.assign([partition])
+        await consumer.seek_to_beginning(partition)
+        record = await consumer.getone()
+        return None if record.value is None else record.value.decode()
+    finally:
+        await consumer.stop()
 
 
 def key(*parts: str) -> str:
@@ -278,6 +344,27 @@ def build_app(config: JobsConfig) -> faust.App:
             if hour >= index.latest_hour.get(channel, ""):
                 index.latest_hour[channel] = hour
                 _show(kpis)
+
+    @app.timer(config.broker_check_seconds, name="watch-broker")
+    async def watch_broker() -> None:
+        """Exit when the broker lost its log, for the supervisor to start the jobs afresh.
+
+        A broker refilled by the relays' republish starts every partition at offset 0 again,
+        and faust drops what it reads below the offsets it remembers: the repartition topics'
+        new messages would be skipped. A fresh process starts a new epoch and reads every
+        topic from the start (docs/architecture.md, "The stream jobs").
+        """
+        try:
+            mark = await asyncio.wait_for(first_mark(config), timeout=10)
+        except (KafkaError, OSError, TimeoutError):
+            return  # the broker is away; faust waits for it, and so does this check
+        if mark != config.epoch:
+            log.error(
+                "the broker lost its log (epoch %s, now %s): exiting, to start a new epoch",
+                config.epoch,
+                mark,
+            )
+            os._exit(EXIT_BROKER_LOST_LOG)
 
     def rebuild_index(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
         """Find the rows of the partitions this worker holds now; republish their hours."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from pathlib import Path
 
 import faust
 
 from services.stream_jobs import domain
-from services.stream_jobs.agents import JobsConfig, build_app
+from services.stream_jobs.agents import JobsConfig, build_app, epoch_of
 from services.stream_jobs.settings import Settings
 from shared.events.topics import ALL_TOPICS
 from shared.runtime.kafka_admin import ensure_topics, run_sync
@@ -17,7 +18,7 @@ from shared.runtime.kafka_admin import ensure_topics, run_sync
 def config_of(settings: Settings) -> JobsConfig:
     """The faust app's plain values from the settings."""
     return JobsConfig(
-        app_id=settings.consumer_group,
+        group=settings.consumer_group,
         bootstrap_servers=settings.kafka_bootstrap_servers,
         partitions=settings.topic_partitions,
         web_host=settings.http_host,
@@ -33,18 +34,17 @@ def config_of(settings: Settings) -> JobsConfig:
         commit_interval_seconds=settings.commit_interval_seconds,
         data_dir=settings.data_dir
         or str(Path(tempfile.gettempdir()) / f"oms-{settings.consumer_group}"),
+        broker_check_seconds=settings.broker_check_seconds,
     )
-
-
-def build(settings: Settings) -> faust.App:
-    """The stream jobs' faust app."""
-    return build_app(config_of(settings))
 
 
 def run(settings: Settings) -> None:
     """Create the OMS topics (with their partition counts, before faust would auto-create
-    them with the broker's default), then run the faust worker until SIGTERM or SIGINT."""
-    run_sync(ensure_topics(settings.kafka_bootstrap_servers, ALL_TOPICS, settings.topic_partitions))
-    app = build(settings)
+    them with the broker's default), find the broker's epoch, then run the faust worker until
+    SIGTERM or SIGINT (or until it finds the broker lost its log: exit status 75)."""
+    config = config_of(settings)
+    run_sync(ensure_topics(config.bootstrap_servers, ALL_TOPICS, config.partitions))
+    epoch = run_sync(epoch_of(config))
+    app = build_app(dataclasses.replace(config, epoch=epoch))
     worker = faust.Worker(app, loglevel=settings.log_level, quiet=True)
     worker.execute_from_commandline()

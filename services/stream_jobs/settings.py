@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     commit_interval_seconds: float = Field(
         2.8, gt=0, description="How often offsets are committed (faust's default)."
     )
+    broker_check_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="How often the jobs check that the broker kept its log (their epoch mark);"
+        " when it did not, the process exits so that its supervisor starts it afresh.",
+    )
     data_dir: str = Field(
         "",
         description="Faust's working directory (its tables live in memory and in their"

@@ -25,7 +25,8 @@ from shared.events import models as ev
 from shared.events import topics
 from shared.events.base import IntegrationEvent
 from shared.events.codec import decode, encode
-from shared.runtime.embedded import free_port
+from shared.runtime.embedded import EmbeddedBroker, free_port
+from shared.runtime.kafka_admin import ensure_topics
 from tests import factories
 
 pytestmark = pytest.mark.integration
@@ -448,3 +449,40 @@ async def test_a_location_going_low_is_alerted_once_with_a_suggestion_also_after
     assert await wait_for(seen)
     # Still the same time of being low: the state came back from the changelog, no new alert.
     assert len(await analytics(test_broker)) == 2
+
+
+async def test_a_broker_that_lost_its_log_restarts_the_jobs_and_the_republish_counts_once(
+    tmp_path: Path,
+) -> None:
+    broker = EmbeddedBroker(free_port(), log_path=tmp_path / "broker.log")
+    broker.start()
+    jobs = StreamJobs(broker.bootstrap, tmp_path / "stream_jobs.log", broker_check_seconds="0.5")
+    try:
+        jobs.start()
+        first = placed("web", H9 + timedelta(minutes=5), {"TEE": 1}, "1.00", "EUR")
+        publisher = Publisher(broker.bootstrap)
+        await publisher.publish(first)
+
+        async def counted(orders: int, units: int) -> bool:
+            found = (await latest_kpis(broker.bootstrap)).get(("web", H9))
+            return found is not None and (found["orders"], found["units"]) == (orders, units)
+
+        assert await wait_for(lambda: counted(1, 1))
+
+        # The embedded broker keeps its log in memory: restarted, it is empty; the relays
+        # create the topics again and republish everything (README, "Restarts and the
+        # broker's log"). Faust would drop the refilled topics' first offsets as already
+        # read, so the jobs exit and their supervisor (here: the test) starts them again.
+        broker.stop()
+        broker.start()
+        await ensure_topics(broker.bootstrap, topics.ALL_TOPICS, 4)
+        await publisher.republish_all()
+        await publisher.publish(placed("web", H9 + timedelta(minutes=6), {"MUG": 2}, "2.00", "EUR"))
+        assert jobs.process is not None
+        assert jobs.process.wait(timeout=30) == 75
+        jobs.start()
+
+        assert await wait_for(lambda: counted(2, 3)), await latest_kpis(broker.bootstrap)
+    finally:
+        jobs.stop(signal.SIGKILL)
+        broker.stop()
