@@ -51,7 +51,7 @@ from shared.cli.bench import post_orders, stock_up
 from shared.cli.bench_probes import TreeMemory, tree_memory
 from shared.cli.client import OmsClient
 from shared.cli.samples import SampleOrders
-from shared.cli.system import EXTERNAL_BROKER_ENV, HOST, SERVICES
+from shared.cli.system import EXTERNAL_BROKER_ENV, HOST, PORTS, SERVICES
 from shared.events.topics import ALL_TOPICS
 from shared.runtime.embedded import (
     BROKER_STORAGES,
@@ -156,7 +156,7 @@ class OmsUp:
     def __init__(self, var_dir: Path, storage: str) -> None:
         self.var_dir = var_dir
         self.storage = storage
-        self.base_port = free_port_block(len(SERVICES))
+        self.base_port = free_port_block(PORTS)
         self.kafka_port = free_port()
         self.s3_port = free_port_block(OBJECT_STORE_PORTS)
         self.output = var_dir / "oms-up.out"

@@ -83,6 +83,14 @@ def up(
             help="First of the 10 ports of the S3 store (with --broker-storage s3).",
         ),
     ] = 8333,
+    stream_jobs: Annotated[
+        bool,
+        typer.Option(
+            "--stream-jobs/--no-stream-jobs",
+            envvar="OMS_STREAM_JOBS",
+            help="Run the stream jobs (KPIs, low-stock alerts, reorder suggestions).",
+        ),
+    ] = True,
 ) -> None:
     """Start PostgreSQL, the broker and all services; run until Ctrl-C or SIGTERM."""
     from shared.cli.system import DEFAULT_PARTITIONS, EmbeddedSystem
@@ -113,6 +121,7 @@ def up(
         partitions=partitions or DEFAULT_PARTITIONS,
         broker_storage=broker_storage,
         s3_port=s3_port,
+        stream_jobs=stream_jobs,
     )
     # Until everything is up, SIGTERM interrupts like Ctrl-C: start() then stops what it began.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -161,6 +170,8 @@ def _summary(system: EmbeddedSystem) -> Table:
     table.add_column("docs / logs")
     for name, url in system.urls().items():
         table.add_row(name, url, f"{url}/docs")
+    for name, url in system.job_urls().items():
+        table.add_row(name, url, f"{url}/metrics")
     table.add_row(
         f"kafka broker ({system.broker_storage})",
         system.bootstrap,

@@ -72,6 +72,22 @@ SERVICES: tuple[ServiceDef, ...] = (
     ServiceDef("returns_service", 4, "OMS_RETURNS_", "returns"),
 )
 
+
+@dataclass(frozen=True)
+class JobDef:
+    """A process `oms up` runs next to the services that owns no domain and no database: its
+    port offset (health and metrics) and env prefix."""
+
+    name: str
+    port_offset: int
+    env_prefix: str
+
+
+# Faust's KPIs, low-stock alerts and reorder suggestions (docs/architecture.md, The stream jobs).
+JOBS: tuple[JobDef, ...] = (JobDef("stream_jobs", 5, "OMS_STREAMS_"),)
+PORTS = len(SERVICES) + len(JOBS)
+"""How many HTTP ports from the base port a system takes."""
+
 ServiceCommand = Callable[[str], Sequence[str]]
 
 
@@ -116,6 +132,7 @@ class EmbeddedSystem:
         links: ServiceLinks | None = None,
         broker_storage: str = DEFAULT_BROKER_STORAGE,
         s3_port: int = DEFAULT_S3_PORT,
+        stream_jobs: bool = True,
     ):
         if broker_storage not in BROKER_STORAGES:
             raise ValueError(
@@ -133,6 +150,7 @@ class EmbeddedSystem:
         self.links = links
         self.broker_storage = broker_storage
         self.s3_port = s3_port
+        self.jobs = JOBS if stream_jobs else ()
         self.postgres: EmbeddedPostgres | None = None
         self.object_store: EmbeddedObjectStore | None = None
         self.broker: EmbeddedBroker | None = None
@@ -167,6 +185,10 @@ class EmbeddedSystem:
     def urls(self) -> dict[str, str]:
         """Base URL of every service's HTTP API."""
         return {s.name: f"http://{HOST}:{self.port(s.name)}" for s in SERVICES}
+
+    def job_urls(self) -> dict[str, str]:
+        """Base URL of every job's health and metrics pages."""
+        return {j.name: f"http://{HOST}:{self.port(j.name)}" for j in self.jobs}
 
     def database_urls(self) -> dict[str, str]:
         """URL of every service's own database (valid after start)."""
@@ -204,8 +226,17 @@ class EmbeddedSystem:
                 )
                 for s in SERVICES
             ]
+            jobs = [
+                ChildSpec(
+                    j.name,
+                    self.service_command(j.name),
+                    self._env(j, None),
+                    tier=_SERVICE_TIER,
+                )
+                for j in self.jobs
+            ]
             self.supervisor = Supervisor(
-                [*infrastructure, *services], self.log_dir, pid_file=self.pid_file
+                [*infrastructure, *services, *jobs], self.log_dir, pid_file=self.pid_file
             )
             self.supervisor.start()
             self._wait_ready()
@@ -257,7 +288,8 @@ class EmbeddedSystem:
 
     def _check_ports(self) -> None:
         """Fail early and clearly when a port is taken, instead of probing someone else's server."""
-        for s in SERVICES:
+        every: tuple[ServiceDef | JobDef, ...] = (*SERVICES, *self.jobs)
+        for s in every:
             if not port_is_free(HOST, self.port(s.name)):
                 raise SystemStartError(
                     f"port {self.port(s.name)} for {s.name} is in use; is another `oms up` "
@@ -378,19 +410,22 @@ class EmbeddedSystem:
         log.info("ensuring topics (%d partitions)", self.partitions)
         run_sync(ensure_topics(self.bootstrap, ALL_TOPICS, self.partitions))
 
-    def _env(self, service: ServiceDef, database_url: str) -> dict[str, str]:
-        """The environment of one service process: its settings, under its prefix."""
+    def _env(self, service: ServiceDef | JobDef, database_url: str | None) -> dict[str, str]:
+        """The environment of one service (or job) process: its settings, under its prefix."""
         bootstrap = self.bootstrap
         if self.links is not None:
-            database_url = self.links.database_url(service.name, database_url)
+            if database_url is not None:
+                database_url = self.links.database_url(service.name, database_url)
             bootstrap = self.links.bootstrap(service.name, bootstrap)
         settings = {
-            "DATABASE_URL": database_url,
+            **({} if database_url is None else {"DATABASE_URL": database_url}),
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "HTTP_HOST": HOST,
             "HTTP_PORT": str(self.port(service.name)),
             "TOPIC_PARTITIONS": str(self.partitions),
         }
+        if isinstance(service, JobDef):
+            settings["DATA_DIR"] = str(self.var_dir / service.name)
         env = {service.env_prefix + key: value for key, value in settings.items()}
         # `python -m services.<name>` must find the project whatever the working directory is.
         project_root = str(Path(__file__).resolve().parents[2])
@@ -402,7 +437,8 @@ class EmbeddedSystem:
     def _wait_ready(self) -> None:
         """Poll every service's /readyz until all answer 200, or fail naming the laggard."""
         assert self.supervisor is not None
-        pending = {name: f"{url}/readyz" for name, url in self.urls().items()}
+        urls = {**self.urls(), **self.job_urls()}
+        pending = {name: f"{url}/readyz" for name, url in urls.items()}
         last_error: dict[str, str] = {}
         deadline = time.monotonic() + self.ready_timeout
         while pending:
@@ -454,9 +490,11 @@ def _probe(url: str) -> tuple[bool, str]:
         return False, str(exc)
 
 
-def _service(name: str) -> ServiceDef:
-    """The definition of a service by name."""
-    for service in SERVICES:
+def _service(name: str) -> ServiceDef | JobDef:
+    """The definition of a service (or job) by name."""
+    every: tuple[ServiceDef | JobDef, ...] = (*SERVICES, *JOBS)
+    for service in every:
         if service.name == name:
             return service
-    raise KeyError(f"unknown service {name!r}; known: {[s.name for s in SERVICES]}")
+    known = [s.name for s in every]
+    raise KeyError(f"unknown service {name!r}; known: {known}")

@@ -878,6 +878,80 @@ class Refunded(IntegrationEvent):
     )
 
 
+# -- analytics (the stream jobs) ------------------------------------------------------------
+
+
+class RevenueAmount(Contract):
+    """Revenue in one currency: as a decimal string and in the currency's minor units."""
+
+    currency: CurrencyCode
+    amount: DecimalString = Field(ge=0)
+    minor_units: NonNegativeInt = Field(description="amount in the currency's smallest unit")
+
+
+class ChannelKpisComputed(IntegrationEvent):
+    """The KPIs of the orders placed on one channel in one UTC hour, as far as they got.
+
+    A snapshot: published again whenever one of the hour's orders moves on (backordered,
+    shipped, cancelled); the newest per channel and hour wins, and a snapshot sent twice
+    carries the same id.
+    """
+
+    topic = topics.ANALYTICS
+    key_field = "channel"
+    channel: str = Text
+    hour: UtcTime = Field(description="start of the UTC hour the orders were placed in")
+    orders: NonNegativeInt
+    units: NonNegativeInt
+    revenue: list[RevenueAmount] = Field(description="what the buyers paid, per currency")
+    backordered: NonNegativeInt = Field(description="orders backordered at least once")
+    cancelled: NonNegativeInt
+    shipped: NonNegativeInt = Field(description="orders whose every unit shipped or was short")
+    backorder_rate: DecimalString | None = Field(
+        None, ge=0, le=1, description="backordered / orders"
+    )
+    fill_rate: DecimalString | None = Field(
+        None, ge=0, le=1, description="units shipped / units shipped or short, of shipped orders"
+    )
+    median_placed_to_shipped_seconds: DecimalString | None = Field(
+        None, ge=0, description="median time from placing to the last unit shipping"
+    )
+    computed_at: UtcTime
+
+
+class LowStockAlerted(IntegrationEvent):
+    """A SKU's available stock at a location fell below its reorder point (once per time)."""
+
+    topic = topics.ANALYTICS
+    key_field = "sku"
+    sku: Sku
+    location_id: str = Text
+    available: int
+    reorder_point: NonNegativeInt
+    safety_stock: NonNegativeInt
+    daily_demand: DecimalString = Field(ge=0, description="units reserved per day, recently")
+    demand_window_days: PositiveInt
+    lead_time_days: DecimalString = Field(ge=0)
+    alerted_at: UtcTime
+
+
+class ReorderSuggested(IntegrationEvent):
+    """How many units of a SKU to order for a location that went low: enough for the lead
+    time, the safety stock and `cover_days` more."""
+
+    topic = topics.ANALYTICS
+    key_field = "sku"
+    sku: Sku
+    location_id: str = Text
+    quantity: PositiveInt
+    available: int
+    reorder_point: NonNegativeInt
+    daily_demand: DecimalString = Field(ge=0)
+    lead_time_days: DecimalString = Field(ge=0)
+    cover_days: DecimalString = Field(ge=0)
+    suggested_at: UtcTime
+
+
 EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     ChannelOrderReceived,
     ChannelPaymentChanged,
@@ -916,6 +990,9 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     ReturnRequested,
     ReturnReceived,
     Refunded,
+    ChannelKpisComputed,
+    LowStockAlerted,
+    ReorderSuggested,
 )
 
 EVENTS_BY_TYPE: dict[str, type[IntegrationEvent]] = {c.event_type(): c for c in EVENT_CLASSES}

@@ -7,8 +7,9 @@ ORDERS = "oms.orders.v1"
 INVENTORY = "oms.inventory.v1"
 FULFILLMENT = "oms.fulfillment.v1"
 RETURNS = "oms.returns.v1"
+ANALYTICS = "oms.analytics.v1"
 
-ALL_TOPICS: tuple[str, ...] = (CHANNEL, ORDERS, INVENTORY, FULFILLMENT, RETURNS)
+ALL_TOPICS: tuple[str, ...] = (CHANNEL, ORDERS, INVENTORY, FULFILLMENT, RETURNS, ANALYTICS)
 
 # The service whose relay publishes to each topic (the CloudEvents source is /oms/<service>).
 PUBLISHER: dict[str, str] = {
@@ -17,6 +18,7 @@ PUBLISHER: dict[str, str] = {
     INVENTORY: "inventory_service",
     FULFILLMENT: "fulfillment_service",
     RETURNS: "returns_service",
+    ANALYTICS: "stream_jobs",
 }
 
 

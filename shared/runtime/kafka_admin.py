@@ -24,10 +24,16 @@ _CONNECT_ERRORS = (KafkaConnectionError, OSError, asyncio.TimeoutError)
 
 
 async def ensure_topics(
-    bootstrap: str, topics: Iterable[str], partitions: int, *, timeout: float = 30.0
+    bootstrap: str,
+    topics: Iterable[str],
+    partitions: int,
+    *,
+    timeout: float = 30.0,
+    dead_letters: bool = True,
 ) -> None:
-    """Create every missing topic, and its `.dlq` topic, with `partitions` partitions."""
-    names = with_dlqs(topics)
+    """Create every missing topic, and its `.dlq` topic (unless `dead_letters` is off), with
+    `partitions` partitions."""
+    names = with_dlqs(topics) if dead_letters else list(dict.fromkeys(topics))
     deadline = time.monotonic() + timeout
     delay = 0.1
     while True:

@@ -89,3 +89,43 @@ STOCK_SYNC_LAG = Histogram(
     ["channel"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
+
+# The stream jobs' KPIs: per channel, of the latest UTC hour that channel had orders placed in.
+STREAM_ORDERS = Gauge(
+    "oms_stream_orders", "Orders placed in the channel's latest hour", ["channel"]
+)
+STREAM_UNITS = Gauge("oms_stream_units", "Units ordered in the channel's latest hour", ["channel"])
+STREAM_REVENUE = Gauge(
+    "oms_stream_revenue_minor_units",
+    "Revenue of the channel's latest hour, in the currency's minor units",
+    ["channel", "currency"],
+)
+STREAM_BACKORDER_RATE = Gauge(
+    "oms_stream_backorder_rate", "Orders backordered / placed, channel's latest hour", ["channel"]
+)
+STREAM_FILL_RATE = Gauge(
+    "oms_stream_fill_rate",
+    "Units shipped / units shipped or short, of the latest hour's shipped orders",
+    ["channel"],
+)
+STREAM_PLACED_TO_SHIPPED = Gauge(
+    "oms_stream_placed_to_shipped_median_seconds",
+    "Median seconds from placing to shipping, of the latest hour's shipped orders",
+    ["channel"],
+)
+STREAM_LOW_STOCK = Gauge(
+    "oms_stream_low_stock", "1 while a SKU is below its reorder point there", ["sku", "location"]
+)
+STREAM_REORDER_POINT = Gauge(
+    "oms_stream_reorder_point",
+    "Reorder point of a SKU there: demand over the lead time plus safety stock",
+    ["sku", "location"],
+)
+STREAM_REORDER_UNITS = Gauge(
+    "oms_stream_reorder_suggested_units",
+    "Units suggested to order when the SKU last went low there (0 once it is not low)",
+    ["sku", "location"],
+)
+STREAM_PUBLISHED = Counter(
+    "oms_stream_published_total", "Analytics events published by the stream jobs", ["event_type"]
+)

@@ -13,7 +13,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from psycopg.conninfo import conninfo_to_dict
 
-from shared.cli.system import EmbeddedSystem
+from shared.cli.system import PORTS, EmbeddedSystem
 from shared.events import topics
 from shared.runtime.embedded import drop_database, free_port, free_port_block
 
@@ -33,7 +33,7 @@ def system(tmp_path_factory, postgres_server_url) -> Iterator[EmbeddedSystem]:
         tmp_path_factory.mktemp("oms-var"),
         postgres_url=postgres_server_url,
         kafka_port=free_port(),
-        base_http_port=free_port_block(5),
+        base_http_port=free_port_block(PORTS),
         db_prefix=f"e2e{uuid.uuid4().hex[:8]}",
     )
     oms.start()

@@ -23,7 +23,7 @@ import psutil
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from shared.cli.system import SERVICES, EmbeddedSystem
+from shared.cli.system import PORTS, EmbeddedSystem
 from shared.events import topics
 from shared.runtime.embedded import free_port, free_port_block, port_is_free
 from tests.kit import eventually
@@ -38,7 +38,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedSystem]
     oms = EmbeddedSystem(
         tmp_path_factory.mktemp("heal") / "var",
         kafka_port=free_port(),
-        base_http_port=free_port_block(len(SERVICES)),
+        base_http_port=free_port_block(PORTS),
     )
     oms.start()
     yield oms
@@ -273,7 +273,7 @@ def test_oms_up_killed_while_it_shuts_down_leaves_no_process_and_starts_again_on
     tmp_path: Path,
 ) -> None:
     var_dir = tmp_path / "var"
-    kafka_port, base_port = free_port(), free_port_block(len(SERVICES))
+    kafka_port, base_port = free_port(), free_port_block(PORTS)
     first = oms_up(tmp_path / "first.out", var_dir, kafka_port, base_port)
     try:
         wait_until_up(first, tmp_path / "first.out")

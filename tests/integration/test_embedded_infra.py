@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.cli.supervisor import ChildSpec, Supervisor, SupervisorRunning, reclaim_leftovers
-from shared.cli.system import SERVICES, EmbeddedSystem, SystemStartError
+from shared.cli.system import JOBS, PORTS, SERVICES, EmbeddedSystem, SystemStartError
 from shared.events.topics import ALL_TOPICS, dlq
 from shared.runtime.embedded import EmbeddedPostgres, drop_database, free_port, port_is_free
 from shared.runtime.kafka_admin import ensure_topics, topic_end_offsets
@@ -323,7 +323,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 http.server.HTTPServer(("127.0.0.1", int(settings["HTTP_PORT"])), Handler).serve_forever()
 """
 
-PREFIX = {s.name: s.env_prefix for s in SERVICES}
+PREFIX = {s.name: s.env_prefix for s in (*SERVICES, *JOBS)}
 
 
 def fake_service(name: str) -> list[str]:
@@ -350,7 +350,7 @@ async def test_embedded_system_starts_restarts_and_stops_everything(tmp_path: Pa
     system = EmbeddedSystem(
         tmp_path / "var",
         kafka_port=free_port(),
-        base_http_port=free_port_block(len(SERVICES)),
+        base_http_port=free_port_block(PORTS),
         db_prefix="sys" + uuid.uuid4().hex[:6],
         partitions=2,
         service_command=fake_service,
@@ -361,6 +361,11 @@ async def test_embedded_system_starts_restarts_and_stops_everything(tmp_path: Pa
         assert settings["HTTP_PORT"] == str(system.base_http_port + 1)
         assert settings["TOPIC_PARTITIONS"] == "2"
         assert settings["KAFKA_BOOTSTRAP_SERVERS"] == system.bootstrap
+        jobs = get_json(system.job_urls()["stream_jobs"] + "/settings")
+        assert jobs["HTTP_PORT"] == str(system.base_http_port + 5)
+        assert jobs["KAFKA_BOOTSTRAP_SERVERS"] == system.bootstrap
+        assert "DATABASE_URL" not in jobs  # no database of their own
+        assert jobs["DATA_DIR"] == str(system.var_dir / "stream_jobs")
         with psycopg.connect(settings["DATABASE_URL"]) as conn:
             conn.execute("CREATE TABLE kept (n int)")
             conn.execute("INSERT INTO kept VALUES (7)")
@@ -375,7 +380,7 @@ async def test_embedded_system_starts_restarts_and_stops_everything(tmp_path: Pa
         assert logs.count("--- supervisor") >= 3  # started, stopped, started again
     finally:
         system.stop()
-    assert all(port_is_free("127.0.0.1", system.port(s.name)) for s in SERVICES)
+    assert all(port_is_free("127.0.0.1", system.port(s.name)) for s in (*SERVICES, *JOBS))
     assert port_is_free("127.0.0.1", system.kafka_port)
 
 
@@ -391,7 +396,7 @@ def test_embedded_system_names_the_service_that_never_gets_ready(
         tmp_path / "var",
         postgres_url=postgres_server_url,
         kafka_port=free_port(),
-        base_http_port=free_port_block(len(SERVICES)),
+        base_http_port=free_port_block(PORTS),
         db_prefix="bad" + uuid.uuid4().hex[:6],
         service_command=command,
         ready_timeout=3,

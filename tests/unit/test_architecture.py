@@ -48,7 +48,7 @@ def test_every_service_has_the_same_module_names(service):
     assert set(ROLES) <= present
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", [*SERVICES, "stream_jobs"])
 def test_nothing_is_built_at_import_time(service):
     """Module level holds definitions only: no Settings(), no application, no connection."""
     for path in (ROOT / "services" / service).rglob("*.py"):
@@ -96,7 +96,7 @@ def test_every_module_of_a_service_lives_in_a_room_the_import_contracts_know(ser
         assert f"({room})" in layers, f"{room} is in no import-linter layer"
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", [*SERVICES, "stream_jobs"])
 def test_only_bootstrap_reads_the_settings(service):
     package = ROOT / "services" / service
     readers = []
@@ -115,6 +115,12 @@ def test_every_service_exports_its_routers_and_aggregates_one_way(service):
     domain = __import__(f"services.{service}.domain", fromlist=["AGGREGATES"])
     assert api.ROUTERS and isinstance(api.ERROR_STATUSES, dict)
     assert domain.AGGREGATES
+
+
+def test_the_stream_jobs_have_the_rooms_their_import_contract_layers():
+    """No domain of their own: settings, domain, integration, agents, bootstrap, __main__."""
+    rooms = {"__main__", "settings", "domain", "integration", "agents", "bootstrap"}
+    assert _top_level_names("stream_jobs") == rooms
 
 
 def test_type_ignores_stay_within_budget():

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from services.stream_jobs.settings import Settings as StreamJobsSettings
 from shared.runtime.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -157,8 +158,21 @@ def services(compose: dict[str, Any]) -> dict[str, Any]:
     return compose["services"]
 
 
-def test_compose_defines_the_five_services_kafka_and_postgres(services):
-    assert set(services) == {*SERVICES, "kafka", "postgres"}
+def test_compose_defines_the_five_services_the_stream_jobs_kafka_and_postgres(services):
+    assert set(services) == {*SERVICES, "stream-jobs", "kafka", "postgres"}
+
+
+def test_the_stream_jobs_run_their_module_on_kafka_with_their_own_settings(services):
+    jobs = services["stream-jobs"]
+    assert jobs["command"] == ["python", "-m", "services.stream_jobs"]
+    assert jobs["image"] == services["gateway"]["image"]
+    assert jobs["depends_on"] == {"kafka": {"condition": "service_healthy"}}
+    env = environment_of(jobs)
+    known = {f"OMS_STREAMS_{field.upper()}" for field in StreamJobsSettings.model_fields}
+    assert set(env) <= known, set(env) - known
+    assert env["OMS_STREAMS_KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
+    assert (8005, 8005) in published_ports(jobs)
+    assert "http://localhost:8005/readyz" in healthcheck_command(jobs)[3]
 
 
 def test_every_service_runs_the_one_image_built_from_deploy_dockerfile(services):

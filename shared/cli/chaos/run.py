@@ -18,7 +18,7 @@ from shared.cli.chaos.faults import KINDS, Fault, Injector
 from shared.cli.chaos.links import ProxiedLinks
 from shared.cli.chaos.store import FakeStore
 from shared.cli.chaos.traffic import CATALOG, SCARCE, Api, Traffic, make_orders, sku_of
-from shared.cli.system import EmbeddedSystem
+from shared.cli.system import PORTS, EmbeddedSystem
 from shared.runtime.embedded import free_port, free_port_block
 
 CHECK_PAUSE = 5.0
@@ -93,7 +93,7 @@ async def run_chaos(options: ChaosOptions, hooks: Hooks | None = None) -> ChaosR
     system = EmbeddedSystem(
         var_dir,
         kafka_port=links.broker.target.port,
-        base_http_port=free_port_block(5),
+        base_http_port=free_port_block(PORTS),
         db_prefix="chaos",
         extra_env=FAST_DELIVERIES,
         links=links,
