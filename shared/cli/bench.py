@@ -58,6 +58,13 @@ def bench(
     out: Annotated[Path, typer.Option(help="Where to write the figures as JSON.")] = Path(
         "var/bench/last.json"
     ),
+    stream_jobs: Annotated[
+        bool,
+        typer.Option(
+            "--stream-jobs/--no-stream-jobs",
+            help="Run the stream jobs beside the services (they share the machine's cores).",
+        ),
+    ] = True,
 ) -> None:
     """Start a fresh system, push orders through it, print throughput, latencies and memory."""
     from shared.cli.system import EmbeddedSystem
@@ -71,6 +78,7 @@ def bench(
         db_prefix=f"bench{int(time.time())}",
         broker_storage=broker_storage,
         s3_port=s3_port,
+        stream_jobs=stream_jobs,
     )
     with console.status(f"starting a fresh OMS for the benchmark (broker: {broker_storage})..."):
         system.start()
