@@ -313,3 +313,18 @@ def test_a_receipt_at_inventory_ends_as_the_channels_stock(
     assert result.exit_code == 0, result.output
     assert "1 synced" in result.output
     assert woo.stock_of("TEE") == 10
+
+
+def test_a_figure_for_other_channels_only_leaves_this_channel_pushing_the_rest(
+    gateway: RunningService, fakes: dict[str, Any]
+) -> None:
+    woo = fakes["woocommerce"]
+    # MUG's figure names Shopee alone (no "*"): WooCommerce, which takes any SKU, has nothing
+    # to be told of it, and must still push TEE.
+    gateway.publish(figure("MUG", 1, shopee_sg=(4, {})), figure("TEE", 1, any=(7, {})))
+    eventually(lambda: woo.stock_of("TEE") == 7, timeout=30)
+    # A resync forces every SKU, MUG too: it has no figure here and is passed over.
+    assert gateway.http.post("/v1/stock-sync/woo-de/resync", json={}).status_code == 202
+    gateway.publish(figure("TEE", 2, any=(3, {})))
+    eventually(lambda: woo.stock_of("TEE") == 3, timeout=30)
+    assert not [get for get in woo.sent("GET", "/wc/v3/products") if get.query.get("sku") == "MUG"]

@@ -122,10 +122,11 @@ class StockSyncViews:
 
     def due_stock(self, channel_id: str, limit: int) -> list[dict[str, Any]]:
         """SKUs whose channel holds another figure than it should, oldest change first (not
-        those it does not list, nor those given up on at this figure, unless forced)."""
+        those it does not list, nor those given up on at this figure, unless forced), of the
+        SKUs with a figure for it."""
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=dict_row) as curs:
             curs.execute(
-                f"SELECT * FROM ({_JOINED}) s WHERE"
+                f"SELECT * FROM ({_JOINED}) s WHERE s.wanted IS NOT NULL AND"
                 " (s.forced OR (s.pushed IS DISTINCT FROM s.wanted AND NOT s.not_listed"
                 " AND (s.gave_up_version IS NULL OR s.gave_up_version < s.stock_version)))"
                 " AND (s.next_attempt_at IS NULL OR s.next_attempt_at <= now())"
@@ -216,12 +217,14 @@ class StockSyncViews:
             return {row["status"]: row["n"] for row in curs.fetchall()}
 
     def force_stock_push(self, channel_id: str, sku: str | None) -> int:
-        """Push a SKU (None: every SKU) to the channel again, whatever it was told; how many."""
+        """Push a SKU (None: every SKU) to the channel again, whatever it was told; how many.
+        A SKU whose figure names neither this channel nor "*" has nothing to push here."""
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(
                 "INSERT INTO stock_push (channel_id, sku, forced)"
                 " SELECT %(channel)s, w.sku, true FROM stock_wanted w"
-                " WHERE %(sku)s::text IS NULL OR w.sku = %(sku)s"
+                " WHERE (%(sku)s::text IS NULL OR w.sku = %(sku)s)"
+                " AND (w.channels ? %(channel)s OR w.channels ? '*')"
                 " ON CONFLICT (channel_id, sku) DO UPDATE SET forced = true, attempts = 0,"
                 " next_attempt_at = NULL",
                 {"channel": channel_id, "sku": sku},
