@@ -20,7 +20,7 @@ import logging
 import os
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -146,6 +146,18 @@ def parts(table_key: str) -> list[str]:
     """The parts of a key made by `key`."""
     values = json.loads(table_key)
     return [str(value) for value in values]
+
+
+async def publish_changed(changed: set[str], publish: Callable[[str], Awaitable[None]]) -> None:
+    """Publish each changed hour, oldest key first, taking it off the set as it goes out; one
+    whose publish fails (and those after it) stay changed for the next tick."""
+    for bucket in sorted(changed):
+        changed.discard(bucket)
+        try:
+            await publish(bucket)
+        except BaseException:
+            changed.add(bucket)
+            raise
 
 
 def build_app(config: JobsConfig) -> faust.App:
@@ -333,18 +345,20 @@ def build_app(config: JobsConfig) -> faust.App:
         """The KPIs of every hour that changed since the last tick."""
         if not _ready(app):
             return
-        buckets, index.dirty = index.dirty, set()
         now = datetime.now(UTC)
-        for bucket in sorted(buckets):
+
+        async def publish_hour(bucket: str) -> None:
             channel, hour = parts(bucket)
             rows = [hour_orders[row] for row in index.hours[bucket] if row in hour_orders]
             if not rows:
-                continue
+                return
             kpis = domain.channel_hour_kpis(channel, datetime.fromisoformat(hour), rows)
             await publish(integration.kpis_event(kpis, now), now)
             if hour >= index.latest_hour.get(channel, ""):
                 index.latest_hour[channel] = hour
                 _show(kpis)
+
+        await publish_changed(index.dirty, publish_hour)
 
     @app.timer(config.broker_check_seconds, name="watch-broker")
     async def watch_broker() -> None:

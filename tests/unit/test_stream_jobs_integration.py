@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
 import pytest
+from aiokafka.errors import KafkaError
 
 from services.stream_jobs import domain, integration
+from services.stream_jobs.agents import publish_changed
 from shared.events import models as ev
 from shared.events.base import IntegrationEvent
 from shared.events.codec import DecodeError, decode, encode
@@ -113,3 +116,20 @@ def test_a_location_going_low_gets_an_alert_and_a_suggestion():
     events = integration.low_stock_events(integration.Place("TEE", "WH-1"), assessment, policy, T0)
     assert [type(e) for e in events] == [ev.LowStockAlerted, ev.ReorderSuggested]
     assert events[1].model_dump()["quantity"] == 13
+
+
+def test_an_hour_whose_kpis_fail_to_go_out_is_published_at_the_next_tick() -> None:
+    changed = {"b", "a", "c"}
+    sent: list[str] = []
+
+    async def publish(bucket: str) -> None:
+        if bucket == "b" and "b" not in sent:
+            sent.append("b")
+            raise KafkaError("broker away")
+        sent.append(bucket)
+
+    with pytest.raises(KafkaError):
+        asyncio.run(publish_changed(changed, publish))
+    assert changed == {"b", "c"}  # a went out; b failed; c was not tried
+    asyncio.run(publish_changed(changed, publish))
+    assert changed == set() and sent == ["a", "b", "b", "c"]
