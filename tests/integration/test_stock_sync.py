@@ -328,3 +328,28 @@ def test_a_figure_for_other_channels_only_leaves_this_channel_pushing_the_rest(
     gateway.publish(figure("TEE", 2, any=(3, {})))
     eventually(lambda: woo.stock_of("TEE") == 3, timeout=30)
     assert not [get for get in woo.sent("GET", "/wc/v3/products") if get.query.get("sku") == "MUG"]
+
+
+def test_two_listings_of_one_sku_share_its_figure_and_never_offer_more_than_there_is(
+    gateway: RunningService, fakes: dict[str, Any]
+) -> None:
+    amazon = fakes["amazon"]
+    register(
+        gateway.http,
+        {
+            "channel_id": "amazon-uk",
+            "kind": "amazon",
+            "marketplace_id": "A1F83G8C2ARO7P",
+            "seller_id": "A2SELLER",
+            "lwa_client_id": "amzn1.application-oa2-client.x",
+            "base_url": amazon.url,
+            "token_url": f"{amazon.url}/auth/o2/token",
+            "lwa_client_secret": CLIENT_SECRET,
+            "refresh_token": REFRESH_TOKEN,
+            "sku_mapping": {"UK-TEE-NEW": "TEE", "UK-TEE-GIFT": "TEE"},
+        },
+    )
+    amazon.listings["UK-TEE-NEW"] = amazon.listings["UK-TEE-GIFT"] = None
+    gateway.publish(figure("TEE", 1, any=(7, {})))
+    eventually(lambda: None not in (amazon.listings["UK-TEE-NEW"], amazon.listings["UK-TEE-GIFT"]))
+    assert (amazon.listings["UK-TEE-GIFT"], amazon.listings["UK-TEE-NEW"]) == (4, 3)

@@ -14,6 +14,7 @@ from services.channel_gateway.channels.base import Connection
 from services.channel_gateway.channels.outbound import Outbound
 from services.channel_gateway.channels.registry import Channel
 from services.channel_gateway.channels.shopify.transport import ShopifyClient
+from services.channel_gateway.channels.stock import StockPush
 from services.channel_gateway.channels.woocommerce.transport import WooCommerceClient
 from services.channel_gateway.integration import CONSUMES
 from services.channel_gateway.views import Secrets
@@ -144,3 +145,17 @@ def test_the_gate_wakes_a_channel_for_a_new_figure_a_due_retry_or_a_forced_push(
     assert StockGate(seen, {"woo": (now + timedelta(1), False)}).quiet("woo", seen, now)
     assert not StockGate(seen, {"woo": (None, True)}).quiet("woo", seen, now)  # forced by ops
     assert StockGate(seen, {"shop": (None, True)}).quiet("woo", seen, now)  # another channel's
+
+
+@pytest.mark.parametrize("listings", [1, 2, 3, 7])
+@pytest.mark.parametrize("available", [0, 1, 5, 10, 101])
+def test_listings_of_one_sku_share_its_figure_whole_and_per_location(
+    listings: int, available: int
+) -> None:
+    names = tuple(f"L{n}" for n in range(listings))
+    push = StockPush("TEE", names, available, {"berlin": available, "hamburg": 1})
+    shares = [push.share_of(name) for name in names]
+    assert sum(whole for whole, _ in shares) == available
+    assert max(w for w, _ in shares) - min(w for w, _ in shares) <= 1
+    assert sum(per["berlin"] for _, per in shares) == available
+    assert sum(per["hamburg"] for _, per in shares) == 1

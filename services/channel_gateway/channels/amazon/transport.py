@@ -62,18 +62,20 @@ class AmazonClient:
     # -- orders in -----------------------------------------------------------------------
 
     async def set_stock(self, push: StockPush) -> str:
-        """patchListingsItem: replace fulfillment_availability (merchant-fulfilled, DEFAULT)."""
-        body = {
-            "productType": "PRODUCT",
-            "patches": [
-                {
-                    "op": "replace",
-                    "path": "/attributes/fulfillment_availability",
-                    "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": push.available}],
-                }
-            ],
-        }
+        """patchListingsItem: replace fulfillment_availability (merchant-fulfilled, DEFAULT),
+        each listing of the SKU its share."""
         for channel_sku in push.channel_skus:
+            quantity, _ = push.share_of(channel_sku)
+            body = {
+                "productType": "PRODUCT",
+                "patches": [
+                    {
+                        "op": "replace",
+                        "path": "/attributes/fulfillment_availability",
+                        "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": quantity}],
+                    }
+                ],
+            }
             path = f"/listings/2021-08-01/items/{quote(self.seller_id, safe='')}/" + quote(
                 channel_sku, safe=""
             )

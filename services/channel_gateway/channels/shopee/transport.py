@@ -116,13 +116,14 @@ class ShopeeClient:
             item = self.stock_items.get(channel_sku)
             if item is None:
                 raise NotListedError(f"no Shopee item for SKU {channel_sku} (stock_items)")
+            available, per_location = push.share_of(channel_sku)
             if self.stock_locations:
                 seller_stock: list[dict[str, Any]] = [
-                    {"location_id": shopee_location, "stock": push.locations.get(location_id, 0)}
+                    {"location_id": shopee_location, "stock": per_location.get(location_id, 0)}
                     for location_id, shopee_location in sorted(self.stock_locations.items())
                 ]
             else:
-                seller_stock = [{"stock": push.available}]
+                seller_stock = [{"stock": available}]
             body = {
                 "item_id": int(item["item_id"]),
                 "stock_list": [

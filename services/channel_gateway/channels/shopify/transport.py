@@ -211,7 +211,7 @@ class ShopifyClient:
             {
                 "inventoryItemId": await self._inventory_item(channel_sku),
                 "locationId": gid,
-                "quantity": push.locations.get(location_id, 0),
+                "quantity": push.share_of(channel_sku)[1].get(location_id, 0),
                 "changeFromQuantity": None,
             }
             for channel_sku in push.channel_skus

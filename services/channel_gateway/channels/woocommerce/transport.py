@@ -82,10 +82,12 @@ class WooCommerceClient:
         return [o for o in orders if isinstance(o, dict)], int(pages) if pages.isdigit() else 1
 
     async def set_stock(self, push: StockPush) -> str:
-        """PUT stock_quantity (with manage_stock) on the product or variation of each SKU."""
+        """PUT stock_quantity (with manage_stock) on the product or variation of each SKU, each
+        its share."""
         for channel_sku in push.channel_skus:
             path = await self._product_path(channel_sku)
-            await self._send("PUT", path, {"manage_stock": True, "stock_quantity": push.available})
+            quantity, _ = push.share_of(channel_sku)
+            await self._send("PUT", path, {"manage_stock": True, "stock_quantity": quantity})
         return f"stock_quantity {push.available}"
 
     async def _product_path(self, channel_sku: str) -> str:
