@@ -67,7 +67,7 @@ def bench_channels(
     ),
 ) -> None:
     """Measure webhook intake with signature checks on; print the figures."""
-    with _infrastructure(postgres_url) as (server_url, bootstrap):
+    with infrastructure(postgres_url) as (server_url, bootstrap):
         with _gateways(server_url, bootstrap, instances, split) as urls:
             figures = asyncio.run(_run(urls, webhooks, concurrency))
             figures["split"] = split
@@ -82,8 +82,11 @@ def bench_channels(
 
 
 @contextmanager
-def _infrastructure(postgres_url: str | None) -> Iterator[tuple[str, str]]:
-    scratch = Path(tempfile.mkdtemp(prefix="oms-bench-channels-"))
+def infrastructure(
+    postgres_url: str | None, prefix: str = "oms-bench-channels-"
+) -> Iterator[tuple[str, str]]:
+    """PostgreSQL (the given server, else an embedded one) and a fresh broker, for a bench."""
+    scratch = Path(tempfile.mkdtemp(prefix=prefix))
     postgres = None
     if postgres_url is None:
         postgres = EmbeddedPostgres(scratch / "pg")

@@ -38,10 +38,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from shared.cli.bench_channels import infrastructure
 from shared.cli.bench_probes import postgres_commit_rate
 from shared.runtime.embedded import (
-    EmbeddedBroker,
-    EmbeddedPostgres,
     database_url,
     drop_database,
     ensure_database,
@@ -133,7 +132,7 @@ def bench_stock(
     names = [f"BENCH-{i}" for i in range(skus)]
     channel = StockChannel(names).start()
     try:
-        with _infrastructure(postgres_url) as (server_url, bootstrap):
+        with infrastructure(postgres_url, "oms-bench-stock-") as (server_url, bootstrap):
             commit_rate = postgres_commit_rate(server_url)
             with _services(server_url, bootstrap, rate) as (inventory, gateway):
                 figures = asyncio.run(
@@ -251,25 +250,6 @@ async def _reads(
     with console.status(f"{count} reads of {paths[0].split('/')[2]} by {concurrency} clients..."):
         await asyncio.gather(*(reader() for _ in range(concurrency)))
     return latencies
-
-
-@contextmanager
-def _infrastructure(postgres_url: str | None) -> Iterator[tuple[str, str]]:
-    scratch = Path(tempfile.mkdtemp(prefix="oms-bench-stock-"))
-    postgres = None
-    if postgres_url is None:
-        postgres = EmbeddedPostgres(scratch / "pg")
-        with console.status("starting PostgreSQL..."):
-            postgres.start()
-        postgres_url = postgres.url("postgres")
-    broker = EmbeddedBroker(free_port(), log_path=scratch / "broker.log")
-    broker.start()
-    try:
-        yield postgres_url, broker.bootstrap
-    finally:
-        broker.stop()
-        if postgres is not None:
-            postgres.stop()
 
 
 @contextmanager
