@@ -188,7 +188,8 @@ def _timeline(curs: Cursor[Any], e: Order.Event) -> None:
     """Every Order event is a timeline row: its name and its fields, minus personal data."""
     detail = {k: v for k, v in vars(e).items() if k not in _NOT_DETAIL and k not in _NOT_SHOWN}
     exception = _EXCEPTIONS.get(type(e))
-    if isinstance(e, Order.RefundedAtChannel) and e.over is not None:
+    # Refunded events stored before they could say `over` have no such attribute.
+    if isinstance(e, Order.RefundedAtChannel | Order.Refunded) and getattr(e, "over", None):
         exception = _OVER_REFUND
     if exception:
         detail["exception"] = exception

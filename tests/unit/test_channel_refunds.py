@@ -116,3 +116,21 @@ def test_a_shopify_refund_reads_money_from_its_refund_transactions_and_knows_our
     assert theirs.ours is None
     with pytest.raises(MalformedPayloadError):
         shopify.refund(connection, {"id": 1}, "2026-12-01T10:00:00Z")
+
+
+def test_our_refund_arriving_after_a_channel_refund_that_got_in_first_is_flagged_over():
+    app = Orders()
+    received = factories.channel_order_received(channel="shopify-eu")  # 2 x 24.90 paid
+    apply(app, ORDER_CONSUMES, received)
+    # Ours (10.00) was allowed against 49.80 left; the merchant's 40.00 reached us first.
+    apply(app, ORDER_CONSUMES, channel_refund(received.order_id, "40.00", {}, "r-1"))
+    app.record_refund(received.order_id, "ours-1", Decimal("10.00"))
+    app.record_refund(received.order_id, "ours-1", Decimal("10.00"))
+
+    refunds = [
+        e for e in stored_events(app) if isinstance(e, Order.Refunded | Order.RefundedAtChannel)
+    ]
+    assert [(type(e).__name__, e.amount, e.over) for e in refunds] == [
+        ("RefundedAtChannel", "40.00", None),
+        ("Refunded", "10.00", "0.20"),
+    ]

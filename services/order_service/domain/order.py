@@ -464,10 +464,12 @@ class Order(Aggregate):
         status: OrderStatus
 
     class Refunded(Aggregate.Event):
-        """Money went back to the customer (`amount` is a decimal string)."""
+        """Money went back to the customer (`amount` is a decimal string); `over` is what the
+        refunds then passed of what was paid, when a refund at the channel got in between."""
 
         refund_id: str
         amount: str
+        over: str | None
 
     class RefundedAtChannel(Aggregate.Event):
         """Money went back at the channel, not through the OMS (a refund in Shopify's admin);
@@ -1222,12 +1224,19 @@ class Order(Aggregate):
         self.status = OrderStatus(status)
 
     def record_refund(self, refund_id: str, amount: Decimal) -> None:
-        """Money went back to the customer; each refund counts once."""
+        """Money went back to the customer; each refund counts once. Ours never pass what was
+        paid, but one at the channel may have got in first (they come on two topics): then the
+        refunds past it are flagged here, as a channel refund past it is."""
         if refund_id not in self.refunds:
-            self._refunded(refund_id=refund_id, amount=str(amount))
+            over = self.refunded_total + amount - self.paid_total
+            self._refunded(
+                refund_id=refund_id,
+                amount=str(amount),
+                over=self._amount_text(over) if over > 0 else None,
+            )
 
     @event(Refunded)
-    def _refunded(self, refund_id: str, amount: str) -> None:
+    def _refunded(self, refund_id: str, amount: str, over: str | None = None) -> None:
         self.refunds = {**self.refunds, refund_id: amount}
 
     # -- the lines, until picking starts ---------------------------------------------------
