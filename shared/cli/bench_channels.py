@@ -136,7 +136,7 @@ def _gateways(server_url: str, bootstrap: str, instances: int, split: bool) -> I
                 continue
             urls.append(f"http://127.0.0.1:{port}")
             with console.status(f"starting channel gateway {index + 1} of {len(roles)}..."):
-                _wait_ready(urls[-1], processes[-1], log)
+                wait_ready(urls[-1], processes[-1], log)
         yield urls
     finally:
         for process in processes:
@@ -160,11 +160,12 @@ def _wait_leading(log: Path, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"the gateway did not start leading; see {log}")
 
 
-def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Wait (up to a minute) until a started service answers /readyz with 200."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the gateway exited; see {log}")
+            raise RuntimeError(f"the service exited; see {log}")
         try:
             with urllib.request.urlopen(f"{url}/readyz", timeout=1) as response:
                 if response.status == 200:
@@ -172,7 +173,7 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
         except OSError:
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"the gateway did not get ready; see {log}")
+    raise RuntimeError(f"the service did not get ready; see {log}")
 
 
 def shopify_webhook(number: int) -> tuple[bytes, dict[str, str]]:

@@ -25,7 +25,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,7 +37,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from shared.cli.bench_channels import infrastructure
+from shared.cli.bench_channels import infrastructure, wait_ready
 from shared.cli.bench_probes import postgres_commit_rate
 from shared.runtime.embedded import (
     database_url,
@@ -289,7 +288,7 @@ def _services(server_url: str, bootstrap: str, rate: float) -> Iterator[tuple[st
                 processes.append(subprocess.Popen(command, env=env, stdout=sink, stderr=sink))
             urls.append(f"http://127.0.0.1:{port}")
             with console.status(f"starting {package}..."):
-                _wait_ready(urls[-1], processes[-1], log)
+                wait_ready(urls[-1], processes[-1], log)
         yield urls[0], urls[1]
     finally:
         for process in processes:
@@ -301,21 +300,6 @@ def _services(server_url: str, bootstrap: str, rate: float) -> Iterator[tuple[st
                 process.kill()
         for _, _, name, _ in specs:
             drop_database(server_url, name)
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the service exited; see {log}")
-        try:
-            with urllib.request.urlopen(f"{url}/readyz", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"the service did not get ready; see {log}")
 
 
 def _percentiles(seconds: list[float]) -> dict[str, float]:
