@@ -22,9 +22,11 @@ from shared.cli.bench_probes import (
     broker_produce_rate,
     postgres_commit_rate,
 )
+from shared.cli.bench_profile import Profiler
 from shared.cli.client import OmsClient
-from shared.cli.loadgen import Reply, post_all
+from shared.cli.loadgen import Reply, post_all, post_at_rate
 from shared.cli.samples import LOCATIONS, SampleOrders, units_needed
+from shared.cli.system import SERVICES
 
 console = Console()
 JSON = {"Content-Type": "application/json"}
@@ -65,6 +67,21 @@ def bench(
             help="Run the stream jobs beside the services (they share the machine's cores).",
         ),
     ] = True,
+    rates: Annotated[
+        str,
+        typer.Option(help="Open-loop rates (orders/s) run after the burst, comma-separated."),
+    ] = "10,50,100,200",
+    rate_seconds: Annotated[
+        float, typer.Option(help="How long each open-loop rate sends orders.")
+    ] = 10.0,
+    profile: Annotated[
+        bool,
+        typer.Option(
+            "--profile/--no-profile",
+            help="Sample every service with py-spy during the burst and print its hot spots"
+            " (the sampling costs some CPU: compare throughput without it).",
+        ),
+    ] = False,
 ) -> None:
     """Start a fresh system, push orders through it, print throughput, latencies and memory."""
     from shared.cli.system import EmbeddedSystem
@@ -83,7 +100,10 @@ def bench(
     with console.status(f"starting a fresh OMS for the benchmark (broker: {broker_storage})..."):
         system.start()
     try:
-        figures = asyncio.run(_run(system, orders, concurrency))
+        profiler = _profiler(system, var_dir) if profile else None
+        figures = asyncio.run(
+            _run(system, orders, concurrency, _rates(rates), rate_seconds, profiler)
+        )
     finally:
         with console.status("stopping..."):
             system.stop()
@@ -93,7 +113,35 @@ def bench(
     console.print(f"Figures written to {out}")
 
 
-async def _run(system: Any, count: int, concurrency: int) -> dict[str, Any]:
+def _rates(text: str) -> list[float]:
+    """The open-loop rates from `--rates` ("" runs none)."""
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError as error:
+        raise typer.BadParameter(f"--rates: {error}") from error
+
+
+def _profiler(system: Any, var_dir: Path) -> Profiler:
+    """A py-spy profiler of every service process (not the broker or PostgreSQL)."""
+    if not Profiler.available():
+        raise typer.BadParameter("--profile needs py-spy (pip install py-spy)")
+    python = {service.name for service in SERVICES} | {"stream_jobs"}
+    services = {
+        name: pid
+        for name, pid in system.pids().items()
+        if pid and any(name.startswith(each) for each in python)  # instances too
+    }
+    return Profiler(services, var_dir / "profile")
+
+
+async def _run(
+    system: Any,
+    count: int,
+    concurrency: int,
+    rates: list[float],
+    rate_seconds: float,
+    profiler: Profiler | None = None,
+) -> dict[str, Any]:
     raw = {
         "postgres_commits_per_s_1_client": await asyncio.to_thread(
             postgres_commit_rate, system.postgres_server_url
@@ -101,16 +149,32 @@ async def _run(system: Any, count: int, concurrency: int) -> dict[str, Any]:
         "broker_produce_msgs_per_s": await broker_produce_rate(system.bootstrap),
     }
     client = OmsClient(system.urls())
-    sample = SampleOrders(seed=11, prefix=f"bench{int(time.time())}").orders(count)
+    run_id = int(time.time())
+    sample = SampleOrders(seed=11, prefix=f"bench{run_id}").orders(count)
+    paced = {
+        rate: SampleOrders(seed=12 + i, prefix=f"rate{i}x{run_id}").orders(
+            max(2, int(rate * rate_seconds))
+        )
+        for i, rate in enumerate(rates)
+    }
     clock = EventClock(system.bootstrap)
     sampler = ResourceSampler(_component_pids(system), system.urls())
     try:
-        await stock_up(client, sample)
+        await stock_up(client, [*sample, *(order for orders in paced.values() for order in orders)])
         await clock.start()
         sampler.start()
+        if profiler is not None:
+            profiler.start()
         posted = await _post_orders(system.urls()["channel_gateway"], sample, concurrency)
         done = await _wait_for_shipments(clock, set(posted))
         figures = _figures(posted, clock, done)
+        if profiler is not None:
+            profiler.stop()
+        burst_cpu = sampler.cpu_used()  # the open loop below runs at rates, not flat out
+        open_loop = [
+            await _open_loop(system.urls()["channel_gateway"], clock, rate, orders)
+            for rate, orders in paced.items()
+        ]
     finally:
         await sampler.stop()
         await clock.stop()
@@ -119,6 +183,8 @@ async def _run(system: Any, count: int, concurrency: int) -> dict[str, Any]:
         "orders": count,
         "broker_storage": system.broker_storage,
         **figures,
+        "open_loop": open_loop,
+        "hot_spots": {} if profiler is None else profiler.summary(),
         "raw": raw,
         "ratio_orders_per_pg_commit": round(
             figures["orders_per_s"] / raw["postgres_commits_per_s_1_client"], 4
@@ -127,7 +193,7 @@ async def _run(system: Any, count: int, concurrency: int) -> dict[str, Any]:
         "max_projection_lag": sampler.max_projection_lag,
         "cpu_ms_per_order": {
             name: round(seconds * 1000 / max(1, figures["completed"]), 2)
-            for name, seconds in sampler.cpu_seconds.items()
+            for name, seconds in burst_cpu.items()
         },
     }
 
@@ -170,6 +236,42 @@ async def post_orders(
     return {json.loads(r.body)["order_id"]: r.sent_at for r in replies}
 
 
+async def _open_loop(
+    gateway_url: str, clock: EventClock, rate: float, sample: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Send orders at a fixed rate; latency of intake, of every hop and of the whole flow."""
+    port = int(gateway_url.rsplit(":", 1)[1])
+    replies: list[Reply] = []
+    with Progress(console=console) as progress:
+        task = progress.add_task(f"Sending {rate:g} orders/s (open loop)", total=len(sample))
+
+        def on_reply(reply: Reply) -> None:
+            replies.append(reply)
+            progress.advance(task)
+
+        requests = [(json.dumps(order).encode(), JSON) for order in sample]
+        await post_at_rate(port, "/v1/orders", requests, rate, on_reply)
+    refused = [r for r in replies if r.status not in (200, 202)]
+    if refused:
+        raise RuntimeError(f"{len(refused)} orders refused, first: {refused[0].body[:300]!r}")
+    posted = {json.loads(r.body)["order_id"]: r.sent_at for r in replies}
+    done = await _wait_for_shipments(clock, set(posted))
+    confirmed = [
+        t - posted[order_id]
+        for order_id in posted
+        if (t := clock.last(order_id, "oms.OrderConfirmed.v1")) is not None
+    ]
+    return {
+        "rate": rate,
+        "orders": len(posted),
+        "completed": len(done),
+        "intake_http_ms": _percentiles([r.seconds for r in replies]),
+        "send_to_confirmed_ms": _percentiles(confirmed),
+        "send_to_shipment_ms": _percentiles([done[o] - posted[o] for o in done]),
+        "latency_ms": _hop_latencies(posted, clock, done),
+    }
+
+
 async def _wait_for_shipments(clock: EventClock, order_ids: set[str]) -> dict[str, float]:
     with Progress(console=console) as progress:
         task = progress.add_task("Waiting for shipments to be created", total=len(order_ids))
@@ -186,6 +288,19 @@ async def _wait_for_shipments(clock: EventClock, order_ids: set[str]) -> dict[st
 def _figures(posted: dict[str, float], clock: EventClock, done: dict[str, float]) -> dict[str, Any]:
     first = min(posted.values())
     last = max(done.values()) if done else time.time()
+    return {
+        "completed": len(done),
+        "seconds": round(last - first, 2),
+        "orders_per_s": round(len(done) / (last - first), 1),
+        "intake_orders_per_s": round(len(posted) / (max(posted.values()) - first + 1e-9), 1),
+        "latency_ms": _hop_latencies(posted, clock, done),
+    }
+
+
+def _hop_latencies(
+    posted: dict[str, float], clock: EventClock, done: dict[str, float]
+) -> dict[str, dict[str, float]]:
+    """Percentiles of every hop, over the orders that completed."""
     hops: dict[str, dict[str, float]] = {}
     for name, start, end in HOPS:
         samples = [
@@ -195,13 +310,7 @@ def _figures(posted: dict[str, float], clock: EventClock, done: dict[str, float]
             and (t_end := clock.last(order_id, end))
         ]
         hops[name] = _percentiles(samples)
-    return {
-        "completed": len(done),
-        "seconds": round(last - first, 2),
-        "orders_per_s": round(len(done) / (last - first), 1),
-        "intake_orders_per_s": round(len(posted) / (max(posted.values()) - first + 1e-9), 1),
-        "latency_ms": hops,
-    }
+    return hops
 
 
 def _percentiles(samples: list[float]) -> dict[str, float]:
@@ -241,3 +350,34 @@ def _print(figures: dict[str, Any]) -> None:
     for name, cut in figures["latency_ms"].items():
         hops.add_row(name, str(cut["p50"]), str(cut["p95"]), str(cut["p99"]))
     console.print(hops)
+    if figures["open_loop"]:
+        console.print(_open_loop_table(figures["open_loop"]))
+    for name, spots in figures["hot_spots"].items():
+        table = Table(title=f"Where {name}'s CPU went in the burst (py-spy samples)")
+        table.add_column("own function (with what it called)")
+        table.add_column("% of samples", justify="right")
+        for frame, share in spots:
+            table.add_row(frame, str(share))
+        console.print(table)
+
+
+def _open_loop_table(runs: list[dict[str, Any]]) -> Table:
+    """One row per open-loop rate: intake, send -> Confirmed, send -> shipment, every hop."""
+    table = Table(title="Open loop: latency at a fixed send rate (ms, p50/p99)")
+    table.add_column("rate/s", justify="right")
+    table.add_column("done", justify="right")
+    keys = {"intake HTTP": "intake_http_ms", "->Confirmed": "send_to_confirmed_ms"}
+    keys["->shipment"] = "send_to_shipment_ms"
+    hops = {"hop " + str(n): name for n, (name, _, _) in enumerate(HOPS[1:-1], start=1)}
+    for title in [*keys, *hops]:
+        table.add_column(title, justify="right")
+    for run in runs:
+        cells = [_p50_p99(run[key]) for key in keys.values()]
+        cells += [_p50_p99(run["latency_ms"][name]) for name in hops.values()]
+        table.add_row(f"{run['rate']:g}", f"{run['completed']}/{run['orders']}", *cells)
+    table.caption = "; ".join(f"{short}: {name}" for short, name in hops.items())
+    return table
+
+
+def _p50_p99(cut: dict[str, float]) -> str:
+    return f"{cut['p50']:.0f}/{cut['p99']:.0f}"

@@ -151,6 +151,13 @@ class ResourceSampler:
         for name, seconds in self._cpu().items():
             self.cpu_seconds[name] = round(self.cpu_seconds.get(name, 0.0) + seconds, 2)
 
+    def cpu_used(self) -> dict[str, float]:
+        """CPU seconds each component used since `start`, without stopping."""
+        return {
+            name: round(self.cpu_seconds.get(name, 0.0) + seconds, 2)
+            for name, seconds in self._cpu().items()
+        }
+
     def _cpu(self) -> dict[str, float]:
         """CPU seconds (user + system) of each process and its children so far."""
         used = {}

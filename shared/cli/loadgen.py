@@ -55,6 +55,39 @@ async def post_all(
     return replies
 
 
+async def post_at_rate(
+    port: int, path: str, requests: list[Request], rate: float, on_reply: Callable[[Reply], None]
+) -> None:
+    """POST the requests at a fixed rate (open loop): a slow answer never delays the next send.
+
+    Each reply's `sent_at` and `seconds` count from when the request was due, so a stall in the
+    system shows in the latency instead of silently lowering the rate (coordinated omission).
+    """
+    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    started = time.perf_counter()
+    wall = time.time()
+    tasks: list[asyncio.Task[None]] = []
+
+    async def send(due: float, body: bytes, headers: dict[str, str]) -> None:
+        connection = idle.pop() if idle else await asyncio.open_connection("127.0.0.1", port)
+        reader, writer = connection
+        writer.write(_request(path, body, headers))
+        await writer.drain()
+        status, answer = await _read_response(reader)
+        on_reply(Reply(status, answer, wall + due, time.perf_counter() - started - due))
+        idle.append(connection)
+
+    for index, (body, headers) in enumerate(requests):
+        due = index / rate
+        delay = started + due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(send(due, body, headers)))
+    await asyncio.gather(*tasks)
+    for _, writer in idle:
+        writer.close()
+
+
 def _request(path: str, body: bytes, headers: dict[str, str]) -> bytes:
     head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
     return (

@@ -423,6 +423,8 @@ class EmbeddedSystem:
             "HTTP_HOST": HOST,
             "HTTP_PORT": str(self.port(service.name)),
             "TOPIC_PARTITIONS": str(self.partitions),
+            # One machine: relays ring the consumers instead of them polling the broker.
+            "DOORBELL_DIR": str(self.var_dir / "doorbells"),
         }
         if isinstance(service, JobDef):
             settings["DATA_DIR"] = str(self.var_dir / service.name)

@@ -26,14 +26,70 @@ from shared.runtime.application import (
     conflict_pause,
 )
 from shared.runtime.backoff import TRANSIENT_ERRORS, is_transient, retry_transient
+from shared.runtime.doorbell import Doorbell
 from shared.runtime.metrics import CONSUMED, CONSUMER_GAPS, DEAD_LETTERS, HOP_LATENCY
 from shared.runtime.parked_messages import ParkedStore, Parking
 from shared.runtime.tracing import traced
 
 Handler = Callable[[Any, Any, UnitOfWork], None]
 # Errors that are retried (a conflict re-reads, a transient failure backs off), never parked.
+# How often a consumer dozing until its doorbell rings looks whether it is being stopped.
+STOP_CHECK_SECONDS = 0.2
 CONFLICT_OR_TRANSIENT: tuple[type[BaseException], ...] = (IntegrityError, *TRANSIENT_ERRORS)
 log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class FetchPacing:
+    """How long the broker may hold a fetch: briefly while events flow, longer once quiet.
+
+    Tansu answers a fetch only when its wait is over (it polls its log rather than waking the
+    fetch on a produce), so the wait is each hop's latency floor. A short wait on a quiet
+    topic costs the broker and the consumer CPU for nothing, hence the longer idle wait.
+    Apache Kafka answers as soon as data arrives, so there both waits only bound idle polls.
+    With a doorbell the consumer fetches only when rung (`rung_ms`), or every `idle_ms`.
+    """
+
+    busy_ms: int = 10
+    idle_ms: int = 200
+    rung_ms: int = 1
+    quiet_after: float = 2.0
+    fallback_seconds: float = 1.0  # with a doorbell: a lost ring costs at most this
+
+    def wait_ms(self, seconds_since_last_event: float) -> int:
+        """The fetch wait for a consumer whose last event came this long ago."""
+        return self.busy_ms if seconds_since_last_event < self.quiet_after else self.idle_ms
+
+
+def _read_everything(
+    consumer: AIOKafkaConsumer, batches: Mapping[TopicPartition, list[ConsumerRecord]], limit: int
+) -> bool:
+    """True when the last fetches left nothing unread (as far as their high watermarks tell)."""
+    if sum(len(records) for records in batches.values()) >= limit:
+        return False
+    for partition, records in batches.items():
+        highwater = consumer.highwater(partition)
+        if highwater is not None and records[-1].offset + 1 < highwater:
+            return False
+    return True
+
+
+async def _resume_unread(consumer: AIOKafkaConsumer, news: Mapping[tuple[str, int], int]) -> bool:
+    """Resume the paused partitions whose news lies past what was read; True if any."""
+    paused = consumer.paused()
+    unread = [
+        partition
+        for (topic, number), next_offset in news.items()
+        if (partition := TopicPartition(topic, number)) in paused
+        and await consumer.position(partition) < next_offset
+    ]
+    consumer.resume(*unread)
+    return bool(unread)
+
+
+def set_fetch_wait(consumer: AIOKafkaConsumer, wait_ms: int) -> None:
+    """Set the wait of the consumer's next fetches (aiokafka fixes it at construction)."""
+    consumer._fetcher._fetch_max_wait_ms = wait_ms
 
 
 class EventConsumer:
@@ -53,8 +109,12 @@ class EventConsumer:
         gap_rewind_after: float = 5.0,
         gap_alarm_after: float = 30.0,
         parked: ParkedStore | None = None,
+        pacing: FetchPacing | None = None,
+        doorbell: Doorbell | None = None,
     ) -> None:
         self.service = service
+        self.pacing = pacing or FetchPacing()
+        self.doorbell = doorbell
         self.parked = parked or ParkedStore.of(app)
         self.gap_rewind_after = gap_rewind_after
         self.gap_alarm_after = gap_alarm_after
@@ -67,6 +127,8 @@ class EventConsumer:
         self.producer = producer
         self.batch_size = batch_size
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._last_event = 0.0  # when the last batch came (fetch pacing without a doorbell)
+        self._wait_ms = self.pacing.busy_ms
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until stopped; Kafka offsets are committed after each batch as a hint only."""
@@ -80,11 +142,23 @@ class EventConsumer:
             max_poll_records=self.batch_size,
             # Measured on Tansu: a group join takes ~5 s at the default heartbeat, ~3 s at 500 ms.
             heartbeat_interval_ms=500,
+            fetch_max_wait_ms=self.pacing.rung_ms if self.doorbell else self.pacing.busy_ms,
         )
         await retry_transient("consumer", consumer.start)
+        self._last_event, self._wait_ms = time.monotonic(), self.pacing.busy_ms
         try:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
+                # Paused before the fetcher runs again: no fetch until a ring says there is news.
+                doze = (
+                    self.doorbell is not None
+                    and bool(consumer.assignment())
+                    and _read_everything(consumer, batches, self.batch_size)
+                )
+                if doze:
+                    consumer.pause(*consumer.assignment())
+                elif self.doorbell is None:
+                    self._pace(consumer, bool(batches))
                 offsets = {}
                 for partition, records in batches.items():
                     waiting = await retry_transient(
@@ -100,10 +174,43 @@ class EventConsumer:
                 await self._watch_gaps(consumer)
                 if offsets:
                     await self._commit_offsets(consumer, offsets)
+                if doze and self.doorbell is not None:
+                    await self._doze(consumer, self.doorbell, stop)
         finally:
             await consumer.stop()
             for partition in list(self.gaps):
                 self._close_gap(partition)
+
+    def _pace(self, consumer: AIOKafkaConsumer, got_events: bool) -> None:
+        """Without a doorbell: the busy fetch wait while events flow, the idle one after."""
+        now = time.monotonic()
+        if got_events:
+            self._last_event = now
+        paced = self.pacing.wait_ms(now - self._last_event)
+        if paced != self._wait_ms:
+            set_fetch_wait(consumer, paced)
+            self._wait_ms = paced
+
+    async def _doze(
+        self, consumer: AIOKafkaConsumer, doorbell: Doorbell, stop: asyncio.Event
+    ) -> None:
+        """Stay paused until a ring brings news for an assigned partition not read that far,
+        then resume it. After the fallback interval ask the broker for its ends instead (a
+        lost ring, a rebalance): one request, not a poll of every partition."""
+        deadline = time.monotonic() + self.pacing.fallback_seconds
+        while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+            if consumer.assignment() - consumer.paused():
+                return  # newly assigned partitions (a rebalance): read them first
+            news = await doorbell.wait(min(left, STOP_CHECK_SECONDS))
+            if news and await _resume_unread(consumer, news):
+                return
+        if stop.is_set():
+            return
+        paused = consumer.paused()
+        if paused:
+            ends = await consumer.end_offsets(list(paused))
+            news = {(tp.topic, tp.partition): end for tp, end in ends.items()}
+            await _resume_unread(consumer, news)
 
     @property
     def alarmed(self) -> list[str]:

@@ -21,6 +21,7 @@ from shared.runtime.aio import sleep_or_stop
 from shared.runtime.application import ServiceApplication
 from shared.runtime.backoff import retry_transient
 from shared.runtime.database import connection_pool
+from shared.runtime.doorbell import Doorbell
 from shared.runtime.kafka_admin import topic_end_offsets
 from shared.runtime.leader import Leadership
 from shared.runtime.metrics import PUBLISHED, RELAY_LAG, RELAY_REPUBLISHES
@@ -100,6 +101,15 @@ class RelayPositions:
         self.advance(RelayState())
 
 
+def _next_offsets(receipts: list[RecordMetadata]) -> dict[int, int]:
+    """Per partition, the offset after the last message the broker acknowledged."""
+    next_offsets: dict[int, int] = {}
+    for receipt in receipts:
+        after = receipt.offset + 1
+        next_offsets[receipt.partition] = max(after, next_offsets.get(receipt.partition, 0))
+    return next_offsets
+
+
 def _ints(stored: dict[str, int]) -> dict[int, int]:
     return {int(k): int(v) for k, v in stored.items()}
 
@@ -146,8 +156,10 @@ class Relay:
         wakeup: asyncio.Event | None = None,
         parked_check: float = 5.0,
         fence: Leadership | None = None,
+        doorbell: Doorbell | None = None,
     ) -> None:
         self.service = service
+        self.doorbell = doorbell  # rings the topic's consumers once a batch is on the broker
         self.app = app
         self.to_integration = to_integration
         self.topic = topic
@@ -228,7 +240,10 @@ class Relay:
         if not handled:
             await self._report_lag(state.position)
             return 0
-        acked = self._check_offsets(state, await self._send(messages))
+        receipts = await self._send(messages)
+        acked = self._check_offsets(state, receipts)
+        if self.doorbell is not None:
+            self.doorbell.ring(self.topic, _next_offsets(receipts))
         new_state = RelayState(handled[-1].id, acked, last_sent)
         await asyncio.to_thread(self.positions.advance, new_state)
         self.state = new_state

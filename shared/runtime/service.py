@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio.to_thread
@@ -24,7 +25,8 @@ from shared.runtime import dlq
 from shared.runtime.api import ApiBuilder, Ops
 from shared.runtime.application import ServiceApplication
 from shared.runtime.backoff import retry_transient
-from shared.runtime.consumer import EventConsumer
+from shared.runtime.consumer import EventConsumer, FetchPacing
+from shared.runtime.doorbell import Doorbell
 from shared.runtime.kafka_admin import ensure_topics
 from shared.runtime.leader import Leadership, Work
 from shared.runtime.logging import configure_logging
@@ -128,16 +130,19 @@ async def run_parts(parts: ServiceParts, stop: asyncio.Event) -> None:
     producer = new_producer(settings)
     await retry_transient("producer", producer.start)
     closers: list[Callable[[], None]] = []
+    doorbell = _doorbell(parts)
     try:
         tasks = [
             asyncio.create_task(_until_stopped(name, coro, stop), name=name)
-            for name, coro in _workers(parts, producer, stop, closers).items()
+            for name, coro in _workers(parts, producer, stop, closers, doorbell).items()
         ]
         log.info("service started", port=settings.http_port)
         await stop.wait()
         await asyncio.gather(*tasks, return_exceptions=True)
     finally:
         await producer.stop()
+        if doorbell is not None:
+            doorbell.close()
         for close in closers:  # once every worker stopped: nothing uses them any more
             await asyncio.to_thread(close)
 
@@ -147,20 +152,23 @@ def _workers(
     producer: AIOKafkaProducer,
     stop: asyncio.Event,
     closers: list[Callable[[], None]],
+    doorbell: Doorbell | None = None,
 ) -> dict[str, Awaitable[Any]]:
     """The parts of the service to run, by name: API, consumer and the leader's works; what
     they open that must be closed after them goes into `closers`."""
     settings = parts.settings
     parts_to_run: dict[str, Awaitable[Any]] = {}
     consumer = (
-        _consumer(parts, producer) if settings.run_workers and parts.events.consumes else None
+        _consumer(parts, producer, doorbell)
+        if settings.run_workers and parts.events.consumes
+        else None
     )
     leadership = (
         Leadership(settings.database_url, parts.name, timeout=settings.leader_timeout_seconds)
         if settings.run_workers
         else None
     )
-    relay = _relay(parts, producer, leadership) if leadership is not None else None
+    relay = _relay(parts, producer, leadership, doorbell) if leadership is not None else None
     if relay is not None:
         closers.append(relay.close)
     parked = _parked_events(parts, relay) if settings.run_workers else []
@@ -186,7 +194,22 @@ def _workers(
     return parts_to_run
 
 
-def _relay(parts: ServiceParts, producer: AIOKafkaProducer, leadership: Leadership) -> Relay | None:
+def _doorbell(parts: ServiceParts) -> Doorbell | None:
+    """The machine's doorbell, when configured and this process runs workers."""
+    settings = parts.settings
+    if not settings.doorbell_dir or not settings.run_workers:
+        return None
+    doorbell = Doorbell(Path(settings.doorbell_dir), parts.events.consumed_topics)
+    doorbell.open()
+    return doorbell
+
+
+def _relay(
+    parts: ServiceParts,
+    producer: AIOKafkaProducer,
+    leadership: Leadership,
+    doorbell: Doorbell | None,
+) -> Relay | None:
     """The service's relay, if it publishes (it runs, fenced, only while this instance leads)."""
     settings = parts.settings
     if parts.events.topic is None:
@@ -202,6 +225,7 @@ def _relay(parts: ServiceParts, producer: AIOKafkaProducer, leadership: Leadersh
         batch_size=settings.relay_batch_size,
         parked_check=settings.parked_check_seconds,
         fence=leadership,
+        doorbell=doorbell,
     )
 
 
@@ -230,7 +254,9 @@ class _Server(uvicorn.Server):
         yield
 
 
-def _consumer(parts: ServiceParts, producer: AIOKafkaProducer) -> EventConsumer:
+def _consumer(
+    parts: ServiceParts, producer: AIOKafkaProducer, doorbell: Doorbell | None
+) -> EventConsumer:
     settings = parts.settings
     return EventConsumer(
         service=parts.name,
@@ -244,6 +270,14 @@ def _consumer(parts: ServiceParts, producer: AIOKafkaProducer) -> EventConsumer:
         group_id=settings.consumer_group or None,
         gap_rewind_after=settings.gap_rewind_seconds,
         gap_alarm_after=settings.gap_alarm_seconds,
+        pacing=FetchPacing(
+            busy_ms=settings.fetch_wait_busy_ms,
+            idle_ms=settings.fetch_wait_idle_ms,
+            rung_ms=settings.fetch_wait_rung_ms,
+            quiet_after=settings.fetch_quiet_seconds,
+            fallback_seconds=settings.doorbell_fallback_seconds,
+        ),
+        doorbell=doorbell,
     )
 
 

@@ -19,6 +19,37 @@ class ServiceSettings(BaseSettings):
     kafka_idempotence: bool = Field(
         False, description="Producer idempotence; on for Apache Kafka, off for Tansu."
     )
+    fetch_wait_busy_ms: int = Field(
+        10,
+        ge=1,
+        description="How long the broker may hold a consumer's fetch while events flow (no"
+        " doorbell): on Tansu, which answers a fetch only when the wait is over, each hop's"
+        " latency floor.",
+    )
+    fetch_wait_idle_ms: int = Field(
+        200,
+        ge=1,
+        description="The fetch wait once no event came for `fetch_quiet_seconds`, and the"
+        " doorbell's fallback poll: the first event after a quiet spell may wait this long.",
+    )
+    fetch_wait_rung_ms: int = Field(
+        1, ge=1, description="The fetch wait of a consumer the doorbell woke (see doorbell_dir)."
+    )
+    fetch_quiet_seconds: float = Field(
+        2.0, gt=0, description="How long without events before fetches use the idle wait."
+    )
+    doorbell_fallback_seconds: float = Field(
+        1.0,
+        gt=0,
+        description="How often a consumer waiting for its doorbell asks the broker anyway: a"
+        " lost ring delays a message by at most this.",
+    )
+    doorbell_dir: str = Field(
+        "",
+        description="A directory shared by the services of one machine, where relays ring"
+        " the consumers of a topic they published to (see shared/runtime/doorbell.py); for"
+        " Tansu. Empty: no doorbell (Apache Kafka wakes a waiting fetch itself).",
+    )
     topic_partitions: int = Field(4, ge=1, description="Partition count of the v1 topics.")
     http_host: str = "127.0.0.1"
     http_port: int = 8000
