@@ -10,23 +10,27 @@ from __future__ import annotations
 import base64
 import json
 import re
-import shlex
 import subprocess
 import warnings
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
 
 from services.stream_jobs.settings import Settings as StreamJobsSettings
 from shared.runtime.settings import ServiceSettings
+from tests import compose_file
+from tests.compose_file import (
+    COMPOSE_FILE,
+    ENV_EXAMPLE,
+    ROOT,
+    command_of,
+    environment_of,
+    interpolate,
+    read_env_file,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
-ENV_EXAMPLE = ROOT / "deploy" / "oms.env.example"
 
 # compose service -> (module, port, settings env prefix, database)
 SERVICES: dict[str, tuple[str, int, str, str]] = {
@@ -66,56 +70,6 @@ RESTART_POLICIES = {"no", "always", "on-failure", "unless-stopped"}
 DURATION = re.compile(r"^(\d+(\.\d+)?(us|ms|s|m|h))+$")
 PORT = re.compile(r"((\d{1,3}\.){3}\d{1,3}:)?\d+(-\d+)?:\d+(-\d+)?(/(tcp|udp))?")
 
-_VARIABLE = re.compile(
-    r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}"
-)
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines of a Compose env file, comments and blank lines skipped."""
-    env = {}
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            key, sep, value = line.partition("=")
-            assert sep, f"{path.name}: not KEY=VALUE: {line!r}"
-            env[key.strip()] = value.strip()
-    return env
-
-
-def interpolate(value: Any, env: dict[str, str]) -> Any:
-    """Apply Compose variable interpolation (${X}, ${X:-d}, ${X-d}, ${X:?e}, ${X?e}, $$)."""
-    if isinstance(value, dict):
-        return {key: interpolate(item, env) for key, item in value.items()}
-    if isinstance(value, list):
-        return [interpolate(item, env) for item in value]
-    if not isinstance(value, str):
-        return value
-
-    def substitute(match: re.Match[str]) -> str:
-        if match.group(0) == "$$":
-            return "$"
-        name, op, arg = match.group("name", "op", "arg")
-        current = env.get(name)
-        missing = current is None or (current == "" and op is not None and op.startswith(":"))
-        if op in (":-", "-"):
-            return arg if missing else current
-        if op in (":?", "?"):
-            if missing:
-                raise AssertionError(f"compose needs {name}: {arg}")
-            return current
-        return current or ""
-
-    return _VARIABLE.sub(substitute, value)
-
-
-def environment_of(service: dict[str, Any]) -> dict[str, str]:
-    """A service's environment as a mapping, whether written as a mapping or a list."""
-    environment = service.get("environment") or {}
-    if isinstance(environment, list):
-        environment = dict(item.partition("=")[::2] for item in environment)
-    return {key: "" if value is None else str(value) for key, value in environment.items()}
-
 
 def published_ports(service: dict[str, Any]) -> set[tuple[int, int]]:
     """(host port, container port) pairs from short ("[ip:]host:container") or long syntax."""
@@ -143,9 +97,7 @@ def compose_env() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def raw_compose() -> dict[str, Any]:
-    document = yaml.safe_load(COMPOSE_FILE.read_text())
-    assert isinstance(document, dict), "docker-compose.yml is not a mapping"
-    return document
+    return compose_file.raw_compose()
 
 
 @pytest.fixture(scope="module")
@@ -164,8 +116,7 @@ def test_compose_defines_the_five_services_the_stream_jobs_kafka_and_postgres(se
 
 def test_the_stream_jobs_run_their_module_on_kafka_with_their_own_settings(services):
     jobs = services["stream-jobs"]
-    assert jobs["command"] == ["python", "-m", "services.stream_jobs"]
-    assert jobs["image"] == services["gateway"]["image"]
+    assert command_of(jobs) == ["python", "-m", "services.stream_jobs"]
     assert jobs["depends_on"] == {"kafka": {"condition": "service_healthy"}}
     env = environment_of(jobs)
     known = {f"OMS_STREAMS_{field.upper()}" for field in StreamJobsSettings.model_fields}
@@ -175,21 +126,36 @@ def test_the_stream_jobs_run_their_module_on_kafka_with_their_own_settings(servi
     assert "http://localhost:8005/readyz" in healthcheck_command(jobs)[3]
 
 
-def test_every_service_runs_the_one_image_built_from_deploy_dockerfile(services):
-    images = {services[name]["image"] for name in SERVICES}
+def test_every_service_and_the_stream_jobs_run_the_one_image_built_from_deploy_dockerfile(
+    services,
+):
+    ours = [*SERVICES, "stream-jobs"]
+    images = {services[name]["image"] for name in ours}
     assert len(images) == 1, f"services use different images: {images}"
-    for name in SERVICES:
+    for name in ours:
         assert services[name]["build"] == {"context": ".", "dockerfile": "deploy/Dockerfile"}, name
     assert DOCKERFILE.is_file()
+
+
+def test_a_setting_shared_by_several_services_has_one_value_in_all_of_them(services):
+    """Broker, partitions, log level, listen address...: the same in every process that reads
+    them (the database URL and the port are each service's own)."""
+    prefixes = {name: SERVICES[name][2] for name in SERVICES} | {"stream-jobs": "OMS_STREAMS_"}
+    values: dict[str, dict[str, str]] = {}
+    for name, prefix in prefixes.items():
+        for key, value in environment_of(services[name]).items():
+            values.setdefault(key.removeprefix(prefix), {})[name] = value
+    own = {"DATABASE_URL", "HTTP_PORT", "DATA_DIR"}
+    shared = {key: by_service for key, by_service in values.items() if key not in own}
+    assert {"KAFKA_BOOTSTRAP_SERVERS", "TOPIC_PARTITIONS", "LOG_LEVEL"} <= set(shared)
+    for key, by_service in shared.items():
+        assert len(set(by_service.values())) == 1, f"{key} differs: {by_service}"
 
 
 @pytest.mark.parametrize("name", SERVICES)
 def test_service_starts_its_own_module(services, name):
     module = SERVICES[name][0]
-    command = services[name]["command"]
-    if isinstance(command, str):
-        command = shlex.split(command)
-    assert command == ["python", "-m", module]
+    assert command_of(services[name]) == ["python", "-m", module]
 
 
 @pytest.mark.parametrize("name", SERVICES)
