@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import tempfile
 import time
@@ -138,8 +139,9 @@ def bench_catchup(
     """Start a fresh system, pile orders up behind one service, time its restart's catch-up."""
     from shared.cli.system import PORTS, EmbeddedSystem
 
+    var_dir = Path(tempfile.mkdtemp(prefix="oms-catchup-"))
     system = EmbeddedSystem(
-        Path(tempfile.mkdtemp(prefix="oms-catchup-")),
+        var_dir,
         kafka_port=free_port(),
         base_http_port=free_port_block(PORTS),
         db_prefix=f"catchup{int(time.time())}",
@@ -152,6 +154,7 @@ def bench_catchup(
     finally:
         with console.status("stopping..."):
             system.stop()
+        shutil.rmtree(var_dir, ignore_errors=True)
     table = Table(title=f"Restart catch-up of {service}: {orders} orders piled up")
     table.add_column("figure")
     table.add_column("value", justify="right")
