@@ -9,7 +9,7 @@ PG_LOCAL := $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo postg
 export OMS_TEST_POSTGRES_URL ?= $(PG_LOCAL)
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 
-.PHONY: install system-packages run test test-unit test-contract test-integration test-e2e bench bench-channels bench-warehouse bench-stock bench-restart chaos lint schemas clean
+.PHONY: install system-packages run test test-unit test-contract test-integration test-e2e bench bench-channels bench-warehouse bench-stock bench-restart bench-catchup chaos lint schemas clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,10 @@ bench-channels: install
 BENCH_RESTART_ARGS ?= --events 100000
 bench-restart: install
 	$(PY) -m shared.cli.bench_restart $(BENCH_RESTART_ARGS)
+
+# Events/s a restarted consumer applies: one service paused while orders pile up, killed, restarted.
+bench-catchup: install
+	$(PY) -m shared.cli.bench_catchup
 
 # Faults under traffic, then every invariant checked (CHAOS_ARGS="--orders 10000 --faults-per-kind 20").
 CHAOS_ARGS ?= --orders 1000 --faults-per-kind 5

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from shared.cli.bench_baseline import RUNNER, run_baseline
 from shared.cli.bench_probes import (
     EventClock,
     ResourceSampler,
@@ -82,6 +83,14 @@ def bench(
             " (the sampling costs some CPU: compare throughput without it).",
         ),
     ] = False,
+    baseline: Annotated[
+        bool,
+        typer.Option(
+            "--baseline/--no-baseline",
+            help="After the burst, run the same orders through the eventsourcing library's own "
+            "System on the same PostgreSQL server: the same-run baseline.",
+        ),
+    ] = True,
 ) -> None:
     """Start a fresh system, push orders through it, print throughput, latencies and memory."""
     from shared.cli.system import EmbeddedSystem
@@ -102,7 +111,15 @@ def bench(
     try:
         profiler = _profiler(system, var_dir) if profile else None
         figures = asyncio.run(
-            _run(system, orders, concurrency, _rates(rates), rate_seconds, profiler)
+            _run(
+                system,
+                orders,
+                concurrency,
+                _rates(rates),
+                rate_seconds,
+                profiler,
+                baseline=baseline,
+            )
         )
     finally:
         with console.status("stopping..."):
@@ -141,6 +158,8 @@ async def _run(
     rates: list[float],
     rate_seconds: float,
     profiler: Profiler | None = None,
+    *,
+    baseline: bool = True,
 ) -> dict[str, Any]:
     raw = {
         "postgres_commits_per_s_1_client": await asyncio.to_thread(
@@ -179,6 +198,8 @@ async def _run(
         await sampler.stop()
         await clock.stop()
         await client.close()
+    ours = figures["orders_per_s"]
+    compared = await _baseline(system.postgres_server_url, sample, ours) if baseline else {}
     return {
         "orders": count,
         "broker_storage": system.broker_storage,
@@ -195,6 +216,21 @@ async def _run(
             name: round(seconds * 1000 / max(1, figures["completed"]), 2)
             for name, seconds in burst_cpu.items()
         },
+        **compared,
+    }
+
+
+async def _baseline(
+    postgres_server_url: str, sample: list[dict[str, Any]], ours: float
+) -> dict[str, Any]:
+    """The same orders on the eventsourcing library's own System, and our ratio to it."""
+    with console.status(f"baseline: the same orders on eventsourcing's System ({RUNNER.__name__})"):
+        figures = await asyncio.to_thread(run_baseline, postgres_server_url, sample)
+    theirs = figures["orders_per_s"]
+    return {
+        "baseline": {"runner": RUNNER.__name__, **figures},
+        "baseline_orders_per_s": theirs,
+        "ratio_to_baseline": round(ours / theirs, 2) if theirs else None,
     }
 
 
@@ -337,6 +373,12 @@ def _print(figures: dict[str, Any]) -> None:
     )
     summary.add_row("raw broker produce msgs/s", str(figures["raw"]["broker_produce_msgs_per_s"]))
     summary.add_row("orders per raw commit", str(figures["ratio_orders_per_pg_commit"]))
+    if "baseline_orders_per_s" in figures:
+        summary.add_row(
+            f"baseline orders/s (eventsourcing System, {figures['baseline']['runner']})",
+            str(figures["baseline_orders_per_s"]),
+        )
+        summary.add_row("ratio to baseline (ours / baseline)", str(figures["ratio_to_baseline"]))
     for name, lag in figures["max_projection_lag"].items():
         summary.add_row(f"max projection lag {name} (events)", str(lag))
     for name, ms in figures["cpu_ms_per_order"].items():

@@ -391,7 +391,7 @@ async def _wait_ready(oms: OmsUp, timeout: float = 300.0) -> None:
 async def snapshot_of(oms: OmsUp) -> Snapshot:
     """Read every relay's state from its service's database and every group's offsets."""
     publishers = await asyncio.to_thread(_publishers, oms.database_urls)
-    committed = await _committed(oms.bootstrap, [s.name for s in SERVICES])
+    committed = await committed_offsets(oms.bootstrap, [s.name for s in SERVICES])
     return Snapshot(tuple(publishers), committed)
 
 
@@ -417,7 +417,7 @@ def _publishers(database_urls: dict[str, str]) -> list[Publisher]:
     return found
 
 
-async def _committed(bootstrap: str, groups: list[str]) -> dict[Reader, int]:
+async def committed_offsets(bootstrap: str, groups: list[str]) -> dict[Reader, int]:
     """Committed offsets of every group on every partition of the OMS topics."""
     committed: dict[Reader, int] = {}
     for group in groups:
