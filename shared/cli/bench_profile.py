@@ -33,7 +33,9 @@ class Profiler:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         for name, pid in self.pids.items():
             command = [str(_py_spy()), "record", "--pid", str(pid), "--rate", str(self.rate)]
-            command += ["--format", "raw", "--nonblocking", "--output", str(self._path(name))]
+            # --gil: only samples that hold the GIL, i.e. Python at work, not waits in C.
+            command += ["--format", "raw", "--nonblocking", "--gil"]
+            command += ["--output", str(self._path(name))]
             self._running[name] = subprocess.Popen(
                 command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
