@@ -55,6 +55,7 @@ test-e2e: install
 
 bench: install
 	$(VENV)/bin/oms bench
+	$(MAKE) bench-catchup
 	$(MAKE) bench-warehouse
 	$(MAKE) bench-stock
 
