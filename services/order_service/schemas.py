@@ -173,6 +173,11 @@ class OrderPublic(BaseModel):
 class OrdersPublic(Page[OrderPublic]):
     """A page of orders."""
 
+    next_cursor: str | None = Field(
+        None,
+        description="Pass as `cursor` for the next page; absent on the last page. Opaque.",
+    )
+
 
 class OrderCancel(BaseModel):
     """Why an order is cancelled."""

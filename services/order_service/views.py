@@ -3,22 +3,76 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import psycopg
+import structlog
+from eventsourcing.persistence import PersistenceError
 from psycopg import Cursor
 from psycopg.rows import dict_row
 
 from services.order_service.domain import NOT_YET_SHIPPING, OrderStatus
 from shared.runtime.projection import ViewStore, jsonb
+from shared.text import contains_pattern, fold, prefix_pattern
 
 ORDER_TABLES = ("order_view", "order_timeline")
+# Newest first; order_id breaks ties so a cursor names one place in the order.
+_NEWEST_FIRST = "placed_at DESC, order_id DESC"
+# Names and e-mails matched anywhere in them: trigram indexes (pg_trgm) make that fast.
+_TRIGRAM_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS order_view_name_trgm ON order_view"
+    " USING gin (customer_name_folded gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS order_view_email_trgm ON order_view"
+    " USING gin (customer_email_folded gin_trgm_ops)",
+)
+# Without pg_trgm, names are matched from their start, which a btree serves.
+_PREFIX_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS order_view_name_prefix ON order_view"
+    " (customer_name_folded text_pattern_ops)",
+)
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class OrderSearch:
+    """What an order list is narrowed to; None (or empty) narrows nothing."""
+
+    q: str | None = None  # order id, number at the channel, external id, part of name or e-mail
+    email: str | None = None  # the whole e-mail, any case
+    sku: str | None = None  # one of the order's lines
+    status: str | None = None
+    payment_state: str | None = None
+    channel: str | None = None
+    placed_from: datetime | None = None  # inclusive
+    placed_to: datetime | None = None  # exclusive
+    after: tuple[datetime, UUID] | None = None  # (placed_at, order_id) of the previous page's last
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    """A page of order rows, how many match in all, and whether more follow the last row."""
+
+    rows: list[dict[str, Any]]
+    count: int
+    more: bool
+
+
+def skus_of(lines: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The distinct SKUs of an order's lines, as the sku filter matches them."""
+    return sorted({str(line["sku"]) for line in lines})
 
 
 class OrderViews(ViewStore):
-    """Orders as ops query them: by id, or filtered by status and channel."""
+    """Orders as ops query them: by id, or searched and filtered, newest first."""
+
+    # 1: the search columns (folded name and e-mail, SKUs), filled from the Placed events.
+    version = 1
+    rebuilt_tables = ORDER_TABLES
+    substring_search = False  # pg_trgm answered: names match anywhere, else from their start
 
     tables = (
         """CREATE TABLE IF NOT EXISTS order_view (
@@ -57,8 +111,28 @@ class OrderViews(ViewStore):
         # Added with line edits: how often the lines were edited (0 before).
         "ALTER TABLE order_view ADD COLUMN IF NOT EXISTS revision integer NOT NULL DEFAULT 0",
         "ALTER TABLE order_view ADD COLUMN IF NOT EXISTS promise_date timestamptz",
-        "CREATE INDEX IF NOT EXISTS order_view_status ON order_view (status, placed_at)",
-        "CREATE INDEX IF NOT EXISTS order_view_channel ON order_view (channel, placed_at)",
+        # Added with search: the customer's name and e-mail as fold() gives them, the lines'
+        # SKUs. Rows built before are rebuilt from the log (version 1).
+        "ALTER TABLE order_view ADD COLUMN IF NOT EXISTS customer_name_folded text"
+        " NOT NULL DEFAULT ''",
+        "ALTER TABLE order_view ADD COLUMN IF NOT EXISTS customer_email_folded text"
+        " NOT NULL DEFAULT ''",
+        "ALTER TABLE order_view ADD COLUMN IF NOT EXISTS skus text[] NOT NULL DEFAULT '{}'",
+        # Keyset pages, newest first: each filter's index ends in (placed_at, order_id).
+        "CREATE INDEX IF NOT EXISTS order_view_placed ON order_view (placed_at, order_id)",
+        "DROP INDEX IF EXISTS order_view_status",
+        "DROP INDEX IF EXISTS order_view_channel",
+        "CREATE INDEX IF NOT EXISTS order_view_status_placed ON order_view"
+        " (status, placed_at, order_id)",
+        "CREATE INDEX IF NOT EXISTS order_view_channel_placed ON order_view"
+        " (channel, placed_at, order_id)",
+        "CREATE INDEX IF NOT EXISTS order_view_payment_placed ON order_view"
+        " (payment_state, placed_at, order_id)",
+        "CREATE INDEX IF NOT EXISTS order_view_external_id ON order_view (external_id)",
+        "CREATE INDEX IF NOT EXISTS order_view_number ON order_view (channel_order_number)",
+        "CREATE INDEX IF NOT EXISTS order_view_email ON order_view"
+        " (customer_email_folded text_pattern_ops)",
+        "CREATE INDEX IF NOT EXISTS order_view_skus ON order_view USING gin (skus)",
         """CREATE TABLE IF NOT EXISTS order_timeline (
             order_id uuid NOT NULL,
             version int NOT NULL,
@@ -68,6 +142,27 @@ class OrderViews(ViewStore):
             PRIMARY KEY (order_id, version)
         )""",
     )
+
+    def create_table(self) -> None:
+        """The tables, then the name and e-mail indexes pg_trgm allows."""
+        super().create_table()
+        self.substring_search = self._search_indexes()
+
+    def _search_indexes(self) -> bool:
+        """Trigram indexes if pg_trgm is (or can be) installed, else prefix ones; True if
+        trigram."""
+        try:
+            with self.datastore.transaction(commit=True) as curs:
+                curs.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        except (psycopg.Error, PersistenceError) as error:
+            # Not installed on the server, or not ours to create: names match from the start.
+            log.warning("pg_trgm not available; names match by prefix", error=str(error))
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
+            trigrams = curs.fetchone() is not None
+            for statement in _TRIGRAM_INDEXES if trigrams else _PREFIX_INDEXES:
+                curs.execute(statement)
+        return trigrams
 
     # -- writes, inside the projection's transaction ---------------------------------------
 
@@ -80,17 +175,21 @@ class OrderViews(ViewStore):
             "INSERT INTO order_view (order_id, channel, external_id, status, currency, customer,"
             " shipping_address, lines, payment_state, payment_due_at, placed_at, updated_at,"
             " channel_order_number, billing_address, note, shipping_lines, totals,"
-            " taxes_included)"
+            " taxes_included, customer_name_folded, customer_email_folded, skus)"
             " VALUES (%(order_id)s, %(channel)s, %(external_id)s, %(status)s, %(currency)s,"
             " %(customer)s, %(shipping_address)s, %(lines)s, %(payment_state)s,"
             " %(payment_due_at)s, %(at)s, %(at)s, %(channel_order_number)s,"
             " %(billing_address)s, %(note)s, %(shipping_lines)s, %(totals)s,"
-            " %(taxes_included)s) ON CONFLICT (order_id) DO NOTHING",
+            " %(taxes_included)s, %(name_folded)s, %(email_folded)s, %(skus)s)"
+            " ON CONFLICT (order_id) DO NOTHING",
             {
                 "channel_order_number": None,
                 "note": None,
                 "taxes_included": None,
                 **row,
+                "name_folded": fold(str(row["customer"].get("name") or "")),
+                "email_folded": fold(str(row["customer"].get("email") or "")),
+                "skus": skus_of(row["lines"]),
                 **{k: jsonb(row[k]) for k in documents},
                 **{k: None if row.get(k) is None else jsonb(row[k]) for k in facts},
             },
@@ -99,8 +198,10 @@ class OrderViews(ViewStore):
     @staticmethod
     def update_order(curs: Cursor[Any], order_id: UUID, at: Any, **fields: Any) -> None:
         """Set some fields (none: only updated_at) of an order row (field names are the
-        projection's constants)."""
+        projection's constants); new lines bring their SKUs."""
         values = {k: jsonb(v) if isinstance(v, list | dict) else v for k, v in fields.items()}
+        if "lines" in fields:
+            values["skus"] = skus_of(fields["lines"])  # a text[], not a document
         assignments = "".join(f"{name} = %({name})s, " for name in values)
         curs.execute(
             f"UPDATE order_view SET {assignments}updated_at = %(at)s WHERE order_id = %(id)s",
@@ -179,15 +280,76 @@ class OrderViews(ViewStore):
         payment_state: str | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
         """A page of orders, newest first, and how many match in total."""
-        return self.page(
-            "order_view",
-            order_by="placed_at DESC, order_id",
-            limit=limit,
-            offset=offset,
-            status=status,
-            channel=channel,
-            payment_state=payment_state,
-        )
+        search = OrderSearch(status=status, channel=channel, payment_state=payment_state)
+        page = self.search_orders(search, limit=limit, offset=offset)
+        return page.rows, page.count
+
+    def search_orders(self, search: OrderSearch, *, limit: int, offset: int = 0) -> OrderPage:
+        """Orders matching the search, newest first, from after `search.after` (skipping
+        `offset`), and how many match in all (the cursor aside)."""
+        where, params = self._where(search)
+        matching = " AND ".join(where) or "TRUE"
+        page = " AND ".join([*where, "(placed_at, order_id) < (%(after_at)s, %(after_id)s)"])
+        if search.after is None:
+            page = matching
+        else:
+            params["after_at"], params["after_id"] = search.after
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=dict_row) as curs:
+            curs.execute(f"SELECT count(*) AS n FROM order_view WHERE {matching}", params)
+            counted = curs.fetchone()
+            curs.execute(
+                f"SELECT * FROM order_view WHERE {page} ORDER BY {_NEWEST_FIRST}"
+                " LIMIT %(limit)s OFFSET %(offset)s",
+                {**params, "limit": limit + 1, "offset": offset},
+            )
+            rows = [dict(row) for row in curs.fetchall()]
+        return OrderPage(rows[:limit], counted["n"] if counted else 0, len(rows) > limit)
+
+    def _where(self, search: OrderSearch) -> tuple[list[str], dict[str, Any]]:
+        """The conditions of a search (SQL of our own) and their values (the caller's)."""
+        where: list[str] = []
+        params: dict[str, Any] = {}
+        for column in ("status", "payment_state", "channel"):
+            value = getattr(search, column)
+            if value is not None:
+                where.append(f"{column} = %({column})s")
+                params[column] = value
+        if search.email:
+            where.append("customer_email_folded = %(email)s")
+            params["email"] = fold(search.email)
+        if search.sku:
+            where.append("skus @> ARRAY[%(sku)s]::text[]")
+            params["sku"] = search.sku
+        if search.placed_from is not None:
+            where.append("placed_at >= %(placed_from)s")
+            params["placed_from"] = search.placed_from
+        if search.placed_to is not None:
+            where.append("placed_at < %(placed_to)s")
+            params["placed_to"] = search.placed_to
+        if search.q:
+            where.append(self._q(search.q.strip(), params))
+        return where, params
+
+    def _q(self, q: str, params: dict[str, Any]) -> str:
+        """Matches of `q`: an id or number whole, a name or an e-mail in part."""
+        folded = fold(q)
+        pattern = contains_pattern if self.substring_search else prefix_pattern
+        params["q"] = q
+        params["q_number"] = q if q.startswith("#") else f"#{q}"
+        params["q_like"] = pattern(folded)
+        arms = [
+            "external_id = %(q)s",
+            "channel_order_number IN (%(q)s, %(q_number)s)",
+            "customer_name_folded LIKE %(q_like)s",
+            # Without trigrams an e-mail is matched whole or from its start.
+            "customer_email_folded LIKE %(q_like)s",
+        ]
+        try:
+            params["q_id"] = UUID(q)
+            arms.insert(0, "order_id = %(q_id)s")
+        except ValueError:
+            pass
+        return "(" + " OR ".join(arms) + ")"
 
     def overdue_unpaid(self, now: datetime, limit: int) -> list[UUID]:
         """Orders whose payment deadline has passed and that are not on their way yet."""
