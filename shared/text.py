@@ -23,3 +23,10 @@ def contains_pattern(text: str) -> str:
 def prefix_pattern(text: str) -> str:
     """A LIKE pattern matching values that start with `text` literally."""
     return contains_pattern(text)[1:]
+
+
+def bigrams(*texts: str) -> list[str]:
+    """Every two characters in a row of the texts (山田太郎: 山田, 田太, 太郎), none with a space:
+    a trigram index cannot find a part of two characters, an index of these can."""
+    pairs = {text[i : i + 2] for text in texts for i in range(len(text) - 1)}
+    return sorted(pair for pair in pairs if not any(c.isspace() for c in pair))

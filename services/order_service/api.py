@@ -69,8 +69,9 @@ def list_orders(
             min_length=1,
             max_length=200,
             description="An order's id, its number at the channel (#1001, or 1001), its"
-            " external id, or part of the customer's name or e-mail (any case, any script;"
-            " from the start only where the database lacks pg_trgm)",
+            " external id, or a part of two characters or more of the customer's name or"
+            " e-mail (any case, any script; from their start only where the database lacks"
+            " pg_trgm)",
         ),
     ] = None,
     email: Annotated[
@@ -127,6 +128,7 @@ def list_orders(
     return OrdersPublic(
         data=[OrderPublic.model_validate(r) for r in found.rows],
         count=found.count,
+        count_capped=found.capped,
         limit=page.limit,
         offset=page.offset,
         next_cursor=None if last is None else _encode_cursor(last["placed_at"], last["order_id"]),

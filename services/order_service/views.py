@@ -17,7 +17,7 @@ from psycopg.rows import dict_row
 
 from services.order_service.domain import NOT_YET_SHIPPING, OrderStatus
 from shared.runtime.projection import ViewStore, jsonb
-from shared.text import contains_pattern, fold, prefix_pattern
+from shared.text import bigrams, contains_pattern, fold, prefix_pattern
 
 ORDER_TABLES = ("order_view", "order_timeline")
 # Newest first; order_id breaks ties so a cursor names one place in the order.
@@ -34,6 +34,8 @@ _PREFIX_INDEXES = (
     "CREATE INDEX IF NOT EXISTS order_view_name_prefix ON order_view"
     " (customer_name_folded text_pattern_ops)",
 )
+# How far a search counts its matches: past that a count costs more than the page it heads.
+MAX_COUNT = 1000
 log = structlog.get_logger()
 
 
@@ -54,11 +56,13 @@ class OrderSearch:
 
 @dataclass(frozen=True)
 class OrderPage:
-    """A page of order rows, how many match in all, and whether more follow the last row."""
+    """A page of order rows, how many match in all (at most MAX_COUNT: `capped` if more), and
+    whether more follow the last row."""
 
     rows: list[dict[str, Any]]
     count: int
     more: bool
+    capped: bool = False
 
 
 def skus_of(lines: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -69,7 +73,7 @@ def skus_of(lines: Sequence[Mapping[str, Any]]) -> list[str]:
 class OrderViews(ViewStore):
     """Orders as ops query them: by id, or searched and filtered, newest first."""
 
-    # 1: the search columns (folded name and e-mail, SKUs), filled from the Placed events.
+    # 1: the search columns (folded name and e-mail, their bigrams, SKUs), from Placed events.
     version = 1
     rebuilt_tables = ORDER_TABLES
     substring_search = False  # pg_trgm answered: names match anywhere, else from their start
@@ -118,6 +122,8 @@ class OrderViews(ViewStore):
         "ALTER TABLE order_view ADD COLUMN IF NOT EXISTS customer_email_folded text"
         " NOT NULL DEFAULT ''",
         "ALTER TABLE order_view ADD COLUMN IF NOT EXISTS skus text[] NOT NULL DEFAULT '{}'",
+        "ALTER TABLE order_view ADD COLUMN IF NOT EXISTS search_bigrams text[]"
+        " NOT NULL DEFAULT '{}'",
         # Keyset pages, newest first: each filter's index ends in (placed_at, order_id).
         "CREATE INDEX IF NOT EXISTS order_view_placed ON order_view (placed_at, order_id)",
         "DROP INDEX IF EXISTS order_view_status",
@@ -133,6 +139,7 @@ class OrderViews(ViewStore):
         "CREATE INDEX IF NOT EXISTS order_view_email ON order_view"
         " (customer_email_folded text_pattern_ops)",
         "CREATE INDEX IF NOT EXISTS order_view_skus ON order_view USING gin (skus)",
+        "CREATE INDEX IF NOT EXISTS order_view_bigrams ON order_view USING gin (search_bigrams)",
         """CREATE TABLE IF NOT EXISTS order_timeline (
             order_id uuid NOT NULL,
             version int NOT NULL,
@@ -171,25 +178,30 @@ class OrderViews(ViewStore):
         """A new order row (the order's own facts may be None: older orders lack them)."""
         documents = ("customer", "shipping_address", "lines")
         facts = ("billing_address", "shipping_lines", "totals")
+        name = fold(str(row["customer"].get("name") or ""))
+        email = fold(str(row["customer"].get("email") or ""))
         curs.execute(
             "INSERT INTO order_view (order_id, channel, external_id, status, currency, customer,"
             " shipping_address, lines, payment_state, payment_due_at, placed_at, updated_at,"
             " channel_order_number, billing_address, note, shipping_lines, totals,"
-            " taxes_included, customer_name_folded, customer_email_folded, skus)"
+            " taxes_included, customer_name_folded, customer_email_folded, skus,"
+            " search_bigrams)"
             " VALUES (%(order_id)s, %(channel)s, %(external_id)s, %(status)s, %(currency)s,"
             " %(customer)s, %(shipping_address)s, %(lines)s, %(payment_state)s,"
             " %(payment_due_at)s, %(at)s, %(at)s, %(channel_order_number)s,"
             " %(billing_address)s, %(note)s, %(shipping_lines)s, %(totals)s,"
-            " %(taxes_included)s, %(name_folded)s, %(email_folded)s, %(skus)s)"
+            " %(taxes_included)s, %(name_folded)s, %(email_folded)s, %(skus)s,"
+            " %(bigrams)s)"
             " ON CONFLICT (order_id) DO NOTHING",
             {
                 "channel_order_number": None,
                 "note": None,
                 "taxes_included": None,
                 **row,
-                "name_folded": fold(str(row["customer"].get("name") or "")),
-                "email_folded": fold(str(row["customer"].get("email") or "")),
+                "name_folded": name,
+                "email_folded": email,
                 "skus": skus_of(row["lines"]),
+                "bigrams": bigrams(name, email),
                 **{k: jsonb(row[k]) for k in documents},
                 **{k: None if row.get(k) is None else jsonb(row[k]) for k in facts},
             },
@@ -286,7 +298,7 @@ class OrderViews(ViewStore):
 
     def search_orders(self, search: OrderSearch, *, limit: int, offset: int = 0) -> OrderPage:
         """Orders matching the search, newest first, from after `search.after` (skipping
-        `offset`), and how many match in all (the cursor aside)."""
+        `offset`), and how many match in all (the cursor aside; up to MAX_COUNT)."""
         where, params = self._where(search)
         matching = " AND ".join(where) or "TRUE"
         page = " AND ".join([*where, "(placed_at, order_id) < (%(after_at)s, %(after_id)s)"])
@@ -295,15 +307,20 @@ class OrderViews(ViewStore):
         else:
             params["after_at"], params["after_id"] = search.after
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=dict_row) as curs:
-            curs.execute(f"SELECT count(*) AS n FROM order_view WHERE {matching}", params)
+            curs.execute(
+                "SELECT count(*) AS n FROM"
+                f" (SELECT 1 FROM order_view WHERE {matching} LIMIT %(count_to)s) AS matches",
+                {**params, "count_to": MAX_COUNT + 1},
+            )
             counted = curs.fetchone()
+            n = counted["n"] if counted else 0
             curs.execute(
                 f"SELECT * FROM order_view WHERE {page} ORDER BY {_NEWEST_FIRST}"
                 " LIMIT %(limit)s OFFSET %(offset)s",
                 {**params, "limit": limit + 1, "offset": offset},
             )
             rows = [dict(row) for row in curs.fetchall()]
-        return OrderPage(rows[:limit], counted["n"] if counted else 0, len(rows) > limit)
+        return OrderPage(rows[:limit], min(n, MAX_COUNT), len(rows) > limit, n > MAX_COUNT)
 
     def _where(self, search: OrderSearch) -> tuple[list[str], dict[str, Any]]:
         """The conditions of a search (SQL of our own) and their values (the caller's)."""
@@ -331,19 +348,27 @@ class OrderViews(ViewStore):
         return where, params
 
     def _q(self, q: str, params: dict[str, Any]) -> str:
-        """Matches of `q`: an id or number whole, a name or an e-mail in part."""
+        """Matches of `q`: an id or number whole, a name or an e-mail in part (two characters
+        at least: one would match most orders)."""
         folded = fold(q)
-        pattern = contains_pattern if self.substring_search else prefix_pattern
         params["q"] = q
         params["q_number"] = q if q.startswith("#") else f"#{q}"
-        params["q_like"] = pattern(folded)
-        arms = [
-            "external_id = %(q)s",
-            "channel_order_number IN (%(q)s, %(q_number)s)",
-            "customer_name_folded LIKE %(q_like)s",
-            # Without trigrams an e-mail is matched whole or from its start.
-            "customer_email_folded LIKE %(q_like)s",
-        ]
+        arms = ["external_id = %(q)s", "channel_order_number IN (%(q)s, %(q_number)s)"]
+        if not self.substring_search:  # names and e-mails from their start (a btree serves)
+            params["q_like"] = prefix_pattern(folded)
+            arms += [
+                "customer_name_folded LIKE %(q_like)s",
+                "customer_email_folded LIKE %(q_like)s",
+            ]
+        elif len(folded) == 2:  # no trigram in it: the bigrams' index finds it
+            params["q_bigram"] = folded
+            arms.append("search_bigrams @> ARRAY[%(q_bigram)s]::text[]")
+        elif len(folded) > 2:
+            params["q_like"] = contains_pattern(folded)
+            arms += [
+                "customer_name_folded LIKE %(q_like)s",
+                "customer_email_folded LIKE %(q_like)s",
+            ]
         try:
             params["q_id"] = UUID(q)
             arms.insert(0, "order_id = %(q_id)s")

@@ -10,6 +10,7 @@ from uuid import UUID
 import pytest
 from fastapi.testclient import TestClient
 
+from services.order_service import views
 from services.order_service.bootstrap import build
 from services.order_service.domain import order_id_for
 from services.order_service.settings import Settings
@@ -68,6 +69,7 @@ def test_a_thai_a_japanese_and_a_cyrillic_customer_are_found_by_a_part_of_their_
     assert found(http, q="ПЕТРОВ") == [str(russian)]
     assert found(http, q="петрова") == [str(russian)]
     assert found(http, q="%") == []  # a LIKE wildcard is a character like any other
+    assert found(http, q="山") == []  # a part is two characters at least
 
 
 def test_an_email_matches_in_any_case_whole_or_in_part(service, http):
@@ -134,6 +136,17 @@ def test_cursor_pages_give_every_order_once_while_new_orders_come_in(service, ht
     first = http.get("/v1/orders", params={"limit": 9}).json()
     assert {o["order_id"] for o in first["data"][:2]} == newer  # newest first
     assert first["next_cursor"] is None
+
+
+def test_a_count_stops_at_its_cap_and_says_so(service, http, monkeypatch):
+    monkeypatch.setattr(views, "MAX_COUNT", 3)
+    for n in range(4):
+        place(service, f"c{n}")
+    page = http.get("/v1/orders", params={"limit": 2}).json()
+    assert (page["count"], page["count_capped"]) == (3, True)
+    page = http.get("/v1/orders", params={"limit": 2, "cursor": page["next_cursor"]}).json()
+    assert len(page["data"]) == 2 and page["next_cursor"] is None  # the pages go on past it
+    assert http.get("/v1/orders", params={"q": "c1"}).json()["count_capped"] is False
 
 
 def test_a_cursor_page_keeps_its_filters(service, http):
