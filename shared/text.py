@@ -7,11 +7,11 @@ import unicodedata
 
 def fold(text: str) -> str:
     """The searchable form of a name or an e-mail: NFKC (full-width letters become ASCII, half-width
-    katakana full-width), then case-folded (Ж is ж, ß is ss), outer whitespace dropped.
+    katakana full-width), then case-folded (Ж is ж, ß is ss), runs of whitespace one space.
 
     Done here, not by PostgreSQL's lower(), which folds only ASCII under a C locale.
     """
-    return unicodedata.normalize("NFKC", text).casefold().strip()
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 def contains_pattern(text: str) -> str:
@@ -20,13 +20,17 @@ def contains_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def prefix_pattern(text: str) -> str:
-    """A LIKE pattern matching values that start with `text` literally."""
-    return contains_pattern(text)[1:]
+def grams(*texts: str) -> list[str]:
+    """Every two and every three characters in a row of the texts (山田太郎: 山田, 田太, 太郎,
+    山田太, 田太郎), two without a space: a part of one of the texts holds only grams of it."""
+    pairs = {t[i : i + 2] for t in texts for i in range(len(t) - 1) if " " not in t[i : i + 2]}
+    triples = {t[i : i + 3] for t in texts for i in range(len(t) - 2)}
+    return sorted(pairs | triples)
 
 
-def bigrams(*texts: str) -> list[str]:
-    """Every two characters in a row of the texts (山田太郎: 山田, 田太, 太郎), none with a space:
-    a trigram index cannot find a part of two characters, an index of these can."""
-    pairs = {text[i : i + 2] for text in texts for i in range(len(text) - 1)}
-    return sorted(pair for pair in pairs if not any(c.isspace() for c in pair))
+def grams_of_part(part: str) -> list[str]:
+    """The grams a text holding `part` (two characters or more, folded) holds: the part itself
+    if two characters long, else its three characters in a row."""
+    if len(part) == 2:
+        return [part]
+    return sorted({part[i : i + 3] for i in range(len(part) - 2)})

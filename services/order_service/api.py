@@ -70,8 +70,7 @@ def list_orders(
             max_length=200,
             description="An order's id, its number at the channel (#1001, or 1001), its"
             " external id, or a part of two characters or more of the customer's name or"
-            " e-mail (any case, any script; from their start only where the database lacks"
-            " pg_trgm)",
+            " e-mail (any case, any script)",
         ),
     ] = None,
     email: Annotated[

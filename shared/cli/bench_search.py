@@ -37,7 +37,7 @@ from rich.table import Table
 
 from shared.cli.bench_channels import infrastructure, wait_ready
 from shared.runtime.embedded import database_url, drop_database, ensure_database, free_port
-from shared.text import bigrams, fold
+from shared.text import fold, grams
 
 console = Console()
 AIM_P99_MS = 50.0
@@ -118,7 +118,7 @@ SCRIPTS = (("latin", 70), ("cyrillic", 10), ("thai", 10), ("japanese", 10))
 COLUMNS = (
     "order_id, channel, external_id, status, currency, customer, shipping_address, lines,"
     " payment_state, placed_at, updated_at, channel_order_number, customer_name_folded,"
-    " customer_email_folded, skus, search_bigrams"
+    " customer_email_folded, skus, search_grams"
 )
 
 
@@ -234,7 +234,7 @@ def _order(rng: random.Random, n: int, start: datetime, step: timedelta) -> tupl
         fold(name),
         fold(email),
         sorted(line["sku"] for line in lines),
-        bigrams(fold(name), fold(email)),
+        grams(fold(name), fold(email)),
     )
 
 

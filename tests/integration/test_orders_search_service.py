@@ -68,6 +68,8 @@ def test_a_thai_a_japanese_and_a_cyrillic_customer_are_found_by_a_part_of_their_
     assert found(http, q="ﾀﾛｳ") == [str(katakana)]  # half-width katakana, as some keyboards type
     assert found(http, q="ПЕТРОВ") == [str(russian)]
     assert found(http, q="петрова") == [str(russian)]
+    assert found(http, q="ЛЬГА  П") == [str(russian)]  # across the space (spaces run into one)
+    assert found(http, q="าย ใจ") == [str(thai)]
     assert found(http, q="%") == []  # a LIKE wildcard is a character like any other
     assert found(http, q="山") == []  # a part is two characters at least
 
@@ -147,6 +149,11 @@ def test_a_count_stops_at_its_cap_and_says_so(service, http, monkeypatch):
     page = http.get("/v1/orders", params={"limit": 2, "cursor": page["next_cursor"]}).json()
     assert len(page["data"]) == 2 and page["next_cursor"] is None  # the pages go on past it
     assert http.get("/v1/orders", params={"q": "c1"}).json()["count_capped"] is False
+    # Past the cap a part of a name is looked for without its grams: the same orders.
+    broad = http.get("/v1/orders", params={"q": "EXAMPLE", "limit": 3}).json()
+    assert (broad["count"], broad["count_capped"], len(broad["data"])) == (3, True, 3)
+    rest = http.get("/v1/orders", params={"q": "EXAMPLE", "cursor": broad["next_cursor"]})
+    assert len(rest.json()["data"]) == 1
 
 
 def test_a_cursor_page_keeps_its_filters(service, http):
