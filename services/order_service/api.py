@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, NoReturn
 from uuid import UUID
@@ -42,7 +42,15 @@ from services.order_service.schemas import (
 from services.order_service.views import OrderSearch, OrderViews
 from shared import money
 from shared.payments import PaymentState
-from shared.runtime.api import PageQuery, Problem, links, page_query, problems, provide
+from shared.runtime.api import (
+    PageQuery,
+    Problem,
+    TimeQuery,
+    links,
+    page_query,
+    problems,
+    provide,
+)
 
 AppDep = Annotated[Orders, provide(Orders)]
 ViewsDep = Annotated[OrderViews, provide(OrderViews)]
@@ -84,14 +92,11 @@ def list_orders(
     channel: str | None = None,
     payment_state: PaymentState | None = None,
     placed_from: Annotated[
-        datetime | None,
-        Query(
-            description="Placed at or after this (ISO 8601; a date is its midnight; UTC"
-            " unless an offset is given)"
-        ),
+        TimeQuery | None,
+        Query(description="Placed at or after this time (RFC 3339, with its offset)"),
     ] = None,
     placed_to: Annotated[
-        datetime | None, Query(description="Placed before this (as placed_from)")
+        TimeQuery | None, Query(description="Placed before this time (RFC 3339, with its offset)")
     ] = None,
     cursor: Annotated[
         str | None,
@@ -106,7 +111,6 @@ def list_orders(
 ) -> OrdersPublic:
     """Orders, newest first, searched and filtered (all given filters apply); `next_cursor`
     leads to the next page while there is one. `count` is how many match in all."""
-    placed_from, placed_to = _utc(placed_from), _utc(placed_to)
     if placed_from is not None and placed_to is not None and placed_to <= placed_from:
         _invalid("placed_to", "must be after placed_from")
     if cursor is not None and page.offset:
@@ -132,13 +136,6 @@ def list_orders(
         offset=page.offset,
         next_cursor=None if last is None else _encode_cursor(last["placed_at"], last["order_id"]),
     )
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    """A query's time in UTC when it named no offset."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
 
 
 def _encode_cursor(placed_at: datetime, order_id: UUID) -> str:

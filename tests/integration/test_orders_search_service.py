@@ -4,7 +4,7 @@ script, e-mails in any case, SKUs, date ranges at their edges, cursor pages, bad
 from __future__ import annotations
 
 import base64
-from datetime import UTC, timedelta
+from datetime import UTC, timedelta, timezone
 from uuid import UUID
 
 import pytest
@@ -114,12 +114,11 @@ def test_a_date_range_takes_its_start_and_leaves_out_its_end(service, http):
     assert found(http, placed_to=at[second].isoformat()) == [str(first)]
     between = {"placed_from": at[first].isoformat(), "placed_to": at[third].isoformat()}
     assert found(http, **between) == [str(second), str(first)]
-    # Without an offset a time is UTC; a date is its midnight.
-    utc_naive = at[second].astimezone(UTC).replace(tzinfo=None)
-    assert found(http, placed_from=utc_naive.isoformat()) == [str(third), str(second)]
-    tomorrow = (at[third] + timedelta(days=1)).date().isoformat()
-    assert len(found(http, placed_to=tomorrow)) == 3
-    assert found(http, placed_from=tomorrow) == []
+    # The same moment in Tokyo's offset, or as Z, is the same edge.
+    tokyo = at[second].astimezone(timezone(timedelta(hours=9))).isoformat()
+    assert found(http, placed_from=tokyo) == [str(third), str(second)]
+    zulu = at[second].astimezone(UTC).isoformat().replace("+00:00", "Z")
+    assert found(http, placed_to=zulu) == [str(first)]
 
 
 def test_cursor_pages_give_every_order_once_while_new_orders_come_in(service, http):
@@ -181,8 +180,11 @@ def _cursor(raw: str) -> str:
         {"cursor": _cursor('{"a": 1}')},
         {"cursor": _cursor(f'["2026-01-01T00:00:00", "{UUID(int=0)}"]')},  # no offset
         {"placed_from": "yesterday"},
+        {"placed_from": "0.5"},  # not 1970
+        {"placed_from": "2026-03-01"},  # a time needs its time
+        {"placed_to": "2026-03-01T00:00:00"},  # and its offset
         {"placed_to": "2026-02-30"},
-        {"placed_from": "2026-03-02", "placed_to": "2026-03-01"},
+        {"placed_from": "2026-03-02T00:00:00Z", "placed_to": "2026-03-01T00:00:00Z"},
         {"limit": 0},
         {"limit": 201},
         {"q": ""},
