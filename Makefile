@@ -9,7 +9,7 @@ PG_LOCAL := $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo postg
 export OMS_TEST_POSTGRES_URL ?= $(PG_LOCAL)
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 
-.PHONY: install system-packages run test test-unit test-contract test-integration test-e2e bench bench-channels bench-warehouse bench-stock bench-restart bench-catchup chaos lint schemas clean
+.PHONY: install system-packages run test test-unit test-contract test-integration test-e2e bench bench-channels bench-warehouse bench-stock bench-search bench-restart bench-catchup chaos lint schemas clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,13 @@ bench: install
 	$(MAKE) bench-catchup
 	$(MAKE) bench-warehouse
 	$(MAKE) bench-stock
+	$(MAKE) bench-search
+
+# Order search (GET /v1/orders) at 100,000 orders beside a primary-key read
+# (BENCH_SEARCH_ARGS="--orders 20000 --runs 50"); not part of `make test`.
+BENCH_SEARCH_ARGS ?= --orders 100000
+bench-search: install
+	$(PY) -m shared.cli.bench_search $(BENCH_SEARCH_ARGS)
 
 # Stock-sync lag (stock change -> channel holds it) and ATP reads under load, beside baselines.
 bench-stock: install

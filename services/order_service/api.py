@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, NoReturn
 from uuid import UUID
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Query
 
 from services.order_service.application import Orders
 from services.order_service.domain import (
@@ -35,14 +39,22 @@ from services.order_service.schemas import (
     ShipToChange,
     ShipToChanged,
 )
-from services.order_service.views import OrderViews
+from services.order_service.views import OrderSearch, OrderViews
 from shared import money
 from shared.payments import PaymentState
-from shared.runtime.api import Page, PageQuery, Problem, links, page_query, problems, provide
+from shared.runtime.api import (
+    PageQuery,
+    Problem,
+    TimeQuery,
+    links,
+    page_query,
+    problems,
+    provide,
+)
 
 AppDep = Annotated[Orders, provide(Orders)]
 ViewsDep = Annotated[OrderViews, provide(OrderViews)]
-PageDep = Annotated[PageQuery, page_query(default=50, maximum=500)]
+PageDep = Annotated[PageQuery, page_query(default=50, maximum=200)]
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 ORDER_OPERATIONS = (
@@ -59,20 +71,96 @@ ORDER_OPERATIONS = (
 def list_orders(
     views: ViewsDep,
     *,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="An order's id, its number at the channel (#1001, or 1001), its"
+            " external id, or a part of two characters or more of the customer's name or"
+            " e-mail (any case, any script)",
+        ),
+    ] = None,
+    email: Annotated[
+        str | None,
+        Query(min_length=1, max_length=320, description="The customer's whole e-mail, any case"),
+    ] = None,
+    sku: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="A SKU of one of its lines")
+    ] = None,
     status: OrderStatus | None = None,
     channel: str | None = None,
     payment_state: PaymentState | None = None,
+    placed_from: Annotated[
+        TimeQuery | None,
+        Query(description="Placed at or after this time (RFC 3339, with its offset)"),
+    ] = None,
+    placed_to: Annotated[
+        TimeQuery | None, Query(description="Placed before this time (RFC 3339, with its offset)")
+    ] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="next_cursor of the previous page: the page after it, however many"
+            " orders came in since (not with offset)",
+        ),
+    ] = None,
     page: PageDep,
-) -> Page[OrderPublic]:
-    """Orders, newest first, filtered by status, channel and payment state."""
-    rows, total = views.list_orders(
+) -> OrdersPublic:
+    """Orders, newest first, searched and filtered (all given filters apply); `next_cursor`
+    leads to the next page while there is one. `count` is how many match in all."""
+    if placed_from is not None and placed_to is not None and placed_to <= placed_from:
+        _invalid("placed_to", "must be after placed_from")
+    if cursor is not None and page.offset:
+        _invalid("offset", "a cursor page takes no offset")
+    search = OrderSearch(
+        q=q,
+        email=email,
+        sku=sku,
         status=status,
         channel=channel,
         payment_state=payment_state,
+        placed_from=placed_from,
+        placed_to=placed_to,
+        after=None if cursor is None else _decode_cursor(cursor),
+    )
+    found = views.search_orders(search, limit=page.limit, offset=page.offset)
+    last = found.rows[-1] if found.rows and found.more else None
+    return OrdersPublic(
+        data=[OrderPublic.model_validate(r) for r in found.rows],
+        count=found.count,
+        count_capped=found.capped,
         limit=page.limit,
         offset=page.offset,
+        next_cursor=None if last is None else _encode_cursor(last["placed_at"], last["order_id"]),
     )
-    return OrdersPublic.of([OrderPublic.model_validate(r) for r in rows], total, page)
+
+
+def _encode_cursor(placed_at: datetime, order_id: UUID) -> str:
+    """An opaque place in the newest-first order: the last row's placed_at and order id."""
+    raw = json.dumps([placed_at.isoformat(), str(order_id)], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    """The place a cursor of ours names; 422 for anything else."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        placed_at, order_id = json.loads(raw)
+        moment = datetime.fromisoformat(placed_at)
+        if moment.tzinfo is None:
+            raise ValueError("no offset")
+        return moment, UUID(order_id)
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+        _invalid("cursor", "not a next_cursor of this API")
+
+
+def _invalid(parameter: str, message: str) -> NoReturn:
+    """Answer 422 for a query parameter, as a validation error of FastAPI would be."""
+    error = {"loc": ["query", parameter], "msg": message, "type": "value_error"}
+    raise Problem(422, "Invalid request", f"query.{parameter}: {message}", errors=[error])
 
 
 @router.get("/{order_id}", response_model=OrderPublic)

@@ -173,6 +173,16 @@ class OrderPublic(BaseModel):
 class OrdersPublic(Page[OrderPublic]):
     """A page of orders."""
 
+    count: int = Field(
+        description="How many orders match, the cursor aside; counted up to 1000 (count_capped"
+        " says more match)"
+    )
+    count_capped: bool = Field(False, description="More orders match than count says")
+    next_cursor: str | None = Field(
+        None,
+        description="Pass as `cursor` for the next page; absent on the last page. Opaque.",
+    )
+
 
 class OrderCancel(BaseModel):
     """Why an order is cancelled."""

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -30,6 +30,7 @@ NUL = "\x00"
 ALLOWABLE_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 REQUEST_ID = "X-Request-ID"
 _PATH_PARAM = re.compile(r"{(\w+)}")
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
 MAX_OFFSET = 1_000_000  # deeper pages are searched, not scrolled; keeps OFFSET a small bigint
 ReadinessCheck = Callable[[], Awaitable[bool]]
 T = TypeVar("T")
@@ -75,6 +76,17 @@ IdempotencyKey = Annotated[
         description="Retrying with the same key records the command once.",
     ),
 ]
+
+
+def _rfc3339(value: object) -> object:
+    """Only an RFC 3339 time with its offset: pydantic alone would read "0.5" as 1970."""
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise ValueError("must be an RFC 3339 time with an offset, such as 2026-01-31T12:00:00Z")
+    return value
+
+
+TimeQuery = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+"""A time in a query: RFC 3339 with its offset, nothing pydantic would guess at."""
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,11 @@ from shared.runtime.wakeup import wait_for_work
 Project = Callable[[Cursor[Any], Any], None]
 # Failures that are no stored event's fault: retried or handed up, never parked.
 NOT_THE_EVENTS_FAULT: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, LeadershipLost)
+# Which version of its view each projection last built: an older one is rebuilt from the log.
+_CREATE_VERSIONS = """CREATE TABLE IF NOT EXISTS view_versions (
+    projection text PRIMARY KEY,
+    version integer NOT NULL
+)"""
 
 
 def jsonb(value: Any) -> Jsonb:
@@ -37,11 +42,16 @@ class ViewStore(PostgresTrackingRecorder):
     """Base of every service's views: view tables plus a tracking row per projection."""
 
     tables: tuple[str, ...] = ()  # CREATE TABLE statements of the view
+    # Bumped when rows already built lack something only the events can give (a column a
+    # handler fills): the projection empties the view and rebuilds it from the log once.
+    version: int = 0
+    rebuilt_tables: tuple[str, ...] = ()  # what that rebuild empties
 
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.sql_create_statements.extend(Composed([SQL(s)]) for s in self.tables)
         self.sql_create_statements.append(Composed([SQL(parking.CREATE)]))
+        self.sql_create_statements.append(Composed([SQL(_CREATE_VERSIONS)]))
 
     def page(
         self, table: str, *, order_by: str, limit: int, offset: int, **equals: Any
@@ -66,12 +76,41 @@ class ViewStore(PostgresTrackingRecorder):
     def reset(self, projection_name: str, truncate: tuple[str, ...]) -> None:
         """Empty the view and its tracking so it is rebuilt from the event log."""
         with self.datastore.transaction(commit=True) as curs:
-            for table in truncate:
-                curs.execute(f"TRUNCATE {table}")  # names are the view's own constants
+            self._empty(curs, projection_name, truncate)
+
+    def _empty(self, curs: Cursor[Any], projection_name: str, truncate: tuple[str, ...]) -> None:
+        for table in truncate:
+            curs.execute(f"TRUNCATE {table}")  # names are the view's own constants
+        curs.execute(
+            f"DELETE FROM {self.tracking_table_name} WHERE application_name = %s",
+            (projection_name,),
+        )
+
+    def rebuild_if_older(self, projection_name: str, fence: Leadership | None = None) -> bool:
+        """Empty the view for a rebuild from the log if an older `version` built it (a view
+        from before versions counts as 0); True if it did. Fenced like a batch."""
+        with self.datastore.transaction(commit=True) as curs:
+            if fence is not None:
+                fence.verify(curs.connection)
+            # The row lock makes a second instance wait here, then find the version current.
             curs.execute(
-                f"DELETE FROM {self.tracking_table_name} WHERE application_name = %s",
+                "INSERT INTO view_versions VALUES (%s, 0) ON CONFLICT (projection) DO NOTHING",
                 (projection_name,),
             )
+            curs.execute(
+                "SELECT version FROM view_versions WHERE projection = %s FOR UPDATE",
+                (projection_name,),
+            )
+            row = curs.fetchone()
+            built = row["version"] if row else 0
+            if built >= self.version:
+                return False
+            self._empty(curs, projection_name, self.rebuilt_tables)
+            curs.execute(
+                "UPDATE view_versions SET version = %s WHERE projection = %s",
+                (self.version, projection_name),
+            )
+            return True
 
 
 class ProjectionWorker:
@@ -110,6 +149,10 @@ class ProjectionWorker:
         fence: Leadership | None = None,
     ) -> None:
         """Project until stopped; sleeps until woken by new events (or polls every 50 ms)."""
+        await retry_transient(
+            f"projection:{self.name}",
+            partial(asyncio.to_thread, self.view.rebuild_if_older, self.name, fence),
+        )
         while not stop.is_set():
             if wakeup is not None:
                 wakeup.clear()  # before reading, so a notify during the read is not lost
@@ -197,5 +240,6 @@ class ProjectionWorker:
 
     def catch_up(self) -> None:
         """Project everything stored so far (used by rebuilds and tests)."""
+        self.view.rebuild_if_older(self.name)
         while self.process_batch():
             pass
