@@ -33,14 +33,14 @@ from shared.runtime.embedded import (
     port_is_free,
 )
 from shared.runtime.kafka_admin import ensure_topics, run_sync
-from shared.runtime.settings import ServiceSettings
+from shared.runtime.settings import DEFAULT_TOPIC_PARTITIONS
 
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
 EXTERNAL_BROKER_ENV = "OMS_KAFKA_BOOTSTRAP_SERVERS"
 # The services' own default, so `oms up` and a bare service agree on the partition count.
-DEFAULT_PARTITIONS: int = ServiceSettings.model_fields["topic_partitions"].default
+DEFAULT_PARTITIONS = DEFAULT_TOPIC_PARTITIONS
 # Where the embedded broker keeps its log unless told otherwise (see README, "Restarts and the
 # broker's log"), and the first of the S3 store's ports when it is asked for.
 DEFAULT_BROKER_STORAGE = MEMORY_STORAGE

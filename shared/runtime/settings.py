@@ -5,6 +5,9 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Six: up to six instances of a service share a topic's load (one partition each at least).
+DEFAULT_TOPIC_PARTITIONS = 6
+
 
 class ServiceSettings(BaseSettings):
     """Configuration of one service process, read from environment variables only."""
@@ -19,7 +22,9 @@ class ServiceSettings(BaseSettings):
     kafka_idempotence: bool = Field(
         False, description="Producer idempotence; on for Apache Kafka, off for Tansu."
     )
-    topic_partitions: int = Field(4, ge=1, description="Partition count of the v1 topics.")
+    topic_partitions: int = Field(
+        DEFAULT_TOPIC_PARTITIONS, ge=1, description="Partition count of the v1 topics."
+    )
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     consumer_batch_size: int = Field(200, ge=1)
