@@ -5,8 +5,11 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# Six: up to six instances of a service share a topic's load (one partition each at least).
-DEFAULT_TOPIC_PARTITIONS = 6
+# Tansu's own count: a killed memory-only Tansu loses its topics, and a client's metadata request
+# may have it make one again (with 4) before `oms up` does; every other count then changes under
+# the running services (relays republish, faust's agents crash on PartitionsMismatch). More
+# instances than 4 per service need `--partitions` (and a broker that keeps its topics).
+DEFAULT_TOPIC_PARTITIONS = 4
 
 
 class ServiceSettings(BaseSettings):
