@@ -90,10 +90,13 @@ bench-catchup: install
 
 # Faults under traffic, then every invariant checked (CHAOS_ARGS="--orders 10000 --faults-per-kind 20").
 CHAOS_ARGS ?= --orders 1000 --faults-per-kind 5
+# The harness again with every service as three processes (`oms up --instances 3`).
+CHAOS_SCALE_ARGS ?= --orders 1000 --faults-per-kind 5 --instances 3
 # Long fault runs: oms up killing and healing its own PostgreSQL and broker, then the harness.
 chaos: install
 	$(PYTEST) tests/faults -q
 	$(PY) -m shared.cli.chaos $(CHAOS_ARGS)
+	$(PY) -m shared.cli.chaos $(CHAOS_SCALE_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

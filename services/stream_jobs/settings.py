@@ -7,6 +7,8 @@ from decimal import Decimal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.runtime.settings import DEFAULT_TOPIC_PARTITIONS
+
 
 class Settings(BaseSettings):
     """Configuration of the stream jobs process; it has no database of its own."""
@@ -14,7 +16,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OMS_STREAMS_", extra="ignore", frozen=True)
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
-    topic_partitions: int = Field(4, ge=1, description="Partition count of the v1 topics.")
+    topic_partitions: int = Field(
+        DEFAULT_TOPIC_PARTITIONS, ge=1, description="Partition count of the v1 topics."
+    )
     consumer_group: str = Field(
         "stream_jobs",
         min_length=1,

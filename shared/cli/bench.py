@@ -93,6 +93,9 @@ def bench(
             "System on the same PostgreSQL server: the same-run baseline.",
         ),
     ] = True,
+    instances: Annotated[
+        int, typer.Option(min=1, help="Processes per service; orders are posted to every gateway.")
+    ] = 1,
 ) -> None:
     """Start a fresh system, push orders through it, print throughput, latencies and memory."""
     from shared.cli.system import EmbeddedSystem
@@ -107,6 +110,7 @@ def bench(
         broker_storage=broker_storage,
         s3_port=s3_port,
         stream_jobs=stream_jobs,
+        instances=instances,
     )
     with console.status(f"starting a fresh OMS for the benchmark (broker: {broker_storage})..."):
         system.start()
@@ -186,7 +190,8 @@ async def _run(
         sampler.start()
         if profiler is not None:
             profiler.start()
-        posted = await _post_orders(system.urls()["channel_gateway"], sample, concurrency)
+        gateways = system.instance_urls()["channel_gateway"]
+        posted = await _post_orders(gateways, sample, concurrency)
         done = await _wait_for_shipments(clock, set(posted))
         figures = _figures(posted, clock, done)
         if profiler is not None:
@@ -250,24 +255,26 @@ async def stock_up(client: OmsClient, sample: list[dict[str, Any]]) -> None:
 
 
 async def _post_orders(
-    gateway_url: str, sample: list[dict[str, Any]], concurrency: int
+    gateway_urls: list[str], sample: list[dict[str, Any]], concurrency: int
 ) -> dict[str, float]:
-    """Post every order to the gateway, with a progress bar."""
+    """Post every order to the gateways, with a progress bar."""
     with Progress(console=console) as progress:
         task = progress.add_task("Posting orders to the gateway", total=len(sample))
-        return await post_orders(gateway_url, sample, concurrency, lambda _: progress.advance(task))
+        return await post_orders(
+            gateway_urls, sample, concurrency, lambda _: progress.advance(task)
+        )
 
 
 async def post_orders(
-    gateway_url: str,
+    gateway_urls: list[str],
     sample: list[dict[str, Any]],
     concurrency: int,
     on_reply: Callable[[Reply], None] | None = None,
 ) -> dict[str, float]:
-    """Post every order to the gateway; returns order id -> when its request was sent."""
-    port = int(gateway_url.rsplit(":", 1)[1])
+    """Post every order, spread over the gateways; returns order id -> when it was sent."""
+    ports = [int(url.rsplit(":", 1)[1]) for url in gateway_urls]
     requests = [(json.dumps(order).encode(), JSON) for order in sample]
-    replies = await post_all([port], "/v1/orders", requests, concurrency, on_reply)
+    replies = await post_all(ports, "/v1/orders", requests, concurrency, on_reply)
     refused = [r for r in replies if r.status not in (200, 202)]
     if refused:
         raise RuntimeError(f"{len(refused)} orders refused, first: {refused[0].body[:300]!r}")

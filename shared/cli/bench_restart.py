@@ -310,7 +310,7 @@ async def _fill(
             if posted + chunk > len(sample):
                 raise RuntimeError(f"{len(sample)} sample orders were not enough for {target}")
             await post_orders(
-                oms.urls()["channel_gateway"], sample[posted : posted + chunk], concurrency
+                [oms.urls()["channel_gateway"]], sample[posted : posted + chunk], concurrency
             )
             posted += chunk
             snapshot = await _settle(oms, progress, task, readers)

@@ -42,6 +42,7 @@ from shared.runtime.embedded import (
     free_port,
 )
 from shared.runtime.kafka_admin import ensure_topics
+from shared.runtime.settings import DEFAULT_TOPIC_PARTITIONS
 
 console = Console()
 LOCATION = "WH-BENCH"
@@ -111,13 +112,15 @@ class FulfillmentUnderTest:
             self.postgres.start()
             self.server_url = self.postgres.url("postgres")
         self.broker.start()
-        asyncio.run(ensure_topics(self.broker.bootstrap, topics.ALL_TOPICS, 4))
+        asyncio.run(
+            ensure_topics(self.broker.bootstrap, topics.ALL_TOPICS, DEFAULT_TOPIC_PARTITIONS)
+        )
         database_url = ensure_database(self.server_url, self.dbname)
         env = {
             "OMS_FULFILLMENT_DATABASE_URL": database_url,
             "OMS_FULFILLMENT_KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap,
             "OMS_FULFILLMENT_HTTP_PORT": str(self.port),
-            "OMS_FULFILLMENT_TOPIC_PARTITIONS": "4",
+            "OMS_FULFILLMENT_TOPIC_PARTITIONS": str(DEFAULT_TOPIC_PARTITIONS),
             "OMS_FULFILLMENT_LOG_LEVEL": "WARNING",
             "PYTHONPATH": os.pathsep.join(
                 p

@@ -91,6 +91,16 @@ def up(
             help="Run the stream jobs (KPIs, low-stock alerts, reorder suggestions).",
         ),
     ] = True,
+    instances: Annotated[
+        int,
+        typer.Option(
+            "--instances",
+            min=1,
+            envvar="OMS_INSTANCES",
+            help="Processes per service, in one consumer group; instance i listens on its "
+            "service's port + 10 * i.",
+        ),
+    ] = 1,
 ) -> None:
     """Start PostgreSQL, the broker and all services; run until Ctrl-C or SIGTERM."""
     from shared.cli.system import DEFAULT_PARTITIONS, EmbeddedSystem
@@ -122,6 +132,7 @@ def up(
         broker_storage=broker_storage,
         s3_port=s3_port,
         stream_jobs=stream_jobs,
+        instances=instances,
     )
     # Until everything is up, SIGTERM interrupts like Ctrl-C: start() then stops what it began.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -168,8 +179,9 @@ def _summary(system: EmbeddedSystem) -> Table:
     table.add_column("component")
     table.add_column("address")
     table.add_column("docs / logs")
-    for name, url in system.urls().items():
-        table.add_row(name, url, f"{url}/docs")
+    for name, urls in system.instance_urls().items():
+        for instance, url in zip(system.instance_names(name), urls, strict=True):
+            table.add_row(instance, url, f"{url}/docs")
     for name, url in system.job_urls().items():
         table.add_row(name, url, f"{url}/metrics")
     table.add_row(

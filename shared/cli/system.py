@@ -33,14 +33,14 @@ from shared.runtime.embedded import (
     port_is_free,
 )
 from shared.runtime.kafka_admin import ensure_topics, run_sync
-from shared.runtime.settings import ServiceSettings
+from shared.runtime.settings import DEFAULT_TOPIC_PARTITIONS
 
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
 EXTERNAL_BROKER_ENV = "OMS_KAFKA_BOOTSTRAP_SERVERS"
 # The services' own default, so `oms up` and a bare service agree on the partition count.
-DEFAULT_PARTITIONS: int = ServiceSettings.model_fields["topic_partitions"].default
+DEFAULT_PARTITIONS = DEFAULT_TOPIC_PARTITIONS
 # Where the embedded broker keeps its log unless told otherwise (see README, "Restarts and the
 # broker's log"), and the first of the S3 store's ports when it is asked for.
 DEFAULT_BROKER_STORAGE = MEMORY_STORAGE
@@ -86,7 +86,31 @@ class JobDef:
 # Faust's KPIs, low-stock alerts and reorder suggestions (docs/architecture.md, The stream jobs).
 JOBS: tuple[JobDef, ...] = (JobDef("stream_jobs", 5, "OMS_STREAMS_"),)
 PORTS = len(SERVICES) + len(JOBS)
-"""How many HTTP ports from the base port a system takes."""
+"""How many HTTP ports from the base port a system of one instance per service takes."""
+INSTANCE_PORT_STRIDE = 10
+"""Instance i of a service listens on instance 0's port + 10 * i (order_service #2: base + 21)."""
+
+
+# Connections the embedded PostgreSQL takes per instance of every service (each process keeps
+# pools for its store, views and relay): PostgreSQL's own default for one of each.
+CONNECTIONS_PER_INSTANCE = 100
+
+
+def ports_spanned(instances: int) -> int:
+    """How many consecutive ports from the base port a system of `instances` per service spans."""
+    return INSTANCE_PORT_STRIDE * (instances - 1) + PORTS
+
+
+def instance_name(service: str, instance: int) -> str:
+    """The name of one instance's process: the service's own for instance 0, `name-i` after."""
+    return service if instance == 0 else f"{service}-{instance}"
+
+
+def service_of(process: str) -> str:
+    """The service an instance's process name belongs to (other names stay as they are)."""
+    name, _, number = process.rpartition("-")
+    return name if name and number.isdigit() else process
+
 
 ServiceCommand = Callable[[str], Sequence[str]]
 
@@ -133,7 +157,10 @@ class EmbeddedSystem:
         broker_storage: str = DEFAULT_BROKER_STORAGE,
         s3_port: int = DEFAULT_S3_PORT,
         stream_jobs: bool = True,
+        instances: int = 1,
     ):
+        if instances < 1:
+            raise ValueError(f"instances must be at least 1, not {instances}")
         if broker_storage not in BROKER_STORAGES:
             raise ValueError(
                 f"broker storage {broker_storage!r} unknown; choose one of {BROKER_STORAGES}"
@@ -151,6 +178,15 @@ class EmbeddedSystem:
         self.broker_storage = broker_storage
         self.s3_port = s3_port
         self.jobs = JOBS if stream_jobs else ()
+        # Every service runs this many processes in one consumer group; the stream jobs run
+        # once (their tables are kept per process: two would count everything twice).
+        self.instances = instances
+        if instances > partitions:
+            log.warning(
+                "%d instances per service, %d partitions: some consumers will have no partition",
+                instances,
+                partitions,
+            )
         self.postgres: EmbeddedPostgres | None = None
         self.object_store: EmbeddedObjectStore | None = None
         self.broker: EmbeddedBroker | None = None
@@ -178,13 +214,24 @@ class EmbeddedSystem:
             raise RuntimeError("system not started")
         return self._bootstrap
 
-    def port(self, name: str) -> int:
-        """HTTP port of a service."""
-        return self.base_http_port + _service(name).port_offset
+    def port(self, name: str, instance: int = 0) -> int:
+        """HTTP port of a service (of one of its instances)."""
+        return self.base_http_port + INSTANCE_PORT_STRIDE * instance + _service(name).port_offset
 
     def urls(self) -> dict[str, str]:
-        """Base URL of every service's HTTP API."""
+        """Base URL of every service's HTTP API (of its first instance)."""
         return {s.name: f"http://{HOST}:{self.port(s.name)}" for s in SERVICES}
+
+    def instance_urls(self) -> dict[str, list[str]]:
+        """Base URLs of every instance of every service's HTTP API, instance 0 first."""
+        return {
+            s.name: [f"http://{HOST}:{self.port(s.name, i)}" for i in range(self.instances)]
+            for s in SERVICES
+        }
+
+    def instance_names(self, service: str) -> list[str]:
+        """The process names of a service's instances (as in `pids()`), instance 0 first."""
+        return [instance_name(service, i) for i in range(self.instances)]
 
     def job_urls(self) -> dict[str, str]:
         """Base URL of every job's health and metrics pages."""
@@ -219,12 +266,16 @@ class EmbeddedSystem:
             log.info("starting services")
             services = [
                 ChildSpec(
-                    s.name,
+                    instance_name(s.name, i),
                     self.service_command(s.name),
-                    self._env(s, self._database_urls[s.name]),
-                    tier=_SERVICE_TIER,  # stopped before the PostgreSQL and broker they use
+                    self._env(s, self._database_urls[s.name], instance=i),
+                    # Stopped before the PostgreSQL and broker they use; extra instances first:
+                    # when every member of a group left at once, several took over the 10 s
+                    # stop timeout (seen with 3 instances on Tansu) and were killed.
+                    tier=_SERVICE_TIER + (i > 0),
                 )
                 for s in SERVICES
+                for i in range(self.instances)
             ]
             jobs = [
                 ChildSpec(
@@ -265,7 +316,7 @@ class EmbeddedSystem:
 
     def pids(self) -> dict[str, int | None]:
         """Process id of every supervised process: PostgreSQL, S3 store and broker (when
-        embedded), services."""
+        embedded), services (each instance by its `instance_name`) and jobs."""
         return {} if self.supervisor is None else self.supervisor.pids()
 
     def __enter__(self) -> EmbeddedSystem:
@@ -288,11 +339,11 @@ class EmbeddedSystem:
 
     def _check_ports(self) -> None:
         """Fail early and clearly when a port is taken, instead of probing someone else's server."""
-        every: tuple[ServiceDef | JobDef, ...] = (*SERVICES, *self.jobs)
-        for s in every:
-            if not port_is_free(HOST, self.port(s.name)):
+        for name, url in self._every_url().items():
+            port = int(url.rsplit(":", 1)[1])
+            if not port_is_free(HOST, port):
                 raise SystemStartError(
-                    f"port {self.port(s.name)} for {s.name} is in use; is another `oms up` "
+                    f"port {port} for {name} is in use; is another `oms up` "
                     "running? Stop it or choose another --base-port."
                 )
         if os.environ.get(EXTERNAL_BROKER_ENV):
@@ -318,7 +369,9 @@ class EmbeddedSystem:
             return []
         log.info("starting embedded postgres in %s", self.var_dir / "postgres")
         self.postgres = postgres = EmbeddedPostgres(
-            self.var_dir / "postgres", log_path=self.log_dir / "postgresql.log"
+            self.var_dir / "postgres",
+            log_path=self.log_dir / "postgresql.log",
+            max_connections=CONNECTIONS_PER_INSTANCE * self.instances,
         )
         self._server_url = postgres.url("postgres")
 
@@ -410,7 +463,9 @@ class EmbeddedSystem:
         log.info("ensuring topics (%d partitions)", self.partitions)
         run_sync(ensure_topics(self.bootstrap, ALL_TOPICS, self.partitions))
 
-    def _env(self, service: ServiceDef | JobDef, database_url: str | None) -> dict[str, str]:
+    def _env(
+        self, service: ServiceDef | JobDef, database_url: str | None, instance: int = 0
+    ) -> dict[str, str]:
         """The environment of one service (or job) process: its settings, under its prefix."""
         bootstrap = self.bootstrap
         if self.links is not None:
@@ -421,7 +476,7 @@ class EmbeddedSystem:
             **({} if database_url is None else {"DATABASE_URL": database_url}),
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "HTTP_HOST": HOST,
-            "HTTP_PORT": str(self.port(service.name)),
+            "HTTP_PORT": str(self.port(service.name, instance)),
             "TOPIC_PARTITIONS": str(self.partitions),
             # One machine: relays ring the consumers instead of them polling the broker.
             "DOORBELL_DIR": str(self.var_dir / "doorbells"),
@@ -436,11 +491,19 @@ class EmbeddedSystem:
         )
         return {**env, **self.extra_env}
 
+    def _every_url(self) -> dict[str, str]:
+        """Base URL of every service instance's and job's HTTP port, by process name."""
+        urls = {
+            instance_name(name, i): url
+            for name, each in self.instance_urls().items()
+            for i, url in enumerate(each)
+        }
+        return {**urls, **self.job_urls()}
+
     def _wait_ready(self) -> None:
         """Poll every service's /readyz until all answer 200, or fail naming the laggard."""
         assert self.supervisor is not None
-        urls = {**self.urls(), **self.job_urls()}
-        pending = {name: f"{url}/readyz" for name, url in urls.items()}
+        pending = {name: f"{url}/readyz" for name, url in self._every_url().items()}
         last_error: dict[str, str] = {}
         deadline = time.monotonic() + self.ready_timeout
         while pending:

@@ -137,6 +137,12 @@ class UnitOfWork:
         if behind:
             raise StaleReadError(behind)
 
+    @property
+    def read_from_cache(self) -> list[UUID]:
+        """The aggregates this unit got from the cache (another instance may have changed them
+        since): a refusal decided on them is not final until decided again on fresh copies."""
+        return sorted(self._cached)
+
     def evict(self, aggregate_ids: Iterable[UUID] | None = None) -> None:
         """Drop this unit's aggregates (or these) from the cache: another writer got there first."""
         cache = self.app.repository.cache

@@ -22,6 +22,7 @@ from shared.events.models import EVENTS_BY_TYPE
 from shared.runtime.application import (
     MAX_CONFLICT_RETRIES,
     ServiceApplication,
+    StaleReadError,
     UnitOfWork,
     conflict_pause,
 )
@@ -380,9 +381,15 @@ class EventConsumer:
             self._apply_one(inbound, uow)
             uow.commit()
         except Exception as error:
+            cached = uow.read_from_cache
             uow.evict()
             if isinstance(error, IntegrityError) or is_transient(error):
                 raise
+            if cached:
+                # Refused on copies from the cache, which another instance may have changed
+                # (seen: a Shipped refused on a stock read before this order's reservation):
+                # a conflict, so it is decided again on fresh copies before it is parked.
+                raise StaleReadError(cached) from error
             log.exception("message failed", position=inbound.position)
             self._park(name, inbound, f"{type(error).__name__}: {error}")
             return

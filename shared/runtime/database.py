@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 
 import psycopg
 from psycopg import sql
@@ -21,6 +22,28 @@ def ensure_database(url: str) -> None:
             # Another instance may create it first; that is fine.
             with suppress(psycopg.errors.DuplicateDatabase):
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+
+
+# Any fixed 64-bit key: the advisory lock is per database, so services never wait for each other.
+_SCHEMA_LOCK = 0x6F6D735F736368  # "oms_sch"
+
+
+@contextmanager
+def schema_lock(url: str) -> Iterator[None]:
+    """Hold the database's schema lock: instances starting together on a new database create
+    its tables one after the other (`CREATE TABLE IF NOT EXISTS` at once collides in
+    PostgreSQL's catalog: duplicate key in pg_type)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (_SCHEMA_LOCK,))
+        yield  # the lock ends with the connection
+
+
+@asynccontextmanager
+async def schema_locked(url: str) -> AsyncIterator[None]:
+    """`schema_lock` for a service's event loop."""
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        await conn.execute("SELECT pg_advisory_lock(%s)", (_SCHEMA_LOCK,))
+        yield
 
 
 def eventsourcing_env(url: str, *, cache_size: int = 0) -> dict[str, str]:

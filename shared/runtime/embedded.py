@@ -402,9 +402,10 @@ class EmbeddedPostgres:
     can restart it, and can have it stop when the supervisor dies.
     """
 
-    def __init__(self, datadir: Path, *, log_path: Path | None = None):
+    def __init__(self, datadir: Path, *, log_path: Path | None = None, max_connections: int = 100):
         self.datadir = Path(datadir).expanduser().resolve()
         self.log_path = log_path or self.datadir.with_name(self.datadir.name + ".log")
+        self.max_connections = max_connections
         self.socket_dir = _socket_dir(self.datadir)
         self._process: subprocess.Popen[bytes] | None = None
         self._log_file: IO[bytes] | None = None
@@ -433,6 +434,7 @@ class EmbeddedPostgres:
             "-p", str(POSTGRES_PORT),
             "-k", str(self.socket_dir),
             "-c", "listen_addresses=",
+            "-c", f"max_connections={self.max_connections}",
         ]  # fmt: skip
 
     def prepare(self) -> None:

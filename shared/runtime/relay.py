@@ -188,6 +188,7 @@ class Relay:
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until stopped; idle polls back off to 50 ms."""
         self.state = None  # where the last leader got to, which may not have been us
+        self._partitions = []  # read again: a topic the broker lost may be back with another count
         next_check = 0.0
         while not stop.is_set():
             if time.monotonic() >= next_check:
@@ -333,6 +334,9 @@ class Relay:
         RELAY_REPUBLISHES.labels(self.topic).inc()
         await asyncio.to_thread(self.positions.reset)
         self.state = RelayState()
+        # A client may have had the topic made again before `oms up` did, with the broker's
+        # own partition count (Tansu: 4): publish to the partitions it has now.
+        self._partitions = []
 
     async def _report_lag(self, position: int) -> None:
         last = await asyncio.to_thread(self.app.recorder.max_notification_id)

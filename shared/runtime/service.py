@@ -26,6 +26,7 @@ from shared.runtime.api import ApiBuilder, Ops
 from shared.runtime.application import ServiceApplication
 from shared.runtime.backoff import retry_transient
 from shared.runtime.consumer import EventConsumer, FetchPacing
+from shared.runtime.database import schema_locked
 from shared.runtime.doorbell import Doorbell
 from shared.runtime.kafka_admin import ensure_topics
 from shared.runtime.leader import Leadership, Work
@@ -123,18 +124,17 @@ async def run_parts(parts: ServiceParts, stop: asyncio.Event) -> None:
             settings.kafka_bootstrap_servers, ALL_TOPICS, settings.topic_partitions
         ),
     )
-    # Before any failover can make the database read-only: parking must not need DDL then.
-    await retry_transient(
-        "dead letters", lambda: asyncio.to_thread(parts.dead_letters.store.ensure)
-    )
     producer = new_producer(settings)
     await retry_transient("producer", producer.start)
     closers: list[Callable[[], None]] = []
     doorbell = _doorbell(parts)
     try:
+        workers = await retry_transient(
+            "tables", lambda: _with_tables(parts, producer, stop, closers, doorbell)
+        )
         tasks = [
             asyncio.create_task(_until_stopped(name, coro, stop), name=name)
-            for name, coro in _workers(parts, producer, stop, closers, doorbell).items()
+            for name, coro in workers.items()
         ]
         log.info("service started", port=settings.http_port)
         await stop.wait()
@@ -145,6 +145,21 @@ async def run_parts(parts: ServiceParts, stop: asyncio.Event) -> None:
             doorbell.close()
         for close in closers:  # once every worker stopped: nothing uses them any more
             await asyncio.to_thread(close)
+
+
+async def _with_tables(
+    parts: ServiceParts,
+    producer: AIOKafkaProducer,
+    stop: asyncio.Event,
+    closers: list[Callable[[], None]],
+    doorbell: Doorbell | None,
+) -> dict[str, Awaitable[Any]]:
+    """Create the dead letters' and the relay's tables, then the parts to run (`_workers`);
+    under the schema lock, as other instances may be creating the same tables right now."""
+    async with schema_locked(parts.settings.database_url):
+        # Before any failover can make the database read-only: parking must not need DDL then.
+        await asyncio.to_thread(parts.dead_letters.store.ensure)
+        return _workers(parts, producer, stop, closers, doorbell)
 
 
 def _workers(

@@ -5,6 +5,12 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Tansu's own count: a killed memory-only Tansu loses its topics, and a client's metadata request
+# may have it make one again (with 4) before `oms up` does; every other count then changes under
+# the running services (relays republish, faust's agents crash on PartitionsMismatch). More
+# instances than 4 per service need `--partitions` (and a broker that keeps its topics).
+DEFAULT_TOPIC_PARTITIONS = 4
+
 
 class ServiceSettings(BaseSettings):
     """Configuration of one service process, read from environment variables only."""
@@ -29,8 +35,8 @@ class ServiceSettings(BaseSettings):
     fetch_wait_idle_ms: int = Field(
         200,
         ge=1,
-        description="The fetch wait once no event came for `fetch_quiet_seconds`, and the"
-        " doorbell's fallback poll: the first event after a quiet spell may wait this long.",
+        description="Without a doorbell, the fetch wait once no event came for"
+        " `fetch_quiet_seconds`: the first event after a quiet spell may wait this long.",
     )
     fetch_wait_rung_ms: int = Field(
         1, ge=1, description="The fetch wait of a consumer the doorbell woke (see doorbell_dir)."
@@ -50,7 +56,9 @@ class ServiceSettings(BaseSettings):
         " the consumers of a topic they published to (see shared/runtime/doorbell.py); for"
         " Tansu. Empty: no doorbell (Apache Kafka wakes a waiting fetch itself).",
     )
-    topic_partitions: int = Field(4, ge=1, description="Partition count of the v1 topics.")
+    topic_partitions: int = Field(
+        DEFAULT_TOPIC_PARTITIONS, ge=1, description="Partition count of the v1 topics."
+    )
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     consumer_batch_size: int = Field(200, ge=1)

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import suppress
+from typing import cast
 from uuid import UUID
 
 import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
 from eventsourcing.persistence import IntegrityError
 
 from services.inventory_service.application import Inventory
@@ -22,7 +25,10 @@ from services.order_service.application import Orders
 from services.order_service.domain import OrderStatus
 from services.order_service.settings import Settings as OrderSettings
 from shared import events as ev
+from shared.events import topics
+from shared.events.codec import Envelope
 from shared.runtime.application import UnitOfWork, retry_on_conflict
+from shared.runtime.consumer import EventConsumer, Inbound
 from shared.runtime.wiring import open_application
 from tests import factories
 from tests.factories_order_service import place_order
@@ -126,3 +132,35 @@ def test_an_order_changed_on_one_instance_reads_as_changed_on_another(
     finally:
         one.close()
         two.close()
+
+
+def test_a_shipment_refused_on_a_stale_stock_copy_is_decided_again_and_not_parked(
+    inventory_url: str, instances: Callable[[], Inventory]
+) -> None:
+    two, one = instances(), instances()
+    two.stocks.receive("berlin", "TEE", 1)  # two caches TEE's stock: 11 on hand, none reserved
+    order = placed()
+    consume(one, order)  # one reserves for the order: two's copy has not heard of it
+    shipped = factories.shipped(order.order_id, {"TEE": 1}, location_id="berlin")
+    envelope = Envelope(shipped, "e-1", "fulfillment_service", 1, None, None)
+    record = ConsumerRecord(topics.FULFILLMENT, 0, 0, 0, 0, None, b"", None, 0, 0, [])
+    consumer = EventConsumer(
+        service="inventory_service",
+        app=two,
+        handlers=CONSUMES,
+        topics=[topics.FULFILLMENT],
+        bootstrap="127.0.0.1:1",  # never reached: nothing is parked or copied
+        producer=cast(AIOKafkaProducer, None),
+    )
+
+    consumer._apply_one_by_one(  # what the consumer falls back to when a batch fails
+        "fulfillment_service#0", [Inbound(record, 1, "fulfillment_service", envelope)]
+    )
+
+    fresh = open_application(Inventory, InventorySettings(database_url=inventory_url))
+    try:
+        stock = fresh.stocks.get("TEE")
+        assert stock.reserved("berlin") == 0
+        assert stock.on_hand("berlin") == 10  # the shipped unit left: applied, not parked
+    finally:
+        fresh.close()

@@ -34,6 +34,7 @@ from tests.kit import apply, eventually
 
 pytestmark = pytest.mark.integration
 GATEWAY = "channel_gateway"
+TOPIC_PARTITIONS = 6  # as `oms up --partitions 6` makes them
 
 
 @pytest.fixture
@@ -47,7 +48,7 @@ def own_broker(tmp_path) -> Iterator[EmbeddedBroker]:
 
 @pytest.fixture
 async def producer(own_broker: EmbeddedBroker) -> AsyncIterator[AIOKafkaProducer]:
-    await ensure_topics(own_broker.bootstrap, topics.ALL_TOPICS, 4)
+    await ensure_topics(own_broker.bootstrap, topics.ALL_TOPICS, TOPIC_PARTITIONS)
     client = AIOKafkaProducer(bootstrap_servers=own_broker.bootstrap)
     await client.start()
     yield client
@@ -211,6 +212,8 @@ async def test_the_relay_republishes_everything_when_the_broker_lost_its_log(
 
     own_broker.stop()  # memory-only: the log is gone
     own_broker.start()
+    # Back with fewer partitions than `--partitions 6` made, as when a client's metadata
+    # request had Tansu make the topic (with its own count, 4) before `oms up` made it again.
     await ensure_topics(own_broker.bootstrap, topics.ALL_TOPICS, 4)
     await wait_until_topic_holds(own_broker.bootstrap, 20, timeout=60)
     stop.set()

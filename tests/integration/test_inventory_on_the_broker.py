@@ -23,6 +23,7 @@ from shared.events.base import now_utc
 from shared.events.codec import decode, encode
 from shared.runtime.consumer import tracking_name
 from shared.runtime.embedded import EmbeddedBroker, free_port
+from shared.runtime.settings import DEFAULT_TOPIC_PARTITIONS
 from tests import factories
 from tests.kit import apply, eventually
 
@@ -123,7 +124,7 @@ def short_picked(order_id: UUID, expected: int, picked: int) -> ev.ShortPicked:
 
 def applied_up_to(app: Inventory) -> int:
     """The highest fulfillment position the consumer applied, over the topic's partitions."""
-    names = [tracking_name("fulfillment_service", p) for p in range(4)]
+    names = [tracking_name("fulfillment_service", p) for p in range(DEFAULT_TOPIC_PARTITIONS)]
     return max(app.process_recorder.max_tracking_id(name) or 0 for name in names)
 
 

@@ -21,6 +21,7 @@ from shared.events.codec import encode
 from shared.runtime.consumer import tracking_name
 from shared.runtime.embedded import EmbeddedBroker, free_port
 from shared.runtime.service import ServiceParts
+from shared.runtime.settings import DEFAULT_TOPIC_PARTITIONS
 from tests import factories
 from tests.factories_order_service import place_order, tee_and_mug
 from tests.kit import apply, eventually
@@ -174,5 +175,5 @@ def test_short_pick_and_shipment_from_the_broker_complete_the_order_once(
 
 def applied_up_to(app: Orders) -> int:
     """The highest fulfillment position the consumer applied, over the topic's partitions."""
-    names = [tracking_name(FULFILLMENT, p) for p in range(4)]
+    names = [tracking_name(FULFILLMENT, p) for p in range(DEFAULT_TOPIC_PARTITIONS)]
     return max(app.process_recorder.max_tracking_id(name) or 0 for name in names)

@@ -44,6 +44,9 @@ def chaos(
     var_dir: Annotated[
         Path | None, typer.Option(help="Where the run's PostgreSQL and logs live (default: temp).")
     ] = None,
+    instances: Annotated[
+        int, typer.Option(min=1, max=6, help="Processes per service (as `oms up --instances`).")
+    ] = 1,
 ) -> None:
     """Inject faults under traffic, then check that no order, stock unit or refund was lost or
     doubled; exits 1 when a check fails."""
@@ -59,6 +62,7 @@ def chaos(
         settle=settle,
         kinds=chosen,
         var_dir=var_dir,
+        instances=instances,
     )
     console = Console()
     if not console.is_terminal:  # a log file or CI: tables as wide as their contents need
@@ -136,7 +140,8 @@ def check_table(report: ChaosReport) -> Table:
         f"{kind} {sum(f.kind == kind for f in report.faults)}" for kind in options.kinds
     )
     table = Table(
-        title=f"Chaos run: {options.orders} orders, seed {options.seed}; faults: {kinds}",
+        title=f"Chaos run: {options.orders} orders, seed {options.seed}, "
+        f"{options.instances} instance(s) per service; faults: {kinds}",
         caption=_caption(report),
         show_lines=True,
     )

@@ -382,3 +382,34 @@ def _ready(seen: Snapshot) -> Check:
     for service, answer in seen.ready.items():
         check.expect(answer == "ready", f"{service}: {answer}")
     return check
+
+
+def ledger(orders: Iterable[Order], seen: Snapshot) -> dict[str, Any]:
+    """What a run booked, keyed by what the harness sent (external ids, SKUs, locations), not
+    by the ids the system made up: two runs of the same orders compare equal when they booked
+    the same orders, reservations, stock and shipments."""
+    external = {o.order_id: o.body["external_id"] for o in orders if o.order_id is not None}
+    shipments: dict[str, list[Any]] = {ext: [] for ext in external.values()}
+    for shipment in seen.shipments:
+        lines = sorted((line["sku"], line["quantity"]) for line in shipment["lines"])
+        shipments[external[str(shipment["order_id"])]].append(
+            (shipment["location_id"], shipment["status"], lines)
+        )
+
+    def reserved(order_id: str) -> tuple[Any, ...]:
+        reservation = seen.reservations.get(order_id) or {}
+        held = reservation.get("allocations") or []
+        lines = sorted((a["sku"], a["location_id"], a["quantity"]) for a in held)
+        return reservation.get("status"), lines
+
+    return {
+        "orders": {
+            ext: (seen.orders[order_id]["status"], reserved(order_id), sorted(shipments[ext]))
+            for order_id, ext in sorted(external.items(), key=lambda item: item[1])
+        },
+        "stock": {
+            (sku, level["location_id"]): (int(level["on_hand"]), int(level["reserved"]))
+            for sku, stock in sorted(seen.stock.items())
+            for level in stock["locations"]
+        },
+    }

@@ -95,8 +95,10 @@ class Injector:
         hold = self.rng.uniform(2.0, min(max(spacing, 3.0), 12.0))
         service = self.rng.choice(SERVICE_NAMES)
         if fault.kind == "kill-service":
-            fault.target = service
-            await self._kill(service)
+            names = self.system.instance_names(service)
+            # One instance of several (drawn only then: one instance keeps a seed's faults).
+            fault.target = names[self.rng.randrange(len(names))] if len(names) > 1 else service
+            await self._kill(fault.target)
         elif fault.kind == "kill-broker":
             fault.target = "broker"
             await self._kill("broker")
@@ -147,12 +149,13 @@ class Injector:
 
     async def _published(self, services: list[str]) -> int:
         """Events the services' relays have published so far (from their /metrics)."""
-        urls = self.system.urls()
+        urls = self.system.instance_urls()
         total = 0.0
         async with httpx.AsyncClient(timeout=3) as http:
-            for name in services:
+            # Whichever instance leads publishes; each counts what it published.
+            for url in (url for name in services for url in urls[name]):
                 try:
-                    text = (await http.get(f"{urls[name]}/metrics")).text
+                    text = (await http.get(f"{url}/metrics")).text
                 except httpx.HTTPError:
                     continue
                 for line in text.splitlines():
@@ -161,35 +164,41 @@ class Injector:
         return int(total)
 
     async def _kill(self, name: str, *, group: bool = True) -> None:
-        """SIGKILL a supervised child (its whole process group, or the process alone) and wait
-        until the supervisor has started it again."""
-        pid = await self._pid(name, None)
-        with contextlib.suppress(ProcessLookupError):
-            if group:
-                os.killpg(pid, signal.SIGKILL)
-            else:
-                os.kill(pid, signal.SIGKILL)
-        await self._pid(name, pid)
-
-    async def _pid(self, name: str, not_this: int | None) -> int:
-        """The child's pid once it runs (and is not `not_this` any more)."""
-        deadline = time.monotonic() + RECOVERY_TIMEOUT
-        while time.monotonic() < deadline:
-            pid = self.system.pids().get(name)
-            if pid is not None and pid != not_this:
-                return pid
-            await asyncio.sleep(0.1)
-        raise TimeoutError(f"{name} was not running again within {RECOVERY_TIMEOUT:.0f} s")
+        await kill(self.system, name, group=group)
 
     async def _recovery(self, http: httpx.AsyncClient, since: float) -> float | None:
-        """Seconds until every service answers /readyz 200 again, None if not in time."""
-        urls = [f"{url}/readyz" for url in self.system.urls().values()]
+        """Seconds until every service instance answers /readyz 200 again, None if not in
+        time."""
+        urls = [f"{url}/readyz" for each in self.system.instance_urls().values() for url in each]
         while time.monotonic() - since < RECOVERY_TIMEOUT:
             answers = await asyncio.gather(*(_ready(http, url) for url in urls))
             if all(answers):
                 return round(time.monotonic() - since, 1)
             await asyncio.sleep(0.25)
         return None
+
+
+async def kill(system: EmbeddedSystem, name: str, *, group: bool = True) -> None:
+    """SIGKILL a supervised child (its whole process group, or the process alone) and wait
+    until the supervisor has started it again."""
+    pid = await _pid(system, name, None)
+    with contextlib.suppress(ProcessLookupError):
+        if group:
+            os.killpg(pid, signal.SIGKILL)
+        else:
+            os.kill(pid, signal.SIGKILL)
+    await _pid(system, name, pid)
+
+
+async def _pid(system: EmbeddedSystem, name: str, not_this: int | None) -> int:
+    """The child's pid once it runs (and is not `not_this` any more)."""
+    deadline = time.monotonic() + RECOVERY_TIMEOUT
+    while time.monotonic() < deadline:
+        pid = system.pids().get(name)
+        if pid is not None and pid != not_this:
+            return pid
+        await asyncio.sleep(0.1)
+    raise TimeoutError(f"{name} was not running again within {RECOVERY_TIMEOUT:.0f} s")
 
 
 async def _ready(http: httpx.AsyncClient, url: str) -> bool:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from psycopg.conninfo import conninfo_to_dict
 
 from shared.cli.chaos.proxy import FaultProxy, Impairment, Target, owner_of_port
+from shared.cli.system import service_of
 
 Pids = Callable[[], dict[str, int | None]]
 
@@ -71,4 +72,7 @@ class ProxiedLinks:
         return self.broker if target == "broker" else self.postgres[service]
 
     def _owner(self, peer_port: int) -> str | None:
-        return owner_of_port(peer_port, self.broker.port, self.pids())
+        # Every instance of a service shares its links (as its PostgreSQL proxy), so a cut of
+        # the service's broker link cuts them all.
+        owner = owner_of_port(peer_port, self.broker.port, self.pids())
+        return None if owner is None else service_of(owner)

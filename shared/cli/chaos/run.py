@@ -18,7 +18,7 @@ from shared.cli.chaos.faults import KINDS, Fault, Injector
 from shared.cli.chaos.links import ProxiedLinks
 from shared.cli.chaos.store import FakeStore
 from shared.cli.chaos.traffic import CATALOG, SCARCE, Api, Traffic, make_orders, sku_of
-from shared.cli.system import PORTS, EmbeddedSystem
+from shared.cli.system import EmbeddedSystem, ports_spanned
 from shared.runtime.embedded import free_port, free_port_block
 
 CHECK_PAUSE = 5.0
@@ -41,6 +41,7 @@ class ChaosOptions:
     kinds: tuple[str, ...] = KINDS
     var_dir: Path | None = None
     concurrency: int = 160  # orders in flight at once
+    instances: int = 1  # processes per service (the harness spreads its calls over them)
 
     def window(self) -> float:
         """Seconds of traffic and faults."""
@@ -93,10 +94,11 @@ async def run_chaos(options: ChaosOptions, hooks: Hooks | None = None) -> ChaosR
     system = EmbeddedSystem(
         var_dir,
         kafka_port=links.broker.target.port,
-        base_http_port=free_port_block(PORTS),
+        base_http_port=free_port_block(ports_spanned(options.instances)),
         db_prefix="chaos",
         extra_env=FAST_DELIVERIES,
         links=links,
+        instances=options.instances,
     )
     links.pids = system.pids
     report.log_dir = system.log_dir
@@ -127,7 +129,7 @@ async def _drive(
     tag = f"S{options.seed}{uuid.uuid4().hex[:4].upper()}"
     orders = make_orders(options.orders, options.seed, tag)
     report.plans = Counter(f"{o.plan}" for o in orders)
-    api = Api(system.urls())
+    api = Api(system.instance_urls())
     traffic = Traffic(api, orders, tag, options.seed)
     injector = Injector(
         system,

@@ -5,9 +5,11 @@ answered, with an idempotency key where the API takes one, so a fault never doub
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
@@ -85,10 +87,15 @@ class StockLedger:
 
 
 class Api:
-    """The services' HTTP APIs, every call retried until answered or the deadline passes."""
+    """The services' HTTP APIs, every call retried until answered or the deadline passes.
 
-    def __init__(self, urls: dict[str, str], timeout: float = 10.0) -> None:
+    A service of several instances (`urls` lists each one's) gets its requests in turn, as
+    behind a load balancer: a retry goes to the next instance.
+    """
+
+    def __init__(self, urls: Mapping[str, Sequence[str]], timeout: float = 10.0) -> None:
         self.urls = urls
+        self._turn = itertools.count()
         self.http = httpx.AsyncClient(
             timeout=timeout, limits=httpx.Limits(max_connections=96, max_keepalive_connections=48)
         )
@@ -102,15 +109,21 @@ class Api:
     async def once(self, service: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One request (raises httpx.HTTPError when nothing came back)."""
         self.calls += 1
-        return await self.http.request(method, f"{self.urls[service]}/v1{path}", **kwargs)
+        instances = self.urls[service]
+        url = instances[next(self._turn) % len(instances)]
+        return await self.http.request(method, f"{url}/v1{path}", **kwargs)
 
     async def readiness(self, service: str) -> str:
-        """'ready', or why the service's /readyz says it is not."""
-        try:
-            response = await self.http.get(f"{self.urls[service]}/readyz")
-        except httpx.HTTPError as exc:
-            return type(exc).__name__
-        return "ready" if response.status_code == 200 else response.text[:300]
+        """'ready' when every instance of the service is, else why the first that is not says
+        it is not."""
+        for instance, url in enumerate(self.urls[service]):
+            try:
+                response = await self.http.get(f"{url}/readyz")
+            except httpx.HTTPError as exc:
+                return f"instance {instance}: {type(exc).__name__}"
+            if response.status_code != 200:
+                return f"instance {instance}: {response.text[:300]}"
+        return "ready"
 
     async def call(
         self,
