@@ -69,12 +69,20 @@ async def post_at_rate(
     tasks: list[asyncio.Task[None]] = []
 
     async def send(due: float, body: bytes, headers: dict[str, str]) -> None:
-        connection = idle.pop() if idle else await asyncio.open_connection("127.0.0.1", port)
-        reader, writer = connection
-        writer.write(_request(path, body, headers))
-        await writer.drain()
-        status, answer = await _read_response(reader)
-        on_reply(Reply(status, answer, wall + due, time.perf_counter() - started - due))
+        request = _request(path, body, headers)
+        while idle:
+            connection = idle.pop()
+            try:
+                answer = await _exchange(connection, request)
+                break
+            except (asyncio.IncompleteReadError, ConnectionError):
+                # The server closed it while idle (keep-alive timeout) before reading: resend.
+                connection[1].close()
+        else:
+            connection = await asyncio.open_connection("127.0.0.1", port)
+            answer = await _exchange(connection, request)
+        status, content = answer
+        on_reply(Reply(status, content, wall + due, time.perf_counter() - started - due))
         idle.append(connection)
 
     for index, (body, headers) in enumerate(requests):
@@ -86,6 +94,16 @@ async def post_at_rate(
     await asyncio.gather(*tasks)
     for _, writer in idle:
         writer.close()
+
+
+async def _exchange(
+    connection: tuple[asyncio.StreamReader, asyncio.StreamWriter], request: bytes
+) -> tuple[int, bytes]:
+    """Send one request on a connection and read its response."""
+    reader, writer = connection
+    writer.write(request)
+    await writer.drain()
+    return await _read_response(reader)
 
 
 def _request(path: str, body: bytes, headers: dict[str, str]) -> bytes:
