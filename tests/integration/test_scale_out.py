@@ -74,15 +74,7 @@ async def _drive(system: EmbeddedSystem, api: Api, victim: str) -> dict[str, Any
     orders = [Order(n, "leave", "simple", body, woo_id=n) for n, body in enumerate(sample)]
     traffic = Traffic(api, orders, tag="scale", seed=13)
     traffic.deadline = deadline = time.monotonic() + 150
-    for location in LOCATIONS:
-        await api.call(
-            "inventory_service",
-            "POST",
-            "/locations",
-            json=location,
-            deadline=deadline,
-            final=frozenset({409}),
-        )
+    await traffic.register_locations(deadline)
     needed = units_needed(sample)
     for sku, units in sorted(needed.items()):
         # Twice what is ordered, at one location: every order's outcome is the same whatever

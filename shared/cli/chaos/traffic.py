@@ -242,15 +242,7 @@ class Traffic:
         await self.api.call(
             "channel_gateway", "POST", "/channels", json=store_channel, deadline=deadline
         )
-        for location in LOCATIONS:
-            await self.api.call(
-                "inventory_service",
-                "POST",
-                "/locations",
-                json=location,
-                deadline=deadline,
-                final=frozenset({409}),
-            )
+        await self.register_locations(deadline)
         needed: Counter[str] = Counter()
         for order in self.orders:
             for line in order.body["lines"]:
@@ -264,6 +256,18 @@ class Traffic:
             first = units * 3 // 5 + 5
             await self.receive(sku, LOCATIONS[0]["location_id"], first, deadline)
             await self.receive(sku, LOCATIONS[1]["location_id"], units - first + 10, deadline)
+
+    async def register_locations(self, deadline: float) -> None:
+        """Register the sample's locations (one already there is fine)."""
+        for location in LOCATIONS:
+            await self.api.call(
+                "inventory_service",
+                "POST",
+                "/locations",
+                json=location,
+                deadline=deadline,
+                final=frozenset({409}),
+            )
 
     async def receive(self, sku: str, location_id: str, quantity: int, deadline: float) -> None:
         """Book a receipt; counted once its answer came."""
