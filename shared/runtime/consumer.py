@@ -34,8 +34,11 @@ from shared.runtime.tracing import traced
 
 Handler = Callable[[Any, Any, UnitOfWork], None]
 # Errors that are retried (a conflict re-reads, a transient failure backs off), never parked.
-# How often a consumer dozing until its doorbell rings looks whether it is being stopped.
+# How often a consumer dozing until its doorbell rings looks whether it is being stopped; how
+# long it waits for a position or for the broker's ends before it just fetches.
 STOP_CHECK_SECONDS = 0.2
+POSITION_WAIT = 1.0
+END_OFFSETS_WAIT = 5.0
 CONFLICT_OR_TRANSIENT: tuple[type[BaseException], ...] = (IntegrityError, *TRANSIENT_ERRORS)
 log = structlog.get_logger()
 
@@ -62,28 +65,47 @@ class FetchPacing:
         return self.busy_ms if seconds_since_last_event < self.quiet_after else self.idle_ms
 
 
-def _read_everything(
+async def _read_everything(
     consumer: AIOKafkaConsumer, batches: Mapping[TopicPartition, list[ConsumerRecord]], limit: int
 ) -> bool:
-    """True when the last fetches left nothing unread (as far as their high watermarks tell)."""
+    """True when every assigned partition was read up to its high watermark, as the last
+    fetches reported it; unknown (never fetched, position being reset) counts as unread."""
     if sum(len(records) for records in batches.values()) >= limit:
         return False
-    for partition, records in batches.items():
+    for partition in consumer.assignment():
         highwater = consumer.highwater(partition)
-        if highwater is not None and records[-1].offset + 1 < highwater:
+        if highwater is None:
+            return False
+        records = batches.get(partition)
+        if records:
+            position = records[-1].offset + 1
+        else:
+            try:  # immediate unless the position is being reset (a rewind, a lost log)
+                position = await asyncio.wait_for(consumer.position(partition), POSITION_WAIT)
+            except (TimeoutError, KafkaError):
+                return False
+        if position < highwater:
             return False
     return True
 
 
-async def _resume_unread(consumer: AIOKafkaConsumer, news: Mapping[tuple[str, int], int]) -> bool:
-    """Resume the paused partitions whose news lies past what was read; True if any."""
+async def _resume_unread(
+    consumer: AIOKafkaConsumer, news: Mapping[tuple[str, int], int], *, ends: bool = False
+) -> bool:
+    """Resume the paused partitions whose news lies past what was read; True if any.
+
+    With the broker's `ends`, a partition whose end lies behind its position (a log that was
+    lost and grew again) is resumed too: only a fetch lets the consumer find out and reset.
+    A ring behind the position is only late news of what was read."""
     paused = consumer.paused()
-    unread = [
-        partition
-        for (topic, number), next_offset in news.items()
-        if (partition := TopicPartition(topic, number)) in paused
-        and await consumer.position(partition) < next_offset
-    ]
+    unread = []
+    for (topic, number), next_offset in news.items():
+        partition = TopicPartition(topic, number)
+        if partition not in paused:
+            continue
+        position = await asyncio.wait_for(consumer.position(partition), POSITION_WAIT)
+        if position < next_offset or (ends and position != next_offset):
+            unread.append(partition)
     consumer.resume(*unread)
     return bool(unread)
 
@@ -154,7 +176,7 @@ class EventConsumer:
                 doze = (
                     self.doorbell is not None
                     and bool(consumer.assignment())
-                    and _read_everything(consumer, batches, self.batch_size)
+                    and await _read_everything(consumer, batches, self.batch_size)
                 )
                 if doze:
                     consumer.pause(*consumer.assignment())
@@ -197,7 +219,17 @@ class EventConsumer:
     ) -> None:
         """Stay paused until a ring brings news for an assigned partition not read that far,
         then resume it. After the fallback interval ask the broker for its ends instead (a
-        lost ring, a rebalance): one request, not a poll of every partition."""
+        lost ring, a rebalance): one request, not a poll of every partition. Whatever goes
+        wrong meanwhile (a broker away, a partition revoked) resumes every partition."""
+        try:
+            await self._wait_for_news(consumer, doorbell, stop)
+        except (TimeoutError, KafkaError) as error:
+            log.info("doorbell wait ended by an error, fetching", error=repr(error))
+            consumer.resume(*consumer.paused())
+
+    async def _wait_for_news(
+        self, consumer: AIOKafkaConsumer, doorbell: Doorbell, stop: asyncio.Event
+    ) -> None:
         deadline = time.monotonic() + self.pacing.fallback_seconds
         while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
             if consumer.assignment() - consumer.paused():
@@ -209,9 +241,9 @@ class EventConsumer:
             return
         paused = consumer.paused()
         if paused:
-            ends = await consumer.end_offsets(list(paused))
+            ends = await asyncio.wait_for(consumer.end_offsets(list(paused)), END_OFFSETS_WAIT)
             news = {(tp.topic, tp.partition): end for tp, end in ends.items()}
-            await _resume_unread(consumer, news)
+            await _resume_unread(consumer, news, ends=True)
 
     @property
     def alarmed(self) -> list[str]:

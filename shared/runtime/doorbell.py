@@ -52,7 +52,9 @@ class Doorbell:
 
     def open(self) -> None:
         """Create the directory and, if this process listens for a topic, bind its socket."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if self.directory.stat().st_uid != os.getuid():
+            raise PermissionError(f"doorbell directory {self.directory} belongs to another user")
         self._sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self._sender.setblocking(False)
         if not self.topics:
@@ -88,6 +90,8 @@ class Doorbell:
                 pass  # its buffer is full of rings already: it will fetch anyway
             except (ConnectionRefusedError, FileNotFoundError):
                 self._forget(peer)
+            except OSError as error:  # not ours to fix here: a ring is only a hint
+                log.debug("could not ring", path=peer, error=str(error))
 
     async def wait(self, timeout: float) -> dict[tuple[str, int], int] | None:
         """The news rung since the last call, waiting up to `timeout` seconds (None: no ring)."""
@@ -116,7 +120,7 @@ class Doorbell:
             return
         for position in positions:
             partition, _, offset = position.partition(":")
-            if partition.isdigit() and offset.isdigit():
+            if _is_number(partition) and _is_number(offset):
                 key = (topic, int(partition))
                 self.news[key] = max(int(offset), self.news.get(key, 0))
                 self.rung.set()
@@ -138,9 +142,14 @@ class Doorbell:
             log.debug("could not remove a dead doorbell socket", path=peer, error=str(error))
 
 
+def _is_number(text: str) -> bool:
+    """Plain ASCII digits only ('²' is a digit to str.isdigit, but not to int())."""
+    return text.isascii() and text.isdigit()
+
+
 def _short_enough(directory: Path) -> Path:
     """The directory, or a short stand-in under the temp dir that every process derives alike."""
     if len(os.fsencode(directory)) <= _MAX_DIRECTORY_BYTES:
         return directory
     digest = hashlib.sha256(os.fsencode(directory)).hexdigest()[:16]
-    return Path(tempfile.gettempdir()) / f"oms-doorbell-{digest}"
+    return Path(tempfile.gettempdir()) / f"oms-doorbell-{os.getuid()}-{digest}"

@@ -69,19 +69,20 @@ def test_a_dozing_consumer_fetches_nothing_until_rung_then_reads_everything(
     orders = run_service(
         build_orders, OrderSettings, doorbell_dir=str(bells), doorbell_fallback_seconds=NEVER
     )
-    warm_up = factories.channel_order_received()
-    orders.publish(warm_up)  # read once the consumer has joined its group (no ring: fallback)
-    eventually(lambda: _placed(orders, warm_up.order_id), timeout=30)
-    time.sleep(0.5)  # it read everything there was: now dozing
-    first, second = factories.channel_order_received(), factories.channel_order_received()
-    orders.publish(first, second)
-    time.sleep(2)
-    assert not _placed(orders, first.order_id), "it polled the broker while dozing"
-
     bell = Doorbell(bells)
     bell.open()
     try:
+        warm_up = factories.channel_order_received()
+        orders.publish(warm_up)  # read by its first fetch, or by the ring if it dozes already
         bell.ring(topics.CHANNEL, dict.fromkeys(range(8), 1_000_000))
+        eventually(lambda: _placed(orders, warm_up.order_id), timeout=30)
+        time.sleep(0.5)  # it read everything there was: now dozing
+        first, second = factories.channel_order_received(), factories.channel_order_received()
+        orders.publish(first, second)
+        time.sleep(2)
+        assert not _placed(orders, first.order_id), "it polled the broker while dozing"
+
+        bell.ring(topics.CHANNEL, dict.fromkeys(range(8), 1_000_000))
+        eventually(lambda: _placed(orders, first.order_id) and _placed(orders, second.order_id))
     finally:
         bell.close()
-    eventually(lambda: _placed(orders, first.order_id) and _placed(orders, second.order_id))

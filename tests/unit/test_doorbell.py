@@ -64,7 +64,7 @@ async def test_a_malformed_ring_is_dropped_and_the_next_one_heard(tmp_path: Path
     sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     try:
         path = str(next(tmp_path.glob("*.sock")))
-        sender.sendto(b"oms.orders.v1 x:1 2:y \xff", path)
+        sender.sendto("oms.orders.v1 x:1 2:y ²:3 4:\u00b2".encode() + b" \xff", path)
         sender.sendto(b"oms.orders.v1 1:7", path)
         assert await listener.wait(timeout=2) == {("oms.orders.v1", 1): 7}
     finally:
