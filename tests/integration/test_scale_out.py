@@ -74,7 +74,7 @@ async def _drive(system: EmbeddedSystem, api: Api, victim: str) -> dict[str, Any
     orders = [Order(n, "leave", "simple", body, woo_id=n) for n, body in enumerate(sample)]
     traffic = Traffic(api, orders, tag="scale", seed=13)
     traffic.deadline = deadline = time.monotonic() + 150
-    await traffic.register_locations(deadline)
+    await traffic.register_locations(LOCATIONS, deadline)
     needed = units_needed(sample)
     for sku, units in sorted(needed.items()):
         # Twice what is ordered, at one location: every order's outcome is the same whatever

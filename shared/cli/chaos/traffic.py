@@ -9,7 +9,7 @@ import itertools
 import random
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
@@ -242,7 +242,7 @@ class Traffic:
         await self.api.call(
             "channel_gateway", "POST", "/channels", json=store_channel, deadline=deadline
         )
-        await self.register_locations(deadline)
+        await self.register_locations(LOCATIONS, deadline)
         needed: Counter[str] = Counter()
         for order in self.orders:
             for line in order.body["lines"]:
@@ -257,9 +257,11 @@ class Traffic:
             await self.receive(sku, LOCATIONS[0]["location_id"], first, deadline)
             await self.receive(sku, LOCATIONS[1]["location_id"], units - first + 10, deadline)
 
-    async def register_locations(self, deadline: float) -> None:
-        """Register the sample's locations (one already there is fine)."""
-        for location in LOCATIONS:
+    async def register_locations(
+        self, locations: Iterable[dict[str, Any]], deadline: float
+    ) -> None:
+        """Register these locations (one already there is fine)."""
+        for location in locations:
             await self.api.call(
                 "inventory_service",
                 "POST",
