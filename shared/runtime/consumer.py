@@ -65,26 +65,15 @@ class FetchPacing:
         return self.busy_ms if seconds_since_last_event < self.quiet_after else self.idle_ms
 
 
-async def _read_everything(
+def _read_everything(
     consumer: AIOKafkaConsumer, batches: Mapping[TopicPartition, list[ConsumerRecord]], limit: int
 ) -> bool:
-    """True when every assigned partition was read up to its high watermark, as the last
-    fetches reported it; unknown (never fetched, position being reset) counts as unread."""
+    """True when the last fetches left nothing unread (as far as their high watermarks tell)."""
     if sum(len(records) for records in batches.values()) >= limit:
         return False
-    for partition in consumer.assignment():
+    for partition, records in batches.items():
         highwater = consumer.highwater(partition)
-        if highwater is None:
-            return False
-        records = batches.get(partition)
-        if records:
-            position = records[-1].offset + 1
-        else:
-            try:  # immediate unless the position is being reset (a rewind, a lost log)
-                position = await asyncio.wait_for(consumer.position(partition), POSITION_WAIT)
-            except (TimeoutError, KafkaError):
-                return False
-        if position < highwater:
+        if highwater is not None and records[-1].offset + 1 < highwater:
             return False
     return True
 
@@ -176,7 +165,7 @@ class EventConsumer:
                 doze = (
                     self.doorbell is not None
                     and bool(consumer.assignment())
-                    and await _read_everything(consumer, batches, self.batch_size)
+                    and _read_everything(consumer, batches, self.batch_size)
                 )
                 if doze:
                     consumer.pause(*consumer.assignment())
