@@ -19,7 +19,7 @@ from shared.runtime.embedded import (
 )
 from shared.runtime.service import ServiceParts
 from shared.runtime.settings import ServiceSettings
-from tests.kit import RunningService
+from tests.kit import ADMIN_TOKEN, RunningService
 
 NewDatabase = Callable[..., str]
 
@@ -105,6 +105,7 @@ def run_service(new_database: NewDatabase, test_broker: str) -> Iterator[RunServ
                 "database_url": new_database(settings_class.__module__.split(".")[1][:12]),
                 "kafka_bootstrap_servers": test_broker,
                 "http_port": free_port(),
+                "access_bootstrap_token": ADMIN_TOKEN,
                 **overrides,
             }
         )

@@ -19,9 +19,20 @@ from shared.runtime.application import ServiceApplication, UnitOfWork
 from shared.runtime.service import ServiceParts, run_parts
 
 T = TypeVar("T")
+# The break-glass admin token of the services tests run (the settings' access_bootstrap_token).
+ADMIN_TOKEN = "oms_00000000000000000000000000000a11_test-admin-token-of-the-test-services-00000"
 # The last position published per (broker, publisher): services of one test share a broker,
 # and two of them publishing as the same source must not reuse a position.
 _POSITIONS: dict[tuple[str, str], int] = defaultdict(int)
+
+
+CLI_ENV = {"OMS_TOKEN": ADMIN_TOKEN}
+"""The environment of an `oms` command run against the test services."""
+
+
+def bearer(token: str | None) -> dict[str, str]:
+    """The Authorization header of a token (none without one)."""
+    return {} if token is None else {"Authorization": f"Bearer {token}"}
 
 
 def apply(
@@ -64,8 +75,11 @@ class RunningService:
         self.parts = parts
         self._stopped = False
         self.app: Any = parts.app
+        bootstrap = parts.settings.access_bootstrap_token
         self.http = httpx.Client(
-            base_url=f"http://{parts.settings.http_host}:{parts.settings.http_port}", timeout=30
+            base_url=f"http://{parts.settings.http_host}:{parts.settings.http_port}",
+            timeout=30,
+            headers=bearer(bootstrap.get_secret_value() if bootstrap else None),
         )
         self._loop = asyncio.new_event_loop()
         self._stop: asyncio.Event | None = None

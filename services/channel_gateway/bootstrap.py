@@ -161,6 +161,7 @@ def build(settings: Settings) -> GatewayParts:
             provides=[app, views, registry, batcher, webhooks],
         ),
         events=events(),
+        access_policy=api.ACCESS,
         projections=[projection],
         # Leader-only, like the relay: one instance pushes deliveries and polls the channels.
         extra_workers=workers,

@@ -28,6 +28,7 @@ from services.channel_gateway.domain import (
     Refund,
     RefundLine,
     Shipment,
+    User,
     connection_id_for,
 )
 from shared import events as ev
@@ -159,6 +160,24 @@ def _refund_due(e: ChannelOrder.RefundDue) -> ev.ChannelRefundDue:
     )
 
 
+def _token_issued(e: User.TokenIssued) -> ev.AccessGranted:
+    return ev.AccessGranted(
+        token_id=e.token_id,
+        principal=e.name,
+        role=cast(ev.AccessRole, e.role),
+        token_hash=e.token_hash,
+        expires_at=e.expires_at,
+        granted_by=e.issued_by,
+        granted_at=e.issued_at,
+    )
+
+
+def _token_revoked(e: User.TokenRevoked) -> ev.AccessRevoked:
+    return ev.AccessRevoked(
+        token_id=e.token_id, principal=e.name, revoked_by=e.revoked_by, revoked_at=e.revoked_at
+    )
+
+
 # Holds, connections, shipments, cancellations, refunds, deliveries and news kept of orders never
 # taken in are the gateway's own business; a refund no channel can make goes to the order's
 # timeline.
@@ -192,6 +211,11 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     ChannelChange.NewsKept: INTERNAL,
     ChannelChange.Applied: INTERNAL,  # what was applied is published as the order's own news
     ChannelChange.Dismissed: INTERNAL,
+    # Every service keeps its own copy of each token's grant; users themselves stay here.
+    User.Created: INTERNAL,
+    User.TokenIssued: _token_issued,
+    User.TokenRevoked: _token_revoked,
+    User.Disabled: INTERNAL,
 }
 
 

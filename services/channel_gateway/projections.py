@@ -20,6 +20,7 @@ from services.channel_gateway.domain import (
     ChannelOrderStatus,
     Delivery,
     DeliveryStatus,
+    User,
 )
 from services.channel_gateway.views import ChannelOrderViews
 from shared.runtime.registry import Projection
@@ -367,7 +368,57 @@ CHANGES = Projection(
     },
 )
 
-VIEWS = (CHANNEL_ORDERS, CONNECTIONS, DELIVERIES, CHANGES)
+# -- user_view, access_token_view ------------------------------------------------------------
+
+
+def _user_created(curs: Cursor[Any], e: User.Created) -> None:
+    ChannelOrderViews.insert_user(
+        curs,
+        {
+            "name": e.name,
+            "role": e.role,
+            "kind": e.kind,
+            "created_by": e.created_by,
+            "at": e.timestamp,
+        },
+    )
+
+
+def _token_issued(curs: Cursor[Any], e: User.TokenIssued) -> None:
+    ChannelOrderViews.insert_token(
+        curs,
+        {
+            "token_id": e.token_id,
+            "name": e.name,
+            "role": e.role,
+            "label": e.label,
+            "issued_by": e.issued_by,
+            "issued_at": e.issued_at,
+            "expires_at": e.expires_at,
+        },
+    )
+
+
+def _token_revoked(curs: Cursor[Any], e: User.TokenRevoked) -> None:
+    ChannelOrderViews.revoke_token(curs, e.token_id, e.revoked_by, e.revoked_at)
+
+
+def _user_disabled(curs: Cursor[Any], e: User.Disabled) -> None:
+    ChannelOrderViews.disable_user(curs, e.name, e.disabled_by, e.disabled_at)
+
+
+USERS = Projection(
+    name="user_view",
+    aggregates=[User],
+    handlers={
+        User.Created: _user_created,
+        User.TokenIssued: _token_issued,
+        User.TokenRevoked: _token_revoked,
+        User.Disabled: _user_disabled,
+    },
+)
+
+VIEWS = (CHANNEL_ORDERS, CONNECTIONS, DELIVERIES, CHANGES, USERS)
 
 
 def project(curs: Cursor[Any], event: Any) -> None:

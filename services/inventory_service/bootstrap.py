@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.inventory_service.api import ERROR_STATUSES, ROUTERS
+from services.inventory_service.api import ACCESS, ERROR_STATUSES, ROUTERS
 from services.inventory_service.application import Inventory, Routing
 from services.inventory_service.application.routing import bundled_centroids
 from services.inventory_service.domain import AGGREGATES, parse_rules
@@ -53,6 +53,7 @@ def build(settings: Settings) -> ServiceParts:
             provides=[app, views, app.channel_rules],
         ),
         events=service_events(),
+        access_policy=ACCESS,
         projections=[projection],
     )
 

@@ -42,6 +42,7 @@ from services.order_service.schemas import (
 from services.order_service.views import OrderSearch, OrderViews
 from shared import money
 from shared.payments import PaymentState
+from shared.runtime.access import AccessPolicy, Grant, Rule
 from shared.runtime.api import (
     PageQuery,
     Problem,
@@ -285,6 +286,8 @@ def _check_fits(amount: Decimal, currency: str) -> None:
 
 
 ROUTERS: list[APIRouter] = [router]
+ACCESS = AccessPolicy({"/orders": Rule(writes=Grant.OPS)})
+"""Who may call what: ops change orders, every role reads them."""
 ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     OrderNotFoundError: (404, "Order not found"),
     OrderNotCancellableError: (409, "Order not cancellable"),

@@ -52,6 +52,7 @@ def build(settings: Settings) -> ServiceParts:
             provides=[app, views],
         ),
         events=service_events(),
+        access_policy=api.ACCESS,
         projections=[
             ProjectionWorker(name=PROJECTION.name, app=app, view=views, project=PROJECTION)
         ],

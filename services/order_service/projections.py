@@ -12,7 +12,14 @@ from services.order_service.views import OrderViews
 from shared.payments import ASSUMED
 from shared.runtime.registry import DomainEvent, ProjectFn, Projection
 
-_NOT_DETAIL = {"originator_id", "originator_version", "timestamp", "correlation_id", "causation_id"}
+_NOT_DETAIL = {
+    "originator_id",
+    "originator_version",
+    "timestamp",
+    "correlation_id",
+    "causation_id",
+    "actor",
+}
 # Personal data stays on the order row (a customer's note may hold some too).
 _NOT_SHOWN = {"customer", "shipping_address", "billing_address", "note"}
 # Timeline entries that need ops' attention say which exception they are.
@@ -194,7 +201,13 @@ def _timeline(curs: Cursor[Any], e: Order.Event) -> None:
     if exception:
         detail["exception"] = exception
     OrderViews.add_timeline(
-        curs, e.originator_id, e.originator_version, e.timestamp, type(e).__name__, detail
+        curs,
+        e.originator_id,
+        e.originator_version,
+        e.timestamp,
+        type(e).__name__,
+        detail,
+        getattr(e, "actor", None),  # events stored before access control name nobody
     )
 
 

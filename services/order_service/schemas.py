@@ -58,6 +58,9 @@ class TimelineEntry(BaseModel):
     at: datetime
     event: str
     detail: dict[str, Any]
+    actor: str | None = Field(
+        None, description="who asked for it (a user or machine client); none: the OMS itself"
+    )
 
 
 class TaxLinePublic(BaseModel):

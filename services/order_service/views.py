@@ -131,6 +131,8 @@ class OrderViews(ViewStore):
             detail jsonb NOT NULL,
             PRIMARY KEY (order_id, version)
         )""",
+        # Added with access control: who asked for the change (absent: the system, or before).
+        "ALTER TABLE order_timeline ADD COLUMN IF NOT EXISTS actor text",
     )
 
     # -- writes, inside the projection's transaction ---------------------------------------
@@ -220,12 +222,19 @@ class OrderViews(ViewStore):
 
     @staticmethod
     def add_timeline(
-        curs: Cursor[Any], order_id: UUID, version: int, at: Any, event: str, detail: dict[str, Any]
+        curs: Cursor[Any],
+        order_id: UUID,
+        version: int,
+        at: Any,
+        event: str,
+        detail: dict[str, Any],
+        actor: str | None = None,
     ) -> None:
-        """Record one thing that happened to an order."""
+        """Record one thing that happened to an order, and who asked for it."""
         curs.execute(
-            "INSERT INTO order_timeline VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-            (order_id, version, at, event, jsonb(detail)),
+            "INSERT INTO order_timeline (order_id, version, at, event, detail, actor)"
+            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            (order_id, version, at, event, jsonb(detail), actor),
         )
 
     # -- queries -----------------------------------------------------------------------------
@@ -238,7 +247,8 @@ class OrderViews(ViewStore):
             if order is None:
                 return None
             curs.execute(
-                "SELECT at, event, detail FROM order_timeline WHERE order_id = %s ORDER BY version",
+                "SELECT at, event, detail, actor FROM order_timeline WHERE order_id = %s"
+                " ORDER BY version",
                 (order_id,),
             )
             order["timeline"] = curs.fetchall()

@@ -37,6 +37,7 @@ from services.returns_service.schemas import (
     ReturnsPublic,
 )
 from services.returns_service.views import ReturnViews
+from shared.runtime.access import AccessPolicy, Grant, Rule
 from shared.runtime.api import (
     IdempotencyKey,
     PageQuery,
@@ -198,6 +199,16 @@ def get_refundable(order_id: UUID, app: AppDep) -> RefundablePublic:
 
 
 ROUTERS: list[APIRouter] = [returns, refunds, refundable]
+ACCESS = AccessPolicy(
+    {
+        "/returns": Rule(writes=Grant.OPS),
+        # Receiving is the warehouse's work (or ops' at a shop counter).
+        "/returns/{return_id}/receive": Rule(writes=Grant.OPS_OR_WAREHOUSE),
+        "/refunds": Rule(writes=Grant.OPS),
+        "/refundable": Rule(writes=Grant.OPS),
+    }
+)
+"""Who may call what: ops return and refund, the warehouse receives, every role reads."""
 
 
 def _refund_public(refund: RefundWithoutReturn) -> RefundPublic:

@@ -45,6 +45,7 @@ def build(settings: Settings) -> ServiceParts:
             provides=[app, views],
         ),
         events=EVENTS,
+        access_policy=api.ACCESS,
         projections=[
             ProjectionWorker(name=PROJECTION.name, app=app, view=views, project=PROJECTION)
         ],

@@ -24,7 +24,7 @@ from shared.cli.bench_probes import (
     postgres_commit_rate,
 )
 from shared.cli.bench_profile import Profiler
-from shared.cli.client import OmsClient
+from shared.cli.client import OmsClient, auth_headers
 from shared.cli.loadgen import Reply, post_all, post_at_rate
 from shared.cli.samples import LOCATIONS, SampleOrders, units_needed
 from shared.cli.system import SERVICES
@@ -173,7 +173,7 @@ async def _run(
         ),
         "broker_produce_msgs_per_s": await broker_produce_rate(system.bootstrap),
     }
-    client = OmsClient(system.urls())
+    client = OmsClient(system.urls(), token=system.admin_token)
     run_id = int(time.time())
     sample = SampleOrders(seed=11, prefix=f"bench{run_id}").orders(count)
     paced = {
@@ -191,14 +191,16 @@ async def _run(
         if profiler is not None:
             profiler.start()
         gateways = system.instance_urls()["channel_gateway"]
-        posted = await _post_orders(gateways, sample, concurrency)
+        posted = await _post_orders(gateways, sample, concurrency, system.admin_token)
         done = await _wait_for_shipments(clock, set(posted))
         figures = _figures(posted, clock, done)
         if profiler is not None:
             profiler.stop()
         burst_cpu = sampler.cpu_used()  # the open loop below runs at rates, not flat out
         open_loop = [
-            await _open_loop(system.urls()["channel_gateway"], clock, rate, orders)
+            await _open_loop(
+                system.urls()["channel_gateway"], clock, rate, orders, system.admin_token
+            )
             for rate, orders in paced.items()
         ]
     finally:
@@ -255,13 +257,13 @@ async def stock_up(client: OmsClient, sample: list[dict[str, Any]]) -> None:
 
 
 async def _post_orders(
-    gateway_urls: list[str], sample: list[dict[str, Any]], concurrency: int
+    gateway_urls: list[str], sample: list[dict[str, Any]], concurrency: int, token: str
 ) -> dict[str, float]:
     """Post every order to the gateways, with a progress bar."""
     with Progress(console=console) as progress:
         task = progress.add_task("Posting orders to the gateway", total=len(sample))
         return await post_orders(
-            gateway_urls, sample, concurrency, lambda _: progress.advance(task)
+            gateway_urls, sample, concurrency, token, lambda _: progress.advance(task)
         )
 
 
@@ -269,11 +271,13 @@ async def post_orders(
     gateway_urls: list[str],
     sample: list[dict[str, Any]],
     concurrency: int,
+    token: str,
     on_reply: Callable[[Reply], None] | None = None,
 ) -> dict[str, float]:
     """Post every order, spread over the gateways; returns order id -> when it was sent."""
     ports = [int(url.rsplit(":", 1)[1]) for url in gateway_urls]
-    requests = [(json.dumps(order).encode(), JSON) for order in sample]
+    headers = {**JSON, **auth_headers(token)}
+    requests = [(json.dumps(order).encode(), headers) for order in sample]
     replies = await post_all(ports, "/v1/orders", requests, concurrency, on_reply)
     refused = [r for r in replies if r.status not in (200, 202)]
     if refused:
@@ -282,7 +286,7 @@ async def post_orders(
 
 
 async def _open_loop(
-    gateway_url: str, clock: EventClock, rate: float, sample: list[dict[str, Any]]
+    gateway_url: str, clock: EventClock, rate: float, sample: list[dict[str, Any]], token: str
 ) -> dict[str, Any]:
     """Send orders at a fixed rate; latency of intake, of every hop and of the whole flow."""
     port = int(gateway_url.rsplit(":", 1)[1])
@@ -294,7 +298,8 @@ async def _open_loop(
             replies.append(reply)
             progress.advance(task)
 
-        requests = [(json.dumps(order).encode(), JSON) for order in sample]
+        headers = {**JSON, **auth_headers(token)}
+        requests = [(json.dumps(order).encode(), headers) for order in sample]
         await post_at_rate(port, "/v1/orders", requests, rate, on_reply)
     refused = [r for r in replies if r.status not in (200, 202)]
     if refused:

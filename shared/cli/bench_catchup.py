@@ -83,7 +83,7 @@ async def consumer_catch_up(
     topics = {topic for topic, _ in await group_offsets(bootstrap, service)}
     os.kill(pid, signal.SIGSTOP)
     try:
-        await post_orders(system.urls()["channel_gateway"], sample, concurrency)
+        await post_orders(system.urls()["channel_gateway"], sample, concurrency, system.admin_token)
         ends = await steady(lambda: end_offsets(bootstrap, topics), checks=6)  # relays done
         before = await group_offsets(bootstrap, service)
     finally:
@@ -168,13 +168,13 @@ def bench_catchup(
 
 async def _run(system: Any, count: int, warmup: int, service: str) -> dict[str, float | None]:
     sample = SampleOrders(seed=13, prefix=f"catchup{int(time.time())}").orders(warmup + count)
-    client = OmsClient(system.urls())
+    client = OmsClient(system.urls(), token=system.admin_token)
     try:
         await stock_up(client, sample)
     finally:
         await client.close()
     with console.status(f"warm-up: {warmup} orders"):
-        await post_orders(system.urls()["channel_gateway"], sample[:warmup], 32)
+        await post_orders(system.urls()["channel_gateway"], sample[:warmup], 32, system.admin_token)
         # Caught up and done: its commits have not moved for a while.
         await steady(lambda: group_offsets(system.bootstrap, service), checks=6)
     with console.status(f"{service} paused while {count} orders pile up, then restarted..."):

@@ -31,6 +31,7 @@ from rich.console import Console
 from rich.table import Table
 
 from shared.cli.bench_probes import postgres_commit_rate
+from shared.cli.client import auth_headers, session_token
 from shared.cli.loadgen import post_all
 from shared.runtime.embedded import (
     EmbeddedBroker,
@@ -121,6 +122,7 @@ def _gateways(server_url: str, bootstrap: str, instances: int, split: bool) -> I
                 "OMS_GATEWAY_DATABASE_URL": database_url(server_url, name),
                 "OMS_GATEWAY_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
                 "OMS_GATEWAY_HTTP_PORT": str(port),
+                "OMS_GATEWAY_ACCESS_BOOTSTRAP_TOKEN": session_token(),
                 # The worker process says "leading" at INFO: that is how readiness is seen.
                 "OMS_GATEWAY_LOG_LEVEL": "WARNING" if api else "INFO",
                 "OMS_GATEWAY_RUN_API": str(api).lower(),
@@ -215,7 +217,8 @@ def shopify_webhook(number: int) -> tuple[bytes, dict[str, str]]:
 
 
 async def _run(urls: list[str], count: int, concurrency: int) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=urls[0], timeout=60) as http:
+    headers = auth_headers(session_token())
+    async with httpx.AsyncClient(base_url=urls[0], timeout=60, headers=headers) as http:
         registered = await http.post(
             "/v1/channels",
             json={

@@ -49,7 +49,7 @@ from rich.table import Table
 
 from shared.cli.bench import post_orders, stock_up
 from shared.cli.bench_probes import TreeMemory, tree_memory
-from shared.cli.client import OmsClient
+from shared.cli.client import ADMIN_TOKEN_FILE, OmsClient, read_or_make_token
 from shared.cli.samples import SampleOrders
 from shared.cli.system import EXTERNAL_BROKER_ENV, HOST, PORTS, SERVICES
 from shared.events.topics import ALL_TOPICS
@@ -180,6 +180,11 @@ class OmsUp:
         """Base URL of every service."""
         return {s.name: f"http://{HOST}:{self.base_port + s.port_offset}" for s in SERVICES}
 
+    @property
+    def admin_token(self) -> str:
+        """The admin token `oms up` keeps in its var dir (made here first if need be)."""
+        return read_or_make_token(self.var_dir / ADMIN_TOKEN_FILE)
+
     def start(self) -> None:
         """Launch `oms up` (returns at once)."""
         command = [
@@ -294,7 +299,7 @@ async def _fill(
 ) -> tuple[Snapshot, set[Reader]]:
     """Post orders until the services stored `target` events, everything caught up; returns
     the last snapshot and every reader (consumer group, topic, partition) seen."""
-    client = OmsClient(oms.urls())
+    client = OmsClient(oms.urls(), token=oms.admin_token)
     sample = SampleOrders(seed=23, prefix=f"restart-{run.storage}").orders(max(200, target // 4))
     try:
         await stock_up(client, sample)
@@ -310,7 +315,10 @@ async def _fill(
             if posted + chunk > len(sample):
                 raise RuntimeError(f"{len(sample)} sample orders were not enough for {target}")
             await post_orders(
-                [oms.urls()["channel_gateway"]], sample[posted : posted + chunk], concurrency
+                [oms.urls()["channel_gateway"]],
+                sample[posted : posted + chunk],
+                concurrency,
+                oms.admin_token,
             )
             posted += chunk
             snapshot = await _settle(oms, progress, task, readers)

@@ -36,6 +36,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from rich.table import Table
 
 from shared.cli.bench_channels import infrastructure, wait_ready
+from shared.cli.client import auth_headers, session_token
 from shared.runtime.embedded import database_url, drop_database, ensure_database, free_port
 from shared.text import fold, grams
 
@@ -158,6 +159,7 @@ def _order_service(server_url: str, bootstrap: str) -> Iterator[tuple[str, str]]
         "OMS_ORDERS_DATABASE_URL": db_url,
         "OMS_ORDERS_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "OMS_ORDERS_HTTP_PORT": str(port),
+        "OMS_ORDERS_ACCESS_BOOTSTRAP_TOKEN": session_token(),
         "OMS_ORDERS_LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
     }
@@ -309,7 +311,7 @@ def _measure(url: str, db_url: str, samples: dict[str, list[Any]], runs: int) ->
     baseline: dict[str, list[float]] = {"SQL: SELECT by order_id": [], "GET /v1/orders/{id}": []}
     counts: dict[str, list[int]] = {kind: [] for kind in latencies}
     with (
-        httpx.Client(base_url=url, timeout=30) as http,
+        httpx.Client(base_url=url, timeout=30, headers=auth_headers(session_token())) as http,
         psycopg.connect(db_url, autocommit=True) as conn,
         Progress(console=console, transient=True) as progress,
     ):

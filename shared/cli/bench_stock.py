@@ -39,6 +39,7 @@ from rich.table import Table
 
 from shared.cli.bench_channels import infrastructure, wait_ready
 from shared.cli.bench_probes import postgres_commit_rate
+from shared.cli.client import auth_headers, session_token
 from shared.runtime.embedded import (
     database_url,
     drop_database,
@@ -154,9 +155,10 @@ async def _run(
     reads: int,
     concurrency: int,
 ) -> dict[str, Any]:
+    headers = auth_headers(session_token())
     async with (
-        httpx.AsyncClient(base_url=inventory, timeout=60) as inv,
-        httpx.AsyncClient(base_url=gateway, timeout=60) as gw,
+        httpx.AsyncClient(base_url=inventory, timeout=60, headers=headers) as inv,
+        httpx.AsyncClient(base_url=gateway, timeout=60, headers=headers) as gw,
     ):
         await _setup(inv, gw, channel, names)
         lag, receipt = await _lag(inv, channel, names, changes, pace)
@@ -278,6 +280,7 @@ def _services(server_url: str, bootstrap: str, rate: float) -> Iterator[tuple[st
                 f"{prefix}DATABASE_URL": database_url(server_url, name),
                 f"{prefix}KAFKA_BOOTSTRAP_SERVERS": bootstrap,
                 f"{prefix}HTTP_PORT": str(port),
+                f"{prefix}ACCESS_BOOTSTRAP_TOKEN": session_token(),
                 f"{prefix}LOG_LEVEL": "WARNING",
                 "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
                 **extra,

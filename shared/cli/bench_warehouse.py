@@ -30,6 +30,7 @@ from aiokafka import AIOKafkaProducer
 from rich.console import Console
 from rich.table import Table
 
+from shared.cli.client import auth_headers, session_token
 from shared.cli.supervisor import ChildSpec, Supervisor
 from shared.events import models as ev
 from shared.events import now_utc, topics
@@ -120,6 +121,7 @@ class FulfillmentUnderTest:
             "OMS_FULFILLMENT_DATABASE_URL": database_url,
             "OMS_FULFILLMENT_KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap,
             "OMS_FULFILLMENT_HTTP_PORT": str(self.port),
+            "OMS_FULFILLMENT_ACCESS_BOOTSTRAP_TOKEN": session_token(),
             "OMS_FULFILLMENT_TOPIC_PARTITIONS": str(DEFAULT_TOPIC_PARTITIONS),
             "OMS_FULFILLMENT_LOG_LEVEL": "WARNING",
             "PYTHONPATH": os.pathsep.join(
@@ -159,7 +161,10 @@ async def _run(
     service: FulfillmentUnderTest, shipments: int, lines: int, concurrency: int
 ) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=concurrency * 2)
-    async with httpx.AsyncClient(base_url=service.base_url, timeout=120, limits=limits) as http:
+    headers = auth_headers(session_token())
+    async with httpx.AsyncClient(
+        base_url=service.base_url, timeout=120, limits=limits, headers=headers
+    ) as http:
         figures: dict[str, Any] = {
             "raw_http_livez_per_s": await _rate(
                 [partial(http.get, "/livez") for _ in range(2000)], concurrency

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import os
+from pathlib import Path
 from typing import Any
 
 import httpx
+
+from shared.runtime.access import new_token, parse_token
 
 DEFAULT_URLS = {
     "channel_gateway": "http://127.0.0.1:8000",
@@ -15,6 +20,46 @@ DEFAULT_URLS = {
 }
 
 
+TOKEN_ENV = "OMS_TOKEN"
+ADMIN_TOKEN_FILE = "admin-token"  # in `oms up`'s var directory
+DEFAULT_VAR_DIR = Path("var")
+
+
+def read_or_make_token(path: Path) -> str:
+    """The token kept in `path`, made (owner-only) when there is none yet."""
+    if path.exists():
+        token = path.read_text().strip()
+        if parse_token(token) is None:
+            raise ValueError(f"{path} holds no OMS access token; delete it to make a new one")
+        return token
+    path.parent.mkdir(parents=True, exist_ok=True)
+    token = new_token().token
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(token + "\n")
+    return token
+
+
+def cli_token(var_dir: Path = DEFAULT_VAR_DIR) -> str | None:
+    """The token CLI calls carry: $OMS_TOKEN, else the admin token of a local `oms up`."""
+    token = os.environ.get(TOKEN_ENV)
+    if token:
+        return token.strip()
+    path = var_dir / ADMIN_TOKEN_FILE
+    return path.read_text().strip() if path.exists() else None
+
+
+@functools.cache
+def session_token() -> str:
+    """One admin token for the services this CLI process starts itself (made on first use)."""
+    return new_token().token
+
+
+def auth_headers(token: str | None) -> dict[str, str]:
+    """The Authorization header of a bearer token (none without one)."""
+    return {} if token is None else {"Authorization": f"Bearer {token}"}
+
+
 def urls_from_base(base_port: int, host: str = "127.0.0.1") -> dict[str, str]:
     """Service URLs when the gateway listens on base_port and the others follow."""
     return {name: f"http://{host}:{base_port + i}" for i, name in enumerate(DEFAULT_URLS)}
@@ -23,9 +68,15 @@ def urls_from_base(base_port: int, host: str = "127.0.0.1") -> dict[str, str]:
 class OmsClient:
     """Calls the services' /v1 APIs; raises httpx.HTTPStatusError on a 4xx/5xx."""
 
-    def __init__(self, urls: dict[str, str], timeout: float = 30.0) -> None:
+    def __init__(
+        self, urls: dict[str, str], timeout: float = 30.0, token: str | None = None
+    ) -> None:
         self.urls = urls
-        self.http = httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(max_connections=64))
+        self.http = httpx.AsyncClient(
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=64),
+            headers=auth_headers(token if token is not None else cli_token()),
+        )
 
     async def close(self) -> None:
         """Close the connection pool."""

@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from shared.cli.client import auth_headers, cli_token
 from shared.cli.import_orders import import_app, read_rows
 
 REQUIRED = ("sku", "name")
@@ -141,7 +142,10 @@ def put_items(url: str, items: list[ItemLine]) -> tuple[dict[str, int], list[Lin
         TextColumn("items"),
         TimeRemainingColumn(),
     )
-    with httpx.Client(base_url=url, timeout=60) as http, Progress(*columns, console=console) as bar:
+    with (
+        httpx.Client(base_url=url, timeout=60, headers=auth_headers(cli_token())) as http,
+        Progress(*columns, console=console) as bar,
+    ):
         task = bar.add_task("items", total=len(items))
         for item in items:
             response = _put(http, item)

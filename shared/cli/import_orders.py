@@ -18,6 +18,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from shared.cli.client import auth_headers, cli_token
+
 REQUIRED = ("order_ref", "sku", "quantity", "unit_price", "currency")
 ROWS_PER_REQUEST = 500
 SHOWN_ERRORS = 50
@@ -99,7 +101,10 @@ def send(
         TextColumn("rows"),
         TimeRemainingColumn(),
     )
-    with httpx.Client(base_url=url, timeout=60) as http, Progress(*columns, console=console) as bar:
+    with (
+        httpx.Client(base_url=url, timeout=60, headers=auth_headers(cli_token())) as http,
+        Progress(*columns, console=console) as bar,
+    ):
         task = bar.add_task("rows", total=len(rows))
         for batch in batches(rows):
             body = {

@@ -12,7 +12,7 @@ from typing import Annotated
 import httpx
 import typer
 
-from shared.cli.client import urls_from_base
+from shared.cli.client import auth_headers, cli_token, urls_from_base
 
 RAW_PRINT_PORT = 9100  # the raw TCP port of network label printers (JetDirect convention)
 
@@ -53,7 +53,9 @@ def document_paths(kind: Kind, doc_id: str, fmt: Format) -> list[str]:
 
 def fetch(base_url: str, paths: list[str], timeout: float = 30.0) -> bytes:
     """The first document found; a problem answer becomes a clear error."""
-    with httpx.Client(base_url=base_url, timeout=timeout) as http:
+    with httpx.Client(
+        base_url=base_url, timeout=timeout, headers=auth_headers(cli_token())
+    ) as http:
         for n, path in enumerate(paths):
             response = http.get(path)
             if response.status_code == 404 and n + 1 < len(paths):

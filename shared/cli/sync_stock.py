@@ -17,6 +17,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from shared.cli.client import auth_headers, cli_token
+
 WAITING = ("pending", "retrying")
 SHOWN_FAILURES = 50
 console = Console()
@@ -42,12 +44,13 @@ def sync_stock(
     ] = 3600,
 ) -> None:
     """Push every SKU's figure to the channel again and follow the pushes to the end."""
-    with httpx.Client(base_url=inventory_url, timeout=300) as inventory:
+    headers = auth_headers(cli_token())
+    with httpx.Client(base_url=inventory_url, timeout=300, headers=headers) as inventory:
         published = _call(inventory, "POST", "/v1/atp/publish", json={})
     console.print(
         f"inventory: {published['skus']} SKUs, {published['changed']} with news for channels"
     )
-    with httpx.Client(base_url=url, timeout=60) as gateway:
+    with httpx.Client(base_url=url, timeout=60, headers=headers) as gateway:
         forced = _call(gateway, "POST", f"/v1/stock-sync/{channel}/resync")
         counts = follow(gateway, channel, int(forced["skus"]), timeout)
         failed = _rows(gateway, channel, "failed") if counts.get("failed") else []

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from shared.cli.client import ADMIN_TOKEN_FILE, read_or_make_token
 from shared.cli.supervisor import ChildSpec, Supervisor, SupervisorRunning, reclaim_leftovers
 from shared.events.topics import ALL_TOPICS
 from shared.runtime.embedded import (
@@ -242,6 +243,16 @@ class EmbeddedSystem:
         if not self._database_urls:
             raise RuntimeError("system not started")
         return dict(self._database_urls)
+
+    @property
+    def admin_token_file(self) -> Path:
+        """Where the break-glass admin token of this system is kept (mode 0600)."""
+        return self.var_dir / ADMIN_TOKEN_FILE
+
+    @property
+    def admin_token(self) -> str:
+        """The admin token every service of this system accepts (made on first use)."""
+        return read_or_make_token(self.admin_token_file)
 
     @property
     def pid_file(self) -> Path:
@@ -480,6 +491,7 @@ class EmbeddedSystem:
             "TOPIC_PARTITIONS": str(self.partitions),
             # One machine: relays ring the consumers instead of them polling the broker.
             "DOORBELL_DIR": str(self.var_dir / "doorbells"),
+            "ACCESS_BOOTSTRAP_TOKEN": self.admin_token,
         }
         if isinstance(service, JobDef):
             settings["DATA_DIR"] = str(self.var_dir / service.name)

@@ -35,6 +35,7 @@ class Envelope:
     causation_id: str | None
     time: datetime | None = None
     predecessor: int | None = None
+    actor: str | None = None
 
     @property
     def source_service(self) -> str:
@@ -61,6 +62,7 @@ def encode(
     causation_id: str | None = None,
     time: datetime | None = None,
     predecessor: int | None = None,
+    actor: str | None = None,
 ) -> WireMessage:
     """Binary-mode CloudEvent: attributes as ce_ headers, the JSON payload as the value.
 
@@ -87,6 +89,8 @@ def encode(
         attributes["correlationid"] = correlation_id
     if causation_id:
         attributes["causationid"] = causation_id
+    if actor:  # who asked for the change: a user or machine client (an OMS extension)
+        attributes["actor"] = actor
     message = kafka.to_binary(CloudEvent(attributes, event.to_data()), _FORMAT)
     return WireMessage(
         key=event.partition_key.encode(),
@@ -137,6 +141,7 @@ def decode(
         causation_id=attributes.get("causationid"),
         time=attributes.get("time"),
         predecessor=_predecessor(attributes.get("predecessor"), position),
+        actor=attributes.get("actor"),
     )
 
 

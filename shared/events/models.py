@@ -358,6 +358,36 @@ class ChannelRefundRecorded(IntegrationEvent):
 # -- orders -------------------------------------------------------------------------------
 
 
+AccessRole = Literal["admin", "ops", "warehouse", "viewer"]
+
+
+class AccessGranted(IntegrationEvent):
+    """An admin gave a user or a machine client an access token: every service accepts it from
+    now until it expires or is revoked (only its SHA-256 hash travels, never the token)."""
+
+    topic = topics.CHANNEL
+    key_field = "token_id"
+    token_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    principal: str = Text
+    role: AccessRole
+    token_hash: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the token, hex")
+    expires_at: UtcTime | None = Field(None, description="absent: valid until revoked")
+    granted_by: str = Text
+    granted_at: UtcTime
+
+
+class AccessRevoked(IntegrationEvent):
+    """An access token was revoked (by an admin, or with its user's disabling): every service
+    refuses it from now on."""
+
+    topic = topics.CHANNEL
+    key_field = "token_id"
+    token_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    principal: str = Text
+    revoked_by: str = Text
+    revoked_at: UtcTime
+
+
 class OrderPlaced(IntegrationEvent):
     """An order entered the OMS and asks for stock."""
 
@@ -961,6 +991,8 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     ChannelRefundRecorded,
     ChannelShipToChanged,
     ChannelLinesCut,
+    AccessGranted,
+    AccessRevoked,
     OrderPlaced,
     OrderConfirmed,
     OrderBackordered,

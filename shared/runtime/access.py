@@ -13,6 +13,7 @@ import hmac
 import re
 import secrets
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -36,15 +37,59 @@ class Grant(StrEnum):
     OPS = "ops"
     WAREHOUSE = "warehouse"
     OPS_OR_WAREHOUSE = "ops_or_warehouse"
+    SIGNED_IN = "signed_in"  # any role, viewer included
     PUBLIC = "public"  # no bearer token: the channel's signature is checked instead
 
     def allows(self, role: Role) -> bool:
         """True when a caller of this role may call an endpoint with this grant."""
-        if self is Grant.PUBLIC or role is Role.ADMIN:
+        if self in (Grant.PUBLIC, Grant.SIGNED_IN) or role is Role.ADMIN:
             return True
         if self is Grant.OPS_OR_WAREHOUSE:
             return role in (Role.OPS, Role.WAREHOUSE)
         return role.value == self.value
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may change (POST, PUT, PATCH, DELETE) and who may read under one path."""
+
+    writes: Grant
+    reads: Grant = Grant.SIGNED_IN
+
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class AccessPolicyError(RuntimeError):
+    """A route that no rule of the policy covers: the service does not start."""
+
+
+@dataclass(frozen=True)
+class AccessPolicy:
+    """A service's rules by path (under /v1); the longest matching path decides."""
+
+    rules: Mapping[str, Rule]
+
+    def rule_for(self, path: str) -> Rule | None:
+        """The rule of an API path such as /v1/orders/{order_id}/cancel, or None."""
+        path = path.removeprefix("/v1")
+        found = [prefix for prefix in self.rules if path == prefix or path.startswith(prefix + "/")]
+        return self.rules[max(found, key=len)] if found else None
+
+    def grant_for(self, method: str, path: str) -> Grant:
+        """Who may call `method` on `path`; AccessPolicyError when no rule covers it."""
+        rule = self.rule_for(path)
+        if rule is None:
+            raise AccessPolicyError(f"no access rule covers {path}")
+        return rule.reads if method in READ_METHODS else rule.writes
+
+    def uncovered(self, paths: Iterable[str]) -> list[str]:
+        """The paths (under /v1) that no rule covers."""
+        return [p for p in paths if p.startswith("/v1/") and self.rule_for(p) is None]
+
+    def __or__(self, other: AccessPolicy) -> AccessPolicy:
+        """Both policies' rules (the other's win on the same path)."""
+        return AccessPolicy({**self.rules, **other.rules})
 
 
 @dataclass(frozen=True)
@@ -53,7 +98,7 @@ class Principal:
 
     name: str
     role: Role
-    via: str  # "token" (an OMS access token or API key) or "oidc"
+    via: str  # "token" (an OMS access token or API key), "oidc" or "bootstrap"
     token_id: str | None = None
 
 

@@ -184,11 +184,19 @@ class ProblemDocument(BaseModel):
 class Problem(Exception):
     """An error to answer with a problem+json body."""
 
-    def __init__(self, status: int, title: str, detail: str, **extra: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        headers: Mapping[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.title = title
         self.detail = detail
+        self.headers = dict(headers or {})
         self.extra = extra
 
 
@@ -214,11 +222,16 @@ def create_api(
     routers: Sequence[APIRouter],
     readiness: Mapping[str, ReadinessCheck],
     error_statuses: Mapping[Any, tuple[int, str]] | None = None,
+    guard: Any = None,
 ) -> FastAPI:
-    """Build a service's API with the endpoints and conventions every OMS service shares."""
+    """Build a service's API with the endpoints and conventions every OMS service shares.
+
+    `guard` (a dependency) runs before every /v1 endpoint: access control.
+    """
     api = ServiceAPI(title=title, version="1.0.0", description=f"OMS {service} API")
+    dependencies = [] if guard is None else [guard]
     for router in routers:
-        api.include_router(router, prefix="/v1")
+        api.include_router(router, prefix="/v1", dependencies=dependencies)
     _add_health(api, readiness)
     api.add_middleware(NulBytesMiddleware)
     _add_request_ids(api)
@@ -273,6 +286,7 @@ class Ops:
     routers: Sequence[APIRouter] = ()
     error_statuses: Mapping[Any, tuple[int, str]] = field(default_factory=dict)
     provides: Sequence[object] = ()
+    guard: Any = None  # a dependency every /v1 endpoint runs first (access control)
 
 
 class ApiBuilder(Protocol):
@@ -303,6 +317,7 @@ def api_factory(
             routers=[*routers, *ops.routers],
             readiness=readiness,
             error_statuses={**(error_statuses or {}), **ops.error_statuses},
+            guard=ops.guard,
         )
         components = [*provides, *ops.provides]
         http.state.components = {type(each): each for each in components}
@@ -477,7 +492,9 @@ def _add_problem_handlers(
 ) -> None:
     @api.exception_handler(Problem)
     async def on_problem(request: Request, error: Problem) -> JSONResponse:
-        return problem_response(error.status, error.title, error.detail, request, **error.extra)
+        answer = problem_response(error.status, error.title, error.detail, request, **error.extra)
+        answer.headers.update(error.headers)
+        return answer
 
     @api.exception_handler(RequestValidationError)
     async def on_invalid(request: Request, error: RequestValidationError) -> JSONResponse:

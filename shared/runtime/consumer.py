@@ -550,7 +550,7 @@ def apply_envelope(
     """Run an event's handler in the unit of work (a consumer's batch or a replay)."""
     # Logs of this message's work carry its correlation id and its order (or SKU).
     with (
-        traced(envelope.correlation_id, envelope.id),
+        traced(envelope.correlation_id, envelope.id, envelope.actor),
         structlog.contextvars.bound_contextvars(
             **{envelope.event.key_field: envelope.event.partition_key}
         ),

@@ -313,6 +313,7 @@ class Relay:
             causation_id=getattr(domain_event, "causation_id", None),
             time=getattr(domain_event, "timestamp", None),
             predecessor=last_sent.get(partition, 0),
+            actor=getattr(domain_event, "actor", None),
         )
         last_sent[partition] = notification.id
         return partition, message

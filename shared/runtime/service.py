@@ -21,7 +21,9 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from fastapi import FastAPI
 
 from shared.events.topics import ALL_TOPICS
-from shared.runtime import dlq
+from shared.runtime import access_http, dlq
+from shared.runtime.access import AccessPolicy, AccessPolicyError, token_hash
+from shared.runtime.access_grants import AccessGrants, with_access_grants
 from shared.runtime.api import ApiBuilder, Ops
 from shared.runtime.application import ServiceApplication
 from shared.runtime.backoff import retry_transient
@@ -54,23 +56,45 @@ class ServiceParts:
     events: ServiceEvents
     projections: Sequence[ProjectionWorker] = ()
     extra_workers: Sequence[Callable[[asyncio.Event], Any]] = ()
+    access_policy: AccessPolicy | None = None
     dead_letters: dlq.DeadLetterOffice = field(init=False)
 
     def __post_init__(self) -> None:
         """Fail at start-up, naming the gap, when the service's event tables are incomplete."""
+        self.events = with_access_grants(self.events)
         self.events.check()
         self.dead_letters = dlq.DeadLetterOffice(
             service=self.name, app=self.app, handlers=self.events.consumes
         )
 
     def http_api(self, readiness: ReadinessChecks) -> FastAPI:
-        """The service's API with the endpoints every service serves: the dead-letter office."""
+        """The service's API with the endpoints every service serves (the dead-letter office,
+        who am I), every /v1 endpoint behind the access check."""
+        control = self.access_control()
         ops = Ops(
-            routers=[dlq.router],
+            routers=[dlq.router, access_http.me],
             error_statuses=dlq.ERROR_STATUSES,
-            provides=[self.dead_letters],
+            provides=[self.dead_letters, control],
+            guard=access_http.GUARD,
         )
-        return self.api_factory(readiness, ops)
+        api = self.api_factory(readiness, ops)
+        uncovered = control.policy.uncovered(getattr(r, "path", "") for r in api.routes)
+        if uncovered:
+            raise AccessPolicyError(
+                f"{self.name} cannot start: no access rule covers {', '.join(uncovered)}"
+            )
+        return api
+
+    def access_control(self) -> access_http.AccessControl:
+        """Who may call what, and how a bearer token is verified, in this service."""
+        if self.access_policy is None:
+            raise AccessPolicyError(f"{self.name} cannot start: it declares no access policy")
+        bootstrap = self.settings.access_bootstrap_token
+        return access_http.AccessControl(
+            policy=self.access_policy | access_http.RUNTIME_POLICY,
+            grants=AccessGrants(self.app),
+            bootstrap_hash=None if bootstrap is None else token_hash(bootstrap.get_secret_value()),
+        )
 
     def close(self) -> None:
         """Close the application's and the views' connection pools."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.runtime.access import parse_token
 
 # Tansu's own count: a killed memory-only Tansu loses its topics, and a client's metadata request
 # may have it make one again (with 4) before `oms up` does; every other count then changes under
@@ -85,6 +87,20 @@ class ServiceSettings(BaseSettings):
         " frees the lock of a leader silent for twice this long.",
     )
     aggregate_cache_size: int = Field(10_000, ge=0)
+    access_bootstrap_token: SecretStr | None = Field(
+        None,
+        description="A break-glass admin token (`oms_<32 hex>_<43 base64url>`) every API accepts"
+        " without any grant: `oms up` makes one in its var directory; in production, create the"
+        " first admin with it, then unset it (docs/architecture.md, Access).",
+    )
     log_level: str = "INFO"
     run_api: bool = True
     run_workers: bool = Field(True, description="Run consumers, relay and projections.")
+
+    @field_validator("access_bootstrap_token")
+    @classmethod
+    def _well_formed_token(cls, value: SecretStr | None) -> SecretStr | None:
+        """A bootstrap token a caller could never present is a mistake, said at start-up."""
+        if value is not None and parse_token(value.get_secret_value()) is None:
+            raise ValueError("must be an OMS access token: oms_<32 hex>_<43 base64url characters>")
+        return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import structlog
 
@@ -16,6 +16,7 @@ class Trace:
 
     correlation_id: str | None = None
     causation_id: str | None = None
+    actor: str | None = None  # who asked: a user or machine client, carried from event to event
 
 
 _NO_TRACE = Trace()
@@ -28,15 +29,24 @@ def current_trace() -> Trace:
 
 
 @contextmanager
-def traced(correlation_id: str | None, causation_id: str | None = None) -> Iterator[Trace]:
-    """Run a block under a trace; logs inside it carry the correlation id."""
-    trace = Trace(correlation_id, causation_id)
+def traced(
+    correlation_id: str | None, causation_id: str | None = None, actor: str | None = None
+) -> Iterator[Trace]:
+    """Run a block under a trace; logs inside it carry the correlation id (and the actor)."""
+    trace = Trace(correlation_id, causation_id, actor)
     token = _current.set(trace)
-    with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):
+    names = {"correlation_id": correlation_id} | ({"actor": actor} if actor else {})
+    with structlog.contextvars.bound_contextvars(**names):
         try:
             yield trace
         finally:
             _current.reset(token)
+
+
+def act_as(actor: str) -> None:
+    """Name the caller of the request in progress: the events it causes record them."""
+    _current.set(replace(_current.get(), actor=actor))
+    structlog.contextvars.bind_contextvars(actor=actor)
 
 
 def stamp(events: Sequence[object], trace: Trace) -> None:
@@ -49,3 +59,5 @@ def stamp(events: Sequence[object], trace: Trace) -> None:
     for event in events:
         object.__setattr__(event, "correlation_id", trace.correlation_id)
         object.__setattr__(event, "causation_id", trace.causation_id)
+        if trace.actor is not None:  # absent, not None: events stored before stay as they were
+            object.__setattr__(event, "actor", trace.actor)

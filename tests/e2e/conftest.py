@@ -16,6 +16,7 @@ from psycopg.conninfo import conninfo_to_dict
 from shared.cli.system import PORTS, EmbeddedSystem
 from shared.events import topics
 from shared.runtime.embedded import drop_database, free_port, free_port_block
+from tests.kit import bearer
 
 SERVICES = (
     "channel_gateway",
@@ -47,9 +48,9 @@ def system(tmp_path_factory, postgres_server_url) -> Iterator[EmbeddedSystem]:
 class Api:
     """Synchronous HTTP access to every service of the system under test."""
 
-    def __init__(self, urls: dict[str, str]) -> None:
+    def __init__(self, urls: dict[str, str], token: str) -> None:
         self.urls = urls
-        self.http = httpx.Client(timeout=15)
+        self.http = httpx.Client(timeout=15, headers=bearer(token))
 
     def call(self, service: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         return self.http.request(method, f"{self.urls[service]}/v1{path}", **kwargs)
@@ -101,7 +102,7 @@ class Api:
 
 @pytest.fixture(scope="session")
 def api(system: EmbeddedSystem) -> Iterator[Api]:
-    client = Api(system.urls())
+    client = Api(system.urls(), system.admin_token)
     yield client
     client.http.close()
 

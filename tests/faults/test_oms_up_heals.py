@@ -26,7 +26,7 @@ from aiokafka import AIOKafkaConsumer
 from shared.cli.system import PORTS, EmbeddedSystem
 from shared.events import topics
 from shared.runtime.embedded import free_port, free_port_block, port_is_free
-from tests.kit import eventually
+from tests.kit import bearer, eventually
 
 pytestmark = pytest.mark.integration
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -48,9 +48,9 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedSystem]
 class Shop:
     """Places orders over HTTP and reads back what became of them."""
 
-    def __init__(self, urls: dict[str, str]) -> None:
+    def __init__(self, urls: dict[str, str], token: str) -> None:
         self.urls = urls
-        self.http = httpx.Client(timeout=15)
+        self.http = httpx.Client(timeout=15, headers=bearer(token))
 
     def call(self, service: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         return self.http.request(method, f"{self.urls[service]}/v1{path}", **kwargs)
@@ -127,7 +127,7 @@ class Shop:
 
 @pytest.fixture(scope="module")
 def shop(system: EmbeddedSystem) -> Iterator[Shop]:
-    client = Shop(system.urls())
+    client = Shop(system.urls(), system.admin_token)
     yield client
     client.http.close()
 

@@ -22,7 +22,7 @@ from services.inventory_service.settings import Settings as InventorySettings
 from shared.cli.main import create_app
 from tests import factories
 from tests.fakes.warehouse import ADDRESS, DIMENSIONS, SHIP_FROM, assert_problem
-from tests.kit import eventually
+from tests.kit import CLI_ENV, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -46,7 +46,7 @@ CSV = "\ufeff" + "\n".join(
 
 
 def run_import(url: str, file: Path) -> Any:
-    return CliRunner().invoke(
+    return CliRunner(env=CLI_ENV).invoke(
         create_app(), ["import", "items", str(file), "--url", url], env={"COLUMNS": "200"}
     )
 

@@ -31,7 +31,7 @@ from shared.events import topics
 from shared.events.codec import encode
 from shared.runtime.application import ServiceApplication, UnitOfWork
 from tests import factories
-from tests.kit import RunningService, eventually
+from tests.kit import ADMIN_TOKEN, CLI_ENV, RunningService, bearer, eventually
 
 pytestmark = pytest.mark.integration
 REASON = "RuntimeError: no carrier rate table for DE"
@@ -66,7 +66,7 @@ def cli(monkeypatch) -> Any:
 
     def run(orders: RunningService, *args: str) -> Any:
         url = f"order_service={orders.http.base_url}"
-        return CliRunner().invoke(create_app(), ["dlq", *args, "--url", url])
+        return CliRunner(env=CLI_ENV).invoke(create_app(), ["dlq", *args, "--url", url])
 
     return run
 
@@ -204,9 +204,13 @@ def test_the_dlq_api_answers_bad_input_with_problems_never_a_500(run_service):
 def test_every_service_serves_the_dead_letter_office(service, new_database):
     bootstrap = importlib.import_module(f"services.{service}.bootstrap")
     settings = importlib.import_module(f"services.{service}.settings")
-    parts = bootstrap.build(settings.Settings(database_url=new_database(service[:12])))
+    parts = bootstrap.build(
+        settings.Settings(
+            database_url=new_database(service[:12]), access_bootstrap_token=ADMIN_TOKEN
+        )
+    )
     try:
-        with TestClient(parts.http_api({})) as http:
+        with TestClient(parts.http_api({}), headers=bearer(ADMIN_TOKEN)) as http:
             assert http.get("/v1/dlq").json()["count"] == 0
             paths = http.get("/openapi.json").json()["paths"]
     finally:

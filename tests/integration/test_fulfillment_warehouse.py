@@ -49,7 +49,12 @@ def test_bins_and_orders_from_the_broker_become_a_pick_list_along_the_pick_path(
 
     eventually(lambda: service.app.get_order_shipments(confirmed.order_id) is not None)
     eventually(lambda: len(projection.view.bins("WH-1", ["TEE", "MUG"])) == 2)
-    assert set(service.parts.events.consumed_topics) == {topics.ORDERS, topics.INVENTORY}
+    # The channel topic for the access grants every service keeps.
+    assert set(service.parts.events.consumed_topics) == {
+        topics.ORDERS,
+        topics.INVENTORY,
+        topics.CHANNEL,
+    }
     pick_list, _ = service.app.picking.create_pick_list(
         "WH-1",
         [shipment_id_for(confirmed.order_id, "WH-1")],

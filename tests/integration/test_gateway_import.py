@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from services.channel_gateway.domain import order_id_for
 from shared.cli.main import create_app
 from tests.fakes.harness import Gateway
+from tests.kit import CLI_ENV
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +48,7 @@ def gateway(new_database: Any) -> Iterator[Gateway]:
 
 
 def run_import(gw: Gateway, file: Path) -> Any:
-    return CliRunner().invoke(
+    return CliRunner(env=CLI_ENV).invoke(
         create_app(),
         ["import", "orders", str(file), "--channel", "phone", "--url", gw.server.url],
         env={"COLUMNS": "200"},

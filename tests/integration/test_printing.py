@@ -29,6 +29,7 @@ from tests.fakes.warehouse import (
     assert_problem,
     open_warehouse,
 )
+from tests.kit import CLI_ENV
 
 pytestmark = pytest.mark.integration
 POINTS_PER_INCH = 72
@@ -290,7 +291,7 @@ def test_oms_print_sends_the_zpl_label_to_a_raw_tcp_printer(served: tuple[Wareho
     shipment = warehouse.shipped([{"TEE-M": 1}, {"MUG-W": 1}])
     printer = RawPrinter()
 
-    result = CliRunner().invoke(
+    result = CliRunner(env=CLI_ENV).invoke(
         create_app(),
         [
             *("print", "label", shipment["packages"][0]["package_id"], "--format", "zpl"),
@@ -310,7 +311,7 @@ def test_oms_print_writes_pdfs_and_all_labels_of_a_shipment(
 ) -> None:
     warehouse, url = served
     shipment = warehouse.shipped([{"TEE-M": 1}, {"MUG-W": 1}])
-    runner, app = CliRunner(), create_app()
+    runner, app = CliRunner(env=CLI_ENV), create_app()
     slip, labels = tmp_path / "slip.pdf", tmp_path / "labels.zpl"
 
     printed_slip = runner.invoke(
@@ -333,7 +334,7 @@ def test_oms_print_writes_pdfs_and_all_labels_of_a_shipment(
 def test_oms_print_says_clearly_what_is_wrong(served: tuple[Warehouse, str]) -> None:
     warehouse, url = served
     shipment_id = warehouse.picked({"TEE-M": 1})
-    runner, app = CliRunner(), create_app()
+    runner, app = CliRunner(env=CLI_ENV), create_app()
 
     unknown = runner.invoke(
         app, ["print", "pick-list", str(shipment_id), "--out", "x", "--url", url]

@@ -57,7 +57,7 @@ async def _run(
         instances=instances,
     )
     await asyncio.to_thread(system.start)
-    api = Api(system.instance_urls())
+    api = Api(system.instance_urls(), token=system.admin_token)
     try:
         booked = await _drive(system, api, victim)
         return booked, {

@@ -23,7 +23,7 @@ from tests.fakes.harness import register, run_gateway
 from tests.fakes.shopee import ACCESS_TOKEN, PARTNER_ID, PARTNER_KEY, SHOP_ID, FakeShopee
 from tests.fakes.shopify import TOKEN, FakeShopify
 from tests.fakes.woocommerce import KEY, SECRET, FakeWooCommerce
-from tests.kit import RunningService, eventually
+from tests.kit import CLI_ENV, RunningService, eventually
 
 pytestmark = pytest.mark.integration
 RATE = 4.0  # stock pushes per second per channel, in these tests
@@ -295,7 +295,7 @@ def test_a_receipt_at_inventory_ends_as_the_channels_stock(
     woo = fakes["woocommerce"]
     with woo.lock:
         next(p for p in woo.products.values() if p["sku"] == "TEE")["stock_quantity"] = 500
-    result = CliRunner().invoke(
+    result = CliRunner(env=CLI_ENV).invoke(
         create_app(),
         [
             "sync",

@@ -13,11 +13,13 @@ from services.channel_gateway.api import (
     imports,
     orders,
     stock_sync,
+    users,
     webhooks,
 )
 from services.channel_gateway.channels.base import MalformedPayloadError
 from services.channel_gateway.channels.http import ChannelCallError, TransientChannelError
 from services.channel_gateway.channels.shopee.tokens import ReauthorisationNeededError
+from shared.runtime.access import AccessPolicy, Grant, Rule
 
 ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     domain.ChannelOrderNotFoundError: (404, "Channel order not found"),
@@ -30,6 +32,11 @@ ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     domain.DeliveryNotRetryableError: (409, "Delivery not retryable"),
     domain.ChannelChangeNotFoundError: (404, "Channel change not found"),
     domain.ChangeAppliedError: (409, "Channel change applied"),
+    domain.UserNotFoundError: (404, "User not found"),
+    domain.UserExistsError: (409, "User exists"),
+    domain.UserDisabledError: (409, "User disabled"),
+    domain.InvalidUserError: (422, "Invalid user"),
+    domain.TokenNotFoundError: (404, "Token not found"),
     # A channel's payload not in its documented shape (the channel should not retry it).
     MalformedPayloadError: (422, "Malformed payload"),
     # Only the Shopee push calls a channel while answering: a 5xx makes Shopee push again.
@@ -49,6 +56,24 @@ ROUTERS: list[APIRouter] = [
     deliveries.router,
     changes.router,
     stock_sync.router,
+    users.users,
+    users.tokens,
 ]
 
-__all__ = ["ERROR_STATUSES", "ROUTERS"]
+ACCESS = AccessPolicy(
+    {
+        "/orders": Rule(writes=Grant.OPS),  # canonical orders from a machine client or ops
+        "/channel-orders": Rule(writes=Grant.OPS),
+        "/channels": Rule(writes=Grant.ADMIN),  # connections and their secrets
+        "/webhooks": Rule(writes=Grant.PUBLIC, reads=Grant.PUBLIC),  # the channel signs them
+        "/imports": Rule(writes=Grant.OPS),
+        "/deliveries": Rule(writes=Grant.OPS),
+        "/channel-changes": Rule(writes=Grant.OPS),
+        "/stock-sync": Rule(writes=Grant.OPS),
+        "/users": Rule(writes=Grant.ADMIN, reads=Grant.ADMIN),
+        "/tokens": Rule(writes=Grant.ADMIN, reads=Grant.ADMIN),
+    }
+)
+"""Who may call what (reads: any role, unless a rule says otherwise)."""
+
+__all__ = ["ACCESS", "ERROR_STATUSES", "ROUTERS"]

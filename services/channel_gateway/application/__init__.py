@@ -28,6 +28,7 @@ from services.channel_gateway.application.intake import (
 )
 from services.channel_gateway.application.orders import Orders, Retranslator
 from services.channel_gateway.application.stock_sync import StockSync, WantedStock
+from services.channel_gateway.application.users import Users
 from shared.runtime.application import ServiceApplication
 
 
@@ -42,6 +43,7 @@ class ChannelOrders(ServiceApplication):
         self.deliveries = Deliveries(self)
         self.changes = Changes(self)
         self.stock_sync = StockSync(self)
+        self.users = Users(self)
 
 
 __all__ = [
@@ -63,6 +65,7 @@ __all__ = [
     "Retranslator",
     "StockSync",
     "Translation",
+    "Users",
     "WantedStock",
     "minor_units",
     "utc_stamp",

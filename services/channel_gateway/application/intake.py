@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -174,7 +174,7 @@ class Intake(UseCases["ChannelOrders"]):
             work.add(order)
             if kept is not False:
                 _apply_kept(work, order)
-            with traced(translation.trace.correlation_id, translation.trace.causation_id):
+            with traced(*astuple(translation.trace)):
                 work.stamp_pending()
             result = IntakeResult(order.id, order.status, created=True)
         if uow is None:  # committed here: news kept meanwhile is applied (see _apply_crossed)
@@ -196,7 +196,7 @@ class Intake(UseCases["ChannelOrders"]):
         stored = self._stored_ids(list(by_change))
         for change_id, translation in by_change.items():
             if change_id in stored if stored is not None else self._exists(change_id):
-                with traced(translation.trace.correlation_id, translation.trace.causation_id):
+                with traced(*astuple(translation.trace)):
                     self.apply_kept(translation.channel, translation.external_id)
 
     @use_case
@@ -251,12 +251,12 @@ class Intake(UseCases["ChannelOrders"]):
             order = work.find(order_id_for(channel, external_id), ChannelOrder)
             if order is not None:
                 taken = [n["kind"] for n in news if order.take_news(n)]
-                with traced(trace.correlation_id, trace.causation_id):
+                with traced(*astuple(trace)):
                     work.stamp_pending()
                 return NewsResult(order.id, _status(taken))
             result = _keep(work, channel, external_id, news)
         if uow is None and self.knows_order(channel, external_id):
-            with traced(trace.correlation_id, trace.causation_id):  # the order came meanwhile
+            with traced(*astuple(trace)):  # the order came meanwhile
                 self.apply_kept(channel, external_id)
         return result
 

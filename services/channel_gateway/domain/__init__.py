@@ -42,6 +42,18 @@ from services.channel_gateway.domain.orders import (
     OrderStillHeldError,
     order_id_for,
 )
+from services.channel_gateway.domain.users import (
+    ROLES,
+    InvalidUserError,
+    TokenNotFoundError,
+    User,
+    UserDisabledError,
+    UserError,
+    UserExistsError,
+    UserKind,
+    UserNotFoundError,
+    user_id_for,
+)
 from services.channel_gateway.domain.values import (
     AddedLine,
     Address,
@@ -71,7 +83,7 @@ from services.channel_gateway.domain.values import (
     ShippingLine,
 )
 
-AGGREGATES = (ChannelOrder, ChannelConnection, Delivery, ChannelChange)
+AGGREGATES = (ChannelOrder, ChannelConnection, Delivery, ChannelChange, User)
 """Every aggregate whose events the gateway stores."""
 
 __all__ = [
@@ -80,6 +92,7 @@ __all__ = [
     "MARKETPLACE_KINDS",
     "ORDER_NAMESPACE",
     "OWN_KINDS",
+    "ROLES",
     "AddedLine",
     "Address",
     "CancelAnswer",
@@ -118,6 +131,7 @@ __all__ = [
     "DraftOrder",
     "EditedLine",
     "InvalidChannelOrderError",
+    "InvalidUserError",
     "LineCutAtChannel",
     "LinesEdit",
     "OrderLine",
@@ -132,8 +146,16 @@ __all__ = [
     "Shipment",
     "ShippedLine",
     "ShippingLine",
+    "TokenNotFoundError",
+    "User",
+    "UserDisabledError",
+    "UserError",
+    "UserExistsError",
+    "UserKind",
+    "UserNotFoundError",
     "change_id_for",
     "connection_id_for",
     "delivery_id_for",
     "order_id_for",
+    "user_id_for",
 ]

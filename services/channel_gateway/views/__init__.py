@@ -9,13 +9,16 @@ from services.channel_gateway.views.deliveries import DELIVERY_TABLES, DeliveryV
 from services.channel_gateway.views.orders import CHANNEL_ORDER_TABLES, OrderViews
 from services.channel_gateway.views.secrets import Secrets, SecretStore, TokenState
 from services.channel_gateway.views.stock_sync import StockSyncViews
+from services.channel_gateway.views.users import USER_TABLES, UserViews
 from shared.runtime.projection import ViewStore
 
-ALL_TABLES = CHANNEL_ORDER_TABLES + CONNECTION_TABLES + DELIVERY_TABLES + CHANGE_TABLES
+ALL_TABLES = (
+    CHANNEL_ORDER_TABLES + CONNECTION_TABLES + DELIVERY_TABLES + CHANGE_TABLES + USER_TABLES
+)
 
 
 class ChannelOrderViews(
-    OrderViews, ConnectionViews, DeliveryViews, ChangeViews, StockSyncViews, ViewStore
+    OrderViews, ConnectionViews, DeliveryViews, ChangeViews, StockSyncViews, UserViews, ViewStore
 ):
     """Everything ops query at the gateway, kept by one projection of the event log."""
 
@@ -24,6 +27,7 @@ class ChannelOrderViews(
         + ConnectionViews.connection_tables
         + DeliveryViews.delivery_tables
         + ChangeViews.change_tables
+        + UserViews.user_tables
         # Not in ALL_TABLES: stock sync state is not derived from the log (never reset).
         + StockSyncViews.stock_sync_tables
     )

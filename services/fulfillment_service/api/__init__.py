@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from services.fulfillment_service import domain
 from services.fulfillment_service.api import bins, packages, pick_lists, shipments
+from shared.runtime.access import AccessPolicy, Grant, Rule
 
 ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     domain.ShipmentNotFoundError: (404, "Shipment not found"),
@@ -28,4 +29,14 @@ ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
 
 ROUTERS: list[APIRouter] = [shipments.router, pick_lists.router, packages.router, bins.router]
 
-__all__ = ["ERROR_STATUSES", "ROUTERS"]
+ACCESS = AccessPolicy(
+    {
+        "/shipments": Rule(writes=Grant.WAREHOUSE),
+        "/pick-lists": Rule(writes=Grant.WAREHOUSE),
+        "/packages": Rule(writes=Grant.WAREHOUSE),
+        "/locations": Rule(writes=Grant.WAREHOUSE),
+    }
+)
+"""Who may call what: the warehouse picks, packs and ships, every role reads."""
+
+__all__ = ["ACCESS", "ERROR_STATUSES", "ROUTERS"]

@@ -20,6 +20,7 @@ from services.inventory_service.api import (
     stock,
     transfers,
 )
+from shared.runtime.access import AccessPolicy, Grant, Rule
 
 # Discrepancies come before stock: its GET /stock/{sku:path} would take their paths.
 ROUTERS: list[APIRouter] = [
@@ -52,4 +53,19 @@ ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     domain.OverReceiptError: (409, "Over-receipt"),
 }
 
-__all__ = ["ERROR_STATUSES", "ROUTERS"]
+ACCESS = AccessPolicy(
+    {
+        "/locations": Rule(writes=Grant.OPS),
+        "/stock": Rule(writes=Grant.OPS_OR_WAREHOUSE),  # receipts, adjustments, bins, quarantine
+        "/stock/{sku:path}/safety-stock": Rule(writes=Grant.OPS),
+        "/reservations": Rule(writes=Grant.OPS),
+        "/atp": Rule(writes=Grant.OPS),
+        "/atp/check": Rule(writes=Grant.SIGNED_IN),  # a question asked with a body
+        "/items": Rule(writes=Grant.OPS),
+        "/transfers": Rule(writes=Grant.OPS_OR_WAREHOUSE),
+        "/purchase-orders": Rule(writes=Grant.OPS_OR_WAREHOUSE),
+    }
+)
+"""Who may call what: the warehouse moves stock, ops set policy, every role reads."""
+
+__all__ = ["ACCESS", "ERROR_STATUSES", "ROUTERS"]

@@ -129,7 +129,7 @@ async def _drive(
     tag = f"S{options.seed}{uuid.uuid4().hex[:4].upper()}"
     orders = make_orders(options.orders, options.seed, tag)
     report.plans = Counter(f"{o.plan}" for o in orders)
-    api = Api(system.instance_urls())
+    api = Api(system.instance_urls(), token=system.admin_token)
     traffic = Traffic(api, orders, tag, options.seed)
     injector = Injector(
         system,

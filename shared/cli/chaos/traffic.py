@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import httpx
 
+from shared.cli.client import auth_headers
 from shared.cli.samples import CUSTOMERS
 from shared.runtime.aio import sleep_or_stop
 
@@ -93,11 +94,15 @@ class Api:
     behind a load balancer: a retry goes to the next instance.
     """
 
-    def __init__(self, urls: Mapping[str, Sequence[str]], timeout: float = 10.0) -> None:
+    def __init__(
+        self, urls: Mapping[str, Sequence[str]], timeout: float = 10.0, token: str | None = None
+    ) -> None:
         self.urls = urls
         self._turn = itertools.count()
         self.http = httpx.AsyncClient(
-            timeout=timeout, limits=httpx.Limits(max_connections=96, max_keepalive_connections=48)
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=96, max_keepalive_connections=48),
+            headers=auth_headers(token),
         )
         self.calls = 0
         self.retries = 0

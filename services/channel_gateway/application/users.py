@@ -1,0 +1,76 @@
+"""Use cases of access: admins create users and machine clients, issue and revoke tokens.
+
+Who asked is the actor of the request (shared/runtime/tracing.py); a call with none (the
+first admin made from the command line) is recorded as made by the system.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from services.channel_gateway.domain import User, UserExistsError, UserNotFoundError, user_id_for
+from shared.runtime.access import NewToken, new_token
+from shared.runtime.application import UseCases, use_case
+from shared.runtime.tracing import current_trace
+
+if TYPE_CHECKING:
+    from services.channel_gateway.application import ChannelOrders
+
+SYSTEM = "system"
+
+
+def actor() -> str:
+    """Who is asking: the request's verified caller, or the system."""
+    return current_trace().actor or SYSTEM
+
+
+class Users(UseCases["ChannelOrders"]):
+    """Who may call the OMS, with which role and token."""
+
+    app: ChannelOrders  # the application composing this group (for the type checker)
+
+    @use_case
+    def create(self, name: str, role: str, kind: str) -> User:
+        """A new user or machine client; UserExistsError when the name is taken."""
+        with self.app.unit_of_work() as uow:
+            if uow.find(user_id_for(name), User) is not None:
+                raise UserExistsError(f"a user named {name} exists already")
+            user = User(name, role, kind, actor())
+            uow.add(user)
+            return user
+
+    @use_case
+    def issue_token(
+        self, name: str, label: str, valid_for: timedelta | None
+    ) -> tuple[User, NewToken]:
+        """A new token for the user (shown once); UserDisabledError for a disabled user."""
+        made = new_token()
+        now = datetime.now(UTC)
+        expires_at = None if valid_for is None else now + valid_for
+        with self.app.unit_of_work() as uow:
+            user = self._user(uow.find(user_id_for(name), User), name)
+            user.issue_token(made.token_id, made.token_hash, label, expires_at, actor(), now)
+            return user, made
+
+    @use_case
+    def revoke_token(self, name: str, token_id: str) -> User:
+        """Revoke one of the user's tokens (again: nothing more is recorded)."""
+        with self.app.unit_of_work() as uow:
+            user = self._user(uow.find(user_id_for(name), User), name)
+            user.revoke_token(token_id, actor(), datetime.now(UTC))
+            return user
+
+    @use_case
+    def disable(self, name: str) -> User:
+        """Revoke every token of the user and refuse new ones."""
+        with self.app.unit_of_work() as uow:
+            user = self._user(uow.find(user_id_for(name), User), name)
+            user.disable(actor(), datetime.now(UTC))
+            return user
+
+    @staticmethod
+    def _user(user: User | None, name: str) -> User:
+        if user is None:
+            raise UserNotFoundError(f"no user named {name}")
+        return user
