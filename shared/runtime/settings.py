@@ -97,6 +97,41 @@ class ServiceSettings(BaseSettings):
     run_api: bool = True
     run_workers: bool = Field(True, description="Run consumers, relay and projections.")
 
+    # access control: OIDC
+    oidc_issuer: str = Field(
+        "",
+        description="The OpenID Connect provider whose JWTs are accepted as bearer tokens, exactly"
+        " as its tokens' `iss` claim says (e.g. https://id.example.com/realms/oms). Empty: OIDC"
+        " tokens are refused and only OMS access tokens are accepted.",
+    )
+    oidc_jwks_url: str = Field(
+        "",
+        description="Where the provider publishes its signing keys; empty: found as `jwks_uri` of"
+        " `<issuer>/.well-known/openid-configuration` (OpenID Connect Discovery 1.0).",
+    )
+    oidc_audience: str = Field(
+        "",
+        description="The `aud` a token must carry to be accepted (required with an issuer): the"
+        " OMS's client or API identifier at the provider.",
+    )
+    oidc_role_claim: str = Field(
+        "roles",
+        description="Dotted path to the claim holding the caller's roles (a string or a list):"
+        " `roles` (Entra ID), `realm_access.roles` or `resource_access.<client>.roles`"
+        " (Keycloak), a namespaced claim such as `https://oms.example.com/roles` (Auth0).",
+    )
+    oidc_name_claim: str = Field(
+        "email",
+        description="The claim naming the caller in the OMS (actors, logs); `sub` when a token"
+        " lacks it.",
+    )
+    oidc_leeway_seconds: float = Field(
+        30,
+        ge=0,
+        description="Clock skew allowed between the provider and the OMS when checking a token's"
+        " `exp`, `nbf` and `iat`.",
+    )
+
     @field_validator("access_bootstrap_token")
     @classmethod
     def _well_formed_token(cls, value: SecretStr | None) -> SecretStr | None:
