@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -26,6 +26,7 @@ from shared.runtime.access import (
 )
 from shared.runtime.access_grants import AccessGrants
 from shared.runtime.api import Problem, component
+from shared.runtime.oidc import InvalidToken, OidcVerifier, looks_like_jwt
 from shared.runtime.tracing import act_as
 
 BOOTSTRAP_ADMIN = "bootstrap-admin"
@@ -36,18 +37,6 @@ _BEARER = HTTPBearer(
 _CHALLENGE = 'Bearer realm="oms"'
 
 
-class TokenVerifier(Protocol):
-    """Verifies a bearer token of another kind (a JWT of the OIDC provider)."""
-
-    def handles(self, token: str) -> bool:
-        """True when the token is of this verifier's kind."""
-        ...
-
-    def principal(self, token: str) -> Principal | None:
-        """The caller the token stands for, or None when it is not valid (blocking I/O)."""
-        ...
-
-
 @dataclass(frozen=True)
 class AccessControl:
     """A service's access rules and the ways it verifies a bearer token."""
@@ -55,10 +44,11 @@ class AccessControl:
     policy: AccessPolicy
     grants: AccessGrants
     bootstrap_hash: str | None = None  # of the break-glass admin token in the settings
-    others: tuple[TokenVerifier, ...] = ()
+    oidc: OidcVerifier | None = None
 
     async def principal(self, token: str) -> Principal | None:
-        """The verified caller of a bearer token, or None."""
+        """The verified caller of a bearer token, or None; a JWT the OIDC provider's keys
+        refuse raises InvalidToken saying why."""
         if self.bootstrap_hash is not None and hash_matches(token, self.bootstrap_hash):
             return Principal(BOOTSTRAP_ADMIN, Role.ADMIN, via="bootstrap")
         if parse_token(token) is not None:
@@ -66,9 +56,8 @@ class AccessControl:
             if cached is not None:
                 return cached.principal
             return await asyncio.to_thread(self.grants.principal, token)
-        for verifier in self.others:
-            if verifier.handles(token):
-                return await asyncio.to_thread(verifier.principal, token)
+        if self.oidc is not None and looks_like_jwt(token):
+            return await asyncio.to_thread(self.oidc.verify, token)
         return None
 
 
@@ -89,7 +78,10 @@ async def authorize(
         return None
     if credentials is None:
         raise _unauthorized("this endpoint needs a bearer token (Authorization: Bearer ...)")
-    principal = await control.principal(credentials.credentials)
+    try:
+        principal = await control.principal(credentials.credentials)
+    except InvalidToken as refused:
+        raise _unauthorized(f"the token was refused: {refused.reason}", "invalid_token") from None
     if principal is None:
         raise _unauthorized("the token is unknown, expired or revoked", "invalid_token")
     if not grant.allows(principal.role):

@@ -33,6 +33,7 @@ from shared.runtime.doorbell import Doorbell
 from shared.runtime.kafka_admin import ensure_topics
 from shared.runtime.leader import Leadership, Work
 from shared.runtime.logging import configure_logging
+from shared.runtime.oidc import oidc_verifier
 from shared.runtime.parked_events import ParkedEvents
 from shared.runtime.projection import ProjectionWorker
 from shared.runtime.registry import ServiceEvents
@@ -94,6 +95,7 @@ class ServiceParts:
             policy=self.access_policy | access_http.RUNTIME_POLICY,
             grants=AccessGrants(self.app),
             bootstrap_hash=None if bootstrap is None else token_hash(bootstrap.get_secret_value()),
+            oidc=oidc_verifier(self.settings),
         )
 
     def close(self) -> None:

@@ -17,6 +17,7 @@ from services.order_service.bootstrap import build as build_orders
 from services.order_service.settings import Settings as OrderSettings
 from tests.factories_channel_gateway import canonical_order
 from tests.fakes import payloads as p
+from tests.fakes.oidc import AUDIENCE, FakeOidcProvider
 from tests.kit import ADMIN_TOKEN, RunningService, bearer, eventually
 
 pytestmark = pytest.mark.integration
@@ -192,3 +193,30 @@ def test_every_service_refuses_a_call_without_a_token_and_documents_bearer(servi
     assert health.status_code == 200
     schemes = document["components"]["securitySchemes"]
     assert [s["scheme"] for s in schemes.values()] == ["bearer"]
+
+
+def test_a_jwt_of_the_oidc_provider_is_a_caller_with_its_role_and_a_bad_one_says_why(
+    run_service,
+):
+    provider = FakeOidcProvider().start()
+    try:
+        orders = run_service(
+            build_orders, OrderSettings, oidc_issuer=provider.url, oidc_audience=AUDIENCE
+        )
+        viewer = provider.token(roles=["viewer"], email="nok@example.co.th")
+        wrong_audience = provider.token(aud="someone-else")
+        with as_user(orders, provider.token()) as http:
+            assert http.get("/v1/me").json() == {
+                "name": "ada@example.com",
+                "role": "ops",
+                "via": "oidc",
+            }
+        with as_user(orders, viewer) as http:
+            refused = http.post(f"/v1/orders/{order_id_for('web', 'X')}/cancel", json={})
+        with as_user(orders, wrong_audience) as http:
+            unknown = http.get("/v1/me")
+    finally:
+        provider.stop()
+    assert refused.status_code == 403
+    assert unknown.status_code == 401
+    assert "audience" in unknown.json()["detail"]
