@@ -9,16 +9,18 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from services.channel_gateway.bootstrap import build as build_gateway
 from services.channel_gateway.domain import order_id_for
 from services.channel_gateway.settings import Settings as GatewaySettings
 from services.order_service.bootstrap import build as build_orders
 from services.order_service.settings import Settings as OrderSettings
+from shared.cli.main import create_app
 from tests.factories_channel_gateway import canonical_order
 from tests.fakes import payloads as p
 from tests.fakes.oidc import AUDIENCE, FakeOidcProvider
-from tests.kit import ADMIN_TOKEN, RunningService, bearer, eventually
+from tests.kit import ADMIN_TOKEN, CLI_ENV, RunningService, bearer, eventually
 
 pytestmark = pytest.mark.integration
 SERVICES = (
@@ -220,3 +222,33 @@ def test_a_jwt_of_the_oidc_provider_is_a_caller_with_its_role_and_a_bad_one_says
     assert refused.status_code == 403
     assert unknown.status_code == 401
     assert "audience" in unknown.json()["detail"]
+
+
+def test_oms_users_and_tokens_make_a_machine_client_whose_api_key_works_until_revoked(pair):
+    gateway, orders = pair
+    url = str(gateway.http.base_url)
+    runner, app = CliRunner(env=CLI_ENV), create_app()
+
+    assert (
+        runner.invoke(
+            app, ["users", "create", "shopee-sync", "--role", "ops", "--machine", "--url", url]
+        ).exit_code
+        == 0
+    )
+    issued = runner.invoke(
+        app, ["tokens", "create", "shopee-sync", "--label", "cron", "--url", url]
+    )
+    assert issued.exit_code == 0, issued.output
+    api_key = issued.output.strip().splitlines()[-1]
+    eventually(lambda: me(orders, api_key) == 200)
+
+    listed = runner.invoke(app, ["tokens", "list", "--user", "shopee-sync", "--url", url])
+    assert "cron" in listed.output and api_key not in listed.output
+    token_id = gateway.get_json("/v1/tokens", name="shopee-sync")["data"][0]["token_id"]
+    revoked = runner.invoke(app, ["tokens", "revoke", token_id, "--url", url])
+    assert revoked.exit_code == 0, revoked.output
+    eventually(lambda: me(orders, api_key) == 401)
+    with httpx.Client(base_url=url, headers=bearer(api_key)) as http:
+        assert http.get("/v1/users").status_code == 401
+    refused = CliRunner(env={"OMS_TOKEN": "oms_nope"}).invoke(app, ["users", "list", "--url", url])
+    assert refused.exit_code == 1 and "Unauthorized" in refused.output
