@@ -195,6 +195,11 @@ def _summary(system: EmbeddedSystem) -> Table:
     postgres_log = system.log_dir / "postgresql.log" if system.postgres is not None else ""
     table.add_row("postgresql", system.postgres_server_url, str(postgres_log))
     table.add_row("logs", str(system.log_dir), "")
+    table.add_row(
+        "admin token",
+        str(system.admin_token_file),
+        "export OMS_TOKEN=$(cat ...); `oms users create` makes real users",
+    )
     return table
 
 
