@@ -257,7 +257,8 @@ _FASTAPI_422 = {
 
 def _document_problems(document: dict[str, Any]) -> dict[str, Any]:
     """Every operation documents 422 (any input may be bad, a NUL anywhere), behind an id 404,
-    with a body 400; every error answer without content of its own is a problem document."""
+    with a body 400, behind the access check 401 and 403; every error answer without content of
+    its own is a problem document."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     problem = ProblemDocument.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(problem.pop("$defs", {}))
@@ -270,6 +271,9 @@ def _document_problems(document: dict[str, Any]) -> dict[str, Any]:
                 responses.setdefault("404", {"description": HTTPStatus(404).phrase})
             if "requestBody" in operation:  # FastAPI answers 400 to a body it cannot decode
                 responses.setdefault("400", {"description": HTTPStatus(400).phrase})
+            if operation.get("security"):  # behind the access check: no token, the wrong role
+                responses.setdefault("401", {"description": HTTPStatus(401).phrase})
+                responses.setdefault("403", {"description": HTTPStatus(403).phrase})
             for status, response in responses.items():
                 if status[0] in "45" and response.get("content", _FASTAPI_422) == _FASTAPI_422:
                     response["content"] = {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}}

@@ -263,7 +263,14 @@ def _start(name: str, run_service: Callable[..., RunningService]) -> RunningServ
 def _schemathesis(service: RunningService, reports: Path) -> tuple[dict[str, Any], str]:
     """Run every phase against the service; its JSON report and what it printed."""
     command = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(CONFIG), "--no-color"]
-    run = [*command, "run", f"{service.http.base_url}/openapi.json"]
+    token = service.http.headers["Authorization"]
+    run = [
+        *command,
+        "run",
+        f"{service.http.base_url}/openapi.json",
+        "-H",
+        f"Authorization: {token}",
+    ]
     options = ["--report", "json", "--report-dir", str(reports)]
     done = subprocess.run(
         [*run, *options], capture_output=True, text=True, timeout=300, cwd=reports
