@@ -12,12 +12,14 @@ from services.channel_gateway.api import (
     deliveries,
     imports,
     orders,
+    secrets,
     stock_sync,
     webhooks,
 )
 from services.channel_gateway.channels.base import MalformedPayloadError
 from services.channel_gateway.channels.http import ChannelCallError, TransientChannelError
 from services.channel_gateway.channels.shopee.tokens import ReauthorisationNeededError
+from services.channel_gateway.views import UnreadableSecretsError
 
 ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     domain.ChannelOrderNotFoundError: (404, "Channel order not found"),
@@ -36,6 +38,9 @@ ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     ReauthorisationNeededError: (503, "Shopee shop must be authorised again"),
     TransientChannelError: (503, "Shopee unavailable"),
     ChannelCallError: (502, "Shopee refused"),
+    # A key was removed too early (an operator's mistake, not the caller's): channels retry
+    # webhooks that got a 5xx, and succeed once the key is back.
+    UnreadableSecretsError: (503, "Channel secrets unreadable"),
     # The database is down: channels retry webhooks that got a 5xx.
     OperationalError: (503, "Service unavailable"),
 }
@@ -49,6 +54,7 @@ ROUTERS: list[APIRouter] = [
     deliveries.router,
     changes.router,
     stock_sync.router,
+    secrets.router,
 ]
 
 __all__ = ["ERROR_STATUSES", "ROUTERS"]
