@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "shared.cli.sync_stock",
     "shared.cli.dlq",
     "shared.cli.chaos",
+    "shared.cli.secrets",
 )
 
 
