@@ -16,13 +16,19 @@ from services.channel_gateway.channels.shopee.tokens import ShopeeTokens
 from services.channel_gateway.channels.webhooks import WebhookIntake
 from services.channel_gateway.domain import AGGREGATES
 from services.channel_gateway.settings import Settings
-from services.channel_gateway.views import ChannelOrderViews, SecretStore
+from services.channel_gateway.views import (
+    ChannelOrderViews,
+    SecretBox,
+    SecretStore,
+    UnreadableSecretsError,
+)
 from services.channel_gateway.workers.amazon import AmazonPoller, PollPolicy
 from services.channel_gateway.workers.deliveries import DeliveryPolicy, DeliveryWorker
 from services.channel_gateway.workers.reconcile import ReconcilePolicy, ReconciliationPoller
 from services.channel_gateway.workers.stock_sync import StockSyncPolicy, StockSyncWorker
 from shared.events import topics
 from shared.runtime.api import api_factory
+from shared.runtime.database import schema_lock
 from shared.runtime.projection import ProjectionWorker
 from shared.runtime.registry import ServiceEvents
 from shared.runtime.service import ReadinessChecks, ServiceParts
@@ -71,13 +77,17 @@ class GatewayParts(ServiceParts):
 
 def build(settings: Settings) -> GatewayParts:
     """Application, views, projection, intake, workers, API and Kafka wiring of the gateway."""
+    # Without a usable key the gateway refuses to start, before it opens anything.
+    box = SecretBox.from_setting(settings.secrets_keys.get_secret_value())
     app = open_application(ChannelOrders, settings)
     views = open_views(ChannelOrderViews, settings)
     app.stock_sync.attach(views)
-    secrets = SecretStore(
-        views.datastore, timedelta(seconds=settings.secret_rotation_grace_seconds)
-    )
-    secrets.create_table()
+    try:
+        secrets = _secret_store(settings, views, box)
+    except UnreadableSecretsError:
+        views.datastore.close()
+        app.close()
+        raise
     registry = ChannelRegistry(app, secrets, settings.connection_cache_seconds)
     batcher = IntakeBatcher(app, settings.intake_batch_size)
     shopee_tokens = ShopeeTokens(
@@ -172,6 +182,20 @@ def build(settings: Settings) -> GatewayParts:
         reconcile=reconcile,
         stock_sync=stock_sync,
     )
+
+
+def _secret_store(settings: Settings, views: ChannelOrderViews, box: SecretBox) -> SecretStore:
+    """The channel secrets, their table made and every row sealed; UnreadableSecretsError,
+    naming the channels, when a stored secret opens with none of the keys."""
+    store = SecretStore(
+        views.datastore, timedelta(seconds=settings.secret_rotation_grace_seconds), box
+    )
+    # Instances starting together make the table and seal the rows of before encryption
+    # one after the other.
+    with schema_lock(settings.database_url):
+        store.create_table()
+        store.seal_stored()
+    return store
 
 
 def _smtp(settings: Settings) -> SmtpServer | None:

@@ -24,6 +24,11 @@ class Settings(ServiceSettings):
     secret_rotation_grace_seconds: int = Field(
         172_800, ge=0, description="How long a replaced webhook secret is still accepted."
     )
+    secrets_keys: SecretStr = Field(
+        SecretStr(""),
+        description="Fernet keys that encrypt channel secrets at rest, comma-separated, newest"
+        " first: the first encrypts, all decrypt (README, Secrets at rest). Required.",
+    )
 
     # Deliveries to channels
     delivery_max_attempts: int = Field(10, ge=1, description="Attempts before a delivery fails.")

@@ -33,6 +33,7 @@ from rich.table import Table
 from shared.cli.bench_probes import postgres_commit_rate
 from shared.cli.client import auth_headers, session_token
 from shared.cli.loadgen import post_all
+from shared.cli.secrets import new_key
 from shared.runtime.embedded import (
     EmbeddedBroker,
     EmbeddedPostgres,
@@ -114,6 +115,7 @@ def _gateways(server_url: str, bootstrap: str, instances: int, split: bool) -> I
     # (serves HTTP, runs workers); one at a time, since the first creates the tables.
     roles = [(True, not split and index == 0) for index in range(instances)]
     roles += [(False, True)] if split else []
+    key = new_key()  # the database is new: so is its key
     try:
         for index, (api, workers) in enumerate(roles):
             port = free_port()
@@ -123,6 +125,7 @@ def _gateways(server_url: str, bootstrap: str, instances: int, split: bool) -> I
                 "OMS_GATEWAY_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
                 "OMS_GATEWAY_HTTP_PORT": str(port),
                 "OMS_GATEWAY_ACCESS_BOOTSTRAP_TOKEN": session_token(),
+                "OMS_GATEWAY_SECRETS_KEYS": key,
                 # The worker process says "leading" at INFO: that is how readiness is seen.
                 "OMS_GATEWAY_LOG_LEVEL": "WARNING" if api else "INFO",
                 "OMS_GATEWAY_RUN_API": str(api).lower(),

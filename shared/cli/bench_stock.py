@@ -40,6 +40,7 @@ from rich.table import Table
 from shared.cli.bench_channels import infrastructure, wait_ready
 from shared.cli.bench_probes import postgres_commit_rate
 from shared.cli.client import auth_headers, session_token
+from shared.cli.secrets import new_key
 from shared.runtime.embedded import (
     database_url,
     drop_database,
@@ -266,6 +267,7 @@ def _services(server_url: str, bootstrap: str, rate: float) -> Iterator[tuple[st
             {
                 "OMS_GATEWAY_STOCK_SYNC_RATE": str(rate),
                 "OMS_GATEWAY_STOCK_SYNC_POLL_INTERVAL": "0.05",
+                "OMS_GATEWAY_SECRETS_KEYS": new_key(),  # a new database: a new key
             },
         ),
     ]

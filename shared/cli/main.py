@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "shared.cli.dlq",
     "shared.cli.chaos",
     "shared.cli.access",
+    "shared.cli.secrets",
 )
 
 

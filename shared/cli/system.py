@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from shared.cli.client import ADMIN_TOKEN_FILE, read_or_make_token
+from shared.cli.secrets import embedded_keys
 from shared.cli.supervisor import ChildSpec, Supervisor, SupervisorRunning, reclaim_leftovers
 from shared.events.topics import ALL_TOPICS
 from shared.runtime.embedded import (
@@ -65,8 +66,9 @@ class ServiceDef:
         return f"{prefix}_{self.db_suffix}"
 
 
+GATEWAY = "channel_gateway"
 SERVICES: tuple[ServiceDef, ...] = (
-    ServiceDef("channel_gateway", 0, "OMS_GATEWAY_", "gateway"),
+    ServiceDef(GATEWAY, 0, "OMS_GATEWAY_", "gateway"),
     ServiceDef("order_service", 1, "OMS_ORDERS_", "orders"),
     ServiceDef("inventory_service", 2, "OMS_INVENTORY_", "inventory"),
     ServiceDef("fulfillment_service", 3, "OMS_FULFILLMENT_", "fulfillment"),
@@ -495,6 +497,10 @@ class EmbeddedSystem:
         }
         if isinstance(service, JobDef):
             settings["DATA_DIR"] = str(self.var_dir / service.name)
+        if service.name == GATEWAY:
+            # Made on first start, kept in var (mode 0600): a copy of the database alone
+            # gives away no channel secret, and `make run` needs no setup.
+            settings["SECRETS_KEYS"] = embedded_keys(self.var_dir)
         env = {service.env_prefix + key: value for key, value in settings.items()}
         # `python -m services.<name>` must find the project whatever the working directory is.
         project_root = str(Path(__file__).resolve().parents[2])

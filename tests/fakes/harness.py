@@ -17,6 +17,8 @@ from tests.fakes import payloads
 from tests.fakes.server import LoopbackServer
 from tests.kit import RunningService
 
+# The key the gateways of the tests seal channel secrets with (`oms up` makes its own).
+SECRETS_KEY = "EThVafZY52CnVPuYmGgz08n3jLIS6YBSqsk_OEERe8Y="
 FAST_RETRIES = {
     "delivery_backoff_initial": 0.05,
     "delivery_backoff_max": 0.2,
@@ -28,13 +30,14 @@ FAST_RETRIES = {
     # or set their own interval).
     "webhook_poll_interval": 3600.0,
 }
+TEST_SETTINGS = {"secrets_keys": SECRETS_KEY, **FAST_RETRIES}
 
 
 class Gateway:
     """One gateway built in-process: HTTP on loopback; projection and poller driven by the test."""
 
     def __init__(self, database_url: str, **settings: Any) -> None:
-        self.settings = Settings(database_url=database_url, **{**FAST_RETRIES, **settings})
+        self.settings = Settings(database_url=database_url, **{**TEST_SETTINGS, **settings})
         self.parts = build(self.settings)
         self.app = self.parts.app
         self.projection = self.parts.projections[0]
@@ -87,7 +90,7 @@ class Gateway:
 
 def run_gateway(run_service: Callable[..., RunningService], **settings: Any) -> RunningService:
     """The whole gateway on the test's broker (API, consumer, relay, projection, workers)."""
-    return run_service(build, Settings, **{**FAST_RETRIES, **settings})
+    return run_service(build, Settings, **{**TEST_SETTINGS, **settings})
 
 
 def register(http: httpx.Client, body: dict[str, Any]) -> httpx.Response:

@@ -26,6 +26,7 @@ from shared.events import now_utc
 from tests import factories
 from tests.factories_channel_gateway import canonical_order
 from tests.fakes import payloads
+from tests.fakes.harness import SECRETS_KEY
 from tests.kit import RunningService, eventually
 
 pytestmark = pytest.mark.integration
@@ -245,7 +246,7 @@ APIS = {
         ),
         # The channels the run registers name real hosts: the Amazon poller looks once at
         # start, when there are none, and not again (and see NOWHERE).
-        settings={"amazon_poll_interval": 86_400.0},
+        settings={"amazon_poll_interval": 86_400.0, "secrets_keys": SECRETS_KEY},
     ),
 }
 

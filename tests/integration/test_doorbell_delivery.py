@@ -21,6 +21,7 @@ from shared.events import topics
 from shared.runtime.doorbell import Doorbell
 from tests import factories
 from tests.factories_channel_gateway import canonical_order
+from tests.fakes.harness import SECRETS_KEY
 from tests.kit import RunningService, eventually
 
 pytestmark = pytest.mark.integration
@@ -39,7 +40,11 @@ def test_an_order_posted_to_the_gateway_reaches_a_dozing_order_service_by_its_ri
         build_orders, OrderSettings, doorbell_dir=bells, doorbell_fallback_seconds=NEVER
     )
     gateway = run_service(
-        build_gateway, GatewaySettings, doorbell_dir=bells, doorbell_fallback_seconds=NEVER
+        build_gateway,
+        GatewaySettings,
+        doorbell_dir=bells,
+        doorbell_fallback_seconds=NEVER,
+        secrets_keys=SECRETS_KEY,
     )
     for number in range(3):
         answer = gateway.http.post("/v1/orders", json=canonical_order(external_id=f"bell-{number}"))

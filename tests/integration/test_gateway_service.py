@@ -21,7 +21,7 @@ from shared.events import topics
 from shared.events.codec import encode
 from tests import factories
 from tests.factories_channel_gateway import canonical_order, refunded
-from tests.fakes.harness import consumed, deliveries, run_gateway
+from tests.fakes.harness import SECRETS_KEY, consumed, deliveries, run_gateway
 from tests.kit import RunningService, eventually
 
 pytestmark = pytest.mark.integration
@@ -43,7 +43,7 @@ class Gateway:
 
 @pytest.fixture(scope="module")
 def gateway(new_database: Any) -> Iterator[Gateway]:
-    parts = build(Settings(database_url=new_database("gateway")))
+    parts = build(Settings(database_url=new_database("gateway"), secrets_keys=SECRETS_KEY))
     yield Gateway(parts)
     parts.close()
 

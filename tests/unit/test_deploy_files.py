@@ -8,6 +8,7 @@ test says so in a warning rather than skipping.
 from __future__ import annotations
 
 import base64
+import importlib
 import json
 import re
 import subprocess
@@ -160,13 +161,15 @@ def test_service_starts_its_own_module(services, name):
 
 @pytest.mark.parametrize("name", SERVICES)
 def test_service_settings_point_at_kafka_and_its_own_postgres_database(services, compose_env, name):
-    _, port, prefix, database = SERVICES[name]
+    module, port, prefix, database = SERVICES[name]
     env = environment_of(services[name])
 
-    known = {field.upper() for field in ServiceSettings.model_fields}
+    settings = importlib.import_module(f"{module}.settings").Settings
+    assert issubclass(settings, ServiceSettings)
+    known = {field.upper() for field in settings.model_fields}
     for key in env:
         assert key.startswith(prefix), f"{key} lacks the {prefix} prefix, the service ignores it"
-        assert key.removeprefix(prefix) in known, f"{key} is not a ServiceSettings field"
+        assert key.removeprefix(prefix) in known, f"{key} is not a setting of {module}"
 
     url = urlsplit(env[f"{prefix}DATABASE_URL"])
     assert url.scheme == "postgresql"

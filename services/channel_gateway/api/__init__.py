@@ -12,6 +12,7 @@ from services.channel_gateway.api import (
     deliveries,
     imports,
     orders,
+    secrets,
     stock_sync,
     users,
     webhooks,
@@ -19,6 +20,7 @@ from services.channel_gateway.api import (
 from services.channel_gateway.channels.base import MalformedPayloadError
 from services.channel_gateway.channels.http import ChannelCallError, TransientChannelError
 from services.channel_gateway.channels.shopee.tokens import ReauthorisationNeededError
+from services.channel_gateway.views import UnreadableSecretsError
 from shared.runtime.access import AccessPolicy, Grant, Rule
 
 ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
@@ -43,6 +45,9 @@ ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     ReauthorisationNeededError: (503, "Shopee shop must be authorised again"),
     TransientChannelError: (503, "Shopee unavailable"),
     ChannelCallError: (502, "Shopee refused"),
+    # A key was removed too early (an operator's mistake, not the caller's): channels retry
+    # webhooks that got a 5xx, and succeed once the key is back.
+    UnreadableSecretsError: (503, "Channel secrets unreadable"),
     # The database is down: channels retry webhooks that got a 5xx.
     OperationalError: (503, "Service unavailable"),
 }
@@ -58,6 +63,7 @@ ROUTERS: list[APIRouter] = [
     stock_sync.router,
     users.users,
     users.tokens,
+    secrets.router,
 ]
 
 ACCESS = AccessPolicy(
@@ -70,6 +76,7 @@ ACCESS = AccessPolicy(
         "/deliveries": Rule(writes=Grant.OPS),
         "/channel-changes": Rule(writes=Grant.OPS),
         "/stock-sync": Rule(writes=Grant.OPS),
+        "/channel-secrets": Rule(writes=Grant.ADMIN, reads=Grant.ADMIN),
         "/users": Rule(writes=Grant.ADMIN, reads=Grant.ADMIN),
         "/tokens": Rule(writes=Grant.ADMIN, reads=Grant.ADMIN),
     }

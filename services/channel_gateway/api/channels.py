@@ -34,7 +34,7 @@ CHANNEL_OPERATIONS = (
     responses={200: {"model": ChannelPublic, "description": "Channel reconfigured"}}
     | links(200, *CHANNEL_OPERATIONS)
     | links(201, *CHANNEL_OPERATIONS)
-    | problems(409),
+    | problems(409, 503),
 )
 def register_channel(
     channel: Annotated[ChannelCreate, Body()],
@@ -56,7 +56,9 @@ def register_channel(
 
 
 @router.get(
-    "", response_model=ChannelsPublic, responses=links(200, *CHANNEL_OPERATIONS, at="/data/0")
+    "",
+    response_model=ChannelsPublic,
+    responses=links(200, *CHANNEL_OPERATIONS, at="/data/0") | problems(503),
 )
 def list_channels(
     views: ViewsDep,
@@ -78,7 +80,7 @@ def list_channels(
     return ChannelsPublic.of(listed, total, page)
 
 
-@router.get("/{channel_id}", response_model=ChannelPublic)
+@router.get("/{channel_id}", response_model=ChannelPublic, responses=problems(503))
 def get_channel(
     channel_id: str, app: AppDep, channels: ChannelsDep, views: ViewsDep
 ) -> ChannelPublic:

@@ -29,6 +29,7 @@ from services.channel_gateway.schemas.orders import (
     ChannelOrderPublic,
     ChannelOrdersPublic,
 )
+from services.channel_gateway.schemas.secrets import SecretsReencrypt, SecretsReencrypted
 from services.channel_gateway.schemas.stock_sync import (
     StockRetry,
     StockSyncForced,
@@ -55,6 +56,8 @@ __all__ = [
     "ImportResult",
     "ImportedOrder",
     "RowProblem",
+    "SecretsReencrypt",
+    "SecretsReencrypted",
     "SkuMappingUpdate",
     "StockRetry",
     "StockSyncForced",

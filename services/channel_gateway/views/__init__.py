@@ -7,7 +7,12 @@ from services.channel_gateway.views.changes import CHANGE_TABLES, ChangeViews
 from services.channel_gateway.views.connections import CONNECTION_TABLES, ConnectionViews
 from services.channel_gateway.views.deliveries import DELIVERY_TABLES, DeliveryViews
 from services.channel_gateway.views.orders import CHANNEL_ORDER_TABLES, OrderViews
-from services.channel_gateway.views.secrets import Secrets, SecretStore, TokenState
+from services.channel_gateway.views.secret_box import (
+    SecretBox,
+    SecretKeysError,
+    UnreadableSecretsError,
+)
+from services.channel_gateway.views.secrets import Reencrypted, Secrets, SecretStore, TokenState
 from services.channel_gateway.views.stock_sync import StockSyncViews
 from services.channel_gateway.views.users import USER_TABLES, UserViews
 from shared.runtime.projection import ViewStore
@@ -37,4 +42,14 @@ class ChannelOrderViews(
         self.reset(projection_name, ALL_TABLES)
 
 
-__all__ = ["ALL_TABLES", "ChannelOrderViews", "SecretStore", "Secrets", "TokenState"]
+__all__ = [
+    "ALL_TABLES",
+    "ChannelOrderViews",
+    "Reencrypted",
+    "SecretBox",
+    "SecretKeysError",
+    "SecretStore",
+    "Secrets",
+    "TokenState",
+    "UnreadableSecretsError",
+]

@@ -7,16 +7,29 @@ The API never returns values; structured logs never see them (SecretStr at the e
 
 Channels whose access token expires (Shopee) keep it here with its expiry and the refresh token
 that renews it; a refresh is made under this row's lock, so one process refreshes at a time.
+
+Every value is sealed with the configured keys (views/secret_box.py): the table holds no
+plaintext. Rows of before encryption are sealed when the gateway starts (`seal_stored`), and
+`reencrypt` moves rows under the newest key, one row and one transaction at a time, while the
+gateway runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cryptography.fernet import InvalidToken
 from psycopg.types.json import Jsonb
+
+from services.channel_gateway.views.secret_box import (
+    SecretBox,
+    UnreadableSecretsError,
+    is_plain,
+)
 
 TABLE = """CREATE TABLE IF NOT EXISTS channel_secret (
     channel_id text PRIMARY KEY,
@@ -75,12 +88,22 @@ class Secrets:
         return f"Secrets(names={sorted(self.current)})"  # never the values
 
 
+@dataclass(frozen=True)
+class Reencrypted:
+    """One page of a key rotation: rows re-encrypted, rows in all, where the next page starts."""
+
+    rows: int
+    total: int
+    after: str | None  # the last channel of this page; None once every row was done
+
+
 class SecretStore:
     """channel_secret rows in the gateway's database (next to the views, not in the event log)."""
 
-    def __init__(self, datastore: Any, grace: timedelta) -> None:
+    def __init__(self, datastore: Any, grace: timedelta, box: SecretBox) -> None:
         self.datastore = datastore
         self.grace = grace  # how long a replaced webhook secret is still accepted
+        self.box = box
 
     def create_table(self) -> None:
         """Create the table if it is missing."""
@@ -101,7 +124,7 @@ class SecretStore:
                 (channel_id,),
             )
             row = curs.fetchone()
-            current: dict[str, str] = dict(row["secrets"]) if row else {}
+            current = self._open(channel_id, row["secrets"]) if row else {}
             replaced = {k: v for k, v in current.items() if k in given and given[k] != v}
             merged = {**current, **given}
             curs.execute(
@@ -112,7 +135,13 @@ class SecretStore:
                 " THEN channel_secret.previous ELSE EXCLUDED.previous END,"
                 " previous_until = CASE WHEN EXCLUDED.previous = '{}'::jsonb"
                 " THEN channel_secret.previous_until ELSE EXCLUDED.previous_until END",
-                (channel_id, Jsonb(merged), Jsonb(replaced), now + self.grace, now),
+                (
+                    channel_id,
+                    Jsonb(self.box.seal_all(merged)),
+                    Jsonb(self.box.seal_all(replaced)),
+                    now + self.grace,
+                    now,
+                ),
             )
             if any(name in replaced or (name in given and not row) for name in TOKEN_NAMES):
                 # Ops gave new tokens (a new authorisation): their expiry is not known yet and
@@ -135,19 +164,20 @@ class SecretStore:
             row = curs.fetchone()
         if row is None:
             return Secrets()
-        return Secrets(dict(row["secrets"]), dict(row["previous"]) if row["in_grace"] else {})
+        previous = self._open(channel_id, row["previous"]) if row["in_grace"] else {}
+        return Secrets(self._open(channel_id, row["secrets"]), previous)
 
     def tokens(self, channel_id: str) -> TokenState:
         """The channel's tokens as stored now."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(_TOKENS + " WHERE channel_id = %s", (channel_id,))
-            return _token_state(curs.fetchone())
+            return self._token_state(curs.fetchone())
 
     def authorisations(self, channel_ids: list[str]) -> dict[str, TokenState]:
         """Token states of these channels (only those that have secrets)."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(_TOKENS + " WHERE channel_id = ANY(%s)", (channel_ids,))
-            return {row["channel_id"]: _token_state(row) for row in curs.fetchall()}
+            return {row["channel_id"]: self._token_state(row) for row in curs.fetchall()}
 
     def rotate(self, channel_id: str, decide: Callable[[TokenState], TokenState]) -> TokenState:
         """Decide on new tokens while holding the channel's row, and store them before answering.
@@ -162,7 +192,7 @@ class SecretStore:
             row = curs.fetchone()
             if row is None:
                 raise LookupError(f"channel {channel_id} has no secrets")
-            before = _token_state(row)
+            before = self._token_state(row)
             after = decide(before)
             if after != before:
                 curs.execute(
@@ -171,10 +201,12 @@ class SecretStore:
                     " WHERE channel_id = %s",
                     (
                         Jsonb(
-                            {
-                                "access_token": after.access_token,
-                                "refresh_token": after.refresh_token,
-                            }
+                            self.box.seal_all(
+                                {
+                                    "access_token": after.access_token,
+                                    "refresh_token": after.refresh_token,
+                                }
+                            )
                         ),
                         after.expires_at,
                         after.reauthorise,
@@ -184,21 +216,105 @@ class SecretStore:
                 )
             return after
 
+    def seal_stored(self) -> int:
+        """Check that every stored secret opens, then seal the rows written before encryption;
+        how many rows were sealed.
+
+        Nothing is written when a row does not open: sealing more rows with keys that are
+        wrong would only add to what the right keys could not read.
+        """
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute("SELECT channel_id, secrets, previous FROM channel_secret")
+            rows = curs.fetchall()
+        unreadable = [row["channel_id"] for row in rows if not self._opens(row)]
+        if unreadable:
+            raise UnreadableSecretsError(unreadable)
+        plain = [
+            row["channel_id"]
+            for row in rows
+            if is_plain(row["secrets"]) or is_plain(row["previous"])
+        ]
+        for channel_id in plain:
+            self._reseal(channel_id)
+        return len(plain)
+
+    def reencrypt(self, after: str | None, limit: int) -> Reencrypted:
+        """Re-encrypt with the newest key the rows of the channels after `after` (by id, at
+        most `limit`), each in a transaction of its own under its row lock: a running gateway
+        waits for one row at most, and a rotation cut short is simply run again."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                "SELECT channel_id FROM channel_secret WHERE %s::text IS NULL OR channel_id > %s"
+                " ORDER BY channel_id LIMIT %s",
+                (after, after, limit),
+            )
+            channel_ids = [row["channel_id"] for row in curs.fetchall()]
+            curs.execute("SELECT count(*) AS total FROM channel_secret")
+            total = curs.fetchone()["total"]
+        for channel_id in channel_ids:
+            self._reseal(channel_id)
+        last = channel_ids[-1] if len(channel_ids) == limit else None
+        return Reencrypted(rows=len(channel_ids), total=total, after=last)
+
+    def _reseal(self, channel_id: str) -> None:
+        """Put the channel's row, current and previous secrets, under the newest key."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                "SELECT secrets, previous FROM channel_secret WHERE channel_id = %s FOR UPDATE",
+                (channel_id,),
+            )
+            row = curs.fetchone()
+            if row is None:
+                return
+            with _unreadable_as(channel_id):
+                secrets = self.box.reseal_all(row["secrets"])
+                previous = self.box.reseal_all(row["previous"])
+            curs.execute(
+                "UPDATE channel_secret SET secrets = %s, previous = %s WHERE channel_id = %s",
+                (Jsonb(secrets), Jsonb(previous), channel_id),
+            )
+
+    def _open(self, channel_id: str, stored: dict[str, Any]) -> dict[str, str]:
+        """The channel's stored secrets opened, by name."""
+        with _unreadable_as(channel_id):
+            return self.box.open_all(stored)
+
+    def _opens(self, row: Any) -> bool:
+        """True when every secret of the row, current and previous, opens."""
+        try:
+            self.box.open_all(row["secrets"])
+            self.box.open_all(row["previous"])
+        except InvalidToken:
+            return False
+        return True
+
+    def _token_state(self, row: Any) -> TokenState:
+        """The token state of a `_TOKENS` row, its tokens opened."""
+        if row is None:
+            return TokenState()
+        with _unreadable_as(row["channel_id"]):
+            access = self.box.open(row["access_token"]) if row["access_token"] else ""
+            refresh = self.box.open(row["refresh_token"]) if row["refresh_token"] else ""
+        return TokenState(
+            access_token=access,
+            refresh_token=refresh,
+            expires_at=row["access_expires_at"],
+            reauthorise=row["reauthorise"],
+            reauthorise_since=row["reauthorise_since"],
+        )
+
+
+@contextmanager
+def _unreadable_as(channel_id: str) -> Iterator[None]:
+    """Turn a value no key opens into the error that names its channel."""
+    try:
+        yield
+    except InvalidToken:
+        raise UnreadableSecretsError([channel_id]) from None
+
 
 _TOKENS = (
-    "SELECT channel_id, secrets->>'access_token' AS access_token,"
-    " secrets->>'refresh_token' AS refresh_token, access_expires_at, reauthorise,"
+    "SELECT channel_id, secrets->'access_token' AS access_token,"
+    " secrets->'refresh_token' AS refresh_token, access_expires_at, reauthorise,"
     " reauthorise_since FROM channel_secret"
 )
-
-
-def _token_state(row: Any) -> TokenState:
-    if row is None:
-        return TokenState()
-    return TokenState(
-        access_token=row["access_token"] or "",
-        refresh_token=row["refresh_token"] or "",
-        expires_at=row["access_expires_at"],
-        reauthorise=row["reauthorise"],
-        reauthorise_since=row["reauthorise_since"],
-    )
