@@ -135,7 +135,10 @@ class ServiceSettings(BaseSettings):
     @field_validator("access_bootstrap_token")
     @classmethod
     def _well_formed_token(cls, value: SecretStr | None) -> SecretStr | None:
-        """A bootstrap token a caller could never present is a mistake, said at start-up."""
-        if value is not None and parse_token(value.get_secret_value()) is None:
+        """A bootstrap token a caller could never present is a mistake, said at start-up;
+        an empty one is none (Compose passes an unset variable as "")."""
+        if value is None or not value.get_secret_value():
+            return None
+        if parse_token(value.get_secret_value()) is None:
             raise ValueError("must be an OMS access token: oms_<32 hex>_<43 base64url characters>")
         return value
