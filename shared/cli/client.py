@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography.fernet import Fernet
 
 from shared.runtime.access import new_token, parse_token
 
@@ -38,6 +39,15 @@ def read_or_make_token(path: Path) -> str:
     with os.fdopen(descriptor, "w") as file:
         file.write(token + "\n")
     return token
+
+
+def read_or_make_key(path: Path) -> str:
+    """The Fernet key kept in `path`, made (owner-only) when there is none yet."""
+    if not path.exists():
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(Fernet.generate_key().decode() + "\n")
+    return path.read_text().strip()
 
 
 def cli_token(var_dir: Path = DEFAULT_VAR_DIR) -> str | None:

@@ -93,6 +93,14 @@ def up(
             help="Run the stream jobs (KPIs, low-stock alerts, reorder suggestions).",
         ),
     ] = True,
+    ops_console: Annotated[
+        bool,
+        typer.Option(
+            "--console/--no-console",
+            envvar="OMS_CONSOLE",
+            help="Run the ops console (web pages at the gateway's port + 80, 8080 by default).",
+        ),
+    ] = True,
     instances: Annotated[
         int,
         typer.Option(
@@ -134,6 +142,7 @@ def up(
         broker_storage=broker_storage,
         s3_port=s3_port,
         stream_jobs=stream_jobs,
+        console=ops_console,
         instances=instances,
     )
     # Until everything is up, SIGTERM interrupts like Ctrl-C: start() then stops what it began.
@@ -185,7 +194,7 @@ def _summary(system: EmbeddedSystem) -> Table:
         for instance, url in zip(system.instance_names(name), urls, strict=True):
             table.add_row(instance, url, f"{url}/docs")
     for name, url in system.job_urls().items():
-        table.add_row(name, url, f"{url}/metrics")
+        table.add_row(name, url, url if name == "console" else f"{url}/metrics")
     table.add_row(
         f"kafka broker ({system.broker_storage})",
         system.bootstrap,

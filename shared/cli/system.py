@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from shared.cli.client import ADMIN_TOKEN_FILE, read_or_make_token
+from shared.cli.client import ADMIN_TOKEN_FILE, read_or_make_key, read_or_make_token
 from shared.cli.secrets import embedded_keys
 from shared.cli.supervisor import ChildSpec, Supervisor, SupervisorRunning, reclaim_leftovers
 from shared.events.topics import ALL_TOPICS
@@ -88,6 +88,9 @@ class JobDef:
 
 # Faust's KPIs, low-stock alerts and reorder suggestions (docs/architecture.md, The stream jobs).
 JOBS: tuple[JobDef, ...] = (JobDef("stream_jobs", 5, "OMS_STREAMS_"),)
+# The ops console's pages (services/console): it calls the five APIs, nothing else.
+CONSOLE = JobDef("console", 80, "OMS_CONSOLE_")
+CONSOLE_KEY_FILE = "console-session.key"  # in the var directory: seals the session cookies
 PORTS = len(SERVICES) + len(JOBS)
 """How many HTTP ports from the base port a system of one instance per service takes."""
 INSTANCE_PORT_STRIDE = 10
@@ -161,6 +164,8 @@ class EmbeddedSystem:
         s3_port: int = DEFAULT_S3_PORT,
         stream_jobs: bool = True,
         instances: int = 1,
+        console: bool = False,
+        console_port: int | None = None,
     ):
         if instances < 1:
             raise ValueError(f"instances must be at least 1, not {instances}")
@@ -180,7 +185,8 @@ class EmbeddedSystem:
         self.links = links
         self.broker_storage = broker_storage
         self.s3_port = s3_port
-        self.jobs = JOBS if stream_jobs else ()
+        self.jobs = (*(JOBS if stream_jobs else ()), *((CONSOLE,) if console else ()))
+        self.console_port = console_port or base_http_port + CONSOLE.port_offset
         # Every service runs this many processes in one consumer group; the stream jobs run
         # once (their tables are kept per process: two would count everything twice).
         self.instances = instances
@@ -219,6 +225,8 @@ class EmbeddedSystem:
 
     def port(self, name: str, instance: int = 0) -> int:
         """HTTP port of a service (of one of its instances)."""
+        if name == CONSOLE.name:
+            return self.console_port
         return self.base_http_port + INSTANCE_PORT_STRIDE * instance + _service(name).port_offset
 
     def urls(self) -> dict[str, str]:
@@ -495,7 +503,10 @@ class EmbeddedSystem:
             "DOORBELL_DIR": str(self.var_dir / "doorbells"),
             "ACCESS_BOOTSTRAP_TOKEN": self.admin_token,
         }
-        if isinstance(service, JobDef):
+        if service == CONSOLE:
+            settings = {"HTTP_HOST": HOST, "HTTP_PORT": str(self.console_port)}
+            settings |= self._console_settings()
+        elif isinstance(service, JobDef):
             settings["DATA_DIR"] = str(self.var_dir / service.name)
         if service.name == GATEWAY:
             # Made on first start, kept in var (mode 0600): a copy of the database alone
@@ -508,6 +519,15 @@ class EmbeddedSystem:
             p for p in (project_root, os.environ.get("PYTHONPATH", "")) if p
         )
         return {**env, **self.extra_env}
+
+    def _console_settings(self) -> dict[str, str]:
+        """Where the console finds the five APIs (instance 0 of each), and its cookie key."""
+        urls = self.urls()
+        names = {"GATEWAY_URL": "channel_gateway", "ORDERS_URL": "order_service"}
+        names |= {"INVENTORY_URL": "inventory_service", "FULFILLMENT_URL": "fulfillment_service"}
+        names |= {"RETURNS_URL": "returns_service"}
+        key = read_or_make_key(self.var_dir / CONSOLE_KEY_FILE)
+        return {setting: urls[name] for setting, name in names.items()} | {"SESSION_KEY": key}
 
     def _every_url(self) -> dict[str, str]:
         """Base URL of every service instance's and job's HTTP port, by process name."""
@@ -576,7 +596,7 @@ def _probe(url: str) -> tuple[bool, str]:
 def _service(name: str) -> ServiceDef | JobDef:
     """The definition of a service (or job) by name."""
     every: tuple[ServiceDef | JobDef, ...] = (*SERVICES, *JOBS)
-    for service in every:
+    for service in (*every, CONSOLE):
         if service.name == name:
             return service
     known = [s.name for s in every]

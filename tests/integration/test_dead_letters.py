@@ -144,7 +144,13 @@ def test_after_the_fix_a_replay_applies_the_parked_message_exactly_once(
     assert replayed.exit_code == 0, replayed.output
     assert "replayed" in replayed.output
     # The read model follows the replayed events a moment later.
-    eventually(lambda: [e["event"] for e in _order(orders, bad)["timeline"]] == ["Placed"])
+    # (None until the projection has the order: the replay is applied, the view follows)
+    eventually(
+        lambda: (
+            [e["event"] for e in (_order(orders, bad) or {"timeline": []})["timeline"]]
+            == ["Placed"]
+        )
+    )
     shown = orders.get_json(f"/v1/dlq/{row['id']}")
     assert shown["status"] == "replayed" and shown["resolved_by"] == "alice"
     stored = orders.stored()

@@ -48,7 +48,7 @@ def test_every_service_has_the_same_module_names(service):
     assert set(ROLES) <= present
 
 
-@pytest.mark.parametrize("service", [*SERVICES, "stream_jobs"])
+@pytest.mark.parametrize("service", [*SERVICES, "stream_jobs", "console"])
 def test_nothing_is_built_at_import_time(service):
     """Module level holds definitions only: no Settings(), no application, no connection."""
     for path in (ROOT / "services" / service).rglob("*.py"):
@@ -96,7 +96,7 @@ def test_every_module_of_a_service_lives_in_a_room_the_import_contracts_know(ser
         assert f"({room})" in layers, f"{room} is in no import-linter layer"
 
 
-@pytest.mark.parametrize("service", [*SERVICES, "stream_jobs"])
+@pytest.mark.parametrize("service", [*SERVICES, "stream_jobs", "console"])
 def test_only_bootstrap_reads_the_settings(service):
     package = ROOT / "services" / service
     readers = []

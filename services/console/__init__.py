@@ -1,0 +1,1 @@
+"""The ops console: web pages for ops and the warehouse, calling only the five APIs."""

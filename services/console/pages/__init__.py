@@ -1,0 +1,9 @@
+"""The console's pages, one router per area."""
+
+from fastapi import APIRouter
+
+from services.console.pages import orders, sign_in
+
+ROUTERS: list[APIRouter] = [sign_in.router, orders.router]
+
+__all__ = ["ROUTERS"]
