@@ -9,7 +9,7 @@ PG_LOCAL := $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo postg
 export OMS_TEST_POSTGRES_URL ?= $(PG_LOCAL)
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 
-.PHONY: install system-packages run test test-unit test-contract test-integration test-e2e bench bench-channels bench-warehouse bench-stock bench-search bench-restart bench-catchup chaos lint schemas clean
+.PHONY: install system-packages browser-packages run test test-unit test-contract test-integration test-e2e bench bench-channels bench-warehouse bench-stock bench-search bench-restart bench-catchup chaos lint schemas clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,17 @@ system-packages:
 
 install: system-packages $(STAMP)
 
+# The console's browser tests drive Debian's Chromium (Playwright's own browser download cannot
+# work offline): installed with apt for the tests, not for `make run`.
+browser-packages:
+	@if command -v chromium >/dev/null; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then \
+		echo "no chromium and no apt-get: install Chromium and set OMS_CHROMIUM to its binary"; exit 1; fi; \
+	sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	echo "installing chromium"; \
+	$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends chromium >/dev/null
+
 run: install
 	$(VENV)/bin/oms up
 
@@ -50,7 +61,7 @@ test-contract: install
 test-integration: install
 	$(PYTEST) tests/integration -q
 
-test-e2e: install
+test-e2e: install browser-packages
 	$(PYTEST) tests/e2e -q
 
 bench: install

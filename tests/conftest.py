@@ -19,7 +19,7 @@ from shared.runtime.embedded import (
 )
 from shared.runtime.service import ServiceParts
 from shared.runtime.settings import ServiceSettings
-from tests.kit import ADMIN_TOKEN, RunningService
+from tests.kit import RunningService, settings_for_tests
 
 NewDatabase = Callable[..., str]
 
@@ -100,14 +100,14 @@ def run_service(new_database: NewDatabase, test_broker: str) -> Iterator[RunServ
         settings_class: type[ServiceSettings],
         **overrides: Any,
     ) -> RunningService:
-        settings = settings_class(
+        settings = settings_for_tests(
+            settings_class,
             **{
                 "database_url": new_database(settings_class.__module__.split(".")[1][:12]),
                 "kafka_bootstrap_servers": test_broker,
                 "http_port": free_port(),
-                "access_bootstrap_token": ADMIN_TOKEN,
                 **overrides,
-            }
+            },
         )
         service = RunningService(build(settings)).start()
         started.append(service)

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import httpx
 from aiokafka import AIOKafkaProducer
+from pydantic_settings import BaseSettings
 
 from shared.events import topics
 from shared.events.base import IntegrationEvent
@@ -19,6 +20,7 @@ from shared.runtime.application import ServiceApplication, UnitOfWork
 from shared.runtime.service import ServiceParts, run_parts
 
 T = TypeVar("T")
+S = TypeVar("S", bound=BaseSettings)
 # The break-glass admin token of the services tests run (the settings' access_bootstrap_token).
 ADMIN_TOKEN = "oms_00000000000000000000000000000a11_test-admin-token-of-the-test-services-00000"
 # The last position published per (broker, publisher): services of one test share a broker,
@@ -26,8 +28,19 @@ ADMIN_TOKEN = "oms_00000000000000000000000000000a11_test-admin-token-of-the-test
 _POSITIONS: dict[tuple[str, str], int] = defaultdict(int)
 
 
+# The gateway's key for channel secrets in tests (a Fernet key, as OMS_GATEWAY_SECRETS_KEYS).
+SECRETS_KEY = "EThVafZY52CnVPuYmGgz08n3jLIS6YBSqsk_OEERe8Y="
 CLI_ENV = {"OMS_TOKEN": ADMIN_TOKEN}
 """The environment of an `oms` command run against the test services."""
+
+
+def settings_for_tests(settings_class: type[S], **overrides: Any) -> S:
+    """A service's settings as tests run it: the test admin token, the gateway's test key."""
+    fields = settings_class.model_fields
+    given = {"access_bootstrap_token": ADMIN_TOKEN}
+    if "secrets_keys" in fields:
+        given["secrets_keys"] = SECRETS_KEY
+    return settings_class(**{**given, **overrides})
 
 
 def bearer(token: str | None) -> dict[str, str]:

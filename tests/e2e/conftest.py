@@ -36,6 +36,8 @@ def system(tmp_path_factory, postgres_server_url) -> Iterator[EmbeddedSystem]:
         kafka_port=free_port(),
         base_http_port=free_port_block(PORTS),
         db_prefix=f"e2e{uuid.uuid4().hex[:8]}",
+        console=True,
+        console_port=free_port(),
     )
     oms.start()
     databases = oms.database_urls()

@@ -15,10 +15,9 @@ from shared.events import topics
 from shared.runtime.consumer import tracking_name
 from tests.fakes import payloads
 from tests.fakes.server import LoopbackServer
-from tests.kit import RunningService
+from tests.kit import SECRETS_KEY, RunningService
 
 # The key the gateways of the tests seal channel secrets with (`oms up` makes its own).
-SECRETS_KEY = "EThVafZY52CnVPuYmGgz08n3jLIS6YBSqsk_OEERe8Y="
 FAST_RETRIES = {
     "delivery_backoff_initial": 0.05,
     "delivery_backoff_max": 0.2,

@@ -20,7 +20,7 @@ from shared.cli.main import create_app
 from tests.factories_channel_gateway import canonical_order
 from tests.fakes import payloads as p
 from tests.fakes.oidc import AUDIENCE, FakeOidcProvider
-from tests.kit import ADMIN_TOKEN, CLI_ENV, RunningService, bearer, eventually
+from tests.kit import ADMIN_TOKEN, CLI_ENV, RunningService, bearer, eventually, settings_for_tests
 
 pytestmark = pytest.mark.integration
 SERVICES = (
@@ -178,9 +178,7 @@ def test_every_service_refuses_a_call_without_a_token_and_documents_bearer(servi
     bootstrap = importlib.import_module(f"services.{service}.bootstrap")
     settings = importlib.import_module(f"services.{service}.settings")
     parts = bootstrap.build(
-        settings.Settings(
-            database_url=new_database(service[:12]), access_bootstrap_token=ADMIN_TOKEN
-        )
+        settings_for_tests(settings.Settings, database_url=new_database(service[:12]))
     )
     try:
         with TestClient(parts.http_api({})) as http:

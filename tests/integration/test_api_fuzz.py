@@ -171,6 +171,13 @@ def _seed_gateway(gateway: RunningService) -> None:
     headers = payloads.shopify_headers(body, "fuzz-secret", "evt-fuzz", "orders/cancelled")
     kept = gateway.http.post("/v1/webhooks/shopify/fuzz-shop", content=body, headers=headers)
     assert kept.json()["status"] == "kept", kept.text
+    # A user with a token: the lists of users and tokens have rows (the view follows a moment
+    # after a create, so links from a fresh create may meet a 404 first).
+    assert (
+        gateway.http.post("/v1/users", json={"name": "fuzz", "role": "viewer"}).status_code == 201
+    )
+    assert gateway.http.post("/v1/users/fuzz/tokens", json={}).status_code == 201
+    eventually(lambda: gateway.get_json("/v1/tokens")["count"] == 1)
 
 
 APIS = {

@@ -31,7 +31,7 @@ from shared.events import topics
 from shared.events.codec import encode
 from shared.runtime.application import ServiceApplication, UnitOfWork
 from tests import factories
-from tests.kit import ADMIN_TOKEN, CLI_ENV, RunningService, bearer, eventually
+from tests.kit import ADMIN_TOKEN, CLI_ENV, RunningService, bearer, eventually, settings_for_tests
 
 pytestmark = pytest.mark.integration
 REASON = "RuntimeError: no carrier rate table for DE"
@@ -211,9 +211,7 @@ def test_every_service_serves_the_dead_letter_office(service, new_database):
     bootstrap = importlib.import_module(f"services.{service}.bootstrap")
     settings = importlib.import_module(f"services.{service}.settings")
     parts = bootstrap.build(
-        settings.Settings(
-            database_url=new_database(service[:12]), access_bootstrap_token=ADMIN_TOKEN
-        )
+        settings_for_tests(settings.Settings, database_url=new_database(service[:12]))
     )
     try:
         with TestClient(parts.http_api({}), headers=bearer(ADMIN_TOKEN)) as http:

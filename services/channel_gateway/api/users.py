@@ -19,20 +19,31 @@ from services.channel_gateway.schemas.users import (
     UserPublic,
     UsersPublic,
 )
-from shared.runtime.api import PageQuery, Problem, page_query, problems
+from shared.runtime.api import PageQuery, Problem, links, page_query, problems
 
 TokenId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
+USER_OPERATIONS = (
+    "GET /v1/users/{name}",
+    "POST /v1/users/{name}/tokens",
+    "POST /v1/users/{name}/disable",
+)
+TOKEN_OPERATIONS = ("GET /v1/tokens/{token_id}", "POST /v1/tokens/{token_id}/revoke")
 users = APIRouter(prefix="/users", tags=["access"])
 tokens = APIRouter(prefix="/tokens", tags=["access"])
 
 
-@users.post("", status_code=201, response_model=UserPublic, responses=problems(409))
+@users.post(
+    "",
+    status_code=201,
+    response_model=UserPublic,
+    responses={**problems(409), **links(201, *USER_OPERATIONS)},
+)
 def create_user(body: UserCreate, app: AppDep) -> UserPublic:
     """Create a user or machine client with a role; give it a token next."""
     return user_public(app.users.create(body.name, body.role.value, body.kind.value))
 
 
-@users.get("", response_model=UsersPublic)
+@users.get("", response_model=UsersPublic, responses=links(200, *USER_OPERATIONS, at="/data/0"))
 def list_users(views: ViewsDep, page: Annotated[PageQuery, page_query()]) -> UsersPublic:
     """Every user by name."""
     rows, total = views.list_users(limit=page.limit, offset=page.offset)
@@ -45,7 +56,12 @@ def get_user(name: UserName, views: ViewsDep) -> UserPublic:
     return _user(views, name)
 
 
-@users.post("/{name}/tokens", status_code=201, response_model=TokenIssued, responses=problems(409))
+@users.post(
+    "/{name}/tokens",
+    status_code=201,
+    response_model=TokenIssued,
+    responses={**problems(409), **links(201, *TOKEN_OPERATIONS)},
+)
 def issue_token(name: UserName, body: TokenCreate, app: AppDep) -> TokenIssued:
     """A new token with the user's role: the answer is the only place it is ever shown."""
     valid_for = None if body.valid_days is None else timedelta(days=body.valid_days)
@@ -59,7 +75,7 @@ def disable_user(name: UserName, app: AppDep) -> UserPublic:
     return user_public(app.users.disable(name))
 
 
-@tokens.get("", response_model=TokensPublic)
+@tokens.get("", response_model=TokensPublic, responses=links(200, *TOKEN_OPERATIONS, at="/data/0"))
 def list_tokens(
     views: ViewsDep,
     page: Annotated[PageQuery, page_query()],

@@ -1,0 +1,117 @@
+"""The console in a real browser against the running system: sign in, find, act, see who did it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from shared.cli.system import EmbeddedSystem
+from tests.browser import DESKTOP, chromium, photograph, screenshot_dir
+from tests.e2e.conftest import Api
+from tests.e2e.test_order_story import canonical_order, new_sku, stock_up
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return screenshot_dir(tmp_path_factory.mktemp("screenshots"))
+
+
+def console_url(system: EmbeddedSystem) -> str:
+    return system.job_urls()["console"]
+
+
+def ops_user(api: Api, role: str = "ops") -> tuple[str, str]:
+    """A user of this role made through the gateway by the admin; (name, token)."""
+    name = f"{role}-{uuid.uuid4().hex[:6]}@example.co.th"
+    assert (
+        api.call("channel_gateway", "POST", "/users", json={"name": name, "role": role}).status_code
+        == 201
+    )
+    issued = api.call("channel_gateway", "POST", f"/users/{name}/tokens", json={"label": "browser"})
+    assert issued.status_code == 201, issued.text
+    return name, issued.json()["token"]
+
+
+def sign_in_with_token(page: Page, system: EmbeddedSystem, token: str) -> None:
+    page.goto(f"{console_url(system)}/sign-in")
+    page.get_by_text("Sign in with an access token").click()
+    page.get_by_label("Token").fill(token)
+    page.get_by_role("button", name="Sign in with the token").click()
+    page.wait_for_url("**/orders")
+
+
+def test_ops_find_an_order_by_e_mail_and_cancel_it_and_the_timeline_names_them(
+    api: Api, system: EmbeddedSystem, browser: Browser, shots: Path
+):
+    sku = new_sku("TEE")
+    stock_up(api, "WH-BER", sku, 5)
+    email = f"ナオミ.{uuid.uuid4().hex[:6]}@example.jp"
+    order = canonical_order([{"sku": sku, "quantity": 1, "unit_price": "24.90"}])
+    order["customer"] = {"name": "渡辺 直美", "email": email}
+    placed = api.call("channel_gateway", "POST", "/orders", json=order)
+    assert placed.status_code == 202, placed.text
+    order_id = placed.json()["order_id"]
+    api.eventually("order_service", f"/orders/{order_id}", lambda o: o["status"] == "confirmed")
+    name, token = ops_user(api)
+
+    page = browser.new_page(viewport=DESKTOP)
+    sign_in_with_token(page, system, token)
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("E-mail").press("Enter")
+    expect(page.get_by_text("1 order", exact=True)).to_be_visible()
+    photograph(page, shots, "orders")
+    page.get_by_role("link", name=f"web {order['external_id']}").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(order["external_id"])
+    expect(page.get_by_text("渡辺 直美").first).to_be_visible()
+    photograph(page, shots, "order")
+
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.get_by_text("Cancel the order").click()
+    page.get_by_label("Reason").first.fill("the buyer wrote to us")
+    page.get_by_role("button", name="Cancel order").click()
+    expect(page.get_by_role("status")).to_have_text("Cancellation requested.")
+
+    cancelled = api.eventually(
+        "order_service", f"/orders/{order_id}", lambda o: o["status"] == "cancelled"
+    )
+    [entry] = [e for e in cancelled["timeline"] if e["event"] == "Cancelled"]
+    assert entry["actor"] == name
+    page.reload()
+    expect(page.locator("ol.timeline")).to_contain_text(name)
+    page.close()
+
+
+def test_a_viewer_sees_no_actions_and_a_signed_out_page_asks_to_sign_in(
+    api: Api, system: EmbeddedSystem, browser: Browser
+):
+    placed = api.call(
+        "channel_gateway",
+        "POST",
+        "/orders",
+        json=canonical_order([{"sku": new_sku("CAP"), "quantity": 1, "unit_price": "9.00"}]),
+    )
+    order_id = placed.json()["order_id"]
+    api.eventually("order_service", f"/orders/{order_id}", lambda o: bool(o["timeline"]))
+    _, token = ops_user(api, "viewer")
+    page = browser.new_page(viewport=DESKTOP)
+    sign_in_with_token(page, system, token)
+    page.goto(f"{console_url(system)}/orders/{order_id}")
+    expect(page.get_by_role("heading", name="Timeline")).to_be_visible()
+    expect(page.get_by_role("heading", name="Actions")).to_have_count(0)
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_label("Password")).to_be_visible()
+    page.goto(f"{console_url(system)}/orders")
+    expect(page).to_have_url(f"{console_url(system)}/sign-in?next=%2Forders")
+    page.close()
