@@ -9,7 +9,7 @@ PG_LOCAL := $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo postg
 export OMS_TEST_POSTGRES_URL ?= $(PG_LOCAL)
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 
-.PHONY: install system-packages browser-packages run test test-unit test-contract test-integration test-e2e bench bench-channels bench-warehouse bench-stock bench-search bench-restart bench-catchup chaos lint schemas clean
+.PHONY: install system-packages browser-packages run test test-unit test-contract test-integration test-e2e bench bench-channels bench-warehouse bench-stock bench-search bench-restart bench-catchup chaos lint schemas screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -114,6 +114,10 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy services shared
+
+# The README's pictures of the console, taken by its browser tests against a fresh system.
+screenshots: install browser-packages
+	OMS_SCREENSHOT_DIR=docs/images $(PYTEST) tests/e2e/test_console_browser.py -q
 
 schemas: install
 	$(PY) -m shared.events
