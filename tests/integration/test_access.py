@@ -19,6 +19,7 @@ from services.order_service.settings import Settings as OrderSettings
 from shared.cli.main import create_app
 from tests.factories_channel_gateway import canonical_order
 from tests.fakes import payloads as p
+from tests.fakes.harness import SECRETS_KEY
 from tests.fakes.oidc import AUDIENCE, FakeOidcProvider
 from tests.kit import ADMIN_TOKEN, CLI_ENV, RunningService, bearer, eventually
 
@@ -63,7 +64,8 @@ def _timeline_with(orders: RunningService, order_id: Any, event: str) -> list[di
 @pytest.fixture
 def pair(run_service) -> tuple[RunningService, RunningService]:
     """A gateway and an order service on one broker."""
-    return run_service(build_gateway, GatewaySettings), run_service(build_orders, OrderSettings)
+    gateway = run_service(build_gateway, GatewaySettings, secrets_keys=SECRETS_KEY)
+    return gateway, run_service(build_orders, OrderSettings)
 
 
 def test_a_token_issued_at_the_gateway_opens_the_order_service_for_its_role_only(pair):
@@ -177,9 +179,10 @@ def test_signed_channel_webhooks_need_no_token(pair):
 def test_every_service_refuses_a_call_without_a_token_and_documents_bearer(service, new_database):
     bootstrap = importlib.import_module(f"services.{service}.bootstrap")
     settings = importlib.import_module(f"services.{service}.settings")
+    keys = {"secrets_keys": SECRETS_KEY} if service == "channel_gateway" else {}
     parts = bootstrap.build(
         settings.Settings(
-            database_url=new_database(service[:12]), access_bootstrap_token=ADMIN_TOKEN
+            database_url=new_database(service[:12]), access_bootstrap_token=ADMIN_TOKEN, **keys
         )
     )
     try:
