@@ -8,6 +8,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from services.channel_gateway import api, integration, projections
+from services.channel_gateway.api.sessions import SignInPolicy
 from services.channel_gateway.application import ChannelOrders, IntakeBatcher
 from services.channel_gateway.channels.email.transport import SmtpServer
 from services.channel_gateway.channels.outbound import Outbound
@@ -18,6 +19,7 @@ from services.channel_gateway.domain import AGGREGATES
 from services.channel_gateway.settings import Settings
 from services.channel_gateway.views import (
     ChannelOrderViews,
+    PasswordStore,
     SecretBox,
     SecretStore,
     UnreadableSecretsError,
@@ -32,9 +34,12 @@ from shared.runtime.database import schema_lock
 from shared.runtime.projection import ProjectionWorker
 from shared.runtime.registry import ServiceEvents
 from shared.runtime.service import ReadinessChecks, ServiceParts
+from shared.runtime.throttle import FailureThrottle
 from shared.runtime.wiring import open_application, open_views
 
 NAME = "channel_gateway"
+SIGN_IN_FAILURES = 5  # failed sign-ins for one name ...
+SIGN_IN_WINDOW = timedelta(minutes=15)  # ... within this long, and the name waits
 
 
 def events() -> ServiceEvents:
@@ -88,6 +93,11 @@ def build(settings: Settings) -> GatewayParts:
         views.datastore.close()
         app.close()
         raise
+    passwords = _password_store(settings, views)
+    sign_in = SignInPolicy(
+        valid_for=timedelta(hours=settings.session_hours),
+        throttle=FailureThrottle(SIGN_IN_FAILURES, SIGN_IN_WINDOW.total_seconds()),
+    )
     registry = ChannelRegistry(app, secrets, settings.connection_cache_seconds)
     batcher = IntakeBatcher(app, settings.intake_batch_size)
     shopee_tokens = ShopeeTokens(
@@ -168,7 +178,7 @@ def build(settings: Settings) -> GatewayParts:
             title="OMS Channel Gateway",
             routers=api.ROUTERS,
             error_statuses=api.ERROR_STATUSES,
-            provides=[app, views, registry, batcher, webhooks],
+            provides=[app, views, registry, batcher, webhooks, passwords, sign_in],
         ),
         events=events(),
         access_policy=api.ACCESS,
@@ -195,6 +205,14 @@ def _secret_store(settings: Settings, views: ChannelOrderViews, box: SecretBox) 
     with schema_lock(settings.database_url):
         store.create_table()
         store.seal_stored()
+    return store
+
+
+def _password_store(settings: Settings, views: ChannelOrderViews) -> PasswordStore:
+    """People's password hashes, their table made."""
+    store = PasswordStore(views.datastore)
+    with schema_lock(settings.database_url):
+        store.create_table()
     return store
 
 

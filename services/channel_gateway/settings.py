@@ -30,6 +30,11 @@ class Settings(ServiceSettings):
         " first: the first encrypts, all decrypt (README, Secrets at rest). Required.",
     )
 
+    # People signing in with a name and password (POST /v1/sessions)
+    session_hours: int = Field(
+        12, ge=1, le=24 * 30, description="How long a token got by signing in is valid, hours."
+    )
+
     # Deliveries to channels
     delivery_max_attempts: int = Field(10, ge=1, description="Attempts before a delivery fails.")
     delivery_backoff_initial: float = Field(5.0, gt=0, description="First retry delay, s.")

@@ -6,6 +6,7 @@ The caller's own token comes from $OMS_TOKEN, else the admin token of a local `o
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import httpx
@@ -16,7 +17,9 @@ from rich.table import Table
 from shared.cli.client import DEFAULT_URLS, auth_headers, cli_token
 
 console = Console()
-users_app = typer.Typer(help="Users and machine clients: create, list, show, disable.")
+users_app = typer.Typer(
+    help="Users and machine clients: create, list, disable; a person's password."
+)
 tokens_app = typer.Typer(help="Access tokens and API keys: create, list, revoke.")
 
 GatewayUrl = Annotated[str, typer.Option("--url", help="The gateway's base URL.")]
@@ -47,7 +50,7 @@ def _call(url: str, method: str, path: str, **kwargs: Any) -> Any:
         except (ValueError, KeyError, TypeError):
             console.print(f"[red]HTTP {answer.status_code}[/]")
         raise typer.Exit(1)
-    return answer.json()
+    return None if answer.status_code == 204 else answer.json()
 
 
 @users_app.command("create")
@@ -82,6 +85,32 @@ def list_users(url: GatewayUrl = DEFAULT_URLS["channel_gateway"]) -> None:
             user["created_at"],
         )
     console.print(table)
+
+
+@users_app.command("password")
+def set_password(
+    name: Name,
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin", help="Read the password from standard input (for scripts)."
+        ),
+    ] = False,
+    url: GatewayUrl = DEFAULT_URLS["channel_gateway"],
+) -> None:
+    """Set or replace a person's password, for signing in to the console (12 to 200
+    characters of any script); asked twice, not shown, unless --password-stdin."""
+    if password_stdin:
+        password = _password_from_stdin()
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    _call(url, "PUT", f"/users/{name}/password", json={"password": password})
+    console.print(f"password set for [bold]{name}[/]")
+
+
+def _password_from_stdin() -> str:
+    """Standard input without its line end: spaces inside and around a password are its own."""
+    return sys.stdin.read().removesuffix("\n").removesuffix("\r")
 
 
 @users_app.command("disable")

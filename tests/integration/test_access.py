@@ -63,7 +63,8 @@ def _timeline_with(orders: RunningService, order_id: Any, event: str) -> list[di
 @pytest.fixture
 def pair(run_service) -> tuple[RunningService, RunningService]:
     """A gateway and an order service on one broker."""
-    return run_service(build_gateway, GatewaySettings), run_service(build_orders, OrderSettings)
+    gateway = run_service(build_gateway, GatewaySettings)
+    return gateway, run_service(build_orders, OrderSettings)
 
 
 def test_a_token_issued_at_the_gateway_opens_the_order_service_for_its_role_only(pair):

@@ -13,6 +13,7 @@ from services.channel_gateway.api import (
     imports,
     orders,
     secrets,
+    sessions,
     stock_sync,
     users,
     webhooks,
@@ -37,6 +38,7 @@ ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     domain.UserNotFoundError: (404, "User not found"),
     domain.UserExistsError: (409, "User exists"),
     domain.UserDisabledError: (409, "User disabled"),
+    domain.NotAPersonError: (409, "Machine client"),
     domain.InvalidUserError: (422, "Invalid user"),
     domain.TokenNotFoundError: (404, "Token not found"),
     # A channel's payload not in its documented shape (the channel should not retry it).
@@ -63,6 +65,7 @@ ROUTERS: list[APIRouter] = [
     stock_sync.router,
     users.users,
     users.tokens,
+    sessions.router,
     secrets.router,
 ]
 
@@ -79,6 +82,9 @@ ACCESS = AccessPolicy(
         "/channel-secrets": Rule(writes=Grant.ADMIN, reads=Grant.ADMIN),
         "/users": Rule(writes=Grant.ADMIN, reads=Grant.ADMIN),
         "/tokens": Rule(writes=Grant.ADMIN, reads=Grant.ADMIN),
+        # Signing in is how a person gets a token; signing out needs the token to end.
+        "/sessions": Rule(writes=Grant.PUBLIC, reads=Grant.PUBLIC),
+        "/sessions/end": Rule(writes=Grant.SIGNED_IN),
     }
 )
 """Who may call what (reads: any role, unless a rule says otherwise)."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
-from services.channel_gateway.api.deps import AppDep, ViewsDep
+from services.channel_gateway.api.deps import AppDep, PasswordsDep, ViewsDep
 from services.channel_gateway.domain import User
 from services.channel_gateway.schemas.users import (
+    PasswordSet,
     TokenCreate,
     TokenIssued,
     TokenPublic,
@@ -67,6 +68,19 @@ def issue_token(name: UserName, body: TokenCreate, app: AppDep) -> TokenIssued:
     valid_for = None if body.valid_days is None else timedelta(days=body.valid_days)
     user, made = app.users.issue_token(name, body.label, valid_for)
     return TokenIssued(token=made.token, **user.tokens[made.token_id])
+
+
+@users.put("/{name}/password", status_code=204, responses=problems(409))
+def set_password(
+    name: UserName, body: PasswordSet, app: AppDep, passwords: PasswordsDep
+) -> Response:
+    """Set or replace a person's password, for signing in at POST /v1/sessions; 409 for a
+    machine client (it has API keys) or a disabled user. Only a hash is kept, outside the
+    event log."""
+    user = app.users.get(name)
+    user.check_may_have_password()
+    passwords.put(user.name, body.password.get_secret_value())
+    return Response(status_code=204)
 
 
 @users.post("/{name}/disable", response_model=UserPublic)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from eventsourcing.application import AggregateNotFoundError
+
 from services.channel_gateway.domain import User, UserExistsError, UserNotFoundError, user_id_for
 from shared.runtime.access import NewToken, new_token
 from shared.runtime.application import UseCases, use_case
@@ -68,6 +70,18 @@ class Users(UseCases["ChannelOrders"]):
             user = self._user(uow.find(user_id_for(name), User), name)
             user.disable(actor(), datetime.now(UTC))
             return user
+
+    def find(self, name: str) -> User | None:
+        """The user of this name as stored now (names are compared without case), or None."""
+        try:
+            found: object = self.app.repository.get(user_id_for(name))
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, User) else None
+
+    def get(self, name: str) -> User:
+        """The user of this name; UserNotFoundError when there is none."""
+        return self._user(self.find(name), name)
 
     @staticmethod
     def _user(user: User | None, name: str) -> User:

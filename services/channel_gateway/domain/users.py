@@ -43,6 +43,10 @@ class UserDisabledError(UserError):
     """A disabled user gets no new token."""
 
 
+class NotAPersonError(UserError):
+    """A machine client calls with an API key; only a person has a password."""
+
+
 class InvalidUserError(UserError):
     """A name or role the OMS does not take."""
 
@@ -118,6 +122,18 @@ class User(Aggregate):
         self.disabled_by: str | None = None
         self.disabled_at: datetime | None = None
         self.tokens: dict[str, dict[str, Any]] = {}
+
+    @property
+    def may_sign_in(self) -> bool:
+        """True for a person who is not disabled: who may have a password and use it."""
+        return self.kind == UserKind.PERSON and not self.disabled
+
+    def check_may_have_password(self) -> None:
+        """Raise NotAPersonError for a machine client, UserDisabledError once disabled."""
+        if self.kind != UserKind.PERSON:
+            raise NotAPersonError(f"{self.name} is a machine client: it signs in with an API key")
+        if self.disabled:
+            raise UserDisabledError(f"{self.name} is disabled")
 
     def issue_token(
         self,

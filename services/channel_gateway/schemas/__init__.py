@@ -30,6 +30,7 @@ from services.channel_gateway.schemas.orders import (
     ChannelOrdersPublic,
 )
 from services.channel_gateway.schemas.secrets import SecretsReencrypt, SecretsReencrypted
+from services.channel_gateway.schemas.sessions import SessionCreate, SessionCreated
 from services.channel_gateway.schemas.stock_sync import (
     StockRetry,
     StockSyncForced,
@@ -58,6 +59,8 @@ __all__ = [
     "RowProblem",
     "SecretsReencrypt",
     "SecretsReencrypted",
+    "SessionCreate",
+    "SessionCreated",
     "SkuMappingUpdate",
     "StockRetry",
     "StockSyncForced",

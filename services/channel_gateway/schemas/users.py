@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, StringConstraints
+from pydantic_core import PydanticCustomError
 
-from services.channel_gateway.domain import UserKind
+from services.channel_gateway.domain import PasswordError, UserKind, check_password
+from services.channel_gateway.domain.passwords import MAX_LENGTH, MIN_LENGTH
 from shared.runtime.access import Role
 from shared.runtime.api import Page
 
@@ -31,6 +33,33 @@ class TokenCreate(BaseModel):
 
     label: str = Field("", max_length=200, description="what it is for, e.g. 'packing bench 2'")
     valid_days: int | None = Field(None, ge=1, le=3650)
+
+
+def _password_rules(password: SecretStr) -> SecretStr:
+    """The password, when the rules take it (the error says why not, never the value)."""
+    try:
+        check_password(password.get_secret_value())
+    except PasswordError as refused:
+        raise PydanticCustomError("password_rules", str(refused)) from None
+    return password
+
+
+NewPassword = Annotated[
+    SecretStr,
+    AfterValidator(_password_rules),
+    Field(
+        description=f"{MIN_LENGTH} to {MAX_LENGTH} characters of any script, not only spaces",
+        json_schema_extra={"minLength": MIN_LENGTH, "maxLength": MAX_LENGTH},
+    ),
+]
+
+
+class PasswordSet(BaseModel):
+    """A person's new password (a machine client has API keys instead)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    password: NewPassword
 
 
 class TokenPublic(BaseModel):

@@ -1,4 +1,5 @@
-"""Gateway read models: channel orders, connections, deliveries, kept news; channel secrets.
+"""Gateway read models: channel orders, connections, deliveries, kept news; channel secrets and
+people's password hashes.
 
 SQL only; from the domain just its statuses, so filters and rows name the same values.
 """
@@ -7,6 +8,7 @@ from services.channel_gateway.views.changes import CHANGE_TABLES, ChangeViews
 from services.channel_gateway.views.connections import CONNECTION_TABLES, ConnectionViews
 from services.channel_gateway.views.deliveries import DELIVERY_TABLES, DeliveryViews
 from services.channel_gateway.views.orders import CHANNEL_ORDER_TABLES, OrderViews
+from services.channel_gateway.views.passwords import PasswordStore
 from services.channel_gateway.views.secret_box import (
     SecretBox,
     SecretKeysError,
@@ -45,6 +47,7 @@ class ChannelOrderViews(
 __all__ = [
     "ALL_TABLES",
     "ChannelOrderViews",
+    "PasswordStore",
     "Reencrypted",
     "SecretBox",
     "SecretKeysError",
