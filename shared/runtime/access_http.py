@@ -118,5 +118,15 @@ async def who_am_i(request: Request) -> WhoAmI:
     return WhoAmI(name=principal.name, role=principal.role, via=principal.via)
 
 
+def document_public_operations(document: dict[str, Any], policy: AccessPolicy) -> None:
+    """Operations anyone may call (signed webhooks, signing in) need no bearer token: the
+    OpenAPI document says so (the guard runs on every router, and FastAPI marks them all)."""
+    for path, operations in document.get("paths", {}).items():
+        for method, operation in operations.items():
+            if policy.rule_for(path) and policy.grant_for(method.upper(), path) is Grant.PUBLIC:
+                operation.pop("security", None)
+                operation.get("responses", {}).pop("403", None)
+
+
 RUNTIME_POLICY = AccessPolicy({"/me": Rule(writes=Grant.SIGNED_IN), "/dlq": Rule(writes=Grant.OPS)})
 """Rules of the endpoints the runtime adds to every service."""

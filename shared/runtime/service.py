@@ -84,6 +84,7 @@ class ServiceParts:
             raise AccessPolicyError(
                 f"{self.name} cannot start: no access rule covers {', '.join(uncovered)}"
             )
+        access_http.document_public_operations(api.openapi(), control.policy)
         return api
 
     def access_control(self) -> access_http.AccessControl:
