@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -41,6 +42,9 @@ BOXES = {
     "medium": (350, 250, 150),
     "large": (450, 350, 250),
 }
+# The shipment pages read fulfillment's views, which follow its commands within milliseconds as a
+# rule: after an action the console waits up to this long for the view to show it.
+SETTLE_SECONDS = 3.0
 SCAN = re.compile(r"^[\x21-\x7e]{1,64}$")  # what a barcode reader types: printable ASCII
 MAX_SCANS = 1000
 # The papers each thing prints: the console's path part -> the API's.
@@ -140,6 +144,7 @@ async def confirm_picks(pick_list_id: UUID, api: CallerDep, fields: FormDep) -> 
     done += f", {short} short." if short else "."
     if confirmed["status"] == "completed":
         done += " The list is complete: its shipments are picked."
+        await _picked(api, confirmed)
     return back(here, note=done)
 
 
@@ -209,6 +214,7 @@ async def close_parcel(shipment_id: UUID, api: CallerDep, fields: FormDep) -> Re
     packed, problem = await attempt(api, FULFILLMENT, path, body, key_header(fields))
     if problem:
         return back(here, problem=problem)
+    await _settled(api, shipment_id, lambda s: packed["package_id"] in _package_ids(s))
     rest = ", ".join(f"{line['quantity']} x {line['sku']}" for line in packed["unpacked"])
     note = f"Parcel closed: SSCC {packed['sscc']}. "
     note += f"Still to pack: {rest}." if rest else "Everything is packed: ship it."
@@ -225,6 +231,7 @@ async def unpack(shipment_id: UUID, package_id: UUID, api: CallerDep, fields: Fo
         if problem.status in (401, 403):
             raise
         return back(here, problem=f"{problem.title}: {problem.detail}")
+    await _settled(api, shipment_id, lambda s: str(package_id) not in _package_ids(s))
     return back(here, note="Package removed; its units are to pack again.")
 
 
@@ -239,6 +246,7 @@ async def ship(shipment_id: UUID, api: CallerDep, fields: FormDep) -> Response:
     shipped, problem = await attempt(api, FULFILLMENT, f"/shipments/{shipment_id}/ship", body)
     if problem:
         return back(here, problem=problem)
+    await _settled(api, shipment_id, lambda s: s["status"] == "shipped")
     numbers = [p["tracking_number"] for p in shipped["packages"] if p.get("tracking_number")]
     tracking = ", ".join(numbers) or shipped.get("tracking_number") or "none"
     return back(here, note=f"Shipped with {shipped['carrier']}: tracking {tracking}.")
@@ -458,6 +466,31 @@ async def _rates(api: Caller, shipment: dict[str, Any]) -> list[dict[str, Any]]:
         if problem.status == 401:
             raise
         return []
+
+
+async def _settled(
+    api: Caller, shipment_id: UUID | str, done: Callable[[dict[str, Any]], bool]
+) -> None:
+    """Wait (a little) until the shipment's view shows what was done, so the page after an
+    action shows it and not the row of a moment before."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SETTLE_SECONDS
+    while not done(await api.get(FULFILLMENT, f"/shipments/{shipment_id}")):
+        if loop.time() > deadline:
+            return  # the page shows what the view has; a reload shows the rest
+        await asyncio.sleep(0.05)
+
+
+async def _picked(api: Caller, pick_list: dict[str, Any]) -> None:
+    """Wait until the completed list's shipments show as picked (the view applies events in
+    order: once its last shipment left picking, all did)."""
+    slots = [slot for slot in pick_list["slots"] if not slot["dropped"]]
+    if slots:
+        await _settled(api, slots[-1]["shipment_id"], lambda s: s["status"] != "picking")
+
+
+def _package_ids(shipment: dict[str, Any]) -> set[str]:
+    return {str(package["package_id"]) for package in shipment["packages"]}
 
 
 def _known(paper: str, papers: set[str]) -> None:
