@@ -93,6 +93,15 @@ def up(
             help="Run the stream jobs (KPIs, low-stock alerts, reorder suggestions).",
         ),
     ] = True,
+    db_prefix: Annotated[
+        str,
+        typer.Option(
+            "--db-prefix",
+            envvar="OMS_DB_PREFIX",
+            help="Prefix of the five databases (oms_orders, ...): two systems on one"
+            " PostgreSQL server need different ones.",
+        ),
+    ] = "oms",
     ops_console: Annotated[
         bool,
         typer.Option(
@@ -143,6 +152,7 @@ def up(
         s3_port=s3_port,
         stream_jobs=stream_jobs,
         console=ops_console,
+        db_prefix=db_prefix,
         instances=instances,
     )
     # Until everything is up, SIGTERM interrupts like Ctrl-C: start() then stops what it began.
