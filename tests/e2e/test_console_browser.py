@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from shared.cli.system import EmbeddedSystem
-from tests.browser import DESKTOP, chromium, photograph, screenshot_dir
+from tests.browser import DESKTOP, TABLET, chromium, photograph, screenshot_dir
 from tests.e2e.conftest import Api
 from tests.e2e.test_order_story import canonical_order, new_sku, stock_up
 
@@ -44,6 +44,14 @@ def ops_user(api: Api, role: str = "ops") -> tuple[str, str]:
     return name, issued.json()["token"]
 
 
+def sign_in_with_password(page: Page, system: EmbeddedSystem, name: str, password: str) -> None:
+    page.goto(f"{console_url(system)}/orders")  # signed out: the sign-in page, then back
+    page.get_by_label("Name (your e-mail)").fill(name)
+    page.get_by_label("Password").fill(password)
+    page.get_by_label("Password").press("Enter")
+    page.wait_for_url("**/orders")
+
+
 def sign_in_with_token(page: Page, system: EmbeddedSystem, token: str) -> None:
     page.goto(f"{console_url(system)}/sign-in")
     page.get_by_text("Sign in with an access token").click()
@@ -64,10 +72,21 @@ def test_ops_find_an_order_by_e_mail_and_cancel_it_and_the_timeline_names_them(
     assert placed.status_code == 202, placed.text
     order_id = placed.json()["order_id"]
     api.eventually("order_service", f"/orders/{order_id}", lambda o: o["status"] == "confirmed")
-    name, token = ops_user(api)
+    name, _ = ops_user(api)
+    password = "รหัสผ่านยาวพอ-2026"  # a Thai password, as a merchant in Bangkok would pick
+    set_password = api.call(
+        "channel_gateway", "PUT", f"/users/{name}/password", json={"password": password}
+    )
+    assert set_password.status_code == 204, set_password.text
 
     page = browser.new_page(viewport=DESKTOP)
-    sign_in_with_token(page, system, token)
+    page.goto(f"{console_url(system)}/sign-in")
+    photograph(page, shots, "sign-in")
+    page.get_by_label("Name (your e-mail)").fill(name)
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_role("alert")).to_have_text("the name or the password is wrong")
+    sign_in_with_password(page, system, name, password)
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("E-mail").press("Enter")
     expect(page.get_by_text("1 order", exact=True)).to_be_visible()
@@ -114,4 +133,58 @@ def test_a_viewer_sees_no_actions_and_a_signed_out_page_asks_to_sign_in(
     expect(page.get_by_label("Password")).to_be_visible()
     page.goto(f"{console_url(system)}/orders")
     expect(page).to_have_url(f"{console_url(system)}/sign-in?next=%2Forders")
+    page.close()
+
+
+def test_the_warehouse_works_a_shipment_from_pick_list_to_label_on_a_tablet(
+    api: Api, system: EmbeddedSystem, browser: Browser, shots: Path
+):
+    location = f"WH-T{uuid.uuid4().hex[:5].upper()}"
+    sku = new_sku("MUG")
+    stock_up(api, location, sku, 3)
+    placed = api.call(
+        "channel_gateway",
+        "POST",
+        "/orders",
+        json=canonical_order([{"sku": sku, "quantity": 2, "unit_price": "14.50"}]),
+    )
+    order_id = placed.json()["order_id"]
+    api.eventually("order_service", f"/orders/{order_id}", lambda o: o["status"] == "confirmed")
+    api.eventually(
+        "fulfillment_service", f"/shipments?order_id={order_id}", lambda page: page["count"] == 1
+    )
+    _, token = ops_user(api, "warehouse")
+
+    page = browser.new_page(viewport=TABLET)
+    sign_in_with_token(page, system, token)
+    page.goto(f"{console_url(system)}/warehouse?location_id={location}")
+    photograph(page, shots, "warehouse")
+    page.get_by_role("button", name="Make a pick list").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Pick list")
+    page.get_by_role("button", name="Confirm picks").click()
+    page.get_by_role("link", name="Pack shipment").first.click()
+
+    scan = page.get_by_label("Scan an item (barcode or SKU), then Enter")
+    expect(scan).to_be_focused()
+    for _ in range(2):
+        scan.fill(sku)
+        scan.press("Enter")
+        scan = page.get_by_label("Scan an item (barcode or SKU), then Enter")
+    page.get_by_label("Weight (g)").fill("650")
+    page.get_by_role("button", name="Close the parcel").click()
+    photograph(page, shots, "shipment")
+    page.get_by_role("button", name="Ship with").first.click()
+    expect(page.locator("h1 .tag")).to_have_text("shipped")
+
+    shipment = api.eventually(
+        "fulfillment_service",
+        f"/shipments?order_id={order_id}",
+        lambda p: p["data"][0]["status"] == "shipped",
+    )["data"][0]
+    expect(page.get_by_text(shipment["tracking_number"]).first).to_be_visible()
+    label = page.request.get(
+        f"{console_url(system)}/warehouse/shipments/{shipment['shipment_id']}/labels.pdf"
+    )
+    assert label.ok and label.headers["content-type"] == "application/pdf"
+    assert label.body().startswith(b"%PDF")
     page.close()
