@@ -217,6 +217,12 @@ def test_every_event_keeps_the_topic_its_stored_events_carry() -> None:
                 "ChannelChange.Applied",
                 "ChannelChange.Dismissed",
             ],
+            "users": [
+                "User.Created",
+                "User.TokenIssued",
+                "User.TokenRevoked",
+                "User.Disabled",
+            ],
         }.items()
         for name in names
     }
