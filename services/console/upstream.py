@@ -48,8 +48,9 @@ class Caller:
     async def request(self, service: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One call; a 4xx or 5xx answer raises UpstreamProblem with the service's words."""
         url = f"{self.upstream.urls[service]}/v1{path}"
+        headers = self.headers | kwargs.pop("headers", {})  # the token, and e.g. Idempotency-Key
         try:
-            answer = await self.upstream.http.request(method, url, headers=self.headers, **kwargs)
+            answer = await self.upstream.http.request(method, url, headers=headers, **kwargs)
         except httpx.HTTPError as error:
             raise UpstreamProblem(502, f"{service} did not answer", str(error)) from None
         if answer.status_code >= 400:
