@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from services.console.pages import orders, queues, sign_in
+from services.console.pages import orders, queues, returns, sign_in
 
-ROUTERS: list[APIRouter] = [sign_in.router, orders.router, queues.router]
+ROUTERS: list[APIRouter] = [sign_in.router, orders.router, queues.router, returns.router]
 
 __all__ = ["ROUTERS"]
