@@ -2,8 +2,14 @@
 
 from fastapi import APIRouter
 
-from services.console.pages import orders, queues, returns, sign_in
+from services.console.pages import channels, orders, queues, returns, sign_in
 
-ROUTERS: list[APIRouter] = [sign_in.router, orders.router, queues.router, returns.router]
+ROUTERS: list[APIRouter] = [
+    sign_in.router,
+    orders.router,
+    queues.router,
+    returns.router,
+    channels.router,
+]
 
 __all__ = ["ROUTERS"]
