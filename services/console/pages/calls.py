@@ -3,7 +3,9 @@ page, actions that come back with a note or the API's problem, and paging by off
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +17,7 @@ from services.console.upstream import Caller, UpstreamProblem
 
 PAGE_SIZE = 50
 PROBLEM_CHARS = 600  # a problem travels in the redirect's URL: a long one is cut there
+SHOWN_WAIT_SECONDS = 3.0  # the services' lists follow their commands well within this
 MAX_OFFSET = 100_000  # deeper than anyone pages by hand; the APIs refuse far beyond it
 CHANNEL_ID = re.compile(r"^[a-z0-9_-]{1,64}$")  # as the gateway names channels
 SERVICES = (
@@ -65,6 +68,26 @@ async def or_none(api: Caller, service: str, path: str, **params: Any) -> Any:
         return None
 
 
+@dataclass(frozen=True)
+class Shown:
+    """A read that shows what an action did once the service's read model caught up."""
+
+    service: str
+    path: str
+    done: Callable[[Any], bool]
+
+
+async def until_shown(api: Caller, shown: Shown) -> None:
+    """Wait a moment until the read shows the action, so the page gone back to shows it too
+    (it shows up there by itself later if the service is slower than that)."""
+    deadline = asyncio.get_running_loop().time() + SHOWN_WAIT_SECONDS
+    while asyncio.get_running_loop().time() < deadline:
+        found = await or_none(api, shown.service, shown.path)
+        if found is not None and shown.done(found):
+            return
+        await asyncio.sleep(0.05)
+
+
 async def act(
     api: Caller,
     service: str,
@@ -74,12 +97,15 @@ async def act(
     back_to: str,
     done: str,
     headers: dict[str, str] | None = None,
+    shown: Shown | None = None,
 ) -> Response:
-    """A POST; back to the page with a note, or with the service's problem."""
+    """A POST; back to the page with a note (once `shown` shows it), or with the problem."""
     try:
         await api.post(service, path, body, headers=headers or {})
     except UpstreamProblem as problem:
         return back(back_to, problem=f"{problem.title}: {problem.detail}"[:PROBLEM_CHARS])
+    if shown is not None:
+        await until_shown(api, shown)
     return back(back_to, note=done)
 
 

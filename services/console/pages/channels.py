@@ -203,7 +203,8 @@ async def map_skus(channel: str, api: CallerDep, fields: FormDep) -> Response:
         )
     except UpstreamProblem as refused:
         return back(here, problem=f"{refused.title}: {refused.detail}"[:PROBLEM_CHARS])
-    return back(here, note=f"The mapping of {channel} is saved: {len(mapping)} SKUs.")
+    skus = f"{len(mapping)} SKU{'' if len(mapping) == 1 else 's'}"
+    return back(here, note=f"The mapping of {channel} is saved: {skus}.")
 
 
 def _mapping(fields: dict[str, str]) -> dict[str, str]:

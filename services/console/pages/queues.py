@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from services.console.pages.calls import (
     PAGE_SIZE,
     SERVICES,
+    Shown,
     Tally,
     act,
     channel_id,
@@ -157,9 +158,15 @@ async def held(request: Request, api: CallerDep) -> HTMLResponse:
 @router.post("/queues/held/{order_id}/release")
 async def release(order_id: UUID, api: CallerDep, fields: FormDep) -> Response:
     """Translate the held order again and place it if it is whole now."""
-    path = f"/channel-orders/{order_id}/release"
-    done = "Released: the order goes on to the OMS."
-    return await act(api, "channel_gateway", path, {}, back_to="/queues/held", done=done)
+    return await act(
+        api,
+        "channel_gateway",
+        f"/channel-orders/{order_id}/release",
+        {},
+        back_to="/queues/held",
+        done="Released: the order goes on to the OMS.",
+        shown=Shown("channel_gateway", f"/channel-orders/{order_id}", _not("held")),
+    )
 
 
 # Short picks and stock discrepancies
@@ -258,6 +265,7 @@ async def retry_delivery(delivery_id: UUID, api: CallerDep, fields: FormDep) -> 
         {},
         back_to=local(fields.get("back_to", ""), "/queues/deliveries"),
         done="The delivery is tried again now.",
+        shown=Shown("channel_gateway", f"/deliveries/{delivery_id}", _not("failed", "skipped")),
     )
 
 
@@ -378,6 +386,11 @@ async def discard(
         back_to=here,
         done="Discarded.",
     )
+
+
+def _not(*statuses: str) -> Callable[[Any], bool]:
+    """True for a row whose status is none of these any more."""
+    return lambda row: row.get("status") not in statuses
 
 
 def _service(name: str) -> str:

@@ -14,19 +14,20 @@ from fastapi.responses import HTMLResponse, Response
 from services.console.pages.calls import (
     PAGE_SIZE,
     PROBLEM_CHARS,
+    Shown,
     next_offset,
     offset_of,
     or_none,
     read_or_problem,
+    until_shown,
 )
 from services.console.pages.deps import CallerDep, FormDep, back, render
-from services.console.upstream import Caller, UpstreamProblem
+from services.console.upstream import UpstreamProblem
 
 router = APIRouter()
 STATUSES = ("requested", "partially_received", "received")
 CONDITIONS = ("sellable", "damaged")  # as the returns API names them
 MAX_UNITS = 100_000  # the returns API's bound on a line's units
-SHOWN_WAIT_SECONDS = 3.0  # the returns service's read model follows its commands within this
 
 
 @router.get("/returns", response_class=HTMLResponse)
@@ -110,7 +111,7 @@ async def request_return(api: CallerDep, fields: FormDep) -> Response:
         )
     except UpstreamProblem as refused:
         return back(here, problem=f"{refused.title}: {refused.detail}"[:PROBLEM_CHARS])
-    await _until_shown(api, made)
+    await until_shown(api, _shown(made))
     note = "Return authorised: receive it when it arrives."
     return back(f"/returns/{made['return_id']}", note=note)
 
@@ -159,19 +160,17 @@ async def receive(return_id: UUID, api: CallerDep, fields: FormDep) -> Response:
         )
     except UpstreamProblem as refused:
         return back(here, problem=f"{refused.title}: {refused.detail}"[:PROBLEM_CHARS])
-    await _until_shown(api, received)
+    await until_shown(api, _shown(received))
     return back(here, note=_received_note(received))
 
 
-async def _until_shown(api: Caller, done: dict[str, Any]) -> None:
-    """Wait a moment for the returns list to show what the command answered (its receipts and
-    refunds), so the page it goes back to does; it shows up by itself later if this is slow."""
-    deadline = asyncio.get_running_loop().time() + SHOWN_WAIT_SECONDS
-    while asyncio.get_running_loop().time() < deadline:
-        shown = await or_none(api, "returns_service", f"/returns/{done['return_id']}")
-        if shown and all(len(shown[k]) >= len(done[k]) for k in ("receipts", "refunds")):
-            return
-        await asyncio.sleep(0.05)
+def _shown(done: dict[str, Any]) -> Shown:
+    """The return as the list shows it once it holds what the command answered."""
+    return Shown(
+        "returns_service",
+        f"/returns/{done['return_id']}",
+        lambda shown: all(len(shown[k]) >= len(done[k]) for k in ("receipts", "refunds")),
+    )
 
 
 def _units(fields: dict[str, str], prefix: str) -> dict[str, int]:
