@@ -89,7 +89,8 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
 def back(path: str, *, note: str | None = None, problem: str | None = None) -> RedirectResponse:
     """A 303 to a page, with a note (done) or a problem (refused) to show."""
     query = urlencode({k: v for k, v in {"note": note, "problem": problem}.items() if v})
-    return RedirectResponse(f"{path}?{query}" if query else path, status_code=303)
+    joined = f"{path}{'&' if '?' in path else '?'}{query}"  # a path may carry its page's filters
+    return RedirectResponse(joined if query else path, status_code=303)
 
 
 def sign_in_path(next_path: str) -> str:
