@@ -2,8 +2,16 @@
 
 from fastapi import APIRouter
 
-from services.console.pages import orders, sign_in, stock, warehouse
+from services.console.pages import channels, orders, queues, returns, sign_in, stock, warehouse
 
-ROUTERS: list[APIRouter] = [sign_in.router, orders.router, warehouse.router, stock.router]
+ROUTERS: list[APIRouter] = [
+    sign_in.router,
+    orders.router,
+    queues.router,
+    stock.router,
+    warehouse.router,
+    returns.router,
+    channels.router,
+]
 
 __all__ = ["ROUTERS"]
