@@ -71,6 +71,8 @@ def test_ops_find_an_order_by_e_mail_and_cancel_it_and_the_timeline_names_them(
     placed = api.call("channel_gateway", "POST", "/orders", json=order)
     assert placed.status_code == 202, placed.text
     order_id = placed.json()["order_id"]
+    other = canonical_order([{"sku": sku, "quantity": 1, "unit_price": "24.90"}])
+    assert api.call("channel_gateway", "POST", "/orders", json=other).status_code == 202
     api.eventually("order_service", f"/orders/{order_id}", lambda o: o["status"] == "confirmed")
     name, _ = ops_user(api)
     password = "รหัสผ่านยาวพอ-2026"  # a Thai password, as a merchant in Bangkok would pick

@@ -45,11 +45,6 @@ def whole_number(fields: dict[str, str], name: str, label: str, *, signed: bool 
     return number
 
 
-def offset_of(text: str | None) -> int:
-    """A list page's offset from the address (0 for anything not a whole number)."""
-    return int(text) if text and text.isdigit() else 0
-
-
 def one_use_key() -> str:
     """A key for one rendering of a form: sent as Idempotency-Key, a double submit counts once."""
     return uuid.uuid4().hex

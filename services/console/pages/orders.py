@@ -10,8 +10,9 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from services.console.pages.calls import act, or_none
 from services.console.pages.deps import CallerDep, FormDep, back, render
-from services.console.upstream import Caller, UpstreamProblem
+from services.console.upstream import UpstreamProblem
 
 router = APIRouter()
 STATUSES = (
@@ -63,9 +64,9 @@ async def order(request: Request, order_id: UUID, api: CallerDep) -> HTMLRespons
     """One order: lines, amounts, payment, shipments, routing and its timeline."""
     found = await api.get("order_service", f"/orders/{order_id}")
     reservation, refundable, channel_order = await asyncio.gather(
-        _or_none(api, "inventory_service", f"/reservations/{order_id}"),
-        _or_none(api, "returns_service", f"/refundable/{order_id}"),
-        _or_none(api, "channel_gateway", f"/channel-orders/{order_id}"),
+        or_none(api, "inventory_service", f"/reservations/{order_id}"),
+        or_none(api, "returns_service", f"/refundable/{order_id}"),
+        or_none(api, "channel_gateway", f"/channel-orders/{order_id}"),
     )
     return render(
         request,
@@ -83,13 +84,13 @@ async def order(request: Request, order_id: UUID, api: CallerDep) -> HTMLRespons
 async def cancel(order_id: UUID, api: CallerDep, fields: FormDep) -> Response:
     """Cancel the order (its stock is released, the channel told)."""
     body = {"reason": fields.get("reason") or "cancelled by operator"}
-    return await _act(
+    return await act(
         api,
-        order_id,
         "order_service",
         f"/orders/{order_id}/cancel",
         body,
-        "Cancellation requested.",
+        back_to=f"/orders/{order_id}",
+        done="Cancellation requested.",
     )
 
 
@@ -100,13 +101,13 @@ async def ship_to(order_id: UUID, api: CallerDep, fields: FormDep) -> Response:
     if "country" in address:
         address["country"] = address["country"].upper()
     body = {"shipping_address": address, "reason": fields.get("reason") or None}
-    return await _act(
+    return await act(
         api,
-        order_id,
         "order_service",
         f"/orders/{order_id}/ship-to",
         body,
-        "The new address is on its way to the warehouse.",
+        back_to=f"/orders/{order_id}",
+        done="The new address is on its way to the warehouse.",
     )
 
 
@@ -118,13 +119,13 @@ async def cancel_line(order_id: UUID, api: CallerDep, fields: FormDep) -> Respon
     except ValueError:
         return back(f"/orders/{order_id}", problem="The line and the units are whole numbers.")
     body = {"cancel": [cut], "reason": fields.get("reason") or "line cancelled by operator"}
-    return await _act(
+    return await act(
         api,
-        order_id,
         "order_service",
         f"/orders/{order_id}/edits",
         body,
-        "Units cancelled; the order is reserved again.",
+        back_to=f"/orders/{order_id}",
+        done="Units cancelled; the order is reserved again.",
     )
 
 
@@ -137,30 +138,20 @@ async def refund(order_id: UUID, api: CallerDep, fields: FormDep) -> Response:
         "amount": fields.get("amount", "").strip() or None,
         "note": fields.get("note", "").strip() or None,
     }
-    return await _act(api, order_id, "returns_service", "/refunds", body, "Refund recorded.")
+    return await act(
+        api,
+        "returns_service",
+        "/refunds",
+        body,
+        back_to=f"/orders/{order_id}",
+        done="Refund recorded.",
+    )
 
 
 @router.post("/orders/{order_id}/release")
 async def release(order_id: UUID, api: CallerDep, fields: FormDep) -> Response:
     """Release an order the gateway held: it goes on to the OMS."""
     path = f"/channel-orders/{order_id}/release"
-    return await _act(api, order_id, "channel_gateway", path, {}, "Released.")
-
-
-async def _act(
-    api: Caller, order_id: UUID, service: str, path: str, body: dict[str, Any], done: str
-) -> Response:
-    """Call the action; back to the order with a note, or with the service's problem."""
-    try:
-        await api.post(service, path, body)
-    except UpstreamProblem as problem:
-        return back(f"/orders/{order_id}", problem=f"{problem.title}: {problem.detail}")
-    return back(f"/orders/{order_id}", note=done)
-
-
-async def _or_none(api: Caller, service: str, path: str) -> Any:
-    """A read that may find nothing (404) or be refused to this role: None then."""
-    try:
-        return await api.get(service, path)
-    except UpstreamProblem:
-        return None
+    return await act(
+        api, "channel_gateway", path, {}, back_to=f"/orders/{order_id}", done="Released."
+    )

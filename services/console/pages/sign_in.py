@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from services.console.pages.calls import local
 from services.console.pages.deps import FormDep, SessionDep, back, render, session_of
 from services.console.sessions import COOKIE, Session, SessionBox, new_session
 from services.console.upstream import Caller, Upstream, UpstreamProblem
@@ -28,7 +29,7 @@ async def home(request: Request) -> Response:
 @router.get("/sign-in", response_class=HTMLResponse)
 async def sign_in_page(request: Request, next: str = "/orders") -> HTMLResponse:
     """The sign-in form."""
-    return render(request, "sign_in.html", next=_local(next))
+    return render(request, "sign_in.html", next=local(next, "/orders"))
 
 
 @router.post("/sign-in")
@@ -53,11 +54,11 @@ async def sign_in(
             request,
             "sign_in.html",
             status_code=401,
-            next=_local(next),
+            next=local(next, "/orders"),
             name=name,
             failure=problem.detail,
         )
-    answer = RedirectResponse(_local(next), status_code=303)
+    answer = RedirectResponse(local(next, "/orders"), status_code=303)
     _set_cookie(request, answer, session)
     return answer
 
@@ -116,8 +117,3 @@ def _set_cookie(request: Request, answer: Response, session: Session) -> None:
         samesite="strict",
         secure=request.app.state.secure_cookies,
     )
-
-
-def _local(path: str) -> str:
-    """Only a path of this console: a sign-in never sends the browser elsewhere."""
-    return path if path.startswith("/") and not path.startswith("//") else "/orders"

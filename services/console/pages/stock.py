@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
+from services.console.pages.calls import offset_of
 from services.console.pages.deps import CallerDep, FormDep, back, render
 from services.console.pages.floor import (
     INVENTORY,
@@ -22,7 +23,6 @@ from services.console.pages.floor import (
     in_path,
     key_header,
     locations,
-    offset_of,
     one_use_key,
     whole_number,
 )
@@ -41,7 +41,7 @@ async def stock(request: Request, api: CallerDep) -> HTMLResponse:
     asked = request.query_params
     sku = asked.get("sku", "").strip()
     location_id = asked.get("location_id", "").strip()
-    offset = offset_of(asked.get("offset"))
+    offset = offset_of(request)
     places, levels, items = await asyncio.gather(
         locations(api),
         _levels(api, sku, location_id, offset),
@@ -160,7 +160,7 @@ async def bins(request: Request, api: CallerDep) -> HTMLResponse:
     places = await locations(api)
     asked = request.query_params
     location_id = asked.get("location_id") or (places[0]["location_id"] if places else "")
-    offset = offset_of(asked.get("offset"))
+    offset = offset_of(request)
     found: dict[str, Any] = {"data": [], "count": 0}
     if location_id:
         try:
@@ -188,7 +188,7 @@ async def bins(request: Request, api: CallerDep) -> HTMLResponse:
 async def transfers(request: Request, api: CallerDep) -> HTMLResponse:
     """Transfers, newest first, by status, source or destination; shipping a new one."""
     asked = {k: request.query_params.get(k, "") for k in ("status", "from_location", "to_location")}
-    offset = offset_of(request.query_params.get("offset"))
+    offset = offset_of(request)
     places, found = await asyncio.gather(
         locations(api),
         api.get(INVENTORY, "/transfers", limit=PAGE_SIZE, offset=offset, **asked),

@@ -15,6 +15,7 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
+from services.console.pages.calls import offset_of
 from services.console.pages.deps import CallerDep, FormDep, back, render
 from services.console.pages.floor import (
     FULFILLMENT,
@@ -25,7 +26,6 @@ from services.console.pages.floor import (
     in_path,
     key_header,
     locations,
-    offset_of,
     one_use_key,
     whole_number,
 )
@@ -61,7 +61,7 @@ async def warehouse(request: Request, api: CallerDep) -> HTMLResponse:
     location_id = asked.get("location_id") or (places[0]["location_id"] if places else "")
     status = asked.get("status", "open")
     status = status if status in SHIPMENT_STATUSES else ""
-    offset = offset_of(asked.get("offset"))
+    offset = offset_of(request)
     counts: dict[str, int] = {}
     shipments: dict[str, Any] = {"data": [], "count": 0}
     pick_lists: dict[str, Any] = {"data": [], "count": 0}
