@@ -111,6 +111,9 @@ def test_ops_find_an_order_by_e_mail_and_cancel_it_and_the_timeline_names_them(
     assert entry["actor"] == name
     page.reload()
     expect(page.locator("ol.timeline")).to_contain_text(name)
+    page.get_by_role("link", name="Queues").click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    photograph(page, shots, "queues")
     page.close()
 
 
@@ -189,4 +192,59 @@ def test_the_warehouse_works_a_shipment_from_pick_list_to_label_on_a_tablet(
     )
     assert label.ok and label.headers["content-type"] == "application/pdf"
     assert label.body().startswith(b"%PDF")
+    page.close()
+
+
+def test_a_return_is_requested_and_received_with_a_damaged_unit_and_the_refund_follows(
+    api: Api, system: EmbeddedSystem, browser: Browser, shots: Path
+):
+    location = f"WH-R{uuid.uuid4().hex[:5].upper()}"
+    sku = new_sku("JKT")
+    stock_up(api, location, sku, 2)
+    placed = api.call(
+        "channel_gateway",
+        "POST",
+        "/orders",
+        json=canonical_order([{"sku": sku, "quantity": 2, "unit_price": "39.90"}]),
+    )
+    order_id = placed.json()["order_id"]
+    shipment = api.eventually(
+        "fulfillment_service", f"/shipments?order_id={order_id}", lambda p: p["count"] == 1
+    )["data"][0]
+    pick_list = api.pick_list(location)
+    api.confirm_picks(pick_list, [{"sku": sku, "picked": 2}])
+    api.ship(shipment["shipment_id"], "JD0146000099997777")
+    api.eventually(
+        "returns_service",
+        f"/refundable/{order_id}",
+        lambda r: r["lines"] and r["lines"][0]["returnable"] == 2,
+    )
+    _, token = ops_user(api, "ops")
+
+    page = browser.new_page(viewport=DESKTOP)
+    sign_in_with_token(page, system, token)
+    page.goto(f"{console_url(system)}/returns")
+    page.get_by_label("Request a return for order").fill(order_id)
+    page.get_by_role("button", name="Choose units").click()
+    page.get_by_label(f"Units of {sku}").fill("1")
+    page.get_by_label("Why the customer sends them back").fill("zipper broken")
+    page.get_by_role("button", name="Request the return").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Return")
+    page.get_by_label(f"Sellable {sku}").fill("0")
+    page.get_by_label(f"Damaged {sku}").fill("1")
+    photograph(page, shots, "return")
+    page.once("dialog", lambda dialog: dialog.accept())  # "Record these units as received?"
+    page.get_by_role("button", name="Receive").click()
+    expect(page.get_by_text("Nothing has arrived yet.")).to_have_count(0)
+
+    refunds = api.eventually(
+        "returns_service", f"/refunds?order_id={order_id}", lambda p: p["count"] == 1
+    )
+    assert refunds["data"][0]["amount"] == "39.90"
+    stock = api.eventually(
+        "inventory_service", f"/stock/{sku}", lambda s: s["locations"][0]["quarantined"] == 1
+    )
+    assert stock["total"]["on_hand"] == 0  # the damaged unit is not sellable again
+    page.reload()
+    expect(page.get_by_text("39.90").first).to_be_visible()
     page.close()
