@@ -11,8 +11,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from shared.cli.system import EmbeddedSystem
 from tests.browser import DESKTOP, TABLET, chromium, photograph, screenshot_dir
-from tests.e2e.conftest import Api
 from tests.e2e.test_order_story import canonical_order, new_sku, stock_up
+from tests.systems import Api
 
 pytestmark = pytest.mark.e2e
 

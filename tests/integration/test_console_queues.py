@@ -19,16 +19,15 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from fastapi.testclient import TestClient
-from psycopg.conninfo import conninfo_to_dict
 
 from services.console.bootstrap import build
 from services.console.sessions import COOKIE
 from services.console.settings import Settings
-from shared.cli.system import CONSOLE_KEY_FILE, PORTS, EmbeddedSystem
+from shared.cli.system import CONSOLE_KEY_FILE, EmbeddedSystem
 from shared.events import topics
-from shared.runtime.embedded import drop_database, free_port, free_port_block
-from tests.e2e.conftest import Api
+from shared.runtime.embedded import free_port
 from tests.e2e.test_order_story import canonical_order, new_sku, stock_up
+from tests.systems import Api, running_system
 
 pytestmark = pytest.mark.integration
 
@@ -36,22 +35,9 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def system(tmp_path_factory, postgres_server_url) -> Iterator[EmbeddedSystem]:
     """The five services and the console, as `oms up` runs them."""
-    oms = EmbeddedSystem(
-        tmp_path_factory.mktemp("console-q"),
-        postgres_url=postgres_server_url,
-        kafka_port=free_port(),
-        base_http_port=free_port_block(PORTS),
-        console=True,
-        console_port=free_port(),
-        stream_jobs=False,
-        db_prefix=f"cq{uuid.uuid4().hex[:8]}",
-    )
-    oms.start()
-    databases = oms.database_urls()
-    yield oms
-    oms.stop()
-    for url in databases.values():
-        drop_database(postgres_server_url, conninfo_to_dict(url)["dbname"])
+    var_dir = tmp_path_factory.mktemp("console-q")
+    with running_system(var_dir, postgres_server_url, "cq", console=True, stream_jobs=False) as oms:
+        yield oms
 
 
 @pytest.fixture(scope="module")

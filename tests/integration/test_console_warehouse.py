@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import html
 import re
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import Any
 
 import httpx
 import pytest
-from psycopg.conninfo import conninfo_to_dict
 
-from shared.cli.system import PORTS, EmbeddedSystem
-from shared.runtime.embedded import drop_database, free_port, free_port_block
-from tests.kit import bearer
+from shared.cli.system import EmbeddedSystem
+from tests.systems import Api, running_system
 
 pytestmark = pytest.mark.integration
 GTIN = "4006381333931"
@@ -30,51 +27,9 @@ TIMES = "\u00d7"  # the pages' multiplication sign (2 x TEE-M)
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory, postgres_server_url: str) -> Iterator[Any]:
     """The five services, the broker and the console, for this module."""
-    oms = EmbeddedSystem(
-        tmp_path_factory.mktemp("console-w"),
-        postgres_url=postgres_server_url,
-        kafka_port=free_port(),
-        base_http_port=free_port_block(PORTS),
-        console=True,
-        console_port=free_port(),
-        stream_jobs=False,
-        db_prefix=f"cw{uuid.uuid4().hex[:8]}",
-    )
-    oms.start()
-    databases = oms.database_urls()
-    yield oms
-    oms.stop()
-    for url in databases.values():
-        drop_database(postgres_server_url, conninfo_to_dict(url)["dbname"])
-
-
-class Api:
-    """The APIs with the admin's token: the set-up a test needs before the console is used."""
-
-    def __init__(self, urls: dict[str, str], token: str) -> None:
-        self.urls = urls
-        self.http = httpx.Client(timeout=15, headers=bearer(token))
-
-    def call(self, service: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return self.http.request(method, f"{self.urls[service]}/v1{path}", **kwargs)
-
-    def ok(self, service: str, method: str, path: str, **kwargs: Any) -> Any:
-        answer = self.call(service, method, path, **kwargs)
-        assert answer.status_code < 300, answer.text
-        return answer.json()
-
-    def eventually(self, service: str, path: str, check: Callable[[Any], bool]) -> Any:
-        """GET until check(body) holds."""
-        deadline = time.monotonic() + 30
-        body: Any = None
-        while time.monotonic() < deadline:
-            answer = self.call(service, "GET", path)
-            if answer.status_code == 200:
-                body = answer.json()
-                if check(body):
-                    return body
-            time.sleep(0.2)
-        raise AssertionError(f"GET {service}{path} never satisfied the check; last: {body}")
+    var_dir = tmp_path_factory.mktemp("console-w")
+    with running_system(var_dir, postgres_server_url, "cw", console=True, stream_jobs=False) as oms:
+        yield oms
 
 
 @pytest.fixture(scope="module")
