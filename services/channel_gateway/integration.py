@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import cast
 
 from services.channel_gateway.application import ChannelOrders, utc_stamp
+from services.channel_gateway.application.users import access_granted, access_revoked
 from services.channel_gateway.domain import (
     KINDS,
     OWN_KINDS,
@@ -160,24 +161,6 @@ def _refund_due(e: ChannelOrder.RefundDue) -> ev.ChannelRefundDue:
     )
 
 
-def _token_issued(e: User.TokenIssued) -> ev.AccessGranted:
-    return ev.AccessGranted(
-        token_id=e.token_id,
-        principal=e.name,
-        role=cast(ev.AccessRole, e.role),
-        token_hash=e.token_hash,
-        expires_at=e.expires_at,
-        granted_by=e.issued_by,
-        granted_at=e.issued_at,
-    )
-
-
-def _token_revoked(e: User.TokenRevoked) -> ev.AccessRevoked:
-    return ev.AccessRevoked(
-        token_id=e.token_id, principal=e.name, revoked_by=e.revoked_by, revoked_at=e.revoked_at
-    )
-
-
 # Holds, connections, shipments, cancellations, refunds, deliveries and news kept of orders never
 # taken in are the gateway's own business; a refund no channel can make goes to the order's
 # timeline.
@@ -213,8 +196,8 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     ChannelChange.Dismissed: INTERNAL,
     # Every service keeps its own copy of each token's grant; users themselves stay here.
     User.Created: INTERNAL,
-    User.TokenIssued: _token_issued,
-    User.TokenRevoked: _token_revoked,
+    User.TokenIssued: access_granted,
+    User.TokenRevoked: access_revoked,
     User.Disabled: INTERNAL,
 }
 

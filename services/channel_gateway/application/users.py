@@ -7,19 +7,51 @@ first admin made from the command line) is recorded as made by the system.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from eventsourcing.application import AggregateNotFoundError
 
 from services.channel_gateway.domain import User, UserExistsError, UserNotFoundError, user_id_for
+from shared import events as ev
+from shared.runtime import access_grants
 from shared.runtime.access import NewToken, new_token
-from shared.runtime.application import UseCases, use_case
+from shared.runtime.application import UnitOfWork, UseCases, use_case
 from shared.runtime.tracing import current_trace
 
 if TYPE_CHECKING:
     from services.channel_gateway.application import ChannelOrders
 
 SYSTEM = "system"
+
+
+def access_granted(e: User.TokenIssued) -> ev.AccessGranted:
+    """The public grant of an issued token (its hash, never the token)."""
+    return ev.AccessGranted(
+        token_id=e.token_id,
+        principal=e.name,
+        role=cast(ev.AccessRole, e.role),
+        token_hash=e.token_hash,
+        expires_at=e.expires_at,
+        granted_by=e.issued_by,
+        granted_at=e.issued_at,
+    )
+
+
+def access_revoked(e: User.TokenRevoked) -> ev.AccessRevoked:
+    """The public revocation of a token."""
+    return ev.AccessRevoked(
+        token_id=e.token_id, principal=e.name, revoked_by=e.revoked_by, revoked_at=e.revoked_at
+    )
+
+
+def keep_grants(uow: UnitOfWork, user: User) -> None:
+    """The gateway's own copies of the grants its user's new events make (every other service
+    keeps its copies from the topic; the gateway does not read its own topic back)."""
+    for event in user.pending_events:
+        if isinstance(event, User.TokenIssued):
+            access_grants.grant(uow, access_granted(event))
+        elif isinstance(event, User.TokenRevoked):
+            access_grants.revoke(uow, access_revoked(event))
 
 
 def actor() -> str:
@@ -53,6 +85,7 @@ class Users(UseCases["ChannelOrders"]):
         with self.app.unit_of_work() as uow:
             user = self._user(uow.find(user_id_for(name), User), name)
             user.issue_token(made.token_id, made.token_hash, label, expires_at, actor(), now)
+            keep_grants(uow, user)
             return user, made
 
     @use_case
@@ -61,6 +94,7 @@ class Users(UseCases["ChannelOrders"]):
         with self.app.unit_of_work() as uow:
             user = self._user(uow.find(user_id_for(name), User), name)
             user.revoke_token(token_id, actor(), datetime.now(UTC))
+            keep_grants(uow, user)
             return user
 
     @use_case
@@ -69,6 +103,7 @@ class Users(UseCases["ChannelOrders"]):
         with self.app.unit_of_work() as uow:
             user = self._user(uow.find(user_id_for(name), User), name)
             user.disable(actor(), datetime.now(UTC))
+            keep_grants(uow, user)
             return user
 
     def find(self, name: str) -> User | None:
