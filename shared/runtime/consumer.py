@@ -38,6 +38,7 @@ Handler = Callable[[Any, Any, UnitOfWork], None]
 # long it waits for a position or for the broker's ends before it just fetches.
 STOP_CHECK_SECONDS = 0.2
 POSITION_WAIT = 1.0
+PASS_PERSIST_SECONDS = 5.0  # how long a position read past in memory may go unstored
 END_OFFSETS_WAIT = 5.0
 CONFLICT_OR_TRANSIENT: tuple[type[BaseException], ...] = (IntegrityError, *TRANSIENT_ERRORS)
 log = structlog.get_logger()
@@ -141,6 +142,14 @@ class EventConsumer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_event = 0.0  # when the last batch came (fetch pacing without a doorbell)
         self._wait_ms = self.pacing.busy_ms
+        # Read past in memory: messages of no event this service handles (every service reads
+        # the gateway's topic for the access grants, and every order the gateway takes in with
+        # them). Their position is written with the next message applied, or every
+        # PASS_PERSIST_SECONDS; until then the Kafka offset stays behind them, so a restart
+        # reads them again and passes them again.
+        self._passed: dict[str, int] = {}
+        self._passed_persisted: dict[str, float] = {}
+        self._offset_held: set[TopicPartition] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until stopped; Kafka offsets are committed after each batch as a hint only."""
@@ -179,6 +188,9 @@ class EventConsumer:
                         errors=CONFLICT_OR_TRANSIENT,  # never skip: a conflict storm waits too
                     )
                     self._note_gap(partition, waiting)
+                    if partition in self._offset_held:  # passed in memory only: read again
+                        self._offset_held.discard(partition)
+                        continue
                     # Offsets are a hint for a restart: never past a message still waiting.
                     offsets[partition] = min(
                         [records[-1].offset + 1, *(w.record.offset for w in waiting)]
@@ -264,10 +276,7 @@ class EventConsumer:
     def _still_waiting(self, partition: TopicPartition) -> bool:
         """Whether the gap's awaited position is still not applied."""
         gap = self.gaps[partition]
-        applied = self.app.process_recorder.max_tracking_id(
-            tracking_name(gap.source, partition.partition)
-        )
-        return (applied or 0) < gap.awaited
+        return self._applied(tracking_name(gap.source, partition.partition)) < gap.awaited
 
     async def _watch_gaps(self, consumer: AIOKafkaConsumer) -> None:
         """Rewind a partition whose gap persists (the fill may lie behind the committed offset);
@@ -346,6 +355,8 @@ class EventConsumer:
             fresh, waiting = self._next_in_chain(name, batch)
             if not fresh:
                 return waiting
+            if self._pass_in_memory(name, partition, fresh):
+                return waiting
             try:
                 self._apply_together(name, fresh)
                 return waiting
@@ -367,8 +378,25 @@ class EventConsumer:
     ) -> tuple[list[Inbound], list[Inbound]]:
         """(the records that follow on from the stored position, in chain order; those that
         wait for a predecessor). Duplicates (at or below the position) are dropped."""
-        applied = self.app.process_recorder.max_tracking_id(name) or 0
-        return chain(applied, batch)
+        return chain(self._applied(name), batch)
+
+    def _applied(self, name: str) -> int:
+        """The position applied on a publisher's partition: stored, or passed in memory."""
+        stored = self.app.process_recorder.max_tracking_id(name) or 0
+        return max(stored, self._passed.get(name, 0))
+
+    def _pass_in_memory(self, name: str, partition: TopicPartition, fresh: list[Inbound]) -> bool:
+        """Read past messages of no event this service handles without a transaction (their
+        position is stored every PASS_PERSIST_SECONDS, or with the next message applied)."""
+        if any(inbound.envelope is not None or inbound.poison is not None for inbound in fresh):
+            return False
+        now = time.monotonic()
+        if now - self._passed_persisted.get(name, 0.0) >= PASS_PERSIST_SECONDS:
+            self._passed_persisted[name] = now
+            return False  # stored now, by the usual transaction: a restart starts after them
+        self._passed[name] = fresh[-1].position
+        self._offset_held.add(partition)
+        return True
 
     def _apply_together(self, name: str, batch: list[Inbound]) -> None:
         uow = UnitOfWork(self.app, Tracking(name, batch[-1].position))
@@ -385,7 +413,7 @@ class EventConsumer:
         """Apply each message in its own transaction; a conflict is retried, never skipped."""
         for inbound in batch:
             for attempt in range(MAX_CONFLICT_RETRIES):
-                applied = self.app.process_recorder.max_tracking_id(name) or 0
+                applied = self._applied(name)
                 if inbound.position <= applied:
                     break  # a concurrent consumer applied it
                 try:
