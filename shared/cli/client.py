@@ -26,6 +26,14 @@ ADMIN_TOKEN_FILE = "admin-token"  # in `oms up`'s var directory
 DEFAULT_VAR_DIR = Path("var")
 
 
+def write_private_file(path: Path, text: str) -> None:
+    """A new file readable by its owner only from its first byte (never one that exists)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(text)
+
+
 def read_or_make_token(path: Path) -> str:
     """The token kept in `path`, made (owner-only) when there is none yet."""
     if path.exists():
@@ -33,20 +41,15 @@ def read_or_make_token(path: Path) -> str:
         if parse_token(token) is None:
             raise ValueError(f"{path} holds no OMS access token; delete it to make a new one")
         return token
-    path.parent.mkdir(parents=True, exist_ok=True)
     token = new_token().token
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        file.write(token + "\n")
+    write_private_file(path, token + "\n")
     return token
 
 
 def read_or_make_key(path: Path) -> str:
     """The Fernet key kept in `path`, made (owner-only) when there is none yet."""
     if not path.exists():
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as file:
-            file.write(Fernet.generate_key().decode() + "\n")
+        write_private_file(path, Fernet.generate_key().decode() + "\n")
     return path.read_text().strip()
 
 

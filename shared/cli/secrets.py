@@ -19,7 +19,7 @@ from cryptography.fernet import Fernet
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from shared.cli.client import auth_headers, cli_token
+from shared.cli.client import auth_headers, cli_token, write_private_file
 
 KEYS_ENV = "OMS_GATEWAY_SECRETS_KEYS"
 KEYS_FILE = "gateway-secrets.keys"
@@ -91,10 +91,7 @@ def new_key() -> str:
 
 def _write_new_keys_file(path: Path) -> None:
     """A keys file with one new key, readable by its owner only from the start."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        file.write(f"{_KEYS_FILE_HEADER}{new_key()}\n")
+    write_private_file(path, f"{_KEYS_FILE_HEADER}{new_key()}\n")
 
 
 def _reencrypt(http: httpx.Client, after: str | None, batch: int) -> Any:

@@ -2,7 +2,7 @@
 
 Every `/v1` endpoint but the signed channel webhooks needs a bearer token (DESIGN section 6).
 A token is either an OMS access token (`oms_<token id>_<secret>`, issued by the gateway, which
-publishes its grant on `oms.access.v1`; every service keeps its own copy of the grants) or a
+publishes its grant on its own topic; every service keeps its own copy of the grants) or a
 JWT from the configured OIDC provider (`shared/runtime/oidc.py`).
 """
 

@@ -168,7 +168,8 @@ class AccessGrants:
 def with_access_grants(events: ServiceEvents) -> ServiceEvents:
     """A service's event tables with the access grants every service keeps.
 
-    The publisher of the grants keeps its copies as it records them (`grant`, `revoke`): read
+    The publisher of the grants keeps its copies as it records them (calling the handlers in
+    its own unit of work): read
     back from its own topic they would cost it a consumer of everything it publishes (every
     order it takes in), for a handful of tokens.
     """
@@ -181,13 +182,3 @@ def with_access_grants(events: ServiceEvents) -> ServiceEvents:
         consumes=dict(events.consumes) if own else {**events.consumes, **CONSUMES},
         publishes={**events.publishes, **PUBLISHES},
     )
-
-
-def grant(uow: UnitOfWork, e: AccessGranted) -> None:
-    """Keep a grant in this unit of work, as a consumer of the grants would."""
-    on_access_granted(uow.app, e, uow)
-
-
-def revoke(uow: UnitOfWork, e: AccessRevoked) -> None:
-    """Keep a revocation in this unit of work, as a consumer of the grants would."""
-    on_access_revoked(uow.app, e, uow)

@@ -49,9 +49,9 @@ def keep_grants(uow: UnitOfWork, user: User) -> None:
     keeps its copies from the topic; the gateway does not read its own topic back)."""
     for event in user.pending_events:
         if isinstance(event, User.TokenIssued):
-            access_grants.grant(uow, access_granted(event))
+            access_grants.on_access_granted(uow.app, access_granted(event), uow)
         elif isinstance(event, User.TokenRevoked):
-            access_grants.revoke(uow, access_revoked(event))
+            access_grants.on_access_revoked(uow.app, access_revoked(event), uow)
 
 
 def actor() -> str:
