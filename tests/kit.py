@@ -93,6 +93,9 @@ class RunningService:
             base_url=f"http://{parts.settings.http_host}:{parts.settings.http_port}",
             timeout=30,
             headers=bearer(bootstrap.get_secret_value() if bootstrap else None),
+            # Idle connections are dropped before uvicorn's 5 s keep-alive ends them: a request
+            # sent on one the server is closing met "Server disconnected" (seen after a 5 s wait).
+            limits=httpx.Limits(keepalive_expiry=2.0),
         )
         self._loop = asyncio.new_event_loop()
         self._stop: asyncio.Event | None = None
