@@ -19,6 +19,7 @@ from services.console.pages.deps import FormRefused, SignInNeeded, render, sign_
 from services.console.sessions import COOKIE, SessionBox
 from services.console.settings import Settings
 from services.console.upstream import Upstream, UpstreamProblem
+from shared.runtime.heap import freeze_start_up_heap
 from shared.runtime.logging import configure_logging
 
 HERE = Path(__file__).parent
@@ -119,4 +120,6 @@ def _add_handlers(app: FastAPI) -> None:
 def serve(settings: Settings) -> None:
     """Entry point of `python -m services.console`."""
     configure_logging("oms_console", settings.log_level)
-    uvicorn.run(build(settings), host=settings.http_host, port=settings.http_port, log_config=None)
+    app = build(settings)
+    freeze_start_up_heap()
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None)

@@ -30,6 +30,7 @@ from shared.runtime.backoff import retry_transient
 from shared.runtime.consumer import EventConsumer, FetchPacing
 from shared.runtime.database import schema_locked
 from shared.runtime.doorbell import Doorbell
+from shared.runtime.heap import freeze_start_up_heap
 from shared.runtime.kafka_admin import ensure_topics
 from shared.runtime.leader import Leadership, Work
 from shared.runtime.logging import configure_logging
@@ -135,6 +136,7 @@ async def _serve(build: Callable[[S], ServiceParts], settings: S) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     parts = await asyncio.to_thread(build, settings)
+    freeze_start_up_heap()
     try:
         await run_parts(parts, stop)
     finally:
