@@ -284,23 +284,24 @@ class OrderViews(ViewStore):
             )
             counted = curs.fetchone()
             n = counted["n"] if counted else 0
-            if n > MAX_COUNT:
-                # Many match: the newest are soon found walking placed_at, but the planner,
-                # taking a part's grams for independent, thinks them rare and would sort them
-                # all. Without the grams it estimates the part's LIKE alone, and walks.
+            many = n > MAX_COUNT
+            if many:
                 where, params = self._where(search, grams=False)
             page = " AND ".join([*where, "(placed_at, order_id) < (%(after_at)s, %(after_id)s)"])
             if search.after is None:
                 page = " AND ".join(where) or "TRUE"
             else:
                 params["after_at"], params["after_id"] = search.after
-            curs.execute(
-                f"SELECT * FROM order_view WHERE {page} ORDER BY {_NEWEST_FIRST}"
-                " LIMIT %(limit)s OFFSET %(offset)s",
-                {**params, "limit": limit + 1, "offset": offset},
-                prepare=False,
-            )
-            rows = [dict(row) for row in curs.fetchall()]
+            with conn.transaction():
+                if many:
+                    _walk_newest_first(curs)
+                curs.execute(
+                    f"SELECT * FROM order_view WHERE {page} ORDER BY {_NEWEST_FIRST}"
+                    " LIMIT %(limit)s OFFSET %(offset)s",
+                    {**params, "limit": limit + 1, "offset": offset},
+                    prepare=False,
+                )
+                rows = [dict(row) for row in curs.fetchall()]
         return OrderPage(rows[:limit], min(n, MAX_COUNT), len(rows) > limit, n > MAX_COUNT)
 
     def _where(self, search: OrderSearch, *, grams: bool) -> tuple[list[str], dict[str, Any]]:
@@ -365,3 +366,17 @@ class OrderViews(ViewStore):
     def reset_all(self, projection_name: str) -> None:
         """Empty the order views so they are rebuilt from the event log."""
         self.reset(projection_name, ORDER_TABLES)
+
+
+def _walk_newest_first(curs: Cursor[Any]) -> None:
+    """Plan this transaction's page by walking an index of placed_at, newest first.
+
+    Only for searches known to match more than MAX_COUNT orders: the newest page is then found
+    within a few thousand rows of the walk. The planner cannot know it: it takes a part's grams
+    (or its LIKE) for rare and would read the whole table to sort it ('a no': 60 ms, walked 6 ms,
+    make bench-search).
+    """
+    curs.execute(
+        "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off;"
+        " SET LOCAL enable_sort = off"
+    )
