@@ -29,6 +29,7 @@ from services.channel_gateway.domain import (
     Refund,
     RefundLine,
     Shipment,
+    ShippingToArrange,
     User,
     connection_id_for,
 )
@@ -148,6 +149,22 @@ def _ship_to_changed(e: ChannelOrder.ShipToChangedAtChannel) -> ev.ChannelShipTo
     )
 
 
+def _shipping_arranged(e: ChannelOrder.ShippingArranged) -> ev.ChannelShippingArranged:
+    arrangement = e.arrangement
+    return ev.ChannelShippingArranged(
+        order_id=e.originator_id,
+        shipment_id=arrangement["shipment_id"],
+        channel=e.channel,
+        external_id=e.external_id,
+        carrier=arrangement["carrier"],
+        tracking_number=arrangement["tracking_number"],
+        document_type=arrangement["document_type"],
+        document_media_type=arrangement["document_media_type"],
+        document_base64=arrangement["document_base64"],
+        arranged_at=arrangement["arranged_at"],
+    )
+
+
 def _refund_due(e: ChannelOrder.RefundDue) -> ev.ChannelRefundDue:
     return ev.ChannelRefundDue(
         order_id=e.originator_id,
@@ -180,6 +197,7 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     ChannelOrder.CancelRequestAnswered: INTERNAL,  # the OMS's answer, told to the channel
     ChannelOrder.ShipToChangedAtChannel: _ship_to_changed,
     ChannelOrder.LinesCutAtChannel: _lines_cut,
+    ChannelOrder.ShippingArranged: _shipping_arranged,  # fulfillment prints the document
     ChannelConnection.Registered: INTERNAL,
     ChannelConnection.Reconfigured: INTERNAL,
     ChannelConnection.SkuMappingChanged: INTERNAL,
@@ -234,6 +252,36 @@ def on_shipped(app: ChannelOrders, e: ev.Shipped, uow: UnitOfWork) -> None:
         app.deliveries.schedule(
             order, DeliveryAction.SHIPMENT, str(e.shipment_id), shipment, utc_stamp(), uow=uow
         )
+
+
+def on_shipment_created(app: ChannelOrders, e: ev.ShipmentCreated, uow: UnitOfWork) -> None:
+    """Fulfillment made a shipment: when the order's channel ships with its own logistics
+    (a Shopee shop with `logistics` set), the channel is asked to take it, once per shipment.
+
+    The delivery worker arranges it (ship_order, tracking number, airway bill), retrying as
+    any delivery; what the channel gave is published for fulfillment to print.
+    """
+    order = uow.find(e.order_id, ChannelOrder)
+    if order is None or not _ships_with_channel_logistics(order.channel, uow):
+        return
+    details: ShippingToArrange = {
+        "shipment_id": str(e.shipment_id),
+        "location_id": e.location_id,
+        "created_at": _iso(e.created_at),
+    }
+    app.deliveries.schedule(
+        order, DeliveryAction.ARRANGE_SHIPPING, str(e.shipment_id), details, utc_stamp(), uow=uow
+    )
+
+
+def _ships_with_channel_logistics(channel: str, uow: UnitOfWork) -> bool:
+    """Only a Shopee shop connected with `logistics` (pickup or dropoff) ships that way."""
+    connection = uow.find(connection_id_for(channel), ChannelConnection)
+    return (
+        connection is not None
+        and connection.kind == ChannelKind.SHOPEE
+        and bool(connection.config.get("logistics"))
+    )
 
 
 def on_order_cancelled(app: ChannelOrders, e: ev.OrderCancelled, uow: UnitOfWork) -> None:
@@ -412,6 +460,7 @@ def _iso(moment: datetime) -> str:
 
 CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     ev.Shipped: on_shipped,
+    ev.ShipmentCreated: on_shipment_created,
     ev.OrderCancelled: on_order_cancelled,
     ev.Refunded: on_refunded,
     ev.OrderLinesChanged: on_order_lines_changed,

@@ -167,6 +167,8 @@ CHANNEL_ORDERS = Projection(
             ChannelOrder.RefundDue,
             ChannelOrder.CancelRequested,
             ChannelOrder.LinesCutAtChannel,
+            # Its outcome is on the arrange_shipping delivery; fulfillment keeps the label.
+            ChannelOrder.ShippingArranged,
         }
     ),
 )

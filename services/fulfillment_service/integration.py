@@ -15,6 +15,7 @@ from services.fulfillment_service.domain import (
     Allocation,
     BinAssignment,
     CatalogueItem,
+    ChannelLabel,
     ItemLine,
     LocationAddress,
     OrderRef,
@@ -108,6 +109,21 @@ def on_order_cancelled(app: Shipments, e: ev.OrderCancelled, uow: UnitOfWork) ->
     app.orders.cancel_shipments(e.order_id, e.reason, uow)
 
 
+def on_channel_shipping_arranged(
+    app: Shipments, e: ev.ChannelShippingArranged, uow: UnitOfWork
+) -> None:
+    """The order's channel arranged a shipment with its own logistics (Shopee): its tracking
+    number and airway bill become the shipment's, printed by the label endpoints."""
+    label = ChannelLabel(
+        carrier=e.carrier,
+        tracking_number=e.tracking_number,
+        document_type=e.document_type,
+        media_type=e.document_media_type,
+        document_base64=e.document_base64,
+    )
+    app.packing.attach_channel_label(e.shipment_id, label, uow)
+
+
 def on_bin_assigned(app: Shipments, e: ev.BinAssigned, uow: UnitOfWork) -> None:
     """Inventory put a SKU in a bin: the pick path follows."""
     app.picking.assign_bin(e.location_id, e.sku, e.bin, uow)
@@ -139,6 +155,7 @@ CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     ev.OrderShipToChanged: on_order_ship_to_changed,
     ev.OrderLinesChanged: on_order_lines_changed,
     ev.OrderCancelled: on_order_cancelled,
+    ev.ChannelShippingArranged: on_channel_shipping_arranged,
     ev.BinAssigned: on_bin_assigned,
     ev.ItemChanged: on_item_changed,
     ev.LocationAddressChanged: on_location_address_changed,
@@ -261,6 +278,7 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     Shipment.PackageAdded: INTERNAL,
     Shipment.PackageRemoved: INTERNAL,
     Shipment.Shipped: _shipped,
+    Shipment.ChannelLabelAttached: INTERNAL,  # the channel published it already
     Shipment.Cancelled: _cancelled,
     # Pick lists, bins, the order index and serial counters are the warehouse's own business.
     PickList.Created: INTERNAL,

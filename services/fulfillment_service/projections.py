@@ -175,5 +175,12 @@ PROJECTION = Projection(
     },
     # Confirmed lines show on the pick list itself (read from its events), not in the view.
     # A refused ship-to or edit leaves the row as it was; it shows on the order's timeline.
-    ignores=frozenset({PickList.LinesConfirmed, Shipment.ShipToRefused, Shipment.EditRefused}),
+    ignores=frozenset(
+        {
+            PickList.LinesConfirmed,
+            Shipment.ShipToRefused,
+            Shipment.EditRefused,
+            Shipment.ChannelLabelAttached,  # printed from the aggregate, not from the view
+        }
+    ),
 )

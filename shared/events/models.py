@@ -276,6 +276,40 @@ class ChannelCancelRequested(IntegrationEvent):
     requested_at: UtcTime
 
 
+# A channel's shipping document travels inside the event, base64: at most 512 KiB of document,
+# well below a Kafka message's default 1 MB limit (an airway bill PDF is some 20-100 KiB).
+CHANNEL_DOCUMENT_MAX_BYTES = 512 * 1024
+CHANNEL_DOCUMENT_MAX_BASE64 = 4 * ((CHANNEL_DOCUMENT_MAX_BYTES + 2) // 3)
+
+
+class ChannelShippingArranged(IntegrationEvent):
+    """The channel's own logistics took a shipment (Shopee's ship_order with pickup or drop-off):
+    its carrier, tracking number and the shipping document (airway bill) the warehouse prints."""
+
+    topic = topics.CHANNEL
+    order_id: UUID
+    shipment_id: UUID
+    channel: str = Text
+    external_id: str = Text
+    carrier: str = Field(
+        min_length=1, max_length=200, description="the carrier as the channel names it"
+    )
+    tracking_number: str = Field(min_length=1, max_length=100)
+    document_type: str = Field(
+        min_length=1, max_length=100, description="the channel's kind, e.g. THERMAL_AIR_WAYBILL"
+    )
+    document_media_type: str = Field(
+        min_length=1, max_length=100, description="e.g. application/pdf"
+    )
+    document_base64: str = Field(
+        min_length=4,
+        max_length=CHANNEL_DOCUMENT_MAX_BASE64,
+        pattern=r"^[A-Za-z0-9+/]+={0,2}$",
+        description="the document's bytes, base64 (at most 512 KiB of document)",
+    )
+    arranged_at: UtcTime
+
+
 class ChannelLineCut(Contract):
     """Units an edit at the channel took off one of the order's lines."""
 
@@ -988,6 +1022,7 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     ChannelOrderCancelled,
     ChannelRefundDue,
     ChannelCancelRequested,
+    ChannelShippingArranged,
     ChannelRefundRecorded,
     ChannelShipToChanged,
     ChannelLinesCut,

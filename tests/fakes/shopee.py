@@ -1,7 +1,16 @@
 """A fake Shopee Open Platform v2: signed calls only; order list (update_time windows of at most
 15 days, page_size, cursor) and detail (at most 50), ship, cancel, buyer cancellation requests
-and their answers, returns; shop tokens that expire after `token_lifetime` seconds and refresh
-tokens that work once; status pushes of the orders it `place`s, which it can lose."""
+and their answers, returns (paged: page_no, page_size, `more`); shop tokens that expire after
+`token_lifetime` seconds and refresh tokens that work once; status pushes of the orders it
+`place`s, which it can lose.
+
+Shopee's own logistics as its order-management guide documents them: get_shipping_parameter
+(info_needed, pickup address_list with time_slot_list, dropoff branch_list), ship_order with
+pickup (address_id + pickup_time_id) or dropoff (branch_id) moving READY_TO_SHIP -> PROCESSED,
+get_tracking_number (empty for `tracking_delay` calls after ship_order), create_shipping_document
+(only for PROCESSED orders, else fail_error "logistics.package_can_not_print"),
+get_shipping_document_result (PROCESSING for `document_polls` polls, then READY) and
+download_shipping_document (the PDF itself, application/pdf)."""
 
 from __future__ import annotations
 
@@ -13,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from tests.fakes import payloads as p
 from tests.fakes.server import FakeChannel
@@ -24,6 +33,58 @@ ACCESS_TOKEN = "4f6b5a2d6e4c3b2a"
 REFRESH_TOKEN = "7a6d4c4f5a6b4e4d"
 REFRESH = "/api/v2/auth/access_token/get"
 WINDOW = 15 * 86_400
+# A minimal one-page PDF, as download_shipping_document sends an airway bill.
+AIRWAY_BILL = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 288 432]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+# get_shipping_parameter's pickup addresses (Shopee's own example is a Thai shop).
+PICKUP_ADDRESSES = [
+    {
+        "address_id": 2826,
+        "region": "TH",
+        "state": "จังหวัดบึงกาฬ",
+        "city": "อำเภอเมืองบึงกาฬ",
+        "district": "",
+        "town": "",
+        "address": "222/58",
+        "zipcode": "38000",
+        "address_flag": ["default_address", "return_address"],
+        "time_slot_list": [
+            {"date": 1639558800, "pickup_time_id": "1639558800"},
+            {"date": 1639472400, "pickup_time_id": "1639472400"},
+        ],
+    },
+    {
+        "address_id": 3019,
+        "region": "TH",
+        "state": "จังหวัดกระบี่",
+        "city": "อำเภอคลองท่อม",
+        "district": "",
+        "town": "",
+        "address": "home 1234",
+        "zipcode": "81120",
+        "address_flag": ["pickup_address"],
+        "time_slot_list": [
+            {"date": 1639558800, "pickup_time_id": "1639558800"},
+            {"date": 1639472400, "pickup_time_id": "1639472400"},
+        ],
+    },
+]
+BRANCHES = [
+    {
+        "branch_id": 5501,
+        "region": "TH",
+        "state": "Bangkok",
+        "city": "Bang Rak",
+        "address": "Silom Road 191",
+        "zipcode": "10500",
+        "district": "",
+        "town": "",
+    },
+]
 
 
 @dataclass
@@ -49,6 +110,15 @@ class FakeShopee(FakeChannel):
     stock: dict[tuple[int, int], dict[str, int]] = field(default_factory=dict)
     stock_set_at: dict[tuple[int, int], float] = field(default_factory=dict)
     stock_calls: int = 0
+    # Logistics: what get_shipping_parameter offers, polls before a document is READY, calls of
+    # get_tracking_number before the number is issued, documents made per order_sn.
+    pickup_addresses: list[dict[str, Any]] = field(default_factory=lambda: list(PICKUP_ADDRESSES))
+    branches: list[dict[str, Any]] = field(default_factory=lambda: list(BRANCHES))
+    document_polls: int = 1
+    tracking_delay: int = 0
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    downloads: list[dict[str, Any]] = field(default_factory=list)
+    return_page_size_max: int = 100
     _serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
@@ -170,9 +240,104 @@ class FakeShopee(FakeChannel):
             order = self.orders[body["order_sn"]]
             if order["order_status"] != "READY_TO_SHIP":
                 return _error("logistics.ship_order_only_support_one_type", "already shipped")
+            refused = self._ship_refusal(body)
+            if refused:
+                return _error("logistics.error_param", refused)
             order["order_status"] = "PROCESSED"
+            order["tracking_calls"] = 0
             self.shipped.append(body)
             return _ok({})
+
+        @app.get("/api/v2/logistics/get_shipping_parameter")
+        async def shipping_parameter(request: Request) -> JSONResponse:
+            denied = self._signed(request)
+            if denied:
+                return denied
+            order = self.orders.get(request.query_params.get("order_sn", ""))
+            if order is None or order["order_status"] != "READY_TO_SHIP":
+                return _error("logistics.order_status_error", "Order status is not READY_TO_SHIP.")
+            return _ok(
+                {
+                    "info_needed": {
+                        "dropoff": ["branch_id"],
+                        "pickup": ["address_id", "pickup_time_id"],
+                    },
+                    "dropoff": {"branch_list": self.branches},
+                    "pickup": {"address_list": self.pickup_addresses},
+                }
+            )
+
+        @app.get("/api/v2/logistics/get_tracking_number")
+        async def tracking_number(request: Request) -> JSONResponse:
+            denied = self._signed(request)
+            if denied:
+                return denied
+            order = self.orders.get(request.query_params.get("order_sn", ""))
+            if order is None:
+                return _error("logistics.order_not_found", "Order not found.")
+            if order["order_status"] != "PROCESSED":
+                return _ok({"tracking_number": "", "hint": "The order is not arranged yet."})
+            order["tracking_calls"] = order.get("tracking_calls", 0) + 1
+            if order["tracking_calls"] <= self.tracking_delay:
+                return _ok({"tracking_number": "", "hint": "Tracking number is generating."})
+            return _ok({"tracking_number": tracking_of(order["order_sn"])})
+
+        @app.post("/api/v2/logistics/create_shipping_document")
+        async def create_document(request: Request) -> JSONResponse:
+            denied = self._signed(request)
+            if denied:
+                return denied
+            results = []
+            for entry in (await request.json()).get("order_list") or []:
+                sn = entry.get("order_sn")
+                order = self.orders.get(sn)
+                if order is None or order["order_status"] != "PROCESSED":
+                    results.append(
+                        {
+                            "order_sn": sn,
+                            "fail_error": "logistics.package_can_not_print",
+                            "fail_message": "Order status does not support awb printing",
+                        }
+                    )
+                    continue
+                self.documents[sn] = {
+                    "type": entry.get("shipping_document_type") or "NORMAL_AIR_WAYBILL",
+                    "polls": 0,
+                }
+                results.append({"order_sn": sn})
+            return _ok({"result_list": results})
+
+        @app.post("/api/v2/logistics/get_shipping_document_result")
+        async def document_result(request: Request) -> JSONResponse:
+            denied = self._signed(request)
+            if denied:
+                return denied
+            results = []
+            for entry in (await request.json()).get("order_list") or []:
+                sn = entry.get("order_sn")
+                made = self.documents.get(sn)
+                if made is None:
+                    results.append(
+                        {"order_sn": sn, "fail_error": "logistics.shipping_document_not_found"}
+                    )
+                    continue
+                made["polls"] += 1
+                ready = self.document_polls >= 0 and made["polls"] >= self.document_polls
+                results.append({"order_sn": sn, "status": "READY" if ready else "PROCESSING"})
+            return _ok({"result_list": results})
+
+        @app.post("/api/v2/logistics/download_shipping_document")
+        async def download_document(request: Request) -> Response:
+            denied = self._signed(request)
+            if denied:
+                return denied
+            body = await request.json()
+            [entry] = body.get("order_list") or [{}]
+            made = self.documents.get(entry.get("order_sn"))
+            if made is None or made["polls"] < max(self.document_polls, 1):
+                return _error("logistics.shipping_document_should_print_first", "Not ready.")
+            self.downloads.append(body)
+            return Response(AIRWAY_BILL, media_type="application/pdf")
 
         @app.post("/api/v2/product/update_stock")
         async def update_stock(request: Request) -> JSONResponse:
@@ -215,7 +380,16 @@ class FakeShopee(FakeChannel):
         @app.get("/api/v2/returns/get_return_list")
         async def returns(request: Request) -> JSONResponse:
             denied = self._signed(request)
-            return denied or _ok({"more": False, "return": self.returns})
+            if denied:
+                return denied
+            q = request.query_params
+            page_no, size = int(q.get("page_no", 0)), int(q.get("page_size", 10))
+            if not 1 <= size <= 100 or page_no < 0:
+                return _error("error_param", "page_size must be between 1 and 100")
+            size = min(size, self.return_page_size_max)
+            page = self.returns[page_no * size : (page_no + 1) * size]
+            more = (page_no + 1) * size < len(self.returns)
+            return _ok({"more": more, "return": page})
 
         @app.post("/api/v2/returns/confirm")
         async def confirm(request: Request) -> JSONResponse:
@@ -227,6 +401,28 @@ class FakeShopee(FakeChannel):
                 if item["return_sn"] == body["return_sn"]:
                     item["status"] = "ACCEPTED"
             return _ok({"return_sn": body["return_sn"]})
+
+    def _ship_refusal(self, body: dict[str, Any]) -> str | None:
+        """Why ship_order refuses the body's pickup or dropoff, as Shopee would; None: fine."""
+        if "pickup" in body:
+            pickup = body["pickup"]
+            [address] = [
+                a for a in self.pickup_addresses if a["address_id"] == pickup.get("address_id")
+            ] or [None]
+            if address is None:
+                return "pickup.address_id is not one of the shop's addresses"
+            slots = {slot["pickup_time_id"] for slot in address["time_slot_list"]}
+            if pickup.get("pickup_time_id") not in slots:
+                return "pickup.pickup_time_id is not a time slot of the address"
+            return None
+        if "dropoff" in body:
+            branch_ids = {b["branch_id"] for b in self.branches}
+            if body["dropoff"].get("branch_id") not in branch_ids:
+                return "dropoff.branch_id is not a branch of the channel"
+            return None
+        if "non_integrated" in body:
+            return None
+        return "one of pickup, dropoff or non_integrated is required"
 
     def _list(self, q: dict[str, str]) -> JSONResponse:
         """Orders whose update_time is in [time_from, time_to], by update time; the cursor is
@@ -284,6 +480,11 @@ class FakeShopee(FakeChannel):
             # Shopee's own spelling of the error code.
             return _error("invalid_acceess_token", "Invalid access_token.", status=403)
         return None
+
+
+def tracking_of(order_sn: str) -> str:
+    """The tracking number Shopee's courier gives an order (SPX Express style)."""
+    return f"TH{order_sn[-10:]}X"
 
 
 def _ok(response: dict[str, Any]) -> JSONResponse:

@@ -15,6 +15,7 @@ from services.channel_gateway.domain import (
     DeliveryAction,
     DeliveryDetails,
     DeliveryNotFoundError,
+    ShippingArrangement,
     delivery_id_for,
 )
 from shared.runtime.application import UnitOfWork, UseCases, use_case
@@ -102,6 +103,26 @@ class Deliveries(UseCases["ChannelOrders"]):
     ) -> None:
         """The channel has the news."""
         self._change(delivery_id, lambda d: d.succeed(outcome, at, attempt_id))
+
+    @use_case
+    def arranged(
+        self,
+        delivery_id: UUID,
+        arrangement: ShippingArrangement,
+        outcome: str,
+        at: str,
+        attempt_id: str | None = None,
+    ) -> None:
+        """The channel's logistics took the shipment: its arrangement is recorded on the order
+        (and so published) in the same transaction as the delivery's success."""
+        with self.app.unit_of_work() as uow:
+            delivery = uow.find(delivery_id, Delivery)
+            if delivery is None:
+                raise DeliveryNotFoundError(f"no delivery {delivery_id}")
+            order = uow.find(delivery.order_id, ChannelOrder)
+            if order is not None:
+                order.record_shipping_arranged(arrangement)
+            delivery.succeed(outcome, at, attempt_id)
 
     @use_case
     def failed(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import httpx
 
@@ -16,7 +16,12 @@ from services.channel_gateway.channels.shopee.transport import ShopeeClient
 from services.channel_gateway.channels.shopify.transport import ShopifyClient
 from services.channel_gateway.channels.stock import StockPush
 from services.channel_gateway.channels.woocommerce.transport import WooCommerceClient
-from services.channel_gateway.domain import OWN_KINDS, ChannelConfig, ChannelKind
+from services.channel_gateway.domain import (
+    OWN_KINDS,
+    ChannelConfig,
+    ChannelKind,
+    ShippingArrangement,
+)
 
 
 class Deliverer(Protocol):
@@ -24,6 +29,16 @@ class Deliverer(Protocol):
 
     async def deliver(self, job: Job) -> str:
         """Perform the job; returns what happened."""
+        ...
+
+
+@runtime_checkable
+class ShippingArranger(Protocol):
+    """A channel with logistics of its own: it takes a shipment and gives its tracking number
+    and shipping document (Shopee)."""
+
+    async def arrange_shipping(self, job: Job) -> ShippingArrangement:
+        """Arrange the job's shipment with the channel's logistics."""
         ...
 
 

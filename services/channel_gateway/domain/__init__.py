@@ -89,7 +89,9 @@ from services.channel_gateway.domain.values import (
     RefundLine,
     Shipment,
     ShippedLine,
+    ShippingArrangement,
     ShippingLine,
+    ShippingToArrange,
 )
 
 AGGREGATES = (ChannelOrder, ChannelConnection, Delivery, ChannelChange, User)
@@ -158,7 +160,9 @@ __all__ = [
     "ScryptParameters",
     "Shipment",
     "ShippedLine",
+    "ShippingArrangement",
     "ShippingLine",
+    "ShippingToArrange",
     "TokenNotFoundError",
     "User",
     "UserDisabledError",

@@ -19,6 +19,7 @@ from services.channel_gateway.domain.values import (
     OrderLine,
     Refund,
     Shipment,
+    ShippingToArrange,
 )
 
 DELIVERY_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/channel-deliveries")
@@ -41,11 +42,13 @@ class DeliveryAction(StrEnum):
     REFUND = "refund"
     EDIT = "edit"  # the order's lines were edited in the OMS
     CANCEL_REQUEST = "cancel_request"  # the answer to a buyer's cancellation request
+    # A shipment to hand to the channel's own logistics (Shopee: ship_order, airway bill).
+    ARRANGE_SHIPPING = "arrange_shipping"
 
 
-DeliveryDetails = Shipment | Cancellation | Refund | LinesEdit | CancelAnswer
-"""The news itself: a shipment, a cancellation, a refund, an edit of the order's lines or the
-answer to a buyer's cancellation request."""
+DeliveryDetails = Shipment | Cancellation | Refund | LinesEdit | CancelAnswer | ShippingToArrange
+"""The news itself: a shipment, a cancellation, a refund, an edit of the order's lines, the
+answer to a buyer's cancellation request or a shipment for the channel's logistics to take."""
 
 
 class OrderSnapshot(TypedDict):

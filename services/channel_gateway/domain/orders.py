@@ -32,6 +32,7 @@ from services.channel_gateway.domain.values import (
     RefundLine,
     Shipment,
     ShippedLine,
+    ShippingArrangement,
     ShippingLine,
 )
 from shared.payments import money_taken, moves_on
@@ -238,6 +239,15 @@ class ChannelOrder(Aggregate):
         reference: str
         answered_at: str
 
+    class ShippingArranged(Aggregate.Event):
+        """The channel's own logistics took one of the order's shipments: carrier, tracking
+        number and the shipping document; channel and external id ride along for the public
+        event."""
+
+        channel: str
+        external_id: str
+        arrangement: ShippingArrangement
+
     class LinesCutAtChannel(Aggregate.Event):
         """An edit at the channel took units off the order's lines (its whole order came again
         with fewer); channel and external id ride along for the public event."""
@@ -366,6 +376,8 @@ class ChannelOrder(Aggregate):
         self.cancel_answers: list[str] = []  # those the OMS answered
         self.channel_ship_to: Address | None = None  # the channel changed it after intake
         self.channel_units: dict[str, int] = {}  # line id -> units the channel cut it to
+        # Shipment id -> tracking number the channel's logistics gave it.
+        self.arranged: dict[str, str] = {}
 
     @staticmethod
     def create_id(order_id: UUID, **_: Any) -> UUID:
@@ -719,6 +731,22 @@ class ChannelOrder(Aggregate):
         if accepted and self.status != ChannelOrderStatus.CANCELLED:
             self.cancellation = {"reason": f"buyer's request: {why}", "cancelled_at": answered_at}
             self.status = ChannelOrderStatus.CANCELLED
+
+    def record_shipping_arranged(self, arrangement: ShippingArrangement) -> bool:
+        """The channel's logistics took a shipment; recorded once per shipment."""
+        if arrangement["shipment_id"] in self.arranged:
+            return False
+        self._shipping_arranged(
+            channel=self.channel, external_id=self.external_id, arrangement=arrangement
+        )
+        return True
+
+    @event(ShippingArranged)
+    def _shipping_arranged(
+        self, channel: str, external_id: str, arrangement: ShippingArrangement
+    ) -> None:
+        shipment_id = arrangement["shipment_id"]
+        self.arranged = {**self.arranged, shipment_id: arrangement["tracking_number"]}
 
     @property
     def in_oms(self) -> bool:

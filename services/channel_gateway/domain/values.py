@@ -180,6 +180,26 @@ class CancelAnswer(TypedDict):
     answered_at: str
 
 
+class ShippingToArrange(TypedDict):
+    """A shipment fulfillment created for an order whose channel's own logistics carry it."""
+
+    shipment_id: str
+    location_id: str
+    created_at: str
+
+
+class ShippingArrangement(TypedDict):
+    """What the channel's logistics gave for a shipment: carrier, tracking, shipping document."""
+
+    shipment_id: str
+    carrier: str
+    tracking_number: str
+    document_type: str
+    document_media_type: str
+    document_base64: str
+    arranged_at: str
+
+
 class RefundLine(TypedDict):
     """Money back for units of one SKU (amount a decimal string)."""
 

@@ -93,6 +93,33 @@ class ShopeeItem(Edge):
     model_id: int = Field(0, ge=0, le=INT64_MAX)
 
 
+ShopeeDocumentType = Literal[
+    "THERMAL_AIR_WAYBILL", "NORMAL_AIR_WAYBILL", "THERMAL_JOB_AIR_WAYBILL", "NORMAL_JOB_AIR_WAYBILL"
+]
+
+
+class ShopeeLogistics(Edge):
+    """How the shop hands its parcels to Shopee's own logistics (v2.logistics.ship_order)."""
+
+    mode: Literal["pickup", "dropoff"] = Field(
+        description="pickup: Shopee's courier collects at the shop's address; dropoff: the"
+        " warehouse brings the parcels to a branch"
+    )
+    address_id: int | None = Field(
+        None,
+        gt=0,
+        le=INT64_MAX,
+        description="pickup: the shop address to collect at (default the one Shopee flags"
+        " pickup_address, else the first it lists); the earliest time slot is taken",
+    )
+    branch_id: int | None = Field(
+        None, gt=0, le=INT64_MAX, description="dropoff: the branch (default the first listed)"
+    )
+    document_type: ShopeeDocumentType = Field(
+        "THERMAL_AIR_WAYBILL", description="The airway bill to print (thermal: 4x6 in. labels)"
+    )
+
+
 class WebhookChannelBase(ChannelBase, StockSyncedChannel):
     """A channel that pushes its orders: a reconciliation poll catches the pushes it loses."""
 
@@ -160,6 +187,12 @@ class ShopeeChannelCreate(WebhookChannelBase):
         None,
         description="Our location id -> Shopee location_id (multi-warehouse shops); without it"
         " a SKU's whole stock is one seller_stock entry",
+    )
+    logistics: ShopeeLogistics | None = Field(
+        None,
+        description="Ship with Shopee's own logistics: each shipment is arranged with Shopee"
+        " when fulfillment creates it, and its airway bill prints as its label (without it,"
+        " shipments are told to Shopee with our carrier's tracking number)",
     )
     partner_key: SecretStr
     access_token: SecretStr | None = Field(

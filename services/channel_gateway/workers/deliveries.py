@@ -25,9 +25,9 @@ from services.channel_gateway.channels.http import (
     PermanentChannelError,
     TransientChannelError,
 )
-from services.channel_gateway.channels.outbound import Outbound
+from services.channel_gateway.channels.outbound import Deliverer, Outbound, ShippingArranger
 from services.channel_gateway.channels.registry import ChannelRegistry
-from services.channel_gateway.domain import Delivery
+from services.channel_gateway.domain import Delivery, DeliveryAction
 from services.channel_gateway.views import ChannelOrderViews
 from shared.runtime.aio import sleep_or_stop
 
@@ -171,6 +171,8 @@ class DeliveryWorker:
             )
             log.warning("delivery skipped", delivery_id=str(delivery_id), reason=client)
             return True
+        if delivery.action == DeliveryAction.ARRANGE_SHIPPING:
+            return await self._arrange(delivery, attempt_id, client)
         try:
             outcome = await asyncio.wait_for(
                 client.deliver(_job(delivery)), self.policy.attempt_timeout
@@ -187,6 +189,41 @@ class DeliveryWorker:
                 self.app.deliveries.succeeded, delivery_id, outcome, utc_stamp(), attempt_id
             )
             log.info("delivered", delivery_id=str(delivery_id), outcome=outcome)
+        return True
+
+    async def _arrange(self, delivery: Delivery, attempt_id: str, client: Deliverer) -> bool:
+        """A shipment for the channel's own logistics: what the channel gives (tracking number,
+        shipping document) is recorded on the order, with the delivery's success, in one
+        transaction; failures are retried or fail visibly like any delivery."""
+        if not isinstance(client, ShippingArranger):
+            error = f"channel {delivery.channel} has no logistics of its own to arrange shipping"
+            await self._failed(delivery, attempt_id, error, retry=False)
+            return True
+        try:
+            arrangement = await asyncio.wait_for(
+                client.arrange_shipping(_job(delivery)), self.policy.attempt_timeout
+            )
+        except (TransientChannelError, TimeoutError) as error:
+            await self._failed(delivery, attempt_id, f"{type(error).__name__}: {error}", True)
+        except PermanentChannelError as error:
+            await self._failed(delivery, attempt_id, str(error), retry=False)
+        except Exception as error:  # a bug in an adapter fails the delivery, not the worker
+            log.exception("arranging shipping crashed", delivery_id=str(delivery.id))
+            await self._failed(delivery, attempt_id, f"{type(error).__name__}: {error}", False)
+        else:
+            outcome = (
+                f"arranged: {arrangement['carrier']} {arrangement['tracking_number']},"
+                f" {arrangement['document_type']} ({arrangement['document_media_type']})"
+            )
+            await asyncio.to_thread(
+                self.app.deliveries.arranged,
+                delivery.id,
+                arrangement,
+                outcome,
+                utc_stamp(),
+                attempt_id,
+            )
+            log.info("shipping arranged", delivery_id=str(delivery.id), outcome=outcome)
         return True
 
     async def _failed(self, delivery: Delivery, attempt_id: str, error: str, retry: bool) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Annotated
 from uuid import UUID
 
@@ -163,7 +164,20 @@ def packing_slip(shipment_id: UUID, app: AppDep) -> Response:
 
 @router.get("/{shipment_id}/labels.pdf", responses=LABEL_RESPONSES)
 def labels_pdf(shipment_id: UUID, app: AppDep) -> Response:
-    """Every package label of the shipped shipment, one 4x6 in. page each."""
+    """Every package label of the shipped shipment, one 4x6 in. page each; for a shipment the
+    order's channel arranged (Shopee's logistics), the channel's airway bill as it sent it,
+    from the moment it came (before the parcel leaves: it goes on the box)."""
+    channel_label = app.printing.channel_label(shipment_id)
+    if channel_label is not None:
+        if channel_label["media_type"] != PDF:
+            raise Problem(
+                409,
+                "Label not ready",
+                f"the channel's label of shipment {shipment_id} is"
+                f" {channel_label['media_type']}, not a PDF",
+            )
+        content = base64.b64decode(channel_label["document_base64"])
+        return document(content, PDF, f"labels-{shipment_id}.pdf")
     labels = label_documents(app.printing.labels(shipment_id))
     return document(render_labels(labels), PDF, f"labels-{shipment_id}.pdf")
 
@@ -171,5 +185,13 @@ def labels_pdf(shipment_id: UUID, app: AppDep) -> Response:
 @router.get("/{shipment_id}/labels.zpl", responses=LABEL_RESPONSES)
 def labels_zpl(shipment_id: UUID, app: AppDep) -> Response:
     """Every package label of the shipped shipment as ZPL II (203 dpi)."""
+    channel_label = app.printing.channel_label(shipment_id)
+    if channel_label is not None:
+        raise Problem(
+            409,
+            "Label not ready",
+            f"shipment {shipment_id} prints its channel's {channel_label['document_type']}"
+            f" ({channel_label['media_type']}): GET its labels.pdf",
+        )
     labels = label_documents(app.printing.labels(shipment_id))
     return document(render_zpl(labels), ZPL, f"labels-{shipment_id}.zpl")

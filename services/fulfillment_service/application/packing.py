@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 from services.fulfillment_service.application.work import issue_serials, shipment_in
 from services.fulfillment_service.domain import (
     CarrierError,
+    ChannelLabel,
     Dimensions,
     ItemLine,
     Package,
@@ -78,6 +79,15 @@ class Packing(UseCases["Shipments"]):
             return shipment
 
     @use_case
+    def attach_channel_label(
+        self, shipment_id: UUID, label: ChannelLabel, uow: UnitOfWork | None = None
+    ) -> bool:
+        """The order's channel arranged the shipment with its logistics: keep its label and
+        tracking number (a shipment this service does not have is refused: parked, visible)."""
+        with self.app.unit_of_work(uow) as work:
+            return shipment_in(work, shipment_id).attach_channel_label(label)
+
+    @use_case
     def ship(
         self,
         shipment_id: UUID,
@@ -91,6 +101,11 @@ class Packing(UseCases["Shipments"]):
         """The shipment leaves: with packages through its carrier, else with one tracking number."""
         with self.app.unit_of_work(uow) as work:
             shipment = shipment_in(work, shipment_id)
+            label = shipment.channel_label
+            if label is not None and carrier in (None, label["carrier"]):
+                # The channel's logistics arranged it: its carrier and tracking number.
+                shipment.ship_with_channel_label()
+                return shipment
             carrier = carrier or shipment.planned_carrier
             if carrier is None:
                 raise CarrierError("name the carrier (the pick list named none)")

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from services.fulfillment_service.domain import (
     Address,
+    ChannelLabel,
     LabelNotReadyError,
     PackageNotFoundError,
     PickList,
@@ -68,6 +69,16 @@ class Printing(UseCases["Shipments"]):
             self._shipped_elsewhere(shipment),
             self._labels(line["sku"] for line in ordered),
         )
+
+    def channel_label(self, shipment_id: UUID) -> ChannelLabel | None:
+        """The label the order's channel made for the shipment (printed as it came), if any;
+        a cancelled shipment prints none."""
+        shipment = self.app.get_shipment(shipment_id)
+        if shipment.channel_label is None:
+            return None
+        if shipment.status == ShipmentStatus.CANCELLED:
+            raise ShipmentCancelledError(f"shipment {shipment_id} was cancelled")
+        return shipment.channel_label
 
     def labels(self, shipment_id: UUID) -> ShipmentPapers:
         """A shipment whose packages have labels: packed and shipped with a carrier."""

@@ -55,6 +55,7 @@ from services.fulfillment_service.domain.units import description_of, plan_shipm
 from services.fulfillment_service.domain.values import (
     Address,
     Allocation,
+    ChannelLabel,
     Dimensions,
     ItemLine,
     OrderRef,
@@ -92,6 +93,7 @@ __all__ = [
     "BinAssignment",
     "CarrierError",
     "CatalogueItem",
+    "ChannelLabel",
     "Dimensions",
     "ItemLine",
     "LabelNotReadyError",

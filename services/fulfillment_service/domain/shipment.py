@@ -29,6 +29,7 @@ from services.fulfillment_service.domain.units import (
 )
 from services.fulfillment_service.domain.values import (
     Address,
+    ChannelLabel,
     Dimensions,
     ItemLine,
     OrderSummary,
@@ -125,6 +126,12 @@ class Shipment(Aggregate):
         service: str | None = None
         packages: list[ShippedPackage] | None = None
 
+    class ChannelLabelAttached(Aggregate.Event):
+        """The order's channel arranged the shipment with its own logistics: its label (and
+        tracking number) come from the channel, printed as the channel sent it."""
+
+        label: ChannelLabel
+
     class Cancelled(Aggregate.Event):
         """The shipment will not leave (its order was cancelled)."""
 
@@ -167,6 +174,7 @@ class Shipment(Aggregate):
         self.picked: list[PickedLine] | None = None
         self.picked_at: datetime | None = None
         self.packages: list[Package] = []
+        self.channel_label: ChannelLabel | None = None
 
     @staticmethod
     def create_id(
@@ -485,6 +493,35 @@ class Shipment(Aggregate):
             shipped = by_id.get(package["package_id"])
             package["tracking_number"] = shipped.get("tracking_number") if shipped else None
             package["charge"] = shipped.get("charge") if shipped else None
+
+    # -- a label from the order's channel ------------------------------------------------
+
+    def attach_channel_label(self, label: ChannelLabel) -> bool:
+        """Keep the label the channel's logistics made; whether it was news. A cancelled
+        shipment takes none (it never leaves), and the same label again changes nothing."""
+        if self.status == Status.CANCELLED or label == self.channel_label:
+            return False
+        self._channel_label_attached(label=label)
+        return True
+
+    @event(ChannelLabelAttached)
+    def _channel_label_attached(self, label: ChannelLabel) -> None:
+        self.channel_label = label
+
+    def ship_with_channel_label(self) -> bool:
+        """The shipment leaves with the channel's carrier and tracking number (each package
+        under the channel's one label); the same again changes nothing."""
+        label = self.channel_label
+        if label is None:
+            raise ShipmentNotShippableError(f"shipment {self.id} has no label from its channel")
+        carrier, tracking = label["carrier"], label["tracking_number"]
+        if not self.packages:
+            return self.ship(carrier, tracking)
+        assignments = [
+            TrackingAssignment(package_id=p["package_id"], tracking_number=tracking)
+            for p in self.packages
+        ]
+        return self.ship_packages(carrier, None, assignments)
 
     # -- labels ---------------------------------------------------------------------------
 

@@ -172,3 +172,14 @@ class ShipFrom:
     def address(self, location_id: str) -> Address:
         """The address a location's parcels leave from."""
         return Address(**self.per_location.get(location_id, self.default))
+
+
+class ChannelLabel(TypedDict):
+    """A label the order's channel made for the shipment (Shopee's airway bill), as it sent it:
+    carrier and tracking number by the channel's logistics, the document base64."""
+
+    carrier: str
+    tracking_number: str
+    document_type: str
+    media_type: str
+    document_base64: str

@@ -22,6 +22,7 @@ from services.channel_gateway.channels.http import (
     answered,
     json_of,
 )
+from services.channel_gateway.channels.shopee.logistics import DocumentPolling, ShopeeLogisticsCalls
 from services.channel_gateway.channels.shopee.tokens import Shop, ShopeeTokens, is_expired_answer
 from services.channel_gateway.channels.shopee.translate import (
     DETAIL_FIELDS,
@@ -30,6 +31,7 @@ from services.channel_gateway.channels.shopee.translate import (
     sign,
 )
 from services.channel_gateway.channels.stock import NotListedError, StockPush
+from services.channel_gateway.domain import ShippingArrangement
 
 DETAIL = "/api/v2/order/get_order_detail"
 LIST = "/api/v2/order/get_order_list"
@@ -41,6 +43,8 @@ CANCEL = "/api/v2/order/cancel_order"
 ANSWER_CANCEL = "/api/v2/order/handle_buyer_cancellation"
 RETURNS = "/api/v2/returns/get_return_list"
 CONFIRM_RETURN = "/api/v2/returns/confirm"
+RETURN_PAGE_SIZE = 100  # get_return_list's largest page_size
+RETURN_PAGES_MAX = 100  # 10,000 return requests read for one confirm at most
 TRANSIENT_ERRORS = ("error_server", "error_busy", "error_inner", "error_network")
 
 
@@ -67,6 +71,10 @@ class ShopeeClient:
         # Stock sync: channel SKU -> item (and model), our location -> Shopee location id.
         self.stock_items: dict[str, dict[str, int]] = dict(config.get("stock_items") or {})
         self.stock_locations: dict[str, str] = dict(config.get("stock_locations") or {})
+        # Shopee's own logistics (mode pickup or dropoff), or None: shipments are told to
+        # Shopee with our carrier's tracking number (non_integrated).
+        self.logistics: dict[str, Any] | None = config.get("logistics") or None
+        self.document_polling = DocumentPolling()
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         token = await self.tokens.access_token(self.shop) if self.tokens else self.access_token
@@ -81,9 +89,9 @@ class ShopeeClient:
             raise kind(f"Shopee {path}: {error} {payload.get('message', '')}".strip())
         return payload
 
-    async def _signed_call(
+    async def _signed_request(
         self, token: str, method: str, path: str, **kwargs: Any
-    ) -> dict[str, Any]:
+    ) -> httpx.Response:
         timestamp = int(time.time())
         params = {
             **kwargs.get("params", {}),
@@ -94,7 +102,30 @@ class ShopeeClient:
             "sign": sign(self.partner_key, self.partner_id, path, timestamp, token, self.shop_id),
         }
         rest = {k: v for k, v in kwargs.items() if k != "params"}
-        response = await answered(self.http, method, self.base + path, params=params, **rest)
+        return await answered(self.http, method, self.base + path, params=params, **rest)
+
+    async def _download(self, path: str, body: dict[str, Any]) -> httpx.Response:
+        """A signed POST whose answer is a file (download_shipping_document); an answer in
+        JSON is Shopee's error (an expired token is refreshed once, as for any call)."""
+        token = await self.tokens.access_token(self.shop) if self.tokens else self.access_token
+        response = await self._signed_request(token, "POST", path, json=body)
+        expired = _is_json(response) and is_expired_answer(_json_or_none(response))
+        if expired and self.tokens is not None:
+            token = await self.tokens.refresh(self.shop, used=token)
+            response = await self._signed_request(token, "POST", path, json=body)
+        payload = _json_or_none(response) if _is_json(response) else None
+        if isinstance(payload, dict) and payload.get("error"):
+            error = payload["error"]
+            kind = TransientChannelError if error in TRANSIENT_ERRORS else PermanentChannelError
+            raise kind(f"Shopee {path}: {error} {payload.get('message', '')}".strip())
+        if response.status_code >= 400:
+            raise PermanentChannelError(f"POST {path}: HTTP {response.status_code}")
+        return response
+
+    async def _signed_call(
+        self, token: str, method: str, path: str, **kwargs: Any
+    ) -> dict[str, Any]:
+        response = await self._signed_request(token, method, path, **kwargs)
         try:
             payload = response.json()
         except ValueError:
@@ -176,8 +207,21 @@ class ShopeeClient:
             raise PermanentChannelError(f"Shopee has no order {order_sn}")
         return str(orders[0].get("order_status"))
 
+    async def arrange_shipping(self, job: Job) -> ShippingArrangement:
+        """Hand a shipment to Shopee's own logistics: ship_order (pickup or drop-off, by the
+        connection's setting), its tracking number and its airway bill."""
+        if not self.logistics:
+            raise PermanentChannelError("this Shopee channel is not connected with `logistics`")
+        calls = ShopeeLogisticsCalls(
+            self._call, self._download, self.logistics, self.document_polling
+        )
+        arranged = await calls.arrange(job.external_id)
+        return arranged.as_arrangement(str(job.details["shipment_id"]))
+
     async def deliver(self, job: Job) -> str:
         """Perform one delivery; returns what happened at Shopee."""
+        if job.action == "arrange_shipping":  # not news to tell: the worker arranges it
+            raise PermanentChannelError("arranging shipping is not a delivery of news")
         if job.action == "shipment":
             return await self._ship(job)
         if job.action == "cancellation":
@@ -188,6 +232,15 @@ class ShopeeClient:
 
     async def _ship(self, job: Job) -> str:
         status = await self._status(job.external_id)
+        if self.logistics:
+            # Shopee's logistics took it when the shipment was made: ship_order is not sent
+            # again (and never with our tracking number, which Shopee's courier does not know).
+            if status == PLACEABLE:
+                raise TransientChannelError(
+                    f"Shopee's logistics have not arranged {job.external_id} yet"
+                    " (see its arrange_shipping delivery)"
+                )
+            return f"shipped with Shopee's logistics (arranged before): Shopee shows {status}"
         if status != PLACEABLE:
             return f"not shipped again: Shopee shows {status}"
         number = job.tracking_numbers()[0]
@@ -217,11 +270,23 @@ class ShopeeClient:
         await self._call("POST", ANSWER_CANCEL, json=body)
         return f"buyer's cancellation {operation.lower()}ed: {job.details.get('why')}"
 
+    async def _returns(self) -> list[dict[str, Any]]:
+        """Every return request get_return_list has, page after page while it says `more`."""
+        found: list[dict[str, Any]] = []
+        for page_no in range(RETURN_PAGES_MAX):
+            params = {"page_no": page_no, "page_size": RETURN_PAGE_SIZE}
+            listed = (await self._call("GET", RETURNS, params=params)).get("response") or {}
+            found.extend(r for r in listed.get("return") or [] if isinstance(r, dict))
+            if not listed.get("more"):
+                return found
+        # Never a silent partial read: the delivery fails visibly and is retried.
+        raise TransientChannelError(
+            f"Shopee get_return_list: more than {RETURN_PAGES_MAX} pages of returns"
+        )
+
     async def _confirm_return(self, job: Job) -> str:
         # Shopee refunds through the buyer's return request: the seller accepts it.
-        params = {"page_no": 0, "page_size": 100}
-        listed = (await self._call("GET", RETURNS, params=params)).get("response") or {}
-        returns = [r for r in listed.get("return") or [] if r.get("order_sn") == job.external_id]
+        returns = [r for r in await self._returns() if r.get("order_sn") == job.external_id]
         if not returns:
             raise PermanentChannelError(f"no return request on Shopee for order {job.external_id}")
         done = [r for r in returns if r.get("status") in ("ACCEPTED", "REFUND_PAID", "CLOSED")]
@@ -240,3 +305,14 @@ def _cancelled_items(job: Job) -> list[dict[str, int]]:
         if item["item_id"] and item not in items:
             items.append(item)
     return items
+
+
+def _is_json(response: httpx.Response) -> bool:
+    return response.headers.get("content-type", "").startswith("application/json")
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
