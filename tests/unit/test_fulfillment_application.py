@@ -449,4 +449,5 @@ def test_the_event_tables_decide_every_stored_event_and_name_only_known_ones() -
         ev.BinAssigned,
         ev.ItemChanged,
         ev.LocationAddressChanged,
+        ev.ChannelShippingArranged,
     }

@@ -358,6 +358,7 @@ STORED_TOPICS = {
         "ShipToChanged",
         "ShipToRefused",
         "EditRefused",
+        "ChannelLabelAttached",
     ],
     "pick_list:PickList": [
         "Created",

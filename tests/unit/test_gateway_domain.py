@@ -196,6 +196,7 @@ def test_every_event_keeps_the_topic_its_stored_events_carry() -> None:
                 "ChannelOrder.RefundedAtChannel",
                 "ChannelOrder.ShipToChangedAtChannel",
                 "ChannelOrder.LinesCutAtChannel",
+                "ChannelOrder.ShippingArranged",
             ],
             "connections": [
                 "ChannelConnection.Registered",
