@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import httpx
+
 from services.fulfillment_service import api, domain, integration
 from services.fulfillment_service.application import Shipments
-from services.fulfillment_service.carriers import CarrierRegistry
+from services.fulfillment_service.carriers import (
+    CarrierRegistry,
+    EasyPostCarrier,
+    NinjaVanCarrier,
+    RateRule,
+)
 from services.fulfillment_service.domain import Address, ShipFrom, SsccFormat
 from services.fulfillment_service.projections import PROJECTION
 from services.fulfillment_service.settings import AddressSetting, Settings
@@ -35,13 +42,48 @@ def configure(app: Shipments, settings: Settings) -> Shipments:
     """Give the application the merchant's GS1 prefix, carriers and ship-from addresses."""
     app.configure(
         SsccFormat(settings.gs1_company_prefix, settings.sscc_extension_digit),
-        CarrierRegistry.from_config(settings.rate_table_carriers),
+        CarrierRegistry.from_config(settings.rate_table_carriers, api_carriers(settings)),
         ShipFrom(
             _address(settings.ship_from),
             {location: _address(a) for location, a in settings.location_addresses.items()},
         ),
     )
     return app
+
+
+def api_carriers(settings: Settings) -> list[EasyPostCarrier | NinjaVanCarrier]:
+    """The carriers whose labels we buy through their API, as configured."""
+    carriers: list[EasyPostCarrier | NinjaVanCarrier] = []
+    client = httpx.Client(timeout=settings.carrier_timeout_seconds)
+    if settings.easypost is not None:
+        shopping = settings.rate_shopping
+        carriers.append(
+            EasyPostCarrier(
+                api_key=settings.easypost.api_key.get_secret_value(),
+                webhook_secret=settings.easypost.webhook_secret.get_secret_value(),
+                rule=RateRule(shopping.rule, shopping.service_levels, shopping.default_level),
+                client=client,
+                base_url=settings.easypost.base_url.rstrip("/"),
+                label_format=settings.easypost.label_format,
+                name=settings.easypost.name,
+            )
+        )
+    if settings.ninjavan is not None:
+        nv = settings.ninjavan
+        carriers.append(
+            NinjaVanCarrier(
+                client_id=nv.client_id,
+                client_secret=nv.client_secret.get_secret_value(),
+                tracking_prefix=nv.tracking_prefix,
+                client=client,
+                country_code=nv.country_code,
+                base_url=nv.base_url.rstrip("/"),
+                service_level=nv.service_level,
+                tracking_url_template=nv.tracking_url_template,
+                name=nv.name,
+            )
+        )
+    return carriers
 
 
 def build(settings: Settings) -> ServiceParts:

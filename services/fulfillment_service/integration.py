@@ -7,6 +7,8 @@ the service starts (docs/architecture.md, Events in and out).
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import cast
 from uuid import UUID
 
 from services.fulfillment_service.application import Shipments
@@ -14,6 +16,8 @@ from services.fulfillment_service.domain import (
     Address,
     Allocation,
     BinAssignment,
+    CarrierBooking,
+    CarrierParcel,
     CatalogueItem,
     ChannelLabel,
     ItemLine,
@@ -26,6 +30,7 @@ from services.fulfillment_service.domain import (
     ShippedPackage,
 )
 from shared import events as ev
+from shared.events.models import TrackingStatus
 from shared.runtime.application import UnitOfWork
 from shared.runtime.registry import INTERNAL, DomainEvent, Handler, Internal, Mapper
 
@@ -241,6 +246,21 @@ def _shipped(e: Shipment.Shipped) -> ev.Shipped:
         shipped_at=e.timestamp,
         service=e.service,
         packages=[_package_ref(p) for p in e.packages] if e.packages else None,
+        tracking_shared=e.tracking_shared,
+        tracking_url=e.tracking_url,
+    )
+
+
+def _tracked(e: CarrierBooking.Tracked) -> ev.ShipmentTracked:
+    return ev.ShipmentTracked(
+        shipment_id=e.shipment_id,
+        order_id=e.order_id,
+        carrier=e.carrier,
+        tracking_number=e.tracking_number,
+        tracking_url=e.tracking_url,
+        status=cast(TrackingStatus, e.status),  # one of TRACKING_STATUSES: track() checks
+        happened_at=datetime.fromisoformat(e.happened_at),
+        description=e.description,
     )
 
 
@@ -300,4 +320,8 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     OrderShipments.PartAdded: INTERNAL,  # its shipments' creations are public
     SerialCounter.Started: INTERNAL,
     SerialCounter.Issued: INTERNAL,
+    # Labels bought are the warehouse's; what the carrier tells of the parcel is news.
+    CarrierBooking.Bought: INTERNAL,
+    CarrierBooking.Tracked: _tracked,
+    CarrierParcel.Registered: INTERNAL,
 }

@@ -819,6 +819,37 @@ class Shipped(IntegrationEvent):
     shipped_at: UtcTime
     service: str | None = Field(None, max_length=100, description="Carrier service level")
     packages: list[PackageRef] | None = None
+    tracking_shared: bool | None = Field(
+        None,
+        description=(
+            "False: the tracking numbers are the merchant's own (a rate table whose numbers the"
+            " merchant did not declare real): do not tell them to channels or customers."
+            " Absent (older events) or true: share them."
+        ),
+    )
+    tracking_url: str | None = Field(
+        None, max_length=2000, description="Where the customer follows the parcel, if known"
+    )
+
+
+TrackingStatus = Literal["in_transit", "out_for_delivery", "delivered", "exception"]
+
+
+class ShipmentTracked(IntegrationEvent):
+    """The carrier told where a shipment's parcel is: in transit, out for delivery, delivered,
+    or an exception (a failed delivery, a return to sender)."""
+
+    topic = topics.FULFILLMENT
+    shipment_id: UUID
+    order_id: UUID
+    carrier: str = Text
+    tracking_number: str = Text
+    tracking_url: str | None = Field(None, max_length=2000)
+    status: TrackingStatus
+    happened_at: UtcTime
+    description: str = Field(
+        min_length=1, max_length=500, description="The carrier's own words for the event"
+    )
 
 
 class ShortPicked(IntegrationEvent):
@@ -1048,6 +1079,7 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     ChannelAvailabilityChanged,
     ShipmentCreated,
     Shipped,
+    ShipmentTracked,
     ShortPicked,
     ShipmentCancelled,
     PickingStarted,

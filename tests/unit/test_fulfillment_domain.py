@@ -379,6 +379,8 @@ STORED_TOPICS = {
     "serials:SerialCounter": ["Started", "Issued"],
     "catalogue:CatalogueItem": ["Described", "Redescribed"],
     "sites:LocationAddress": ["Known", "Changed"],
+    "carrier_booking:CarrierBooking": ["Bought", "Tracked"],
+    "carrier_booking:CarrierParcel": ["Registered"],
 }
 
 

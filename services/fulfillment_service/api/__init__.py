@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from services.fulfillment_service import domain
-from services.fulfillment_service.api import bins, packages, pick_lists, shipments
+from services.fulfillment_service.api import bins, carriers, packages, pick_lists, shipments
 from shared.runtime.access import AccessPolicy, Grant, Rule
 
 ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
@@ -25,9 +25,16 @@ ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     domain.PackageConflictError: (409, "Package conflict"),
     domain.LabelNotReadyError: (409, "Label not ready"),
     domain.CarrierError: (422, "Carrier refused"),
+    domain.CarrierUnavailableError: (503, "Carrier unavailable"),
 }
 
-ROUTERS: list[APIRouter] = [shipments.router, pick_lists.router, packages.router, bins.router]
+ROUTERS: list[APIRouter] = [
+    shipments.router,
+    pick_lists.router,
+    packages.router,
+    bins.router,
+    carriers.router,
+]
 
 ACCESS = AccessPolicy(
     {
@@ -35,8 +42,11 @@ ACCESS = AccessPolicy(
         "/pick-lists": Rule(writes=Grant.WAREHOUSE),
         "/packages": Rule(writes=Grant.WAREHOUSE),
         "/locations": Rule(writes=Grant.WAREHOUSE),
+        # Carriers push tracking here, signed with the webhook secret (checked by the route).
+        "/carriers": Rule(writes=Grant.PUBLIC),
     }
 )
-"""Who may call what: the warehouse picks, packs and ships, every role reads."""
+"""Who may call what: the warehouse picks, packs and ships, every role reads; carriers push
+their (signed) tracking."""
 
 __all__ = ["ACCESS", "ERROR_STATUSES", "ROUTERS"]

@@ -16,8 +16,11 @@ from services.fulfillment_service.api.deps import (
     ViewsDep,
     document,
 )
+from services.fulfillment_service.application.bookings import printed
 from services.fulfillment_service.documents import (
+    join_zpl,
     label_documents,
+    merge_pdfs,
     packing_slip_document,
     render_labels,
     render_packing_slip,
@@ -25,6 +28,7 @@ from services.fulfillment_service.documents import (
 )
 from services.fulfillment_service.domain import ShipmentStatus
 from services.fulfillment_service.schemas import (
+    CarrierRecord,
     PackageCreate,
     RateQuote,
     ShipmentPublic,
@@ -43,6 +47,7 @@ SHIPMENT_OPERATIONS = (
     "GET /v1/shipments/{shipment_id}/packing-slip.pdf",
     "GET /v1/shipments/{shipment_id}/labels.pdf",
     "GET /v1/shipments/{shipment_id}/labels.zpl",
+    "GET /v1/shipments/{shipment_id}/carrier",
     # The pick list a shipment is on, and the labels it prints once the shipment left.
     "GET /v1/pick-lists/{pick_list_id}",
     "GET /v1/pick-lists/{pick_list_id}/labels.pdf",
@@ -164,9 +169,10 @@ def packing_slip(shipment_id: UUID, app: AppDep) -> Response:
 
 @router.get("/{shipment_id}/labels.pdf", responses=LABEL_RESPONSES)
 def labels_pdf(shipment_id: UUID, app: AppDep) -> Response:
-    """Every package label of the shipped shipment, one 4x6 in. page each; for a shipment the
-    order's channel arranged (Shopee's logistics), the channel's airway bill as it sent it,
-    from the moment it came (before the parcel leaves: it goes on the box)."""
+    """Every package label of the shipped shipment, one 4x6 in. page each; labels bought from
+    a carrier exactly as it sent them; for a shipment the order's channel arranged (Shopee's
+    logistics), the channel's airway bill as it sent it, from the moment it came (before the
+    parcel leaves: it goes on the box)."""
     channel_label = app.printing.channel_label(shipment_id)
     if channel_label is not None:
         if channel_label["media_type"] != PDF:
@@ -178,13 +184,18 @@ def labels_pdf(shipment_id: UUID, app: AppDep) -> Response:
             )
         content = base64.b64decode(channel_label["document_base64"])
         return document(content, PDF, f"labels-{shipment_id}.pdf")
-    labels = label_documents(app.printing.labels(shipment_id))
+    papers = app.printing.labels(shipment_id)
+    booking = app.bookings.get(shipment_id)
+    if booking is not None:
+        return document(merge_pdfs(printed(booking, PDF)), PDF, f"labels-{shipment_id}.pdf")
+    labels = label_documents(papers)
     return document(render_labels(labels), PDF, f"labels-{shipment_id}.pdf")
 
 
 @router.get("/{shipment_id}/labels.zpl", responses=LABEL_RESPONSES)
 def labels_zpl(shipment_id: UUID, app: AppDep) -> Response:
-    """Every package label of the shipped shipment as ZPL II (203 dpi)."""
+    """Every package label of the shipped shipment as ZPL II (203 dpi); labels bought from a
+    carrier exactly as it sent them."""
     channel_label = app.printing.channel_label(shipment_id)
     if channel_label is not None:
         raise Problem(
@@ -193,5 +204,17 @@ def labels_zpl(shipment_id: UUID, app: AppDep) -> Response:
             f"shipment {shipment_id} prints its channel's {channel_label['document_type']}"
             f" ({channel_label['media_type']}): GET its labels.pdf",
         )
-    labels = label_documents(app.printing.labels(shipment_id))
+    papers = app.printing.labels(shipment_id)
+    booking = app.bookings.get(shipment_id)
+    if booking is not None:
+        return document(join_zpl(printed(booking, ZPL)), ZPL, f"labels-{shipment_id}.zpl")
+    labels = label_documents(papers)
     return document(render_zpl(labels), ZPL, f"labels-{shipment_id}.zpl")
+
+
+@router.get("/{shipment_id}/carrier", response_model=CarrierRecord)
+def carrier_record(shipment_id: UUID, app: AppDep) -> CarrierRecord:
+    """How the shipment went with its carrier: labels bought (the rate and why), or our own
+    labels and whether channels are told the tracking numbers; the carrier's tracking."""
+    shipment = app.get_shipment(shipment_id)
+    return CarrierRecord.of(shipment, app.bookings.get(shipment_id))

@@ -13,11 +13,22 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
+from services.fulfillment_service.application.bookings import Bookings
 from services.fulfillment_service.application.catalogue import Catalogue
 from services.fulfillment_service.application.orders import Orders
 from services.fulfillment_service.application.packing import Packing
 from services.fulfillment_service.application.picking import Picking
-from services.fulfillment_service.application.ports import Carrier, Carriers, IssueSerials
+from services.fulfillment_service.application.ports import (
+    BoughtLabel,
+    Carrier,
+    Carriers,
+    IssueSerials,
+    LabelCarrier,
+    LabelRequest,
+    Purchase,
+    TrackingUpdate,
+    TrackingWebhook,
+)
 from services.fulfillment_service.application.printing import (
     PickListPapers,
     Printing,
@@ -59,6 +70,7 @@ class Shipments(ServiceApplication):
         self.packing = Packing(self)
         self.printing = Printing(self)
         self.catalogue = Catalogue(self)
+        self.bookings = Bookings(self)
 
     def configure(self, sscc_format: SsccFormat, carriers: Carriers, ship_from: ShipFrom) -> None:
         """Use the merchant's GS1 prefix, carriers and ship-from addresses."""
@@ -108,10 +120,16 @@ class Shipments(ServiceApplication):
 
 
 __all__ = [
+    "BoughtLabel",
     "Carrier",
     "Carriers",
     "IssueSerials",
+    "LabelCarrier",
+    "LabelRequest",
     "PickListPapers",
+    "Purchase",
     "ShipmentPapers",
     "Shipments",
+    "TrackingUpdate",
+    "TrackingWebhook",
 ]

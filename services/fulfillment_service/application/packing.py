@@ -126,6 +126,12 @@ class Packing(UseCases["Shipments"]):
         service: str | None,
         tracking_numbers: list[str] | None,
     ) -> None:
+        buyer = self.app.carriers.label_carrier(carrier_name)
+        if buyer is not None:  # labels bought through the carrier's API
+            self.app.bookings.buy(
+                work, shipment, buyer, service, lambda: self._rated(shipment, work)
+            )
+            return
         carrier = self.app.carriers.get(carrier_name)
         own = None if carrier.issues_tracking_numbers else tracking_numbers
         if shipment.shipped_as(carrier_name, service, own):
@@ -147,7 +153,12 @@ class Packing(UseCases["Shipments"]):
             tracking_numbers=tracking_numbers,
             issue_serials=lambda n: issue_serials(work, f"tracking:{carrier.name}", n),
         )
-        shipment.ship_packages(carrier.name, service, assignments)
+        shipment.ship_packages(
+            carrier.name,
+            service,
+            assignments,
+            tracking_shared=self.app.carriers.tracking_shared(carrier.name),
+        )
 
     def quote(self, shipment_id: UUID) -> list[RateQuote]:
         """What each rate-table carrier charges for the shipment's packages, per service."""

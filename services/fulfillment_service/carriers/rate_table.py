@@ -33,6 +33,9 @@ class RateTableCarrier:
     rates: Mapping[str, Mapping[str, tuple[str, ...]]]  # service -> zone -> price per band
     zones: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # zone -> countries
     issues_tracking_numbers: bool = True
+    # Whether the merchant declared these numbers real (registered with the carrier): only then
+    # are they told to channels and customers.
+    tracking_numbers_are_real: bool = False
 
     @property
     def services(self) -> list[str]:
@@ -158,6 +161,7 @@ def rate_table_carrier(config: Mapping[str, Any]) -> RateTableCarrier:
         zones={
             zone: tuple(_codes(countries)) for zone, countries in config.get("zones", {}).items()
         },
+        tracking_numbers_are_real=bool(config.get("tracking_numbers_are_real", False)),
     )
 
 

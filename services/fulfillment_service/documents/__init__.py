@@ -1,5 +1,6 @@
 """Printed documents: pick lists, packing slips (PDF) and shipping labels (PDF and ZPL II)."""
 
+from services.fulfillment_service.documents.bought import join_zpl, merge_pdfs
 from services.fulfillment_service.documents.label_pdf import render_labels
 from services.fulfillment_service.documents.label_zpl import render_zpl
 from services.fulfillment_service.documents.models import (
@@ -23,7 +24,9 @@ __all__ = [
     "PickLine",
     "PickListDocument",
     "SlipLine",
+    "join_zpl",
     "label_documents",
+    "merge_pdfs",
     "packing_slip_document",
     "pick_list_document",
     "render_labels",

@@ -4,6 +4,15 @@ stdlib + eventsourcing.domain only; one module per aggregate, imported from here
 """
 
 from services.fulfillment_service.domain.bins import BinAssignment, bin_key, pick_path_key
+from services.fulfillment_service.domain.carrier_booking import (
+    TRACKING_STATUSES,
+    CarrierBooking,
+    CarrierParcel,
+    StoredLabel,
+    TrackingEvent,
+    carrier_booking_id_for,
+    carrier_parcel_id_for,
+)
 from services.fulfillment_service.domain.catalogue import (
     CatalogueItem,
     ScanMismatchError,
@@ -15,6 +24,7 @@ from services.fulfillment_service.domain.catalogue import (
 )
 from services.fulfillment_service.domain.errors import (
     CarrierError,
+    CarrierUnavailableError,
     LabelNotReadyError,
     NothingToPickError,
     PackageConflictError,
@@ -83,15 +93,21 @@ AGGREGATES = (
     SerialCounter,
     CatalogueItem,
     LocationAddress,
+    CarrierBooking,
+    CarrierParcel,
 )
 
 __all__ = [
     "AGGREGATES",
+    "TRACKING_STATUSES",
     "TRANSITIONS",
     "Address",
     "Allocation",
     "BinAssignment",
+    "CarrierBooking",
     "CarrierError",
+    "CarrierParcel",
+    "CarrierUnavailableError",
     "CatalogueItem",
     "ChannelLabel",
     "Dimensions",
@@ -132,9 +148,13 @@ __all__ = [
     "SlotRequest",
     "SlotShare",
     "SsccFormat",
+    "StoredLabel",
     "TrackingAssignment",
+    "TrackingEvent",
     "bin_id_for",
     "bin_key",
+    "carrier_booking_id_for",
+    "carrier_parcel_id_for",
     "catalogue_item_id_for",
     "check_digit",
     "check_scan",

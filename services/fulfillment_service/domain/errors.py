@@ -65,3 +65,7 @@ class LabelNotReadyError(ShipmentError):
 
 class CarrierError(ShipmentError):
     """The carrier refused the request (unknown service, too heavy, tracking numbers wrong)."""
+
+
+class CarrierUnavailableError(CarrierError):
+    """The carrier did not answer (timeouts, 5xx) after retries: nothing was bought; try again."""

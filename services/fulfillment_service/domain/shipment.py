@@ -125,6 +125,10 @@ class Shipment(Aggregate):
         lines: list[ItemLine]
         service: str | None = None
         packages: list[ShippedPackage] | None = None
+        # Whether channels may be told the tracking numbers (None: stored before, shared),
+        # and where the customer follows the parcel (labels bought from a carrier).
+        tracking_shared: bool | None = None
+        tracking_url: str | None = None
 
     class ChannelLabelAttached(Aggregate.Event):
         """The order's channel arranged the shipment with its own logistics: its label (and
@@ -165,6 +169,8 @@ class Shipment(Aggregate):
         self.carrier: str | None = None
         self.service: str | None = None
         self.tracking_number: str | None = None
+        self.tracking_shared = True  # whether channels may be told the tracking numbers
+        self.tracking_url: str | None = None
         self.shipped_at: datetime | None = None
         self.cancelled_at: datetime | None = None
         self.cancel_reason: str | None = None
@@ -423,7 +429,13 @@ class Shipment(Aggregate):
         return True
 
     def ship_packages(
-        self, carrier: str, service: str | None, assignments: list[TrackingAssignment]
+        self,
+        carrier: str,
+        service: str | None,
+        assignments: list[TrackingAssignment],
+        *,
+        tracking_url: str | None = None,
+        tracking_shared: bool | None = None,
     ) -> bool:
         """The packed shipment left; each assignment gives a package its tracking number."""
         if self.status == Status.SHIPPED:
@@ -437,7 +449,8 @@ class Shipment(Aggregate):
                 f"shipment {self.id} is {self.status}: with packages it ships once packed"
             )
         packages = labelled_packages(self.packages, assignments)
-        self._ship(carrier, service, packages[0]["tracking_number"], packages)
+        number = packages[0]["tracking_number"]
+        self._ship(carrier, service, number, packages, tracking_url, tracking_shared)
         return True
 
     def shipped_as(self, carrier: str, service: str | None, tracking: list[str] | None) -> bool:
@@ -458,6 +471,8 @@ class Shipment(Aggregate):
         service: str | None,
         tracking_number: str,
         packages: list[ShippedPackage] | None,
+        tracking_url: str | None = None,
+        tracking_shared: bool | None = None,
     ) -> None:
         self._shipped(
             carrier=carrier,
@@ -467,6 +482,8 @@ class Shipment(Aggregate):
             lines=self.leaving_lines(),
             service=service,
             packages=packages,
+            tracking_shared=tracking_shared,
+            tracking_url=tracking_url,
         )
 
     @event(Shipped)
@@ -480,8 +497,12 @@ class Shipment(Aggregate):
         service: str | None = None,
         packages: list[ShippedPackage] | None = None,
         timestamp: datetime | None = None,
+        tracking_shared: bool | None = None,
+        tracking_url: str | None = None,
     ) -> None:
         # eventsourcing passes the event's own timestamp to a parameter of that name.
+        self.tracking_shared = tracking_shared is not False
+        self.tracking_url = tracking_url
         self.status = Status.SHIPPED
         self.carrier = carrier
         self.service = service

@@ -1,5 +1,6 @@
 """HTTP request and response models of the fulfillment API."""
 
+from services.fulfillment_service.schemas.carriers import CarrierRecord, WebhookAnswer
 from services.fulfillment_service.schemas.pick_lists import (
     BinPublic,
     BinsPublic,
@@ -23,6 +24,7 @@ from services.fulfillment_service.schemas.shipments import (
 __all__ = [
     "BinPublic",
     "BinsPublic",
+    "CarrierRecord",
     "PackageCreate",
     "PackageDetail",
     "PackagePublic",
@@ -36,4 +38,5 @@ __all__ = [
     "ShipmentPublic",
     "ShipmentShip",
     "ShipmentsPublic",
+    "WebhookAnswer",
 ]

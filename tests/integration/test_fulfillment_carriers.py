@@ -1,0 +1,332 @@
+"""Carriers whose labels we buy (EasyPost, Ninja Van), against fakes over real HTTP: labels
+bought once and printed as sent, refusals, retries, tracking webhooks signed and published."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from services.fulfillment_service import integration
+from services.fulfillment_service.domain import CarrierBooking, shipment_id_for
+from shared import events as ev
+from tests import factories
+from tests.fakes import easypost, ninjavan
+from tests.fakes.easypost import FakeEasyPost
+from tests.fakes.ninjavan import FakeNinjaVan
+from tests.fakes.warehouse import Warehouse, assert_problem, open_warehouse
+
+pytestmark = pytest.mark.integration
+
+# A Thai customer in Bangkok, her name and address in Thai script.
+THAI = factories.address(
+    name="สมหญิง ใจดี",
+    line1="99/1 ถนนสุขุมวิท ซอย 11",
+    line2="แขวงคลองเตยเหนือ",
+    city="กรุงเทพมหานคร",
+    postal_code="10110",
+    country="TH",
+    phone="+66812345678",
+)
+SHIP_FROM_TH = {
+    "name": "ร้านของขวัญ",
+    "line1": "12 ถนนพระราม 4",
+    "city": "Bangkok",
+    "postal_code": "10500",
+    "country": "TH",
+}
+
+
+@pytest.fixture
+def fake_easypost() -> Iterator[FakeEasyPost]:
+    fake = FakeEasyPost().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_ninjavan() -> Iterator[FakeNinjaVan]:
+    fake = FakeNinjaVan().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def service(
+    new_database: Any, fake_easypost: FakeEasyPost, fake_ninjavan: FakeNinjaVan
+) -> Iterator[Warehouse]:
+    """A fulfillment service in Bangkok with EasyPost and Ninja Van accounts (the fakes)."""
+    settings = {
+        "ship_from": SHIP_FROM_TH,
+        "carrier_timeout_seconds": 2.0,
+        "easypost": {
+            "api_key": easypost.API_KEY,
+            "webhook_secret": easypost.WEBHOOK_SECRET,
+            "base_url": f"{fake_easypost.url}/v2",
+        },
+        "ninjavan": {
+            "client_id": ninjavan.CLIENT_ID,
+            "client_secret": ninjavan.CLIENT_SECRET,
+            "tracking_prefix": ninjavan.PREFIX,
+            "base_url": fake_ninjavan.url,
+        },
+    }
+    with open_warehouse(new_database("fulfillment"), **settings) as warehouse:
+        yield warehouse
+
+
+def packed(service: Warehouse, ship_to: dict[str, Any] = THAI, boxes: int = 1) -> uuid.UUID:
+    """An order to this address picked and packed into `boxes` packages; its shipment id."""
+    confirmed = factories.order_confirmed(
+        shipping_address=ship_to,
+        lines=factories.lines({"TEE": boxes}, "390.00"),
+        allocations=factories.allocations({"TEE": boxes}),
+        external_id="LINE-2567-001",
+    )
+    service.handle(confirmed)
+    pick_list = service.pick_list(max_shipments=1).json()
+    assert service.confirm(pick_list["pick_list_id"], {"TEE": boxes}).status_code == 200
+    shipment_id = shipment_id_for(confirmed.order_id, "WH-1")
+    for _ in range(boxes):
+        assert service.pack(shipment_id, {"TEE": 1}, weight=450).status_code == 201
+    return shipment_id
+
+
+def published(service: Warehouse, kind: type[ev.IntegrationEvent]) -> list[Any]:
+    """The integration events of this kind the relay would publish, from the event store."""
+    out = []
+    for notification in service.app.recorder.select_notifications(start=1, limit=10_000):
+        domain_event = service.app.mapper.to_domain_event(notification)
+        mapper = integration.PUBLISHES.get(type(domain_event))
+        if callable(mapper):
+            public = mapper(domain_event)
+            if isinstance(public, kind):
+                out.append(public)
+    return out
+
+
+# -- EasyPost ---------------------------------------------------------------------------------
+
+
+def test_easypost_buys_the_cheapest_standard_rate_and_the_label_prints_as_sent(
+    service: Warehouse, fake_easypost: FakeEasyPost
+) -> None:
+    shipment_id = packed(service)
+
+    response = service.ship(shipment_id, {"carrier": "easypost"})
+
+    assert response.status_code == 200, response.text
+    shipped = response.json()
+    assert shipped["carrier"] == "easypost"
+    assert shipped["service"] == "USPS GroundAdvantage"  # 6.40: cheapest of the standard level
+    [bought] = fake_easypost.bought
+    sent = fake_easypost.shipments[bought]
+    assert sent["to_address"]["name"] == "สมหญิง ใจดี" and sent["to_address"]["country"] == "TH"
+    assert sent["parcel"]["weight"] == "15.9"  # 450 g in ounces, rounded up
+    assert shipped["tracking_number"] == sent["tracking_code"]
+    labels = service.http.get(f"/v1/shipments/{shipment_id}/labels.pdf")
+    assert labels.status_code == 200
+    assert labels.content == easypost.LABEL_PDF  # the carrier's bytes, not our rendering
+    record = service.http.get(f"/v1/shipments/{shipment_id}/carrier").json()
+    assert record["labels"] == "carrier"
+    assert record["rate_choice"].startswith("cheapest in service level 'standard': USPS")
+    assert "UPS Ground 7.95 USD" in record["rate_choice"]
+    assert record["tracking_url"].startswith("https://track.easypost.com/")
+    zpl = service.http.get(f"/v1/shipments/{shipment_id}/labels.zpl")
+    assert_problem(zpl, 409, "Label not ready")  # EasyPost sent a PDF: printed as such
+
+
+def test_a_lost_buy_answer_is_retried_without_buying_twice(
+    service: Warehouse, fake_easypost: FakeEasyPost
+) -> None:
+    shipment_id = packed(service)
+    fake_easypost.lose_answers(1, matching=b"rate_")  # bought, but the answer never arrives
+
+    response = service.ship(shipment_id, {"carrier": "easypost", "service": "express"})
+
+    assert response.status_code == 200, response.text
+    assert len(fake_easypost.bought) == 1
+    assert response.json()["service"] == "USPS Express"  # cheapest of the express level
+    again = service.ship(shipment_id, {"carrier": "easypost", "service": "express"})
+    assert again.status_code == 200 and len(fake_easypost.bought) == 1
+
+
+def test_easypost_down_is_a_503_and_nothing_ships(
+    service: Warehouse, fake_easypost: FakeEasyPost
+) -> None:
+    shipment_id = packed(service)
+    fake_easypost.down_for(30)
+
+    response = service.ship(shipment_id, {"carrier": "easypost"})
+
+    assert_problem(response, 503, "Carrier unavailable")
+    assert service.http.get(f"/v1/shipments/{shipment_id}").json()["status"] == "packed"
+    assert fake_easypost.bought == []
+
+
+def test_a_refusal_is_a_422_that_says_why(service: Warehouse, fake_easypost: FakeEasyPost) -> None:
+    shipment_id = packed(service, ship_to={**THAI, "country": "KP"})
+
+    response = service.ship(shipment_id, {"carrier": "easypost"})
+
+    assert_problem(response, 422, "Carrier refused")
+    assert "No carrier delivers there" in response.json()["detail"]
+    assert service.http.get(f"/v1/shipments/{shipment_id}").json()["status"] == "packed"
+
+
+def test_signed_tracking_reaches_the_shipment_and_is_published_once(
+    service: Warehouse, fake_easypost: FakeEasyPost
+) -> None:
+    shipment_id = packed(service)
+    code = service.ship(shipment_id, {"carrier": "easypost"}).json()["tracking_number"]
+    body = fake_easypost.tracker_event(
+        code,
+        [
+            ("pre_transit", "Shipping label created", "2026-12-01T08:00:00Z"),
+            ("in_transit", "Departed USPS facility", "2026-12-01T20:10:00Z"),
+            ("out_for_delivery", "Out for delivery", "2026-12-02T07:30:00Z"),
+        ],
+    )
+    url = "/v1/carriers/easypost/webhooks"
+
+    first = service.http.post(url, content=body, headers=easypost.sign(body))
+    again = service.http.post(url, content=body, headers=easypost.sign(body))
+
+    assert first.status_code == 200, first.text
+    assert first.json() == {"recorded": 2, "repeated": 0, "unknown_tracking_numbers": []}
+    assert again.json() == {"recorded": 0, "repeated": 2, "unknown_tracking_numbers": []}
+    tracked = published(service, ev.ShipmentTracked)
+    assert [(t.status, t.description) for t in tracked] == [
+        ("in_transit", "Departed USPS facility"),
+        ("out_for_delivery", "Out for delivery"),
+    ]
+    assert tracked[0].shipment_id == shipment_id and tracked[0].tracking_number == code
+    assert tracked[0].tracking_url and tracked[0].carrier == "easypost"
+    record = service.http.get(f"/v1/shipments/{shipment_id}/carrier").json()
+    assert [t["status"] for t in record["tracking"]] == ["in_transit", "out_for_delivery"]
+
+
+def test_a_forged_webhook_gets_401_and_changes_nothing(
+    service: Warehouse, fake_easypost: FakeEasyPost
+) -> None:
+    shipment_id = packed(service)
+    code = service.ship(shipment_id, {"carrier": "easypost"}).json()["tracking_number"]
+    body = fake_easypost.tracker_event(code, [("delivered", "Delivered", "2026-12-02T10:00:00Z")])
+    before = service.position()
+
+    forged = service.http.post(
+        "/v1/carriers/easypost/webhooks", content=body, headers=easypost.sign(body, "guess")
+    )
+    unsigned = service.http.post("/v1/carriers/easypost/webhooks", content=body)
+
+    assert_problem(forged, 401)
+    assert_problem(unsigned, 401)
+    assert service.position() == before
+
+
+# -- Ninja Van --------------------------------------------------------------------------------
+
+
+def test_ninjavan_creates_the_parcel_and_its_waybill_prints_as_sent(
+    service: Warehouse, fake_ninjavan: FakeNinjaVan
+) -> None:
+    shipment_id = packed(service, boxes=2)
+
+    response = service.ship(shipment_id, {"carrier": "ninjavan"})
+
+    assert response.status_code == 200, response.text
+    numbers = [p["tracking_number"] for p in response.json()["packages"]]
+    assert numbers == sorted(fake_ninjavan.orders) and all(
+        n.startswith(ninjavan.PREFIX) for n in numbers
+    )
+    order = fake_ninjavan.orders[numbers[0]]
+    assert order["to"]["name"] == "สมหญิง ใจดี"
+    assert order["to"]["address"]["postcode"] == "10110"
+    assert order["reference"]["merchant_order_number"] == "LINE-2567-001"
+    labels = service.http.get(f"/v1/shipments/{shipment_id}/labels.pdf")
+    assert labels.status_code == 200
+    assert len(PdfReader(io.BytesIO(labels.content)).pages) == 2  # both waybills, one file
+    package_id = response.json()["packages"][1]["package_id"]
+    one = service.http.get(f"/v1/packages/{package_id}/label.pdf")
+    assert one.content == ninjavan.waybill_pdf()  # exactly as Ninja Van sent it
+
+
+def test_ninjavan_after_a_lost_answer_finds_the_order_instead_of_creating_it_again(
+    service: Warehouse, fake_ninjavan: FakeNinjaVan
+) -> None:
+    shipment_id = packed(service)
+    fake_ninjavan.lose_answers(1, matching=b"requested_tracking_number")
+
+    first = service.ship(shipment_id, {"carrier": "ninjavan"})
+    assert first.status_code in (422, 503)  # the order was made, its answer lost
+    second = service.ship(shipment_id, {"carrier": "ninjavan"})
+
+    assert second.status_code == 200, second.text
+    assert len(fake_ninjavan.orders) == 1
+    assert second.json()["tracking_number"] in fake_ninjavan.orders
+
+
+def test_ninjavan_refusal_and_expired_token(
+    service: Warehouse, fake_ninjavan: FakeNinjaVan
+) -> None:
+    no_phone = packed(service, ship_to={**THAI, "phone": None})
+    refused = service.ship(no_phone, {"carrier": "ninjavan"})
+    assert_problem(refused, 422, "Carrier refused")
+    assert "recipient phone number is required" in refused.json()["detail"]
+
+    fake_ninjavan.expire_tokens()
+    shipment_id = packed(service)
+    assert service.ship(shipment_id, {"carrier": "ninjavan"}).status_code == 200
+
+
+def test_ninjavan_webhook_becomes_tracking(service: Warehouse, fake_ninjavan: FakeNinjaVan) -> None:
+    shipment_id = packed(service)
+    number = service.ship(shipment_id, {"carrier": "ninjavan"}).json()["tracking_number"]
+    url = "/v1/carriers/ninjavan/webhooks"
+    for status, at in [
+        ("Pending Pickup", "2026-12-01T09:00:00+07:00"),
+        ("On Vehicle for Delivery", "2026-12-02T08:15:00+07:00"),
+        ("Delivery Exception, Return to Sender Initiated", "2026-12-02T18:00:00+07:00"),
+    ]:
+        body = fake_ninjavan.webhook(number, status, at)
+        assert service.http.post(url, content=body, headers=ninjavan.sign(body)).status_code == 200
+    forged = fake_ninjavan.webhook(
+        number, "Delivered, Received by Customer", "2026-12-03T10:00:00Z"
+    )
+
+    assert_problem(service.http.post(url, content=forged, headers=ninjavan.sign(forged, "x")), 401)
+    tracked = published(service, ev.ShipmentTracked)
+    assert [(t.status, t.happened_at.isoformat()) for t in tracked] == [
+        ("out_for_delivery", "2026-12-02T01:15:00+00:00"),
+        ("exception", "2026-12-02T11:00:00+00:00"),
+    ]
+    booking = service.app.bookings.get(shipment_id)
+    assert isinstance(booking, CarrierBooking) and len(booking.tracking) == 2
+
+
+# -- the rate table ---------------------------------------------------------------------------
+
+
+def test_rate_table_numbers_are_withheld_from_channels_unless_declared_real(
+    service: Warehouse,
+) -> None:
+    shipment_id = packed(service)
+
+    shipped = service.ship(shipment_id, {"carrier": "oms-parcel"})
+
+    assert shipped.status_code == 200, shipped.text
+    [event] = [e for e in published(service, ev.Shipped) if e.shipment_id == shipment_id]
+    assert event.tracking_shared is False
+    record = service.http.get(f"/v1/shipments/{shipment_id}/carrier").json()
+    assert record["labels"] == "ours" and record["tracking_shared"] is False
+    assert "tracking_numbers_are_real" in record["tracking_note"]
+    labels = service.http.get(f"/v1/shipments/{shipment_id}/labels.pdf")
+    assert labels.status_code == 200 and labels.content != easypost.LABEL_PDF
+
+
+def test_unknown_carrier_webhook_is_404(service: Warehouse) -> None:
+    assert_problem(service.http.post("/v1/carriers/dhl/webhooks", content=b"{}"), 404)
