@@ -408,6 +408,14 @@ class Orders(ServiceApplication):
         with self.unit_of_work(uow) as work:
             self._get(work, order_id).record_ship_to_refused(shipment_id, reason)
 
+    @use_case
+    def record_tracking(
+        self, order_id: UUID, tracking: dict[str, Any], uow: UnitOfWork | None = None
+    ) -> None:
+        """A carrier's tracking event of one of the order's shipments (on its timeline)."""
+        with self.unit_of_work(uow) as work:
+            self._get(work, order_id).record_tracking(**tracking)
+
     def get_order(self, order_id: UUID) -> Order:
         """The order as its events say it is now."""
         try:

@@ -193,6 +193,7 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     Order.PickingStarted: INTERNAL,
     Order.PickingReleased: INTERNAL,
     Order.ShipToRefused: INTERNAL,
+    Order.ShipmentTracked: INTERNAL,  # fulfillment publishes the tracking; the timeline shows it
 }
 
 
@@ -349,6 +350,20 @@ def on_shipped(app: Orders, e: ev.Shipped, uow: UnitOfWork) -> None:
     app.record_shipment(e.order_id, shipment, uow)
 
 
+def on_shipment_tracked(app: Orders, e: ev.ShipmentTracked, uow: UnitOfWork) -> None:
+    """The carrier told where a shipment's parcel is: on the order's timeline."""
+    tracking = {
+        "shipment_id": str(e.shipment_id),
+        "carrier": e.carrier,
+        "tracking_number": e.tracking_number,
+        "tracking_url": e.tracking_url,
+        "status": e.status,
+        "happened_at": e.happened_at.isoformat(),
+        "description": e.description,
+    }
+    app.record_tracking(e.order_id, tracking, uow)
+
+
 def on_short_picked(app: Orders, e: ev.ShortPicked, uow: UnitOfWork) -> None:
     """A picker came back short: the order shows the short units and does not wait for them."""
     lines = [_plain(line, PickedLine) for line in e.lines]
@@ -398,6 +413,7 @@ CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     ev.StockReservationFailed: on_reservation_failed,
     ev.BackorderPromised: on_backorder_promised,
     ev.Shipped: on_shipped,
+    ev.ShipmentTracked: on_shipment_tracked,
     ev.ShortPicked: on_short_picked,
     ev.PickingStarted: on_picking_started,
     ev.PickingReleased: on_picking_released,

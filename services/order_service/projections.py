@@ -179,6 +179,11 @@ def _on_the_timeline(curs: Cursor[Any], e: Order.SourcingRequested | Order.PartC
     OrderViews.update_order(curs, e.originator_id, e.timestamp)
 
 
+def _shipment_tracked(curs: Cursor[Any], e: Order.ShipmentTracked) -> None:
+    # Nothing on the row changes: the carrier's news is a timeline entry (an exception flagged).
+    OrderViews.update_order(curs, e.originator_id, e.timestamp)
+
+
 def _edit_refused(curs: Cursor[Any], e: Order.EditRefused) -> None:
     # The order keeps its edited lines; the shipment that kept the old ones is an exception.
     OrderViews.update_order(curs, e.originator_id, e.timestamp)
@@ -195,6 +200,8 @@ def _timeline(curs: Cursor[Any], e: Order.Event) -> None:
     """Every Order event is a timeline row: its name and its fields, minus personal data."""
     detail = {k: v for k, v in vars(e).items() if k not in _NOT_DETAIL and k not in _NOT_SHOWN}
     exception = _EXCEPTIONS.get(type(e))
+    if isinstance(e, Order.ShipmentTracked) and e.status == "exception":
+        exception = "carrier_exception"  # a failed delivery, a return to sender
     # Refunded events stored before they could say `over` have no such attribute.
     if isinstance(e, Order.RefundedAtChannel | Order.Refunded) and getattr(e, "over", None):
         exception = _OVER_REFUND
@@ -235,6 +242,7 @@ _HANDLERS: dict[DomainEvent, ProjectFn] = {
     Order.RefundDue: _refund_due,
     Order.LinesEdited: _lines_edited,
     Order.EditRefused: _edit_refused,
+    Order.ShipmentTracked: _shipment_tracked,
     Order.SourcingRequested: _on_the_timeline,
     Order.PartConfirmed: _on_the_timeline,
     Order.SourcingFailed: _sourcing_failed,

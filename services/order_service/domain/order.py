@@ -507,6 +507,18 @@ class Order(Aggregate):
         shipment_id: str
         reason: str
 
+    class ShipmentTracked(Aggregate.Event):
+        """The carrier told where a shipment's parcel is (in transit, out for delivery,
+        delivered, exception): shown on the order's timeline."""
+
+        shipment_id: str
+        carrier: str
+        tracking_number: str
+        tracking_url: str | None
+        status: str
+        happened_at: str
+        description: str
+
     class LinesEdited(Aggregate.Event):
         """Units were cancelled or lines added before any of the order was picked; the order
         asks for its stock again (`status` is the order's after it, a str once reloaded)."""
@@ -620,6 +632,7 @@ class Order(Aggregate):
         self.channel_ship_tos: list[str] = []  # likewise its ship-to news
         self.refund_due = False  # a paid cancel ops must refund by hand (own channels)
         self.ship_to_refused: list[str] = []  # shipments that kept an older ship-to since a change
+        self.tracked: list[str] = []  # tracking events recorded: shipment|status|when|words
         self.revision = 0  # edits of the lines so far; stock answers name the one they answer
         self.edit_refused: list[str] = []  # revision:shipment of edits a shipment refused
         self.sourcing: dict[str, dict[str, int]] = {}  # request -> units asked for again, open
@@ -1516,6 +1529,46 @@ class Order(Aggregate):
     @event(ShipToRefused)
     def _ship_to_refused(self, shipment_id: str, reason: str) -> None:
         self.ship_to_refused = [*self.ship_to_refused, shipment_id]
+
+    def record_tracking(
+        self,
+        shipment_id: str,
+        carrier: str,
+        tracking_number: str,
+        tracking_url: str | None,
+        status: str,
+        happened_at: str,
+        description: str,
+    ) -> bool:
+        """A carrier's tracking event of one of the order's shipments; the same again is a
+        no-op (the carrier and the broker may both repeat it)."""
+        key = "|".join((shipment_id, status, happened_at, description))
+        if key in self.tracked:
+            return False
+        self._shipment_tracked(
+            shipment_id=shipment_id,
+            carrier=carrier,
+            tracking_number=tracking_number,
+            tracking_url=tracking_url,
+            status=status,
+            happened_at=happened_at,
+            description=description,
+        )
+        return True
+
+    @event(ShipmentTracked)
+    def _shipment_tracked(
+        self,
+        shipment_id: str,
+        carrier: str,
+        tracking_number: str,
+        tracking_url: str | None,
+        status: str,
+        happened_at: str,
+        description: str,
+    ) -> None:
+        key = "|".join((shipment_id, status, happened_at, description))
+        self.tracked = [*self.tracked, key]
 
 
 def _line_paid(line: OrderLine) -> Decimal:
