@@ -15,6 +15,7 @@ from services.channel_gateway.channels.outbound import Outbound
 from services.channel_gateway.channels.registry import ChannelRegistry
 from services.channel_gateway.channels.shopee.tokens import ShopeeTokens
 from services.channel_gateway.channels.webhooks import WebhookIntake
+from services.channel_gateway.chat.senders import ChatSenders
 from services.channel_gateway.domain import AGGREGATES
 from services.channel_gateway.settings import Settings
 from services.channel_gateway.views import (
@@ -22,6 +23,7 @@ from services.channel_gateway.views import (
     PasswordStore,
     SecretBox,
     SecretStore,
+    SentMessages,
     UnreadableSecretsError,
 )
 from services.channel_gateway.workers.amazon import AmazonPoller, PollPolicy
@@ -105,7 +107,9 @@ def build(settings: Settings) -> GatewayParts:
         settings.channel_timeout,
         timedelta(seconds=settings.shopee_token_refresh_margin_seconds),
     )
-    outbound = Outbound(_smtp(settings), settings.shop_name, shopee_tokens)
+    smtp = _smtp(settings)
+    outbound = Outbound(smtp, settings.shop_name, shopee_tokens)
+    chats = ChatSenders(smtp, settings.shop_name, _sent_messages(settings, views))
     webhooks = WebhookIntake(
         app, registry, batcher, settings.channel_timeout, shopee_tokens=shopee_tokens
     )
@@ -125,6 +129,7 @@ def build(settings: Settings) -> GatewayParts:
             concurrency=settings.delivery_concurrency,
             channel_timeout=settings.channel_timeout,
         ),
+        chats,
     )
     amazon = AmazonPoller(
         app,
@@ -211,6 +216,14 @@ def _secret_store(settings: Settings, views: ChannelOrderViews, box: SecretBox) 
 def _password_store(settings: Settings, views: ChannelOrderViews) -> PasswordStore:
     """People's password hashes, their table made."""
     store = PasswordStore(views.datastore)
+    with schema_lock(settings.database_url):
+        store.create_table()
+    return store
+
+
+def _sent_messages(settings: Settings, views: ChannelOrderViews) -> SentMessages:
+    """The record of customer messages sent, its table made."""
+    store = SentMessages(views.datastore)
     with schema_lock(settings.database_url):
         store.create_table()
     return store

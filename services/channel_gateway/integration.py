@@ -9,18 +9,24 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import cast
+from urllib.parse import quote
 
-from services.channel_gateway.application import ChannelOrders, utc_stamp
+from services.channel_gateway.application import ChannelOrders, chat_values, utc_stamp
 from services.channel_gateway.application.users import access_granted, access_revoked
 from services.channel_gateway.domain import (
+    CHAT_KINDS,
     KINDS,
     OWN_KINDS,
+    AddressKind,
     CancelAnswer,
     Cancellation,
     ChannelChange,
     ChannelConnection,
     ChannelKind,
     ChannelOrder,
+    ChatAddress,
+    ChatTemplates,
+    CustomerStatus,
     Delivery,
     DeliveryAction,
     LinesEdit,
@@ -208,6 +214,8 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     Delivery.AttemptFailed: INTERNAL,
     Delivery.Skipped: INTERNAL,
     Delivery.Retried: INTERNAL,
+    ChatTemplates.Started: INTERNAL,
+    ChatTemplates.Edited: INTERNAL,
     ChannelChange.Kept: INTERNAL,
     ChannelChange.NewsKept: INTERNAL,
     ChannelChange.Applied: INTERNAL,  # what was applied is published as the order's own news
@@ -248,7 +256,9 @@ def on_shipped(app: ChannelOrders, e: ev.Shipped, uow: UnitOfWork) -> None:
         "packages": packages,
     }
     order = app.orders.record_shipment(e.order_id, shipment, uow=uow)
-    if order is not None:
+    if order is not None and _chat_of(order.channel, uow) is not None:
+        _tell_customer(app, order, CustomerStatus.SHIPPED, str(e.shipment_id), uow, shipment)
+    elif order is not None:
         app.deliveries.schedule(
             order, DeliveryAction.SHIPMENT, str(e.shipment_id), shipment, utc_stamp(), uow=uow
         )
@@ -296,6 +306,8 @@ def on_order_cancelled(app: ChannelOrders, e: ev.OrderCancelled, uow: UnitOfWork
         return
     if _own_channel(order.channel, uow):
         app.orders.record_refund_due(order.id, utc_stamp(), uow=uow)
+        if _chat_of(order.channel, uow) is not None:
+            _tell_customer(app, order, CustomerStatus.CANCELLED, "cancel", uow)
         return
     cancellation = order.cancellation
     details: Cancellation = {
@@ -393,6 +405,8 @@ def _who_is_told(e: ev.OrderLinesChanged, uow: UnitOfWork) -> str:
     kind = connection.kind if connection is not None else _kind(e.channel)
     if kind in OWN_KINDS:
         return f"nobody to tell: {e.channel} is the merchant's own channel"
+    if kind in CHAT_KINDS:
+        return f"nobody to tell: {e.channel} is a chat, whose orders have no API to edit"
     if kind in NO_LINE_EDITS:
         return f"not told: {kind} does not accept edits of an order's lines"
     return TOLD
@@ -438,6 +452,53 @@ def _own_channel(channel: str, uow: UnitOfWork) -> bool:
     """The merchant's own channels have no API to tell about cancels and refunds."""
     connection = uow.find(connection_id_for(channel), ChannelConnection)
     return connection.own if connection is not None else channel in OWN_KINDS
+
+
+# Where a chat order keeps its customer's id in the chat, and the language to write in.
+CHAT_HANDLE_REF = "chat_handle"
+CHAT_LANGUAGE_REF = "chat_language"
+
+
+def _chat_of(channel: str, uow: UnitOfWork) -> ChannelConnection | None:
+    """The chat connection the order came through, or None: it is not a chat's order."""
+    connection = uow.find(connection_id_for(channel), ChannelConnection)
+    return connection if connection is not None and connection.chat else None
+
+
+def _tell_customer(
+    app: ChannelOrders,
+    order: ChannelOrder,
+    status: CustomerStatus,
+    ref: str,
+    uow: UnitOfWork,
+    shipment: Shipment | None = None,
+) -> None:
+    """Schedule the message of this status to the customer of a chat order: in their chat when
+    the order knows their id there, else by e-mail."""
+    connection = _chat_of(order.channel, uow)
+    if connection is None:
+        return
+    handle = order.refs.get(CHAT_HANDLE_REF) if order.refs else None
+    if handle:
+        address = ChatAddress(AddressKind(connection.kind), str(handle))
+    else:  # the seller took the order without the chat's id: the customer's e-mail it is
+        address = ChatAddress(AddressKind.EMAIL, str((order.customer or {}).get("email") or ""))
+    tracking = shipment["tracking_number"] if shipment is not None else None
+    values = chat_values(order, tracking)
+    pattern = connection.config.get("tracking_url")
+    if tracking and pattern:
+        values["tracking_url"] = str(pattern).replace("[tracking_code]", quote(tracking, safe=""))
+    language = (order.refs or {}).get(CHAT_LANGUAGE_REF) or connection.config.get("language")
+    app.chat.notify_customer(
+        order.id,
+        status,
+        address,
+        values,
+        channel=connection.channel_id,
+        language=str(language or "en"),
+        ref=ref,
+        uow=uow,
+    )
 
 
 def on_channel_availability(

@@ -218,6 +218,7 @@ def test_every_event_keeps_the_topic_its_stored_events_carry() -> None:
                 "ChannelChange.Applied",
                 "ChannelChange.Dismissed",
             ],
+            "chat": ["ChatTemplates.Started", "ChatTemplates.Edited"],
             "users": [
                 "User.Created",
                 "User.TokenIssued",

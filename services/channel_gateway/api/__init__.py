@@ -9,6 +9,7 @@ from services.channel_gateway import domain
 from services.channel_gateway.api import (
     changes,
     channels,
+    chat,
     deliveries,
     imports,
     orders,
@@ -41,6 +42,7 @@ ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     domain.NotAPersonError: (409, "Machine client"),
     domain.InvalidUserError: (422, "Invalid user"),
     domain.TokenNotFoundError: (404, "Token not found"),
+    domain.InvalidTemplateError: (422, "Invalid template"),
     # A channel's payload not in its documented shape (the channel should not retry it).
     MalformedPayloadError: (422, "Malformed payload"),
     # Only the Shopee push calls a channel while answering: a 5xx makes Shopee push again.
@@ -67,6 +69,7 @@ ROUTERS: list[APIRouter] = [
     users.tokens,
     sessions.router,
     secrets.router,
+    chat.router,
 ]
 
 ACCESS = AccessPolicy(
@@ -85,6 +88,8 @@ ACCESS = AccessPolicy(
         # Signing in is how a person gets a token; signing out needs the token to end.
         "/sessions": Rule(writes=Grant.PUBLIC, reads=Grant.PUBLIC),
         "/sessions/end": Rule(writes=Grant.SIGNED_IN),
+        # What customers read is the merchant's voice: ops and admins word it.
+        "/chat": Rule(writes=Grant.OPS, reads=Grant.OPS),
     }
 )
 """Who may call what (reads: any role, unless a rule says otherwise)."""

@@ -10,6 +10,7 @@ from eventsourcing.utils import EnvType
 
 from services.channel_gateway.application.canonical import CanonicalOrderModel, minor_units
 from services.channel_gateway.application.changes import Changes
+from services.channel_gateway.application.chat import Chat, ChatMessages, chat_values
 from services.channel_gateway.application.connections import (
     ChannelDirectory,
     ChannelRegistration,
@@ -44,6 +45,7 @@ class ChannelOrders(ServiceApplication):
         self.changes = Changes(self)
         self.stock_sync = StockSync(self)
         self.users = Users(self)
+        self.chat = Chat(self)
 
 
 __all__ = [
@@ -53,6 +55,8 @@ __all__ = [
     "ChannelOrders",
     "ChannelRefund",
     "ChannelRegistration",
+    "Chat",
+    "ChatMessages",
     "Connections",
     "Deliveries",
     "Intake",
@@ -67,6 +71,7 @@ __all__ = [
     "Translation",
     "Users",
     "WantedStock",
+    "chat_values",
     "minor_units",
     "utc_stamp",
 ]

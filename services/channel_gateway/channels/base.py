@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from services.channel_gateway.application import CanonicalOrderModel, Translation, minor_units
 from services.channel_gateway.application.canonical import Address
 from services.channel_gateway.domain import (
+    CHAT_KINDS,
     OWN_KINDS,
     CanonicalOrder,
     DraftAddress,
@@ -49,7 +50,8 @@ class Connection:
     @property
     def require_mapping(self) -> bool:
         """Marketplaces name SKUs their own way unless the merchant says they are ours."""
-        return bool(self.config.get("require_sku_mapping", self.kind not in OWN_KINDS))
+        ours = self.kind in OWN_KINDS or self.kind in CHAT_KINDS  # the merchant wrote them
+        return bool(self.config.get("require_sku_mapping", not ours))
 
     def our_sku(self, channel_sku: str | None) -> str | None:
         """Our SKU for a channel SKU, or None when it is not mapped."""

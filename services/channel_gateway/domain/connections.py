@@ -21,6 +21,9 @@ class ChannelKind(StrEnum):
     WEB = "web"
     PHONE = "phone"
     MAIL = "mail"
+    LINE = "line"  # chat commerce: the customer hears through the chat (services/.../chat)
+    FACEBOOK = "facebook"
+    INSTAGRAM = "instagram"
 
 
 # Channels whose own API we talk to, and the merchant's own channels (told by e-mail).
@@ -31,7 +34,10 @@ MARKETPLACE_KINDS = (
     ChannelKind.SHOPEE,
 )
 OWN_KINDS = (ChannelKind.WEB, ChannelKind.PHONE, ChannelKind.MAIL)
-KINDS = MARKETPLACE_KINDS + OWN_KINDS
+# Chats the merchant sells in: like own channels they take no news of cancels, refunds or
+# edits through an API; their customers get chat messages (domain/chat.py).
+CHAT_KINDS = (ChannelKind.LINE, ChannelKind.FACEBOOK, ChannelKind.INSTAGRAM)
+KINDS = MARKETPLACE_KINDS + OWN_KINDS + CHAT_KINDS
 
 CONNECTION_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/channel-connections")
 
@@ -107,8 +113,13 @@ class ChannelConnection(Aggregate):
 
     @property
     def own(self) -> bool:
-        """One of the merchant's own channels (web, phone, mail)."""
-        return self.kind in OWN_KINDS
+        """One of the merchant's own channels (web, phone, mail), or a chat it sells in."""
+        return self.kind in OWN_KINDS or self.kind in CHAT_KINDS
+
+    @property
+    def chat(self) -> bool:
+        """A chat the merchant sells in (LINE, Messenger, Instagram)."""
+        return self.kind in CHAT_KINDS
 
     def ensure_kind(self, kind: str) -> None:
         """Raise ChannelKindError when the channel is connected as another kind (never changes)."""

@@ -8,6 +8,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from services.channel_gateway.domain.chat import ChatMessage
 from services.channel_gateway.domain.values import (
     CancelAnswer,
     Cancellation,
@@ -44,11 +45,15 @@ class DeliveryAction(StrEnum):
     CANCEL_REQUEST = "cancel_request"  # the answer to a buyer's cancellation request
     # A shipment to hand to the channel's own logistics (Shopee: ship_order, airway bill).
     ARRANGE_SHIPPING = "arrange_shipping"
+    MESSAGE = "message"  # a message to the customer in their chat (or by e-mail)
 
 
-DeliveryDetails = Shipment | Cancellation | Refund | LinesEdit | CancelAnswer | ShippingToArrange
+DeliveryDetails = (
+    Shipment | Cancellation | Refund | LinesEdit | CancelAnswer | ShippingToArrange | ChatMessage
+)
 """The news itself: a shipment, a cancellation, a refund, an edit of the order's lines, the
-answer to a buyer's cancellation request or a shipment for the channel's logistics to take."""
+answer to a buyer's cancellation request, a shipment for the channel's logistics to take, or a
+message to the customer."""
 
 
 class OrderSnapshot(TypedDict):

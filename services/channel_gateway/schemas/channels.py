@@ -6,11 +6,19 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, BeforeValidator, Field, SecretStr, StrictBool
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    StrictBool,
+)
 
 from services.channel_gateway.application import ChannelRegistration
 from services.channel_gateway.application.canonical import Channel, Edge, Sku
-from services.channel_gateway.domain import ChannelConnection, ChannelKind
+from services.channel_gateway.domain import ChannelConnection, ChannelKind, placeholders_in
 from services.channel_gateway.views import TokenState
 from shared.runtime.api import Page
 
@@ -29,6 +37,19 @@ def _date_time_text(value: Any) -> Any:
 
 
 DateTimeText = Annotated[datetime, BeforeValidator(_date_time_text)]
+
+
+def _tracking_url(value: str) -> str:
+    """An https link whose only placeholder is [tracking_code]."""
+    if not value.startswith(("https://", "http://")):
+        raise ValueError("must be an http(s) URL")
+    unknown = [p for p in placeholders_in(value) if p != "tracking_code"]
+    if unknown or "[tracking_code]" not in value:
+        raise ValueError("must contain [tracking_code] and no other placeholder")
+    return value
+
+
+TrackingUrl = Annotated[str, Field(max_length=500), AfterValidator(_tracking_url)]
 
 
 class ChannelBase(Edge):
@@ -207,6 +228,54 @@ class ShopeeChannelCreate(WebhookChannelBase):
     )
 
 
+class ChatChannelBase(ChannelBase):
+    """A chat the merchant sells in: its customers get a message at each status change."""
+
+    language: Literal["en", "th"] | None = Field(
+        None, description="The language of its customer messages (default en)"
+    )
+    tracking_url: TrackingUrl | None = Field(
+        None,
+        description="The carrier's tracking page with [tracking_code] where the number goes"
+        " (fills [tracking_url] in messages)",
+    )
+
+
+class LineChannelCreate(ChatChannelBase):
+    """A LINE Official Account: its Messaging API channel access token pushes the messages."""
+
+    kind: Literal["line"]
+    base_url: AnyHttpUrl | None = Field(None, description="Default https://api.line.me")
+    channel_access_token: SecretStr
+
+
+class GraphChannelCreate(ChatChannelBase):
+    """A Facebook Page (Messenger) or the Instagram account linked to it: the Page access
+    token sends through the Graph API Send API."""
+
+    kind: Literal["facebook", "instagram"]
+    page_id: Annotated[str, Field(pattern=r"^[0-9]{1,32}$")] | None = Field(
+        None, description="The Page's id (default: the Page of the token, /me)"
+    )
+    graph_version: Annotated[str, Field(pattern=r"^v[0-9]{1,3}\.[0-9]$")] | None = Field(
+        None, description="Graph API version (default v25.0)"
+    )
+    message_tag: Literal["POST_PURCHASE_UPDATE", "HUMAN_AGENT"] | None = Field(
+        None,
+        description="Tag that lets a message out after the 24-hour window (Messenger default"
+        " POST_PURCHASE_UPDATE; Instagram supports only HUMAN_AGENT, default none)",
+    )
+    base_url: AnyHttpUrl | None = Field(None, description="Default https://graph.facebook.com")
+    page_access_token: SecretStr
+
+    def config(self) -> dict[str, Any]:
+        """Messenger sends order updates with the POST_PURCHASE_UPDATE tag unless told."""
+        config = super().config()
+        if self.kind == "facebook" and "message_tag" not in self.model_fields_set:
+            config["message_tag"] = "POST_PURCHASE_UPDATE"
+        return config
+
+
 class OwnChannelCreate(ChannelBase):
     """One of the merchant's own channels: customers get shipping e-mails."""
 
@@ -218,7 +287,9 @@ ChannelCreate = Annotated[
     | WooCommerceChannelCreate
     | AmazonChannelCreate
     | ShopeeChannelCreate
-    | OwnChannelCreate,
+    | OwnChannelCreate
+    | LineChannelCreate
+    | GraphChannelCreate,
     Field(discriminator="kind"),
 ]
 

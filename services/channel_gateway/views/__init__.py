@@ -15,6 +15,7 @@ from services.channel_gateway.views.secret_box import (
     UnreadableSecretsError,
 )
 from services.channel_gateway.views.secrets import Reencrypted, Secrets, SecretStore, TokenState
+from services.channel_gateway.views.sent_messages import SentMessages
 from services.channel_gateway.views.stock_sync import StockSyncViews
 from services.channel_gateway.views.users import USER_TABLES, UserViews
 from shared.runtime.projection import ViewStore
@@ -53,6 +54,7 @@ __all__ = [
     "SecretKeysError",
     "SecretStore",
     "Secrets",
+    "SentMessages",
     "TokenState",
     "UnreadableSecretsError",
 ]

@@ -19,15 +19,21 @@ from uuid import UUID, uuid4
 import httpx
 import structlog
 
-from services.channel_gateway.application import ChannelOrders, utc_stamp
+from services.channel_gateway.application import ChannelOrders, ChatMessages, utc_stamp
 from services.channel_gateway.channels.http import (
     Job,
     PermanentChannelError,
     TransientChannelError,
 )
 from services.channel_gateway.channels.outbound import Deliverer, Outbound, ShippingArranger
-from services.channel_gateway.channels.registry import ChannelRegistry
-from services.channel_gateway.domain import Delivery, DeliveryAction
+from services.channel_gateway.channels.registry import Channel, ChannelRegistry
+from services.channel_gateway.chat.senders import ChatSenders
+from services.channel_gateway.domain import (
+    ChatAddress,
+    Delivery,
+    DeliveryAction,
+    MissingValuesError,
+)
 from services.channel_gateway.views import ChannelOrderViews
 from shared.runtime.aio import sleep_or_stop
 
@@ -68,12 +74,14 @@ class DeliveryWorker:
         registry: ChannelRegistry,
         outbound: Outbound,
         policy: DeliveryPolicy,
+        chats: ChatSenders | None = None,
     ) -> None:
         self.app = app
         self.views = views
         self.registry = registry
         self.outbound = outbound
         self.policy = policy
+        self.chats = chats
         self.in_flight: dict[UUID, asyncio.Task[bool]] = {}  # attempts of this process
         self._slot_freed = asyncio.Event()
 
@@ -164,7 +172,7 @@ class DeliveryWorker:
         except Exception as error:  # the connection could not be read: try again later
             await self._failed(delivery, attempt_id, f"{type(error).__name__}: {error}", True)
             return True
-        client = self.outbound.client_for(delivery.channel, channel, http)
+        client = await self.client_for(delivery, channel, http)
         if isinstance(client, str):
             await asyncio.to_thread(
                 self.app.deliveries.skipped, delivery_id, client, utc_stamp(), attempt_id
@@ -226,6 +234,24 @@ class DeliveryWorker:
             log.info("shipping arranged", delivery_id=str(delivery.id), outcome=outcome)
         return True
 
+    async def client_for(
+        self, delivery: Delivery, channel: Channel | None, http: httpx.AsyncClient
+    ) -> Deliverer | str:
+        """Who performs the delivery: the channel's client, or the sender of a customer
+        message (its text written now, from the templates); else why nobody can."""
+        if delivery.action != DeliveryAction.MESSAGE:
+            return self.outbound.client_for(delivery.channel, channel, http)
+        if self.chats is None:
+            return "this gateway sends no customer messages"
+        try:
+            to, text = await asyncio.to_thread(self.app.chat.text_of, delivery)
+        except MissingValuesError as error:
+            return f"{error}: edit the template (PUT /v1/chat/templates), then retry"
+        sender = self.chats.sender_for(to, delivery.channel, channel, http)
+        if isinstance(sender, str):
+            return sender
+        return MessageDeliverer(sender, to, text)
+
     async def _failed(self, delivery: Delivery, attempt_id: str, error: str, retry: bool) -> None:
         attempt = delivery.round_attempts  # counted when it was claimed
         retry_at = None
@@ -247,6 +273,19 @@ class DeliveryWorker:
         p = self.policy
         delay = min(p.backoff_initial * 2 ** (attempt - 1), p.backoff_max)
         return float(delay * random.uniform(0.8, 1.2))
+
+
+@dataclass(frozen=True)
+class MessageDeliverer:
+    """A customer message as a delivery job: sent under the delivery's id as its key."""
+
+    sender: ChatMessages
+    to: ChatAddress
+    text: str
+
+    async def deliver(self, job: Job) -> str:
+        """Send the message once (a retried attempt sends under the same key)."""
+        return await self.sender.send(self.to, self.text, key=str(job.delivery_id))
 
 
 def _job(delivery: Delivery) -> Job:

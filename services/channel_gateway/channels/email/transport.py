@@ -66,18 +66,22 @@ class EmailClient:
         return f"e-mailed {message['To']}"
 
     def _send(self, message: EmailMessage) -> None:
-        server = self.server
-        try:
-            with smtplib.SMTP(server.host, server.port, timeout=server.timeout) as smtp:
-                if server.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
-                if server.username:
-                    smtp.login(server.username, server.password or "")
-                smtp.send_message(message)
-        except smtplib.SMTPResponseException as error:
-            kind = TransientChannelError if error.smtp_code < 500 else PermanentChannelError
-            raise kind(f"SMTP {error.smtp_code}: {error.smtp_error!r}") from None
-        except smtplib.SMTPRecipientsRefused as error:
-            raise PermanentChannelError(f"SMTP refused {list(error.recipients)}") from None
-        except (OSError, smtplib.SMTPException) as error:
-            raise TransientChannelError(f"SMTP {type(error).__name__}: {error}") from None
+        send_email(self.server, message)
+
+
+def send_email(server: SmtpServer, message: EmailMessage) -> None:
+    """Hand one message to the SMTP server (blocking); 4xx and network trouble are transient."""
+    try:
+        with smtplib.SMTP(server.host, server.port, timeout=server.timeout) as smtp:
+            if server.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if server.username:
+                smtp.login(server.username, server.password or "")
+            smtp.send_message(message)
+    except smtplib.SMTPResponseException as error:
+        kind = TransientChannelError if error.smtp_code < 500 else PermanentChannelError
+        raise kind(f"SMTP {error.smtp_code}: {error.smtp_error!r}") from None
+    except smtplib.SMTPRecipientsRefused as error:
+        raise PermanentChannelError(f"SMTP refused {list(error.recipients)}") from None
+    except (OSError, smtplib.SMTPException) as error:
+        raise TransientChannelError(f"SMTP {type(error).__name__}: {error}") from None

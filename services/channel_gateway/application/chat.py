@@ -1,0 +1,152 @@
+"""Use cases of customer messages: the merchant's templates, and a message per status change
+scheduled as a delivery (sent by the delivery worker through the ChatMessages port)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol, cast
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from services.channel_gateway.application.deliveries import utc_stamp
+from services.channel_gateway.domain import (
+    TEMPLATES_ID,
+    ChannelOrder,
+    ChatAddress,
+    ChatMessage,
+    ChatTemplates,
+    CustomerStatus,
+    Delivery,
+    DeliveryAction,
+    OrderSnapshot,
+    Templates,
+    check_templates,
+    delivery_id_for,
+    effective,
+    render,
+)
+from services.channel_gateway.domain.chat import AddressKind
+from shared.runtime.application import UnitOfWork, UseCases, use_case
+
+if TYPE_CHECKING:
+    from services.channel_gateway.application import ChannelOrders
+
+
+class ChatMessages(Protocol):
+    """Sends one text to one customer; the same key is never sent twice, even on retry.
+
+    Raises TransientChannelError (worth a retry) or PermanentChannelError (never).
+    """
+
+    async def send(self, to: ChatAddress, text: str, *, key: str) -> str:
+        """Send the text; returns what happened (the chat's message id, or that it was sent
+        before under this key)."""
+        ...
+
+
+class Chat(UseCases["ChannelOrders"]):
+    """Customer messages: templates the merchant edits, one message per order and status."""
+
+    app: ChannelOrders  # the application composing this group (for the type checker)
+
+    def overrides(self) -> Templates:
+        """The merchant's own wording (empty until written)."""
+        try:
+            found: object = self.app.repository.get(TEMPLATES_ID)
+        except AggregateNotFoundError:
+            return {}
+        return found.overrides if isinstance(found, ChatTemplates) else {}
+
+    def templates(self) -> Templates:
+        """Every text in use, by language and status: the merchant's, else the defaults."""
+        return effective(self.overrides())
+
+    @use_case
+    def edit_templates(self, overrides: Templates) -> Templates:
+        """Replace the merchant's wording; InvalidTemplateError for an unknown placeholder,
+        status or language (nothing is stored then)."""
+        check_templates(overrides)
+        with self.app.unit_of_work() as uow:
+            templates = uow.find(TEMPLATES_ID, ChatTemplates)
+            if templates is None:
+                uow.add(ChatTemplates(overrides=overrides))
+            else:
+                templates.edit(overrides)
+        return effective(overrides)
+
+    @use_case
+    def notify_customer(
+        self,
+        order_ref: UUID,
+        status: CustomerStatus,
+        address: ChatAddress,
+        values: dict[str, str],
+        *,
+        channel: str | None = None,
+        language: str = "en",
+        ref: str | None = None,
+        uow: UnitOfWork | None = None,
+    ) -> Delivery | None:
+        """Schedule the message for this order (or bill) and status, once: scheduling it again
+        (a redelivered event) finds the first. `channel` is the connection that sends it (by
+        default the one named like the address's kind: `line`, `facebook`, ...); `ref` tells
+        apart several messages of one status (one per shipment); `values` fill the template's
+        placeholders ([order_no], [tracking_code], [tracking_url], [customer_name]).
+
+        The text is written from the templates when it is sent, so an edit made meanwhile is
+        the one the customer reads; a value the template needs but `values` lacks makes the
+        delivery skipped, saying which (fixed by hand, then retried)."""
+        action = DeliveryAction.MESSAGE
+        delivery_id = delivery_id_for(order_ref, action, f"{status}:{ref or ''}")
+        with self.app.unit_of_work(uow) as work:
+            if work.find(delivery_id, Delivery) is not None:
+                return None
+            message: ChatMessage = {
+                "status": status.value,
+                "to": address.as_dict(),
+                "language": language,
+                "values": {k: str(v) for k, v in values.items() if v is not None},
+            }
+            delivery = Delivery(
+                delivery_id=delivery_id,
+                order_id=order_ref,
+                channel=channel or _sender_of(address),
+                external_id=values.get("order_no") or str(order_ref),
+                action=action,
+                details=message,
+                order=_no_snapshot(),
+                due_at=utc_stamp(),
+            )
+            work.add(delivery)
+            return delivery
+
+    def text_of(self, delivery: Delivery) -> tuple[ChatAddress, str]:
+        """The address and text of a message delivery, written from today's templates;
+        MissingValuesError when the template needs a value the message lacks."""
+        message = cast(ChatMessage, delivery.details)
+        template = effective(self.overrides())
+        texts = template.get(message["language"], template["en"])
+        text = render(texts[message["status"]], message["values"])
+        to = message["to"]
+        return ChatAddress(AddressKind(to["kind"]), to["handle"]), text
+
+
+def chat_values(order: ChannelOrder, tracking_code: str | None) -> dict[str, str]:
+    """The placeholder values an order itself knows."""
+    values = {
+        "order_no": order.channel_order_number or order.external_id,
+        "customer_name": str((order.customer or {}).get("name") or ""),
+    }
+    if tracking_code:
+        values["tracking_code"] = tracking_code
+    return {k: v for k, v in values.items() if v}
+
+
+def _sender_of(address: ChatAddress) -> str:
+    """The connection that sends by default: the one named like the chat (e-mail: none)."""
+    return address.kind.value
+
+
+def _no_snapshot() -> OrderSnapshot:
+    """A message needs nothing of the order beyond its values."""
+    return {"customer": {}, "lines": [], "currency": None, "refs": {}, "fully_shipped": False}
