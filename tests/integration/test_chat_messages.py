@@ -1,0 +1,355 @@
+"""Messages back to the chat: each status change of a chat order reaches the customer once,
+through LINE's push, Messenger's or Instagram's Send API, or by e-mail, as a delivery of the
+gateway (retried, once only, failed visibly). Real PostgreSQL and broker, fakes over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from services.channel_gateway.chat.graph import GraphMessages
+from services.channel_gateway.chat.senders import OnceOnly
+from services.channel_gateway.domain import AddressKind, ChatAddress, CustomerStatus
+from services.channel_gateway.views import SentMessages
+from tests import factories
+from tests.fakes.harness import deliveries, register, run_gateway
+from tests.fakes.line import TOKEN, FakeLine, line_user
+from tests.fakes.messenger import PAGE_ID, PAGE_TOKEN, FakeMessenger
+from tests.fakes.smtp import SmtpSink
+from tests.kit import RunningService, eventually
+
+pytestmark = pytest.mark.integration
+TRACKING_PAGE = "https://track.thailandpost.co.th/?trackNumber=[tracking_code]"
+
+
+@pytest.fixture(scope="module")
+def fakes() -> Iterator[dict[str, Any]]:
+    started = {
+        "line": FakeLine().start(),
+        "messenger": FakeMessenger().start(),
+        "smtp": SmtpSink().start(),
+    }
+    yield started
+    for fake in started.values():
+        fake.stop()
+
+
+@pytest.fixture
+def gateway(run_service: Any, fakes: dict[str, Any]) -> RunningService:
+    """The whole gateway on the broker, a LINE account and a Facebook Page connected."""
+    gw = run_gateway(
+        run_service,
+        smtp_host="127.0.0.1",
+        smtp_port=fakes["smtp"].port,
+        smtp_sender="shop@baan-khanom.example",
+        shop_name="Baan Khanom",
+    )
+    register(
+        gw.http,
+        {
+            "channel_id": "line",
+            "kind": "line",
+            "base_url": fakes["line"].url,
+            "channel_access_token": TOKEN,
+            "tracking_url": TRACKING_PAGE,
+        },
+    )
+    register(
+        gw.http,
+        {
+            "channel_id": "facebook",
+            "kind": "facebook",
+            "page_id": PAGE_ID,
+            "base_url": fakes["messenger"].url,
+            "page_access_token": PAGE_TOKEN,
+            "tracking_url": TRACKING_PAGE,
+        },
+    )
+    register(
+        gw.http,
+        {
+            "channel_id": "instagram",
+            "kind": "instagram",
+            "page_id": PAGE_ID,
+            "base_url": fakes["messenger"].url,
+            "page_access_token": PAGE_TOKEN,
+        },
+    )
+    return gw
+
+
+def chat_order(gw: RunningService, channel: str, number: str, handle: str) -> uuid.UUID:
+    """An order the seller wrote up in a chat, knowing the customer's id there."""
+    intake = gw.app.intake.receive_order(
+        channel,
+        number,
+        {"name": "สมหญิง รักดี", "email": "somying@example.co.th"},
+        {
+            "name": "สมหญิง รักดี",
+            "line1": "99/1 ถนนสุขุมวิท",
+            "city": "กรุงเทพมหานคร",
+            "postal_code": "10110",
+            "country": "TH",
+        },
+        [{"sku": "KHANOM-TAN-12", "quantity": 2, "unit_price": "120.00"}],
+        "THB",
+        refs={"chat_handle": handle},
+    )
+    return intake.order_id
+
+
+def messages_of(gw: RunningService, order_id: uuid.UUID) -> list[dict[str, Any]]:
+    return deliveries(gw.http, order_id=str(order_id), action="message")
+
+
+def settled(gw: RunningService, order_id: uuid.UUID, count: int) -> list[dict[str, Any]]:
+    rows = messages_of(gw, order_id)
+    return rows if len(rows) == count and all(r["status"] != "pending" for r in rows) else []
+
+
+def notify(
+    gw: RunningService,
+    order_id: uuid.UUID,
+    status: CustomerStatus,
+    to: ChatAddress,
+    channel: str | None = None,
+    **values: str,
+) -> None:
+    gw.app.chat.notify_customer(order_id, status, to, values, channel=channel)
+
+
+def test_a_line_customer_gets_a_message_per_status_with_the_right_tracking_link(
+    gateway: RunningService, fakes: dict[str, Any]
+):
+    line: FakeLine = fakes["line"]
+    user = line_user(0xA1)
+    order_id = chat_order(gateway, "line", "B-0001", user)
+    to = ChatAddress(AddressKind.LINE, user)
+
+    notify(gateway, order_id, CustomerStatus.PAID, to, order_no="B-0001", customer_name="สมหญิง")
+    eventually(lambda: settled(gateway, order_id, 1))
+    gateway.publish(
+        factories.shipped(
+            order_id, {"KHANOM-TAN-12": 2}, carrier="Thailand Post", tracking_number="EF582568151TH"
+        )
+    )
+    eventually(lambda: settled(gateway, order_id, 2))
+    link = "https://track.thailandpost.co.th/?trackNumber=EF582568151TH"
+    for count, status in ((3, CustomerStatus.OUT_FOR_DELIVERY), (4, CustomerStatus.DELIVERED)):
+        notify(gateway, order_id, status, to, order_no="B-0001", tracking_url=link)
+        eventually(lambda count=count: settled(gateway, order_id, count))
+
+    texts = line.texts_to(user)
+    assert len(texts) == 4, texts
+    assert texts[0].startswith("Hi สมหญิง, we received your payment for order B-0001")
+    assert "order B-0001 has shipped" in texts[1]
+    assert f"Tracking number EF582568151TH: {link}" in texts[1]
+    assert link in texts[2] and "delivered" in texts[3]
+    assert {r["status"] for r in messages_of(gateway, order_id)} == {"delivered"}
+    # Every push carried LINE's retry key, a different one per message.
+    keys = {
+        r.headers["x-line-retry-key"]
+        for r in line.sent("POST", "/message/push")
+        if user.encode() in r.body
+    }
+    assert len(keys) == 4
+
+
+def test_a_push_whose_answer_was_lost_is_retried_and_not_shown_twice(
+    gateway: RunningService, fakes: dict[str, Any]
+):
+    line: FakeLine = fakes["line"]
+    user = line_user(0xB2)
+    order_id = chat_order(gateway, "line", "B-0002", user)
+    line.lose_answers(1, matching=user.encode())
+
+    notify(
+        gateway,
+        order_id,
+        CustomerStatus.PAID,
+        ChatAddress(AddressKind.LINE, user),
+        order_no="B-0002",
+        customer_name="Somying",
+    )
+    (row,) = eventually(lambda: settled(gateway, order_id, 1))
+
+    assert line.texts_to(user) == [
+        "Hi Somying, we received your payment for order B-0002. We will let you know when it ships."
+    ]
+    assert row["status"] == "delivered" and row["attempts"] == 2
+    assert "LINE had this message already" in row["outcome"]
+
+
+def test_a_line_refusal_is_a_visible_failed_delivery_tried_once(
+    gateway: RunningService, fakes: dict[str, Any]
+):
+    order_id = chat_order(gateway, "line", "B-0003", "somying.line")  # not a LINE user id
+
+    notify(
+        gateway,
+        order_id,
+        CustomerStatus.PAID,
+        ChatAddress(AddressKind.LINE, "somying.line"),
+        order_no="B-0003",
+        customer_name="Somying",
+    )
+    (row,) = eventually(lambda: settled(gateway, order_id, 1))
+
+    assert row["status"] == "failed" and row["attempts"] == 1
+    assert "HTTP 400" in row["last_error"] and "'to' property is invalid" in row["last_error"]
+    assert fakes["line"].texts_to("somying.line") == []
+
+
+def test_a_shipped_messenger_order_is_told_with_the_post_purchase_tag(
+    gateway: RunningService, fakes: dict[str, Any]
+):
+    messenger: FakeMessenger = fakes["messenger"]
+    psid = "6024147870987654"
+    messenger.recipients.add(psid)
+    messenger.outside_window.add(psid)  # the customer last wrote days ago
+    order_id = chat_order(gateway, "facebook", "FB-0042", psid)
+
+    gateway.publish(
+        factories.shipped(
+            order_id, {"KHANOM-TAN-12": 2}, carrier="Kerry", tracking_number="KEX1234567890"
+        )
+    )
+    eventually(lambda: settled(gateway, order_id, 1))
+
+    (message,) = [m for m in messenger.messages if m["recipient"] == psid]
+    assert message["messaging_type"] == "MESSAGE_TAG"
+    assert message["tag"] == "POST_PURCHASE_UPDATE"
+    assert "FB-0042" in message["text"]
+    assert "trackNumber=KEX1234567890" in message["text"]
+
+
+def test_an_instagram_message_outside_the_window_fails_visibly_saying_why(
+    gateway: RunningService, fakes: dict[str, Any]
+):
+    messenger: FakeMessenger = fakes["messenger"]
+    inside, outside = "17841400000000001", "17841400000000002"
+    messenger.recipients.update({inside, outside})
+    messenger.outside_window.add(outside)
+    order_id = chat_order(gateway, "instagram", "IG-7", inside)
+    later_id = chat_order(gateway, "instagram", "IG-8", outside)
+
+    for order, igsid in ((order_id, inside), (later_id, outside)):
+        notify(
+            gateway,
+            order,
+            CustomerStatus.DELIVERED,
+            ChatAddress(AddressKind.INSTAGRAM, igsid),
+            order_no="IG",
+        )
+    (ok,) = eventually(lambda: settled(gateway, order_id, 1))
+    (refused,) = eventually(lambda: settled(gateway, later_id, 1))
+
+    assert ok["status"] == "delivered"
+    assert [m["messaging_type"] for m in messenger.messages if m["recipient"] == inside] == [
+        "UPDATE"
+    ]
+    assert refused["status"] == "failed" and refused["attempts"] == 1
+    assert "outside of allowed window" in refused["last_error"]
+
+
+def test_a_graph_message_recorded_as_sent_is_not_sent_again_under_its_key(
+    gateway: RunningService, fakes: dict[str, Any]
+):
+    messenger: FakeMessenger = fakes["messenger"]
+    psid = "6024147870911111"
+    messenger.recipients.add(psid)
+    store = SentMessages(gateway.parts.projections[0].view.datastore)
+    to = ChatAddress(AddressKind.FACEBOOK, psid)
+
+    async def send_twice() -> list[str]:
+        async with httpx.AsyncClient() as http:
+            graph = GraphMessages(
+                "facebook", {"base_url": messenger.url, "page_id": PAGE_ID}, PAGE_TOKEN, http
+            )
+            sender = OnceOnly(graph, store, "facebook")
+            # An attempt sent it but died before its outcome was stored; the next one comes.
+            return [await sender.send(to, "Order FB-1 shipped", key="delivery-1") for _ in range(2)]
+
+    first, second = asyncio.run(send_twice())
+
+    assert messenger.texts_to(psid) == ["Order FB-1 shipped"]
+    assert second == f"sent before, not again: {first}"
+
+
+def test_a_bill_without_a_chat_is_told_by_email(gateway: RunningService, fakes: dict[str, Any]):
+    smtp: SmtpSink = fakes["smtp"]
+    bill_id = uuid.uuid4()
+
+    notify(
+        gateway,
+        bill_id,
+        CustomerStatus.PAID,
+        ChatAddress(AddressKind.EMAIL, "kenji@example.jp"),
+        order_no="B-0099",
+        customer_name="山田 健二",
+    )
+    (row,) = eventually(lambda: settled(gateway, bill_id, 1))
+
+    assert row["status"] == "delivered"
+    (mail,) = [m for m in smtp.messages if m["To"] == "kenji@example.jp"]
+    assert mail["From"] == "shop@baan-khanom.example"
+    body = mail.get_payload(decode=True).decode()
+    assert "Hi 山田 健二, we received your payment for order B-0099" in body
+
+
+def test_merchant_templates_are_checked_and_the_thai_wording_is_what_customers_read(
+    gateway: RunningService, fakes: dict[str, Any]
+):
+    refused = gateway.http.put(
+        "/v1/chat/templates", json={"templates": {"th": {"shipped": "ส่งแล้ว [order] [carrier]"}}}
+    )
+    assert refused.status_code == 422
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert "[order], [carrier]" in refused.json()["detail"]
+
+    wording = "ส่งของแล้วค่ะ คุณ[customer_name] ออเดอร์ [order_no] ติดตาม [tracking_url]"
+    saved = gateway.http.put("/v1/chat/templates", json={"templates": {"th": {"shipped": wording}}})
+    assert saved.status_code == 200, saved.text
+    shown = gateway.http.get("/v1/chat/templates").json()
+    assert shown["custom"] == {"th": {"shipped": wording}}
+    assert shown["templates"]["th"]["paid"].startswith("คุณ[customer_name]")  # the default
+
+    user = line_user(0xC3)
+    order_id = chat_order(gateway, "line", "B-0004", user)
+    gateway.app.chat.notify_customer(
+        order_id,
+        CustomerStatus.SHIPPED,
+        ChatAddress(AddressKind.LINE, user),
+        {"order_no": "B-0004", "customer_name": "สมหญิง", "tracking_url": "https://t.example/1"},
+        language="th",
+    )
+    eventually(lambda: settled(gateway, order_id, 1))
+
+    assert fakes["line"].texts_to(user) == [
+        "ส่งของแล้วค่ะ คุณสมหญิง ออเดอร์ B-0004 ติดตาม https://t.example/1"
+    ]
+
+
+def test_a_message_whose_template_needs_a_missing_value_is_skipped_saying_which(
+    gateway: RunningService, fakes: dict[str, Any]
+):
+    user = line_user(0xD4)
+    order_id = chat_order(gateway, "line", "B-0005", user)
+
+    notify(
+        gateway,
+        order_id,
+        CustomerStatus.OUT_FOR_DELIVERY,
+        ChatAddress(AddressKind.LINE, user),
+        order_no="B-0005",
+    )
+    (row,) = eventually(lambda: settled(gateway, order_id, 1))
+
+    assert row["status"] == "skipped"
+    assert "[tracking_url]" in row["last_error"]
+    assert fakes["line"].texts_to(user) == []
