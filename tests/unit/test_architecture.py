@@ -72,7 +72,7 @@ def test_nothing_is_built_at_import_time(service):
 
 # Adapter rooms some services have besides the common ones (docs/architecture.md).
 ADAPTER_ROOMS = {
-    "channel_gateway": {"channels", "workers"},
+    "channel_gateway": {"channels", "chat", "workers"},
     "order_service": {"workers"},
     "fulfillment_service": {"documents", "carriers"},
 }
