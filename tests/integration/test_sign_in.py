@@ -87,6 +87,24 @@ def test_a_person_signs_in_with_a_thai_password_and_the_token_works_until_they_s
     assert gateway.get_json(f"/v1/tokens/{session['token_id']}")["revoked_by"] == SOMCHAI
 
 
+def test_a_new_password_ends_every_session_of_the_old_one_but_not_the_api_keys(gateway):
+    person(gateway, SOMCHAI)
+    set_password(gateway, SOMCHAI)
+    sessions = [sign_in(gateway, SOMCHAI).json() for _ in range(2)]  # a laptop and a tablet
+    key = gateway.http.post(f"/v1/users/{SOMCHAI}/tokens", json={"label": "scanner"}).json()
+    for token in (*(s["token"] for s in sessions), key["token"]):
+        eventually(lambda token=token: me(gateway, token).status_code == 200)
+
+    assert set_password(gateway, SOMCHAI, "รหัสใหม่-new-horse-8842").status_code == 204
+
+    for session in sessions:
+        eventually(lambda session=session: me(gateway, session["token"]).status_code == 401)
+        assert gateway.get_json(f"/v1/tokens/{session['token_id']}")["revoked_at"] is not None
+    assert me(gateway, key["token"]).status_code == 200  # an API key is not a session
+    assert sign_in(gateway, SOMCHAI).status_code == 401  # the old password is gone
+    assert sign_in(gateway, SOMCHAI, "รหัสใหม่-new-horse-8842").status_code == 201
+
+
 def test_signing_out_without_a_token_of_ones_own_is_refused(gateway):
     refused = gateway.http.post("/v1/sessions/end")  # the break-glass admin token
     assert refused.status_code == 409, refused.text

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request, Response
 
 from services.channel_gateway.api.deps import AppDep, PasswordsDep
 from services.channel_gateway.application import ChannelOrders
-from services.channel_gateway.domain import User
+from services.channel_gateway.domain import SESSION_LABEL, User
 from services.channel_gateway.schemas import SessionCreate, SessionCreated
 from services.channel_gateway.views import PasswordStore
 from shared.runtime.access import Principal
@@ -22,7 +22,6 @@ from shared.runtime.api import Problem, problems, provide
 from shared.runtime.throttle import FailureThrottle, ThrottledError
 from shared.runtime.tracing import current_trace, traced
 
-SESSION_LABEL = "console session"
 WRONG = "the name or the password is wrong"
 
 router = APIRouter(prefix="/sessions", tags=["access"])

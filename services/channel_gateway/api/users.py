@@ -76,10 +76,11 @@ def set_password(
 ) -> Response:
     """Set or replace a person's password, for signing in at POST /v1/sessions; 409 for a
     machine client (it has API keys) or a disabled user. Only a hash is kept, outside the
-    event log."""
+    event log. Every session signed in with the old password ends: whoever knew it is out."""
     user = app.users.get(name)
     user.check_may_have_password()
     passwords.put(user.name, body.password.get_secret_value())
+    app.users.end_sessions(user.name)
     return Response(status_code=204)
 
 

@@ -98,6 +98,15 @@ class Users(UseCases["ChannelOrders"]):
             return user
 
     @use_case
+    def end_sessions(self, name: str) -> list[str]:
+        """Revoke the user's session tokens (after a new password): the ids ended."""
+        with self.app.unit_of_work() as uow:
+            user = self._user(uow.find(user_id_for(name), User), name)
+            ended = user.end_sessions(actor(), datetime.now(UTC))
+            keep_grants(uow, user)
+            return ended
+
+    @use_case
     def disable(self, name: str) -> User:
         """Revoke every token of the user and refuse new ones."""
         with self.app.unit_of_work() as uow:

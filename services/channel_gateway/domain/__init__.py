@@ -72,6 +72,7 @@ from services.channel_gateway.domain.passwords import (
 )
 from services.channel_gateway.domain.users import (
     ROLES,
+    SESSION_LABEL,
     InvalidUserError,
     NotAPersonError,
     TokenNotFoundError,
@@ -128,6 +129,7 @@ __all__ = [
     "OWN_KINDS",
     "PLACEHOLDERS",
     "ROLES",
+    "SESSION_LABEL",
     "TEMPLATES_ID",
     "AddedLine",
     "Address",

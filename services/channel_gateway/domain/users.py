@@ -20,6 +20,10 @@ ROLES = ("admin", "ops", "warehouse", "viewer")
 _NAME = re.compile(r"[^\s/\\]{1,200}")
 
 
+# The label of the tokens signing in gives (POST /v1/sessions): a new password ends them.
+SESSION_LABEL = "console session"
+
+
 class UserKind(StrEnum):
     """A person signs in to the console; a machine client calls with an API key."""
 
@@ -188,6 +192,17 @@ class User(Aggregate):
         self, name: str, token_id: str, revoked_by: str, revoked_at: datetime
     ) -> None:
         self.tokens[token_id] |= {"revoked_by": revoked_by, "revoked_at": revoked_at}
+
+    def end_sessions(self, by: str, now: datetime) -> list[str]:
+        """Revoke every session token not yet revoked (a new password was set); their ids."""
+        ended = [
+            token_id
+            for token_id, token in self.tokens.items()
+            if token["label"] == SESSION_LABEL and token["revoked_at"] is None
+        ]
+        for token_id in ended:
+            self._token_revoked(self.name, token_id, by, now)
+        return ended
 
     def disable(self, by: str, now: datetime) -> None:
         """Revoke every token and refuse new ones (again: nothing more is recorded)."""
