@@ -459,6 +459,29 @@ def test_a_shopify_channel_is_connected_and_its_sku_mapping_edited(api, console)
     }
 
 
+def test_a_line_account_is_connected_for_customer_messages_without_showing_its_token(
+    api, console
+):
+    channel = f"line-{uuid.uuid4().hex[:6]}"
+    tracking = "https://track.thailandpost.co.th/?trackNumber=[tracking_code]"
+
+    connected = console.send(
+        console.page("/channels"),
+        "/channels",
+        form="line",
+        channel_id=channel,
+        channel_access_token="line-secret-token-0003",
+        language="th",
+        tracking_url=tracking,
+    )
+
+    assert f"{channel} is connected." in connected.text
+    assert "line-secret-token-0003" not in connected.html
+    gateway = api.call("channel_gateway", "GET", f"/channels/{channel}").json()
+    assert gateway["kind"] == "line"
+    assert (gateway["config"]["language"], gateway["config"]["tracking_url"]) == ("th", tracking)
+
+
 def test_a_viewer_sees_the_pages_without_anything_to_act_with(system, api, console):
     order_id = shipped_order(api, [{"sku": new_sku("CAP"), "quantity": 1, "unit_price": "9.90"}])
     refundable = api.eventually("returns_service", f"/refundable/{order_id}", lambda r: True)

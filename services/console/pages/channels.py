@@ -103,6 +103,41 @@ KINDS = (
             Setting("refresh_token", "Refresh token", secret=True, required=False),
         ),
     ),
+    ChannelKind(
+        "line",
+        "LINE Official Account (customer messages)",
+        (
+            Setting("channel_access_token", "Channel access token (long-lived)", secret=True),
+            Setting("language", "Language of the messages", required=False, hint="th or en"),
+            Setting(
+                "tracking_url",
+                "Tracking link",
+                required=False,
+                hint="https://track.example/?n=[tracking_code]",
+            ),
+        ),
+    ),
+    *(
+        ChannelKind(
+            kind,
+            title,
+            (
+                Setting("page_id", "Page id"),
+                Setting("page_access_token", "Page access token", secret=True),
+                Setting("language", "Language of the messages", required=False, hint="th or en"),
+                Setting(
+                    "tracking_url",
+                    "Tracking link",
+                    required=False,
+                    hint="https://track.example/?n=[tracking_code]",
+                ),
+            ),
+        )
+        for kind, title in (
+            ("facebook", "Facebook Page (Messenger messages)"),
+            ("instagram", "Instagram account (messages)"),
+        )
+    ),
     OWN,
 )
 OWN_KINDS = ("web", "phone", "mail")
