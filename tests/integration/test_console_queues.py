@@ -459,9 +459,7 @@ def test_a_shopify_channel_is_connected_and_its_sku_mapping_edited(api, console)
     }
 
 
-def test_a_line_account_is_connected_for_customer_messages_without_showing_its_token(
-    api, console
-):
+def test_a_line_account_is_connected_for_customer_messages_without_showing_its_token(api, console):
     channel = f"line-{uuid.uuid4().hex[:6]}"
     tracking = "https://track.thailandpost.co.th/?trackNumber=[tracking_code]"
 
