@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from fastapi import FastAPI
 
 from services.channel_gateway import api, integration, projections
+from services.channel_gateway.api.bill_pages import NotFoundPage, not_found_page
+from services.channel_gateway.api.bills import BillPolicy
 from services.channel_gateway.api.sessions import SignInPolicy
 from services.channel_gateway.application import ChannelOrders, IntakeBatcher
+from services.channel_gateway.channels.checkout import StripeCheckout
 from services.channel_gateway.channels.email.transport import SmtpServer
 from services.channel_gateway.channels.outbound import Outbound
 from services.channel_gateway.channels.registry import ChannelRegistry
@@ -27,11 +31,12 @@ from services.channel_gateway.views import (
     UnreadableSecretsError,
 )
 from services.channel_gateway.workers.amazon import AmazonPoller, PollPolicy
+from services.channel_gateway.workers.bills import BillSweeper
 from services.channel_gateway.workers.deliveries import DeliveryPolicy, DeliveryWorker
 from services.channel_gateway.workers.reconcile import ReconcilePolicy, ReconciliationPoller
 from services.channel_gateway.workers.stock_sync import StockSyncPolicy, StockSyncWorker
 from shared.events import topics
-from shared.runtime.api import api_factory
+from shared.runtime.api import ApiBuilder, Ops, ReadinessCheck, api_factory
 from shared.runtime.database import schema_lock
 from shared.runtime.projection import ProjectionWorker
 from shared.runtime.registry import ServiceEvents
@@ -66,6 +71,7 @@ class GatewayParts(ServiceParts):
     amazon: AmazonPoller = field(kw_only=True)
     reconcile: ReconciliationPoller = field(kw_only=True)
     stock_sync: StockSyncWorker = field(kw_only=True)
+    bill_sweeper: BillSweeper = field(kw_only=True)
 
     def http_api(self, readiness: ReadinessChecks) -> FastAPI:
         """The API, whose /readyz also says whether the intake committer runs."""
@@ -170,7 +176,8 @@ def build(settings: Settings) -> GatewayParts:
             channel_timeout=settings.channel_timeout,
         ),
     )
-    workers = [deliveries.run, amazon.run, stock_sync.run]
+    bill_sweeper = BillSweeper(app, views, settings.bill_expiry_sweep_seconds)
+    workers = [deliveries.run, amazon.run, stock_sync.run, bill_sweeper.run]
     if settings.webhook_poll_enabled:
         workers.append(reconcile.run)
 
@@ -178,12 +185,24 @@ def build(settings: Settings) -> GatewayParts:
         name=NAME,
         settings=settings,
         app=app,
-        api_factory=api_factory(
-            service=NAME,
-            title="OMS Channel Gateway",
-            routers=api.ROUTERS,
-            error_statuses=api.ERROR_STATUSES,
-            provides=[app, views, registry, batcher, webhooks, passwords, sign_in],
+        api_factory=_with_pages(
+            api_factory(
+                service=NAME,
+                title="OMS Channel Gateway",
+                routers=api.ROUTERS,
+                error_statuses=api.ERROR_STATUSES,
+                provides=[
+                    app,
+                    views,
+                    registry,
+                    batcher,
+                    webhooks,
+                    passwords,
+                    sign_in,
+                    _bill_policy(settings),
+                    _card_provider(settings),
+                ],
+            )
         ),
         events=events(),
         access_policy=api.ACCESS,
@@ -196,6 +215,45 @@ def build(settings: Settings) -> GatewayParts:
         amazon=amazon,
         reconcile=reconcile,
         stock_sync=stock_sync,
+        bill_sweeper=bill_sweeper,
+    )
+
+
+def _with_pages(build: ApiBuilder) -> ApiBuilder:
+    """The API plus the customer's bill pages, which live outside /v1 (short links)."""
+
+    def with_pages(readiness: Mapping[str, ReadinessCheck], /, ops: Ops = Ops()) -> FastAPI:
+        http = build(readiness, ops)
+        for router in api.PAGES:
+            http.include_router(router)
+        http.add_exception_handler(NotFoundPage, not_found_page)
+        return http
+
+    return with_pages
+
+
+def _bill_policy(settings: Settings) -> BillPolicy:
+    """How bills are offered to customers."""
+    return BillPolicy(
+        valid_for=timedelta(hours=settings.bill_valid_hours),
+        public_url=settings.bill_public_url,
+        slip_max_bytes=settings.bill_slip_max_bytes,
+        country=settings.bill_country,
+        bank_account=settings.bill_bank_account,
+        promptpay_id=settings.bill_promptpay_id,
+        tracking_url=settings.bill_tracking_url,
+        cod=settings.bill_cod,
+    )
+
+
+def _card_provider(settings: Settings) -> StripeCheckout:
+    """The card payment provider (card payments are offered when its secret key is set)."""
+    return StripeCheckout(
+        settings.card_api_base,
+        settings.card_secret_key.get_secret_value(),
+        settings.card_webhook_secret.get_secret_value(),
+        settings.card_webhook_tolerance_seconds,
+        settings.channel_timeout,
     )
 
 

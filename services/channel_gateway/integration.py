@@ -14,10 +14,12 @@ from urllib.parse import quote
 from services.channel_gateway.application import ChannelOrders, chat_values, utc_stamp
 from services.channel_gateway.application.users import access_granted, access_revoked
 from services.channel_gateway.domain import (
+    BILL_CHANNEL,
     CHAT_KINDS,
     KINDS,
     OWN_KINDS,
     AddressKind,
+    Bill,
     CancelAnswer,
     Cancellation,
     ChannelChange,
@@ -225,6 +227,16 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     User.TokenIssued: access_granted,
     User.TokenRevoked: access_revoked,
     User.Disabled: INTERNAL,
+    # A bill's order is published as the order it becomes (ChannelOrderReceived); the bill's
+    # own events are for the gateway (the customer's page, and messages back to the chat).
+    Bill.Created: INTERNAL,
+    Bill.Confirmed: INTERNAL,
+    Bill.CheckoutStarted: INTERNAL,
+    Bill.SlipUploaded: INTERNAL,
+    Bill.Paid: INTERNAL,
+    Bill.Shipped: INTERNAL,
+    Bill.Expired: INTERNAL,
+    Bill.Cancelled: INTERNAL,
 }
 
 
@@ -256,6 +268,17 @@ def on_shipped(app: ChannelOrders, e: ev.Shipped, uow: UnitOfWork) -> None:
         "packages": packages,
     }
     order = app.orders.record_shipment(e.order_id, shipment, uow=uow)
+    if order is not None:
+        app.bills.follow_shipment(
+            order,
+            {
+                "shipment_id": str(e.shipment_id),
+                "carrier": e.carrier,
+                "tracking_number": e.tracking_number,
+                "shipped_at": shipment["shipped_at"],
+            },
+            uow,
+        )
     if order is not None and _chat_of(order.channel, uow) is not None:
         _tell_customer(app, order, CustomerStatus.SHIPPED, str(e.shipment_id), uow, shipment)
     elif order is not None:
@@ -304,6 +327,7 @@ def on_order_cancelled(app: ChannelOrders, e: ev.OrderCancelled, uow: UnitOfWork
     )
     if order is None:
         return
+    app.bills.follow_cancel(order, e.reason, uow)
     if _own_channel(order.channel, uow):
         app.orders.record_refund_due(order.id, utc_stamp(), uow=uow)
         if _chat_of(order.channel, uow) is not None:
@@ -451,7 +475,9 @@ def _answers_requests(channel: str, uow: UnitOfWork) -> bool:
 def _own_channel(channel: str, uow: UnitOfWork) -> bool:
     """The merchant's own channels have no API to tell about cancels and refunds."""
     connection = uow.find(connection_id_for(channel), ChannelConnection)
-    return connection.own if connection is not None else channel in OWN_KINDS
+    if connection is not None:
+        return connection.own
+    return channel in OWN_KINDS or channel == BILL_CHANNEL  # bills: the merchant's own sale
 
 
 # Where a chat order keeps its customer's id in the chat, and the language to write in.

@@ -8,11 +8,14 @@ aggregate (docs/architecture.md, "Events in and out").
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from psycopg import Cursor
 
 from services.channel_gateway.domain import (
+    Bill,
+    BillStatus,
     ChannelChange,
     ChannelChangeStatus,
     ChannelConnection,
@@ -21,6 +24,7 @@ from services.channel_gateway.domain import (
     Delivery,
     DeliveryStatus,
     User,
+    bill_number,
 )
 from services.channel_gateway.views import ChannelOrderViews
 from shared.runtime.registry import Projection
@@ -420,7 +424,87 @@ USERS = Projection(
     },
 )
 
-VIEWS = (CHANNEL_ORDERS, CONNECTIONS, DELIVERIES, CHANGES, USERS)
+# -- bill_view -------------------------------------------------------------------------------
+
+
+def _bill_created(curs: Cursor[Any], e: Bill.Created) -> None:
+    items = sum((Decimal(li["unit_price"]) * li["quantity"] for li in e.lines), Decimal(0))
+    ChannelOrderViews.insert_bill(
+        curs,
+        {
+            "bill_id": e.originator_id,
+            "number": bill_number(e.originator_id),
+            "status": BillStatus.UNPAID,
+            "chat": e.chat,
+            "handle": e.handle,
+            "customer_name": e.customer_name,
+            "currency": e.currency,
+            "lines": e.lines,
+            "shipping_fee": e.shipping_fee,
+            "discount": e.discount,
+            "total": items - Decimal(e.discount) + Decimal(e.shipping_fee),
+            "note": e.note,
+            "expires_at": e.expires_at,
+            "created_by": e.created_by,
+            "at": e.timestamp,
+        },
+    )
+
+
+def _bill_confirmed(curs: Cursor[Any], e: Bill.Confirmed) -> None:
+    ChannelOrderViews.update_bill(
+        curs,
+        e.originator_id,
+        e.timestamp,
+        confirmation=dict(e.confirmation),
+        order_id=e.order_id,
+        payment_method=e.confirmation["payment_method"],
+    )
+
+
+def _bill_slip(curs: Cursor[Any], e: Bill.SlipUploaded) -> None:
+    ChannelOrderViews.update_bill(curs, e.originator_id, e.timestamp, slip=dict(e.slip))
+
+
+def _bill_paid(curs: Cursor[Any], e: Bill.Paid) -> None:
+    payment = {"method": e.method, "reference": e.reference, "amount": e.amount, "by": e.paid_by}
+    ChannelOrderViews.update_bill(
+        curs, e.originator_id, e.timestamp, status=BillStatus.PAID, payment=payment
+    )
+
+
+def _bill_shipped(curs: Cursor[Any], e: Bill.Shipped) -> None:
+    ChannelOrderViews.add_bill_shipment(curs, e.originator_id, e.timestamp, dict(e.shipment))
+
+
+def _bill_expired(curs: Cursor[Any], e: Bill.Expired) -> None:
+    ChannelOrderViews.update_bill(
+        curs, e.originator_id, e.timestamp, status=BillStatus.EXPIRED, closed_reason=e.reason
+    )
+
+
+def _bill_cancelled(curs: Cursor[Any], e: Bill.Cancelled) -> None:
+    ChannelOrderViews.update_bill(
+        curs, e.originator_id, e.timestamp, status=BillStatus.CANCELLED, closed_reason=e.reason
+    )
+
+
+BILLS = Projection(
+    name="bill_view",
+    aggregates=[Bill],
+    handlers={
+        Bill.Created: _bill_created,
+        Bill.Confirmed: _bill_confirmed,
+        Bill.SlipUploaded: _bill_slip,
+        Bill.Paid: _bill_paid,
+        Bill.Shipped: _bill_shipped,
+        Bill.Expired: _bill_expired,
+        Bill.Cancelled: _bill_cancelled,
+    },
+    ignores=frozenset({Bill.CheckoutStarted}),  # a session id is the provider's business
+)
+
+VIEWS = (CHANNEL_ORDERS, CONNECTIONS, DELIVERIES, CHANGES, USERS, BILLS)
 
 
 def project(curs: Cursor[Any], event: Any) -> None:

@@ -91,3 +91,38 @@ class Settings(ServiceSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     shop_name: str = "Your shop"
+
+    # Bills sold in chat (README, "Selling in chat with bills")
+    bill_valid_hours: float = Field(
+        72.0, gt=0, le=24 * 90, description="How long a bill's link stays open unpaid, hours."
+    )
+    bill_public_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="The gateway's address as customers reach it: bill links start with it.",
+    )
+    bill_expiry_sweep_seconds: float = Field(
+        60.0, gt=0, description="How often the leader expires unpaid bills past their time."
+    )
+    bill_slip_max_bytes: int = Field(
+        5_000_000, ge=10_000, le=50_000_000, description="Largest payment slip accepted, bytes."
+    )
+    bill_country: str = Field("TH", description="The country a bill's address is in by default.")
+    bill_bank_account: str = Field(
+        "", description="Bank, account name and number shown for a transfer; empty: no transfer."
+    )
+    bill_promptpay_id: str = Field(
+        "", description="PromptPay mobile number or national/tax id; empty: no PromptPay."
+    )
+    bill_tracking_url: str = Field(
+        "", description="Tracking page with {tracking_number} in it; empty: the number alone."
+    )
+    bill_cod: bool = Field(True, description="Offer cash on delivery.")
+    # Card payments: a Stripe-Checkout-shaped provider; empty secret key: no card payments.
+    card_api_base: str = Field("https://api.stripe.com", description="The provider's API.")
+    card_secret_key: SecretStr = Field(SecretStr(""), description="The provider's secret key.")
+    card_webhook_secret: SecretStr = Field(
+        SecretStr(""), description="The webhook endpoint's signing secret (whsec_...)."
+    )
+    card_webhook_tolerance_seconds: float = Field(
+        300.0, gt=0, description="How old a signed webhook may be (replays are refused)."
+    )

@@ -7,6 +7,8 @@ from fastapi import APIRouter
 
 from services.channel_gateway import domain
 from services.channel_gateway.api import (
+    bill_pages,
+    bills,
     changes,
     channels,
     chat,
@@ -26,6 +28,10 @@ from services.channel_gateway.views import UnreadableSecretsError
 from shared.runtime.access import AccessPolicy, Grant, Rule
 
 ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
+    domain.BillNotFoundError: (404, "Bill not found"),
+    domain.BillClosedError: (409, "Bill closed"),
+    domain.InvalidBillError: (422, "Invalid bill"),
+    domain.PaymentMismatchError: (422, "Payment mismatch"),
     domain.ChannelOrderNotFoundError: (404, "Channel order not found"),
     domain.InvalidChannelOrderError: (422, "Invalid order"),
     domain.OrderNotHeldError: (409, "Order not held"),
@@ -70,7 +76,11 @@ ROUTERS: list[APIRouter] = [
     sessions.router,
     secrets.router,
     chat.router,
+    bills.router,
+    bills.payments,
 ]
+# Outside /v1: the customer's bill page (its link's token is the key; see bill_pages).
+PAGES: list[APIRouter] = [bill_pages.router]
 
 ACCESS = AccessPolicy(
     {
@@ -90,8 +100,12 @@ ACCESS = AccessPolicy(
         "/sessions/end": Rule(writes=Grant.SIGNED_IN),
         # What customers read is the merchant's voice: ops and admins word it.
         "/chat": Rule(writes=Grant.OPS, reads=Grant.OPS),
+        "/bills": Rule(writes=Grant.OPS),  # sellers make bills and confirm transfers
+        "/payment-webhooks": Rule(
+            writes=Grant.PUBLIC, reads=Grant.PUBLIC
+        ),  # signed by the provider
     }
 )
 """Who may call what (reads: any role, unless a rule says otherwise)."""
 
-__all__ = ["ACCESS", "ERROR_STATUSES", "ROUTERS"]
+__all__ = ["ACCESS", "ERROR_STATUSES", "PAGES", "ROUTERS"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from eventsourcing.utils import EnvType
 
+from services.channel_gateway.application.bills import Bills, CustomerDetails, NewBill
 from services.channel_gateway.application.canonical import CanonicalOrderModel, minor_units
 from services.channel_gateway.application.changes import Changes
 from services.channel_gateway.application.chat import Chat, ChatMessages, chat_values
@@ -46,9 +47,11 @@ class ChannelOrders(ServiceApplication):
         self.stock_sync = StockSync(self)
         self.users = Users(self)
         self.chat = Chat(self)
+        self.bills = Bills(self)
 
 
 __all__ = [
+    "Bills",
     "CanonicalOrderModel",
     "Changes",
     "ChannelDirectory",
@@ -58,10 +61,12 @@ __all__ = [
     "Chat",
     "ChatMessages",
     "Connections",
+    "CustomerDetails",
     "Deliveries",
     "Intake",
     "IntakeBatcher",
     "IntakeResult",
+    "NewBill",
     "NewsResult",
     "NewsStatus",
     "Orders",

@@ -1,5 +1,25 @@
 """Gateway domain: channel orders, channel connections and deliveries (stdlib + eventsourcing)."""
 
+from services.channel_gateway.domain.bills import (
+    BILL_CHANNEL,
+    PAYMENT_STATE_ON_CONFIRM,
+    Bill,
+    BillClosedError,
+    BillError,
+    BillLine,
+    BillNotFoundError,
+    BillShipment,
+    BillStatus,
+    ChatKind,
+    Confirmation,
+    InvalidBillError,
+    PaymentMethod,
+    PaymentMismatchError,
+    Slip,
+    bill_id_for,
+    bill_number,
+    token_hash,
+)
 from services.channel_gateway.domain.changes import (
     ChangeAppliedError,
     ChannelChange,
@@ -115,11 +135,12 @@ from services.channel_gateway.domain.values import (
     ShippingToArrange,
 )
 
-AGGREGATES = (ChannelOrder, ChannelConnection, Delivery, ChannelChange, User, ChatTemplates)
+AGGREGATES = (ChannelOrder, ChannelConnection, Delivery, ChannelChange, User, ChatTemplates, Bill)
 """Every aggregate whose events the gateway stores."""
 
 __all__ = [
     "AGGREGATES",
+    "BILL_CHANNEL",
     "CHAT_KINDS",
     "DEFAULT_TEMPLATES",
     "KINDS",
@@ -127,6 +148,7 @@ __all__ = [
     "MARKETPLACE_KINDS",
     "ORDER_NAMESPACE",
     "OWN_KINDS",
+    "PAYMENT_STATE_ON_CONFIRM",
     "PLACEHOLDERS",
     "ROLES",
     "SESSION_LABEL",
@@ -134,6 +156,13 @@ __all__ = [
     "AddedLine",
     "Address",
     "AddressKind",
+    "Bill",
+    "BillClosedError",
+    "BillError",
+    "BillLine",
+    "BillNotFoundError",
+    "BillShipment",
+    "BillStatus",
     "CancelAnswer",
     "Cancellation",
     "CanonicalOrder",
@@ -157,8 +186,10 @@ __all__ = [
     "ChannelRefs",
     "ChatAddress",
     "ChatError",
+    "ChatKind",
     "ChatMessage",
     "ChatTemplates",
+    "Confirmation",
     "Customer",
     "CustomerStatus",
     "Delivery",
@@ -174,6 +205,7 @@ __all__ = [
     "DraftLine",
     "DraftOrder",
     "EditedLine",
+    "InvalidBillError",
     "InvalidChannelOrderError",
     "InvalidTemplateError",
     "InvalidUserError",
@@ -189,6 +221,8 @@ __all__ = [
     "Package",
     "PasswordError",
     "PasswordHash",
+    "PaymentMethod",
+    "PaymentMismatchError",
     "RawPayload",
     "Refund",
     "RefundLine",
@@ -198,6 +232,7 @@ __all__ = [
     "ShippingArrangement",
     "ShippingLine",
     "ShippingToArrange",
+    "Slip",
     "Templates",
     "TokenNotFoundError",
     "User",
@@ -206,6 +241,8 @@ __all__ = [
     "UserExistsError",
     "UserKind",
     "UserNotFoundError",
+    "bill_id_for",
+    "bill_number",
     "change_id_for",
     "check_password",
     "check_templates",
@@ -217,5 +254,6 @@ __all__ = [
     "password_problem",
     "placeholders_in",
     "render",
+    "token_hash",
     "user_id_for",
 ]

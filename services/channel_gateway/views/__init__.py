@@ -4,6 +4,7 @@ people's password hashes.
 SQL only; from the domain just its statuses, so filters and rows name the same values.
 """
 
+from services.channel_gateway.views.bills import BILL_TABLES, BillViews
 from services.channel_gateway.views.changes import CHANGE_TABLES, ChangeViews
 from services.channel_gateway.views.connections import CONNECTION_TABLES, ConnectionViews
 from services.channel_gateway.views.deliveries import DELIVERY_TABLES, DeliveryViews
@@ -21,12 +22,24 @@ from services.channel_gateway.views.users import USER_TABLES, UserViews
 from shared.runtime.projection import ViewStore
 
 ALL_TABLES = (
-    CHANNEL_ORDER_TABLES + CONNECTION_TABLES + DELIVERY_TABLES + CHANGE_TABLES + USER_TABLES
+    CHANNEL_ORDER_TABLES
+    + CONNECTION_TABLES
+    + DELIVERY_TABLES
+    + CHANGE_TABLES
+    + USER_TABLES
+    + BILL_TABLES
 )
 
 
 class ChannelOrderViews(
-    OrderViews, ConnectionViews, DeliveryViews, ChangeViews, StockSyncViews, UserViews, ViewStore
+    OrderViews,
+    ConnectionViews,
+    DeliveryViews,
+    ChangeViews,
+    StockSyncViews,
+    UserViews,
+    BillViews,
+    ViewStore,
 ):
     """Everything ops query at the gateway, kept by one projection of the event log."""
 
@@ -36,6 +49,7 @@ class ChannelOrderViews(
         + DeliveryViews.delivery_tables
         + ChangeViews.change_tables
         + UserViews.user_tables
+        + BillViews.bill_tables
         # Not in ALL_TABLES: stock sync state is not derived from the log (never reset).
         + StockSyncViews.stock_sync_tables
     )

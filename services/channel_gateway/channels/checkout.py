@@ -1,0 +1,153 @@
+"""Card payments through a provider's hosted checkout, shaped as Stripe Checkout.
+
+Stripe's documented shapes: `POST /v1/checkout/sessions` (form-encoded, `Authorization: Bearer
+<secret key>`, an `Idempotency-Key`) with `mode=payment`, `line_items[0][price_data][currency]`,
+`[unit_amount]` (in the currency's smallest unit), `[product_data][name]`, `[quantity]`,
+`client_reference_id`, `metadata[...]`, `success_url`, `cancel_url`; the answer is a
+`checkout.session` with `id` and `url` (where the customer is sent). The payment comes back as a
+webhook event `checkout.session.completed` (or `checkout.session.async_payment_succeeded`) whose
+`data.object` is the session (`payment_status: "paid"`, `amount_total`, `currency`,
+`payment_intent`), signed in the `Stripe-Signature` header: `t=<unix time>,v1=<hex
+HMAC-SHA256(endpoint secret, "<t>.<raw body>")>` (several v1 during a secret's rotation).
+The card itself never reaches the OMS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from shared import money
+
+
+class CheckoutError(Exception):
+    """The provider refused or could not be reached."""
+
+
+class SignatureError(Exception):
+    """A webhook whose signature does not hold (forged, altered, or too old)."""
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    """A hosted checkout opened at the provider: its id and where to send the customer."""
+
+    session_id: str
+    url: str
+
+
+@dataclass(frozen=True)
+class CardPayment:
+    """What a verified provider event says was paid, for which bill."""
+
+    event_id: str
+    bill_id: str
+    reference: str  # the provider's payment id (payment_intent), else the session's id
+    amount: Decimal
+    currency: str
+
+
+def smallest_units(amount: Decimal, currency: str) -> int:
+    """The amount in the currency's smallest unit, as Stripe takes it (THB 49.50 -> 4950)."""
+    return int(amount.scaleb(money.minor_units(currency)))
+
+
+class StripeCheckout:
+    """One payment provider account: opens checkouts and verifies its webhooks."""
+
+    def __init__(
+        self, api_base: str, secret_key: str, webhook_secret: str, tolerance: float, timeout: float
+    ) -> None:
+        self.api_base = api_base.rstrip("/")
+        self.secret_key = secret_key
+        self.webhook_secret = webhook_secret
+        self.tolerance = tolerance
+        self.timeout = timeout
+
+    async def open(
+        self,
+        *,
+        bill_id: str,
+        number: str,
+        amount: Decimal,
+        currency: str,
+        success_url: str,
+        cancel_url: str,
+        attempt: str,
+    ) -> CheckoutSession:
+        """A new hosted checkout for the bill's total; `attempt` makes a retried call the same."""
+        form = {
+            "mode": "payment",
+            "client_reference_id": bill_id,
+            "metadata[bill_id]": bill_id,
+            "line_items[0][quantity]": "1",
+            "line_items[0][price_data][currency]": currency.lower(),
+            "line_items[0][price_data][unit_amount]": str(smallest_units(amount, currency)),
+            "line_items[0][price_data][product_data][name]": f"Bill {number}",
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+        }
+        headers = {
+            "Authorization": f"Bearer {self.secret_key}",
+            "Idempotency-Key": f"bill-{bill_id}-{attempt}",
+        }
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout) as client:
+                response = await client.post(
+                    f"{self.api_base}/v1/checkout/sessions", data=form, headers=headers
+                )
+        except httpx.HTTPError as error:
+            raise CheckoutError(f"payment provider unreachable: {error}") from None
+        if response.status_code != 200:
+            raise CheckoutError(f"payment provider answered {response.status_code}")
+        body = response.json()
+        return CheckoutSession(session_id=str(body["id"]), url=str(body["url"]))
+
+    def verify(self, payload: bytes, header: str | None, now: float | None = None) -> None:
+        """Raise SignatureError unless a v1 signature of the payload holds and is recent."""
+        if not header or not self.webhook_secret:
+            raise SignatureError("no Stripe-Signature header")
+        parts = [p.split("=", 1) for p in header.split(",") if "=" in p]
+        stamps = [v for k, v in parts if k.strip() == "t"]
+        signatures = [v.strip() for k, v in parts if k.strip() == "v1"]
+        if len(stamps) != 1 or not stamps[0].strip().isdigit() or not signatures:
+            raise SignatureError("malformed Stripe-Signature header")
+        stamp = stamps[0].strip()
+        signed = stamp.encode() + b"." + payload
+        expected = hmac.new(self.webhook_secret.encode(), signed, hashlib.sha256).hexdigest()
+        if not any(hmac.compare_digest(expected, s) for s in signatures):
+            raise SignatureError("signature does not match")
+        if abs((now if now is not None else time.time()) - int(stamp)) > self.tolerance:
+            raise SignatureError("signature timestamp outside the tolerance")
+
+    @staticmethod
+    def payment(payload: bytes) -> CardPayment | None:
+        """The payment a verified event reports; None for events that report none."""
+        event: dict[str, Any] = json.loads(payload)
+        if event.get("type") not in (
+            "checkout.session.completed",
+            "checkout.session.async_payment_succeeded",
+        ):
+            return None
+        session = event.get("data", {}).get("object", {})
+        if session.get("payment_status") != "paid":
+            return None  # completed but paid later (a delayed method): async_payment_succeeded
+        bill_id = session.get("client_reference_id") or session.get("metadata", {}).get("bill_id")
+        currency = str(session.get("currency", "")).upper()
+        if not bill_id or currency not in money.MINOR_UNITS:
+            return None
+        amount = Decimal(int(session.get("amount_total", 0))).scaleb(-money.minor_units(currency))
+        return CardPayment(
+            event_id=str(event.get("id", "")),
+            bill_id=str(bill_id),
+            reference=str(session.get("payment_intent") or session.get("id")),
+            amount=amount,
+            currency=currency,
+        )

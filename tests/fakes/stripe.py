@@ -1,0 +1,125 @@
+"""A fake Stripe Checkout over real HTTP: sessions created, paid, and the signed webhook sent.
+
+It reproduces what Stripe documents for a one-off payment: `POST /v1/checkout/sessions`, form
+encoded with `Authorization: Bearer <secret key>` (401 otherwise), `mode=payment` and
+`line_items[0][price_data][...]` (400 when missing), answered with a `checkout.session` object
+(`id` cs_test_..., `url`, `amount_total` in the smallest unit, lower-case `currency`,
+`client_reference_id`, `metadata`, `payment_status` "unpaid", `status` "open"); a repeated
+`Idempotency-Key` answers the same session. Paying it (`pay`, standing in for the customer on the
+hosted page) completes the session and POSTs the event `checkout.session.completed` with
+`data.object` the session (`payment_status` "paid", `payment_intent` pi_...), signed in the
+`Stripe-Signature` header as `t=<unix time>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from fastapi import Request
+from fastapi.responses import JSONResponse
+
+from tests.fakes.server import FakeChannel
+
+SECRET_KEY = "sk_test_fake_bills"
+WEBHOOK_SECRET = "whsec_fake_bills"
+
+
+def stripe_signature(body: bytes, secret: str, at: int | None = None) -> str:
+    """The Stripe-Signature header Stripe sends with this body."""
+    stamp = int(time.time()) if at is None else at
+    digest = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={stamp},v1={digest}"
+
+
+@dataclass
+class FakeStripe(FakeChannel):
+    """Checkout sessions in memory; `webhook_url` is the gateway's endpoint for its events."""
+
+    sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    by_key: dict[str, str] = field(default_factory=dict)
+    webhook_url: str = ""
+
+    def routes(self) -> None:
+        @self.app.post("/v1/checkout/sessions")
+        async def create_session(request: Request) -> JSONResponse:
+            if request.headers.get("authorization") != f"Bearer {SECRET_KEY}":
+                return _error(401, "Invalid API Key provided")
+            form = dict((await request.form()).items())
+            key = request.headers.get("idempotency-key", "")
+            if key and key in self.by_key:
+                return JSONResponse(self.sessions[self.by_key[key]])
+            price = "line_items[0][price_data]"
+            needed = (
+                "mode",
+                "success_url",
+                f"{price}[currency]",
+                f"{price}[unit_amount]",
+                f"{price}[product_data][name]",
+            )
+            missing = [name for name in needed if not form.get(name)]
+            if missing or form["mode"] != "payment":
+                return _error(400, f"Missing required param: {', '.join(missing) or 'mode'}")
+            session_id = f"cs_test_{uuid.uuid4().hex}"
+            amount = int(str(form[f"{price}[unit_amount]"])) * int(
+                str(form.get("line_items[0][quantity]", "1"))
+            )
+            session = {
+                "id": session_id,
+                "object": "checkout.session",
+                "mode": "payment",
+                "url": f"{self.url}/pay/{session_id}",
+                "amount_total": amount,
+                "currency": str(form[f"{price}[currency]"]),
+                "client_reference_id": form.get("client_reference_id"),
+                "metadata": {
+                    k[len("metadata[") : -1]: v
+                    for k, v in form.items()
+                    if k.startswith("metadata[")
+                },
+                "payment_status": "unpaid",
+                "status": "open",
+                "payment_intent": None,
+                "success_url": form["success_url"],
+            }
+            self.sessions[session_id] = session
+            if key:
+                self.by_key[key] = session_id
+            return JSONResponse(session)
+
+    def pay(self, session_id: str, secret: str = WEBHOOK_SECRET) -> httpx.Response:
+        """The customer paid on the hosted page: complete the session and send the event."""
+        session = self.sessions[session_id]
+        session.update(
+            payment_status="paid", status="complete", payment_intent=f"pi_{uuid.uuid4().hex[:24]}"
+        )
+        return self.send_event("checkout.session.completed", session, secret)
+
+    def send_event(
+        self, kind: str, session: dict[str, Any], secret: str = WEBHOOK_SECRET
+    ) -> httpx.Response:
+        """POST a signed event about the session to the gateway."""
+        body = json.dumps(
+            {
+                "id": f"evt_{uuid.uuid4().hex[:24]}",
+                "object": "event",
+                "type": kind,
+                "created": int(time.time()),
+                "data": {"object": session},
+            }
+        ).encode()
+        headers = {"Stripe-Signature": stripe_signature(body, secret)}
+        headers["Content-Type"] = "application/json"
+        return httpx.post(self.webhook_url, content=body, headers=headers, timeout=30)
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"type": "invalid_request_error", "message": message}}, status_code=status
+    )
