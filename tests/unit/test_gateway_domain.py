@@ -225,6 +225,16 @@ def test_every_event_keeps_the_topic_its_stored_events_carry() -> None:
                 "User.TokenRevoked",
                 "User.Disabled",
             ],
+            "bills": [
+                "Bill.Created",
+                "Bill.Confirmed",
+                "Bill.CheckoutStarted",
+                "Bill.SlipUploaded",
+                "Bill.Paid",
+                "Bill.Shipped",
+                "Bill.Expired",
+                "Bill.Cancelled",
+            ],
         }.items()
         for name in names
     }

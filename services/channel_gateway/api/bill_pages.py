@@ -182,24 +182,37 @@ def _tracking(policy: BillPolicy, shipment: Any) -> dict[str, str]:
     return {"carrier": shipment["carrier"], "number": number, "url": url}
 
 
+FormText = Annotated[str, Form(max_length=200)]
+
+
 @router.post("/{token}/confirm")
 async def confirm(
     request: Request,
     token: str,
-    csrf: Annotated[str, Form(max_length=100)],
-    name: Annotated[str, Form(max_length=200)],
-    phone: Annotated[str, Form(max_length=50)],
-    line1: Annotated[str, Form(max_length=200)],
-    city: Annotated[str, Form(max_length=200)],
-    postal_code: Annotated[str, Form(max_length=20)],
-    payment_method: Annotated[PaymentMethod, Form()],
-    email: Annotated[str, Form(max_length=200)] = "",
-    line2: Annotated[str, Form(max_length=200)] = "",
-    state: Annotated[str, Form(max_length=100)] = "",
+    csrf: FormText = "",
+    name: FormText = "",
+    phone: FormText = "",
+    email: FormText = "",
+    line1: FormText = "",
+    line2: FormText = "",
+    city: FormText = "",
+    state: FormText = "",
+    postal_code: FormText = "",
+    payment_method: FormText = "",
 ) -> Response:
-    """The customer confirms details and payment method: the bill's order is placed."""
+    """The customer confirms details and payment method: the bill's order is placed.
+
+    Every field is checked after the token (a wrong link is a 404 whatever the form holds)."""
     bill = await _bill(request, token)
     _check_csrf(request, csrf)
+    required = {"name": name, "phone": phone, "line1": line1, "city": city}
+    missing = [field for field, value in required.items() if not value.strip()]
+    if not postal_code.strip() or len(postal_code) > 20:
+        missing.append("postal_code")
+    if payment_method not in PaymentMethod.__members__.values():
+        missing.append("payment_method")
+    if missing:
+        raise Problem(422, "Bill not confirmed", f"missing or invalid: {', '.join(missing)}")
     policy = component(request, BillPolicy)
     details = CustomerDetails(
         name=name.strip(),
@@ -211,7 +224,7 @@ async def confirm(
         state=state.strip() or None,
         postal_code=postal_code.strip(),
         country=policy.country,
-        payment_method=payment_method,
+        payment_method=PaymentMethod(payment_method),
     )
     try:
         await asyncio.to_thread(_app(request).bills.confirm, bill.id, details)
@@ -223,9 +236,7 @@ async def confirm(
 
 
 @router.post("/{token}/card")
-async def pay_by_card(
-    request: Request, token: str, csrf: Annotated[str, Form(max_length=100)]
-) -> Response:
+async def pay_by_card(request: Request, token: str, csrf: FormText = "") -> Response:
     """Open the provider's hosted checkout for the total and send the customer there."""
     bill = await _bill(request, token)
     _check_csrf(request, csrf)
@@ -252,12 +263,14 @@ async def pay_by_card(
 async def upload_slip(
     request: Request,
     token: str,
-    csrf: Annotated[str, Form(max_length=100)],
-    slip: UploadFile,
+    slip: UploadFile | None = None,
+    csrf: FormText = "",
 ) -> Response:
     """A transfer's slip: an image or a PDF under the size limit (413 larger, 415 another type)."""
     bill = await _bill(request, token)
     _check_csrf(request, csrf)
+    if slip is None:
+        raise Problem(422, "No slip", "choose the slip's file to upload")
     limit = component(request, BillPolicy).slip_max_bytes
     content = await slip.read(limit + 1)
     if len(content) > limit:
