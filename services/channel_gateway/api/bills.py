@@ -151,7 +151,7 @@ async def card_webhook(request: Request, app: AppDep) -> dict[str, str]:
     except SignatureError as error:
         raise Problem(401, "Unsigned", f"Stripe-Signature: {error}") from None
     except ValueError:
-        raise Problem(400, "Malformed payload", "the event is not JSON") from None
+        raise Problem(400, "Malformed payload", "the body is not a Stripe event") from None
     if payment is None:
         return {"status": "ignored"}
     try:

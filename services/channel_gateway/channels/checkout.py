@@ -129,8 +129,15 @@ class StripeCheckout:
 
     @staticmethod
     def payment(payload: bytes) -> CardPayment | None:
-        """The payment a verified event reports; None for events that report none."""
-        event: dict[str, Any] = json.loads(payload)
+        """The payment a verified event reports; None for events that report none; ValueError
+        for a body not in the event's documented shape."""
+        try:
+            return StripeCheckout._payment(json.loads(payload))
+        except (AttributeError, TypeError, ArithmeticError) as error:
+            raise ValueError(f"not a Stripe event: {error}") from None
+
+    @staticmethod
+    def _payment(event: dict[str, Any]) -> CardPayment | None:
         if event.get("type") not in (
             "checkout.session.completed",
             "checkout.session.async_payment_succeeded",

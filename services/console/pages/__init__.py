@@ -2,7 +2,16 @@
 
 from fastapi import APIRouter
 
-from services.console.pages import channels, orders, queues, returns, sign_in, stock, warehouse
+from services.console.pages import (
+    bills,
+    channels,
+    orders,
+    queues,
+    returns,
+    sign_in,
+    stock,
+    warehouse,
+)
 
 ROUTERS: list[APIRouter] = [
     sign_in.router,
@@ -12,6 +21,7 @@ ROUTERS: list[APIRouter] = [
     warehouse.router,
     returns.router,
     channels.router,
+    bills.router,
 ]
 
 __all__ = ["ROUTERS"]

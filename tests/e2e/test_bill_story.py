@@ -1,0 +1,138 @@
+"""A bill's whole story against the running system: the seller makes it, the customer confirms it
+on its page and pays by card through a fake Stripe Checkout; the order is reserved, released to
+the warehouse when paid, picked and shipped, and the bill's page shows the tracking number."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from shared.cli.system import EmbeddedSystem
+from tests.e2e.test_order_story import new_sku, stock_of, stock_up
+from tests.fakes.stripe import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
+from tests.systems import Api, running_system
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def stripe() -> Iterator[FakeStripe]:
+    fake = FakeStripe().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def bill_system(
+    tmp_path_factory, postgres_server_url, stripe: FakeStripe
+) -> Iterator[EmbeddedSystem]:
+    """The five services, the gateway selling by bill with the fake card provider."""
+    env = {
+        "OMS_GATEWAY_CARD_API_BASE": stripe.url,
+        "OMS_GATEWAY_CARD_SECRET_KEY": SECRET_KEY,
+        "OMS_GATEWAY_CARD_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "OMS_GATEWAY_BILL_TRACKING_URL": "https://track.example/{tracking_number}",
+    }
+    var_dir = tmp_path_factory.mktemp("oms-bills")
+    with running_system(
+        var_dir, postgres_server_url, "bill", stream_jobs=False, extra_env=env
+    ) as oms:
+        stripe.webhook_url = f"{oms.urls()['channel_gateway']}/v1/payment-webhooks/card"
+        yield oms
+
+
+@pytest.fixture(scope="module")
+def seller(bill_system: EmbeddedSystem) -> Iterator[Api]:
+    client = Api(bill_system.urls(), bill_system.admin_token)
+    yield client
+    client.http.close()
+
+
+def csrf_of(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+def test_a_bill_paid_by_card_is_shipped_and_its_page_shows_the_tracking(
+    seller: Api, bill_system: EmbeddedSystem, stripe: FakeStripe
+):
+    tee = new_sku("TEE")
+    stock_up(seller, "WH-BILL", tee, 3)
+    made = seller.ok(
+        "channel_gateway",
+        "POST",
+        "/bills",
+        json={
+            "chat": "line",
+            "handle": "U4af4980629",
+            "customer_name": "สมหญิง รักดี",
+            "currency": "THB",
+            "lines": [{"sku": tee, "quantity": 2, "unit_price": "250.00", "title": "เสื้อ"}],
+            "shipping_fee": "50.00",
+            "discount": "20.00",
+        },
+    )
+    assert made["total"] == "530.00"
+    path = "/b/" + made["link"].rsplit("/b/", 1)[1]
+
+    # The customer: no token, no login; only the link.
+    with httpx.Client(base_url=bill_system.urls()["channel_gateway"], timeout=15) as phone:
+        page = phone.get(path, headers={"Accept-Language": "th"})
+        assert page.status_code == 200 and "530.00 THB" in page.text
+        confirmed = phone.post(
+            f"{path}/confirm",
+            data={
+                "csrf": csrf_of(page),
+                "name": "สมหญิง รักดี",
+                "phone": "0891234567",
+                "line1": "12 ถนนนิมมานเหมินท์",
+                "city": "เมืองเชียงใหม่",
+                "state": "เชียงใหม่",
+                "postal_code": "50200",
+                "payment_method": "card",
+            },
+        )
+        assert confirmed.status_code == 303, confirmed.text
+        order_id = _order_of(seller, made["bill_id"])
+        held = seller.eventually(
+            "order_service", f"/orders/{order_id}", lambda o: o["status"] == "awaiting_payment"
+        )
+        assert held["payment_state"] == "pending" and held["channel_order_number"] == made["number"]
+        assert stock_of(seller, tee)["reserved"] == 2
+
+        to_card = phone.post(f"{path}/card", data={"csrf": csrf_of(phone.get(path))})
+        assert to_card.status_code == 303
+        session_id = to_card.headers["location"].rsplit("/", 1)[1]
+        assert stripe.pay(session_id).json()["status"] == "paid"
+
+        seller.eventually(
+            "order_service",
+            f"/orders/{order_id}",
+            lambda o: o["payment_state"] == "paid" and o["status"] != "awaiting_payment",
+        )
+        [shipment] = seller.eventually(
+            "fulfillment_service", f"/shipments?order_id={order_id}", lambda p: len(p["data"]) == 1
+        )["data"]
+        pick_list = seller.pick_list("WH-BILL")
+        seller.confirm_picks(
+            pick_list, [{"sku": li["sku"], "picked": li["quantity"]} for li in pick_list["lines"]]
+        )
+        seller.ship(shipment["shipment_id"], "TH0146000099990042")
+
+        bill = seller.eventually(
+            "channel_gateway", f"/bills/{made['bill_id']}", lambda b: b["status"] == "shipped"
+        )
+        assert bill["shipments"][0]["tracking_number"] == "TH0146000099990042"
+        shown = phone.get(f"{path}?lang=en")
+        assert "Shipped" in shown.text
+        assert "https://track.example/TH0146000099990042" in shown.text
+
+
+def _order_of(seller: Api, bill_id: str) -> str:
+    """The order id of a confirmed bill (the gateway shows it once its view has it)."""
+    bill = seller.eventually("channel_gateway", f"/bills/{bill_id}", lambda b: b["order_id"])
+    return str(bill["order_id"])
