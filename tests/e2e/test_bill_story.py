@@ -5,7 +5,9 @@ the warehouse when paid, picked and shipped, and the bill's page shows the track
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -13,6 +15,7 @@ import pytest
 from shared.cli.system import EmbeddedSystem
 from tests.e2e.test_order_story import new_sku, stock_of, stock_up
 from tests.fakes.stripe import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
+from tests.integration.test_console_queues import Console
 from tests.systems import Api, running_system
 
 pytestmark = pytest.mark.e2e
@@ -35,10 +38,11 @@ def bill_system(
         "OMS_GATEWAY_CARD_SECRET_KEY": SECRET_KEY,
         "OMS_GATEWAY_CARD_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "OMS_GATEWAY_BILL_TRACKING_URL": "https://track.example/{tracking_number}",
+        "OMS_GATEWAY_BILL_BANK_ACCOUNT": "SCB 123-456789-0 (Shop Co., Ltd.)",
     }
     var_dir = tmp_path_factory.mktemp("oms-bills")
     with running_system(
-        var_dir, postgres_server_url, "bill", stream_jobs=False, extra_env=env
+        var_dir, postgres_server_url, "bill", stream_jobs=False, console=True, extra_env=env
     ) as oms:
         stripe.webhook_url = f"{oms.urls()['channel_gateway']}/v1/payment-webhooks/card"
         yield oms
@@ -136,3 +140,80 @@ def _order_of(seller: Api, bill_id: str) -> str:
     """The order id of a confirmed bill (the gateway shows it once its view has it)."""
     bill = seller.eventually("channel_gateway", f"/bills/{bill_id}", lambda b: b["order_id"])
     return str(bill["order_id"])
+
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
+
+
+def test_a_seller_makes_a_bill_in_the_console_and_confirms_the_transfer_of_its_slip(
+    seller: Api, bill_system: EmbeddedSystem
+):
+    with Console.signed_in(bill_system, bill_system.admin_token) as console:
+        made = console.send(
+            console.page("/bills"),
+            "/bills",
+            chat="facebook",
+            handle="somchai.shop",
+            customer_name="Somchai Jaidee",
+            currency="THB",
+            sku_0="CAP-1",
+            title_0="หมวก",
+            quantity_0="3",
+            unit_price_0="150.50",
+            shipping_fee="40",
+            discount="1.50",
+        )
+        assert "Send this link" in made.text and "490.00 THB" in made.text, made.text
+        link = re.search(r'id="bill-link" readonly value="([^"]+)"', made.html)
+        assert link is not None
+        path = "/b/" + link.group(1).rsplit("/b/", 1)[1]
+
+        with httpx.Client(base_url=bill_system.urls()["channel_gateway"], timeout=15) as phone:
+            page = phone.get(path)
+            assert "SCB 123-456789-0" not in page.text  # shown once the customer chose it
+            phone.post(
+                f"{path}/confirm",
+                data={
+                    "csrf": csrf_of(page),
+                    "name": "Somchai Jaidee",
+                    "phone": "0812345678",
+                    "line1": "1 Rama IV Road",
+                    "city": "Pathum Wan",
+                    "state": "Bangkok",
+                    "postal_code": "10330",
+                    "payment_method": "transfer",
+                },
+            )
+            page = phone.get(path)
+            assert "SCB 123-456789-0" in page.text
+            sent = phone.post(
+                f"{path}/slip",
+                data={"csrf": csrf_of(page)},
+                files={"slip": ("slip.png", PNG, "image/png")},
+            )
+            assert sent.status_code == 303, sent.text
+
+        unpaid = until_listed(console, "/bills?status=unpaid", "slip to check")
+        bill_path = re.search(r'href="(/bills/[0-9a-f-]{36})"', unpaid.html)
+        assert bill_path is not None
+        bill = console.page(bill_path.group(1))
+        slip = console.http.get(f"{bill_path.group(1)}/slip")
+        assert (slip.status_code, slip.content) == (200, PNG)
+        paid = console.send(bill, f"{bill_path.group(1)}/payment", reference="SCB 0712-88")
+        assert "The payment is confirmed" in paid.text
+        bill_id = bill_path.group(1).rsplit("/", 1)[1]
+        seller.eventually("channel_gateway", f"/bills/{bill_id}", lambda b: b["status"] == "paid")
+        order = _order_of(seller, bill_id)
+        seller.eventually(
+            "order_service", f"/orders/{order}", lambda o: o["payment_state"] == "paid"
+        )
+
+
+def until_listed(console: Console, path: str, text: str) -> Any:
+    """The page once it shows the text (the gateway's list follows its commands)."""
+    deadline = time.monotonic() + 30
+    while True:
+        page = console.page(path)
+        if text in page.text or time.monotonic() > deadline:
+            return page
+        time.sleep(0.2)
