@@ -178,6 +178,16 @@ def _seed_gateway(gateway: RunningService) -> None:
     )
     assert gateway.http.post("/v1/users/fuzz/tokens", json={}).status_code == 201
     eventually(lambda: gateway.get_json("/v1/tokens")["count"] == 1)
+    # A bill, for the list of bills and the operations behind its id.
+    bill = {
+        "chat": "line",
+        "handle": "U1",
+        "customer_name": "Nok",
+        "currency": "THB",
+        "lines": [{"sku": "TEE", "quantity": 1, "unit_price": "199.00"}],
+    }
+    assert gateway.http.post("/v1/bills", json=bill).status_code == 201
+    eventually(lambda: gateway.get_json("/v1/bills")["count"] == 1)
 
 
 APIS = {
@@ -249,6 +259,12 @@ APIS = {
                 "POST /v1/channel-orders/{order_id}/release",
                 # A retry names a SKU inventory told us about; the run publishes no stock.
                 "POST /v1/stock-sync/{channel_id}/retry",
+                # Paying and slips need a bill its customer confirmed on its page (outside
+                # /v1, with its link's token): test_gateway_bills covers them. A bill's own
+                # page is linked from the list and the create, past the stateful run's budget.
+                "GET /v1/bills/{bill_id}",
+                "POST /v1/bills/{bill_id}/payment",
+                "GET /v1/bills/{bill_id}/slip",
             }
         ),
         # The channels the run registers name real hosts: the Amazon poller looks once at

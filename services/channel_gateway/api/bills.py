@@ -28,12 +28,17 @@ from services.channel_gateway.schemas.bills import (
     BillPublic,
     BillsPublic,
 )
-from shared.runtime.api import PageQuery, Problem, component, page_query, problems
+from shared.runtime.api import PageQuery, Problem, component, links, page_query, problems
 from shared.runtime.tracing import current_trace
 
 log = structlog.get_logger()
 router = APIRouter(prefix="/bills", tags=["bills"])
 payments = APIRouter(prefix="/payment-webhooks", tags=["bills"])
+BILL_OPERATIONS = (
+    "GET /v1/bills/{bill_id}",
+    "POST /v1/bills/{bill_id}/payment",
+    "GET /v1/bills/{bill_id}/slip",
+)
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,12 @@ class BillPolicy:
         return f"{self.public_url.rstrip('/')}/b/{token}"
 
 
-@router.post("", response_model=BillCreated, status_code=201, responses=problems(422))
+@router.post(
+    "",
+    response_model=BillCreated,
+    status_code=201,
+    responses=problems(422) | links(201, *BILL_OPERATIONS),
+)
 def create_bill(bill: BillCreate, app: AppDep, request: Request, response: Response) -> BillCreated:
     """Make a bill for a customer in a chat; the answer has its link (shown only this once)."""
     policy = component(request, BillPolicy)
@@ -89,7 +99,7 @@ def create_bill(bill: BillCreate, app: AppDep, request: Request, response: Respo
     )
 
 
-@router.get("", response_model=BillsPublic)
+@router.get("", response_model=BillsPublic, responses=links(200, *BILL_OPERATIONS, at="/data/0"))
 def list_bills(
     views: ViewsDep,
     page: Annotated[PageQuery, page_query()],
@@ -139,7 +149,7 @@ def get_slip(bill_id: UUID, app: AppDep, views: ViewsDep) -> Response:
     )
 
 
-@payments.post("/card", responses=problems(400, 401, 422))
+@payments.post("/card", responses=problems(400, 401, 404, 409, 422))
 async def card_webhook(request: Request, app: AppDep) -> dict[str, str]:
     """The card provider's event (Stripe-Signature checked on the raw body): a paid checkout
     pays its bill once; a forged or stale one gets 401 and changes nothing."""
