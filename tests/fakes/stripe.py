@@ -5,10 +5,11 @@ encoded with `Authorization: Bearer <secret key>` (401 otherwise), `mode=payment
 `line_items[0][price_data][...]` (400 when missing), answered with a `checkout.session` object
 (`id` cs_test_..., `url`, `amount_total` in the smallest unit, lower-case `currency`,
 `client_reference_id`, `metadata`, `payment_status` "unpaid", `status` "open"); a repeated
-`Idempotency-Key` answers the same session. Paying it (`pay`, standing in for the customer on the
-hosted page) completes the session and POSTs the event `checkout.session.completed` with
-`data.object` the session (`payment_status` "paid", `payment_intent` pi_...), signed in the
-`Stripe-Signature` header as `t=<unix time>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
+`Idempotency-Key` answers the same session; `expires_at` must lie 30 minutes to 24 hours
+ahead (400 otherwise). Paying it (`pay`, standing in for the customer on the hosted page)
+completes the session and POSTs the event `checkout.session.completed` with `data.object` the
+session (`payment_status` "paid", `payment_intent` pi_...), signed in the `Stripe-Signature`
+header as `t=<unix time>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ class FakeStripe(FakeChannel):
             missing = [name for name in needed if not form.get(name)]
             if missing or form["mode"] != "payment":
                 return _error(400, f"Missing required param: {', '.join(missing) or 'mode'}")
+            expires_at = int(str(form.get("expires_at") or time.time() + 86_400))
+            if not time.time() + 1800 - 60 <= expires_at <= time.time() + 86_400 + 60:
+                return _error(400, "expires_at must be between 30 minutes and 24 hours from now")
             session_id = f"cs_test_{uuid.uuid4().hex}"
             amount = int(str(form[f"{price}[unit_amount]"])) * int(
                 str(form.get("line_items[0][quantity]", "1"))
@@ -87,6 +91,7 @@ class FakeStripe(FakeChannel):
                 "status": "open",
                 "payment_intent": None,
                 "success_url": form["success_url"],
+                "expires_at": expires_at,
             }
             self.sessions[session_id] = session
             if key:

@@ -128,6 +128,8 @@ def test_a_customer_pays_a_bill_by_card_and_it_becomes_a_paid_order(
     [session] = [s for s in stripe.sessions.values() if s["client_reference_id"] == bill["bill_id"]]
     assert to_provider.headers["location"] == session["url"]
     assert (session["amount_total"], session["currency"]) == (54000, "thb")
+    # The bill is open 72 h; a checkout at most 24 h (Stripe's limit), so it closes first.
+    assert abs(session["expires_at"] - (time.time() + 86_400)) < 120
 
     paid = stripe.pay(session["id"])
     assert paid.status_code == 200 and paid.json()["status"] == "paid", paid.text
@@ -293,3 +295,35 @@ def test_the_sweep_expires_an_unpaid_confirmed_bill_and_cancels_its_order(gatewa
     cancels = [e for e in published(gateway, order_id) if isinstance(e, ev.ChannelOrderCancelled)]
     assert [c.reason for c in cancels] == ["bill expired unpaid"]
     assert gateway.http.get(f"/b/{token}").status_code == 404
+
+
+def test_a_card_payment_arriving_after_the_bill_expired_is_refused_and_changes_nothing(
+    gateway: Gateway, stripe: FakeStripe
+):
+    made, token = gateway.app.bills.create(
+        NewBill(
+            chat="facebook",
+            handle="somsri",
+            customer_name="Somsri",
+            lines=[{"sku": "TEE-M", "quantity": 1, "unit_price": "199.00", "title": None}],
+            shipping_fee=Decimal(0),
+            discount=Decimal(0),
+            note=None,
+            currency="THB",
+        ),
+        timedelta(seconds=1),
+        "seller",
+    )
+    path = f"/b/{token}"
+    assert confirm(gateway, path, "card").status_code == 303
+    _, csrf = open_page(gateway, path)
+    assert gateway.http.post(f"{path}/card", data={"csrf": csrf}).status_code == 303
+    [session] = [s for s in stripe.sessions.values() if s["client_reference_id"] == str(made.id)]
+    time.sleep(1.1)
+    gateway.catch_up()
+    gateway.parts.bill_sweeper.sweep()
+    late = stripe.pay(session["id"])
+    assert late.status_code == 409, late.text
+    assert gateway.app.bills.get(made.id).status == "expired"
+    order_id = order_id_for(BILL_CHANNEL, str(made.id))
+    assert not [e for e in published(gateway, order_id) if isinstance(e, ev.ChannelPaymentChanged)]

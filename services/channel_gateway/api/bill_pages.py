@@ -15,6 +15,7 @@ import functools
 import hashlib
 import hmac
 import secrets
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -121,7 +122,7 @@ def stylesheet() -> FileResponse:
 
 
 @router.get("/{token}", response_class=HTMLResponse)
-async def bill_page(request: Request, token: str, problem: str | None = None) -> Response:
+async def bill_page(request: Request, token: str) -> Response:
     """The bill: lines and total, and what the customer can do now (confirm, pay, follow)."""
     bill = await _bill(request, token)
     lang = _lang(request)
@@ -155,7 +156,6 @@ async def bill_page(request: Request, token: str, problem: str | None = None) ->
             policy=policy,
             tracking=[_tracking(policy, s) for s in bill.shipments],
             csrf=csrf,
-            problem=problem,
         )
     )
     response = HTMLResponse(html, headers=SECURITY_HEADERS)
@@ -252,6 +252,7 @@ async def pay_by_card(request: Request, token: str, csrf: FormText = "") -> Resp
             success_url=policy.link(token),
             cancel_url=policy.link(token),
             attempt=utc_stamp(),
+            closes_at=datetime.fromisoformat(bill.expires_at).timestamp(),
         )
     except CheckoutError as error:
         raise Problem(502, "Payment provider unavailable", str(error)) from None

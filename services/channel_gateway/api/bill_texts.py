@@ -51,7 +51,6 @@ TEXTS: dict[str, dict[str, str]] = {
             "This link does not open a bill. It may have expired: ask the shop for a new one."
         ),
         "language": "ภาษาไทย",
-        "problem": "Please check",
     },
     "th": {
         "title": "คำสั่งซื้อของคุณ",
@@ -97,7 +96,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "expires": "กรุณาชำระภายใน",
         "not_found": "ลิงก์นี้ไม่ใช่บิลที่ใช้ได้ อาจหมดอายุแล้ว กรุณาขอลิงก์ใหม่จากร้านค้า",
         "language": "English",
-        "problem": "กรุณาตรวจสอบ",
     },
 }
 

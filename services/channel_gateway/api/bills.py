@@ -173,8 +173,18 @@ async def card_webhook(request: Request, app: AppDep) -> dict[str, str]:
         raise Problem(
             422, "Payment mismatch", f"paid in {payment.currency}, bill is {bill.currency}"
         )
-    paid = await asyncio.to_thread(
-        app.bills.pay, bill_id, PaymentMethod.CARD, payment.reference, payment.amount, "card"
-    )
+    try:
+        paid = await asyncio.to_thread(
+            app.bills.pay, bill_id, PaymentMethod.CARD, payment.reference, payment.amount, "card"
+        )
+    except BillClosedError:
+        # Paid at the provider after the bill closed (expired, or paid another way): the money
+        # must go back there. Answered 409, so the provider shows the event as failed too.
+        log.warning(
+            "card payment for a closed bill: refund it at the provider",
+            bill_id=str(bill_id),
+            reference=payment.reference,
+        )
+        raise
     log.info("card payment", bill_id=str(bill_id), recorded=paid, event_id=payment.event_id)
     return {"status": "paid" if paid else "unchanged"}

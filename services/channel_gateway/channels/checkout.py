@@ -81,8 +81,12 @@ class StripeCheckout:
         success_url: str,
         cancel_url: str,
         attempt: str,
+        closes_at: float | None = None,
     ) -> CheckoutSession:
-        """A new hosted checkout for the bill's total; `attempt` makes a retried call the same."""
+        """A new hosted checkout for the bill's total; `attempt` makes a retried call the same.
+
+        `closes_at` (unix time) ends the checkout with the bill, so nobody pays a bill that has
+        expired; Stripe takes 30 minutes to 24 hours from now, so it is kept within those."""
         form = {
             "mode": "payment",
             "client_reference_id": bill_id,
@@ -94,6 +98,9 @@ class StripeCheckout:
             "success_url": success_url,
             "cancel_url": cancel_url,
         }
+        if closes_at is not None:
+            now = time.time()
+            form["expires_at"] = str(int(min(max(closes_at, now + 1800), now + 86_400)))
         headers = {
             "Authorization": f"Bearer {self.secret_key}",
             "Idempotency-Key": f"bill-{bill_id}-{attempt}",
