@@ -1,6 +1,7 @@
-"""A bill's whole story against the running system: the seller makes it, the customer confirms it
-on its page and pays by card through a fake Stripe Checkout; the order is reserved, released to
-the warehouse when paid, picked and shipped, and the bill's page shows the tracking number."""
+"""A bill's whole story against the running system: the seller makes it (API or console), the
+customer confirms it on its page (over HTTP, and in a real browser on a phone-sized screen) and
+pays by card through a fake Stripe Checkout or by transfer with a slip; the order is reserved,
+released to the warehouse when paid, picked and shipped, and the bill's page shows the tracking."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, Request, expect
 
 from shared.cli.system import EmbeddedSystem
+from tests.browser import chromium, screenshot_dir
 from tests.e2e.test_order_story import new_sku, stock_of, stock_up
 from tests.fakes.stripe import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
 from tests.integration.test_console_queues import Console
@@ -32,7 +35,8 @@ def stripe() -> Iterator[FakeStripe]:
 def bill_system(
     tmp_path_factory, postgres_server_url, stripe: FakeStripe
 ) -> Iterator[EmbeddedSystem]:
-    """The five services, the gateway selling by bill with the fake card provider."""
+    """The five services and the console, the gateway selling by bill with the fake card
+    provider."""
     env = {
         "OMS_GATEWAY_CARD_API_BASE": stripe.url,
         "OMS_GATEWAY_CARD_SECRET_KEY": SECRET_KEY,
@@ -53,6 +57,12 @@ def seller(bill_system: EmbeddedSystem) -> Iterator[Api]:
     client = Api(bill_system.urls(), bill_system.admin_token)
     yield client
     client.http.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
 
 
 def csrf_of(page: httpx.Response) -> str:
@@ -217,3 +227,82 @@ def until_listed(console: Console, path: str, text: str) -> Any:
         if text in page.text or time.monotonic() > deadline:
             return page
         time.sleep(0.2)
+
+
+PHONE = {"width": 390, "height": 844}  # an iPhone 13's CSS pixels
+
+
+def test_a_customer_confirms_and_pays_a_bill_on_a_phone(
+    seller: Api,
+    bill_system: EmbeddedSystem,
+    stripe: FakeStripe,
+    browser: Browser,
+    tmp_path_factory: pytest.TempPathFactory,
+):
+    tee = new_sku("TEE")
+    stock_up(seller, "WH-BILL", tee, 2)
+    made = seller.ok(
+        "channel_gateway",
+        "POST",
+        "/bills",
+        json={
+            "chat": "instagram",
+            "handle": "@nok.bkk",
+            "customer_name": "นก สายสุข",
+            "currency": "THB",
+            "lines": [{"sku": tee, "quantity": 1, "unit_price": "390.00", "title": "เสื้อลายดอก"}],
+            "shipping_fee": "45.00",
+        },
+    )
+    gateway = bill_system.urls()["channel_gateway"]
+    link = gateway + "/b/" + made["link"].rsplit("/b/", 1)[1]
+    context = browser.new_context(
+        viewport=PHONE, locale="th-TH", is_mobile=True, has_touch=True, device_scale_factor=2
+    )
+    elsewhere: list[str] = []
+
+    def only_ours(request: Request) -> None:
+        # The bill's own page loads nothing from another host (the provider's page is ours
+        # to leave to, by the customer's click).
+        if not request.is_navigation_request() and not request.url.startswith(gateway):
+            elsewhere.append(request.url)
+
+    page = context.new_page()
+    page.on("request", only_ours)
+    try:
+        page.goto(link)
+        expect(page.locator("#total")).to_have_text("435.00 THB")
+        expect(page.get_by_role("heading", level=1)).to_contain_text("คำสั่งซื้อของคุณ")
+        page.get_by_role("link", name="English").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Your order")
+        # Nothing overflows sideways on a phone.
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+        page.get_by_label("Phone").fill("0898765432")
+        page.get_by_label("House no., street, village").fill("88 ซอยอารีย์ 2")
+        page.get_by_label("District / city").fill("พญาไท")
+        page.get_by_label("Province").fill("กรุงเทพมหานคร")
+        page.get_by_label("Postcode").fill("10400")
+        page.get_by_label("Credit or debit card").check()
+        page.get_by_role("button", name="Confirm order").click()
+        expect(page.locator("#status")).to_contain_text("Waiting for payment")
+        expect(page.get_by_text("88 ซอยอารีย์ 2")).to_be_visible()
+
+        page.get_by_role("button", name="Pay by card").click()
+        page.wait_for_url(f"{stripe.url}/pay/**")  # the provider's hosted page
+        session_id = page.url.rsplit("/", 1)[1]
+        assert stripe.pay(session_id).json()["status"] == "paid"
+        page.goto(link)  # the provider sends the customer back to the bill
+        expect(page.locator("#status")).to_contain_text("Paid, being packed")
+        page.screenshot(
+            path=str(screenshot_dir(tmp_path_factory.mktemp("shots")) / "bill-paid.png"),
+            full_page=True,
+        )
+    finally:
+        context.close()
+    assert elsewhere == []
+    seller.eventually(
+        "order_service",
+        f"/orders/{_order_of(seller, made['bill_id'])}",
+        lambda o: o["payment_state"] == "paid",
+    )

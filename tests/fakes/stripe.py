@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 from fastapi import Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from tests.fakes.server import FakeChannel
 
@@ -97,6 +97,15 @@ class FakeStripe(FakeChannel):
             if key:
                 self.by_key[key] = session_id
             return JSONResponse(session)
+
+        @self.app.get("/pay/{session_id}")
+        async def hosted_page(session_id: str) -> HTMLResponse:
+            """The hosted checkout page the customer is sent to (the test pays for them)."""
+            session = self.sessions.get(session_id)
+            if session is None:
+                return HTMLResponse("<h1>Not found</h1>", status_code=404)
+            amount = f"{session['amount_total']} {session['currency']}"
+            return HTMLResponse(f"<h1>Fake Checkout</h1><p>Pay {amount}</p>")
 
     def pay(self, session_id: str, secret: str = WEBHOOK_SECRET) -> httpx.Response:
         """The customer paid on the hosted page: complete the session and send the event."""
