@@ -21,6 +21,7 @@ from services.channel_gateway.channels.shopee.tokens import ShopeeTokens
 from services.channel_gateway.channels.webhooks import WebhookIntake
 from services.channel_gateway.chat.senders import ChatSenders
 from services.channel_gateway.domain import AGGREGATES
+from services.channel_gateway.domain.promptpay import PromptPayIdError, promptpay_payload
 from services.channel_gateway.settings import Settings
 from services.channel_gateway.views import (
     ChannelOrderViews,
@@ -35,6 +36,7 @@ from services.channel_gateway.workers.bills import BillSweeper
 from services.channel_gateway.workers.deliveries import DeliveryPolicy, DeliveryWorker
 from services.channel_gateway.workers.reconcile import ReconcilePolicy, ReconciliationPoller
 from services.channel_gateway.workers.stock_sync import StockSyncPolicy, StockSyncWorker
+from shared.countries import COUNTRIES
 from shared.events import topics
 from shared.runtime.api import ApiBuilder, Ops, ReadinessCheck, api_factory
 from shared.runtime.database import schema_lock
@@ -233,7 +235,15 @@ def _with_pages(build: ApiBuilder) -> ApiBuilder:
 
 
 def _bill_policy(settings: Settings) -> BillPolicy:
-    """How bills are offered to customers."""
+    """How bills are offered to customers; a PromptPay id or country that cannot work stops the
+    start (a QR no banking app reads would be found only by a customer)."""
+    if settings.bill_promptpay_id:
+        try:
+            promptpay_payload(settings.bill_promptpay_id)
+        except PromptPayIdError as error:
+            raise ValueError(f"OMS_GATEWAY_BILL_PROMPTPAY_ID: {error}") from None
+    if settings.bill_country not in COUNTRIES:
+        raise ValueError(f"OMS_GATEWAY_BILL_COUNTRY: {settings.bill_country!r} is no ISO country")
     return BillPolicy(
         valid_for=timedelta(hours=settings.bill_valid_hours),
         public_url=settings.bill_public_url,

@@ -11,7 +11,7 @@ from uuid import uuid4
 import pytest
 
 from services.channel_gateway.application import ChannelOrders, CustomerDetails, NewBill
-from services.channel_gateway.bootstrap import events
+from services.channel_gateway.bootstrap import _bill_policy, events
 from services.channel_gateway.channels.checkout import (
     SignatureError,
     StripeCheckout,
@@ -36,6 +36,7 @@ from services.channel_gateway.domain.promptpay import (
     promptpay_payload,
 )
 from services.channel_gateway.integration import CONSUMES
+from services.channel_gateway.settings import Settings
 from shared import events as ev
 from tests import factories
 from tests.fakes.stripe import stripe_signature
@@ -366,3 +367,11 @@ def test_a_paid_checkout_event_names_the_bill_and_amount_in_major_units():
     )
     unpaid = body.replace(b'"paid"', b'"unpaid"')
     assert StripeCheckout.payment(unpaid) is None
+
+
+def test_a_promptpay_id_or_country_that_cannot_work_stops_the_gateway_from_starting():
+    with pytest.raises(ValueError, match="OMS_GATEWAY_BILL_PROMPTPAY_ID"):
+        _bill_policy(Settings(bill_promptpay_id="12345"))
+    with pytest.raises(ValueError, match="OMS_GATEWAY_BILL_COUNTRY"):
+        _bill_policy(Settings(bill_country="XX"))
+    assert _bill_policy(Settings(bill_promptpay_id="081-234-5678")).promptpay_id
