@@ -275,6 +275,8 @@ def on_shipped(app: ChannelOrders, e: ev.Shipped, uow: UnitOfWork) -> None:
                 "shipment_id": str(e.shipment_id),
                 "carrier": e.carrier,
                 "tracking_number": e.tracking_number,
+                "tracking_url": e.tracking_url,
+                "shared": e.tracking_shared is not False,  # absent (older events): a real one
                 "shipped_at": shipment["shipped_at"],
             },
             uow,

@@ -19,9 +19,12 @@ from services.channel_gateway.application import NewBill
 from services.channel_gateway.bootstrap import events
 from services.channel_gateway.domain import BILL_CHANNEL, order_id_for
 from services.channel_gateway.domain.promptpay import promptpay_payload
+from services.channel_gateway.integration import CONSUMES
 from shared import events as ev
+from tests import factories
 from tests.fakes.harness import Gateway
 from tests.fakes.stripe import SECRET_KEY, WEBHOOK_SECRET, FakeStripe, stripe_signature
+from tests.kit import apply
 
 pytestmark = pytest.mark.integration
 EVENTS = events()
@@ -145,6 +148,24 @@ def test_a_customer_pays_a_bill_by_card_and_it_becomes_a_paid_order(
     assert (one["status"], one["payment"]["method"], one["total"]) == ("paid", "card", "540.00")
     shown, _ = open_page(gateway, f"{path}?lang=en")
     assert "Paid, being packed" in shown.text
+
+    # Shipped: the carrier's own tracking page is shown; a number that is the merchant's own
+    # (a rate table's, not declared real) is not shown to the customer at all.
+    own = factories.shipped(
+        order_id, {"TEE-M": 1}, tracking_number="OP0000000042", tracking_shared=False
+    )
+    real = factories.shipped(
+        order_id,
+        {"TEE-M": 1, "CAP-1": 1},
+        carrier="Ninja Van",
+        tracking_number="NVTHSHOP000123",
+        tracking_url="https://www.ninjavan.co/th-th/tracking?id=NVTHSHOP000123",
+    )
+    apply(gateway.app, CONSUMES, own, real)
+    shipped, _ = open_page(gateway, f"{path}?lang=en")
+    assert "Shipped" in shipped.text
+    assert "OP0000000042" not in shipped.text
+    assert 'href="https://www.ninjavan.co/th-th/tracking?id=NVTHSHOP000123"' in shipped.text
 
 
 def test_a_wrong_or_expired_link_gets_404_and_shows_nothing_of_the_order(gateway: Gateway):

@@ -154,7 +154,7 @@ async def bill_page(request: Request, token: str) -> Response:
             status=_status_key(bill),
             methods=methods,
             policy=policy,
-            tracking=[_tracking(policy, s) for s in bill.shipments],
+            tracking=[_tracking(policy, s) for s in bill.shipments if s.get("shared", True)],
             csrf=csrf,
         )
     )
@@ -177,8 +177,12 @@ def _status_key(bill: Bill) -> str:
 
 
 def _tracking(policy: BillPolicy, shipment: Any) -> dict[str, str]:
+    """Carrier, number and where to follow it: the carrier's own page when it gave one, else the
+    merchant's tracking page (BILL_TRACKING_URL) with the number in it."""
     number = shipment["tracking_number"]
-    url = policy.tracking_url.replace("{tracking_number}", number) if policy.tracking_url else ""
+    url = shipment.get("tracking_url") or (
+        policy.tracking_url.replace("{tracking_number}", number) if policy.tracking_url else ""
+    )
     return {"carrier": shipment["carrier"], "number": number, "url": url}
 
 

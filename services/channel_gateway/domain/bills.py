@@ -90,11 +90,14 @@ class Slip(TypedDict):
 
 
 class BillShipment(TypedDict):
-    """A shipment of the bill's order, with what the customer needs to follow it."""
+    """A shipment of the bill's order, with what the customer needs to follow it (`shared`
+    false: the number is the merchant's own, not a carrier's, and is not shown to the customer)."""
 
     shipment_id: str
     carrier: str
     tracking_number: str
+    tracking_url: str | None
+    shared: bool
     shipped_at: str
 
 
