@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -244,8 +246,13 @@ def _bill_policy(settings: Settings) -> BillPolicy:
             raise ValueError(f"OMS_GATEWAY_BILL_PROMPTPAY_ID: {error}") from None
     if settings.bill_country not in COUNTRIES:
         raise ValueError(f"OMS_GATEWAY_BILL_COUNTRY: {settings.bill_country!r} is no ISO country")
+    # The links of retried requests are derived with a key of the gateway's own: from its
+    # secrets key, so nothing more to configure (rotating that key changes only the link a
+    # retry across the rotation gets: a second bill).
+    secrets_key = settings.secrets_keys.get_secret_value().split(",")[0].strip().encode()
     return BillPolicy(
         valid_for=timedelta(hours=settings.bill_valid_hours),
+        token_key=hmac.new(secrets_key, b"oms bill links", hashlib.sha256).digest(),
         public_url=settings.bill_public_url,
         slip_max_bytes=settings.bill_slip_max_bytes,
         country=settings.bill_country,

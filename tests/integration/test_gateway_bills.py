@@ -348,3 +348,21 @@ def test_a_card_payment_arriving_after_the_bill_expired_is_refused_and_changes_n
     assert gateway.app.bills.get(made.id).status == "expired"
     order_id = order_id_for(BILL_CHANNEL, str(made.id))
     assert not [e for e in published(gateway, order_id) if isinstance(e, ev.ChannelPaymentChanged)]
+
+
+def test_a_retried_bill_with_its_idempotency_key_is_made_once_and_answers_the_same_link(
+    gateway: Gateway,
+):
+    key = {"Idempotency-Key": "chat-2026-12-07-somchai-1"}
+    first = gateway.http.post("/v1/bills", json=BILL, headers=key)
+    before = gateway.stored()
+    again = gateway.http.post("/v1/bills", json=BILL, headers=key)
+    assert (first.status_code, again.status_code) == (201, 201), again.text
+    assert again.json()["bill_id"] == first.json()["bill_id"]
+    assert again.json()["link"] == first.json()["link"]  # the link the first answer lost
+    assert gateway.stored() == before
+    other = gateway.http.post("/v1/bills", json={**BILL, "discount": "0"}, headers=key)
+    assert other.status_code == 422 and other.json()["title"] == "Idempotency key reused"
+    assert gateway.stored() == before
+    without = gateway.http.post("/v1/bills", json=BILL)
+    assert without.json()["bill_id"] != first.json()["bill_id"]

@@ -32,6 +32,7 @@ ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     domain.BillClosedError: (409, "Bill closed"),
     domain.InvalidBillError: (422, "Invalid bill"),
     domain.PaymentMismatchError: (422, "Payment mismatch"),
+    domain.IdempotencyKeyReusedError: (422, "Idempotency key reused"),
     domain.ChannelOrderNotFoundError: (404, "Channel order not found"),
     domain.InvalidChannelOrderError: (422, "Invalid order"),
     domain.OrderNotHeldError: (409, "Order not held"),

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
@@ -28,7 +31,15 @@ from services.channel_gateway.schemas.bills import (
     BillPublic,
     BillsPublic,
 )
-from shared.runtime.api import PageQuery, Problem, component, links, page_query, problems
+from shared.runtime.api import (
+    IdempotencyKey,
+    PageQuery,
+    Problem,
+    component,
+    links,
+    page_query,
+    problems,
+)
 from shared.runtime.tracing import current_trace
 
 log = structlog.get_logger()
@@ -47,6 +58,7 @@ class BillPolicy:
 
     valid_for: timedelta
     public_url: str
+    token_key: bytes  # derives a retried request's link from its Idempotency-Key
     slip_max_bytes: int
     country: str
     bank_account: str
@@ -58,6 +70,12 @@ class BillPolicy:
         """The bill's public link."""
         return f"{self.public_url.rstrip('/')}/b/{token}"
 
+    def token_for(self, idempotency_key: str, actor: str) -> str:
+        """The link's token of a request that may be retried: the same key (of the same caller)
+        gives the same token, and nobody without the gateway's key can compute it."""
+        mac = hmac.new(self.token_key, f"{actor}\n{idempotency_key}".encode(), hashlib.sha256)
+        return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
+
 
 @router.post(
     "",
@@ -65,9 +83,18 @@ class BillPolicy:
     status_code=201,
     responses=problems(422) | links(201, *BILL_OPERATIONS),
 )
-def create_bill(bill: BillCreate, app: AppDep, request: Request, response: Response) -> BillCreated:
-    """Make a bill for a customer in a chat; the answer has its link (shown only this once)."""
+def create_bill(
+    bill: BillCreate,
+    app: AppDep,
+    request: Request,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> BillCreated:
+    """Make a bill for a customer in a chat; the answer has its link (shown only this once, or
+    again to a retry with the same Idempotency-Key)."""
     policy = component(request, BillPolicy)
+    actor = current_trace().actor or "unknown"
+    token = policy.token_for(idempotency_key, actor) if idempotency_key else None
     lines: list[BillLine] = [
         {
             "sku": line.sku,
@@ -87,7 +114,7 @@ def create_bill(bill: BillCreate, app: AppDep, request: Request, response: Respo
         note=bill.note,
         currency=bill.currency,
     )
-    made, token = app.bills.create(new, policy.valid_for, current_trace().actor or "unknown")
+    made, token = app.bills.create(new, policy.valid_for, actor, token)
     response.headers["Location"] = f"/v1/bills/{made.id}"
     return BillCreated(
         bill_id=made.id,

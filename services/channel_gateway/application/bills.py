@@ -24,6 +24,7 @@ from services.channel_gateway.domain import (
     BillShipment,
     ChannelOrder,
     Confirmation,
+    IdempotencyKeyReusedError,
     InvalidBillError,
     PaymentMethod,
     Slip,
@@ -74,9 +75,22 @@ class Bills(UseCases["ChannelOrders"]):
     app: ChannelOrders
 
     @use_case
-    def create(self, new: NewBill, valid_for: timedelta, created_by: str) -> tuple[Bill, str]:
-        """A new bill and its link's token (the token is never stored, only its hash)."""
-        token = secrets.token_urlsafe(32)
+    def create(
+        self, new: NewBill, valid_for: timedelta, created_by: str, token: str | None = None
+    ) -> tuple[Bill, str]:
+        """A new bill and its link's token (the token is never stored, only its hash).
+
+        `token` is given for a request that can be retried (derived from its Idempotency-Key):
+        the same token again answers the bill made with it, if it is the same bill (else
+        IdempotencyKeyReusedError), and records nothing.
+        """
+        token = token or secrets.token_urlsafe(32)
+        with self.app.unit_of_work() as work:
+            made = work.find(bill_id_for(token_hash(token)), Bill)
+        if made is not None:
+            if not _same(made, new):
+                raise IdempotencyKeyReusedError("the Idempotency-Key was used for another bill")
+            return made, token
         expires_at = utc_stamp(datetime.now(UTC) + valid_for)
         for line in new.lines:
             _check_fits(Decimal(line["unit_price"]), new.currency, "unit price")
@@ -214,6 +228,18 @@ class Bills(UseCases["ChannelOrders"]):
         bill = _bill_of(order, uow)
         if bill is not None:
             bill.order_cancelled(reason)
+
+
+def _same(bill: Bill, new: NewBill) -> bool:
+    """Whether a bill is the one this request describes (a retry of its request)."""
+    return (bill.chat, bill.handle, bill.customer_name, bill.lines, bill.currency, bill.note) == (
+        new.chat,
+        new.handle,
+        new.customer_name,
+        new.lines,
+        new.currency,
+        new.note,
+    ) and (Decimal(bill.shipping_fee), Decimal(bill.discount)) == (new.shipping_fee, new.discount)
 
 
 def _bill(work: UnitOfWork, bill_id: UUID) -> Bill:

@@ -117,6 +117,10 @@ class InvalidBillError(BillError):
     """A bill that breaks a rule (no lines, a discount above the items...)."""
 
 
+class IdempotencyKeyReusedError(BillError):
+    """An Idempotency-Key sent again with another bill."""
+
+
 class PaymentMismatchError(BillError):
     """A payment that is not the bill's total in the bill's currency."""
 
