@@ -3,6 +3,7 @@ once, to copy into the chat), and confirming a transfer once its slip is checked
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 from uuid import UUID
 
@@ -47,6 +48,7 @@ async def bills(request: Request, api: CallerDep) -> HTMLResponse:
         statuses=STATUSES,
         chats=CHATS,
         rows=range(LINE_ROWS),
+        request_key=secrets.token_urlsafe(16),  # a double submit of the form makes one bill
         next=next_offset(page, offset),
     )
 
@@ -59,7 +61,9 @@ async def make_bill(request: Request, api: CallerDep, fields: FormDep) -> Respon
     except ValueError as error:
         return back("/bills", problem=str(error))
     try:
-        made = await api.post("channel_gateway", "/bills", body)
+        key = fields.get("request_key", "").strip()
+        headers = {"Idempotency-Key": f"console-{key}"} if key else {}
+        made = await api.post("channel_gateway", "/bills", body, headers=headers)
     except UpstreamProblem as refused:
         return back("/bills", problem=f"{refused.title}: {refused.detail}"[:PROBLEM_CHARS])
     # Rendered, not redirected: the link must not travel in a URL (history, logs).
