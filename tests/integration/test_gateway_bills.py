@@ -366,3 +366,26 @@ def test_a_retried_bill_with_its_idempotency_key_is_made_once_and_answers_the_sa
     assert gateway.stored() == before
     without = gateway.http.post("/v1/bills", json=BILL)
     assert without.json()["bill_id"] != first.json()["bill_id"]
+
+
+def test_only_offered_ways_to_pay_are_taken_and_a_foreign_form_is_refused(gateway: Gateway):
+    bill, path = make_bill(
+        gateway,
+        currency="JPY",
+        lines=[{"sku": "TEE-M", "quantity": 1, "unit_price": "2500"}],
+        shipping_fee="0",
+        discount="0",
+    )
+    page, csrf = open_page(gateway, f"{path}?lang=en")
+    assert 'value="promptpay"' not in page.text  # PromptPay is for baht
+    for method in ("promptpay", "bitcoin", ""):
+        refused = gateway.http.post(
+            f"{path}/confirm", data={**DETAILS, "payment_method": method, "csrf": csrf}
+        )
+        assert refused.status_code == 422 and "payment_method" in refused.json()["detail"]
+    for forged in ("", "ไม่ใช่โทเคน", csrf + "x"):
+        refused = gateway.http.post(
+            f"{path}/confirm", data={**DETAILS, "payment_method": "cod", "csrf": forged}
+        )
+        assert refused.status_code == 403, refused.text
+    assert gateway.app.bills.get(UUID(bill["bill_id"])).confirmation is None

@@ -107,7 +107,7 @@ def _lang(request: Request) -> str:
 def _check_csrf(request: Request, sent: str) -> None:
     """The form's token must be the cookie's (a form posted from another site has neither)."""
     cookie = request.cookies.get(CSRF_COOKIE, "")
-    if not cookie or not hmac.compare_digest(cookie, sent):
+    if not cookie or not hmac.compare_digest(cookie.encode(), sent.encode()):
         raise Problem(403, "Forbidden", "the form is stale or came from another site: reload it")
 
 
@@ -127,18 +127,8 @@ async def bill_page(request: Request, token: str) -> Response:
     bill = await _bill(request, token)
     lang = _lang(request)
     policy = component(request, BillPolicy)
-    provider = component(request, StripeCheckout)
     csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
-    methods = [
-        m
-        for m, offered in (
-            (PaymentMethod.TRANSFER, bool(policy.bank_account)),
-            (PaymentMethod.PROMPTPAY, bool(policy.promptpay_id) and bill.currency == "THB"),
-            (PaymentMethod.CARD, bool(provider.secret_key)),
-            (PaymentMethod.COD, policy.cod),
-        )
-        if offered
-    ]
+    methods = _offered(request, bill)
     html = (
         _templates()
         .get_template("bill.html")
@@ -168,6 +158,21 @@ async def bill_page(request: Request, token: str) -> Response:
             LANG_COOKIE, lang, samesite="lax", secure=secure, path="/b", max_age=31_536_000
         )
     return response
+
+
+def _offered(request: Request, bill: Bill) -> list[PaymentMethod]:
+    """The ways to pay this bill: those the merchant set up (PromptPay is for baht only)."""
+    policy = component(request, BillPolicy)
+    return [
+        method
+        for method, offered in (
+            (PaymentMethod.TRANSFER, bool(policy.bank_account)),
+            (PaymentMethod.PROMPTPAY, bool(policy.promptpay_id) and bill.currency == "THB"),
+            (PaymentMethod.CARD, bool(component(request, StripeCheckout).secret_key)),
+            (PaymentMethod.COD, policy.cod),
+        )
+        if offered
+    ]
 
 
 def _status_key(bill: Bill) -> str:
@@ -213,7 +218,7 @@ async def confirm(
     missing = [field for field, value in required.items() if not value.strip()]
     if not postal_code.strip() or len(postal_code) > 20:
         missing.append("postal_code")
-    if payment_method not in PaymentMethod.__members__.values():
+    if payment_method not in _offered(request, bill):
         missing.append("payment_method")
     if missing:
         raise Problem(422, "Bill not confirmed", f"missing or invalid: {', '.join(missing)}")
