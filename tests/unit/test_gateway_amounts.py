@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from services.channel_gateway.application.canonical import CanonicalOrderModel
 from services.channel_gateway.channels.base import Connection
 from services.channel_gateway.channels.shopify import translate as shopify
 from tests.fakes import payloads as p
@@ -122,3 +123,48 @@ def test_an_order_discount_above_the_lines_holds_the_order() -> None:
 
     assert result.held
     assert any("exceeds the lines" in reason for reason in result.reasons)
+
+
+def _canonical_lines(lines: list[dict[str, object]], **order: object) -> list[dict[str, object]]:
+    """The lines of an order posted to the gateway's canonical API, as intake keeps them."""
+    body = {
+        "channel": "phone",
+        "external_id": "PH-1",
+        "customer": {"name": "สมชาย ใจดี", "email": "somchai@example.co.th"},
+        "shipping_address": {
+            "name": "สมชาย ใจดี",
+            "line1": "99/1 ถนนสุขุมวิท",
+            "city": "กรุงเทพมหานคร",
+            "postal_code": "10110",
+            "country": "TH",
+        },
+        "currency": "KWD",
+        "lines": lines,
+        **order,
+    }
+    return CanonicalOrderModel.model_validate(body).canonical()["lines"]
+
+
+def test_a_posted_line_with_a_discount_says_what_was_paid_so_no_refund_gives_the_discount_back():
+    lines = _canonical_lines(
+        [
+            {"sku": "OUD-50", "quantity": 2, "unit_price": "12.500", "discount": "2.750"},
+            {"sku": "DATES-1", "quantity": 1, "unit_price": "3.125"},
+        ]
+    )
+
+    assert lines[0]["paid"] == "22.250"  # 2 x 12.500 - 2.750, not 25.000
+    assert "paid" not in lines[1]  # a price and nothing more: quantity x unit price it is
+
+
+def test_a_posted_line_s_taxes_count_in_what_was_paid_only_when_prices_exclude_them():
+    line = {
+        "sku": "OUD-50",
+        "quantity": 1,
+        "unit_price": "10.000",
+        "discount": "1.000",
+        "taxes": [{"title": "VAT", "rate": "0.05", "amount": "0.450"}],
+    }
+
+    assert _canonical_lines([line], taxes_included=False)[0]["paid"] == "9.450"
+    assert _canonical_lines([line], taxes_included=True)[0]["paid"] == "9.000"

@@ -277,7 +277,7 @@ class CanonicalOrderModel(Edge):
         order: domain.CanonicalOrder = {
             "customer": buyer,
             "shipping_address": _address(address),
-            "lines": [_line(line, step) for line in self.lines],
+            "lines": [_line(line, step, bool(self.taxes_included)) for line in self.lines],
             "currency": self.currency,
             "payment_state": self.payment_state.value,
             "totals": _totals_text(self._totals),
@@ -335,14 +335,11 @@ def order_totals(
             continue
         discount = (line.discount or zero).quantize(step, ROUNDING)
         taxes = sum(((t.amount.quantize(step, ROUNDING)) for t in line.taxes or []), zero)
-        if line.paid is not None:
-            line_paid = line.paid.quantize(step, ROUNDING)
-        else:
-            line_paid = subtotal - discount + (zero if taxes_included else taxes)
-            if line_paid < 0:
-                raise ValueError(
-                    f"lines.{index}.discount {discount} exceeds the line's amount {subtotal}"
-                )
+        line_paid = _line_paid(line, step, taxes_included)
+        if line_paid < 0:
+            raise ValueError(
+                f"lines.{index}.discount {discount} exceeds the line's amount {subtotal}"
+            )
         items, discounts, tax, paid = (
             items + subtotal,
             discounts + discount,
@@ -358,6 +355,16 @@ def order_totals(
         name: value.quantize(step)
         for name, value in zip(TOTALS, (items, discounts, tax, shipping, paid), strict=True)
     }
+
+
+def _line_paid(line: OrderLine, step: Decimal, taxes_included: bool) -> Decimal:
+    """What the buyer paid for a line: as the channel said, else quantity x unit price less
+    its discount, plus its taxes when prices exclude them."""
+    if line.paid is not None:
+        return line.paid.quantize(step, ROUNDING)
+    discount = (line.discount or Decimal(0)).quantize(step, ROUNDING)
+    taxes = sum((t.amount.quantize(step, ROUNDING) for t in line.taxes or []), Decimal(0))
+    return line.unit_price * line.quantity - discount + (Decimal(0) if taxes_included else taxes)
 
 
 _ADDRESS_EXTRAS = ("company", "phone", "state", "state_code")
@@ -408,7 +415,7 @@ def _shipping_line(line: ShippingLine, step: Decimal) -> Any:
     }
 
 
-def _line(line: OrderLine, step: Decimal) -> Any:
+def _line(line: OrderLine, step: Decimal, taxes_included: bool) -> Any:
     out: dict[str, Any] = {
         "sku": line.sku,
         "quantity": line.quantity,
@@ -429,6 +436,8 @@ def _line(line: OrderLine, step: Decimal) -> Any:
             }
             for t in line.taxes
         ]
-    if line.paid is not None:
-        out["paid"] = format(line.paid.quantize(step, ROUNDING), "f")
+    if line.paid is not None or line.discount is not None or line.taxes:
+        # Said on every line with more than a price: refunds downstream are computed from it,
+        # and quantity x unit price would give back a discount never paid.
+        out["paid"] = format(_line_paid(line, step, taxes_included), "f")
     return out
