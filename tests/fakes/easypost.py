@@ -24,12 +24,13 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
+from tests.fakes import payloads as p
 from tests.fakes.server import FakeChannel
 
 API_KEY = "EZTK-fake-key"
 WEBHOOK_SECRET = "whsec-ทดสอบ-1"  # non-ASCII: EasyPost NFKD-normalises the secret
 # A tiny valid PDF, as a carrier's label would be (recognisably not ours).
-LABEL_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 288 432]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"  # noqa: E501 (one file)
+LABEL_PDF = p.one_page_pdf(288, 432)
 RATES = [  # carrier, service, rate, delivery_days
     ("USPS", "GroundAdvantage", "6.40", 5),
     ("USPS", "Priority", "8.10", 2),

@@ -528,3 +528,23 @@ def shopee_push_headers(url: str, body: bytes, partner_key: str) -> dict[str, st
 def dumps(payload: Any) -> bytes:
     """JSON as channels send it (compact)."""
     return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def one_page_pdf(width: int, height: int) -> bytes:
+    """A minimal but valid one-page PDF of this size in points (cross-reference table and all,
+    so PDF tools read and merge it as they do a carrier's or a channel's label), blank."""
+    objects = [
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 %d %d]>>" % (width, height),
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj" % number + body + b"endobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)

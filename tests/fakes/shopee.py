@@ -34,12 +34,7 @@ REFRESH_TOKEN = "7a6d4c4f5a6b4e4d"
 REFRESH = "/api/v2/auth/access_token/get"
 WINDOW = 15 * 86_400
 # A minimal one-page PDF, as download_shipping_document sends an airway bill.
-AIRWAY_BILL = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 288 432]>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
+AIRWAY_BILL = p.one_page_pdf(283, 425)  # 100 x 150 mm, as Shopee prints it
 # get_shipping_parameter's pickup addresses (Shopee's own example is a Thai shop).
 PICKUP_ADDRESSES = [
     {

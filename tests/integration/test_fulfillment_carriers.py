@@ -3,6 +3,7 @@ bought once and printed as sent, refusals, retries, tracking webhooks signed and
 
 from __future__ import annotations
 
+import base64
 import io
 import uuid
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from tests import factories
 from tests.fakes import easypost, ninjavan
 from tests.fakes.easypost import FakeEasyPost
 from tests.fakes.ninjavan import FakeNinjaVan
+from tests.fakes.payloads import one_page_pdf
 from tests.fakes.warehouse import Warehouse, assert_problem, open_warehouse
 
 pytestmark = pytest.mark.integration
@@ -330,3 +332,63 @@ def test_rate_table_numbers_are_withheld_from_channels_unless_declared_real(
 
 def test_unknown_carrier_webhook_is_404(service: Warehouse) -> None:
     assert_problem(service.http.post("/v1/carriers/dhl/webhooks", content=b"{}"), 404)
+
+
+# -- a pick list's labels: ours, the carrier's and the channel's in one print job ---------------
+
+# A channel's airway bill (Shopee's is 100 x 150 mm, not our 4 x 6 in.): recognisably its own.
+AIRWAY_BILL_PDF = one_page_pdf(283, 425)
+
+
+def test_pick_list_labels_print_the_carriers_and_the_channels_labels_as_they_were_sent(
+    service: Warehouse, fake_easypost: FakeEasyPost
+) -> None:
+    orders = {
+        sku: factories.order_confirmed(
+            shipping_address=THAI,
+            lines=factories.lines({sku: 1}, "390.00"),
+            allocations=factories.allocations({sku: 1}),
+            external_id=f"TH-{sku}",
+        )
+        for sku in ("TEE", "MUG", "CAP")
+    }
+    for confirmed in orders.values():
+        service.handle(confirmed)
+    shipments = {sku: shipment_id_for(o.order_id, "WH-1") for sku, o in orders.items()}
+    # The CAP order is a Shopee one: Shopee's logistics gave its airway bill before the walk.
+    cap = orders["CAP"]
+    service.handle(
+        ev.ChannelShippingArranged(
+            order_id=cap.order_id,
+            shipment_id=shipments["CAP"],
+            channel="shopee-th",
+            external_id="2412SHOPEE01",
+            carrier="SPX Express",
+            tracking_number="TH2412345678",
+            document_type="THERMAL_AIR_WAYBILL",
+            document_media_type="application/pdf",
+            document_base64=base64.b64encode(AIRWAY_BILL_PDF).decode(),
+            arranged_at=factories.now_utc(),
+        )
+    )
+    pick_list = service.pick_list(max_shipments=3).json()
+    picked = service.confirm(pick_list["pick_list_id"], {"TEE": 1, "MUG": 1, "CAP": 1})
+    assert picked.status_code == 200, picked.text
+    for sku, shipment_id in shipments.items():
+        assert service.pack(shipment_id, {sku: 1}, weight=450).status_code == 201
+    assert service.ship(shipments["TEE"], {"carrier": "easypost"}).status_code == 200
+    assert service.ship(shipments["MUG"], {"carrier": "oms-parcel"}).status_code == 200
+
+    labels = service.http.get(f"/v1/pick-lists/{pick_list['pick_list_id']}/labels.pdf")
+
+    assert labels.status_code == 200, labels.text
+    pages = PdfReader(io.BytesIO(labels.content)).pages
+    assert len(pages) == 3  # one each: EasyPost's label, our label, Shopee's airway bill
+    boxes = sorted((round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in pages)
+    assert (283, 425) in boxes  # the airway bill, at its own size
+    texts = [page.extract_text() for page in pages]
+    ours = [text for text in texts if "TEE" in text or "MUG" in text or "(00)" in text]
+    assert len(ours) == 1  # only the rate-table shipment is printed by us
+    assert texts.count("") == 2  # the carrier's and the channel's pages, as they sent them
+    zpl = service.http.get(f"/v1/pick-lists/{pick_list['pick_list_id']}/labels.zpl")
+    assert_problem(zpl, 409, "Label not ready")  # the airway bill came as a PDF

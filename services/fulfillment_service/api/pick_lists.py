@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from functools import partial
 from typing import Annotated
 from uuid import UUID
@@ -16,9 +17,12 @@ from services.fulfillment_service.api.deps import (
     ViewsDep,
     document,
 )
+from services.fulfillment_service.application import ShipmentPapers
+from services.fulfillment_service.application.bookings import printed
 from services.fulfillment_service.documents import (
-    LabelDocument,
+    join_zpl,
     label_documents,
+    merge_pdfs,
     pick_list_document,
     render_labels,
     render_pick_list,
@@ -34,7 +38,7 @@ from services.fulfillment_service.schemas import (
     PickListSummary,
 )
 from services.fulfillment_service.schemas.pick_lists import LocationId
-from shared.runtime.api import IdempotencyKey, PageQuery, links, page_query, problems
+from shared.runtime.api import IdempotencyKey, PageQuery, Problem, links, page_query, problems
 
 router = APIRouter(prefix="/pick-lists", tags=["pick lists"])
 PICK_LIST_OPERATIONS = (
@@ -142,21 +146,62 @@ def pick_list_pdf(pick_list_id: UUID, app: AppDep) -> Response:
 
 @router.get("/{pick_list_id}/labels.pdf", responses=LABEL_RESPONSES)
 def pick_list_labels_pdf(pick_list_id: UUID, app: AppDep) -> Response:
-    """The labels of every shipped package of the list, by slot: one print job per wave."""
-    labels = _labels(app, pick_list_id)
-    return document(render_labels(labels), PDF, f"labels-{pick_list_id}.pdf")
+    """The labels of every shipped package of the list, by slot: one print job per wave.
+    Labels bought from a carrier and a channel's airway bill go in as they were sent."""
+    parts = [
+        page
+        for papers in app.printing.pick_list_labels(pick_list_id)
+        for page in _pdf_labels(app, papers)
+    ]
+    return document(merge_pdfs(parts), PDF, f"labels-{pick_list_id}.pdf")
 
 
 @router.get("/{pick_list_id}/labels.zpl", responses=LABEL_RESPONSES)
 def pick_list_labels_zpl(pick_list_id: UUID, app: AppDep) -> Response:
-    """The same labels as ZPL II for a thermal printer."""
-    labels = _labels(app, pick_list_id)
-    return document(render_zpl(labels), ZPL, f"labels-{pick_list_id}.zpl")
+    """The same labels as ZPL II for a thermal printer (a carrier's ZPL as it sent it; a
+    label that came as a PDF is a 409 naming its shipment: print labels.pdf)."""
+    parts = [
+        label
+        for papers in app.printing.pick_list_labels(pick_list_id)
+        for label in _zpl_labels(app, papers)
+    ]
+    return document(join_zpl(parts), ZPL, f"labels-{pick_list_id}.zpl")
 
 
-def _labels(app: AppDep, pick_list_id: UUID) -> list[LabelDocument]:
-    papers = app.printing.pick_list_labels(pick_list_id)
-    return [label for shipment in papers for label in label_documents(shipment)]
+def _pdf_labels(app: AppDep, papers: ShipmentPapers) -> list[bytes]:
+    """A shipment's labels as PDFs: its channel's, its carrier's, else ours rendered."""
+    shipment_id = papers.shipment.id
+    channel_label = app.printing.channel_label(shipment_id)
+    if channel_label is not None:
+        if channel_label["media_type"] != PDF:
+            raise Problem(
+                409,
+                "Label not ready",
+                f"the channel's label of shipment {shipment_id} is"
+                f" {channel_label['media_type']}, not a PDF",
+            )
+        return [base64.b64decode(channel_label["document_base64"])]
+    booking = app.bookings.get(shipment_id)
+    if booking is not None:
+        return printed(booking, PDF)
+    return [render_labels(label_documents(papers))]
+
+
+def _zpl_labels(app: AppDep, papers: ShipmentPapers) -> list[bytes]:
+    """A shipment's labels as ZPL: its carrier's as sent, else ours; a channel's is a PDF."""
+    shipment_id = papers.shipment.id
+    channel_label = app.printing.channel_label(shipment_id)
+    if channel_label is not None:
+        raise Problem(
+            409,
+            "Label not ready",
+            f"shipment {shipment_id} prints its channel's {channel_label['document_type']}"
+            f" ({channel_label['media_type']}): GET the pick list's labels.pdf",
+        )
+    booking = app.bookings.get(shipment_id)
+    if booking is not None:
+        return printed(booking, ZPL)
+    return [render_zpl(label_documents(papers)).encode()]
 
 
 def _names(app: AppDep, pick_list: PickList) -> dict[str, str]:

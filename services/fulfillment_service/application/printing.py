@@ -94,10 +94,11 @@ class Printing(UseCases["Shipments"]):
         return papers
 
     def pick_list_labels(self, pick_list_id: UUID) -> list[ShipmentPapers]:
-        """The shipments of a pick list that have labels, by slot."""
+        """The shipments of a pick list that have labels, by slot: shipped ones, and those
+        whose channel made their label (it goes on the box before the parcel leaves)."""
         pick_list = self.app.get_pick_list(pick_list_id)
         shipments = [self.app.get_shipment(UUID(s)) for s in pick_list.shipment_ids]
-        ready = [self._label_papers(s) for s in shipments if s.has_labels]
+        ready = [self._label_papers(s) for s in shipments if _prints_label(s)]
         if not ready:
             raise LabelNotReadyError(f"no shipment of pick list {pick_list_id} is shipped yet")
         return ready
@@ -123,3 +124,11 @@ class Printing(UseCases["Shipments"]):
                 if other.status == ShipmentStatus.SHIPPED:
                     units += other.leaving_units()
         return units
+
+
+def _prints_label(shipment: Shipment) -> bool:
+    """Whether the shipment has a label to print now: its own or its carrier's once shipped,
+    its channel's from the moment it came (a cancelled shipment prints none)."""
+    if shipment.has_labels:
+        return True
+    return shipment.channel_label is not None and shipment.status != ShipmentStatus.CANCELLED
