@@ -38,6 +38,7 @@ from services.channel_gateway.domain import (
     RefundLine,
     Shipment,
     ShippingToArrange,
+    Tracking,
     User,
     connection_id_for,
 )
@@ -206,6 +207,7 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     ChannelOrder.ShipToChangedAtChannel: _ship_to_changed,
     ChannelOrder.LinesCutAtChannel: _lines_cut,
     ChannelOrder.ShippingArranged: _shipping_arranged,  # fulfillment prints the document
+    ChannelOrder.ShipmentTracked: INTERNAL,  # fulfillment published it; kept for the customer
     ChannelConnection.Registered: INTERNAL,
     ChannelConnection.Reconfigured: INTERNAL,
     ChannelConnection.SkuMappingChanged: INTERNAL,
@@ -266,6 +268,9 @@ def on_shipped(app: ChannelOrders, e: ev.Shipped, uow: UnitOfWork) -> None:
         "shipped_at": _iso(e.shipped_at),
         "service": e.service,
         "packages": packages,
+        # Absent (older events): the numbers are real and shared.
+        "tracking_shared": e.tracking_shared is not False,
+        "tracking_url": e.tracking_url,
     }
     order = app.orders.record_shipment(e.order_id, shipment, uow=uow)
     if order is not None:
@@ -287,6 +292,38 @@ def on_shipped(app: ChannelOrders, e: ev.Shipped, uow: UnitOfWork) -> None:
         app.deliveries.schedule(
             order, DeliveryAction.SHIPMENT, str(e.shipment_id), shipment, utc_stamp(), uow=uow
         )
+
+
+# The carrier's news a chat customer hears of (in transit is no news to them).
+TRACKING_MESSAGES = {
+    "out_for_delivery": CustomerStatus.OUT_FOR_DELIVERY,
+    "delivered": CustomerStatus.DELIVERED,
+    "exception": CustomerStatus.EXCEPTION,
+}
+
+
+def on_shipment_tracked(app: ChannelOrders, e: ev.ShipmentTracked, uow: UnitOfWork) -> None:
+    """The carrier told where a parcel is: the channel order keeps the latest (its
+    `tracking_status`), and a chat's customer hears of out for delivery, delivered and a
+    delivery exception, once per shipment and status (a webhook sent twice is no news)."""
+    tracking: Tracking = {
+        "shipment_id": str(e.shipment_id),
+        "carrier": e.carrier,
+        "tracking_number": e.tracking_number,
+        "tracking_url": e.tracking_url,
+        "status": e.status,
+        "happened_at": _iso(e.happened_at),
+        "description": e.description,
+    }
+    order = app.orders.record_tracking(e.order_id, tracking, uow=uow)
+    status = TRACKING_MESSAGES.get(e.status)
+    if order is None or status is None or _chat_of(order.channel, uow) is None:
+        return
+    shipment = order.shipment(str(e.shipment_id))
+    if shipment is None:
+        return  # news of a parcel the gateway never heard leave: nothing true to say of it
+    shipment = {**shipment, "tracking_url": e.tracking_url or shipment.get("tracking_url")}
+    _tell_customer(app, order, status, str(e.shipment_id), uow, shipment)
 
 
 def on_shipment_created(app: ChannelOrders, e: ev.ShipmentCreated, uow: UnitOfWork) -> None:
@@ -511,11 +548,23 @@ def _tell_customer(
         address = ChatAddress(AddressKind(connection.kind), str(handle))
     else:  # the seller took the order without the chat's id: the customer's e-mail it is
         address = ChatAddress(AddressKind.EMAIL, str((order.customer or {}).get("email") or ""))
-    tracking = shipment["tracking_number"] if shipment is not None else None
+    withheld = shipment is not None and shipment.get("tracking_shared") is False
+    tracking = shipment["tracking_number"] if shipment is not None and not withheld else None
     values = chat_values(order, tracking)
+    carrier_page = shipment.get("tracking_url") if shipment is not None else None
     pattern = connection.config.get("tracking_url")
-    if tracking and pattern:
+    if tracking and carrier_page:  # the carrier's own page for the parcel comes first
+        values["tracking_url"] = carrier_page
+    elif tracking and pattern:
         values["tracking_url"] = str(pattern).replace("[tracking_code]", quote(tracking, safe=""))
+    template = None
+    if withheld and shipment is not None:
+        # No number to give: the message says it shipped, without a link to a parcel that is
+        # not the carrier's (docs/architecture.md, "Customer messages").
+        values["tracking_withheld"] = (
+            f"{shipment['carrier']}'s tracking numbers are the merchant's own, not declared real"
+        )
+        template = "shipped_untracked" if status == CustomerStatus.SHIPPED else None
     language = (order.refs or {}).get(CHAT_LANGUAGE_REF) or connection.config.get("language")
     app.chat.notify_customer(
         order.id,
@@ -525,6 +574,7 @@ def _tell_customer(
         channel=connection.channel_id,
         language=str(language or "en"),
         ref=ref,
+        template=template,
         uow=uow,
     )
 
@@ -550,6 +600,7 @@ def _iso(moment: datetime) -> str:
 CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
     ev.Shipped: on_shipped,
     ev.ShipmentCreated: on_shipment_created,
+    ev.ShipmentTracked: on_shipment_tracked,
     ev.OrderCancelled: on_order_cancelled,
     ev.Refunded: on_refunded,
     ev.OrderLinesChanged: on_order_lines_changed,

@@ -89,6 +89,10 @@ def _shipment_recorded(curs: Cursor[Any], e: ChannelOrder.ShipmentRecorded) -> N
     ChannelOrderViews.append_shipment(curs, e.originator_id, e.timestamp, e.shipment)
 
 
+def _shipment_tracked(curs: Cursor[Any], e: ChannelOrder.ShipmentTracked) -> None:
+    ChannelOrderViews.record_tracking(curs, e.originator_id, e.timestamp, e.tracking)
+
+
 def _cancelled(curs: Cursor[Any], e: ChannelOrder.Cancelled) -> None:
     ChannelOrderViews.mark_cancelled(
         curs,
@@ -154,6 +158,7 @@ CHANNEL_ORDERS = Projection(
         ChannelOrder.Held: _held,
         ChannelOrder.Released: _released,
         ChannelOrder.ShipmentRecorded: _shipment_recorded,
+        ChannelOrder.ShipmentTracked: _shipment_tracked,
         ChannelOrder.Cancelled: _cancelled,
         ChannelOrder.CancelledAtChannel: _cancelled_at_channel,
         ChannelOrder.RefundRecorded: _refund_recorded,

@@ -176,6 +176,7 @@ class FakeShopify(FakeChannel):
                     "lineItems": [
                         {
                             "id": f"gid://shopify/FulfillmentOrderLineItem/{item['id']}",
+                            "totalQuantity": item["quantity"],
                             "remainingQuantity": item["quantity"],
                             "sku": item["sku"],
                             "lineItem": {"id": f"gid://shopify/LineItem/{item['id']}"},
@@ -278,12 +279,14 @@ class FakeShopify(FakeChannel):
                 item["remainingQuantity"] -= wanted["quantity"]
             if all(i["remainingQuantity"] == 0 for i in fo["lineItems"]):
                 fo["status"] = "CLOSED"
-        tracking = fulfillment["trackingInfo"]
+        # trackingInfo is optional: a fulfillment without a tracking number has none.
+        tracking = fulfillment.get("trackingInfo") or {}
         created = {
             "id": f"gid://shopify/Fulfillment/{next(self.ids)}",
             "status": "SUCCESS",
             "trackingInfo": [
-                {"number": n, "company": tracking["company"]} for n in tracking["numbers"]
+                {"number": n, "company": tracking.get("company")}
+                for n in tracking.get("numbers") or []
             ],
             "notifyCustomer": fulfillment.get("notifyCustomer"),
         }

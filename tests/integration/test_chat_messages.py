@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -16,6 +17,7 @@ from services.channel_gateway.chat.graph import GraphMessages
 from services.channel_gateway.chat.senders import OnceOnly
 from services.channel_gateway.domain import AddressKind, ChatAddress, CustomerStatus
 from services.channel_gateway.views import SentMessages
+from shared import events as ev
 from tests import factories
 from tests.fakes.harness import deliveries, register, run_gateway
 from tests.fakes.line import TOKEN, FakeLine, line_user
@@ -353,3 +355,86 @@ def test_a_message_whose_template_needs_a_missing_value_is_skipped_saying_which(
     assert row["status"] == "skipped"
     assert "[tracking_url]" in row["last_error"]
     assert fakes["line"].texts_to(user) == []
+
+
+# -- the carrier's tracking reaches the customer ----------------------------------------------
+
+
+def tracked(shipped: Any, status: str, hours: int, url: str | None) -> Any:
+    """Fulfillment's ShipmentTracked of the shipment, as a carrier's webhook makes it."""
+    return ev.ShipmentTracked(
+        shipment_id=shipped.shipment_id,
+        order_id=shipped.order_id,
+        carrier=shipped.carrier,
+        tracking_number=shipped.tracking_number,
+        tracking_url=url,
+        status=status,
+        happened_at=shipped.shipped_at + timedelta(hours=hours),
+        description="พัสดุอยู่ระหว่างนำส่ง" if status != "delivered" else "ผู้รับได้รับพัสดุแล้ว",
+    )
+
+
+def tracking_status(gw: RunningService, order_id: uuid.UUID) -> str | None:
+    """The channel order's `tracking_status`, as the bill page reads it."""
+    status: str | None = gw.http.get(f"/v1/channel-orders/{order_id}").json()["tracking_status"]
+    return status
+
+
+def test_carrier_tracking_gives_a_line_customer_out_for_delivery_and_delivered_once_each(
+    gateway: RunningService, fakes: dict[str, Any]
+):
+    line: FakeLine = fakes["line"]
+    user = line_user(0xE5)
+    order_id = chat_order(gateway, "line", "B-0101", user)
+    page = "https://www.ninjavan.co/th-th/tracking?id=OMSTH000101"
+    shipped = factories.shipped(
+        order_id,
+        {"KHANOM-TAN-12": 2},
+        carrier="ninjavan",
+        tracking_number="OMSTH000101",
+        tracking_url=page,
+        tracking_shared=True,
+    )
+    gateway.publish(shipped)
+    eventually(lambda: settled(gateway, order_id, 1))
+
+    # The carrier's webhooks, each sent twice, and an in-transit scan nobody is told of.
+    gateway.publish(tracked(shipped, "in_transit", 2, page))
+    for status, hours in (("out_for_delivery", 20), ("delivered", 26)):
+        news = tracked(shipped, status, hours, page)
+        gateway.publish(news, news)
+        eventually(lambda status=status: tracking_status(gateway, order_id) == status)
+    eventually(lambda: settled(gateway, order_id, 3))
+
+    texts = line.texts_to(user)
+    assert len(texts) == 3, texts
+    assert f"Tracking number OMSTH000101: {page}" in texts[0]  # the carrier's own page
+    assert texts[1] == f"Order B-0101 is out for delivery today. Track it: {page}"
+    assert texts[2] == "Order B-0101 was delivered. Thank you for shopping with us!"
+    order = gateway.http.get(f"/v1/channel-orders/{order_id}").json()
+    assert order["tracking_status"] == "delivered"
+    [latest] = order["tracking"]
+    assert latest["shipment_id"] == str(shipped.shipment_id)
+    assert latest["description"] == "ผู้รับได้รับพัสดุแล้ว"
+
+
+def test_a_rate_table_shipment_tells_the_customer_it_shipped_without_its_numbers(
+    gateway: RunningService, fakes: dict[str, Any]
+):
+    line: FakeLine = fakes["line"]
+    user = line_user(0xF6)
+    order_id = chat_order(gateway, "line", "B-0102", user)
+
+    gateway.publish(
+        factories.shipped(
+            order_id, {"KHANOM-TAN-12": 2}, tracking_number="OP12345678", tracking_shared=False
+        )
+    )
+    (row,) = eventually(lambda: settled(gateway, order_id, 1))
+
+    assert line.texts_to(user) == [
+        "Good news: order B-0102 has shipped. It should reach you in a few days."
+    ]
+    assert row["status"] == "delivered"
+    assert "OP12345678" not in str(row)  # neither sent nor kept as a value to send
+    assert "not declared real" in row["details"]["values"]["tracking_withheld"]

@@ -6,8 +6,8 @@ import pytest
 
 from services.channel_gateway.domain import (
     DEFAULT_TEMPLATES,
+    TEMPLATE_KEYS,
     ChatTemplates,
-    CustomerStatus,
     InvalidTemplateError,
     MissingValuesError,
     check_templates,
@@ -73,12 +73,20 @@ def test_unknown_languages_statuses_and_empty_texts_are_refused(templates, probl
 def test_every_default_uses_only_known_placeholders_in_english_and_thai():
     check_templates(DEFAULT_TEMPLATES)
     for language in ("en", "th"):
-        assert set(DEFAULT_TEMPLATES[language]) == {s.value for s in CustomerStatus}
+        assert set(DEFAULT_TEMPLATES[language]) == set(TEMPLATE_KEYS)
     assert placeholders_in(DEFAULT_TEMPLATES["th"]["shipped"]) == [
         "order_no",
         "tracking_code",
         "tracking_url",
     ]
+
+
+def test_a_shipment_without_tracking_to_share_has_a_text_that_needs_none():
+    for language in ("en", "th"):
+        untracked = DEFAULT_TEMPLATES[language]["shipped_untracked"]
+        assert placeholders_in(untracked) == ["order_no"]
+        assert "2567-0042" in render(untracked, {"order_no": "2567-0042"})
+    check_templates({"th": {"shipped_untracked": "ส่งแล้วค่ะ [order_no]"}})  # merchants may word it
 
 
 def test_the_merchant_s_texts_replace_the_defaults_only_where_written():

@@ -15,6 +15,7 @@ from services.channel_gateway.domain import (
     ChannelOrder,
     ChannelOrderStatus,
     InvalidChannelOrderError,
+    Tracking,
     order_id_for,
 )
 from services.order_service.domain import order_id_for as order_service_order_id_for
@@ -147,6 +148,35 @@ def test_a_shipment_is_recorded_with_its_carrier_and_tracking_number_once() -> N
     assert len(order.pending_events) == 3  # received + two shipments
 
 
+def tracked(shipment_id: str, status: str, at: str) -> Tracking:
+    """The carrier's word on one parcel, as fulfillment's ShipmentTracked carries it."""
+    return {
+        "shipment_id": shipment_id,
+        "carrier": "ninjavan",
+        "tracking_number": "OMSTH0001",
+        "tracking_url": "https://www.ninjavan.co/th-th/tracking?id=OMSTH0001",
+        "status": status,
+        "happened_at": at,
+        "description": "ถึงศูนย์คัดแยก",
+    }
+
+
+def test_tracking_keeps_the_newest_word_per_shipment_and_ignores_repeats_and_late_news() -> None:
+    order = receive()
+
+    assert order.record_tracking(tracked("s-1", "in_transit", "2026-12-01T08:00:00Z")) is True
+    assert order.record_tracking(tracked("s-1", "in_transit", "2026-12-01T08:00:00Z")) is False
+    assert order.record_tracking(tracked("s-1", "delivered", "2026-12-02T09:30:00+00:00")) is True
+    # Out for delivery, sent late (after delivered): no news, the order stays delivered.
+    late = tracked("s-1", "out_for_delivery", "2026-12-02T07:00:00Z")
+    assert order.record_tracking(late) is False
+    assert order.record_tracking(tracked("s-2", "exception", "2026-12-01T10:00:00Z")) is True
+
+    assert order.tracking["s-1"]["status"] == "delivered"
+    assert order.tracking_status == "delivered"  # the newest word on any parcel
+    assert len(order.pending_events) == 4  # received + three pieces of news
+
+
 def test_a_cancellation_cancels_the_order_and_a_second_notice_changes_nothing() -> None:
     order = receive()
 
@@ -197,6 +227,7 @@ def test_every_event_keeps_the_topic_its_stored_events_carry() -> None:
                 "ChannelOrder.ShipToChangedAtChannel",
                 "ChannelOrder.LinesCutAtChannel",
                 "ChannelOrder.ShippingArranged",
+                "ChannelOrder.ShipmentTracked",
             ],
             "connections": [
                 "ChannelConnection.Registered",

@@ -85,13 +85,15 @@ class Chat(UseCases["ChannelOrders"]):
         channel: str | None = None,
         language: str = "en",
         ref: str | None = None,
+        template: str | None = None,
         uow: UnitOfWork | None = None,
     ) -> Delivery | None:
         """Schedule the message for this order (or bill) and status, once: scheduling it again
         (a redelivered event) finds the first. `channel` is the connection that sends it (by
         default the one named like the address's kind: `line`, `facebook`, ...); `ref` tells
         apart several messages of one status (one per shipment); `values` fill the template's
-        placeholders ([order_no], [tracking_code], [tracking_url], [customer_name]).
+        placeholders ([order_no], [tracking_code], [tracking_url], [customer_name]);
+        `template` names a variant of the status's text (VARIANTS: `shipped_untracked`).
 
         The text is written from the templates when it is sent, so an edit made meanwhile is
         the one the customer reads; a value the template needs but `values` lacks makes the
@@ -107,6 +109,8 @@ class Chat(UseCases["ChannelOrders"]):
                 "language": language,
                 "values": {k: str(v) for k, v in values.items() if v is not None},
             }
+            if template:
+                message["template"] = template
             delivery = Delivery(
                 delivery_id=delivery_id,
                 order_id=order_ref,
@@ -126,7 +130,7 @@ class Chat(UseCases["ChannelOrders"]):
         message = cast(ChatMessage, delivery.details)
         template = effective(self.overrides())
         texts = template.get(message["language"], template["en"])
-        text = render(texts[message["status"]], message["values"])
+        text = render(texts[message.get("template") or message["status"]], message["values"])
         to = message["to"]
         return ChatAddress(AddressKind(to["kind"]), to["handle"]), text
 

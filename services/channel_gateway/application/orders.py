@@ -19,6 +19,7 @@ from services.channel_gateway.domain import (
     RawPayload,
     RefundLine,
     Shipment,
+    Tracking,
 )
 from shared.runtime.application import UnitOfWork, UseCases, use_case
 
@@ -93,6 +94,15 @@ class Orders(UseCases["ChannelOrders"]):
                 reason, cancelled_at, payment_state
             )
             return order if news else None
+
+    @use_case
+    def record_tracking(
+        self, order_id: UUID, tracking: Tracking, uow: UnitOfWork | None = None
+    ) -> ChannelOrder | None:
+        """The carrier's news of one of the order's parcels; the order when it is news."""
+        with self.app.unit_of_work(uow) as work:
+            order = work.find(order_id, ChannelOrder)
+            return order if order is not None and order.record_tracking(tracking) else None
 
     @use_case
     def record_refund_due(self, order_id: UUID, due_at: str, uow: UnitOfWork | None = None) -> bool:

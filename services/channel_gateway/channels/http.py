@@ -115,10 +115,24 @@ class Job:
         return share_amount(parts, Decimal(str(amount)), currency)
 
     def tracking_numbers(self) -> list[str]:
-        """Every tracking number of a shipment: one per package, else the shipment's."""
+        """Every tracking number of a shipment: one per package, else the shipment's; none
+        when they are withheld (see `tracking_withheld`)."""
+        if self.tracking_withheld:
+            return []
         packages = self.details.get("packages") or []
         numbers = [p["tracking_number"] for p in packages if p.get("tracking_number")]
         return numbers or [self.details["tracking_number"]]
+
+    @property
+    def tracking_withheld(self) -> str | None:
+        """Why a shipment's tracking numbers must not reach the channel, or None: a rate
+        table's numbers the merchant has not declared real (Shipped.tracking_shared false)."""
+        if self.details.get("tracking_shared") is not False:
+            return None
+        return (
+            f"tracking numbers withheld: {self.details.get('carrier')}'s numbers are the"
+            " merchant's own, not declared real (tracking_numbers_are_real)"
+        )
 
 
 def lines_to_cut(

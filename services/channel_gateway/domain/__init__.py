@@ -33,7 +33,9 @@ from services.channel_gateway.domain.chat import (
     DEFAULT_TEMPLATES,
     LANGUAGES,
     PLACEHOLDERS,
+    TEMPLATE_KEYS,
     TEMPLATES_ID,
+    VARIANTS,
     AddressKind,
     ChatAddress,
     ChatError,
@@ -134,6 +136,7 @@ from services.channel_gateway.domain.values import (
     ShippingArrangement,
     ShippingLine,
     ShippingToArrange,
+    Tracking,
 )
 
 AGGREGATES = (ChannelOrder, ChannelConnection, Delivery, ChannelChange, User, ChatTemplates, Bill)
@@ -154,6 +157,8 @@ __all__ = [
     "ROLES",
     "SESSION_LABEL",
     "TEMPLATES_ID",
+    "TEMPLATE_KEYS",
+    "VARIANTS",
     "AddedLine",
     "Address",
     "AddressKind",
@@ -237,6 +242,7 @@ __all__ = [
     "Slip",
     "Templates",
     "TokenNotFoundError",
+    "Tracking",
     "User",
     "UserDisabledError",
     "UserError",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -20,8 +20,15 @@ class CustomerStatus(StrEnum):
     SHIPPED = "shipped"
     OUT_FOR_DELIVERY = "out_for_delivery"
     DELIVERED = "delivered"
+    EXCEPTION = "exception"  # the carrier could not deliver (a failed attempt, a return)
     CANCELLED = "cancelled"
     REFUNDED = "refunded"
+
+
+VARIANTS = {"shipped_untracked": CustomerStatus.SHIPPED}
+"""Texts a status uses in a case of its own: a shipment whose tracking numbers are withheld
+(a rate table's, not declared real) ships with `shipped_untracked`, no tracking to show."""
+TEMPLATE_KEYS = (*CustomerStatus, *VARIANTS)
 
 
 class AddressKind(StrEnum):
@@ -54,6 +61,7 @@ class ChatMessage(TypedDict):
     to: dict[str, str]  # ChatAddress.as_dict
     language: str
     values: dict[str, str]
+    template: NotRequired[str]  # a variant of the status's text (VARIANTS); absent: the status
 
 
 PLACEHOLDERS = ("order_no", "tracking_code", "tracking_url", "customer_name")
@@ -73,6 +81,10 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "Tracking number [tracking_code]: [tracking_url]",
         "out_for_delivery": "Order [order_no] is out for delivery today. Track it: [tracking_url]",
         "delivered": "Order [order_no] was delivered. Thank you for shopping with us!",
+        "exception": "The carrier could not deliver order [order_no] as planned. "
+        "We are on it and will message you; you can also reply here.",
+        "shipped_untracked": "Good news: order [order_no] has shipped. "
+        "It should reach you in a few days.",
         "cancelled": "Order [order_no] was cancelled. Please message us if you have questions.",
         "refunded": "We refunded order [order_no]. It may take a few days to reach you.",
     },
@@ -83,6 +95,9 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "shipped": "คำสั่งซื้อ [order_no] จัดส่งแล้วค่ะ เลขพัสดุ [tracking_code] ติดตามพัสดุได้ที่ [tracking_url]",
         "out_for_delivery": "คำสั่งซื้อ [order_no] กำลังนำส่งวันนี้ค่ะ ติดตามได้ที่ [tracking_url]",
         "delivered": "คำสั่งซื้อ [order_no] จัดส่งถึงแล้วค่ะ ขอบคุณที่อุดหนุนนะคะ",
+        "exception": "ขนส่งแจ้งว่ายังนำส่งคำสั่งซื้อ [order_no] ไม่สำเร็จค่ะ "
+        "ทางร้านกำลังติดตามและจะแจ้งให้ทราบ หรือทักแชทมาได้เลยค่ะ",
+        "shipped_untracked": "คำสั่งซื้อ [order_no] จัดส่งแล้วค่ะ จะถึงมือคุณภายในไม่กี่วันค่ะ",
         "cancelled": "คำสั่งซื้อ [order_no] ถูกยกเลิกแล้วค่ะ หากมีคำถามทักแชทได้เลยค่ะ",
         "refunded": "เราคืนเงินสำหรับคำสั่งซื้อ [order_no] แล้วค่ะ อาจใช้เวลาสองสามวัน",
     },
@@ -121,8 +136,8 @@ def check_templates(templates: Templates) -> None:
             continue
         for status, text in texts.items():
             where = f"{language}.{status}"
-            if status not in CustomerStatus.__members__.values():
-                statuses = ", ".join(CustomerStatus)
+            if status not in TEMPLATE_KEYS:
+                statuses = ", ".join(TEMPLATE_KEYS)
                 problems.append(f"{where}: status {status!r} is not one of {statuses}")
                 continue
             if not text.strip():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -34,6 +35,7 @@ from services.channel_gateway.domain.values import (
     ShippedLine,
     ShippingArrangement,
     ShippingLine,
+    Tracking,
 )
 from shared.payments import money_taken, moves_on
 
@@ -248,6 +250,11 @@ class ChannelOrder(Aggregate):
         external_id: str
         arrangement: ShippingArrangement
 
+    class ShipmentTracked(Aggregate.Event):
+        """The carrier told where one of the order's parcels is (newer than what it said)."""
+
+        tracking: Tracking
+
     class LinesCutAtChannel(Aggregate.Event):
         """An edit at the channel took units off the order's lines (its whole order came again
         with fewer); channel and external id ride along for the public event."""
@@ -378,6 +385,8 @@ class ChannelOrder(Aggregate):
         self.channel_units: dict[str, int] = {}  # line id -> units the channel cut it to
         # Shipment id -> tracking number the channel's logistics gave it.
         self.arranged: dict[str, str] = {}
+        # Shipment id -> the carrier's latest word on its parcel.
+        self.tracking: dict[str, Tracking] = {}
 
     @staticmethod
     def create_id(order_id: UUID, **_: Any) -> UUID:
@@ -514,8 +523,11 @@ class ChannelOrder(Aggregate):
         shipped_at: str,
         service: str | None = None,
         packages: list[Package] | None = None,
+        tracking_shared: bool = True,
+        tracking_url: str | None = None,
     ) -> bool:
-        """A shipment left with a carrier and tracking number; each shipment counts once."""
+        """A shipment left with a carrier and tracking number; each shipment counts once.
+        `tracking_shared` false: its numbers are the merchant's own, told to nobody."""
         if any(s["shipment_id"] == shipment_id for s in self.shipments):
             return False
         self._shipment_recorded(
@@ -528,6 +540,8 @@ class ChannelOrder(Aggregate):
                 "shipped_at": shipped_at,
                 "service": service,
                 "packages": packages or [],
+                "tracking_shared": tracking_shared,
+                "tracking_url": tracking_url,
             }
         )
         return True
@@ -747,6 +761,33 @@ class ChannelOrder(Aggregate):
     ) -> None:
         shipment_id = arrangement["shipment_id"]
         self.arranged = {**self.arranged, shipment_id: arrangement["tracking_number"]}
+
+    def record_tracking(self, tracking: Tracking) -> bool:
+        """The carrier's news of a shipment's parcel; whether it was news: a repeat (a webhook
+        sent twice), the same status again or news older than the latest change nothing."""
+        latest = self.tracking.get(tracking["shipment_id"])
+        if latest is not None and (
+            latest["status"] == tracking["status"]
+            or _moment(tracking["happened_at"]) <= _moment(latest["happened_at"])
+        ):
+            return False
+        self._shipment_tracked(tracking=tracking)
+        return True
+
+    @event(ShipmentTracked)
+    def _shipment_tracked(self, tracking: Tracking) -> None:
+        self.tracking = {**self.tracking, tracking["shipment_id"]: tracking}
+
+    @property
+    def tracking_status(self) -> str | None:
+        """The carrier's latest word on any of the order's parcels (None before the first)."""
+        if not self.tracking:
+            return None
+        return max(self.tracking.values(), key=lambda t: _moment(t["happened_at"]))["status"]
+
+    def shipment(self, shipment_id: str) -> Shipment | None:
+        """One of the order's shipments that left, by its id."""
+        return next((s for s in self.shipments if s["shipment_id"] == shipment_id), None)
 
     @property
     def in_oms(self) -> bool:
@@ -1024,3 +1065,8 @@ def _before(news: Sequence[Mapping[str, Any]], key: str, ref: str) -> Sequence[M
         if str(each[key]) == ref:
             return news[:index]
     return news
+
+
+def _moment(stamp: str) -> datetime:
+    """An RFC 3339 time (a trailing Z too) as an aware datetime, to compare carriers' times."""
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))

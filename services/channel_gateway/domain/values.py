@@ -158,6 +158,22 @@ class Shipment(TypedDict):
     # Shipments recorded before these fields existed lack them.
     service: NotRequired[str | None]
     packages: NotRequired[list[Package]]
+    # False: the numbers are the merchant's own (a rate table's, not declared real) and reach
+    # no channel or customer; absent (older shipments): shared. The carrier's tracking page.
+    tracking_shared: NotRequired[bool]
+    tracking_url: NotRequired[str | None]
+
+
+class Tracking(TypedDict):
+    """The carrier's latest word on one shipment's parcel (from fulfillment's ShipmentTracked)."""
+
+    shipment_id: str
+    carrier: str
+    tracking_number: str
+    tracking_url: str | None
+    status: str  # in_transit | out_for_delivery | delivered | exception
+    happened_at: str  # UTC RFC 3339, as the carrier dated it
+    description: str  # the carrier's own words
 
 
 class Cancellation(TypedDict):

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from services.channel_gateway.application.canonical import CanonicalOrderModel, Edge
 from services.channel_gateway.domain import ChannelOrderStatus
 from shared.runtime.api import Page
+
+TrackingStatus = Literal["in_transit", "out_for_delivery", "delivered", "exception"]
 
 
 class ChannelOrderCreate(CanonicalOrderModel):
@@ -55,6 +57,22 @@ class ShipmentPublic(BaseModel):
     shipped_at: datetime
     service: str | None = None
     packages: list[PackagePublic] = []
+    # False: the numbers are the merchant's own (a rate table's), told to no channel or
+    # customer; the carrier's tracking page when it gave one.
+    tracking_shared: bool = True
+    tracking_url: str | None = None
+
+
+class TrackingPublic(BaseModel):
+    """The carrier's latest word on one shipment's parcel."""
+
+    shipment_id: UUID
+    carrier: str
+    tracking_number: str
+    tracking_url: str | None = None
+    status: TrackingStatus
+    happened_at: datetime
+    description: str
 
 
 class RefundPublic(BaseModel):
@@ -99,9 +117,23 @@ class ChannelOrderPublic(BaseModel):
     refunds: list[RefundPublic]
     refunded_total: Decimal
     edits: list[LineEditPublic] = []
+    tracking_status: TrackingStatus | None = Field(
+        None,
+        description="The carrier's latest word on the order's parcels (the newest of any"
+        " shipment): in_transit, out_for_delivery, delivered or exception; null until a"
+        " carrier tracks one",
+    )
+    tracking_at: datetime | None = Field(None, description="When the carrier said it")
+    tracking: list[TrackingPublic] = Field([], description="The carrier's latest word per shipment")
     received_at: datetime
     released_at: datetime | None = None
     updated_at: datetime
+
+    @field_validator("tracking", mode="before")
+    @classmethod
+    def _per_shipment(cls, value: Any) -> Any:
+        """The view keeps them by shipment id; the API lists them."""
+        return list(value.values()) if isinstance(value, dict) else value
 
 
 class ChannelOrdersPublic(Page[ChannelOrderPublic]):

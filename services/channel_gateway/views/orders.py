@@ -50,6 +50,11 @@ class OrderViews:
         " NOT NULL DEFAULT '[]'",
         "ALTER TABLE channel_order_view ADD COLUMN IF NOT EXISTS released_at timestamptz",
         "ALTER TABLE channel_order_view ADD COLUMN IF NOT EXISTS edits jsonb NOT NULL DEFAULT '[]'",
+        # The carrier's latest word per shipment, and on the order as a whole.
+        "ALTER TABLE channel_order_view ADD COLUMN IF NOT EXISTS tracking jsonb"
+        " NOT NULL DEFAULT '{}'",
+        "ALTER TABLE channel_order_view ADD COLUMN IF NOT EXISTS tracking_status text",
+        "ALTER TABLE channel_order_view ADD COLUMN IF NOT EXISTS tracking_at timestamptz",
         "CREATE INDEX IF NOT EXISTS channel_order_view_received ON channel_order_view"
         " (received_at)",
         "CREATE INDEX IF NOT EXISTS channel_order_view_channel ON channel_order_view"
@@ -115,6 +120,30 @@ class OrderViews:
             "UPDATE channel_order_view SET shipments = shipments || %s, updated_at = %s"
             " WHERE order_id = %s",
             (jsonb([shipment]), at, order_id),
+        )
+
+    @staticmethod
+    def record_tracking(
+        curs: Cursor[Any], order_id: UUID, at: Any, tracking: Mapping[str, Any]
+    ) -> None:
+        """The carrier's latest word on a shipment; the order's `tracking_status` is that of
+        the newest word on any of its shipments (a late older one does not turn it back)."""
+        happened_at = tracking["happened_at"]
+        curs.execute(
+            "UPDATE channel_order_view SET"
+            " tracking = tracking || jsonb_build_object(%(shipment)s::text, %(tracking)s::jsonb),"
+            " tracking_status = CASE WHEN tracking_at IS NULL OR tracking_at <= %(happened)s"
+            " THEN %(status)s ELSE tracking_status END,"
+            " tracking_at = GREATEST(tracking_at, %(happened)s::timestamptz), updated_at = %(at)s"
+            " WHERE order_id = %(order_id)s",
+            {
+                "shipment": tracking["shipment_id"],
+                "tracking": jsonb(dict(tracking)),
+                "happened": happened_at,
+                "status": tracking["status"],
+                "at": at,
+                "order_id": order_id,
+            },
         )
 
     @staticmethod

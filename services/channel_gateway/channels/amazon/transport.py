@@ -121,6 +121,12 @@ class AmazonClient:
         return await self._refund(job)
 
     async def _confirm(self, job: Job) -> str:
+        if job.tracking_withheld:
+            # confirmShipment requires trackingNumber; Amazon shows it to the buyer as real.
+            raise PermanentChannelError(
+                f"Amazon's confirmShipment needs a tracking number; {job.tracking_withheld}:"
+                " confirm it in Seller Central or declare the numbers real"
+            )
         order = (await self.get_order(job.external_id, "PACKAGES")).get("order") or {}
         known = {str(p.get("packageReferenceId")) for p in order.get("packages") or []}
         confirmed = []

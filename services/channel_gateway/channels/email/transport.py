@@ -44,10 +44,17 @@ def shipping_email(job: Job, sender: str, shop_name: str) -> EmailMessage:
     message.set_content(
         f"Hello {customer.get('name', '')},\n\n"
         f"good news: your order {number} is on its way with {carrier}{service}.\n\n"
-        f"Tracking number{'s' if len(numbers) > 1 else ''}: {', '.join(numbers)}\n\n"
+        f"{_tracking_text(numbers)}\n\n"
         f"In this parcel:\n{items}\n\nThank you for your order,\n{shop_name}\n"
     )
     return message
+
+
+def _tracking_text(numbers: list[str]) -> str:
+    """The tracking line: the numbers, or no line's worth of invented ones (withheld)."""
+    if not numbers:
+        return "We will send tracking details if the carrier gives them."
+    return f"Tracking number{'s' if len(numbers) > 1 else ''}: {', '.join(numbers)}"
 
 
 class EmailClient:
@@ -63,7 +70,8 @@ class EmailClient:
             return f"nothing to e-mail for a {job.action}"
         message = shipping_email(job, self.server.sender, self.shop_name)
         await asyncio.to_thread(self._send, message)
-        return f"e-mailed {message['To']}"
+        withheld = f"; {job.tracking_withheld}" if job.tracking_withheld else ""
+        return f"e-mailed {message['To']}{withheld}"
 
     def _send(self, message: EmailMessage) -> None:
         send_email(self.server, message)

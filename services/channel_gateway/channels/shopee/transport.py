@@ -243,6 +243,13 @@ class ShopeeClient:
             return f"shipped with Shopee's logistics (arranged before): Shopee shows {status}"
         if status != PLACEABLE:
             return f"not shipped again: Shopee shows {status}"
+        if job.tracking_withheld:
+            # A non-integrated ship_order needs the parcel's number; an invented one would send
+            # the buyer to a parcel that does not exist.
+            raise PermanentChannelError(
+                f"Shopee's ship_order needs a tracking number; {job.tracking_withheld}:"
+                " ship it in Seller Centre or declare the numbers real"
+            )
         number = job.tracking_numbers()[0]
         body = {"order_sn": job.external_id, "non_integrated": {"tracking_number": number}}
         await self._call("POST", SHIP, json=body)

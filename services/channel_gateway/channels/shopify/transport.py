@@ -3,8 +3,9 @@ order editing (orderEditBegin, orderEditSetQuantity, orderEditAddCustomItem/AddV
 orderEditCommit).
 
 Idempotent at Shopify: a fulfillment is created only when no fulfillment of the order carries
-the tracking number yet (checked right before creating), a cancel only when the order is not
-cancelled, and refundCreate carries @idempotent(key: <refund id>).
+the tracking number yet (checked right before creating; a shipment whose numbers are withheld
+goes without tracking info, and is there when Shopify counts its units fulfilled), a cancel
+only when the order is not cancelled, and refundCreate carries @idempotent(key: <refund id>).
 
 A paid order's cancel refunds it: orderCancel with `refundMethod: {originalPaymentMethodsRefund:
 true}` (its `refund` argument is deprecated since 2025-07), so Shopify refunds what is left of the
@@ -49,7 +50,9 @@ ORDER_STATE = """query OmsOrderState($id: ID!) {
     fulfillmentOrders(first: 20) {
       nodes {
         id status
-        lineItems(first: 100) { nodes { id remainingQuantity sku lineItem { id } } }
+        lineItems(first: 100) {
+          nodes { id totalQuantity remainingQuantity sku lineItem { id } }
+        }
       }
     }
     transactions(first: 20) { id kind status gateway }
@@ -268,6 +271,8 @@ class ShopifyClient:
         return dict(data["order"])
 
     async def _fulfill(self, job: Job, order_gid: str, state: dict[str, Any]) -> str:
+        if job.tracking_withheld:
+            return await self._fulfill_untracked(job, state, job.tracking_withheld)
         numbers = job.tracking_numbers()
         known = {
             tracking.get("number")
@@ -289,6 +294,23 @@ class ShopifyClient:
         result = data.get("fulfillmentCreate") or {}
         _raise_user_errors("fulfillmentCreate", result.get("userErrors"))
         return f"fulfillment {(result.get('fulfillment') or {}).get('id')}"
+
+    async def _fulfill_untracked(self, job: Job, state: dict[str, Any], withheld: str) -> str:
+        """A fulfillment without tracking info (Shopify takes one): with no number to find
+        it by, it is there when Shopify counts the shipment's units, and those of the earlier
+        shipments, as fulfilled."""
+        if _units_fulfilled(job, state):
+            return f"already fulfilled; {withheld}"
+        fulfillment = {
+            "lineItemsByFulfillmentOrder": _fulfillment_lines(job, state),
+            "notifyCustomer": True,
+        }
+        data = await self._graphql(
+            "OmsFulfillmentCreate", FULFILLMENT_CREATE, {"fulfillment": fulfillment}
+        )
+        result = data.get("fulfillmentCreate") or {}
+        _raise_user_errors("fulfillmentCreate", result.get("userErrors"))
+        return f"fulfillment {(result.get('fulfillment') or {}).get('id')}; {withheld}"
 
     async def _cancel(self, job: Job, order_gid: str, state: dict[str, Any]) -> str:
         if state.get("cancelledAt"):
@@ -519,6 +541,24 @@ def _fulfillment_lines(job: Job, state: dict[str, Any]) -> list[dict[str, Any]]:
     if not result:
         raise PermanentChannelError("no open fulfillment order at Shopify holds the shipped lines")
     return result
+
+
+def _units_fulfilled(job: Job, state: dict[str, Any]) -> bool:
+    """Whether Shopify counts every unit of this shipment's SKUs, and of the shipments told
+    before it, as fulfilled (total less remaining over the fulfillment orders)."""
+    fulfilled: dict[str, int] = {}
+    for fulfillment_order in (state.get("fulfillmentOrders") or {}).get("nodes") or []:
+        for item in (fulfillment_order.get("lineItems") or {}).get("nodes") or []:
+            done = int(item.get("totalQuantity") or 0) - int(item.get("remainingQuantity") or 0)
+            sku = _our_sku(job, item)
+            fulfilled[sku] = fulfilled.get(sku, 0) + done
+    before = job.order.get("units_before") or {}
+    wanted: dict[str, int] = {}
+    for line in job.details["lines"]:
+        wanted[line["sku"]] = wanted.get(line["sku"], 0) + int(line["quantity"])
+    return all(
+        fulfilled.get(sku, 0) >= int(before.get(sku, 0)) + units for sku, units in wanted.items()
+    )
 
 
 def _our_sku(job: Job, item: dict[str, Any]) -> str:

@@ -117,9 +117,14 @@ class WooCommerceClient:
 
     async def _track(self, job: Job) -> str:
         path = f"/wc-shipment-tracking/v3/orders/{job.external_id}/shipment-trackings"
-        known = {item.get("tracking_number") for item in await self._get(path) or []}
+        numbers = job.tracking_numbers()
+        known = (
+            {item.get("tracking_number") for item in await self._get(path) or []}
+            if numbers
+            else set()
+        )
         added = []
-        for number in job.tracking_numbers():
+        for number in numbers:
             if number in known:
                 continue
             await self._send(
@@ -132,9 +137,13 @@ class WooCommerceClient:
                 },
             )
             added.append(number)
-        if job.order.get("fully_shipped"):
+        completed = bool(job.order.get("fully_shipped"))
+        if completed:
             # Completing the order sends the store's e-mail with the tracking links.
             await self._send("PUT", f"/wc/v3/orders/{job.external_id}", {"status": "completed"})
+        if job.tracking_withheld:
+            done = "order completed" if completed else "nothing told until the order is complete"
+            return f"{done}; {job.tracking_withheld}"
         return f"tracking added: {', '.join(added)}" if added else "tracking already on the order"
 
     async def _cancel(self, job: Job) -> str:
