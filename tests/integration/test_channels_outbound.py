@@ -212,6 +212,35 @@ def test_a_retry_after_a_lost_answer_does_not_create_a_second_fulfillment(
     assert row["attempts"] >= 2
 
 
+def test_a_rate_table_shipment_is_fulfilled_at_shopify_without_its_numbers_and_only_once(
+    gateway: RunningService, fakes: dict[str, Any]
+):
+    shopify: FakeShopify = fakes["shopify"]
+    order_id, gid = shopify_order(gateway, shopify, 7000000031)
+
+    shopify.lose_answers(1, matching=b"OmsFulfillmentCreate")  # the retry must find it done
+    gateway.publish(
+        shipped(
+            order_id,
+            [("TEE-ORG-BLK-M", 2), ("MUG-ENM-350-WHT", 1)],
+            carrier="oms-parcel",
+            tracking_number="OP00012345",
+            tracking_shared=False,
+        )
+    )
+    eventually(lambda: settled(gateway, order_id))
+
+    (fulfillment,) = shopify.fulfillments(gid)
+    assert fulfillment["trackingInfo"] == []
+    creates = [
+        r for r in shopify.sent("POST") if r.json()["operationName"] == "OmsFulfillmentCreate"
+    ]
+    assert all(b"OP00012345" not in r.body for r in creates)
+    row = delivery_of(gateway, order_id)
+    assert row["status"] == "delivered" and row["attempts"] >= 2
+    assert row["outcome"].startswith("already fulfilled; tracking numbers withheld")
+
+
 def test_a_delivery_that_runs_out_of_retries_is_failed_visibly_and_ops_can_retry_it(
     gateway: RunningService, fakes: dict[str, Any]
 ):
@@ -556,6 +585,48 @@ def test_shopee_ships_the_order_once_and_cancels_and_confirms_the_return(
     ]
     assert shopee.returns[0]["status"] == "ACCEPTED"
     assert {r["status"] for r in deliveries(gateway.http, channel="shopee-sg")} == {"delivered"}
+
+
+def test_a_shopee_shipment_with_numbers_not_declared_real_fails_visibly_with_the_reason(
+    gateway: RunningService, fakes: dict[str, Any]
+):
+    shopee: FakeShopee = fakes["shopee"]
+    sn = "251129RATE0001"
+    shopee.add_order(p.shopee_order(sn))
+    gateway.app.intake.receive_order(
+        "shopee-sg",
+        sn,
+        {"name": "Nguyễn Thị Hoa", "email": "25187312@buyer.shopee"},
+        {
+            "name": "Nguyễn Thị Hoa",
+            "line1": "1 Raffles Place",
+            "city": "Singapore",
+            "postal_code": "048616",
+            "country": "SG",
+        },
+        [{"sku": "TEE-ORG-BLK-M", "quantity": 1, "unit_price": "35.90"}],
+        "SGD",
+        refs={"lines": [{"sku": "TEE-ORG-BLK-M", "item_id": 2700081234, "model_id": 170001}]},
+    )
+    order_id = order_id_for("shopee-sg", sn)
+    shipped_before = list(shopee.shipped)
+
+    gateway.publish(
+        shipped(
+            order_id,
+            [("TEE-ORG-BLK-M", 1)],
+            carrier="oms-parcel",
+            tracking_number="OP00099999",
+            tracking_shared=False,
+        )
+    )
+    eventually(lambda: settled(gateway, order_id))
+
+    row = delivery_of(gateway, order_id)
+    assert row["status"] == "failed" and row["attempts"] == 1  # refused, not retried
+    assert "ship_order needs a tracking number" in row["last_error"]
+    assert "not declared real" in row["last_error"]
+    assert shopee.shipped == shipped_before  # nothing sent, no invented number
 
 
 def test_a_shopee_shipment_after_the_access_token_expired_is_sent_with_a_refreshed_token(
