@@ -304,8 +304,10 @@ TRACKING_MESSAGES = {
 
 def on_shipment_tracked(app: ChannelOrders, e: ev.ShipmentTracked, uow: UnitOfWork) -> None:
     """The carrier told where a parcel is: the channel order keeps the latest (its
-    `tracking_status`), and a chat's customer hears of out for delivery, delivered and a
-    delivery exception, once per shipment and status (a webhook sent twice is no news)."""
+    `tracking_status`), a Shopify order's fulfillment gets it as a fulfillment event (the buyer
+    sees it on Shopify's order status page), and a chat's customer hears of out for delivery,
+    delivered and a delivery exception, once per shipment and status (a webhook sent twice is
+    no news)."""
     tracking: Tracking = {
         "shipment_id": str(e.shipment_id),
         "carrier": e.carrier,
@@ -316,8 +318,13 @@ def on_shipment_tracked(app: ChannelOrders, e: ev.ShipmentTracked, uow: UnitOfWo
         "description": e.description,
     }
     order = app.orders.record_tracking(e.order_id, tracking, uow=uow)
+    if order is None:
+        return
+    if _takes_tracking_events(order.channel, uow) and order.shipment(str(e.shipment_id)):
+        ref = f"{e.shipment_id}:{e.status}:{tracking['happened_at']}"
+        app.deliveries.schedule(order, DeliveryAction.TRACKING, ref, tracking, utc_stamp(), uow)
     status = TRACKING_MESSAGES.get(e.status)
-    if order is None or status is None or _chat_of(order.channel, uow) is None:
+    if status is None or _chat_of(order.channel, uow) is None:
         return
     shipment = order.shipment(str(e.shipment_id))
     if shipment is None:
@@ -509,6 +516,13 @@ def _answers_requests(channel: str, uow: UnitOfWork) -> bool:
     """Only Shopee asks the seller to answer a buyer's cancellation request."""
     connection = uow.find(connection_id_for(channel), ChannelConnection)
     return connection is not None and connection.kind == ChannelKind.SHOPEE
+
+
+def _takes_tracking_events(channel: str, uow: UnitOfWork) -> bool:
+    """Shopify shows the carrier's news of a fulfillment to the buyer (fulfillment events);
+    the other channels' APIs take a tracking number only, or track the parcel themselves."""
+    connection = uow.find(connection_id_for(channel), ChannelConnection)
+    return connection is not None and connection.kind == ChannelKind.SHOPIFY
 
 
 def _own_channel(channel: str, uow: UnitOfWork) -> bool:

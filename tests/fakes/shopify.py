@@ -1,5 +1,6 @@
 """A fake Shopify Admin API: GraphQL orders with fulfillment orders, fulfillments, cancels,
-refunds (honouring @idempotent keys) and order edits (begin, set quantity, add a custom item or
+fulfillment events (fulfillmentEventCreate, FulfillmentEventStatus), refunds (honouring
+@idempotent keys) and order edits (begin, set quantity, add a custom item or
 a variant, commit), checked as the Admin API documents them; the REST orders list
 (updated_at_min, status, order, cursor paging by the Link header's page_info) of the orders it
 `place`s, and their webhooks (orders/create, orders/updated, orders/cancelled), which it can
@@ -25,6 +26,23 @@ from tests.fakes.server import FakeChannel
 TOKEN = "shpat_test_token"
 REST_LIMIT = 250  # the REST Admin API's largest page
 FILTERS = ("status", "updated_at_min", "order", "created_at_min", "since_id")
+# Shopify's FulfillmentEventStatus values.
+FULFILLMENT_EVENT_STATUSES = frozenset(
+    {
+        "ATTEMPTED_DELIVERY",
+        "CARRIER_PICKED_UP",
+        "CONFIRMED",
+        "DELAYED",
+        "DELIVERED",
+        "FAILURE",
+        "IN_TRANSIT",
+        "LABEL_PRINTED",
+        "LABEL_PURCHASED",
+        "OUT_FOR_DELIVERY",
+        "PICKED_UP",
+        "READY_FOR_PICKUP",
+    }
+)
 
 
 def now_stamp() -> str:
@@ -251,7 +269,12 @@ class FakeShopify(FakeChannel):
                 **{k: v for k, v in order.items() if k not in ("refunds", "lineItems")},
                 "lineItems": {"nodes": [dict(item) for item in order["lineItems"]]},
                 "fulfillments": [
-                    {"trackingInfo": f["trackingInfo"]} for f in order["fulfillments"]
+                    {
+                        "id": f["id"],
+                        "trackingInfo": f["trackingInfo"],
+                        "events": {"nodes": [dict(e) for e in f.get("events", [])]},
+                    }
+                    for f in order["fulfillments"]
                 ],
                 "fulfillmentOrders": {
                     "nodes": [
@@ -292,6 +315,33 @@ class FakeShopify(FakeChannel):
         }
         order["fulfillments"].append(created)
         return {"fulfillmentCreate": {"fulfillment": created, "userErrors": []}}
+
+    def _OmsFulfillmentEventCreate(self, variables: dict[str, Any]) -> dict[str, Any]:
+        """fulfillmentEventCreate: an event of a known fulfillment, with a status of
+        FulfillmentEventStatus (a userError otherwise, as Shopify answers)."""
+        event = variables["event"]
+        found = [
+            f
+            for order in self.orders.values()
+            for f in order["fulfillments"]
+            if f["id"] == event["fulfillmentId"]
+        ]
+        if not found:
+            return _user_error("fulfillmentEventCreate", "fulfillmentId", "Fulfillment not found")
+        if event["status"] not in FULFILLMENT_EVENT_STATUSES:
+            return _user_error("fulfillmentEventCreate", "status", "Status is not valid")
+        created = {
+            "id": f"gid://shopify/FulfillmentEvent/{next(self.ids)}",
+            "status": event["status"],
+            "happenedAt": event.get("happenedAt") or now_stamp(),
+            "message": event.get("message"),
+        }
+        found[0].setdefault("events", []).append(created)
+        return {"fulfillmentEventCreate": {"fulfillmentEvent": created, "userErrors": []}}
+
+    def fulfillment_events(self, gid: str) -> list[list[dict[str, Any]]]:
+        """The events of each fulfillment of an order, in order."""
+        return [list(f.get("events", [])) for f in self.orders[gid]["fulfillments"]]
 
     def _OmsOrderCancel(self, variables: dict[str, Any]) -> dict[str, Any]:
         order = self.orders[variables["orderId"]]

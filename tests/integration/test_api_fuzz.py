@@ -223,6 +223,9 @@ APIS = {
                 "DELETE /v1/shipments/{shipment_id}/packages/{package_id}",
                 "GET /v1/pick-lists/{pick_list_id}/labels.pdf",
                 "GET /v1/pick-lists/{pick_list_id}/labels.zpl",
+                # Signed with the carrier's webhook secret (none is configured in this run):
+                # a generated body is a 401 or 404; test_fulfillment_carriers covers them.
+                "POST /v1/carriers/{carrier}/webhooks",
             }
         ),
     ),

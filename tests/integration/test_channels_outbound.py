@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -174,6 +174,69 @@ def test_shopify_gets_one_fulfillment_with_the_tracking_and_the_shipped_lines(
     assert sorted(i["quantity"] for i in items["fulfillmentOrderLineItems"]) == [1, 2]
     row = delivery_of(gateway, order_id)
     assert row["status"] == "delivered" and row["attempts"] == 1
+
+
+def carrier_news(shipment: ev.Shipped, status: str, hours: int) -> ev.ShipmentTracked:
+    """Fulfillment's ShipmentTracked of the shipment, as a carrier's webhook makes it."""
+    return ev.ShipmentTracked(
+        shipment_id=shipment.shipment_id,
+        order_id=shipment.order_id,
+        carrier=shipment.carrier,
+        tracking_number=shipment.tracking_number,
+        tracking_url=None,
+        status=status,
+        happened_at=shipment.shipped_at + timedelta(hours=hours),
+        description=f"DHL: {status.replace('_', ' ')}",
+    )
+
+
+def test_shopify_shows_the_carrier_s_news_as_fulfillment_events_once_each(
+    gateway: RunningService, fakes: dict[str, Any]
+):
+    shopify: FakeShopify = fakes["shopify"]
+    order_id, gid = shopify_order(gateway, shopify, 7000000011)
+    shipment = shipped(order_id, [("TEE-ORG-BLK-M", 2), ("MUG-ENM-350-WHT", 1)])
+    gateway.publish(shipment)
+    eventually(lambda: settled(gateway, order_id))
+
+    for status, hours in (("in_transit", 3), ("out_for_delivery", 20), ("delivered", 26)):
+        news = carrier_news(shipment, status, hours)
+        gateway.publish(news, news)  # a carrier's webhook sent twice
+    rows = eventually(lambda: tracking_deliveries(gateway, order_id, 3))
+
+    assert all(r["status"] == "delivered" for r in rows)
+    (events,) = shopify.fulfillment_events(gid)  # sent side by side: Shopify orders by happenedAt
+    events.sort(key=lambda e: datetime.fromisoformat(e["happenedAt"]))
+    assert [e["status"] for e in events] == ["IN_TRANSIT", "OUT_FOR_DELIVERY", "DELIVERED"]
+    assert events[2]["message"] == "DHL: delivered"
+    assert datetime.fromisoformat(events[2]["happenedAt"]) == shipment.shipped_at + timedelta(
+        hours=26
+    )
+
+
+def tracking_deliveries(gw: RunningService, order_id: uuid.UUID, n: int) -> list[Any] | None:
+    """The order's `tracking` deliveries once there are `n` of them, none pending."""
+    rows = deliveries(gw.http, order_id=str(order_id), action="tracking")
+    done = len(rows) == n and all(r["status"] != "pending" for r in rows)
+    return rows if done else None
+
+
+def test_a_woocommerce_order_gets_no_tracking_delivery_its_api_has_nowhere_to_put_it(
+    gateway: RunningService, fakes: dict[str, Any]
+):
+    order_id = woo_order_in(gateway, fakes["woocommerce"], 4890)
+    shipment = shipped(order_id, [("TEE-ORG-BLK-M", 1)])
+    gateway.publish(shipment)
+    eventually(lambda: settled(gateway, order_id))
+
+    gateway.publish(carrier_news(shipment, "delivered", 30))
+    eventually(
+        lambda: (
+            gateway.http.get(f"/v1/channel-orders/{order_id}").json()["tracking_status"]
+            == "delivered"
+        )
+    )
+    assert deliveries(gateway.http, order_id=str(order_id), action="tracking") == []
 
 
 def test_a_channel_down_for_a_while_gets_its_tracking_exactly_once_when_it_is_back(

@@ -21,6 +21,7 @@ from services.channel_gateway.domain.values import (
     Refund,
     Shipment,
     ShippingToArrange,
+    Tracking,
 )
 
 DELIVERY_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/channel-deliveries")
@@ -46,14 +47,22 @@ class DeliveryAction(StrEnum):
     # A shipment to hand to the channel's own logistics (Shopee: ship_order, airway bill).
     ARRANGE_SHIPPING = "arrange_shipping"
     MESSAGE = "message"  # a message to the customer in their chat (or by e-mail)
+    TRACKING = "tracking"  # the carrier's news of a shipped parcel (Shopify: a fulfillment event)
 
 
 DeliveryDetails = (
-    Shipment | Cancellation | Refund | LinesEdit | CancelAnswer | ShippingToArrange | ChatMessage
+    Shipment
+    | Cancellation
+    | Refund
+    | LinesEdit
+    | CancelAnswer
+    | ShippingToArrange
+    | ChatMessage
+    | Tracking
 )
 """The news itself: a shipment, a cancellation, a refund, an edit of the order's lines, the
-answer to a buyer's cancellation request, a shipment for the channel's logistics to take, or a
-message to the customer."""
+answer to a buyer's cancellation request, a shipment for the channel's logistics to take, a
+message to the customer, or the carrier's news of a parcel."""
 
 
 class OrderSnapshot(TypedDict):

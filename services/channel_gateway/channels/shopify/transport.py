@@ -1,4 +1,5 @@
-"""Shopify Admin GraphQL: fulfillmentCreate with trackingInfo, orderCancel, refundCreate, and
+"""Shopify Admin GraphQL: fulfillmentCreate with trackingInfo, fulfillmentEventCreate with the
+carrier's news of a parcel, orderCancel, refundCreate, and
 order editing (orderEditBegin, orderEditSetQuantity, orderEditAddCustomItem/AddVariant,
 orderEditCommit).
 
@@ -24,6 +25,7 @@ or SKU; with nothing left to do, nothing is begun.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -46,7 +48,9 @@ ORDER_STATE = """query OmsOrderState($id: ID!) {
   order(id: $id) {
     id
     cancelledAt
-    fulfillments(first: 50) { trackingInfo { number } }
+    fulfillments(first: 50) {
+      id trackingInfo { number } events(first: 50) { nodes { status happenedAt } }
+    }
     fulfillmentOrders(first: 20) {
       nodes {
         id status
@@ -67,6 +71,19 @@ FULFILLMENT_CREATE = """mutation OmsFulfillmentCreate($fulfillment: FulfillmentI
   }
 }"""
 
+FULFILLMENT_EVENT_CREATE = """mutation OmsFulfillmentEventCreate($event: FulfillmentEventInput!) {
+  fulfillmentEventCreate(fulfillmentEvent: $event) {
+    fulfillmentEvent { id status }
+    userErrors { field message }
+  }
+}"""
+# Our tracking statuses as Shopify's FulfillmentEventStatus.
+FULFILLMENT_EVENT_STATUS = {
+    "in_transit": "IN_TRANSIT",
+    "out_for_delivery": "OUT_FOR_DELIVERY",
+    "delivered": "DELIVERED",
+    "exception": "FAILURE",
+}
 ORDER_CANCEL = """mutation OmsOrderCancel($orderId: ID!, $reason: OrderCancelReason!,
     $staffNote: String, $refundMethod: OrderCancelRefundMethodInput!) {
   orderCancel(orderId: $orderId, reason: $reason, refundMethod: $refundMethod, restock: true,
@@ -174,6 +191,8 @@ class ShopifyClient:
             return await self._cancel(job, order_gid, state)
         if job.action == "edit":
             return await self._edit(job, order_gid, state)
+        if job.action == "tracking":
+            return await self._track(job, state)
         return await self._refund(job, order_gid, state)
 
     async def orders_page(
@@ -294,6 +313,42 @@ class ShopifyClient:
         result = data.get("fulfillmentCreate") or {}
         _raise_user_errors("fulfillmentCreate", result.get("userErrors"))
         return f"fulfillment {(result.get('fulfillment') or {}).get('id')}"
+
+    async def _track(self, job: Job, state: dict[str, Any]) -> str:
+        """The carrier's news of a parcel as an event of the fulfillment that carries its
+        tracking number, unless that fulfillment has it already (an answer lost on the way)."""
+        number, status = job.details["tracking_number"], job.details["status"]
+        shopify_status = FULFILLMENT_EVENT_STATUS.get(status)
+        if shopify_status is None:
+            raise PermanentChannelError(f"Shopify has no fulfillment event for {status!r}")
+        fulfillment = next(
+            (
+                f
+                for f in state.get("fulfillments") or []
+                if number in {t.get("number") for t in f.get("trackingInfo") or []}
+            ),
+            None,
+        )
+        if fulfillment is None:
+            raise PermanentChannelError(f"no fulfillment with tracking {number} on Shopify")
+        happened_at = job.details["happened_at"]
+        for known in (fulfillment.get("events") or {}).get("nodes") or []:
+            if known.get("status") == shopify_status and _same_instant(
+                known.get("happenedAt"), happened_at
+            ):
+                return f"{shopify_status} already on fulfillment {fulfillment['id']}"
+        event = {
+            "fulfillmentId": fulfillment["id"],
+            "status": shopify_status,
+            "happenedAt": happened_at,
+            "message": job.details.get("description") or None,
+        }
+        data = await self._graphql(
+            "OmsFulfillmentEventCreate", FULFILLMENT_EVENT_CREATE, {"event": event}
+        )
+        result = data.get("fulfillmentEventCreate") or {}
+        _raise_user_errors("fulfillmentEventCreate", result.get("userErrors"))
+        return f"{shopify_status} on fulfillment {fulfillment['id']}"
 
     async def _fulfill_untracked(self, job: Job, state: dict[str, Any], withheld: str) -> str:
         """A fulfillment without tracking info (Shopify takes one): with no number to find
@@ -579,6 +634,14 @@ def _line_gid(line_id: Any) -> str:
     return (
         str(line_id) if str(line_id).startswith("gid://") else f"gid://shopify/LineItem/{line_id}"
     )
+
+
+def _same_instant(shopify_time: Any, ours: str) -> bool:
+    """Whether Shopify's DateTime ('...Z') and ours (RFC 3339) name the same instant."""
+    try:
+        return datetime.fromisoformat(str(shopify_time)) == datetime.fromisoformat(ours)
+    except ValueError:
+        return False
 
 
 def _raise_user_errors(operation: str, errors: Any) -> None:
