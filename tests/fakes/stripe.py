@@ -6,10 +6,12 @@ encoded with `Authorization: Bearer <secret key>` (401 otherwise), `mode=payment
 (`id` cs_test_..., `url`, `amount_total` in the smallest unit, lower-case `currency`,
 `client_reference_id`, `metadata`, `payment_status` "unpaid", `status` "open"); a repeated
 `Idempotency-Key` answers the same session; `expires_at` must lie 30 minutes to 24 hours
-ahead (400 otherwise). Paying it (`pay`, standing in for the customer on the hosted page)
-completes the session and POSTs the event `checkout.session.completed` with `data.object` the
-session (`payment_status` "paid", `payment_intent` pi_...), signed in the `Stripe-Signature`
-header as `t=<unix time>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
+ahead (400 otherwise). `POST /v1/checkout/sessions/{id}/expire` expires an open session (400
+for one complete or expired) and `GET /v1/checkout/sessions/{id}` reads one. Paying it (`pay`,
+standing in for the customer on the hosted page, which takes no card once expired) completes
+the session and POSTs the event `checkout.session.completed` with `data.object` the session
+(`payment_status` "paid", `payment_intent` pi_...), signed in the `Stripe-Signature` header as
+`t=<unix time>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
 """
 
 from __future__ import annotations
@@ -98,6 +100,28 @@ class FakeStripe(FakeChannel):
                 self.by_key[key] = session_id
             return JSONResponse(session)
 
+        @self.app.post("/v1/checkout/sessions/{session_id}/expire")
+        async def expire_session(session_id: str, request: Request) -> JSONResponse:
+            """Only an open session can be expired (400 otherwise, as Stripe answers)."""
+            if request.headers.get("authorization") != f"Bearer {SECRET_KEY}":
+                return _error(401, "Invalid API Key provided")
+            session = self.sessions.get(session_id)
+            if session is None:
+                return _error(404, f"No such checkout.session: '{session_id}'")
+            if session["status"] != "open":
+                return _error(400, "Only Checkout Sessions with a status of open can be expired")
+            session["status"] = "expired"
+            return JSONResponse(session)
+
+        @self.app.get("/v1/checkout/sessions/{session_id}")
+        async def get_session(session_id: str, request: Request) -> JSONResponse:
+            if request.headers.get("authorization") != f"Bearer {SECRET_KEY}":
+                return _error(401, "Invalid API Key provided")
+            session = self.sessions.get(session_id)
+            if session is None:
+                return _error(404, f"No such checkout.session: '{session_id}'")
+            return JSONResponse(session)
+
         @self.app.get("/pay/{session_id}")
         async def hosted_page(session_id: str) -> HTMLResponse:
             """The hosted checkout page the customer is sent to (the test pays for them)."""
@@ -110,6 +134,8 @@ class FakeStripe(FakeChannel):
     def pay(self, session_id: str, secret: str = WEBHOOK_SECRET) -> httpx.Response:
         """The customer paid on the hosted page: complete the session and send the event."""
         session = self.sessions[session_id]
+        if session["status"] != "open":  # the hosted page of an expired session takes no card
+            raise ValueError(f"checkout session {session_id} is {session['status']}")
         session.update(
             payment_status="paid", status="complete", payment_intent=f"pi_{uuid.uuid4().hex[:24]}"
         )

@@ -389,3 +389,56 @@ def test_only_offered_ways_to_pay_are_taken_and_a_foreign_form_is_refused(gatewa
         )
         assert refused.status_code == 403, refused.text
     assert gateway.app.bills.get(UUID(bill["bill_id"])).confirmation is None
+
+
+def test_a_customer_who_clicks_pay_by_card_twice_can_pay_only_the_last_checkout(
+    gateway: Gateway, stripe: FakeStripe
+):
+    bill, path = make_bill(gateway)
+    assert confirm(gateway, path, "card").status_code == 303
+    _, csrf = open_page(gateway, path)
+
+    first = gateway.http.post(f"{path}/card", data={"csrf": csrf})
+    second = gateway.http.post(f"{path}/card", data={"csrf": csrf})  # back, and pay again
+
+    assert (first.status_code, second.status_code) == (303, 303)
+    sessions = [s for s in stripe.sessions.values() if s["client_reference_id"] == bill["bill_id"]]
+    assert [s["status"] for s in sessions] == ["expired", "open"]
+    assert second.headers["location"] == sessions[1]["url"]
+    with pytest.raises(ValueError, match="expired"):
+        stripe.pay(sessions[0]["id"])  # the first page takes no card any more
+    assert stripe.pay(sessions[1]["id"]).json() == {"status": "paid"}
+    assert gateway.app.bills.get(UUID(bill["bill_id"])).status == "paid"
+
+
+def test_a_click_after_the_checkout_was_paid_opens_no_second_one(
+    gateway: Gateway, stripe: FakeStripe
+):
+    bill, path = make_bill(gateway)
+    confirm(gateway, path, "card")
+    _, csrf = open_page(gateway, path)
+    gateway.http.post(f"{path}/card", data={"csrf": csrf})
+    [session] = [s for s in stripe.sessions.values() if s["client_reference_id"] == bill["bill_id"]]
+    session.update(status="complete", payment_status="paid")  # paid; its webhook still on its way
+
+    again = gateway.http.post(f"{path}/card", data={"csrf": csrf})
+
+    assert again.status_code == 303 and again.headers["location"] == path
+    assert [
+        s["id"] for s in stripe.sessions.values() if s["client_reference_id"] == bill["bill_id"]
+    ] == [session["id"]]
+
+
+def test_card_is_not_offered_for_a_total_the_provider_cannot_charge_exactly(gateway: Gateway):
+    bill, path = make_bill(
+        gateway,
+        currency="KWD",
+        lines=[{"sku": "TEE-M", "quantity": 1, "unit_price": "4.205"}],
+        shipping_fee="0",
+        discount="0",
+    )
+    page, _ = open_page(gateway, f"{path}?lang=en")
+
+    assert 'value="card"' not in page.text  # Stripe takes KWD to the 10 fils
+    assert confirm(gateway, path, "card").status_code == 422
+    assert gateway.app.bills.get(UUID(bill["bill_id"])).confirmation is None

@@ -13,8 +13,10 @@ import pytest
 from services.channel_gateway.application import ChannelOrders, CustomerDetails, NewBill
 from services.channel_gateway.bootstrap import _bill_policy, events
 from services.channel_gateway.channels.checkout import (
+    CheckoutError,
     SignatureError,
     StripeCheckout,
+    from_smallest_units,
     smallest_units,
 )
 from services.channel_gateway.domain import (
@@ -148,7 +150,8 @@ def test_three_decimal_amounts_are_kept_exactly(app: ChannelOrders):
         "seller",
     )
     assert bill.total == Decimal("4.205")
-    assert smallest_units(bill.total, "KWD") == 4205
+    with pytest.raises(CheckoutError):  # Stripe's three-decimal amounts end in 0
+        smallest_units(bill.total, "KWD")
     with pytest.raises(InvalidBillError):  # 1.2345 KWD has four places
         app.bills.create(
             thai_bill(lines=[{**lines[0], "unit_price": "1.2345"}], currency="KWD"),
@@ -375,3 +378,30 @@ def test_a_promptpay_id_or_country_that_cannot_work_stops_the_gateway_from_start
     with pytest.raises(ValueError, match="OMS_GATEWAY_BILL_COUNTRY"):
         _bill_policy(Settings(bill_country="XX"))
     assert _bill_policy(Settings(bill_promptpay_id="081-234-5678")).promptpay_id
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "units"),
+    [
+        ("49.50", "THB", 4950),
+        ("500", "JPY", 500),
+        ("5000", "ISK", 500000),  # no decimals in ISO 4217; two at Stripe
+        ("1000", "MGA", 1000),  # two decimals in ISO 4217; none at Stripe
+        ("1.230", "KWD", 1230),
+    ],
+)
+def test_card_amounts_are_in_stripe_s_units_both_ways(amount: str, currency: str, units: int):
+    assert smallest_units(Decimal(amount), currency) == units
+    assert from_smallest_units(units, currency) == Decimal(amount)
+
+
+@pytest.mark.parametrize(("amount", "currency"), [("4.205", "KWD"), ("10.50", "MGA")])
+def test_an_amount_stripe_cannot_charge_exactly_is_refused_not_rounded(amount: str, currency: str):
+    with pytest.raises(CheckoutError):
+        smallest_units(Decimal(amount), currency)
+
+
+def test_a_signature_header_in_another_script_is_a_bad_signature_not_an_error():
+    provider = StripeCheckout("http://127.0.0.1:9", "sk", "whsec", 300.0, 5.0)
+    with pytest.raises(SignatureError):
+        provider.verify(b"{}", "t=1700000000,v1=ลายเซ็น")

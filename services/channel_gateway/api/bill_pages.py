@@ -28,7 +28,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from services.channel_gateway.api.bill_texts import TEXTS, language
 from services.channel_gateway.api.bills import BillPolicy
 from services.channel_gateway.application import ChannelOrders, CustomerDetails, utc_stamp
-from services.channel_gateway.channels.checkout import CheckoutError, StripeCheckout
+from services.channel_gateway.channels.checkout import (
+    CheckoutError,
+    StripeCheckout,
+    smallest_units,
+)
 from services.channel_gateway.domain import (
     Bill,
     BillError,
@@ -168,11 +172,23 @@ def _offered(request: Request, bill: Bill) -> list[PaymentMethod]:
         for method, offered in (
             (PaymentMethod.TRANSFER, bool(policy.bank_account)),
             (PaymentMethod.PROMPTPAY, bool(policy.promptpay_id) and bill.currency == "THB"),
-            (PaymentMethod.CARD, bool(component(request, StripeCheckout).secret_key)),
+            (PaymentMethod.CARD, _card_takes(component(request, StripeCheckout), bill)),
             (PaymentMethod.COD, policy.cod),
         )
         if offered
     ]
+
+
+def _card_takes(provider: StripeCheckout, bill: Bill) -> bool:
+    """Whether the card provider is set up and can charge the bill's total exactly (Stripe's
+    three-decimal amounts end in 0; some currencies it charges in whole units only)."""
+    if not provider.secret_key:
+        return False
+    try:
+        smallest_units(bill.total, bill.currency)
+    except CheckoutError:
+        return False
+    return True
 
 
 def _status_key(bill: Bill) -> str:
@@ -252,15 +268,21 @@ async def pay_by_card(request: Request, token: str, csrf: FormText = "") -> Resp
     app = _app(request)
     await asyncio.to_thread(app.bills.awaiting, bill.id, PaymentMethod.CARD)
     policy = component(request, BillPolicy)
+    provider = component(request, StripeCheckout)
+    previous = bill.checkout_session
     try:
-        session = await component(request, StripeCheckout).open(
+        # One checkout open at a time, or a customer who clicks twice can pay twice.
+        if previous is not None and await provider.close(previous) == "complete":
+            return _again(token)  # paid meanwhile: its webhook pays the bill
+        session = await provider.open(
             bill_id=str(bill.id),
             number=bill.number,
             amount=bill.total,
             currency=bill.currency,
             success_url=policy.link(token),
             cancel_url=policy.link(token),
-            attempt=utc_stamp(),
+            # Two clicks that found the same checkout before them open the same next one.
+            attempt=f"after-{previous or 'none'}",
             closes_at=datetime.fromisoformat(bill.expires_at).timestamp(),
         )
     except CheckoutError as error:

@@ -54,9 +54,55 @@ class CardPayment:
     currency: str
 
 
+# Stripe's exponents are not always ISO 4217's (docs.stripe.com/currencies): zero-decimal at
+# Stripe are these (MGA has decimals in ISO); three decimals whose last must be 0 are
+# STRIPE_THREE_DECIMAL; every other currency has two, ISK too (none in ISO; 100 = 1 króna).
+STRIPE_ZERO_DECIMAL = frozenset(
+    [
+        "BIF",
+        "CLP",
+        "DJF",
+        "GNF",
+        "JPY",
+        "KMF",
+        "KRW",
+        "MGA",
+        "PYG",
+        "RWF",
+        "UGX",
+        "VND",
+        "VUV",
+        "XAF",
+        "XOF",
+        "XPF",
+    ]
+)
+STRIPE_THREE_DECIMAL = frozenset(["BHD", "JOD", "KWD", "OMR", "TND"])
+
+
+def stripe_exponent(currency: str) -> int:
+    """How many decimals Stripe's integer amounts of this currency carry."""
+    code = currency.upper()
+    if code in STRIPE_ZERO_DECIMAL:
+        return 0
+    return 3 if code in STRIPE_THREE_DECIMAL else 2
+
+
 def smallest_units(amount: Decimal, currency: str) -> int:
-    """The amount in the currency's smallest unit, as Stripe takes it (THB 49.50 -> 4950)."""
-    return int(amount.scaleb(money.minor_units(currency)))
+    """The amount as Stripe takes it (THB 49.50 -> 4950, JPY 500 -> 500, ISK 5000 -> 500000,
+    KWD 1.230 -> 1230); CheckoutError for an amount Stripe cannot charge (KWD 1.235: Stripe's
+    three-decimal amounts end in 0; MGA 10.50: Stripe charges whole ariary)."""
+    units = amount.scaleb(stripe_exponent(currency))
+    if units != units.to_integral_value() or (
+        currency.upper() in STRIPE_THREE_DECIMAL and int(units) % 10
+    ):
+        raise CheckoutError(f"the card provider cannot charge {currency} {amount} exactly")
+    return int(units)
+
+
+def from_smallest_units(units: int, currency: str) -> Decimal:
+    """Stripe's integer amount as a decimal in the currency (4950 THB -> 49.50)."""
+    return Decimal(units).scaleb(-stripe_exponent(currency))
 
 
 class StripeCheckout:
@@ -117,6 +163,24 @@ class StripeCheckout:
         body = response.json()
         return CheckoutSession(session_id=str(body["id"]), url=str(body["url"]))
 
+    async def close(self, session_id: str) -> str:
+        """Expire an open checkout so it can no longer be paid; its status after: "expired",
+        or "complete" when the customer paid it meanwhile (nothing to close)."""
+        url = f"{self.api_base}/v1/checkout/sessions/{session_id}"
+        headers = {"Authorization": f"Bearer {self.secret_key}"}
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout) as client:
+                expired = await client.post(f"{url}/expire", headers=headers)
+                if expired.status_code == 200:
+                    return str(expired.json().get("status"))
+                # Not open any more (paid, or expired by Stripe): what is it now?
+                found = await client.get(url, headers=headers)
+        except httpx.HTTPError as error:
+            raise CheckoutError(f"payment provider unreachable: {error}") from None
+        if found.status_code != 200:
+            raise CheckoutError(f"payment provider answered {found.status_code}")
+        return str(found.json().get("status"))
+
     def verify(self, payload: bytes, header: str | None, now: float | None = None) -> None:
         """Raise SignatureError unless a v1 signature of the payload holds and is recent."""
         if not header or not self.webhook_secret:
@@ -129,7 +193,8 @@ class StripeCheckout:
         stamp = stamps[0].strip()
         signed = stamp.encode() + b"." + payload
         expected = hmac.new(self.webhook_secret.encode(), signed, hashlib.sha256).hexdigest()
-        if not any(hmac.compare_digest(expected, s) for s in signatures):
+        # Bytes: compare_digest refuses a str that is not ASCII (a forged header may be).
+        if not any(hmac.compare_digest(expected.encode(), s.encode()) for s in signatures):
             raise SignatureError("signature does not match")
         if abs((now if now is not None else time.time()) - int(stamp)) > self.tolerance:
             raise SignatureError("signature timestamp outside the tolerance")
@@ -157,7 +222,7 @@ class StripeCheckout:
         currency = str(session.get("currency", "")).upper()
         if not bill_id or currency not in money.MINOR_UNITS:
             return None
-        amount = Decimal(int(session.get("amount_total", 0))).scaleb(-money.minor_units(currency))
+        amount = from_smallest_units(int(session.get("amount_total", 0)), currency)
         return CardPayment(
             event_id=str(event.get("id", "")),
             bill_id=str(bill_id),
