@@ -11,7 +11,12 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from services.channel_gateway import api, integration, projections
-from services.channel_gateway.api.bill_pages import NotFoundPage, not_found_page
+from services.channel_gateway.api.bill_pages import (
+    PAGE_FORM_BYTES,
+    PAGES_PREFIX,
+    NotFoundPage,
+    not_found_page,
+)
 from services.channel_gateway.api.bills import BillPolicy
 from services.channel_gateway.api.sessions import SignInPolicy
 from services.channel_gateway.application import ChannelOrders, IntakeBatcher
@@ -40,7 +45,13 @@ from services.channel_gateway.workers.reconcile import ReconcilePolicy, Reconcil
 from services.channel_gateway.workers.stock_sync import StockSyncPolicy, StockSyncWorker
 from shared.countries import COUNTRIES
 from shared.events import topics
-from shared.runtime.api import ApiBuilder, Ops, ReadinessCheck, api_factory
+from shared.runtime.api import (
+    ApiBuilder,
+    BodyLimitMiddleware,
+    Ops,
+    ReadinessCheck,
+    api_factory,
+)
 from shared.runtime.database import schema_lock
 from shared.runtime.projection import ProjectionWorker
 from shared.runtime.registry import ServiceEvents
@@ -206,7 +217,8 @@ def build(settings: Settings) -> GatewayParts:
                     _bill_policy(settings),
                     _card_provider(settings),
                 ],
-            )
+            ),
+            settings.bill_slip_max_bytes,
         ),
         events=events(),
         access_policy=api.ACCESS,
@@ -223,14 +235,17 @@ def build(settings: Settings) -> GatewayParts:
     )
 
 
-def _with_pages(build: ApiBuilder) -> ApiBuilder:
-    """The API plus the customer's bill pages, which live outside /v1 (short links)."""
+def _with_pages(build: ApiBuilder, slip_max_bytes: int) -> ApiBuilder:
+    """The API plus the customer's bill pages, which live outside /v1 (short links); anyone
+    may post to them, so no body there is read past a slip's limit and a form's fields."""
 
     def with_pages(readiness: Mapping[str, ReadinessCheck], /, ops: Ops = Ops()) -> FastAPI:
         http = build(readiness, ops)
         for router in api.PAGES:
             http.include_router(router)
         http.add_exception_handler(NotFoundPage, not_found_page)
+        limit = slip_max_bytes + PAGE_FORM_BYTES
+        http.add_middleware(BodyLimitMiddleware, max_bytes=limit, prefix=PAGES_PREFIX)
         return http
 
     return with_pages

@@ -234,6 +234,7 @@ def create_api(
         api.include_router(router, prefix="/v1", dependencies=dependencies)
     _add_health(api, readiness)
     api.add_middleware(NulBytesMiddleware)
+    api.add_middleware(BodyLimitMiddleware)  # outside NulBytesMiddleware: before it reads
     _add_request_ids(api)
     _add_problem_handlers(api, dict(error_statuses or {}))
     return api
@@ -394,6 +395,56 @@ class RequestIdMiddleware:
         route = getattr(scope.get("route"), "path", "unmatched")
         HTTP_REQUESTS.labels(scope["method"], route, status).inc()
         HTTP_LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
+
+
+# What a request body may weigh unless a service says less for some paths: well above any JSON
+# or CSV a client sends, and kept from being read into memory whole (NulBytesMiddleware reads).
+MAX_REQUEST_BYTES = 16 * 1024 * 1024
+
+
+class BodyLimitMiddleware:
+    """Answers 413 problem+json to a request under `prefix` whose body is over `max_bytes`,
+    before anything parses a form or a file out of it: at once when its Content-Length says so
+    (the server holds a body to the length it declared); a chunked body, which declares none,
+    is read here up to the limit, and refused on the first byte past it."""
+
+    def __init__(self, app: Any, max_bytes: int = MAX_REQUEST_BYTES, prefix: str = "/") -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.prefix = prefix
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        declared = _header(scope, b"content-length")
+        if declared is not None:
+            if declared.isdigit() and int(declared) > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        messages: list[dict[str, Any]] = []
+        received = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                break
+
+        async def replay() -> dict[str, Any]:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        detail = f"a request body here may be at most {self.max_bytes} bytes"
+        answer = problem_response(413, "Request too large", detail, Request(scope))
+        await answer(scope, receive, send)
 
 
 class NulBytesMiddleware:

@@ -442,3 +442,26 @@ def test_card_is_not_offered_for_a_total_the_provider_cannot_charge_exactly(gate
     assert 'value="card"' not in page.text  # Stripe takes KWD to the 10 fils
     assert confirm(gateway, path, "card").status_code == 422
     assert gateway.app.bills.get(UUID(bill["bill_id"])).confirmation is None
+
+
+def test_a_huge_upload_to_any_bill_link_is_refused_before_it_is_read(gateway: Gateway):
+    # Anyone may post to /b/...: a body past a slip's limit (and a form's fields) is a 413
+    # before the form is parsed, so nobody fills the gateway's disk with a bogus token.
+    huge = PNG + b"\x00" * (SLIP_LIMIT + 200_000)
+    declared = gateway.http.post(
+        "/b/" + "x" * 43 + "/slip", files={"slip": ("slip.png", huge, "image/png")}
+    )
+
+    def trickle() -> Iterator[bytes]:  # chunked, no Content-Length to go by
+        for start in range(0, len(huge), 65_536):
+            yield huge[start : start + 65_536]
+
+    chunked = gateway.http.post(
+        "/b/" + "x" * 43 + "/slip",
+        content=trickle(),
+        headers={"content-type": "multipart/form-data; boundary=b"},
+    )
+
+    for answer in (declared, chunked):
+        assert answer.status_code == 413, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"

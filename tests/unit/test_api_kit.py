@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from shared.runtime.api import (
+    BodyLimitMiddleware,
     Page,
     PageQuery,
     api_factory,
@@ -199,3 +200,39 @@ def test_a_link_takes_a_parameter_from_a_field_of_another_name():
     [(name, link)] = answer[200]["links"].items()
     assert name == "get_dlq_message_id"
     assert link["parameters"] == {"message_id": "$response.body#/data/0/id"}
+
+
+def test_a_body_over_the_limit_is_a_413_before_anything_reads_it_declared_or_chunked():
+    shelf = Shelf([])
+    app = api_factory(service="t", title="T", routers=[_labels(shelf)], provides=[shelf])({})
+    app.add_middleware(BodyLimitMiddleware, max_bytes=1000, prefix="/v1/shelves/")
+    http = TestClient(app)
+    big = b'{"text": "' + b"x" * 2000 + b'"}'
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: sent chunked
+        for start in range(0, len(big), 100):
+            yield big[start : start + 100]
+
+    declared = http.post("/v1/shelves/A-03/labels", content=big)
+    chunked = http.post(
+        "/v1/shelves/A-03/labels", content=chunks(), headers={"content-type": "application/json"}
+    )
+    small = http.post("/v1/shelves/A-03/labels", json={"text": "fragile"})
+
+    for answer in (declared, chunked):
+        assert answer.status_code == 413, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert "at most 1000 bytes" in answer.json()["detail"]
+    assert small.status_code == 201
+    assert shelf.items == ["fragile"]
+
+
+def _labels(shelf: Shelf) -> APIRouter:
+    router = APIRouter(prefix="/shelves")
+
+    @router.post("/{shelf_id}/labels", status_code=201)
+    def label(shelf_id: str, body: Label, on: Shelf = provide(Shelf)) -> dict[str, str]:
+        on.items.append(body.text)
+        return {"shelf_id": shelf_id}
+
+    return router

@@ -45,6 +45,9 @@ from services.channel_gateway.views import ChannelOrderViews
 from shared.runtime.api import Problem, component
 
 HERE = Path(__file__).parent
+PAGES_PREFIX = "/b/"
+# What a page's form may carry beside a slip: its fields and the multipart framing.
+PAGE_FORM_BYTES = 64 * 1024
 router = APIRouter(prefix="/b", tags=["bill pages"], include_in_schema=False)
 CSRF_COOKIE = "bill_csrf"
 LANG_COOKIE = "bill_lang"
