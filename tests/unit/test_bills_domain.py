@@ -231,6 +231,10 @@ def test_a_shipment_of_the_bills_order_ships_the_bill_with_its_tracking(app: Cha
     assert [(s["carrier"], s["tracking_number"]) for s in shipped.shipments] == [
         ("Kerry", "KEX123456789TH")
     ]
+    # The link (in a chat history, showing name, phone and address) closes in a month.
+    at = shipped.modified_on
+    assert shipped.open_at((at + timedelta(days=29)).isoformat())
+    assert not shipped.open_at((at + timedelta(days=31)).isoformat())
 
 
 def test_an_unpaid_bill_past_its_time_expires_and_its_order_is_cancelled(app: ChannelOrders):

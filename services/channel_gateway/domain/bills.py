@@ -8,7 +8,7 @@ payment and shipments it follows. Amounts are decimal strings in the currency's 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypedDict
@@ -21,6 +21,9 @@ from services.channel_gateway.domain.values import Address
 BILL_NAMESPACE = uuid5(NAMESPACE_URL, "https://oms.example/bills")
 # The channel of every bill's order: the merchant's own channel, told through the chat.
 BILL_CHANNEL = "chat"
+# How long a shipped or cancelled bill's link still opens after its last change: long enough to
+# follow the parcel to the door, not for ever.
+LINK_KEPT = timedelta(days=30)
 
 
 class BillStatus(StrEnum):
@@ -298,9 +301,13 @@ class Bill(Aggregate):
         return self.confirmation["payment_method"] if self.confirmation else None
 
     def open_at(self, now: str) -> bool:
-        """Whether the link still opens: expired bills and unpaid ones past their time do not."""
+        """Whether the link still opens: expired bills and unpaid ones past their time do not,
+        nor a shipped or cancelled one LINK_KEPT after its last change (the link sits in a chat
+        history, and the page shows the customer's name, phone and address)."""
         if self.status == BillStatus.EXPIRED:
             return False
+        if self.status in (BillStatus.SHIPPED, BillStatus.CANCELLED):
+            return _instant(now) < self.modified_on + LINK_KEPT
         return not (self.status == BillStatus.UNPAID and self.due(now))
 
     def due(self, now: str) -> bool:
