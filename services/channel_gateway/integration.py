@@ -9,16 +9,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import cast
-from urllib.parse import quote
 
-from services.channel_gateway.application import ChannelOrders, chat_values, utc_stamp
+from services.channel_gateway.application import ChannelOrders, utc_stamp
 from services.channel_gateway.application.users import access_granted, access_revoked
 from services.channel_gateway.domain import (
     BILL_CHANNEL,
     CHAT_KINDS,
     KINDS,
     OWN_KINDS,
-    AddressKind,
     Bill,
     CancelAnswer,
     Cancellation,
@@ -26,7 +24,6 @@ from services.channel_gateway.domain import (
     ChannelConnection,
     ChannelKind,
     ChannelOrder,
-    ChatAddress,
     ChatTemplates,
     CustomerStatus,
     Delivery,
@@ -286,8 +283,8 @@ def on_shipped(app: ChannelOrders, e: ev.Shipped, uow: UnitOfWork) -> None:
             },
             uow,
         )
-    if order is not None and _chat_of(order.channel, uow) is not None:
-        _tell_customer(app, order, CustomerStatus.SHIPPED, str(e.shipment_id), uow, shipment)
+    if order is not None and app.chat.reach_of(order, uow) is not None:
+        app.chat.tell_customer(order, CustomerStatus.SHIPPED, str(e.shipment_id), uow, shipment)
     elif order is not None:
         app.deliveries.schedule(
             order, DeliveryAction.SHIPMENT, str(e.shipment_id), shipment, utc_stamp(), uow=uow
@@ -324,13 +321,13 @@ def on_shipment_tracked(app: ChannelOrders, e: ev.ShipmentTracked, uow: UnitOfWo
         ref = f"{e.shipment_id}:{e.status}:{tracking['happened_at']}"
         app.deliveries.schedule(order, DeliveryAction.TRACKING, ref, tracking, utc_stamp(), uow)
     status = TRACKING_MESSAGES.get(e.status)
-    if status is None or _chat_of(order.channel, uow) is None:
+    if status is None:
         return
     shipment = order.shipment(str(e.shipment_id))
     if shipment is None:
         return  # news of a parcel the gateway never heard leave: nothing true to say of it
     shipment = {**shipment, "tracking_url": e.tracking_url or shipment.get("tracking_url")}
-    _tell_customer(app, order, status, str(e.shipment_id), uow, shipment)
+    app.chat.tell_customer(order, status, str(e.shipment_id), uow, shipment)
 
 
 def on_shipment_created(app: ChannelOrders, e: ev.ShipmentCreated, uow: UnitOfWork) -> None:
@@ -376,8 +373,7 @@ def on_order_cancelled(app: ChannelOrders, e: ev.OrderCancelled, uow: UnitOfWork
     app.bills.follow_cancel(order, e.reason, uow)
     if _own_channel(order.channel, uow):
         app.orders.record_refund_due(order.id, utc_stamp(), uow=uow)
-        if _chat_of(order.channel, uow) is not None:
-            _tell_customer(app, order, CustomerStatus.CANCELLED, "cancel", uow)
+        app.chat.tell_customer(order, CustomerStatus.CANCELLED, "cancel", uow)
         return
     cancellation = order.cancellation
     details: Cancellation = {
@@ -531,66 +527,6 @@ def _own_channel(channel: str, uow: UnitOfWork) -> bool:
     if connection is not None:
         return connection.own
     return channel in OWN_KINDS or channel == BILL_CHANNEL  # bills: the merchant's own sale
-
-
-# Where a chat order keeps its customer's id in the chat, and the language to write in.
-CHAT_HANDLE_REF = "chat_handle"
-CHAT_LANGUAGE_REF = "chat_language"
-
-
-def _chat_of(channel: str, uow: UnitOfWork) -> ChannelConnection | None:
-    """The chat connection the order came through, or None: it is not a chat's order."""
-    connection = uow.find(connection_id_for(channel), ChannelConnection)
-    return connection if connection is not None and connection.chat else None
-
-
-def _tell_customer(
-    app: ChannelOrders,
-    order: ChannelOrder,
-    status: CustomerStatus,
-    ref: str,
-    uow: UnitOfWork,
-    shipment: Shipment | None = None,
-) -> None:
-    """Schedule the message of this status to the customer of a chat order: in their chat when
-    the order knows their id there, else by e-mail."""
-    connection = _chat_of(order.channel, uow)
-    if connection is None:
-        return
-    handle = order.refs.get(CHAT_HANDLE_REF) if order.refs else None
-    if handle:
-        address = ChatAddress(AddressKind(connection.kind), str(handle))
-    else:  # the seller took the order without the chat's id: the customer's e-mail it is
-        address = ChatAddress(AddressKind.EMAIL, str((order.customer or {}).get("email") or ""))
-    withheld = shipment is not None and shipment.get("tracking_shared") is False
-    tracking = shipment["tracking_number"] if shipment is not None and not withheld else None
-    values = chat_values(order, tracking)
-    carrier_page = shipment.get("tracking_url") if shipment is not None else None
-    pattern = connection.config.get("tracking_url")
-    if tracking and carrier_page:  # the carrier's own page for the parcel comes first
-        values["tracking_url"] = carrier_page
-    elif tracking and pattern:
-        values["tracking_url"] = str(pattern).replace("[tracking_code]", quote(tracking, safe=""))
-    template = None
-    if withheld and shipment is not None:
-        # No number to give: the message says it shipped, without a link to a parcel that is
-        # not the carrier's (docs/architecture.md, "Customer messages").
-        values["tracking_withheld"] = (
-            f"{shipment['carrier']}'s tracking numbers are the merchant's own, not declared real"
-        )
-        template = "shipped_untracked" if status == CustomerStatus.SHIPPED else None
-    language = (order.refs or {}).get(CHAT_LANGUAGE_REF) or connection.config.get("language")
-    app.chat.notify_customer(
-        order.id,
-        status,
-        address,
-        values,
-        channel=connection.channel_id,
-        language=str(language or "en"),
-        ref=ref,
-        template=template,
-        uow=uow,
-    )
 
 
 def on_channel_availability(

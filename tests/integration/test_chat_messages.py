@@ -5,6 +5,7 @@ gateway (retried, once only, failed visibly). Real PostgreSQL and broker, fakes 
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -15,7 +16,13 @@ import pytest
 
 from services.channel_gateway.chat.graph import GraphMessages
 from services.channel_gateway.chat.senders import OnceOnly
-from services.channel_gateway.domain import AddressKind, ChatAddress, CustomerStatus
+from services.channel_gateway.domain import (
+    BILL_CHANNEL,
+    AddressKind,
+    ChatAddress,
+    CustomerStatus,
+    order_id_for,
+)
 from services.channel_gateway.views import SentMessages
 from shared import events as ev
 from tests import factories
@@ -23,6 +30,7 @@ from tests.fakes.harness import deliveries, register, run_gateway
 from tests.fakes.line import TOKEN, FakeLine, line_user
 from tests.fakes.messenger import PAGE_ID, PAGE_TOKEN, FakeMessenger
 from tests.fakes.smtp import SmtpSink
+from tests.fakes.stripe import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
 from tests.kit import RunningService, eventually
 
 pytestmark = pytest.mark.integration
@@ -35,6 +43,7 @@ def fakes() -> Iterator[dict[str, Any]]:
         "line": FakeLine().start(),
         "messenger": FakeMessenger().start(),
         "smtp": SmtpSink().start(),
+        "stripe": FakeStripe().start(),
     }
     yield started
     for fake in started.values():
@@ -50,7 +59,11 @@ def gateway(run_service: Any, fakes: dict[str, Any]) -> RunningService:
         smtp_port=fakes["smtp"].port,
         smtp_sender="shop@baan-khanom.example",
         shop_name="Baan Khanom",
+        card_api_base=fakes["stripe"].url,
+        card_secret_key=SECRET_KEY,
+        card_webhook_secret=WEBHOOK_SECRET,
     )
+    fakes["stripe"].webhook_url = f"{gw.http.base_url}/v1/payment-webhooks/card"
     register(
         gw.http,
         {
@@ -438,3 +451,120 @@ def test_a_rate_table_shipment_tells_the_customer_it_shipped_without_its_numbers
     assert row["status"] == "delivered"
     assert "OP12345678" not in str(row)  # neither sent nor kept as a value to send
     assert "not declared real" in row["details"]["values"]["tracking_withheld"]
+
+
+# -- bills: the customer hears in the bill's chat, in the page's language ---------------------
+
+THAI = {"Accept-Language": "th-TH,th;q=0.9,en;q=0.5"}
+ADDRESS = {
+    "name": "สมชาย ใจดี",
+    "phone": "081-234-5678",
+    "line1": "99/1 ถนนสุขุมวิท ซอย 11",
+    "city": "เขตวัฒนา",
+    "state": "กรุงเทพมหานคร",
+    "postal_code": "10110",
+}
+
+
+def make_bill(gw: RunningService, chat: str, handle: str) -> tuple[dict[str, Any], str]:
+    """POST /v1/bills: the answer, and the link's path (/b/<token>)."""
+    made = gw.http.post(
+        "/v1/bills",
+        json={
+            "chat": chat,
+            "handle": handle,
+            "customer_name": "สมชาย ใจดี",
+            "currency": "THB",
+            "lines": [{"sku": "KHANOM-TAN-12", "quantity": 2, "unit_price": "120.00"}],
+            "shipping_fee": "40.00",
+        },
+    )
+    assert made.status_code == 201, made.text
+    body: dict[str, Any] = made.json()
+    return body, "/b/" + body["link"].rsplit("/b/", 1)[1]
+
+
+def csrf_of(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+def test_a_line_customer_paying_a_bill_on_the_thai_page_hears_each_step_in_thai(
+    gateway: RunningService, fakes: dict[str, Any]
+):
+    line: FakeLine = fakes["line"]
+    stripe: FakeStripe = fakes["stripe"]
+    user = line_user(0xB111)
+    bill, path = make_bill(gateway, "line", user)
+    number = bill["number"]
+    page = gateway.http.get(path, headers=THAI)
+    confirmed = gateway.http.post(
+        f"{path}/confirm",
+        data={**ADDRESS, "payment_method": "card", "csrf": csrf_of(page)},
+        headers=THAI,
+    )
+    assert confirmed.status_code == 303, confirmed.text
+    order_id = order_id_for(BILL_CHANNEL, bill["bill_id"])
+
+    to_card = gateway.http.post(f"{path}/card", data={"csrf": csrf_of(page)}, headers=THAI)
+    assert to_card.status_code == 303, to_card.text
+    paid = stripe.pay(to_card.headers["location"].rsplit("/", 1)[1])
+    assert paid.json()["status"] == "paid", paid.text
+    eventually(lambda: settled(gateway, order_id, 2))
+    assert line.texts_to(user) == [
+        f"สวัสดีค่ะ คุณสมชาย ใจดี ขอบคุณค่ะ เราได้รับคำสั่งซื้อ {number} แล้ว",
+        f"คุณสมชาย ใจดี เราได้รับการชำระเงินสำหรับคำสั่งซื้อ {number} แล้วค่ะ จะแจ้งให้ทราบเมื่อจัดส่งสินค้า",
+    ]
+
+    # Shipped with a carrier that has a tracking page, then out for delivery: the customer
+    # hears both in Thai with the carrier's link, and the bill's page shows the carrier's word.
+    carrier_page = "https://track.easypost.com/djE6dHJrXzEyMw"
+    shipped = factories.shipped(
+        order_id,
+        {"KHANOM-TAN-12": 2},
+        carrier="USPS",
+        tracking_number="9400100000000000000042",
+        tracking_url=carrier_page,
+    )
+    gateway.publish(shipped)
+    gateway.publish(tracked(shipped, "out_for_delivery", 20, carrier_page))
+    eventually(lambda: settled(gateway, order_id, 4))
+    texts = line.texts_to(user)
+    assert texts[2] == (
+        f"คำสั่งซื้อ {number} จัดส่งแล้วค่ะ เลขพัสดุ 9400100000000000000042 ติดตามพัสดุได้ที่ {carrier_page}"
+    )
+    assert texts[3] == f"คำสั่งซื้อ {number} กำลังนำส่งวันนี้ค่ะ ติดตามได้ที่ {carrier_page}"
+    shown = gateway.http.get(path, headers=THAI)
+    assert "กำลังนำส่งวันนี้" in shown.text and carrier_page in shown.text
+
+
+def test_a_bill_for_another_chat_without_an_email_is_a_visible_skipped_message(
+    gateway: RunningService, fakes: dict[str, Any]
+):
+    smtp: SmtpSink = fakes["smtp"]
+    silent, silent_path = make_bill(gateway, "other", "WhatsApp +66 81 234 5678")
+    told, told_path = make_bill(gateway, "other", "WhatsApp +66 89 765 4321")
+    page = gateway.http.get(silent_path)
+    gateway.http.post(
+        f"{silent_path}/confirm",
+        data={**ADDRESS, "payment_method": "cod", "csrf": csrf_of(page)},
+    )
+    page = gateway.http.get(told_path)
+    gateway.http.post(
+        f"{told_path}/confirm",
+        data={**ADDRESS, "payment_method": "cod", "csrf": csrf_of(page), "email": "som@ex.co.th"},
+    )
+    silent_order = order_id_for(BILL_CHANNEL, silent["bill_id"])
+    told_order = order_id_for(BILL_CHANNEL, told["bill_id"])
+
+    (skipped,) = eventually(lambda: settled(gateway, silent_order, 1))
+    assert skipped["status"] == "skipped"
+    assert "no API for other chats" in skipped["last_error"]
+    assert skipped["details"]["status"] == "confirmed"
+    (mailed,) = eventually(lambda: settled(gateway, told_order, 1))
+    assert mailed["status"] == "delivered", mailed
+    (mail,) = [m for m in smtp.messages if m["To"] == "som@ex.co.th"]
+    assert told["number"] in mail.get_payload(decode=True).decode()
+    # The placeholder address the order carries for the silent one is never written to.
+    assert not [m for m in smtp.messages if str(m["To"]).endswith(".chat")]

@@ -136,6 +136,7 @@ async def bill_page(request: Request, token: str) -> Response:
     policy = component(request, BillPolicy)
     csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
     methods = _offered(request, bill)
+    tracking_status = await asyncio.to_thread(_app(request).bills.tracking_status, bill)
     html = (
         _templates()
         .get_template("bill.html")
@@ -152,6 +153,7 @@ async def bill_page(request: Request, token: str) -> Response:
             methods=methods,
             policy=policy,
             tracking=[_tracking(policy, s) for s in bill.shipments if s.get("shared", True)],
+            tracking_status=tracking_status,
             csrf=csrf,
         )
     )
@@ -253,6 +255,7 @@ async def confirm(
         postal_code=postal_code.strip(),
         country=policy.country,
         payment_method=PaymentMethod(payment_method),
+        language=_lang(request),
     )
     try:
         await asyncio.to_thread(_app(request).bills.confirm, bill.id, details)

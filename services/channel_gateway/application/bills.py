@@ -13,6 +13,12 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from services.channel_gateway.application.canonical import CanonicalOrderModel
+from services.channel_gateway.application.chat import (
+    CHAT_EMAIL_REF,
+    CHAT_HANDLE_REF,
+    CHAT_KIND_REF,
+    CHAT_LANGUAGE_REF,
+)
 from services.channel_gateway.application.deliveries import utc_stamp
 from services.channel_gateway.application.intake import Translation
 from services.channel_gateway.domain import (
@@ -24,6 +30,7 @@ from services.channel_gateway.domain import (
     BillShipment,
     ChannelOrder,
     Confirmation,
+    CustomerStatus,
     IdempotencyKeyReusedError,
     InvalidBillError,
     PaymentMethod,
@@ -67,6 +74,7 @@ class CustomerDetails:
     postal_code: str
     country: str
     payment_method: PaymentMethod
+    language: str = "en"  # the page's language as they confirmed: their messages' language
 
 
 class Bills(UseCases["ChannelOrders"]):
@@ -154,6 +162,8 @@ class Bills(UseCases["ChannelOrders"]):
             self.app.intake.take_in_one(
                 Translation(BILL_CHANNEL, str(bill.id), order=order), uow=work
             )
+            placed = work.get(order_id, ChannelOrder)
+            self.app.chat.tell_customer(placed, CustomerStatus.CONFIRMED, "bill", work)
             return bill
 
     @use_case
@@ -167,6 +177,15 @@ class Bills(UseCases["ChannelOrders"]):
         """The customer uploaded a payment slip (the file is stored by the caller)."""
         with self.app.unit_of_work() as work:
             _bill(work, bill_id).upload_slip(slip)
+
+    def tracking_status(self, bill: Bill) -> str | None:
+        """The carrier's latest word on the bill's parcels (in transit, out for delivery,
+        delivered, exception), as its order keeps it; None before the first."""
+        if bill.order_id is None:
+            return None
+        with self.app.unit_of_work() as work:
+            order = work.find(bill.order_id, ChannelOrder)
+        return order.tracking_status if order is not None else None
 
     def awaiting(self, bill_id: UUID, method: PaymentMethod) -> Bill:
         """The bill, when it is confirmed, unpaid and to be paid this way (else an error)."""
@@ -200,7 +219,9 @@ class Bills(UseCases["ChannelOrders"]):
             if not bill.pay(method, reference, amount, paid_by):
                 return False
             if bill.order_id is not None:
-                work.get(bill.order_id, ChannelOrder).change_payment("paid", reference)
+                order = work.get(bill.order_id, ChannelOrder)
+                order.change_payment("paid", reference)
+                self.app.chat.tell_customer(order, CustomerStatus.PAID, "bill", work)
             return True
 
     @use_case
@@ -308,9 +329,24 @@ def _canonical_order(bill: Bill, details: CustomerDetails) -> Any:
     if Decimal(bill.shipping_fee) > 0:
         body["shipping_lines"] = [{"title": "Shipping", "price": bill.shipping_fee}]
     try:
-        return CanonicalOrderModel.model_validate(body).canonical()
+        canonical = CanonicalOrderModel.model_validate(body).canonical()
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
         )
         raise InvalidBillError(problems) from None
+    canonical["refs"] = _customer_refs(bill, details)
+    return canonical
+
+
+def _customer_refs(bill: Bill, details: CustomerDetails) -> dict[str, str]:
+    """Who the bill's customer is in its chat, for the messages its order's news brings
+    (application/chat.py, `Chat.reach_of`); an e-mail only when they gave one."""
+    refs = {
+        CHAT_KIND_REF: bill.chat,
+        CHAT_HANDLE_REF: bill.handle,
+        CHAT_LANGUAGE_REF: details.language,
+    }
+    if details.email:
+        refs[CHAT_EMAIL_REF] = details.email
+    return refs

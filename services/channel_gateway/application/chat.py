@@ -3,7 +3,9 @@ scheduled as a delivery (sent by the delivery worker through the ChatMessages po
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, cast
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, cast
+from urllib.parse import quote
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -11,6 +13,7 @@ from eventsourcing.application import AggregateNotFoundError
 from services.channel_gateway.application.deliveries import utc_stamp
 from services.channel_gateway.domain import (
     TEMPLATES_ID,
+    ChannelConnection,
     ChannelOrder,
     ChatAddress,
     ChatMessage,
@@ -19,8 +22,10 @@ from services.channel_gateway.domain import (
     Delivery,
     DeliveryAction,
     OrderSnapshot,
+    Shipment,
     Templates,
     check_templates,
+    connection_id_for,
     delivery_id_for,
     effective,
     render,
@@ -30,6 +35,25 @@ from shared.runtime.application import UnitOfWork, UseCases, use_case
 
 if TYPE_CHECKING:
     from services.channel_gateway.application import ChannelOrders
+
+# Where an order keeps who its customer is in a chat: their id there, the chat's kind (a bill's
+# order: the chat the bill was made beside; else the order's channel is the chat), the language
+# they read, and an e-mail they gave themselves (never a placeholder made up for them).
+CHAT_HANDLE_REF = "chat_handle"
+CHAT_KIND_REF = "chat_kind"
+CHAT_LANGUAGE_REF = "chat_language"
+CHAT_EMAIL_REF = "chat_email"
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How an order's customer is reached: the address, the connection that sends (its id and
+    settings, none when there is none to send through) and the language to write in."""
+
+    address: ChatAddress
+    sender: str
+    config: dict[str, Any]
+    language: str
 
 
 class ChatMessages(Protocol):
@@ -124,6 +148,83 @@ class Chat(UseCases["ChannelOrders"]):
             work.add(delivery)
             return delivery
 
+    def reach_of(self, order: ChannelOrder, uow: UnitOfWork) -> Reach | None:
+        """Who this order's customer is, in which chat, through which connection; None when the
+        order is not a chat's (nor a bill's).
+
+        A chat's order is sent through its own connection. A bill's order (refs `chat_kind`)
+        through the connection named like the bill's chat; without one, by the e-mail the
+        customer gave, else to the chat itself, which the delivery worker skips saying why
+        (no such channel connected, or no API for that chat): never silently."""
+        refs = order.refs or {}
+        kind = refs.get(CHAT_KIND_REF)
+        connection = _chat_connection(str(kind or order.channel), uow)
+        if connection is not None and kind and connection.kind != kind:
+            connection = None  # named like the bill's chat, but another chat's connection
+        if connection is None and not kind:
+            return None
+        handle = str(refs.get(CHAT_HANDLE_REF) or "")
+        language = refs.get(CHAT_LANGUAGE_REF)
+        if connection is not None:
+            config = dict(connection.config)
+            language = language or config.get("language")
+            if handle:
+                address = ChatAddress(AddressKind(connection.kind), handle)
+                return Reach(address, connection.channel_id, config, str(language or "en"))
+        else:
+            config = {}
+        email = refs.get(CHAT_EMAIL_REF) if kind else (order.customer or {}).get("email")
+        if email or not kind:  # the seller took the order without the chat's id: e-mail
+            address = ChatAddress(AddressKind.EMAIL, str(email or ""))
+            return Reach(address, _sender_of(address), config, str(language or "en"))
+        address = ChatAddress(AddressKind(str(kind)), handle)
+        return Reach(address, _sender_of(address), config, str(language or "en"))
+
+    def tell_customer(
+        self,
+        order: ChannelOrder,
+        status: CustomerStatus,
+        ref: str,
+        uow: UnitOfWork,
+        shipment: Shipment | None = None,
+    ) -> Delivery | None:
+        """Schedule the message of this status to the customer of a chat's (or a bill's) order,
+        once; nothing when the order has no customer in a chat."""
+        reach = self.reach_of(order, uow)
+        if reach is None:
+            return None
+        withheld = shipment is not None and shipment.get("tracking_shared") is False
+        tracking = shipment["tracking_number"] if shipment is not None and not withheld else None
+        values = chat_values(order, tracking)
+        carrier_page = shipment.get("tracking_url") if shipment is not None else None
+        pattern = reach.config.get("tracking_url")
+        if tracking and carrier_page:  # the carrier's own page for the parcel comes first
+            values["tracking_url"] = carrier_page
+        elif tracking and pattern:
+            values["tracking_url"] = str(pattern).replace(
+                "[tracking_code]", quote(tracking, safe="")
+            )
+        template = None
+        if withheld and shipment is not None:
+            # No number to give: the message says it shipped, without a link to a parcel that
+            # is not the carrier's (docs/architecture.md, "Customer messages").
+            values["tracking_withheld"] = (
+                f"{shipment['carrier']}'s tracking numbers are the merchant's own,"
+                " not declared real"
+            )
+            template = "shipped_untracked" if status == CustomerStatus.SHIPPED else None
+        return self.notify_customer(
+            order.id,
+            status,
+            reach.address,
+            values,
+            channel=reach.sender,
+            language=reach.language,
+            ref=ref,
+            template=template,
+            uow=uow,
+        )
+
     def text_of(self, delivery: Delivery) -> tuple[ChatAddress, str]:
         """The address and text of a message delivery, written from today's templates;
         MissingValuesError when the template needs a value the message lacks."""
@@ -144,6 +245,12 @@ def chat_values(order: ChannelOrder, tracking_code: str | None) -> dict[str, str
     if tracking_code:
         values["tracking_code"] = tracking_code
     return {k: v for k, v in values.items() if v}
+
+
+def _chat_connection(channel: str, uow: UnitOfWork) -> ChannelConnection | None:
+    """The chat connection named so, or None: there is none, or it is not a chat."""
+    connection = uow.find(connection_id_for(channel), ChannelConnection)
+    return connection if connection is not None and connection.chat else None
 
 
 def _sender_of(address: ChatAddress) -> str:
