@@ -236,6 +236,8 @@ class Bills(UseCases["ChannelOrders"]):
             if bill.order_id is not None:
                 order = work.get(bill.order_id, ChannelOrder)
                 order.cancel_at_channel("bill expired unpaid", f"bill-expired:{bill.id}", now)
+                # Cancelled here first, the OMS's cancel that follows is no news to tell.
+                self.app.chat.tell_customer(order, CustomerStatus.CANCELLED, "cancel", work)
             return True
 
     def follow_shipment(self, order: ChannelOrder, shipment: BillShipment, uow: UnitOfWork) -> None:
