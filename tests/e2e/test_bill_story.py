@@ -1,10 +1,12 @@
 """A bill's whole story against the running system: the seller makes it (API or console), the
 customer confirms it on its page (over HTTP, and in a real browser on a phone-sized screen) and
 pays by card through a fake Stripe Checkout or by transfer with a slip; the order is reserved,
-released to the warehouse when paid, picked and shipped, and the bill's page shows the tracking."""
+released to the warehouse when paid, picked, packed and shipped (with a fake EasyPost), the bill's
+page shows the tracking, and the customer's LINE chat (a fake LINE) hears of each step."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -14,10 +16,15 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Request, expect
 
+from services.channel_gateway.api.bill_texts import TEXTS
 from shared.cli.system import EmbeddedSystem
 from tests.browser import chromium, screenshot_dir
 from tests.e2e.test_order_story import new_sku, stock_of, stock_up
+from tests.fakes import easypost
+from tests.fakes.easypost import FakeEasyPost
+from tests.fakes.line import TOKEN, FakeLine, line_user
 from tests.fakes.stripe import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
+from tests.fakes.warehouse import DIMENSIONS
 from tests.integration.test_console_queues import Console
 from tests.systems import Api, running_system
 
@@ -32,12 +39,32 @@ def stripe() -> Iterator[FakeStripe]:
 
 
 @pytest.fixture(scope="module")
+def carrier() -> Iterator[FakeEasyPost]:
+    fake = FakeEasyPost().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def line() -> Iterator[FakeLine]:
+    fake = FakeLine().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
 def bill_system(
-    tmp_path_factory, postgres_server_url, stripe: FakeStripe
+    tmp_path_factory, postgres_server_url, stripe: FakeStripe, carrier: FakeEasyPost
 ) -> Iterator[EmbeddedSystem]:
     """The five services and the console, the gateway selling by bill with the fake card
-    provider."""
+    provider, fulfillment shipping with the fake EasyPost (README, "Carriers")."""
+    account = {
+        "api_key": easypost.API_KEY,
+        "webhook_secret": easypost.WEBHOOK_SECRET,
+        "base_url": f"{carrier.url}/v2",
+    }
     env = {
+        "OMS_FULFILLMENT_EASYPOST": json.dumps(account),
         "OMS_GATEWAY_CARD_API_BASE": stripe.url,
         "OMS_GATEWAY_CARD_SECRET_KEY": SECRET_KEY,
         "OMS_GATEWAY_CARD_WEBHOOK_SECRET": WEBHOOK_SECRET,
@@ -235,28 +262,44 @@ def until_listed(console: Console, path: str, text: str) -> Any:
 PHONE = {"width": 390, "height": 844}  # an iPhone 13's CSS pixels
 
 
-def test_a_customer_confirms_and_pays_a_bill_on_a_phone(
+def test_a_customer_pays_a_bill_on_a_phone_and_hears_each_step_in_their_line_chat(
     seller: Api,
     bill_system: EmbeddedSystem,
     stripe: FakeStripe,
+    carrier: FakeEasyPost,
+    line: FakeLine,
     browser: Browser,
     tmp_path_factory: pytest.TempPathFactory,
 ):
+    th = TEXTS["th"]
     tee = new_sku("TEE")
     stock_up(seller, "WH-BILL", tee, 2)
+    seller.ok(
+        "channel_gateway",
+        "POST",
+        "/channels",
+        json={
+            "channel_id": "line",
+            "kind": "line",
+            "base_url": line.url,
+            "channel_access_token": TOKEN,
+        },
+    )
+    customer = line_user(0x4AF4980629)
     made = seller.ok(
         "channel_gateway",
         "POST",
         "/bills",
         json={
-            "chat": "instagram",
-            "handle": "@nok.bkk",
+            "chat": "line",
+            "handle": customer,
             "customer_name": "นก สายสุข",
             "currency": "THB",
             "lines": [{"sku": tee, "quantity": 1, "unit_price": "390.00", "title": "เสื้อลายดอก"}],
             "shipping_fee": "45.00",
         },
     )
+    number = made["number"]
     gateway = bill_system.urls()["channel_gateway"]
     link = gateway + "/b/" + made["link"].rsplit("/b/", 1)[1]
     context = browser.new_context(
@@ -266,46 +309,117 @@ def test_a_customer_confirms_and_pays_a_bill_on_a_phone(
 
     def only_ours(request: Request) -> None:
         # The bill's own page loads nothing from another host (the provider's page is ours
-        # to leave to, by the customer's click).
+        # to leave to, by the customer's click; the carrier's by theirs).
         if not request.is_navigation_request() and not request.url.startswith(gateway):
             elsewhere.append(request.url)
 
     page = context.new_page()
     page.on("request", only_ours)
+    shots = screenshot_dir(tmp_path_factory.mktemp("shots"))
     try:
         page.goto(link)
         expect(page.locator("#total")).to_have_text("435.00 THB")
-        expect(page.get_by_role("heading", level=1)).to_contain_text("คำสั่งซื้อของคุณ")
+        expect(page.get_by_role("heading", level=1)).to_contain_text(th["title"])
         page.get_by_role("link", name="English").click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("Your order")
+        page.get_by_role("link", name="ภาษาไทย").click()  # back to Thai: their language
+        expect(page.get_by_role("heading", level=1)).to_contain_text(th["title"])
         # Nothing overflows sideways on a phone.
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
-        page.get_by_label("Phone").fill("0898765432")
-        page.get_by_label("House no., street, village").fill("88 ซอยอารีย์ 2")
-        page.get_by_label("District / city").fill("พญาไท")
-        page.get_by_label("Province").fill("กรุงเทพมหานคร")
-        page.get_by_label("Postcode").fill("10400")
-        page.get_by_label("Credit or debit card").check()
-        page.get_by_role("button", name="Confirm order").click()
-        expect(page.locator("#status")).to_contain_text("Waiting for payment")
+        page.get_by_label(th["phone"]).fill("0898765432")
+        page.get_by_label(th["line1"]).fill("88 ซอยอารีย์ 2")
+        page.get_by_label(th["city"]).fill("พญาไท")
+        page.get_by_label(th["state"]).fill("กรุงเทพมหานคร")
+        page.get_by_label(th["postal_code"]).fill("10400")
+        page.get_by_label(th["pay_card"]).check()
+        page.get_by_role("button", name=th["confirm"]).click()
+        expect(page.locator("#status")).to_contain_text(th["status_unpaid"])
         expect(page.get_by_text("88 ซอยอารีย์ 2")).to_be_visible()
+        # Messages due together may be sent in either order (README): the customer reads the
+        # first before paying, as a person would.
+        assert len(_texts(line, customer, 1)) == 1
 
-        page.get_by_role("button", name="Pay by card").click()
+        page.get_by_role("button", name=th["pay_by_card"]).click()
         page.wait_for_url(f"{stripe.url}/pay/**")  # the provider's hosted page
         session_id = page.url.rsplit("/", 1)[1]
         assert stripe.pay(session_id).json()["status"] == "paid"
         page.goto(link)  # the provider sends the customer back to the bill
-        expect(page.locator("#status")).to_contain_text("Paid, being packed")
-        page.screenshot(
-            path=str(screenshot_dir(tmp_path_factory.mktemp("shots")) / "bill-paid.png"),
-            full_page=True,
+        expect(page.locator("#status")).to_contain_text(th["status_paid"])
+        page.screenshot(path=str(shots / "bill-paid.png"), full_page=True)
+
+        # The warehouse: picked, packed, shipped with EasyPost (the label bought from it).
+        order_id = _order_of(seller, made["bill_id"])
+        seller.eventually(
+            "order_service", f"/orders/{order_id}", lambda o: o["payment_state"] == "paid"
         )
+        [shipment] = seller.eventually(
+            "fulfillment_service", f"/shipments?order_id={order_id}", lambda p: len(p["data"]) == 1
+        )["data"]
+        shipment_id = shipment["shipment_id"]
+        pick_list = seller.pick_list("WH-BILL")
+        seller.confirm_picks(
+            pick_list, [{"sku": li["sku"], "picked": li["quantity"]} for li in pick_list["lines"]]
+        )
+        seller.ok(
+            "fulfillment_service",
+            "POST",
+            f"/shipments/{shipment_id}/packages",
+            json={
+                "items": [{"sku": tee, "quantity": 1}],
+                "weight_grams": 450,
+                "dimensions_mm": DIMENSIONS,
+            },
+        )
+        shipped = seller.ok(
+            "fulfillment_service",
+            "POST",
+            f"/shipments/{shipment_id}/ship",
+            json={"carrier": "easypost"},
+        )
+        code = shipped["tracking_number"]
+        tracking_page = seller.ok(
+            "fulfillment_service", "GET", f"/shipments/{shipment_id}/carrier"
+        )["tracking_url"]
+        assert tracking_page.startswith("https://track.easypost.com/")
+        seller.eventually(
+            "channel_gateway", f"/bills/{made['bill_id']}", lambda b: b["status"] == "shipped"
+        )
+        assert len(_texts(line, customer, 3)) == 3
+
+        # The carrier's signed webhook: the parcel is out for delivery.
+        news = carrier.tracker_event(
+            code,
+            [
+                ("in_transit", "Departed facility", "2026-12-08T20:10:00Z"),
+                ("out_for_delivery", "Out for delivery", "2026-12-09T07:30:00Z"),
+            ],
+        )
+        webhook = seller.http.post(
+            f"{bill_system.urls()['fulfillment_service']}/v1/carriers/easypost/webhooks",
+            content=news,
+            headers=easypost.sign(news),
+        )
+        assert webhook.status_code < 300, webhook.text
+        texts = _texts(line, customer, 4)
+        page.goto(link)
+        expect(page.locator("#tracking-status")).to_contain_text(th["track_out_for_delivery"])
+        expect(page.get_by_role("link", name=code)).to_have_attribute("href", tracking_page)
+        page.screenshot(path=str(shots / "bill-out-for-delivery.png"), full_page=True)
     finally:
         context.close()
     assert elsewhere == []
-    seller.eventually(
-        "order_service",
-        f"/orders/{_order_of(seller, made['bill_id'])}",
-        lambda o: o["payment_state"] == "paid",
-    )
+    assert texts == [
+        f"สวัสดีค่ะ คุณนก สายสุข ขอบคุณค่ะ เราได้รับคำสั่งซื้อ {number} แล้ว",
+        f"คุณนก สายสุข เราได้รับการชำระเงินสำหรับคำสั่งซื้อ {number} แล้วค่ะ จะแจ้งให้ทราบเมื่อจัดส่งสินค้า",
+        f"คำสั่งซื้อ {number} จัดส่งแล้วค่ะ เลขพัสดุ {code} ติดตามพัสดุได้ที่ {tracking_page}",
+        f"คำสั่งซื้อ {number} กำลังนำส่งวันนี้ค่ะ ติดตามได้ที่ {tracking_page}",
+    ]
+
+
+def _texts(line: FakeLine, user: str, count: int, timeout: float = 30.0) -> list[str]:
+    """What the customer got in LINE, once there are `count` messages."""
+    deadline = time.monotonic() + timeout
+    while len(line.texts_to(user)) < count and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return line.texts_to(user)
