@@ -506,6 +506,8 @@ def test_a_line_customer_paying_a_bill_on_the_thai_page_hears_each_step_in_thai(
     )
     assert confirmed.status_code == 303, confirmed.text
     order_id = order_id_for(BILL_CHANNEL, bill["bill_id"])
+    # Messages due together may go in either order: the customer reads this one, then pays.
+    eventually(lambda: settled(gateway, order_id, 1))
 
     to_card = gateway.http.post(f"{path}/card", data={"csrf": csrf_of(page)}, headers=THAI)
     assert to_card.status_code == 303, to_card.text
@@ -528,6 +530,7 @@ def test_a_line_customer_paying_a_bill_on_the_thai_page_hears_each_step_in_thai(
         tracking_url=carrier_page,
     )
     gateway.publish(shipped)
+    eventually(lambda: settled(gateway, order_id, 3))
     gateway.publish(tracked(shipped, "out_for_delivery", 20, carrier_page))
     eventually(lambda: settled(gateway, order_id, 4))
     texts = line.texts_to(user)
