@@ -175,6 +175,27 @@ def test_a_line_customer_gets_a_message_per_status_with_the_right_tracking_link(
     assert len(keys) == 4
 
 
+def test_a_message_being_retried_still_reaches_the_customer_before_the_next_one(
+    gateway: RunningService, fakes: dict[str, Any]
+):
+    line: FakeLine = fakes["line"]
+    user = line_user(0xC7)
+    order_id = chat_order(gateway, "line", "B-0007", user)
+    to = ChatAddress(AddressKind.LINE, user)
+    line.fail(1, 503, matching="/message/push")  # LINE is busy for the first push
+
+    notify(gateway, order_id, CustomerStatus.CONFIRMED, to, order_no="B-0007", customer_name="Som")
+    # The first push failed: it waits for its retry.
+    eventually(lambda: [r["attempts"] for r in messages_of(gateway, order_id)] == [1])
+    notify(gateway, order_id, CustomerStatus.PAID, to, order_no="B-0007", customer_name="Somying")
+    eventually(lambda: settled(gateway, order_id, 2))
+
+    texts = line.texts_to(user)
+    assert len(texts) == 2, texts
+    assert "B-0007" in texts[0] and "payment" not in texts[0]  # confirmed first
+    assert texts[1].startswith("Hi Somying, we received your payment for order B-0007")
+
+
 def test_a_push_whose_answer_was_lost_is_retried_and_not_shown_twice(
     gateway: RunningService, fakes: dict[str, Any]
 ):

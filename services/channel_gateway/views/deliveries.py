@@ -65,11 +65,17 @@ class DeliveryViews:
         )
 
     def due_deliveries(self, limit: int) -> list[UUID]:
-        """Pending deliveries whose time has come, oldest first."""
+        """Pending deliveries whose time has come, oldest first; a message to a customer only
+        once every earlier message to that order's customer is done with (delivered, failed or
+        skipped): they read 'paid' after 'confirmed', even when 'confirmed' is being retried."""
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=dict_row) as curs:
             curs.execute(
-                "SELECT delivery_id FROM delivery_view WHERE status = 'pending'"
-                " AND due_at <= now() ORDER BY due_at LIMIT %s",
+                "SELECT delivery_id FROM delivery_view d WHERE status = 'pending'"
+                " AND due_at <= now() AND NOT (action = 'message' AND EXISTS ("
+                "  SELECT 1 FROM delivery_view e WHERE e.order_id = d.order_id"
+                "  AND e.action = 'message' AND e.status = 'pending'"
+                "  AND (e.created_at, e.delivery_id) < (d.created_at, d.delivery_id)))"
+                " ORDER BY due_at LIMIT %s",
                 (limit,),
             )
             return [row["delivery_id"] for row in curs.fetchall()]
