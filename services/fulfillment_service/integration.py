@@ -8,6 +8,7 @@ the service starts (docs/architecture.md, Events in and out).
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import cast
 from uuid import UUID
 
@@ -31,6 +32,7 @@ from services.fulfillment_service.domain import (
 )
 from shared import events as ev
 from shared.events.models import TrackingStatus
+from shared.payments import PaymentState
 from shared.runtime.application import UnitOfWork
 from shared.runtime.registry import INTERNAL, DomainEvent, Handler, Internal, Mapper
 
@@ -77,6 +79,20 @@ def on_order_confirmed(app: Shipments, e: ev.OrderConfirmed, uow: UnitOfWork) ->
     )
 
 
+def on_order_placed(app: Shipments, e: ev.OrderPlaced, uow: UnitOfWork) -> None:
+    """A cash-on-delivery order's amount is remembered for the carrier that will collect it;
+    an order paid otherwise needs nothing here (README, "Carriers": cash on delivery)."""
+    if e.payment_state != PaymentState.CASH_ON_DELIVERY:
+        return
+    owed = e.totals.paid if e.totals is not None else sum(map(_line_paid, e.lines), Decimal(0))
+    app.orders.owe_on_delivery(e.order_id, owed, e.currency, uow)
+
+
+def _line_paid(line: ev.OrderLine) -> Decimal:
+    """What the buyer pays for a line (as the order service counts it: `paid`, else the price)."""
+    return line.paid if line.paid is not None else line.unit_price * line.quantity
+
+
 def on_order_ship_to_changed(app: Shipments, e: ev.OrderShipToChanged, uow: UnitOfWork) -> None:
     """The order's new ship-to: its shipments not yet being picked take it, the others refuse."""
     app.orders.change_ship_to(e.order_id, _ship_to(e.shipping_address), uow)
@@ -105,8 +121,13 @@ def _ship_to(to: ev.Address) -> Address:
 
 
 def on_order_lines_changed(app: Shipments, e: ev.OrderLinesChanged, uow: UnitOfWork) -> None:
-    """The order's lines were edited: its open shipments make way for those of the new lines."""
+    """The order's lines were edited: its open shipments make way for those of the new lines,
+    and what a cash-on-delivery order owes follows the units cancelled and added."""
     app.orders.replace_shipments(e.order_id, e.revision, uow)
+    less = sum((c.paid for c in e.cancelled), Decimal(0))
+    more = sum(map(_line_paid, e.added), Decimal(0))
+    if less or more:
+        app.orders.reprice_on_delivery(e.order_id, less, more, uow)
 
 
 def on_order_cancelled(app: Shipments, e: ev.OrderCancelled, uow: UnitOfWork) -> None:
@@ -156,6 +177,7 @@ def on_location_address_changed(
 
 
 CONSUMES: dict[type[ev.IntegrationEvent], Handler] = {
+    ev.OrderPlaced: on_order_placed,
     ev.OrderConfirmed: on_order_confirmed,
     ev.OrderShipToChanged: on_order_ship_to_changed,
     ev.OrderLinesChanged: on_order_lines_changed,
@@ -316,7 +338,9 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     OrderShipments.Described: INTERNAL,
     OrderShipments.Confirmed: INTERNAL,
     OrderShipments.Cancelled: INTERNAL,
-    OrderShipments.Reopened: INTERNAL,  # its shipments' cancellations are public
+    OrderShipments.Reopened: INTERNAL,
+    OrderShipments.CashOnDeliveryOwed: INTERNAL,  # the order's money, kept for its carrier
+    OrderShipments.CashOnDeliveryAssigned: INTERNAL,  # its shipments' cancellations are public
     OrderShipments.PartAdded: INTERNAL,  # its shipments' creations are public
     SerialCounter.Started: INTERNAL,
     SerialCounter.Issued: INTERNAL,

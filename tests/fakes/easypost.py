@@ -7,8 +7,10 @@ without a parcel weight with 422 `{"error": {"code", "message", "errors"}}`; a s
 `POST /v2/shipments/{id}/buy {"rate": {"id"}}` answering `tracking_code`, `selected_rate`,
 `postage_label` (`label_url`, `label_pdf_url` or `label_zpl_url` by `options.label_format`) and
 `tracker.public_url`, and refusing a second buy (422); the label file served from its URL;
-tracker Events (`object: Event`, `description: tracker.updated`, `result`: the Tracker with its
-`tracking_details`) signed `X-Hmac-Signature: hmac-sha256-hex=<hex HMAC-SHA256(secret, body)>`.
+the Options object's `cod_amount` (a decimal string, with `cod_method` and `currency`) kept on
+the shipment, anything else in `cod_amount` refused with 422; tracker Events (`object: Event`,
+`description: tracker.updated`, `result`: the Tracker with its `tracking_details`) signed
+`X-Hmac-Signature: hmac-sha256-hex=<hex HMAC-SHA256(secret, body)>`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import hmac
 import itertools
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import Request
@@ -64,6 +67,14 @@ class FakeEasyPost(FakeChannel):
                     "PARCEL.WEIGHT.MISSING",
                     "Missing parcel weight",
                     [{"field": "parcel.weight", "message": "cannot be blank"}],
+                )
+            cod = (body.get("options") or {}).get("cod_amount")
+            if cod is not None and not _is_decimal_string(cod):
+                return _error(
+                    422,
+                    "SHIPMENT.OPTIONS.INVALID",
+                    "cod_amount must be a decimal string",
+                    [{"field": "options.cod_amount", "message": f"invalid: {cod!r}"}],
                 )
             if body["to_address"].get("country") == "KP":
                 return _error(422, "ADDRESS.COUNTRY.INVALID", "No carrier delivers there")
@@ -151,6 +162,18 @@ class FakeEasyPost(FakeChannel):
                 return Response(content.encode(), media_type="application/zpl")
             return Response(LABEL_PDF, media_type="application/pdf")
 
+    def cod_amounts(self) -> dict[str, tuple[Decimal, str]]:
+        """What each shipment (by reference) tells the carrier to collect: amount, currency."""
+        out = {}
+        for shipment in self.shipments.values():
+            options = shipment["options"]
+            if options.get("cod_amount") is not None:
+                out[shipment["reference"]] = (
+                    Decimal(options["cod_amount"]),
+                    options.get("currency", "USD"),
+                )
+        return out
+
     def find(self, ref: str) -> dict[str, Any] | None:
         """A shipment by its id or its reference."""
         if ref in self.shipments:
@@ -189,6 +212,13 @@ def sign(body: bytes, secret: str = WEBHOOK_SECRET) -> dict[str, str]:
     key = unicodedata.normalize("NFKD", secret).encode()
     digest = hmac.new(key, body, hashlib.sha256).hexdigest()
     return {"X-Hmac-Signature": f"hmac-sha256-hex={digest}", "Content-Type": "application/json"}
+
+
+def _is_decimal_string(value: object) -> bool:
+    try:
+        return isinstance(value, str) and Decimal(value).is_finite()
+    except InvalidOperation:
+        return False
 
 
 def _authorised(request: Request) -> bool:

@@ -4,7 +4,9 @@ Reproduces: `POST /{cc}/2.0/oauth/access_token` (client credentials) answering `
 and `expires_in`, every other call needing `Authorization: Bearer` (401 otherwise, and once the
 token expired); `POST /{cc}/4.2/orders` answering the order with `tracking_number` = the
 shipper's prefix + `requested_tracking_number`, refusing a duplicate requested tracking number
-and an order without a recipient phone (400 `{"error": {"title", "message", "details"}}`);
+and an order without a recipient phone or whose `parcel_job.cash_on_delivery` is not a
+non-negative number (400 `{"error": {"title", "message", "details"}}`; the amount to collect
+is kept exactly, per tracking number);
 `GET /{cc}/2.0/reports/waybill?tids=` answering the waybill PDF (404 for an unknown order);
 webhooks (`tracking_id`, `status`, `timestamp`, `shipper_order_ref_no`) signed
 `X-Ninjavan-Hmac-Sha256: base64(HMAC-SHA256(client secret, raw body))`.
@@ -21,6 +23,7 @@ import itertools
 import json
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from fastapi import Request
@@ -53,6 +56,7 @@ class FakeNinjaVan(FakeChannel):
     country: str = "th"
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     tokens: dict[str, float] = field(default_factory=dict)
+    cash_on_delivery: dict[str, Decimal] = field(default_factory=dict)  # tracking number -> COD
     token_lifetime: float = 3600.0
     _serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -80,6 +84,16 @@ class FakeNinjaVan(FakeChannel):
             if not self._authorised(request):
                 return _error(401, "Unauthorized", "access token invalid or expired")
             body = await request.json()
+            # The amount to collect, read as the exact decimal number it was sent as.
+            raw = json.loads(await request.body(), parse_float=Decimal)
+            cod = raw["parcel_job"].get("cash_on_delivery")
+            if cod is not None and (isinstance(cod, str) or cod < 0):
+                return _error(
+                    400,
+                    "Validation error",
+                    "cash_on_delivery must be a non-negative number",
+                    [{"field": "parcel_job.cash_on_delivery", "message": f"invalid: {cod!r}"}],
+                )
             if not body["to"].get("phone_number"):
                 return _error(
                     400,
@@ -91,6 +105,8 @@ class FakeNinjaVan(FakeChannel):
             if number in self.orders:
                 return _error(400, "Duplicate", "requested_tracking_number already exists")
             self.orders[number] = body
+            if cod is not None:
+                self.cash_on_delivery[number] = Decimal(cod)
             return JSONResponse({**body, "tracking_number": number})
 
         @app.get("/{cc}/2.0/reports/waybill")

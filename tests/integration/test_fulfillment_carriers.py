@@ -7,6 +7,7 @@ import base64
 import io
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -308,6 +309,110 @@ def test_ninjavan_webhook_becomes_tracking(service: Warehouse, fake_ninjavan: Fa
     ]
     booking = service.app.bookings.get(shipment_id)
     assert isinstance(booking, CarrierBooking) and len(booking.tracking) == 2
+
+
+# -- cash on delivery -------------------------------------------------------------------------
+
+
+def packed_cash_on_delivery(
+    service: Warehouse,
+    currency: str = "THB",
+    paid: str = "1210.50",
+    boxes: int = 2,
+    ship_to: dict[str, Any] = THAI,
+) -> uuid.UUID:
+    """A cash-on-delivery order (its total `paid` owed at the door) packed into `boxes`."""
+    order_lines = factories.lines({"TEE": boxes}, "390.00")
+    placed = factories.order_placed(
+        shipping_address=ship_to,
+        lines=order_lines,
+        currency=currency,
+        payment_state="cash_on_delivery",
+        totals={"items": "0", "discounts": "0", "tax": "0", "shipping": "0", "paid": paid},
+    )
+    confirmed = factories.order_confirmed(
+        order_id=placed.order_id,
+        shipping_address=ship_to,
+        lines=order_lines,
+        allocations=factories.allocations({"TEE": boxes}),
+        external_id="LINE-COD-001",
+    )
+    service.handle(placed, confirmed)
+    pick_list = service.pick_list(max_shipments=1).json()
+    assert service.confirm(pick_list["pick_list_id"], {"TEE": boxes}).status_code == 200
+    shipment_id = shipment_id_for(confirmed.order_id, "WH-1")
+    for _ in range(boxes):
+        assert service.pack(shipment_id, {"TEE": 1}, weight=450).status_code == 201
+    return shipment_id
+
+
+def test_ninjavan_collects_what_a_cash_on_delivery_order_owes_once(
+    service: Warehouse, fake_ninjavan: FakeNinjaVan
+) -> None:
+    shipment_id = packed_cash_on_delivery(service, paid="1210.50", boxes=2)
+
+    response = service.ship(shipment_id, {"carrier": "ninjavan"})
+
+    assert response.status_code == 200, response.text
+    first, second = (p["tracking_number"] for p in response.json()["packages"])
+    # The whole amount on the first parcel, in baht as Ninja Van Thailand collects it.
+    assert fake_ninjavan.cash_on_delivery == {first: Decimal("1210.50")}
+    assert "cash_on_delivery" not in fake_ninjavan.orders[second]["parcel_job"]
+    record = service.http.get(f"/v1/shipments/{shipment_id}/carrier").json()
+    assert record["cash_on_delivery"] == "1210.50 THB"
+
+
+def test_ninjavan_refuses_to_collect_another_countrys_currency(
+    service: Warehouse, fake_ninjavan: FakeNinjaVan
+) -> None:
+    shipment_id = packed_cash_on_delivery(service, currency="KWD", paid="12.345", boxes=1)
+
+    response = service.ship(shipment_id, {"carrier": "ninjavan"})
+
+    assert_problem(response, 422, "Carrier refused")
+    assert "12.345 KWD" in response.json()["detail"] and "THB" in response.json()["detail"]
+    assert fake_ninjavan.orders == {}
+
+
+def test_easypost_collects_a_three_decimal_amount_on_the_first_parcel(
+    service: Warehouse, fake_easypost: FakeEasyPost
+) -> None:
+    shipment_id = packed_cash_on_delivery(service, currency="KWD", paid="12.345", boxes=2)
+
+    response = service.ship(shipment_id, {"carrier": "easypost"})
+
+    assert response.status_code == 200, response.text
+    assert fake_easypost.cod_amounts() == {f"{shipment_id}-1": (Decimal("12.345"), "KWD")}
+    [first] = [s for s in fake_easypost.shipments.values() if s["reference"].endswith("-1")]
+    assert first["options"]["cod_method"] == "CASH"
+
+
+def test_a_carrier_that_cannot_collect_is_refused_for_a_cash_on_delivery_order(
+    service: Warehouse, fake_easypost: FakeEasyPost
+) -> None:
+    shipment_id = packed_cash_on_delivery(service, paid="1210.50", boxes=1)
+
+    by_table = service.ship(shipment_id, {"carrier": "oms-parcel"})
+    by_hand = service.ship(shipment_id, {"carrier": "kerry", "tracking_numbers": ["KEX1"]})
+
+    for refused in (by_table, by_hand):
+        assert_problem(refused, 409, "Cash on delivery not collected")
+        assert "1210.50 THB" in refused.json()["detail"]
+    assert service.http.get(f"/v1/shipments/{shipment_id}").json()["status"] == "packed"
+    assert service.ship(shipment_id, {"carrier": "easypost"}).status_code == 200
+    assert fake_easypost.cod_amounts() == {f"{shipment_id}-1": (Decimal("1210.50"), "THB")}
+
+
+def test_a_paid_order_asks_no_carrier_to_collect(
+    service: Warehouse, fake_easypost: FakeEasyPost, fake_ninjavan: FakeNinjaVan
+) -> None:
+    shipment_id = packed(service)
+
+    assert service.ship(shipment_id, {"carrier": "ninjavan"}).status_code == 200
+    assert fake_ninjavan.cash_on_delivery == {}
+    assert (
+        service.http.get(f"/v1/shipments/{shipment_id}/carrier").json()["cash_on_delivery"] is None
+    )
 
 
 # -- the rate table ---------------------------------------------------------------------------

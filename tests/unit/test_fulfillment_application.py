@@ -442,6 +442,7 @@ def test_an_unknown_service_or_a_too_heavy_package_is_refused_by_the_rate_table(
 def test_the_event_tables_decide_every_stored_event_and_name_only_known_ones() -> None:
     EVENTS.check()  # raises RegistryError naming each gap
     assert set(EVENTS.consumes) == {
+        ev.OrderPlaced,  # a cash-on-delivery order's amount, for its carrier
         ev.OrderConfirmed,
         ev.OrderShipToChanged,
         ev.OrderLinesChanged,

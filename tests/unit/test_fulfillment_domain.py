@@ -375,6 +375,8 @@ STORED_TOPICS = {
         "Cancelled",
         "Reopened",
         "PartAdded",
+        "CashOnDeliveryOwed",
+        "CashOnDeliveryAssigned",
     ],
     "serials:SerialCounter": ["Started", "Issued"],
     "catalogue:CatalogueItem": ["Described", "Redescribed"],

@@ -25,6 +25,7 @@ ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     domain.PackageConflictError: (409, "Package conflict"),
     domain.LabelNotReadyError: (409, "Label not ready"),
     domain.CarrierError: (422, "Carrier refused"),
+    domain.CashOnDeliveryError: (409, "Cash on delivery not collected"),
     domain.CarrierUnavailableError: (503, "Carrier unavailable"),
 }
 

@@ -23,7 +23,9 @@ from services.fulfillment_service.application.ports import (
 from services.fulfillment_service.domain import (
     CarrierBooking,
     CarrierParcel,
+    CashOnDelivery,
     LabelNotReadyError,
+    OrderShipments,
     Package,
     Shipment,
     ShipmentAlreadyShippedError,
@@ -32,6 +34,7 @@ from services.fulfillment_service.domain import (
     StoredLabel,
     carrier_booking_id_for,
     carrier_parcel_id_for,
+    order_shipments_id_for,
 )
 from shared.runtime.application import UnitOfWork, UseCases, use_case
 
@@ -61,6 +64,7 @@ class Bookings(UseCases["Shipments"]):
             raise ShipmentNotShippableError(
                 f"shipment {shipment.id} is {shipment.status}: labels are bought once packed"
             )
+        index = work.find(order_shipments_id_for(shipment.order_id), OrderShipments)
         request = LabelRequest(
             shipment_id=shipment.id,
             order_number=shipment.order_number,
@@ -68,6 +72,8 @@ class Bookings(UseCases["Shipments"]):
             ship_from=self.app.ship_from_address(shipment.location_id),
             ship_to=shipment.ship_to,
             service=service,
+            # A cash-on-delivery order's money is collected by the carrier of one shipment.
+            cash_on_delivery=index.collect_with(shipment.id) if index is not None else None,
         )
         # The carrier is idempotent by shipment id: a retry after a lost answer (or after this
         # unit of work failed) finds what was bought instead of buying again.
@@ -80,7 +86,7 @@ class Bookings(UseCases["Shipments"]):
             tracking_shared=True,
         )
         if work.find(carrier_booking_id_for(shipment.id), CarrierBooking) is None:
-            work.add(_booking(shipment, purchase))
+            work.add(_booking(shipment, purchase, request.cash_on_delivery))
         for number in {a["tracking_number"] for a in purchase.assignments}:
             if work.find(carrier_parcel_id_for(purchase.carrier, number), CarrierParcel) is None:
                 work.add(CarrierParcel(purchase.carrier, number, shipment.id))
@@ -122,7 +128,9 @@ class Bookings(UseCases["Shipments"]):
         return booking if isinstance(booking, CarrierBooking) else None
 
 
-def _booking(shipment: Shipment, purchase: Purchase) -> CarrierBooking:
+def _booking(
+    shipment: Shipment, purchase: Purchase, collect: CashOnDelivery | None
+) -> CarrierBooking:
     return CarrierBooking(
         shipment_id=shipment.id,
         order_id=shipment.order_id,
@@ -132,6 +140,7 @@ def _booking(shipment: Shipment, purchase: Purchase) -> CarrierBooking:
         tracking_numbers=[a["tracking_number"] for a in purchase.assignments],
         tracking_url=purchase.tracking_url,
         choice=purchase.choice,
+        cash_on_delivery=f"{collect['amount']} {collect['currency']}" if collect else None,
         labels=[
             StoredLabel(
                 package_id=label.package_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -19,6 +20,7 @@ from services.fulfillment_service.domain import (
     order_shipments_id_for,
     plan_shipments,
 )
+from shared.money import money
 from shared.runtime.application import UnitOfWork, UseCases, use_case
 
 if TYPE_CHECKING:  # the application composes this group: imported for the type only
@@ -35,6 +37,28 @@ class Orders(UseCases["Shipments"]):
         """Remember the order's number and date for the papers that go in the box."""
         with self.app.unit_of_work(uow) as work:
             order_index_in(work, order_id).describe(order_ref)
+
+    @use_case
+    def owe_on_delivery(
+        self, order_id: UUID, amount: Decimal, currency: str, uow: UnitOfWork | None = None
+    ) -> None:
+        """The order is paid on delivery: the carrier of its first shipment collects `amount`."""
+        with self.app.unit_of_work(uow) as work:
+            order_index_in(work, order_id).owe_on_delivery(money(amount, currency), currency)
+
+    @use_case
+    def reprice_on_delivery(
+        self, order_id: UUID, less: Decimal, more: Decimal, uow: UnitOfWork | None = None
+    ) -> None:
+        """An edit of a cash-on-delivery order took `less` off what is owed and added `more`
+        (the consumer applies each edit once); an order paid before owes nothing on delivery."""
+        with self.app.unit_of_work(uow) as work:
+            index = work.find(order_shipments_id_for(order_id), OrderShipments)
+            if index is None or index.cash_on_delivery is None:
+                return
+            owed, currency = index.cash_on_delivery["amount"], index.cash_on_delivery["currency"]
+            amount = max(Decimal(owed) - less + more, Decimal(0))
+            index.owe_on_delivery(money(amount, currency), currency)
 
     @use_case
     def create_shipments(

@@ -9,9 +9,11 @@ from uuid import UUID, uuid4
 from services.fulfillment_service.application.work import issue_serials, shipment_in
 from services.fulfillment_service.domain import (
     CarrierError,
+    CashOnDeliveryError,
     ChannelLabel,
     Dimensions,
     ItemLine,
+    OrderShipments,
     Package,
     PackageNotFoundError,
     RateQuote,
@@ -20,6 +22,7 @@ from services.fulfillment_service.domain import (
     ShipmentNotShippableError,
     ShipmentStatus,
     check_scan,
+    order_shipments_id_for,
     package_id_for,
     rated_packages,
 )
@@ -109,6 +112,8 @@ class Packing(UseCases["Shipments"]):
             carrier = carrier or shipment.planned_carrier
             if carrier is None:
                 raise CarrierError("name the carrier (the pick list named none)")
+            if self.app.carriers.label_carrier(carrier) is None:
+                _refuse_uncollected(work, shipment, carrier)
             if shipment.packages:
                 numbers = tracking_numbers or ([tracking_number] if tracking_number else None)
                 self._ship_packages(work, shipment, carrier, service, numbers)
@@ -173,3 +178,19 @@ class Packing(UseCases["Shipments"]):
         every unit's weight is known, else by the weight typed at packing."""
         skus = {item["sku"] for package in shipment.packages for item in package["items"]}
         return rated_packages(shipment.packages, self.app.catalogue.items(skus, work))
+
+
+def _refuse_uncollected(work: UnitOfWork, shipment: Shipment, carrier: str) -> None:
+    """A carrier we do not buy labels from (a rate table, a manual one) is not told to collect
+    cash on delivery: the shipment that would collect it is refused, never sent uncollected."""
+    if shipment.status == ShipmentStatus.SHIPPED:
+        return  # a repeat of the request that shipped it (or a 409 from the carrier's path)
+    index = work.find(order_shipments_id_for(shipment.order_id), OrderShipments)
+    owed = index.to_collect(shipment.id) if index is not None else None
+    if owed is not None:
+        order = shipment.order_number or str(shipment.order_id)
+        raise CashOnDeliveryError(
+            f"order {order} is cash on delivery: {owed['amount']} {owed['currency']} to collect,"
+            f" and carrier {carrier} cannot collect it; ship it with a carrier whose labels are"
+            " bought through its API (EasyPost, Ninja Van), which collects on delivery"
+        )

@@ -12,7 +12,13 @@ from datetime import datetime
 from typing import Literal, Protocol
 from uuid import UUID
 
-from services.fulfillment_service.domain import Address, Package, RateQuote, TrackingAssignment
+from services.fulfillment_service.domain import (
+    Address,
+    CashOnDelivery,
+    Package,
+    RateQuote,
+    TrackingAssignment,
+)
 
 IssueSerials = Callable[[int], list[int]]
 """Hands out the next n serial numbers of the carrier's counter."""
@@ -84,6 +90,8 @@ class LabelRequest:
     ship_from: Address
     ship_to: Address
     service: str | None  # a service level of the rate-shopping rule, or the carrier's own
+    # What the carrier collects from the buyer on delivery (None: the order was paid before).
+    cash_on_delivery: CashOnDelivery | None = None
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,10 @@ API v2 (docs.easypost.com): `POST /shipments` answers the shipment with its `rat
 (`label_url`, and `label_zpl_url`/`label_pdf_url` by format) and its `tracker.public_url`. A
 shipment's `reference` may stand in for its id, so we set it to our shipment id (and package
 number) and look it up before creating or buying: a retry after a lost answer finds what was
-bought. Webhooks: an Event whose `result` is a Tracker, signed with the webhook secret in
-`X-Hmac-Signature: hmac-sha256-hex=<hex HMAC-SHA256 of the raw body>` (the secret NFKD-normalised,
-as EasyPost's own libraries do).
+bought. Cash on delivery: the first parcel's `options.cod_amount` (a decimal string) with
+`cod_method` CASH and the order's `currency`. Webhooks: an Event whose `result` is a Tracker,
+signed with the webhook secret in `X-Hmac-Signature: hmac-sha256-hex=<hex HMAC-SHA256 of the
+raw body>` (the secret NFKD-normalised, as EasyPost's own libraries do).
 """
 
 from __future__ import annotations
@@ -115,16 +116,25 @@ class EasyPostCarrier:
             return dict(found.json())
         if found.status_code != 404:
             raise _refusal(found)
+        options: dict[str, str] = {
+            "label_format": self.label_format,
+            "print_custom_1": request.order_number or str(request.shipment_id),
+        }
+        collect = request.cash_on_delivery
+        if collect is not None and number == 1:  # the first parcel collects the whole amount
+            # Options object: `cod_amount` a decimal string, in the currency of `currency`.
+            options |= {
+                "cod_amount": collect["amount"],
+                "cod_method": "CASH",
+                "currency": collect["currency"],
+            }
         body = {
             "shipment": {
                 "reference": reference,
                 "to_address": _address(request.ship_to),
                 "from_address": _address(request.ship_from),
                 "parcel": _parcel(package),
-                "options": {
-                    "label_format": self.label_format,
-                    "print_custom_1": request.order_number or str(request.shipment_id),
-                },
+                "options": options,
             }
         }
         created = self._call("POST", "/shipments", json=body)

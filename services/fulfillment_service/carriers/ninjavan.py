@@ -4,10 +4,11 @@
 `expires_in`; `POST /{cc}/4.2/orders` creates a parcel whose tracking number is the shipper's
 prefix followed by the `requested_tracking_number` we send (derived from our shipment id, so
 the number is known before the call); `GET /{cc}/2.0/reports/waybill?tids=...` answers the
-waybill PDF. Before creating, the waybill is asked for: an order a lost answer hid is found
-there, never created twice. Webhooks carry `tracking_id`, `status` and `timestamp`, signed in
-`X-Ninjavan-Hmac-Sha256: base64(HMAC-SHA256(client secret, raw body))`. Ninja Van quotes no
-rates: the configured service level is used.
+waybill PDF. A cash-on-delivery order's amount goes in `parcel_job.cash_on_delivery` (a number
+in the country's currency) of its first parcel. Before creating, the waybill is asked for: an
+order a lost answer hid is found there, never created twice. Webhooks carry `tracking_id`,
+`status` and `timestamp`, signed in `X-Ninjavan-Hmac-Sha256: base64(HMAC-SHA256(client secret,
+raw body))`. Ninja Van quotes no rates: the configured service level is used.
 """
 
 from __future__ import annotations
@@ -34,10 +35,25 @@ from services.fulfillment_service.application.ports import (
     TrackingUpdate,
 )
 from services.fulfillment_service.carriers.http import call
-from services.fulfillment_service.domain import Address, CarrierError, TrackingAssignment
+from services.fulfillment_service.domain import (
+    Address,
+    CarrierError,
+    CashOnDelivery,
+    TrackingAssignment,
+)
 
 SIGNATURE_HEADER = "x-ninjavan-hmac-sha256"
 SERVICE_LEVELS = ("Standard", "Express", "Sameday", "Nextday")
+# Ninja Van collects cash on delivery in the currency of the country of the account.
+COUNTRY_CURRENCIES = {
+    "sg": "SGD",
+    "my": "MYR",
+    "th": "THB",
+    "id": "IDR",
+    "ph": "PHP",
+    "vn": "VND",
+    "mm": "MMK",
+}
 TOKEN_MARGIN_SECONDS = 300  # a token is renewed this long before it expires
 
 
@@ -68,7 +84,9 @@ class NinjaVanCarrier:
             tracking_number = f"{self.tracking_prefix}{requested}"
             waybill = self._waybill(tracking_number)
             if waybill is None:
-                tracking_number = self._create(request, package, requested, level)
+                # The first parcel collects the order's whole cash on delivery.
+                collect = request.cash_on_delivery if number == 1 else None
+                tracking_number = self._create(request, package, requested, level, collect)
                 waybill = self._waybill(tracking_number)
                 if waybill is None:
                     raise CarrierError(f"Ninja Van has no waybill for {tracking_number}")
@@ -99,10 +117,15 @@ class NinjaVanCarrier:
         return level
 
     def _create(
-        self, request: LabelRequest, package: Mapping[str, Any], requested: str, level: str
+        self,
+        request: LabelRequest,
+        package: Mapping[str, Any],
+        requested: str,
+        level: str,
+        collect: CashOnDelivery | None,
     ) -> str:
         kilograms = (Decimal(package["weight_grams"]) / 1000).quantize(Decimal("0.01"), ROUND_UP)
-        body = {
+        body: dict[str, Any] = {
             "service_type": "Parcel",
             "service_level": level,
             "requested_tracking_number": requested,
@@ -122,10 +145,26 @@ class NinjaVanCarrier:
                 "dimensions": {"weight": float(kilograms)},
             },
         }
+        if collect is not None:
+            body["parcel_job"]["cash_on_delivery"] = self._cod_amount(collect)
         response = self._call("POST", "/4.2/orders", json=body)
         if response.status_code not in (200, 201):
             raise _refusal(response)
         return str(response.json()["tracking_number"])
+
+    def _cod_amount(self, collect: CashOnDelivery) -> int | float:
+        """`parcel_job.cash_on_delivery`: a JSON number in the currency of Ninja Van's country
+        (THB for th), with that currency's decimals; another currency is refused, not converted."""
+        local = COUNTRY_CURRENCIES.get(self.country_code.lower())
+        if collect["currency"] != local:
+            raise CarrierError(
+                f"Ninja Van {self.country_code} collects cash on delivery in {local}; this order"
+                f" owes {collect['amount']} {collect['currency']}"
+            )
+        amount = Decimal(collect["amount"])
+        # A JSON number: the Decimal is exact in minor units, so float's shortest repr prints
+        # the same digits ("390.5", "1234.56"); a whole amount goes as an integer.
+        return int(amount) if amount == amount.to_integral_value() else float(amount)
 
     def _waybill(self, tracking_number: str) -> bytes | None:
         """The waybill PDF of an existing order, None when Ninja Van knows no such order."""

@@ -25,6 +25,7 @@ from services.fulfillment_service.domain.catalogue import (
 from services.fulfillment_service.domain.errors import (
     CarrierError,
     CarrierUnavailableError,
+    CashOnDeliveryError,
     LabelNotReadyError,
     NothingToPickError,
     PackageConflictError,
@@ -65,6 +66,7 @@ from services.fulfillment_service.domain.units import description_of, plan_shipm
 from services.fulfillment_service.domain.values import (
     Address,
     Allocation,
+    CashOnDelivery,
     ChannelLabel,
     Dimensions,
     ItemLine,
@@ -108,6 +110,8 @@ __all__ = [
     "CarrierError",
     "CarrierParcel",
     "CarrierUnavailableError",
+    "CashOnDelivery",
+    "CashOnDeliveryError",
     "CatalogueItem",
     "ChannelLabel",
     "Dimensions",

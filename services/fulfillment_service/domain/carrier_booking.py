@@ -49,6 +49,8 @@ class CarrierBooking(Aggregate):
         tracking_url: str | None
         choice: str
         labels: list[StoredLabel]
+        # What the carrier collects on delivery ("1234.50 THB"); None: nothing (and before).
+        cash_on_delivery: str | None = None
 
     class Tracked(Aggregate.Event):
         """The carrier told where the parcel is (carries what ShipmentTracked needs)."""
@@ -74,6 +76,7 @@ class CarrierBooking(Aggregate):
         tracking_url: str | None,
         choice: str,
         labels: list[StoredLabel],
+        cash_on_delivery: str | None = None,
     ) -> None:
         self.shipment_id = shipment_id
         self.order_id = order_id
@@ -84,6 +87,7 @@ class CarrierBooking(Aggregate):
         self.tracking_url = tracking_url
         self.choice = choice
         self.labels = labels
+        self.cash_on_delivery = cash_on_delivery
         self.tracking: list[TrackingEvent] = []
 
     @staticmethod

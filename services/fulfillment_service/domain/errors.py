@@ -69,3 +69,7 @@ class CarrierError(ShipmentError):
 
 class CarrierUnavailableError(CarrierError):
     """The carrier did not answer (timeouts, 5xx) after retries: nothing was bought; try again."""
+
+
+class CashOnDeliveryError(ShipmentError):
+    """The order is paid on delivery and this carrier cannot collect the money."""

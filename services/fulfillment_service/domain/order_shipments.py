@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from services.fulfillment_service.domain.ids import order_shipments_id_for
-from services.fulfillment_service.domain.values import OrderRef
+from services.fulfillment_service.domain.values import CashOnDelivery, OrderRef
 
 
 class OrderShipments(Aggregate):
@@ -48,6 +49,17 @@ class OrderShipments(Aggregate):
         revision: int
         replaced: list[str]  # the shipments cancelled for the edit
 
+    class CashOnDeliveryOwed(Aggregate.Event):
+        """The order is paid on delivery: the carrier collects this amount (minor units)."""
+
+        amount: str
+        currency: str
+
+    class CashOnDeliveryAssigned(Aggregate.Event):
+        """The shipment whose carrier collects the order's cash on delivery (once per order)."""
+
+        shipment_id: str
+
     @event(Registered)
     def __init__(self, order_id: UUID, order_ref: OrderRef | None = None) -> None:
         self.order_id = order_id
@@ -58,6 +70,10 @@ class OrderShipments(Aggregate):
         self.cancelled = False
         self.revision = 0  # the order's edits taken in
         self.parts: list[str] = []  # follow-up parts whose shipments were created
+        # What the buyer pays the carrier on delivery (None: paid before, nothing to collect),
+        # and the one shipment whose carrier collects it.
+        self.cash_on_delivery: CashOnDelivery | None = None
+        self.collecting_shipment_id: str | None = None
 
     @staticmethod
     def create_id(order_id: UUID, **_: Any) -> UUID:
@@ -131,3 +147,38 @@ class OrderShipments(Aggregate):
     @event(Cancelled)
     def _cancelled(self, reason: str) -> None:
         self.cancelled = True
+
+    def owe_on_delivery(self, amount: Decimal, currency: str) -> bool:
+        """The order is paid on delivery, this much; the same amount told again changes nothing."""
+        if amount < 0:
+            raise ValueError(f"cash on delivery cannot be negative: {amount} {currency}")
+        owed = CashOnDelivery(amount=format(amount, "f"), currency=currency)
+        if owed == self.cash_on_delivery:
+            return False
+        self._cash_on_delivery_owed(amount=owed["amount"], currency=currency)
+        return True
+
+    @event(CashOnDeliveryOwed)
+    def _cash_on_delivery_owed(self, amount: str, currency: str) -> None:
+        self.cash_on_delivery = CashOnDelivery(amount=amount, currency=currency)
+
+    def to_collect(self, shipment_id: UUID) -> CashOnDelivery | None:
+        """What this shipment's carrier must collect: the order's whole cash on delivery when it
+        is the first shipment to leave (or the one chosen before), else nothing."""
+        owed = self.cash_on_delivery
+        if owed is None or Decimal(owed["amount"]) == 0:
+            return None
+        if self.collecting_shipment_id not in (None, str(shipment_id)):
+            return None
+        return owed
+
+    def collect_with(self, shipment_id: UUID) -> CashOnDelivery | None:
+        """Choose this shipment to collect the order's cash on delivery (see `to_collect`)."""
+        owed = self.to_collect(shipment_id)
+        if owed is not None and self.collecting_shipment_id is None:
+            self._cash_on_delivery_assigned(shipment_id=str(shipment_id))
+        return owed
+
+    @event(CashOnDeliveryAssigned)
+    def _cash_on_delivery_assigned(self, shipment_id: str) -> None:
+        self.collecting_shipment_id = shipment_id

@@ -57,6 +57,14 @@ class OrderRef(TypedDict, total=False):
     note: str
 
 
+class CashOnDelivery(TypedDict):
+    """What the buyer pays the carrier on delivery: a decimal string in the currency's minor
+    units, and the currency."""
+
+    amount: str
+    currency: str
+
+
 class OrderSummary(OrderRef, total=False):
     """What the packing slip needs about the whole order: its number, date, ordered lines."""
 

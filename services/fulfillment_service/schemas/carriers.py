@@ -31,6 +31,7 @@ class CarrierRecord(BaseModel):
     label_formats: list[str]
     carrier_ref: str | None
     rate_choice: str | None  # why this rate (the rate-shopping rule)
+    cash_on_delivery: str | None = None  # what the carrier collects on delivery ("390.00 THB")
     tracking_numbers: list[str]
     tracking_url: str | None
     tracking_shared: bool
@@ -56,6 +57,7 @@ class CarrierRecord(BaseModel):
             else [],
             carrier_ref=booking.carrier_ref if booking else None,
             rate_choice=booking.choice if booking else None,
+            cash_on_delivery=booking.cash_on_delivery if booking else None,
             tracking_numbers=numbers,
             tracking_url=shipment.tracking_url,
             tracking_shared=shared,
