@@ -6,9 +6,10 @@ and their answers, returns (paged: page_no, page_size, `more`); shop tokens that
 
 Shopee's own logistics as its order-management guide documents them: get_shipping_parameter
 (info_needed, pickup address_list with time_slot_list, dropoff branch_list), ship_order with
-pickup (address_id + pickup_time_id) or dropoff (branch_id) moving READY_TO_SHIP -> PROCESSED,
-get_tracking_number (empty for `tracking_delay` calls after ship_order), create_shipping_document
-(only for PROCESSED orders, else fail_error "logistics.package_can_not_print"),
+pickup (address_id + pickup_time_id) or dropoff (branch_id) moving READY_TO_SHIP (or RETRY_SHIP,
+a failed pickup arranged again) -> PROCESSED, get_tracking_number (empty for `tracking_delay`
+calls after ship_order), create_shipping_document (only for arranged orders: PROCESSED, SHIPPED,
+TO_CONFIRM_RECEIVE; else fail_error "logistics.package_can_not_print"; each request counted),
 get_shipping_document_result (PROCESSING for `document_polls` polls, then READY) and
 download_shipping_document (the PDF itself, application/pdf)."""
 
@@ -33,6 +34,10 @@ ACCESS_TOKEN = "4f6b5a2d6e4c3b2a"
 REFRESH_TOKEN = "7a6d4c4f5a6b4e4d"
 REFRESH = "/api/v2/auth/access_token/get"
 WINDOW = 15 * 86_400
+# ship_order takes an order READY_TO_SHIP, or RETRY_SHIP after a failed pickup; the tracking
+# number and airway bill are there once it is arranged, also after the parcel left.
+SHIPPABLE = ("READY_TO_SHIP", "RETRY_SHIP")
+ARRANGED = ("PROCESSED", "SHIPPED", "TO_CONFIRM_RECEIVE")
 # A minimal one-page PDF, as download_shipping_document sends an airway bill.
 AIRWAY_BILL = p.one_page_pdf(283, 425)  # 100 x 150 mm, as Shopee prints it
 # get_shipping_parameter's pickup addresses (Shopee's own example is a Thai shop).
@@ -112,6 +117,7 @@ class FakeShopee(FakeChannel):
     document_polls: int = 1
     tracking_delay: int = 0
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    document_requests: list[str] = field(default_factory=list)  # order_sn per document made
     downloads: list[dict[str, Any]] = field(default_factory=list)
     return_page_size_max: int = 100
     _serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -233,7 +239,7 @@ class FakeShopee(FakeChannel):
                 return denied
             body = await request.json()
             order = self.orders[body["order_sn"]]
-            if order["order_status"] != "READY_TO_SHIP":
+            if order["order_status"] not in SHIPPABLE:
                 return _error("logistics.ship_order_only_support_one_type", "already shipped")
             refused = self._ship_refusal(body)
             if refused:
@@ -249,7 +255,7 @@ class FakeShopee(FakeChannel):
             if denied:
                 return denied
             order = self.orders.get(request.query_params.get("order_sn", ""))
-            if order is None or order["order_status"] != "READY_TO_SHIP":
+            if order is None or order["order_status"] not in SHIPPABLE:
                 return _error("logistics.order_status_error", "Order status is not READY_TO_SHIP.")
             return _ok(
                 {
@@ -270,7 +276,7 @@ class FakeShopee(FakeChannel):
             order = self.orders.get(request.query_params.get("order_sn", ""))
             if order is None:
                 return _error("logistics.order_not_found", "Order not found.")
-            if order["order_status"] != "PROCESSED":
+            if order["order_status"] not in ARRANGED:
                 return _ok({"tracking_number": "", "hint": "The order is not arranged yet."})
             order["tracking_calls"] = order.get("tracking_calls", 0) + 1
             if order["tracking_calls"] <= self.tracking_delay:
@@ -286,7 +292,7 @@ class FakeShopee(FakeChannel):
             for entry in (await request.json()).get("order_list") or []:
                 sn = entry.get("order_sn")
                 order = self.orders.get(sn)
-                if order is None or order["order_status"] != "PROCESSED":
+                if order is None or order["order_status"] not in ARRANGED:
                     results.append(
                         {
                             "order_sn": sn,
@@ -295,6 +301,7 @@ class FakeShopee(FakeChannel):
                         }
                     )
                     continue
+                self.document_requests.append(sn)
                 self.documents[sn] = {
                     "type": entry.get("shipping_document_type") or "NORMAL_AIR_WAYBILL",
                     "polls": 0,

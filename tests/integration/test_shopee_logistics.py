@@ -214,6 +214,62 @@ def test_an_airway_bill_that_never_gets_ready_is_retried_not_dropped(
     assert shopee.downloads == []
 
 
+@pytest.mark.parametrize("status", ["SHIPPED", "TO_CONFIRM_RECEIVE"])
+def test_an_order_shopee_shows_already_on_its_way_is_arranged_from_its_tracking_number(
+    run_service: Any, shopee: FakeShopee, status: str
+):
+    gateway = run_gateway(run_service)
+    connect(gateway, shopee, {"mode": "pickup"})
+    order_sn = f"251206{status[:8]}"
+    order_id = shopee_order(gateway, shopee, order_sn)
+    shopee.orders[order_sn]["order_status"] = status  # arranged in Seller Centre, collected
+
+    gateway.publish(shipment_created(order_id))
+    delivered = eventually(
+        lambda: (d := arranging(gateway, order_id))["status"] == "delivered" and d
+    )
+
+    assert tracking_of(order_sn) in delivered["outcome"]
+    assert shopee.shipped == []  # not arranged a second time
+    assert shopee.downloads[0]["order_list"] == [{"order_sn": order_sn}]
+
+
+def test_a_failed_pickup_shopee_asks_to_retry_is_arranged_again(
+    run_service: Any, shopee: FakeShopee
+):
+    gateway = run_gateway(run_service)
+    connect(gateway, shopee, {"mode": "pickup", "address_id": 2826})
+    order_sn = "251206RETRYSHIP"
+    order_id = shopee_order(gateway, shopee, order_sn)
+    shopee.orders[order_sn]["order_status"] = "RETRY_SHIP"  # the courier's pickup failed
+
+    gateway.publish(shipment_created(order_id))
+    eventually(lambda: arranging(gateway, order_id)["status"] == "delivered")
+
+    assert shopee.shipped == [
+        {"order_sn": order_sn, "pickup": {"address_id": 2826, "pickup_time_id": "1639472400"}}
+    ]
+    assert shopee.orders[order_sn]["order_status"] == "PROCESSED"
+
+
+def test_a_retry_after_a_processing_airway_bill_waits_for_it_instead_of_asking_again(
+    run_service: Any, shopee: FakeShopee
+):
+    gateway = run_gateway(run_service)
+    connect(gateway, shopee, {"mode": "pickup"})
+    shopee.document_polls = -1  # PROCESSING, for now
+    order_sn = "251206PROCESSING"
+    order_id = shopee_order(gateway, shopee, order_sn)
+
+    gateway.publish(shipment_created(order_id))
+    eventually(lambda: arranging(gateway, order_id)["attempts"] >= 2, timeout=60)
+    shopee.document_polls = 1  # Shopee finished it
+    eventually(lambda: arranging(gateway, order_id)["status"] == "delivered", timeout=60)
+
+    assert shopee.document_requests == [order_sn]  # asked for once, across the attempts
+    assert len(shopee.downloads) == 1 and len(shopee.shipped) == 1
+
+
 def test_a_shipment_of_a_shopee_shop_without_logistics_is_not_arranged(
     run_service: Any, shopee: FakeShopee
 ):

@@ -8,8 +8,10 @@ the airway bill is made by create_shipping_document, polled with get_shipping_do
 until READY (PROCESSING before, FAILED for good) and fetched with download_shipping_document
 (the file itself: a PDF for most orders, HTML or a zip for some channels).
 
-Every step can be repeated: an order Shopee already shows PROCESSED was arranged by an earlier
-attempt, so a retry picks up from the tracking number.
+Every step can be repeated: an order Shopee already shows PROCESSED, SHIPPED or
+TO_CONFIRM_RECEIVE was arranged by an earlier attempt (or has left), so a retry picks up from
+the tracking number, and asks get_shipping_document_result before making the airway bill again;
+RETRY_SHIP (the pickup failed) is arranged again with ship_order.
 """
 
 from __future__ import annotations
@@ -33,8 +35,12 @@ TRACKING = "/api/v2/logistics/get_tracking_number"
 CREATE_DOCUMENT = "/api/v2/logistics/create_shipping_document"
 DOCUMENT_RESULT = "/api/v2/logistics/get_shipping_document_result"
 DOWNLOAD_DOCUMENT = "/api/v2/logistics/download_shipping_document"
-ARRANGEABLE = "READY_TO_SHIP"
-ARRANGED = ("PROCESSED",)  # arranged before (an earlier attempt that did not finish)
+# ship_order arranges these: READY_TO_SHIP, and RETRY_SHIP (Shopee's "the pickup failed,
+# arrange the shipment again").
+ARRANGEABLE = ("READY_TO_SHIP", "RETRY_SHIP")
+# Arranged before (an earlier attempt that did not finish, or the parcel already left):
+# carry on from the tracking number and the airway bill.
+ARRANGED = ("PROCESSED", "SHIPPED", "TO_CONFIRM_RECEIVE")
 DEFAULT_DOCUMENT = "THERMAL_AIR_WAYBILL"
 DEFAULT_CARRIER = "Shopee"
 
@@ -153,7 +159,7 @@ class ShopeeLogisticsCalls:
     async def arrange(self, order_sn: str) -> Arranged:
         """Arrange the order with Shopee (once), then its tracking number and airway bill."""
         status, carrier = await self._status(order_sn)
-        if status == ARRANGEABLE:
+        if status in ARRANGEABLE:
             answer = await self.call("GET", PARAMETER, params={"order_sn": order_sn})
             body = ship_body(order_sn, self.settings, answer.get("response") or {})
             await self.call("POST", SHIP, json=body)
@@ -163,7 +169,12 @@ class ShopeeLogisticsCalls:
             )
         tracking = await self._tracking_number(order_sn)
         document_type = str(self.settings.get("document_type") or DEFAULT_DOCUMENT)
-        media_type, document = await self._airway_bill(order_sn, tracking, document_type)
+        # Arranged before: an earlier attempt may have asked for the airway bill already (and
+        # left it PROCESSING); just arranged (again, after RETRY_SHIP): a new one is made.
+        made_before = status in ARRANGED
+        media_type, document = await self._airway_bill(
+            order_sn, tracking, document_type, made_before
+        )
         return Arranged(carrier, tracking, document_type, media_type, document)
 
     async def _status(self, order_sn: str) -> tuple[str, str]:
@@ -186,15 +197,17 @@ class ShopeeLogisticsCalls:
         return number
 
     async def _airway_bill(
-        self, order_sn: str, tracking: str, document_type: str
+        self, order_sn: str, tracking: str, document_type: str, made_before: bool
     ) -> tuple[str, bytes]:
-        entry = {"order_sn": order_sn, "tracking_number": tracking}
-        created = await self.call(
-            "POST",
-            CREATE_DOCUMENT,
-            json={"order_list": [{**entry, "shipping_document_type": document_type}]},
-        )
-        _check_results(created, order_sn, "create_shipping_document")
+        asked = made_before and await self._document_asked_for(order_sn, document_type)
+        if not asked:
+            entry = {"order_sn": order_sn, "tracking_number": tracking}
+            created = await self.call(
+                "POST",
+                CREATE_DOCUMENT,
+                json={"order_list": [{**entry, "shipping_document_type": document_type}]},
+            )
+            _check_results(created, order_sn, "create_shipping_document")
         await self._until_ready(order_sn, document_type)
         response = await self.download(
             DOWNLOAD_DOCUMENT,
@@ -211,6 +224,17 @@ class ShopeeLogisticsCalls:
                 f" over the {CHANNEL_DOCUMENT_MAX_BYTES} a shipment's label may have"
             )
         return media_type or "application/octet-stream", response.content
+
+    async def _document_asked_for(self, order_sn: str, document_type: str) -> bool:
+        """Whether Shopee is making (PROCESSING) or has made (READY) the airway bill already; a
+        document it has not heard of, or one that FAILED, is asked for (again)."""
+        body = {"order_list": [{"order_sn": order_sn, "shipping_document_type": document_type}]}
+        answer = await self.call("POST", DOCUMENT_RESULT, json=body)
+        results = (answer.get("response") or {}).get("result_list") or []
+        mine = [r for r in results if r.get("order_sn") == order_sn]
+        if not mine or mine[0].get("fail_error"):
+            return False  # e.g. logistics.shipping_document_not_found
+        return str(mine[0].get("status") or "") in ("READY", "PROCESSING")
 
     async def _until_ready(self, order_sn: str, document_type: str) -> None:
         """Poll get_shipping_document_result until READY, as Shopee's FAQ advises."""
