@@ -231,6 +231,27 @@ def test_a_forged_webhook_gets_401_and_changes_nothing(
     assert service.position() == before
 
 
+@pytest.mark.parametrize(
+    ("carrier", "header"),
+    [("easypost", "X-Hmac-Signature"), ("ninjavan", "X-Ninjavan-Hmac-Sha256")],
+)
+def test_a_webhook_signed_with_non_ascii_characters_is_a_401_not_a_500(
+    service: Warehouse, carrier: str, header: str
+) -> None:
+    before = service.position()
+    body = b'{"object": "Event"}'
+
+    # What a client sends as UTF-8 bytes in a header, as the server decodes it (Latin-1).
+    forged = service.http.post(
+        f"/v1/carriers/{carrier}/webhooks",
+        content=body,
+        headers={header: "hmac-sha256-hex=ลายเซ็น".encode()},
+    )
+
+    assert_problem(forged, 401)
+    assert service.position() == before
+
+
 # -- Ninja Van --------------------------------------------------------------------------------
 
 

@@ -208,7 +208,10 @@ class EasyPostCarrier:
         given = headers.get(SIGNATURE_HEADER, "")
         secret = unicodedata.normalize("NFKD", self.webhook_secret).encode()
         expected = "hmac-sha256-hex=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
-        return bool(self.webhook_secret) and hmac.compare_digest(given, expected)
+        # Bytes: compare_digest refuses a str with non-ASCII characters (a forged header).
+        return bool(self.webhook_secret) and hmac.compare_digest(
+            given.encode("utf-8", "replace"), expected.encode()
+        )
 
     def updates(self, body: bytes) -> list[TrackingUpdate]:
         """The tracking events of a tracker Event (every detail we publish; others ignored)."""
