@@ -6,11 +6,12 @@ without a parcel weight with 422 `{"error": {"code", "message", "errors"}}`; a s
 `reference` standing in for its id (`GET /v2/shipments/{reference}`, "EasyPost Objects");
 `POST /v2/shipments/{id}/buy {"rate": {"id"}}` answering `tracking_code`, `selected_rate`,
 `postage_label` (`label_url`, `label_pdf_url` or `label_zpl_url` by `options.label_format`) and
-`tracker.public_url`, and refusing a second buy (422); the label file served from its URL;
-the Options object's `cod_amount` (a decimal string, with `cod_method` and `currency`) kept on
-the shipment, anything else in `cod_amount` refused with 422; tracker Events (`object: Event`,
-`description: tracker.updated`, `result`: the Tracker with its `tracking_details`) signed
-`X-Hmac-Signature: hmac-sha256-hex=<hex HMAC-SHA256(secret, body)>`.
+`tracker.public_url`, and refusing a second buy (422); `POST /v2/shipments/{id}/refund`
+answering the shipment with `refund_status: submitted` (422 without postage); the label file
+served from its URL; the Options object's `cod_amount` (a decimal string, with `cod_method` and
+`currency`) kept on the shipment, anything else in `cod_amount` refused with 422; tracker Events
+(`object: Event`, `description: tracker.updated`, `result`: the Tracker with its
+`tracking_details`) signed `X-Hmac-Signature: hmac-sha256-hex=<hex HMAC-SHA256(secret, body)>`.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ class FakeEasyPost(FakeChannel):
 
     shipments: dict[str, dict[str, Any]] = field(default_factory=dict)
     bought: list[str] = field(default_factory=list)  # shipment ids, one per (successful) buy
+    refunded: list[str] = field(default_factory=list)  # shipment ids whose refund was asked for
+    refuse_references: set[str] = field(default_factory=set)  # shipments refused on create
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def routes(self) -> None:
@@ -76,6 +79,8 @@ class FakeEasyPost(FakeChannel):
                     "cod_amount must be a decimal string",
                     [{"field": "options.cod_amount", "message": f"invalid: {cod!r}"}],
                 )
+            if body.get("reference") in self.refuse_references:
+                return _error(422, "SHIPMENT.INVALID_PARAMS", "Parcel exceeds the service limits")
             if body["to_address"].get("country") == "KP":
                 return _error(422, "ADDRESS.COUNTRY.INVALID", "No carrier delivers there")
             n = next(self._ids)
@@ -106,6 +111,7 @@ class FakeEasyPost(FakeChannel):
                 "postage_label": None,
                 "tracking_code": None,
                 "tracker": None,
+                "refund_status": None,
             }
             self.shipments[shipment_id] = shipment
             return JSONResponse(shipment, status_code=201)
@@ -150,6 +156,19 @@ class FakeEasyPost(FakeChannel):
                 "public_url": f"https://track.easypost.com/{base64.urlsafe_b64encode(code.encode()).decode()}",
             }
             self.bought.append(shipment_id)
+            return JSONResponse(shipment)
+
+        @app.post("/v2/shipments/{shipment_id}/refund")
+        async def refund(shipment_id: str, request: Request) -> Response:
+            if not _authorised(request):
+                return _error(401, "APIKEY.INVALID", "Invalid API key")
+            shipment = self.shipments.get(shipment_id)
+            if shipment is None:
+                return _error(404, "NOT_FOUND", "The requested resource could not be found.")
+            if not shipment["postage_label"]:
+                return _error(422, "SHIPMENT.REFUND.INVALID", "Shipment has no postage")
+            shipment["refund_status"] = "submitted"
+            self.refunded.append(shipment_id)
             return JSONResponse(shipment)
 
         @app.get("/files/{name}")

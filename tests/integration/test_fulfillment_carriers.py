@@ -158,6 +158,42 @@ def test_a_lost_buy_answer_is_retried_without_buying_twice(
     assert again.status_code == 200 and len(fake_easypost.bought) == 1
 
 
+def test_a_lost_create_answer_is_looked_up_by_reference_not_created_twice(
+    service: Warehouse, fake_easypost: FakeEasyPost
+) -> None:
+    shipment_id = packed(service)
+    fake_easypost.lose_answers(1, matching=b'"shipment"')  # created, the answer never arrives
+
+    response = service.ship(shipment_id, {"carrier": "easypost"})
+
+    assert response.status_code == 200, response.text
+    assert len(fake_easypost.shipments) == 1  # one shipment under the reference
+    assert len(fake_easypost.bought) == 1
+
+
+def test_labels_bought_before_a_later_package_is_refused_are_refunded(
+    service: Warehouse, fake_easypost: FakeEasyPost
+) -> None:
+    shipment_id = packed(service, boxes=2)
+    fake_easypost.refuse_references = {f"{shipment_id}-2"}
+
+    refused = service.ship(shipment_id, {"carrier": "easypost"})
+
+    assert_problem(refused, 422, "Carrier refused")
+    [first] = fake_easypost.bought
+    assert fake_easypost.refunded == [first]
+    assert f"{first} refund submitted" in refused.json()["detail"]
+    assert service.http.get(f"/v1/shipments/{shipment_id}").json()["status"] == "packed"
+
+    fake_easypost.refuse_references = set()  # the merchant fixed the package; tried again
+    shipped = service.ship(shipment_id, {"carrier": "easypost"})
+
+    assert shipped.status_code == 200, shipped.text
+    numbers = [p["tracking_number"] for p in shipped.json()["packages"]]
+    assert fake_easypost.shipments[first]["tracking_code"] not in numbers  # not the refunded one
+    assert len(fake_easypost.bought) == 3
+
+
 def test_easypost_down_is_a_503_and_nothing_ships(
     service: Warehouse, fake_easypost: FakeEasyPost
 ) -> None:

@@ -37,12 +37,14 @@ from services.fulfillment_service.carriers.rate_shopping import Rate, RateRule
 from services.fulfillment_service.domain import (
     Address,
     CarrierError,
+    CarrierUnavailableError,
     Package,
     TrackingAssignment,
 )
 
 GRAMS_PER_OUNCE = Decimal("28.349523125")
 MM_PER_INCH = Decimal("25.4")
+MAX_REFUNDED = 5  # a package's shipments refunded before we stop buying it again
 SIGNATURE_HEADER = "x-hmac-signature"
 MEDIA_TYPES = {"PDF": "application/pdf", "ZPL": "application/zpl"}
 # EasyPost's tracker statuses that are news for the customer; pre_transit and unknown are not.
@@ -77,14 +79,21 @@ class EasyPostCarrier:
         labels: list[BoughtLabel] = []
         chosen: tuple[str, str] | None = None  # (carrier, service) of the first package's rate
         choice, tracking_url, refs = "", None, []
+        bought: list[str] = []  # this shipment's labels bought (now or by an earlier try)
         for number, package in enumerate(request.packages, start=1):
-            shipment = self._shipment(request, package, number)
-            if not shipment.get("postage_label"):
-                rate, why = self._rate(shipment, request.service, chosen)
-                shipment = self._buy(shipment, rate)
-                choice = choice or why
-            elif not choice:
-                choice = f"bought before (a retry): {_describe(shipment['selected_rate'])}"
+            try:
+                shipment = self._shipment(request, package, number)
+                if not shipment.get("postage_label"):
+                    rate, why = self._rate(shipment, request.service, chosen)
+                    shipment = self._buy(shipment, rate)
+                    choice = choice or why
+                elif not choice:
+                    choice = f"bought before (a retry): {_describe(shipment['selected_rate'])}"
+                bought.append(shipment["id"])
+            except CarrierUnavailableError:
+                raise  # no answer: a retry finds the labels bought so far (by reference)
+            except CarrierError as refused:
+                raise self._refunded(bought, package_number=number, refused=refused) from None
             selected = shipment["selected_rate"]
             chosen = chosen or (selected["carrier"], selected["service"])
             tracking_url = tracking_url or (shipment.get("tracker") or {}).get("public_url")
@@ -108,14 +117,46 @@ class EasyPostCarrier:
             choice=choice,
         )
 
+    def _refunded(
+        self, bought: list[str], package_number: int, refused: CarrierError
+    ) -> CarrierError:
+        """A later package was refused: the labels this call bought are refunded (not wasted,
+        and a retry buys new ones), and the refusal says so."""
+        said = []
+        for shipment_id in bought:
+            try:
+                answer = self._call("POST", f"/shipments/{shipment_id}/refund")
+                status = answer.json().get("refund_status") if answer.status_code < 300 else None
+                said.append(f"{shipment_id} refund {status or f'refused ({answer.status_code})'}")
+            except (CarrierError, ValueError) as error:
+                said.append(f"{shipment_id} NOT refunded ({error}): refund it in EasyPost")
+        refunds = f"; labels bought before it: {', '.join(said)}" if said else ""
+        return CarrierError(f"package {package_number}: {refused}{refunds}")
+
     def _shipment(self, request: LabelRequest, package: Package, number: int) -> dict[str, Any]:
-        """The EasyPost shipment of this package: the one made before (by reference), else new."""
-        reference = f"{request.shipment_id}-{number}"
+        """The EasyPost shipment of this package: the one made before (by reference), else new.
+        A refunded one is passed over: its reference gets a suffix (-r2, -r3, ...)."""
+        base = f"{request.shipment_id}-{number}"
+        for attempt in range(1, MAX_REFUNDED + 2):
+            reference = base if attempt == 1 else f"{base}-r{attempt}"
+            found = self._by_reference(reference)
+            if found is None:
+                return self._create(request, package, number, reference)
+            if not found.get("refund_status"):
+                return found
+        raise CarrierError(f"EasyPost shipments {base} were refunded {MAX_REFUNDED} times")
+
+    def _by_reference(self, reference: str) -> dict[str, Any] | None:
         found = self._call("GET", f"/shipments/{reference}")
         if found.status_code == 200:
             return dict(found.json())
         if found.status_code != 404:
             raise _refusal(found)
+        return None
+
+    def _create(
+        self, request: LabelRequest, package: Package, number: int, reference: str
+    ) -> dict[str, Any]:
         options: dict[str, str] = {
             "label_format": self.label_format,
             "print_custom_1": request.order_number or str(request.shipment_id),
@@ -137,7 +178,13 @@ class EasyPostCarrier:
                 "options": options,
             }
         }
-        created = self._call("POST", "/shipments", json=body)
+
+        def made_meanwhile() -> httpx.Response | None:
+            # The create may have gone through with its answer lost: look before creating again.
+            again = self._call("GET", f"/shipments/{reference}")
+            return again if again.status_code == 200 else None
+
+        created = self._call("POST", "/shipments", json=body, before_retry=made_meanwhile)
         if created.status_code not in (200, 201):
             raise _refusal(created)
         return dict(created.json())
