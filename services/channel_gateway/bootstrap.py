@@ -275,6 +275,7 @@ def _bill_policy(settings: Settings) -> BillPolicy:
         promptpay_id=settings.bill_promptpay_id,
         tracking_url=settings.bill_tracking_url,
         cod=settings.bill_cod,
+        reserve_on_create=settings.bill_reserve_on_create,
     )
 
 

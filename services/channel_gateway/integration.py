@@ -205,6 +205,7 @@ PUBLISHES: dict[DomainEvent, Mapper | Internal] = {
     ChannelOrder.LinesCutAtChannel: _lines_cut,
     ChannelOrder.ShippingArranged: _shipping_arranged,  # fulfillment prints the document
     ChannelOrder.ShipmentTracked: INTERNAL,  # fulfillment published it; kept for the customer
+    ChannelOrder.RefsUpdated: INTERNAL,  # who reaches the customer: the gateway's to know
     ChannelConnection.Registered: INTERNAL,
     ChannelConnection.Reconfigured: INTERNAL,
     ChannelConnection.SkuMappingChanged: INTERNAL,

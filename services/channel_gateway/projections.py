@@ -178,6 +178,7 @@ CHANNEL_ORDERS = Projection(
             ChannelOrder.LinesCutAtChannel,
             # Its outcome is on the arrange_shipping delivery; fulfillment keeps the label.
             ChannelOrder.ShippingArranged,
+            ChannelOrder.RefsUpdated,  # the view keeps no refs
         }
     ),
 )

@@ -107,6 +107,11 @@ class Settings(ServiceSettings):
         5_000_000, ge=10_000, le=50_000_000, description="Largest payment slip accepted, bytes."
     )
     bill_country: str = Field("TH", description="The country a bill's address is in by default.")
+    bill_reserve_on_create: bool = Field(
+        False,
+        description="Reserve a bill's stock when it is made (its order placed unpaid, with no"
+        " address until the customer confirms); false: when the customer confirms.",
+    )
     bill_bank_account: str = Field(
         "", description="Bank, account name and number shown for a transfer; empty: no transfer."
     )

@@ -15,9 +15,15 @@ import httpx
 import pytest
 import segno
 
-from services.channel_gateway.application import NewBill
+from services.channel_gateway.application import CustomerDetails, NewBill
+from services.channel_gateway.application.chat import CHAT_KIND_REF, CHAT_LANGUAGE_REF
 from services.channel_gateway.bootstrap import events
-from services.channel_gateway.domain import BILL_CHANNEL, order_id_for
+from services.channel_gateway.domain import (
+    BILL_CHANNEL,
+    BillClosedError,
+    PaymentMethod,
+    order_id_for,
+)
 from services.channel_gateway.domain.promptpay import promptpay_payload
 from services.channel_gateway.integration import CONSUMES
 from shared import events as ev
@@ -465,3 +471,119 @@ def test_a_huge_upload_to_any_bill_link_is_refused_before_it_is_read(gateway: Ga
     for answer in (declared, chunked):
         assert answer.status_code == 413, answer.text
         assert answer.headers["content-type"] == "application/problem+json"
+
+
+@pytest.fixture(scope="module")
+def reserving(new_database: Any) -> Iterator[Gateway]:
+    """A gateway that reserves a bill's stock when it is made (bill_reserve_on_create)."""
+    gw = Gateway(
+        new_database("gw_bills_reserve"),
+        bill_bank_account="Kasikornbank 123-4-56789-0 (Shop Co., Ltd.)",
+        bill_reserve_on_create=True,
+    )
+    yield gw
+    gw.close()
+
+
+def news_of(gw: Gateway, order_id: UUID) -> list[Any]:
+    """The order's published events (the gateway's own left out)."""
+    return [e for e in published(gw, order_id) if e is not None]
+
+
+def test_a_bill_made_with_reserve_on_create_places_its_unpaid_order_at_once(
+    gateway: Gateway, reserving: Gateway
+):
+    plain, _ = make_bill(gateway)
+    assert news_of(gateway, order_id_for(BILL_CHANNEL, plain["bill_id"])) == []
+
+    key = {"Idempotency-Key": "line-U4af4980629-2026-12-07-1"}
+    made = reserving.http.post("/v1/bills", json=BILL, headers=key)
+    again = reserving.http.post("/v1/bills", json=BILL, headers=key)  # the seller's retry
+    assert made.status_code == again.status_code == 201, made.text
+    bill = made.json()
+    order_id = order_id_for(BILL_CHANNEL, bill["bill_id"])
+    [received] = news_of(reserving, order_id)  # one order, whatever the retries
+    assert isinstance(received, ev.ChannelOrderReceived)
+    # Unpaid: the order service's payment policy keeps it from the warehouse, stock reserved.
+    assert (received.payment_state, received.channel_order_number) == ("pending", bill["number"])
+    assert [(line.sku, line.quantity) for line in received.lines] == [("TEE-M", 2), ("CAP-1", 1)]
+    to_come = received.shipping_address
+    assert (to_come.name, to_come.country) == ("สมชาย ใจดี", "TH")
+    assert bill["number"] in to_come.line1 and to_come.postal_code == "-"
+    assert reserving.app.bills.get(UUID(bill["bill_id"])).status == "unpaid"
+
+
+def test_confirming_a_reserved_bill_sends_the_address_as_a_ship_to_change_not_a_second_order(
+    reserving: Gateway,
+):
+    bill, path = make_bill(reserving)
+    order_id = order_id_for(BILL_CHANNEL, bill["bill_id"])
+    assert confirm(reserving, path, "transfer").status_code == 303
+    received, ship_to = news_of(reserving, order_id)
+    assert isinstance(received, ev.ChannelOrderReceived)
+    assert isinstance(ship_to, ev.ChannelShipToChanged)
+    assert ship_to.reference == f"bill-confirmed:{bill['bill_id']}"
+    address = ship_to.shipping_address
+    assert (address.line1, address.postal_code, address.phone) == (
+        "99/1 ถนนสุขุมวิท ซอย 11",
+        "10110",
+        "081-234-5678",
+    )
+    # A transfer is still awaited: no payment news, the order stays held for it.
+    one = reserving.app.bills.get(UUID(bill["bill_id"]))
+    assert (one.status, one.order_id) == ("unpaid", order_id)
+    assert reserving.app.bills.tracking_status(one) is None
+    # The language they confirmed in reaches the order, for the messages its news brings.
+    refs = reserving.app.repository.get(order_id).refs
+    assert (refs[CHAT_KIND_REF], refs[CHAT_LANGUAGE_REF]) == ("instagram", "en")
+
+
+def test_confirming_a_reserved_bill_for_cash_on_delivery_sends_the_address_before_the_payment(
+    reserving: Gateway,
+):
+    bill, path = make_bill(reserving, chat="line", handle="U4af4980629")
+    order_id = order_id_for(BILL_CHANNEL, bill["bill_id"])
+    assert confirm(reserving, path, "cod").status_code == 303
+    news = news_of(reserving, order_id)
+    # In this order, one transaction: the order service has the address before it may ship.
+    assert [type(e) for e in news] == [
+        ev.ChannelOrderReceived,
+        ev.ChannelShipToChanged,
+        ev.ChannelPaymentChanged,
+    ]
+    assert news[1].shipping_address.postal_code == "10110"
+    assert news[2].payment_state == "cash_on_delivery"
+    # Confirmed once: a second confirmation (a form resent from another tab) sends nothing.
+    details = CustomerDetails(**DETAILS, email=None, country="TH", payment_method=PaymentMethod.COD)
+    with pytest.raises(BillClosedError, match="confirmed already"):
+        reserving.app.bills.confirm(UUID(bill["bill_id"]), details)
+    assert news_of(reserving, order_id) == news
+
+
+def test_a_reserved_bill_left_unconfirmed_expires_and_its_order_is_cancelled(reserving: Gateway):
+    made, token = reserving.app.bills.create(
+        NewBill(
+            chat="facebook",
+            handle="hanako",
+            customer_name="田中花子",
+            lines=[{"sku": "TEE-M", "quantity": 3, "unit_price": "1500", "title": None}],
+            shipping_fee=Decimal(0),
+            discount=Decimal(0),
+            note=None,
+            currency="JPY",
+        ),
+        timedelta(seconds=1),
+        "seller",
+        reserve_in="JP",
+    )
+    order_id = order_id_for(BILL_CHANNEL, str(made.id))
+    [received] = news_of(reserving, order_id)
+    assert received.shipping_address.country == "JP"
+    time.sleep(1.1)
+    reserving.catch_up()
+    assert reserving.parts.bill_sweeper.sweep() >= 1
+    [_, cancelled] = news_of(reserving, order_id)
+    assert isinstance(cancelled, ev.ChannelOrderCancelled)
+    assert cancelled.reason == "bill expired unpaid"  # the order service gives its stock back
+    assert reserving.app.bills.get(made.id).status == "expired"
+    assert reserving.http.get(f"/b/{token}").status_code == 404

@@ -228,6 +228,7 @@ def test_every_event_keeps_the_topic_its_stored_events_carry() -> None:
                 "ChannelOrder.LinesCutAtChannel",
                 "ChannelOrder.ShippingArranged",
                 "ChannelOrder.ShipmentTracked",
+                "ChannelOrder.RefsUpdated",
             ],
             "connections": [
                 "ChannelConnection.Registered",

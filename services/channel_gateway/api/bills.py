@@ -65,6 +65,7 @@ class BillPolicy:
     promptpay_id: str
     tracking_url: str
     cod: bool
+    reserve_on_create: bool = False  # the bill's stock is reserved when it is made
 
     def link(self, token: str) -> str:
         """The bill's public link."""
@@ -114,7 +115,8 @@ def create_bill(
         note=bill.note,
         currency=bill.currency,
     )
-    made, token = app.bills.create(new, policy.valid_for, actor, token)
+    reserve_in = policy.country if policy.reserve_on_create else None
+    made, token = app.bills.create(new, policy.valid_for, actor, token, reserve_in)
     response.headers["Location"] = f"/v1/bills/{made.id}"
     return BillCreated(
         bill_id=made.id,

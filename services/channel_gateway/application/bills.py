@@ -25,10 +25,12 @@ from services.channel_gateway.domain import (
     BILL_CHANNEL,
     PAYMENT_STATE_ON_CONFIRM,
     Bill,
+    BillClosedError,
     BillLine,
     BillNotFoundError,
     BillShipment,
     ChannelOrder,
+    ChannelOrderStatus,
     Confirmation,
     CustomerStatus,
     IdempotencyKeyReusedError,
@@ -84,13 +86,20 @@ class Bills(UseCases["ChannelOrders"]):
 
     @use_case
     def create(
-        self, new: NewBill, valid_for: timedelta, created_by: str, token: str | None = None
+        self,
+        new: NewBill,
+        valid_for: timedelta,
+        created_by: str,
+        token: str | None = None,
+        reserve_in: str | None = None,
     ) -> tuple[Bill, str]:
         """A new bill and its link's token (the token is never stored, only its hash).
 
         `token` is given for a request that can be retried (derived from its Idempotency-Key):
         the same token again answers the bill made with it, if it is the same bill (else
-        IdempotencyKeyReusedError), and records nothing.
+        IdempotencyKeyReusedError), and records nothing. `reserve_in` (a country) places the
+        bill's order at once, in the same transaction, so its stock is reserved while the
+        customer decides: unpaid and with no address yet, it waits for them (see `confirm`).
         """
         token = token or secrets.token_urlsafe(32)
         with self.app.unit_of_work() as work:
@@ -119,6 +128,11 @@ class Bills(UseCases["ChannelOrders"]):
         )
         with self.app.unit_of_work() as work:
             work.add(bill)
+            if reserve_in is not None:
+                reserving = _reserving_order(bill, reserve_in)
+                self.app.intake.take_in_one(
+                    Translation(BILL_CHANNEL, str(bill.id), order=reserving), new=True, uow=work
+                )
         return bill, token
 
     def get(self, bill_id: UUID) -> Bill:
@@ -145,10 +159,12 @@ class Bills(UseCases["ChannelOrders"]):
         self, bill_id: UUID, details: CustomerDetails, uow: UnitOfWork | None = None
     ) -> Bill:
         """The customer confirmed: the bill records it and its order is taken in, at once and in
-        one transaction, with the payment state the chosen method gives it."""
+        one transaction, with the payment state the chosen method gives it. An order placed when
+        the bill was made (its stock reserved) is not placed again: it is told the customer's
+        address, as a ship-to change, and the payment state, in the same transaction."""
         with self.app.unit_of_work(uow) as work:
             bill = _bill(work, bill_id)
-            order = _canonical_order(bill, details)
+            order = _confirmed_order(bill, details)
             order_id = order_id_for(BILL_CHANNEL, str(bill.id))
             confirmation: Confirmation = {
                 "name": details.name,
@@ -159,10 +175,14 @@ class Bills(UseCases["ChannelOrders"]):
                 "confirmed_at": utc_stamp(),
             }
             bill.confirm(confirmation, order_id)
-            self.app.intake.take_in_one(
-                Translation(BILL_CHANNEL, str(bill.id), order=order), uow=work
-            )
-            placed = work.get(order_id, ChannelOrder)
+            placed = work.find(order_id, ChannelOrder)
+            if placed is None:
+                self.app.intake.take_in_one(
+                    Translation(BILL_CHANNEL, str(bill.id), order=order), new=True, uow=work
+                )
+                placed = work.get(order_id, ChannelOrder)
+            else:
+                _complete_reserved(bill, placed, order)
             self.app.chat.tell_customer(placed, CustomerStatus.CONFIRMED, "bill", work)
             return bill
 
@@ -226,15 +246,16 @@ class Bills(UseCases["ChannelOrders"]):
 
     @use_case
     def expire(self, bill_id: UUID, uow: UnitOfWork | None = None) -> bool:
-        """An unpaid bill past its time closes; its order, if the customer had confirmed, is
-        cancelled as a channel cancel (the order service cancels it and its stock goes back)."""
+        """An unpaid bill past its time closes; its order, if there is one (the customer
+        confirmed, or it was placed with the bill to reserve its stock), is cancelled as a
+        channel cancel (the order service cancels it and its stock goes back)."""
         with self.app.unit_of_work(uow) as work:
             bill = _bill(work, bill_id)
             now = utc_stamp()
             if not bill.due(now) or not bill.expire("not paid in time"):
                 return False
-            if bill.order_id is not None:
-                order = work.get(bill.order_id, ChannelOrder)
+            order = work.find(order_id_for(BILL_CHANNEL, str(bill.id)), ChannelOrder)
+            if order is not None:
                 order.cancel_at_channel("bill expired unpaid", f"bill-expired:{bill.id}", now)
                 # Cancelled here first, the OMS's cancel that follows is no news to tell.
                 self.app.chat.tell_customer(order, CustomerStatus.CANCELLED, "cancel", work)
@@ -288,13 +309,8 @@ def _check_fits(amount: Decimal, currency: str, what: str) -> None:
         raise InvalidBillError(f"{what} {amount} has more places than {currency} has")
 
 
-def _canonical_order(bill: Bill, details: CustomerDetails) -> Any:
-    """The bill as the canonical order, checked by the same model as every channel's order:
-    the discount spread over the lines (largest remainder), the shipping fee one shipping line."""
-    weights = [Decimal(line["unit_price"]) * line["quantity"] for line in bill.lines]
-    shares = money.allocate(Decimal(bill.discount), weights, bill.currency)
-    # Chats share no e-mail address: a recognisable placeholder, as Shopee's buyers get.
-    email = details.email or f"{bill.number.lower()}@{bill.chat}.chat"
+def _confirmed_order(bill: Bill, details: CustomerDetails) -> Any:
+    """The bill as the customer confirmed it: their name, address and way to pay."""
     address: dict[str, Any] = {
         "name": details.name,
         "line1": details.line1,
@@ -305,10 +321,58 @@ def _canonical_order(bill: Bill, details: CustomerDetails) -> Any:
         "phone": details.phone,
         "state": details.state,
     }
+    customer = {"name": details.name, "email": details.email, "phone": details.phone}
+    payment_state = PAYMENT_STATE_ON_CONFIRM[details.payment_method]
+    order = _canonical_order(bill, customer, address, payment_state)
+    order["refs"] = _customer_refs(bill, details)
+    return order
+
+
+def _reserving_order(bill: Bill, country: str) -> Any:
+    """The bill as the order placed to reserve its stock before the customer confirms: unpaid
+    (so the payment policy keeps it from the warehouse) and to an address that says it is to
+    come, in the merchant's country (inventory routes the reservation by it)."""
+    address: dict[str, Any] = {
+        "name": bill.customer_name,
+        "line1": f"Address to come: the customer confirms bill {bill.number}",
+        "city": "-",
+        "postal_code": "-",
+        "country": country,
+    }
+    customer = {"name": bill.customer_name, "email": None, "phone": None}
+    order = _canonical_order(bill, customer, address, "pending")
+    order["refs"] = {CHAT_KIND_REF: bill.chat, CHAT_HANDLE_REF: bill.handle}
+    return order
+
+
+def _complete_reserved(bill: Bill, order: ChannelOrder, confirmed: Any) -> None:
+    """The order placed with the bill learns what the customer confirmed: who reaches them, the
+    address (a ship-to change, before the payment that may let it ship: both go out in this
+    order, one transaction) and the payment state (cash on delivery ships from here)."""
+    if order.status == ChannelOrderStatus.CANCELLED:  # its news is on its way to the bill
+        raise BillClosedError(f"the order of bill {bill.number} was cancelled")
+    reference = f"bill-confirmed:{bill.id}"
+    order.update_refs(confirmed["refs"])
+    order.change_ship_to_at_channel(confirmed["shipping_address"], reference)
+    order.change_payment(confirmed["payment_state"], reference)
+
+
+def _canonical_order(
+    bill: Bill,
+    customer: dict[str, Any],
+    address: dict[str, Any],
+    payment_state: str,
+) -> Any:
+    """The bill as the canonical order, checked by the same model as every channel's order:
+    the discount spread over the lines (largest remainder), the shipping fee one shipping line."""
+    weights = [Decimal(line["unit_price"]) * line["quantity"] for line in bill.lines]
+    shares = money.allocate(Decimal(bill.discount), weights, bill.currency)
+    # Chats share no e-mail address: a recognisable placeholder, as Shopee's buyers get.
+    customer = {**customer, "email": customer["email"] or f"{bill.number.lower()}@{bill.chat}.chat"}
     body: dict[str, Any] = {
         "channel": BILL_CHANNEL,
         "external_id": str(bill.id),
-        "customer": {"name": details.name, "email": email, "phone": details.phone},
+        "customer": customer,
         "shipping_address": address,
         "currency": bill.currency,
         "lines": [
@@ -323,7 +387,7 @@ def _canonical_order(bill: Bill, details: CustomerDetails) -> Any:
             }
             for line, share, weight in zip(bill.lines, shares, weights, strict=True)
         ],
-        "payment_state": PAYMENT_STATE_ON_CONFIRM[details.payment_method],
+        "payment_state": payment_state,
         "channel_order_number": bill.number,
         "note": bill.note,
         "totals": {"paid": format(bill.total, "f")},
@@ -337,7 +401,6 @@ def _canonical_order(bill: Bill, details: CustomerDetails) -> Any:
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
         )
         raise InvalidBillError(problems) from None
-    canonical["refs"] = _customer_refs(bill, details)
     return canonical
 
 

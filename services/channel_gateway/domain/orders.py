@@ -276,6 +276,12 @@ class ChannelOrder(Aggregate):
         reference: str | None
         placed: bool  # the OMS has the order (a held one takes it when released)
 
+    class RefsUpdated(Aggregate.Event):
+        """What reaches the order's customer became known after intake (a bill's customer gave
+        their language and e-mail on confirming); the gateway's own, never published."""
+
+        refs: ChannelRefs
+
     @classmethod
     def receive(
         cls,
@@ -863,6 +869,18 @@ class ChannelOrder(Aggregate):
             placed=self.in_oms,
         )
         return True
+
+    def update_refs(self, refs: ChannelRefs) -> bool:
+        """Merge newer refs into the order's (those it has already are not news)."""
+        merged = {**self.refs, **refs}
+        if merged == self.refs:
+            return False
+        self._refs_updated(refs=merged)
+        return True
+
+    @event(RefsUpdated)
+    def _refs_updated(self, refs: ChannelRefs) -> None:
+        self.refs = refs
 
     @event(ShipToChangedAtChannel)
     def _ship_to_changed_at_channel(
