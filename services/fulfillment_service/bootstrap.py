@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from services.fulfillment_service import api, domain, integration
@@ -42,7 +44,7 @@ def configure(app: Shipments, settings: Settings) -> Shipments:
     """Give the application the merchant's GS1 prefix, carriers and ship-from addresses."""
     app.configure(
         SsccFormat(settings.gs1_company_prefix, settings.sscc_extension_digit),
-        CarrierRegistry.from_config(settings.rate_table_carriers, api_carriers(settings)),
+        CarrierRegistry.from_config(rate_tables(settings), api_carriers(settings)),
         ShipFrom(
             _address(settings.ship_from),
             {location: _address(a) for location, a in settings.location_addresses.items()},
@@ -118,3 +120,13 @@ def _address(setting: AddressSetting) -> Address:
         postal_code=setting.postal_code,
         country=setting.country,
     )
+
+
+def rate_tables(settings: Settings) -> list[dict[str, Any]]:
+    """The rate-table carriers configured, those named in `real_tracking_rate_tables` with their
+    tracking numbers declared real."""
+    real = set(settings.real_tracking_rate_tables)
+    return [
+        {**table, "tracking_numbers_are_real": True} if table.get("name") in real else table
+        for table in settings.rate_table_carriers
+    ]

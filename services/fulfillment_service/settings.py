@@ -115,6 +115,13 @@ class Settings(ServiceSettings):
             ' numbers reach channels only with "tracking_numbers_are_real": true.'
         ),
     )
+    real_tracking_rate_tables: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Names of rate-table carriers whose tracking numbers are real (JSON list): the same"
+            ' as "tracking_numbers_are_real": true in the table, without restating the table.'
+        ),
+    )
     easypost: EasyPostSetting | None = Field(None, description="EasyPost account (JSON)")
     ninjavan: NinjaVanSetting | None = Field(None, description="Ninja Van account (JSON)")
     rate_shopping: RateShoppingSetting = Field(

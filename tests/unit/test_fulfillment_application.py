@@ -10,6 +10,7 @@ from stdnum import luhn
 
 from services.fulfillment_service import bootstrap, integration
 from services.fulfillment_service.application import Shipments
+from services.fulfillment_service.bootstrap import rate_tables
 from services.fulfillment_service.domain import (
     CarrierError,
     NothingToPickError,
@@ -452,3 +453,11 @@ def test_the_event_tables_decide_every_stored_event_and_name_only_known_ones() -
         ev.LocationAddressChanged,
         ev.ChannelShippingArranged,
     }
+
+
+def test_a_rate_table_named_real_in_the_settings_shares_its_tracking_numbers():
+    default = Settings(database_url="postgresql://x/y")
+    declared = Settings(database_url="postgresql://x/y", real_tracking_rate_tables=["oms-parcel"])
+
+    assert [t.get("tracking_numbers_are_real", False) for t in rate_tables(default)] == [False]
+    assert [t["tracking_numbers_are_real"] for t in rate_tables(declared)] == [True]
