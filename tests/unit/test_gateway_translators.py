@@ -7,13 +7,13 @@ from decimal import Decimal
 
 import pytest
 
-from services.channel_gateway.channels import signing
 from services.channel_gateway.channels.amazon import translate as amazon
 from services.channel_gateway.channels.base import Connection, MalformedPayloadError
 from services.channel_gateway.channels.csv_import.translate import translate_rows
 from services.channel_gateway.channels.shopee import translate as shopee
 from services.channel_gateway.channels.shopify import translate as shopify
 from services.channel_gateway.channels.woocommerce import translate as woocommerce
+from shared import signing
 from tests.fakes import payloads as p
 
 SHOPIFY = Connection("shopify-eu", "shopify", {}, p.SHOPIFY_SKUS)

@@ -29,9 +29,9 @@ import httpx
 import structlog
 
 from services.channel_gateway.channels.http import TransientChannelError
-from services.channel_gateway.channels.signing import hex_signature
 from services.channel_gateway.views import SecretStore, TokenState
 from shared.runtime.metrics import CHANNEL_REAUTHORISE, CHANNEL_TOKEN_REFRESHES
+from shared.signing import hex_signature
 
 log = structlog.get_logger()
 

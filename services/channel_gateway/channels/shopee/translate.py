@@ -20,9 +20,9 @@ from services.channel_gateway.channels.base import (
     describe,
     finish,
 )
-from services.channel_gateway.channels.signing import any_matches, hex_signature
 from shared import money
 from shared.payments import PaymentState
+from shared.signing import any_matches, hex_signature
 
 ORDER_STATUS_PUSH = 3  # push code of order status updates
 PLACEABLE = "READY_TO_SHIP"  # paid, address known: the order can be fulfilled

@@ -22,8 +22,8 @@ from services.channel_gateway.channels.base import (
     subdivision,
     text,
 )
-from services.channel_gateway.channels.signing import any_matches, base64_signature
 from shared.payments import ASSUMED, PaymentState
+from shared.signing import any_matches, base64_signature
 
 ORDER_CREATED = "order.created"
 

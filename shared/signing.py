@@ -1,4 +1,5 @@
-"""Signatures channels put on what they send us, and on what we send them (constant-time)."""
+"""HMAC signatures that channels, carriers and payment providers put on what they send us, and
+we on what we send them, compared in constant time."""
 
 from __future__ import annotations
 
