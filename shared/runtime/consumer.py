@@ -39,7 +39,12 @@ Handler = Callable[[Any, Any, UnitOfWork], None]
 STOP_CHECK_SECONDS = 0.2
 POSITION_WAIT = 1.0
 PASS_PERSIST_SECONDS = 5.0  # how long a position read past in memory may go unstored
+# Kafka offsets are only a hint for a restart (positions in PostgreSQL decide), so they are
+# committed at most this often: a commit per batch was a broker round trip per message at low
+# rates.
+OFFSET_COMMIT_SECONDS = 1.0
 END_OFFSETS_WAIT = 5.0
+AWAIT_READ_SECONDS = 1.0  # how long a resumed partition is fetched for its news before dozing
 CONFLICT_OR_TRANSIENT: tuple[type[BaseException], ...] = (IntegrityError, *TRANSIENT_ERRORS)
 log = structlog.get_logger()
 
@@ -81,23 +86,24 @@ def _read_everything(
 
 async def _resume_unread(
     consumer: AIOKafkaConsumer, news: Mapping[tuple[str, int], int], *, ends: bool = False
-) -> bool:
-    """Resume the paused partitions whose news lies past what was read; True if any.
+) -> dict[TopicPartition, int]:
+    """Resume the paused partitions whose news lies past what was read; returns them, each
+    with the offset its news reaches.
 
     With the broker's `ends`, a partition whose end lies behind its position (a log that was
     lost and grew again) is resumed too: only a fetch lets the consumer find out and reset.
     A ring behind the position is only late news of what was read."""
     paused = consumer.paused()
-    unread = []
+    unread = {}
     for (topic, number), next_offset in news.items():
         partition = TopicPartition(topic, number)
         if partition not in paused:
             continue
         position = await asyncio.wait_for(consumer.position(partition), POSITION_WAIT)
         if position < next_offset or (ends and position != next_offset):
-            unread.append(partition)
+            unread[partition] = next_offset
     consumer.resume(*unread)
-    return bool(unread)
+    return unread
 
 
 def set_fetch_wait(consumer: AIOKafkaConsumer, wait_ms: int) -> None:
@@ -150,6 +156,11 @@ class EventConsumer:
         self._passed: dict[str, int] = {}
         self._passed_persisted: dict[str, float] = {}
         self._offset_held: set[TopicPartition] = set()
+        self._uncommitted: dict[TopicPartition, int] = {}
+        self._committed_at = 0.0
+        self._later_due = 0.0  # when news of events not handled is read past, with a doorbell
+        # Partitions resumed for news, until read that far: (offset, until when awaited).
+        self._awaited: dict[TopicPartition, tuple[int, float]] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until stopped; Kafka offsets are committed after each batch as a hint only."""
@@ -171,10 +182,12 @@ class EventConsumer:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
                 # Paused before the fetcher runs again: no fetch until a ring says there is news.
+                self._note_read(batches)
                 doze = (
                     self.doorbell is not None
                     and bool(consumer.assignment())
                     and _read_everything(consumer, batches, self.batch_size)
+                    and not self._awaited
                 )
                 if doze:
                     consumer.pause(*consumer.assignment())
@@ -196,11 +209,12 @@ class EventConsumer:
                         [records[-1].offset + 1, *(w.record.offset for w in waiting)]
                     )
                 await self._watch_gaps(consumer)
-                if offsets:
-                    await self._commit_offsets(consumer, offsets)
+                self._uncommitted.update(offsets)
+                await self._commit_offsets_if_due(consumer)
                 if doze and self.doorbell is not None:
                     await self._doze(consumer, self.doorbell, stop)
         finally:
+            await self._commit_offsets_if_due(consumer, force=True)
             await consumer.stop()
             for partition in list(self.gaps):
                 self._close_gap(partition)
@@ -236,15 +250,47 @@ class EventConsumer:
             if consumer.assignment() - consumer.paused():
                 return  # newly assigned partitions (a rebalance): read them first
             news = await doorbell.wait(min(left, STOP_CHECK_SECONDS))
-            if news and await _resume_unread(consumer, news):
-                return
+            if news:
+                resumed = await _resume_unread(consumer, {**self._later_if_due(doorbell), **news})
+                self._await(resumed)
+                if resumed:
+                    return
         if stop.is_set():
             return
+        doorbell.take_later()  # the broker's ends below cover them
+        self._later_due = time.monotonic() + self.pacing.fallback_seconds
+        await self._commit_offsets_if_due(consumer)
         paused = consumer.paused()
         if paused:
             ends = await asyncio.wait_for(consumer.end_offsets(list(paused)), END_OFFSETS_WAIT)
             news = {(tp.topic, tp.partition): end for tp, end in ends.items()}
-            await _resume_unread(consumer, news, ends=True)
+            self._await(await _resume_unread(consumer, news, ends=True))
+
+    def _await(self, resumed: Mapping[TopicPartition, int]) -> None:
+        """Keep fetching these resumed partitions until read up to their offsets: one fetch may
+        answer for some partitions only, and dozing then would leave the rest for the fallback.
+        Bounded in time, in case an offset is never reached (a log cut short)."""
+        until = time.monotonic() + AWAIT_READ_SECONDS
+        for partition, offset in resumed.items():
+            self._awaited[partition] = (offset, until)
+
+    def _note_read(self, batches: Mapping[TopicPartition, list[ConsumerRecord]]) -> None:
+        """Forget the awaited partitions read far enough, or awaited too long."""
+        if not self._awaited:
+            return
+        now = time.monotonic()
+        for partition, (offset, until) in list(self._awaited.items()):
+            records = batches.get(partition)
+            if (records and records[-1].offset + 1 >= offset) or now > until:
+                del self._awaited[partition]
+
+    def _later_if_due(self, doorbell: Doorbell) -> dict[tuple[str, int], int]:
+        """News of events not handled, once every fallback interval: read past in one go."""
+        now = time.monotonic()
+        if now < self._later_due:
+            return {}
+        self._later_due = now + self.pacing.fallback_seconds
+        return doorbell.take_later()
 
     @property
     def alarmed(self) -> list[str]:
@@ -514,11 +560,21 @@ class EventConsumer:
             reason=reason,
         )
 
-    async def _commit_offsets(
-        self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]
+    async def _commit_offsets_if_due(
+        self, consumer: AIOKafkaConsumer, *, force: bool = False
     ) -> None:
+        """Commit the offsets read since the last commit, if OFFSET_COMMIT_SECONDS passed."""
+        now = time.monotonic()
+        due = force or now - self._committed_at >= OFFSET_COMMIT_SECONDS
+        if not self._uncommitted or not due:
+            return
+        offsets, self._uncommitted = self._uncommitted, {}
+        self._committed_at = now
+        assigned = consumer.assignment()
+        offsets = {tp: offset for tp, offset in offsets.items() if tp in assigned}
         try:
-            await consumer.commit(offsets)
+            if offsets:
+                await consumer.commit(offsets)
         except KafkaError as error:  # only a hint: positions in PostgreSQL decide
             log.warning("offset commit failed", error=str(error))
 

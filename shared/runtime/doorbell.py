@@ -8,9 +8,12 @@ and an idle system polls only every fallback interval. A ring is only a hint: on
 (a consumer starting, a full socket buffer) costs at most that interval, never a message.
 
 Each listening process binds a Unix datagram socket `<pid>-<random>.sock` in the directory; a
-ring is one datagram, "<topic> <partition>:<next offset> ...", sent to every socket there, so a
-consumer wakes only for its own partitions and only when it has not read that far yet. Apache
-Kafka wakes a waiting fetch itself, so deployments on it leave the doorbell off.
+ring is one datagram, "<topic> <partition>:<next offset>[:<event type>,...] ...", sent to every
+socket there, so a consumer wakes only for its own partitions and only when it has not read that
+far yet. A ring names the event types it brings, so a consumer wakes only for events it handles:
+news of the others is kept for later (they are read past at leisure, in bigger batches), since
+waking every consumer of a topic for every batch cost more CPU per order than the work itself.
+Apache Kafka wakes a waiting fetch itself, so deployments on it leave the doorbell off.
 """
 
 from __future__ import annotations
@@ -33,16 +36,26 @@ log = structlog.get_logger()
 _LISTING_TTL = 1.0
 # A Unix socket's path holds at most 107 bytes; the longest name here is "<pid>-<hex>.sock".
 _MAX_DIRECTORY_BYTES = 107 - len("/4194304-abcdef.sock")
+# A ring longer than this (many partitions, many types) names no types: it wakes everyone.
+_MAX_RING_BYTES = 32_768
 
 
 class Doorbell:
     """Rings the other processes of the directory, and hears rings for the given topics."""
 
-    def __init__(self, directory: Path, topics: Collection[str] = ()) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        topics: Collection[str] = (),
+        wanted: Collection[str] | None = None,
+    ) -> None:
         self.directory = _short_enough(directory.resolve())
         self.topics = set(topics)
+        # The event types worth waking for (None: all); a ring of only others is kept for later.
+        self.wanted = None if wanted is None else frozenset(wanted)
         self.rung = asyncio.Event()
         self.news: dict[tuple[str, int], int] = {}  # (topic, partition) -> next offset rung
+        self.later: dict[tuple[str, int], int] = {}  # the same, of events not wanted
         # Unique per doorbell: services that share a process (tests) each get their own.
         self._path = self.directory / f"{os.getpid()}-{secrets.token_hex(3)}.sock"
         self._listener: socket.socket | None = None
@@ -76,11 +89,19 @@ class Doorbell:
             self._sender.close()
             self._sender = None
 
-    def ring(self, topic: str, next_offsets: Mapping[int, int]) -> None:
-        """Tell every listener that `topic`'s partitions hold messages up to these offsets."""
+    def ring(
+        self,
+        topic: str,
+        next_offsets: Mapping[int, int],
+        types: Mapping[int, Collection[str]] | None = None,
+    ) -> None:
+        """Tell every listener that `topic`'s partitions hold messages up to these offsets
+        (of these event types, per partition, when given)."""
         if self._sender is None or not next_offsets:
             return
-        message = " ".join([topic, *(f"{p}:{o}" for p, o in next_offsets.items())]).encode()
+        message = _ring_message(topic, next_offsets, types or {})
+        if len(message) > _MAX_RING_BYTES:
+            message = _ring_message(topic, next_offsets, {})
         if topic in self.topics:
             self._note(message)  # a consumer of this very process
         for peer in self._listing():
@@ -104,11 +125,16 @@ class Doorbell:
         news, self.news = self.news, {}
         return news
 
+    def take_later(self) -> dict[tuple[str, int], int]:
+        """The news of events not wanted, rung since the last call."""
+        later, self.later = self.later, {}
+        return later
+
     def _hear(self) -> None:
         assert self._listener is not None
         while True:
             try:
-                message = self._listener.recv(4096)
+                message = self._listener.recv(_MAX_RING_BYTES)
             except BlockingIOError:
                 return
             self._note(message)
@@ -119,11 +145,16 @@ class Doorbell:
         if topic not in self.topics:
             return
         for position in positions:
-            partition, _, offset = position.partition(":")
-            if _is_number(partition) and _is_number(offset):
-                key = (topic, int(partition))
-                self.news[key] = max(int(offset), self.news.get(key, 0))
-                self.rung.set()
+            partition, _, rest = position.partition(":")
+            offset, named, types = rest.partition(":")
+            if not (_is_number(partition) and _is_number(offset)):
+                continue
+            key = (topic, int(partition))
+            if named and self.wanted is not None and self.wanted.isdisjoint(types.split(",")):
+                self.later[key] = max(int(offset), self.later.get(key, 0))
+                continue
+            self.news[key] = max(int(offset), self.news.get(key, 0))
+            self.rung.set()
 
     def _listing(self) -> list[str]:
         now = time.monotonic()
@@ -140,6 +171,17 @@ class Doorbell:
             Path(peer).unlink(missing_ok=True)
         except OSError as error:
             log.debug("could not remove a dead doorbell socket", path=peer, error=str(error))
+
+
+def _ring_message(
+    topic: str, next_offsets: Mapping[int, int], types: Mapping[int, Collection[str]]
+) -> bytes:
+    """ "<topic> <partition>:<offset>[:<type>,<type>] ...": a partition without types wakes all."""
+    positions = [
+        f"{p}:{o}:{','.join(sorted(types[p]))}" if types.get(p) else f"{p}:{o}"
+        for p, o in next_offsets.items()
+    ]
+    return " ".join([topic, *positions]).encode()
 
 
 def _is_number(text: str) -> bool:

@@ -29,6 +29,11 @@ from shared.runtime.parked_events import SKIPPED, ParkedEvents, create_table
 from shared.runtime.wakeup import wait_for_work
 
 Mapping = Callable[[Any], IntegrationEvent | None]
+# How long a published batch's position may go unstored. Storing it is only a restart's
+# shortcut: a relay that starts from an older position republishes the same messages with the
+# same predecessors, and consumers skip them. A write per batch was a commit per order at low
+# rates.
+POSITION_PERSIST_SECONDS = 1.0
 log = structlog.get_logger()
 
 _CREATE = """
@@ -110,6 +115,18 @@ def _next_offsets(receipts: list[RecordMetadata]) -> dict[int, int]:
     return next_offsets
 
 
+def _types_by_partition(messages: list[tuple[int, WireMessage]]) -> dict[int, set[str]]:
+    """Per partition, the event types of the batch (a ring wakes only their consumers)."""
+    types: dict[int, set[str]] = {}
+    untyped: set[int] = set()  # a message without a type: its partition's ring wakes everyone
+    for partition, message in messages:
+        event_type = next((v for k, v in message.headers if k == "ce_type"), b"").decode()
+        types.setdefault(partition, set()).add(event_type)
+        if not event_type:
+            untyped.add(partition)
+    return {partition: named for partition, named in types.items() if partition not in untyped}
+
+
 def _ints(stored: dict[str, int]) -> dict[int, int]:
     return {int(k): int(v) for k, v in stored.items()}
 
@@ -157,8 +174,10 @@ class Relay:
         parked_check: float = 5.0,
         fence: Leadership | None = None,
         doorbell: Doorbell | None = None,
+        position_every: float = POSITION_PERSIST_SECONDS,
     ) -> None:
         self.service = service
+        self.position_every = position_every  # how long a published position may go unstored
         self.doorbell = doorbell  # rings the topic's consumers once a batch is on the broker
         self.app = app
         self.to_integration = to_integration
@@ -175,6 +194,8 @@ class Relay:
         create_table(self.positions.pool.connection)
         self.parking = ParkedEvents(self.positions.pool.connection, "relay", parked_check)
         self.stopped_at: int | None = None  # the parked notification the relay waits at
+        self._unstored: RelayState | None = None  # published, its position not yet stored
+        self._stored_at = 0.0
 
     def close(self) -> None:
         """Close the relay's pool, once it no longer runs."""
@@ -188,7 +209,15 @@ class Relay:
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until stopped; idle polls back off to 50 ms."""
         self.state = None  # where the last leader got to, which may not have been us
+        self._unstored = None
         self._partitions = []  # read again: a topic the broker lost may be back with another count
+        try:
+            await self._publish_until(stop)
+        finally:
+            if self._unstored is not None and stop.is_set():
+                await self._store_on_the_way_out()
+
+    async def _publish_until(self, stop: asyncio.Event) -> None:
         next_check = 0.0
         while not stop.is_set():
             if time.monotonic() >= next_check:
@@ -201,11 +230,24 @@ class Relay:
             except BrokerLogLost as lost:
                 await self._start_over(str(lost))
                 continue
+            await retry_transient("relay", self.store_position_if_due)
             if self.stopped_at is not None:
                 # New events do not help: only a fix (a restart) or an ops decision does.
                 await sleep_or_stop(stop, self.parking.check_every)
-            elif not published:
-                await wait_for_work(self.wakeup, stop, idle=1.0 if self.wakeup else 0.05)
+            elif not published or (self.wakeup is not None and published < self.batch_size):
+                # Woken by notifications, a short batch was everything there was: no read
+                # to confirm it (the wakeup is set again if events came meanwhile).
+                idle = 1.0 if self.wakeup else 0.05
+                if self._unstored is not None:
+                    idle = min(idle, self.position_every)
+                await wait_for_work(self.wakeup, stop, idle=idle)
+
+    async def _store_on_the_way_out(self) -> None:
+        """Store the last published position as the relay stops (a fresh start skips less)."""
+        try:
+            await self.store_position_if_due(now=True)
+        except Exception as error:  # no longer leading, or the database away: only a shortcut
+            log.info("relay position not stored on stopping", error=repr(error))
 
     async def publish_batch(self) -> int:
         """Publish the next batch of notifications; returns how many were handled.
@@ -244,10 +286,10 @@ class Relay:
         receipts = await self._send(messages)
         acked = self._check_offsets(state, receipts)
         if self.doorbell is not None:
-            self.doorbell.ring(self.topic, _next_offsets(receipts))
+            self.doorbell.ring(self.topic, _next_offsets(receipts), _types_by_partition(messages))
         new_state = RelayState(handled[-1].id, acked, last_sent)
-        await asyncio.to_thread(self.positions.advance, new_state)
-        self.state = new_state
+        self.state = self._unstored = new_state
+        await self.store_position_if_due()
         PUBLISHED.labels(self.topic).inc(len(messages))
         if self.parking.open:  # parked before, mapped now (a fixed mapper)
             await asyncio.to_thread(self.parking.resolve, [n.id for n in handled], "published")
@@ -256,6 +298,18 @@ class Relay:
         else:
             await self._report_lag(new_state.position)
         return len(handled)
+
+    async def store_position_if_due(self, *, now: bool = False) -> None:
+        """Store the last published position, if `position_every` seconds passed (or `now`)."""
+        state = self._unstored
+        if state is None:
+            return
+        if not now and time.monotonic() - self._stored_at < self.position_every:
+            return
+        await asyncio.to_thread(self.positions.advance, state)
+        self._stored_at = time.monotonic()
+        if self._unstored is state:
+            self._unstored = None
 
     async def _skipped(self, notification: Notification, error: Exception) -> bool:
         """Park a notification that cannot be mapped; True if ops decided to skip it."""
@@ -333,6 +387,7 @@ class Relay:
             "broker lost its log, republishing from the start", topic=self.topic, reason=reason
         )
         RELAY_REPUBLISHES.labels(self.topic).inc()
+        self._unstored = None
         await asyncio.to_thread(self.positions.reset)
         self.state = RelayState()
         # A client may have had the topic made again before `oms up` did, with the broker's

@@ -116,7 +116,9 @@ def new_producer(settings: ServiceSettings) -> AIOKafkaProducer:
         bootstrap_servers=settings.kafka_bootstrap_servers,
         acks="all",
         enable_idempotence=settings.kafka_idempotence,
-        linger_ms=2,
+        # No linger: the relay appends a whole batch before the sender runs, so batches form
+        # anyway, and a 2 ms linger was measured as 2.7 ms more on every hop's acknowledgement.
+        linger_ms=0,
         max_batch_size=256 * 1024,
         request_timeout_ms=30_000,
     )
@@ -243,7 +245,8 @@ def _doorbell(parts: ServiceParts) -> Doorbell | None:
     settings = parts.settings
     if not settings.doorbell_dir or not settings.run_workers:
         return None
-    doorbell = Doorbell(Path(settings.doorbell_dir), parts.events.consumed_topics)
+    wanted = [event.event_type() for event in parts.events.consumes]
+    doorbell = Doorbell(Path(settings.doorbell_dir), parts.events.consumed_topics, wanted)
     doorbell.open()
     return doorbell
 

@@ -7,6 +7,7 @@ Each test gets its own broker, because positions and committed offsets are per b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -24,7 +25,7 @@ from services.order_service.domain import order_id_for
 from services.order_service.integration import CONSUMES
 from services.order_service.settings import Settings
 from shared.events import ChannelOrderReceived, topics
-from shared.events.codec import decode, encode
+from shared.events.codec import decode, encode, peek
 from shared.runtime.embedded import EmbeddedBroker, free_port
 from shared.runtime.kafka_admin import ensure_topics
 from shared.runtime.metrics import RELAY_REPUBLISHES
@@ -236,3 +237,68 @@ async def wait_until_topic_holds(bootstrap: str, count: int, timeout: float = 30
             return
         assert time.monotonic() < deadline, "topic never filled"
         await asyncio.sleep(0.2)
+
+
+async def test_a_relay_that_dies_before_storing_its_position_republishes_the_same_chain(
+    own_broker, producer, new_database
+):
+    """The relay stores its position only every so often (a write per batch was a commit per
+    order): one killed in between starts from the stored position and sends the same messages
+    again, with the same positions and predecessors, which consumers skip as copies."""
+    url = new_database("orders")
+    parts = await asyncio.to_thread(
+        build, Settings(database_url=url, kafka_bootstrap_servers=own_broker.bootstrap)
+    )
+
+    def relay() -> Relay:
+        return Relay(
+            service=parts.name,
+            app=parts.app,
+            to_integration=service_events().to_integration,
+            topic=topics.ORDERS,
+            producer=producer,
+            bootstrap=own_broker.bootstrap,
+            database_url=url,
+            position_every=600,  # never stored on time: only the first batch and a clean stop
+        )
+
+    first = relay()
+    for n in range(3):
+        await asyncio.to_thread(apply, parts.app, CONSUMES, channel_order(f"D-{n}"))
+    task = asyncio.create_task(first.run(asyncio.Event()))
+    await wait_until_topic_holds(own_broker.bootstrap, 3)
+    for n in range(3, 8):
+        await asyncio.to_thread(apply, parts.app, CONSUMES, channel_order(f"D-{n}"))
+    await wait_until_topic_holds(own_broker.bootstrap, 8)
+    task.cancel()  # killed: no clean stop, the last batches' position is not stored
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    stored = await asyncio.to_thread(first.positions.read)
+    assert stored.position < first.state.position, "every batch's position was stored"
+    first.close()
+
+    second = relay()
+    stop = asyncio.Event()
+    task = asyncio.create_task(second.run(stop))
+    await eventually_async(lambda: second.position == first.state.position)
+    stop.set()
+    await task
+    assert (await asyncio.to_thread(second.positions.read)).position == second.state.position
+    second.close()
+
+    copies: dict[int, list[int | None]] = {}  # position -> the predecessor of each copy sent
+    for record in await read_topic(own_broker.bootstrap, topics.ORDERS):
+        header = peek(record.headers)
+        copies.setdefault(header.position, []).append(header.predecessor)
+    twice = {position for position, sent in copies.items() if len(sent) == 2}
+    assert twice == {position for position in copies if position > stored.position}
+    assert all(len(set(predecessors)) == 1 for predecessors in copies.values()), copies
+    parts.close()
+
+
+async def eventually_async(condition, timeout: float = 30.0) -> None:
+    """Wait, without blocking the event loop, until `condition()` holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition never held"
+        await asyncio.sleep(0.1)

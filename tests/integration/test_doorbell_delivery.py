@@ -8,6 +8,7 @@ the fallback interval, never a message.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from services.order_service.bootstrap import build as build_orders
 from services.order_service.settings import Settings as OrderSettings
 from shared.events import topics
 from shared.runtime.doorbell import Doorbell
+from shared.runtime.kafka_admin import topic_end_offsets
 from tests import factories
 from tests.factories_channel_gateway import canonical_order
 from tests.fakes.harness import SECRETS_KEY
@@ -26,6 +28,11 @@ from tests.kit import RunningService, eventually
 
 pytestmark = pytest.mark.integration
 NEVER = 600.0  # a fallback poll so rare that a test never sees one
+
+
+def _ends(bootstrap: str) -> dict[int, int]:
+    """The channel topic's end offsets, as a relay's ring names them after publishing."""
+    return asyncio.run(topic_end_offsets(bootstrap, topics.CHANNEL))
 
 
 def _placed(orders: RunningService, order_id: object) -> bool:
@@ -74,12 +81,13 @@ def test_a_dozing_consumer_fetches_nothing_until_rung_then_reads_everything(
     orders = run_service(
         build_orders, OrderSettings, doorbell_dir=str(bells), doorbell_fallback_seconds=NEVER
     )
+    bootstrap = orders.parts.settings.kafka_bootstrap_servers
     bell = Doorbell(bells)
     bell.open()
     try:
         warm_up = factories.channel_order_received()
         orders.publish(warm_up)  # read by its first fetch, or by the ring if it dozes already
-        bell.ring(topics.CHANNEL, dict.fromkeys(range(8), 1_000_000))
+        bell.ring(topics.CHANNEL, _ends(bootstrap))
         eventually(lambda: _placed(orders, warm_up.order_id), timeout=30)
         time.sleep(0.5)  # it read everything there was: now dozing
         first, second = factories.channel_order_received(), factories.channel_order_received()
@@ -87,7 +95,34 @@ def test_a_dozing_consumer_fetches_nothing_until_rung_then_reads_everything(
         time.sleep(2)
         assert not _placed(orders, first.order_id), "it polled the broker while dozing"
 
-        bell.ring(topics.CHANNEL, dict.fromkeys(range(8), 1_000_000))
+        bell.ring(topics.CHANNEL, _ends(bootstrap))
         eventually(lambda: _placed(orders, first.order_id) and _placed(orders, second.order_id))
+    finally:
+        bell.close()
+
+
+def test_news_on_many_partitions_at_once_is_all_read_before_the_consumer_dozes_again(
+    run_service, tmp_path: Path
+) -> None:
+    """One fetch may answer for some of the partitions a ring resumed: the consumer goes on
+    fetching the others rather than dozing with their news unread (seen: an order waited for
+    the fallback poll, a second or more, at 5 orders/s)."""
+    bells = tmp_path / "bells"
+    orders = run_service(
+        build_orders, OrderSettings, doorbell_dir=str(bells), doorbell_fallback_seconds=NEVER
+    )
+    bootstrap = orders.parts.settings.kafka_bootstrap_servers
+    bell = Doorbell(bells)
+    bell.open()
+    try:
+        warm_up = factories.channel_order_received()
+        orders.publish(warm_up)
+        bell.ring(topics.CHANNEL, _ends(bootstrap))
+        eventually(lambda: _placed(orders, warm_up.order_id), timeout=30)
+        time.sleep(1.5)  # it read everything there was: now dozing
+        received = [factories.channel_order_received() for _ in range(40)]
+        orders.publish(*received)
+        bell.ring(topics.CHANNEL, _ends(bootstrap))
+        eventually(lambda: all(_placed(orders, r.order_id) for r in received), timeout=30)
     finally:
         bell.close()

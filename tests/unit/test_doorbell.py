@@ -86,3 +86,44 @@ async def test_a_directory_too_long_for_a_socket_path_still_rings(tmp_path: Path
         listener.close()
         relay.close()
     assert not list(listener.directory.glob("*.sock")), "closing left its socket behind"
+
+
+async def test_a_consumer_wakes_only_for_event_types_it_handles_and_keeps_the_rest_for_later(
+    tmp_path: Path,
+) -> None:
+    listener = Doorbell(tmp_path, topics=["oms.inventory.v1"], wanted=["oms.StockReserved.v1"])
+    relay = Doorbell(tmp_path)
+    listener.open()
+    relay.open()
+    try:
+        relay.ring("oms.inventory.v1", {0: 4, 1: 2}, {0: {"oms.StockLevelChanged.v1"}, 1: set()})
+        assert await listener.wait(timeout=1) == {("oms.inventory.v1", 1): 2}, (
+            "a partition whose types are not named wakes everyone"
+        )
+        relay.ring("oms.inventory.v1", {0: 7}, {0: {"oms.ChannelAvailabilityChanged.v1"}})
+        assert await listener.wait(timeout=0.3) is None, "woken for events it does not handle"
+        assert listener.take_later() == {("oms.inventory.v1", 0): 7}
+        assert listener.take_later() == {}
+
+        relay.ring(
+            "oms.inventory.v1", {0: 9}, {0: {"oms.StockLevelChanged.v1", "oms.StockReserved.v1"}}
+        )
+        assert await listener.wait(timeout=2) == {("oms.inventory.v1", 0): 9}
+    finally:
+        listener.close()
+        relay.close()
+
+
+async def test_a_ring_too_long_to_name_its_types_wakes_every_consumer(tmp_path: Path) -> None:
+    listener = Doorbell(tmp_path, topics=["oms.orders.v1"], wanted=["oms.OrderPlaced.v1"])
+    relay = Doorbell(tmp_path)
+    listener.open()
+    relay.open()
+    try:
+        many = {p: {f"oms.Event{n:04}.v1" for n in range(100)} for p in range(24)}
+        relay.ring("oms.orders.v1", dict.fromkeys(range(24), 5), many)
+        news = await listener.wait(timeout=2)
+        assert news == {("oms.orders.v1", p): 5 for p in range(24)}
+    finally:
+        listener.close()
+        relay.close()
