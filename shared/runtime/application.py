@@ -98,11 +98,13 @@ class UnitOfWork:
             stamp([e for e in pending if not hasattr(e, "correlation_id")], trace)
         self._touched.clear()
 
-    def commit(self) -> None:
-        """Record all new events and the tracking row atomically.
+    def commit(self, *, unless_unchanged: bool = False) -> bool:
+        """Record all new events and the tracking row atomically; True if recorded.
 
         Only the aggregates this unit changed go back into the cache; raises StaleReadError
         (a conflict: the owner retries on fresh state) when one it only read changed meanwhile.
+        With `unless_unchanged`, a unit that changed nothing records nothing (not even its
+        tracking row: a consumer reads such messages past), its reads still checked.
         """
         self.app.before_commit(self)
         self.stamp_pending()
@@ -111,6 +113,8 @@ class UnitOfWork:
         processing_event: ProcessingEvent[UUID] = ProcessingEvent(self.tracking)
         try:
             self._check_reads({i: v for i, v in read.items() if i in self._cached})
+            if unless_unchanged and not changed:
+                return False
             processing_event.collect_events(*changed)
             recordings = self.app._record(processing_event)
         except StaleReadError as stale:
@@ -121,6 +125,7 @@ class UnitOfWork:
             raise
         self.app._take_snapshots(processing_event)
         self.app._notify(recordings)
+        return True
 
     def _check_reads(self, versions: dict[UUID, int]) -> None:
         """Raise StaleReadError if a cached aggregate this unit only read is behind the store.

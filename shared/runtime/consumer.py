@@ -401,10 +401,12 @@ class EventConsumer:
             fresh, waiting = self._next_in_chain(name, batch)
             if not fresh:
                 return waiting
-            if self._pass_in_memory(name, partition, fresh):
+            may_pass = self._may_pass(name)
+            if may_pass and not any(i.envelope is not None or i.poison is not None for i in fresh):
+                self._pass(name, partition, fresh[-1].position)  # no event handled here
                 return waiting
             try:
-                self._apply_together(name, fresh)
+                self._apply_together(name, partition, fresh, may_pass)
                 return waiting
             except IntegrityError:
                 # A concurrent writer won: pause (the one conflict policy), then re-read
@@ -431,20 +433,31 @@ class EventConsumer:
         stored = self.app.process_recorder.max_tracking_id(name) or 0
         return max(stored, self._passed.get(name, 0))
 
-    def _pass_in_memory(self, name: str, partition: TopicPartition, fresh: list[Inbound]) -> bool:
-        """Read past messages of no event this service handles without a transaction (their
-        position is stored every PASS_PERSIST_SECONDS, or with the next message applied)."""
-        if any(inbound.envelope is not None or inbound.poison is not None for inbound in fresh):
-            return False
+    def _may_pass(self, name: str) -> bool:
+        """Whether messages that change nothing may be read past without a transaction now.
+
+        Messages of no event this service handles, and those whose handlers changed nothing,
+        are read past in memory; their position is stored with the next message applied, or
+        by the usual transaction once every PASS_PERSIST_SECONDS (then this is False), so a
+        restart starts after them."""
         now = time.monotonic()
         if now - self._passed_persisted.get(name, 0.0) >= PASS_PERSIST_SECONDS:
             self._passed_persisted[name] = now
-            return False  # stored now, by the usual transaction: a restart starts after them
-        self._passed[name] = fresh[-1].position
-        self._offset_held.add(partition)
+            return False
         return True
 
-    def _apply_together(self, name: str, batch: list[Inbound]) -> None:
+    def _pass(self, name: str, partition: TopicPartition, position: int) -> None:
+        """Hold this position in memory; the Kafka offset stays behind it until it is stored."""
+        self._passed[name] = position
+        self._offset_held.add(partition)
+
+    def _apply_together(
+        self, name: str, partition: TopicPartition, batch: list[Inbound], may_pass: bool
+    ) -> None:
+        """Apply a batch in one unit of work. One that changed nothing (an order paid by card
+        to the COD handler, a shipment of a channel without its own logistics) is read past
+        like a message not handled, when `may_pass`: a transaction per such message was most
+        of a hop's cost."""
         uow = UnitOfWork(self.app, Tracking(name, batch[-1].position))
         try:
             for inbound in batch:
@@ -452,7 +465,8 @@ class EventConsumer:
         except BaseException:
             uow.evict()  # cached aggregates may hold uncommitted changes
             raise
-        uow.commit()
+        if not uow.commit(unless_unchanged=may_pass):
+            self._pass(name, partition, batch[-1].position)
         self._count(batch, "applied")
 
     def _apply_one_by_one(self, name: str, batch: list[Inbound]) -> None:

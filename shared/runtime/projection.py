@@ -141,10 +141,6 @@ class ProjectionWorker:
         self.batch_size = batch_size
         worker = f"projection:{name}"
         self.parking = ParkedEvents(view.datastore.get_connection, worker, parked_check)
-        # The view's position as this worker last committed it, while it runs as the only
-        # writer (fenced leader): saves reading the tracking row before every batch.
-        self._position: int | None = None
-        self._sole_writer = False
 
     async def run(
         self,
@@ -157,21 +153,16 @@ class ProjectionWorker:
             f"projection:{self.name}",
             partial(asyncio.to_thread, self.view.rebuild_if_older, self.name, fence),
         )
-        self._position, self._sole_writer = None, True
-        try:
-            while not stop.is_set():
-                if wakeup is not None:
-                    wakeup.clear()  # before reading, so a notify during the read is not lost
-                done = await retry_transient(
-                    f"projection:{self.name}",
-                    partial(asyncio.to_thread, self.process_batch, fence),
-                )
-                if not done or (wakeup is not None and done < self.batch_size):
-                    # A short batch was everything there was: no read to confirm it (the
-                    # wakeup is set again if events came meanwhile).
-                    await wait_for_work(wakeup, stop, idle=1.0 if wakeup else 0.05)
-        finally:
-            self._position, self._sole_writer = None, False
+        while not stop.is_set():
+            if wakeup is not None:
+                wakeup.clear()  # before reading, so a notify during the read is not lost
+            done = await retry_transient(
+                f"projection:{self.name}", partial(asyncio.to_thread, self.process_batch, fence)
+            )
+            if not done or (wakeup is not None and done < self.batch_size):
+                # A short batch was everything there was: no read to confirm it (the wakeup
+                # is set again if events came meanwhile).
+                await wait_for_work(wakeup, stop, idle=1.0 if wakeup else 0.05)
 
     def process_batch(self, fence: Leadership | None = None) -> int:
         """Apply the next batch of events to the view; returns how many were applied.
@@ -180,10 +171,9 @@ class ProjectionWorker:
         """
         self.parking.load()
         self.parking.refresh_if_due()
-        position = self._position
-        if position is None:
-            position = self.view.max_tracking_id(self.name) or 0
-        self._position = None  # known again only once this batch committed
+        # Read every time, not kept in memory: a view reset behind the worker's back (a
+        # rebuild by hand) must be seen by the next batch.
+        position = self.view.max_tracking_id(self.name) or 0
         notifications = self.app.recorder.select_notifications(position + 1, self.batch_size)
         if notifications:
             try:
@@ -193,8 +183,6 @@ class ProjectionWorker:
             except Exception:
                 # One bad stored event must not stop the view: find it, park it, go on.
                 self._project_one_by_one(notifications, fence)
-        if self._sole_writer:
-            self._position = notifications[-1].id if notifications else position
         caught_up = len(notifications) < self.batch_size
         PROJECTION_LAG.labels(self.name).set(0 if caught_up else self.lag())
         return len(notifications)

@@ -37,9 +37,9 @@ def _order_news(position: int, predecessor: int) -> Inbound:
     return Inbound(_record(position), position, "channel_gateway", None, predecessor)
 
 
-def _grant(position: int, predecessor: int) -> Inbound:
+def _grant(position: int, predecessor: int, token_id: str = "ab" * 16) -> Inbound:
     granted = AccessGranted(
-        token_id="ab" * 16,
+        token_id=token_id,
         principal="packer",
         role="warehouse",
         token_hash="cd" * 32,
@@ -117,3 +117,19 @@ def test_a_passed_position_is_stored_again_once_the_interval_is_over(app, monkey
     clock[0] += consumer_module.PASS_PERSIST_SECONDS
     consumer._apply_partition(PARTITION, [_order_news(3, 2)])
     assert stored(app) == 3
+
+
+def test_a_handled_message_that_changes_nothing_is_read_past_like_one_not_handled(app):
+    """A grant told again (its handler keeps the first) records nothing: no transaction for
+    it, and its position is stored with the next message that changes something."""
+    consumer = _consumer(app)
+    assert consumer._apply_partition(PARTITION, [_grant(1, 0)]) == []
+    assert stored(app) == 1
+
+    assert consumer._apply_partition(PARTITION, [_grant(2, 1)]) == []  # the same grant again
+    assert stored(app) == 1, "a transaction for a message that changed nothing"
+    assert PARTITION in consumer._offset_held  # a restart reads it again
+
+    assert consumer._apply_partition(PARTITION, [_grant(3, 2, token_id="cd" * 16)]) == []
+    assert stored(app) == 3
+    assert app.repository.get(AccessGrant.create_id("cd" * 16)).principal == "packer"
