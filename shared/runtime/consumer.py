@@ -210,6 +210,7 @@ class EventConsumer:
                     )
                 await self._watch_gaps(consumer)
                 self._uncommitted.update(offsets)
+                await self._store_passed_if_due()
                 await self._commit_offsets_if_due(consumer)
                 if doze and self.doorbell is not None:
                     await self._doze(consumer, self.doorbell, stop)
@@ -445,6 +446,28 @@ class EventConsumer:
             self._passed_persisted[name] = now
             return False
         return True
+
+    async def _store_passed_if_due(self) -> None:
+        """Store the positions read past in memory that waited PASS_PERSIST_SECONDS for a
+        message that changes something (an idle partition): a restart then starts after them."""
+        now = time.monotonic()
+        for name, position in list(self._passed.items()):
+            if now - self._passed_persisted.get(name, 0.0) < PASS_PERSIST_SECONDS:
+                continue
+            self._passed_persisted[name] = now
+            try:
+                await asyncio.to_thread(self._store_position, name, position)
+            except IntegrityError:
+                pass  # stored as far already (another instance applied past it)
+            except Exception as error:  # kept in memory: the next batch or interval stores it
+                log.warning("passed position not stored", tracking=name, error=repr(error))
+                continue
+            if self._passed.get(name) == position:
+                del self._passed[name]
+
+    def _store_position(self, name: str, position: int) -> None:
+        """Write a tracking row alone: no events, only how far this publisher was read."""
+        UnitOfWork(self.app, Tracking(name, position)).commit()
 
     def _pass(self, name: str, partition: TopicPartition, position: int) -> None:
         """Hold this position in memory; the Kafka offset stays behind it until it is stored."""

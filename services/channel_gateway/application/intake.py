@@ -376,8 +376,10 @@ class Intake(UseCases["ChannelOrders"]):
         if datastore is None or table is None or schema is None:
             return None  # the in-memory store of unit tests
         query = SQL("SELECT DISTINCT originator_id FROM {}.{} WHERE originator_id = ANY(%s)")
-        with datastore.transaction(commit=False) as curs:
-            curs.execute(query.format(Identifier(schema), Identifier(table)), (ids,))
+        # One statement on an autocommit connection: a transaction rolled back cost a round
+        # trip more and made psycopg drop the connection's prepared statements (DEALLOCATE ALL).
+        with datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(query.format(Identifier(schema), Identifier(table)), (ids,), prepare=True)
             return {row["originator_id"] for row in curs.fetchall()}
 
     def _take_in_alone(self, translation: Translation) -> IntakeResult | Exception:
