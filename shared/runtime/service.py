@@ -116,9 +116,9 @@ def new_producer(settings: ServiceSettings) -> AIOKafkaProducer:
         bootstrap_servers=settings.kafka_bootstrap_servers,
         acks="all",
         enable_idempotence=settings.kafka_idempotence,
-        # No linger: the relay appends a whole batch before the sender runs, so batches form
-        # anyway, and a 2 ms linger was measured as 2.7 ms more on every hop's acknowledgement.
-        linger_ms=0,
+        # A 2 ms linger costs a hop about 2.7 ms at low rates, but without it a burst ran
+        # 10-25 % slower (smaller batches all the way down): kept.
+        linger_ms=2,
         max_batch_size=256 * 1024,
         request_timeout_ms=30_000,
     )
