@@ -8,11 +8,11 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
-from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.persistence import IntegrityError, Notification
 from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg import Cursor
 from psycopg.rows import dict_row
-from psycopg.sql import SQL, Composed
+from psycopg.sql import SQL, Composed, Identifier
 from psycopg.types.json import Jsonb
 
 from shared.runtime import parked_events as parking
@@ -31,6 +31,22 @@ _CREATE_VERSIONS = """CREATE TABLE IF NOT EXISTS view_versions (
     projection text PRIMARY KEY,
     version integer NOT NULL
 )"""
+
+
+# Compare and set: the view's position moves on only from where this batch read it.
+_MOVE_TRACKING = SQL(
+    "INSERT INTO {0}.{1} (application_name, notification_id) VALUES (%s, %s)"
+    " ON CONFLICT (application_name) DO UPDATE SET notification_id = EXCLUDED.notification_id"
+    " WHERE {0}.{1}.notification_id = %s RETURNING notification_id"
+)
+
+
+class ProjectedMeanwhile(IntegrityError):
+    """Another transaction moved the view's position since this batch read it."""
+
+
+# Not a fault of the batch's events: raised as they are, never parked.
+NOT_PARKED: tuple[type[BaseException], ...] = (*NOT_THE_EVENTS_FAULT, ProjectedMeanwhile)
 
 
 def jsonb(value: Any) -> Jsonb:
@@ -177,18 +193,26 @@ class ProjectionWorker:
         notifications = self.app.recorder.select_notifications(position + 1, self.batch_size)
         if notifications:
             try:
-                self._project_together(notifications, fence)
-            except NOT_THE_EVENTS_FAULT:
-                raise
-            except Exception:
-                # One bad stored event must not stop the view: find it, park it, go on.
-                self._project_one_by_one(notifications, fence)
+                self._project_batch(notifications, fence, position)
+            except ProjectedMeanwhile:
+                return 0  # nothing of this batch projected: the next one reads the position again
         caught_up = len(notifications) < self.batch_size
         PROJECTION_LAG.labels(self.name).set(0 if caught_up else self.lag())
         return len(notifications)
 
+    def _project_batch(
+        self, notifications: Sequence[Notification], fence: Leadership | None, position: int
+    ) -> None:
+        try:
+            self._project_together(notifications, fence, position)
+        except NOT_PARKED:
+            raise
+        except Exception:
+            # One bad stored event must not stop the view: find it, park it, go on.
+            self._project_one_by_one(notifications, fence, position)
+
     def _project_together(
-        self, notifications: Sequence[Notification], fence: Leadership | None
+        self, notifications: Sequence[Notification], fence: Leadership | None, position: int
     ) -> None:
         with self.view.datastore.transaction(commit=True) as curs:
             if fence is not None:
@@ -199,11 +223,11 @@ class ProjectionWorker:
             with curs.connection.pipeline():
                 for notification in notifications:
                     self.project(curs, self.app.mapper.to_domain_event(notification))
-            again = self._track(curs, notifications, failed=set())
+            again = self._track(curs, notifications, position, failed=set())
         self.parking.closed(again)
 
     def _project_one_by_one(
-        self, notifications: Sequence[Notification], fence: Leadership | None
+        self, notifications: Sequence[Notification], fence: Leadership | None, position: int
     ) -> None:
         """Project each event in a savepoint; park those that fail, in the same transaction."""
         failed: dict[int, str] = {}
@@ -221,20 +245,37 @@ class ProjectionWorker:
                     failed[notification.id] = reason_of(error)
                     if park_with(curs, self.parking.worker, notification, failed[notification.id]):
                         newly.append(notification)
-            again = self._track(curs, notifications, failed=set(failed))
+            again = self._track(curs, notifications, position, failed=set(failed))
         self.parking.closed(again)
         for notification in newly:
             self.parking.parked(notification, failed[notification.id])
 
     def _track(
-        self, curs: Cursor[Any], notifications: Sequence[Notification], failed: set[int]
+        self,
+        curs: Cursor[Any],
+        notifications: Sequence[Notification],
+        position: int,
+        failed: set[int],
     ) -> list[int]:
-        """Write the tracking row, and close parked rows of events projected now (a rebuild);
-        returns the ids of those."""
+        """Move the tracking row from `position` to the batch's end, and close parked rows of
+        events projected now (a rebuild); returns the ids of those.
+
+        Only from the position the batch was read after: the library's upsert refuses only a
+        position that goes back, so a batch read before another's commit landed, and reaching
+        further, projected that one's events a second time (seen in the fault run: a worker
+        thread of a lost term, still running, and the next term's worker each added a refund
+        to the order's total)."""
         again = [n.id for n in notifications if n.id in self.parking.open and n.id not in failed]
         if again:
             resolve_with(curs, self.parking.worker, again, "projected")
-        self.view._insert_tracking(curs, Tracking(self.name, notifications[-1].id))
+        moved = curs.execute(
+            _MOVE_TRACKING.format(
+                Identifier(self.view.datastore.schema), Identifier(self.view.tracking_table_name)
+            ),
+            (self.name, notifications[-1].id, position),
+        ).fetchone()
+        if moved is None:
+            raise ProjectedMeanwhile(f"{self.name}: moved past {position} meanwhile")
         return again
 
     def lag(self) -> int:

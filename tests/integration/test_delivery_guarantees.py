@@ -194,16 +194,7 @@ async def test_the_relay_republishes_everything_when_the_broker_lost_its_log(
     for n in range(20):
         event = channel_order(f"R-{n}")
         await asyncio.to_thread(apply, parts.app, CONSUMES, event)
-    relay = Relay(
-        service=parts.name,
-        app=parts.app,
-        to_integration=service_events().to_integration,
-        topic=topics.ORDERS,
-        producer=producer,
-        bootstrap=own_broker.bootstrap,
-        database_url=url,
-        log_check_interval=0.3,
-    )
+    relay = orders_relay(parts, producer, own_broker.bootstrap, url, log_check_interval=0.3)
     stop = asyncio.Event()
     task = asyncio.create_task(relay.run(stop))
     await wait_until_topic_holds(own_broker.bootstrap, 20)
@@ -225,6 +216,20 @@ async def test_the_relay_republishes_everything_when_the_broker_lost_its_log(
     order_ids = {decode(r.headers, r.key, r.value).event.order_id for r in records}
     assert len(order_ids) == 20
     parts.close()
+
+
+def orders_relay(parts, producer, bootstrap: str, url: str, **options: float) -> Relay:
+    """The order service's relay, on its own broker and database."""
+    return Relay(
+        service=parts.name,
+        app=parts.app,
+        to_integration=service_events().to_integration,
+        topic=topics.ORDERS,
+        producer=producer,
+        bootstrap=bootstrap,
+        database_url=url,
+        **options,
+    )
 
 
 async def wait_until_topic_holds(bootstrap: str, count: int, timeout: float = 30.0) -> None:
@@ -251,16 +256,8 @@ async def test_a_relay_that_dies_before_storing_its_position_republishes_the_sam
     )
 
     def relay() -> Relay:
-        return Relay(
-            service=parts.name,
-            app=parts.app,
-            to_integration=service_events().to_integration,
-            topic=topics.ORDERS,
-            producer=producer,
-            bootstrap=own_broker.bootstrap,
-            database_url=url,
-            position_every=600,  # never stored on time: only the first batch and a clean stop
-        )
+        # Never stored on time: only the first batch's position and a clean stop's.
+        return orders_relay(parts, producer, own_broker.bootstrap, url, position_every=600)
 
     first = relay()
     for n in range(3):
@@ -302,3 +299,27 @@ async def eventually_async(condition, timeout: float = 30.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition never held"
         await asyncio.sleep(0.1)
+
+
+def test_a_projection_batch_read_before_another_commit_landed_is_not_projected_again(
+    new_database, monkeypatch
+):
+    """Two batches that overlap (a worker thread of a lost leadership term still running, as
+    the fault run saw, next to the new term's) must not both land: an order's refund was
+    added to its total twice. The view's position moves only from where a batch read it."""
+    parts = build(Settings(database_url=new_database("orders")))
+    worker = parts.projections[0]
+    apply(parts.app, CONSUMES, channel_order("P-1"))
+    assert worker.process_batch() > 0
+    projected = worker.view.max_tracking_id(worker.name)
+    apply(parts.app, CONSUMES, channel_order("P-2"))
+
+    # The position as read before the first batch's commit landed.
+    monkeypatch.setattr(worker.view, "max_tracking_id", lambda name: 0)
+    assert worker.process_batch() == 0, "events already in the view were projected again"
+    monkeypatch.undo()
+
+    assert worker.view.max_tracking_id(worker.name) == projected
+    assert worker.process_batch() > 0  # then the second order's events, once
+    assert worker.view.max_tracking_id(worker.name) == parts.app.recorder.max_notification_id()
+    parts.close()

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,8 +32,9 @@ pytestmark = pytest.mark.integration
 NEVER = 600.0  # a fallback poll so rare that a test never sees one
 
 
-def _ends(bootstrap: str) -> dict[int, int]:
+def _ends(service: RunningService) -> dict[int, int]:
     """The channel topic's end offsets, as a relay's ring names them after publishing."""
+    bootstrap = service.parts.settings.kafka_bootstrap_servers
     return asyncio.run(topic_end_offsets(bootstrap, topics.CHANNEL))
 
 
@@ -74,31 +77,38 @@ def test_a_message_whose_ring_was_lost_arrives_with_the_fallback_poll(
     eventually(lambda: _placed(orders, received.order_id), timeout=20)
 
 
-def test_a_dozing_consumer_fetches_nothing_until_rung_then_reads_everything(
-    run_service, tmp_path: Path
-) -> None:
+@contextmanager
+def _dozing_orders(run_service, tmp_path: Path) -> Iterator[tuple[RunningService, Doorbell]]:
+    """An order service that read everything there was and dozes until rung (no fallback),
+    with a doorbell to ring it."""
     bells = tmp_path / "bells"
     orders = run_service(
         build_orders, OrderSettings, doorbell_dir=str(bells), doorbell_fallback_seconds=NEVER
     )
-    bootstrap = orders.parts.settings.kafka_bootstrap_servers
     bell = Doorbell(bells)
     bell.open()
     try:
         warm_up = factories.channel_order_received()
         orders.publish(warm_up)  # read by its first fetch, or by the ring if it dozes already
-        bell.ring(topics.CHANNEL, _ends(bootstrap))
+        bell.ring(topics.CHANNEL, _ends(orders))
         eventually(lambda: _placed(orders, warm_up.order_id), timeout=30)
         time.sleep(0.5)  # it read everything there was: now dozing
+        yield orders, bell
+    finally:
+        bell.close()
+
+
+def test_a_dozing_consumer_fetches_nothing_until_rung_then_reads_everything(
+    run_service, tmp_path: Path
+) -> None:
+    with _dozing_orders(run_service, tmp_path) as (orders, bell):
         first, second = factories.channel_order_received(), factories.channel_order_received()
         orders.publish(first, second)
         time.sleep(2)
         assert not _placed(orders, first.order_id), "it polled the broker while dozing"
 
-        bell.ring(topics.CHANNEL, _ends(bootstrap))
+        bell.ring(topics.CHANNEL, _ends(orders))
         eventually(lambda: _placed(orders, first.order_id) and _placed(orders, second.order_id))
-    finally:
-        bell.close()
 
 
 def test_news_on_many_partitions_at_once_is_all_read_before_the_consumer_dozes_again(
@@ -107,22 +117,8 @@ def test_news_on_many_partitions_at_once_is_all_read_before_the_consumer_dozes_a
     """One fetch may answer for some of the partitions a ring resumed: the consumer goes on
     fetching the others rather than dozing with their news unread (seen: an order waited for
     the fallback poll, a second or more, at 5 orders/s)."""
-    bells = tmp_path / "bells"
-    orders = run_service(
-        build_orders, OrderSettings, doorbell_dir=str(bells), doorbell_fallback_seconds=NEVER
-    )
-    bootstrap = orders.parts.settings.kafka_bootstrap_servers
-    bell = Doorbell(bells)
-    bell.open()
-    try:
-        warm_up = factories.channel_order_received()
-        orders.publish(warm_up)
-        bell.ring(topics.CHANNEL, _ends(bootstrap))
-        eventually(lambda: _placed(orders, warm_up.order_id), timeout=30)
-        time.sleep(1.5)  # it read everything there was: now dozing
+    with _dozing_orders(run_service, tmp_path) as (orders, bell):
         received = [factories.channel_order_received() for _ in range(40)]
         orders.publish(*received)
-        bell.ring(topics.CHANNEL, _ends(bootstrap))
+        bell.ring(topics.CHANNEL, _ends(orders))
         eventually(lambda: all(_placed(orders, r.order_id) for r in received), timeout=30)
-    finally:
-        bell.close()
